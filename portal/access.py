@@ -1,0 +1,71 @@
+"""One helper per object type that the customer site shows. Each raises Http404 for
+anyone outside the organization, so an outsider cannot even learn that it exists."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+
+from portal.models import Invitation, Membership, Organization, Role
+
+CURRENT_ORGANIZATION_KEY = "organization_id"
+
+
+def get_membership(request: HttpRequest, slug: str) -> Membership:
+    if not request.user.is_authenticated:
+        raise Http404
+    membership = (
+        Membership.objects.select_related("organization", "organization__account_manager")
+        .filter(organization__slug=slug, user=request.user)
+        .first()
+    )
+    if membership is None:
+        raise Http404("No such organization.")
+    request.session[CURRENT_ORGANIZATION_KEY] = membership.organization_id
+    return membership
+
+
+def require_owner(membership: Membership) -> None:
+    if membership.role != Role.OWNER:
+        raise PermissionDenied("Only an owner can do this.")
+
+
+def get_member_for_owner(request: HttpRequest, slug: str, membership_id: int):
+    membership = get_membership(request, slug)
+    require_owner(membership)
+    target = get_object_or_404(
+        Membership.objects.select_related("user", "organization"),
+        pk=membership_id,
+        organization=membership.organization,
+    )
+    return membership, target
+
+
+def get_invitation_for_owner(request: HttpRequest, slug: str, invitation_id: int):
+    membership = get_membership(request, slug)
+    require_owner(membership)
+    invitation = get_object_or_404(
+        Invitation, pk=invitation_id, organization=membership.organization
+    )
+    return membership, invitation
+
+
+def current_membership(request: HttpRequest) -> Membership | None:
+    """The organization the user last worked in, or their first one."""
+    if not request.user.is_authenticated:
+        return None
+    memberships = Membership.objects.select_related("organization").filter(user=request.user)
+    current_id = request.session.get(CURRENT_ORGANIZATION_KEY)
+    return (current_id and memberships.filter(organization_id=current_id).first()) or (
+        memberships.first()
+    )
+
+
+def organizations_for(request: HttpRequest) -> list[Organization]:
+    if not request.user.is_authenticated:
+        return []
+    return list(Organization.objects.filter(memberships__user=request.user).order_by("name"))
+
+
+def require_account_manager(user) -> None:
+    if not (user.is_staff and (user.is_superuser or user.is_account_manager)):
+        raise PermissionDenied("This page is for account managers.")

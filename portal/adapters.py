@@ -1,0 +1,27 @@
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
+from django.http import HttpRequest
+
+from portal.emails import queue_email
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Render allauth's emails as usual, but deliver them through the outbox and the
+        worker like every other email, so a slow SMTP server never stalls a page."""
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": self._site(request)}
+        ctx.update(context)
+        message = self.render_mail(template_prefix, email, ctx)
+        html = next(
+            (content for content, mimetype in getattr(message, "alternatives", [])
+             if mimetype == "text/html"),
+            "",
+        )
+        queue_email(to=email, subject=message.subject, body_text=message.body, body_html=html)
+
+    @staticmethod
+    def _site(request: HttpRequest | None):
+        from allauth.account.adapter import get_current_site
+
+        return get_current_site(request)

@@ -1,0 +1,22 @@
+"""The Celery app. Reliability settings live in settings.py (CELERY_*); the beat schedule
+lives here, in code, so every deployment runs the same one."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+app = Celery("tierwise")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Picks up emails whose first send was lost (broker down, worker killed mid-task).
+    "resend-stalled-emails": {
+        "task": "portal.tasks.resend_stalled_emails",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
+}

@@ -1,0 +1,170 @@
+"""Writes to organizations, memberships and invitations. Views call these; each one
+validates, changes state inside a transaction and queues its emails on commit."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from portal.emails import queue_templated_email
+from portal.models import Invitation, Membership, Organization, Role, User
+
+
+# Paths under /app/ that an organization slug must not shadow.
+RESERVED_SLUGS = {"new"}
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:100] or "organization"
+    if base in RESERVED_SLUGS:
+        base = f"{base}-org"
+    slug, n = base, 1
+    while Organization.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+@transaction.atomic
+def organization_create(*, name: str, owner: User) -> Organization:
+    name = name.strip()
+    organization = Organization(name=name, slug=_unique_slug(name))
+    organization.full_clean()
+    organization.save()
+    Membership.objects.create(organization=organization, user=owner, role=Role.OWNER)
+    return organization
+
+
+@transaction.atomic
+def organization_rename(*, organization: Organization, name: str) -> Organization:
+    organization.name = name.strip()
+    organization.full_clean()
+    organization.save(update_fields=["name"])
+    return organization
+
+
+def _lock_organization(organization: Organization) -> Organization:
+    # Every change to who belongs to an organization serialises on its row, so two
+    # owners cannot demote each other at once and leave it without an owner.
+    return Organization.objects.select_for_update().get(pk=organization.pk)
+
+
+def _open_invitation(organization: Organization, email: str) -> Invitation | None:
+    return (
+        Invitation.objects.filter(
+            organization=organization,
+            email__iexact=email,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+        )
+        .select_for_update()
+        .first()
+    )
+
+
+@transaction.atomic
+def invitation_create(
+    *, organization: Organization, email: str, role: str, invited_by: User
+) -> Invitation:
+    email = email.strip().lower()
+    organization = _lock_organization(organization)
+    if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
+        raise ValidationError({"email": f"{email} is already a member of {organization}."})
+    existing = _open_invitation(organization, email)
+    if existing and existing.status == Invitation.Status.PENDING:
+        raise ValidationError(
+            {"email": f"{email} already has a pending invitation. Revoke it to send a new one."}
+        )
+    if existing:
+        # Expired: close it so the new one can take its place.
+        existing.revoked_at = timezone.now()
+        existing.save(update_fields=["revoked_at"])
+    invitation = Invitation(
+        organization=organization, email=email, role=role, invited_by=invited_by
+    )
+    invitation.full_clean()
+    invitation.save()
+    queue_templated_email(
+        "invitation",
+        to=email,
+        context={"invitation": invitation, "organization": organization, "inviter": invited_by},
+    )
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation) -> Invitation:
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != Invitation.Status.PENDING:
+        raise ValidationError(
+            f"This invitation is {invitation.get_status_display().lower()}; it cannot be revoked."
+        )
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    return invitation
+
+
+def user_has_email(user: User, email: str) -> bool:
+    from allauth.account.models import EmailAddress
+
+    if user.email.lower() == email.lower():
+        return True
+    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != Invitation.Status.PENDING:
+        raise ValidationError(
+            f"This invitation is {invitation.get_status_display().lower()} and can no longer "
+            "be used. Ask the organization's owner for a new one."
+        )
+    if not user_has_email(user, invitation.email):
+        raise ValidationError(
+            f"This invitation was sent to {invitation.email}. Sign in with that address to "
+            "accept it."
+        )
+    organization = _lock_organization(invitation.organization)
+    # Someone who is already a member keeps the role they have: accepting never lowers it.
+    membership, _ = Membership.objects.get_or_create(
+        organization=organization, user=user, defaults={"role": invitation.role}
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return membership
+
+
+def _other_owners(membership: Membership) -> int:
+    return (
+        Membership.objects.filter(organization=membership.organization, role=Role.OWNER)
+        .exclude(pk=membership.pk)
+        .count()
+    )
+
+
+@transaction.atomic
+def membership_change_role(*, membership: Membership, role: str) -> Membership:
+    _lock_organization(membership.organization)
+    membership = Membership.objects.select_related("organization").get(pk=membership.pk)
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose owner, billing admin or member."})
+    if membership.role == Role.OWNER and role != Role.OWNER and not _other_owners(membership):
+        raise ValidationError(
+            "An organization needs at least one owner. Make someone else an owner first."
+        )
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership) -> None:
+    _lock_organization(membership.organization)
+    membership = Membership.objects.select_related("organization").get(pk=membership.pk)
+    if membership.role == Role.OWNER and not _other_owners(membership):
+        raise ValidationError(
+            "The last owner cannot be removed. Make someone else an owner first."
+        )
+    membership.delete()

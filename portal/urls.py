@@ -1,0 +1,46 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+
+from portal.views import invitations, manage, organizations, site
+
+# The admin signs in through allauth, so rate limits and two-factor apply there too.
+admin.autodiscover()
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "Tierwise administration"
+admin.site.site_title = "Tierwise admin"
+
+app_patterns = [
+    path("", organizations.app_home, name="app_home"),
+    path("new/", organizations.organization_create, name="organization_create"),
+    path("<slug:slug>/", organizations.organization_detail, name="organization_detail"),
+    path("<slug:slug>/settings/", organizations.organization_settings, name="organization_settings"),
+    path("<slug:slug>/members/", organizations.organization_members, name="organization_members"),
+    path("<slug:slug>/members/invite/", organizations.invitation_create, name="invitation_create"),
+    path(
+        "<slug:slug>/members/<int:membership_id>/role/",
+        organizations.membership_role,
+        name="membership_role",
+    ),
+    path(
+        "<slug:slug>/members/<int:membership_id>/remove/",
+        organizations.membership_remove,
+        name="membership_remove",
+    ),
+    path(
+        "<slug:slug>/invitations/<int:invitation_id>/revoke/",
+        organizations.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("<slug:slug>/leave/", organizations.organization_leave, name="organization_leave"),
+]
+
+urlpatterns = [
+    path("", site.home, name="home"),
+    path("healthz", site.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("app/", include(app_patterns)),
+    path("invitations/<str:token>/", invitations.invitation_detail, name="invitation_detail"),
+    path("manage/", manage.accounts, name="manage_accounts"),
+    path("admin/", admin.site.urls),
+]
