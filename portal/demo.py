@@ -1,0 +1,95 @@
+"""The demo vendor's people and customers. Idempotent: running it again updates the
+same rows instead of adding new ones. Later parts (catalog, licenses…) add their own
+builders and are called from the `demo` command after these."""
+
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from portal.models import ACCOUNT_MANAGERS_GROUP, ADMINS_GROUP, Membership, Organization, Role, User
+
+DEMO_PASSWORD = "tierwise-demo"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    who: str
+
+
+def _user(email: str, first: str, last: str, *, staff: bool = False, superuser: bool = False):
+    user, _ = User.objects.update_or_create(
+        email=email,
+        defaults={
+            "first_name": first,
+            "last_name": last,
+            "is_staff": staff or superuser,
+            "is_superuser": superuser,
+            "is_active": True,
+        },
+    )
+    user.set_password(DEMO_PASSWORD)
+    user.save(update_fields=["password"])
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    return user
+
+
+CUSTOMERS = [
+    # slug, name, account manager assigned?, [(email, first, last, role)]
+    (
+        "northwind-analytics",
+        "Northwind Analytics",
+        True,
+        [
+            ("olivia@northwind.test", "Olivia", "Hart", Role.OWNER),
+            ("ben@northwind.test", "Ben", "Okafor", Role.BILLING),
+            ("mia@northwind.test", "Mia", "Santos", Role.MEMBER),
+        ],
+    ),
+    (
+        "acme-robotics",
+        "Acme Robotics",
+        True,
+        [
+            ("alex@acme.test", "Alex", "Meyer", Role.OWNER),
+            ("sam@acme.test", "Sam", "Lindqvist", Role.MEMBER),
+        ],
+    ),
+    (
+        "globex-health",
+        "Globex Health",
+        False,
+        [
+            ("gina@globex.test", "Gina", "Rossi", Role.OWNER),
+            ("hugo@globex.test", "Hugo", "Brandt", Role.BILLING),
+            ("ines@globex.test", "Ines", "Duarte", Role.MEMBER),
+        ],
+    ),
+]
+
+
+@transaction.atomic
+def build_people() -> list[DemoLogin]:
+    admin = _user("admin@tierwise.test", "Ada", "Admin", superuser=True)
+    admin.groups.add(Group.objects.get(name=ADMINS_GROUP))
+    manager = _user("maya@tierwise.test", "Maya", "Patel", staff=True)
+    manager.groups.add(Group.objects.get(name=ACCOUNT_MANAGERS_GROUP))
+    logins = [
+        DemoLogin(admin.email, "admin (Django admin, all staff pages)"),
+        DemoLogin(manager.email, "account manager for Northwind Analytics and Acme Robotics"),
+    ]
+    for slug, name, managed, people in CUSTOMERS:
+        organization, _ = Organization.objects.update_or_create(
+            slug=slug, defaults={"name": name, "account_manager": manager if managed else None}
+        )
+        for email, first, last, role in people:
+            user = _user(email, first, last)
+            Membership.objects.update_or_create(
+                organization=organization, user=user, defaults={"role": role}
+            )
+            logins.append(DemoLogin(email, f"{Role(role).label.lower()} of {name}"))
+    return logins

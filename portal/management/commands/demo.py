@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from portal import demo
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo vendor, its staff and its customers (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even with DEBUG off. The demo logins share a published password.",
+        )
+
+    def handle(self, *args, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "The demo logins share a published password; refusing with DEBUG off. "
+                "Pass --force if you really want them here."
+            )
+        logins = demo.build_people()
+        self.stdout.write(self.style.SUCCESS("Demo data is ready. Logins (password: "
+                                             f"{demo.DEMO_PASSWORD}):"))
+        for login in logins:
+            self.stdout.write(f"  {login.email:<28} {login.who}")

@@ -1,0 +1,39 @@
+"""Test overrides: fast hashing, outbox email, eager nothing. Real services come from
+the same environment variables as everywhere else (DATABASE_URL, CELERY_BROKER_URL)."""
+
+import os
+import uuid
+
+os.environ.setdefault("DEBUG", "true")
+
+from portal.settings import *  # noqa: E402,F403
+from portal.settings import DATABASES, VAR_DIR  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = VAR_DIR / "test-static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+TIERWISE_STAFF_REQUIRE_MFA = False
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Tasks sent by unit tests run in-process; the integration tests start a real worker on
+# a queue of this run's own, so a developer's running worker never steals their tasks.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+# Exported, so the worker a test starts listens on the same queue.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.setdefault(
+    "CELERY_QUEUE", f"tierwise-test-{uuid.uuid4().hex[:8]}"
+)
+SITE_URL = "http://testserver"
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so a worker process can open the same test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Tests open and close connections freely; a pool would outlive the test database.
+    DATABASES["default"]["OPTIONS"].pop("pool", None)

@@ -1,0 +1,90 @@
+"""Personas and a fixed "now" for the whole suite.
+
+In CI (CI or TIERWISE_REAL_SERVICES set) a skipped test counts as a failure: the real
+services, the worker, SMTP and Chromium must all be there, and nothing may quietly not run.
+"""
+
+import os
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Group
+
+from portal.models import ACCOUNT_MANAGERS_GROUP, ADMINS_GROUP, Role
+from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+
+REAL_SERVICES_REQUIRED = bool(os.environ.get("CI") or os.environ.get("TIERWISE_REAL_SERVICES"))
+FROZEN_NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if REAL_SERVICES_REQUIRED and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.longrepr = f"Skipped in CI, which must run everything: {reason}"
+
+
+@pytest.fixture
+def now():
+    """Billing and licensing tests pin the clock; this is the moment they live in."""
+    with time_machine.travel(FROZEN_NOW, tick=False):
+        yield FROZEN_NOW
+
+
+@pytest.fixture
+def organization(db):
+    return OrganizationFactory(name="Northwind", slug="northwind")
+
+
+@pytest.fixture
+def owner(organization):
+    return MembershipFactory(organization=organization, role=Role.OWNER).user
+
+
+@pytest.fixture
+def billing_admin(organization):
+    return MembershipFactory(organization=organization, role=Role.BILLING).user
+
+
+@pytest.fixture
+def teammate(organization):
+    return MembershipFactory(organization=organization, role=Role.MEMBER).user
+
+
+@pytest.fixture
+def outsider(db):
+    """Owner of another organization: sees nothing of `organization`."""
+    return MembershipFactory(
+        organization=OrganizationFactory(name="Elsewhere", slug="elsewhere"), role=Role.OWNER
+    ).user
+
+
+@pytest.fixture
+def account_manager(db, organization):
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get(name=ACCOUNT_MANAGERS_GROUP))
+    organization.account_manager = user
+    organization.save()
+    return user
+
+
+@pytest.fixture
+def admin_user(db):
+    user = UserFactory(is_staff=True, is_superuser=True)
+    user.groups.add(Group.objects.get(name=ADMINS_GROUP))
+    return user
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user) signs the test client in as that user."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
