@@ -88,3 +88,15 @@ def client_for(client):
         return client
 
     return login
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+    from django.db import connection
+
+    from tests.e2e.conftest import CHROMIUM
+
+    return [
+        f"tierwise: database={connection.vendor} broker={settings.CELERY_BROKER_URL.split(':')[0]}"
+        f" chromium={CHROMIUM} real-services-required={REAL_SERVICES_REQUIRED}",
+    ]
