@@ -1,0 +1,24 @@
+import pytest
+from django.core.cache import cache
+
+from tests.factories import PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def clear_cache():
+    """Rate limits and used TOTP codes live in the cache: no test inherits another's."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def sign_in(client):
+    """sign_in(user) signs in through allauth's login form, so allauth records the
+    authentication (MFA activation asks for a recent one)."""
+
+    def post(user, password=PASSWORD):
+        return client.post("/accounts/login/", {"login": user.email, "password": password})
+
+    return post
+

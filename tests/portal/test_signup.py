@@ -1,0 +1,140 @@
+import pytest
+from allauth.account.models import EmailAddress
+
+from portal.models import Membership, Organization, OutboundEmail, Role, User
+from tests.portal.mailbox import link_in, sent_to
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "a-long-and-unguessable-passphrase"
+
+
+def signup_data(**overrides) -> dict:
+    return {
+        "email": "rosa@example.com",
+        "password1": NEW_PASSWORD,
+        "password2": NEW_PASSWORD,
+        "organization_name": "Rosa Robotics",
+        **overrides,
+    }
+
+
+@pytest.fixture
+def signed_up(client, django_capture_on_commit_callbacks):
+    """A visitor who has just submitted the sign-up form (and not verified yet)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/signup/", signup_data())
+    return response
+
+
+def test_it_creates_the_user_the_organization_and_an_owner_membership(signed_up):
+    user = User.objects.get(email="rosa@example.com")
+    organization = Organization.objects.get(name="Rosa Robotics")
+    assert organization.slug == "rosa-robotics"
+    membership = Membership.objects.get(user=user)
+    assert membership.organization == organization
+    assert membership.role == Role.OWNER
+    assert user.check_password(NEW_PASSWORD)
+
+
+def test_it_sends_the_verification_email_through_the_outbox(signed_up):
+    queued = OutboundEmail.objects.get(to="rosa@example.com")
+    assert queued.sent_at is not None
+    [message] = sent_to("rosa@example.com")
+    assert message.subject == queued.subject
+    assert "/accounts/confirm-email/" in message.body
+
+
+def test_it_keeps_an_unverified_user_out_of_the_app(client, signed_up):
+    assert signed_up.status_code == 302
+    assert signed_up["Location"] == "/accounts/confirm-email/"
+    assert not EmailAddress.objects.get(email="rosa@example.com").verified
+
+    response = client.get("/app/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_it_refuses_login_before_the_email_is_verified(
+    client, signed_up, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/accounts/login/", {"login": "rosa@example.com", "password": NEW_PASSWORD}
+        )
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/confirm-email/"
+    assert "_auth_user_id" not in client.session
+
+
+def test_it_verifies_the_email_and_signs_in_when_the_link_is_confirmed(client, signed_up):
+    [message] = sent_to("rosa@example.com")
+    link = link_in(message, "/accounts/confirm-email/")
+
+    # Opening the link only shows a confirmation button: mail scanners that follow
+    # links must not verify addresses.
+    page = client.get(link)
+    assert page.status_code == 200
+    assert not EmailAddress.objects.get(email="rosa@example.com").verified
+
+    response = client.post(link)
+    assert EmailAddress.objects.get(email="rosa@example.com").verified
+    assert response.status_code == 302
+    home = client.get(response["Location"])
+    assert home.status_code == 302
+    assert home["Location"] == "/app/rosa-robotics/"
+    assert int(client.session["_auth_user_id"]) == User.objects.get(email="rosa@example.com").pk
+
+
+def test_it_refuses_a_second_account_for_the_same_email(
+    client, owner, django_capture_on_commit_callbacks
+):
+    # Sign-up does not reveal which addresses have accounts (allauth's enumeration
+    # prevention): the page answers as for anyone, and the clear message goes to the
+    # address itself, whose owner is the only one who should learn it.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/signup/", signup_data(email=owner.email.upper()))
+    assert response.status_code == 302
+    assert User.objects.filter(email__iexact=owner.email).count() == 1
+    assert not Organization.objects.filter(name="Rosa Robotics").exists()
+    [message] = sent_to(owner.email)
+    assert "Account Already Exists" in message.subject
+    assert "an account using that email address already exists" in message.body
+    assert "/accounts/password/reset/" in message.body
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "Name your organization."),
+        ("   ", "Name your organization."),
+        ("x" * 121, "Ensure this value has at most 120 characters (it has 121)."),
+    ],
+    ids=["empty", "blank", "too-long"],
+)
+def test_it_refuses_a_missing_or_too_long_organization_name(client, name, message):
+    response = client.post("/accounts/signup/", signup_data(organization_name=name))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not User.objects.exists()
+    assert not Organization.objects.exists()
+    assert not OutboundEmail.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"email": ""}, "This field is required."),
+        ({"email": "not-an-email"}, "Enter a valid email address."),
+        ({"password2": "something-else-entirely"}, "You must type the same password each time."),
+        ({"password1": "short", "password2": "short"}, "This password is too short."),
+    ],
+    ids=["no-email", "bad-email", "passwords-differ", "weak-password"],
+)
+def test_it_refuses_bad_account_details(client, overrides, message):
+    response = client.post("/accounts/signup/", signup_data(**overrides))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not User.objects.exists()
+    assert not Organization.objects.exists()
