@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 # A laptop run is a development run unless the environment says otherwise.
 export DEBUG ?= true
+# The Procfile's commands (gunicorn, celery) come from the venv.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run test install lint bench clean
 
