@@ -1,3 +1,4 @@
+from allauth.account.adapter import get_adapter
 from allauth.core import context as allauth_context
 from django import forms
 from django.http import HttpRequest
@@ -60,6 +61,10 @@ class SignupExtraForm(forms.Form):
 
         name = (self.cleaned_data.get("organization_name") or "").strip()
         if self.invitation and user.email.lower() == self.invitation.email.lower():
+            # The link reached this address, so it counts as verified. Stashed only now
+            # that the address is known to match: allauth attaches a stashed address to
+            # whoever signs up, whatever address they typed.
+            get_adapter(request).stash_verified_email(request, self.invitation.email)
             membership = invitation_accept(invitation=self.invitation, user=user)
             request.session[CURRENT_ORGANIZATION_KEY] = membership.organization_id
             request.session.pop(PENDING_INVITATION_KEY, None)

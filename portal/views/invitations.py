@@ -1,4 +1,3 @@
-from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -39,7 +38,6 @@ def invitation_detail(request: HttpRequest, token: str) -> HttpResponse:
 
     if usable and not user.is_authenticated:
         request.session[PENDING_INVITATION_KEY] = invitation.token
-        get_adapter(request).stash_verified_email(request, invitation.email)
     return render(
         request,
         "portal/invitation_detail.html",
