@@ -1,0 +1,113 @@
+"""The settings module, imported the way production imports it: in a fresh process with
+only the documented environment."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def production_env(tmp_path) -> dict:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "TIERWISE_VAR_DIR": str(tmp_path / "var"),
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(45),  # 60 characters
+        "ALLOWED_HOSTS": "portal.example.com",
+        "SITE_URL": "https://portal.example.com",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    }
+
+
+def run(args: list[str], env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_it_passes_the_deployment_checks_in_production(production_env):
+    assert len(production_env["SECRET_KEY"]) == 60
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_it_fails_the_deployment_checks_without_the_https_redirect(production_env):
+    # The check above must be able to fail: turning off the HTTPS redirect trips it.
+    production_env["SECURE_SSL_REDIRECT"] = "false"
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env)
+    assert result.returncode != 0
+    assert "security.W008" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("secret_key", "message"),
+    [
+        (None, "SECRET_KEY must be set when DEBUG is off."),
+        ("", "SECRET_KEY must be set when DEBUG is off."),
+        ("too-short", "SECRET_KEY must be a real secret (50+ characters)"),
+        (
+            "django-insecure-tierwise-development-key-not-for-production",
+            "SECRET_KEY must be a real secret (50+ characters)",
+        ),
+    ],
+    ids=["missing", "empty", "short", "development-key"],
+)
+def test_it_refuses_to_start_without_a_real_secret_key(production_env, secret_key, message):
+    if secret_key is None:
+        del production_env["SECRET_KEY"]
+    else:
+        production_env["SECRET_KEY"] = secret_key
+    result = run(["-c", "import portal.settings"], production_env)
+    assert result.returncode != 0
+    assert "django.core.exceptions.ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+def test_it_starts_with_a_development_key_when_debugging(production_env):
+    del production_env["SECRET_KEY"]
+    production_env["DEBUG"] = "true"
+    result = run(
+        ["-c", "from portal import settings; print(settings.DEBUG, bool(settings.SECRET_KEY))"],
+        production_env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True True"
+
+
+def test_it_refuses_a_debug_value_that_is_not_a_boolean(production_env):
+    production_env["DEBUG"] = "maybe"
+    result = run(["-c", "import portal.settings"], production_env)
+    assert result.returncode != 0
+    assert "DEBUG must be true or false, not 'maybe'" in result.stderr
+
+
+def test_it_uses_postgresql_and_redis_when_configured(production_env):
+    production_env["DATABASE_URL"] = "postgres://tierwise:secret@db.internal:5432/tierwise"
+    result = run(
+        [
+            "-c",
+            "from portal import settings as s; "
+            "print(s.DATABASES['default']['ENGINE']); "
+            "print('pool' in s.DATABASES['default']['OPTIONS']); "
+            "print(s.CACHES['default']['BACKEND']); "
+            "print(s.TIERWISE_STAFF_REQUIRE_MFA)",
+        ],
+        production_env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "True",
+        "django.core.cache.backends.redis.RedisCache",
+        "True",
+    ]
