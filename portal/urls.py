@@ -42,5 +42,6 @@ urlpatterns = [
     path("app/", include(app_patterns)),
     path("invitations/<str:token>/", invitations.invitation_detail, name="invitation_detail"),
     path("manage/", manage.accounts, name="manage_accounts"),
+    path("", include("licensing.urls")),
     path("admin/", admin.site.urls),
 ]

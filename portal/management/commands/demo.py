@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from licensing.demo import build_catalog
 from portal import demo
 
 
@@ -21,6 +22,8 @@ class Command(BaseCommand):
                 "Pass --force if you really want them here."
             )
         logins = demo.build_people()
+        catalog = build_catalog()
+        self.stdout.write(self.style.SUCCESS(f"Demo catalog is ready: {catalog}."))
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Logins (password: "
                                              f"{demo.DEMO_PASSWORD}):"))
         for login in logins:

@@ -1,0 +1,120 @@
+"""Money as a value object: an exact Decimal amount and an ISO 4217 currency code.
+
+Arithmetic keeps full precision; rounding to the currency's minor units happens in
+exactly one place, `round_to_minor_units`, with ROUND_HALF_UP. Amounts of two
+currencies never mix, and floats are refused so binary fractions never enter a price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from functools import total_ordering
+
+from babel.numbers import format_currency, get_currency_precision, is_currency
+
+DEFAULT_LOCALE = "en_US"
+
+
+class CurrencyMismatch(ValueError):
+    """Two amounts in different currencies met in one operation."""
+
+
+def _minor_unit_exponent(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-get_currency_precision(currency))
+
+
+def round_to_minor_units(amount: Decimal, currency: str) -> Decimal:
+    """The one rounding rule: half up, to the currency's minor units (cents, pence…)."""
+    return amount.quantize(_minor_unit_exponent(currency), rounding=ROUND_HALF_UP)
+
+
+def _as_decimal(value: object, what: str) -> Decimal:
+    # bool is an int subclass; True dollars is a bug, not an amount.
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        raise TypeError(f"{what} must be a Decimal or an int, not {type(value).__name__}.")
+    decimal = Decimal(value)
+    if not decimal.is_finite():
+        raise ValueError(f"{what} must be a finite number, not {decimal}.")
+    return decimal
+
+
+@total_ordering
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "amount", _as_decimal(self.amount, "An amount of money"))
+        if not isinstance(self.currency, str) or not is_currency(self.currency):
+            raise ValueError(f"{self.currency!r} is not an ISO 4217 currency code.")
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(Decimal(0), currency)
+
+    @classmethod
+    def total(cls, items: Iterable[Money], currency: str) -> Money:
+        result = cls.zero(currency)
+        for item in items:
+            result += item
+        return result
+
+    def _same_currency(self, other: object) -> Money:
+        if not isinstance(other, Money):
+            raise TypeError(f"Cannot combine Money with {type(other).__name__}.")
+        if other.currency != self.currency:
+            raise CurrencyMismatch(
+                f"Cannot combine {self.currency} with {other.currency}; convert first."
+            )
+        return other
+
+    def __add__(self, other: Money) -> Money:
+        return Money(self.amount + self._same_currency(other).amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        return Money(self.amount - self._same_currency(other).amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __abs__(self) -> Money:
+        return Money(abs(self.amount), self.currency)
+
+    def __mul__(self, factor: Decimal | int) -> Money:
+        return Money(self.amount * _as_decimal(factor, "A multiplier"), self.currency)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, divisor: Decimal | int) -> Money:
+        divisor = _as_decimal(divisor, "A divisor")
+        if divisor == 0:
+            raise ZeroDivisionError("Cannot divide money by zero.")
+        return Money(self.amount / divisor, self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        return self.amount < self._same_currency(other).amount
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        return self.currency == other.currency and self.amount == other.amount
+
+    def __hash__(self) -> int:
+        return hash((self.amount, self.currency))
+
+    def rounded(self) -> Money:
+        return Money(round_to_minor_units(self.amount, self.currency), self.currency)
+
+    @property
+    def is_zero(self) -> bool:
+        return self.amount == 0
+
+    def format(self, locale: str = DEFAULT_LOCALE) -> str:
+        """The rounded amount as the visitor's locale writes it: $1,234.50, 1.234,50 €."""
+        return format_currency(self.rounded().amount, self.currency, locale=locale)
+
+    def __str__(self) -> str:
+        return self.format()
