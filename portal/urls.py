@@ -2,7 +2,8 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from portal.views import invitations, manage, organizations, site
+from licensing import dashboard_views
+from portal.views import invitations, manage, organizations, roi, site
 
 # The admin signs in through allauth, so rate limits and two-factor apply there too.
 admin.autodiscover()
@@ -13,7 +14,7 @@ admin.site.site_title = "Tierwise admin"
 app_patterns = [
     path("", organizations.app_home, name="app_home"),
     path("new/", organizations.organization_create, name="organization_create"),
-    path("<slug:slug>/", organizations.organization_detail, name="organization_detail"),
+    path("<slug:slug>/", dashboard_views.license_dashboard, name="organization_detail"),
     path("<slug:slug>/settings/", organizations.organization_settings, name="organization_settings"),
     path("<slug:slug>/members/", organizations.organization_members, name="organization_members"),
     path("<slug:slug>/members/invite/", organizations.invitation_create, name="invitation_create"),
@@ -33,6 +34,17 @@ app_patterns = [
         name="invitation_revoke",
     ),
     path("<slug:slug>/leave/", organizations.organization_leave, name="organization_leave"),
+    path("<slug:slug>/roi/scenarios/", roi.scenarios, name="roi_scenarios"),
+    path(
+        "<slug:slug>/roi/scenarios/<int:scenario_id>/",
+        roi.scenario_open,
+        name="roi_scenario_open",
+    ),
+    path(
+        "<slug:slug>/roi/scenarios/<int:scenario_id>/delete/",
+        roi.scenario_delete,
+        name="roi_scenario_delete",
+    ),
 ]
 
 urlpatterns = [
@@ -42,6 +54,8 @@ urlpatterns = [
     path("app/", include(app_patterns)),
     path("invitations/<str:token>/", invitations.invitation_detail, name="invitation_detail"),
     path("manage/", manage.accounts, name="manage_accounts"),
+    path("roi/", roi.calculator, name="roi"),
     path("", include("licensing.urls")),
+    path("", include("licensing.license_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,183 @@
+"""The ROI calculator (public, personalised for members) and its saved scenarios.
+
+The calculator is a GET form: its inputs live in the query string, so any result can be
+shared or bookmarked. htmx swaps only the results region as the visitor types; without
+JavaScript the same form submits and the whole page comes back."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from billing.forms import RoiForm, ScenarioForm, initial_query
+from billing.models import RoiScenario
+from billing.roi import Outcome, evaluate, limits_exceeded
+from billing.roi_chart import tier_charts
+from billing.roi_selectors import OrganizationFacts, organization_facts, roi_catalog
+from billing.roi_services import roi_scenario_create, roi_scenario_delete
+from licensing.locale import preferred_currency, visitor_locale
+from portal.access import current_membership, get_membership
+from portal.models import Membership
+
+TEMPLATE = "roi/calculator.html"
+# A plausible team for a visitor we know nothing about.
+DEFAULT_TEAM_SIZE = 10
+
+
+def _usage_notes(outcome: Outcome, facts: OrganizationFacts | None, names) -> dict[str, list]:
+    """Per tier: the limits the organization's recent peaks would have hit on it."""
+    if facts is None or not facts.usage_peaks:
+        return {}
+    notes = {}
+    for result in outcome.results:
+        notes[result.tier.slug] = [
+            (names.get(key, key), facts.usage_peaks[key], result.tier.limits.get(key, 0))
+            for key in limits_exceeded(facts.usage_peaks, result.tier.limits)
+        ]
+    return notes
+
+
+def _calculator(
+    request: HttpRequest,
+    params: QueryDict,
+    *,
+    scenario_form: ScenarioForm | None = None,
+) -> HttpResponse:
+    catalog = roi_catalog()
+    membership: Membership | None = current_membership(request)
+    facts = organization_facts(membership.organization) if membership else None
+    locale = visitor_locale(request)
+    currency = preferred_currency(locale, catalog.currencies) or ""
+    products = catalog.products
+    product = params.get("product", "")
+    if product not in dict(products):
+        product = products[0][0] if products else ""
+    tiers = catalog.tiers_of(product)
+
+    data = initial_query(
+        tiers,
+        product=product,
+        currency=currency,
+        team_size=facts.seats if facts else DEFAULT_TEAM_SIZE,
+    )
+    data.update({key: params[key] for key in params if key in data})
+    form = RoiForm(data, tiers=tiers, currencies=catalog.currencies, products=products)
+
+    context = {
+        "form": form,
+        "tiers": tiers,
+        "products": products,
+        "product": product,
+        "facts": facts,
+        "membership": membership,
+        "locale": locale,
+    }
+    if tiers and form.is_valid():
+        assumptions = form.assumptions()
+        outcome = evaluate(assumptions, form.tier_inputs())
+        query = form.query()
+        names = {key: name for tier in tiers for key, name in tier.metric_names.items()}
+        context.update(
+            assumptions=assumptions,
+            outcome=outcome,
+            charts=tier_charts(outcome, assumptions.cycle, locale),
+            usage_notes=_usage_notes(outcome, facts, names),
+            query_string=urlencode(query),
+            share_url=request.build_absolute_uri(f"{reverse('roi')}?{urlencode(query)}"),
+        )
+        if membership and scenario_form is None:
+            scenario_form = ScenarioForm(
+                initial={"query": urlencode(query)}, organization=membership.organization
+            )
+    context["scenario_form"] = scenario_form
+    invalid = (form.is_bound and not form.is_valid()) or (
+        scenario_form is not None and scenario_form.is_bound
+    )
+    template = f"{TEMPLATE}#results" if request.htmx else TEMPLATE
+    response = render(request, template, context, status=422 if invalid else 200)
+    patch_vary_headers(response, ["Accept-Language", "HX-Request", "Cookie"])
+    return response
+
+
+@require_GET
+def calculator(request: HttpRequest) -> HttpResponse:
+    return _calculator(request, request.GET)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scenarios(request: HttpRequest, slug: str) -> HttpResponse:
+    """GET lists the organization's scenarios; POST saves the calculator's inputs."""
+    membership = get_membership(request, slug)
+    organization = membership.organization
+    if request.method == "POST":
+        form = ScenarioForm(request.POST, organization=organization)
+        if form.is_valid():
+            calculator_form = _validated_inputs(request, form)
+            if calculator_form is not None:
+                try:
+                    scenario = roi_scenario_create(
+                        organization=organization,
+                        created_by=request.user,
+                        name=form.cleaned_data["name"],
+                        query=calculator_form.query(),
+                    )
+                except ValidationError as error:
+                    form.add_error(None, error)
+                else:
+                    messages.success(request, f"Saved the scenario “{scenario.name}”.")
+                    return redirect(f"{reverse('roi')}?{urlencode(scenario.query)}")
+        return _calculator(request, QueryDict(form.data.get("query", "")), scenario_form=form)
+    return render(
+        request,
+        "roi/scenarios.html",
+        {
+            "organization": organization,
+            "scenarios": RoiScenario.objects.filter(organization=organization).select_related(
+                "created_by"
+            ),
+        },
+    )
+
+
+def _validated_inputs(request: HttpRequest, form: ScenarioForm) -> RoiForm | None:
+    """The calculator inputs a save carries, validated exactly as a visit would be."""
+    catalog = roi_catalog()
+    params = form.inputs()
+    product = params.get("product", "")
+    calculator_form = RoiForm(
+        params,
+        tiers=catalog.tiers_of(product),
+        currencies=catalog.currencies,
+        products=catalog.products,
+    )
+    if not calculator_form.is_valid():
+        form.add_error(None, "These inputs have errors; fix them in the calculator first.")
+        return None
+    return calculator_form
+
+
+@login_required
+@require_GET
+def scenario_open(request: HttpRequest, slug: str, scenario_id: int) -> HttpResponse:
+    membership = get_membership(request, slug)
+    scenario = get_object_or_404(RoiScenario, pk=scenario_id, organization=membership.organization)
+    return redirect(f"{reverse('roi')}?{urlencode(scenario.query)}")
+
+
+@login_required
+@require_POST
+def scenario_delete(request: HttpRequest, slug: str, scenario_id: int) -> HttpResponse:
+    membership = get_membership(request, slug)
+    scenario = get_object_or_404(RoiScenario, pk=scenario_id, organization=membership.organization)
+    roi_scenario_delete(scenario=scenario)
+    messages.success(request, f"Deleted the scenario “{scenario.name}”.")
+    return redirect("roi_scenarios", slug)
