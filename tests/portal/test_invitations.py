@@ -310,3 +310,13 @@ def test_it_does_not_give_the_invited_address_to_a_newcomer_with_another_one(
     ]
     invitation.refresh_from_db()
     assert invitation.status == Invitation.Status.PENDING
+
+
+def test_it_never_lowers_the_role_of_someone_who_is_already_a_member(client_for, owner):
+    invitation = InvitationFactory(
+        organization=owner.memberships.get().organization, email=owner.email, role=Role.MEMBER
+    )
+    client_for(owner).post(invitation.get_absolute_url())
+    assert owner.memberships.get().role == Role.OWNER
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.ACCEPTED
