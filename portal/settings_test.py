@@ -33,7 +33,8 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so a worker process can open the same test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # One file per run, so two runs side by side never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Tests open and close connections freely; a pool would outlive the test database.
     DATABASES["default"]["OPTIONS"].pop("pool", None)

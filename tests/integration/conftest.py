@@ -64,7 +64,7 @@ def _database_url() -> str:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, smtp_server, tmp_path, monkeypatch):
+def celery_worker_process(transactional_db, smtp_server, tmp_path):
     """A real Celery worker in its own process, on the suite's broker and queue, sharing
     the test database and sending mail to the loopback SMTP server. Tasks sent by the
     test go through the broker to it: nothing runs eagerly."""
@@ -89,9 +89,11 @@ def celery_worker_process(transactional_db, smtp_server, tmp_path, monkeypatch):
     ]  # fmt: skip
     with log_path.open("w") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    monkeypatch.setattr(celery_app.conf, "task_always_eager", False)
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
     process.log_path = log_path
     yield process
+    celery_app.conf.task_always_eager = eager
     process.terminate()
     try:
         process.wait(timeout=20)
