@@ -70,7 +70,11 @@ class VersionSnapshot:
 
 
 def format_limit(value: int | None, unit: str) -> str:
-    return "Unlimited" if value is None else f"{value:,} {unit}"
+    if value is None:
+        return "Unlimited"
+    if value == 1 and unit.endswith("s") and not unit.isupper():
+        unit = unit[:-1]  # units are stored plural: "1 seat", but "1 GB" stays
+    return f"{value:,} {unit}"
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from licensing.models import (
     LimitMetric,
     PolicyStatus,
     PolicyVersion,
+    ResetPeriod,
     TierVersion,
     TierVersionFeature,
     TierVersionLimit,
@@ -176,7 +177,13 @@ def pricing_matrix(
             for rows in limits:
                 row = rows.get(metric.pk)
                 cells.append(None if row is None else format_limit(row.value, metric.unit))
-            matrix.limits.append(MatrixRow(metric.name, metric.get_reset_period_display(), cells))
+            # Only a limit that resets needs saying so; "does not reset" is noise.
+            detail = (
+                ""
+                if metric.reset_period == ResetPeriod.NEVER
+                else metric.get_reset_period_display()
+            )
+            matrix.limits.append(MatrixRow(metric.name, detail, cells))
         for category, label in FeatureCategory.choices:
             rows = [
                 MatrixRow(feature.name, feature.outcome, [feature.pk in ids for ids in included])
