@@ -526,3 +526,6 @@ class PolicySection(models.Model):
         status = PolicyVersion.objects.filter(pk=self.policy_id).values_list("status", flat=True)
         if status and status[0] != PolicyStatus.DRAFT:
             raise FrozenVersionError("A published policy cannot be edited.")
+
+# Licenses live in their own module; importing it here registers their models.
+from licensing.license_models import *  # noqa: E402, F403

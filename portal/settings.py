@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "simple_history",
+    "ninja",  # so the API docs use its bundled Swagger UI, not a CDN
 ]
 
 MIDDLEWARE = [
@@ -232,6 +233,14 @@ MFA_TOTP_ISSUER = "Tierwise"
 # Staff must have two-factor authentication before they reach staff pages.
 TIERWISE_STAFF_REQUIRE_MFA = env_bool("STAFF_REQUIRE_MFA", not DEBUG)
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7)
+
+# --- Licensing ------------------------------------------------------------------------
+# Ed25519 private key (PEM, or the PEM in base64) that signs license files. Without it a
+# DEBUG run (and the tests) generates one into var/ on first use; production refuses.
+LICENSE_SIGNING_KEY = env_str("LICENSE_SIGNING_KEY")
+LICENSE_SIGNING_KEY_DEV_FILE = str(VAR_DIR / "license-signing-key.pem") if DEBUG else ""
+# Requests per API token per minute.
+LICENSING_API_RATE_LIMIT = env_int("LICENSING_API_RATE_LIMIT", 600)
 
 # --- Email ----------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(

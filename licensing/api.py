@@ -1,0 +1,355 @@
+"""The licensing API, /api/v1/: what the customer's software calls.
+
+Every answer is JSON. Errors are {"code": "...", "detail": "..."} with a 4xx status:
+malformed JSON or fields (400/422), a bad or missing token (401), a key that is not one
+of the token's organization's licenses (404, the same answer as a key that does not
+exist, so one organization learns nothing about another's), a refused change (409) and
+too many requests (429).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from ninja import Field, NinjaAPI, Schema, Status
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+from pydantic import AwareDatetime
+
+from licensing import keys, licenses, ratelimit
+from licensing.entitlements import license_entitlements
+from licensing.license_models import License
+from licensing.tokens import TokenIdentity, api_token_identify
+from licensing.usage import UsageReport, license_meters, usage_record_batch
+from licensing.validation import key_lookup, license_answer, validation_result
+
+# Printable text only: control characters (NUL above all) have no place in these fields.
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, detail: str, headers: dict | None = None):
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.headers = status, code, detail, headers or {}
+
+
+class TokenAuth(HttpBearer):
+    openapi_description = "An API token created by an owner on the organization's page."
+
+    def authenticate(self, request: HttpRequest, token: str) -> TokenIdentity | None:
+        identity = api_token_identify(token)
+        if identity is None:
+            return None
+        decision = ratelimit.hit(
+            f"token:{identity.token_id}", limit=settings.LICENSING_API_RATE_LIMIT
+        )
+        if not decision.allowed:
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"Too many requests for this token; try again in {decision.retry_after} s.",
+                {"Retry-After": str(decision.retry_after)},
+            )
+        return identity
+
+
+api = NinjaAPI(
+    title="Tierwise licensing API",
+    version="1",
+    description=__doc__,
+    auth=TokenAuth(),
+    urls_namespace="licensing_api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _error(status: int, code: str, detail: str, **extra) -> HttpResponse:
+    return JsonResponse({"code": code, "detail": detail, **extra}, status=status)
+
+
+@api.exception_handler(ApiError)
+def _api_error(request, exc: ApiError):
+    response = _error(exc.status, exc.code, exc.detail)
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid(request, exc: NinjaValidationError):
+    errors = [
+        {
+            "field": ".".join(str(part) for part in error.get("loc", ())[1:]) or "body",
+            "message": str(error.get("msg", "Invalid value.")),
+        }
+        for error in exc.errors
+    ]
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "Invalid request."
+    return _error(422, "invalid_request", detail, errors=errors)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    response = _error(401, "unauthenticated", "Send a valid API token: Authorization: Bearer …")
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    code = "malformed_json" if exc.status_code == 400 else "http_error"
+    detail = "The request body is not valid JSON." if exc.status_code == 400 else str(exc)
+    return _error(exc.status_code, code, detail)
+
+
+# --- Schemas ----------------------------------------------------------------------------
+
+Key = Field(..., min_length=1, max_length=64, description="TW-XXXXX-XXXXX-XXXXX-XXXXX-X")
+Fingerprint = Field(..., min_length=1, max_length=200, pattern=PRINTABLE)
+
+
+class Error(Schema):
+    code: str
+    detail: str
+
+
+class KeyIn(Schema):
+    key: str = Key
+
+
+class ValidateIn(Schema):
+    key: str = Key
+    fingerprint: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        pattern=PRINTABLE,
+        description="Also check that this machine is activated.",
+    )
+
+
+class LicenseOut(Schema):
+    id: int
+    product: str
+    tier: str
+    version: int
+    status: str
+    seats: int
+    key_prefix: str
+
+
+class ValidateOut(Schema):
+    valid: bool
+    code: str = Field(
+        description="valid, trialing, past_due, suspended, canceled, expired, machine_not_activated"
+    )
+    detail: str
+    license: LicenseOut
+    entitlements: dict
+    expires_at: str
+
+
+class MeterOut(Schema):
+    metric: str
+    used: int
+    limit: int | None
+    status: str = Field(description="ok, warning, over_limit or blocked")
+    warning_threshold: int | None
+    grace_remaining: int | None
+
+
+class EntitlementsOut(Schema):
+    license: LicenseOut
+    entitlements: dict
+    usage: list[MeterOut]
+
+
+class UsageRecordIn(Schema):
+    metric: str = Field(..., min_length=1, max_length=60, pattern=PRINTABLE)
+    quantity: int = Field(..., ge=0, le=10**12)
+    idempotency_key: str = Field(..., min_length=1, max_length=100, pattern=PRINTABLE)
+    recorded_at: AwareDatetime | None = Field(None, description="Defaults to now.")
+
+
+class UsageIn(Schema):
+    key: str = Key
+    records: list[UsageRecordIn] = Field(..., min_length=1, max_length=500)
+
+
+class UsageOut(Schema):
+    accepted: int
+    duplicates: int
+    results: dict[str, str]
+    usage: list[MeterOut]
+
+
+class MachineIn(Schema):
+    key: str = Key
+    fingerprint: str = Fingerprint
+    name: str = Field("", max_length=120, pattern=r"^[^\x00-\x1f\x7f]*$")
+
+
+class MachineOut(Schema):
+    fingerprint: str
+    name: str
+    activated_at: datetime
+    deactivated_at: datetime | None
+    active_machines: int
+    machine_limit: int | None
+
+
+ERRORS = {400: Error, 401: Error, 404: Error, 409: Error, 422: Error, 429: Error}
+
+
+# --- Endpoints --------------------------------------------------------------------------
+
+
+def _canonical(key: str) -> str:
+    try:
+        return keys.normalize_key(key)
+    except keys.MalformedKey as exc:
+        raise ApiError(422, "key_malformed", str(exc)) from exc
+
+
+NOT_FOUND = ApiError(404, "license_not_found", "No license of yours has this key.")
+
+
+def _license(request: HttpRequest, key: str) -> License:
+    key_hash = keys.hash_secret(_canonical(key))
+    license = (
+        License.objects.select_related("organization", "product", "version", "version__tier")
+        .filter(key_hash=key_hash, organization_id=request.auth.organization_id)
+        .first()
+    )
+    if license is None:
+        raise NOT_FOUND
+    return license
+
+
+def _license_out(license: License) -> dict:
+    return {
+        "id": license.pk,
+        "product": license.product.slug,
+        "tier": license.version.tier.slug,
+        "version": license.version.number,
+        "status": license.status,
+        "seats": license.seats,
+        "key_prefix": license.key_prefix,
+    }
+
+
+def _meters_out(license: License) -> list[dict]:
+    return [
+        {
+            "metric": meter.key,
+            "used": meter.state.used,
+            "limit": meter.state.limit,
+            "status": meter.state.status,
+            "warning_threshold": meter.state.threshold,
+            "grace_remaining": meter.state.grace_remaining,
+        }
+        for meter in license_meters(license=license)
+    ]
+
+
+@api.post("/licenses/validate", response={200: ValidateOut, **ERRORS}, tags=["licenses"])
+def validate(request: HttpRequest, payload: ValidateIn):
+    """Is this key valid (and, with a fingerprint, is this machine activated)? Answered
+    from the cache; any change to the license retires the cached answer."""
+    key_hash = keys.hash_secret(_canonical(payload.key))
+    found = key_lookup(key_hash)
+    if found is None or found[1] != request.auth.organization_id:
+        raise NOT_FOUND
+    result = validation_result(
+        license_answer(found[0]), key_hash=key_hash, fingerprint=payload.fingerprint
+    )
+    if not result:
+        raise NOT_FOUND
+    return result
+
+
+@api.post("/licenses/entitlements", response={200: EntitlementsOut, **ERRORS}, tags=["licenses"])
+def entitlements(request: HttpRequest, payload: KeyIn):
+    """What the license includes, and this period's usage against each limit."""
+    license = _license(request, payload.key)
+    return {
+        "license": _license_out(license),
+        "entitlements": license_entitlements(license=license).as_data(),
+        "usage": _meters_out(license),
+    }
+
+
+@api.post("/licenses/usage", response={200: UsageOut, **ERRORS}, tags=["usage"])
+def report_usage(request: HttpRequest, payload: UsageIn):
+    """Report usage in batches of up to 500 records. Each record's idempotency_key is
+    yours to choose; a record sent again with the same key counts once."""
+    license = _license(request, payload.key)
+    try:
+        results = usage_record_batch(
+            license=license,
+            reports=[UsageReport(**record.dict()) for record in payload.records],
+        )
+    except DjangoValidationError as exc:
+        raise ApiError(422, "invalid_usage", " ".join(exc.messages)) from exc
+    accepted = sum(1 for outcome in results.values() if outcome == "accepted")
+    return {
+        "accepted": accepted,
+        "duplicates": len(results) - accepted,
+        "results": results,
+        "usage": _meters_out(license),
+    }
+
+
+def _machine_out(license: License, machine) -> dict:
+    return {
+        "fingerprint": machine.fingerprint,
+        "name": machine.name,
+        "activated_at": machine.activated_at,
+        "deactivated_at": machine.deactivated_at,
+        "active_machines": license.machines.filter(deactivated_at__isnull=True).count(),
+        "machine_limit": licenses.machine_limit(license),
+    }
+
+
+@api.post(
+    "/machines/activate", response={200: MachineOut, 201: MachineOut, **ERRORS}, tags=["machines"]
+)
+def activate_machine(request: HttpRequest, payload: MachineIn):
+    """Activate a machine against the license's machine limit (one per seat unless the
+    tier sets a machines limit). Activating an active machine again changes nothing."""
+    license = _license(request, payload.key)
+    try:
+        machine, created = licenses.machine_activate(
+            license=license,
+            fingerprint=payload.fingerprint,
+            name=payload.name,
+            actor=licenses.Actor(label=request.auth.label),
+        )
+    except DjangoValidationError as exc:
+        raise ApiError(409, "activation_refused", " ".join(exc.messages)) from exc
+    return Status(201 if created else 200, _machine_out(license, machine))
+
+
+@api.post("/machines/deactivate", response={200: MachineOut, **ERRORS}, tags=["machines"])
+def deactivate_machine(request: HttpRequest, payload: MachineIn):
+    """Free a machine's activation."""
+    license = _license(request, payload.key)
+    try:
+        machine = licenses.machine_deactivate(
+            license=license,
+            fingerprint=payload.fingerprint,
+            actor=licenses.Actor(label=request.auth.label),
+        )
+    except DjangoValidationError as exc:
+        raise ApiError(404, "machine_not_found", " ".join(exc.messages)) from exc
+    return _machine_out(license, machine)
+
+
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Anything else under /api/v1/: a JSON 404, like every other API error."""
+    return _error(404, "not_found", "No such endpoint. See /api/v1/docs.")

@@ -1,0 +1,34 @@
+"""Licenses in the customer portal, the licensing API and the public signing key. The
+organization's home (/app/<slug>/) is the license dashboard; portal/urls.py points
+there."""
+
+from django.urls import path, re_path
+
+from licensing import dashboard_views
+from licensing.api import api, not_found
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    re_path(r"^api/v1/(?P<rest>.*)$", not_found),
+    path(
+        ".well-known/tierwise-license-key.pem",
+        dashboard_views.public_key,
+        name="license_public_key",
+    ),
+    path(
+        "app/<slug:slug>/licenses/<int:license_id>/file/",
+        dashboard_views.license_file_download,
+        name="license_file_download",
+    ),
+    path(
+        "app/<slug:slug>/licenses/<int:license_id>/rotate-key/",
+        dashboard_views.license_key_rotate,
+        name="license_key_rotate",
+    ),
+    path("app/<slug:slug>/api-tokens/", dashboard_views.token_create, name="api_token_create"),
+    path(
+        "app/<slug:slug>/api-tokens/<int:token_id>/revoke/",
+        dashboard_views.token_revoke,
+        name="api_token_revoke",
+    ),
+]

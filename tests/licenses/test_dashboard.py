@@ -1,0 +1,103 @@
+"""The organization's home is its license dashboard. Members see the license, meters
+and file; owners also manage the key and API tokens; outsiders get 404 everywhere."""
+
+import re
+
+import pytest
+
+from licensing import signing
+from licensing.license_models import ApiToken
+from tests.licenses.conftest import issue
+
+
+def test_it_shows_the_license_on_the_organization_home(client_for, teammate, issued):
+    response = client_for(teammate).get("/app/northwind/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Team" in page and "v2" in page
+    assert issued.license.masked_key in page
+    assert issued.key not in page
+    assert 'role="img"' in page and "<svg" in page and "by month, as a table" in page
+    assert "API tokens" not in page and "Rotate key" not in page
+
+
+def test_it_offers_owners_the_key_rotation_and_tokens(client_for, owner, issued):
+    page = client_for(owner).get("/app/northwind/").content.decode()
+    assert "Rotate key" in page and "API tokens" in page and "Create token" in page
+
+
+def test_it_shows_a_grandfathered_plan_beside_todays(client_for, teammate, organization, catalog):
+    issue(organization, catalog, "team", number=1)
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert "Legacy" in page
+    assert "Your legacy plan beside today" in page
+    assert "Coupons and discounts" in page  # gained in v2
+
+
+def test_it_says_so_when_there_is_no_license(client_for, teammate):
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert "No license yet" in page
+
+
+def test_it_shows_a_new_token_once_and_keeps_only_its_hash(client_for, owner, organization):
+    client = client_for(owner)
+    response = client.post("/app/northwind/api-tokens/", {"name": "Build server"})
+    assert response.status_code == 200
+    token = ApiToken.objects.get(organization=organization)
+    secret = re.search(r"twk_[0-9a-f]{8}_[\w-]+", response.content.decode()).group()
+    assert token.token_hash != secret and token.prefix in secret
+    assert secret not in client.get("/app/northwind/").content.decode()
+
+
+def test_it_revokes_a_token(client_for, owner, token):
+    response = client_for(owner).post(f"/app/northwind/api-tokens/{token.token.pk}/revoke/")
+    assert response.status_code == 302
+    token.token.refresh_from_db()
+    assert token.token.revoked_at is not None
+
+
+def test_it_rotates_the_key_and_shows_the_new_one_once(client_for, owner, issued):
+    response = client_for(owner).post(f"/app/northwind/licenses/{issued.license.pk}/rotate-key/")
+    issued.license.refresh_from_db()
+    assert response.status_code == 200
+    assert issued.license.key_prefix in response.content.decode()
+    assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+
+
+def test_it_downloads_a_verifiable_license_file(client_for, teammate, issued):
+    response = client_for(teammate).get(f"/app/northwind/licenses/{issued.license.pk}/file/")
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    assert signing.verify(response.content, signing.public_key_pem())["seats"] == 5
+
+
+def test_it_serves_the_public_key_at_a_fixed_address(client):
+    response = client.get("/.well-known/tierwise-license-key.pem")
+    assert response.status_code == 200
+    assert response.content.decode() == signing.public_key_pem()
+
+
+@pytest.mark.parametrize("role", ["teammate", "billing_admin"])
+def test_it_refuses_key_and_token_management_to_non_owners(request, client_for, role, issued):
+    client = client_for(request.getfixturevalue(role))
+    assert client.post("/app/northwind/api-tokens/", {"name": "x"}).status_code == 403
+    rotate = f"/app/northwind/licenses/{issued.license.pk}/rotate-key/"
+    assert client.post(rotate).status_code == 403
+
+
+def test_it_hides_every_license_page_from_outsiders(client_for, outsider, issued, token):
+    client = client_for(outsider)
+    license_id = issued.license.pk
+    assert client.get("/app/northwind/").status_code == 404
+    assert client.get(f"/app/northwind/licenses/{license_id}/file/").status_code == 404
+    assert client.post(f"/app/northwind/licenses/{license_id}/rotate-key/").status_code == 404
+    assert client.post("/app/northwind/api-tokens/", {"name": "x"}).status_code == 404
+    revoke = f"/app/northwind/api-tokens/{token.token.pk}/revoke/"
+    assert client.post(revoke).status_code == 404
+    # Nor through their own organization's address.
+    assert client.get(f"/app/elsewhere/licenses/{license_id}/file/").status_code == 404
+    assert client.post(f"/app/elsewhere/api-tokens/{token.token.pk}/revoke/").status_code == 404
+
+
+def test_it_sends_anonymous_visitors_to_sign_in(client, issued):
+    assert client.get("/app/northwind/").status_code == 302
