@@ -265,6 +265,7 @@ def initial_query(
         "implementation_cost": "0",
         "cycle": ANNUAL,
         "horizon_years": "3",
+        "discount_rate": "",
     }
     for tier in tiers:
         hours, errors = tier.hours_saved_per_person_week, tier.errors_avoided_per_year

@@ -12,6 +12,7 @@ visitor reads as text comes from Decimal arithmetic in billing.roi.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pygal
 from babel.numbers import format_compact_currency
@@ -46,11 +47,11 @@ STYLE = Style(
     font_family="system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif",
     colors=(VALUE_COLOUR, COST_COLOUR, PAYBACK_COLOUR),
     value_colors=(PAYBACK_COLOUR, PAYBACK_COLOUR, PAYBACK_COLOUR),
-    label_font_size=15,
-    major_label_font_size=15,
-    legend_font_size=16,
-    title_font_size=18,
-    value_label_font_size=15,
+    label_font_size=18,
+    major_label_font_size=18,
+    legend_font_size=18,
+    title_font_size=20,
+    value_label_font_size=17,
     value_font_size=13,
     tooltip_font_size=13,
 )
@@ -82,6 +83,10 @@ def _accessible(label: str):
     return apply
 
 
+def payback_text(months: Decimal) -> str:
+    return "less than 0.1 months" if months < Decimal("0.1") else f"{months} months"
+
+
 def describe(result: TierResult, locale: str) -> str:
     name = result.tier.name
     value = result.annual_value.format(locale)
@@ -93,7 +98,7 @@ def describe(result: TierResult, locale: str) -> str:
     )
     if result.payback_months is None:
         return f"{text}. It does not pay back."
-    return f"{text}. It pays back after {result.payback_months} months."
+    return f"{text}. It pays back after {payback_text(result.payback_months)}."
 
 
 def _chart(result: TierResult, points: list[Point], *, top: float, locale: str) -> str:
@@ -122,6 +127,7 @@ def _chart(result: TierResult, points: list[Point], *, top: float, locale: str) 
     config.x_value_formatter = lambda month: f"{month / MONTHS_PER_YEAR:g}"
     config.value_formatter = money
     config.truncate_label = -1
+    config.truncate_legend = -1
     config.css = [*config.css, CHART_CSS]
 
     chart = pygal.XY(config)
@@ -139,7 +145,12 @@ def _chart(result: TierResult, points: list[Point], *, top: float, locale: str) 
         value_then = result.annual_value * at / MONTHS_PER_YEAR
         chart.add(
             "Payback (dot)",
-            [{"value": (float(at), float(value_then.amount)), "label": f"pays back: {at} mo"}],
+            [
+                {
+                    "value": (float(at), float(value_then.amount)),
+                    "label": f"pays back: {payback_text(at)}",
+                }
+            ],
             stroke=False,
             show_dots=True,
             dots_size=7,

@@ -21,7 +21,13 @@ from billing.forms import RoiForm, ScenarioForm, initial_query
 from billing.models import RoiScenario
 from billing.roi import Outcome, evaluate, limits_exceeded
 from billing.roi_chart import tier_charts
-from billing.roi_selectors import OrganizationFacts, organization_facts, roi_catalog
+from billing.roi_selectors import (
+    CatalogTier,
+    OrganizationFacts,
+    RoiCatalog,
+    organization_facts,
+    roi_catalog,
+)
 from billing.roi_services import roi_scenario_create, roi_scenario_delete
 from licensing.locale import preferred_currency, visitor_locale
 from portal.access import current_membership, get_membership
@@ -45,6 +51,27 @@ def _usage_notes(outcome: Outcome, facts: OrganizationFacts | None, names) -> di
     return notes
 
 
+def _bind_form(
+    request: HttpRequest, catalog: RoiCatalog, params: QueryDict, facts: OrganizationFacts | None
+) -> tuple[RoiForm, str, list[CatalogTier]]:
+    """The calculator form bound to the catalog's defaults, overridden by whatever the
+    query string says; the product's tiers decide which tier fields it has."""
+    products = catalog.products
+    product = params.get("product", "")
+    if product not in dict(products):
+        product = products[0][0] if products else ""
+    tiers = catalog.tiers_of(product)
+    data = initial_query(
+        tiers,
+        product=product,
+        currency=preferred_currency(visitor_locale(request), catalog.currencies) or "",
+        team_size=facts.seats if facts else DEFAULT_TEAM_SIZE,
+    )
+    data.update({key: params[key] for key in params if key in data})
+    form = RoiForm(data, tiers=tiers, currencies=catalog.currencies, products=products)
+    return form, product, tiers
+
+
 def _calculator(
     request: HttpRequest,
     params: QueryDict,
@@ -55,21 +82,8 @@ def _calculator(
     membership: Membership | None = current_membership(request)
     facts = organization_facts(membership.organization) if membership else None
     locale = visitor_locale(request)
-    currency = preferred_currency(locale, catalog.currencies) or ""
     products = catalog.products
-    product = params.get("product", "")
-    if product not in dict(products):
-        product = products[0][0] if products else ""
-    tiers = catalog.tiers_of(product)
-
-    data = initial_query(
-        tiers,
-        product=product,
-        currency=currency,
-        team_size=facts.seats if facts else DEFAULT_TEAM_SIZE,
-    )
-    data.update({key: params[key] for key in params if key in data})
-    form = RoiForm(data, tiers=tiers, currencies=catalog.currencies, products=products)
+    form, product, tiers = _bind_form(request, catalog, params, facts)
 
     context = {
         "form": form,
@@ -98,7 +112,7 @@ def _calculator(
                 initial={"query": urlencode(query)}, organization=membership.organization
             )
     context["scenario_form"] = scenario_form
-    invalid = (form.is_bound and not form.is_valid()) or (
+    invalid = (bool(tiers) and not form.is_valid()) or (
         scenario_form is not None and scenario_form.is_bound
     )
     template = f"{TEMPLATE}#results" if request.htmx else TEMPLATE
@@ -150,16 +164,8 @@ def scenarios(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _validated_inputs(request: HttpRequest, form: ScenarioForm) -> RoiForm | None:
     """The calculator inputs a save carries, validated exactly as a visit would be."""
-    catalog = roi_catalog()
-    params = form.inputs()
-    product = params.get("product", "")
-    calculator_form = RoiForm(
-        params,
-        tiers=catalog.tiers_of(product),
-        currencies=catalog.currencies,
-        products=catalog.products,
-    )
-    if not calculator_form.is_valid():
+    calculator_form, _product, tiers = _bind_form(request, roi_catalog(), form.inputs(), None)
+    if not tiers or not calculator_form.is_valid():
         form.add_error(None, "These inputs have errors; fix them in the calculator first.")
         return None
     return calculator_form
