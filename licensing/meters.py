@@ -80,11 +80,6 @@ def meter_state(*, used: int, limit: int | None, thresholds: list[int], grace_pe
     )
 
 
-def allows(*, used: int, adding: int, limit: int | None, grace_percent: int) -> bool:
-    """Whether `adding` more still fits inside the limit plus its grace."""
-    return limit is None or used + adding <= grace_ceiling(limit, grace_percent)
-
-
 def need_is_sustained(history: list[int], limit: int | None) -> bool:
     """The upgrade-suggestion rule: over the limit in at least two of the last three
     completed periods. `history` is those periods' figures, oldest first (a period with

@@ -2,11 +2,14 @@
 and file; owners also manage the key and API tokens; outsiders get 404 everywhere."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
+from django.urls import reverse
 
 from licensing import signing
 from licensing.license_models import ApiToken
+from licensing.usage import UsageReport, usage_record_batch
 from tests.licenses.conftest import issue
 
 
@@ -101,3 +104,39 @@ def test_it_hides_every_license_page_from_outsiders(client_for, outsider, issued
 
 def test_it_sends_anonymous_visitors_to_sign_in(client, issued):
     assert client.get("/app/northwind/").status_code == 302
+
+
+def _report(license, month_usage):
+    """month_usage: {(year, month): API calls}, reported on the 10th of each month."""
+    usage_record_batch(
+        license=license,
+        reports=[
+            UsageReport(
+                "api-calls", calls, f"{year}-{month}", datetime(year, month, 10, tzinfo=UTC)
+            )
+            for (year, month), calls in month_usage.items()
+        ],
+    )
+
+
+def test_it_suggests_the_next_tier_on_sustained_need(client_for, teammate, issued):
+    # Team v2 allows 100,000 calls a month; two of the last three months were over.
+    _report(issued.license, {(2025, 12): 120_000, (2026, 1): 90_000, (2026, 2): 130_000})
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert "Business fits how you work" in page
+    assert "over your API calls a month limit in 2 of the last 3 months" in page
+    assert reverse("pricing_compare", args=["team", "business"]) in page
+
+
+def test_it_does_not_suggest_anything_after_a_passing_spike(client_for, teammate, issued):
+    _report(issued.license, {(2025, 12): 40_000, (2026, 1): 250_000, (2026, 2): 50_000})
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert "fits how you work" not in page
+    assert "250,000" in page  # the spike is in the history table all the same
+
+
+def test_it_warns_at_the_thresholds_this_month(client_for, teammate, issued):
+    _report(issued.license, {(2026, 3): 85_000})
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert "API calls a month: 85% used." in page
+    assert "80% warning level" in page
