@@ -1,6 +1,7 @@
 """The visitor's locale for formatting money, from the Accept-Language header."""
 
 from contextlib import suppress
+from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
@@ -15,7 +16,11 @@ MAX_LANGUAGES = 8
 
 
 def visitor_locale(request: HttpRequest) -> str:
-    header = request.headers.get("Accept-Language", "")[:200]
+    return _locale_for_header(request.headers.get("Accept-Language", "")[:200])
+
+
+@lru_cache(maxsize=512)
+def _locale_for_header(header: str) -> str:
     for language, _quality in parse_accept_lang_header(header)[:MAX_LANGUAGES]:
         if language == "*":
             continue

@@ -3,13 +3,18 @@ policy. None of these needs an account; unpublished drafts never appear here."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
+from threading import Lock
 
 from django import forms
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.syndication.views import Feed
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -19,7 +24,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
-from licensing.cache import PAGE_TIMEOUT, catalog_generation
+from licensing.cache import GENERATION_KEY, PAGE_TIMEOUT, catalog_generation
 from licensing.catalog import compare
 from licensing.locale import preferred_currency, visitor_locale
 from licensing.models import BillingCycle, ChangelogEntry, PolicyStatus, PolicyVersion, TierVersion
@@ -56,8 +61,10 @@ def _cached_currencies(generation: str) -> list[str]:
     return currencies
 
 
-def _price_choice(request: HttpRequest, currencies: list[str]) -> PriceChoice:
-    locale = visitor_locale(request)
+def _price_choice(
+    request: HttpRequest, currencies: list[str], locale: str | None = None
+) -> PriceChoice:
+    locale = locale or visitor_locale(request)
     problems = []
     fallback = preferred_currency(locale, currencies) or ""
     currency = request.GET.get("currency", "").strip().upper()
@@ -95,29 +102,100 @@ def _matrix_context(choice: PriceChoice, *, substitute: TierVersion | None = Non
     }
 
 
-@require_GET
-def pricing(request: HttpRequest) -> HttpResponse:
-    generation = catalog_generation()
-    choice = _price_choice(request, _cached_currencies(generation))
-    key = f"pricing:{generation}:{choice.currency}:{choice.cycle}:{choice.locale}"
-    matrix_html = cache.get(key)
-    if matrix_html is None:
-        matrix_html = render_to_string(f"{PRICING_TEMPLATE}#matrix", _matrix_context(choice))
-        cache.set(key, str(matrix_html), PAGE_TIMEOUT)
-    # Rendered by our own template with autoescaping; the cache hands back plain text.
-    matrix_html = mark_safe(matrix_html)
-    status = 400 if choice.problems else 200
-    if request.htmx and not choice.problems:
-        response = HttpResponse(matrix_html)
-    else:
-        response = render(
-            request,
-            PRICING_TEMPLATE,
-            {"matrix_html": matrix_html, "problems": choice.problems, "choice": choice},
-            status=status,
-        )
+# The whole response is cached for the visitors who make up most of the traffic: htmx
+# swaps, and first-time visitors with no session (so no messages and no signed-in
+# navigation). The CSRF token is the one per-visitor part: the cached page holds this
+# placeholder and each response gets the visitor's own token.
+CSRF_PLACEHOLDER = "tierwise-csrf-placeholder-5f0c2e"
+RESPONSE_PARAMETERS = {"currency": 3, "cycle": 10}
+
+
+class _RecentResponses:
+    """This process's copies of the most requested cached pages. The shared cache still
+    decides: a copy is used only while its catalog generation is the current one, so a
+    publish reaches every worker at once; this only saves fetching 30 kB per request."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        self.lock = Lock()
+
+    def get(self, key: str) -> tuple[str, str] | None:
+        with self.lock:
+            return self.entries.get(key)
+
+    def put(self, key: str, value: tuple[str, str]) -> None:
+        with self.lock:
+            self.entries[key] = value
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+_recent_responses = _RecentResponses(size=64)
+
+
+def _response_key(request: HttpRequest, locale: str) -> str | None:
+    cookies = request.COOKIES
+    if not request.htmx and (
+        settings.SESSION_COOKIE_NAME in cookies or CookieStorage.cookie_name in cookies
+    ):
+        return None
+    # Only the parameters the page understands, and only short ones: anything else
+    # (tracking tags, junk) is served without filling the cache with variants.
+    if any(
+        name not in RESPONSE_PARAMETERS or len(value) > RESPONSE_PARAMETERS[name]
+        for name, value in request.GET.items()
+    ):
+        return None
+    kind = "partial" if request.htmx else "page"
+    currency = request.GET.get("currency", "").upper()
+    return f"pricing:{kind}:{currency}:{request.GET.get('cycle', '')}:{locale}"
+
+
+def _pricing_response(request: HttpRequest, html: str, *, status: int) -> HttpResponse:
+    response = HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)), status=status)
     patch_vary_headers(response, ["Accept-Language", "HX-Request"])
     return response
+
+
+@require_GET
+def pricing(request: HttpRequest) -> HttpResponse:
+    locale = visitor_locale(request)
+    response_key = _response_key(request, locale)
+    if response_key:
+        stored = _recent_responses.get(response_key)
+        generation = cache.get(GENERATION_KEY)
+        if stored is None or stored[0] != generation:
+            stored = cache.get(response_key)
+        if stored and generation and stored[0] == generation:
+            _recent_responses.put(response_key, stored)
+            return _pricing_response(request, stored[1], status=200)
+
+    generation = catalog_generation()
+    choice = _price_choice(request, _cached_currencies(generation), locale)
+    key = f"pricing:matrix:{generation}:{choice.currency}:{choice.cycle}:{choice.locale}"
+    matrix_html = cache.get(key)
+    if matrix_html is None:
+        matrix_html = str(render_to_string(f"{PRICING_TEMPLATE}#matrix", _matrix_context(choice)))
+        cache.set(key, matrix_html, PAGE_TIMEOUT)
+    if request.htmx and not choice.problems:
+        html = matrix_html
+    else:
+        html = render_to_string(
+            PRICING_TEMPLATE,
+            {
+                # Rendered by our own template with autoescaping; the cache returns text.
+                "matrix_html": mark_safe(matrix_html),
+                "problems": choice.problems,
+                "choice": choice,
+                "csrf_token": CSRF_PLACEHOLDER,
+            },
+            request=request,
+        )
+    if response_key and not choice.problems:
+        cache.set(response_key, (generation, html), PAGE_TIMEOUT)
+    return _pricing_response(request, html, status=400 if choice.problems else 200)
 
 
 def render_pricing_preview(request: HttpRequest, draft: TierVersion) -> HttpResponse:

@@ -142,3 +142,24 @@ def test_its_query_count_does_not_grow_with_tiers_or_features(client, currencies
     large = _queries_for_pricing(client)
     assert small == large
     assert large <= 8
+
+
+def test_it_gives_each_visitor_their_own_csrf_token_from_the_cached_page(client, catalog):
+    from django.test import Client
+
+    from licensing.views import CSRF_PLACEHOLDER
+
+    first = client.get("/pricing/")
+    second = Client().get("/pricing/")
+    for response in (first, second):
+        html = response.content.decode()
+        assert CSRF_PLACEHOLDER not in html
+        assert "x-csrftoken" in html
+    assert first.cookies["csrftoken"].value != second.cookies["csrftoken"].value
+
+
+def test_it_does_not_serve_the_anonymous_page_to_a_signed_in_customer(client, catalog, owner):
+    client.get("/pricing/")  # fills the cache for anonymous visitors
+    client.force_login(owner)
+    html = client.get("/pricing/").content.decode()
+    assert owner.email in html and "$29.00" in html
