@@ -27,27 +27,39 @@ STYLE = Style(
 
 
 def meter_history_svg(*, unit: str, history: list[tuple[date, int]], limit: int | None) -> str:
+    """Bars per month; a month over the limit is red, and the limit is the one emphasised
+    guide line, labelled with its value."""
     chart = pygal.Bar(
         js=[],
         style=STYLE,
-        width=640,
-        height=220,
-        margin=8,
-        show_legend=limit is not None,
-        legend_at_bottom=True,
-        legend_at_bottom_columns=2,
+        width=480,
+        height=160,
+        margin=4,
+        spacing=6,
+        show_legend=False,
         disable_xml_declaration=True,
         show_y_guides=True,
-        y_title=unit,
+        truncate_label=-1,
         print_values=False,
         min_scale=3,
-        max_scale=6,
+        max_scale=5,
     )
-    chart.x_labels = [period.strftime("%b %y") for period, _ in history]
-    chart.add(f"Used ({unit})", [value for _, value in history])
+    values = [value for _, value in history]
+    chart.x_labels = [period.strftime("%b") for period, _ in history]
     if limit is not None:
-        # A bar per month for the limit too, so over-limit months stand out side by side.
-        chart.add(f"Limit ({limit:,})", [limit] * len(history))
+        top = max([limit, *values]) or 1
+        step = top / 4
+        chart.y_labels = sorted({round(step * n) for n in range(5)} | {limit})
+        chart.y_labels_major = [limit]
+        chart.range = (0, top * 1.05)
+    over = {"color": STYLE.colors[1]}
+    chart.add(
+        f"Used ({unit})",
+        [
+            {"value": value, **(over if limit is not None and value > limit else {})}
+            for value in values
+        ],
+    )
     return chart.render(is_unicode=True)
 
 

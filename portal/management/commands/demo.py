@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from licensing.demo import build_catalog
+from licensing.license_demo import build_licenses
 from portal import demo
 
 
@@ -24,6 +25,7 @@ class Command(BaseCommand):
         logins = demo.build_people()
         catalog = build_catalog()
         self.stdout.write(self.style.SUCCESS(f"Demo catalog is ready: {catalog}."))
+        self.stdout.write("\n".join(["Demo licenses:", *build_licenses()]))
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Logins (password: "
                                              f"{demo.DEMO_PASSWORD}):"))
         for login in logins:

@@ -1,0 +1,37 @@
+"""The license dashboard in a real browser: readable at desktop and phone widths, no
+serious accessibility problems, nothing loaded from elsewhere."""
+
+from datetime import date
+
+import pytest
+
+from licensing.demo import build_catalog
+from licensing.licenses import Actor, license_create
+from licensing.models import TierVersion
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_it_shows_the_license_dashboard_accessibly(page, live_server, login, axe, owner, width):
+    build_catalog()
+    license_create(
+        organization=owner.memberships.get().organization,
+        version=TierVersion.objects.get(tier__slug="team", number=1),
+        seats=4,
+        term_start=date(2026, 1, 1),
+        term_end=date(2030, 12, 31),
+        actor=Actor(label="test"),
+        reason="Browser test.",
+    )
+    remote = []
+    page.on("request", lambda r: remote.append(r.url) if live_server.url not in r.url else None)
+    page.set_viewport_size({"width": width, "height": 900})
+    login(owner)
+    page.goto(f"{live_server.url}/app/northwind/")
+
+    assert page.get_by_role("heading", name="Team v1 Legacy Active").is_visible()
+    assert page.get_by_role("img", name="API calls a month over the last 12 months").count() == 1
+    page.get_by_text("API calls a month by month, as a table").click()
+    axe(f"license dashboard at {width}px")
+    assert remote == []
