@@ -33,7 +33,9 @@ class MembershipInline(admin.TabularInline):
 class InvitationInline(admin.TabularInline):
     model = Invitation
     extra = 0
-    fields = ["email", "role", "invited_by", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    fields = [
+        "email", "role", "invited_by", "created_at", "expires_at", "accepted_at", "revoked_at"
+    ]
     readonly_fields = ["invited_by", "created_at", "accepted_at"]
 
 

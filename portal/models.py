@@ -181,6 +181,9 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"Invitation for {self.email} to {self.organization}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("invitation_detail", args=[self.token])
+
     @property
     def status(self) -> str:
         if self.accepted_at:
@@ -193,9 +196,6 @@ class Invitation(models.Model):
 
     def get_status_display(self) -> str:
         return self.Status(self.status).label
-
-    def get_absolute_url(self) -> str:
-        return reverse("invitation_detail", args=[self.token])
 
 
 class OutboundEmail(models.Model):

@@ -9,7 +9,6 @@ from django.utils.text import slugify
 from portal.emails import queue_templated_email
 from portal.models import Invitation, Membership, Organization, Role, User
 
-
 # Paths under /app/ that an organization slug must not shadow.
 RESERVED_SLUGS = {"new"}
 

@@ -52,7 +52,9 @@ SECRET_KEY = env_str("SECRET_KEY") or (_INSECURE_KEY if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
 if not DEBUG and (SECRET_KEY == _INSECURE_KEY or len(SECRET_KEY) < 50):
-    raise ImproperlyConfigured("SECRET_KEY must be a real secret (50+ characters) when DEBUG is off.")
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be a real secret (50+ characters) when DEBUG is off."
+    )
 
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")

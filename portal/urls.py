@@ -15,7 +15,9 @@ app_patterns = [
     path("", organizations.app_home, name="app_home"),
     path("new/", organizations.organization_create, name="organization_create"),
     path("<slug:slug>/", dashboard_views.license_dashboard, name="organization_detail"),
-    path("<slug:slug>/settings/", organizations.organization_settings, name="organization_settings"),
+    path(
+        "<slug:slug>/settings/", organizations.organization_settings, name="organization_settings"
+    ),
     path("<slug:slug>/members/", organizations.organization_members, name="organization_members"),
     path("<slug:slug>/members/invite/", organizations.invitation_create, name="invitation_create"),
     path(

@@ -1,10 +1,13 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from portal import services
 from portal.access import (
@@ -115,6 +118,7 @@ def _members_context(membership: Membership, invite_form: InvitationForm | None 
         "invitations": invitations,
         "invite_form": invite_form or InvitationForm(),
         "role_choices": Role.choices,
+        "invitation_valid_days": settings.INVITATION_VALID_DAYS,
         "role_descriptions": [(Role(r).label, d) for r, d in ROLE_DESCRIPTIONS.items()],
     }
 
@@ -207,6 +211,9 @@ def membership_remove(request: HttpRequest, slug: str, membership_id: int) -> Ht
         return _render_members(request, membership, status=409)
     messages.success(request, f"{target.user.display_name} was removed from {target.organization}.")
     if target.user_id == request.user.pk:
+        # Leaving takes the user elsewhere: a whole new page, even from an htmx request.
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("app_home"))
         return redirect("app_home")
     if request.htmx:
         return _render_members(request, membership)
