@@ -9,11 +9,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from licensing import license_admin  # noqa: F401  (registers licenses, ledger, tokens, usage)
+from licensing.admin_pages import ReadOnlyAdminMixin, action_fields, confirm_page
 from licensing.catalog import describe_changes
 from licensing.forms import PublishForm, RetireForm
 from licensing.models import (
@@ -58,24 +59,6 @@ def _apply_each(request: HttpRequest, objects, act, *, failed: str, done: str) -
             _message_errors(request, failed.format(obj=obj), error)
         else:
             messages.success(request, done.format(obj=obj))
-
-
-def _confirm_page(model_admin, request: HttpRequest, template: str, title: str, **context):
-    return TemplateResponse(
-        request,
-        template,
-        {
-            **model_admin.admin_site.each_context(request),
-            "opts": model_admin.model._meta,
-            "title": title,
-            **context,
-        },
-    )
-
-
-def _action_fields(action: str, objects) -> list[tuple[str, object]]:
-    """The fields a confirmation page posts back so the changelist reruns the action."""
-    return [("action", action), *((admin.helpers.ACTION_CHECKBOX_NAME, o.pk) for o in objects)]
 
 
 class CatalogHistoryAdmin(SimpleHistoryAdmin):
@@ -330,7 +313,7 @@ class TierVersionAdmin(CatalogHistoryAdmin):
                     ),
                 }
             )
-        return _confirm_page(
+        return confirm_page(
             self,
             request,
             "admin/licensing/tierversion/confirm_publish.html",
@@ -349,7 +332,7 @@ class TierVersionAdmin(CatalogHistoryAdmin):
             request,
             versions,
             form_action="",
-            hidden=_action_fields("publish_versions", versions),
+            hidden=action_fields("publish_versions", versions),
         )
 
     def publish_view(self, request: HttpRequest, pk: int):
@@ -383,7 +366,7 @@ class TierVersionAdmin(CatalogHistoryAdmin):
                 done="Retired {obj.tier} v{obj.number}.",
             )
             return None
-        return _confirm_page(
+        return confirm_page(
             self,
             request,
             "admin/licensing/tierversion/confirm_retire.html",
@@ -401,7 +384,7 @@ class TierVersionAdmin(CatalogHistoryAdmin):
             request,
             versions,
             form_action="",
-            hidden=_action_fields("retire_versions", versions),
+            hidden=action_fields("retire_versions", versions),
         )
 
     def retire_view(self, request: HttpRequest, pk: int):
@@ -455,19 +438,10 @@ class TierVersionAdmin(CatalogHistoryAdmin):
 
 
 @admin.register(ChangelogEntry)
-class ChangelogEntryAdmin(CatalogHistoryAdmin):
+class ChangelogEntryAdmin(ReadOnlyAdminMixin, CatalogHistoryAdmin):
     list_display = ["happened_at", "kind", "version", "reason"]
     list_filter = ["kind", "version__tier"]
     readonly_fields = ["version", "previous", "kind", "happened_at", "changes", "reason"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class PolicySectionInline(DraftOnlyInlineMixin, admin.StackedInline):
@@ -505,13 +479,13 @@ class PolicyVersionAdmin(CatalogHistoryAdmin):
                 done="Published policy v{obj.number}.",
             )
             return None
-        return _confirm_page(
+        return confirm_page(
             self,
             request,
             "admin/licensing/policyversion/confirm_publish.html",
             "Publish policy versions?",
             policies=policies,
-            hidden=_action_fields("publish_policies", policies),
+            hidden=action_fields("publish_policies", policies),
         )
 
     @admin.action(description="New draft from this version")
