@@ -249,12 +249,72 @@ def cumulative_points(result: TierResult, cycle: str) -> list[Point]:
     return points
 
 
-def limits_exceeded(peaks: dict[str, int], limits: dict[str, int | None]) -> list[str]:
-    """The metrics whose recent peak usage is above a tier's limit: the limits a customer
-    would hit on that tier. A metric the tier lacks altogether counts as a limit of 0."""
-    exceeded = []
-    for key, peak in peaks.items():
-        limit = limits.get(key, 0)
-        if limit is not None and peak > limit:
-            exceeded.append(key)
-    return exceeded
+@dataclass(frozen=True)
+class MetricUsage:
+    """A customer's usage of one metric in their last completed periods (oldest first),
+    and the limit their license gives them on it today (None: unlimited)."""
+
+    key: str
+    name: str
+    unit: str
+    periods: tuple[int, ...]
+    current_limit: int | None
+
+    @property
+    def peak(self) -> int:
+        return max(self.periods, default=0)
+
+
+def periods_over(periods: tuple[int, ...], limit: int | None) -> int:
+    """How many periods' usage went above a limit (None: unlimited, never)."""
+    return 0 if limit is None else sum(1 for used in periods if used > limit)
+
+
+@dataclass(frozen=True)
+class LimitOutlook:
+    """One metric on one tier: how often the customer's own recent usage would have gone
+    over that tier's limit, and how many of the periods they went over today's limit
+    would have been inside it."""
+
+    usage: MetricUsage
+    limit: int | None
+    over: int
+    relieved: int
+
+    @property
+    def window(self) -> int:
+        return len(self.usage.periods)
+
+
+def limit_outlook(usage: MetricUsage, limits: dict[str, int | None]) -> LimitOutlook:
+    """A metric the tier lacks altogether counts as a limit of 0, as in entitlements."""
+    limit = limits.get(usage.key, 0)
+    relieved = sum(
+        1
+        for used in usage.periods
+        if usage.current_limit is not None
+        and used > usage.current_limit
+        and (limit is None or used <= limit)
+    )
+    return LimitOutlook(
+        usage=usage, limit=limit, over=periods_over(usage.periods, limit), relieved=relieved
+    )
+
+
+@dataclass(frozen=True)
+class TierOutlook:
+    """What a tier would have meant for the customer's recent usage."""
+
+    limits: list[LimitOutlook]
+
+    @property
+    def hits(self) -> list[LimitOutlook]:
+        return [outlook for outlook in self.limits if outlook.over]
+
+    @property
+    def relief(self) -> list[LimitOutlook]:
+        return [outlook for outlook in self.limits if outlook.relieved]
+
+
+def tier_outlook(usage: list[MetricUsage], limits: dict[str, int | None]) -> TierOutlook:
+    return TierOutlook([limit_outlook(metric, limits) for metric in usage])

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing.forms import RoiForm, ScenarioForm, initial_query
 from billing.models import RoiScenario
-from billing.roi import Outcome, evaluate, limits_exceeded
+from billing.roi import Outcome, TierOutlook, TierResult, evaluate, tier_outlook
 from billing.roi_chart import tier_charts
 from billing.roi_selectors import (
     CatalogTier,
@@ -38,33 +38,41 @@ TEMPLATE = "roi/calculator.html"
 DEFAULT_TEAM_SIZE = 10
 
 
-def _usage_notes(outcome: Outcome, facts: OrganizationFacts | None, names) -> dict[str, list]:
-    """Per tier: the limits the organization's recent peaks would have hit on it."""
-    if facts is None or not facts.usage_peaks:
-        return {}
-    notes = {}
-    for result in outcome.results:
-        notes[result.tier.slug] = [
-            (names.get(key, key), facts.usage_peaks[key], result.tier.limits.get(key, 0))
-            for key in limits_exceeded(facts.usage_peaks, result.tier.limits)
-        ]
-    return notes
+def _result_cards(
+    outcome: Outcome, facts: OrganizationFacts | None, product: str
+) -> list[tuple[TierResult, TierOutlook | None]]:
+    """Each tier's result beside what it would have meant for the organization's recent
+    usage of this product (None when there is no usage to go on)."""
+    usage = facts.usage if facts and facts.product_slug == product else []
+    return [
+        (result, tier_outlook(usage, result.tier.limits) if usage else None)
+        for result in outcome.results
+    ]
+
+
+def _product_param(params: QueryDict, catalog: RoiCatalog) -> str | None:
+    product = params.get("product", "")
+    return product if product in dict(catalog.products) else None
 
 
 def _bind_form(
     request: HttpRequest, catalog: RoiCatalog, params: QueryDict, facts: OrganizationFacts | None
 ) -> tuple[RoiForm, str, list[CatalogTier]]:
-    """The calculator form bound to the catalog's defaults, overridden by whatever the
-    query string says; the product's tiers decide which tier fields it has."""
+    """The calculator form bound to the catalog's defaults (or the organization's own
+    seats, product and currency), overridden by whatever the query string says; the
+    product's tiers decide which tier fields it has."""
     products = catalog.products
-    product = params.get("product", "")
-    if product not in dict(products):
+    product = _product_param(params, catalog)
+    if product is None and facts and facts.product_slug in dict(products):
+        product = facts.product_slug
+    if product is None:
         product = products[0][0] if products else ""
     tiers = catalog.tiers_of(product)
+    currency = preferred_currency(visitor_locale(request), catalog.currencies) or ""
     data = initial_query(
         tiers,
         product=product,
-        currency=preferred_currency(visitor_locale(request), catalog.currencies) or "",
+        currency=facts.currency(currency, catalog.currencies) if facts else currency,
         team_size=facts.seats if facts else DEFAULT_TEAM_SIZE,
     )
     data.update({key: params[key] for key in params if key in data})
@@ -80,7 +88,13 @@ def _calculator(
 ) -> HttpResponse:
     catalog = roi_catalog()
     membership: Membership | None = current_membership(request)
-    facts = organization_facts(membership.organization) if membership else None
+    # Only ever the user's own organization: current_membership checks the session's
+    # choice against their memberships.
+    facts = (
+        organization_facts(membership.organization, product_slug=_product_param(params, catalog))
+        if membership
+        else None
+    )
     locale = visitor_locale(request)
     products = catalog.products
     form, product, tiers = _bind_form(request, catalog, params, facts)
@@ -91,6 +105,9 @@ def _calculator(
         "products": products,
         "product": product,
         "facts": facts,
+        "current_tier": facts.current_tier_slug
+        if facts and facts.product_slug == product
+        else None,
         "membership": membership,
         "locale": locale,
     }
@@ -98,12 +115,11 @@ def _calculator(
         assumptions = form.assumptions()
         outcome = evaluate(assumptions, form.tier_inputs())
         query = form.query()
-        names = {key: name for tier in tiers for key, name in tier.metric_names.items()}
         context.update(
             assumptions=assumptions,
             outcome=outcome,
             charts=tier_charts(outcome, assumptions.cycle, locale),
-            usage_notes=_usage_notes(outcome, facts, names),
+            cards=_result_cards(outcome, facts, product),
             query_string=urlencode(query),
             share_url=request.build_absolute_uri(f"{reverse('roi')}?{urlencode(query)}"),
         )

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 
-from licensing.models import LimitMetric, TierVersion
+from licensing.models import LimitMetric, ResetPeriod, TierVersion
 from tests.licensing.factories import (
     CurrencyFactory,
     FeatureFactory,
@@ -40,7 +40,11 @@ def roi_catalog(db):
     metrics = {
         "seats": LimitMetricFactory(product=product, key="seats", name="Seats", unit="seats"),
         "api-calls": LimitMetricFactory(
-            product=product, key="api-calls", name="API calls a month", unit="calls"
+            product=product,
+            key="api-calls",
+            name="API calls a month",
+            unit="calls",
+            reset_period=ResetPeriod.MONTHLY,
         ),
     }
     keys = FeatureFactory(product=product, key="keys", name="License keys")

@@ -11,13 +11,15 @@ from billing.roi import (
     ANNUAL,
     MONTHLY,
     Assumptions,
+    MetricUsage,
     TierInput,
     cumulative_points,
     evaluate,
     evaluate_tier,
-    limits_exceeded,
+    limit_outlook,
     net_present_value,
     round_ratio,
+    tier_outlook,
 )
 
 D = Decimal
@@ -173,10 +175,71 @@ def test_it_accumulates_value_and_cost_month_by_month():
     assert monthly_points[12].cost == usd(60000)
 
 
-def test_it_lists_the_limits_usage_would_have_hit():
-    limits = {"seats": 10, "api-calls": 1000, "storage": None}
-    peaks = {"seats": 12, "api-calls": 1000, "storage": 10**9, "webhooks": 3}
-    assert limits_exceeded(peaks, limits) == ["seats", "webhooks"]
+def calls(*periods, limit=100_000) -> MetricUsage:
+    return MetricUsage("api-calls", "API calls", "calls", periods, limit)
+
+
+@pytest.mark.parametrize(
+    ("periods", "today", "tier_limit", "over", "relieved"),
+    [
+        # Over today's 100,000 in two of three months; Business's 250,000 holds them all.
+        ((96_000, 118_000, 104_000), 100_000, 250_000, 0, 2),
+        # A smaller tier: over in all three, and nothing relieved.
+        ((96_000, 118_000, 104_000), 100_000, 10_000, 3, 0),
+        # Partly relieved: 110,000 fits, 130,000 does not.
+        ((110_000, 130_000, 90_000), 100_000, 120_000, 1, 1),
+        # At the limit is not over it.
+        ((100_000, 100_000, 100_000), 100_000, 100_000, 0, 0),
+        # Unlimited today: nothing to relieve; unlimited on the tier: never over.
+        ((500_000, 0, 0), None, 100_000, 1, 0),
+        ((500_000, 0, 0), 100_000, None, 0, 1),
+    ],
+)
+def test_it_counts_the_months_a_tier_would_have_been_over(
+    periods, today, tier_limit, over, relieved
+):
+    outlook = limit_outlook(calls(*periods, limit=today), {"api-calls": tier_limit})
+    assert (outlook.over, outlook.relieved, outlook.window) == (over, relieved, 3)
+    assert outlook.limit == tier_limit
+
+
+def test_it_counts_a_metric_the_tier_lacks_as_a_limit_of_zero():
+    outlook = limit_outlook(calls(3, 0, 1), {"seats": 10})
+    assert (outlook.limit, outlook.over) == (0, 2)
+
+
+def test_it_sorts_a_tiers_limits_into_hits_and_relief():
+    usage = [
+        calls(96_000, 118_000, 104_000),
+        MetricUsage("seats", "Seats", "seats", (11, 11, 12), 12),
+    ]
+    team = tier_outlook(usage, {"api-calls": 100_000, "seats": 12})
+    assert [o.usage.key for o in team.hits] == ["api-calls"] and team.relief == []
+    business = tier_outlook(usage, {"api-calls": 250_000, "seats": 60})
+    assert business.hits == [] and [o.usage.key for o in business.relief] == ["api-calls"]
+    starter = tier_outlook(usage, {"api-calls": 1_000, "seats": 5})
+    assert [o.usage.key for o in starter.hits] == ["api-calls", "seats"]
+
+
+usage_periods = st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=3)
+limits = st.none() | st.integers(min_value=0, max_value=10**9)
+
+
+@given(usage_periods, limits, limits, limits)
+def test_a_higher_limit_never_means_more_months_over(periods, today, low, high):
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+    usage = calls(*periods, limit=today)
+    lower, higher = (
+        limit_outlook(usage, {"api-calls": low}),
+        limit_outlook(usage, {"api-calls": high}),
+    )
+    if low is not None:
+        assert higher.over <= lower.over
+        assert higher.relieved >= lower.relieved
+    # Every month over today's limit is either still over on the tier, or relieved.
+    today_over = limit_outlook(usage, {"api-calls": today}).over
+    assert higher.over + higher.relieved >= today_over
 
 
 @pytest.mark.parametrize(
