@@ -4,6 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Links in emails point at the server make run starts.
+export SITE_URL ?= http://127.0.0.1:$(PORT)
 # A laptop run is a development run unless the environment says otherwise.
 export DEBUG ?= true
 # The Procfile's commands (gunicorn, celery) come from the venv.
