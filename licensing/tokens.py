@@ -36,8 +36,16 @@ class TokenIdentity:
         return f"API token {self.name} ({keys.TOKEN_PREFIX}{self.prefix}…)"
 
 
-def _cache_key(prefix: str) -> str:
+def token_cache_key(prefix: str) -> str:
     return f"tok:{prefix}"
+
+
+def rate_limit_bucket(secret: str) -> str:
+    """Requests are counted per token. The bucket is named after the hash of what was
+    presented, so it can be counted before the token is checked (in the same round trip
+    as the other reads), and someone who knows only a token's public prefix cannot use
+    up its allowance."""
+    return f"token:{keys.hash_secret(secret)[:32]}"
 
 
 @transaction.atomic
@@ -68,24 +76,27 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
         raise ValidationError("This token is already revoked.")
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    transaction.on_commit(lambda: cache.delete(_cache_key(token.prefix)))
+    transaction.on_commit(lambda: cache.delete(token_cache_key(token.prefix)))
     return token
 
 
-def api_token_identify(secret: str) -> TokenIdentity | None:
-    """The token's identity, or None. Read from the cache; a database read refreshes it
-    (and last_used_at, so that column is accurate to IDENTITY_TIMEOUT)."""
+def api_token_identify(secret: str, entry: list | None = None) -> TokenIdentity | None:
+    """The token's identity, or None. Read from the cache (`entry` when the caller already
+    fetched tok:<prefix> along with other keys); a database read refreshes it (and
+    last_used_at, so that column is accurate to IDENTITY_TIMEOUT). Revoking deletes the
+    entry, so a revoked token fails on its next request."""
     prefix = keys.token_prefix(secret)
     if prefix is None:
         return None
-    entry = cache.get(_cache_key(prefix))
+    if entry is None:
+        entry = cache.get(token_cache_key(prefix))
     if entry is None:
         token = ApiToken.objects.filter(prefix=prefix, revoked_at__isnull=True).first()
         if token is None:
             return None
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         entry = [token.pk, token.organization_id, token.name, token.token_hash]
-        cache.set(_cache_key(prefix), entry, IDENTITY_TIMEOUT)
+        cache.set(token_cache_key(prefix), entry, IDENTITY_TIMEOUT)
     token_id, organization_id, name, token_hash = entry
     if not keys.same_hash(secret, token_hash):
         return None

@@ -1,25 +1,35 @@
 """Validating a license key: the API's hot path, answered from the cache.
 
 Three entries, none of which ever needs deleting:
-- lic:key:<key hash> → (license id, organization id), or a short-lived "no such key";
+- lic:key:<key hash> → (license id, organization id), or a short-lived "no such key".
+  A key hash never moves to another license, so each process also keeps the ones it
+  has seen;
 - lic:ver:<license id> → the license's cache generation, replaced on every change (the
   services call license_changed on commit);
-- lic:ans:<license id>:<generation> → what a validation says, built from the database
-  once per generation and lasting until the next expiry that could change it.
-A reader that built an answer from the old state just before a change files it under
-the old generation, where nobody looks any more.
+- lic:ans:<license id> → (generation, answer): what a validation says, built from the
+  database and lasting until the next expiry that could change it, with the response
+  body prebuilt. It counts only while its generation is the current one, and both are
+  read together. A reader that built an answer from the old state just before a change
+  stores it under the old generation, and the next reader rebuilds it.
+
+A warm validation is one round trip to Redis: the token, the generation, the answer and
+the rate-limit increment in one pipeline (see validate_key).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from uuid import uuid4
 
 from django.core.cache import cache
 from django.utils import timezone
 
+from licensing import keys, ratelimit
 from licensing.license_models import License, LicenseStatus
+from licensing.tokens import api_token_identify, rate_limit_bucket, token_cache_key
 
 ANSWER_TIMEOUT = 300
 MISSING = "missing"
@@ -115,17 +125,45 @@ def _answer_from_database(license_id: int, at: datetime) -> tuple[dict, int]:
     return answer, max(1, min(ANSWER_TIMEOUT, until_change))
 
 
+def _answer_key(license_id: int) -> str:
+    return f"lic:ans:{license_id}"
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    generation: str
+    answer: dict
+    body: bytes  # the JSON response without a fingerprint, prebuilt
+
+
+def _build(license_id: int, generation: str, at: datetime | None) -> CachedAnswer:
+    answer, timeout = _answer_from_database(license_id, at or timezone.now())
+    key_hash = answer["key_hash"]
+    cached = CachedAnswer(generation, answer, _json(validation_result(answer, key_hash, None)))
+    cache.set(_answer_key(license_id), cached, timeout)
+    return cached
+
+
+def _current(license_id: int, generation: str | None, stored, at=None) -> CachedAnswer:
+    if generation is None:
+        generation = _generation(license_id)
+    if isinstance(stored, CachedAnswer) and stored.generation == generation:
+        return stored
+    return _build(license_id, generation, at)
+
+
 def license_answer(license_id: int, at: datetime | None = None) -> dict:
-    generation = _generation(license_id)
-    key = f"lic:ans:{license_id}:{generation}"
-    answer = cache.get(key)
-    if answer is None:
-        answer, timeout = _answer_from_database(license_id, at or timezone.now())
-        cache.set(key, answer, timeout)
-    return answer
+    found = cache.get_many([_version_key(license_id), _answer_key(license_id)])
+    return _current(
+        license_id, found.get(_version_key(license_id)), found.get(_answer_key(license_id)), at
+    ).answer
 
 
-def validation_result(answer: dict, *, key_hash: str, fingerprint: str | None) -> dict:
+def _json(data: dict) -> bytes:
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+def validation_result(answer: dict, key_hash: str, fingerprint: str | None) -> dict:
     """What the API says, from a cached answer: valid, code, detail, entitlements, expiry."""
     if answer["key_hash"] != key_hash:
         return {}
@@ -144,3 +182,72 @@ def validation_result(answer: dict, *, key_hash: str, fingerprint: str | None) -
         "entitlements": answer["entitlements"],
         "expires_at": answer["expires_at"],
     }
+
+
+# --- The hot path -----------------------------------------------------------------------
+
+# key hash → (license id, organization id), for the keys this process has seen. Bounded
+# by starting over: it is only a shortcut to lic:key:<hash>.
+_known_keys: dict[str, tuple[int, int]] = {}
+KNOWN_KEYS_MAX = 50_000
+
+
+def _known_key(key_hash: str) -> tuple[int, int] | None:
+    found = _known_keys.get(key_hash)
+    if found is None:
+        found = key_lookup(key_hash)
+        if found is not None:
+            if len(_known_keys) >= KNOWN_KEYS_MAX:
+                _known_keys.clear()
+            _known_keys[key_hash] = found
+    return found
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The outcome of a validation request: `body` is the JSON to send when `status` is
+    200; otherwise `status` says which error (401, 404 or 429)."""
+
+    status: int
+    body: bytes = b""
+    retry_after: int = 0
+
+
+UNAUTHENTICATED = Validation(401)
+NOT_FOUND = Validation(404)
+
+
+def validate_key(*, secret: str, key_hash: str, fingerprint: str | None, limit: int) -> Validation:
+    """Check the token, count the request against its rate limit and answer for the key
+    with the token's organization, in one round trip to the cache once warm. The token's
+    entry is read on every request, so a revoked token fails at once."""
+    prefix = keys.token_prefix(secret)
+    if prefix is None:
+        return UNAUTHENTICATED
+    # A key this process knows costs nothing to place; an unknown one is looked up only
+    # for a caller whose token is good, below.
+    known = _known_keys.get(key_hash)
+    reads = [token_cache_key(prefix)]
+    if known is not None:
+        reads += [_version_key(known[0]), _answer_key(known[0])]
+    decision, found = ratelimit.hit_and_get(rate_limit_bucket(secret), reads, limit=limit)
+    identity = api_token_identify(secret, found.get(token_cache_key(prefix)))
+    if identity is None:
+        return UNAUTHENTICATED
+    if not decision.allowed:
+        return Validation(429, retry_after=decision.retry_after)
+    if known is None:
+        known = _known_key(key_hash)
+        if known is not None:
+            found = cache.get_many([_version_key(known[0]), _answer_key(known[0])])
+    if known is None or known[1] != identity.organization_id:
+        return NOT_FOUND
+    license_id = known[0]
+    cached = _current(
+        license_id, found.get(_version_key(license_id)), found.get(_answer_key(license_id))
+    )
+    if cached.answer["key_hash"] != key_hash:  # a rotated key
+        return NOT_FOUND
+    if fingerprint is None:
+        return Validation(200, cached.body)
+    return Validation(200, _json(validation_result(cached.answer, key_hash, fingerprint)))
