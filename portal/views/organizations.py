@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -45,37 +44,6 @@ def organization_create(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"{organization} is ready. Invite your colleagues next.")
         return redirect("organization_members", organization.slug)
     return render(request, "portal/organization_create.html", {"form": form})
-
-
-@login_required
-@require_GET
-def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    membership = get_membership(request, slug)
-    organization = membership.organization
-    role_counts = dict(
-        Membership.objects.filter(organization=organization)
-        .values_list("role")
-        .annotate(n=Count("id"))
-        .values_list("role", "n")
-    )
-    pending = sum(
-        1
-        for invitation in Invitation.objects.filter(
-            organization=organization, accepted_at__isnull=True, revoked_at__isnull=True
-        )
-        if invitation.status == Invitation.Status.PENDING
-    )
-    return render(
-        request,
-        "portal/organization_detail.html",
-        {
-            "membership": membership,
-            "organization": organization,
-            "role_counts": [(Role(role).label, role_counts.get(role, 0)) for role in Role],
-            "member_count": sum(role_counts.values()),
-            "pending_invitations": pending,
-        },
-    )
 
 
 @login_required
