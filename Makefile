@@ -45,6 +45,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# Both benchmarks (bench/run.py): wrk against gunicorn on PostgreSQL + Redis; see README.
 bench: install
 	$(BIN)/python bench/run.py
 

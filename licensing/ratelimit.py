@@ -18,12 +18,25 @@ class Decision:
     retry_after: int  # seconds until the window resets
 
 
+# Django's Redis backend builds a new redis.Redis object around its pool on every call,
+# which cost more than the round trip itself on the validation hot path; one per pool.
+_clients: dict[object, object] = {}
+
+
+def _redis_client(backend: RedisCache):
+    cache_client = backend._cache
+    pool = cache_client._get_connection_pool(cache_client._get_connection_pool_index(True))
+    client = _clients.get(pool)
+    if client is None:
+        client = _clients[pool] = cache_client._client(connection_pool=pool)
+    return client
+
+
 def _increment_and_get(key: str, window: int, reads: list[str]) -> tuple[int, dict]:
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         full_key = backend.make_and_validate_key(key)
-        client = backend._cache.get_client(full_key, write=True)
-        pipe = client.pipeline(transaction=False)
+        pipe = _redis_client(backend).pipeline(transaction=False)
         pipe.incr(full_key)
         pipe.expire(full_key, window + 1, nx=True)
         for read in reads:

@@ -1,0 +1,16 @@
+"""`make bench`: both benchmarks, one after the other (each prints its own medians)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import licensing_validate, pricing
+
+if __name__ == "__main__":
+    print("== /pricing/ ==", flush=True)
+    pricing.main(sys.argv[1:])
+    print("\n== POST /api/v1/licenses/validate ==", flush=True)
+    licensing_validate.main(sys.argv[1:])
