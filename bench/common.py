@@ -35,8 +35,8 @@ ADMIN_URL = os.environ.get(
     "BENCH_DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
-# Two cores: three sync workers keep both busy while one waits on Redis or PostgreSQL;
-# more only add context switches (measured: 2 → 3 helps, 4 does not).
+# Two cores: three sync workers, so both stay busy while one waits on Redis or
+# PostgreSQL. Not yet compared against 2 and 4 on this machine; try --workers.
 DEFAULT_WORKERS = 3
 
 
