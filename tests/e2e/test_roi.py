@@ -2,12 +2,17 @@
 beside their fields, saving a scenario, and axe on each state."""
 
 import re
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from billing.models import RoiScenario
+from licensing import meters
+from licensing.licenses import license_create
+from licensing.usage import UsageReport, usage_record_batch
 from portal.models import Role
 from tests.factories import MembershipFactory
 from tests.roi.conftest import roi_catalog  # noqa: F401  (the catalog fixture)
@@ -102,3 +107,44 @@ def test_it_saves_a_scenario_for_a_member(page, live_server, login, roi_catalog,
     axe("saved scenarios")
     page.get_by_role("button", name="Delete Forty people").click()
     expect(page.get_by_text("No saved scenarios yet")).to_be_visible()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_it_shows_a_members_own_usage_accessibly(page, live_server, login, roi_catalog, axe, width):  # noqa: F811
+    owner = MembershipFactory(
+        organization__name="Northwind", organization__slug="northwind", role=Role.OWNER
+    ).user
+    organization = owner.memberships.get().organization
+    today = timezone.now()
+    license = license_create(
+        organization=organization,
+        version=roi_catalog.versions["business"],
+        seats=40,
+        term_start=today.date() - timedelta(days=120),
+        term_end=today.date() + timedelta(days=240),
+        reason="Bought in the test.",
+    ).license
+    months = meters.completed_periods(meters.period_of(today), 3)
+    usage_record_batch(
+        license=license,
+        reports=[
+            UsageReport(
+                "api-calls", calls, f"calls-{month}", datetime.combine(month, time(12), UTC)
+            )
+            for month, calls in zip(months, (96_000, 118_000, 104_000), strict=True)
+        ],
+    )
+    page.set_viewport_size({"width": width, "height": 900})
+    login(owner)
+    page.goto(f"{live_server.url}/roi/")
+    expect(page.get_by_label("Team size (people)")).to_have_value("40")
+    expect(page.locator(".roi-card--current")).to_contain_text("Your tier")
+    expect(results(page)).to_contain_text(
+        "On Enterprise you would not have hit the API calls a month limit in 2 of the last 3 months"
+    )
+    axe(f"the personalised ROI calculator at {width}px")
+    nav = page.get_by_role("navigation", name="Main")
+    if width < 1000:
+        nav.locator(".nav-mobile > summary").click()
+    expect(nav.get_by_role("link", name="ROI calculator")).to_have_attribute("aria-current", "page")
+    axe(f"the navigation at {width}px")
