@@ -18,30 +18,42 @@ class Decision:
     retry_after: int  # seconds until the window resets
 
 
+# On Redis, the increment, its expiry and the reads are one server-side script: one
+# command, one round trip, one reply to parse.
+INCREMENT_AND_GET = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local values = {count}
+if #KEYS > 1 then
+    for index, value in ipairs(redis.call('MGET', unpack(KEYS, 2))) do
+        values[index + 1] = value
+    end
+end
+return values
+"""
+
 # Django's Redis backend builds a new redis.Redis object around its pool on every call,
-# which cost more than the round trip itself on the validation hot path; one per pool.
-_clients: dict[object, object] = {}
+# which cost more than the round trip itself on the validation hot path: one client
+# (and its registered script) per pool.
+_scripts: dict[object, object] = {}
 
 
-def _redis_client(backend: RedisCache):
+def _script(backend: RedisCache):
     cache_client = backend._cache
     pool = cache_client._get_connection_pool(cache_client._get_connection_pool_index(True))
-    client = _clients.get(pool)
-    if client is None:
-        client = _clients[pool] = cache_client._client(connection_pool=pool)
-    return client
+    script = _scripts.get(pool)
+    if script is None:
+        client = cache_client._client(connection_pool=pool)
+        script = _scripts[pool] = client.register_script(INCREMENT_AND_GET)
+    return script
 
 
 def _increment_and_get(key: str, window: int, reads: list[str]) -> tuple[int, dict]:
     backend = caches["default"]
     if isinstance(backend, RedisCache):
-        full_key = backend.make_and_validate_key(key)
-        pipe = _redis_client(backend).pipeline(transaction=False)
-        pipe.incr(full_key)
-        pipe.expire(full_key, window + 1, nx=True)
-        for read in reads:
-            pipe.get(backend.make_and_validate_key(read))
-        count, _, *values = pipe.execute()
+        names = [backend.make_and_validate_key(name) for name in (key, *reads)]
+        count, *values = _script(backend)(keys=names, args=[window + 1])
+        # MGET's misses are false in Lua, and come back as None.
         loads = backend._cache._serializer.loads
         found = {
             read: loads(value)
