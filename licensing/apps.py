@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class LicensingConfig(AppConfig):
     name = "licensing"
     verbose_name = "Licensing"
+
+    def ready(self) -> None:
+        from licensing import checks  # noqa: F401  (registers the system checks)

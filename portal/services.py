@@ -2,7 +2,7 @@
 validates, changes state inside a transaction and queues its emails on commit."""
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -27,9 +27,21 @@ def _unique_slug(name: str) -> str:
 @transaction.atomic
 def organization_create(*, name: str, owner: User) -> Organization:
     name = name.strip()
-    organization = Organization(name=name, slug=_unique_slug(name))
-    organization.full_clean()
-    organization.save()
+    organization = Organization(name=name)
+    organization.full_clean(exclude=["slug"])
+    # Two sign-ups with the same name can pick the same free slug at once: the unique
+    # index decides, and the loser takes the next one.
+    for _ in range(5):
+        organization.slug = _unique_slug(name)
+        try:
+            with transaction.atomic():
+                organization.save()
+        except IntegrityError:
+            organization.pk = None
+            continue
+        break
+    else:
+        raise ValidationError({"name": "Could not name this organization; try again."})
     Membership.objects.create(organization=organization, user=owner, role=Role.OWNER)
     return organization
 

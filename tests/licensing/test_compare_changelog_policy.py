@@ -22,14 +22,14 @@ def test_it_compares_an_upgrade(client, catalog):
     assert "$70.00 more</span> a month" in html and "$700.00 more</span> a year" in html
     assert "You gain (1)" in html and "Single sign-on" in html
     assert "You lose (1)" in html and "Reports" in html
-    assert "More: +20 seats" in html and "More: to unlimited" in html
+    assert "More: </span>+20 seats" in html and "More: </span>to unlimited" in html
     assert 'href="/pricing/compare/pro/starter/?currency=USD"' in html
 
 
 def test_it_compares_a_downgrade_in_another_currency(client, catalog):
     html = client.get("/pricing/compare/pro/starter/?currency=GBP").content.decode()
     assert "£70.00 less</span> a month" in html
-    assert "Less: -20 seats" in html and "Less: no longer unlimited" in html
+    assert "Less: </span>-20 seats" in html and "Less: </span>no longer unlimited" in html
     assert "You lose (1)" in html
 
 

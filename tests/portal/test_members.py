@@ -267,3 +267,28 @@ def test_it_answers_htmx_refusals_with_the_panel_and_409(client_for, owner):
     assert 'id="members-panel"' in response.content.decode()
     assert "<html" not in response.content.decode()
     assert "An organization needs at least one owner." in response.content.decode()
+
+
+def test_it_takes_the_next_slug_when_another_organization_claims_it_first(db, owner):
+    from unittest import mock
+
+    from portal import services
+    from portal.models import Organization
+
+    # Both sign-ups saw "acme" free; the other one saved first.
+    real_unique_slug = services._unique_slug
+    calls = []
+
+    def racing_unique_slug(name):
+        calls.append(name)
+        if len(calls) == 1:
+            Organization.objects.create(name="Acme", slug="acme")
+            return "acme"
+        return real_unique_slug(name)
+
+    with mock.patch.object(services, "_unique_slug", racing_unique_slug):
+        organization = services.organization_create(name="Acme", owner=owner)
+
+    assert organization.slug == "acme-2"
+    assert organization.memberships.get().user == owner
+    assert Organization.objects.filter(name="Acme").count() == 2

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,6 +27,13 @@ def production_env(tmp_path) -> dict:
         "SITE_URL": "https://portal.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "LICENSE_SIGNING_KEY": Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode(),
     }
 
 
@@ -47,6 +56,19 @@ def test_it_fails_the_deployment_checks_without_the_https_redirect(production_en
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env)
     assert result.returncode != 0
     assert "security.W008" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "check_id"), [(None, "licensing.E001"), ("not a key", "licensing.E002")]
+)
+def test_it_fails_the_deployment_checks_without_a_usable_signing_key(production_env, key, check_id):
+    if key is None:
+        del production_env["LICENSE_SIGNING_KEY"]
+    else:
+        production_env["LICENSE_SIGNING_KEY"] = key
+    result = run(["manage.py", "check", "--deploy"], production_env)
+    assert result.returncode != 0
+    assert check_id in result.stderr
 
 
 @pytest.mark.parametrize(
