@@ -11,7 +11,6 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
 from licensing import license_admin  # noqa: F401  (registers licenses, ledger, tokens, usage)
 from licensing.admin_pages import ReadOnlyAdminMixin, action_fields, confirm_page
@@ -42,6 +41,7 @@ from licensing.services import (
     tier_version_publish,
     tier_version_retire,
 )
+from portal.admin_history import HistoryAdmin
 
 
 def _message_errors(request: HttpRequest, prefix: str, error: ValidationError) -> None:
@@ -61,7 +61,7 @@ def _apply_each(request: HttpRequest, objects, act, *, failed: str, done: str) -
             messages.success(request, done.format(obj=obj))
 
 
-class CatalogHistoryAdmin(SimpleHistoryAdmin):
+class CatalogHistoryAdmin(HistoryAdmin):
     """History to read, not to revert: reverting a frozen version would rewrite what
     customers bought. Changes go through a new draft instead."""
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from simple_history.admin import SimpleHistoryAdmin
 
+from portal.admin_history import HistoryAdmin
 from portal.models import Invitation, Membership, Organization, OutboundEmail, User
 
 
@@ -40,7 +40,7 @@ class InvitationInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(SimpleHistoryAdmin):
+class OrganizationAdmin(HistoryAdmin):
     list_display = ["name", "slug", "account_manager", "created_at"]
     list_filter = ["account_manager"]
     search_fields = ["name", "slug", "memberships__user__email"]
@@ -49,7 +49,7 @@ class OrganizationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(HistoryAdmin):
     list_display = ["user", "organization", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__email", "organization__name"]
