@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
+from licensing import fastcache
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -32,19 +34,14 @@ end
 return values
 """
 
-# Django's Redis backend builds a new redis.Redis object around its pool on every call,
-# which cost more than the round trip itself on the validation hot path: one client
-# (and its registered script) per pool.
 _scripts: dict[object, object] = {}
 
 
 def _script(backend: RedisCache):
-    cache_client = backend._cache
-    pool = cache_client._get_connection_pool(cache_client._get_connection_pool_index(True))
-    script = _scripts.get(pool)
+    redis_client = fastcache.client(backend)
+    script = _scripts.get(redis_client)
     if script is None:
-        client = cache_client._client(connection_pool=pool)
-        script = _scripts[pool] = client.register_script(INCREMENT_AND_GET)
+        script = _scripts[redis_client] = redis_client.register_script(INCREMENT_AND_GET)
     return script
 
 
@@ -54,9 +51,8 @@ def _increment_and_get(key: str, window: int, reads: list[str]) -> tuple[int, di
         names = [backend.make_and_validate_key(name) for name in (key, *reads)]
         count, *values = _script(backend)(keys=names, args=[window + 1])
         # MGET's misses are false in Lua, and come back as None.
-        loads = backend._cache._serializer.loads
         found = {
-            read: loads(value)
+            read: fastcache.loads(backend, value)
             for read, value in zip(reads, values, strict=True)
             if value is not None
         }

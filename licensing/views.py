@@ -24,6 +24,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
+from licensing import fastcache
 from licensing.cache import GENERATION_KEY, PAGE_TIMEOUT, catalog_generation
 from licensing.catalog import compare
 from licensing.locale import preferred_currency, visitor_locale
@@ -165,7 +166,8 @@ def pricing(request: HttpRequest) -> HttpResponse:
     response_key = _response_key(request, locale)
     if response_key:
         stored = _recent_responses.get(response_key)
-        generation = cache.get(GENERATION_KEY)
+        # The one round trip a cached page costs: is this copy still the current one?
+        generation = fastcache.get(GENERATION_KEY)
         if stored is None or stored[0] != generation:
             stored = cache.get(response_key)
         if stored and generation and stored[0] == generation:
