@@ -35,9 +35,9 @@ ADMIN_URL = os.environ.get(
     "BENCH_DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
-# Two cores: three sync workers, so both stay busy while one waits on Redis or
-# PostgreSQL. Not yet compared against 2 and 4 on this machine; try --workers.
-DEFAULT_WORKERS = 3
+# Two cores, two sync workers: on this machine 3 measured the same within noise and 4
+# was slower (more context switches); try --workers.
+DEFAULT_WORKERS = 2
 
 
 def _loopback_only(url: str) -> None:

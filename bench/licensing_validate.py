@@ -6,7 +6,7 @@ cache, the demo catalog and one license with an API token; wrk sends both URLs t
 POST over 32 connections: a warm-up, then baseline and validation alternately, three
 runs; prints each run and the medians (see bench/common.py).
 
-    .venv/bin/python bench/licensing_validate.py [--workers 3] [--connections 32]
+    .venv/bin/python bench/licensing_validate.py [--workers 2] [--connections 32]
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and Redis on 127.0.0.1:6379,
 or BENCH_DATABASE_ADMIN_URL / BENCH_REDIS_URL pointing elsewhere on loopback.

@@ -5,7 +5,7 @@ the cache, the demo catalog, gunicorn on loopback, and wrk driving both URLs ali
 a warm-up, then baseline and page alternately, three runs; prints each run and the
 medians (see bench/common.py).
 
-    .venv/bin/python bench/pricing.py [--workers 3] [--connections 8] [--seconds 10]
+    .venv/bin/python bench/pricing.py [--workers 2] [--connections 8] [--seconds 10]
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and Redis on 127.0.0.1:6379,
 or BENCH_DATABASE_ADMIN_URL / BENCH_REDIS_URL pointing elsewhere on loopback.
