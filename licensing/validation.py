@@ -27,7 +27,7 @@ from uuid import uuid4
 from django.core.cache import cache
 from django.utils import timezone
 
-from licensing import keys, ratelimit
+from licensing import fastcache, keys, ratelimit
 from licensing.license_models import License, LicenseStatus
 from licensing.tokens import api_token_identify, rate_limit_bucket, token_cache_key
 
@@ -66,10 +66,9 @@ def _generation(license_id: int) -> str:
     return generation
 
 
-def key_lookup(key_hash: str, cached: object = None) -> tuple[int, int] | None:
-    """(license id, organization id) for a key hash, or None. `cached` is the entry when
-    the caller already fetched it along with others."""
-    entry = cached if cached is not None else cache.get(f"lic:key:{key_hash}")
+def key_lookup(key_hash: str) -> tuple[int, int] | None:
+    """(license id, organization id) for a key hash, or None."""
+    entry = cache.get(f"lic:key:{key_hash}")
     if entry == MISSING:
         return None
     if entry is not None:
@@ -136,27 +135,20 @@ class CachedAnswer:
     body: bytes  # the JSON response without a fingerprint, prebuilt
 
 
-def _build(license_id: int, generation: str, at: datetime | None) -> CachedAnswer:
-    answer, timeout = _answer_from_database(license_id, at or timezone.now())
+def _build(license_id: int, generation: str) -> CachedAnswer:
+    answer, timeout = _answer_from_database(license_id, timezone.now())
     key_hash = answer["key_hash"]
     cached = CachedAnswer(generation, answer, _json(validation_result(answer, key_hash, None)))
     cache.set(_answer_key(license_id), cached, timeout)
     return cached
 
 
-def _current(license_id: int, generation: str | None, stored, at=None) -> CachedAnswer:
+def _current(license_id: int, generation: str | None, stored) -> CachedAnswer:
     if generation is None:
         generation = _generation(license_id)
     if isinstance(stored, CachedAnswer) and stored.generation == generation:
         return stored
-    return _build(license_id, generation, at)
-
-
-def license_answer(license_id: int, at: datetime | None = None) -> dict:
-    found = cache.get_many([_version_key(license_id), _answer_key(license_id)])
-    return _current(
-        license_id, found.get(_version_key(license_id)), found.get(_answer_key(license_id)), at
-    ).answer
+    return _build(license_id, generation)
 
 
 def _json(data: dict) -> bytes:
@@ -239,7 +231,7 @@ def validate_key(*, secret: str, key_hash: str, fingerprint: str | None, limit: 
     if known is None:
         known = _known_key(key_hash)
         if known is not None:
-            found = cache.get_many([_version_key(known[0]), _answer_key(known[0])])
+            found = fastcache.get_many([_version_key(known[0]), _answer_key(known[0])])
     if known is None or known[1] != identity.organization_id:
         return NOT_FOUND
     license_id = known[0]
