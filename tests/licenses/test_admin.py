@@ -274,3 +274,19 @@ def test_it_revokes_an_api_token_and_the_token_stops_working_at_once(
         admin_client.post(url, selection | {"confirm": "yes"})
     assert api_token_identify(token.secret) is None
     assert admin_client.get(f"{url}add/").status_code == 403
+
+
+def test_staff_who_may_only_view_licenses_are_offered_no_operation(client_for, license):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_license"))
+    viewer_client = client_for(viewer)
+    page = viewer_client.get(f"{CHANGELIST}{license.pk}/change/").content.decode()
+    assert "View license" in page and "Suspend…" not in page
+    response = operate(viewer_client, license, "suspend", {"reason": "Not mine to do."})
+    assert response.status_code == 302
+    license.refresh_from_db()
+    assert license.status == LicenseStatus.ACTIVE and len(ledger(license)) == 1
