@@ -20,7 +20,8 @@ class ReasonForm(forms.Form):
         help_text="Kept in the license's ledger: say why, for whoever reads it next.",
     )
 
-    def __init__(self, *args, license: License, **kwargs) -> None:
+    def __init__(self, *args, license: License | None, **kwargs) -> None:
+        # None when one reason covers several licenses (the changelist's bulk actions).
         super().__init__(*args, **kwargs)
         self.license = license
 
