@@ -2,12 +2,32 @@
 key to delete, each key carries the catalog's generation; a change starts a new one and
 the old entries simply age out."""
 
+import hashlib
 from uuid import uuid4
 
+from django.conf import settings
 from django.core.cache import cache
 
 GENERATION_KEY = "catalog:generation"
 PAGE_TIMEOUT = 60 * 60
+RELEASE_SOURCES = ("portal", "licensing", "billing", "templates", "static")
+RELEASE_SUFFIXES = {".py", ".html", ".txt", ".css", ".js", ".svg"}
+
+
+def _release_fingerprint() -> str:
+    """A digest of the code, templates and assets this process runs. Cached pages carry
+    it in their keys, so a deploy never serves pages rendered by the release before it;
+    the same files give the same digest on every machine of a fleet."""
+    digest = hashlib.sha256()
+    for name in RELEASE_SOURCES:
+        for path in sorted((settings.BASE_DIR / name).rglob("*")):
+            if path.suffix in RELEASE_SUFFIXES and path.is_file():
+                digest.update(str(path.relative_to(settings.BASE_DIR)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+RELEASE = _release_fingerprint()
 
 
 def catalog_generation() -> str:
@@ -21,6 +41,3 @@ def catalog_generation() -> str:
 def catalog_changed() -> None:
     cache.set(GENERATION_KEY, uuid4().hex, None)
 
-
-def pricing_key(*, currency: str, cycle: str, locale: str) -> str:
-    return f"pricing:{catalog_generation()}:{currency}:{cycle}:{locale}"

@@ -25,7 +25,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from licensing import fastcache
-from licensing.cache import GENERATION_KEY, PAGE_TIMEOUT, catalog_generation
+from licensing.cache import GENERATION_KEY, PAGE_TIMEOUT, RELEASE, catalog_generation
 from licensing.catalog import compare
 from licensing.locale import preferred_currency, visitor_locale
 from licensing.models import BillingCycle, ChangelogEntry, PolicyStatus, PolicyVersion, TierVersion
@@ -151,7 +151,7 @@ def _response_key(request: HttpRequest, locale: str) -> str | None:
         return None
     kind = "partial" if request.htmx else "page"
     currency = request.GET.get("currency", "").upper()
-    return f"pricing:{kind}:{currency}:{request.GET.get('cycle', '')}:{locale}"
+    return f"pricing:{RELEASE}:{kind}:{currency}:{request.GET.get('cycle', '')}:{locale}"
 
 
 def _pricing_response(request: HttpRequest, html: str, *, status: int) -> HttpResponse:
@@ -176,7 +176,9 @@ def pricing(request: HttpRequest) -> HttpResponse:
 
     generation = catalog_generation()
     choice = _price_choice(request, _cached_currencies(generation), locale)
-    key = f"pricing:matrix:{generation}:{choice.currency}:{choice.cycle}:{choice.locale}"
+    key = (
+        f"pricing:{RELEASE}:matrix:{generation}:{choice.currency}:{choice.cycle}:{choice.locale}"
+    )
     matrix_html = cache.get(key)
     if matrix_html is None:
         matrix_html = str(render_to_string(f"{PRICING_TEMPLATE}#matrix", _matrix_context(choice)))

@@ -163,3 +163,22 @@ def test_it_does_not_serve_the_anonymous_page_to_a_signed_in_customer(client, ca
     client.force_login(owner)
     html = client.get("/pricing/").content.decode()
     assert owner.email in html and "$29.00" in html
+
+
+def test_it_never_serves_a_page_cached_by_another_release(client, catalog, monkeypatch):
+    from licensing import views
+
+    first = client.get("/pricing/")
+    assert first.status_code == 200
+    # The same catalog, but the code or templates changed in a deploy.
+    monkeypatch.setattr(views, "RELEASE", "next-release")
+    monkeypatch.setattr(views, "render_to_string", _marking(views.render_to_string))
+    second = client.get("/pricing/")
+    assert "rendered-by-next-release" in second.content.decode()
+
+
+def _marking(render):
+    def render_and_mark(template, *args, **kwargs):
+        return str(render(template, *args, **kwargs)) + "<!-- rendered-by-next-release -->"
+
+    return render_and_mark
