@@ -10,10 +10,11 @@ too many requests (429).
 from __future__ import annotations
 
 from datetime import datetime
+from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
@@ -74,6 +75,29 @@ api = NinjaAPI(
 
 def _error(status: int, code: str, detail: str, **extra) -> HttpResponse:
     return JsonResponse({"code": code, "detail": detail, **extra}, status=status)
+
+
+def _json_method_not_allowed(view):
+    """The framework answers a wrong method with an HTML 405; every API error is JSON."""
+
+    @wraps(view)  # keeps csrf_exempt and the rest of the view's attributes
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed):
+            allowed = response["Allow"]
+            json = _error(405, "method_not_allowed", f"Use {allowed}.")
+            json["Allow"] = allowed
+            return json
+        return response
+
+    return wrapped
+
+
+def api_urls():
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        pattern.callback = _json_method_not_allowed(pattern.callback)
+    return patterns, app_name, namespace
 
 
 @api.exception_handler(ApiError)

@@ -241,6 +241,24 @@ def test_it_answers_bad_input_with_a_json_4xx(api, path, raw, code):
     assert response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "licenses/validate",
+        "licenses/entitlements",
+        "licenses/usage",
+        "machines/activate",
+        "machines/deactivate",
+    ],
+)
+def test_it_answers_a_wrong_method_with_a_json_405(client, token, path):
+    response = client.get(f"/api/v1/{path}", headers={"Authorization": f"Bearer {token.secret}"})
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "method_not_allowed"
+    assert "POST" in response["Allow"]
+
+
 def test_it_publishes_its_schema_and_docs_without_a_cdn(client):
     schema = client.get("/api/v1/openapi.json").json()
     assert set(schema["paths"]) >= {
