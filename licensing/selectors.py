@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 
+from babel import Locale
+from babel.numbers import format_percent
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
@@ -114,6 +117,7 @@ class TierColumn:
     annual: str | None
     saving: AnnualSaving | None
     saving_text: str | None
+    saving_percent_text: str | None
 
 
 @dataclass
@@ -132,6 +136,12 @@ class ProductMatrix:
     support: list[MatrixRow] = field(default_factory=list)
 
 
+def _percent(percent: Decimal, locale: str) -> str:
+    # The locale's own percent pattern (its spacing and sign), with one decimal place.
+    pattern = Locale.parse(locale).percent_formats[None].pattern.replace("#,##0", "#,##0.0", 1)
+    return format_percent(percent / 100, format=pattern, locale=locale)
+
+
 def _column(version: TierVersion, *, currency: str, cycle: str, locale: str) -> TierColumn:
     prices: dict[str, Money] = {
         row.cycle: row.money for row in version.price_rows.all() if row.currency_id == currency
@@ -147,6 +157,9 @@ def _column(version: TierVersion, *, currency: str, cycle: str, locale: str) -> 
         annual=annual.format(locale) if annual else None,
         saving=saving,
         saving_text=saving.amount.format(locale) if saving else None,
+        # The percent is already rounded (billing.pricing.round_percent); this only
+        # writes it the visitor's way: 16.7% in English, 16,7 % in German.
+        saving_percent_text=_percent(saving.percent, locale) if saving else None,
     )
 
 

@@ -48,6 +48,7 @@ def test_it_formats_money_for_the_visitors_locale(client, catalog):
     html = client.get("/pricing/", HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9").content.decode()
     # A German visitor sees euros by default, written the German way.
     assert "29,00\xa0€" in html
+    assert "(16,7\xa0%)" in html
     assert "Accept-Language" in client.get("/pricing/")["Vary"]
 
 
