@@ -91,6 +91,13 @@ def _integer(
     )
 
 
+class CurrencyField(forms.ChoiceField):
+    """A currency code, however it is typed in a shared link: usd is USD."""
+
+    def to_python(self, value):
+        return super().to_python(value).strip().upper()
+
+
 def hours_field_name(tier_slug: str) -> str:
     return f"hours_{tier_slug}"
 
@@ -113,7 +120,7 @@ class RoiForm(forms.Form):
         label="Team size (people)",
         help_text="Everyone who would use the software.",
     )
-    currency = forms.ChoiceField(
+    currency = CurrencyField(
         label="Currency", error_messages={"invalid_choice": "Choose one of the listed currencies."}
     )
     hourly_cost = PlainDecimalField(

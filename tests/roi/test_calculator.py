@@ -123,8 +123,9 @@ def test_it_refills_field_errors_out_of_band_for_htmx(client, roi_catalog):
     assert "The team size must be at least 1." in page
 
 
-def test_it_works_in_another_currency(client, roi_catalog):
-    page = client.get(roi_url(currency="EUR")).content.decode()
+@pytest.mark.parametrize("typed", ["EUR", "eur", " Eur "])
+def test_it_works_in_another_currency(client, roi_catalog, typed):
+    page = client.get(roi_url(currency=typed)).content.decode()
     assert "€585,000.00" in page
 
 
