@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 
 from portal.models import ACCOUNT_MANAGERS_GROUP, ADMINS_GROUP, Role
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
@@ -26,6 +27,15 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.longrepr = f"Skipped in CI, which must run everything: {reason}"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The cache outlives a test's database rollback: ids are reused, so cached answers,
+    rate limits and used TOTP codes must not be."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

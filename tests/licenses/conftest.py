@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from django.core.cache import cache
 
 from licensing.demo import build_catalog
 from licensing.licenses import Actor, IssuedKey, license_create
@@ -13,14 +12,6 @@ from licensing.models import LimitMetric, TierVersion, VersionStatus
 from licensing.tokens import IssuedToken, api_token_create
 
 SYSTEM = Actor(label="test setup")
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    # The cache outlives a test's database rollback; ids are reused, answers must not be.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @dataclass

@@ -1,7 +1,6 @@
 from dataclasses import dataclass
 
 import pytest
-from django.core.cache import cache
 
 from licensing.models import Feature, FeatureCategory, LimitMetric, Product, Tier, TierVersion
 from tests.licensing.factories import (
@@ -12,13 +11,6 @@ from tests.licensing.factories import (
     TierFactory,
     build_published,
 )
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -1,15 +1,6 @@
 import pytest
-from django.core.cache import cache
 
 from tests.factories import PASSWORD
-
-
-@pytest.fixture(autouse=True)
-def clear_cache():
-    """Rate limits and used TOTP codes live in the cache: no test inherits another's."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -21,4 +12,3 @@ def sign_in(client):
         return client.post("/accounts/login/", {"login": user.email, "password": password})
 
     return post
-

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 
 from licensing.models import LimitMetric, ResetPeriod, TierVersion
 from tests.licensing.factories import (
@@ -17,13 +16,6 @@ from tests.licensing.factories import (
     TierFactory,
     build_published,
 )
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @dataclass
