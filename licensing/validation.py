@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from uuid import uuid4
 
 from django.core.cache import cache
@@ -44,6 +44,7 @@ CODES = {
     "expired": "The license term has ended.",
     "machine_not_activated": "This machine is not activated on the license.",
 }
+VALID_CODES = ("valid", "trialing", "past_due")
 
 
 def _version_key(license_id: int) -> str:
@@ -88,15 +89,14 @@ def _answer_from_database(license_id: int, at: datetime) -> tuple[dict, int]:
     )
     entitlements = license_entitlements(license=license, at=at)
     status = license.status
-    term_over = at >= datetime.combine(license.term_end + timedelta(days=1), time(), tzinfo=UTC)
+    expires_at = datetime.combine(license.renews_on, time(), tzinfo=UTC)
     code = {
         LicenseStatus.ACTIVE: "valid",
         LicenseStatus.TRIALING: "trialing",
         LicenseStatus.PAST_DUE: "past_due",
     }.get(status, status)
-    if code in ("valid", "trialing", "past_due") and term_over:
+    if code in VALID_CODES and at >= expires_at:
         code = "expired"
-    expires_at = datetime.combine(license.term_end + timedelta(days=1), time(), tzinfo=UTC)
     answer = {
         "key_hash": license.key_hash,
         "code": code,
@@ -162,12 +162,12 @@ def validation_result(answer: dict, key_hash: str, fingerprint: str | None) -> d
     code = answer["code"]
     if (
         fingerprint is not None
-        and code in ("valid", "trialing", "past_due")
+        and code in VALID_CODES
         and fingerprint_digest(fingerprint) not in answer["machines"]
     ):
         code = "machine_not_activated"
     return {
-        "valid": code in ("valid", "trialing", "past_due"),
+        "valid": code in VALID_CODES,
         "code": code,
         "detail": CODES[code],
         "license": answer["license"],
