@@ -140,7 +140,7 @@ def license_panel(*, license: License, at: datetime) -> LicensePanel:
         meters=views,
         latest_file=license_latest_file(license),
         active_machines=license.machines.filter(deactivated_at__isnull=True).count(),
-        machine_limit=machine_limit(license, at),
+        machine_limit=machine_limit(license, entitlements=entitlements),
         legacy=legacy,
         today=today,
     )

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from licensing import keys, signing
-from licensing.entitlements import license_entitlements
+from licensing.entitlements import Entitlements, license_entitlements
 from licensing.license_models import (
     CLOSED_STATUSES,
     Addon,
@@ -416,9 +416,14 @@ def license_rotate_key(*, license: License, actor: Actor, reason: str, at=None) 
     return IssuedKey(license, key)
 
 
-def machine_limit(license: License, at: datetime | None = None) -> int | None:
-    """A "machines" limit when the tier has one; otherwise one machine per seat."""
-    grant = license_entitlements(license=license, at=at).limits.get("machines")
+def machine_limit(
+    license: License, at: datetime | None = None, *, entitlements: Entitlements | None = None
+) -> int | None:
+    """A "machines" limit when the tier has one; otherwise one machine per seat. Pass
+    `entitlements` when they are already resolved for `at`."""
+    if entitlements is None:
+        entitlements = license_entitlements(license=license, at=at)
+    grant = entitlements.limits.get("machines")
     return grant.value if grant else license.seats
 
 
