@@ -141,10 +141,6 @@ class Outcome:
     unpriced: list[TierInput]
     recommended: TierResult | None
 
-    @property
-    def fitting(self) -> list[TierResult]:
-        return [result for result in self.results if result.fits]
-
 
 def time_value(*, team_size: int, hours_per_person_week: Decimal, hourly_cost: Money) -> Money:
     """team times hours a week times 52 weeks times the hourly cost."""

@@ -372,10 +372,6 @@ class TierVersionLimit(_VersionPart):
         return f"{self.metric}: {value}"
 
     @property
-    def is_unlimited(self) -> bool:
-        return self.value is None
-
-    @property
     def thresholds(self) -> list[int]:
         return parse_thresholds(self.warning_thresholds)
 
