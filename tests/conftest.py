@@ -100,6 +100,13 @@ def client_for(client):
     return login
 
 
+@pytest.fixture
+def admin_client(client_for, admin_user):
+    """The test client signed in as `admin_user` (replaces pytest-django's, which would
+    be a second client)."""
+    return client_for(admin_user)
+
+
 def pytest_report_header(config):
     from django.conf import settings
     from django.db import connection

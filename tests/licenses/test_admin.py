@@ -25,11 +25,6 @@ CHANGELIST = "/admin/licensing/license/"
 
 
 @pytest.fixture
-def admin_client(client_for, admin_user):
-    return client_for(admin_user)
-
-
-@pytest.fixture
 def license(issued) -> License:
     return issued.license
 

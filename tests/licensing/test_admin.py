@@ -13,11 +13,6 @@ from licensing.services import tier_version_create_draft
 CHANGELIST = "/admin/licensing/tierversion/"
 
 
-@pytest.fixture
-def admin_client(client_for, admin_user):
-    return client_for(admin_user)
-
-
 def _messages(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 
