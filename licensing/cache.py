@@ -30,12 +30,18 @@ def _release_fingerprint() -> str:
 RELEASE = _release_fingerprint()
 
 
-def catalog_generation() -> str:
-    generation = cache.get(GENERATION_KEY)
+def current_generation(key: str) -> str:
+    """The generation stored under `key`, starting one if there is none. `add` lets only
+    the first of two concurrent starters win, so both read back the same value."""
+    generation = cache.get(key)
     if generation is None:
-        cache.add(GENERATION_KEY, uuid4().hex, None)
-        generation = cache.get(GENERATION_KEY)
+        cache.add(key, uuid4().hex, None)
+        generation = cache.get(key)
     return generation
+
+
+def catalog_generation() -> str:
+    return current_generation(GENERATION_KEY)
 
 
 def catalog_changed() -> None:

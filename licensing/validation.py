@@ -28,6 +28,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from licensing import fastcache, keys, ratelimit
+from licensing.cache import current_generation
 from licensing.license_models import License, LicenseStatus
 from licensing.tokens import api_token_identify, rate_limit_bucket, token_cache_key
 
@@ -57,14 +58,6 @@ def license_changed(license_id: int) -> None:
 
 def fingerprint_digest(fingerprint: str) -> str:
     return hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
-
-
-def _generation(license_id: int) -> str:
-    generation = cache.get(_version_key(license_id))
-    if generation is None:
-        cache.add(_version_key(license_id), uuid4().hex, None)
-        generation = cache.get(_version_key(license_id))
-    return generation
 
 
 def key_lookup(key_hash: str) -> tuple[int, int] | None:
@@ -145,7 +138,7 @@ def _build(license_id: int, generation: str) -> CachedAnswer:
 
 def _current(license_id: int, generation: str | None, stored) -> CachedAnswer:
     if generation is None:
-        generation = _generation(license_id)
+        generation = current_generation(_version_key(license_id))
     if isinstance(stored, CachedAnswer) and stored.generation == generation:
         return stored
     return _build(license_id, generation)
