@@ -510,7 +510,7 @@ def license_file_issue(*, license: License, at: datetime) -> LicenseFile | None:
     """Sign a new file if what it would say differs from the latest one."""
     payload = license_file_payload(license=license, at=at)
     digest = hashlib.sha256(signing.canonical_json(payload)).hexdigest()
-    latest = license.files.order_by("-issued_at", "-pk").first()
+    latest = license_latest_file(license)
     if latest is not None and latest.content_digest == digest:
         return None
     file = LicenseFile(
