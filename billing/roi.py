@@ -3,29 +3,24 @@ ORM, no Django, Decimal throughout, so it is tested with hand-worked tables and
 hypothesis properties.
 
 Money keeps full precision here and is rounded only where it is shown (Money.rounded,
-Money.format). Ratios (ROI percent, payback months) are rounded in one place,
-`round_ratio`, for the same reason.
+Money.format). Ratios (ROI percent, payback months) are rounded as the pricing page's
+percentages are, by billing.pricing.round_percent (imported here as `round_ratio`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from billing.money import Money
+from billing.pricing import MONTHS_PER_YEAR
+from billing.pricing import round_percent as round_ratio
 
 MONTHLY = "monthly"
 ANNUAL = "annual"
 CYCLES = (MONTHLY, ANNUAL)
 WEEKS_PER_YEAR = 52
-MONTHS_PER_YEAR = 12
 SEATS = "seats"
-RATIO_PLACES = Decimal("0.1")
-
-
-def round_ratio(value: Decimal) -> Decimal:
-    """ROI percent and payback months are shown to one decimal place, half up."""
-    return value.quantize(RATIO_PLACES, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
