@@ -101,7 +101,9 @@ def describe(result: TierResult, locale: str) -> str:
     return f"{text}. It pays back after {payback_text(result.payback_months)}."
 
 
-def _chart(result: TierResult, points: list[Point], *, top: float, locale: str) -> str:
+def _chart(
+    result: TierResult, points: list[Point], *, top: float, locale: str, description: str
+) -> str:
     currency = result.annual_cost.currency
     months = result.horizon_years * MONTHS_PER_YEAR
 
@@ -131,7 +133,7 @@ def _chart(result: TierResult, points: list[Point], *, top: float, locale: str) 
     config.css = [*config.css, CHART_CSS]
 
     chart = pygal.XY(config)
-    chart.add_xml_filter(_accessible(describe(result, locale)))
+    chart.add_xml_filter(_accessible(description))
     chart.add(
         "Value (solid)",
         [(p.month, float(p.value.amount)) for p in points],
@@ -169,12 +171,14 @@ def tier_charts(outcome: Outcome, cycle: str, locale: str) -> list[TierChart]:
     charts = []
     for result in outcome.results:
         points = series[id(result)]
+        description = describe(result, locale)
+        svg = _chart(result, points, top=top, locale=locale, description=description)
         charts.append(
             TierChart(
                 result=result,
                 # pygal escapes every text it writes; the SVG is our own markup.
-                svg=mark_safe(_chart(result, points, top=top, locale=locale)),
-                description=describe(result, locale),
+                svg=mark_safe(svg),
+                description=description,
                 yearly=points[::MONTHS_PER_YEAR],
             )
         )
