@@ -386,7 +386,7 @@ def _machine_out(license: License, machine) -> dict:
         "name": machine.name,
         "activated_at": machine.activated_at,
         "deactivated_at": machine.deactivated_at,
-        "active_machines": license.machines.filter(deactivated_at__isnull=True).count(),
+        "active_machines": license.machines.active().count(),
         "machine_limit": licenses.machine_limit(license),
     }
 

@@ -139,7 +139,7 @@ def license_panel(*, license: License, at: datetime) -> LicensePanel:
         entitlements=entitlements,
         meters=views,
         latest_file=license_latest_file(license),
-        active_machines=license.machines.filter(deactivated_at__isnull=True).count(),
+        active_machines=license.machines.active().count(),
         machine_limit=machine_limit(license, entitlements=entitlements),
         legacy=legacy,
         today=today,

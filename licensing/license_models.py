@@ -274,12 +274,19 @@ class LicenseFile(models.Model):
         return f"License file {self.serial} for {self.license_id}"
 
 
+class MachineQuerySet(models.QuerySet):
+    def active(self) -> MachineQuerySet:
+        return self.filter(deactivated_at__isnull=True)
+
+
 class Machine(models.Model):
     license = models.ForeignKey(License, on_delete=models.CASCADE, related_name="machines")
     fingerprint = models.CharField(max_length=200)
     name = models.CharField(max_length=120, blank=True)
     activated_at = models.DateTimeField(default=timezone.now)
     deactivated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MachineQuerySet.as_manager()
 
     class Meta:
         ordering = ["activated_at", "pk"]

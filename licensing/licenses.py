@@ -244,7 +244,7 @@ def license_change_seats(
     at = at or timezone.now()
     license = _lock(license)
     _check_seats(license, seats, at)
-    active = license.machines.filter(deactivated_at__isnull=True).count()
+    active = license.machines.active().count()
     if seats < active:
         raise ValidationError(
             f"{active} machines are active; deactivate {active - seats} before going down "
@@ -434,13 +434,13 @@ def machine_activate(
     """(machine, created). Activating an active machine again changes nothing."""
     at = at or timezone.now()
     license = _lock(license)
-    existing = license.machines.filter(fingerprint=fingerprint, deactivated_at__isnull=True)
+    existing = license.machines.active().filter(fingerprint=fingerprint)
     if existing.exists():
         return existing.get(), False
     if not license.is_usable:
         raise ValidationError(f"The license is {license.get_status_display().lower()}.")
     limit = machine_limit(license, at)
-    active = license.machines.filter(deactivated_at__isnull=True).count()
+    active = license.machines.active().count()
     if limit is not None and active >= limit:
         raise ValidationError(f"All {limit} machine activations are in use; deactivate one first.")
     machine = Machine(license=license, fingerprint=fingerprint, name=name, activated_at=at)
@@ -462,10 +462,10 @@ def machine_activate(
 def machine_deactivate(*, license: License, fingerprint: str, actor: Actor, at=None) -> Machine:
     at = at or timezone.now()
     license = _lock(license)
-    machine = license.machines.filter(fingerprint=fingerprint, deactivated_at__isnull=True).first()
+    machine = license.machines.active().filter(fingerprint=fingerprint).first()
     if machine is None:
         raise ValidationError("No active machine has that fingerprint.")
-    active = license.machines.filter(deactivated_at__isnull=True).count()
+    active = license.machines.active().count()
     machine.deactivated_at = at
     machine.save(update_fields=["deactivated_at"])
     _write(

@@ -106,9 +106,7 @@ def _answer_from_database(license_id: int, at: datetime) -> tuple[dict, int]:
         "expires_at": expires_at.isoformat(),
         "machines": sorted(
             fingerprint_digest(fp)
-            for fp in license.machines.filter(deactivated_at__isnull=True).values_list(
-                "fingerprint", flat=True
-            )
+            for fp in license.machines.active().values_list("fingerprint", flat=True)
         ),
     }
     # The answer can change by itself when the term or an override ends: keep it no longer.
