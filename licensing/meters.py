@@ -35,12 +35,6 @@ def completed_periods(current: date, count: int) -> list[date]:
     return [shift_period(current, -n) for n in range(count, 0, -1)]
 
 
-def combine(quantities: list[int], *, is_level: bool) -> int:
-    if not quantities:
-        return 0
-    return max(quantities) if is_level else sum(quantities)
-
-
 def grace_ceiling(limit: int, grace_percent: int) -> int:
     """The most usage allowed before blocking: the limit plus the grace, rounded down."""
     return limit + limit * grace_percent // 100
