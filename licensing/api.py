@@ -27,7 +27,7 @@ from licensing import keys, licenses, ratelimit
 from licensing.entitlements import license_entitlements
 from licensing.license_models import License
 from licensing.tokens import TokenIdentity, api_token_identify, rate_limit_bucket
-from licensing.usage import UsageReport, license_meters, usage_record_batch
+from licensing.usage import MAX_BATCH, UsageReport, license_meters, usage_record_batch
 from licensing.validation import validate_key
 
 # Printable text only: control characters (NUL above all) have no place in these fields.
@@ -204,7 +204,7 @@ class UsageRecordIn(Schema):
 
 class UsageIn(Schema):
     key: str = Key
-    records: list[UsageRecordIn] = Field(..., min_length=1, max_length=500)
+    records: list[UsageRecordIn] = Field(..., min_length=1, max_length=MAX_BATCH)
 
 
 class UsageOut(Schema):

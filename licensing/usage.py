@@ -55,7 +55,9 @@ def usage_record_batch(
         if moment > at + meters.CLOCK_SKEW:
             problems.append(f"records[{index}]: recorded_at is in the future.")
         if moment < at - meters.OLDEST_REPORT:
-            problems.append(f"records[{index}]: recorded_at is more than 400 days ago.")
+            problems.append(
+                f"records[{index}]: recorded_at is more than {meters.OLDEST_REPORT.days} days ago."
+            )
     keys = [report.idempotency_key for report in reports]
     if len(set(keys)) != len(keys):
         problems.append("Each record in a batch needs its own idempotency_key.")
