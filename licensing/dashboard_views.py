@@ -62,6 +62,24 @@ def _dashboard_context(membership: Membership, token_form: TokenForm | None = No
     return context
 
 
+def _secret_issued(
+    request: HttpRequest, membership: Membership, *, title: str, secret: str, what: str, note: str
+) -> HttpResponse:
+    # Rendered, not redirected: the secret is shown this once and kept nowhere.
+    return render(
+        request,
+        "licensing/secret_issued.html",
+        {
+            "membership": membership,
+            "organization": membership.organization,
+            "title": title,
+            "secret": secret,
+            "what": what,
+            "note": note,
+        },
+    )
+
+
 @login_required
 @require_GET
 def license_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
@@ -94,19 +112,14 @@ def license_key_rotate(request: HttpRequest, slug: str, license_id: int) -> Http
         actor=licenses.Actor.of(request.user, membership.get_role_display().lower()),
         reason="Rotated by an owner in the portal.",
     )
-    # Rendered, not redirected: the key is shown this once and kept nowhere.
-    return render(
+    return _secret_issued(
         request,
-        "licensing/secret_issued.html",
-        {
-            "membership": membership,
-            "organization": membership.organization,
-            "title": "Your new license key",
-            "secret": issued.key,
-            "what": f"The {license.version.tier.name} license key",
-            "note": "The previous key stopped working just now. Update your software's "
-            "configuration with this one.",
-        },
+        membership,
+        title="Your new license key",
+        secret=issued.key,
+        what=f"The {license.version.tier.name} license key",
+        note="The previous key stopped working just now. Update your software's "
+        "configuration with this one.",
     )
 
 
@@ -127,17 +140,13 @@ def token_create(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            return render(
+            return _secret_issued(
                 request,
-                "licensing/secret_issued.html",
-                {
-                    "membership": membership,
-                    "organization": membership.organization,
-                    "title": "Your new API token",
-                    "secret": issued.secret,
-                    "what": f"The API token “{issued.token.name}”",
-                    "note": "Send it as Authorization: Bearer <token> to the licensing API.",
-                },
+                membership,
+                title="Your new API token",
+                secret=issued.secret,
+                what=f"The API token “{issued.token.name}”",
+                note="Send it as Authorization: Bearer <token> to the licensing API.",
             )
     return render(
         request,
