@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from licensing import fastcache, keys, ratelimit
 from licensing.cache import current_generation
+from licensing.entitlements import license_entitlements
 from licensing.license_models import License, LicenseStatus
 from licensing.tokens import api_token_identify, rate_limit_bucket, token_cache_key
 
@@ -75,8 +76,6 @@ def key_lookup(key_hash: str) -> tuple[int, int] | None:
 
 
 def _answer_from_database(license_id: int, at: datetime) -> tuple[dict, int]:
-    from licensing.entitlements import license_entitlements
-
     license = License.objects.select_related("version", "version__tier", "product").get(
         pk=license_id
     )
