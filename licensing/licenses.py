@@ -226,7 +226,7 @@ def license_reinstate(
     if license.status not in REVERSIBLE:
         raise ValidationError("Only a suspended or revoked license can be reinstated.")
     entered = (
-        license.events.filter(kind__in=[EventKind.STATUS], after__status=license.status)
+        license.events.filter(kind=EventKind.STATUS, after__status=license.status)
         .order_by("-revision")
         .first()
     )
