@@ -9,7 +9,7 @@ period's figure is the highest level reported in it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 SUSTAINED_WINDOW = 3  # completed periods looked at
 SUSTAINED_OVER = 2  # of which at least this many must be over the limit
@@ -21,8 +21,10 @@ OLDEST_REPORT = timedelta(days=400)
 
 
 def period_of(moment: datetime) -> date:
-    """The first day of the UTC calendar month `moment` falls in."""
-    return date(moment.year, moment.month, 1)
+    """The first day of the UTC calendar month `moment` falls in, whatever offset it
+    was written with: 10:00 on 1 November at UTC+14 is still October."""
+    utc = moment.astimezone(UTC)
+    return date(utc.year, utc.month, 1)
 
 
 def shift_period(period: date, months: int) -> date:

@@ -1,9 +1,10 @@
 """The licensing API through HTTP: validation, entitlements, usage, machines, tokens,
 isolation between organizations, rate limits and JSON errors for bad input."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
+import time_machine
 from django.test import override_settings
 
 from licensing.license_models import UsageRecord
@@ -184,6 +185,39 @@ def test_it_refuses_usage_for_an_unknown_metric_whole(api, issued):
     assert response.status_code == 422
     assert "teleports" in response.json()["detail"]
     assert UsageRecord.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "recorded_at, period, counted_in_november",
+    [
+        # 10:00 on 1 November at UTC+14 is 20:00 on 31 October in UTC.
+        ("2026-11-01T10:00:00+14:00", date(2026, 10, 1), 0),
+        # 20:00 on 31 October at UTC-12 is 08:00 on 1 November in UTC.
+        ("2026-10-31T20:00:00-12:00", date(2026, 11, 1), 7),
+    ],
+)
+def test_it_files_usage_under_its_utc_month(api, issued, recorded_at, period, counted_in_november):
+    with time_machine.travel(datetime(2026, 11, 15, 12, tzinfo=UTC), tick=False):
+        response = api(
+            "licenses/usage",
+            {
+                "key": issued.key,
+                "records": [
+                    {
+                        "metric": "api-calls",
+                        "quantity": 7,
+                        "idempotency_key": "edge",
+                        "recorded_at": recorded_at,
+                    }
+                ],
+            },
+        )
+        read_back = api("licenses/entitlements", {"key": issued.key}).json()
+    assert response.status_code == 200
+    assert UsageRecord.objects.get().period == period
+    for body in (response.json(), read_back):
+        calls = next(m for m in body["usage"] if m["metric"] == "api-calls")
+        assert calls["used"] == counted_in_november
 
 
 def test_it_activates_machines_up_to_the_seats(api, organization, catalog):

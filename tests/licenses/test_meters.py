@@ -1,7 +1,7 @@
 """Usage rules, pure: periods, warning thresholds, grace, and the upgrade suggestion
 only on sustained need."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
@@ -12,6 +12,9 @@ from licensing import meters
 
 def test_it_buckets_usage_by_utc_calendar_month():
     assert meters.period_of(datetime(2026, 3, 31, 23, 59, tzinfo=UTC)) == date(2026, 3, 1)
+    east, west = timezone(timedelta(hours=14)), timezone(timedelta(hours=-12))
+    assert meters.period_of(datetime(2026, 11, 1, 10, tzinfo=east)) == date(2026, 10, 1)
+    assert meters.period_of(datetime(2026, 10, 31, 20, tzinfo=west)) == date(2026, 11, 1)
     assert meters.completed_periods(date(2026, 2, 1), 3) == [
         date(2025, 11, 1),
         date(2025, 12, 1),
