@@ -2,6 +2,7 @@ from allauth.account.adapter import get_adapter
 from allauth.core import context as allauth_context
 from django import forms
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 from portal.models import Invitation, Organization, Role
 
@@ -37,9 +38,12 @@ class SignupExtraForm(forms.Form):
         if self.invitation:
             field = self.fields["organization_name"]
             field.required = False
-            field.help_text = (
-                f"You are joining {self.invitation.organization}. Leave this empty, or name "
-                "a new organization of your own to create it as well."
+            # Help text may carry markup (Django renders a SafeString as it is), so a
+            # name the organization's owner typed goes in only as an escaped argument.
+            field.help_text = format_html(
+                "You are joining {}. Leave this empty, or name a new organization of your "
+                "own to create it as well.",
+                self.invitation.organization.name,
             )
             if "email" in self.fields:
                 self.fields["email"].initial = self.invitation.email
