@@ -1,7 +1,10 @@
 """The two staff groups. Kept in step with the models after every migrate, so a new
 model's permissions reach the admins without a hand-written data migration."""
 
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
+from django.db import DEFAULT_DB_ALIAS
 
 from portal.models import ACCOUNT_MANAGERS_GROUP, ADMINS_GROUP
 
@@ -16,13 +19,20 @@ ACCOUNT_MANAGER_PERMISSIONS = [
 ]
 
 
-def ensure_staff_groups(**kwargs) -> None:
-    admins, _ = Group.objects.get_or_create(name=ADMINS_GROUP)
-    admins.permissions.add(*Permission.objects.filter(content_type__app_label__in=STAFF_APPS))
-    managers, _ = Group.objects.get_or_create(name=ACCOUNT_MANAGERS_GROUP)
+def ensure_staff_groups(using: str = DEFAULT_DB_ALIAS, apps=global_apps, **kwargs) -> None:
+    # Django creates each app's permissions in its own post_migrate receiver, once per
+    # app; ours runs on portal's, before auth's receiver has run for portal and before
+    # any has run for licensing and billing. So on a fresh database the groups got no
+    # permissions until a second migrate. Create them first (existing ones are kept).
+    for label in STAFF_APPS:
+        create_permissions(global_apps.get_app_config(label), verbosity=0, using=using, apps=apps)
+    permissions = Permission.objects.using(using)
+    admins, _ = Group.objects.using(using).get_or_create(name=ADMINS_GROUP)
+    admins.permissions.add(*permissions.filter(content_type__app_label__in=STAFF_APPS))
+    managers, _ = Group.objects.using(using).get_or_create(name=ACCOUNT_MANAGERS_GROUP)
     wanted = [p.split(".") for p in ACCOUNT_MANAGER_PERMISSIONS]
     for app_label, codename in wanted:
-        permission = Permission.objects.filter(
+        permission = permissions.filter(
             content_type__app_label=app_label, codename=codename
         ).first()
         if permission:
