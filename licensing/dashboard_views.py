@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -171,6 +172,7 @@ def token_revoke(request: HttpRequest, slug: str, token_id: int) -> HttpResponse
     return redirect(f"{membership.organization.get_absolute_url()}#api-tokens")
 
 
+@transaction.non_atomic_requests  # a file; no database
 @require_GET
 def public_key(request: HttpRequest) -> HttpResponse:
     """The key that verifies license files, at a fixed address."""

@@ -3,6 +3,7 @@ policy. None of these needs an account; unpublished drafts never appear here."""
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 from threading import Lock
@@ -13,6 +14,7 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.syndication.views import Feed
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -38,6 +40,9 @@ from licensing.selectors import (
     public_versions,
     version_snapshot,
 )
+from portal.unavailable import CACHE_ERRORS
+
+logger = logging.getLogger(__name__)
 
 PRICING_TEMPLATE = "catalog/pricing.html"
 
@@ -160,9 +165,27 @@ def _pricing_response(request: HttpRequest, html: str, *, status: int) -> HttpRe
     return response
 
 
-@require_GET
-def pricing(request: HttpRequest) -> HttpResponse:
-    locale = visitor_locale(request)
+def _pricing_html(request: HttpRequest, choice: PriceChoice, matrix_html: str) -> str:
+    if request.htmx and not choice.problems:
+        return matrix_html
+    return render_to_string(
+        PRICING_TEMPLATE,
+        {
+            # Rendered by our own template with autoescaping; the cache returns text.
+            "matrix_html": mark_safe(matrix_html),
+            "problems": choice.problems,
+            "choice": choice,
+            "csrf_token": CSRF_PLACEHOLDER,
+        },
+        request=request,
+    )
+
+
+def _render_matrix(choice: PriceChoice) -> str:
+    return str(render_to_string(f"{PRICING_TEMPLATE}#matrix", _matrix_context(choice)))
+
+
+def _cached_pricing(request: HttpRequest, locale: str) -> HttpResponse:
     response_key = _response_key(request, locale)
     if response_key:
         stored = _recent_responses.get(response_key)
@@ -181,24 +204,26 @@ def pricing(request: HttpRequest) -> HttpResponse:
     )
     matrix_html = cache.get(key)
     if matrix_html is None:
-        matrix_html = str(render_to_string(f"{PRICING_TEMPLATE}#matrix", _matrix_context(choice)))
+        matrix_html = _render_matrix(choice)
         cache.set(key, matrix_html, PAGE_TIMEOUT)
-    if request.htmx and not choice.problems:
-        html = matrix_html
-    else:
-        html = render_to_string(
-            PRICING_TEMPLATE,
-            {
-                # Rendered by our own template with autoescaping; the cache returns text.
-                "matrix_html": mark_safe(matrix_html),
-                "problems": choice.problems,
-                "choice": choice,
-                "csrf_token": CSRF_PLACEHOLDER,
-            },
-            request=request,
-        )
+    html = _pricing_html(request, choice, matrix_html)
     if response_key and not choice.problems:
         cache.set(response_key, (generation, html), PAGE_TIMEOUT)
+    return _pricing_response(request, html, status=400 if choice.problems else 200)
+
+
+# Read-only and served mostly from the cache: no transaction (nor connection) to pay for.
+@transaction.non_atomic_requests
+@require_GET
+def pricing(request: HttpRequest) -> HttpResponse:
+    locale = visitor_locale(request)
+    try:
+        return _cached_pricing(request, locale)
+    except CACHE_ERRORS as exc:
+        # The cache only makes this page faster: without it, render it from the database.
+        logger.warning("Pricing page rendered without the cache: %r", exc)
+    choice = _price_choice(request, enabled_currencies(), locale)
+    html = _pricing_html(request, choice, _render_matrix(choice))
     return _pricing_response(request, html, status=400 if choice.problems else 200)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -66,7 +67,7 @@ INSTALLED_APPS = [
     "portal",
     "licensing",
     "billing",
-    "django.contrib.admin",
+    "portal.apps.TierwiseAdminConfig",  # django.contrib.admin, scoped to one's customers
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -85,6 +86,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Ahead of WhiteNoise, so static files (SVG images too) carry the policies as well.
+    "csp.middleware.CSPMiddleware",
+    "portal.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -95,6 +99,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.StaffMFAMiddleware",
+    "portal.unavailable.ServiceUnavailableMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -122,6 +127,9 @@ TEMPLATES = [
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'tierwise.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+# Every view runs in one transaction: a request that fails half-way (a dead Redis above
+# all, see portal/unavailable.py) leaves nothing half-written.
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg's pool: opening a connection per request costs about 5x the request itself.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -182,6 +190,9 @@ if CACHE_URL.startswith(("redis://", "rediss://")):
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "tierwise",
+            # A Redis that does not answer fails the request in a second (a 503), rather
+            # than holding a web worker until the load balancer gives up.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -244,6 +255,9 @@ LICENSE_SIGNING_KEY = env_str("LICENSE_SIGNING_KEY")
 LICENSE_SIGNING_KEY_DEV_FILE = str(VAR_DIR / "license-signing-key.pem") if DEBUG else ""
 # Requests per API token per minute.
 LICENSING_API_RATE_LIMIT = env_int("LICENSING_API_RATE_LIMIT", 600)
+# Failed API authentications per client address per minute; past it, unknown tokens from
+# that address are refused (429) without a database lookup.
+LICENSING_API_AUTH_FAILURE_LIMIT = env_int("LICENSING_API_AUTH_FAILURE_LIMIT", 30)
 
 # --- Email ----------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(
@@ -282,6 +296,43 @@ USE_TZ = True
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts, styles, fonts and requests only from the
+# site itself, with no inline script or style and no eval, so markup that slips into a
+# page cannot run. Templates keep to it: behaviour lives in static/js, styles in
+# static/css, and the pygal charts are drawn without their inline <style> and <script>.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+# Browser features no page uses, denied to every origin (portal.middleware).
+PERMISSIONS_POLICY_OFF = [
+    "accelerometer",
+    "autoplay",
+    "camera",
+    "display-capture",
+    "geolocation",
+    "gyroscope",
+    "hid",
+    "idle-detection",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "payment",
+    "screen-wake-lock",
+    "serial",
+    "usb",
+    "xr-spatial-tracking",
+]
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

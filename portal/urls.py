@@ -61,3 +61,4 @@ urlpatterns = [
     path("", include("licensing.license_urls")),
     path("admin/", admin.site.urls),
 ]
+handler500 = "portal.unavailable.server_error"
