@@ -14,21 +14,31 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from ninja import Field, NinjaAPI, Schema, Status
+from ninja import Field, NinjaAPI, Schema, Status, Swagger
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 from pydantic import AwareDatetime
 from pydantic import ValidationError as PydanticValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from licensing import keys, licenses, ratelimit
 from licensing.entitlements import license_entitlements
 from licensing.license_models import License
-from licensing.tokens import TokenIdentity, api_token_identify, rate_limit_bucket
+from licensing.tokens import (
+    TokenIdentity,
+    TooManyFailures,
+    api_token_authenticate,
+    rate_limit_bucket,
+)
 from licensing.usage import MAX_BATCH, UsageReport, license_meters, usage_record_batch
 from licensing.validation import validate_key
+from portal.http import client_address
+from portal.unavailable import unavailable_response
 
 # Printable text only: control characters (NUL above all) have no place in these fields.
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
@@ -44,13 +54,25 @@ class TokenAuth(HttpBearer):
     openapi_description = "An API token created by an owner on the organization's page."
 
     def authenticate(self, request: HttpRequest, token: str) -> TokenIdentity | None:
-        identity = api_token_identify(token)
+        try:
+            identity = api_token_authenticate(token, client=client_address(request))
+        except TooManyFailures as exc:
+            raise _too_many_failures(exc.retry_after) from exc
         if identity is None:
             return None
         decision = ratelimit.hit(rate_limit_bucket(token), limit=settings.LICENSING_API_RATE_LIMIT)
         if not decision.allowed:
             raise _rate_limited(decision.retry_after)
         return identity
+
+
+def _too_many_failures(retry_after: int) -> ApiError:
+    return ApiError(
+        429,
+        "rate_limited",
+        f"Too many failed authentications from your address; try again in {retry_after} s.",
+        {"Retry-After": str(retry_after)},
+    )
 
 
 def _rate_limited(retry_after: int) -> ApiError:
@@ -69,6 +91,9 @@ api = NinjaAPI(
     auth=TokenAuth(),
     urls_namespace="licensing_api",
     docs_url="/docs",
+    # No badge from the public validator: the Content-Security-Policy loads images from
+    # this site only.
+    docs=Swagger(settings={"validatorUrl": None}),
     openapi_url="/openapi.json",
 )
 
@@ -93,10 +118,15 @@ def _json_method_not_allowed(view):
     return wrapped
 
 
+DOCUMENTATION = {"openapi-json", "openapi-view"}
+
+
 def api_urls():
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
         pattern.callback = _json_method_not_allowed(pattern.callback)
+        if pattern.name in DOCUMENTATION:  # static documents: no transaction, no database
+            pattern.callback = transaction.non_atomic_requests(pattern.callback)
     return patterns, app_name, namespace
 
 
@@ -106,6 +136,13 @@ def _api_error(request, exc: ApiError):
     for name, value in exc.headers.items():
         response[name] = value
     return response
+
+
+@api.exception_handler(RedisConnectionError)
+@api.exception_handler(RedisTimeoutError)
+def _unavailable(request, exc):
+    """The request rolls back (ATOMIC_REQUESTS) and says so, as JSON."""
+    return unavailable_response(request)
 
 
 @api.exception_handler(NinjaValidationError)
@@ -313,6 +350,7 @@ def _invalid_body(exc: PydanticValidationError) -> HttpResponse:
 
 
 @csrf_exempt
+@transaction.non_atomic_requests  # it writes one column at most; no transaction to pay for
 def validate_view(request: HttpRequest) -> HttpResponse:
     """POST /api/v1/licenses/validate, the hot path, as a plain Django view: the same
     ValidateIn schema and the same JSON errors as the rest of the API, but the answer is
@@ -338,11 +376,14 @@ def validate_view(request: HttpRequest) -> HttpResponse:
         key_hash=key_hash,
         fingerprint=payload.fingerprint,
         limit=settings.LICENSING_API_RATE_LIMIT,
+        client=client_address(request),
     )
     if outcome.status == 200:
         return HttpResponse(outcome.body, content_type="application/json")
     if outcome.status == 401:
         return _unauthenticated()
+    if outcome.status == 429 and outcome.reason == "failures":
+        return _api_error(request, _too_many_failures(outcome.retry_after))
     if outcome.status == 429:
         return _api_error(request, _rate_limited(outcome.retry_after))
     return _api_error(request, NOT_FOUND)

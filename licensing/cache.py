@@ -3,10 +3,16 @@ key to delete, each key carries the catalog's generation; a change starts a new 
 the old entries simply age out."""
 
 import hashlib
+import logging
 from uuid import uuid4
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
+
+from portal.unavailable import CACHE_ERRORS
+
+logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "catalog:generation"
 PAGE_TIMEOUT = 60 * 60
@@ -44,6 +50,21 @@ def catalog_generation() -> str:
     return current_generation(GENERATION_KEY)
 
 
-def catalog_changed() -> None:
+def _new_generation() -> None:
     cache.set(GENERATION_KEY, uuid4().hex, None)
+
+
+def _new_generation_after_commit() -> None:
+    try:
+        _new_generation()
+    except CACHE_ERRORS as exc:
+        logger.error("The catalog changed but the cache could not be told: %r", exc)
+
+
+def catalog_changed() -> None:
+    """Called inside the publishing transaction: a cache that cannot be told rolls the
+    change back. Once more after the commit, because a page rendered between the two
+    showed the catalog as it was, under the new generation."""
+    _new_generation()
+    transaction.on_commit(_new_generation_after_commit)
 

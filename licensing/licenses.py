@@ -107,7 +107,8 @@ def _write(
         happened_at=at,
     )
     license_file_issue(license=license, at=at)
-    transaction.on_commit(lambda: license_changed(license.pk))
+    # Inside the transaction: if the cache cannot be told, the change does not happen.
+    license_changed(license.pk, license.revision)
     return event
 
 

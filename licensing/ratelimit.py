@@ -21,17 +21,20 @@ class Decision:
 
 
 # On Redis, the increment, its expiry and the reads are one server-side script: one
-# command, one round trip, one reply to parse.
+# command, one round trip, one reply to parse. With ARGV[2] = "1" the counter moves only
+# when the first key read (KEYS[2]) exists: requests with a token nobody has seen are not
+# counted per token, so random tokens do not each leave a key behind.
 INCREMENT_AND_GET = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-local values = {count}
-if #KEYS > 1 then
-    for index, value in ipairs(redis.call('MGET', unpack(KEYS, 2))) do
-        values[index + 1] = value
-    end
+local values = {}
+if #KEYS > 1 then values = redis.call('MGET', unpack(KEYS, 2)) end
+local count = 0
+if ARGV[2] ~= '1' or values[1] then
+    count = redis.call('INCR', KEYS[1])
+    if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 end
-return values
+local reply = {count}
+for index = 1, #KEYS - 1 do reply[index + 1] = values[index] end
+return reply
 """
 
 _scripts: dict[object, object] = {}
@@ -45,11 +48,13 @@ def _script(backend: RedisCache):
     return script
 
 
-def _increment_and_get(key: str, window: int, reads: list[str]) -> tuple[int, dict]:
+def _increment_and_get(
+    key: str, window: int, reads: list[str], *, guarded: bool
+) -> tuple[int, dict]:
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         names = [backend.make_and_validate_key(name) for name in (key, *reads)]
-        count, *values = _script(backend)(keys=names, args=[window + 1])
+        count, *values = _script(backend)(keys=names, args=[window + 1, "1" if guarded else "0"])
         # MGET's misses are false in Lua, and come back as None.
         found = {
             read: fastcache.loads(backend, value)
@@ -57,25 +62,55 @@ def _increment_and_get(key: str, window: int, reads: list[str]) -> tuple[int, di
             if value is not None
         }
         return int(count), found
+    found = backend.get_many(reads) if reads else {}
+    if guarded and reads[0] not in found:
+        return 0, found
     backend.add(key, 0, window + 1)
     try:
         count = backend.incr(key)
     except ValueError:  # expired between add and incr
         backend.add(key, 1, window + 1)
         count = 1
-    return count, backend.get_many(reads) if reads else {}
+    return count, found
+
+
+def window_key(bucket: str, *, window: int = 60, now: float | None = None) -> str:
+    """The cache key that counts `bucket` in the window `now` falls in."""
+    now = time.time() if now is None else now
+    return f"rl:{bucket}:{int(now // window) * window}"
+
+
+def _retry_after(window: int, now: float) -> int:
+    return max(1, int(now // window) * window + window - int(now))
+
+
+def decide(count: int, *, limit: int, window: int = 60, now: float | None = None) -> Decision:
+    """The decision for a bucket that has counted `count` hits in the current window."""
+    now = time.time() if now is None else now
+    return Decision(count <= limit, max(limit - count, 0), _retry_after(window, now))
 
 
 def hit_and_get(
-    bucket: str, reads: list[str], *, limit: int, window: int = 60, now: float | None = None
-) -> tuple[Decision, dict]:
-    """Count a hit on `bucket` and read the cache keys `reads` in the same round trip."""
+    bucket: str,
+    reads: list[str],
+    *,
+    limit: int,
+    window: int = 60,
+    now: float | None = None,
+    only_if_first_read: bool = False,
+) -> tuple[Decision | None, dict]:
+    """Count a hit on `bucket` and read the cache keys `reads` in the same round trip.
+    With `only_if_first_read`, the hit counts only when reads[0] is in the cache; the
+    decision is None when it did not count."""
     now = time.time() if now is None else now
-    start = int(now // window) * window
-    count, found = _increment_and_get(f"rl:{bucket}:{start}", window, reads)
-    retry_after = max(1, start + window - int(now))
-    return Decision(count <= limit, max(limit - count, 0), retry_after), found
+    count, found = _increment_and_get(
+        window_key(bucket, window=window, now=now), window, reads, guarded=only_if_first_read
+    )
+    if only_if_first_read and reads[0] not in found:
+        return None, found
+    return decide(count, limit=limit, window=window, now=now), found
 
 
 def hit(bucket: str, *, limit: int, window: int = 60, now: float | None = None) -> Decision:
-    return hit_and_get(bucket, [], limit=limit, window=window, now=now)[0]
+    decision, _ = hit_and_get(bucket, [], limit=limit, window=window, now=now)
+    return decision

@@ -169,7 +169,7 @@ def tier_version_publish(
             reason=version.changelog_note,
         )
     )
-    transaction.on_commit(catalog_changed)
+    catalog_changed()
     return version
 
 
@@ -216,7 +216,7 @@ def tier_version_retire(
             reason=reason.strip(),
         )
     )
-    transaction.on_commit(catalog_changed)
+    catalog_changed()
     return version
 
 

@@ -1,19 +1,22 @@
 """Validating a license key: the API's hot path, answered from the cache.
 
-Three entries, none of which ever needs deleting:
-- lic:key:<key hash> → (license id, organization id), or a short-lived "no such key".
-  A key hash never moves to another license, so each process also keeps the ones it
-  has seen;
-- lic:ver:<license id> → the license's cache generation, replaced on every change (the
-  services call license_changed on commit);
-- lic:ans:<license id> → (generation, answer): what a validation says, built from the
-  database and lasting until the next expiry that could change it, with the response
-  body prebuilt. It counts only while its generation is the current one, and both are
-  read together. A reader that built an answer from the old state just before a change
-  stores it under the old generation, and the next reader rebuilds it.
+Three entries:
+- lic:key:<organization id>:<key hash> → the license id, or a short-lived "no such key".
+  Looked up only within the calling token's organization, so another organization's
+  real key costs exactly what a random key costs (the same reads, the same query) and
+  the time taken tells nothing. A key hash never moves to another license, so each
+  process also keeps the ones it has answered for;
+- lic:ver:<license id> → the license's revision (License.revision), set by every change
+  inside its transaction (license_changed): when the cache cannot be written the change
+  rolls back, so a change reaches every process at once or does not happen;
+- lic:ans:<license id> → (revision, answer): what a validation says, built from the
+  database and tagged with the revision it was built from, lasting until the next expiry
+  that could change it, with the response body prebuilt. It counts only while its
+  revision is the current one. A reader that builds from the database while a change is
+  being committed gets the old revision, which no longer matches, so nobody keeps it.
 
-A warm validation is one round trip to Redis: the token, the generation, the answer and
-the rate-limit increment in one pipeline (see validate_key).
+A warm validation is one round trip to Redis: the token, the client's failed-auth count,
+the revision, the answer and the rate-limit increment in one script (see validate_key).
 """
 
 from __future__ import annotations
@@ -22,16 +25,20 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from uuid import uuid4
 
 from django.core.cache import cache
 from django.utils import timezone
 
 from licensing import fastcache, keys, ratelimit
-from licensing.cache import current_generation
 from licensing.entitlements import license_entitlements
 from licensing.license_models import License, LicenseStatus
-from licensing.tokens import api_token_identify, rate_limit_bucket, token_cache_key
+from licensing.tokens import (
+    TooManyFailures,
+    api_token_authenticate,
+    failure_key,
+    rate_limit_bucket,
+    token_cache_key,
+)
 
 ANSWER_TIMEOUT = 300
 MISSING = "missing"
@@ -53,26 +60,33 @@ def _version_key(license_id: int) -> str:
     return f"lic:ver:{license_id}"
 
 
-def license_changed(license_id: int) -> None:
-    cache.set(_version_key(license_id), uuid4().hex, None)
+def license_changed(license_id: int, revision: int) -> None:
+    """Called by every change to a license, inside its transaction: the cached answer
+    stops counting for every process at once, or the change fails with the cache."""
+    cache.set(_version_key(license_id), revision, ANSWER_TIMEOUT)
 
 
 def fingerprint_digest(fingerprint: str) -> str:
     return hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
 
 
-def key_lookup(key_hash: str) -> tuple[int, int] | None:
-    """(license id, organization id) for a key hash, or None."""
-    entry = cache.get(f"lic:key:{key_hash}")
+def key_lookup(organization_id: int, key_hash: str) -> int | None:
+    """The id of the organization's license with this key hash, or None."""
+    cache_key = f"lic:key:{organization_id}:{key_hash}"
+    entry = cache.get(cache_key)
     if entry == MISSING:
         return None
     if entry is not None:
-        return tuple(entry)
-    row = License.objects.filter(key_hash=key_hash).values_list("pk", "organization_id").first()
-    cache.set(
-        f"lic:key:{key_hash}", list(row) if row else MISSING, None if row else MISSING_TIMEOUT
+        return entry
+    license_id = (
+        License.objects.filter(key_hash=key_hash, organization_id=organization_id)
+        .values_list("pk", flat=True)
+        .first()
     )
-    return row
+    cache.set(
+        cache_key, license_id or MISSING, None if license_id else MISSING_TIMEOUT
+    )
+    return license_id
 
 
 def _answer_from_database(license_id: int, at: datetime) -> tuple[dict, int]:
@@ -90,6 +104,7 @@ def _answer_from_database(license_id: int, at: datetime) -> tuple[dict, int]:
     if code in VALID_CODES and at >= expires_at:
         code = "expired"
     answer = {
+        "revision": license.revision,
         "key_hash": license.key_hash,
         "code": code,
         "license": {
@@ -120,25 +135,31 @@ def _answer_key(license_id: int) -> str:
 
 @dataclass(frozen=True)
 class CachedAnswer:
-    generation: str
+    revision: int  # the license's revision the answer was built from
     answer: dict
     body: bytes  # the JSON response without a fingerprint, prebuilt
 
 
-def _build(license_id: int, generation: str) -> CachedAnswer:
+def _build(license_id: int) -> CachedAnswer:
     answer, timeout = _answer_from_database(license_id, timezone.now())
     key_hash = answer["key_hash"]
-    cached = CachedAnswer(generation, answer, _json(validation_result(answer, key_hash, None)))
+    cached = CachedAnswer(
+        answer["revision"], answer, _json(validation_result(answer, key_hash, None))
+    )
     cache.set(_answer_key(license_id), cached, timeout)
     return cached
 
 
-def _current(license_id: int, generation: str | None, stored) -> CachedAnswer:
-    if generation is None:
-        generation = current_generation(_version_key(license_id))
-    if isinstance(stored, CachedAnswer) and stored.generation == generation:
+def _current(license_id: int, revision: int | None, stored) -> CachedAnswer:
+    """The stored answer while it is the current revision's; else one from the database.
+    With no revision in the cache (evicted, or never set), the database's is recorded:
+    `add`, so it never overwrites the revision a change is about to commit."""
+    if revision is not None and isinstance(stored, CachedAnswer) and stored.revision == revision:
         return stored
-    return _build(license_id, generation)
+    cached = _build(license_id)
+    if revision is None:
+        cache.add(_version_key(license_id), cached.revision, ANSWER_TIMEOUT)
+    return cached
 
 
 def _json(data: dict) -> bytes:
@@ -168,68 +189,79 @@ def validation_result(answer: dict, key_hash: str, fingerprint: str | None) -> d
 
 # --- The hot path -----------------------------------------------------------------------
 
-# key hash → (license id, organization id), for the keys this process has seen. Bounded
-# by starting over: it is only a shortcut to lic:key:<hash>.
-_known_keys: dict[str, tuple[int, int]] = {}
+# (token prefix, key hash) → license id, for the keys this process has answered for. A
+# token belongs to one organization, so an entry only ever serves that organization's
+# callers. Bounded by starting over: it is only a shortcut to lic:key:….
+_known_keys: dict[tuple[str, str], int] = {}
 KNOWN_KEYS_MAX = 50_000
 
 
-def _known_key(key_hash: str) -> tuple[int, int] | None:
-    found = _known_keys.get(key_hash)
-    if found is None:
-        found = key_lookup(key_hash)
-        if found is not None:
-            if len(_known_keys) >= KNOWN_KEYS_MAX:
-                _known_keys.clear()
-            _known_keys[key_hash] = found
-    return found
+def _remember(prefix: str, key_hash: str, license_id: int) -> None:
+    if len(_known_keys) >= KNOWN_KEYS_MAX:
+        _known_keys.clear()
+    _known_keys[(prefix, key_hash)] = license_id
 
 
 @dataclass(frozen=True)
 class Validation:
     """The outcome of a validation request: `body` is the JSON to send when `status` is
-    200; otherwise `status` says which error (401, 404 or 429)."""
+    200; otherwise `status` says which error (401, 404 or 429), and for a 429 `reason`
+    says which limit ("token" or "failures")."""
 
     status: int
     body: bytes = b""
     retry_after: int = 0
+    reason: str = ""
 
 
 UNAUTHENTICATED = Validation(401)
 NOT_FOUND = Validation(404)
 
 
-def validate_key(*, secret: str, key_hash: str, fingerprint: str | None, limit: int) -> Validation:
+def validate_key(
+    *, secret: str, key_hash: str, fingerprint: str | None, limit: int, client: str
+) -> Validation:
     """Check the token, count the request against its rate limit and answer for the key
-    with the token's organization, in one round trip to the cache once warm. The token's
-    entry is read on every request, so a revoked token fails at once."""
+    within the token's organization, in one round trip to the cache once warm. The token's
+    entry is read on every request, so a revoked token fails at once. `client` is the
+    caller's address, for the limit on failed authentication."""
     prefix = keys.token_prefix(secret)
     if prefix is None:
         return UNAUTHENTICATED
-    # A key this process knows costs nothing to place; an unknown one is looked up only
-    # for a caller whose token is good, below.
-    known = _known_keys.get(key_hash)
-    reads = [token_cache_key(prefix)]
+    known = _known_keys.get((prefix, key_hash))
+    token_key, failures_key = token_cache_key(prefix), failure_key(client)
+    reads = [token_key, failures_key]
     if known is not None:
-        reads += [_version_key(known[0]), _answer_key(known[0])]
-    decision, found = ratelimit.hit_and_get(rate_limit_bucket(secret), reads, limit=limit)
-    identity = api_token_identify(secret, found.get(token_cache_key(prefix)))
+        reads += [_version_key(known), _answer_key(known)]
+    # Counted against the token only when the cache knows the token (a random one is
+    # counted against the client's failures instead).
+    decision, found = ratelimit.hit_and_get(
+        rate_limit_bucket(secret), reads, limit=limit, only_if_first_read=True
+    )
+    try:
+        identity = api_token_authenticate(
+            secret,
+            client=client,
+            entry=found.get(token_key),
+            failures=found.get(failures_key, 0),
+        )
+    except TooManyFailures as exc:
+        return Validation(429, retry_after=exc.retry_after, reason="failures")
     if identity is None:
         return UNAUTHENTICATED
+    if decision is None:  # the token came from the database: count it now
+        decision = ratelimit.hit(rate_limit_bucket(secret), limit=limit)
     if not decision.allowed:
-        return Validation(429, retry_after=decision.retry_after)
+        return Validation(429, retry_after=decision.retry_after, reason="token")
     if known is None:
-        known = _known_key(key_hash)
-        if known is not None:
-            found = fastcache.get_many([_version_key(known[0]), _answer_key(known[0])])
-    if known is None or known[1] != identity.organization_id:
-        return NOT_FOUND
-    license_id = known[0]
-    cached = _current(
-        license_id, found.get(_version_key(license_id)), found.get(_answer_key(license_id))
-    )
+        known = key_lookup(identity.organization_id, key_hash)
+        if known is None:
+            return NOT_FOUND
+        found = fastcache.get_many([_version_key(known), _answer_key(known)])
+    cached = _current(known, found.get(_version_key(known)), found.get(_answer_key(known)))
     if cached.answer["key_hash"] != key_hash:  # a rotated key
         return NOT_FOUND
+    _remember(prefix, key_hash, known)
     if fingerprint is None:
         return Validation(200, cached.body)
     return Validation(200, _json(validation_result(cached.answer, key_hash, fingerprint)))

@@ -2,21 +2,35 @@
 (emails/<name>-subject.txt, -body.txt, -body.html), stored in the outbox inside the
 caller's transaction and handed to the worker once that transaction commits."""
 
+import logging
+
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 
 from portal.models import OutboundEmail
+from portal.tasks import send_email
+from portal.unavailable import SERVICE_ERRORS
+
+logger = logging.getLogger(__name__)
 
 
 def queue_email(*, to: str, subject: str, body_text: str, body_html: str = "") -> OutboundEmail:
-    from portal.tasks import send_email
-
     message = OutboundEmail.objects.create(
         to=to, subject=subject[:255], body_text=body_text, body_html=body_html
     )
-    transaction.on_commit(lambda: send_email.delay(message.pk))
+    transaction.on_commit(lambda: _hand_to_worker(message.pk))
     return message
+
+
+def _hand_to_worker(message_id: int) -> None:
+    """The message is safe in the outbox; if the broker is down, the beat sweep
+    (resend_stalled_emails) hands it over once it is back, so the change that queued it
+    still stands and the person who made it is told it worked."""
+    try:
+        send_email.delay(message_id)
+    except SERVICE_ERRORS as exc:
+        logger.warning("Email %s waits in the outbox; no broker: %r", message_id, exc)
 
 
 def queue_templated_email(name: str, *, to: str, context: dict) -> OutboundEmail:
