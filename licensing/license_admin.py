@@ -336,7 +336,8 @@ class LicenseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def operate_view(self, request: HttpRequest, pk: int, operation: str) -> HttpResponse:
         license = get_object_or_404(
-            License.objects.select_related("organization", "product", "version__tier"), pk=pk
+            self.get_queryset(request).select_related("organization", "product", "version__tier"),
+            pk=pk,
         )
         change_url = reverse("admin:licensing_license_change", args=[pk])
         op = OPERATIONS.get(operation)

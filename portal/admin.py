@@ -22,6 +22,8 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]}),
     ]
+    # Who is staff, and with which permissions, is for admins to decide.
+    admin_only_fields = ["is_staff", "is_superuser", "groups", "user_permissions"]
 
 
 class MembershipInline(admin.TabularInline):
@@ -46,6 +48,8 @@ class OrganizationAdmin(HistoryAdmin):
     search_fields = ["name", "slug", "memberships__user__email"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline, InvitationInline]
+    # Only admins assign account managers.
+    admin_only_fields = ["account_manager"]
 
 
 @admin.register(Membership)
@@ -62,6 +66,8 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     list_filter = ["sent_at"]
     search_fields = ["to", "subject"]
     readonly_fields = [f.name for f in OutboundEmail._meta.fields]
+    # Every customer's mail, with invitation and password-reset links in it.
+    admins_only = True
 
     def has_add_permission(self, request):
         return False

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
 ACCOUNT_MANAGERS_GROUP = "Account managers"
@@ -59,6 +60,12 @@ class User(AbstractUser):
     @property
     def is_account_manager(self) -> bool:
         return self.is_staff and self.groups.filter(name=ACCOUNT_MANAGERS_GROUP).exists()
+
+    @cached_property
+    def is_admin(self) -> bool:
+        """Sees every customer in the admin; other staff see only those assigned to them.
+        Cached: the admin asks on every queryset, form field and filter of a request."""
+        return self.is_superuser or self.groups.filter(name=ADMINS_GROUP).exists()
 
 
 class Organization(models.Model):

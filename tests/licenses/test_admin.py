@@ -278,6 +278,9 @@ def test_staff_who_may_only_view_licenses_are_offered_no_operation(client_for, l
 
     viewer = UserFactory(is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_license"))
+    # Staff who are not admins see only the customers assigned to them.
+    license.organization.account_manager = viewer
+    license.organization.save()
     viewer_client = client_for(viewer)
     page = viewer_client.get(f"{CHANGELIST}{license.pk}/change/").content.decode()
     assert "View license" in page and "Suspend…" not in page
