@@ -351,6 +351,9 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"client_error_one_line": {"()": "portal.logs.ClientErrorWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # A 403 or 400 is one line in the log; a 500 keeps its traceback.
+    "loggers": {"django.request": {"filters": ["client_error_one_line"]}},
 }
