@@ -142,14 +142,20 @@ def api_token_identify(secret: str, entry: list | str | None = None) -> TokenIde
     return _from_entry(secret, prefix, entry)
 
 
+UNREAD = object()
+
+
 def api_token_authenticate(
-    secret: str, *, client: str, entry: list | str | None = None, failures: int | None = None
+    secret: str, *, client: str, entry=UNREAD, failures: int | None = None
 ) -> TokenIdentity | None:
     """The token's identity or None, counting a failure against `client`. A token the
-    cache vouches for (`entry`) passes at once; anything else needs the database, which
-    a client past AUTH_FAILURE_LIMIT failures this window is refused (TooManyFailures).
-    `failures` is the window's count when the caller already read it."""
+    cache vouches for passes at once; anything else needs the database, which a client
+    past AUTH_FAILURE_LIMIT failures this window is refused (TooManyFailures). `entry`
+    and `failures` are the cached token entry (None: absent) and the window's count when
+    the caller already read them."""
     prefix = keys.token_prefix(secret)
+    if prefix and entry is UNREAD:
+        entry = cache.get(token_cache_key(prefix))
     identity = _from_entry(secret, prefix, entry) if prefix else None
     if identity is not None:
         return identity
