@@ -20,6 +20,11 @@ from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
 from billing.roi import MONTHS_PER_YEAR, Outcome, Point, TierResult, cumulative_points
+from licensing.charts import STATIC_CSS, csp_clean, stylesheet
+
+# The class the charts' styles are scoped to, and the static file that holds them.
+SCOPE = "pygal-roi"
+STYLESHEET = STATIC_CSS / "roi-chart.css"
 
 VALUE_COLOUR = "#067647"  # --color-success
 COST_COLOUR = "#b42318"  # --color-danger
@@ -66,18 +71,12 @@ class TierChart:
 
 
 def _accessible(label: str):
-    """An xml_filter: the chart is one image with a name. The config <script> pygal
-    writes for its own (unused) JavaScript is dropped, so the page runs none of it."""
+    """An xml_filter: the chart is one image with a name."""
 
     def apply(root):
         root.set("role", "img")
         root.set("aria-label", label)
         root.set("focusable", "false")
-        for defs in root.iter():
-            # Comments are elements too; their tag is a function, not a name.
-            if isinstance(defs.tag, str) and defs.tag.endswith("defs"):
-                for script in [child for child in defs if str(child.tag).endswith("script")]:
-                    defs.remove(script)
         return root
 
     return apply
@@ -101,6 +100,36 @@ def describe(result: TierResult, locale: str) -> str:
     return f"{text}. It pays back after {payback_text(result.payback_months)}."
 
 
+def _config() -> pygal.Config:
+    """What every ROI chart shares: size, legend, axes and style."""
+    config = pygal.Config()
+    config.js = []
+    config.disable_xml_declaration = True
+    config.style = STYLE
+    config.css = [*config.css, CHART_CSS]
+    config.width = 560
+    config.height = 360
+    config.show_legend = True
+    config.legend_at_bottom = True
+    config.legend_at_bottom_columns = 3
+    config.show_dots = False
+    config.print_labels = True
+    config.include_x_axis = True
+    config.x_title = "Years from now"
+    config.truncate_label = -1
+    config.truncate_legend = -1
+    return config
+
+
+def roi_stylesheet() -> str:
+    """The content of STYLESHEET: the rules pygal would write into each chart, for the
+    three series (value, cost, payback)."""
+    chart = pygal.XY(_config())
+    for name in ("value", "cost", "payback"):
+        chart.add(name, [(0, 0), (1, 1)])
+    return stylesheet(chart, SCOPE)
+
+
 def _chart(
     result: TierResult, points: list[Point], *, top: float, locale: str, description: str
 ) -> str:
@@ -110,30 +139,16 @@ def _chart(
     def money(amount: float) -> str:
         return format_compact_currency(amount, currency, locale=locale, fraction_digits=1)
 
-    config = pygal.Config()
-    config.js = []
-    config.disable_xml_declaration = True
-    config.style = STYLE
+    config = _config()
     config.title = result.tier.name
-    config.width = 560
-    config.height = 360
-    config.show_legend = True
-    config.legend_at_bottom = True
-    config.legend_at_bottom_columns = 3
-    config.show_dots = False
-    config.print_labels = True
-    config.range = (0, top)
-    config.include_x_axis = True
-    config.x_title = "Years from now"
     config.x_labels = list(range(0, months + 1, MONTHS_PER_YEAR))
     config.x_value_formatter = lambda month: f"{month / MONTHS_PER_YEAR:g}"
     config.value_formatter = money
-    config.truncate_label = -1
-    config.truncate_legend = -1
-    config.css = [*config.css, CHART_CSS]
+    config.range = (0, top)
 
     chart = pygal.XY(config)
     chart.add_xml_filter(_accessible(description))
+    chart.add_xml_filter(csp_clean(SCOPE))
     chart.add(
         "Value (solid)",
         [(p.month, float(p.value.amount)) for p in points],
