@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 
 import pytest
 from django.contrib.auth.models import Group
@@ -19,11 +18,11 @@ from django.utils.html import escape
 
 from billing.models import RoiScenario
 from licensing.demo import build_catalog
-from licensing.licenses import Actor, license_create, machine_activate
-from licensing.models import TierVersion, VersionStatus
+from licensing.licenses import Actor, machine_activate
 from licensing.tokens import api_token_create
 from portal.models import ACCOUNT_MANAGERS_GROUP, Invitation, OutboundEmail, Role, User
 from tests.factories import InvitationFactory, MembershipFactory, OrganizationFactory, UserFactory
+from tests.licenses.conftest import Catalog, issue
 
 pytestmark = pytest.mark.django_db
 
@@ -103,14 +102,7 @@ def _plant(payload: Payload) -> World:
         query={"product": "tierwise", "team_size": "10", "currency": "USD"},
         created_by=teammate,
     )
-    license = license_create(
-        organization=organization,
-        version=TierVersion.objects.get(tier__slug="team", status=VersionStatus.PUBLISHED),
-        seats=5,
-        term_start=date(2026, 1, 1),
-        term_end=date(2026, 12, 31),
-        reason="Bought in the test.",
-    ).license
+    license = issue(organization, Catalog()).license
     machine_activate(license=license, fingerprint=text, name=text, actor=Actor.of(teammate, "api"))
     admin = UserFactory(is_staff=True, is_superuser=True)
     return World(
