@@ -232,9 +232,14 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Tierwise] "
+# "ip" is the client's address as portal.http.client_address reads it (see
+# TRUSTED_PROXY_COUNT below), never the load balancer's, which every visitor shares.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
+    # Guessing someone's password closes only the password: the emailed sign-in code
+    # and the password reset have limits of their own and stay open to them.
     "login_failed": "10/m/ip,5/5m/key",
+    "request_login_code": "20/m/ip,3/m/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
@@ -242,6 +247,13 @@ ACCOUNT_RATE_LIMITS = {
     "manage_email": "10/m/user",
     "confirm_email": "1/3m/key",
 }
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+# How many proxies of ours (load balancers) stand before the web processes, each adding
+# the address it saw to X-Forwarded-For. 0: the header is ignored, since a client can
+# write it; N: the client is the address the outermost of them added.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if ALLAUTH_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Tierwise"
 # Staff must have two-factor authentication before they reach staff pages.

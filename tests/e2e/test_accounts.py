@@ -160,3 +160,21 @@ def test_it_has_no_serious_accessibility_problems_for_an_account_manager(
     page.goto(f"{live_server.url}/manage/")
     expect(page.get_by_role("main")).to_contain_text("Northwind")
     axe("manage accounts")
+
+
+def test_it_signs_in_by_a_code_sent_by_email(page, live_server, owner_of_northwind, axe):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_role("link", name="Send me a sign-in code").click()
+    page.wait_for_url(f"{live_server.url}/accounts/login/code/")
+    axe("request a sign-in code")
+    page.get_by_label("Email").fill(owner_of_northwind.email)
+    page.get_by_role("button", name="Request Code").click()
+    page.wait_for_url(f"{live_server.url}/accounts/login/code/confirm/")
+    axe("enter the sign-in code")
+
+    [message] = [m for m in mail.outbox if m.to == [owner_of_northwind.email]]
+    code = re.search(r"^\s*([A-Z]{4}-[A-Z]{4})\s*$", message.body, re.MULTILINE).group(1)
+    page.get_by_label("Code").fill(code)
+    page.get_by_role("button", name="Confirm").click()
+
+    page.wait_for_url(f"{live_server.url}/app/northwind/")

@@ -133,3 +133,23 @@ def test_it_uses_postgresql_and_redis_when_configured(production_env):
         "django.core.cache.backends.redis.RedisCache",
         "True",
     ]
+
+
+@pytest.mark.parametrize(("value", "count"), [(None, "0"), ("1", "1"), ("2", "2")])
+def test_it_reads_how_many_proxies_to_trust(production_env, value, count):
+    if value is not None:
+        production_env["TRUSTED_PROXY_COUNT"] = value
+    result = run(
+        ["-c", "from portal import settings; print(settings.ALLAUTH_TRUSTED_PROXY_COUNT)"],
+        production_env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == count
+
+
+@pytest.mark.parametrize("value", ["-1", "one"])
+def test_it_refuses_a_proxy_count_that_is_not_a_count(production_env, value):
+    production_env["TRUSTED_PROXY_COUNT"] = value
+    result = run(["-c", "import portal.settings"], production_env)
+    assert result.returncode != 0
+    assert "TRUSTED_PROXY_COUNT must be" in result.stderr
