@@ -1,11 +1,13 @@
 import os
 import shutil
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+AXE_PATH = "/__tests__/axe.min.js"
 
 
 @pytest.fixture(scope="session")
@@ -27,15 +29,52 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+def watch_csp(page, violations: list[str]) -> None:
+    """Adds to `violations` each Content-Security-Policy (or Permissions-Policy) problem
+    the page reports from now on, as the console and securitypolicyviolation events tell."""
+
+    def console(message) -> None:
+        if "Content Security Policy" in message.text or "Permissions-Policy" in message.text:
+            violations.append(message.text)
+
+    def event(description: str) -> None:
+        violations.append(description)
+
+    page.on("console", console)
+    page.expose_function("reportCspViolation", event)
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', (e) => window.reportCspViolation("
+        "`${e.violatedDirective} refused ${e.blockedURI || 'inline'} on ${e.documentURI}`))"
+    )
+
+
+@pytest.fixture
+def csp_violations() -> list[str]:
+    """What the `page` reported against the Content-Security-Policy so far."""
+    return []
+
+
+@pytest.fixture
+def page(page, csp_violations):
+    """Every browser test runs under the site's real Content-Security-Policy (no
+    bypass) and fails if a page reports a violation."""
+    watch_csp(page, csp_violations)
+    yield page
+    assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
+
+
 @pytest.fixture
 def axe(page):
     """axe(page) runs axe-core on the current page and fails on serious or critical
     violations, listing each with the elements involved."""
     if not AXE.exists():
         pytest.fail("axe-core is not installed: run `npm ci` (make test does).")
+    # Served as if from the site itself, so the page's script-src 'self' lets it run: the
+    # tests need no CSP bypass, and the policy stays in force for everything else.
+    page.route(f"**{AXE_PATH}", lambda route: route.fulfill(path=AXE))
 
     def check(label: str = "") -> list:
-        page.add_script_tag(path=str(AXE))
+        page.add_script_tag(url=urljoin(page.url, AXE_PATH))
         result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
         serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
         details = "\n".join(
