@@ -1,10 +1,14 @@
+from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.core.exceptions import PermissionDenied
+from django.core.validators import MaxLengthValidator
 from django.http import HttpRequest
 
 from portal.emails import queue_email
 from portal.http import client_address
+
+EMAIL_MAX_LENGTH = app_settings.EMAIL_MAX_LENGTH  # the size of every email column
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -30,6 +34,14 @@ class AccountAdapter(DefaultAccountAdapter):
         if not address:
             raise PermissionDenied("Unable to determine client IP address")
         return address
+
+    def clean_email(self, email: str) -> str:
+        """An address longer than the database keeps (254 characters, which is also the
+        longest a mail server takes) is refused with a form error. allauth's email fields
+        set no maximum: sign-up cut such an address short silently, and adding one or
+        asking a password reset for one failed to store it (a 500)."""
+        MaxLengthValidator(EMAIL_MAX_LENGTH)(email)
+        return super().clean_email(email)
 
     @staticmethod
     def _site(request: HttpRequest | None):

@@ -145,3 +145,26 @@ def test_it_never_hands_over_an_address_that_belongs_to_someone_else(
     assert owner.email != teammate.email
     assert not EmailAddress.objects.filter(user=owner, email=teammate.email, verified=True).exists()
     assert EmailAddress.objects.get(user=teammate, email=teammate.email).verified
+
+
+TOO_LONG = "a" * 245 + "@example.com"  # 257 characters; every email column keeps 254
+
+
+@pytest.mark.parametrize(
+    "path, data",
+    [
+        ("/accounts/password/reset/", {"email": TOO_LONG}),
+        ("/accounts/email/", {"action_add": "", "email": TOO_LONG}),
+        ("/accounts/login/code/", {"email": TOO_LONG}),
+    ],
+    ids=["password reset", "add an address", "sign-in code"],
+)
+def test_it_refuses_an_address_too_long_to_store(client, owner, path, data):
+    client.force_login(owner)
+    if path != "/accounts/email/":
+        client.logout()
+    response = client.post(path, data)
+    assert response.status_code == 200
+    assert "at most 254 characters (it has 257)" in response.content.decode()
+    assert not OutboundEmail.objects.exists()
+    assert not EmailAddress.objects.filter(email=TOO_LONG).exists()

@@ -138,3 +138,19 @@ def test_it_refuses_bad_account_details(client, overrides, message):
     assert message in response.content.decode()
     assert not User.objects.exists()
     assert not Organization.objects.exists()
+
+
+def test_it_refuses_an_address_too_long_to_store_instead_of_cutting_it(client):
+    too_long = "a" * 245 + "@example.com"  # 257 characters; the column keeps 254
+    response = client.post("/accounts/signup/", signup_data(email=too_long))
+    assert response.status_code == 200
+    assert "at most 254 characters (it has 257)" in response.content.decode()
+    assert not User.objects.exists()
+    assert not Organization.objects.exists()
+    assert not OutboundEmail.objects.exists()
+
+
+def test_it_keeps_an_address_of_254_characters_whole(client):
+    longest = "a" * 242 + "@example.com"
+    assert client.post("/accounts/signup/", signup_data(email=longest)).status_code == 302
+    assert User.objects.get().email == longest
