@@ -149,6 +149,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Celery and cache -----------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    # A task not acknowledged within this window is redelivered; it must exceed the
+    # longest task (time limits below) so acks_late never runs a task twice at once.
+    "visibility_timeout": 3600,
+    # A web request that hands a task over gives up on a dead broker within about two
+    # seconds (kombu would otherwise retry the connection for ever); the outbox and the
+    # beat sweep deliver what could not be handed over.
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+    "socket_connect_timeout": 1,
+    "socket_timeout": 5,
+}
 BROKER_IS_REDIS = CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -163,9 +177,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 elif BROKER_IS_REDIS:
-    # A task not acknowledged within this window is redelivered; it must exceed the
-    # longest task (time limits below) so acks_late never runs a task twice at once.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
