@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -70,7 +70,9 @@ def usage_record_batch(
                 license=license,
                 metric_id=metrics[report.metric],
                 quantity=report.quantity,
-                recorded_at=report.recorded_at or at,
+                # In UTC: an offset such as +23:59 parses, but PostgreSQL keeps none beyond
+                # ±15:59. The checks above keep the moment near now, so it has a UTC form.
+                recorded_at=(report.recorded_at or at).astimezone(UTC),
                 period=meters.period_of(report.recorded_at or at),
                 idempotency_key=report.idempotency_key,
                 batch=batch,

@@ -29,6 +29,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 from django.urls import URLPattern
 
+from portal.admin_input import SafeInputAdmin
 from portal.models import Organization
 
 # The path parameters by which the admin's URLs name one object: Django's own views
@@ -189,14 +190,15 @@ class OrganizationScopedAdmin:
 
 class TierwiseAdminSite(admin.AdminSite):
     """The default admin site (portal.apps.TierwiseAdminConfig): every model admin
-    registered on it is scoped to the user's customers."""
+    registered on it is scoped to the user's customers, and answers bad form input with
+    a form error (portal.admin_input)."""
 
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, OrganizationScopedAdmin):
             admin_class = type(
                 admin_class.__name__,
-                (OrganizationScopedAdmin, admin_class),
+                (OrganizationScopedAdmin, SafeInputAdmin, admin_class),
                 {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__},
             )
         super().register(model_or_iterable, admin_class, **options)

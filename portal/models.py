@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -126,7 +127,12 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} in {self.organization} ({self.get_role_display()})"
+        try:
+            return f"{self.user} in {self.organization} ({self.get_role_display()})"
+        except ObjectDoesNotExist:
+            # A version in the history outlives the person or organization it names
+            # (deleting either deletes the membership).
+            return f"Membership {self.pk} of a deleted person or organization"
 
     @property
     def is_owner(self) -> bool:

@@ -89,6 +89,8 @@ MIDDLEWARE = [
     # Ahead of WhiteNoise, so static files (SVG images too) carry the policies as well.
     "csp.middleware.CSPMiddleware",
     "portal.middleware.PermissionsPolicyMiddleware",
+    # Before anything reads the path, the query or the form (see its docstring).
+    "portal.middleware.MalformedInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

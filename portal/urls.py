@@ -54,11 +54,13 @@ urlpatterns = [
     path("healthz", site.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("app/", include(app_patterns)),
-    path("invitations/<str:token>/", invitations.invitation_detail, name="invitation_detail"),
+    # A token is URL-safe base64 (portal.models._invitation_token), a slug's alphabet.
+    path("invitations/<slug:token>/", invitations.invitation_detail, name="invitation_detail"),
     path("manage/", manage.accounts, name="manage_accounts"),
     path("roi/", roi.calculator, name="roi"),
     path("", include("licensing.urls")),
     path("", include("licensing.license_urls")),
     path("admin/", admin.site.urls),
 ]
+handler400 = "portal.views.errors.bad_request"
 handler500 = "portal.unavailable.server_error"

@@ -188,6 +188,41 @@ def test_it_refuses_usage_for_an_unknown_metric_whole(api, issued):
 
 
 @pytest.mark.parametrize(
+    "recorded_at, stored",
+    [
+        ("2026-03-14T09:00:00+23:59", datetime(2026, 3, 13, 9, 1, tzinfo=UTC)),
+        ("2026-03-13T09:00:00-23:59", datetime(2026, 3, 14, 8, 59, tzinfo=UTC)),
+    ],
+)
+def test_it_stores_usage_written_with_any_offset_in_utc(api, issued, recorded_at, stored):
+    record = {"metric": "api-calls", "quantity": 1, "idempotency_key": "k"}
+    response = api(
+        "licenses/usage", {"key": issued.key, "records": [record | {"recorded_at": recorded_at}]}
+    )
+    assert response.status_code == 200
+    assert UsageRecord.objects.get().recorded_at == stored
+
+
+@pytest.mark.parametrize(
+    "recorded_at, problem",
+    [
+        ("0001-01-01T00:00:00+23:59", "more than 400 days ago"),
+        ("9999-12-31T23:59:59-23:59", "in the future"),
+        ("2026-03-14T09:00:00+24:00", "recorded_at"),
+    ],
+)
+def test_it_refuses_usage_at_a_moment_out_of_range(api, issued, recorded_at, problem):
+    record = {"metric": "api-calls", "quantity": 1, "idempotency_key": "k"}
+    response = api(
+        "licenses/usage", {"key": issued.key, "records": [record | {"recorded_at": recorded_at}]}
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] in {"invalid_usage", "invalid_request"}
+    assert problem in response.json()["detail"]
+    assert not UsageRecord.objects.exists()
+
+
+@pytest.mark.parametrize(
     "recorded_at, period, counted_in_november",
     [
         # 10:00 on 1 November at UTC+14 is 20:00 on 31 October in UTC.
