@@ -3,8 +3,10 @@
 Every answer is JSON. Errors are {"code": "...", "detail": "..."} with a 4xx status:
 malformed JSON or fields (400/422), a bad or missing token (401), a key that is not one
 of the token's organization's licenses (404, the same answer as a key that does not
-exist, so one organization learns nothing about another's), a refused change (409) and
-too many requests (429).
+exist, so one organization learns nothing about another's; a key whose check character
+shows a typo is a 404 too), a refused change (409), too many requests (429) and a
+service briefly unavailable (503). The schema declares the format of keys and tokens, so
+a request it allows is never refused as malformed.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class ApiError(Exception):
 
 class TokenAuth(HttpBearer):
     openapi_description = "An API token created by an owner on the organization's page."
+    openapi_bearerFormat = "twk_<8 hex digits>_<secret>"  # the OpenAPI field, camel case
 
     def authenticate(self, request: HttpRequest, token: str) -> TokenIdentity | None:
         try:
@@ -172,7 +175,13 @@ def _http_error(request, exc: HttpError):
 
 # --- Schemas ----------------------------------------------------------------------------
 
-Key = Field(..., min_length=1, max_length=64, description="TW-XXXXX-XXXXX-XXXXX-XXXXX-X")
+Key = Field(
+    ...,
+    min_length=23,
+    max_length=64,
+    pattern=keys.KEY_PATTERN,
+    description="TW-XXXXX-XXXXX-XXXXX-XXXXX-X (either case; dashes or spaces optional).",
+)
 Fingerprint = Field(..., min_length=1, max_length=200, pattern=PRINTABLE)
 
 
@@ -266,17 +275,19 @@ class MachineOut(Schema):
     machine_limit: int | None
 
 
-ERRORS = {400: Error, 401: Error, 404: Error, 409: Error, 422: Error, 429: Error}
+ERRORS = {status: Error for status in (400, 401, 404, 409, 422, 429, 503)}
 
 
 # --- Endpoints --------------------------------------------------------------------------
 
 
 def _canonical(key: str) -> str:
+    # The schema's pattern has refused (422) any text not shaped like a key, so what can
+    # still fail here is the check character: a typo, which no license has.
     try:
         return keys.normalize_key(key)
     except keys.MalformedKey as exc:
-        raise ApiError(422, "key_malformed", str(exc)) from exc
+        raise ApiError(404, "key_mistyped", str(exc)) from exc
 
 
 NOT_FOUND = ApiError(404, "license_not_found", "No license of yours has this key.")

@@ -22,6 +22,13 @@ BODY_LENGTH = GROUPS * GROUP_SIZE
 TOKEN_PREFIX = "twk_"
 
 
+# The shape of a key, as the API's schema declares it: TW and twenty-one characters of
+# the alphabet (either case, I, L and O read as 1, 1 and 0), a dash or a space allowed
+# between any two, spaces around. Text of this shape reads as a key unless its check
+# character shows a typo.
+KEY_PATTERN = r"^ *[Tt][Ww](?:[- ]?[0-9A-TV-Za-tv-z]){21} *$"
+
+
 class MalformedKey(ValueError):
     """The text cannot be a license key; `reason` says why in words for the customer."""
 

@@ -292,6 +292,7 @@ def _walk_as(persona, world, request) -> Walk:
     return walk
 
 
+@pytest.mark.fuzz
 @pytest.mark.parametrize("persona", PERSONAS)
 @override_settings(ACCOUNT_RATE_LIMITS=False, LICENSING_API_RATE_LIMIT=100_000)
 def test_no_input_reaches_a_5xx(persona, world, request):
