@@ -17,19 +17,19 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing.forms import RoiForm, ScenarioForm, initial_query
+from billing.locale import preferred_currency, visitor_locale
 from billing.models import RoiScenario
-from billing.roi import Outcome, TierOutlook, TierResult, evaluate, tier_outlook
-from billing.roi_chart import tier_charts
-from billing.roi_selectors import (
+from billing.roi.calculator import Outcome, TierOutlook, TierResult, evaluate, tier_outlook
+from billing.roi.chart import tier_charts
+from billing.roi.forms import RoiForm, ScenarioForm, initial_query
+from billing.roi.selectors import (
     CatalogTier,
     OrganizationFacts,
     RoiCatalog,
     organization_facts,
     roi_catalog,
 )
-from billing.roi_services import roi_scenario_create, roi_scenario_delete
-from licensing.locale import preferred_currency, visitor_locale
+from billing.roi.services import roi_scenario_create, roi_scenario_delete
 from portal.access import current_membership, get_membership
 from portal.models import Membership
 

@@ -10,9 +10,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from billing.models import RoiScenario
-from licensing import meters
-from licensing.licenses import license_create
-from licensing.usage import UsageReport, usage_record_batch
+from licensing.licenses.services import license_create
+from licensing.usage import meters
+from licensing.usage.services import UsageReport, usage_record_batch
 from portal.models import Role
 from tests.factories import MembershipFactory
 from tests.roi.conftest import roi_catalog  # noqa: F401  (the catalog fixture)

@@ -12,9 +12,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import override_settings
 
-from licensing import validation
-from licensing.license_models import ApiToken, License, LicenseEvent, LicenseStatus, UsageRecord
-from licensing.licenses import license_suspend
+from licensing.api import validation
+from licensing.licenses.services import license_suspend
+from licensing.models import ApiToken, License, LicenseEvent, LicenseStatus, UsageRecord
 from portal.celery import app as celery_app
 from portal.models import Invitation, OutboundEmail
 from tests.licenses.conftest import SYSTEM, catalog, issue, token  # noqa: F401
@@ -206,7 +206,7 @@ def test_a_token_revocation_that_cannot_reach_the_cache_changes_nothing(
 def test_a_reader_cannot_put_a_revoked_token_back(live_redis, token):  # noqa: F811
     """A reader that looked the token up just before the revocation committed stores its
     entry with add, which finds the marker."""
-    from licensing.tokens import IDENTITY_TIMEOUT, api_token_revoke, token_cache_key
+    from licensing.api.tokens import IDENTITY_TIMEOUT, api_token_revoke, token_cache_key
 
     api_token_revoke(token=token.token)
     stale = [token.token.pk, token.token.organization_id, token.token.name, token.token.token_hash]
@@ -239,7 +239,7 @@ def test_a_change_rolled_back_after_telling_the_cache_leaves_answers_right(
     # And an answer built while a change was in flight is never taken for the new one.
     cache.set(f"lic:ver:{issued.license.pk}", issued.license.revision + 1, 60)
     assert _validate(client, token.secret, issued.key).json()["code"] == "valid"
-    stored = cache.get(f"lic:ans:{issued.license.pk}")
+    stored = cache.get(validation._answer_key(issued.license.pk))
     assert stored.revision == issued.license.revision
     validation._known_keys.clear()
 

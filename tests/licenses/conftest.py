@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from licensing.demo import build_catalog
-from licensing.licenses import Actor, IssuedKey, license_create
+from licensing.api.tokens import IssuedToken, api_token_create
+from licensing.demo.catalog import build_catalog
+from licensing.licenses.services import Actor, IssuedKey, license_create
 from licensing.models import LimitMetric, TierVersion, VersionStatus
-from licensing.tokens import IssuedToken, api_token_create
 
 SYSTEM = Actor(label="test setup")
 

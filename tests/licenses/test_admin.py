@@ -6,19 +6,19 @@ from datetime import date, timedelta
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
-from licensing.entitlements import license_entitlements
-from licensing.license_models import (
+from licensing.api.tokens import api_token_identify
+from licensing.licenses.entitlements import license_entitlements
+from licensing.licenses.services import entitlement_override_grant
+from licensing.models import (
     Addon,
     AddonLimit,
     EntitlementOverride,
     EventKind,
+    Feature,
     License,
     LicenseEvent,
     LicenseStatus,
 )
-from licensing.licenses import entitlement_override_grant
-from licensing.models import Feature
-from licensing.tokens import api_token_identify
 from tests.licenses.conftest import SYSTEM
 
 CHANGELIST = "/admin/licensing/license/"

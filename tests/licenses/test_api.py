@@ -7,14 +7,14 @@ import pytest
 import time_machine
 from django.test import override_settings
 
-from licensing.license_models import UsageRecord
-from licensing.licenses import (
+from licensing.api.tokens import api_token_create, api_token_revoke
+from licensing.licenses.services import (
     entitlement_override_grant,
     license_reinstate,
     license_rotate_key,
     license_suspend,
 )
-from licensing.tokens import api_token_create, api_token_revoke
+from licensing.models import UsageRecord
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.licenses.conftest import SYSTEM, issue
 

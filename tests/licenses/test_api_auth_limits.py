@@ -10,8 +10,8 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from licensing import keys
-from licensing.tokens import api_token_create
+from licensing.api.tokens import api_token_create
+from licensing.licenses import keys
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.helpers.cache import COUNTING_CACHES
 from tests.licenses.conftest import issue

@@ -21,8 +21,8 @@ from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from licensing import keys
-from licensing.api import api as licensing_api
+from licensing.api.endpoints import api as licensing_api
+from licensing.licenses import keys
 from licensing.models import LimitMetric
 
 pytestmark = pytest.mark.fuzz

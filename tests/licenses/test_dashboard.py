@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from django.urls import reverse
 
-from licensing import signing
-from licensing.license_models import ApiToken
-from licensing.usage import UsageReport, usage_record_batch
+from licensing.licenses import signing
+from licensing.models import ApiToken
+from licensing.usage.services import UsageReport, usage_record_batch
 from tests.licenses.conftest import issue
 
 

@@ -1,9 +1,9 @@
 """The demo licenses: different tiers, one grandfathered, a sustained need that gets a
 suggestion and a passing spike that does not; building twice changes nothing."""
 
-from licensing.demo import build_catalog
-from licensing.license_demo import build_licenses
-from licensing.license_models import License, LicenseEvent, UsageRecord
+from licensing.demo.catalog import build_catalog
+from licensing.demo.licenses import build_licenses
+from licensing.models import License, LicenseEvent, UsageRecord
 from portal import demo
 from portal.models import User
 

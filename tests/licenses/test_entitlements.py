@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from licensing.entitlements import (
+from licensing.licenses.entitlements import (
     AddonPart,
     FeatureInfo,
     MetricInfo,
@@ -13,8 +13,8 @@ from licensing.entitlements import (
     license_entitlements,
     resolve,
 )
-from licensing.license_models import Addon, AddonLimit
-from licensing.licenses import entitlement_override_grant, license_set_addon
+from licensing.licenses.services import entitlement_override_grant, license_set_addon
+from licensing.models import Addon, AddonLimit
 from tests.licenses.conftest import SYSTEM
 
 AT = datetime(2026, 3, 14, tzinfo=UTC)

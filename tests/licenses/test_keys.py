@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from licensing import keys
+from licensing.licenses import keys
 
 KEY_SHAPE = re.compile(r"^TW-([0-9A-HJKMNP-TV-Z]{5}-){4}[0-9A-HJKMNP-TV-Z]$")
 

@@ -6,14 +6,8 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 
-from licensing import keys
-from licensing.license_models import (
-    AppendOnlyError,
-    EventKind,
-    LicenseEvent,
-    LicenseStatus,
-)
-from licensing.licenses import (
+from licensing.licenses import keys
+from licensing.licenses.services import (
     Actor,
     license_change_seats,
     license_change_version,
@@ -22,6 +16,12 @@ from licensing.licenses import (
     license_rotate_key,
     license_set_status,
     license_suspend,
+)
+from licensing.models import (
+    AppendOnlyError,
+    EventKind,
+    LicenseEvent,
+    LicenseStatus,
 )
 from tests.licenses.conftest import SYSTEM, issue
 

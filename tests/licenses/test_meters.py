@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from licensing import meters
+from licensing.usage import meters
 
 
 def test_it_buckets_usage_by_utc_calendar_month():

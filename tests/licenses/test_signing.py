@@ -6,8 +6,8 @@ import json
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from licensing import signing
-from licensing.licenses import (
+from licensing.licenses import signing
+from licensing.licenses.services import (
     entitlement_override_grant,
     license_change_seats,
     license_latest_file,

@@ -7,11 +7,10 @@ from datetime import date
 import pytest
 from django.db import connection
 
-from licensing.demo import build_catalog
-from licensing.license_models import UsageRecord
-from licensing.licenses import license_create
-from licensing.models import TierVersion, VersionStatus
-from licensing.usage import UsageReport, usage_record_batch
+from licensing.demo.catalog import build_catalog
+from licensing.licenses.services import license_create
+from licensing.models import TierVersion, UsageRecord, VersionStatus
+from licensing.usage.services import UsageReport, usage_record_batch
 from tests.conftest import REAL_SERVICES_REQUIRED
 from tests.factories import OrganizationFactory
 from tests.licenses.conftest import SYSTEM

@@ -3,8 +3,8 @@ rest of the API, with the cache kept honest on every change."""
 
 from django.test import override_settings
 
-from licensing.licenses import license_change_seats, machine_activate
-from licensing.tokens import api_token_revoke
+from licensing.api.tokens import api_token_revoke
+from licensing.licenses.services import license_change_seats, machine_activate
 from tests.licenses.conftest import SYSTEM
 
 

@@ -8,8 +8,8 @@ import redis
 from django.core.cache import cache
 from django.test import override_settings
 
-from licensing.licenses import license_suspend
-from licensing.tokens import api_token_revoke
+from licensing.api.tokens import api_token_revoke
+from licensing.licenses.services import license_suspend
 from tests.licenses.conftest import SYSTEM
 
 REDIS_URL = "redis://127.0.0.1:6379/12"

@@ -6,8 +6,9 @@ from decimal import Decimal
 import factory
 from factory.django import DjangoModelFactory
 
+from billing.pricing import BillingCycle
+from licensing.catalog.publishing import tier_version_publish
 from licensing.models import (
-    BillingCycle,
     Currency,
     Feature,
     FeatureCategory,
@@ -19,7 +20,6 @@ from licensing.models import (
     TierVersionLimit,
     TierVersionPrice,
 )
-from licensing.services import tier_version_publish
 
 
 class CurrencyFactory(DjangoModelFactory):

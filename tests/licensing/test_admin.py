@@ -6,9 +6,9 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.messages import get_messages
 from django.utils import timezone
 
+from licensing.catalog.publishing import tier_version_create_draft
+from licensing.catalog.selectors import versions_with_parts
 from licensing.models import ChangelogEntry, TierVersion, TierVersionPrice, VersionStatus
-from licensing.selectors import versions_with_parts
-from licensing.services import tier_version_create_draft
 
 CHANGELIST = "/admin/licensing/tierversion/"
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from billing.money import Money
-from licensing.catalog import (
+from licensing.catalog.diff import (
     FeatureSpec,
     LimitChange,
     LimitSpec,

@@ -3,14 +3,14 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from licensing.models import PolicySection, PolicyVersion, TierVersion
-from licensing.selectors import versions_with_parts
-from licensing.services import (
+from licensing.catalog.publishing import (
     policy_version_create_draft,
     policy_version_publish,
     tier_version_create_draft,
     tier_version_publish,
 )
+from licensing.catalog.selectors import versions_with_parts
+from licensing.models import PolicySection, PolicyVersion, TierVersion
 from tests.licensing.factories import TierFactory, build_draft, build_published
 
 

@@ -1,5 +1,6 @@
 from django.core.management import call_command
 
+from licensing.catalog.publishing import tier_version_problems
 from licensing.models import (
     ChangelogEntry,
     Feature,
@@ -9,7 +10,6 @@ from licensing.models import (
     TierVersionPrice,
     VersionStatus,
 )
-from licensing.services import tier_version_problems
 
 
 def _counts() -> tuple[int, ...]:

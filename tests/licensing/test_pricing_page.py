@@ -2,9 +2,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from licensing.catalog.publishing import tier_version_create_draft, tier_version_publish
+from licensing.catalog.selectors import versions_with_parts
 from licensing.models import FeatureCategory
-from licensing.selectors import versions_with_parts
-from licensing.services import tier_version_create_draft, tier_version_publish
 from tests.licensing.factories import (
     FeatureFactory,
     LimitMetricFactory,
@@ -148,7 +148,7 @@ def test_its_query_count_does_not_grow_with_tiers_or_features(client, currencies
 def test_it_gives_each_visitor_their_own_csrf_token_from_the_cached_page(client, catalog):
     from django.test import Client
 
-    from licensing.views import CSRF_PLACEHOLDER
+    from portal.views.catalog import CSRF_PLACEHOLDER
 
     first = client.get("/pricing/")
     second = Client().get("/pricing/")
@@ -167,7 +167,7 @@ def test_it_does_not_serve_the_anonymous_page_to_a_signed_in_customer(client, ca
 
 
 def test_it_never_serves_a_page_cached_by_another_release(client, catalog, monkeypatch):
-    from licensing import views
+    from portal.views import catalog as views
 
     first = client.get("/pricing/")
     assert first.status_code == 200

@@ -4,7 +4,14 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from licensing.cache import catalog_generation
+from licensing.catalog.cache import catalog_generation
+from licensing.catalog.publishing import (
+    tier_version_create_draft,
+    tier_version_problems,
+    tier_version_publish,
+    tier_version_retire,
+)
+from licensing.catalog.selectors import versions_with_parts
 from licensing.models import (
     ChangeKind,
     ChangelogEntry,
@@ -13,13 +20,6 @@ from licensing.models import (
     TierVersionLimit,
     TierVersionPrice,
     VersionStatus,
-)
-from licensing.selectors import versions_with_parts
-from licensing.services import (
-    tier_version_create_draft,
-    tier_version_problems,
-    tier_version_publish,
-    tier_version_retire,
 )
 from tests.licensing.factories import (
     CurrencyFactory,

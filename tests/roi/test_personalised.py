@@ -5,8 +5,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from licensing.licenses import Actor, license_create
-from licensing.usage import UsageReport, usage_record_batch
+from licensing.licenses.services import Actor, license_create
+from licensing.usage.services import UsageReport, usage_record_batch
 from portal.access import CURRENT_ORGANIZATION_KEY
 from tests.licensing.factories import CurrencyFactory, FeatureFactory, TierFactory, build_published
 

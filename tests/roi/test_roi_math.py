@@ -7,9 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from billing.money import Money
-from billing.roi import (
-    ANNUAL,
-    MONTHLY,
+from billing.pricing import BillingCycle
+from billing.roi.calculator import (
     Assumptions,
     MetricUsage,
     TierInput,
@@ -35,7 +34,7 @@ def assumptions(**overrides) -> Assumptions:
         "hourly_cost": usd(75),
         "cost_per_error": usd(0),
         "implementation_cost": usd(0),
-        "cycle": ANNUAL,
+        "cycle": BillingCycle.ANNUAL,
         "horizon_years": 1,
         "discount_rate_percent": None,
     }
@@ -70,7 +69,7 @@ def test_it_works_the_issues_example_by_hand():
     ("overrides", "tier_kwargs", "value", "cost", "roi", "payback"),
     [
         # Monthly billing: 12 * $5,000 = $60,000, same as the annual case.
-        ({"cycle": MONTHLY}, {"price": "5000"}, "585000", "60000", "875.0", "1.4"),
+        ({"cycle": BillingCycle.MONTHLY}, {"price": "5000"}, "585000", "60000", "875.0", "1.4"),
         # Errors: 20 * $1,000 = $20,000 on top of 10 * 2 h * 52 * $50 = $52,000.
         (
             {"team_size": 10, "hourly_cost": usd(50), "cost_per_error": usd(1000)},
@@ -164,13 +163,13 @@ def test_it_leaves_unpriced_tiers_out():
 
 def test_it_accumulates_value_and_cost_month_by_month():
     result = evaluate_tier(tier(), assumptions(horizon_years=2, implementation_cost=usd(1000)))
-    points = cumulative_points(result, ANNUAL)
+    points = cumulative_points(result, BillingCycle.ANNUAL)
     assert len(points) == 25
     assert points[0].value == usd(0) and points[0].cost == usd(61000)
     assert points[12].cost == usd(121000)
     assert points[24].value == usd(1170000) and points[24].cost == usd(121000)
-    monthly = evaluate_tier(tier(price="5000"), assumptions(cycle=MONTHLY))
-    monthly_points = cumulative_points(monthly, MONTHLY)
+    monthly = evaluate_tier(tier(price="5000"), assumptions(cycle=BillingCycle.MONTHLY))
+    monthly_points = cumulative_points(monthly, BillingCycle.MONTHLY)
     assert monthly_points[0].cost == usd(5000)
     assert monthly_points[12].cost == usd(60000)
 
@@ -279,7 +278,7 @@ def scenarios(draw):
             hourly_cost=usd(draw(positive_amounts)),
             cost_per_error=usd(draw(amounts)),
             implementation_cost=usd(draw(prices)),
-            cycle=draw(st.sampled_from([MONTHLY, ANNUAL])),
+            cycle=draw(st.sampled_from([BillingCycle.MONTHLY, BillingCycle.ANNUAL])),
             horizon_years=draw(st.integers(min_value=1, max_value=10)),
             discount_rate_percent=draw(
                 st.none() | st.decimals(min_value=0, max_value=100, places=2)
