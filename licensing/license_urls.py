@@ -2,16 +2,16 @@
 organization's home (/app/<slug>/) is the license dashboard; portal/urls.py points
 there."""
 
-from django.urls import path, re_path
+from django.urls import path
 
 from licensing import dashboard_views
-from licensing.api import api_urls, not_found, validate_view
+from licensing.api import api_urls, validate_view
 
 urlpatterns = [
     # The hot path, ahead of the framework's routes; the API still documents it.
     path("api/v1/licenses/validate", validate_view, name="licensing_validate"),
+    # Anything else under /api/ is a JSON 404 (handler404, portal/views/errors.py).
     path("api/v1/", api_urls()),
-    re_path(r"^api/v1/(?P<rest>.*)$", not_found),
     path(
         ".well-known/tierwise-license-key.pem",
         dashboard_views.public_key,
