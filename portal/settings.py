@@ -323,6 +323,8 @@ USE_TZ = True
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# The site's 403 page, or JSON under /api/ (which authenticates by token, not cookie).
+CSRF_FAILURE_VIEW = "portal.views.errors.csrf_failure"
 # Content-Security-Policy (django-csp): scripts, styles, fonts and requests only from the
 # site itself, with no inline script or style and no eval, so markup that slips into a
 # page cannot run. Templates keep to it: behaviour lives in static/js, styles in

@@ -102,4 +102,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 handler400 = "portal.views.errors.bad_request"
+handler403 = "portal.views.errors.permission_denied"
+handler404 = "portal.views.errors.page_not_found"
 handler500 = "portal.unavailable.server_error"
