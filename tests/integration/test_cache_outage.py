@@ -252,12 +252,19 @@ def dead_broker():
     conf.broker_url = f"redis://127.0.0.1:{_dead_port()}/0"
     conf.task_always_eager = False
     conf.broker_transport_options = settings.REDIS_BROKER_TRANSPORT_OPTIONS
-    celery_app._pool = None
+    _forget_connections()
     try:
         yield
     finally:
         conf.broker_url, conf.task_always_eager, conf.broker_transport_options = saved
-        celery_app._pool = None
+        _forget_connections()
+
+
+def _forget_connections() -> None:
+    """Celery keeps a connection pool and a producer pool made for the broker it first
+    used; both go, so the next publish connects to the broker configured now."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 def test_an_invitation_made_while_the_broker_is_down_stands_and_its_email_waits(
