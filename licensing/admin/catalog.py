@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 from licensing.admin.forms import PublishForm, RetireForm
 from licensing.admin.pages import ReadOnlyAdminMixin, action_fields, confirm_page
 from licensing.catalog.diff import describe_changes
+from licensing.catalog.page import render_pricing_preview
 from licensing.catalog.publishing import (
     policy_version_create_draft,
     policy_version_publish,
@@ -425,8 +426,6 @@ class TierVersionAdmin(CatalogHistoryAdmin):
         return redirect("admin:licensing_tierversion_change", draft.pk if draft else pk)
 
     def preview_view(self, request: HttpRequest, pk: int):
-        from portal.views.catalog import render_pricing_preview
-
         version = get_object_or_404(TierVersion.objects.select_related("tier"), pk=pk)
         if version.status != VersionStatus.DRAFT:
             messages.info(

@@ -2,13 +2,13 @@ from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.core.exceptions import ImproperlyConfigured
 
+from licensing.licenses.signing import _load_private_key
+
 
 @register(Tags.security, deploy=True)
 def check_license_signing_key(app_configs, **kwargs) -> list[Error]:
     """A deployment without a signing key would fail only when the first license file
     is issued; say so at deploy time instead."""
-    from licensing.licenses.signing import _load_private_key
-
     if not settings.LICENSE_SIGNING_KEY:
         if settings.LICENSE_SIGNING_KEY_DEV_FILE:
             return []

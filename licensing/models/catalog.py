@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from babel.numbers import is_currency
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -45,8 +46,6 @@ class Currency(models.Model):
         return self.code
 
     def clean(self) -> None:
-        from babel.numbers import is_currency
-
         if self.code and not is_currency(self.code):
             raise ValidationError({"code": f"{self.code} is not an ISO 4217 currency code."})
 

@@ -12,8 +12,7 @@ from billing.roi import chart as roi_chart
 from licensing.demo.catalog import build_catalog
 from licensing.usage import charts
 from portal.management.commands.chart_css import STYLESHEETS
-from tests.licenses.conftest import Catalog, issue
-from tests.roi.conftest import roi_catalog  # noqa: F401  (the calculator's catalog)
+from tests.helpers.licenses import Catalog, issue
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -22,7 +22,7 @@ from licensing.demo.catalog import build_catalog
 from licensing.licenses.services import Actor, machine_activate
 from portal.models import ACCOUNT_MANAGERS_GROUP, Invitation, OutboundEmail, Role, User
 from tests.factories import InvitationFactory, MembershipFactory, OrganizationFactory, UserFactory
-from tests.licenses.conftest import Catalog, issue
+from tests.helpers.licenses import Catalog, issue
 
 pytestmark = pytest.mark.django_db
 

@@ -27,7 +27,7 @@ from licensing.api.tokens import api_token_create
 from licensing.demo.catalog import build_catalog
 from portal.models import Role
 from tests.factories import InvitationFactory
-from tests.licenses.conftest import Catalog, issue
+from tests.helpers.licenses import Catalog, issue
 
 NUL = "%00"
 SURROGATE = "%ED%A0%80"  # U+D800 encoded as if it were a character: not UTF-8

@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 
 from billing.models import RoiScenario
-from tests.roi.test_calculator import GOOD
+from tests.helpers.roi import GOOD
 
 QUERY = urlencode({**GOOD, "product": "widget", "hours_business": "4"})
 LIST = "/app/northwind/roi/scenarios/"

@@ -16,7 +16,7 @@ from licensing.licenses.services import (
 )
 from licensing.models import UsageRecord
 from tests.factories import MembershipFactory, OrganizationFactory
-from tests.licenses.conftest import SYSTEM, issue
+from tests.helpers.licenses import SYSTEM, issue
 
 
 def test_it_validates_a_key_with_entitlements_and_expiry(api, issued):

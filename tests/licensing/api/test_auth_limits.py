@@ -14,7 +14,7 @@ from licensing.api.tokens import api_token_create
 from licensing.licenses import keys
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.helpers.cache import COUNTING_CACHES
-from tests.licenses.conftest import issue
+from tests.helpers.licenses import issue
 
 pytestmark = pytest.mark.usefixtures("now")
 

@@ -19,7 +19,7 @@ from licensing.models import (
     LicenseEvent,
     LicenseStatus,
 )
-from tests.licenses.conftest import SYSTEM
+from tests.helpers.licenses import SYSTEM
 
 CHANGELIST = "/admin/licensing/license/"
 

@@ -2,10 +2,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from licensing.catalog import page as pricing_page
+from licensing.catalog.page import CSRF_PLACEHOLDER
 from licensing.catalog.publishing import tier_version_create_draft, tier_version_publish
 from licensing.catalog.selectors import versions_with_parts
 from licensing.models import FeatureCategory
-from tests.licensing.factories import (
+from tests.factories import (
     FeatureFactory,
     LimitMetricFactory,
     ProductFactory,
@@ -15,7 +17,7 @@ from tests.licensing.factories import (
 )
 
 
-def test_it_shows_every_price_limit_feature_and_support(client, catalog):
+def test_it_shows_every_price_limit_feature_and_support(client, widget_catalog):
     response = client.get("/pricing/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -31,7 +33,7 @@ def test_it_shows_every_price_limit_feature_and_support(client, catalog):
     assert 'href="/accounts/signup/?tier=pro"' in html
 
 
-def test_it_switches_currency_and_cycle_with_query_parameters(client, catalog):
+def test_it_switches_currency_and_cycle_with_query_parameters(client, widget_catalog):
     response = client.get("/pricing/?currency=EUR&cycle=annual")
     html = response.content.decode()
     assert response.status_code == 200
@@ -40,11 +42,11 @@ def test_it_switches_currency_and_cycle_with_query_parameters(client, catalog):
     assert 'href="?currency=EUR&amp;cycle=annual" hx-get' in html  # shareable, current
 
 
-def test_it_accepts_a_lowercase_currency(client, catalog):
+def test_it_accepts_a_lowercase_currency(client, widget_catalog):
     assert "£29.00" in client.get("/pricing/?currency=gbp").content.decode()
 
 
-def test_it_formats_money_for_the_visitors_locale(client, catalog):
+def test_it_formats_money_for_the_visitors_locale(client, widget_catalog):
     html = client.get("/pricing/", HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9").content.decode()
     # A German visitor sees euros by default, written the German way.
     assert "29,00\xa0€" in html
@@ -52,7 +54,7 @@ def test_it_formats_money_for_the_visitors_locale(client, catalog):
     assert "Accept-Language" in client.get("/pricing/")["Vary"]
 
 
-def test_it_returns_only_the_matrix_to_htmx(client, catalog):
+def test_it_returns_only_the_matrix_to_htmx(client, widget_catalog):
     response = client.get("/pricing/?currency=GBP", HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert response.status_code == 200
@@ -71,7 +73,7 @@ def test_it_returns_only_the_matrix_to_htmx(client, catalog):
         ("cycle=" + "x" * 500, "is not a billing cycle"),
     ],
 )
-def test_it_explains_bad_parameters_with_a_400(client, catalog, query, message):
+def test_it_explains_bad_parameters_with_a_400(client, widget_catalog, query, message):
     response = client.get(f"/pricing/?{query}")
     assert response.status_code == 400
     html = response.content.decode()
@@ -80,17 +82,17 @@ def test_it_explains_bad_parameters_with_a_400(client, catalog, query, message):
     assert "<script>" not in html.lower().split("<body", 1)[1].split("pricing-matrix")[0]
 
 
-def test_it_never_shows_drafts_or_private_tiers(client, catalog):
-    hidden = TierFactory(product=catalog.product, name="Secret", is_public=False)
-    build_published(hidden, features=[catalog.features["keys"]])
-    draft_only = TierFactory(product=catalog.product, name="Upcoming")
-    build_draft(draft_only, features=[catalog.features["keys"]])
+def test_it_never_shows_drafts_or_private_tiers(client, widget_catalog):
+    hidden = TierFactory(product=widget_catalog.product, name="Secret", is_public=False)
+    build_published(hidden, features=[widget_catalog.features["keys"]])
+    draft_only = TierFactory(product=widget_catalog.product, name="Upcoming")
+    build_draft(draft_only, features=[widget_catalog.features["keys"]])
     html = client.get("/pricing/").content.decode()
     assert "Secret" not in html and "Upcoming" not in html
 
 
 def test_it_is_cached_and_refreshed_when_a_version_is_published(
-    client, catalog, django_capture_on_commit_callbacks
+    client, widget_catalog, django_capture_on_commit_callbacks
 ):
     client.get("/pricing/")
     with CaptureQueriesContext(connection) as queries:
@@ -98,8 +100,8 @@ def test_it_is_cached_and_refreshed_when_a_version_is_published(
     assert len(queries) == 0
 
     draft = tier_version_create_draft(
-        tier=catalog.tiers["starter"],
-        source=versions_with_parts().get(pk=catalog.versions["starter"].pk),
+        tier=widget_catalog.tiers["starter"],
+        source=versions_with_parts().get(pk=widget_catalog.versions["starter"].pk),
     )
     draft.price_rows.filter(currency="USD", cycle="monthly").update(amount="31.00")
     draft.changelog_note = "Costs went up."
@@ -145,10 +147,8 @@ def test_its_query_count_does_not_grow_with_tiers_or_features(client, currencies
     assert large <= 8
 
 
-def test_it_gives_each_visitor_their_own_csrf_token_from_the_cached_page(client, catalog):
+def test_it_gives_each_visitor_their_own_csrf_token_from_the_cached_page(client, widget_catalog):
     from django.test import Client
-
-    from portal.views.catalog import CSRF_PLACEHOLDER
 
     first = client.get("/pricing/")
     second = Client().get("/pricing/")
@@ -159,21 +159,21 @@ def test_it_gives_each_visitor_their_own_csrf_token_from_the_cached_page(client,
     assert first.cookies["csrftoken"].value != second.cookies["csrftoken"].value
 
 
-def test_it_does_not_serve_the_anonymous_page_to_a_signed_in_customer(client, catalog, owner):
+def test_it_does_not_serve_the_anonymous_page_to_a_signed_in_customer(
+    client, widget_catalog, owner
+):
     client.get("/pricing/")  # fills the cache for anonymous visitors
     client.force_login(owner)
     html = client.get("/pricing/").content.decode()
     assert owner.email in html and "$29.00" in html
 
 
-def test_it_never_serves_a_page_cached_by_another_release(client, catalog, monkeypatch):
-    from portal.views import catalog as views
-
+def test_it_never_serves_a_page_cached_by_another_release(client, widget_catalog, monkeypatch):
     first = client.get("/pricing/")
     assert first.status_code == 200
     # The same catalog, but the code or templates changed in a deploy.
-    monkeypatch.setattr(views, "RELEASE", "next-release")
-    monkeypatch.setattr(views, "render_to_string", _marking(views.render_to_string))
+    monkeypatch.setattr(pricing_page, "RELEASE", "next-release")
+    monkeypatch.setattr(pricing_page, "render_to_string", _marking(pricing_page.render_to_string))
     second = client.get("/pricing/")
     assert "rendered-by-next-release" in second.content.decode()
 

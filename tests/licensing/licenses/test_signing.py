@@ -14,7 +14,7 @@ from licensing.licenses.services import (
     license_suspend,
     machine_activate,
 )
-from tests.licenses.conftest import SYSTEM
+from tests.helpers.licenses import SYSTEM
 
 
 def test_it_signs_and_verifies_the_whole_license(issued, organization, client):

@@ -10,9 +10,11 @@ from django.test import override_settings
 
 from licensing.api.tokens import api_token_revoke
 from licensing.licenses.services import license_suspend
-from tests.licenses.conftest import SYSTEM
+from tests.helpers.licenses import SYSTEM
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
+
+pytestmark = pytest.mark.integration  # a real Redis or PostgreSQL
 
 
 def _redis_or_skip() -> None:

@@ -11,10 +11,10 @@ from licensing.catalog.publishing import (
 )
 from licensing.catalog.selectors import versions_with_parts
 from licensing.models import PolicySection, PolicyVersion, TierVersion
-from tests.licensing.factories import TierFactory, build_draft, build_published
+from tests.factories import TierFactory, build_draft, build_published
 
 
-def test_it_compares_an_upgrade(client, catalog):
+def test_it_compares_an_upgrade(client, widget_catalog):
     response = client.get("/pricing/compare/starter/pro/")
     html = response.content.decode()
     assert response.status_code == 200
@@ -26,7 +26,7 @@ def test_it_compares_an_upgrade(client, catalog):
     assert 'href="/pricing/compare/pro/starter/?currency=USD"' in html
 
 
-def test_it_compares_a_downgrade_in_another_currency(client, catalog):
+def test_it_compares_a_downgrade_in_another_currency(client, widget_catalog):
     html = client.get("/pricing/compare/pro/starter/?currency=GBP").content.decode()
     assert "£70.00 less</span> a month" in html
     assert "Less: </span>-20 seats" in html and "Less: </span>no longer unlimited" in html
@@ -34,26 +34,26 @@ def test_it_compares_a_downgrade_in_another_currency(client, catalog):
 
 
 @pytest.mark.parametrize("path", ["/pricing/compare/starter/nope/", "/pricing/compare/nope/pro/"])
-def test_it_404s_for_an_unknown_tier(client, catalog, path):
+def test_it_404s_for_an_unknown_tier(client, widget_catalog, path):
     assert client.get(path).status_code == 404
 
 
-def test_it_404s_for_a_tier_that_is_not_public(client, catalog):
-    private = TierFactory(product=catalog.product, slug="private", is_public=False)
-    build_published(private, features=[catalog.features["keys"]])
-    upcoming = TierFactory(product=catalog.product, slug="upcoming")
-    build_draft(upcoming, features=[catalog.features["keys"]])
+def test_it_404s_for_a_tier_that_is_not_public(client, widget_catalog):
+    private = TierFactory(product=widget_catalog.product, slug="private", is_public=False)
+    build_published(private, features=[widget_catalog.features["keys"]])
+    upcoming = TierFactory(product=widget_catalog.product, slug="upcoming")
+    build_draft(upcoming, features=[widget_catalog.features["keys"]])
     assert client.get("/pricing/compare/starter/private/").status_code == 404
     assert client.get("/pricing/compare/upcoming/starter/").status_code == 404
 
 
-def test_it_refuses_to_compare_a_tier_with_itself(client, catalog):
+def test_it_refuses_to_compare_a_tier_with_itself(client, widget_catalog):
     response = client.get("/pricing/compare/pro/pro/")
     assert response.status_code == 400
     assert "Pick two different tiers to compare." in response.content.decode()
 
 
-def test_it_redirects_the_picker_to_the_comparison(client, catalog):
+def test_it_redirects_the_picker_to_the_comparison(client, widget_catalog):
     response = client.get("/pricing/compare/?source=pro&target=starter&currency=EUR")
     assert response.status_code == 302
     assert response["Location"] == "/pricing/compare/pro/starter/?currency=EUR"
@@ -62,14 +62,14 @@ def test_it_redirects_the_picker_to_the_comparison(client, catalog):
 @pytest.mark.parametrize(
     "query", ["source=pro&target=pro", "source=pro", "source=pro&target=secret", ""]
 )
-def test_it_explains_a_bad_pick(client, catalog, query):
+def test_it_explains_a_bad_pick(client, widget_catalog, query):
     response = client.get(f"/pricing/compare/?{query}")
     assert response.status_code == (200 if not query else 400)
     assert "Compare" in response.content.decode()
 
 
-def test_it_lists_every_published_and_retired_version(client, catalog):
-    old = catalog.versions["starter"]
+def test_it_lists_every_published_and_retired_version(client, widget_catalog):
+    old = widget_catalog.versions["starter"]
     draft = tier_version_create_draft(tier=old.tier, source=versions_with_parts().get(pk=old.pk))
     draft.changelog_note = "Reports moved up a tier."
     draft.save()
@@ -84,13 +84,13 @@ def test_it_lists_every_published_and_retired_version(client, catalog):
     assert "Pro v1" in html and "First version of Pro." in html
 
 
-def test_it_hides_changes_to_private_tiers(client, catalog):
-    private = TierFactory(product=catalog.product, name="Secret", is_public=False)
-    build_published(private, features=[catalog.features["keys"]])
+def test_it_hides_changes_to_private_tiers(client, widget_catalog):
+    private = TierFactory(product=widget_catalog.product, name="Secret", is_public=False)
+    build_published(private, features=[widget_catalog.features["keys"]])
     assert "Secret" not in client.get("/changelog/").content.decode()
 
 
-def test_it_publishes_the_changelog_as_atom(client, catalog):
+def test_it_publishes_the_changelog_as_atom(client, widget_catalog):
     response = client.get("/changelog/feed/")
     body = response.content.decode()
     assert response.status_code == 200
@@ -100,7 +100,7 @@ def test_it_publishes_the_changelog_as_atom(client, catalog):
     assert "/changelog/#change-" in body
 
 
-def test_it_survives_a_bad_changelog_page(client, catalog):
+def test_it_survives_a_bad_changelog_page(client, widget_catalog):
     assert client.get("/changelog/?page=abc").status_code == 200
     assert client.get("/changelog/?page=999").status_code == 200
 

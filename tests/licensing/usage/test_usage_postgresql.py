@@ -11,9 +11,9 @@ from licensing.demo.catalog import build_catalog
 from licensing.licenses.services import license_create
 from licensing.models import TierVersion, UsageRecord, VersionStatus
 from licensing.usage.services import UsageReport, usage_record_batch
-from tests.conftest import REAL_SERVICES_REQUIRED
 from tests.factories import OrganizationFactory
-from tests.licenses.conftest import SYSTEM
+from tests.helpers.licenses import SYSTEM
+from tests.helpers.services import REAL_SERVICES_REQUIRED
 
 pytestmark = pytest.mark.integration
 

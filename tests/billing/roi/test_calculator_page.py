@@ -1,22 +1,8 @@
 """The /roi/ page through the test client: good input, bad input, htmx, personalised."""
 
-from urllib.parse import urlencode
-
 import pytest
 
-GOOD = {
-    "team_size": "50",
-    "hourly_cost": "75",
-    "currency": "USD",
-    "cycle": "annual",
-    "horizon_years": "1",
-    "cost_per_error": "0",
-    "implementation_cost": "0",
-}
-
-
-def roi_url(**params) -> str:
-    return f"/roi/?{urlencode({**GOOD, **params})}"
+from tests.helpers.roi import GOOD, roi_url
 
 
 def test_it_shows_the_hand_worked_case(client, roi_catalog):

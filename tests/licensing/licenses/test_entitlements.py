@@ -15,7 +15,7 @@ from licensing.licenses.entitlements import (
 )
 from licensing.licenses.services import entitlement_override_grant, license_set_addon
 from licensing.models import Addon, AddonLimit
-from tests.licenses.conftest import SYSTEM
+from tests.helpers.licenses import SYSTEM
 
 AT = datetime(2026, 3, 14, tzinfo=UTC)
 KEYS = FeatureInfo("keys", "License keys", "core")

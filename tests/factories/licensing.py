@@ -1,6 +1,7 @@
 """Catalog factories. `build_tier` makes a tier with a complete draft (or published)
 version in every enabled currency, so each test states only what it cares about."""
 
+from datetime import date
 from decimal import Decimal
 
 import factory
@@ -8,10 +9,12 @@ from factory.django import DjangoModelFactory
 
 from billing.pricing import BillingCycle
 from licensing.catalog.publishing import tier_version_publish
+from licensing.licenses.services import Actor, license_create
 from licensing.models import (
     Currency,
     Feature,
     FeatureCategory,
+    License,
     LimitMetric,
     Product,
     Tier,
@@ -20,6 +23,7 @@ from licensing.models import (
     TierVersionLimit,
     TierVersionPrice,
 )
+from tests.factories.portal import OrganizationFactory
 
 
 class CurrencyFactory(DjangoModelFactory):
@@ -110,3 +114,26 @@ def build_draft(
 
 def build_published(tier: Tier, **kwargs) -> TierVersion:
     return tier_version_publish(version=build_draft(tier, **kwargs))
+
+
+class LicenseFactory(factory.Factory):
+    """A license made the way the product makes one, through the licensing service (so it
+    has its key, its ledger entry and its signed file): LicenseFactory(organization=…,
+    version=…, seats=5). The plain key is on `license.issued_key`, shown only once."""
+
+    class Meta:
+        model = License
+
+    organization = factory.SubFactory(OrganizationFactory)
+    seats = 5
+    term_start = date(2026, 1, 1)
+    term_end = date(2026, 12, 31)
+    reason = "Bought in the test."
+
+    @classmethod
+    def _create(cls, model_class, *, version, **kwargs):
+        issued = license_create(
+            version=version, actor=Actor(label="test setup"), **kwargs
+        )
+        issued.license.issued_key = issued.key
+        return issued.license

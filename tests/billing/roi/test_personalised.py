@@ -8,7 +8,7 @@ import pytest
 from licensing.licenses.services import Actor, license_create
 from licensing.usage.services import UsageReport, usage_record_batch
 from portal.access import CURRENT_ORGANIZATION_KEY
-from tests.licensing.factories import CurrencyFactory, FeatureFactory, TierFactory, build_published
+from tests.factories import CurrencyFactory, FeatureFactory, TierFactory, build_published
 
 SETUP = Actor(label="test setup")
 

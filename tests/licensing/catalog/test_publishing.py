@@ -21,7 +21,7 @@ from licensing.models import (
     TierVersionPrice,
     VersionStatus,
 )
-from tests.licensing.factories import (
+from tests.factories import (
     CurrencyFactory,
     LimitMetricFactory,
     TierFactory,
@@ -33,8 +33,8 @@ def _source(version):
     return versions_with_parts().get(pk=version.pk)
 
 
-def test_it_freezes_a_published_version(catalog):
-    version = catalog.versions["starter"]
+def test_it_freezes_a_published_version(widget_catalog):
+    version = widget_catalog.versions["starter"]
     version.support_level = "Gold"
     with pytest.raises(FrozenVersionError):
         version.save()
@@ -45,20 +45,20 @@ def test_it_freezes_a_published_version(catalog):
     with pytest.raises(FrozenVersionError):
         price.save()
     with pytest.raises(FrozenVersionError):
-        TierVersionFeature.objects.create(version=version, feature=catalog.features["sso"])
+        TierVersionFeature.objects.create(version=version, feature=widget_catalog.features["sso"])
     version.refresh_from_db()
     assert version.support_level == "Standard"
     assert TierVersionPrice.objects.get(pk=price.pk).amount == Decimal("29.00")
 
 
-def test_it_refuses_to_publish_twice(catalog):
+def test_it_refuses_to_publish_twice(widget_catalog):
     with pytest.raises(ValidationError, match="not a draft"):
-        tier_version_publish(version=catalog.versions["pro"])
+        tier_version_publish(version=widget_catalog.versions["pro"])
 
 
-def test_it_starts_a_draft_as_a_copy_of_the_published_version(catalog):
-    source = _source(catalog.versions["pro"])
-    draft = tier_version_create_draft(tier=catalog.tiers["pro"], source=source)
+def test_it_starts_a_draft_as_a_copy_of_the_published_version(widget_catalog):
+    source = _source(widget_catalog.versions["pro"])
+    draft = tier_version_create_draft(tier=widget_catalog.tiers["pro"], source=source)
     assert (draft.number, draft.status) == (2, VersionStatus.DRAFT)
     assert draft.support_level == "Priority"
     assert set(draft.feature_rows.values_list("feature__key", flat=True)) == {"keys", "sso"}
@@ -70,17 +70,17 @@ def test_it_starts_a_draft_as_a_copy_of_the_published_version(catalog):
     assert draft.changelog_note == ""  # the reason for the new version is the admin's to write
 
 
-def test_it_allows_one_draft_per_tier(catalog):
-    tier_version_create_draft(tier=catalog.tiers["pro"])
+def test_it_allows_one_draft_per_tier(widget_catalog):
+    tier_version_create_draft(tier=widget_catalog.tiers["pro"])
     with pytest.raises(ValidationError, match="already has a draft"):
-        tier_version_create_draft(tier=catalog.tiers["pro"])
+        tier_version_create_draft(tier=widget_catalog.tiers["pro"])
 
 
-def test_it_lists_what_is_missing_before_publishing(catalog):
+def test_it_lists_what_is_missing_before_publishing(widget_catalog):
     CurrencyFactory(code="CHF")
-    extra = LimitMetricFactory(product=catalog.product, name="Integrations")
+    extra = LimitMetricFactory(product=widget_catalog.product, name="Integrations")
     draft = tier_version_create_draft(
-        tier=catalog.tiers["starter"], source=_source(catalog.versions["starter"])
+        tier=widget_catalog.tiers["starter"], source=_source(widget_catalog.versions["starter"])
     )
     problems = tier_version_problems(draft)
     assert "Write the reason for this version; it is published in the changelog." in problems
@@ -91,29 +91,29 @@ def test_it_lists_what_is_missing_before_publishing(catalog):
         tier_version_publish(version=draft)
     draft.refresh_from_db()
     assert draft.status == VersionStatus.DRAFT
-    assert catalog.versions["starter"].tier.versions.get(number=1).status == "published"
+    assert widget_catalog.versions["starter"].tier.versions.get(number=1).status == "published"
     assert extra.pk
 
 
-def test_it_needs_a_feature_and_a_sane_annual_price(catalog):
-    tier = TierFactory(product=catalog.product)
+def test_it_needs_a_feature_and_a_sane_annual_price(widget_catalog):
+    tier = TierFactory(product=widget_catalog.product)
     draft = build_draft(tier, monthly="10.00", annual="130.00")
     problems = tier_version_problems(draft)
     assert "Include at least one feature." in problems
     assert any("more than twelve monthly payments" in p for p in problems)
 
 
-def test_it_does_not_require_prices_for_a_private_tier(catalog):
-    tier = TierFactory(product=catalog.product, is_public=False)
-    draft = build_draft(tier, features=[catalog.features["keys"]])
+def test_it_does_not_require_prices_for_a_private_tier(widget_catalog):
+    tier = TierFactory(product=widget_catalog.product, is_public=False)
+    draft = build_draft(tier, features=[widget_catalog.features["keys"]])
     TierVersionPrice.objects.filter(version=draft).delete()
     assert tier_version_problems(draft) == []
 
 
 def test_it_retires_the_previous_version_with_notice_and_a_successor(
-    catalog, now, django_capture_on_commit_callbacks
+    widget_catalog, now, django_capture_on_commit_callbacks
 ):
-    old = catalog.versions["starter"]
+    old = widget_catalog.versions["starter"]
     draft = tier_version_create_draft(tier=old.tier, source=_source(old))
     TierVersionLimit.objects.filter(version=draft, metric__key="seats").update(value=8)
     TierVersionPrice.objects.filter(version=draft, currency="USD", cycle="monthly").update(
@@ -146,8 +146,8 @@ def test_it_retires_the_previous_version_with_notice_and_a_successor(
     assert catalog_generation() != generation
 
 
-def test_it_retires_a_discontinued_tier_towards_another(catalog, now):
-    starter, pro = catalog.versions["starter"], catalog.versions["pro"]
+def test_it_retires_a_discontinued_tier_towards_another(widget_catalog, now):
+    starter, pro = widget_catalog.versions["starter"], widget_catalog.versions["pro"]
     tier_version_retire(
         version=starter, successor=pro, notice_date=date(2026, 9, 1), reason="Merged into Pro."
     )
@@ -169,23 +169,23 @@ def test_it_retires_a_discontinued_tier_towards_another(catalog, now):
         ("pro", date(2026, 9, 1), "  ", "reason"),
     ],
 )
-def test_it_refuses_a_bad_retirement(catalog, now, successor_key, notice, reason, message):
+def test_it_refuses_a_bad_retirement(widget_catalog, now, successor_key, notice, reason, message):
     with pytest.raises(ValidationError, match=message):
         tier_version_retire(
-            version=catalog.versions["starter"],
-            successor=catalog.versions[successor_key],
+            version=widget_catalog.versions["starter"],
+            successor=widget_catalog.versions[successor_key],
             notice_date=notice,
             reason=reason,
         )
-    assert catalog.versions["starter"].tier.versions.get().status == VersionStatus.PUBLISHED
+    assert widget_catalog.versions["starter"].tier.versions.get().status == VersionStatus.PUBLISHED
 
 
-def test_it_only_retires_published_versions(catalog, now):
-    draft = tier_version_create_draft(tier=catalog.tiers["starter"])
+def test_it_only_retires_published_versions(widget_catalog, now):
+    draft = tier_version_create_draft(tier=widget_catalog.tiers["starter"])
     with pytest.raises(ValidationError, match="only published versions retire"):
         tier_version_retire(
             version=draft,
-            successor=catalog.versions["pro"],
+            successor=widget_catalog.versions["pro"],
             notice_date=date(2026, 9, 1),
             reason="x",
         )

@@ -10,7 +10,7 @@ from django.urls import reverse
 from licensing.licenses import signing
 from licensing.models import ApiToken
 from licensing.usage.services import UsageReport, usage_record_batch
-from tests.licenses.conftest import issue
+from tests.helpers.licenses import issue
 
 
 def test_it_shows_the_license_on_the_organization_home(client_for, teammate, issued):

@@ -17,18 +17,18 @@ def _messages(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
-def _draft_of(catalog, key: str, *, reason: str = "Better value.") -> TierVersion:
+def _draft_of(widget_catalog, key: str, *, reason: str = "Better value.") -> TierVersion:
     draft = tier_version_create_draft(
-        tier=catalog.tiers[key],
-        source=versions_with_parts().get(pk=catalog.versions[key].pk),
+        tier=widget_catalog.tiers[key],
+        source=versions_with_parts().get(pk=widget_catalog.versions[key].pk),
     )
     draft.changelog_note = reason
     draft.save()
     return draft
 
 
-def test_it_shows_a_published_version_read_only(admin_client, catalog):
-    version = catalog.versions["starter"]
+def test_it_shows_a_published_version_read_only(admin_client, widget_catalog):
+    version = widget_catalog.versions["starter"]
     response = admin_client.get(f"{CHANGELIST}{version.pk}/change/")
     html = response.content.decode()
     assert response.status_code == 200
@@ -40,8 +40,8 @@ def test_it_shows_a_published_version_read_only(admin_client, catalog):
     assert version.support_level == "Standard"
 
 
-def test_it_rejects_a_negative_price(admin_client, catalog):
-    draft = _draft_of(catalog, "starter")
+def test_it_rejects_a_negative_price(admin_client, widget_catalog):
+    draft = _draft_of(widget_catalog, "starter")
     prices = list(draft.price_rows.order_by("pk"))
     data = {
         "support_level": "Standard",
@@ -74,8 +74,8 @@ def test_it_rejects_a_negative_price(admin_client, catalog):
     assert TierVersionPrice.objects.get(pk=prices[0].pk).amount == prices[0].amount
 
 
-def test_it_refuses_to_publish_an_incomplete_draft_with_a_message(admin_client, catalog):
-    draft = _draft_of(catalog, "starter", reason="")
+def test_it_refuses_to_publish_an_incomplete_draft_with_a_message(admin_client, widget_catalog):
+    draft = _draft_of(widget_catalog, "starter", reason="")
     draft.price_rows.filter(currency="EUR").delete()
     confirm = admin_client.get(f"{CHANGELIST}{draft.pk}/publish/")
     assert "Add the monthly price in EUR." in confirm.content.decode()
@@ -89,11 +89,11 @@ def test_it_refuses_to_publish_an_incomplete_draft_with_a_message(admin_client, 
     assert any("Write the reason" in m for m in messages)
     draft.refresh_from_db()
     assert draft.status == VersionStatus.DRAFT
-    assert catalog.versions["starter"].tier.versions.filter(status="published").count() == 1
+    assert widget_catalog.versions["starter"].tier.versions.filter(status="published").count() == 1
 
 
-def test_it_publishes_drafts_through_the_confirmation_page(admin_client, catalog):
-    draft = _draft_of(catalog, "pro")
+def test_it_publishes_drafts_through_the_confirmation_page(admin_client, widget_catalog):
+    draft = _draft_of(widget_catalog, "pro")
     draft.price_rows.filter(currency="USD", cycle="monthly").update(amount=Decimal("109.00"))
     selection = {"action": "publish_versions", ACTION_CHECKBOX_NAME: [draft.pk]}
 
@@ -110,15 +110,15 @@ def test_it_publishes_drafts_through_the_confirmation_page(admin_client, catalog
     )
     assert "Published Pro v2." in _messages(response)
     draft.refresh_from_db()
-    old = TierVersion.objects.get(pk=catalog.versions["pro"].pk)
+    old = TierVersion.objects.get(pk=widget_catalog.versions["pro"].pk)
     assert draft.status == VersionStatus.PUBLISHED
     assert old.status == VersionStatus.RETIRED
     assert old.notice_date == timezone.localdate() + timedelta(days=30)
     assert ChangelogEntry.objects.filter(version=draft).exists()
 
 
-def test_it_refuses_a_negative_notice(admin_client, catalog):
-    draft = _draft_of(catalog, "pro")
+def test_it_refuses_a_negative_notice(admin_client, widget_catalog):
+    draft = _draft_of(widget_catalog, "pro")
     response = admin_client.post(
         f"{CHANGELIST}{draft.pk}/publish/", {"confirm": "yes", "notice_days": "-3"}
     )
@@ -128,8 +128,8 @@ def test_it_refuses_a_negative_notice(admin_client, catalog):
     assert draft.status == VersionStatus.DRAFT
 
 
-def test_it_retires_through_the_confirmation_page(admin_client, catalog):
-    starter, pro = catalog.versions["starter"], catalog.versions["pro"]
+def test_it_retires_through_the_confirmation_page(admin_client, widget_catalog):
+    starter, pro = widget_catalog.versions["starter"], widget_catalog.versions["pro"]
     url = f"{CHANGELIST}{starter.pk}/retire/"
     assert "Suggested successor" in admin_client.get(url).content.decode()
 
@@ -152,16 +152,16 @@ def test_it_retires_through_the_confirmation_page(admin_client, catalog):
     assert (starter.status, starter.successor_id) == (VersionStatus.RETIRED, pro.pk)
 
 
-def test_it_refuses_to_retire_a_draft(admin_client, catalog):
-    draft = _draft_of(catalog, "pro")
+def test_it_refuses_to_retire_a_draft(admin_client, widget_catalog):
+    draft = _draft_of(widget_catalog, "pro")
     response = admin_client.post(
         CHANGELIST, {"action": "retire_versions", ACTION_CHECKBOX_NAME: [draft.pk]}, follow=True
     )
     assert any("only published versions can be retired" in m for m in _messages(response))
 
 
-def test_it_starts_a_new_draft_from_a_published_version(admin_client, catalog):
-    pro = catalog.versions["pro"]
+def test_it_starts_a_new_draft_from_a_published_version(admin_client, widget_catalog):
+    pro = widget_catalog.versions["pro"]
     response = admin_client.post(f"{CHANGELIST}{pro.pk}/new-draft/")
     draft = TierVersion.objects.get(tier=pro.tier, status=VersionStatus.DRAFT)
     assert response["Location"] == f"{CHANGELIST}{draft.pk}/change/"
@@ -170,8 +170,8 @@ def test_it_starts_a_new_draft_from_a_published_version(admin_client, catalog):
     assert admin_client.get(f"{CHANGELIST}{draft.pk}/change/").status_code == 200
 
 
-def test_it_previews_a_draft_for_staff_only(admin_client, client, catalog, teammate):
-    draft = _draft_of(catalog, "pro")
+def test_it_previews_a_draft_for_staff_only(admin_client, client, widget_catalog, teammate):
+    draft = _draft_of(widget_catalog, "pro")
     draft.price_rows.filter(currency="USD", cycle="monthly").update(amount=Decimal("123.00"))
     url = f"{CHANGELIST}{draft.pk}/preview/"
 
@@ -184,8 +184,8 @@ def test_it_previews_a_draft_for_staff_only(admin_client, client, catalog, teamm
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
-def test_it_does_not_revert_history(admin_client, catalog):
-    version = catalog.versions["starter"]
+def test_it_does_not_revert_history(admin_client, widget_catalog):
+    version = widget_catalog.versions["starter"]
     record = version.history.earliest()
     url = f"{CHANGELIST}{version.pk}/history/{record.history_id}/"
     assert admin_client.get(url).status_code == 200
@@ -209,5 +209,5 @@ def test_it_does_not_revert_history(admin_client, catalog):
         "/admin/licensing/tierversion/add/",
     ],
 )
-def test_it_opens_every_catalog_admin_page(admin_client, catalog, path):
+def test_it_opens_every_catalog_admin_page(admin_client, widget_catalog, path):
     assert admin_client.get(path).status_code == 200

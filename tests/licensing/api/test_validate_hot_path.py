@@ -5,7 +5,7 @@ from django.test import override_settings
 
 from licensing.api.tokens import api_token_revoke
 from licensing.licenses.services import license_change_seats, machine_activate
-from tests.licenses.conftest import SYSTEM
+from tests.helpers.licenses import SYSTEM
 
 
 def test_it_checks_the_machine_and_forgets_on_activation(

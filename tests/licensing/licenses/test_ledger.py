@@ -23,7 +23,7 @@ from licensing.models import (
     LicenseEvent,
     LicenseStatus,
 )
-from tests.licenses.conftest import SYSTEM, issue
+from tests.helpers.licenses import SYSTEM, issue
 
 
 def test_it_records_who_when_why_before_and_after(issued, owner, now):
