@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -19,8 +19,13 @@ from licensing.api.tokens import api_token_create, api_token_revoke
 from licensing.licenses import services as licenses
 from licensing.licenses import signing
 from licensing.licenses.selectors import license_panel
-from licensing.models import ApiToken, License
-from portal.access import get_membership, require_owner
+from licensing.models import ApiToken
+from portal.access import (
+    get_api_token_for_owner,
+    get_license_for_member,
+    get_membership,
+    require_owner,
+)
 from portal.models import Membership
 
 
@@ -30,16 +35,6 @@ class TokenForm(forms.Form):
         max_length=80,
         help_text="What will use it, e.g. “Build server” or “Production app”.",
     )
-
-
-def _get_license_for_member(request: HttpRequest, slug: str, license_id: int):
-    membership = get_membership(request, slug)
-    license = get_object_or_404(
-        License.objects.select_related("organization", "product", "version", "version__tier"),
-        pk=license_id,
-        organization=membership.organization,
-    )
-    return membership, license
 
 
 def _dashboard_context(membership: Membership, token_form: TokenForm | None = None) -> dict:
@@ -92,7 +87,7 @@ def license_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_GET
 def license_file_download(request: HttpRequest, slug: str, license_id: int) -> HttpResponse:
-    _, license = _get_license_for_member(request, slug, license_id)
+    _, license = get_license_for_member(request, slug, license_id)
     file = licenses.license_latest_file(license)
     if file is None:
         messages.error(request, "This license has no file yet.")
@@ -107,7 +102,7 @@ def license_file_download(request: HttpRequest, slug: str, license_id: int) -> H
 @login_required
 @require_POST
 def license_key_rotate(request: HttpRequest, slug: str, license_id: int) -> HttpResponse:
-    membership, license = _get_license_for_member(request, slug, license_id)
+    membership, license = get_license_for_member(request, slug, license_id)
     require_owner(membership)
     issued = licenses.license_rotate_key(
         license=license,
@@ -161,9 +156,7 @@ def token_create(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest, slug: str, token_id: int) -> HttpResponse:
-    membership = get_membership(request, slug)
-    require_owner(membership)
-    token = get_object_or_404(ApiToken, pk=token_id, organization=membership.organization)
+    membership, token = get_api_token_for_owner(request, slug, token_id)
     try:
         api_token_revoke(token=token)
     except ValidationError as error:
