@@ -11,7 +11,7 @@ export DEBUG ?= true
 # The Procfile's commands (gunicorn, celery) come from the venv.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test install lint bench clean
+.PHONY: run test test-fast install lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,11 +38,20 @@ run: install
 	@echo
 	PORT=$(PORT) $(BIN)/honcho start --port $(PORT)
 
-test: install node_modules/.installed
+# The whole suite, after the lint (so CI checks the dependency direction too).
+test: lint node_modules/.installed
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest $(PYTEST_ARGS)
 
+# A quick local loop: everything but the tests that need a real service (browser,
+# integration) or throw hostile input in bulk (fuzz). `make test` stays the whole suite.
+test-fast: install
+	$(BIN)/pytest -q -m "not browser and not integration and not fuzz" $(PYTEST_ARGS)
+
+# ruff; the dependency direction (import-linter, contracts in pyproject.toml); no
+# model change without its migration.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 # Both benchmarks (bench/run.py): wrk against gunicorn on PostgreSQL + Redis; see README.

@@ -29,10 +29,10 @@ DATABASE = "tierwise_bench_licensing"
 SETUP = """
 import json
 from datetime import date
-from licensing.demo import build_catalog
-from licensing.licenses import Actor, license_create
+from licensing.demo.catalog import build_catalog
+from licensing.licenses.services import Actor, license_create
 from licensing.models import TierVersion
-from licensing.tokens import api_token_create
+from licensing.api.tokens import api_token_create
 from portal.models import Organization, Membership, User
 build_catalog()
 org = Organization.objects.create(name="Bench", slug="bench")

@@ -30,11 +30,11 @@ DATABASE = "tierwise_bench_timing"
 SETUP = """
 import json
 from datetime import date
-from licensing import keys
-from licensing.demo import build_catalog
-from licensing.licenses import Actor, license_create
+from licensing.licenses import keys
+from licensing.demo.catalog import build_catalog
+from licensing.licenses.services import Actor, license_create
 from licensing.models import TierVersion
-from licensing.tokens import api_token_create
+from licensing.api.tokens import api_token_create
 from portal.models import Organization, Membership, User
 build_catalog()
 team = TierVersion.objects.get(tier__slug="team", status="published")

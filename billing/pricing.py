@@ -1,12 +1,23 @@
-"""Price arithmetic the pricing page and the comparison show. Pure: no ORM, so it is
-tested with tables of known cases and hypothesis properties."""
+"""Price arithmetic the pricing page and the comparison show, and the billing cycles.
+Pure: no ORM (BillingCycle is only an enumeration), so it is tested with tables of known
+cases and hypothesis properties."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import models
+
 from billing.money import Money
+
+
+class BillingCycle(models.TextChoices):
+    """How often a price is charged: the one definition (catalog prices, the pricing page,
+    subscriptions)."""
+
+    MONTHLY = "monthly", "Monthly"
+    ANNUAL = "annual", "Annual"
 
 MONTHS_PER_YEAR = 12
 PERCENT_PLACES = Decimal("0.1")

@@ -6,4 +6,4 @@ class LicensingConfig(AppConfig):
     verbose_name = "Licensing"
 
     def ready(self) -> None:
-        from licensing import checks  # noqa: F401  (registers the system checks)
+        from licensing.licenses import checks  # noqa: F401  (registers the system checks)

@@ -1,6 +1,10 @@
 """One helper per object type that the customer site shows. Each raises Http404 for
-anyone outside the organization, so an outsider cannot even learn that it exists."""
+anyone outside the organization, so an outsider cannot even learn that it exists.
 
+This module sits below licensing and billing (the dependency direction in the README),
+so it names their models by label, as a ForeignKey does, instead of importing them."""
+
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
@@ -47,6 +51,41 @@ def get_invitation_for_owner(request: HttpRequest, slug: str, invitation_id: int
         Invitation, pk=invitation_id, organization=membership.organization
     )
     return membership, invitation
+
+
+def _get_for_member(request: HttpRequest, slug: str, queryset, pk: int):
+    """(membership, the organization's object `pk` of `queryset`), or Http404."""
+    membership = get_membership(request, slug)
+    found = get_object_or_404(queryset, pk=pk, organization=membership.organization)
+    return membership, found
+
+
+def get_license_for_member(request: HttpRequest, slug: str, license_id: int):
+    License = apps.get_model("licensing", "License")
+    licenses = License.objects.select_related(
+        "organization", "product", "version", "version__tier"
+    )
+    return _get_for_member(request, slug, licenses, license_id)
+
+
+def get_api_token_for_owner(request: HttpRequest, slug: str, token_id: int):
+    membership = get_membership(request, slug)
+    require_owner(membership)
+    tokens = apps.get_model("licensing", "ApiToken").objects.all()
+    token = get_object_or_404(tokens, pk=token_id, organization=membership.organization)
+    return membership, token
+
+
+def get_roi_scenario_for_member(request: HttpRequest, slug: str, scenario_id: int):
+    scenarios = apps.get_model("billing", "RoiScenario").objects.all()
+    return _get_for_member(request, slug, scenarios, scenario_id)
+
+
+def get_invitation_by_token(token: str) -> Invitation:
+    """The invitation a link names (anyone holding the link may see it)."""
+    return get_object_or_404(
+        Invitation.objects.select_related("organization", "invited_by"), token=token
+    )
 
 
 def current_membership(request: HttpRequest) -> Membership | None:

@@ -1,5 +1,5 @@
 from allauth.account import app_settings
-from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.adapter import DefaultAccountAdapter, get_current_site
 from allauth.core import context as allauth_context
 from django.core.exceptions import PermissionDenied
 from django.core.validators import MaxLengthValidator
@@ -45,6 +45,4 @@ class AccountAdapter(DefaultAccountAdapter):
 
     @staticmethod
     def _site(request: HttpRequest | None):
-        from allauth.account.adapter import get_current_site
-
         return get_current_site(request)

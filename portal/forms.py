@@ -4,7 +4,9 @@ from django import forms
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from portal.access import CURRENT_ORGANIZATION_KEY
 from portal.models import Invitation, Organization, Role
+from portal.services import invitation_accept, organization_create
 
 PENDING_INVITATION_KEY = "pending_invitation"
 
@@ -60,9 +62,6 @@ class SignupExtraForm(forms.Form):
         return cleaned
 
     def signup(self, request: HttpRequest, user) -> None:
-        from portal.access import CURRENT_ORGANIZATION_KEY
-        from portal.services import invitation_accept, organization_create
-
         name = (self.cleaned_data.get("organization_name") or "").strip()
         if self.invitation and user.email.lower() == self.invitation.email.lower():
             # The link reached this address, so it counts as verified. Stashed only now

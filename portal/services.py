@@ -1,6 +1,7 @@
 """Writes to organizations, memberships and invitations. Views call these; each one
 validates, changes state inside a transaction and queues its emails on commit."""
 
+from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -116,8 +117,6 @@ def invitation_revoke(*, invitation: Invitation) -> Invitation:
 
 
 def user_has_email(user: User, email: str) -> bool:
-    from allauth.account.models import EmailAddress
-
     if user.email.lower() == email.lower():
         return True
     return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()

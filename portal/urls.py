@@ -2,8 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from licensing import dashboard_views
-from portal.views import invitations, manage, organizations, roi, site
+from portal.views import catalog, invitations, licenses, manage, organizations, roi, site
 
 # The admin signs in through allauth, so rate limits and two-factor apply there too.
 admin.autodiscover()
@@ -14,7 +13,7 @@ admin.site.site_title = "Tierwise admin"
 app_patterns = [
     path("", organizations.app_home, name="app_home"),
     path("new/", organizations.organization_create, name="organization_create"),
-    path("<slug:slug>/", dashboard_views.license_dashboard, name="organization_detail"),
+    path("<slug:slug>/", licenses.license_dashboard, name="organization_detail"),
     path(
         "<slug:slug>/settings/", organizations.organization_settings, name="organization_settings"
     ),
@@ -47,6 +46,46 @@ app_patterns = [
         roi.scenario_delete,
         name="roi_scenario_delete",
     ),
+    path(
+        "<slug:slug>/licenses/<int:license_id>/file/",
+        licenses.license_file_download,
+        name="license_file_download",
+    ),
+    path(
+        "<slug:slug>/licenses/<int:license_id>/rotate-key/",
+        licenses.license_key_rotate,
+        name="license_key_rotate",
+    ),
+    path("<slug:slug>/api-tokens/", licenses.token_create, name="api_token_create"),
+    path(
+        "<slug:slug>/api-tokens/<int:token_id>/revoke/",
+        licenses.token_revoke,
+        name="api_token_revoke",
+    ),
+]
+
+# The public catalog: pricing, comparison, changelog and the upgrade policy.
+catalog_patterns = [
+    path("pricing/", catalog.pricing, name="pricing"),
+    path("pricing/compare/", catalog.compare_pick, name="pricing_compare_pick"),
+    path(
+        "pricing/compare/<slug:source>/<slug:target>/",
+        catalog.pricing_compare,
+        name="pricing_compare",
+    ),
+    path("changelog/", catalog.changelog, name="changelog"),
+    path("changelog/feed/", catalog.ChangelogFeed(), name="changelog_feed"),
+    path("policy/upgrades/", catalog.policy_upgrades, name="policy_upgrades"),
+    path(
+        "policy/upgrades/v<int:number>/",
+        catalog.policy_upgrades_version,
+        name="policy_upgrades_version",
+    ),
+    path(
+        ".well-known/tierwise-license-key.pem",
+        licenses.public_key,
+        name="license_public_key",
+    ),
 ]
 
 urlpatterns = [
@@ -58,8 +97,8 @@ urlpatterns = [
     path("invitations/<slug:token>/", invitations.invitation_detail, name="invitation_detail"),
     path("manage/", manage.accounts, name="manage_accounts"),
     path("roi/", roi.calculator, name="roi"),
-    path("", include("licensing.urls")),
-    path("", include("licensing.license_urls")),
+    path("", include(catalog_patterns)),
+    path("api/v1/", include("licensing.api.urls")),
     path("admin/", admin.site.urls),
 ]
 handler400 = "portal.views.errors.bad_request"

@@ -4,7 +4,6 @@ In CI (CI or TIERWISE_REAL_SERVICES set) a skipped test counts as a failure: the
 services, the worker, SMTP and Chromium must all be there, and nothing may quietly not run.
 """
 
-import os
 from datetime import UTC, datetime
 
 import pytest
@@ -14,9 +13,23 @@ from django.core.cache import cache
 
 from portal.models import ACCOUNT_MANAGERS_GROUP, ADMINS_GROUP, Role
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.helpers.services import CHROMIUM, REAL_SERVICES_REQUIRED
 
-REAL_SERVICES_REQUIRED = bool(os.environ.get("CI") or os.environ.get("TIERWISE_REAL_SERVICES"))
+# The shared fixtures beyond the personas: the catalogs, and a license with its API client.
+pytest_plugins = ["tests.fixtures.catalogs", "tests.fixtures.licenses"]
+
 FROZEN_NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
+
+
+# Folders whose every test needs a real service; `make test-fast` leaves these out.
+FOLDER_MARKERS = {"e2e": "browser", "integration": "integration"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        parts = item.path.relative_to(config.rootpath).parts
+        if len(parts) > 1 and parts[1] in FOLDER_MARKERS:
+            item.add_marker(FOLDER_MARKERS[parts[1]])
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -110,8 +123,6 @@ def admin_client(client_for, admin_user):
 def pytest_report_header(config):
     from django.conf import settings
     from django.db import connection
-
-    from tests.e2e.conftest import CHROMIUM
 
     return [
         f"tierwise: database={connection.vendor} broker={settings.CELERY_BROKER_URL.split(':')[0]}"

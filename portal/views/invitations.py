@@ -1,11 +1,11 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from portal import services
-from portal.access import CURRENT_ORGANIZATION_KEY
+from portal.access import CURRENT_ORGANIZATION_KEY, get_invitation_by_token
 from portal.forms import PENDING_INVITATION_KEY
 from portal.models import Invitation
 from portal.services import user_has_email
@@ -16,9 +16,7 @@ def invitation_detail(request: HttpRequest, token: str) -> HttpResponse:
     """The link in an invitation email. Shows who invites whom to what, then lets the
     right person accept: a signed-in user with the invited address, or a newcomer who
     signs up (their address counts as verified, since the link reached it)."""
-    invitation = get_object_or_404(
-        Invitation.objects.select_related("organization", "invited_by"), token=token
-    )
+    invitation = get_invitation_by_token(token)
     usable = invitation.status == Invitation.Status.PENDING
     user = request.user
     email_matches = user.is_authenticated and user_has_email(user, invitation.email)

@@ -12,25 +12,25 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing.forms import RoiForm, ScenarioForm, initial_query
+from billing.locale import preferred_currency, visitor_locale
 from billing.models import RoiScenario
-from billing.roi import Outcome, TierOutlook, TierResult, evaluate, tier_outlook
-from billing.roi_chart import tier_charts
-from billing.roi_selectors import (
+from billing.roi.calculator import Outcome, TierOutlook, TierResult, evaluate, tier_outlook
+from billing.roi.chart import tier_charts
+from billing.roi.forms import RoiForm, ScenarioForm, initial_query
+from billing.roi.selectors import (
     CatalogTier,
     OrganizationFacts,
     RoiCatalog,
     organization_facts,
     roi_catalog,
 )
-from billing.roi_services import roi_scenario_create, roi_scenario_delete
-from licensing.locale import preferred_currency, visitor_locale
-from portal.access import current_membership, get_membership
+from billing.roi.services import roi_scenario_create, roi_scenario_delete
+from portal.access import current_membership, get_membership, get_roi_scenario_for_member
 from portal.models import Membership
 
 TEMPLATE = "roi/calculator.html"
@@ -190,16 +190,14 @@ def _validated_inputs(request: HttpRequest, form: ScenarioForm) -> RoiForm | Non
 @login_required
 @require_GET
 def scenario_open(request: HttpRequest, slug: str, scenario_id: int) -> HttpResponse:
-    membership = get_membership(request, slug)
-    scenario = get_object_or_404(RoiScenario, pk=scenario_id, organization=membership.organization)
+    _, scenario = get_roi_scenario_for_member(request, slug, scenario_id)
     return redirect(f"{reverse('roi')}?{urlencode(scenario.query)}")
 
 
 @login_required
 @require_POST
 def scenario_delete(request: HttpRequest, slug: str, scenario_id: int) -> HttpResponse:
-    membership = get_membership(request, slug)
-    scenario = get_object_or_404(RoiScenario, pk=scenario_id, organization=membership.organization)
+    _, scenario = get_roi_scenario_for_member(request, slug, scenario_id)
     roi_scenario_delete(scenario=scenario)
     messages.success(request, f"Deleted the scenario “{scenario.name}”.")
     return redirect("roi_scenarios", slug)

@@ -1,11 +1,11 @@
-import os
 import shutil
 from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+from tests.helpers.services import CHROMIUM
+
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 AXE_PATH = "/__tests__/axe.min.js"
 

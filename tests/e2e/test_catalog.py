@@ -3,7 +3,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from licensing.demo import build_catalog
+from licensing.demo.catalog import build_catalog
 
 pytestmark = pytest.mark.browser
 

@@ -7,9 +7,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from licensing.demo import build_catalog
+from licensing.demo.catalog import build_catalog
 from licensing.models import TierVersion, VersionStatus
-from tests.licenses.conftest import Catalog, issue
+from tests.helpers.licenses import Catalog, issue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

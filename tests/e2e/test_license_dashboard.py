@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
-from licensing.demo import build_catalog
-from licensing.licenses import Actor, license_create
+from licensing.demo.catalog import build_catalog
+from licensing.licenses.services import Actor, license_create
 from licensing.models import TierVersion
 
 pytestmark = pytest.mark.browser

@@ -10,12 +10,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from billing.models import RoiScenario
-from licensing import meters
-from licensing.licenses import license_create
-from licensing.usage import UsageReport, usage_record_batch
+from licensing.licenses.services import license_create
+from licensing.usage import meters
+from licensing.usage.services import UsageReport, usage_record_batch
 from portal.models import Role
 from tests.factories import MembershipFactory
-from tests.roi.conftest import roi_catalog  # noqa: F401  (the catalog fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -25,7 +24,7 @@ def results(page):
     return page.locator("#roi-results")
 
 
-def test_it_recalculates_as_the_visitor_types(page, live_server, roi_catalog, axe):  # noqa: F811
+def test_it_recalculates_as_the_visitor_types(page, live_server, roi_catalog, axe):
     page.goto(f"{live_server.url}/roi/")
     axe("the ROI calculator")
     first_chart = page.locator("#roi-results svg[role=img]").first.get_attribute("aria-label")
@@ -65,7 +64,7 @@ def test_it_recalculates_as_the_visitor_types(page, live_server, roi_catalog, ax
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_it_fits_the_screen(page, live_server, roi_catalog, width):  # noqa: F811
+def test_it_fits_the_screen(page, live_server, roi_catalog, width):
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(f"{live_server.url}/roi/?team_size=50&hourly_cost=75&horizon_years=3")
     expect(results(page)).to_contain_text("Recommended")
@@ -75,7 +74,7 @@ def test_it_fits_the_screen(page, live_server, roi_catalog, width):  # noqa: F81
     page.screenshot(path=str(SCREENSHOTS / f"roi-{width}.png"), full_page=True)
 
 
-def test_it_works_without_javascript(browser, live_server, roi_catalog):  # noqa: F811
+def test_it_works_without_javascript(browser, live_server, roi_catalog):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(f"{live_server.url}/roi/")
@@ -88,7 +87,7 @@ def test_it_works_without_javascript(browser, live_server, roi_catalog):  # noqa
     context.close()
 
 
-def test_it_saves_a_scenario_for_a_member(page, live_server, login, roi_catalog, axe):  # noqa: F811
+def test_it_saves_a_scenario_for_a_member(page, live_server, login, roi_catalog, axe):
     owner = MembershipFactory(
         organization__name="Northwind", organization__slug="northwind", role=Role.OWNER
     ).user
@@ -110,7 +109,7 @@ def test_it_saves_a_scenario_for_a_member(page, live_server, login, roi_catalog,
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_it_shows_a_members_own_usage_accessibly(page, live_server, login, roi_catalog, axe, width):  # noqa: F811
+def test_it_shows_a_members_own_usage_accessibly(page, live_server, login, roi_catalog, axe, width):
     owner = MembershipFactory(
         organization__name="Northwind", organization__slug="northwind", role=Role.OWNER
     ).user

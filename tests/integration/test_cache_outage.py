@@ -10,14 +10,16 @@ import pytest
 import redis
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.test import override_settings
 
-from licensing import validation
-from licensing.license_models import ApiToken, License, LicenseEvent, LicenseStatus, UsageRecord
-from licensing.licenses import license_suspend
+from licensing.api import validation
+from licensing.api.tokens import IDENTITY_TIMEOUT, api_token_revoke, token_cache_key
+from licensing.licenses.services import license_suspend
+from licensing.models import ApiToken, License, LicenseEvent, LicenseStatus, UsageRecord
 from portal.celery import app as celery_app
 from portal.models import Invitation, OutboundEmail
-from tests.licenses.conftest import SYSTEM, catalog, issue, token  # noqa: F401
+from tests.helpers.licenses import SYSTEM, issue
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("now")]
 
@@ -68,7 +70,7 @@ def client(client):
 
 
 @pytest.fixture
-def issued(organization, catalog):  # noqa: F811
+def issued(organization, catalog):
     return issue(organization, catalog)
 
 
@@ -107,13 +109,13 @@ def _assert_unavailable_json(response):
         "/accounts/signup/",
     ],
 )
-def test_public_pages_render_without_the_cache(client, catalog, path):  # noqa: F811
+def test_public_pages_render_without_the_cache(client, catalog, path):
     with dead_cache():
         response = client.get(path)
     assert response.status_code == 200
 
 
-def test_the_pricing_page_without_the_cache_is_the_page_with_it(client, live_redis, catalog):  # noqa: F811
+def test_the_pricing_page_without_the_cache_is_the_page_with_it(client, live_redis, catalog):
     with_cache = client.get("/pricing/?cycle=annual").content.decode()
     with dead_cache():
         without = client.get("/pricing/?cycle=annual").content.decode()
@@ -131,7 +133,7 @@ def test_a_login_that_cannot_be_rate_limited_is_a_503_and_signs_nobody_in(client
 
 
 @pytest.mark.parametrize("path", ["licenses/validate", "licenses/entitlements"])
-def test_every_api_call_is_a_json_503(client, token, issued, path):  # noqa: F811
+def test_every_api_call_is_a_json_503(client, token, issued, path):
     with dead_cache():
         response = client.post(
             f"/api/v1/{path}",
@@ -142,7 +144,7 @@ def test_every_api_call_is_a_json_503(client, token, issued, path):  # noqa: F81
     _assert_unavailable_json(response)
 
 
-def test_usage_reported_while_the_cache_is_down_is_not_half_stored(client, token, issued):  # noqa: F811
+def test_usage_reported_while_the_cache_is_down_is_not_half_stored(client, token, issued):
     body = {
         "key": issued.key,
         "records": [{"metric": "api_calls", "quantity": 5, "idempotency_key": "a"}],
@@ -159,7 +161,7 @@ def test_usage_reported_while_the_cache_is_down_is_not_half_stored(client, token
 
 
 def test_a_key_rotation_that_cannot_reach_the_cache_changes_nothing(
-    client, live_redis, owner, token, issued  # noqa: F811
+    client, live_redis, owner, token, issued
 ):
     assert _validate(client, token.secret, issued.key).json()["valid"] is True
     before = License.objects.get(pk=issued.license.pk)
@@ -174,7 +176,7 @@ def test_a_key_rotation_that_cannot_reach_the_cache_changes_nothing(
     assert _validate(client, token.secret, issued.key).json()["valid"] is True
 
 
-def test_a_key_rotation_reaches_every_process_at_once(client, live_redis, owner, token, issued):  # noqa: F811
+def test_a_key_rotation_reaches_every_process_at_once(client, live_redis, owner, token, issued):
     assert _validate(client, token.secret, issued.key).json()["valid"] is True  # warm
     client.force_login(owner)
     license = issued.license
@@ -188,7 +190,7 @@ def test_a_key_rotation_reaches_every_process_at_once(client, live_redis, owner,
 
 
 def test_a_token_revocation_that_cannot_reach_the_cache_changes_nothing(
-    client, live_redis, owner, token, issued  # noqa: F811
+    client, live_redis, owner, token, issued
 ):
     assert _validate(client, token.secret, issued.key).status_code == 200  # cached token
     client.force_login(owner)
@@ -203,18 +205,16 @@ def test_a_token_revocation_that_cannot_reach_the_cache_changes_nothing(
     assert _validate(client, token.secret, issued.key).status_code == 401
 
 
-def test_a_reader_cannot_put_a_revoked_token_back(live_redis, token):  # noqa: F811
+def test_a_reader_cannot_put_a_revoked_token_back(live_redis, token):
     """A reader that looked the token up just before the revocation committed stores its
     entry with add, which finds the marker."""
-    from licensing.tokens import IDENTITY_TIMEOUT, api_token_revoke, token_cache_key
-
     api_token_revoke(token=token.token)
     stale = [token.token.pk, token.token.organization_id, token.token.name, token.token.token_hash]
     assert cache.add(token_cache_key(token.token.prefix), stale, IDENTITY_TIMEOUT) is False
 
 
 def test_a_suspension_in_the_admin_that_cannot_reach_the_cache_changes_nothing(
-    client, live_redis, admin_user, token, issued  # noqa: F811
+    client, live_redis, admin_user, token, issued
 ):
     client.force_login(admin_user)
     license = issued.license
@@ -227,10 +227,8 @@ def test_a_suspension_in_the_admin_that_cannot_reach_the_cache_changes_nothing(
 
 
 def test_a_change_rolled_back_after_telling_the_cache_leaves_answers_right(
-    client, live_redis, token, issued  # noqa: F811
+    client, live_redis, token, issued
 ):
-    from django.db import transaction
-
     assert _validate(client, token.secret, issued.key).json()["code"] == "valid"
     with pytest.raises(RuntimeError), transaction.atomic():
         license_suspend(license=issued.license, actor=SYSTEM, reason="Unpaid.")
@@ -239,7 +237,7 @@ def test_a_change_rolled_back_after_telling_the_cache_leaves_answers_right(
     # And an answer built while a change was in flight is never taken for the new one.
     cache.set(f"lic:ver:{issued.license.pk}", issued.license.revision + 1, 60)
     assert _validate(client, token.secret, issued.key).json()["code"] == "valid"
-    stored = cache.get(f"lic:ans:{issued.license.pk}")
+    stored = cache.get(validation._answer_key(issued.license.pk))
     assert stored.revision == issued.license.revision
     validation._known_keys.clear()
 
@@ -252,12 +250,19 @@ def dead_broker():
     conf.broker_url = f"redis://127.0.0.1:{_dead_port()}/0"
     conf.task_always_eager = False
     conf.broker_transport_options = settings.REDIS_BROKER_TRANSPORT_OPTIONS
-    celery_app._pool = None
+    _forget_connections()
     try:
         yield
     finally:
         conf.broker_url, conf.task_always_eager, conf.broker_transport_options = saved
-        celery_app._pool = None
+        _forget_connections()
+
+
+def _forget_connections() -> None:
+    """Celery keeps a connection pool and a producer pool made for the broker it first
+    used; both go, so the next publish connects to the broker configured now."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 def test_an_invitation_made_while_the_broker_is_down_stands_and_its_email_waits(

@@ -9,8 +9,8 @@ from django.db import connection
 
 from portal import services
 from portal.models import Membership, Role
-from tests.conftest import REAL_SERVICES_REQUIRED
 from tests.factories import MembershipFactory, OrganizationFactory
+from tests.helpers.services import REAL_SERVICES_REQUIRED
 
 pytestmark = pytest.mark.integration
 

@@ -26,7 +26,7 @@ def _wait_until_sent(message_id: int, timeout: float = 90.0) -> OutboundEmail:
 
 
 def test_it_runs_in_ci_against_redis_when_required():
-    from tests.conftest import REAL_SERVICES_REQUIRED
+    from tests.helpers.services import REAL_SERVICES_REQUIRED
 
     if REAL_SERVICES_REQUIRED:
         assert settings.CELERY_BROKER_URL.startswith("redis://"), settings.CELERY_BROKER_URL

@@ -3,7 +3,7 @@ from allauth.account.models import EmailAddress
 
 from portal.models import OutboundEmail
 from tests.factories import PASSWORD
-from tests.portal.mailbox import link_in, sent_to
+from tests.helpers.mailbox import link_in, sent_to
 
 pytestmark = pytest.mark.django_db
 

@@ -17,21 +17,23 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group, Permission
 from django.urls import URLPattern
 
-from licensing.demo import build_catalog
-from licensing.license_demo import build_licenses
-from licensing.license_models import Addon, ApiToken, License
-from licensing.licenses import Actor, machine_activate
+from licensing.api.tokens import api_token_create
+from licensing.demo.catalog import build_catalog
+from licensing.demo.licenses import build_licenses
+from licensing.licenses.services import Actor, machine_activate
 from licensing.models import (
+    Addon,
+    ApiToken,
     ChangelogEntry,
     Currency,
     Feature,
+    License,
     LimitMetric,
     PolicyVersion,
     Product,
     Tier,
     TierVersion,
 )
-from licensing.tokens import api_token_create
 from portal import demo
 from portal.admin_scoping import OBJECT_KWARGS, owner_path
 from portal.models import (

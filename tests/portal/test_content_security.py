@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from billing import roi_chart
-from licensing import charts
-from licensing.demo import build_catalog
+from billing.roi import chart as roi_chart
+from licensing.demo.catalog import build_catalog
+from licensing.usage import charts
 from portal.management.commands.chart_css import STYLESHEETS
-from tests.licenses.conftest import Catalog, issue
-from tests.roi.conftest import roi_catalog  # noqa: F401  (the calculator's catalog)
+from tests.helpers.licenses import Catalog, issue
 
 ROOT = Path(__file__).resolve().parents[2]
 

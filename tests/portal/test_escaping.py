@@ -17,12 +17,12 @@ from django.core import mail
 from django.utils.html import escape
 
 from billing.models import RoiScenario
-from licensing.demo import build_catalog
-from licensing.licenses import Actor, machine_activate
-from licensing.tokens import api_token_create
+from licensing.api.tokens import api_token_create
+from licensing.demo.catalog import build_catalog
+from licensing.licenses.services import Actor, machine_activate
 from portal.models import ACCOUNT_MANAGERS_GROUP, Invitation, OutboundEmail, Role, User
 from tests.factories import InvitationFactory, MembershipFactory, OrganizationFactory, UserFactory
-from tests.licenses.conftest import Catalog, issue
+from tests.helpers.licenses import Catalog, issue
 
 pytestmark = pytest.mark.django_db
 

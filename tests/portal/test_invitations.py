@@ -6,7 +6,7 @@ from allauth.account.models import EmailAddress
 
 from portal.models import Invitation, Membership, Organization, OutboundEmail, Role, User
 from tests.factories import InvitationFactory, UserFactory
-from tests.portal.mailbox import link_in, sent_to
+from tests.helpers.mailbox import link_in, sent_to
 
 pytestmark = pytest.mark.django_db
 

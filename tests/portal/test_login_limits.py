@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 
 from tests.factories import PASSWORD
-from tests.portal.mailbox import link_in, sent_to
+from tests.helpers.mailbox import link_in, sent_to
 
 pytestmark = pytest.mark.django_db
 

@@ -23,11 +23,11 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern
 
 from billing.models import RoiScenario
-from licensing.demo import build_catalog
-from licensing.tokens import api_token_create
+from licensing.api.tokens import api_token_create
+from licensing.demo.catalog import build_catalog
 from portal.models import Role
 from tests.factories import InvitationFactory
-from tests.licenses.conftest import Catalog, issue
+from tests.helpers.licenses import Catalog, issue
 
 NUL = "%00"
 SURROGATE = "%ED%A0%80"  # U+D800 encoded as if it were a character: not UTF-8

@@ -2,7 +2,7 @@ import pytest
 from allauth.account.models import EmailAddress
 
 from portal.models import Membership, Organization, OutboundEmail, Role, User
-from tests.portal.mailbox import link_in, sent_to
+from tests.helpers.mailbox import link_in, sent_to
 
 pytestmark = pytest.mark.django_db
 

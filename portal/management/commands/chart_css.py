@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from billing import roi_chart
-from licensing import charts
+from billing.roi import chart as roi_chart
+from licensing.usage import charts
 
 # Each chart's static stylesheet and what writes it. The charts reach the page without
 # pygal's inline <style> (the Content-Security-Policy refuses it); these files carry the

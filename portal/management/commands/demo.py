@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from licensing.demo import build_catalog
-from licensing.license_demo import build_licenses
+from licensing.demo.catalog import build_catalog
+from licensing.demo.licenses import build_licenses
 from portal import demo
 
 

@@ -1,0 +1,310 @@
+"""What each tier is worth to a customer, from their own numbers. Pure arithmetic: no
+ORM, no Django, Decimal throughout, so it is tested with hand-worked tables and
+hypothesis properties.
+
+Money keeps full precision here and is rounded only where it is shown (Money.rounded,
+Money.format). Ratios (ROI percent, payback months) are rounded as the pricing page's
+percentages are, by billing.pricing.round_percent (imported here as `round_ratio`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from billing.money import Money
+from billing.pricing import MONTHS_PER_YEAR, BillingCycle
+from billing.pricing import round_percent as round_ratio
+
+CYCLES = tuple(BillingCycle.values)
+WEEKS_PER_YEAR = 52
+SEATS = "seats"
+
+
+@dataclass(frozen=True)
+class TierInput:
+    """One tier as the calculator sees it. `price` is the flat price of one billing
+    period (a month or a whole year) in the visitor's currency and cycle; None when the
+    catalog has no price for them. `limits` maps a metric key to its limit (None:
+    unlimited); the "seats" metric decides whether the team fits."""
+
+    slug: str
+    name: str
+    price: Money | None
+    hours_saved_per_person_week: Decimal
+    errors_avoided_per_year: Decimal
+    limits: dict[str, int | None]
+
+    @property
+    def seat_limit(self) -> int | None:
+        return self.limits.get(SEATS)
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """The visitor's own numbers, shared by every tier."""
+
+    team_size: int
+    hourly_cost: Money
+    cost_per_error: Money
+    implementation_cost: Money
+    cycle: str
+    horizon_years: int
+    discount_rate_percent: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if self.team_size < 1:
+            raise ValueError("A team has at least one person.")
+        if not 1 <= self.horizon_years <= 10:
+            raise ValueError("The horizon is between 1 and 10 years.")
+        if self.cycle not in CYCLES:
+            raise ValueError(f"{self.cycle!r} is not a billing cycle.")
+        if self.implementation_cost.amount < 0 or self.cost_per_error.amount < 0:
+            raise ValueError("Costs are never negative.")
+        if self.discount_rate_percent is not None and not (0 <= self.discount_rate_percent <= 100):
+            raise ValueError("The discount rate is a percentage between 0 and 100.")
+
+    @property
+    def currency(self) -> str:
+        return self.hourly_cost.currency
+
+
+@dataclass(frozen=True)
+class TierResult:
+    tier: TierInput
+    fits: bool
+    time_value: Money
+    error_value: Money
+    annual_cost: Money
+
+    horizon_years: int
+    implementation_cost: Money
+    discount_rate_percent: Decimal | None
+
+    @property
+    def annual_value(self) -> Money:
+        return self.time_value + self.error_value
+
+    @property
+    def annual_net(self) -> Money:
+        return self.annual_value - self.annual_cost
+
+    @property
+    def horizon_net(self) -> Money:
+        """Net value over the horizon after the one-off implementation cost."""
+        return self.annual_net * self.horizon_years - self.implementation_cost
+
+    @property
+    def roi_percent(self) -> Decimal | None:
+        """None when nothing is spent at all (a free tier and no implementation cost):
+        a return on nothing is not a number, and we never show infinity."""
+        spent = self.annual_cost * self.horizon_years + self.implementation_cost
+        if spent.amount == 0:
+            return None
+        return round_ratio(self.horizon_net.amount / spent.amount * 100)
+
+    @property
+    def payback_months(self) -> Decimal | None:
+        """Months of net value it takes to recover the implementation cost and a year's
+        price. None: the tier does not pay back (its cost is not below its value)."""
+        if self.annual_net.amount <= 0:
+            return None
+        outlay = self.implementation_cost + self.annual_cost
+        return round_ratio(outlay.amount / (self.annual_net.amount / MONTHS_PER_YEAR))
+
+    @property
+    def npv(self) -> Money | None:
+        if self.discount_rate_percent is None:
+            return None
+        return net_present_value(
+            annual_net=self.annual_net,
+            rate_percent=self.discount_rate_percent,
+            years=self.horizon_years,
+            implementation_cost=self.implementation_cost,
+        )
+
+    @property
+    def pays_back(self) -> bool:
+        return self.payback_months is not None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    results: list[TierResult]
+    unpriced: list[TierInput]
+    recommended: TierResult | None
+
+
+def time_value(*, team_size: int, hours_per_person_week: Decimal, hourly_cost: Money) -> Money:
+    """team times hours a week times 52 weeks times the hourly cost."""
+    return hourly_cost * (team_size * hours_per_person_week * WEEKS_PER_YEAR)
+
+
+def error_value(*, errors_per_year: Decimal, cost_per_error: Money) -> Money:
+    return cost_per_error * errors_per_year
+
+
+def annual_cost(price: Money, cycle: str) -> Money:
+    """An annual price as it is; a monthly price twelve times."""
+    return price if cycle == BillingCycle.ANNUAL else price * MONTHS_PER_YEAR
+
+
+def net_present_value(
+    *, annual_net: Money, rate_percent: Decimal, years: int, implementation_cost: Money
+) -> Money:
+    """Σ over years 1..H of net / (1 + r)^y, less the implementation cost paid today."""
+    growth = 1 + rate_percent / 100
+    discounted = Money.total(
+        (annual_net / growth**year for year in range(1, years + 1)), annual_net.currency
+    )
+    return discounted - implementation_cost
+
+
+def fits(tier: TierInput, team_size: int) -> bool:
+    return tier.seat_limit is None or tier.seat_limit >= team_size
+
+
+def evaluate_tier(tier: TierInput, assumptions: Assumptions) -> TierResult:
+    if tier.price is None:
+        raise ValueError(f"{tier.name} has no price to evaluate.")
+    return TierResult(
+        tier=tier,
+        fits=fits(tier, assumptions.team_size),
+        time_value=time_value(
+            team_size=assumptions.team_size,
+            hours_per_person_week=tier.hours_saved_per_person_week,
+            hourly_cost=assumptions.hourly_cost,
+        ),
+        error_value=error_value(
+            errors_per_year=tier.errors_avoided_per_year,
+            cost_per_error=assumptions.cost_per_error,
+        ),
+        annual_cost=annual_cost(tier.price, assumptions.cycle),
+        horizon_years=assumptions.horizon_years,
+        implementation_cost=assumptions.implementation_cost,
+        discount_rate_percent=assumptions.discount_rate_percent,
+    )
+
+
+def recommend(results: list[TierResult]) -> TierResult | None:
+    """The highest net value among tiers that fit the team; a tie goes to the cheaper
+    tier, and a further tie to the one listed first. None when no tier's value exceeds
+    its cost: then we recommend nothing rather than the least bad."""
+    candidates = [r for r in results if r.fits and r.annual_net.amount > 0]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda r: (-r.annual_net.amount, r.annual_cost.amount))
+
+
+def evaluate(assumptions: Assumptions, tiers: list[TierInput]) -> Outcome:
+    priced = [tier for tier in tiers if tier.price is not None]
+    results = [evaluate_tier(tier, assumptions) for tier in priced]
+    return Outcome(
+        results=results,
+        unpriced=[tier for tier in tiers if tier.price is None],
+        recommended=recommend(results),
+    )
+
+
+@dataclass(frozen=True)
+class Point:
+    month: int
+    value: Money
+    cost: Money
+
+    @property
+    def net(self) -> Money:
+        return self.value - self.cost
+
+
+def cumulative_points(result: TierResult, cycle: str) -> list[Point]:
+    """Month by month over the horizon: value accrued so far against everything paid so
+    far. The implementation cost and each period's price are paid at its start, so an
+    annual price is paid in full at months 0, 12, 24…"""
+    months = result.horizon_years * MONTHS_PER_YEAR
+    annual = cycle == BillingCycle.ANNUAL
+    price = result.annual_cost if annual else result.annual_cost / MONTHS_PER_YEAR
+    period = MONTHS_PER_YEAR if annual else 1
+    points = []
+    for month in range(months + 1):
+        # Periods started by the end of this month (the last month starts none).
+        periods = min(month // period + 1, months // period)
+        points.append(
+            Point(
+                month=month,
+                value=result.annual_value * month / MONTHS_PER_YEAR,
+                cost=result.implementation_cost + price * periods,
+            )
+        )
+    return points
+
+
+@dataclass(frozen=True)
+class MetricUsage:
+    """A customer's usage of one metric in their last completed periods (oldest first),
+    and the limit their license gives them on it today (None: unlimited)."""
+
+    key: str
+    name: str
+    unit: str
+    periods: tuple[int, ...]
+    current_limit: int | None
+
+    @property
+    def peak(self) -> int:
+        return max(self.periods, default=0)
+
+
+def periods_over(periods: tuple[int, ...], limit: int | None) -> int:
+    """How many periods' usage went above a limit (None: unlimited, never)."""
+    return 0 if limit is None else sum(1 for used in periods if used > limit)
+
+
+@dataclass(frozen=True)
+class LimitOutlook:
+    """One metric on one tier: how often the customer's own recent usage would have gone
+    over that tier's limit, and how many of the periods they went over today's limit
+    would have been inside it."""
+
+    usage: MetricUsage
+    limit: int | None
+    over: int
+    relieved: int
+
+    @property
+    def window(self) -> int:
+        return len(self.usage.periods)
+
+
+def limit_outlook(usage: MetricUsage, limits: dict[str, int | None]) -> LimitOutlook:
+    """A metric the tier lacks altogether counts as a limit of 0, as in entitlements."""
+    limit = limits.get(usage.key, 0)
+    relieved = sum(
+        1
+        for used in usage.periods
+        if usage.current_limit is not None
+        and used > usage.current_limit
+        and (limit is None or used <= limit)
+    )
+    return LimitOutlook(
+        usage=usage, limit=limit, over=periods_over(usage.periods, limit), relieved=relieved
+    )
+
+
+@dataclass(frozen=True)
+class TierOutlook:
+    """What a tier would have meant for the customer's recent usage."""
+
+    limits: list[LimitOutlook]
+
+    @property
+    def hits(self) -> list[LimitOutlook]:
+        return [outlook for outlook in self.limits if outlook.over]
+
+    @property
+    def relief(self) -> list[LimitOutlook]:
+        return [outlook for outlook in self.limits if outlook.relieved]
+
+
+def tier_outlook(usage: list[MetricUsage], limits: dict[str, int | None]) -> TierOutlook:
+    return TierOutlook([limit_outlook(metric, limits) for metric in usage])

@@ -1,0 +1,271 @@
+"""Validating a license key: the API's hot path, answered from the cache.
+
+Three entries:
+- lic:key:<organization id>:<key hash> → the license id, or a short-lived "no such key".
+  Looked up only within the calling token's organization, so another organization's
+  real key costs exactly what a random key costs (the same reads, the same query) and
+  the time taken tells nothing. A key hash never moves to another license, so each
+  process also keeps the ones it has answered for;
+- lic:ver:<license id> → the license's revision (License.revision), set by every change
+  inside its transaction (license_changed): when the cache cannot be written the change
+  rolls back, so a change reaches every process at once or does not happen;
+- lic:ans:<license id> → (revision, answer): what a validation says, built from the
+  database and tagged with the revision it was built from, lasting until the next expiry
+  that could change it, with the response body prebuilt. It counts only while its
+  revision is the current one. A reader that builds from the database while a change is
+  being committed gets the old revision, which no longer matches, so nobody keeps it.
+
+A warm validation is one round trip to Redis: the token, the client's failed-auth count,
+the revision, the answer and the rate-limit increment in one script (see validate_key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from licensing.api import fastcache, ratelimit
+from licensing.api.tokens import (
+    TooManyFailures,
+    api_token_authenticate,
+    failure_key,
+    rate_limit_bucket,
+    token_cache_key,
+)
+from licensing.catalog.cache import RELEASE
+from licensing.licenses import keys
+from licensing.licenses.entitlements import license_entitlements
+from licensing.models import License, LicenseStatus
+
+ANSWER_TIMEOUT = 300
+MISSING = "missing"
+MISSING_TIMEOUT = 30
+
+CODES = {
+    "valid": "The license is valid.",
+    "trialing": "The license is valid: a trial.",
+    "past_due": "The license is valid, but payment is past due.",
+    "suspended": "The license is suspended.",
+    "canceled": "The license was revoked or canceled.",
+    "expired": "The license term has ended.",
+    "machine_not_activated": "This machine is not activated on the license.",
+}
+VALID_CODES = ("valid", "trialing", "past_due")
+
+
+def _version_key(license_id: int) -> str:
+    return f"lic:ver:{license_id}"
+
+
+def license_changed(license_id: int, revision: int) -> None:
+    """Called by every change to a license, inside its transaction: the cached answer
+    stops counting for every process at once, or the change fails with the cache."""
+    cache.set(_version_key(license_id), revision, ANSWER_TIMEOUT)
+
+
+def fingerprint_digest(fingerprint: str) -> str:
+    return hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
+
+
+def key_lookup(organization_id: int, key_hash: str) -> int | None:
+    """The id of the organization's license with this key hash, or None."""
+    cache_key = f"lic:key:{organization_id}:{key_hash}"
+    entry = cache.get(cache_key)
+    if entry == MISSING:
+        return None
+    if entry is not None:
+        return entry
+    license_id = (
+        License.objects.filter(key_hash=key_hash, organization_id=organization_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    cache.set(
+        cache_key, license_id or MISSING, None if license_id else MISSING_TIMEOUT
+    )
+    return license_id
+
+
+def _answer_from_database(license_id: int, at: datetime) -> tuple[dict, int]:
+    license = License.objects.select_related("version", "version__tier", "product").get(
+        pk=license_id
+    )
+    entitlements = license_entitlements(license=license, at=at)
+    status = license.status
+    expires_at = datetime.combine(license.renews_on, time(), tzinfo=UTC)
+    code = {
+        LicenseStatus.ACTIVE: "valid",
+        LicenseStatus.TRIALING: "trialing",
+        LicenseStatus.PAST_DUE: "past_due",
+    }.get(status, status)
+    if code in VALID_CODES and at >= expires_at:
+        code = "expired"
+    answer = {
+        "revision": license.revision,
+        "key_hash": license.key_hash,
+        "code": code,
+        "license": {
+            "id": license.pk,
+            "product": license.product.slug,
+            "tier": license.version.tier.slug,
+            "version": license.version.number,
+            "status": status,
+            "seats": license.seats,
+            "key_prefix": license.key_prefix,
+        },
+        "entitlements": entitlements.as_data(),
+        "expires_at": expires_at.isoformat(),
+        "machines": sorted(
+            fingerprint_digest(fp)
+            for fp in license.machines.active().values_list("fingerprint", flat=True)
+        ),
+    }
+    # The answer can change by itself when the term or an override ends: keep it no longer.
+    ends = [moment for moment in (entitlements.earliest_end(), expires_at) if moment]
+    until_change = min(int((moment - at).total_seconds()) for moment in ends)
+    return answer, max(1, min(ANSWER_TIMEOUT, until_change))
+
+
+def _answer_key(license_id: int) -> str:
+    """Keyed by release too: the answer is pickled, and a deploy that moves its class must
+    not read the previous release's pickles."""
+    return f"lic:ans:{RELEASE}:{license_id}"
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    revision: int  # the license's revision the answer was built from
+    answer: dict
+    body: bytes  # the JSON response without a fingerprint, prebuilt
+
+
+def _build(license_id: int) -> CachedAnswer:
+    answer, timeout = _answer_from_database(license_id, timezone.now())
+    key_hash = answer["key_hash"]
+    cached = CachedAnswer(
+        answer["revision"], answer, _json(validation_result(answer, key_hash, None))
+    )
+    cache.set(_answer_key(license_id), cached, timeout)
+    return cached
+
+
+def _current(license_id: int, revision: int | None, stored) -> CachedAnswer:
+    """The stored answer while it is the current revision's; else one from the database.
+    With no revision in the cache (evicted, or never set), the database's is recorded:
+    `add`, so it never overwrites the revision a change is about to commit."""
+    if revision is not None and isinstance(stored, CachedAnswer) and stored.revision == revision:
+        return stored
+    cached = _build(license_id)
+    if revision is None:
+        cache.add(_version_key(license_id), cached.revision, ANSWER_TIMEOUT)
+    return cached
+
+
+def _json(data: dict) -> bytes:
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+def validation_result(answer: dict, key_hash: str, fingerprint: str | None) -> dict:
+    """What the API says, from a cached answer: valid, code, detail, entitlements, expiry."""
+    if answer["key_hash"] != key_hash:
+        return {}
+    code = answer["code"]
+    if (
+        fingerprint is not None
+        and code in VALID_CODES
+        and fingerprint_digest(fingerprint) not in answer["machines"]
+    ):
+        code = "machine_not_activated"
+    return {
+        "valid": code in VALID_CODES,
+        "code": code,
+        "detail": CODES[code],
+        "license": answer["license"],
+        "entitlements": answer["entitlements"],
+        "expires_at": answer["expires_at"],
+    }
+
+
+# --- The hot path -----------------------------------------------------------------------
+
+# (token prefix, key hash) → license id, for the keys this process has answered for. A
+# token belongs to one organization, so an entry only ever serves that organization's
+# callers. Bounded by starting over: it is only a shortcut to lic:key:….
+_known_keys: dict[tuple[str, str], int] = {}
+KNOWN_KEYS_MAX = 50_000
+
+
+def _remember(prefix: str, key_hash: str, license_id: int) -> None:
+    if len(_known_keys) >= KNOWN_KEYS_MAX:
+        _known_keys.clear()
+    _known_keys[(prefix, key_hash)] = license_id
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The outcome of a validation request: `body` is the JSON to send when `status` is
+    200; otherwise `status` says which error (401, 404 or 429), and for a 429 `reason`
+    says which limit ("token" or "failures")."""
+
+    status: int
+    body: bytes = b""
+    retry_after: int = 0
+    reason: str = ""
+
+
+UNAUTHENTICATED = Validation(401)
+NOT_FOUND = Validation(404)
+
+
+def validate_key(
+    *, secret: str, key_hash: str, fingerprint: str | None, limit: int, client: str
+) -> Validation:
+    """Check the token, count the request against its rate limit and answer for the key
+    within the token's organization, in one round trip to the cache once warm. The token's
+    entry is read on every request, so a revoked token fails at once. `client` is the
+    caller's address, for the limit on failed authentication."""
+    prefix = keys.token_prefix(secret)
+    if prefix is None:
+        return UNAUTHENTICATED
+    known = _known_keys.get((prefix, key_hash))
+    token_key, failures_key = token_cache_key(prefix), failure_key(client)
+    reads = [token_key, failures_key]
+    if known is not None:
+        reads += [_version_key(known), _answer_key(known)]
+    # Counted against the token only when the cache knows the token (a random one is
+    # counted against the client's failures instead).
+    decision, found = ratelimit.hit_and_get(
+        rate_limit_bucket(secret), reads, limit=limit, only_if_first_read=True
+    )
+    try:
+        identity = api_token_authenticate(
+            secret,
+            client=client,
+            entry=found.get(token_key),
+            failures=found.get(failures_key, 0),
+        )
+    except TooManyFailures as exc:
+        return Validation(429, retry_after=exc.retry_after, reason="failures")
+    if identity is None:
+        return UNAUTHENTICATED
+    if decision is None:  # the token came from the database: count it now
+        decision = ratelimit.hit(rate_limit_bucket(secret), limit=limit)
+    if not decision.allowed:
+        return Validation(429, retry_after=decision.retry_after, reason="token")
+    if known is None:
+        known = key_lookup(identity.organization_id, key_hash)
+        if known is None:
+            return NOT_FOUND
+        found = fastcache.get_many([_version_key(known), _answer_key(known)])
+    cached = _current(known, found.get(_version_key(known)), found.get(_answer_key(known)))
+    if cached.answer["key_hash"] != key_hash:  # a rotated key
+        return NOT_FOUND
+    _remember(prefix, key_hash, known)
+    if fingerprint is None:
+        return Validation(200, cached.body)
+    return Validation(200, _json(validation_result(cached.answer, key_hash, fingerprint)))

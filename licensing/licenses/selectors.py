@@ -1,0 +1,145 @@
+"""What the customer dashboard shows for a license: entitlements, meters with their
+history, warnings, upgrade suggestions (only on sustained need) and, for a grandfathered
+license, its legacy plan beside today's version of the tier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+
+from licensing.catalog.diff import Comparison, compare
+from licensing.catalog.selectors import enabled_currencies, version_snapshot, versions_with_parts
+from licensing.licenses.entitlements import Entitlements, license_entitlements
+from licensing.licenses.services import license_latest_file, machine_limit
+from licensing.models import License, LicenseFile, TierVersion, VersionStatus
+from licensing.usage import meters
+from licensing.usage.charts import chart_label, meter_history_svg
+from licensing.usage.services import Meter, license_meters
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    metric: str
+    tier_name: str
+    compare_url: str
+    over_in: int  # how many of the last completed periods were over the limit
+
+
+@dataclass(frozen=True)
+class MeterView:
+    meter: Meter
+    chart: SafeString
+    chart_label: str
+    suggestion: Suggestion | None
+
+    @property
+    def is_warning(self) -> bool:
+        return self.meter.state.status != meters.OK
+
+
+@dataclass(frozen=True)
+class LicensePanel:
+    license: License
+    entitlements: Entitlements
+    meters: list[MeterView]
+    latest_file: LicenseFile | None
+    active_machines: int
+    machine_limit: int | None
+    legacy: Comparison | None
+    today: TierVersion | None
+
+    @property
+    def warnings(self) -> list[MeterView]:
+        return [view for view in self.meters if view.is_warning]
+
+    @property
+    def suggestions(self) -> list[Suggestion]:
+        return [view.suggestion for view in self.meters if view.suggestion]
+
+
+def _published_by_tier(product_id: int) -> list[TierVersion]:
+    versions = versions_with_parts().filter(
+        tier__product_id=product_id, tier__is_public=True, status=VersionStatus.PUBLISHED
+    )
+    return sorted(versions, key=lambda v: v.tier.order)
+
+
+def _suggestion(license: License, meter: Meter, ladder: list[TierVersion]) -> Suggestion | None:
+    """The next public tier with more room on this metric, when the need is sustained."""
+    if not meter.sustained:
+        return None
+    needed = meter.grant.value or 0
+    for version in ladder:
+        if version.tier.order <= license.version.tier.order:
+            continue
+        row = next((r for r in version.limit_rows.all() if r.metric.key == meter.key), None)
+        if row is not None and (row.value is None or row.value > needed):
+            completed = [value for _, value in meter.history[:-1]][-meters.SUSTAINED_WINDOW :]
+            return Suggestion(
+                metric=meter.grant.metric.name,
+                tier_name=version.tier.name,
+                compare_url=reverse(
+                    "pricing_compare", args=[license.version.tier.slug, version.tier.slug]
+                ),
+                over_in=sum(1 for value in completed if value > needed),
+            )
+    return None
+
+
+def _legacy(
+    license: License, ladder: list[TierVersion]
+) -> tuple[Comparison | None, TierVersion | None]:
+    if license.version.status != VersionStatus.RETIRED:
+        return None, None
+    today = next((v for v in ladder if v.tier_id == license.version.tier_id), None)
+    if today is None and license.version.successor_id:
+        today = versions_with_parts().get(pk=license.version.successor_id)
+    if today is None:
+        return None, None
+    legacy = versions_with_parts().get(pk=license.version_id)
+    currencies = enabled_currencies()
+    comparison = compare(
+        version_snapshot(legacy),
+        version_snapshot(today),
+        currency=currencies[0] if currencies else "",
+    )
+    return comparison, today
+
+
+def license_panel(*, license: License, at: datetime) -> LicensePanel:
+    entitlements = license_entitlements(license=license, at=at)
+    ladder = _published_by_tier(license.product_id)
+    views = []
+    for meter in license_meters(license=license, at=at, entitlements=entitlements):
+        metric = meter.grant.metric
+        views.append(
+            MeterView(
+                meter=meter,
+                chart=mark_safe(  # pygal's own SVG, drawn from our numbers only
+                    meter_history_svg(
+                        unit=metric.unit, history=meter.history, limit=meter.grant.value
+                    )
+                ),
+                chart_label=chart_label(
+                    name=metric.name,
+                    unit=metric.unit,
+                    history=meter.history,
+                    limit=meter.grant.value,
+                ),
+                suggestion=_suggestion(license, meter, ladder),
+            )
+        )
+    legacy, today = _legacy(license, ladder)
+    return LicensePanel(
+        license=license,
+        entitlements=entitlements,
+        meters=views,
+        latest_file=license_latest_file(license),
+        active_machines=license.machines.active().count(),
+        machine_limit=machine_limit(license, entitlements=entitlements),
+        legacy=legacy,
+        today=today,
+    )

@@ -1,0 +1,543 @@
+"""Writes to licenses. Each service locks the license row, validates, changes it, bumps
+its revision, appends a LicenseEvent (who, when, why, before, after), issues a new signed
+file when what the file says has changed, and on commit retires the cached validation
+answers. Nothing else writes to a License.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from licensing.api.validation import license_changed
+from licensing.licenses import keys, signing
+from licensing.licenses.entitlements import Entitlements, license_entitlements
+from licensing.models import (
+    CLOSED_STATUSES,
+    Addon,
+    EntitlementOverride,
+    EventKind,
+    Feature,
+    License,
+    LicenseAddon,
+    LicenseEvent,
+    LicenseFile,
+    LicenseStatus,
+    LimitMetric,
+    Machine,
+    TierVersion,
+    VersionStatus,
+)
+
+# Statuses a suspension or cancellation can be reversed from, and what reverses it.
+REVERSIBLE = (LicenseStatus.SUSPENDED, LicenseStatus.CANCELED)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change, as the ledger keeps it."""
+
+    user: object | None = None
+    label: str = "system"
+
+    @classmethod
+    def of(cls, user, role: str = "") -> Actor:
+        label = getattr(user, "email", None) or "system"
+        return cls(user=user, label=f"{label} ({role})" if role else label)
+
+
+SYSTEM = Actor()
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    license: License
+    key: str  # shown once, never stored
+
+
+def _lock(license: License) -> License:
+    # Two admins (or an admin and the API) changing one license serialise on its row, so
+    # every ledger entry's "before" is what the change really started from.
+    return (
+        License.objects.select_for_update(of=("self",))
+        .select_related("organization", "product", "version", "version__tier")
+        .get(pk=license.pk)
+    )
+
+
+def _fields(license: License) -> dict:
+    return {
+        "status": license.status,
+        "seats": license.seats,
+        "tier": license.version.tier.slug,
+        "version": license.version.number,
+        "term_start": license.term_start.isoformat(),
+        "term_end": license.term_end.isoformat(),
+        "auto_renew": license.auto_renew,
+    }
+
+
+def _write(
+    license: License,
+    *,
+    kind: str,
+    actor: Actor,
+    reason: str,
+    before: dict,
+    after: dict,
+    at: datetime,
+) -> LicenseEvent:
+    if not reason.strip():
+        raise ValidationError("Say why; the reason is kept on record.")
+    license.revision += 1
+    license.updated_at = at
+    license.full_clean()
+    license.save()
+    event = LicenseEvent.objects.create(
+        license=license,
+        kind=kind,
+        actor=actor.user,
+        actor_label=actor.label[:200],
+        reason=reason.strip(),
+        before=before,
+        after=after,
+        revision=license.revision,
+        happened_at=at,
+    )
+    license_file_issue(license=license, at=at)
+    # Inside the transaction: if the cache cannot be told, the change does not happen.
+    license_changed(license.pk, license.revision)
+    return event
+
+
+def _change(license: License, *, kind: str, actor: Actor, reason: str, at, **values) -> License:
+    """Set fields of the license and record them, before and after."""
+    before = _fields(license)
+    for name, value in values.items():
+        setattr(license, name, value)
+    _write(
+        license, kind=kind, actor=actor, reason=reason, before=before, after=_fields(license), at=at
+    )
+    return license
+
+
+def _new_key() -> tuple[str, str]:
+    key = keys.generate_key()
+    return key, keys.hash_secret(key)
+
+
+@transaction.atomic
+def license_create(
+    *,
+    organization,
+    version: TierVersion,
+    seats: int,
+    term_start: date,
+    term_end: date,
+    status: str = LicenseStatus.ACTIVE,
+    actor: Actor = SYSTEM,
+    reason: str,
+    at: datetime | None = None,
+) -> IssuedKey:
+    at = at or timezone.now()
+    if version.status == VersionStatus.DRAFT:
+        raise ValidationError("A license can only be on a published (or retired) version.")
+    key, key_hash = _new_key()
+    license = License(
+        organization=organization,
+        product_id=version.tier.product_id,
+        version=version,
+        seats=seats,
+        status=status,
+        term_start=term_start,
+        term_end=term_end,
+        key_hash=key_hash,
+        key_prefix=keys.key_prefix(key),
+        revision=0,
+        created_at=at,
+    )
+    _check_seats(license, seats, at)
+    try:
+        with transaction.atomic():
+            _write(
+                license,
+                kind=EventKind.CREATED,
+                actor=actor,
+                reason=reason,
+                before={},
+                after=_fields(license),
+                at=at,
+            )
+    except IntegrityError as exc:
+        raise ValidationError(
+            f"{organization} already has an open license for {version.tier.product}."
+        ) from exc
+    return IssuedKey(license, key)
+
+
+def _check_seats(license: License, seats: int, at: datetime) -> None:
+    if seats < 1:
+        raise ValidationError("A license has at least one seat.")
+    if license.pk is None:
+        limit = license.version.limit_rows.filter(metric__key="seats").values_list(
+            "value", flat=True
+        )
+        allowed = limit[0] if limit else None
+    else:
+        allowed = license_entitlements(license=license, at=at).limits.get("seats")
+        allowed = allowed.value if allowed else None
+    if allowed is not None and seats > allowed:
+        raise ValidationError(f"This tier allows at most {allowed} seats.")
+
+
+@transaction.atomic
+def license_set_status(
+    *, license: License, status: str, actor: Actor, reason: str, at: datetime | None = None
+) -> License:
+    at = at or timezone.now()
+    license = _lock(license)
+    if status not in LicenseStatus.values:
+        raise ValidationError(f"{status!r} is not a license status.")
+    if status == license.status:
+        raise ValidationError(f"The license is already {license.get_status_display().lower()}.")
+    return _change(license, kind=EventKind.STATUS, actor=actor, reason=reason, at=at, status=status)
+
+
+def license_suspend(*, license: License, actor: Actor, reason: str) -> License:
+    return license_set_status(
+        license=license, status=LicenseStatus.SUSPENDED, actor=actor, reason=reason
+    )
+
+
+def license_revoke(*, license: License, actor: Actor, reason: str) -> License:
+    return license_set_status(
+        license=license, status=LicenseStatus.CANCELED, actor=actor, reason=reason
+    )
+
+
+@transaction.atomic
+def license_reinstate(
+    *, license: License, actor: Actor, reason: str, at: datetime | None = None
+) -> License:
+    """Reverse the suspension or revocation the license is under: back to the status it
+    had before, as the ledger recorded it."""
+    license = _lock(license)
+    if license.status not in REVERSIBLE:
+        raise ValidationError("Only a suspended or revoked license can be reinstated.")
+    entered = (
+        license.events.filter(kind=EventKind.STATUS, after__status=license.status)
+        .order_by("-revision")
+        .first()
+    )
+    if entered is None or not entered.before.get("status"):
+        raise ValidationError("The ledger does not say what this license was before.")
+    return license_set_status(
+        license=license, status=entered.before["status"], actor=actor, reason=reason, at=at
+    )
+
+
+@transaction.atomic
+def license_change_seats(
+    *, license: License, seats: int, actor: Actor, reason: str, at: datetime | None = None
+) -> License:
+    at = at or timezone.now()
+    license = _lock(license)
+    _check_seats(license, seats, at)
+    active = license.machines.active().count()
+    if seats < active:
+        raise ValidationError(
+            f"{active} machines are active; deactivate {active - seats} before going down "
+            f"to {seats} seats."
+        )
+    return _change(license, kind=EventKind.SEATS, actor=actor, reason=reason, at=at, seats=seats)
+
+
+@transaction.atomic
+def license_change_version(
+    *, license: License, version: TierVersion, actor: Actor, reason: str, at=None
+) -> License:
+    """Move to another tier or version (an upgrade, a downgrade, leaving a legacy plan)."""
+    at = at or timezone.now()
+    license = _lock(license)
+    if version.status != VersionStatus.PUBLISHED:
+        raise ValidationError("A license can only move to a published version.")
+    if version.tier.product_id != license.product_id:
+        raise ValidationError("That version belongs to another product.")
+    if version.pk == license.version_id:
+        raise ValidationError("The license is already on that version.")
+    return _change(
+        license, kind=EventKind.VERSION, actor=actor, reason=reason, at=at, version=version
+    )
+
+
+@transaction.atomic
+def license_renew(
+    *, license: License, term_end: date, actor: Actor, reason: str, at=None
+) -> License:
+    at = at or timezone.now()
+    license = _lock(license)
+    if term_end <= license.term_end:
+        raise ValidationError("A renewal extends the term.")
+    return _change(
+        license, kind=EventKind.TERM, actor=actor, reason=reason, at=at, term_end=term_end
+    )
+
+
+@transaction.atomic
+def license_set_addon(
+    *, license: License, addon: Addon, quantity: int, actor: Actor, reason: str, at=None
+) -> License:
+    """Set how many units of `addon` the license has; 0 removes it."""
+    at = at or timezone.now()
+    license = _lock(license)
+    if addon.product_id != license.product_id:
+        raise ValidationError("That add-on belongs to another product.")
+    if quantity < 0:
+        raise ValidationError("The quantity cannot be negative.")
+    row = LicenseAddon.objects.filter(license=license, addon=addon).first()
+    before = {"addon": addon.key, "quantity": row.quantity if row else 0}
+    if quantity == before["quantity"]:
+        raise ValidationError("Nothing to change.")
+    if quantity == 0:
+        row.delete()
+    else:
+        row = row or LicenseAddon(license=license, addon=addon)
+        row.quantity = quantity
+        row.full_clean()
+        row.save()
+    _write(
+        license,
+        kind=EventKind.ADDON,
+        actor=actor,
+        reason=reason,
+        before=before,
+        after={"addon": addon.key, "quantity": quantity},
+        at=at,
+    )
+    return license
+
+
+def _override_data(override: EntitlementOverride) -> dict:
+    return {
+        "override": override.pk,
+        "feature": override.feature.key if override.feature else None,
+        "metric": override.metric.key if override.metric else None,
+        "value": override.value,
+        "ends_at": override.ends_at.isoformat() if override.ends_at else None,
+        "revoked": override.revoked_at is not None,
+    }
+
+
+@transaction.atomic
+def entitlement_override_grant(
+    *,
+    license: License,
+    actor: Actor,
+    reason: str,
+    feature: Feature | None = None,
+    metric: LimitMetric | None = None,
+    value: int | None = None,
+    ends_at: datetime | None = None,
+    at: datetime | None = None,
+) -> EntitlementOverride:
+    at = at or timezone.now()
+    license = _lock(license)
+    if (feature is None) == (metric is None):
+        raise ValidationError("An override grants either a feature or a limit.")
+    part = feature or metric
+    if part.product_id != license.product_id:
+        raise ValidationError("That belongs to another product.")
+    override = EntitlementOverride(
+        license=license,
+        feature=feature,
+        metric=metric,
+        value=value if metric else None,
+        reason=reason.strip(),
+        granted_by=actor.user,
+        starts_at=at,
+        ends_at=ends_at,
+    )
+    override.full_clean()
+    override.save()
+    _write(
+        license,
+        kind=EventKind.OVERRIDE_GRANTED,
+        actor=actor,
+        reason=reason,
+        before={},
+        after=_override_data(override),
+        at=at,
+    )
+    return override
+
+
+@transaction.atomic
+def entitlement_override_revoke(
+    *, override: EntitlementOverride, actor: Actor, reason: str, at=None
+) -> EntitlementOverride:
+    at = at or timezone.now()
+    license = _lock(override.license)
+    override = EntitlementOverride.objects.select_for_update().get(pk=override.pk)
+    if override.revoked_at is not None:
+        raise ValidationError("This override is already revoked.")
+    before = _override_data(override)
+    override.revoked_at = at
+    override.save(update_fields=["revoked_at"])
+    _write(
+        license,
+        kind=EventKind.OVERRIDE_REVOKED,
+        actor=actor,
+        reason=reason,
+        before=before,
+        after=_override_data(override),
+        at=at,
+    )
+    return override
+
+
+@transaction.atomic
+def license_rotate_key(*, license: License, actor: Actor, reason: str, at=None) -> IssuedKey:
+    """A new key; the old one stops working as soon as this commits."""
+    at = at or timezone.now()
+    license = _lock(license)
+    before = {"key_prefix": license.key_prefix}
+    key, license.key_hash = _new_key()
+    license.key_prefix = keys.key_prefix(key)
+    _write(
+        license,
+        kind=EventKind.KEY_ROTATED,
+        actor=actor,
+        reason=reason,
+        before=before,
+        after={"key_prefix": license.key_prefix},
+        at=at,
+    )
+    return IssuedKey(license, key)
+
+
+def machine_limit(
+    license: License, at: datetime | None = None, *, entitlements: Entitlements | None = None
+) -> int | None:
+    """A "machines" limit when the tier has one; otherwise one machine per seat. Pass
+    `entitlements` when they are already resolved for `at`."""
+    if entitlements is None:
+        entitlements = license_entitlements(license=license, at=at)
+    grant = entitlements.limits.get("machines")
+    return grant.value if grant else license.seats
+
+
+@transaction.atomic
+def machine_activate(
+    *, license: License, fingerprint: str, name: str = "", actor: Actor, at=None
+) -> tuple[Machine, bool]:
+    """(machine, created). Activating an active machine again changes nothing."""
+    at = at or timezone.now()
+    license = _lock(license)
+    existing = license.machines.active().filter(fingerprint=fingerprint)
+    if existing.exists():
+        return existing.get(), False
+    if not license.is_usable:
+        raise ValidationError(f"The license is {license.get_status_display().lower()}.")
+    limit = machine_limit(license, at)
+    active = license.machines.active().count()
+    if limit is not None and active >= limit:
+        raise ValidationError(f"All {limit} machine activations are in use; deactivate one first.")
+    machine = Machine(license=license, fingerprint=fingerprint, name=name, activated_at=at)
+    machine.full_clean()
+    machine.save()
+    _write(
+        license,
+        kind=EventKind.MACHINE_ACTIVATED,
+        actor=actor,
+        reason="Machine activated.",
+        before={"machines": active},
+        after={"machines": active + 1, "name": name},
+        at=at,
+    )
+    return machine, True
+
+
+@transaction.atomic
+def machine_deactivate(*, license: License, fingerprint: str, actor: Actor, at=None) -> Machine:
+    at = at or timezone.now()
+    license = _lock(license)
+    machine = license.machines.active().filter(fingerprint=fingerprint).first()
+    if machine is None:
+        raise ValidationError("No active machine has that fingerprint.")
+    active = license.machines.active().count()
+    machine.deactivated_at = at
+    machine.save(update_fields=["deactivated_at"])
+    _write(
+        license,
+        kind=EventKind.MACHINE_DEACTIVATED,
+        actor=actor,
+        reason="Machine deactivated.",
+        before={"machines": active},
+        after={"machines": active - 1, "name": machine.name},
+        at=at,
+    )
+    return machine
+
+
+# --- License files --------------------------------------------------------------------
+
+
+def license_file_payload(*, license: License, at: datetime) -> dict:
+    entitlements = license_entitlements(license=license, at=at)
+    version = license.version
+    return {
+        "format": signing.FORMAT,
+        "license": license.pk,
+        "key_prefix": license.key_prefix,
+        "organization": {"slug": license.organization.slug, "name": license.organization.name},
+        "product": {"slug": license.product.slug, "name": license.product.name},
+        "tier": {"slug": version.tier.slug, "name": version.tier.name},
+        "version": version.number,
+        "legacy": version.status == VersionStatus.RETIRED,
+        "status": license.status,
+        "seats": license.seats,
+        "addons": {
+            row.addon.key: row.quantity for row in license.addon_rows.select_related("addon")
+        },
+        "entitlements": entitlements.as_data(),
+        "term_start": license.term_start.isoformat(),
+        "expires_on": license.term_end.isoformat(),
+    }
+
+
+def license_file_issue(*, license: License, at: datetime) -> LicenseFile | None:
+    """Sign a new file if what it would say differs from the latest one."""
+    payload = license_file_payload(license=license, at=at)
+    digest = hashlib.sha256(signing.canonical_json(payload)).hexdigest()
+    latest = license_latest_file(license)
+    if latest is not None and latest.content_digest == digest:
+        return None
+    file = LicenseFile(
+        license=license,
+        revision=license.revision,
+        content_digest=digest,
+        key_id=signing.key_id(),
+        issued_at=at,
+        expires_on=license.term_end,
+    )
+    payload |= {"serial": str(file.serial), "issued_at": at.isoformat(), "key_id": file.key_id}
+    file.body = signing.sign(payload)
+    file.save()
+    return file
+
+
+def license_latest_file(license: License) -> LicenseFile | None:
+    return license.files.order_by("-issued_at", "-pk").first()
+
+
+def licenses_open(organization) -> list[License]:
+    return list(
+        License.objects.filter(organization=organization)
+        .exclude(status__in=CLOSED_STATUSES)
+        .select_related("product", "version", "version__tier", "version__successor__tier")
+    )

@@ -1,0 +1,41 @@
+"""The licensing models, one module per area; every name is re-exported here so
+`from licensing.models import X` keeps working and Django finds every model."""
+
+from licensing.models.catalog import DEFINITION_FIELDS as DEFINITION_FIELDS
+from licensing.models.catalog import Currency as Currency
+from licensing.models.catalog import Feature as Feature
+from licensing.models.catalog import FeatureCategory as FeatureCategory
+from licensing.models.catalog import FrozenVersionError as FrozenVersionError
+from licensing.models.catalog import LimitMetric as LimitMetric
+from licensing.models.catalog import Product as Product
+from licensing.models.catalog import ResetPeriod as ResetPeriod
+from licensing.models.catalog import Tier as Tier
+from licensing.models.catalog import TierVersion as TierVersion
+from licensing.models.catalog import TierVersionFeature as TierVersionFeature
+from licensing.models.catalog import TierVersionLimit as TierVersionLimit
+from licensing.models.catalog import TierVersionPrice as TierVersionPrice
+from licensing.models.catalog import VersionStatus as VersionStatus
+from licensing.models.catalog import parse_thresholds as parse_thresholds
+from licensing.models.catalog import validate_thresholds as validate_thresholds
+from licensing.models.licenses import CLOSED_STATUSES as CLOSED_STATUSES
+from licensing.models.licenses import USABLE_STATUSES as USABLE_STATUSES
+from licensing.models.licenses import Addon as Addon
+from licensing.models.licenses import AddonLimit as AddonLimit
+from licensing.models.licenses import AppendOnlyError as AppendOnlyError
+from licensing.models.licenses import EntitlementOverride as EntitlementOverride
+from licensing.models.licenses import EventKind as EventKind
+from licensing.models.licenses import License as License
+from licensing.models.licenses import LicenseAddon as LicenseAddon
+from licensing.models.licenses import LicenseEvent as LicenseEvent
+from licensing.models.licenses import LicenseEventQuerySet as LicenseEventQuerySet
+from licensing.models.licenses import LicenseFile as LicenseFile
+from licensing.models.licenses import LicenseStatus as LicenseStatus
+from licensing.models.policy import ChangeKind as ChangeKind
+from licensing.models.policy import ChangelogEntry as ChangelogEntry
+from licensing.models.policy import PolicySection as PolicySection
+from licensing.models.policy import PolicyStatus as PolicyStatus
+from licensing.models.policy import PolicyVersion as PolicyVersion
+from licensing.models.tokens import ApiToken as ApiToken
+from licensing.models.usage import Machine as Machine
+from licensing.models.usage import MachineQuerySet as MachineQuerySet
+from licensing.models.usage import UsageRecord as UsageRecord

@@ -1,0 +1,261 @@
+"""Licenses: what an organization may use, and everything recorded about it.
+
+A License points at a TierVersion, never at a Tier, so publishing a new version never
+changes what a customer bought. Its entitlements are resolved by licensing.licenses.entitlements
+from the version, the add-ons and the admin's overrides. Every change goes through
+licensing.licenses.services and leaves a LicenseEvent, which is append-only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class AppendOnlyError(RuntimeError):
+    """Raised when something tries to change or delete a ledger entry."""
+
+
+class Addon(models.Model):
+    """Something sold on top of a tier: extra features and/or extra room on a limit,
+    per unit bought (e.g. "10,000 extra API calls a month")."""
+
+    product = models.ForeignKey("licensing.Product", on_delete=models.PROTECT, related_name="+")
+    key = models.SlugField(max_length=60, help_text="Stable identifier used in license files.")
+    name = models.CharField(max_length=120)
+    description = models.CharField(max_length=240, blank=True)
+    features = models.ManyToManyField("licensing.Feature", blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["product", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "key"], name="addon_key_per_product")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AddonLimit(models.Model):
+    addon = models.ForeignKey(Addon, on_delete=models.CASCADE, related_name="limit_rows")
+    metric = models.ForeignKey("licensing.LimitMetric", on_delete=models.PROTECT, related_name="+")
+    extra = models.PositiveBigIntegerField(help_text="Added to the limit for each unit bought.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["addon", "metric"], name="addon_metric_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"+{self.extra:,} {self.metric.unit}"
+
+
+class LicenseStatus(models.TextChoices):
+    TRIALING = "trialing", "Trialing"
+    ACTIVE = "active", "Active"
+    PAST_DUE = "past_due", "Past due"
+    SUSPENDED = "suspended", "Suspended"
+    CANCELED = "canceled", "Canceled"
+    EXPIRED = "expired", "Expired"
+
+
+# A license in one of these lets the customer's software run.
+USABLE_STATUSES = (LicenseStatus.TRIALING, LicenseStatus.ACTIVE, LicenseStatus.PAST_DUE)
+# Closed licenses do not count against "one open license per product".
+CLOSED_STATUSES = (LicenseStatus.CANCELED, LicenseStatus.EXPIRED)
+
+
+class License(models.Model):
+    organization = models.ForeignKey(
+        "portal.Organization", on_delete=models.PROTECT, related_name="licenses"
+    )
+    product = models.ForeignKey("licensing.Product", on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(
+        "licensing.TierVersion", on_delete=models.PROTECT, related_name="licenses"
+    )
+    seats = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    status = models.CharField(max_length=16, choices=LicenseStatus.choices)
+    term_start = models.DateField()
+    term_end = models.DateField(help_text="The last day of the current term.")
+    auto_renew = models.BooleanField(default=True)
+    # The key itself is shown once; only its hash is kept, and a prefix to recognise it.
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_prefix = models.CharField(max_length=16, editable=False)
+    # Bumped by every change; license files and cached answers carry it.
+    revision = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["organization__name", "product__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "product"],
+                condition=~Q(status__in=["canceled", "expired"]),
+                name="one_open_license_per_product",
+            ),
+            models.CheckConstraint(
+                condition=Q(term_end__gte=models.F("term_start")), name="license_term_in_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} · {self.version.tier.name} v{self.version.number}"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.status in USABLE_STATUSES
+
+    @property
+    def is_grandfathered(self) -> bool:
+        return self.version.status == "retired"
+
+    @property
+    def renews_on(self):
+        """The first day of the next term."""
+        return self.term_end + timedelta(days=1)
+
+    @property
+    def masked_key(self) -> str:
+        return f"{self.key_prefix}-•••••-•••••-•••••-•"
+
+
+class LicenseAddon(models.Model):
+    license = models.ForeignKey(License, on_delete=models.CASCADE, related_name="addon_rows")
+    addon = models.ForeignKey(Addon, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(10_000)]
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["license", "addon"], name="addon_once_per_license")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.addon}"
+
+
+class EntitlementOverride(models.Model):
+    """A grant by an admin on one license: a feature, or a different limit (blank value:
+    unlimited). It stops counting at `ends_at`, or when revoked."""
+
+    license = models.ForeignKey(License, on_delete=models.CASCADE, related_name="overrides")
+    feature = models.ForeignKey(
+        "licensing.Feature", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    metric = models.ForeignKey(
+        "licensing.LimitMetric", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    value = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="For a limit: the value to use. Blank: unlimited."
+    )
+    reason = models.TextField()
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(feature__isnull=False) & Q(metric__isnull=True))
+                | (Q(feature__isnull=True) & Q(metric__isnull=False)),
+                name="override_is_feature_or_limit",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Override on {self.license}: {self.feature or self.metric}"
+
+    def clean(self) -> None:
+        if not self.reason.strip():
+            raise ValidationError({"reason": "Say why; the reason is kept on record."})
+        if self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The end must come after the start."})
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", "License issued"
+    STATUS = "status", "Status changed"
+    SEATS = "seats", "Seats changed"
+    VERSION = "version", "Tier or version changed"
+    TERM = "term", "Term changed"
+    ADDON = "addon", "Add-on changed"
+    OVERRIDE_GRANTED = "override_granted", "Override granted"
+    OVERRIDE_REVOKED = "override_revoked", "Override revoked"
+    KEY_ROTATED = "key_rotated", "Key rotated"
+    MACHINE_ACTIVATED = "machine_activated", "Machine activated"
+    MACHINE_DEACTIVATED = "machine_deactivated", "Machine deactivated"
+
+
+class LicenseEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("License events are append-only.")
+
+    def delete(self):
+        raise AppendOnlyError("License events are append-only.")
+
+
+class LicenseEvent(models.Model):
+    """The ledger: one row per change to a license. Never updated, never deleted."""
+
+    license = models.ForeignKey(License, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=24, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Who, in words, as it was at the time: "olivia@… (owner)", "API token ci (twk_ab12…)".
+    actor_label = models.CharField(max_length=200)
+    reason = models.TextField()
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    revision = models.PositiveIntegerField(help_text="The license's revision after the change.")
+    happened_at = models.DateTimeField(default=timezone.now)
+
+    objects = LicenseEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-happened_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.license_id} by {self.actor_label}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("License events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("License events are append-only.")
+
+
+class LicenseFile(models.Model):
+    """A signed license file as issued. `body` is exactly what is downloaded."""
+
+    license = models.ForeignKey(License, on_delete=models.PROTECT, related_name="files")
+    serial = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    revision = models.PositiveIntegerField()
+    content_digest = models.CharField(
+        max_length=64, help_text="SHA-256 of the payload without its dates, to spot no-ops."
+    )
+    body = models.TextField()
+    key_id = models.CharField(max_length=32)
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_on = models.DateField()
+
+    class Meta:
+        ordering = ["-issued_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"License file {self.serial} for {self.license_id}"

@@ -1,0 +1,153 @@
+"""Usage: storing reports from the customer's software, and reading meters from them.
+
+Each report carries a client-chosen idempotency key; (license, key) is unique in the
+database, so a retried or concurrent duplicate is stored once whichever request wins.
+The rules for what the figures mean are in licensing.meters.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, Sum
+from django.utils import timezone
+
+from licensing.licenses.entitlements import Entitlements, LimitGrant, license_entitlements
+from licensing.models import License, LimitMetric, ResetPeriod, UsageRecord
+from licensing.usage import meters
+
+MAX_BATCH = 500
+HISTORY_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    metric: str
+    quantity: int
+    idempotency_key: str
+    recorded_at: datetime | None = None
+
+
+@transaction.atomic
+def usage_record_batch(
+    *, license: License, reports: list[UsageReport], at: datetime | None = None
+) -> dict[str, str]:
+    """Store a batch; {idempotency key: "accepted" | "duplicate"}. The whole batch is
+    refused (ValidationError) if any report names an unknown metric or a bad time."""
+    at = at or timezone.now()
+    if not reports:
+        raise ValidationError("Send at least one usage record.")
+    if len(reports) > MAX_BATCH:
+        raise ValidationError(f"Send at most {MAX_BATCH} usage records at a time.")
+    metrics = dict(
+        LimitMetric.objects.filter(product_id=license.product_id).values_list("key", "pk")
+    )
+    problems = []
+    for index, report in enumerate(reports):
+        if report.metric not in metrics:
+            problems.append(f"records[{index}]: no metric {report.metric!r} on this product.")
+        moment = report.recorded_at or at
+        if moment > at + meters.CLOCK_SKEW:
+            problems.append(f"records[{index}]: recorded_at is in the future.")
+        if moment < at - meters.OLDEST_REPORT:
+            problems.append(
+                f"records[{index}]: recorded_at is more than {meters.OLDEST_REPORT.days} days ago."
+            )
+    keys = [report.idempotency_key for report in reports]
+    if len(set(keys)) != len(keys):
+        problems.append("Each record in a batch needs its own idempotency_key.")
+    if problems:
+        raise ValidationError(problems)
+    batch = uuid.uuid4()
+    UsageRecord.objects.bulk_create(
+        [
+            UsageRecord(
+                license=license,
+                metric_id=metrics[report.metric],
+                quantity=report.quantity,
+                # In UTC: an offset such as +23:59 parses, but PostgreSQL keeps none beyond
+                # ±15:59. The checks above keep the moment near now, so it has a UTC form.
+                recorded_at=(report.recorded_at or at).astimezone(UTC),
+                period=meters.period_of(report.recorded_at or at),
+                idempotency_key=report.idempotency_key,
+                batch=batch,
+                received_at=at,
+            )
+            for report in reports
+        ],
+        ignore_conflicts=True,
+    )
+    ours = set(
+        UsageRecord.objects.filter(license=license, batch=batch).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    return {key: "accepted" if key in ours else "duplicate" for key in keys}
+
+
+def _figures(license: License, since: date) -> dict[tuple[str, date], int]:
+    """(metric key, period) → that period's figure: a sum for counted metrics, the peak
+    for levels."""
+    rows = (
+        UsageRecord.objects.filter(license=license, period__gte=since)
+        .values("metric__key", "metric__reset_period", "period")
+        .annotate(total=Sum("quantity"), peak=Max("quantity"))
+    )
+    return {
+        (row["metric__key"], row["period"]): row["peak"]
+        if row["metric__reset_period"] == ResetPeriod.NEVER
+        else row["total"]
+        for row in rows
+    }
+
+
+@dataclass(frozen=True)
+class Meter:
+    grant: LimitGrant
+    state: meters.MeterState
+    history: list[tuple[date, int]]  # oldest first, the current period last
+    sustained: bool  # the upgrade-suggestion rule holds
+
+    @property
+    def key(self) -> str:
+        return self.grant.metric.key
+
+
+def _level(grant: LimitGrant, history: list[tuple[date, int]], index: int, reset: str) -> int:
+    if reset == ResetPeriod.ANNUALLY:
+        # A yearly allowance: the figure is the year to date.
+        year = history[index][0].year
+        return sum(value for period, value in history[: index + 1] if period.year == year)
+    return history[index][1]
+
+
+def license_meters(
+    *, license: License, at: datetime | None = None, entitlements: Entitlements | None = None
+) -> list[Meter]:
+    """A meter per limit: this period's usage, its state, and the last twelve months."""
+    at = at or timezone.now()
+    entitlements = entitlements or license_entitlements(license=license, at=at)
+    current = meters.period_of(at)
+    periods = [*meters.completed_periods(current, HISTORY_MONTHS - 1), current]
+    figures = _figures(license, periods[0])
+    resets = dict(
+        LimitMetric.objects.filter(product_id=license.product_id).values_list("key", "reset_period")
+    )
+    result = []
+    for key, grant in entitlements.limits.items():
+        raw = [(period, figures.get((key, period), 0)) for period in periods]
+        reset = resets.get(key, ResetPeriod.MONTHLY)
+        levels = [(period, _level(grant, raw, i, reset)) for i, (period, _) in enumerate(raw)]
+        state = meters.meter_state(
+            used=levels[-1][1],
+            limit=grant.value,
+            thresholds=list(grant.thresholds),
+            grace_percent=grant.grace_percent,
+        )
+        completed = [value for _, value in levels[:-1]]
+        result.append(Meter(grant, state, levels, meters.need_is_sustained(completed, grant.value)))
+    return result

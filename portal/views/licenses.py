@@ -1,0 +1,173 @@
+"""The customer dashboard, the organization's home at /app/<slug>/: its licenses with
+entitlements, meters, warnings and suggestions, the key and file, API tokens (owners
+only) and members. Outsiders get 404 from the access helpers."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from licensing.api.tokens import api_token_create, api_token_revoke
+from licensing.licenses import services as licenses
+from licensing.licenses import signing
+from licensing.licenses.selectors import license_panel
+from licensing.models import ApiToken
+from portal.access import (
+    get_api_token_for_owner,
+    get_license_for_member,
+    get_membership,
+    require_owner,
+)
+from portal.models import Membership
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label="Token name",
+        max_length=80,
+        help_text="What will use it, e.g. “Build server” or “Production app”.",
+    )
+
+
+def _dashboard_context(membership: Membership, token_form: TokenForm | None = None) -> dict:
+    organization = membership.organization
+    now = timezone.now()
+    context = {
+        "membership": membership,
+        "organization": organization,
+        "panels": [
+            license_panel(license=license, at=now)
+            for license in licenses.licenses_open(organization)
+        ],
+        "members": list(
+            Membership.objects.filter(organization=organization)
+            .select_related("user")
+            .order_by("role", "user__email")
+        ),
+    }
+    if membership.is_owner:
+        context["tokens"] = list(ApiToken.objects.filter(organization=organization))
+        context["token_form"] = token_form or TokenForm()
+    return context
+
+
+def _secret_issued(
+    request: HttpRequest, membership: Membership, *, title: str, secret: str, what: str, note: str
+) -> HttpResponse:
+    # Rendered, not redirected: the secret is shown this once and kept nowhere.
+    return render(
+        request,
+        "licensing/secret_issued.html",
+        {
+            "membership": membership,
+            "organization": membership.organization,
+            "title": title,
+            "secret": secret,
+            "what": what,
+            "note": note,
+        },
+    )
+
+
+@login_required
+@require_GET
+def license_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    membership = get_membership(request, slug)
+    return render(request, "licensing/dashboard.html", _dashboard_context(membership))
+
+
+@login_required
+@require_GET
+def license_file_download(request: HttpRequest, slug: str, license_id: int) -> HttpResponse:
+    _, license = get_license_for_member(request, slug, license_id)
+    file = licenses.license_latest_file(license)
+    if file is None:
+        messages.error(request, "This license has no file yet.")
+        return redirect("organization_detail", slug)
+    response = HttpResponse(file.body, content_type="text/plain; charset=us-ascii")
+    name = f"tierwise-{license.organization.slug}-{license.version.tier.slug}.lic"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@never_cache
+@login_required
+@require_POST
+def license_key_rotate(request: HttpRequest, slug: str, license_id: int) -> HttpResponse:
+    membership, license = get_license_for_member(request, slug, license_id)
+    require_owner(membership)
+    issued = licenses.license_rotate_key(
+        license=license,
+        actor=licenses.Actor.of(request.user, membership.get_role_display().lower()),
+        reason="Rotated by an owner in the portal.",
+    )
+    return _secret_issued(
+        request,
+        membership,
+        title="Your new license key",
+        secret=issued.key,
+        what=f"The {license.version.tier.name} license key",
+        note="The previous key stopped working just now. Update your software's "
+        "configuration with this one.",
+    )
+
+
+@never_cache
+@login_required
+@require_POST
+def token_create(request: HttpRequest, slug: str) -> HttpResponse:
+    membership = get_membership(request, slug)
+    require_owner(membership)
+    form = TokenForm(request.POST)
+    if form.is_valid():
+        try:
+            issued = api_token_create(
+                organization=membership.organization,
+                name=form.cleaned_data["name"],
+                created_by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return _secret_issued(
+                request,
+                membership,
+                title="Your new API token",
+                secret=issued.secret,
+                what=f"The API token “{issued.token.name}”",
+                note="Send it as Authorization: Bearer <token> to the licensing API.",
+            )
+    return render(
+        request,
+        "licensing/dashboard.html",
+        _dashboard_context(membership, token_form=form),
+        status=422,
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, slug: str, token_id: int) -> HttpResponse:
+    membership, token = get_api_token_for_owner(request, slug, token_id)
+    try:
+        api_token_revoke(token=token)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"The token “{token.name}” is revoked.")
+    return redirect(f"{membership.organization.get_absolute_url()}#api-tokens")
+
+
+@transaction.non_atomic_requests  # a file; no database
+@require_GET
+def public_key(request: HttpRequest) -> HttpResponse:
+    """The key that verifies license files, at a fixed address."""
+    return HttpResponse(signing.public_key_pem(), content_type="application/x-pem-file")

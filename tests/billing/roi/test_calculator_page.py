@@ -1,0 +1,142 @@
+"""The /roi/ page through the test client: good input, bad input, htmx, personalised."""
+
+import pytest
+
+from tests.helpers.roi import GOOD, roi_url
+
+
+def test_it_shows_the_hand_worked_case(client, roi_catalog):
+    response = client.get(roi_url())
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "$585,000.00" in page
+    assert "$525,000.00" in page
+    assert "875.0%" in page
+    assert "1.4 months" in page
+    # Starter has 5 seats: shown, marked, not recommended.
+    assert "Does not fit a team of 50" in page
+    assert response.context["outcome"].recommended.tier.slug == "business"
+    # The formulas in words, and the chart with its text alternative.
+    assert "hours saved per person a week \u00d7 52 weeks \u00d7 hourly cost" in page
+    assert page.count('role="img"') == 3
+    assert "<figcaption>" in page and "the figures as a table" in page
+
+
+def test_it_starts_from_the_catalogs_defaults(client, roi_catalog):
+    response = client.get("/roi/")
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form["hours_business"].value() == "3"
+    assert form["errors_starter"].value() == "2"
+    assert form["team_size"].value() == "10"
+
+
+def test_it_puts_the_inputs_in_the_share_link(client, roi_catalog):
+    response = client.get(roi_url(hours_business="4.5"))
+    assert "hours_business=4.5" in response.context["share_url"]
+    assert "team_size=50" in response.context["share_url"]
+
+
+def test_it_shows_a_losing_tier_honestly(client, roi_catalog):
+    response = client.get(roi_url(team_size="1", hourly_cost="10", hours_starter="0"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Does not pay back" in page
+    assert "-$" in page  # a negative net value, shown
+    assert "No recommendation." in page
+    assert response.context["outcome"].recommended is None
+
+
+def test_it_shows_the_npv_only_with_a_discount_rate(client, roi_catalog):
+    assert "Net present value" not in client.get(roi_url()).content.decode()
+    page = client.get(roi_url(horizon_years="3", discount_rate="10")).content.decode()
+    assert "Net present value" in page
+    assert "$1,305,597.30" in page
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("team_size", "0", "The team size must be at least 1."),
+        ("team_size", "-3", "The team size must be at least 1."),
+        ("team_size", "abc", "Enter a whole number of people"),
+        ("team_size", "1e5", "Enter a whole number of people"),
+        ("team_size", "100001", "The team size can be at most 100000."),
+        ("hourly_cost", "0", "The hourly cost must be more than zero."),
+        ("hourly_cost", "-5", "The hourly cost must be more than zero."),
+        ("hourly_cost", "NaN", "Enter a number using digits"),
+        ("hourly_cost", "Infinity", "Enter a number using digits"),
+        ("hourly_cost", "-inf", "Enter a number using digits"),
+        ("hourly_cost", "1e5", "Enter a number using digits"),
+        ("hourly_cost", "99999999999999999999", "The hourly cost can be at most 10000."),
+        ("hourly_cost", "75.123", "Use at most 2 decimal places."),
+        ("hourly_cost", "", "Enter the hourly cost."),
+        ("hours_business", "61", "can be at most 60."),
+        ("hours_business", "-1", "The hours saved on Business cannot be negative."),
+        ("implementation_cost", "-1", "The implementation cost cannot be negative."),
+        ("horizon_years", "11", "The horizon can be at most 10."),
+        ("horizon_years", "0", "The horizon must be at least 1."),
+        ("discount_rate", "101", "The discount rate can be at most 100."),
+        ("currency", "XXX", "Choose one of the listed currencies."),
+        ("cycle", "weekly", "Choose monthly or annual billing."),
+    ],
+)
+def test_it_explains_bad_input_beside_the_field(client, roi_catalog, field, value, message):
+    response = client.get(roi_url(**{field: value}))
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert message in page
+    assert f'id="id_{field}_error"' in page
+    assert "NaN" not in page.replace(value, "") if value == "NaN" else "NaN" not in page
+    assert "Infinity" not in page.replace(value, "")
+    assert "outcome" not in response.context
+
+
+def test_it_swaps_only_the_results_for_htmx(client, roi_catalog):
+    response = client.get(roi_url(), HTTP_HX_REQUEST="true")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.lstrip().startswith('<div id="roi-results"')
+    assert "<html" not in page
+    assert 'hx-swap-oob="innerHTML:#roi-status"' in page
+
+
+def test_it_refills_field_errors_out_of_band_for_htmx(client, roi_catalog):
+    response = client.get(roi_url(team_size="-1"), HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert '<div class="roi-field-errors" id="id_team_size_error" hx-swap-oob="true">' in page
+    assert "The team size must be at least 1." in page
+
+
+@pytest.mark.parametrize("typed", ["EUR", "eur", " Eur "])
+def test_it_works_in_another_currency(client, roi_catalog, typed):
+    page = client.get(roi_url(currency=typed)).content.decode()
+    assert "€585,000.00" in page
+
+
+def test_it_says_so_when_the_catalog_is_empty(client, db):
+    response = client.get("/roi/")
+    assert response.status_code == 200
+    assert "No tiers to compare yet" in response.content.decode()
+
+
+def test_it_refuses_post(client, roi_catalog):
+    assert client.post("/roi/", GOOD).status_code == 405
+
+
+def test_it_prefills_for_a_member(client_for, owner, teammate, roi_catalog):
+    response = client_for(owner).get("/roi/")
+    page = response.content.decode()
+    assert response.context["form"]["team_size"].value() == "2"
+    assert "Pre-filled for Northwind" in page
+    assert "No license yet" in page
+    assert "Northwind has no license yet, so there is no usage to compare" in page
+    assert "appears once usage is metered" not in page
+    assert 'action="/app/northwind/roi/scenarios/"' in page
+
+
+def test_it_offers_sign_in_to_visitors_instead_of_saving(client, roi_catalog):
+    page = client.get(roi_url()).content.decode()
+    assert "to save scenarios for your organization" in page
+    assert "/roi/scenarios/" not in page

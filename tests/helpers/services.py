@@ -1,0 +1,8 @@
+"""Which real services a run must have, and where the browser is."""
+
+import os
+
+# In CI (CI or TIERWISE_REAL_SERVICES set) a skipped test counts as a failure: the real
+# services, the worker, SMTP and Chromium must all be there, and nothing may quietly not run.
+REAL_SERVICES_REQUIRED = bool(os.environ.get("CI") or os.environ.get("TIERWISE_REAL_SERVICES"))
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

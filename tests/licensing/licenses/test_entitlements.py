@@ -1,0 +1,174 @@
+"""Entitlement resolution: tier, plus add-ons, plus overrides in force."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from licensing.licenses.entitlements import (
+    AddonPart,
+    FeatureInfo,
+    MetricInfo,
+    OverridePart,
+    TierLimit,
+    license_entitlements,
+    resolve,
+)
+from licensing.licenses.services import entitlement_override_grant, license_set_addon
+from licensing.models import Addon, AddonLimit
+from tests.helpers.licenses import SYSTEM
+
+AT = datetime(2026, 3, 14, tzinfo=UTC)
+KEYS = FeatureInfo("keys", "License keys", "core")
+SSO = FeatureInfo("sso", "Single sign-on", "premium")
+AUDIT = FeatureInfo("audit", "Audit log", "premium")
+CALLS = MetricInfo("api-calls", "API calls", "calls", is_level=False)
+SEATS = MetricInfo("seats", "Seats", "seats", is_level=True)
+TIER_FEATURES = [KEYS]
+TIER_LIMITS = [TierLimit(CALLS, 10_000, (80, 100), 10), TierLimit(SEATS, None)]
+EXTRA_CALLS = AddonPart("calls-pack", "Call pack", 2, features=(AUDIT,), extras=((CALLS, 5_000),))
+EXTRA_SEATS = AddonPart("seat-pack", "Seat pack", 3, extras=((SEATS, 10),))
+
+
+def override(*, feature=None, metric=None, value=None, days=(-1, None), revoked=False):
+    start, end = days
+    return OverridePart(
+        reason="Goodwill.",
+        starts_at=AT + timedelta(days=start),
+        ends_at=None if end is None else AT + timedelta(days=end),
+        revoked=revoked,
+        feature=feature,
+        metric=metric,
+        value=value,
+    )
+
+
+CASES = [
+    # name, add-ons, overrides, expected features, expected {metric: limit}
+    ("tier alone", [], [], {"keys"}, {"api-calls": 10_000, "seats": None}),
+    (
+        "add-on adds features and room",
+        [EXTRA_CALLS],
+        [],
+        {"keys", "audit"},
+        {"api-calls": 20_000, "seats": None},
+    ),
+    (
+        "add-on on unlimited stays unlimited",
+        [EXTRA_SEATS],
+        [],
+        {"keys"},
+        {"api-calls": 10_000, "seats": None},
+    ),
+    (
+        "override raises a limit",
+        [],
+        [override(metric=CALLS, value=50_000)],
+        {"keys"},
+        {"api-calls": 50_000, "seats": None},
+    ),
+    (
+        "override replaces the add-on total",
+        [EXTRA_CALLS],
+        [override(metric=CALLS, value=12_000)],
+        {"keys", "audit"},
+        {"api-calls": 12_000, "seats": None},
+    ),
+    (
+        "override to unlimited",
+        [],
+        [override(metric=CALLS, value=None)],
+        {"keys"},
+        {"api-calls": None, "seats": None},
+    ),
+    (
+        "override grants a feature",
+        [],
+        [override(feature=SSO, days=(-1, 30))],
+        {"keys", "sso"},
+        {"api-calls": 10_000, "seats": None},
+    ),
+    (
+        "expired override counts for nothing",
+        [],
+        [
+            override(metric=CALLS, value=50_000, days=(-30, -1)),
+            override(feature=SSO, days=(-30, 0)),
+        ],
+        {"keys"},
+        {"api-calls": 10_000, "seats": None},
+    ),
+    (
+        "future override not yet",
+        [],
+        [override(feature=SSO, days=(2, None))],
+        {"keys"},
+        {"api-calls": 10_000, "seats": None},
+    ),
+    (
+        "revoked override counts for nothing",
+        [],
+        [override(metric=CALLS, value=1, revoked=True)],
+        {"keys"},
+        {"api-calls": 10_000, "seats": None},
+    ),
+    (
+        "later override wins",
+        [],
+        [
+            override(metric=CALLS, value=20_000, days=(-5, None)),
+            override(metric=CALLS, value=30_000, days=(-2, None)),
+        ],
+        {"keys"},
+        {"api-calls": 30_000, "seats": None},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "name, addons, overrides, features, limits", CASES, ids=[c[0] for c in CASES]
+)
+def test_it_resolves_the_table(name, addons, overrides, features, limits):
+    resolved = resolve(
+        tier_features=TIER_FEATURES,
+        tier_limits=TIER_LIMITS,
+        addons=addons,
+        overrides=overrides,
+        at=AT,
+    )
+    assert set(resolved.features) == features
+    assert {key: grant.value for key, grant in resolved.limits.items()} == limits
+
+
+def test_it_keeps_the_tier_thresholds_and_grace_through_an_override():
+    resolved = resolve(
+        tier_features=[],
+        tier_limits=TIER_LIMITS,
+        addons=[],
+        overrides=[override(metric=CALLS, value=1_000, days=(-1, 10))],
+        at=AT,
+    )
+    grant = resolved.limits["api-calls"]
+    assert (grant.thresholds, grant.grace_percent) == ((80, 100), 10)
+    assert grant.until == AT + timedelta(days=10)
+    assert grant.sources == ("tier", "override")
+
+
+def test_it_resolves_a_real_license_through_its_rows(issued, catalog, now):
+    license = issued.license
+    pack = Addon.objects.create(product=license.product, key="calls-pack", name="Call pack")
+    AddonLimit.objects.create(addon=pack, metric=catalog.metric("api-calls"), extra=25_000)
+    license_set_addon(license=license, addon=pack, quantity=2, actor=SYSTEM, reason="Bought.")
+    entitlement_override_grant(
+        license=license,
+        actor=SYSTEM,
+        reason="Pilot of single sign-on.",
+        feature=license.product.features.get(key="sso"),
+        ends_at=now + timedelta(days=30),
+    )
+
+    today = license_entitlements(license=license)
+    assert today.limit("api-calls") == 100_000 + 2 * 25_000
+    assert today.has("sso") and today.has("coupons") and not today.has("audit-log")
+    later = license_entitlements(license=license, at=now + timedelta(days=31))
+    assert not later.has("sso")
+    assert later.limit("api-calls") == 150_000

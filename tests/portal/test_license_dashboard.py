@@ -1,0 +1,142 @@
+"""The organization's home is its license dashboard. Members see the license, meters
+and file; owners also manage the key and API tokens; outsiders get 404 everywhere."""
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import reverse
+
+from licensing.licenses import signing
+from licensing.models import ApiToken
+from licensing.usage.services import UsageReport, usage_record_batch
+from tests.helpers.licenses import issue
+
+
+def test_it_shows_the_license_on_the_organization_home(client_for, teammate, issued):
+    response = client_for(teammate).get("/app/northwind/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Team" in page and "v2" in page
+    assert issued.license.masked_key in page
+    assert issued.key not in page
+    assert 'role="img"' in page and "<svg" in page and "by month, as a table" in page
+    assert "API tokens" not in page and "Rotate key" not in page
+
+
+def test_it_offers_owners_the_key_rotation_and_tokens(client_for, owner, issued):
+    page = client_for(owner).get("/app/northwind/").content.decode()
+    assert "Rotate key" in page and "API tokens" in page and "Create token" in page
+
+
+def test_it_shows_a_grandfathered_plan_beside_todays(client_for, teammate, organization, catalog):
+    issue(organization, catalog, "team", number=1)
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert "Legacy" in page
+    assert "Your legacy plan beside today" in page
+    assert "Coupons and discounts" in page  # gained in v2
+
+
+def test_it_says_so_when_there_is_no_license(client_for, teammate):
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert "No license yet" in page
+
+
+def test_it_shows_a_new_token_once_and_keeps_only_its_hash(client_for, owner, organization):
+    client = client_for(owner)
+    response = client.post("/app/northwind/api-tokens/", {"name": "Build server"})
+    assert response.status_code == 200
+    token = ApiToken.objects.get(organization=organization)
+    secret = re.search(r"twk_[0-9a-f]{8}_[\w-]+", response.content.decode()).group()
+    assert token.token_hash != secret and token.prefix in secret
+    assert secret not in client.get("/app/northwind/").content.decode()
+
+
+def test_it_revokes_a_token(client_for, owner, token):
+    response = client_for(owner).post(f"/app/northwind/api-tokens/{token.token.pk}/revoke/")
+    assert response.status_code == 302
+    token.token.refresh_from_db()
+    assert token.token.revoked_at is not None
+
+
+def test_it_rotates_the_key_and_shows_the_new_one_once(client_for, owner, issued):
+    response = client_for(owner).post(f"/app/northwind/licenses/{issued.license.pk}/rotate-key/")
+    issued.license.refresh_from_db()
+    assert response.status_code == 200
+    assert issued.license.key_prefix in response.content.decode()
+    assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+
+
+def test_it_downloads_a_verifiable_license_file(client_for, teammate, issued):
+    response = client_for(teammate).get(f"/app/northwind/licenses/{issued.license.pk}/file/")
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    assert signing.verify(response.content, signing.public_key_pem())["seats"] == 5
+
+
+def test_it_serves_the_public_key_at_a_fixed_address(client):
+    response = client.get("/.well-known/tierwise-license-key.pem")
+    assert response.status_code == 200
+    assert response.content.decode() == signing.public_key_pem()
+
+
+@pytest.mark.parametrize("role", ["teammate", "billing_admin"])
+def test_it_refuses_key_and_token_management_to_non_owners(request, client_for, role, issued):
+    client = client_for(request.getfixturevalue(role))
+    assert client.post("/app/northwind/api-tokens/", {"name": "x"}).status_code == 403
+    rotate = f"/app/northwind/licenses/{issued.license.pk}/rotate-key/"
+    assert client.post(rotate).status_code == 403
+
+
+def test_it_hides_every_license_page_from_outsiders(client_for, outsider, issued, token):
+    client = client_for(outsider)
+    license_id = issued.license.pk
+    assert client.get("/app/northwind/").status_code == 404
+    assert client.get(f"/app/northwind/licenses/{license_id}/file/").status_code == 404
+    assert client.post(f"/app/northwind/licenses/{license_id}/rotate-key/").status_code == 404
+    assert client.post("/app/northwind/api-tokens/", {"name": "x"}).status_code == 404
+    revoke = f"/app/northwind/api-tokens/{token.token.pk}/revoke/"
+    assert client.post(revoke).status_code == 404
+    # Nor through their own organization's address.
+    assert client.get(f"/app/elsewhere/licenses/{license_id}/file/").status_code == 404
+    assert client.post(f"/app/elsewhere/api-tokens/{token.token.pk}/revoke/").status_code == 404
+
+
+def test_it_sends_anonymous_visitors_to_sign_in(client, issued):
+    assert client.get("/app/northwind/").status_code == 302
+
+
+def _report(license, month_usage):
+    """month_usage: {(year, month): API calls}, reported on the 10th of each month."""
+    usage_record_batch(
+        license=license,
+        reports=[
+            UsageReport(
+                "api-calls", calls, f"{year}-{month}", datetime(year, month, 10, tzinfo=UTC)
+            )
+            for (year, month), calls in month_usage.items()
+        ],
+    )
+
+
+def test_it_suggests_the_next_tier_on_sustained_need(client_for, teammate, issued):
+    # Team v2 allows 100,000 calls a month; two of the last three months were over.
+    _report(issued.license, {(2025, 12): 120_000, (2026, 1): 90_000, (2026, 2): 130_000})
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert "Business fits how you work" in page
+    assert "over your API calls a month limit in 2 of the last 3 months" in page
+    assert reverse("pricing_compare", args=["team", "business"]) in page
+
+
+def test_it_does_not_suggest_anything_after_a_passing_spike(client_for, teammate, issued):
+    _report(issued.license, {(2025, 12): 40_000, (2026, 1): 250_000, (2026, 2): 50_000})
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert "fits how you work" not in page
+    assert "250,000" in page  # the spike is in the history table all the same
+
+
+def test_it_warns_at_the_thresholds_this_month(client_for, teammate, issued):
+    _report(issued.license, {(2026, 3): 85_000})
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert "API calls a month: 85% used." in page
+    assert "80% warning level" in page
