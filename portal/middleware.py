@@ -7,6 +7,8 @@ from django.core.exceptions import BadRequest
 from django.http import HttpRequest
 from django.shortcuts import redirect
 
+from portal.errors import bad_request_response
+
 STAFF_PATHS = ("/admin/", "/manage/")
 
 
@@ -73,7 +75,8 @@ class MalformedInputMiddleware:
     def __call__(self, request: HttpRequest):
         problem = _malformed(request)
         if problem:
-            raise MalformedInput(problem)
+            # Answered here, not raised, so a DEBUG run gives the same page (or JSON).
+            return bad_request_response(request, problem)
         return self.get_response(request)
 
 

@@ -384,5 +384,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # A 403 or 400 is one line in the log; a 500 keeps its traceback.
-    "loggers": {"django.request": {"filters": ["client_error_one_line"]}},
+    "loggers": {
+        # Once, through our handler: Django's own console handler (on in DEBUG) would
+        # print every line a second time.
+        "django": {"handlers": ["console"], "propagate": False},
+        "django.request": {"filters": ["client_error_one_line"]},
+    },
 }

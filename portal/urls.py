@@ -1,7 +1,8 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from portal.errors import api_not_found
 from portal.views import catalog, invitations, licenses, manage, organizations, roi, site
 
 # The admin signs in through allauth, so rate limits and two-factor apply there too.
@@ -99,6 +100,7 @@ urlpatterns = [
     path("roi/", roi.calculator, name="roi"),
     path("", include(catalog_patterns)),
     path("api/v1/", include("licensing.api.urls")),
+    re_path(r"^api/", api_not_found),  # JSON, even where a DEBUG run skips handler404
     path("admin/", admin.site.urls),
 ]
 handler400 = "portal.views.errors.bad_request"

@@ -3,29 +3,20 @@ handler404 in portal/urls.py, and settings.CSRF_FAILURE_VIEW): the site's error 
 and under /api/ JSON {"code", "detail"} like every other API answer, so an API client
 never has to read HTML, whatever view (or none) the request reached."""
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse
 from django.views import csrf, defaults
 
+from portal.errors import api_error as _api_error
+from portal.errors import api_not_found, bad_request_response
+from portal.errors import for_api as _for_api
 from portal.middleware import MalformedInput
-from portal.unavailable import API_PREFIX
-
-
-def _for_api(request: HttpRequest) -> bool:
-    return request.path.startswith(API_PREFIX)
-
-
-def _api_error(status: int, code: str, detail: str) -> JsonResponse:
-    return JsonResponse({"code": code, "detail": detail}, status=status)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     # Our own refusals say why. Django's (too many fields, a bad Host header…) stay
     # unexplained, as Django keeps them, since they may repeat what the server was told.
     reason = str(exception) if isinstance(exception, MalformedInput) else ""
-    if _for_api(request):
-        return _api_error(400, "bad_request", reason or "The request could not be read.")
-    return render(request, "400.html", {"reason": reason}, status=400)
+    return bad_request_response(request, reason)
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -36,7 +27,7 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _for_api(request):
-        return _api_error(404, "not_found", "No such endpoint. See /api/v1/docs.")
+        return api_not_found(request)
     return defaults.page_not_found(request, exception)
 
 

@@ -278,3 +278,10 @@ def test_an_invitation_made_while_the_broker_is_down_stands_and_its_email_waits(
     assert Invitation.objects.filter(email="new.person@example.com").exists()
     waiting = OutboundEmail.objects.get(to="new.person@example.com")
     assert waiting.sent_at is None  # the beat sweep hands it to a worker later
+
+
+def test_health_reports_a_dead_cache(client):
+    with dead_cache():
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["cache"] == {"ok": False, "detail": "ConnectionError"}

@@ -30,3 +30,8 @@ def test_it_returns_503_when_the_broker_is_down(client, settings):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["broker"]["ok"] is False
+
+
+@pytest.mark.django_db
+def test_it_reports_the_cache(client):
+    assert client.get("/healthz").json()["cache"] == {"ok": True, "detail": "LocMemCache"}
