@@ -73,7 +73,8 @@ def test_it_shows_the_policy_example_with_its_working(client, currencies):
 def test_it_keeps_the_inputs_in_the_form(client, currencies):
     html = get(client, EXAMPLE).content.decode()
 
-    assert 'action="/policy/upgrades/calculator/"' in html and 'method="get"' in html
+    assert 'action="/policy/upgrades/calculator/#proration-result"' in html
+    assert 'method="get"' in html
     assert re.search(r'<option value="USD" selected>', html)
     for name, value in EXAMPLE.items():
         if name != "currency":
