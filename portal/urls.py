@@ -2,7 +2,16 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from portal.views import catalog, invitations, licenses, manage, organizations, roi, site
+from portal.views import (
+    catalog,
+    invitations,
+    licenses,
+    manage,
+    organizations,
+    proration,
+    roi,
+    site,
+)
 
 # The admin signs in through allauth, so rate limits and two-factor apply there too.
 admin.autodiscover()
@@ -80,6 +89,11 @@ catalog_patterns = [
         "policy/upgrades/v<int:number>/",
         catalog.policy_upgrades_version,
         name="policy_upgrades_version",
+    ),
+    path(
+        "policy/upgrades/calculator/",
+        proration.calculator,
+        name="policy_upgrades_calculator",
     ),
     path(
         ".well-known/tierwise-license-key.pem",

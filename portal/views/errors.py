@@ -15,6 +15,12 @@ def _for_api(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIX)
 
 
+def _wants_json(request: HttpRequest) -> bool:
+    """Under /api/, or a page asked for its JSON form (the proration calculator's
+    format=json), whose client reads JSON even when the request is refused."""
+    return _for_api(request) or request.GET.get("format") == "json"
+
+
 def _api_error(status: int, code: str, detail: str) -> JsonResponse:
     return JsonResponse({"code": code, "detail": detail}, status=status)
 
@@ -23,7 +29,7 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     # Our own refusals say why. Django's (too many fields, a bad Host header…) stay
     # unexplained, as Django keeps them, since they may repeat what the server was told.
     reason = str(exception) if isinstance(exception, MalformedInput) else ""
-    if _for_api(request):
+    if _wants_json(request):
         return _api_error(400, "bad_request", reason or "The request could not be read.")
     return render(request, "400.html", {"reason": reason}, status=400)
 
