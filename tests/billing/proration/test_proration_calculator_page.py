@@ -20,7 +20,7 @@ from billing.money import Money
 from billing.proration import prorate
 from licensing.catalog.publishing import policy_version_publish
 from licensing.models import PolicySection, PolicyVersion
-from tests.licensing.factories import CurrencyFactory
+from tests.factories import CurrencyFactory
 
 URL = "/policy/upgrades/calculator/"
 EXAMPLE = {
