@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import total_ordering
 
 from babel.numbers import format_currency, get_currency_precision, is_currency
@@ -21,13 +21,19 @@ class CurrencyMismatch(ValueError):
     """Two amounts in different currencies met in one operation."""
 
 
-def _minor_unit_exponent(currency: str) -> Decimal:
-    return Decimal(1).scaleb(-get_currency_precision(currency))
+def minor_unit_places(currency: str) -> int:
+    """Decimal places of the currency's minor unit: 2 for USD (cents), 0 for JPY."""
+    return get_currency_precision(currency)
 
 
 def round_to_minor_units(amount: Decimal, currency: str) -> Decimal:
     """The one rounding rule: half up, to the currency's minor units (cents, pence…)."""
-    return amount.quantize(_minor_unit_exponent(currency), rounding=ROUND_HALF_UP)
+    places = minor_unit_places(currency)
+    with localcontext() as context:
+        # Room for every digit of the result (one more where rounding carries, 9.995 →
+        # 10.00), so no amount is too large to round.
+        context.prec = max(amount.adjusted() + 1, 1) + places + 1
+        return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def _as_decimal(value: object, what: str) -> Decimal:

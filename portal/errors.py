@@ -16,13 +16,19 @@ def for_api(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIX)
 
 
+def wants_json(request: HttpRequest) -> bool:
+    """Under /api/, or a page asked for its JSON form (the proration calculator's
+    format=json), whose client reads JSON even when the request is refused."""
+    return for_api(request) or request.GET.get("format") == "json"
+
+
 def api_error(status: int, code: str, detail: str) -> JsonResponse:
     return JsonResponse({"code": code, "detail": detail}, status=status)
 
 
 def bad_request_response(request: HttpRequest, reason: str) -> HttpResponse:
     """A 400 that says why when `reason` is ours to give."""
-    if for_api(request):
+    if wants_json(request):
         return api_error(400, "bad_request", reason or "The request could not be read.")
     return render(request, "400.html", {"reason": reason}, status=400)
 

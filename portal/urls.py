@@ -3,7 +3,16 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from portal.errors import api_not_found
-from portal.views import catalog, invitations, licenses, manage, organizations, roi, site
+from portal.views import (
+    catalog,
+    invitations,
+    licenses,
+    manage,
+    organizations,
+    proration,
+    roi,
+    site,
+)
 
 # The admin signs in through allauth, so rate limits and two-factor apply there too.
 admin.autodiscover()
@@ -81,6 +90,11 @@ catalog_patterns = [
         "policy/upgrades/v<int:number>/",
         catalog.policy_upgrades_version,
         name="policy_upgrades_version",
+    ),
+    path(
+        "policy/upgrades/calculator/",
+        proration.calculator,
+        name="policy_upgrades_calculator",
     ),
     path(
         ".well-known/tierwise-license-key.pem",

@@ -24,6 +24,9 @@ currencies = st.sampled_from(["USD", "EUR", "GBP", "JPY"])
         ("0.5", "JPY", "1"),
         ("1.4999", "JPY", "1"),
         ("10", "USD", "10.00"),
+        ("9.995", "USD", "10.00"),
+        ("1.0005", "BHD", "1.001"),
+        ("123456789012345678901234567890.125", "USD", "123456789012345678901234567890.13"),
     ],
 )
 def test_it_rounds_half_up_to_minor_units(amount, currency, expected):
