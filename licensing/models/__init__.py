@@ -16,6 +16,7 @@ from licensing.models.catalog import TierVersionLimit as TierVersionLimit
 from licensing.models.catalog import TierVersionPrice as TierVersionPrice
 from licensing.models.catalog import VersionStatus as VersionStatus
 from licensing.models.catalog import parse_thresholds as parse_thresholds
+from licensing.models.catalog import seat_limit as seat_limit
 from licensing.models.catalog import validate_thresholds as validate_thresholds
 from licensing.models.licenses import CLOSED_STATUSES as CLOSED_STATUSES
 from licensing.models.licenses import USABLE_STATUSES as USABLE_STATUSES
