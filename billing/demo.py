@@ -11,7 +11,7 @@ Idempotent: a license that already has a subscription keeps it.
 from __future__ import annotations
 
 from billing.models import Subscription
-from billing.pricing import BillingCycle
+from billing.pricing import CYCLE_PHRASE, BillingCycle
 from billing.subscriptions.services import subscription_create
 from licensing.licenses.services import Actor
 from licensing.models import License
@@ -45,7 +45,7 @@ def build_subscriptions() -> list[str]:
                 at=license.created_at,
             )
         lines.append(
-            f"{license.organization.name}: {subscription.seat_price.describe()}, "
-            f"{license.seats} seats, {subscription.cycle_price.rounded()} a cycle"
+            f"{license.organization.name}: {subscription.seat_price.describe()}; "
+            f"{license.seats} seats, {subscription.cycle_price} {CYCLE_PHRASE[subscription.cycle]}"
         )
     return lines

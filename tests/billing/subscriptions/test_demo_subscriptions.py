@@ -28,7 +28,9 @@ def test_every_demo_license_gets_a_subscription(db, now):
     globex = Subscription.objects.get(license__organization__slug="globex-health")
     # Business, 30 seats at £310 a seat a year.
     assert globex.cycle_price == Money(Decimal("9300.00"), "GBP")
-    assert "Northwind Analytics: $19.00 per seat a month, from 3 seats, 12 seats" in lines[0]
+    assert lines[0] == (
+        "Northwind Analytics: $19.00 per seat a month, from 3 seats; 12 seats, $228.00 a month"
+    )
 
     build_subscriptions()
     assert Subscription.objects.count() == 3 and SubscriptionEvent.objects.count() == 3
