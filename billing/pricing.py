@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
 
-from billing.money import Money
+from billing.money import DEFAULT_LOCALE, Money
 
 
 class BillingCycle(models.TextChoices):
@@ -19,8 +19,47 @@ class BillingCycle(models.TextChoices):
     MONTHLY = "monthly", "Monthly"
     ANNUAL = "annual", "Annual"
 
+
 MONTHS_PER_YEAR = 12
 PERCENT_PLACES = Decimal("0.1")
+
+
+# "$79.00 a month", "$12.00 per seat a year".
+CYCLE_PHRASE = {BillingCycle.MONTHLY: "a month", BillingCycle.ANNUAL: "a year"}
+
+
+@dataclass(frozen=True)
+class SeatPrice:
+    """A price as the catalog states it for one billing cycle: flat for the tier whatever
+    the seats, or per seat with a minimum number of seats billed."""
+
+    amount: Money
+    cycle: str
+    per_seat: bool = False
+    min_seats: int = 1
+
+    def __post_init__(self) -> None:
+        if self.min_seats < 1:
+            raise ValueError("A price's minimum is at least one seat.")
+
+    def billed_seats(self, seats: int) -> int:
+        """The seats charged for `seats` bought: at least the minimum when per seat."""
+        if seats < 1:
+            raise ValueError("Price at least one seat.")
+        return max(seats, self.min_seats) if self.per_seat else seats
+
+    def for_seats(self, seats: int) -> Money:
+        """What one cycle costs for `seats` seats, unrounded."""
+        billed = self.billed_seats(seats)
+        return self.amount * billed if self.per_seat else self.amount
+
+    def describe(self, locale: str = DEFAULT_LOCALE) -> str:
+        """ "$12.00 per seat a month, from 5 seats" or "$79.00 a month"."""
+        phrase = CYCLE_PHRASE.get(self.cycle, self.cycle)
+        if not self.per_seat:
+            return f"{self.amount.format(locale)} {phrase}"
+        minimum = f", from {self.min_seats} seats" if self.min_seats > 1 else ""
+        return f"{self.amount.format(locale)} per seat {phrase}{minimum}"
 
 
 def round_percent(value: Decimal) -> Decimal:

@@ -23,10 +23,11 @@ SEATS = "seats"
 
 @dataclass(frozen=True)
 class TierInput:
-    """One tier as the calculator sees it. `price` is the flat price of one billing
-    period (a month or a whole year) in the visitor's currency and cycle; None when the
-    catalog has no price for them. `limits` maps a metric key to its limit (None:
-    unlimited); the "seats" metric decides whether the team fits."""
+    """One tier as the calculator sees it. `price` is what one billing period (a month
+    or a whole year) costs the team in the visitor's currency and cycle, a per-seat price
+    already multiplied out (`price_text` says how: "$12.00 per seat a month, from 5
+    seats"); None when the catalog has no price for them. `limits` maps a metric key to
+    its limit (None: unlimited); the "seats" metric decides whether the team fits."""
 
     slug: str
     name: str
@@ -34,6 +35,7 @@ class TierInput:
     hours_saved_per_person_week: Decimal
     errors_avoided_per_year: Decimal
     limits: dict[str, int | None]
+    price_text: str = ""
 
     @property
     def seat_limit(self) -> int | None:

@@ -239,6 +239,7 @@ class RoiForm(forms.Form):
                 cycle=data["cycle"],
                 hours=data[hours_field_name(tier.slug)],
                 errors=data[errors_field_name(tier.slug)],
+                team_size=data["team_size"],
             )
             for tier in self.tiers
         ]

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from billing.money import Money
+from billing.pricing import SeatPrice
 from billing.roi.calculator import MetricUsage, TierInput
 from licensing.catalog.selectors import enabled_currencies, public_versions, version_snapshot
 from licensing.licenses.services import licenses_open
@@ -30,16 +30,21 @@ class CatalogTier:
     hours_saved_per_person_week: Decimal
     errors_avoided_per_year: Decimal
     limits: dict[str, int | None]
-    prices: dict[tuple[str, str], Money]
+    prices: dict[tuple[str, str], SeatPrice]
 
-    def input(self, *, currency: str, cycle: str, hours: Decimal, errors: Decimal) -> TierInput:
+    def input(
+        self, *, currency: str, cycle: str, hours: Decimal, errors: Decimal, team_size: int
+    ) -> TierInput:
+        """A per-seat price costs the whole team, and at least its minimum seats."""
+        price = self.prices.get((currency, cycle))
         return TierInput(
             slug=self.slug,
             name=self.name,
-            price=self.prices.get((currency, cycle)),
+            price=price.for_seats(team_size) if price else None,
             hours_saved_per_person_week=hours,
             errors_avoided_per_year=errors,
             limits=self.limits,
+            price_text=price.describe() if price else "",
         )
 
 

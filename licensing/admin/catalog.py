@@ -177,7 +177,7 @@ class LimitInline(_DraftOnlyInline):
 
 class PriceInline(_DraftOnlyInline):
     model = TierVersionPrice
-    fields = ["currency", "cycle", "amount"]
+    fields = ["currency", "cycle", "amount", "per_seat", "min_seats"]
     verbose_name_plural = "prices (annual = the price of a whole year)"
 
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from billing.money import Money
-from billing.pricing import BillingCycle, PriceDifference, price_difference
+from billing.pricing import BillingCycle, PriceDifference, SeatPrice, price_difference
 
 
 @dataclass(frozen=True)
@@ -52,8 +51,8 @@ class VersionSnapshot:
     features: tuple[FeatureSpec, ...]
     limits: tuple[LimitSpec, ...]
     support: SupportSpec
-    # (currency, cycle) → price
-    prices: dict[tuple[str, str], Money] = field(default_factory=dict)
+    # (currency, cycle) → price, flat or per seat
+    prices: dict[tuple[str, str], SeatPrice] = field(default_factory=dict)
 
     @property
     def feature_keys(self) -> set[str]:
@@ -62,7 +61,7 @@ class VersionSnapshot:
     def limit(self, key: str) -> LimitSpec | None:
         return next((limit for limit in self.limits if limit.key == key), None)
 
-    def price(self, currency: str, cycle: str) -> Money | None:
+    def price(self, currency: str, cycle: str) -> SeatPrice | None:
         return self.prices.get((currency, cycle))
 
 
@@ -157,13 +156,26 @@ class Comparison:
     limits: list[LimitChange]
     support: list[SupportChange]
     price: PriceDifference | None
+    # The seats the price difference is worked out for, and each side's monthly price as
+    # the catalog states it (flat, or per seat from a minimum).
+    seats: int = 1
+    source_price: SeatPrice | None = None
+    target_price: SeatPrice | None = None
+
+    @property
+    def per_seat(self) -> bool:
+        return any(p is not None and p.per_seat for p in (self.source_price, self.target_price))
 
     @property
     def is_upgrade(self) -> bool:
         return self.price is not None and self.price.direction == "more"
 
 
-def compare(source: VersionSnapshot, target: VersionSnapshot, *, currency: str) -> Comparison:
+def compare(
+    source: VersionSnapshot, target: VersionSnapshot, *, currency: str, seats: int | None = None
+) -> Comparison:
+    """`seats`: the team the price difference is for; by default the larger minimum of
+    the two tiers' per-seat prices (1 when both are flat)."""
     target_keys, source_keys = target.feature_keys, source.feature_keys
     prices = [
         source.price(currency, BillingCycle.MONTHLY),
@@ -171,10 +183,13 @@ def compare(source: VersionSnapshot, target: VersionSnapshot, *, currency: str) 
         source.price(currency, BillingCycle.ANNUAL),
         target.price(currency, BillingCycle.ANNUAL),
     ]
+    if seats is None:
+        seats = max((p.min_seats for p in prices if p is not None and p.per_seat), default=1)
     difference = None
     if all(price is not None for price in prices):
+        costs = [price.for_seats(seats) for price in prices]
         difference = price_difference(
-            from_monthly=prices[0], to_monthly=prices[1], from_annual=prices[2], to_annual=prices[3]
+            from_monthly=costs[0], to_monthly=costs[1], from_annual=costs[2], to_annual=costs[3]
         )
     return Comparison(
         source=source,
@@ -185,10 +200,18 @@ def compare(source: VersionSnapshot, target: VersionSnapshot, *, currency: str) 
         limits=limit_changes(source, target),
         support=support_changes(source.support, target.support),
         price=difference,
+        seats=seats,
+        source_price=prices[0],
+        target_price=prices[1],
     )
 
 
 CYCLE_WORDS = {BillingCycle.MONTHLY: "monthly", BillingCycle.ANNUAL: "annual"}
+
+
+def _price_text(price: SeatPrice) -> str:
+    """ "$89.00" for a flat price; "$12.00 per seat a month, from 5 seats" per seat."""
+    return price.describe() if price.per_seat else price.amount.format()
 
 
 def describe_changes(before: VersionSnapshot | None, after: VersionSnapshot) -> list[str]:
@@ -205,7 +228,7 @@ def describe_changes(before: VersionSnapshot | None, after: VersionSnapshot) -> 
             f"{after.support.response_hours} h."
         )
         lines += [
-            f"Price in {currency} ({CYCLE_WORDS.get(cycle, cycle)}): {price.format()}."
+            f"Price in {currency} ({CYCLE_WORDS.get(cycle, cycle)}): {_price_text(price)}."
             for (currency, cycle), price in sorted(after.prices.items())
         ]
         return lines
@@ -225,9 +248,9 @@ def describe_changes(before: VersionSnapshot | None, after: VersionSnapshot) -> 
         currency, cycle = key
         label = f"Price in {currency} ({CYCLE_WORDS.get(cycle, cycle)})"
         if old is None and new is not None:
-            lines.append(f"{label}: now offered at {new.format()}.")
+            lines.append(f"{label}: now offered at {_price_text(new)}.")
         elif new is None and old is not None:
-            lines.append(f"{label}: no longer offered (was {old.format()}).")
+            lines.append(f"{label}: no longer offered (was {_price_text(old)}).")
         elif old is not None and new is not None and old != new:
-            lines.append(f"{label}: {old.format()} → {new.format()}.")
+            lines.append(f"{label}: {_price_text(old)} → {_price_text(new)}.")
     return lines or ["No change to features, limits, support or prices."]

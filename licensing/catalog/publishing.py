@@ -29,6 +29,7 @@ from licensing.models import (
     TierVersionLimit,
     TierVersionPrice,
     VersionStatus,
+    seat_limit,
 )
 
 # How long customers on a replaced version are guaranteed it before being asked to move.
@@ -81,7 +82,12 @@ def tier_version_create_draft(*, tier: Tier, source: TierVersion | None = None) 
         )
         TierVersionPrice.objects.bulk_create(
             TierVersionPrice(
-                version=draft, currency_id=row.currency_id, cycle=row.cycle, amount=row.amount
+                version=draft,
+                currency_id=row.currency_id,
+                cycle=row.cycle,
+                amount=row.amount,
+                per_seat=row.per_seat,
+                min_seats=row.min_seats,
             )
             for row in source.price_rows.all()
         )
@@ -102,7 +108,9 @@ def tier_version_problems(version: TierVersion) -> list[str]:
         f"Set the {metric.name} limit (leave the value blank for unlimited)."
         for metric in missing_limits
     ]
-    prices = {(row.currency_id, row.cycle): row.amount for row in version.price_rows.all()}
+    rows = list(version.price_rows.all())
+    prices = {(row.currency_id, row.cycle): row.amount for row in rows}
+    problems += _seat_price_problems(version, rows)
     if tier.is_public:
         for currency in Currency.objects.filter(enabled=True):
             for cycle, label in BillingCycle.choices:
@@ -114,6 +122,27 @@ def tier_version_problems(version: TierVersion) -> list[str]:
             problems.append(
                 f"The annual price in {currency} is more than twelve monthly payments; "
                 "paying yearly must never cost more."
+            )
+    return problems
+
+
+def _seat_price_problems(version: TierVersion, rows: list[TierVersionPrice]) -> list[str]:
+    """A per-seat minimum within the tier's seat limit, and one way of charging per
+    currency, so the monthly and annual prices compare like for like."""
+    problems = []
+    limit = seat_limit(version)
+    for row in rows:
+        if row.per_seat and limit is not None and row.min_seats > limit:
+            problems.append(
+                f"The {row.get_cycle_display().lower()} price in {row.currency_id} starts at "
+                f"{row.min_seats} seats, more than the tier's {limit}."
+            )
+    for currency in sorted({row.currency_id for row in rows}):
+        kinds = {(row.per_seat, row.min_seats) for row in rows if row.currency_id == currency}
+        if len(kinds) > 1:
+            problems.append(
+                f"Charge the monthly and annual prices in {currency} the same way: both per "
+                "seat from the same minimum, or both flat."
             )
     return problems
 

@@ -12,8 +12,13 @@ from babel.numbers import format_percent
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
-from billing.money import Money
-from billing.pricing import AnnualSaving, BillingCycle, annual_saving, monthly_equivalent
+from billing.pricing import (
+    AnnualSaving,
+    BillingCycle,
+    SeatPrice,
+    annual_saving,
+    monthly_equivalent,
+)
 from licensing.catalog.diff import (
     FeatureSpec,
     LimitSpec,
@@ -74,7 +79,9 @@ def version_snapshot(version: TierVersion) -> VersionSnapshot:
             named_account_manager=version.named_account_manager,
             training=version.training,
         ),
-        prices={(row.currency_id, row.cycle): row.money for row in version.price_rows.all()},
+        prices={
+            (row.currency_id, row.cycle): row.seat_price for row in version.price_rows.all()
+        },
     )
 
 
@@ -116,6 +123,15 @@ class TierColumn:
     saving: AnnualSaving | None
     saving_text: str | None
     saving_percent_text: str | None
+    # Per seat: " per seat" after each amount, and the fewest seats billed (with what
+    # that costs a cycle) when more than one.
+    per_seat: bool = False
+    min_seats: int = 1
+    minimum_cost: str | None = None
+
+    @property
+    def unit(self) -> str:
+        return " per seat" if self.per_seat else ""
 
 
 @dataclass
@@ -141,23 +157,36 @@ def _percent(percent: Decimal, locale: str) -> str:
 
 
 def _column(version: TierVersion, *, currency: str, cycle: str, locale: str) -> TierColumn:
-    prices: dict[str, Money] = {
-        row.cycle: row.money for row in version.price_rows.all() if row.currency_id == currency
+    prices: dict[str, SeatPrice] = {
+        row.cycle: row.seat_price for row in version.price_rows.all() if row.currency_id == currency
     }
     monthly, annual = prices.get(BillingCycle.MONTHLY), prices.get(BillingCycle.ANNUAL)
-    saving = annual_saving(monthly=monthly, annual=annual) if monthly and annual else None
+    # Per seat, the saving is one seat's: both prices are charged the same way
+    # (publishing refuses a version whose monthly and annual prices differ in kind).
+    saving = (
+        annual_saving(monthly=monthly.amount, annual=annual.amount) if monthly and annual else None
+    )
     shown = prices.get(cycle)
+    per_seat = bool(shown and shown.per_seat)
+    min_seats = shown.min_seats if per_seat else 1
     return TierColumn(
         version=version,
-        price=shown.format(locale) if shown else None,
-        per_month_billed_yearly=monthly_equivalent(annual).format(locale) if annual else None,
-        monthly=monthly.format(locale) if monthly else None,
-        annual=annual.format(locale) if annual else None,
+        price=shown.amount.format(locale) if shown else None,
+        per_month_billed_yearly=(
+            monthly_equivalent(annual.amount).format(locale) if annual else None
+        ),
+        monthly=monthly.describe(locale) if monthly else None,
+        annual=annual.describe(locale) if annual else None,
         saving=saving,
         saving_text=saving.amount.format(locale) if saving else None,
         # The percent is already rounded (billing.pricing.round_percent); this only
         # writes it the visitor's way: 16.7% in English, 16,7 % in German.
         saving_percent_text=_percent(saving.percent, locale) if saving else None,
+        per_seat=per_seat,
+        min_seats=min_seats,
+        minimum_cost=(
+            shown.for_seats(min_seats).format(locale) if per_seat and min_seats > 1 else None
+        ),
     )
 
 

@@ -1,6 +1,9 @@
 """The demo catalog: one product, four tiers, features in three categories, four limits,
 prices in USD, EUR and GBP, an upgrade policy, and a Team tier whose first version was
-retired so grandfathering is visible. Idempotent: a tier that already has a published
+retired so grandfathering is visible. Starter and Team v1 are priced flat for the tier;
+Team v2, Business and Enterprise per seat from a minimum, at prices that leave the ROI
+calculator's default team (10 people at $75 an hour) a return of a few hundred percent,
+not thousands. Idempotent: a tier that already has a published
 version is left as it is, so running the demo twice changes nothing."""
 
 from __future__ import annotations
@@ -90,6 +93,8 @@ class VersionSpec:
     annual: dict[str, str]
     roi: tuple[str, str]
     reason: str
+    # Per seat from this many seats; None: the prices are flat for the tier.
+    per_seat_from: int | None = None
 
 
 CORE_KEYS = tuple(key for key, _, category, _ in FEATURES if category == CORE)
@@ -115,7 +120,7 @@ TIERS = [
                 },
                 monthly={"USD": "29.00", "EUR": "27.00", "GBP": "23.00"},
                 annual={"USD": "290.00", "EUR": "270.00", "GBP": "230.00"},
-                roi=("1.00", "2"),
+                roi=("0.10", "1"),
                 reason=LAUNCH,
             )
         ],
@@ -136,7 +141,7 @@ TIERS = [
                 },
                 monthly={"USD": "79.00", "EUR": "73.00", "GBP": "63.00"},
                 annual={"USD": "790.00", "EUR": "730.00", "GBP": "630.00"},
-                roi=("2.00", "6"),
+                roi=("0.20", "2"),
                 reason=LAUNCH,
             ),
             VersionSpec(
@@ -147,11 +152,12 @@ TIERS = [
                     "support_response_hours": 12,
                     "support_channels": "Email, Chat",
                 },
-                monthly={"USD": "89.00", "EUR": "82.00", "GBP": "71.00"},
-                annual={"USD": "890.00", "EUR": "820.00", "GBP": "710.00"},
-                roi=("2.50", "8"),
-                reason="Teams asked for coupons and roles; more room for the price of a "
-                "modest increase. Customers on v1 keep their plan and price.",
+                monthly={"USD": "19.00", "EUR": "18.00", "GBP": "15.00"},
+                annual={"USD": "190.00", "EUR": "180.00", "GBP": "150.00"},
+                per_seat_from=3,
+                roi=("0.25", "2"),
+                reason="Teams asked for coupons and roles, and to pay for the seats they use: "
+                "more room, priced per seat. Customers on v1 keep their plan and price.",
             ),
         ],
     ),
@@ -170,9 +176,10 @@ TIERS = [
                     "support_channels": "Email, Chat, Phone",
                     "training": "Onboarding session",
                 },
-                monthly={"USD": "249.00", "EUR": "229.00", "GBP": "199.00"},
-                annual={"USD": "2490.00", "EUR": "2290.00", "GBP": "1990.00"},
-                roi=("4.00", "20"),
+                monthly={"USD": "39.00", "EUR": "36.00", "GBP": "31.00"},
+                annual={"USD": "390.00", "EUR": "360.00", "GBP": "310.00"},
+                per_seat_from=10,
+                roi=("0.40", "4"),
                 reason=LAUNCH,
             )
         ],
@@ -193,9 +200,10 @@ TIERS = [
                     "named_account_manager": True,
                     "training": "Quarterly training and onboarding",
                 },
-                monthly={"USD": "899.00", "EUR": "829.00", "GBP": "719.00"},
-                annual={"USD": "8990.00", "EUR": "8290.00", "GBP": "7190.00"},
-                roi=("6.00", "60"),
+                monthly={"USD": "69.00", "EUR": "64.00", "GBP": "55.00"},
+                annual={"USD": "690.00", "EUR": "640.00", "GBP": "550.00"},
+                per_seat_from=25,
+                roi=("0.50", "6"),
                 reason=LAUNCH,
             )
         ],
@@ -291,7 +299,14 @@ def _draft(tier: Tier, spec: VersionSpec, features, metrics) -> TierVersion:
         for key, value in spec.limits.items()
     )
     TierVersionPrice.objects.bulk_create(
-        TierVersionPrice(version=version, currency_id=code, cycle=cycle, amount=Decimal(amount))
+        TierVersionPrice(
+            version=version,
+            currency_id=code,
+            cycle=cycle,
+            amount=Decimal(amount),
+            per_seat=spec.per_seat_from is not None,
+            min_seats=spec.per_seat_from or 1,
+        )
         for cycle, amounts in (
             (BillingCycle.MONTHLY, spec.monthly),
             (BillingCycle.ANNUAL, spec.annual),

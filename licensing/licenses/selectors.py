@@ -19,6 +19,8 @@ from licensing.usage import meters
 from licensing.usage.charts import chart_label, meter_history_svg
 from licensing.usage.services import Meter, license_meters
 
+SEATS = "seats"
+
 
 @dataclass(frozen=True)
 class Suggestion:
@@ -34,6 +36,9 @@ class MeterView:
     chart: SafeString
     chart_label: str
     suggestion: Suggestion | None
+    # The seats meter only: the seats bought, which it measures against; the tier's
+    # maximum (the meter's limit) is shown beside them.
+    seats_bought: int | None = None
 
     @property
     def is_warning(self) -> bool:
@@ -130,6 +135,7 @@ def license_panel(*, license: License, at: datetime) -> LicensePanel:
                     limit=meter.grant.value,
                 ),
                 suggestion=_suggestion(license, meter, ladder),
+                seats_bought=license.seats if meter.key == SEATS else None,
             )
         )
     legacy, today = _legacy(license, ladder)

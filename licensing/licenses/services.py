@@ -289,6 +289,21 @@ def license_renew(
 
 
 @transaction.atomic
+def license_set_auto_renew(
+    *, license: License, auto_renew: bool, actor: Actor, reason: str, at=None
+) -> License:
+    """Whether the term renews by itself at its end (billing.subscriptions calls this)."""
+    at = at or timezone.now()
+    license = _lock(license)
+    if license.auto_renew == auto_renew:
+        state = "on" if auto_renew else "off"
+        raise ValidationError(f"Auto-renew is already {state}.")
+    return _change(
+        license, kind=EventKind.TERM, actor=actor, reason=reason, at=at, auto_renew=auto_renew
+    )
+
+
+@transaction.atomic
 def license_set_addon(
     *, license: License, addon: Addon, quantity: int, actor: Actor, reason: str, at=None
 ) -> License:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from billing.money import Money
-from billing.pricing import BillingCycle
+from billing.pricing import BillingCycle, SeatPrice
 
 
 class FrozenVersionError(ValidationError):
@@ -388,7 +388,17 @@ class TierVersionPrice(_VersionPart):
         max_digits=12,
         decimal_places=2,
         validators=[MinValueValidator(Decimal("0"))],
-        help_text="Monthly: the price of one month. Annual: the price of a whole year.",
+        help_text="Monthly: the price of one month. Annual: the price of a whole year. "
+        "Per seat: the price of one seat for that time.",
+    )
+    per_seat = models.BooleanField(
+        default=False, help_text="Charged per seat bought; otherwise flat for the tier."
+    )
+    min_seats = models.PositiveIntegerField(
+        "minimum seats",
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text="Per seat: the fewest seats billed. The tier's seat limit is the most.",
     )
     history = HistoricalRecords()
 
@@ -399,11 +409,44 @@ class TierVersionPrice(_VersionPart):
                 fields=["version", "currency", "cycle"], name="price_once_per_currency_cycle"
             ),
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="price_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(min_seats__gte=1), name="price_min_seats_positive"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.money} {self.get_cycle_display().lower()}"
+        return self.seat_price.describe()
 
     @property
     def money(self) -> Money:
         return Money(self.amount, self.currency_id)
+
+    @property
+    def seat_price(self) -> SeatPrice:
+        return SeatPrice(
+            amount=self.money, cycle=self.cycle, per_seat=self.per_seat, min_seats=self.min_seats
+        )
+
+    def clean(self) -> None:
+        if not self.per_seat:
+            if self.min_seats != 1:
+                raise ValidationError(
+                    {"min_seats": "A flat price has no minimum; leave it at 1 or charge per seat."}
+                )
+            return
+        if self.version_id is None or self.min_seats is None:
+            return
+        limit = seat_limit(self.version)
+        if limit is not None and self.min_seats > limit:
+            raise ValidationError(
+                {"min_seats": f"The tier allows at most {limit} seats; the minimum cannot be more."}
+            )
+
+
+def seat_limit(version: TierVersion) -> int | None:
+    """The most seats one license on `version` can buy; None: no limit. Uses prefetched
+    limit rows when they are there."""
+    for row in version.limit_rows.all():
+        if row.metric.key == "seats":
+            return row.value
+    return None

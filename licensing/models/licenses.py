@@ -199,19 +199,22 @@ class EventKind(models.TextChoices):
     MACHINE_DEACTIVATED = "machine_deactivated", "Machine deactivated"
 
 
-class LicenseEventQuerySet(models.QuerySet):
+def _append_only(model) -> AppendOnlyError:
+    return AppendOnlyError(f"{model._meta.verbose_name_plural.capitalize()} are append-only.")
+
+
+class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise AppendOnlyError("License events are append-only.")
+        raise _append_only(self.model)
 
     def delete(self):
-        raise AppendOnlyError("License events are append-only.")
+        raise _append_only(self.model)
 
 
-class LicenseEvent(models.Model):
-    """The ledger: one row per change to a license. Never updated, never deleted."""
+class LedgerEntry(models.Model):
+    """A ledger row: who changed something, when, why, and what it was before and after.
+    Written once, never updated, never deleted (through the ORM)."""
 
-    license = models.ForeignKey(License, on_delete=models.PROTECT, related_name="events")
-    kind = models.CharField(max_length=24, choices=EventKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -220,24 +223,35 @@ class LicenseEvent(models.Model):
     reason = models.TextField()
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
-    revision = models.PositiveIntegerField(help_text="The license's revision after the change.")
     happened_at = models.DateTimeField(default=timezone.now)
 
-    objects = LicenseEventQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
+        abstract = True
         ordering = ["-happened_at", "-pk"]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} on {self.license_id} by {self.actor_label}"
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
-            raise AppendOnlyError("License events are append-only.")
+            raise _append_only(self)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise AppendOnlyError("License events are append-only.")
+        raise _append_only(self)
+
+
+class LicenseEvent(LedgerEntry):
+    """The ledger: one row per change to a license."""
+
+    license = models.ForeignKey(License, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=24, choices=EventKind.choices)
+    revision = models.PositiveIntegerField(help_text="The license's revision after the change.")
+
+    class Meta(LedgerEntry.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.license_id} by {self.actor_label}"
 
 
 class LicenseFile(models.Model):

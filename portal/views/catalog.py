@@ -4,6 +4,7 @@ policy. None of these needs an account; unpublished drafts never appear here."""
 from __future__ import annotations
 
 import logging
+import re
 
 from django import forms
 from django.contrib.syndication.views import Feed
@@ -18,6 +19,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_GET
 
+from billing.pricing import SeatPrice
 from licensing.catalog.diff import compare
 from licensing.catalog.page import price_choice, pricing_page
 from licensing.catalog.selectors import (
@@ -76,6 +78,29 @@ def compare_pick(request: HttpRequest) -> HttpResponse:
     )
 
 
+# The most seats a comparison works a price out for; more is a typo, not a team.
+MAX_COMPARE_SEATS = 100_000
+
+
+def _compare_seats(request: HttpRequest) -> tuple[int | None, list[str]]:
+    """The team size a per-seat price difference is for; None: the tiers' minimum."""
+    raw = request.GET.get("seats", "").strip()
+    if not raw:
+        return None, []
+    # Six ASCII digits at most: a longer string is no team size, and int() of a huge one
+    # raises instead of answering.
+    if re.fullmatch(r"[0-9]{1,6}", raw) and 1 <= int(raw) <= MAX_COMPARE_SEATS:
+        return int(raw), []
+    return None, [
+        f"“{raw[:12]}” is not a number of seats. Showing the tiers' minimum; give a whole "
+        f"number from 1 to {MAX_COMPARE_SEATS:,}."
+    ]
+
+
+def _describe(price: SeatPrice | None, locale: str) -> str | None:
+    return price.describe(locale) if price else None
+
+
 @require_GET
 def pricing_compare(request: HttpRequest, source: str, target: str) -> HttpResponse:
     if source == target:
@@ -88,12 +113,15 @@ def pricing_compare(request: HttpRequest, source: str, target: str) -> HttpRespo
     source_version = public_version_for_slug(source)
     target_version = public_version_for_slug(target)
     choice = price_choice(request, enabled_currencies())
+    seats, seat_problems = _compare_seats(request)
     comparison = compare(
         version_snapshot(source_version),
         version_snapshot(target_version),
         currency=choice.currency,
+        seats=seats,
     )
     price = comparison.price
+    problems = choice.problems + seat_problems
     before, after = comparison.source.support.lines(), comparison.target.support.lines()
     context = {
         "support_rows": [(aspect, before[aspect], after[aspect]) for aspect in after],
@@ -102,15 +130,17 @@ def pricing_compare(request: HttpRequest, source: str, target: str) -> HttpRespo
         "source": source_version,
         "target": target_version,
         "choice": choice,
-        "problems": choice.problems,
+        "problems": problems,
         "per_month": price and abs(price.per_month).format(choice.locale),
         "per_year": price and abs(price.per_year).format(choice.locale),
+        "source_price": _describe(comparison.source_price, choice.locale),
+        "target_price": _describe(comparison.target_price, choice.locale),
         "pick_form": ComparePickForm(
             initial={"source": source, "target": target}, tiers=_tier_choices()
         ),
     }
     response = render(
-        request, "catalog/compare.html", context, status=400 if choice.problems else 200
+        request, "catalog/compare.html", context, status=400 if problems else 200
     )
     patch_vary_headers(response, ["Accept-Language"])
     return response

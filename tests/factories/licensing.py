@@ -86,10 +86,12 @@ def build_draft(
     monthly: str = "10.00",
     annual: str = "100.00",
     reason: str = "Because.",
+    per_seat_from: int | None = None,
     **fields,
 ) -> TierVersion:
-    """A complete draft: priced in every enabled currency, every metric of the product
-    set (unlimited unless `limits` says otherwise)."""
+    """A complete draft: priced in every enabled currency (flat, or per seat from
+    `per_seat_from` seats), every metric of the product set (unlimited unless `limits`
+    says otherwise)."""
     version = TierVersion.objects.create(
         tier=tier,
         support_level=fields.pop("support_level", "Standard"),
@@ -107,7 +109,12 @@ def build_draft(
     for currency in Currency.objects.filter(enabled=True):
         for cycle, amount in ((BillingCycle.MONTHLY, monthly), (BillingCycle.ANNUAL, annual)):
             TierVersionPrice.objects.create(
-                version=version, currency=currency, cycle=cycle, amount=Decimal(amount)
+                version=version,
+                currency=currency,
+                cycle=cycle,
+                amount=Decimal(amount),
+                per_seat=per_seat_from is not None,
+                min_seats=per_seat_from or 1,
             )
     return version
 

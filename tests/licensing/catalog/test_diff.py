@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 
 from billing.money import Money
+from billing.pricing import SeatPrice
 from licensing.catalog.diff import (
     FeatureSpec,
     LimitChange,
@@ -23,8 +24,8 @@ def snapshot(name, features, limits, *, hours=24, monthly="10", annual="100", le
         limits=tuple(LimitSpec(key, key.title(), "units", value) for key, value in limits.items()),
         support=SupportSpec(level, hours, ("Email",), False, ""),
         prices={
-            ("USD", "monthly"): Money(Decimal(monthly), "USD"),
-            ("USD", "annual"): Money(Decimal(annual), "USD"),
+            ("USD", "monthly"): SeatPrice(Money(Decimal(monthly), "USD"), "monthly"),
+            ("USD", "annual"): SeatPrice(Money(Decimal(annual), "USD"), "annual"),
         },
     )
 

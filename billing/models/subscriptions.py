@@ -1,0 +1,114 @@
+"""Subscriptions: what a customer pays for a license, and every change to it.
+
+A license says what an organization may use; its subscription says what that costs.
+The seats bought, the term and auto-renewal are the license's (License.seats,
+term_start, term_end, auto_renew: licensing enforces them, so they have one home); the
+subscription adds the money: currency, billing cycle, and the price locked at purchase,
+copied from the catalog's TierVersionPrice so a later price change never touches it.
+
+Every change goes through billing.subscriptions.services and leaves a SubscriptionEvent,
+which is append-only.
+"""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from billing.money import Money
+from billing.pricing import BillingCycle, SeatPrice
+from licensing.models import Currency, LedgerEntry, License, TierVersionPrice
+
+# The longest term a subscription may run for, in cycles (a three-year annual deal).
+MAX_TERM_CYCLES = 5
+
+
+class Subscription(models.Model):
+    license = models.OneToOneField(License, on_delete=models.PROTECT, related_name="subscription")
+    currency = models.ForeignKey(
+        Currency, on_delete=models.PROTECT, to_field="code", db_column="currency", related_name="+"
+    )
+    cycle = models.CharField(max_length=16, choices=BillingCycle.choices)
+    # Room for multi-year terms: an annual subscription with a three-year term is 3.
+    term_cycles = models.PositiveSmallIntegerField(
+        "cycles per term",
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_TERM_CYCLES)],
+        help_text="How many billing cycles one term lasts; 1 unless a multi-year term was sold.",
+    )
+    # The locked price, as the catalog row said it on the day it was locked.
+    price_source = models.ForeignKey(
+        TierVersionPrice,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The catalog price the locked price was copied from.",
+    )
+    unit_amount = models.DecimalField(
+        "locked price",
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+        help_text="For one cycle: per seat when priced per seat, else for the whole tier.",
+    )
+    per_seat = models.BooleanField(default=False)
+    min_seats = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    price_locked_on = models.DateField(help_text="The day the price was locked.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["license__organization__name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(unit_amount__gte=0), name="subscription_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_seats__gte=1), name="subscription_min_seats_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.license.organization} · {self.seat_price.describe()}"
+
+    @property
+    def seat_price(self) -> SeatPrice:
+        return SeatPrice(
+            amount=Money(self.unit_amount, self.currency_id),
+            cycle=self.cycle,
+            per_seat=self.per_seat,
+            min_seats=self.min_seats,
+        )
+
+    @property
+    def seats(self) -> int:
+        """Seats bought: the license's, which licensing enforces."""
+        return self.license.seats
+
+    @property
+    def cycle_price(self) -> Money:
+        """What one billing cycle costs for the seats bought, unrounded."""
+        return self.seat_price.for_seats(self.seats)
+
+
+class SubscriptionEventKind(models.TextChoices):
+    CREATED = "created", "Subscription started"
+    PRICE = "price", "Price locked"
+    AUTO_RENEW = "auto_renew", "Auto-renew changed"
+
+
+class SubscriptionEvent(LedgerEntry):
+    """The ledger: one row per change to a subscription."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=24, choices=SubscriptionEventKind.choices)
+
+    class Meta(LedgerEntry.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.subscription_id} by {self.actor_label}"

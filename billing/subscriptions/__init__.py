@@ -1,0 +1,1 @@
+"""Subscriptions: what a customer pays for a license."""

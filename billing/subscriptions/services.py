@@ -1,0 +1,198 @@
+"""Writes to subscriptions. Each service locks the subscription's row (or, to start one,
+the license's), validates, changes it and appends a SubscriptionEvent (who, when, why,
+before, after), all in one transaction: a refusal writes nothing. Nothing else writes to
+a Subscription.
+
+The price is copied from the catalog row of the license's version, in the subscription's
+currency and cycle, on the day it is locked; publishing a new price later changes no
+subscription.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import Subscription, SubscriptionEvent, SubscriptionEventKind
+from billing.pricing import BillingCycle
+from licensing.licenses.services import Actor, license_set_auto_renew
+from licensing.models import License, TierVersionPrice
+
+
+def _check_reason(reason: str) -> str:
+    if not reason.strip():
+        raise ValidationError("Say why; the reason is kept on record.")
+    return reason.strip()
+
+
+def _lock(subscription: Subscription) -> Subscription:
+    # Two staff members (or a checkout and an admin) changing one subscription serialise
+    # on its row, so every ledger entry's "before" is what the change really started from.
+    return (
+        Subscription.objects.select_for_update(of=("self",))
+        .select_related("license", "license__version__tier")
+        .get(pk=subscription.pk)
+    )
+
+
+def _fields(subscription: Subscription) -> dict:
+    license = subscription.license
+    return {
+        "currency": subscription.currency_id,
+        "cycle": subscription.cycle,
+        "term_cycles": subscription.term_cycles,
+        "unit_amount": str(subscription.unit_amount),
+        "per_seat": subscription.per_seat,
+        "min_seats": subscription.min_seats,
+        "price_locked_on": subscription.price_locked_on.isoformat(),
+        "price_source": subscription.price_source_id,
+        "seats": license.seats,
+        "auto_renew": license.auto_renew,
+    }
+
+
+def _catalog_price(license: License, *, currency: str, cycle: str) -> TierVersionPrice:
+    if cycle not in BillingCycle.values:
+        raise ValidationError(f"{cycle!r} is not a billing cycle.")
+    row = license.version.price_rows.filter(currency_id=currency, cycle=cycle).first()
+    if row is None:
+        raise ValidationError(
+            f"{license.version.tier.name} v{license.version.number} has no "
+            f"{BillingCycle(cycle).label.lower()} price in {currency}."
+        )
+    return row
+
+
+def _copy_price(subscription: Subscription, row: TierVersionPrice, at: datetime) -> None:
+    subscription.price_source = row
+    subscription.currency_id = row.currency_id
+    subscription.cycle = row.cycle
+    subscription.unit_amount = row.amount
+    subscription.per_seat = row.per_seat
+    subscription.min_seats = row.min_seats
+    subscription.price_locked_on = timezone.localdate(at)
+
+
+def _record(
+    subscription: Subscription,
+    *,
+    kind: str,
+    actor: Actor,
+    reason: str,
+    before: dict,
+    at: datetime,
+) -> SubscriptionEvent:
+    subscription.updated_at = at
+    subscription.full_clean()
+    subscription.save()
+    return SubscriptionEvent.objects.create(
+        subscription=subscription,
+        kind=kind,
+        actor=actor.user,
+        actor_label=actor.label[:200],
+        reason=reason,
+        before=before,
+        after=_fields(subscription),
+        happened_at=at,
+    )
+
+
+@transaction.atomic
+def subscription_create(
+    *,
+    license: License,
+    currency: str,
+    cycle: str,
+    term_cycles: int = 1,
+    actor: Actor,
+    reason: str,
+    at: datetime | None = None,
+) -> Subscription:
+    """Start paying for `license`: its version's price in `currency` and `cycle`, locked
+    today."""
+    at = at or timezone.now()
+    reason = _check_reason(reason)
+    # Locking the license makes two starts for one license queue; the second is refused.
+    license = (
+        License.objects.select_for_update(of=("self",))
+        .select_related("version__tier")
+        .get(pk=license.pk)
+    )
+    if Subscription.objects.filter(license=license).exists():
+        raise ValidationError("This license already has a subscription.")
+    subscription = Subscription(license=license, term_cycles=term_cycles, created_at=at)
+    _copy_price(subscription, _catalog_price(license, currency=currency, cycle=cycle), at)
+    _record(
+        subscription,
+        kind=SubscriptionEventKind.CREATED,
+        actor=actor,
+        reason=reason,
+        before={},
+        at=at,
+    )
+    return subscription
+
+
+@transaction.atomic
+def subscription_lock_price(
+    *,
+    subscription: Subscription,
+    actor: Actor,
+    reason: str,
+    currency: str | None = None,
+    cycle: str | None = None,
+    at: datetime | None = None,
+) -> Subscription:
+    """Lock today's catalog price of the license's version (after a tier change, or to
+    move to another currency or cycle; each defaults to the current one)."""
+    at = at or timezone.now()
+    reason = _check_reason(reason)
+    subscription = _lock(subscription)
+    before = _fields(subscription)
+    row = _catalog_price(
+        subscription.license,
+        currency=currency or subscription.currency_id,
+        cycle=cycle or subscription.cycle,
+    )
+    _copy_price(subscription, row, at)
+    _record(
+        subscription,
+        kind=SubscriptionEventKind.PRICE,
+        actor=actor,
+        reason=reason,
+        before=before,
+        at=at,
+    )
+    return subscription
+
+
+@transaction.atomic
+def subscription_set_auto_renew(
+    *,
+    subscription: Subscription,
+    auto_renew: bool,
+    actor: Actor,
+    reason: str,
+    at: datetime | None = None,
+) -> Subscription:
+    """Turn renewal at the end of the term on or off. The flag is the license's, so the
+    license's ledger records it too."""
+    at = at or timezone.now()
+    reason = _check_reason(reason)
+    subscription = _lock(subscription)
+    before = _fields(subscription)
+    subscription.license = license_set_auto_renew(
+        license=subscription.license, auto_renew=auto_renew, actor=actor, reason=reason, at=at
+    )
+    _record(
+        subscription,
+        kind=SubscriptionEventKind.AUTO_RENEW,
+        actor=actor,
+        reason=reason,
+        before=before,
+        at=at,
+    )
+    return subscription

@@ -1,0 +1,36 @@
+"""The demo: every demo license pays something believable, and running it again adds
+nothing."""
+
+from decimal import Decimal
+
+from billing.demo import build_subscriptions
+from billing.models import Subscription, SubscriptionEvent
+from billing.money import Money
+from licensing.demo.catalog import build_catalog
+from licensing.demo.licenses import build_licenses
+from licensing.models import License
+from portal import demo
+
+
+def test_every_demo_license_gets_a_subscription(db, now):
+    demo.build_people()
+    build_catalog()
+    build_licenses()
+    lines = build_subscriptions()
+    assert Subscription.objects.count() == License.objects.count() == 3
+    northwind = Subscription.objects.get(license__organization__slug="northwind-analytics")
+    # Team v2, 12 seats at $19 a seat a month.
+    assert northwind.cycle_price == Money(Decimal("228.00"), "USD")
+    acme = Subscription.objects.get(license__organization__slug="acme-robotics")
+    # Legacy Team v1, flat €730 a year, locked when the license was bought.
+    assert not acme.per_seat and acme.cycle_price == Money(Decimal("730.00"), "EUR")
+    assert acme.price_locked_on == acme.license.created_at.date()
+    globex = Subscription.objects.get(license__organization__slug="globex-health")
+    # Business, 30 seats at £310 a seat a year.
+    assert globex.cycle_price == Money(Decimal("9300.00"), "GBP")
+    assert lines[0] == (
+        "Northwind Analytics: $19.00 per seat a month, from 3 seats; 12 seats, $228.00 a month"
+    )
+
+    build_subscriptions()
+    assert Subscription.objects.count() == 3 and SubscriptionEvent.objects.count() == 3
