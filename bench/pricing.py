@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with prepared_site(DATABASE) as site:
         # Only the catalog: the pricing page needs nothing else from the demo.
-        site.manage("shell", "-c", "from licensing.demo.catalog import build_catalog; build_catalog()")
+        setup = "from licensing.demo.catalog import build_catalog; build_catalog()"
+        site.manage("shell", "-c", setup)
         with gunicorn(site, args.workers):
             page = urllib.request.urlopen(site.url("/pricing/")).read()
             if b"Tierwise Licensing" not in page:
