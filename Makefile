@@ -11,7 +11,7 @@ export DEBUG ?= true
 # The Procfile's commands (gunicorn, celery) come from the venv.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test install lint bench clean
+.PHONY: run test mutate install lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ run: install
 test: install node_modules/.installed
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest $(PYTEST_ARGS)
 
+# Mutation testing of every pure module against its fast tests; fails on a surviving
+# mutant that is not in .ci/equivalent-mutants.txt. See README, "Mutation testing".
+mutate: install
+	$(BIN)/python .ci/mutate.py
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
@@ -50,4 +55,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) node_modules staticfiles var
+	rm -rf $(VENV) node_modules staticfiles var mutants
