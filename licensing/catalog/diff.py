@@ -188,9 +188,6 @@ def compare(source: VersionSnapshot, target: VersionSnapshot, *, currency: str) 
     )
 
 
-CYCLE_WORDS = {BillingCycle.MONTHLY: "monthly", BillingCycle.ANNUAL: "annual"}
-
-
 def describe_changes(before: VersionSnapshot | None, after: VersionSnapshot) -> list[str]:
     """What a new version changed against the one it replaces, in plain sentences for the
     changelog. The first version of a tier is described by what it contains."""
@@ -205,7 +202,7 @@ def describe_changes(before: VersionSnapshot | None, after: VersionSnapshot) -> 
             f"{after.support.response_hours} h."
         )
         lines += [
-            f"Price in {currency} ({CYCLE_WORDS.get(cycle, cycle)}): {price.format()}."
+            f"Price in {currency} ({cycle}): {price.format()}."
             for (currency, cycle), price in sorted(after.prices.items())
         ]
         return lines
@@ -223,7 +220,7 @@ def describe_changes(before: VersionSnapshot | None, after: VersionSnapshot) -> 
     for key in sorted(set(before.prices) | set(after.prices)):
         old, new = before.prices.get(key), after.prices.get(key)
         currency, cycle = key
-        label = f"Price in {currency} ({CYCLE_WORDS.get(cycle, cycle)})"
+        label = f"Price in {currency} ({cycle})"
         if old is None and new is not None:
             lines.append(f"{label}: now offered at {new.format()}.")
         elif new is None and old is not None:
