@@ -47,6 +47,8 @@ ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENTS = ROOT / ".ci" / "equivalent-mutants.txt"
 LOG = ROOT / "var" / "mutate.log"
 PLAIN_DECORATORS = frozenset({"property", "lru_cache", "cache"})
+# A mutant that makes its tests run out of time is caught too: it would hang CI.
+CAUGHT = ("killed", "timeout")
 
 
 def _decorator_name(decorator: cst.BaseExpression) -> str:
@@ -137,7 +139,7 @@ def collect_results() -> list[Mutant]:
         data.load()
         for name, exit_code in sorted(data.exit_code_by_key.items()):
             status = status_by_exit_code[exit_code]
-            diff = "" if status == "killed" else get_diff_for_mutant(name, path=path)
+            diff = "" if status in CAUGHT else get_diff_for_mutant(name, path=path)
             mutants.append(
                 Mutant(name, status, _function_of(name), _mutated_code(diff) if diff else "", diff)
             )
@@ -159,8 +161,8 @@ def read_equivalents() -> dict[str, str]:
 
 def report(mutants: list[Mutant]) -> int:
     equivalents = read_equivalents()
-    killed = [m for m in mutants if m.status == "killed"]
-    others = [m for m in mutants if m.status != "killed"]
+    killed = [m for m in mutants if m.status in CAUGHT]
+    others = [m for m in mutants if m.status not in CAUGHT]
     excused = [m for m in others if m.status == "survived" and m.signature in equivalents]
     unexpected = [m for m in others if m not in excused]
     stale = sorted(set(equivalents) - {m.signature for m in excused})
