@@ -11,7 +11,7 @@ export DEBUG ?= true
 # The Procfile's commands (gunicorn, celery) come from the venv.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test test-fast install lint bench clean
+.PHONY: run test test-fast mutate install lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ run: install
 test: lint node_modules/.installed
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest $(PYTEST_ARGS)
 
+# Mutation testing of every pure module against its fast tests; fails on a surviving
+# mutant that is not in .ci/equivalent-mutants.txt. See README, "Mutation testing".
+mutate: install
+	$(BIN)/python .ci/mutate.py
+
 # A quick local loop: everything but the tests that need a real service (browser,
 # integration) or throw hostile input in bulk (fuzz). `make test` stays the whole suite.
 test-fast: install
@@ -59,4 +64,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) node_modules staticfiles var
+	rm -rf $(VENV) node_modules staticfiles var mutants

@@ -206,9 +206,6 @@ def compare(
     )
 
 
-CYCLE_WORDS = {BillingCycle.MONTHLY: "monthly", BillingCycle.ANNUAL: "annual"}
-
-
 def _price_text(price: SeatPrice) -> str:
     """ "$89.00" for a flat price; "$12.00 per seat a month, from 5 seats" per seat."""
     return price.describe() if price.per_seat else price.amount.format()
@@ -228,7 +225,7 @@ def describe_changes(before: VersionSnapshot | None, after: VersionSnapshot) -> 
             f"{after.support.response_hours} h."
         )
         lines += [
-            f"Price in {currency} ({CYCLE_WORDS.get(cycle, cycle)}): {_price_text(price)}."
+            f"Price in {currency} ({cycle}): {_price_text(price)}."
             for (currency, cycle), price in sorted(after.prices.items())
         ]
         return lines
@@ -246,7 +243,7 @@ def describe_changes(before: VersionSnapshot | None, after: VersionSnapshot) -> 
     for key in sorted(set(before.prices) | set(after.prices)):
         old, new = before.prices.get(key), after.prices.get(key)
         currency, cycle = key
-        label = f"Price in {currency} ({CYCLE_WORDS.get(cycle, cycle)})"
+        label = f"Price in {currency} ({cycle})"
         if old is None and new is not None:
             lines.append(f"{label}: now offered at {_price_text(new)}.")
         elif new is None and old is not None:

@@ -195,10 +195,13 @@ def test_it_answers_404_for_every_page_of_another_customers_object(
 ):
     client = client_for(maya_with_every_permission)
     for model, model_admin in _customer_admins():
-        for row in _globex_rows(model):
+        rows = list(_globex_rows(model))
+        before = _snapshot(model, rows)
+        for row in rows:
             for url in _object_urls(model, model_admin, row.pk):
                 assert client.get(url).status_code == 404, url
                 assert client.post(url, {"confirm": "yes", "reason": "x"}).status_code == 404, url
+        assert _snapshot(model, rows) == before, f"{_label(model)} changed"
 
 
 def test_it_runs_no_action_on_another_customers_objects(client_for, maya_with_every_permission):

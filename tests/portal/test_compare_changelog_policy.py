@@ -19,7 +19,8 @@ def test_it_compares_an_upgrade(client, widget_catalog):
     html = response.content.decode()
     assert response.status_code == 200
     assert "Starter → Pro" in html
-    assert "$70.00 more</span> a month" in html and "$700.00 more</span> a year" in html
+    assert '<span class="delta-cost">$70.00 more</span> a month' in html
+    assert '<span class="delta-cost">$700.00 more</span> a year' in html
     assert "You gain (1)" in html and "Single sign-on" in html
     assert "You lose (1)" in html and "Reports" in html
     assert "More: </span>+20 seats" in html and "More: </span>to unlimited" in html
@@ -28,7 +29,9 @@ def test_it_compares_an_upgrade(client, widget_catalog):
 
 def test_it_compares_a_downgrade_in_another_currency(client, widget_catalog):
     html = client.get("/pricing/compare/pro/starter/?currency=GBP").content.decode()
-    assert "£70.00 less</span> a month" in html
+    # The amount without its sign: "less" already says which way.
+    assert '<span class="delta-save">£70.00 less</span> a month' in html
+    assert '<span class="delta-save">£700.00 less</span> a year' in html
     assert "Less: </span>-20 seats" in html and "Less: </span>no longer unlimited" in html
     assert "You lose (1)" in html
 

@@ -92,7 +92,7 @@ def test_it_refuses_a_second_invitation_while_one_is_pending(client_for, owner, 
 def test_it_replaces_an_expired_invitation(client_for, owner, invitation):
     with time_machine.travel(invitation.expires_at + timedelta(minutes=1)):
         response = invite(client_for(owner), role=Role.MEMBER)
-    assert response.status_code == 302
+    assert (response.status_code, response["Location"]) == (302, "/app/northwind/members/")
     invitation.refresh_from_db()
     assert invitation.revoked_at is not None
     fresh = Invitation.objects.exclude(pk=invitation.pk).get()

@@ -54,7 +54,7 @@ def test_it_shows_a_new_token_once_and_keeps_only_its_hash(client_for, owner, or
 
 def test_it_revokes_a_token(client_for, owner, token):
     response = client_for(owner).post(f"/app/northwind/api-tokens/{token.token.pk}/revoke/")
-    assert response.status_code == 302
+    assert (response.status_code, response["Location"]) == (302, "/app/northwind/#api-tokens")
     token.token.refresh_from_db()
     assert token.token.revoked_at is not None
 
@@ -80,12 +80,25 @@ def test_it_serves_the_public_key_at_a_fixed_address(client):
     assert response.content.decode() == signing.public_key_pem()
 
 
+def _unchanged(issued, token) -> None:
+    """Nothing a refused request could have done: no token made, none revoked, the key
+    not rotated."""
+    assert list(ApiToken.objects.values_list("pk", "revoked_at")) == [(token.token.pk, None)]
+    license_key_hash = issued.license.key_hash
+    issued.license.refresh_from_db()
+    assert issued.license.key_hash == license_key_hash
+
+
 @pytest.mark.parametrize("role", ["teammate", "billing_admin"])
-def test_it_refuses_key_and_token_management_to_non_owners(request, client_for, role, issued):
+def test_it_refuses_key_and_token_management_to_non_owners(
+    request, client_for, role, issued, token
+):
     client = client_for(request.getfixturevalue(role))
     assert client.post("/app/northwind/api-tokens/", {"name": "x"}).status_code == 403
     rotate = f"/app/northwind/licenses/{issued.license.pk}/rotate-key/"
     assert client.post(rotate).status_code == 403
+    assert client.post(f"/app/northwind/api-tokens/{token.token.pk}/revoke/").status_code == 403
+    _unchanged(issued, token)
 
 
 def test_it_hides_every_license_page_from_outsiders(client_for, outsider, issued, token):
@@ -100,10 +113,15 @@ def test_it_hides_every_license_page_from_outsiders(client_for, outsider, issued
     # Nor through their own organization's address.
     assert client.get(f"/app/elsewhere/licenses/{license_id}/file/").status_code == 404
     assert client.post(f"/app/elsewhere/api-tokens/{token.token.pk}/revoke/").status_code == 404
+    _unchanged(issued, token)
 
 
 def test_it_sends_anonymous_visitors_to_sign_in(client, issued):
-    assert client.get("/app/northwind/").status_code == 302
+    response = client.get("/app/northwind/")
+    assert (response.status_code, response["Location"]) == (
+        302,
+        "/accounts/login/?next=/app/northwind/",
+    )
 
 
 def _report(license, month_usage):

@@ -113,7 +113,7 @@ def test_it_lets_an_owner_step_down_once_there_is_another(client_for, owner, tea
     client = client_for(owner)
     client.post(role_url(membership_of(teammate)), {"role": Role.OWNER})
     response = client.post(role_url(membership_of(owner)), {"role": Role.MEMBER})
-    assert response.status_code == 302
+    assert (response.status_code, response["Location"]) == (302, MEMBERS)
     assert membership_of(owner).role == Role.MEMBER
     assert membership_of(teammate).role == Role.OWNER
 
@@ -139,7 +139,7 @@ def test_it_lets_a_member_leave(client_for, owner, teammate):
 def test_it_renames_the_organization(client_for, owner):
     client = client_for(owner)
     response = client.post("/app/northwind/settings/", {"name": "  Northwind Traders  "})
-    assert response.status_code == 302
+    assert (response.status_code, response["Location"]) == (302, "/app/northwind/settings/")
     organization = Organization.objects.get(slug="northwind")
     assert organization.name == "Northwind Traders"
 

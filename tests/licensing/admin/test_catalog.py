@@ -181,7 +181,7 @@ def test_it_previews_a_draft_for_staff_only(admin_client, client, widget_catalog
 
     client.force_login(teammate)
     response = client.get(url)
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert response.status_code == 302 and response["Location"] == f"/admin/login/?next={url}"
 
 
 def test_it_does_not_revert_history(admin_client, widget_catalog):

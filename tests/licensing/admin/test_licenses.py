@@ -40,6 +40,10 @@ def ledger(license) -> list[LicenseEvent]:
     return list(LicenseEvent.objects.filter(license=license).order_by("revision"))
 
 
+def change_page(license) -> str:
+    return f"{CHANGELIST}{license.pk}/change/"
+
+
 def premium_feature(license) -> Feature:
     included = license_entitlements(license=license).features
     return Feature.objects.filter(product=license.product).exclude(key__in=included).first()
@@ -74,6 +78,7 @@ def test_it_refuses_a_direct_edit_of_the_license(admin_client, license):
     assert (
         admin_client.post(f"{CHANGELIST}{license.pk}/delete/", {"post": "yes"}).status_code == 403
     )
+    assert License.objects.filter(pk=license.pk).exists() and len(ledger(license)) == 1
 
 
 def test_it_grants_an_override_through_the_confirmation_page(admin_client, license, now):
@@ -89,7 +94,7 @@ def test_it_grants_an_override_through_the_confirmation_page(admin_client, licen
             "reason": "Pilot of the premium feature.",
         },
     )
-    assert response.status_code == 302
+    assert (response.status_code, response["Location"]) == (302, change_page(license))
     entitlements = license_entitlements(license=license)
     assert entitlements.has(feature.key)
     assert entitlements.features[feature.key].until.date() == now.date() + timedelta(days=31)
@@ -155,7 +160,7 @@ def test_it_revokes_an_override(admin_client, license):
 
 def test_it_changes_seats(admin_client, license):
     response = operate(admin_client, license, "seats", {"seats": 8, "reason": "Two new hires."})
-    assert response.status_code == 302
+    assert (response.status_code, response["Location"]) == (302, change_page(license))
     license.refresh_from_db()
     assert license.seats == 8
     event = ledger(license)[-1]
@@ -236,8 +241,11 @@ def test_it_moves_to_another_version_and_renews(admin_client, license, catalog):
 
 
 def test_it_answers_an_unknown_operation_with_a_message(admin_client, license):
-    response = admin_client.get(f"{CHANGELIST}{license.pk}/operate/delete-everything/")
-    assert response.status_code == 302
+    response = admin_client.post(
+        f"{CHANGELIST}{license.pk}/operate/delete-everything/", {"confirm": "yes", "reason": "x"}
+    )
+    assert (response.status_code, response["Location"]) == (302, change_page(license))
+    assert License.objects.filter(pk=license.pk).exists() and len(ledger(license)) == 1
 
 
 def test_the_ledger_is_read_only(admin_client, license):
@@ -250,6 +258,7 @@ def test_the_ledger_is_read_only(admin_client, license):
     assert LicenseEvent.objects.get(pk=event.pk).reason == "Bought in the test."
     delete = admin_client.post(f"/admin/licensing/licenseevent/{event.pk}/delete/", {"post": "y"})
     assert delete.status_code == 403
+    assert ledger(license) == [event]
 
 
 def test_usage_and_machines_are_read_only(admin_client, license):
@@ -285,6 +294,6 @@ def test_staff_who_may_only_view_licenses_are_offered_no_operation(client_for, l
     page = viewer_client.get(f"{CHANGELIST}{license.pk}/change/").content.decode()
     assert "View license" in page and "Suspend…" not in page
     response = operate(viewer_client, license, "suspend", {"reason": "Not mine to do."})
-    assert response.status_code == 302
+    assert (response.status_code, response["Location"]) == (302, change_page(license))
     license.refresh_from_db()
     assert license.status == LicenseStatus.ACTIVE and len(ledger(license)) == 1

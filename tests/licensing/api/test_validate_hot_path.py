@@ -35,6 +35,7 @@ def test_a_revoked_token_fails_on_its_very_next_request(
         api_token_revoke(token=token.token)
     response = api("licenses/validate", {"key": issued.key})
     assert response.status_code == 401 and response["WWW-Authenticate"] == "Bearer"
+    assert response.json()["code"] == "unauthenticated"
 
 
 @override_settings(LICENSING_API_RATE_LIMIT=2)
@@ -57,4 +58,4 @@ def test_a_bad_token_is_refused_before_the_body_is_read(client):
         content_type="application/json",
         headers={"Authorization": "Bearer twk_nothing"},
     )
-    assert response.status_code == 401
+    assert (response.status_code, response.json()["code"]) == (401, "unauthenticated")

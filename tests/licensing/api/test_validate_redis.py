@@ -52,8 +52,10 @@ def test_a_warm_validation_is_one_redis_command(on_redis, api, issued):
 
 @override_settings(LICENSING_API_RATE_LIMIT=2)
 def test_the_script_counts_the_rate_limit(on_redis, api, issued):
-    statuses = [api("licenses/validate", {"key": issued.key}).status_code for _ in range(3)]
-    assert statuses == [200, 200, 429]
+    responses = [api("licenses/validate", {"key": issued.key}) for _ in range(3)]
+    assert [response.status_code for response in responses] == [200, 200, 429]
+    assert responses[2].json()["code"] == "rate_limited"
+    assert responses[2]["Retry-After"] == "60"  # FROZEN_NOW is 09:30:00, a minute's start
 
 
 def test_changes_and_revocations_show_on_the_next_request(
@@ -65,4 +67,5 @@ def test_changes_and_revocations_show_on_the_next_request(
     assert api("licenses/validate", {"key": issued.key}).json()["code"] == "suspended"
     with django_capture_on_commit_callbacks(execute=True):
         api_token_revoke(token=token.token)
-    assert api("licenses/validate", {"key": issued.key}).status_code == 401
+    revoked = api("licenses/validate", {"key": issued.key})
+    assert (revoked.status_code, revoked.json()["code"]) == (401, "unauthenticated")
