@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from billing.money import Money
+from billing.pricing import SeatPrice
 from licensing.catalog.diff import (
     FeatureSpec,
     LimitSpec,
@@ -33,7 +34,11 @@ def version(*, features=(), limits=(), support=STANDARD, prices=None) -> Version
         features=tuple(FeatureSpec(key, key.title(), "core") for key in features),
         limits=tuple(limits),
         support=support,
-        prices=prices or {},
+        # Flat prices, as the catalog states them (per-seat prices have their own tests).
+        prices={
+            (currency, cycle): SeatPrice(amount, cycle)
+            for (currency, cycle), amount in (prices or {}).items()
+        },
     )
 
 
