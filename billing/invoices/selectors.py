@@ -1,0 +1,25 @@
+"""Reads of invoices and credit that pages and services share."""
+
+from django.db.models import Sum
+
+from billing.models import CreditEntry
+from billing.money import Money
+from portal.models import Organization
+
+
+def credit_balance(*, organization: Organization, currency: str) -> Money:
+    total = CreditEntry.objects.filter(organization=organization, currency=currency).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return Money(total or 0, currency)
+
+
+def credit_balances(*, organization: Organization) -> list[Money]:
+    """Every currency in which the organization holds credit, largest first."""
+    rows = (
+        CreditEntry.objects.filter(organization=organization)
+        .values("currency")
+        .annotate(total=Sum("amount"))
+        .order_by("currency")
+    )
+    return [Money(row["total"], row["currency"]) for row in rows if row["total"]]
