@@ -1,0 +1,53 @@
+"""Fifty invoices finalized at the same moment on PostgreSQL take fifty consecutive
+numbers: no gap, no duplicate."""
+
+import threading
+from datetime import date
+
+import pytest
+from django.db import connection
+
+from billing.invoices import services
+from billing.models import Invoice
+from billing.money import Money
+from tests.factories import OrganizationFactory
+from tests.helpers.services import REAL_SERVICES_REQUIRED
+
+pytestmark = pytest.mark.integration
+
+INVOICES = 50
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql" and not REAL_SERVICES_REQUIRED,
+    reason="needs PostgreSQL (set DATABASE_URL=postgres://…)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_fifty_concurrent_finalizations_take_fifty_consecutive_numbers():
+    organization = OrganizationFactory()
+    drafts = []
+    for _ in range(INVOICES):
+        draft = services.invoice_create_draft(organization=organization, currency="USD")
+        services.invoice_add_line(invoice=draft, description="Team", unit_price=Money(5, "USD"))
+        drafts.append(draft)
+    barrier = threading.Barrier(INVOICES)
+    errors = []
+
+    def finalize(draft):
+        try:
+            barrier.wait()
+            services.invoice_finalize(invoice=draft, today=date(2026, 3, 14))
+        except Exception as error:  # collected, so the assertion below shows it
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=finalize, args=(draft,)) for draft in drafts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    numbers = sorted(Invoice.objects.values_list("number", flat=True))
+    assert numbers == [f"INV-2026-{n:06d}" for n in range(1, INVOICES + 1)]
