@@ -4,6 +4,7 @@ the rows two requests could race for: the invoice, the organization's billing de
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -19,12 +20,17 @@ from billing.models import (
     CreditEntry,
     CreditNote,
     Invoice,
+    InvoiceDocument,
     InvoiceLine,
     InvoiceStatus,
     Series,
 )
 from billing.money import Money
+from billing.tasks import render_invoice_pdf
 from portal.models import Organization
+from portal.unavailable import SERVICE_ERRORS
+
+logger = logging.getLogger(__name__)
 
 
 def billing_details_for(*, organization: Organization) -> BillingDetails:
@@ -152,7 +158,27 @@ def invoice_finalize(*, invoice: Invoice, today: date | None = None) -> Invoice:
             description=f"Credit from {locked.number}",
             invoice=locked,
         )
+    document = InvoiceDocument.objects.create(invoice=locked)
+    transaction.on_commit(lambda: _hand_to_worker(document.pk))
     return locked
+
+
+def _hand_to_worker(document_id: int) -> None:
+    """The invoice stands either way; without a broker its PDF is rendered when someone
+    first asks for it (invoice_pdf_request)."""
+    try:
+        render_invoice_pdf.delay(document_id)
+    except SERVICE_ERRORS as exc:
+        logger.warning("Invoice PDF %s waits; no broker: %r", document_id, exc)
+
+
+def invoice_pdf_request(*, invoice: Invoice) -> InvoiceDocument:
+    """The invoice's PDF record, handing it to the worker again if it is not rendered."""
+    document, _ = InvoiceDocument.objects.get_or_create(invoice=invoice)
+    if document.rendered_at is None:
+        _hand_to_worker(document.pk)
+        document.refresh_from_db()
+    return document
 
 
 def _lock_finalized(invoice: Invoice) -> Invoice:
