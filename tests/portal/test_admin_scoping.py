@@ -17,6 +17,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group, Permission
 from django.urls import URLPattern
 
+from billing.demo import build_invoices
 from licensing.api.tokens import api_token_create
 from licensing.demo.catalog import build_catalog
 from licensing.demo.licenses import build_licenses
@@ -76,6 +77,7 @@ def demo_site(now):
     demo.build_people()
     build_catalog()
     build_licenses()
+    build_invoices()
     otto = UserFactory(email=OTHER_MANAGER, is_staff=True)
     otto.groups.add(Group.objects.get(name=ACCOUNT_MANAGERS_GROUP))
     Organization.objects.filter(slug="globex-health").update(account_manager=otto)

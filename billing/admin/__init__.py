@@ -1,0 +1,4 @@
+"""The billing admin, one module per area; importing them registers their model admins
+(admin.autodiscover imports this package)."""
+
+from billing.admin import invoices as invoices
