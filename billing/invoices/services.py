@@ -173,10 +173,16 @@ def _hand_to_worker(document_id: int) -> None:
 
 
 def invoice_pdf_request(*, invoice: Invoice) -> InvoiceDocument:
-    """The invoice's PDF record, handing it to the worker again if it is not rendered."""
+    """The invoice's PDF record, rendered here and now if no worker has done it (the
+    broker was down, or the worker is behind; it takes well under a second). The task's
+    claim keeps this from rendering what a worker is rendering at this moment: then the
+    record comes back without its PDF, for the caller to say "try again in a moment"."""
     document, _ = InvoiceDocument.objects.get_or_create(invoice=invoice)
     if document.rendered_at is None:
-        _hand_to_worker(document.pk)
+        try:
+            render_invoice_pdf.apply(args=[document.pk], throw=True)
+        except Exception as exc:  # the worker's retries will try again
+            logger.warning("Rendering invoice PDF %s on request failed: %r", document.pk, exc)
         document.refresh_from_db()
     return document
 

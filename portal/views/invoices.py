@@ -14,6 +14,7 @@ from billing.invoices import services
 from billing.invoices.documents import invoice_pdf_context
 from billing.invoices.selectors import credit_balances
 from billing.models import Invoice, InvoiceStatus
+from billing.money import Money
 from portal.access import get_invoice_for_member, get_membership, require_billing
 
 
@@ -28,7 +29,10 @@ def invoice_list(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "invoice": invoice,
             "total": invoice.money("total"),
-            "due": invoice.money("amount_due"),
+            # What is still to pay: nothing once paid or void.
+            "due": invoice.money("amount_due")
+            if invoice.status == InvoiceStatus.OPEN
+            else Money.zero(invoice.currency),
             "overdue": invoice.is_overdue(today),
         }
         for invoice in Invoice.objects.filter(organization=organization).exclude(

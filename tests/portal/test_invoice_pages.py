@@ -109,3 +109,11 @@ def test_the_dashboard_links_to_invoices_for_billing_roles_only(
     assert "/app/northwind/invoices/" in client_for(owner).get("/app/northwind/").content.decode()
     html = client_for(teammate).get("/app/northwind/").content.decode()
     assert "/app/northwind/invoices/" not in html
+
+
+def test_a_paid_invoice_has_nothing_left_to_pay(client_for, owner, organization, now):
+    services.invoice_mark_paid(invoice=finalized_invoice(organization))
+
+    html = client_for(owner).get("/app/northwind/invoices/").content.decode()
+
+    assert html.count("$153.00") == 1 and "$0.00" in html
