@@ -5,11 +5,33 @@ they are read-only (a finalized one could not be changed anyway), with their his
 Billing details are edited here; each change is kept in their history, and invoices
 already issued keep the rate and terms they were issued with."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
 
-from billing.models import BillingDetails, CreditEntry, CreditNote, Invoice, InvoiceLine
-from licensing.admin.pages import ReadOnlyAdminMixin
+from billing.invoices import services
+from billing.invoices.selectors import invoice_remaining
+from billing.models import (
+    BillingDetails,
+    CreditEntry,
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+)
+from licensing.admin.pages import ReadOnlyAdminMixin, confirm_page
 from portal.admin_history import HistoryAdmin
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=2000,
+        help_text="Printed on the credit note and kept: say why, for whoever reads it next.",
+    )
 
 
 class InvoiceLineInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -67,6 +89,57 @@ class InvoiceAdmin(ReadOnlyAdminMixin, HistoryAdmin):
         "voided_at",
     ]
     fields = readonly_fields
+
+    def has_void_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("billing.change_invoice") and (
+            obj is None or obj.status in (InvoiceStatus.OPEN, InvoiceStatus.PAID)
+        )
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        context["may_void"] = obj is not None and self.has_void_permission(request, obj)
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/void/",
+                self.admin_site.admin_view(self.void_view),
+                name="billing_invoice_void",
+            ),
+            *super().get_urls(),
+        ]
+
+    def void_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        invoice = get_object_or_404(self.get_queryset(request), pk=pk)
+        change_url = reverse("admin:billing_invoice_change", args=[pk])
+        if not self.has_void_permission(request, invoice):
+            messages.error(request, "This invoice is not one you can void.")
+            return redirect(change_url)
+        form = VoidForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                note = services.invoice_void_with_credit_note(
+                    invoice=invoice, reason=form.cleaned_data["reason"], actor=request.user
+                )
+            except ValidationError as error:
+                # Refused inside the service's transaction: nothing was written.
+                for text in error.messages:
+                    form.add_error(None, text)
+            else:
+                messages.success(request, f"{invoice.number} is void; credit note {note.number}.")
+                return redirect(change_url)
+        return confirm_page(
+            self,
+            request,
+            "admin/billing/invoice/void.html",
+            f"Void {invoice.number}?",
+            invoice=invoice,
+            total=invoice.money("total"),
+            remaining=invoice_remaining(invoice=invoice),
+            form=form,
+            hidden=[],
+            cancel=change_url,
+        )
 
 
 @admin.register(CreditNote)

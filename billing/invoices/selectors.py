@@ -2,7 +2,7 @@
 
 from django.db.models import Sum
 
-from billing.models import CreditEntry
+from billing.models import CreditEntry, Invoice
 from billing.money import Money
 from portal.models import Organization
 
@@ -23,3 +23,11 @@ def credit_balances(*, organization: Organization) -> list[Money]:
         .order_by("currency")
     )
     return [Money(row["total"], row["currency"]) for row in rows if row["total"]]
+
+
+def invoice_remaining(*, invoice: Invoice) -> Money:
+    """What of the invoice's total no credit note has credited yet."""
+    credited = Money.total(
+        (note.money("total") for note in invoice.credit_notes.all()), invoice.currency
+    )
+    return invoice.money("total") - credited

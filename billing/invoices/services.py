@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from billing.invoices import totals
 from billing.invoices.numbering import take_next_number
-from billing.invoices.selectors import credit_balance
+from billing.invoices.selectors import credit_balance, invoice_remaining
 from billing.models import (
     BillingDetails,
     CreditEntry,
@@ -205,12 +205,6 @@ def invoice_mark_paid(*, invoice: Invoice) -> Invoice:
     return locked
 
 
-def _credited_so_far(invoice: Invoice) -> Money:
-    return Money.total(
-        (note.money("total") for note in invoice.credit_notes.all()), invoice.currency
-    )
-
-
 def _issue_credit_note(
     *, invoice: Invoice, subtotal: Money, reason: str, actor, today: date
 ) -> CreditNote:
@@ -228,11 +222,9 @@ def _issue_credit_note(
         total=(subtotal + tax).amount,
         issued_by=actor,
     )
-    if note.money("total") > invoice.money("total") - _credited_so_far(invoice):
-        raise ValidationError(
-            f"That credits more than remains of {invoice.number} "
-            f"({invoice.money('total') - _credited_so_far(invoice)})."
-        )
+    remaining = invoice_remaining(invoice=invoice)
+    if note.money("total") > remaining:
+        raise ValidationError(f"That credits more than remains of {invoice.number} ({remaining}).")
     _lock_billing_details(invoice.organization)
     note.number = take_next_number(series=Series.CREDIT_NOTE, year=today.year)
     note.full_clean()
@@ -274,7 +266,7 @@ def invoice_void_with_credit_note(
     locked = _lock_finalized(invoice)
     if locked.status == InvoiceStatus.VOID:
         raise ValidationError(f"Invoice {locked.number} is already void.")
-    remaining_total = locked.money("total") - _credited_so_far(locked)
+    remaining_total = invoice_remaining(invoice=locked)
     if remaining_total.amount <= 0:
         raise ValidationError(f"Nothing of {locked.number} remains to credit.")
     # The credit note repeats the invoice's own split of net and tax for what remains.

@@ -74,3 +74,26 @@ def test_billing_details_are_edited_with_history(demo_invoices, client_for, admi
     details.refresh_from_db()
     assert (details.tax_rate, details.net_days) == (19, 30)
     assert details.history.count() == 2
+
+
+def test_an_admin_voids_an_invoice_with_a_credit_note_and_a_reason(
+    demo_invoices, client_for, admin_user
+):
+    invoice = Invoice.objects.filter(
+        organization__slug="acme-robotics", status=InvoiceStatus.OPEN
+    ).first()
+    client = client_for(admin_user)
+    url = f"/admin/billing/invoice/{invoice.pk}/void/"
+    assert url in client.get(f"/admin/billing/invoice/{invoice.pk}/change/").content.decode()
+
+    refused = client.post(url, {"confirm": "yes", "reason": ""})
+    assert refused.status_code == 200 and "This field is required" in refused.content.decode()
+    answer = client.post(url, {"confirm": "yes", "reason": "Billed twice"})
+
+    assert answer.status_code == 302
+    invoice.refresh_from_db()
+    note = invoice.credit_notes.get()
+    assert invoice.status == InvoiceStatus.VOID
+    assert (note.reason, note.total, note.issued_by) == ("Billed twice", invoice.total, admin_user)
+    # Voided once; the operation is not offered again.
+    assert url not in client.get(f"/admin/billing/invoice/{invoice.pk}/change/").content.decode()
