@@ -1,8 +1,11 @@
 """Reads of invoices and credit that pages and services share."""
 
+from dataclasses import dataclass
+from datetime import date
+
 from django.db.models import Sum
 
-from billing.models import CreditEntry, Invoice
+from billing.models import CreditEntry, Invoice, InvoiceStatus
 from billing.money import Money
 from portal.models import Organization
 
@@ -31,3 +34,23 @@ def invoice_remaining(*, invoice: Invoice) -> Money:
         (note.money("total") for note in invoice.credit_notes.all()), invoice.currency
     )
     return invoice.money("total") - credited
+
+
+@dataclass(frozen=True)
+class InvoiceSummary:
+    open_count: int
+    overdue_count: int
+    outstanding: list[Money]  # still to pay, per currency
+    credit: list[Money]
+
+
+def invoice_summary(*, organization: Organization, today: date) -> InvoiceSummary:
+    """What the dashboard says about the organization's invoices."""
+    open_invoices = Invoice.objects.filter(organization=organization, status=InvoiceStatus.OPEN)
+    rows = open_invoices.values("currency").annotate(due=Sum("amount_due")).order_by("currency")
+    return InvoiceSummary(
+        open_count=open_invoices.count(),
+        overdue_count=open_invoices.filter(due_on__lt=today).count(),
+        outstanding=[Money(row["due"], row["currency"]) for row in rows],
+        credit=credit_balances(organization=organization),
+    )

@@ -117,3 +117,17 @@ def test_a_paid_invoice_has_nothing_left_to_pay(client_for, owner, organization,
     html = client_for(owner).get("/app/northwind/invoices/").content.decode()
 
     assert html.count("$153.00") == 1 and "$0.00" in html
+
+
+def test_the_dashboard_sums_up_what_is_due_and_the_credit(client_for, billing_admin, invoices):
+    html = client_for(billing_admin).get("/app/northwind/").content.decode()
+
+    # The overdue $153.00 less the $25.00 credit it used; the other one is paid.
+    assert "Still to pay" in html and "$128.00 on 1 open invoice" in html
+    assert "1 overdue" in html
+    assert "Credit balance" in html
+
+
+def test_the_dashboard_keeps_invoices_from_members(client_for, teammate, invoices):
+    html = client_for(teammate).get("/app/northwind/").content.decode()
+    assert "Still to pay" not in html and "$128.00" not in html
