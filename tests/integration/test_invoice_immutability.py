@@ -13,14 +13,11 @@ from billing.models import CreditEntry, CreditNote, Invoice, InvoiceLine, Invoic
 from billing.money import Money
 from licensing.models import LicenseEvent
 from tests.helpers.invoices import finalized_invoice
-from tests.helpers.services import REAL_SERVICES_REQUIRED
+from tests.helpers.services import NEEDS_POSTGRESQL
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql" and not REAL_SERVICES_REQUIRED,
-        reason="needs PostgreSQL (set DATABASE_URL=postgres://…)",
-    ),
+    NEEDS_POSTGRESQL,
 ]
 
 

@@ -11,17 +11,14 @@ from billing.invoices import services
 from billing.models import Invoice
 from billing.money import Money
 from tests.factories import OrganizationFactory
-from tests.helpers.services import REAL_SERVICES_REQUIRED
+from tests.helpers.services import NEEDS_POSTGRESQL
 
 pytestmark = pytest.mark.integration
 
 INVOICES = 50
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql" and not REAL_SERVICES_REQUIRED,
-    reason="needs PostgreSQL (set DATABASE_URL=postgres://…)",
-)
+@NEEDS_POSTGRESQL
 @pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_finalizations_take_fifty_consecutive_numbers():
     organization = OrganizationFactory()
