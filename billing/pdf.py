@@ -20,9 +20,15 @@ def _static_only(url: str, *args, **kwargs) -> dict:
     return default_url_fetcher(url, *args, **kwargs)
 
 
+def html_to_pdf(html: str) -> bytes:
+    """The PDF of an HTML document whose relative URLs point into the static folder."""
+    document = HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=_static_only)
+    return document.write_pdf()
+
+
 def render_pdf(template: str, context: dict) -> bytes:
     """The PDF of `template` rendered with `context`; `{{ static_base }}` in the template
     is the static folder, for fonts and print CSS."""
-    html = render_to_string(template, {**context, "static_base": STATIC_DIR.as_uri() + "/"})
-    document = HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=_static_only)
-    return document.write_pdf()
+    return html_to_pdf(
+        render_to_string(template, {**context, "static_base": STATIC_DIR.as_uri() + "/"})
+    )
