@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 CLAIM_TIMEOUT = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
+STALL_AFTER = timedelta(minutes=2)
 
 
 @shared_task(bind=True, max_retries=MAX_ATTEMPTS, acks_late=True)
@@ -42,3 +43,20 @@ def render_invoice_pdf(self, document_id: int) -> str:
         pdf=pdf, rendered_at=timezone.now(), last_error=""
     )
     return "rendered"
+
+
+@shared_task(acks_late=True)
+def render_stalled_invoice_pdfs() -> int:
+    """Hands the worker again every PDF whose first hand-over was lost (broker down,
+    worker killed mid-render); the beat runs it every few minutes."""
+    now = timezone.now()
+    stalled = InvoiceDocument.objects.filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT),
+        rendered_at__isnull=True,
+        invoice__finalized_at__lt=now - STALL_AFTER,
+        attempts__lt=MAX_ATTEMPTS,
+    ).values_list("pk", flat=True)
+    ids = list(stalled[:200])
+    for document_id in ids:
+        render_invoice_pdf.delay(document_id)
+    return len(ids)

@@ -3,13 +3,14 @@ it carries the number, every line and the total, and the task renders only once.
 
 import shutil
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from billing.models import BillingDetails, InvoiceDocument
-from billing.tasks import render_invoice_pdf
+from billing.tasks import render_invoice_pdf, render_stalled_invoice_pdfs
 from tests.helpers.invoices import finalized_invoice
 
 pytestmark = [
@@ -58,3 +59,14 @@ def test_a_second_delivery_of_the_task_renders_nothing(
 
     document.refresh_from_db()
     assert (document.rendered_at, document.attempts) == (rendered_at, 1)
+
+
+def test_the_sweep_renders_pdfs_whose_hand_over_was_lost(organization, now):
+    # No on_commit: as if the broker was down when the invoice was finalized.
+    invoice = finalized_invoice(organization, today=date(2026, 3, 14))
+    assert render_stalled_invoice_pdfs.delay().get() == 0  # too recent to call it lost
+
+    with time_machine.travel(now + timedelta(minutes=3), tick=False):
+        assert render_stalled_invoice_pdfs.delay().get() == 1
+        assert InvoiceDocument.objects.get(invoice=invoice).rendered_at is not None
+        assert render_stalled_invoice_pdfs.delay().get() == 0
