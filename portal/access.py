@@ -81,6 +81,24 @@ def get_roi_scenario_for_member(request: HttpRequest, slug: str, scenario_id: in
     return _get_for_member(request, slug, scenarios, scenario_id)
 
 
+def require_billing(membership: Membership) -> None:
+    if not membership.can_manage_billing:
+        raise PermissionDenied("Only an owner or a billing admin can see invoices.")
+
+
+def get_invoice_for_member(request: HttpRequest, slug: str, number: str):
+    """(membership, the organization's finalized invoice `number`), or Http404; the
+    caller decides which roles may see it (invoices: require_billing)."""
+    membership = get_membership(request, slug)
+    invoices = (
+        apps.get_model("billing", "Invoice")
+        .objects.exclude(status="draft")
+        .select_related("organization")
+    )
+    invoice = get_object_or_404(invoices, number=number, organization=membership.organization)
+    return membership, invoice
+
+
 def get_invitation_by_token(token: str) -> Invitation:
     """The invitation a link names (anyone holding the link may see it)."""
     return get_object_or_404(

@@ -19,4 +19,10 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * 60},
     },
+    # Renders invoice PDFs whose first hand-over was lost (the first download would too).
+    "render-stalled-invoice-pdfs": {
+        "task": "billing.tasks.render_stalled_invoice_pdfs",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
 }

@@ -6,6 +6,7 @@ from portal.errors import api_not_found
 from portal.views import (
     catalog,
     invitations,
+    invoices,
     licenses,
     manage,
     organizations,
@@ -66,6 +67,9 @@ app_patterns = [
         licenses.license_key_rotate,
         name="license_key_rotate",
     ),
+    path("<slug:slug>/invoices/", invoices.invoice_list, name="invoice_list"),
+    path("<slug:slug>/invoices/<str:number>/", invoices.invoice_detail, name="invoice_detail"),
+    path("<slug:slug>/invoices/<str:number>.pdf", invoices.invoice_pdf, name="invoice_pdf"),
     path("<slug:slug>/api-tokens/", licenses.token_create, name="api_token_create"),
     path(
         "<slug:slug>/api-tokens/<int:token_id>/revoke/",

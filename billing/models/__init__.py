@@ -1,5 +1,16 @@
 """Billing models, one module per area, each name re-exported."""
 
+from billing.models.invoices import BillingDetails as BillingDetails
+from billing.models.invoices import CreditEntry as CreditEntry
+from billing.models.invoices import CreditNote as CreditNote
+from billing.models.invoices import DocumentSequence as DocumentSequence
+from billing.models.invoices import FinalizedDocumentError as FinalizedDocumentError
+from billing.models.invoices import Invoice as Invoice
+from billing.models.invoices import InvoiceDocument as InvoiceDocument
+from billing.models.invoices import InvoiceLine as InvoiceLine
+from billing.models.invoices import InvoiceStatus as InvoiceStatus
+from billing.models.invoices import PaymentTerms as PaymentTerms
+from billing.models.invoices import Series as Series
 from billing.models.roi import RoiScenario as RoiScenario
 from billing.models.subscriptions import Subscription as Subscription
 from billing.models.subscriptions import SubscriptionEvent as SubscriptionEvent

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from billing.invoices.selectors import invoice_summary
 from licensing.api.tokens import api_token_create, api_token_revoke
 from licensing.licenses import services as licenses
 from licensing.licenses import signing
@@ -53,6 +54,10 @@ def _dashboard_context(membership: Membership, token_form: TokenForm | None = No
             .order_by("role", "user__email")
         ),
     }
+    if membership.can_manage_billing:
+        context["invoices"] = invoice_summary(
+            organization=organization, today=timezone.localdate(now)
+        )
     if membership.is_owner:
         context["tokens"] = list(ApiToken.objects.filter(organization=organization))
         context["token_form"] = token_form or TokenForm()

@@ -2,7 +2,18 @@
 
 import os
 
+import pytest
+from django.db import connection
+
 # In CI (CI or TIERWISE_REAL_SERVICES set) a skipped test counts as a failure: the real
 # services, the worker, SMTP and Chromium must all be there, and nothing may quietly not run.
 REAL_SERVICES_REQUIRED = bool(os.environ.get("CI") or os.environ.get("TIERWISE_REAL_SERVICES"))
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+# For tests that only mean something on PostgreSQL (row locks, triggers); in CI, where a
+# skip fails, they must run there.
+NEEDS_POSTGRESQL = pytest.mark.skipif(
+    connection.vendor != "postgresql" and not REAL_SERVICES_REQUIRED,
+    reason="needs PostgreSQL (set DATABASE_URL=postgres://…)",
+)

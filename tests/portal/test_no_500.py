@@ -27,6 +27,7 @@ from licensing.api.tokens import api_token_create
 from licensing.demo.catalog import build_catalog
 from portal.models import Role
 from tests.factories import InvitationFactory
+from tests.helpers.invoices import finalized_invoice
 from tests.helpers.licenses import Catalog, issue
 
 NUL = "%00"
@@ -143,6 +144,7 @@ def world(now, organization, owner, teammate):
     )
     membership = teammate.memberships.get(organization=organization)
     version = catalog.version("team")
+    invoice = finalized_invoice(organization)
     return World(
         values={
             "slug": organization.slug,
@@ -157,6 +159,9 @@ def world(now, organization, owner, teammate):
             "number": "1",
             "operation": "suspend",
             "licensing_license_operate:pk": str(issued.license.pk),
+            "invoice_detail:number": invoice.number,
+            "invoice_pdf:number": invoice.number,
+            "billing_invoice_void:pk": str(invoice.pk),
             "pk": str(version.pk),
             "object_id": "1",
             "content_type_id": "1",

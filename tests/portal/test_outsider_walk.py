@@ -12,6 +12,7 @@ from licensing.api.tokens import api_token_create
 from licensing.models import ApiToken, License, LicenseEvent
 from portal.models import ACCOUNT_MANAGERS_GROUP, Invitation, Membership, Organization
 from tests.factories import InvitationFactory, OrganizationFactory, UserFactory
+from tests.helpers.invoices import finalized_invoice
 from tests.helpers.licenses import issue
 
 APP_PREFIX = "app/<slug:slug>/"
@@ -53,6 +54,7 @@ def northwind(organization, owner, teammate, catalog):
         "license_id": issued.license.pk,
         "token_id": token.token.pk,
         "scenario_id": scenario.pk,
+        "number": finalized_invoice(organization).number,
     }
 
 

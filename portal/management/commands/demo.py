@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from billing.demo import build_subscriptions
+from billing.demo import build_invoices, build_subscriptions
 from licensing.demo.catalog import build_catalog
 from licensing.demo.licenses import build_licenses
 from portal import demo
@@ -28,6 +28,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo catalog is ready: {catalog}."))
         self.stdout.write("\n".join(["Demo licenses:", *build_licenses()]))
         self.stdout.write("\n".join(["Demo subscriptions:", *build_subscriptions()]))
+        self.stdout.write("\n".join(["Demo invoices:", *build_invoices()]))
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Logins (password: "
                                              f"{demo.DEMO_PASSWORD}):"))
         for login in logins:

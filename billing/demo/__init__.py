@@ -1,0 +1,4 @@
+"""Billing demo data, one module per area."""
+
+from billing.demo.invoices import build_invoices as build_invoices
+from billing.demo.subscriptions import build_subscriptions as build_subscriptions

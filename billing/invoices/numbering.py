@@ -1,0 +1,29 @@
+"""Gapless numbers per series and year: INV-2026-000123, CN-2026-000001.
+
+A number is taken inside the transaction that issues the document, with the series'
+row locked until that transaction ends: a second issuer waits, and a rollback hands the
+number back, so the numbers of a series have neither gaps nor duplicates."""
+
+from django.db import transaction
+
+from billing.models import DocumentSequence
+
+DIGITS = 6
+
+
+def format_number(series: str, year: int, number: int) -> str:
+    return f"{series}-{year}-{number:0{DIGITS}d}"
+
+
+def take_next_number(*, series: str, year: int) -> str:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Take a number inside the transaction that issues the document.")
+    # Create the year's row if it is the first number of the year; ON CONFLICT DO
+    # NOTHING so two first issuers do not fail each other, then lock the one row.
+    DocumentSequence.objects.bulk_create(
+        [DocumentSequence(series=series, year=year)], ignore_conflicts=True
+    )
+    sequence = DocumentSequence.objects.select_for_update().get(series=series, year=year)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    return format_number(series, year, sequence.last_number)

@@ -1,0 +1,56 @@
+"""Reads of invoices and credit that pages and services share."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Sum
+
+from billing.models import CreditEntry, Invoice, InvoiceStatus
+from billing.money import Money
+from portal.models import Organization
+
+
+def credit_balance(*, organization: Organization, currency: str) -> Money:
+    total = CreditEntry.objects.filter(organization=organization, currency=currency).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return Money(total or 0, currency)
+
+
+def credit_balances(*, organization: Organization) -> list[Money]:
+    """Every currency in which the organization holds credit, largest first."""
+    rows = (
+        CreditEntry.objects.filter(organization=organization)
+        .values("currency")
+        .annotate(total=Sum("amount"))
+        .order_by("currency")
+    )
+    return [Money(row["total"], row["currency"]) for row in rows if row["total"]]
+
+
+def invoice_remaining(*, invoice: Invoice) -> Money:
+    """What of the invoice's total no credit note has credited yet."""
+    credited = Money.total(
+        (note.money("total") for note in invoice.credit_notes.all()), invoice.currency
+    )
+    return invoice.money("total") - credited
+
+
+@dataclass(frozen=True)
+class InvoiceSummary:
+    open_count: int
+    overdue_count: int
+    outstanding: list[Money]  # still to pay, per currency
+    credit: list[Money]
+
+
+def invoice_summary(*, organization: Organization, today: date) -> InvoiceSummary:
+    """What the dashboard says about the organization's invoices."""
+    open_invoices = Invoice.objects.filter(organization=organization, status=InvoiceStatus.OPEN)
+    rows = open_invoices.values("currency").annotate(due=Sum("amount_due")).order_by("currency")
+    return InvoiceSummary(
+        open_count=open_invoices.count(),
+        overdue_count=open_invoices.filter(due_on__lt=today).count(),
+        outstanding=[Money(row["due"], row["currency"]) for row in rows],
+        credit=credit_balances(organization=organization),
+    )

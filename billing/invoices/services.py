@@ -1,0 +1,292 @@
+"""Every write to invoices and credit notes. Each service is one transaction that locks
+the rows two requests could race for: the invoice, the organization's billing details
+(which serialise its credit balance) and the series' number row."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from billing.invoices import totals
+from billing.invoices.numbering import take_next_number
+from billing.invoices.selectors import credit_balance, invoice_remaining
+from billing.models import (
+    BillingDetails,
+    CreditEntry,
+    CreditNote,
+    Invoice,
+    InvoiceDocument,
+    InvoiceLine,
+    InvoiceStatus,
+    Series,
+)
+from billing.money import Money
+from billing.tasks import render_invoice_pdf
+from portal.models import Organization
+from portal.unavailable import SERVICE_ERRORS
+
+logger = logging.getLogger(__name__)
+
+
+def billing_details_for(*, organization: Organization) -> BillingDetails:
+    details, _ = BillingDetails.objects.get_or_create(organization=organization)
+    return details
+
+
+def _lock_billing_details(organization: Organization) -> BillingDetails:
+    billing_details_for(organization=organization)
+    return BillingDetails.objects.select_for_update().get(organization=organization)
+
+
+def _record_credit(*, organization: Organization, amount: Money, description: str, **source):
+    """A row of the credit ledger: + credit granted, - credit used; `source` names the
+    invoice or credit note it comes from."""
+    CreditEntry.objects.create(
+        organization=organization,
+        currency=amount.currency,
+        amount=amount.amount,
+        description=description,
+        **source,
+    )
+
+
+def _lock_draft(invoice: Invoice) -> Invoice:
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if locked.status != InvoiceStatus.DRAFT:
+        raise ValidationError(f"Invoice {locked.number} is finalized; it cannot change.")
+    return locked
+
+
+@transaction.atomic
+def invoice_create_draft(*, organization: Organization, currency: str, license=None) -> Invoice:
+    Money.zero(currency)  # refuses what is not an ISO 4217 code
+    if license is not None and license.organization_id != organization.pk:
+        raise ValidationError("The license belongs to another organization.")
+    invoice = Invoice(organization=organization, currency=currency, license=license)
+    invoice.full_clean()
+    invoice.save()
+    return invoice
+
+
+@transaction.atomic
+def invoice_add_line(
+    *,
+    invoice: Invoice,
+    description: str,
+    unit_price: Money,
+    quantity: Decimal | int = 1,
+    period_start: date | None = None,
+    period_end: date | None = None,
+) -> InvoiceLine:
+    locked = _lock_draft(invoice)
+    if unit_price.currency != locked.currency:
+        raise ValidationError(
+            f"This invoice is in {locked.currency}; the line is in {unit_price.currency}."
+        )
+    if period_start and period_end and period_end < period_start:
+        raise ValidationError("A period ends on or after the day it starts.")
+    line = InvoiceLine(
+        invoice=locked,
+        description=description,
+        quantity=Decimal(quantity),
+        unit_price=unit_price.amount,
+        amount=totals.line_amount(quantity=Decimal(quantity), unit_price=unit_price).amount,
+        period_start=period_start,
+        period_end=period_end,
+        position=locked.lines.count(),
+    )
+    line.full_clean(exclude=["invoice"])
+    line.save()
+    return line
+
+
+@transaction.atomic
+def invoice_finalize(*, invoice: Invoice, today: date | None = None) -> Invoice:
+    """Fix the invoice: copy the organization's tax and terms, work out the totals, use
+    its credit, give it the next number of its series and its dates. A negative total
+    becomes credit for the next invoice."""
+    today = today or timezone.localdate()
+    locked = _lock_draft(invoice)
+    lines = list(locked.lines.all())
+    if not lines:
+        raise ValidationError("An invoice needs at least one line.")
+    details = _lock_billing_details(locked.organization)
+    currency = locked.currency
+    result = totals.invoice_totals(
+        line_amounts=[Money(line.amount, currency) for line in lines],
+        tax_rate=details.tax_rate,
+        credit_balance=max(
+            credit_balance(organization=locked.organization, currency=currency),
+            Money.zero(currency),
+        ),
+        currency=currency,
+    )
+    locked.tax_rate = details.tax_rate
+    locked.tax_id = details.tax_id
+    locked.payment_terms = details.payment_terms
+    locked.net_days = details.days_to_pay
+    locked.subtotal = result.subtotal.amount
+    locked.tax = result.tax.amount
+    locked.total = result.total.amount
+    locked.credit_applied = result.credit_applied.amount
+    locked.amount_due = result.amount_due.amount
+    locked.issued_on = today
+    locked.due_on = today + timedelta(days=details.days_to_pay)
+    locked.number = take_next_number(series=locked.series, year=today.year)
+    locked.finalized_at = timezone.now()
+    # Nothing left to pay (credit covered it, or it is a credit): it is settled at once.
+    locked.status = InvoiceStatus.OPEN if result.amount_due.amount > 0 else InvoiceStatus.PAID
+    if locked.status == InvoiceStatus.PAID:
+        locked.paid_at = locked.finalized_at
+    locked.save()
+    if not result.credit_applied.is_zero:
+        _record_credit(
+            organization=locked.organization,
+            amount=-result.credit_applied,
+            description=f"Used on {locked.number}",
+            invoice=locked,
+        )
+    if not result.credit_granted.is_zero:
+        _record_credit(
+            organization=locked.organization,
+            amount=result.credit_granted,
+            description=f"Credit from {locked.number}",
+            invoice=locked,
+        )
+    document = InvoiceDocument.objects.create(invoice=locked)
+    transaction.on_commit(lambda: _hand_to_worker(document.pk))
+    return locked
+
+
+def _hand_to_worker(document_id: int) -> None:
+    """The invoice stands either way; without a broker its PDF is rendered when someone
+    first asks for it (invoice_pdf_request)."""
+    try:
+        render_invoice_pdf.delay(document_id)
+    except SERVICE_ERRORS as exc:
+        logger.warning("Invoice PDF %s waits; no broker: %r", document_id, exc)
+
+
+def invoice_pdf_request(*, invoice: Invoice) -> InvoiceDocument:
+    """The invoice's PDF record, rendered here and now if no worker has done it (the
+    broker was down, or the worker is behind; it takes well under a second). The task's
+    claim keeps this from rendering what a worker is rendering at this moment: then the
+    record comes back without its PDF, for the caller to say "try again in a moment"."""
+    document, _ = InvoiceDocument.objects.get_or_create(invoice=invoice)
+    if document.rendered_at is None:
+        try:
+            render_invoice_pdf.apply(args=[document.pk], throw=True)
+        except Exception as exc:  # the worker's retries will try again
+            logger.warning("Rendering invoice PDF %s on request failed: %r", document.pk, exc)
+        document.refresh_from_db()
+    return document
+
+
+def _lock_finalized(invoice: Invoice) -> Invoice:
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if locked.status == InvoiceStatus.DRAFT:
+        raise ValidationError("A draft has nothing to correct; change or delete it instead.")
+    return locked
+
+
+@transaction.atomic
+def invoice_mark_paid(*, invoice: Invoice) -> Invoice:
+    locked = _lock_finalized(invoice)
+    if locked.status != InvoiceStatus.OPEN:
+        raise ValidationError(f"Invoice {locked.number} is {locked.get_status_display()}.")
+    locked.status = InvoiceStatus.PAID
+    locked.paid_at = timezone.now()
+    locked.save()
+    return locked
+
+
+def _issue_credit_note(
+    *, invoice: Invoice, subtotal: Money, reason: str, actor, today: date
+) -> CreditNote:
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why; the reason is kept on record."})
+    tax = totals.tax_on(subtotal, invoice.tax_rate)
+    note = CreditNote(
+        organization=invoice.organization,
+        invoice=invoice,
+        currency=invoice.currency,
+        issued_on=today,
+        reason=reason,
+        subtotal=subtotal.amount,
+        tax=tax.amount,
+        total=(subtotal + tax).amount,
+        issued_by=actor,
+    )
+    remaining = invoice_remaining(invoice=invoice)
+    if note.money("total") > remaining:
+        raise ValidationError(f"That credits more than remains of {invoice.number} ({remaining}).")
+    _lock_billing_details(invoice.organization)
+    note.number = take_next_number(series=Series.CREDIT_NOTE, year=today.year)
+    note.full_clean()
+    note.save()
+    return note
+
+
+@transaction.atomic
+def credit_note_issue(
+    *, invoice: Invoice, subtotal: Money, reason: str, actor=None, today: date | None = None
+) -> CreditNote:
+    """Credit part of a paid invoice (before tax; tax at the invoice's rate is added). The
+    credit note's total becomes credit for the next invoice."""
+    today = today or timezone.localdate()
+    locked = _lock_finalized(invoice)
+    if locked.status != InvoiceStatus.PAID:
+        raise ValidationError("Credit an open invoice by voiding it; this one is not paid.")
+    if subtotal.currency != locked.currency or subtotal.amount <= 0:
+        raise ValidationError(f"Credit a positive amount in {locked.currency}.")
+    note = _issue_credit_note(
+        invoice=locked, subtotal=subtotal.rounded(), reason=reason, actor=actor, today=today
+    )
+    _record_credit(
+        organization=locked.organization,
+        amount=note.money("total"),
+        description=f"Credit note {note.number}",
+        credit_note=note,
+    )
+    return note
+
+
+@transaction.atomic
+def invoice_void_with_credit_note(
+    *, invoice: Invoice, reason: str, actor=None, today: date | None = None
+) -> CreditNote:
+    """Cancel an invoice: a credit note for what remains of it, and back to the
+    organization's credit whatever was already paid towards it (in money or credit)."""
+    today = today or timezone.localdate()
+    locked = _lock_finalized(invoice)
+    if locked.status == InvoiceStatus.VOID:
+        raise ValidationError(f"Invoice {locked.number} is already void.")
+    remaining_total = invoice_remaining(invoice=locked)
+    if remaining_total.amount <= 0:
+        raise ValidationError(f"Nothing of {locked.number} remains to credit.")
+    # The credit note repeats the invoice's own split of net and tax for what remains.
+    remaining_subtotal = locked.money("subtotal") - Money.total(
+        (note.money("subtotal") for note in locked.credit_notes.all()), locked.currency
+    )
+    note = _issue_credit_note(
+        invoice=locked, subtotal=remaining_subtotal, reason=reason, actor=actor, today=today
+    )
+    paid_towards = (
+        remaining_total if locked.status == InvoiceStatus.PAID else locked.money("credit_applied")
+    )
+    if paid_towards.amount > 0:
+        _record_credit(
+            organization=locked.organization,
+            amount=paid_towards,
+            description=f"Credit note {note.number} for void {locked.number}",
+            credit_note=note,
+        )
+    locked.status = InvoiceStatus.VOID
+    locked.voided_at = timezone.now()
+    locked.save()
+    return note

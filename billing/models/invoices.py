@@ -1,0 +1,307 @@
+"""Invoices, their lines, credit notes, the numbering series and each organization's
+billing details.
+
+An invoice is a draft until it is finalized; finalizing fixes its lines and amounts,
+copies the organization's tax rate, tax ID and payment terms onto it, and takes the next
+number of its series (gapless, per series and year). From then on only its status may
+move (open → paid or void): `save()` refuses anything else here, and on PostgreSQL a
+trigger refuses it even to raw SQL. A correction is a credit note, never an edit.
+Writes go through billing.invoices.services; money is rounded only by billing.money.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from billing.money import Money
+from portal.models import Organization
+
+
+class FinalizedDocumentError(RuntimeError):
+    """Something tried to change or delete an invoice or credit note that has a number."""
+
+
+def _amount_field(**kwargs) -> models.DecimalField:
+    return models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0), **kwargs)
+
+
+class PaymentTerms(models.TextChoices):
+    DUE_ON_RECEIPT = "due_on_receipt", "Due on receipt"
+    NET = "net", "Net N days"
+
+
+class BillingDetails(models.Model):
+    """How an organization is invoiced. Copied onto each invoice when it is finalized, so
+    a later change of rate or terms never rewrites an issued invoice."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="billing_details"
+    )
+    tax_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text="Percent, e.g. 20.00 for 20 % VAT.",
+    )
+    tax_id = models.CharField("tax ID", max_length=40, blank=True)
+    payment_terms = models.CharField(
+        max_length=16, choices=PaymentTerms.choices, default=PaymentTerms.NET
+    )
+    net_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MaxValueValidator(365)],
+        help_text="Days to pay, when the terms are net N days.",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "billing details"
+
+    def __str__(self) -> str:
+        return f"Billing details of {self.organization}"
+
+    @property
+    def days_to_pay(self) -> int:
+        return 0 if self.payment_terms == PaymentTerms.DUE_ON_RECEIPT else self.net_days
+
+
+class Series(models.TextChoices):
+    INVOICE = "INV", "Invoice"
+    CREDIT_NOTE = "CN", "Credit note"
+
+
+class DocumentSequence(models.Model):
+    """The last number taken in a series for a year. The row is locked while a number is
+    taken, in the transaction that issues the document, so a rollback gives the number
+    back and two documents never share one: the numbers have no gaps."""
+
+    series = models.CharField(max_length=8, choices=Series.choices)
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["series", "year"], name="one_sequence_per_series_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series}-{self.year}: {self.last_number}"
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    OPEN = "open", "Open"
+    PAID = "paid", "Paid"
+    VOID = "void", "Void"
+
+
+class Invoice(models.Model):
+    # Once finalized, only these may change (and the status only forwards).
+    MUTABLE_WHEN_FINALIZED = ("status", "paid_at", "voided_at")
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="invoices"
+    )
+    license = models.ForeignKey(
+        "licensing.License",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="invoices",
+    )
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=8, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT
+    )
+    series = models.CharField(max_length=8, choices=Series.choices, default=Series.INVOICE)
+    number = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    issued_on = models.DateField(null=True, blank=True)
+    due_on = models.DateField(null=True, blank=True)
+    payment_terms = models.CharField(max_length=16, choices=PaymentTerms.choices, blank=True)
+    net_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal(0))
+    tax_id = models.CharField("tax ID", max_length=40, blank=True)
+    subtotal = _amount_field()
+    tax = _amount_field()
+    total = _amount_field()
+    credit_applied = _amount_field(help_text="Credit balance used to pay part of the total.")
+    amount_due = _amount_field()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    finalized_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="draft") | models.Q(number__isnull=False),
+                name="invoice_finalized_has_number",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"Draft invoice {self.pk}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.is_finalized:
+            stored = type(self).objects.filter(pk=self.pk).values().first() or {}
+            changed = [
+                name
+                for name, value in stored.items()
+                if name not in self.MUTABLE_WHEN_FINALIZED and getattr(self, name) != value
+            ]
+            if changed or self.status == InvoiceStatus.DRAFT:
+                raise FinalizedDocumentError(
+                    f"Invoice {self.number} is finalized; issue a credit note instead."
+                )
+        super().save(*args, **kwargs)
+        self._stored_status = self.status
+
+    def delete(self, *args, **kwargs):
+        if self.is_finalized:
+            raise FinalizedDocumentError(f"Invoice {self.number} is finalized; it stays.")
+        return super().delete(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored_status = instance.__dict__.get("status")
+        return instance
+
+    @property
+    def is_finalized(self) -> bool:
+        return getattr(self, "_stored_status", InvoiceStatus.DRAFT) != InvoiceStatus.DRAFT
+
+    def is_overdue(self, today) -> bool:
+        return self.status == InvoiceStatus.OPEN and self.due_on is not None and self.due_on < today
+
+    def money(self, field: str) -> Money:
+        return Money(getattr(self, field), self.currency)
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    description = models.CharField(max_length=200)
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    quantity = models.DecimalField(max_digits=12, decimal_places=4, default=Decimal(1))
+    # Negative for a credit (the unused part of a price, a discount).
+    unit_price = models.DecimalField(max_digits=12, decimal_places=4)
+    amount = _amount_field()
+    position = models.PositiveSmallIntegerField(default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["invoice", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.description
+
+    def save(self, *args, **kwargs) -> None:
+        self._refuse_when_finalized()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._refuse_when_finalized()
+        return super().delete(*args, **kwargs)
+
+    def _refuse_when_finalized(self) -> None:
+        status = Invoice.objects.filter(pk=self.invoice_id).values_list("status", flat=True)
+        if status.first() not in (None, InvoiceStatus.DRAFT):
+            raise FinalizedDocumentError("The invoice is finalized; its lines stay as issued.")
+
+
+class CreditNote(models.Model):
+    """A correction of a finalized invoice: issued with its own number and never changed.
+    Its amounts are positive and reduce what the customer owes (or become credit)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="credit_notes"
+    )
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    number = models.CharField(max_length=32, unique=True)
+    currency = models.CharField(max_length=3)
+    issued_on = models.DateField()
+    reason = models.TextField()
+    subtotal = _amount_field()
+    tax = _amount_field()
+    total = _amount_field()
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise FinalizedDocumentError(f"Credit note {self.number} is issued; it never changes.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise FinalizedDocumentError(f"Credit note {self.number} is issued; it stays.")
+
+    def money(self, field: str) -> Money:
+        return Money(getattr(self, field), self.currency)
+
+
+class CreditEntry(models.Model):
+    """The credit balance as a ledger: + when credit is granted (a negative amount due, a
+    credit note), - when an invoice uses it. The balance is the sum, per currency."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="credit_entries"
+    )
+    currency = models.CharField(max_length=3)
+    amount = _amount_field()
+    description = models.CharField(max_length=200)
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_entries"
+    )
+    credit_note = models.ForeignKey(
+        CreditNote, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_entries"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "credit entries"
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}: {self.description}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise FinalizedDocumentError("Credit entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise FinalizedDocumentError("Credit entries are append-only.")
+
+
+class InvoiceDocument(models.Model):
+    """The invoice's PDF, rendered once by a task. Kept apart from the invoice so the
+    invoice row stays as finalized while the file is made."""
+
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="document")
+    pdf = models.BinaryField(null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"PDF of {self.invoice}"

@@ -1,0 +1,81 @@
+"""The organization's invoices: the list with its credit balance, each invoice as a page
+and as a PDF. Owners and billing admins only; a member gets 403, an outsider 404."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from billing.invoices import services
+from billing.invoices.documents import invoice_pdf_context
+from billing.invoices.selectors import credit_balances
+from billing.models import Invoice, InvoiceStatus
+from billing.money import Money
+from portal.access import get_invoice_for_member, get_membership, require_billing
+
+
+@login_required
+@require_GET
+def invoice_list(request: HttpRequest, slug: str) -> HttpResponse:
+    membership = get_membership(request, slug)
+    require_billing(membership)
+    organization = membership.organization
+    today = timezone.localdate()
+    invoices = [
+        {
+            "invoice": invoice,
+            "total": invoice.money("total"),
+            # What is still to pay: nothing once paid or void.
+            "due": invoice.money("amount_due")
+            if invoice.status == InvoiceStatus.OPEN
+            else Money.zero(invoice.currency),
+            "overdue": invoice.is_overdue(today),
+        }
+        for invoice in Invoice.objects.filter(organization=organization).exclude(
+            status=InvoiceStatus.DRAFT
+        )
+    ]
+    return render(
+        request,
+        "billing/invoices.html",
+        {
+            "membership": membership,
+            "organization": organization,
+            "invoices": invoices,
+            "credit_balances": credit_balances(organization=organization),
+        },
+    )
+
+
+@login_required
+@require_GET
+def invoice_detail(request: HttpRequest, slug: str, number: str) -> HttpResponse:
+    membership, invoice = get_invoice_for_member(request, slug, number)
+    require_billing(membership)
+    return render(
+        request,
+        "billing/invoice.html",
+        {
+            "membership": membership,
+            "overdue": invoice.is_overdue(timezone.localdate()),
+            **invoice_pdf_context(invoice),
+        },
+    )
+
+
+@login_required
+@require_GET
+def invoice_pdf(request: HttpRequest, slug: str, number: str) -> HttpResponse:
+    membership, invoice = get_invoice_for_member(request, slug, number)
+    require_billing(membership)
+    document = services.invoice_pdf_request(invoice=invoice)
+    if document.rendered_at is None:
+        messages.info(request, "The PDF is being prepared; try again in a moment.")
+        return redirect("invoice_detail", slug, number)
+    response = HttpResponse(bytes(document.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
+    return response
