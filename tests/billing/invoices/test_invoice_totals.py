@@ -60,8 +60,21 @@ def test_it_refuses_a_rate_over_100_percent():
         tax_on(usd("10.00"), Decimal("101"))
 
 
+def test_a_zero_total_takes_no_credit_and_creates_none():
+    totals = invoice_totals(
+        line_amounts=[usd("5.00"), usd("-5.00")],
+        tax_rate=Decimal("20"),
+        credit_balance=usd("10.00"),
+        currency="USD",
+    )
+    assert (totals.total, totals.credit_applied, totals.amount_due) == (usd("0"),) * 3
+    # Exactly zero, not minus zero (which would print as -$0.00).
+    assert totals.credit_granted == usd("0")
+    assert not totals.credit_granted.amount.is_signed()
+
+
 def test_it_refuses_a_negative_credit_balance():
-    with pytest.raises(ValueError, match="negative"):
+    with pytest.raises(ValueError, match=r"^A credit balance cannot be negative\.$"):
         invoice_totals(
             line_amounts=[usd("1.00")],
             tax_rate=Decimal(0),
