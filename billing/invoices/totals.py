@@ -51,8 +51,7 @@ def invoice_totals(
     subtotal = Money.total(line_amounts, currency)
     tax = tax_on(subtotal, tax_rate)
     total = subtotal + tax
-    # A total of exactly zero takes this branch, so nothing credited reads as +0, not -0.
-    if total.amount >= 0:
+    if total.amount > 0:
         credit_applied = min(credit_balance, total)
         return InvoiceTotals(subtotal, tax, total, credit_applied, total - credit_applied, zero)
     return InvoiceTotals(subtotal, tax, total, zero, zero, -total)
