@@ -50,7 +50,7 @@ mutate: install
 # A quick local loop: everything but the tests that need a real service (browser,
 # integration) or throw hostile input in bulk (fuzz). `make test` stays the whole suite.
 test-fast: install
-	$(BIN)/pytest -q -m "not browser and not integration and not fuzz" $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n auto -m "not browser and not integration and not fuzz" $(PYTEST_ARGS)
 
 # ruff; the dependency direction (import-linter, contracts in pyproject.toml); no
 # model change without its migration.
