@@ -243,13 +243,22 @@ def license_reinstate(
 
 @transaction.atomic
 def license_change_seats(
-    *, license: License, seats: int, actor: Actor, reason: str, at: datetime | None = None
+    *,
+    license: License,
+    seats: int,
+    actor: Actor,
+    reason: str,
+    at: datetime | None = None,
+    keep_active_machines: bool = False,
 ) -> License:
+    """Change the seats bought. Going below the active machines is refused, unless
+    `keep_active_machines` (a downgrade the customer scheduled: nothing is deactivated,
+    new activations are refused until enough are freed)."""
     at = at or timezone.now()
     license = _lock(license)
     _check_seats(license, seats, at)
     active = license.machines.active().count()
-    if seats < active:
+    if seats < active and not keep_active_machines:
         raise ValidationError(
             f"{active} machines are active; deactivate {active - seats} before going down "
             f"to {seats} seats."
@@ -285,6 +294,29 @@ def license_renew(
         raise ValidationError("A renewal extends the term.")
     return _change(
         license, kind=EventKind.TERM, actor=actor, reason=reason, at=at, term_end=term_end
+    )
+
+
+@transaction.atomic
+def license_start_term(
+    *, license: License, term_start: date, term_end: date, actor: Actor, reason: str, at=None
+) -> License:
+    """Begin a new term (a move to another billing cycle starts one on the day it is
+    made); the unused part of the old one is credited by billing."""
+    at = at or timezone.now()
+    license = _lock(license)
+    if term_end < term_start:
+        raise ValidationError("A term ends on or after the day it starts.")
+    if term_start < license.term_start:
+        raise ValidationError("A new term cannot start before the current one.")
+    return _change(
+        license,
+        kind=EventKind.TERM,
+        actor=actor,
+        reason=reason,
+        at=at,
+        term_start=term_start,
+        term_end=term_end,
     )
 
 

@@ -1,0 +1,121 @@
+"""Scheduled changes: cancelled by the customer until they are due, applied when due.
+
+The term-end job of the renewals issue will call `scheduled_changes_apply_due` each day;
+each application is one transaction with the change's row locked, and applying a change
+that is no longer scheduled does nothing, so a retry or a second run is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import ScheduledChange, ScheduledChangeStatus, Subscription
+from billing.subscriptions.services import subscription_lock_price, subscription_set_auto_renew
+from licensing.licenses import services as licenses
+from licensing.models import License
+
+logger = logging.getLogger(__name__)
+
+
+def _lock(change: ScheduledChange) -> ScheduledChange:
+    return ScheduledChange.objects.select_for_update().get(pk=change.pk)
+
+
+@transaction.atomic
+def scheduled_change_cancel(
+    *, change: ScheduledChange, user, reason: str, at: datetime | None = None
+) -> ScheduledChange:
+    at = at or timezone.now()
+    change = _lock(change)
+    if change.status != ScheduledChangeStatus.SCHEDULED:
+        raise ValidationError(
+            f"This change is already {change.get_status_display().lower()}; nothing to cancel."
+        )
+    if not reason.strip():
+        raise ValidationError("Say why; the reason is kept on record.")
+    change.status = ScheduledChangeStatus.CANCELED
+    change.closed_at = at
+    change.closed_by = user
+    change.close_reason = reason.strip()
+    change.save()
+    return change
+
+
+@transaction.atomic
+def scheduled_change_apply(
+    *, change: ScheduledChange, today: date | None = None, at: datetime | None = None
+) -> ScheduledChange:
+    """Move the license and its subscription to the scheduled plan. Nothing is deleted:
+    machines beyond the new limit stay activated (new ones are refused)."""
+    at = at or timezone.now()
+    today = today or timezone.localdate(at)
+    change = _lock(change)
+    if change.status != ScheduledChangeStatus.SCHEDULED:
+        return change
+    if change.effective_on > today:
+        raise ValidationError(
+            f"This change takes effect on {change.effective_on.isoformat()}, not before."
+        )
+    license = License.objects.select_for_update(of=("self",)).get(pk=change.license_id)
+    actor = licenses.Actor(user=change.created_by, label="scheduled change")
+    reason = f"Scheduled change {change.pk}: {change.summary}."
+    subscription = Subscription.objects.get(license=license)
+    moved = False
+    if license.version_id != change.version_id:
+        licenses.license_change_version(
+            license=license, version=change.version, actor=actor, reason=reason, at=at
+        )
+        moved = True
+    if license.seats != change.seats:
+        licenses.license_change_seats(
+            license=license,
+            seats=change.seats,
+            actor=actor,
+            reason=reason,
+            at=at,
+            keep_active_machines=True,
+        )
+    if moved or subscription.cycle != change.cycle:
+        subscription = subscription_lock_price(
+            subscription=subscription,
+            cycle=change.cycle,
+            currency=change.price.currency_id,
+            actor=actor,
+            reason=reason,
+            at=at,
+        )
+    license.refresh_from_db()
+    if license.auto_renew != change.auto_renew:
+        subscription_set_auto_renew(
+            subscription=subscription,
+            auto_renew=change.auto_renew,
+            actor=actor,
+            reason=reason,
+            at=at,
+        )
+    change.status = ScheduledChangeStatus.APPLIED
+    change.closed_at = at
+    change.close_reason = "Applied at the end of the term."
+    change.save()
+    return change
+
+
+def scheduled_changes_apply_due(*, today: date | None = None) -> list[ScheduledChange]:
+    """Apply every change due by `today`, each in its own transaction; one that fails is
+    logged and left scheduled for the next run."""
+    today = today or timezone.localdate()
+    applied = []
+    due = ScheduledChange.objects.filter(
+        status=ScheduledChangeStatus.SCHEDULED, effective_on__lte=today
+    ).order_by("effective_on", "pk")
+    for change in due:
+        try:
+            applied.append(scheduled_change_apply(change=change, today=today))
+        except ValidationError as exc:
+            logger.warning("Scheduled change %s not applied: %s", change.pk, exc)
+    return applied

@@ -1,0 +1,609 @@
+"""The self-service checkout: preview a change, confirm it, abandon it.
+
+`checkout_preview` reads what the change would cost (billing.checkout.quote, the same pure
+function the confirmation uses) with the comparison and, for a downgrade, the continuity
+check. `checkout_confirm` makes the change in one transaction: it locks the checkout (its
+one-time token), the organization's billing details (its credit balance and every other
+checkout of it) and the license, quotes again from what is there now, refuses if that is
+not what the customer saw, then changes the license through the licensing services,
+locks the new price, issues the invoice of exactly the previewed lines and records the
+part that waits as a scheduled change. A refusal writes nothing but the refusal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from billing.checkout.quote import Plan, Quote, QuoteRefused, quote_change
+from billing.invoices import services as invoices
+from billing.invoices.selectors import credit_balance
+from billing.models import (
+    BillingDetails,
+    Checkout,
+    CheckoutEvent,
+    CheckoutStatus,
+    Invoice,
+    ScheduledChange,
+    ScheduledChangeStatus,
+    Subscription,
+)
+from billing.money import Money
+from billing.pricing import BillingCycle, SeatPrice
+from billing.subscriptions.services import (
+    subscription_create,
+    subscription_lock_price,
+    subscription_set_auto_renew,
+)
+from licensing.catalog.diff import Comparison, compare
+from licensing.catalog.selectors import version_snapshot, versions_with_parts
+from licensing.licenses import services as licenses
+from licensing.licenses.continuity import ContinuityCheck, continuity_check
+from licensing.licenses.entitlements import license_entitlements
+from licensing.models import (
+    CLOSED_STATUSES,
+    License,
+    Tier,
+    TierVersion,
+    TierVersionPrice,
+    VersionStatus,
+)
+from portal.models import Organization
+
+SEATS = "seats"
+# Checkouts left open this long are recorded as abandoned.
+ABANDON_AFTER_HOURS = 24
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the customer asks for."""
+
+    tier: str
+    seats: int
+    cycle: str
+    currency: str = ""
+    auto_renew: bool = True
+
+
+@dataclass
+class Preview:
+    checkout: Checkout
+    license: License | None
+    target: Target
+    version: TierVersion  # the version the target tier means for this license
+    quote: Quote
+    comparison: Comparison | None
+    continuity: ContinuityCheck | None
+    pending: ScheduledChange | None  # a scheduled change this one would replace
+    keeps_pending: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.quote.fingerprint().encode()).hexdigest()
+
+
+class StalePreview(Exception):
+    """What the customer confirmed is no longer what the change would cost."""
+
+    def __init__(self, preview: Preview | None, message: str) -> None:
+        self.preview = preview
+        self.message = message
+        super().__init__(message)
+
+
+class CheckoutClosed(Exception):
+    def __init__(self, checkout: Checkout, message: str) -> None:
+        self.checkout = checkout
+        self.message = message
+        super().__init__(message)
+
+
+def _record(checkout: Checkout, step: str, at: datetime, **data) -> None:
+    CheckoutEvent.objects.create(checkout=checkout, step=step, happened_at=at, data=data)
+
+
+# --- Starting --------------------------------------------------------------------------
+
+
+def open_license_for(organization: Organization, tier: Tier) -> License | None:
+    return (
+        License.objects.filter(organization=organization, product_id=tier.product_id)
+        .exclude(status__in=CLOSED_STATUSES)
+        .select_related("version__tier", "subscription")
+        .first()
+    )
+
+
+@transaction.atomic
+def checkout_start(
+    *, organization: Organization, license: License | None, user, at: datetime | None = None
+) -> Checkout:
+    at = at or timezone.now()
+    if license is not None and license.organization_id != organization.pk:
+        raise ValidationError("The license belongs to another organization.")
+    checkout = Checkout.objects.create(
+        organization=organization, license=license, started_by=user, started_at=at
+    )
+    _record(checkout, CheckoutEvent.Step.STARTED, at)
+    return checkout
+
+
+# --- Quoting ---------------------------------------------------------------------------
+
+
+def _seat_limit(version: TierVersion) -> int | None:
+    for row in version.limit_rows.all():
+        if row.metric.key == SEATS:
+            return row.value
+    return None
+
+
+def _catalog_prices(version: TierVersion, currency: str) -> dict[str, SeatPrice]:
+    return {
+        row.cycle: SeatPrice(
+            amount=Money(row.amount, currency),
+            cycle=row.cycle,
+            per_seat=row.per_seat,
+            min_seats=row.min_seats,
+        )
+        for row in version.price_rows.all()
+        if row.currency_id == currency
+    }
+
+
+def _plan(version: TierVersion, price: SeatPrice, *, seats: int, cycle: str, auto_renew: bool):
+    tier = version.tier
+    return Plan(
+        tier=tier.slug,
+        tier_name=tier.name,
+        rank=tier.order,
+        price=price,
+        seats=seats,
+        cycle=cycle,
+        auto_renew=auto_renew,
+        max_seats=_seat_limit(version),
+    )
+
+
+def _target_version(license: License | None, tier_slug: str, product_id: int | None):
+    if license is not None and license.version.tier.slug == tier_slug:
+        return versions_with_parts().get(pk=license.version_id)
+    versions = versions_with_parts().filter(
+        tier__slug=tier_slug, tier__is_public=True, status=VersionStatus.PUBLISHED
+    )
+    if product_id is not None:
+        versions = versions.filter(tier__product_id=product_id)
+    version = versions.first()
+    if version is None:
+        raise QuoteRefused({"tier": "Choose one of the tiers on offer."})
+    return version
+
+
+def _subscription(license: License) -> Subscription:
+    try:
+        return license.subscription
+    except ObjectDoesNotExist:
+        raise QuoteRefused(
+            {
+                "": "This license is billed under a contract, not in the portal; your "
+                "account manager can change it."
+            }
+        ) from None
+
+
+def pending_change(license: License | None) -> ScheduledChange | None:
+    if license is None:
+        return None
+    return (
+        ScheduledChange.objects.filter(license=license, status=ScheduledChangeStatus.SCHEDULED)
+        .select_related("version__tier")
+        .first()
+    )
+
+
+def checkout_preview(
+    *,
+    checkout: Checkout,
+    target: Target,
+    at: datetime | None = None,
+    license: License | None = None,
+) -> Preview:
+    """The quote, comparison and continuity check of `target` for `checkout`. Raises
+    QuoteRefused with a message per field."""
+    at = at or timezone.now()
+    today = timezone.localdate(at)
+    organization = checkout.organization
+    license = license or checkout.license
+    if license is None:
+        existing = (
+            License.objects.filter(organization=organization, version__tier__slug=target.tier)
+            .exclude(status__in=CLOSED_STATUSES)
+            .exists()
+        )
+        if existing:
+            raise StalePreview(
+                None, "Your organization has bought this product since; change it instead."
+            )
+    version = _target_version(license, target.tier, license.product_id if license else None)
+    if target.cycle not in BillingCycle.values:
+        raise QuoteRefused({"cycle": "Choose monthly or annual billing."})
+    details = BillingDetails.objects.filter(organization=organization).first()
+    tax_rate = details.tax_rate if details else BillingDetails._meta.get_field("tax_rate").default
+    if license is None:
+        currency = target.currency
+        prices = _catalog_prices(version, currency)
+        if not prices:
+            raise QuoteRefused({"currency": f"{version.tier.name} is not sold in {currency}."})
+        if target.cycle not in prices:
+            raise QuoteRefused(
+                {"cycle": f"{version.tier.name} has no {target.cycle} price in {currency}."}
+            )
+        plan_target = _plan(
+            version,
+            prices[target.cycle],
+            seats=target.seats,
+            cycle=target.cycle,
+            auto_renew=True,
+        )
+        quote = quote_change(
+            current=None,
+            target=plan_target,
+            term_start=None,
+            term_end=None,
+            today=today,
+            tax_rate=tax_rate,
+            credit_balance=_credit(organization, currency),
+        )
+        comparison = None
+        continuity = None
+        pending = None
+    else:
+        subscription = _subscription(license)
+        currency = subscription.currency_id
+        current_version = versions_with_parts().get(pk=license.version_id)
+        prices = {
+            (current_version.tier.slug, cycle): price
+            for cycle, price in _catalog_prices(current_version, currency).items()
+        }
+        prices[(current_version.tier.slug, subscription.cycle)] = subscription.seat_price
+        prices |= {
+            (version.tier.slug, cycle): price
+            for cycle, price in _catalog_prices(version, currency).items()
+        }
+        if (version.tier.slug, target.cycle) not in prices:
+            raise QuoteRefused(
+                {"cycle": f"{version.tier.name} has no {target.cycle} price in {currency}."}
+            )
+        current = _plan(
+            current_version,
+            subscription.seat_price,
+            seats=license.seats,
+            cycle=subscription.cycle,
+            auto_renew=license.auto_renew,
+        )
+        current = Plan(**{**current.__dict__, "term_cycles": subscription.term_cycles})
+        plan_target = _plan(
+            version,
+            prices[(version.tier.slug, target.cycle)],
+            seats=target.seats,
+            cycle=target.cycle,
+            auto_renew=target.auto_renew,
+        )
+        plan_target = Plan(**{**plan_target.__dict__, "term_cycles": subscription.term_cycles})
+        quote = quote_change(
+            current=current,
+            target=plan_target,
+            term_start=license.term_start,
+            term_end=license.term_end,
+            today=today,
+            tax_rate=tax_rate,
+            credit_balance=_credit(organization, currency),
+            prices=prices,
+        )
+        comparison = None
+        if version.pk != current_version.pk:
+            comparison = compare(
+                version_snapshot(current_version),
+                version_snapshot(version),
+                currency=currency,
+                seats=target.seats,
+            )
+        continuity = None
+        if quote.later is not None and (
+            quote.later.rank < quote.now.rank or quote.later.seats < quote.now.seats
+        ):
+            continuity = continuity_check(
+                license=license, version=version, seats=target.seats, at=at
+            )
+        pending = pending_change(license)
+    return Preview(
+        checkout=checkout,
+        license=license,
+        target=target,
+        version=version,
+        quote=quote,
+        comparison=comparison,
+        continuity=continuity,
+        pending=pending,
+        keeps_pending=pending is not None and quote.later is None,
+    )
+
+
+def _credit(organization: Organization, currency: str) -> Money:
+    return max(credit_balance(organization=organization, currency=currency), Money.zero(currency))
+
+
+@transaction.atomic
+def checkout_record_preview(*, preview: Preview, at: datetime | None = None) -> Checkout:
+    """Note what was shown (the checkout's last preview and a step)."""
+    at = at or timezone.now()
+    checkout = Checkout.objects.select_for_update().get(pk=preview.checkout.pk)
+    if not checkout.is_open:
+        return checkout
+    target = preview.target
+    checkout.status = CheckoutStatus.PREVIEWED
+    checkout.previewed_at = at
+    checkout.tier = preview.version.tier
+    checkout.seats = target.seats
+    checkout.cycle = target.cycle
+    checkout.currency = preview.quote.currency
+    checkout.auto_renew = target.auto_renew
+    checkout.amount_due = preview.quote.amount_due.amount
+    checkout.save()
+    _record(
+        checkout,
+        CheckoutEvent.Step.PREVIEWED,
+        at,
+        tier=target.tier,
+        seats=target.seats,
+        cycle=target.cycle,
+        amount_due=str(preview.quote.amount_due.amount),
+    )
+    preview.checkout = checkout
+    return checkout
+
+
+# --- Confirming ------------------------------------------------------------------------
+
+
+def _lock_details(organization: Organization) -> BillingDetails:
+    invoices.billing_details_for(organization=organization)
+    return BillingDetails.objects.select_for_update().get(organization=organization)
+
+
+@transaction.atomic
+def checkout_confirm(
+    *,
+    checkout: Checkout,
+    target: Target,
+    digest: str,
+    actor: licenses.Actor,
+    at: datetime | None = None,
+) -> Checkout:
+    """Make the previewed change. Returns the confirmed checkout; a checkout confirmed
+    already comes back as it is (a double click, the back button). Raises StalePreview
+    (with a fresh preview) when the change would no longer cost what was previewed,
+    CheckoutClosed when it was abandoned, QuoteRefused for a change that cannot be made."""
+    at = at or timezone.now()
+    checkout = Checkout.objects.select_for_update().get(pk=checkout.pk)
+    if checkout.status == CheckoutStatus.CONFIRMED:
+        return checkout
+    if checkout.status == CheckoutStatus.ABANDONED:
+        raise CheckoutClosed(checkout, "This checkout was closed; start again from your plan.")
+    _lock_details(checkout.organization)
+    license = None
+    if checkout.license_id is not None:
+        license = License.objects.select_for_update(of=("self",)).get(pk=checkout.license_id)
+    preview = checkout_preview(checkout=checkout, target=target, at=at, license=license)
+    if preview.digest != digest:
+        raise StalePreview(
+            preview,
+            "Something changed since you saw this preview (your plan, a price, your credit or "
+            "the date). Here are the figures as they stand now; confirm again if they suit you.",
+        )
+    before = license_entitlements(license=license, at=at).as_data() if license else {}
+    reason = f"Checkout {checkout.pk} confirmed in the portal."
+    quote = preview.quote
+    if license is None:
+        license = _buy(checkout, preview, actor=actor, reason=reason, at=at)
+    else:
+        _change_now(license, preview, actor=actor, reason=reason, at=at)
+    invoice = _invoice(checkout.organization, license, quote) if quote.lines else None
+    scheduled = None
+    if quote.later is not None:
+        scheduled = _schedule(license, preview, user=actor.user, at=at)
+    license.refresh_from_db()
+    checkout.license = license
+    checkout.status = CheckoutStatus.CONFIRMED
+    checkout.confirmed_at = at
+    checkout.invoice = invoice
+    checkout.scheduled_change = scheduled
+    checkout.entitlements_before = before
+    checkout.entitlements_after = license_entitlements(license=license, at=at).as_data()
+    checkout.save()
+    _record(
+        checkout,
+        CheckoutEvent.Step.CONFIRMED,
+        at,
+        invoice=invoice.number if invoice else None,
+        scheduled=scheduled.pk if scheduled else None,
+        amount_due=str(quote.amount_due.amount),
+    )
+    return checkout
+
+
+def checkout_record_refusal(*, checkout: Checkout, why: str, at: datetime | None = None) -> None:
+    """A confirmation refused (stale or closed): recorded for the analytics, after the
+    refused confirmation's own transaction has rolled back."""
+    _record(checkout, CheckoutEvent.Step.REFUSED, at or timezone.now(), why=why)
+
+
+def _buy(checkout: Checkout, preview: Preview, *, actor, reason: str, at: datetime) -> License:
+    quote = preview.quote
+    issued = licenses.license_create(
+        organization=checkout.organization,
+        version=preview.version,
+        seats=quote.now.seats,
+        term_start=quote.term_start,
+        term_end=quote.term_end,
+        actor=actor,
+        reason=reason,
+        at=at,
+    )
+    subscription_create(
+        license=issued.license,
+        currency=quote.currency,
+        cycle=quote.now.cycle,
+        term_cycles=quote.now.term_cycles,
+        actor=actor,
+        reason=reason,
+        at=at,
+    )
+    return issued.license
+
+
+def _change_now(license: License, preview: Preview, *, actor, reason: str, at: datetime) -> None:
+    quote = preview.quote
+    current, now = quote.current, quote.now
+    if now.tier != current.tier:
+        licenses.license_change_version(
+            license=license, version=preview.version, actor=actor, reason=reason, at=at
+        )
+    if now.seats != current.seats:
+        licenses.license_change_seats(
+            license=license, seats=now.seats, actor=actor, reason=reason, at=at
+        )
+    if now.cycle != current.cycle:
+        licenses.license_start_term(
+            license=license,
+            term_start=quote.term_start,
+            term_end=quote.term_end,
+            actor=actor,
+            reason=reason,
+            at=at,
+        )
+    subscription = Subscription.objects.get(license=license)
+    if now.tier != current.tier or now.cycle != current.cycle:
+        subscription = subscription_lock_price(
+            subscription=subscription, cycle=now.cycle, actor=actor, reason=reason, at=at
+        )
+    if now.auto_renew != current.auto_renew:
+        subscription_set_auto_renew(
+            subscription=subscription,
+            auto_renew=now.auto_renew,
+            actor=actor,
+            reason=reason,
+            at=at,
+        )
+
+
+def _invoice(organization: Organization, license: License, quote: Quote) -> Invoice:
+    draft = invoices.invoice_create_draft(
+        organization=organization, currency=quote.currency, license=license
+    )
+    for line in quote.lines:
+        invoices.invoice_add_line(
+            invoice=draft,
+            description=line.description,
+            unit_price=line.unit_price,
+            quantity=line.quantity,
+            period_start=line.period_start,
+            period_end=line.period_end,
+        )
+    return invoices.invoice_finalize(invoice=draft, today=quote.today)
+
+
+def _summary(quote: Quote) -> str:
+    now, later = quote.now, quote.later
+    parts = []
+    if later.tier != now.tier:
+        parts.append(f"move to {later.tier_name}")
+    if later.seats != now.seats:
+        parts.append(f"{later.seats} seats")
+    if later.cycle != now.cycle:
+        parts.append(f"{BillingCycle(later.cycle).label.lower()} billing")
+    if later.auto_renew != now.auto_renew:
+        parts.append("auto-renew on" if later.auto_renew else "end at the term's close")
+    return ("; ".join(parts) or "no change").capitalize()
+
+
+def _schedule(license: License, preview: Preview, *, user, at: datetime) -> ScheduledChange:
+    quote = preview.quote
+    later = quote.later
+    for pending in ScheduledChange.objects.select_for_update().filter(
+        license=license, status=ScheduledChangeStatus.SCHEDULED
+    ):
+        pending.status = ScheduledChangeStatus.CANCELED
+        pending.closed_at = at
+        pending.closed_by = user
+        pending.close_reason = "Replaced by a later change."
+        pending.save()
+    version = preview.version if later.tier == preview.version.tier.slug else license.version
+    price = TierVersionPrice.objects.get(
+        version=version, currency_id=quote.currency, cycle=later.cycle
+    )
+    return ScheduledChange.objects.create(
+        license=license,
+        effective_on=quote.later_on,
+        version=version,
+        seats=later.seats,
+        cycle=later.cycle,
+        price=price,
+        auto_renew=later.auto_renew,
+        summary=_summary(quote)[:300],
+        created_by=user,
+        created_at=at,
+    )
+
+
+# --- Abandoning ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def checkout_abandon(*, checkout: Checkout, at: datetime | None = None) -> Checkout:
+    at = at or timezone.now()
+    checkout = Checkout.objects.select_for_update().get(pk=checkout.pk)
+    if not checkout.is_open:
+        return checkout
+    checkout.status = CheckoutStatus.ABANDONED
+    checkout.abandoned_at = at
+    checkout.save()
+    _record(checkout, CheckoutEvent.Step.ABANDONED, at)
+    return checkout
+
+
+def checkouts_abandon_stale(*, at: datetime | None = None) -> int:
+    """Record as abandoned every checkout left open for a day. Safe to run twice."""
+    at = at or timezone.now()
+    cutoff = at - timedelta(hours=ABANDON_AFTER_HOURS)
+    count = 0
+    for checkout in Checkout.objects.filter(
+        status__in=[CheckoutStatus.STARTED, CheckoutStatus.PREVIEWED], started_at__lt=cutoff
+    ).only("pk"):
+        if checkout_abandon(checkout=checkout, at=at).abandoned_at == at:
+            count += 1
+    return count
+
+
+def confirmation_entitlement_diff(checkout: Checkout) -> dict:
+    """What the confirmed change gave and took: features and limits before and after."""
+    before, after = checkout.entitlements_before or {}, checkout.entitlements_after or {}
+    old_features, new_features = set(before.get("features", [])), set(after.get("features", []))
+    limits = []
+    for key in sorted(set(before.get("limits", {})) | set(after.get("limits", {}))):
+        old = before.get("limits", {}).get(key, {}).get("value", 0) if before else None
+        new = after.get("limits", {}).get(key, {}).get("value", 0)
+        if old != new:
+            limits.append({"key": key, "before": old, "after": new})
+    return {
+        "gained": sorted(new_features - old_features),
+        "lost": sorted(old_features - new_features),
+        "limits": limits,
+    }

@@ -1,0 +1,163 @@
+"""Checkouts and scheduled changes.
+
+A Checkout is one customer's attempt at a change (a purchase, an upgrade, a downgrade…),
+recorded with its steps — started, previewed, confirmed or abandoned — for the revenue
+analytics that come later. Its token is the one-time key of the confirmation: the row is
+locked while a confirmation is made, so two clicks (or twenty requests) make one change.
+
+A ScheduledChange is the part of a change that waits for the end of the term (a lower
+tier, fewer seats, annual → monthly, auto-renew off). It holds the whole plan the
+subscription moves to on `effective_on`; the customer can cancel it until then, and
+billing.checkout.scheduled applies it when it is due.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from billing.pricing import BillingCycle
+from licensing.models import License, Tier, TierVersion, TierVersionPrice
+from portal.models import Organization
+
+
+def _checkout_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class CheckoutStatus(models.TextChoices):
+    STARTED = "started", "Started"
+    PREVIEWED = "previewed", "Previewed"
+    CONFIRMED = "confirmed", "Confirmed"
+    ABANDONED = "abandoned", "Abandoned"
+
+
+OPEN_CHECKOUT = (CheckoutStatus.STARTED, CheckoutStatus.PREVIEWED)
+
+
+class Checkout(models.Model):
+    token = models.CharField(max_length=64, unique=True, default=_checkout_token, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="checkouts"
+    )
+    # The license changed; for a purchase, the one it created.
+    license = models.ForeignKey(
+        License, null=True, blank=True, on_delete=models.PROTECT, related_name="checkouts"
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        max_length=16, choices=CheckoutStatus.choices, default=CheckoutStatus.STARTED
+    )
+    # What was last previewed.
+    tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    seats = models.PositiveIntegerField(null=True, blank=True)
+    cycle = models.CharField(max_length=16, choices=BillingCycle.choices, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    auto_renew = models.BooleanField(null=True, blank=True)
+    amount_due = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    # The result.
+    invoice = models.ForeignKey(
+        "billing.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    scheduled_change = models.ForeignKey(
+        "billing.ScheduledChange",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    entitlements_before = models.JSONField(default=dict, blank=True)
+    entitlements_after = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    previewed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    abandoned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        indexes = [models.Index(fields=["status", "started_at"])]
+
+    def __str__(self) -> str:
+        return f"Checkout {self.pk} for {self.organization} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_CHECKOUT
+
+
+class CheckoutEvent(models.Model):
+    """A step of a checkout, appended as it happens."""
+
+    class Step(models.TextChoices):
+        STARTED = "started", "Started"
+        PREVIEWED = "previewed", "Previewed"
+        REFUSED = "refused", "Confirmation refused"
+        CONFIRMED = "confirmed", "Confirmed"
+        ABANDONED = "abandoned", "Abandoned"
+
+    checkout = models.ForeignKey(Checkout, on_delete=models.CASCADE, related_name="events")
+    step = models.CharField(max_length=16, choices=Step.choices)
+    happened_at = models.DateTimeField(default=timezone.now)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["happened_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_step_display()} ({self.checkout_id})"
+
+
+class ScheduledChangeStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    CANCELED = "canceled", "Canceled"
+    APPLIED = "applied", "Applied"
+
+
+class ScheduledChange(models.Model):
+    license = models.ForeignKey(License, on_delete=models.PROTECT, related_name="scheduled_changes")
+    effective_on = models.DateField(help_text="The first day of the new plan.")
+    # The whole plan from effective_on.
+    version = models.ForeignKey(TierVersion, on_delete=models.PROTECT, related_name="+")
+    seats = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    cycle = models.CharField(max_length=16, choices=BillingCycle.choices)
+    price = models.ForeignKey(
+        TierVersionPrice,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The catalog price quoted when the change was scheduled.",
+    )
+    auto_renew = models.BooleanField()
+    summary = models.CharField(max_length=300, help_text="The change, in words.")
+    status = models.CharField(
+        max_length=16, choices=ScheduledChangeStatus.choices, default=ScheduledChangeStatus.SCHEDULED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    close_reason = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["effective_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["license"],
+                condition=models.Q(status="scheduled"),
+                name="one_scheduled_change_per_license",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.summary} on {self.effective_on:%Y-%m-%d} ({self.get_status_display()})"

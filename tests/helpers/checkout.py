@@ -1,0 +1,54 @@
+"""Checkouts for tests: a subscribed license of the demo catalog, and a confirmation
+made the way the page makes one (preview, then confirm with the preview's digest)."""
+
+from datetime import date
+
+from billing.checkout.services import (
+    Target,
+    checkout_confirm,
+    checkout_preview,
+    checkout_start,
+)
+from billing.subscriptions.services import subscription_create
+from licensing.licenses.services import Actor
+from tests.helpers.licenses import SYSTEM, issue
+
+
+def subscribed(
+    organization,
+    catalog,
+    tier="team",
+    *,
+    seats=5,
+    cycle="monthly",
+    currency="USD",
+    term_start=date(2026, 3, 1),
+    term_end=date(2026, 3, 31),
+    **kwargs,
+):
+    """A license on `tier` with a subscription in `currency` and `cycle` (by default
+    monthly, for March 2026: "now" is 14 March)."""
+    license = issue(
+        organization, catalog, tier, seats=seats, term_start=term_start, term_end=term_end, **kwargs
+    ).license
+    subscription_create(
+        license=license, currency=currency, cycle=cycle, actor=SYSTEM, reason="Bought."
+    )
+    license.refresh_from_db()
+    return license
+
+
+def preview(organization, license, user, **target):
+    checkout = checkout_start(organization=organization, license=license, user=user)
+    return checkout_preview(checkout=checkout, target=Target(**target))
+
+
+def confirm(organization, license, user, **target):
+    shown = preview(organization, license, user, **target)
+    checkout = checkout_confirm(
+        checkout=shown.checkout,
+        target=shown.target,
+        digest=shown.digest,
+        actor=Actor.of(user, "owner"),
+    )
+    return shown, checkout
