@@ -62,9 +62,7 @@ def _get_for_member(request: HttpRequest, slug: str, queryset, pk: int):
 
 def get_license_for_member(request: HttpRequest, slug: str, license_id: int):
     License = apps.get_model("licensing", "License")
-    licenses = License.objects.select_related(
-        "organization", "product", "version", "version__tier"
-    )
+    licenses = License.objects.select_related("organization", "product", "version", "version__tier")
     return _get_for_member(request, slug, licenses, license_id)
 
 
@@ -97,6 +95,16 @@ def get_invoice_for_member(request: HttpRequest, slug: str, number: str):
     )
     invoice = get_object_or_404(invoices, number=number, organization=membership.organization)
     return membership, invoice
+
+
+def get_checkout_for_member(request: HttpRequest, slug: str, token: str):
+    """(membership, the organization's checkout with this one-time token), or Http404."""
+    membership = get_membership(request, slug)
+    checkouts = apps.get_model("billing", "Checkout").objects.select_related(
+        "organization", "license", "invoice", "scheduled_change"
+    )
+    checkout = get_object_or_404(checkouts, token=token, organization=membership.organization)
+    return membership, checkout
 
 
 def get_invitation_by_token(token: str) -> Invitation:

@@ -20,8 +20,11 @@ class AccountAdapter(DefaultAccountAdapter):
         ctx.update(context)
         message = self.render_mail(template_prefix, email, ctx)
         html = next(
-            (content for content, mimetype in getattr(message, "alternatives", [])
-             if mimetype == "text/html"),
+            (
+                content
+                for content, mimetype in getattr(message, "alternatives", [])
+                if mimetype == "text/html"
+            ),
             "",
         )
         queue_email(to=email, subject=message.subject, body_text=message.body, body_html=html)

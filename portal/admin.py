@@ -36,7 +36,13 @@ class InvitationInline(admin.TabularInline):
     model = Invitation
     extra = 0
     fields = [
-        "email", "role", "invited_by", "created_at", "expires_at", "accepted_at", "revoked_at"
+        "email",
+        "role",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "revoked_at",
     ]
     readonly_fields = ["invited_by", "created_at", "accepted_at"]
 

@@ -11,7 +11,7 @@ from portal.emails import queue_templated_email
 from portal.models import Invitation, Membership, Organization, Role, User
 
 # Paths under /app/ that an organization slug must not shadow.
-RESERVED_SLUGS = {"new"}
+RESERVED_SLUGS = {"new", "buy"}
 
 
 def _unique_slug(name: str) -> str:
@@ -174,7 +174,5 @@ def membership_remove(*, membership: Membership) -> None:
     _lock_organization(membership.organization)
     membership = Membership.objects.select_related("organization").get(pk=membership.pk)
     if membership.role == Role.OWNER and not _other_owners(membership):
-        raise ValidationError(
-            "The last owner cannot be removed. Make someone else an owner first."
-        )
+        raise ValidationError("The last owner cannot be removed. Make someone else an owner first.")
     membership.delete()

@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from portal.errors import api_not_found
 from portal.views import (
     catalog,
+    checkout,
     invitations,
     invoices,
     licenses,
@@ -24,6 +25,7 @@ admin.site.site_title = "Tierwise admin"
 app_patterns = [
     path("", organizations.app_home, name="app_home"),
     path("new/", organizations.organization_create, name="organization_create"),
+    path("buy/", checkout.buy, name="buy"),
     path("<slug:slug>/", licenses.license_dashboard, name="organization_detail"),
     path(
         "<slug:slug>/settings/", organizations.organization_settings, name="organization_settings"
@@ -66,6 +68,24 @@ app_patterns = [
         "<slug:slug>/licenses/<int:license_id>/rotate-key/",
         licenses.license_key_rotate,
         name="license_key_rotate",
+    ),
+    path("<slug:slug>/checkout/", checkout.checkout_new, name="checkout_new"),
+    path("<slug:slug>/checkout/<slug:token>/", checkout.checkout_page, name="checkout"),
+    path(
+        "<slug:slug>/checkout/<slug:token>/confirm/",
+        checkout.checkout_confirm_view,
+        name="checkout_confirm",
+    ),
+    path("<slug:slug>/checkout/<slug:token>/done/", checkout.checkout_done, name="checkout_done"),
+    path(
+        "<slug:slug>/checkout/<slug:token>/abandon/",
+        checkout.checkout_abandon_view,
+        name="checkout_abandon",
+    ),
+    path(
+        "<slug:slug>/licenses/<int:license_id>/scheduled-change/cancel/",
+        checkout.scheduled_change_cancel_view,
+        name="scheduled_change_cancel",
     ),
     path("<slug:slug>/invoices/", invoices.invoice_list, name="invoice_list"),
     path("<slug:slug>/invoices/<str:number>/", invoices.invoice_detail, name="invoice_detail"),

@@ -85,6 +85,11 @@ class Preview:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def no_discount(self) -> Money:
+        """The discount line's amount: no discounts exist yet."""
+        return Money.zero(self.quote.currency)
+
+    @property
     def digest(self) -> str:
         return hashlib.sha256(self.quote.fingerprint().encode()).hexdigest()
 

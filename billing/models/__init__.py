@@ -1,5 +1,10 @@
 """Billing models, one module per area, each name re-exported."""
 
+from billing.models.checkout import Checkout as Checkout
+from billing.models.checkout import CheckoutEvent as CheckoutEvent
+from billing.models.checkout import CheckoutStatus as CheckoutStatus
+from billing.models.checkout import ScheduledChange as ScheduledChange
+from billing.models.checkout import ScheduledChangeStatus as ScheduledChangeStatus
 from billing.models.invoices import BillingDetails as BillingDetails
 from billing.models.invoices import CreditEntry as CreditEntry
 from billing.models.invoices import CreditNote as CreditNote
@@ -15,8 +20,3 @@ from billing.models.roi import RoiScenario as RoiScenario
 from billing.models.subscriptions import Subscription as Subscription
 from billing.models.subscriptions import SubscriptionEvent as SubscriptionEvent
 from billing.models.subscriptions import SubscriptionEventKind as SubscriptionEventKind
-from billing.models.checkout import Checkout as Checkout
-from billing.models.checkout import CheckoutEvent as CheckoutEvent
-from billing.models.checkout import CheckoutStatus as CheckoutStatus
-from billing.models.checkout import ScheduledChange as ScheduledChange
-from billing.models.checkout import ScheduledChangeStatus as ScheduledChangeStatus

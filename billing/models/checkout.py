@@ -56,7 +56,9 @@ class Checkout(models.Model):
         max_length=16, choices=CheckoutStatus.choices, default=CheckoutStatus.STARTED
     )
     # What was last previewed.
-    tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    tier = models.ForeignKey(
+        Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     seats = models.PositiveIntegerField(null=True, blank=True)
     cycle = models.CharField(max_length=16, choices=BillingCycle.choices, blank=True)
     currency = models.CharField(max_length=3, blank=True)
@@ -136,7 +138,9 @@ class ScheduledChange(models.Model):
     auto_renew = models.BooleanField()
     summary = models.CharField(max_length=300, help_text="The change, in words.")
     status = models.CharField(
-        max_length=16, choices=ScheduledChangeStatus.choices, default=ScheduledChangeStatus.SCHEDULED
+        max_length=16,
+        choices=ScheduledChangeStatus.choices,
+        default=ScheduledChangeStatus.SCHEDULED,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -85,9 +85,7 @@ def key_lookup(organization_id: int, key_hash: str) -> int | None:
         .values_list("pk", flat=True)
         .first()
     )
-    cache.set(
-        cache_key, license_id or MISSING, None if license_id else MISSING_TIMEOUT
-    )
+    cache.set(cache_key, license_id or MISSING, None if license_id else MISSING_TIMEOUT)
     return license_id
 
 

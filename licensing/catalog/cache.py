@@ -67,4 +67,3 @@ def catalog_changed() -> None:
     showed the catalog as it was, under the new generation."""
     _new_generation()
     transaction.on_commit(_new_generation_after_commit)
-

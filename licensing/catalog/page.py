@@ -187,9 +187,7 @@ def _cached_pricing(request: HttpRequest, locale: str) -> HttpResponse:
 
     generation = catalog_generation()
     choice = price_choice(request, _cached_currencies(generation), locale)
-    key = (
-        f"pricing:{RELEASE}:matrix:{generation}:{choice.currency}:{choice.cycle}:{choice.locale}"
-    )
+    key = f"pricing:{RELEASE}:matrix:{generation}:{choice.currency}:{choice.cycle}:{choice.locale}"
     matrix_html = cache.get(key)
     if matrix_html is None:
         matrix_html = _render_matrix(choice)

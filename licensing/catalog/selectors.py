@@ -79,9 +79,7 @@ def version_snapshot(version: TierVersion) -> VersionSnapshot:
             named_account_manager=version.named_account_manager,
             training=version.training,
         ),
-        prices={
-            (row.currency_id, row.cycle): row.seat_price for row in version.price_rows.all()
-        },
+        prices={(row.currency_id, row.cycle): row.seat_price for row in version.price_rows.all()},
     )
 
 

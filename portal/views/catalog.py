@@ -34,6 +34,7 @@ from licensing.models import ChangelogEntry, PolicyStatus, PolicyVersion
 
 logger = logging.getLogger(__name__)
 
+
 # Read-only and served mostly from the cache: no transaction (nor connection) to pay for.
 @transaction.non_atomic_requests
 @require_GET
@@ -139,9 +140,7 @@ def pricing_compare(request: HttpRequest, source: str, target: str) -> HttpRespo
             initial={"source": source, "target": target}, tiers=_tier_choices()
         ),
     }
-    response = render(
-        request, "catalog/compare.html", context, status=400 if problems else 200
-    )
+    response = render(request, "catalog/compare.html", context, status=400 if problems else 200)
     patch_vary_headers(response, ["Accept-Language"])
     return response
 

@@ -15,7 +15,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from billing.checkout.services import pending_change
 from billing.invoices.selectors import invoice_summary
+from billing.models import Subscription
 from licensing.api.tokens import api_token_create, api_token_revoke
 from licensing.licenses import services as licenses
 from licensing.licenses import signing
@@ -38,6 +40,19 @@ class TokenForm(forms.Form):
     )
 
 
+def _plan(license) -> dict:
+    """What the license costs and the change scheduled for it, if any."""
+    subscription = Subscription.objects.filter(license=license).first()
+    if subscription is None:
+        return {}
+    return {
+        "subscription": subscription,
+        "price_text": subscription.seat_price.describe(),
+        "cycle_price": subscription.cycle_price.rounded(),
+        "scheduled": pending_change(license),
+    }
+
+
 def _dashboard_context(membership: Membership, token_form: TokenForm | None = None) -> dict:
     organization = membership.organization
     now = timezone.now()
@@ -45,7 +60,7 @@ def _dashboard_context(membership: Membership, token_form: TokenForm | None = No
         "membership": membership,
         "organization": organization,
         "panels": [
-            license_panel(license=license, at=now)
+            (license_panel(license=license, at=now), _plan(license))
             for license in licenses.licenses_open(organization)
         ],
         "members": list(

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -41,9 +42,28 @@ def organization_create(request: HttpRequest) -> HttpResponse:
         organization = services.organization_create(
             name=form.cleaned_data["name"], owner=request.user
         )
+        following = _safe_next(request)
+        if following:
+            # On the way to buy a plan (/app/buy/): the checkout picks this organization.
+            messages.success(request, f"{organization} is ready.")
+            return redirect(following)
         messages.success(request, f"{organization} is ready. Invite your colleagues next.")
         return redirect("organization_members", organization.slug)
-    return render(request, "portal/organization_create.html", {"form": form})
+    return render(
+        request,
+        "portal/organization_create.html",
+        {"form": form, "next": _safe_next(request) or ""},
+    )
+
+
+def _safe_next(request: HttpRequest) -> str | None:
+    """Where to go after creating the organization: a path of this site only."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
 
 
 @login_required

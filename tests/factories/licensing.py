@@ -139,8 +139,6 @@ class LicenseFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class, *, version, **kwargs):
-        issued = license_create(
-            version=version, actor=Actor(label="test setup"), **kwargs
-        )
+        issued = license_create(version=version, actor=Actor(label="test setup"), **kwargs)
         issued.license.issued_key = issued.key
         return issued.license

@@ -77,9 +77,7 @@ def test_it_resets_a_forgotten_password_by_email(
     assert sign_in(owner, password="a-brand-new-passphrase").status_code == 302
 
 
-def test_it_refuses_a_used_password_reset_link(
-    client, owner, django_capture_on_commit_callbacks
-):
+def test_it_refuses_a_used_password_reset_link(client, owner, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/accounts/password/reset/", {"email": owner.email})
     link = link_in(sent_to(owner.email)[0], "/accounts/password/reset/key/")

@@ -21,7 +21,9 @@ def invite(client, email="colleague@example.com", role=Role.BILLING, **headers):
 @pytest.fixture
 def invitation(organization, owner):
     return InvitationFactory(
-        organization=organization, email="colleague@example.com", role=Role.BILLING,
+        organization=organization,
+        email="colleague@example.com",
+        role=Role.BILLING,
         invited_by=owner,
     )
 
@@ -82,9 +84,7 @@ def test_it_refuses_to_invite_a_member(client_for, owner, teammate):
 def test_it_refuses_a_second_invitation_while_one_is_pending(client_for, owner, invitation):
     response = invite(client_for(owner), email="COLLEAGUE@example.com", role=Role.OWNER)
     assert response.status_code == 422
-    assert "colleague@example.com already has a pending invitation." in (
-        response.content.decode()
-    )
+    assert "colleague@example.com already has a pending invitation." in (response.content.decode())
     assert list(Invitation.objects.values_list("pk", "role")) == [(invitation.pk, Role.BILLING)]
     assert not OutboundEmail.objects.exists()
 
@@ -149,9 +149,7 @@ def test_it_refuses_an_expired_invitation(now, client_for, invitation):
     assert invitation.accepted_at is None
 
 
-def test_it_accepts_an_invitation_for_a_signed_in_user_with_that_address(
-    client_for, invitation
-):
+def test_it_accepts_an_invitation_for_a_signed_in_user_with_that_address(client_for, invitation):
     invitation_user = UserFactory(email="colleague@example.com")
     client = client_for(invitation_user)
     page = client.get(invitation.get_absolute_url())
@@ -179,9 +177,7 @@ def test_it_accepts_for_a_verified_secondary_address(client_for, invitation):
 
 def test_it_refuses_an_unverified_secondary_address(client_for, invitation):
     invitation_user = UserFactory(email="colleague.private@example.com")
-    EmailAddress.objects.create(
-        user=invitation_user, email="colleague@example.com", verified=False
-    )
+    EmailAddress.objects.create(user=invitation_user, email="colleague@example.com", verified=False)
     client_for(invitation_user).post(invitation.get_absolute_url())
     assert not Membership.objects.filter(user=invitation_user).exists()
 
@@ -225,9 +221,11 @@ def test_it_sends_an_anonymous_accept_to_the_invitation_page(client, invitation)
     response = client.post(invitation.get_absolute_url())
     assert response.status_code == 302
     assert response["Location"] == invitation.get_absolute_url()
-    assert not Membership.objects.filter(organization=invitation.organization).exclude(
-        role=Role.OWNER
-    ).exists()
+    assert (
+        not Membership.objects.filter(organization=invitation.organization)
+        .exclude(role=Role.OWNER)
+        .exists()
+    )
 
 
 def test_it_lets_an_invited_newcomer_sign_up_and_join_without_an_organization(

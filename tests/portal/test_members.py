@@ -260,9 +260,7 @@ def test_it_answers_htmx_member_changes_with_the_members_panel(client_for, owner
 
 
 def test_it_answers_htmx_refusals_with_the_panel_and_409(client_for, owner):
-    response = client_for(owner).post(
-        role_url(membership_of(owner)), {"role": Role.MEMBER}, **HTMX
-    )
+    response = client_for(owner).post(role_url(membership_of(owner)), {"role": Role.MEMBER}, **HTMX)
     assert response.status_code == 409
     assert 'id="members-panel"' in response.content.decode()
     assert "<html" not in response.content.decode()

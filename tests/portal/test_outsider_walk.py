@@ -30,13 +30,17 @@ def _routes(patterns, prefix=""):
 
 
 def _app_routes():
-    return sorted(route for route, _ in _routes(get_resolver().url_patterns)
-                  if route.startswith(APP_PREFIX))
+    return sorted(
+        route for route, _ in _routes(get_resolver().url_patterns) if route.startswith(APP_PREFIX)
+    )
 
 
 def _staff_routes():
-    return sorted(route for route, _ in _routes(get_resolver().url_patterns)
-                  if route.startswith(STAFF_PREFIXES))
+    return sorted(
+        route
+        for route, _ in _routes(get_resolver().url_patterns)
+        if route.startswith(STAFF_PREFIXES)
+    )
 
 
 @pytest.fixture
@@ -118,9 +122,7 @@ def test_an_outsider_gets_404_on_every_app_route_and_changes_nothing(
     assert _state() == before
 
 
-def test_an_anonymous_visitor_is_sent_to_log_in_from_every_app_and_staff_route(
-    client, northwind
-):
+def test_an_anonymous_visitor_is_sent_to_log_in_from_every_app_and_staff_route(client, northwind):
     before = _state()
     for route in _app_routes() + _staff_routes():
         url = _url(route, northwind)

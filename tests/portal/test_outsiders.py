@@ -57,9 +57,7 @@ def test_it_answers_404_for_a_membership_of_another_organization(client_for, out
     # not found, so they can neither change nor remove it.
     northwind_owner = Membership.objects.get(user=owner)
     client = client_for(outsider)
-    role = client.post(
-        f"/app/elsewhere/members/{northwind_owner.pk}/role/", {"role": Role.MEMBER}
-    )
+    role = client.post(f"/app/elsewhere/members/{northwind_owner.pk}/role/", {"role": Role.MEMBER})
     remove = client.post(f"/app/elsewhere/members/{northwind_owner.pk}/remove/")
     assert role.status_code == 404
     assert remove.status_code == 404

@@ -29,7 +29,8 @@ class Command(BaseCommand):
         self.stdout.write("\n".join(["Demo licenses:", *build_licenses()]))
         self.stdout.write("\n".join(["Demo subscriptions:", *build_subscriptions()]))
         self.stdout.write("\n".join(["Demo invoices:", *build_invoices()]))
-        self.stdout.write(self.style.SUCCESS("Demo data is ready. Logins (password: "
-                                             f"{demo.DEMO_PASSWORD}):"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data is ready. Logins (password: {demo.DEMO_PASSWORD}):")
+        )
         for login in logins:
             self.stdout.write(f"  {login.email:<28} {login.who}")

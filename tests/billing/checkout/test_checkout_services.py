@@ -19,9 +19,7 @@ def usd(amount):
 
 def test_adding_seats_mid_month_prorates_by_day(organization, catalog, owner):
     license = subscribed(organization, catalog, seats=5)  # $19 a seat, March
-    shown, checkout = confirm(
-        organization, license, owner, tier="team", seats=8, cycle="monthly"
-    )
+    shown, checkout = confirm(organization, license, owner, tier="team", seats=8, cycle="monthly")
     # 18 of 31 days left (14-31 March): credit 95 * 18/31, charge 152 * 18/31.
     quote = shown.quote
     assert [line.amount for line in quote.lines] == [usd("-55.16"), usd("88.26")]
@@ -61,7 +59,7 @@ def test_downgrade_is_scheduled_for_the_end_of_the_term(organization, catalog, o
 
 
 def test_buy(organization, catalog, owner):
-    shown, checkout = confirm(
+    _, checkout = confirm(
         organization, None, owner, tier="team", seats=8, cycle="annual", currency="EUR"
     )
     license = checkout.license

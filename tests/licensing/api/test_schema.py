@@ -67,9 +67,7 @@ def schema_valid_requests_are_understood(ctx, response, case):
 @pytest.mark.parametrize("path", PATHS)
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
-def test_every_operation_keeps_to_its_published_schema(
-    published, issued, token, path, mode, data
-):
+def test_every_operation_keeps_to_its_published_schema(published, issued, token, path, mode, data):
     case = data.draw(published[path]["POST"].as_strategy(generation_mode=mode))
     if mode is GenerationMode.POSITIVE and data.draw(st.booleans(), label="the real license"):
         _aim_at_the_license(case.body, issued, data)

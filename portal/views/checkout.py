@@ -1,0 +1,361 @@
+"""The self-service checkout: buy a tier, upgrade, add seats, switch to annual (now,
+prorated), or downgrade, remove seats, switch to monthly, turn off auto-renew (at the end
+of the term, as a scheduled change).
+
+/app/buy/ takes the "Choose" buttons of /pricing/ (through sign-up and a first
+organization when needed) to /app/<slug>/checkout/, which records a started checkout and
+sends the browser to its own address. Its page is a GET form: every preview has a URL and
+the page works without JavaScript; with htmx the lines update as the inputs change.
+Owners and billing admins confirm; a member sees what it would cost and who can buy; an
+outsider gets 404.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from billing.checkout.quote import QuoteRefused
+from billing.checkout.scheduled import scheduled_change_cancel
+from billing.checkout.services import (
+    CheckoutClosed,
+    StalePreview,
+    Target,
+    checkout_abandon,
+    checkout_confirm,
+    checkout_preview,
+    checkout_record_preview,
+    checkout_record_refusal,
+    checkout_start,
+    confirmation_entitlement_diff,
+    open_license_for,
+    pending_change,
+)
+from billing.models import CheckoutStatus
+from billing.pricing import BillingCycle
+from licensing.catalog.selectors import enabled_currencies
+from licensing.licenses import services as licenses
+from licensing.models import License, Tier
+from portal.access import (
+    get_checkout_for_member,
+    get_license_for_member,
+    get_membership,
+    require_billing,
+)
+from portal.models import Membership, Role
+
+MAX_SEATS = 100_000
+FIELDS = ("tier", "seats", "cycle", "currency", "auto_renew")
+
+
+class CheckoutForm(forms.Form):
+    tier = forms.ChoiceField(label="Tier")
+    seats = forms.IntegerField(
+        label="Seats",
+        min_value=1,
+        max_value=MAX_SEATS,
+        error_messages={
+            "required": "Enter how many seats.",
+            "invalid": "Enter a whole number of seats.",
+            "min_value": "Choose at least one seat.",
+            "max_value": f"Choose at most {MAX_SEATS:,} seats.",
+        },
+    )
+    cycle = forms.ChoiceField(
+        label="Billing", choices=BillingCycle.choices, widget=forms.RadioSelect
+    )
+    currency = forms.ChoiceField(label="Currency")
+    auto_renew = forms.BooleanField(
+        label="Renew automatically at the end of each term", required=False
+    )
+
+    def __init__(self, *args, tiers: list[Tier], buying: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tier"].choices = [(tier.slug, tier.name) for tier in tiers]
+        self.fields["tier"].error_messages["invalid_choice"] = "Choose one of the tiers on offer."
+        self.fields["cycle"].error_messages["invalid_choice"] = "Choose monthly or annual."
+        if buying:
+            currencies = enabled_currencies()
+            self.fields["currency"].choices = [(code, code) for code in currencies]
+            self.fields["currency"].error_messages["invalid_choice"] = (
+                f"Choose one of {', '.join(currencies)}."
+            )
+            del self.fields["auto_renew"]
+        else:
+            del self.fields["currency"]
+
+    def target(self) -> Target:
+        data = self.cleaned_data
+        return Target(
+            tier=data["tier"],
+            seats=data["seats"],
+            cycle=data["cycle"],
+            currency=data.get("currency", ""),
+            auto_renew=data.get("auto_renew", True),
+        )
+
+    def add_refusal(self, refused: QuoteRefused) -> None:
+        for name, message in refused.errors.items():
+            self.add_error(name if name in self.fields else None, message)
+
+
+def _tiers(license: License | None) -> list[Tier]:
+    tiers = Tier.objects.filter(is_public=True, versions__status="published")
+    if license is not None:
+        tiers = tiers.filter(product_id=license.product_id)
+    return list(tiers.distinct().select_related("product").order_by("product__order", "order"))
+
+
+def _initial(license: License | None) -> dict:
+    if license is None:
+        return {
+            "tier": "",
+            "seats": "",
+            "cycle": BillingCycle.MONTHLY,
+            "currency": enabled_currencies()[0] if enabled_currencies() else "",
+        }
+    subscription = getattr(license, "subscription", None)
+    return {
+        "tier": license.version.tier.slug,
+        "seats": license.seats,
+        "cycle": subscription.cycle if subscription else BillingCycle.MONTHLY,
+        "auto_renew": "on" if license.auto_renew else "",
+    }
+
+
+def _form_data(license: License | None, source) -> dict:
+    """The inputs: what the request asks for over the license's current plan."""
+    data = _initial(license)
+    asked = {key: source.get(key) for key in FIELDS if key in source}
+    if license is not None and "tier" in source and "auto_renew" not in source:
+        # An unticked checkbox sends nothing: a submitted form without it means off.
+        asked["auto_renew"] = "" if source.get("submitted") else data["auto_renew"]
+    data.update(asked)
+    if license is None and not data.get("seats") and data.get("tier"):
+        data["seats"] = _minimum_seats(data["tier"])
+    return data
+
+
+def _minimum_seats(tier_slug: str) -> int:
+    tier = Tier.objects.filter(slug=tier_slug).first()
+    if tier is None:
+        return 1
+    version = tier.versions.filter(status="published").first()
+    rows = version.price_rows.filter(per_seat=True) if version else []
+    return max([row.min_seats for row in rows], default=1)
+
+
+def _buyers(membership: Membership) -> list[Membership]:
+    return list(
+        Membership.objects.filter(
+            organization=membership.organization, role__in=[Role.OWNER, Role.BILLING]
+        )
+        .select_related("user")
+        .order_by("role", "user__email")
+    )
+
+
+def _context(membership, checkout, form, preview, **extra) -> dict:
+    return {
+        "membership": membership,
+        "organization": membership.organization,
+        "checkout": checkout,
+        "license": checkout.license,
+        "form": form,
+        "preview": preview,
+        "buyers": [] if membership.can_manage_billing else _buyers(membership),
+        **extra,
+    }
+
+
+def _render(request, context, status=200) -> HttpResponse:
+    template = "billing/_checkout_preview.html" if request.htmx else "billing/checkout.html"
+    return render(request, template, context, status=status)
+
+
+# --- Entry points ----------------------------------------------------------------------
+
+
+@require_GET
+def buy(request: HttpRequest) -> HttpResponse:
+    """The pricing page's "Choose" buttons: on to the checkout of the visitor's
+    organization, through sign-up and a first organization when needed."""
+    query = request.GET.urlencode()
+    here = request.get_full_path()
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('account_signup')}?{urlencode({'next': here})}")
+    memberships = list(
+        Membership.objects.filter(user=request.user)
+        .select_related("organization")
+        .order_by("organization__name")
+    )
+    if not memberships:
+        return redirect(f"{reverse('organization_create')}?{urlencode({'next': here})}")
+    if len(memberships) == 1:
+        slug = memberships[0].organization.slug
+        return redirect(f"{reverse('checkout_new', args=[slug])}?{query}")
+    return render(
+        request,
+        "billing/checkout_pick.html",
+        {"memberships": memberships, "query": query},
+    )
+
+
+@login_required
+@require_GET
+def checkout_new(request: HttpRequest, slug: str) -> HttpResponse:
+    """Record a started checkout and go to its page, keeping the inputs asked for."""
+    membership = get_membership(request, slug)
+    organization = membership.organization
+    tier = Tier.objects.filter(slug=request.GET.get("tier", ""), is_public=True).first()
+    if tier is not None:
+        license = open_license_for(organization, tier)
+    else:
+        license = next(iter(licenses.licenses_open(organization)), None)
+    checkout = checkout_start(organization=organization, license=license, user=request.user)
+    url = reverse("checkout", args=[slug, checkout.token])
+    query = request.GET.urlencode()
+    return redirect(f"{url}?{query}" if query else url)
+
+
+@never_cache
+@login_required
+@require_GET
+def checkout_page(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    membership, checkout = get_checkout_for_member(request, slug, token)
+    if checkout.status == CheckoutStatus.CONFIRMED:
+        return redirect("checkout_done", slug, token)
+    license = checkout.license
+    form = CheckoutForm(
+        _form_data(license, request.GET), tiers=_tiers(license), buying=license is None
+    )
+    preview = None
+    status = 200
+    if checkout.status == CheckoutStatus.ABANDONED:
+        messages.info(request, "This checkout was closed. Here is a new one.")
+        return redirect(f"{reverse('checkout_new', args=[slug])}?{request.GET.urlencode()}")
+    if form.is_valid():
+        try:
+            preview = checkout_preview(checkout=checkout, target=form.target())
+            checkout_record_preview(preview=preview)
+        except QuoteRefused as refused:
+            form.add_refusal(refused)
+        except StalePreview as stale:
+            form.add_error(None, stale.message)
+    if form.errors and request.GET:
+        status = 400
+    return _render(request, _context(membership, checkout, form, preview), status)
+
+
+@never_cache
+@login_required
+@require_POST
+def checkout_confirm_view(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    membership, checkout = get_checkout_for_member(request, slug, token)
+    require_billing(membership)
+    if checkout.status == CheckoutStatus.CONFIRMED:
+        # A double click or the back button: the change was made once; show it.
+        messages.info(request, "This change was already confirmed; nothing was charged twice.")
+        return redirect("checkout_done", slug, token)
+    license = checkout.license
+    form = CheckoutForm(request.POST, tiers=_tiers(license), buying=license is None)
+    if not form.is_valid():
+        return _render(request, _context(membership, checkout, form, None), 400)
+    actor = licenses.Actor.of(request.user, membership.get_role_display().lower())
+    try:
+        confirmed = checkout_confirm(
+            checkout=checkout,
+            target=form.target(),
+            digest=request.POST.get("digest", ""),
+            actor=actor,
+        )
+    except StalePreview as stale:
+        checkout_record_refusal(checkout=checkout, why="stale")
+        if stale.preview is not None:
+            checkout_record_preview(preview=stale.preview)
+        else:
+            form.add_error(None, stale.message)
+        context = _context(membership, checkout, form, stale.preview, stale=stale.message)
+        return _render(request, context, 409)
+    except CheckoutClosed as closed:
+        checkout_record_refusal(checkout=checkout, why="closed")
+        messages.error(request, closed.message)
+        return redirect("organization_detail", slug)
+    except QuoteRefused as refused:
+        form.add_refusal(refused)
+        return _render(request, _context(membership, checkout, form, None), 400)
+    except ValidationError as refused:
+        form.add_error(None, refused.messages)
+        return _render(request, _context(membership, checkout, form, None), 400)
+    if confirmed.invoice is not None:
+        messages.success(request, f"Done. Invoice {confirmed.invoice.number} is issued.")
+    else:
+        messages.success(request, "Done. Your change is scheduled.")
+    return redirect("checkout_done", slug, token)
+
+
+@login_required
+@require_GET
+def checkout_done(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    membership, checkout = get_checkout_for_member(request, slug, token)
+    if checkout.status != CheckoutStatus.CONFIRMED:
+        return redirect("checkout", slug, token)
+    license = checkout.license
+    return render(
+        request,
+        "billing/checkout_done.html",
+        {
+            "membership": membership,
+            "organization": membership.organization,
+            "checkout": checkout,
+            "license": license,
+            "diff": confirmation_entitlement_diff(checkout),
+            "latest_file": licenses.license_latest_file(license),
+            "scheduled": checkout.scheduled_change,
+            "invoice": checkout.invoice,
+            "invoice_total": checkout.invoice.money("total") if checkout.invoice else None,
+            "invoice_due": checkout.invoice.money("amount_due") if checkout.invoice else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def checkout_abandon_view(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    _, checkout = get_checkout_for_member(request, slug, token)
+    checkout_abandon(checkout=checkout)
+    messages.info(request, "Nothing was changed.")
+    return redirect("organization_detail", slug)
+
+
+@login_required
+@require_POST
+def scheduled_change_cancel_view(request: HttpRequest, slug: str, license_id: int) -> HttpResponse:
+    membership, license = get_license_for_member(request, slug, license_id)
+    require_billing(membership)
+    change = pending_change(license)
+    if change is None:
+        messages.info(request, "There is no scheduled change to cancel.")
+        return redirect("organization_detail", slug)
+    try:
+        scheduled_change_cancel(
+            change=change,
+            user=request.user,
+            reason=f"Canceled by {request.user.email} in the portal.",
+            at=timezone.now(),
+        )
+    except ValidationError as refused:
+        messages.error(request, " ".join(refused.messages))
+        return redirect("organization_detail", slug)
+    messages.success(request, f"Canceled: {change.summary}. Your plan stays as it is.")
+    return redirect("organization_detail", slug)

@@ -1,0 +1,137 @@
+"""The checkout through the test client: buy, upgrade, add seats, schedule a downgrade;
+every preview is the invoice; members see the cost, outsiders get 404."""
+
+from decimal import Decimal
+
+import pytest
+
+from billing.models import Checkout, CheckoutEvent, CheckoutStatus, Invoice, ScheduledChange
+from portal.models import Membership
+from tests.helpers.checkout import subscribed
+
+
+def _start(client, slug, **params):
+    response = client.get(f"/app/{slug}/checkout/", params)
+    assert response.status_code == 302
+    return response["Location"].split("?")[0]
+
+
+def _confirm_form(response) -> dict:
+    preview = response.context["preview"]
+    data = {
+        "tier": preview.target.tier,
+        "seats": preview.target.seats,
+        "cycle": preview.target.cycle,
+        "digest": preview.digest,
+    }
+    if preview.target.currency:
+        data["currency"] = preview.target.currency
+    if preview.target.auto_renew:
+        data["auto_renew"] = "on"
+    return data
+
+
+@pytest.fixture
+def team(organization, catalog):
+    return subscribed(organization, catalog, seats=5)
+
+
+def test_an_owner_adds_seats_and_the_invoice_is_the_preview(client_for, owner, team):
+    client = client_for(owner)
+    url = _start(client, "northwind", tier="team")
+    page = client.get(url, {"tier": "team", "seats": 8, "cycle": "monthly", "submitted": 1, "auto_renew": "on"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Unused time on Team, 5 seats, monthly" in html
+    assert "$33.10" in html
+    checkout = Checkout.objects.get()
+    assert checkout.status == CheckoutStatus.PREVIEWED
+    page_before = page
+    done = client.post(url + "confirm/", _confirm_form(page))
+    assert done.status_code == 302 and done["Location"].endswith("/done/")
+    invoice = Invoice.objects.get()
+    assert invoice.amount_due == Decimal("33.10")
+    page = client.get(done["Location"])
+    assert page.status_code == 200
+    assert invoice.number in page.content.decode()
+    assert "Download the new license file" in page.content.decode()
+    # The back button and a second click: no second charge.
+    again = client.post(url + "confirm/", _confirm_form(page_before))
+    assert again.status_code == 302 and again["Location"].endswith("/done/")
+    assert Invoice.objects.count() == 1
+
+
+def test_a_member_sees_the_cost_and_who_can_buy(client_for, teammate, owner, team):
+    client = client_for(teammate)
+    url = _start(client, "northwind", tier="team")
+    page = client.get(url, {"tier": "business", "seats": 12, "cycle": "monthly"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Only an owner or a billing admin can confirm" in html
+    assert owner.display_name in html
+    refused = client.post(url + "confirm/", _confirm_form(page))
+    assert refused.status_code == 403
+    assert Invoice.objects.count() == 0
+
+
+def test_an_outsider_gets_404(client_for, outsider, owner, team):
+    url = _start(client_for(owner), "northwind", tier="team")
+    client = client_for(outsider)
+    assert client.get(url).status_code == 404
+    assert client.post(url + "confirm/", {}).status_code == 404
+    assert client.get("/app/northwind/checkout/").status_code == 404
+
+
+def test_bad_input_is_a_400_with_a_message(client_for, owner, team):
+    client = client_for(owner)
+    url = _start(client, "northwind", tier="team")
+    page = client.get(url, {"tier": "team", "seats": "lots", "cycle": "monthly"})
+    assert page.status_code == 400
+    assert "Enter a whole number of seats." in page.content.decode()
+    page = client.get(url, {"tier": "team", "seats": 99, "cycle": "monthly"})
+    assert page.status_code == 400
+    assert "Team allows at most 15 seats" in page.content.decode()
+
+
+def test_a_downgrade_is_scheduled_and_can_be_cancelled(client_for, owner, organization, catalog):
+    subscribed(organization, catalog, "business", seats=12)
+    client = client_for(owner)
+    url = _start(client, "northwind", tier="business")
+    page = client.get(url, {"tier": "team", "seats": 8, "cycle": "monthly", "submitted": 1, "auto_renew": "on"})
+    assert page.status_code == 200
+    assert "What exceeds the new plan" in page.content.decode()
+    client.post(url + "confirm/", _confirm_form(page))
+    change = ScheduledChange.objects.get()
+    dashboard = client.get("/app/northwind/").content.decode()
+    assert "Scheduled for" in dashboard and change.summary in dashboard
+    response = client.post(f"/app/northwind/licenses/{change.license_id}/scheduled-change/cancel/")
+    assert response.status_code == 302
+    change.refresh_from_db()
+    assert change.status == "canceled"
+
+
+def test_buy_from_pricing_through_signup(client, db, catalog):
+    response = client.get("/app/buy/", {"tier": "team", "cycle": "monthly", "currency": "USD"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/signup/?next=")
+
+
+def test_stale_preview_is_refused_with_a_fresh_one(client_for, owner, team):
+    client = client_for(owner)
+    url = _start(client, "northwind", tier="team")
+    page = client.get(url, {"tier": "team", "seats": 8, "cycle": "monthly"})
+    form = _confirm_form(page)
+    form["digest"] = "0" * 64
+    refused = client.post(url + "confirm/", form)
+    assert refused.status_code == 409
+    assert "Something changed since you saw this preview" in refused.content.decode()
+    assert Invoice.objects.count() == 0
+    assert CheckoutEvent.objects.filter(step="refused").count() == 1
+
+
+def test_htmx_gets_the_preview_only(client_for, owner, team):
+    client = client_for(owner)
+    url = _start(client, "northwind", tier="team")
+    page = client.get(url, {"tier": "team", "seats": 9, "cycle": "monthly"}, headers={"HX-Request": "true"})
+    html = page.content.decode()
+    assert html.lstrip().startswith("<section") and "checkout-preview" in html
