@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from billing.checkout.services import checkout_start
 from billing.models import RoiScenario
 from licensing.api.tokens import api_token_create
 from licensing.models import ApiToken, License, LicenseEvent
@@ -59,6 +60,9 @@ def northwind(organization, owner, teammate, catalog):
         "token_id": token.token.pk,
         "scenario_id": scenario.pk,
         "number": finalized_invoice(organization).number,
+        "token": checkout_start(
+            organization=organization, license=issued.license, user=owner
+        ).token,
     }
 
 

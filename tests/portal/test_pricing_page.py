@@ -30,7 +30,7 @@ def test_it_shows_every_price_limit_feature_and_support(client, widget_catalog):
     assert "Premium features" in html and "Extended features" in html
     assert "Priority" in html and "Within 4 h" in html
     assert "Most popular" in html
-    assert 'href="/accounts/signup/?tier=pro"' in html
+    assert 'href="/app/buy/?tier=pro&amp;cycle=monthly&amp;currency=USD"' in html
 
 
 def test_it_switches_currency_and_cycle_with_query_parameters(client, widget_catalog):
