@@ -69,6 +69,13 @@ CUSTOMERS = [
             ("ines@globex.test", "Ines", "Duarte", Role.MEMBER),
         ],
     ),
+    # No license yet: a newcomer buys one from /pricing/.
+    (
+        "initech",
+        "Initech",
+        False,
+        [("peter@initech.test", "Peter", "Gibbons", Role.OWNER)],
+    ),
 ]
 
 

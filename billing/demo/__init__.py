@@ -1,4 +1,5 @@
 """Billing demo data, one module per area."""
 
+from billing.demo.checkout import build_checkouts as build_checkouts
 from billing.demo.invoices import build_invoices as build_invoices
 from billing.demo.subscriptions import build_subscriptions as build_subscriptions

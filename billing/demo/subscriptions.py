@@ -1,7 +1,7 @@
 """Demo subscriptions, after the demo licenses: every demo license pays something
 believable, in the currency and cycle a customer of its size would pick.
 
-- Northwind Analytics: Team, monthly in USD, 12 seats.
+- Northwind Analytics: Team, monthly in USD, 12 seats; its term is this calendar month.
 - Acme Robotics: Team v1 (legacy), yearly in EUR, at the price it locked in 2025.
 - Globex Health: Business, yearly in GBP, 30 seats.
 
@@ -10,10 +10,13 @@ Idempotent: a license that already has a subscription keeps it.
 
 from __future__ import annotations
 
+from django.utils import timezone
+
+from billing.checkout.quote import term_end_for
 from billing.models import Subscription
 from billing.pricing import CYCLE_PHRASE, BillingCycle
 from billing.subscriptions.services import subscription_create
-from licensing.licenses.services import Actor
+from licensing.licenses.services import Actor, license_start_term
 from licensing.models import License
 
 DEMO = Actor(label="demo data")
@@ -44,6 +47,16 @@ def build_subscriptions() -> list[str]:
                 # The price was locked when the license was bought.
                 at=license.created_at,
             )
+            if cycle == BillingCycle.MONTHLY:
+                # A monthly subscription's term is this calendar month.
+                today = timezone.localdate()
+                license_start_term(
+                    license=license,
+                    term_start=today.replace(day=1),
+                    term_end=term_end_for(today.replace(day=1), cycle=cycle),
+                    actor=DEMO,
+                    reason="Demo data: monthly terms.",
+                )
         lines.append(
             f"{license.organization.name}: {subscription.seat_price.describe()}; "
             f"{license.seats} seats, {subscription.cycle_price} {CYCLE_PHRASE[subscription.cycle]}"

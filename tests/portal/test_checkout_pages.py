@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 
 from billing.models import Checkout, CheckoutEvent, CheckoutStatus, Invoice, ScheduledChange
-from portal.models import Membership
 from tests.helpers.checkout import subscribed
 
 
@@ -31,6 +30,10 @@ def _confirm_form(response) -> dict:
     return data
 
 
+# A submitted form: auto-renew stays ticked.
+CHANGE = {"cycle": "monthly", "submitted": 1, "auto_renew": "on"}
+
+
 @pytest.fixture
 def team(organization, catalog):
     return subscribed(organization, catalog, seats=5)
@@ -39,7 +42,9 @@ def team(organization, catalog):
 def test_an_owner_adds_seats_and_the_invoice_is_the_preview(client_for, owner, team):
     client = client_for(owner)
     url = _start(client, "northwind", tier="team")
-    page = client.get(url, {"tier": "team", "seats": 8, "cycle": "monthly", "submitted": 1, "auto_renew": "on"})
+    page = client.get(
+        url, CHANGE | {"tier": "team", "seats": 8}
+    )
     assert page.status_code == 200
     html = page.content.decode()
     assert "Unused time on Team, 5 seats, monthly" in html
@@ -97,7 +102,9 @@ def test_a_downgrade_is_scheduled_and_can_be_cancelled(client_for, owner, organi
     subscribed(organization, catalog, "business", seats=12)
     client = client_for(owner)
     url = _start(client, "northwind", tier="business")
-    page = client.get(url, {"tier": "team", "seats": 8, "cycle": "monthly", "submitted": 1, "auto_renew": "on"})
+    page = client.get(
+        url, CHANGE | {"tier": "team", "seats": 8}
+    )
     assert page.status_code == 200
     assert "What exceeds the new plan" in page.content.decode()
     client.post(url + "confirm/", _confirm_form(page))
@@ -132,6 +139,8 @@ def test_stale_preview_is_refused_with_a_fresh_one(client_for, owner, team):
 def test_htmx_gets_the_preview_only(client_for, owner, team):
     client = client_for(owner)
     url = _start(client, "northwind", tier="team")
-    page = client.get(url, {"tier": "team", "seats": 9, "cycle": "monthly"}, headers={"HX-Request": "true"})
+    page = client.get(
+        url, {"tier": "team", "seats": 9, "cycle": "monthly"}, headers={"HX-Request": "true"}
+    )
     html = page.content.decode()
     assert html.lstrip().startswith("<section") and "checkout-preview" in html
