@@ -11,6 +11,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 app = Celery("tierwise")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Areas with their own tasks module, beside each app's tasks.py.
+app.autodiscover_tasks(["billing.checkout"])
 
 app.conf.beat_schedule = {
     # Picks up emails whose first send was lost (broker down, worker killed mid-task).
@@ -24,5 +26,11 @@ app.conf.beat_schedule = {
         "task": "billing.tasks.render_stalled_invoice_pdfs",
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * 60},
+    },
+    # Records checkouts left open for a day as abandoned.
+    "abandon-stale-checkouts": {
+        "task": "billing.checkout.tasks.abandon_stale_checkouts",
+        "schedule": crontab(minute=17),
+        "options": {"expires": 50 * 60},
     },
 }

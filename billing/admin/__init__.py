@@ -1,5 +1,6 @@
 """The billing admin, one module per area; importing them registers their model admins
 (admin.autodiscover imports this package)."""
 
+from billing.admin import checkout as checkout
 from billing.admin import invoices as invoices
 from billing.admin import subscriptions as subscriptions
