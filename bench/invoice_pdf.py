@@ -65,11 +65,11 @@ def invoice_context(lines: int) -> dict:
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--lines", type=int, default=12)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     context = invoice_context(args.lines)
     # Warm up: fonts are loaded and stylesheets parsed on first use.
     html_to_pdf(BASELINE)

@@ -90,10 +90,13 @@ def main(argv: list[str] | None = None) -> None:
             token, other, random = made["token"], made["other"], made["random"]
             _timed(connection, token, other[-1])  # the token and the worker warm up
             cold = _medians(connection, token, other[:-1], random[:-1])
-            warm = _medians(connection, token, [other[0]] * args.requests,
-                            [random[0]] * args.requests)
-            print(f"gunicorn: 1 sync worker; {args.requests} requests of each kind, one at a "
-                  "time, alternating")
+            warm = _medians(
+                connection, token, [other[0]] * args.requests, [random[0]] * args.requests
+            )
+            print(
+                f"gunicorn: 1 sync worker; {args.requests} requests of each kind, one at a "
+                "time, alternating"
+            )
             for label, (other_ms, random_ms) in (("cold", cold), ("warm", warm)):
                 print(
                     f"{label}: another organization's key {other_ms:.2f} ms, random key "

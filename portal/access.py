@@ -24,7 +24,9 @@ def get_membership(request: HttpRequest, slug: str) -> Membership:
     )
     if membership is None:
         raise Http404("No such organization.")
-    request.session[CURRENT_ORGANIZATION_KEY] = membership.organization_id
+    if request.session.get(CURRENT_ORGANIZATION_KEY) != membership.organization_id:
+        # Only on a change: writing the same value would save the session every request.
+        request.session[CURRENT_ORGANIZATION_KEY] = membership.organization_id
     return membership
 
 

@@ -349,10 +349,22 @@ def _credit(organization: Organization, currency: str) -> Money:
 def checkout_record_preview(*, preview: Preview, at: datetime | None = None) -> Checkout:
     """Note what was shown (the checkout's last preview and a step)."""
     at = at or timezone.now()
+    target = preview.target
+    amount_due = preview.quote.amount_due.amount
+    seen = preview.checkout
+    shown_before = seen.status == CheckoutStatus.PREVIEWED and (
+        seen.tier_id,
+        seen.seats,
+        seen.cycle,
+        seen.auto_renew,
+        seen.amount_due,
+    ) == (preview.version.tier_id, target.seats, target.cycle, target.auto_renew, amount_due)
+    if shown_before:
+        # A reload of the same preview is not a new step.
+        return seen
     checkout = Checkout.objects.select_for_update().get(pk=preview.checkout.pk)
     if not checkout.is_open:
         return checkout
-    target = preview.target
     checkout.status = CheckoutStatus.PREVIEWED
     checkout.previewed_at = at
     checkout.tier = preview.version.tier
@@ -360,7 +372,7 @@ def checkout_record_preview(*, preview: Preview, at: datetime | None = None) -> 
     checkout.cycle = target.cycle
     checkout.currency = preview.quote.currency
     checkout.auto_renew = target.auto_renew
-    checkout.amount_due = preview.quote.amount_due.amount
+    checkout.amount_due = amount_due
     checkout.save()
     _record(
         checkout,

@@ -118,11 +118,12 @@ def _tiers(license: License | None) -> list[Tier]:
 
 def _initial(license: License | None) -> dict:
     if license is None:
+        currencies = enabled_currencies()
         return {
             "tier": "",
             "seats": "",
             "cycle": BillingCycle.MONTHLY,
-            "currency": enabled_currencies()[0] if enabled_currencies() else "",
+            "currency": currencies[0] if currencies else "",
         }
     subscription = getattr(license, "subscription", None)
     return {

@@ -144,3 +144,17 @@ def test_htmx_gets_the_preview_only(client_for, owner, team):
     )
     html = page.content.decode()
     assert html.lstrip().startswith("<section") and "checkout-preview" in html
+
+
+def test_each_new_preview_is_a_step_and_a_reload_is_not(client_for, owner, team):
+    client = client_for(owner)
+    url = _start(client, "northwind", tier="team")
+    for seats in (8, 8, 9):
+        client.get(url, {"tier": "team", "seats": seats, "cycle": "monthly"})
+    steps = list(CheckoutEvent.objects.values_list("step", "data__seats"))
+    assert steps == [("started", None), ("previewed", 8), ("previewed", 9)]
+    client.post(url + "abandon/")
+    assert Checkout.objects.get().status == CheckoutStatus.ABANDONED
+    # An abandoned checkout's address starts a new one.
+    response = client.get(url, {"tier": "team", "seats": 9, "cycle": "monthly"})
+    assert response.status_code == 302 and Checkout.objects.count() == 1
