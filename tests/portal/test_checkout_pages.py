@@ -42,9 +42,7 @@ def team(organization, catalog):
 def test_an_owner_adds_seats_and_the_invoice_is_the_preview(client_for, owner, team):
     client = client_for(owner)
     url = _start(client, "northwind", tier="team")
-    page = client.get(
-        url, CHANGE | {"tier": "team", "seats": 8}
-    )
+    page = client.get(url, CHANGE | {"tier": "team", "seats": 8})
     assert page.status_code == 200
     html = page.content.decode()
     assert "Unused time on Team, 5 seats, monthly" in html
@@ -102,9 +100,7 @@ def test_a_downgrade_is_scheduled_and_can_be_cancelled(client_for, owner, organi
     subscribed(organization, catalog, "business", seats=12)
     client = client_for(owner)
     url = _start(client, "northwind", tier="business")
-    page = client.get(
-        url, CHANGE | {"tier": "team", "seats": 8}
-    )
+    page = client.get(url, CHANGE | {"tier": "team", "seats": 8})
     assert page.status_code == 200
     assert "What exceeds the new plan" in page.content.decode()
     client.post(url + "confirm/", _confirm_form(page))
