@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import licensing_validate, pricing, validate_timing
+from bench import checkout, licensing_validate, pricing, validate_timing
 
 if __name__ == "__main__":
     print("== /pricing/ ==", flush=True)
@@ -16,3 +16,5 @@ if __name__ == "__main__":
     licensing_validate.main(sys.argv[1:])
     print("\n== validation timing: another organization's key vs a random key ==", flush=True)
     validate_timing.main([])
+    print("\n== the checkout preview, and the invoice PDF ==", flush=True)
+    checkout.main(sys.argv[1:])
