@@ -5,8 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing.invoices import services
-from tests.helpers.invoices import finalized_invoice
+from tests.helpers.invoices import finalized_invoice, pay_in_full
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -15,7 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_the_invoices_pages_are_accessible(page, live_server, login, axe, owner, width):
     organization = owner.memberships.get().organization
     finalized_invoice(organization, lines=[("Credit for unused Business", 1, Decimal("-40"))])
-    invoice = services.invoice_mark_paid(invoice=finalized_invoice(organization))
+    invoice = pay_in_full(finalized_invoice(organization))
     remote = []
     page.on("request", lambda r: remote.append(r.url) if live_server.url not in r.url else None)
     page.set_viewport_size({"width": width, "height": 900})

@@ -20,7 +20,7 @@ from billing.models import (
 from billing.money import Money
 from billing.subscriptions.services import subscription_create
 from licensing.models import LicenseEvent
-from tests.helpers.invoices import finalized_invoice
+from tests.helpers.invoices import finalized_invoice, pay_in_full
 from tests.helpers.licenses import SYSTEM
 from tests.helpers.services import NEEDS_POSTGRESQL
 
@@ -96,7 +96,7 @@ def test_a_draft_stays_editable(organization):
 
 def test_credit_notes_and_the_credit_ledger_are_append_only(invoice):
     note = services.invoice_void_with_credit_note(
-        invoice=services.invoice_mark_paid(invoice=invoice), reason="Refund as credit"
+        invoice=pay_in_full(invoice), reason="Refund as credit"
     )
 
     assert refused("UPDATE billing_creditnote SET total = 0 WHERE id = %s", note.pk)
