@@ -24,7 +24,6 @@ from billing.models import (
 )
 from billing.money import Money
 from billing.payments.services import payment_record
-from billing.providers import provider_for
 from tests.helpers.invoices import finalized_invoice, pay_in_full
 
 pytestmark = pytest.mark.django_db
@@ -211,19 +210,3 @@ def test_a_payment_is_append_only(invoice):
     with pytest.raises(FinalizedDocumentError):
         payment.delete()
     assert Payment.objects.get().amount == Decimal("10.00")
-
-
-def test_the_bank_transfer_provider_tells_how_to_pay_with_the_invoice_number(invoice, settings):
-    settings.TIERWISE_BANK_DETAILS = {
-        "account_name": "Tierwise Ltd",
-        "bank_name": "First Bank",
-        "iban": "DE89 3704 0044 0532 0130 00",
-        "bic": "COBADEFFXXX",
-    }
-
-    instructions = provider_for(invoice).instructions(invoice)
-
-    details = dict(instructions.details)
-    assert details["IBAN"] == "DE89 3704 0044 0532 0130 00"
-    assert details["Payment reference"] == invoice.number
-    assert invoice.number in instructions.note
