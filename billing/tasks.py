@@ -39,10 +39,12 @@ def render_invoice_pdf(self, document_id: int) -> str:
         InvoiceDocument.objects.filter(pk=document_id).update(claimed_at=None, last_error=str(exc))
         logger.warning("Rendering invoice PDF %s failed: %s", document_id, exc)
         raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 3600)) from exc
-    InvoiceDocument.objects.filter(pk=document_id).update(
+    # Kept only while the claim is still ours: a payment recorded meanwhile cleared it
+    # (billing.invoices.services.invoice_pdf_refresh) and asked for a fresh render.
+    kept = InvoiceDocument.objects.filter(pk=document_id, claimed_at=now).update(
         pdf=pdf, rendered_at=timezone.now(), last_error=""
     )
-    return "rendered"
+    return "rendered" if kept else "superseded"
 
 
 @shared_task(acks_late=True)

@@ -286,6 +286,18 @@ LICENSING_API_RATE_LIMIT = env_int("LICENSING_API_RATE_LIMIT", 600)
 # that address are refused (429) without a database lookup.
 LICENSING_API_AUTH_FAILURE_LIMIT = env_int("LICENSING_API_AUTH_FAILURE_LIMIT", 30)
 
+# --- Payments -------------------------------------------------------------------------
+# Where customers send a bank transfer (billing.providers.bank_transfer): shown on every
+# open invoice, page and PDF, with the invoice number as the payment reference. The
+# defaults are a demo account (the IBAN is the standard example number, which no bank
+# holds); `manage.py check --deploy` warns while they are in use.
+TIERWISE_BANK_DETAILS = {
+    "account_name": env_str("BANK_ACCOUNT_NAME", "Tierwise Demo Ltd"),
+    "bank_name": env_str("BANK_NAME", "Example Bank plc, London"),
+    "iban": env_str("BANK_IBAN", "GB33 BUKB 2020 1555 5555 55"),
+    "bic": env_str("BANK_BIC", "BUKBGB22"),
+}
+
 # --- Email ----------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

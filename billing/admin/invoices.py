@@ -1,9 +1,14 @@
-"""Invoices, credit notes, the credit ledger and billing details in the admin.
+"""Invoices, credit notes, payments, the credit ledger and billing details in the admin.
 
 Invoices and credit notes are made by billing.invoices.services, never typed in here:
 they are read-only (a finalized one could not be changed anyway), with their history.
+Two operations act on an issued invoice, each behind a page with a reason: void it with
+a credit note, and record a payment received (billing.payments.services), which is how a
+bank transfer is booked. Payments are append-only, so read-only here.
 Billing details are edited here; each change is kept in their history, and invoices
 already issued keep the rate and terms they were issued with."""
+
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
@@ -11,9 +16,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils import timezone
 
 from billing.invoices import services
-from billing.invoices.selectors import invoice_remaining
+from billing.invoices.selectors import invoice_outstanding, invoice_remaining
 from billing.models import (
     BillingDetails,
     CreditEntry,
@@ -21,7 +27,11 @@ from billing.models import (
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    Payment,
 )
+from billing.money import Money
+from billing.payments.services import payment_record
+from billing.providers import provider_for, provider_named
 from licensing.admin.pages import ReadOnlyAdminMixin, confirm_page
 from portal.admin_history import HistoryAdmin
 
@@ -32,6 +42,34 @@ class VoidForm(forms.Form):
         max_length=2000,
         help_text="Printed on the credit note and kept: say why, for whoever reads it next.",
     )
+
+
+class PaymentForm(forms.Form):
+    amount = forms.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        help_text="As received, in the invoice's currency. Beyond what is still to pay, it "
+        "becomes the customer's credit.",
+    )
+    received_on = forms.DateField(
+        label="Date received",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The day the money reached the account (not a day in the future).",
+    )
+    reference = forms.CharField(
+        max_length=100, help_text="The bank's reference for the transfer, from the statement."
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=2000,
+        help_text="Kept with the payment: say what it is, for whoever reads it next.",
+    )
+
+    def __init__(self, *args, invoice: Invoice, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].initial = invoice_outstanding(invoice=invoice).amount
+        self.fields["received_on"].initial = timezone.localdate()
 
 
 class InvoiceLineInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -47,6 +85,14 @@ class CreditNoteInline(ReadOnlyAdminMixin, admin.TabularInline):
     fields = ["number", "issued_on", "total", "reason", "issued_by"]
     readonly_fields = fields
     show_change_link = True
+
+
+class PaymentInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Payment
+    extra = 0
+    fields = ["received_on", "amount", "provider", "reference", "reason", "recorded_by"]
+    readonly_fields = fields
+    verbose_name_plural = "payments received (record one with “Record payment”)"
 
 
 @admin.register(Invoice)
@@ -65,7 +111,7 @@ class InvoiceAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_select_related = ["organization"]
     search_fields = ["number", "organization__name"]
     date_hierarchy = "issued_on"
-    inlines = [InvoiceLineInline, CreditNoteInline]
+    inlines = [InvoiceLineInline, PaymentInline, CreditNoteInline]
     readonly_fields = [
         "organization",
         "license",
@@ -95,8 +141,18 @@ class InvoiceAdmin(ReadOnlyAdminMixin, HistoryAdmin):
             obj is None or obj.status in (InvoiceStatus.OPEN, InvoiceStatus.PAID)
         )
 
+    def has_record_payment_permission(self, request, obj=None) -> bool:
+        # Open invoices only, and only where staff book the payments (a bank transfer).
+        return request.user.has_perm("billing.add_payment") and (
+            obj is None
+            or (obj.status == InvoiceStatus.OPEN and provider_for(obj).recorded_by_staff)
+        )
+
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
         context["may_void"] = obj is not None and self.has_void_permission(request, obj)
+        context["may_record_payment"] = obj is not None and self.has_record_payment_permission(
+            request, obj
+        )
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     def get_urls(self):
@@ -105,6 +161,11 @@ class InvoiceAdmin(ReadOnlyAdminMixin, HistoryAdmin):
                 "<int:pk>/void/",
                 self.admin_site.admin_view(self.void_view),
                 name="billing_invoice_void",
+            ),
+            path(
+                "<int:pk>/record-payment/",
+                self.admin_site.admin_view(self.record_payment_view),
+                name="billing_invoice_record_payment",
             ),
             *super().get_urls(),
         ]
@@ -140,6 +201,81 @@ class InvoiceAdmin(ReadOnlyAdminMixin, HistoryAdmin):
             hidden=[],
             cancel=change_url,
         )
+
+    def record_payment_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        invoice = get_object_or_404(self.get_queryset(request), pk=pk)
+        change_url = reverse("admin:billing_invoice_change", args=[pk])
+        if not self.has_record_payment_permission(request, invoice):
+            messages.error(request, "This invoice is not one you can record a payment on.")
+            return redirect(change_url)
+        form = PaymentForm(request.POST if request.method == "POST" else None, invoice=invoice)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                payment = payment_record(
+                    invoice=invoice,
+                    amount=Money(data["amount"], invoice.currency),
+                    received_on=data["received_on"],
+                    reference=data["reference"],
+                    actor=request.user,
+                    reason=data["reason"],
+                )
+            except ValidationError as error:
+                # Refused inside the service's transaction: nothing was written. Errors
+                # about one field land on that field.
+                form.add_error(None, error)
+            else:
+                invoice.refresh_from_db()
+                left = invoice_outstanding(invoice=invoice)
+                messages.success(
+                    request,
+                    f"{payment.money()} recorded on {invoice.number}; "
+                    + (
+                        "it is paid."
+                        if invoice.status == InvoiceStatus.PAID
+                        else f"{left} still to pay."
+                    ),
+                )
+                return redirect(change_url)
+        provider = provider_for(invoice)
+        return confirm_page(
+            self,
+            request,
+            "admin/billing/invoice/record_payment.html",
+            f"Record a payment on {invoice.number}",
+            invoice=invoice,
+            provider=provider,
+            amount_due=invoice.money("amount_due"),
+            outstanding=invoice_outstanding(invoice=invoice),
+            payments=invoice.payments.order_by("received_on", "pk"),
+            form=form,
+            hidden=[],
+            cancel=change_url,
+        )
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Payments are append-only: recorded from their invoice ("Record payment"), read here."""
+
+    list_display = [
+        "received_on",
+        "organization",
+        "invoice",
+        "currency",
+        "amount",
+        "provider_label",
+        "reference",
+        "recorded_by",
+    ]
+    list_filter = ["provider", "currency"]
+    list_select_related = ["organization", "invoice", "recorded_by"]
+    search_fields = ["reference", "invoice__number", "organization__name", "reason"]
+    date_hierarchy = "received_on"
+
+    @admin.display(description="provider", ordering="provider")
+    def provider_label(self, payment: Payment) -> str:
+        return provider_named(payment.provider).label
 
 
 @admin.register(CreditNote)

@@ -1,14 +1,122 @@
 """Subscriptions in the admin, read-only with their history: a price is locked and
 auto-renewal switched by billing.subscriptions.services, which write the ledger, never by
-editing fields here. Account managers see their own customers' (portal.admin_scoping)."""
+editing fields here. Those two are operations behind a page with a mandatory reason, as
+the license operations are (licensing.admin.licenses); a refusal comes back as a form
+error. Account managers see their own customers' (portal.admin_scoping)."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
 
 from billing.models import Subscription, SubscriptionEvent
-from licensing.admin.pages import ReadOnlyAdminMixin
+from billing.pricing import BillingCycle
+from billing.subscriptions import services
+from licensing.admin.pages import ReadOnlyAdminMixin, confirm_page
+from licensing.licenses.services import Actor
 from portal.admin_history import HistoryAdmin
+
+OPERATE_TEMPLATE = "admin/billing/subscription/operate.html"
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=2000,
+        help_text="Kept in the subscription's ledger: say why, for whoever reads it next.",
+    )
+
+    def __init__(self, *args, subscription: Subscription, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.subscription = subscription
+
+
+class AutoRenewForm(ReasonForm):
+    auto_renew = forms.TypedChoiceField(
+        label="Auto-renew",
+        choices=[
+            ("on", "On: renew at the end of the term at the locked price"),
+            ("off", "Off: the license ends with its term unless renewed by hand"),
+        ],
+        coerce=lambda value: value == "on",
+        widget=forms.RadioSelect,
+    )
+    field_order = ["auto_renew", "reason"]
+
+    def __init__(self, *args, subscription: Subscription, **kwargs) -> None:
+        super().__init__(*args, subscription=subscription, **kwargs)
+        # Offered the other way round from what it is now.
+        self.fields["auto_renew"].initial = "off" if subscription.license.auto_renew else "on"
+
+
+class LockPriceForm(ReasonForm):
+    currency = forms.ChoiceField()
+    cycle = forms.ChoiceField(label="Billing cycle", choices=BillingCycle.choices)
+    field_order = ["currency", "cycle", "reason"]
+
+    def __init__(self, *args, subscription: Subscription, **kwargs) -> None:
+        super().__init__(*args, subscription=subscription, **kwargs)
+        codes = sorted(
+            set(subscription.license.version.price_rows.values_list("currency_id", flat=True))
+            | {subscription.currency_id}
+        )
+        self.fields["currency"].choices = [(code, code) for code in codes]
+        self.fields["currency"].initial = subscription.currency_id
+        self.fields["cycle"].initial = subscription.cycle
+
+
+@dataclass(frozen=True)
+class Operation:
+    slug: str
+    title: str
+    confirm: str
+    explanation: str
+    form: type[ReasonForm]
+    perform: Callable[[Subscription, Actor, forms.Form], Subscription]
+
+
+OPERATIONS = {
+    op.slug: op
+    for op in [
+        Operation(
+            "auto-renew",
+            "Set auto-renew on/off",
+            "Set auto-renew",
+            "Whether the license renews at the end of its term. The license's ledger "
+            "records the change too.",
+            AutoRenewForm,
+            lambda subscription, actor, form: services.subscription_set_auto_renew(
+                subscription=subscription,
+                auto_renew=form.cleaned_data["auto_renew"],
+                actor=actor,
+                reason=form.cleaned_data["reason"],
+            ),
+        ),
+        Operation(
+            "lock-price",
+            "Lock today's catalog price",
+            "Lock this price",
+            "Replaces the locked price by today's catalog price of the license's tier "
+            "version, in the currency and cycle chosen. Invoices already issued keep "
+            "theirs; the next one uses the new price.",
+            LockPriceForm,
+            lambda subscription, actor, form: services.subscription_lock_price(
+                subscription=subscription,
+                currency=form.cleaned_data["currency"],
+                cycle=form.cleaned_data["cycle"],
+                actor=actor,
+                reason=form.cleaned_data["reason"],
+            ),
+        ),
+    ]
+}
 
 
 class SubscriptionEventInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -51,6 +159,7 @@ class SubscriptionAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     ]
     readonly_fields = fields
     inlines = [SubscriptionEventInline]
+    change_form_template = "admin/billing/subscription/change_form.html"
 
     @admin.display(description="price")
     def price_text(self, obj: Subscription) -> str:
@@ -63,6 +172,64 @@ class SubscriptionAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     @admin.display(description="auto-renew", boolean=True)
     def auto_renew(self, obj: Subscription) -> bool:
         return obj.license.auto_renew
+
+    def has_operate_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("billing.change_subscription")
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        may_operate = obj is not None and self.has_operate_permission(request, obj)
+        context["operations"] = list(OPERATIONS.values()) if may_operate else []
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/operate/<slug:operation>/",
+                self.admin_site.admin_view(self.operate_view),
+                name="billing_subscription_operate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def operate_view(self, request: HttpRequest, pk: int, operation: str) -> HttpResponse:
+        subscription = get_object_or_404(
+            self.get_queryset(request).select_related(
+                "license__organization", "license__version__tier"
+            ),
+            pk=pk,
+        )
+        change_url = reverse("admin:billing_subscription_change", args=[pk])
+        op = OPERATIONS.get(operation)
+        if op is None or not self.has_operate_permission(request, subscription):
+            messages.error(request, "That is not an operation you can perform on subscriptions.")
+            return redirect(change_url)
+        form = op.form(
+            request.POST if request.method == "POST" else None, subscription=subscription
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                op.perform(subscription, Actor.of(request.user, "admin"), form)
+            except ValidationError as error:
+                # The service refused inside its transaction: nothing was written.
+                for text in error.messages:
+                    form.add_error(None, text)
+            else:
+                messages.success(
+                    request, f"{op.title}: done on {subscription.license}. The ledger has it."
+                )
+                return redirect(change_url)
+        return confirm_page(
+            self,
+            request,
+            OPERATE_TEMPLATE,
+            f"{op.title}?",
+            operation=op,
+            subscription=subscription,
+            catalog_prices=subscription.license.version.price_rows.order_by("currency", "cycle"),
+            form=form,
+            hidden=[],
+            cancel=change_url,
+        )
 
 
 @admin.register(SubscriptionEvent)

@@ -5,7 +5,7 @@ from datetime import date
 
 from django.db.models import Sum
 
-from billing.models import CreditEntry, Invoice, InvoiceStatus
+from billing.models import CreditEntry, Invoice, InvoiceStatus, Payment
 from billing.money import Money
 from portal.models import Organization
 
@@ -36,6 +36,24 @@ def invoice_remaining(*, invoice: Invoice) -> Money:
     return invoice.money("total") - credited
 
 
+def invoice_paid(*, invoice: Invoice) -> Money:
+    """What payments have paid of the invoice's amount due: what they brought, up to that
+    amount (an overpayment beyond it went to the credit balance). Reads
+    `invoice.payments`, so a list of invoices prefetches them once."""
+    received = Money.total(
+        (payment.money() for payment in invoice.payments.all()), invoice.currency
+    )
+    return min(received, invoice.money("amount_due"))
+
+
+def invoice_outstanding(*, invoice: Invoice) -> Money:
+    """What the customer still has to pay: the amount due less what payments have paid
+    while the invoice is open; nothing once it is paid or void."""
+    if invoice.status != InvoiceStatus.OPEN:
+        return Money.zero(invoice.currency)
+    return invoice.money("amount_due") - invoice_paid(invoice=invoice)
+
+
 @dataclass(frozen=True)
 class InvoiceSummary:
     open_count: int
@@ -48,9 +66,19 @@ def invoice_summary(*, organization: Organization, today: date) -> InvoiceSummar
     """What the dashboard says about the organization's invoices."""
     open_invoices = Invoice.objects.filter(organization=organization, status=InvoiceStatus.OPEN)
     rows = open_invoices.values("currency").annotate(due=Sum("amount_due")).order_by("currency")
+    # Payments towards an open invoice never reach its amount due (the one that does
+    # marks it paid), so their sum is what they have paid of it.
+    paid = dict(
+        Payment.objects.filter(invoice__in=open_invoices)
+        .values("currency")
+        .annotate(total=Sum("amount"))
+        .values_list("currency", "total")
+    )
     return InvoiceSummary(
         open_count=open_invoices.count(),
         overdue_count=open_invoices.filter(due_on__lt=today).count(),
-        outstanding=[Money(row["due"], row["currency"]) for row in rows],
+        outstanding=[
+            Money(row["due"] - paid.get(row["currency"], 0), row["currency"]) for row in rows
+        ],
         credit=credit_balances(organization=organization),
     )

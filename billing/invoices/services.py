@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from billing.invoices import totals
 from billing.invoices.numbering import take_next_number
-from billing.invoices.selectors import credit_balance, invoice_remaining
+from billing.invoices.selectors import credit_balance, invoice_paid, invoice_remaining
 from billing.models import (
     BillingDetails,
     CreditEntry,
@@ -172,6 +172,19 @@ def _hand_to_worker(document_id: int) -> None:
         logger.warning("Invoice PDF %s waits; no broker: %r", document_id, exc)
 
 
+def invoice_pdf_refresh(*, invoice: Invoice) -> None:
+    """Render the invoice's PDF again, after its status or payments changed, so it never
+    asks for money already paid. A render under way when this commits is thrown away by
+    the task (its claim is gone) and the new one is handed to the worker."""
+    document = InvoiceDocument.objects.filter(invoice=invoice).first()
+    if document is None:
+        return
+    InvoiceDocument.objects.filter(pk=document.pk).update(
+        pdf=None, rendered_at=None, claimed_at=None, attempts=0, last_error=""
+    )
+    transaction.on_commit(lambda: _hand_to_worker(document.pk))
+
+
 def invoice_pdf_request(*, invoice: Invoice) -> InvoiceDocument:
     """The invoice's PDF record, rendered here and now if no worker has done it (the
     broker was down, or the worker is behind; it takes well under a second). The task's
@@ -191,17 +204,6 @@ def _lock_finalized(invoice: Invoice) -> Invoice:
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if locked.status == InvoiceStatus.DRAFT:
         raise ValidationError("A draft has nothing to correct; change or delete it instead.")
-    return locked
-
-
-@transaction.atomic
-def invoice_mark_paid(*, invoice: Invoice) -> Invoice:
-    locked = _lock_finalized(invoice)
-    if locked.status != InvoiceStatus.OPEN:
-        raise ValidationError(f"Invoice {locked.number} is {locked.get_status_display()}.")
-    locked.status = InvoiceStatus.PAID
-    locked.paid_at = timezone.now()
-    locked.save()
     return locked
 
 
@@ -276,8 +278,11 @@ def invoice_void_with_credit_note(
     note = _issue_credit_note(
         invoice=locked, subtotal=remaining_subtotal, reason=reason, actor=actor, today=today
     )
+    # Paid: all that remains of it was paid. Open: what credit and payments have paid.
     paid_towards = (
-        remaining_total if locked.status == InvoiceStatus.PAID else locked.money("credit_applied")
+        remaining_total
+        if locked.status == InvoiceStatus.PAID
+        else locked.money("credit_applied") + invoice_paid(invoice=locked)
     )
     if paid_towards.amount > 0:
         _record_credit(
@@ -289,4 +294,5 @@ def invoice_void_with_credit_note(
     locked.status = InvoiceStatus.VOID
     locked.voided_at = timezone.now()
     locked.save()
+    invoice_pdf_refresh(invoice=locked)
     return note

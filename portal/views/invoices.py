@@ -12,9 +12,8 @@ from django.views.decorators.http import require_GET
 
 from billing.invoices import services
 from billing.invoices.documents import invoice_pdf_context
-from billing.invoices.selectors import credit_balances
+from billing.invoices.selectors import credit_balances, invoice_outstanding
 from billing.models import Invoice, InvoiceStatus
-from billing.money import Money
 from portal.access import get_invoice_for_member, get_membership, require_billing
 
 
@@ -29,15 +28,13 @@ def invoice_list(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "invoice": invoice,
             "total": invoice.money("total"),
-            # What is still to pay: nothing once paid or void.
-            "due": invoice.money("amount_due")
-            if invoice.status == InvoiceStatus.OPEN
-            else Money.zero(invoice.currency),
+            # What is still to pay: less any part payments; nothing once paid or void.
+            "due": invoice_outstanding(invoice=invoice),
             "overdue": invoice.is_overdue(today),
         }
-        for invoice in Invoice.objects.filter(organization=organization).exclude(
-            status=InvoiceStatus.DRAFT
-        )
+        for invoice in Invoice.objects.filter(organization=organization)
+        .exclude(status=InvoiceStatus.DRAFT)
+        .prefetch_related("payments")
     ]
     return render(
         request,

@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from billing.invoices import services
-from tests.helpers.invoices import finalized_invoice
+from billing.money import Money
+from billing.payments.services import payment_record
+from tests.helpers.invoices import finalized_invoice, pay_in_full
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -15,7 +16,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_the_invoices_pages_are_accessible(page, live_server, login, axe, owner, width):
     organization = owner.memberships.get().organization
     finalized_invoice(organization, lines=[("Credit for unused Business", 1, Decimal("-40"))])
-    invoice = services.invoice_mark_paid(invoice=finalized_invoice(organization))
+    invoice = pay_in_full(finalized_invoice(organization))
+    part_paid = finalized_invoice(organization)
+    receive_part(part_paid)
     remote = []
     page.on("request", lambda r: remote.append(r.url) if live_server.url not in r.url else None)
     page.set_viewport_size({"width": width, "height": 900})
@@ -39,3 +42,22 @@ def test_the_invoices_pages_are_accessible(page, live_server, login, axe, owner,
         page.get_by_role("link", name="Download PDF").click()
     assert download.value.suggested_filename == f"{invoice.number}.pdf"
     assert remote == []
+
+    page.goto(f"{live_server.url}/app/northwind/invoices/")
+    page.get_by_role("link", name=part_paid.number, exact=True).click()
+    assert page.get_by_role("heading", name="Pay by bank transfer").is_visible()
+    assert page.get_by_text("reference BANK-778").is_visible()
+    axe(f"part-paid invoice page at {width}px")
+    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert not overflow, f"the part-paid invoice page scrolls sideways at {width}px"
+
+
+def receive_part(invoice) -> None:
+    payment_record(
+        invoice=invoice,
+        amount=Money(Decimal("100.00"), "USD"),
+        received_on=invoice.issued_on,
+        reference="BANK-778",
+        actor=None,
+        reason="On the statement.",
+    )

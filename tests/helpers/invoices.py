@@ -6,6 +6,7 @@ from decimal import Decimal
 from billing.invoices import services
 from billing.models import Invoice
 from billing.money import Money
+from billing.payments.services import payment_record
 
 TEAM_LINES = [
     ("Team plan, 12 seats", 12, Decimal("12.00")),
@@ -27,3 +28,17 @@ def finalized_invoice(
             period_end=date(2026, 3, 31),
         )
     return services.invoice_finalize(invoice=invoice, today=today)
+
+
+def pay_in_full(invoice: Invoice, *, reference: str = "TRF-1") -> Invoice:
+    """The invoice paid by one bank transfer of its whole amount due, as staff record it."""
+    payment_record(
+        invoice=invoice,
+        amount=invoice.money("amount_due"),
+        received_on=invoice.issued_on,
+        reference=reference,
+        actor=None,
+        reason="On the bank statement.",
+    )
+    invoice.refresh_from_db()
+    return invoice

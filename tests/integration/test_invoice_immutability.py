@@ -1,6 +1,7 @@
 """On PostgreSQL the database refuses to rewrite history, whatever the caller: raw SQL
 and queryset .update()/.delete() on finalized invoices, their lines, credit notes, the
-credit ledger, the license ledger and the subscription ledger all fail; drafts stay editable."""
+credit ledger, payments, the license ledger and the subscription ledger all fail; drafts
+stay editable."""
 
 from datetime import date
 from decimal import Decimal
@@ -15,12 +16,13 @@ from billing.models import (
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    Payment,
     SubscriptionEvent,
 )
 from billing.money import Money
 from billing.subscriptions.services import subscription_create
 from licensing.models import LicenseEvent
-from tests.helpers.invoices import finalized_invoice
+from tests.helpers.invoices import finalized_invoice, pay_in_full
 from tests.helpers.licenses import SYSTEM
 from tests.helpers.services import NEEDS_POSTGRESQL
 
@@ -96,7 +98,7 @@ def test_a_draft_stays_editable(organization):
 
 def test_credit_notes_and_the_credit_ledger_are_append_only(invoice):
     note = services.invoice_void_with_credit_note(
-        invoice=services.invoice_mark_paid(invoice=invoice), reason="Refund as credit"
+        invoice=pay_in_full(invoice), reason="Refund as credit"
     )
 
     assert refused("UPDATE billing_creditnote SET total = 0 WHERE id = %s", note.pk)
@@ -104,6 +106,19 @@ def test_credit_notes_and_the_credit_ledger_are_append_only(invoice):
     assert refused_orm(lambda: CreditEntry.objects.filter(credit_note=note).update(amount=1))
     assert refused("DELETE FROM billing_creditentry WHERE credit_note_id = %s", note.pk)
     assert CreditNote.objects.get(pk=note.pk).total == Decimal("153.00")
+
+
+def test_payments_are_append_only(invoice):
+    pay_in_full(invoice, reference="BANK-1")
+    payment = Payment.objects.get(invoice=invoice)
+
+    assert refused("UPDATE billing_payment SET amount = 1 WHERE id = %s", payment.pk)
+    assert refused("UPDATE billing_payment SET reference = 'other' WHERE id = %s", payment.pk)
+    assert refused("DELETE FROM billing_payment WHERE id = %s", payment.pk)
+    assert refused_orm(lambda: Payment.objects.filter(pk=payment.pk).update(amount=1))
+    assert refused_orm(lambda: Payment.objects.filter(pk=payment.pk).delete())
+    stored = Payment.objects.get(pk=payment.pk)
+    assert (stored.amount, stored.reference) == (Decimal("153.00"), "BANK-1")
 
 
 def test_the_license_ledger_is_append_only(issued):

@@ -8,7 +8,7 @@ import pytest
 
 from billing.invoices import services
 from billing.models import InvoiceDocument
-from tests.helpers.invoices import finalized_invoice
+from tests.helpers.invoices import finalized_invoice, pay_in_full
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def invoices(organization, now, django_capture_on_commit_callbacks):
             organization, lines=[("Credit for unused Business", 1, Decimal("-25"))]
         )
         overdue = finalized_invoice(organization, today=date(2026, 1, 10))
-        paid = services.invoice_mark_paid(invoice=finalized_invoice(organization))
+        paid = pay_in_full(finalized_invoice(organization))
         draft = services.invoice_create_draft(organization=organization, currency="USD")
     return {"credit": credit, "overdue": overdue, "paid": paid, "draft": draft}
 
@@ -112,7 +112,7 @@ def test_the_dashboard_links_to_invoices_for_billing_roles_only(
 
 
 def test_a_paid_invoice_has_nothing_left_to_pay(client_for, owner, organization, now):
-    services.invoice_mark_paid(invoice=finalized_invoice(organization))
+    pay_in_full(finalized_invoice(organization))
 
     html = client_for(owner).get("/app/northwind/invoices/").content.decode()
 

@@ -27,6 +27,11 @@ def production_env(tmp_path) -> dict:
         "SITE_URL": "https://portal.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        # The account customers pay into; the demo's would fail the deploy check.
+        "BANK_ACCOUNT_NAME": "Example Vendor Ltd",
+        "BANK_NAME": "First Bank",
+        "BANK_IBAN": "DE89 3704 0044 0532 0130 00",
+        "BANK_BIC": "COBADEFFXXX",
         "LICENSE_SIGNING_KEY": Ed25519PrivateKey.generate()
         .private_bytes(
             serialization.Encoding.PEM,

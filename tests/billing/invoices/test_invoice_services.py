@@ -18,7 +18,7 @@ from billing.models import (
 )
 from billing.money import Money
 from tests.factories import OrganizationFactory
-from tests.helpers.invoices import finalized_invoice
+from tests.helpers.invoices import finalized_invoice, pay_in_full
 
 pytestmark = pytest.mark.django_db
 
@@ -158,7 +158,7 @@ def test_voiding_an_open_invoice_issues_a_credit_note_of_its_own_series(taxed, o
 
 
 def test_voiding_a_paid_invoice_gives_the_money_back_as_credit(organization):
-    invoice = services.invoice_mark_paid(invoice=finalized_invoice(organization, today=TODAY))
+    invoice = pay_in_full(finalized_invoice(organization, today=TODAY))
 
     services.invoice_void_with_credit_note(invoice=invoice, reason="Refund as credit")
 
@@ -166,7 +166,7 @@ def test_voiding_a_paid_invoice_gives_the_money_back_as_credit(organization):
 
 
 def test_a_credit_note_credits_part_of_a_paid_invoice_and_no_more(taxed):
-    invoice = services.invoice_mark_paid(invoice=finalized_invoice(taxed, today=TODAY))
+    invoice = pay_in_full(finalized_invoice(taxed, today=TODAY))
 
     note = services.credit_note_issue(
         invoice=invoice, subtotal=usd("100"), reason="Two weeks of outage", today=TODAY

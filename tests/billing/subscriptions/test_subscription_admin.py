@@ -2,8 +2,10 @@
 managers' scoping is walked for every admin in tests/portal/test_admin_scoping.py.)"""
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from billing.subscriptions.services import subscription_create
+from tests.factories import OrganizationFactory, UserFactory
 from tests.helpers.licenses import SYSTEM
 
 
@@ -40,3 +42,81 @@ def test_the_ledger_is_read_only_too(admin_client, subscription):
     url = f"/admin/billing/subscriptionevent/{event.pk}/delete/"
     assert admin_client.post(url, {"post": "yes"}).status_code == 403
     assert subscription.events.count() == 1
+
+
+def operate(subscription, slug: str) -> str:
+    return f"/admin/billing/subscription/{subscription.pk}/operate/{slug}/"
+
+
+def test_an_admin_turns_auto_renew_off_with_a_reason(admin_client, subscription):
+    change_url = f"/admin/billing/subscription/{subscription.pk}/change/"
+    page = admin_client.get(change_url).content.decode()
+    assert operate(subscription, "auto-renew") in page
+    assert operate(subscription, "lock-price") in page
+
+    refused = admin_client.post(operate(subscription, "auto-renew"), {"auto_renew": "off"})
+    assert refused.status_code == 200 and "This field is required" in refused.content.decode()
+    answer = admin_client.post(
+        operate(subscription, "auto-renew"),
+        {"auto_renew": "off", "reason": "The customer asked by email."},
+        follow=True,
+    )
+
+    assert answer.redirect_chain == [(change_url, 302)]
+    assert "Set auto-renew on/off: done" in answer.content.decode()
+    subscription.refresh_from_db()
+    assert subscription.license.auto_renew is False
+    event = subscription.events.get(kind="auto_renew")
+    assert event.reason == "The customer asked by email." and event.after["auto_renew"] is False
+    assert subscription.license.events.filter(reason="The customer asked by email.").exists()
+
+
+def test_an_admin_locks_todays_catalog_price_in_another_cycle(admin_client, subscription):
+    page = admin_client.get(operate(subscription, "lock-price")).content.decode()
+    assert "catalog prices of Team" in page and "€180.00" in page
+
+    answer = admin_client.post(
+        operate(subscription, "lock-price"),
+        {"currency": "EUR", "cycle": "annual", "reason": "Moved to annual in euros."},
+    )
+
+    assert answer.status_code == 302
+    subscription.refresh_from_db()
+    assert (subscription.currency_id, subscription.cycle) == ("EUR", "annual")
+    assert subscription.events.get(kind="price").reason == "Moved to annual in euros."
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"currency": "EUR", "cycle": "weekly", "reason": "x"}, "Select a valid choice"),
+        ({"currency": "XXX", "cycle": "annual", "reason": "x"}, "Select a valid choice"),
+        ({"currency": "EUR", "cycle": "annual", "reason": " "}, "This field is required"),
+    ],
+)
+def test_bad_input_is_a_form_error_and_changes_nothing(admin_client, subscription, data, message):
+    answer = admin_client.post(operate(subscription, "lock-price"), data)
+
+    assert answer.status_code == 200 and message in answer.content.decode()
+    assert subscription.events.count() == 1
+
+
+def test_an_unknown_operation_changes_nothing(admin_client, subscription):
+    answer = admin_client.post(operate(subscription, "delete"), {"reason": "x"})
+    assert answer.status_code == 302
+    assert subscription.events.count() == 1
+
+
+def test_an_account_manager_of_other_customers_gets_404(client_for, subscription):
+    other = UserFactory(is_staff=True)
+    other.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_subscription", "change_subscription"])
+    )
+    OrganizationFactory(account_manager=other)
+    client = client_for(other)
+
+    data = {"auto_renew": "off", "reason": "x"}
+    assert client.get(operate(subscription, "auto-renew")).status_code == 404
+    assert client.post(operate(subscription, "auto-renew"), data).status_code == 404
+    subscription.refresh_from_db()
+    assert subscription.license.auto_renew is True and subscription.events.count() == 1

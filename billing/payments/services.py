@@ -1,0 +1,122 @@
+"""Recording a payment received towards an invoice: the one write to payments, whichever
+provider the money came through (billing.providers).
+
+One transaction locks the invoice (two staff members recording the same transfer, or a
+payment racing a void, queue on its row) and, when money goes to the credit balance, the
+organization's billing details, which serialise that balance. A refusal writes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from billing.invoices.selectors import invoice_outstanding
+from billing.invoices.services import billing_details_for, invoice_pdf_refresh
+from billing.models import BillingDetails, CreditEntry, Invoice, InvoiceStatus, Payment
+from billing.money import Money
+from billing.providers import PaymentProvider, provider_for
+
+
+def _refuse_unpayable(invoice: Invoice) -> None:
+    if invoice.status == InvoiceStatus.DRAFT:
+        raise ValidationError("A draft is not issued yet; it cannot be paid.")
+    if invoice.status == InvoiceStatus.VOID:
+        raise ValidationError(f"Invoice {invoice.number} is void; it cannot be paid.")
+    if invoice.status == InvoiceStatus.PAID:
+        raise ValidationError(f"Invoice {invoice.number} is already paid.")
+
+
+def _field_errors(
+    invoice: Invoice,
+    *,
+    amount: Money,
+    received_on: date,
+    reference: str,
+    reason: str,
+    provider: PaymentProvider,
+    today: date,
+) -> dict[str, str]:
+    errors = {}
+    if amount.currency != invoice.currency:
+        errors["amount"] = f"This invoice is in {invoice.currency}, not {amount.currency}."
+    elif amount.amount <= 0:
+        errors["amount"] = "A payment is a positive amount."
+    elif amount.rounded() != amount:
+        errors["amount"] = f"{invoice.currency} amounts go to the minor unit (such as cents)."
+    if received_on > today:
+        errors["received_on"] = "A payment cannot arrive in the future; give the day it arrived."
+    if not reference:
+        errors["reference"] = "Give the payment's reference, as the bank statement shows it."
+    elif invoice.payments.filter(provider=provider.name, reference=reference).exists():
+        errors["reference"] = f"A payment with reference {reference} is already recorded here."
+    if not reason:
+        errors["reason"] = "Say why; the reason is kept on record."
+    return errors
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    invoice: Invoice,
+    amount: Money,
+    received_on: date,
+    reference: str,
+    actor,
+    reason: str,
+    provider: PaymentProvider | None = None,
+) -> Payment:
+    """Record `amount` received on `received_on` towards `invoice`. It pays what is
+    still outstanding; the payment that covers the rest marks the invoice paid, and what
+    it brings beyond that becomes credit for the next invoice. `actor` is the staff
+    member recording it (None when a provider reports its own payment)."""
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    _refuse_unpayable(locked)
+    provider = provider or provider_for(locked)
+    reference, reason = reference.strip(), reason.strip()
+    errors = _field_errors(
+        locked,
+        amount=amount,
+        received_on=received_on,
+        reference=reference,
+        reason=reason,
+        provider=provider,
+        today=timezone.localdate(),
+    )
+    if errors:
+        raise ValidationError(errors)
+    outstanding = invoice_outstanding(invoice=locked)
+    payment = Payment(
+        organization=locked.organization,
+        invoice=locked,
+        currency=locked.currency,
+        amount=amount.amount,
+        received_on=received_on,
+        reference=reference,
+        provider=provider.name,
+        recorded_by=actor,
+        reason=reason,
+    )
+    payment.full_clean()
+    payment.save()
+    overpaid = amount - outstanding
+    if overpaid.amount > 0:
+        # The credit balance is serialised on the billing details, as invoices use it.
+        billing_details_for(organization=locked.organization)
+        BillingDetails.objects.select_for_update().get(organization=locked.organization)
+        CreditEntry.objects.create(
+            organization=locked.organization,
+            currency=locked.currency,
+            amount=overpaid.amount,
+            description=f"Overpayment of {locked.number} ({reference})",
+            invoice=locked,
+        )
+    if amount >= outstanding:
+        locked.status = InvoiceStatus.PAID
+        locked.paid_at = timezone.now()
+        locked.save()
+    invoice_pdf_refresh(invoice=locked)
+    return payment
