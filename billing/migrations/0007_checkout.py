@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0005_subscription_ledger_append_only'),
+        ('billing', '0006_payments'),
         ('licensing', '0003_price_per_seat'),
         ('portal', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
