@@ -1,0 +1,236 @@
+"""The checkout in a real browser, as a newcomer meets it: from "Choose Team" on the
+pricing page through sign-up to a first purchase, then more seats mid-term, an upgrade,
+and a downgrade scheduled and canceled from the dashboard. Each preview's lines equal its
+invoice's, axe finds nothing serious at desktop and phone widths, nothing scrolls
+sideways, and the checkout works without JavaScript.
+
+Screenshots of each page land in /tmp/shots/ for a person to look at."""
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.core import mail
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from billing.models import Invoice, ScheduledChange, ScheduledChangeStatus
+from licensing.demo.catalog import build_catalog
+from licensing.models import License
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SHOTS = Path("/tmp/shots")
+WIDTHS = (1280, 390)
+NEW_PASSWORD = "a-long-and-unguessable-passphrase"
+# The first password field, not "Password (again)"; the required marker may follow.
+PASSWORD_LABEL = re.compile(r"^Password\W*$")
+
+ROWS = "rows => rows.map(row => Array.from(row.cells, cell => cell.innerText.trim()))"
+
+
+@pytest.fixture
+def demo_catalog(transactional_db):
+    build_catalog()
+
+
+@pytest.fixture
+def review(page, axe):
+    """review(label) saves a full-page screenshot at each width to /tmp/shots/, and
+    unless `look_only`, runs axe and fails if the page scrolls sideways."""
+    SHOTS.mkdir(exist_ok=True)
+
+    def check(label: str, *, look_only: bool = False) -> None:
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            name = f"{label.replace(' ', '-')}-{width}.png"
+            page.screenshot(path=str(SHOTS / name), full_page=True)
+            if look_only:
+                continue
+            axe(f"{label} at {width}px")
+            overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+            assert not overflow, f"{label} scrolls sideways at {width}px"
+        page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+
+    return check
+
+
+def preview_lines(page) -> list[list[str]]:
+    """The lines charged now, as the checkout shows them (without the discounts row)."""
+    rows = page.get_by_role("region", name="What you pay now").locator("tbody tr")
+    return [row for row in rows.evaluate_all(ROWS) if row[0] != "Discounts"]
+
+
+def preview_totals(page) -> dict[str, str]:
+    rows = page.get_by_role("region", name="What you pay now").locator("tfoot tr")
+    return {name: amount for name, amount in rows.evaluate_all(ROWS)}
+
+
+def invoice_lines(page) -> list[list[str]]:
+    return (
+        page.get_by_role("region", name=re.compile("^Lines of invoice"))
+        .locator("tbody tr")
+        .evaluate_all(ROWS)
+    )
+
+
+def invoice_totals(page) -> dict[str, str]:
+    rows = page.get_by_role("region", name=re.compile("^Lines of invoice")).locator("tfoot tr")
+    return {name: amount for name, amount in rows.evaluate_all(ROWS)}
+
+
+def confirm_and_open_invoice(page) -> Invoice:
+    """Confirm what the checkout shows: one invoice is issued, and its page shows the
+    same lines and totals. Returns the invoice."""
+    lines, totals = preview_lines(page), preview_totals(page)
+    issued = Invoice.objects.count()
+    page.get_by_role("button", name=re.compile(r"^Confirm: .* due now$")).click()
+    expect(page.get_by_role("heading", name="Your change is confirmed")).to_be_visible()
+    assert Invoice.objects.count() == issued + 1
+    invoice = Invoice.objects.latest("pk")
+    expect(page.get_by_role("heading", name=f"Invoice {invoice.number}")).to_be_visible()
+    expect(page.get_by_role("link", name="Download the new license file")).to_be_visible()
+    page.get_by_role("link", name="View the invoice").click()
+    expect(page.get_by_role("heading", name=f"Invoice {invoice.number}")).to_be_visible()
+    assert invoice_lines(page) == lines
+    shown = invoice_totals(page)
+    assert shown.pop("Amount due") == totals.pop("Due now")
+    assert shown == totals  # subtotal, tax and total
+    return invoice
+
+
+def open_checkout_from_dashboard(page, live_server, slug: str) -> None:
+    page.goto(f"{live_server.url}/app/{slug}/")
+    page.get_by_role("link", name="Change plan or seats").click()
+    expect(page.get_by_role("heading", name="Change your plan")).to_be_visible()
+
+
+def test_a_newcomer_buys_adds_seats_upgrades_and_schedules_a_downgrade(
+    page, live_server, demo_catalog, review
+):
+    page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+    page.goto(f"{live_server.url}/pricing/")
+    page.get_by_role("link", name="Choose Team").click()
+
+    # Sign up (the organization is named on the same form), verify the address, and the
+    # browser lands on the checkout with Team, monthly, USD already chosen.
+    page.get_by_label("Email").fill("rosa@example.com")
+    page.get_by_label(PASSWORD_LABEL).fill(NEW_PASSWORD)
+    page.get_by_label("Password (again)").fill(NEW_PASSWORD)
+    page.get_by_label("Organization name").fill("Rosa Robotics")
+    page.get_by_role("button", name="Sign Up").click()
+    page.wait_for_url(f"{live_server.url}/accounts/confirm-email/")
+    [message] = [m for m in mail.outbox if m.to == ["rosa@example.com"]]
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+)", message.body).group(1)
+    page.goto(live_server.url + link)
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", name="Buy a plan")).to_be_visible()
+    expect(page.get_by_label("Tier")).to_have_value("team")
+    expect(page.get_by_label("Monthly")).to_be_checked()
+    expect(page.get_by_label("Currency")).to_have_value("USD")
+
+    # 8 seats: htmx redraws the lines and pushes the preview's address.
+    page.get_by_label("Seats").fill("8")
+    preview = page.locator("#checkout-preview")
+    expect(preview).to_contain_text("Team, 8 seats, monthly")
+    expect(page).to_have_url(re.compile(r"seats=8"))
+    assert preview_lines(page)[0][2:] == ["8", "$19.00", "$152.00"]
+    assert preview_totals(page)["Due now"] == "$152.00"
+    review("checkout buy")
+
+    confirm_and_open_invoice(page)
+    page.go_back()
+    review("confirmation")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the new license file").click()
+    assert download.value.suggested_filename
+    license = License.objects.get(organization__slug="rosa-robotics")
+    assert (license.version.tier.slug, license.seats) == ("team", 8)
+
+    # Ten days into the month: 4 more seats, prorated, take effect now.
+    with time_machine.travel(timezone.now() + timedelta(days=10), tick=True):
+        open_checkout_from_dashboard(page, live_server, "rosa-robotics")
+        page.get_by_label("Seats").fill("12")
+        expect(preview).to_contain_text("Team, 12 seats, monthly")
+        expect(preview).to_contain_text("Unused time on Team, 8 seats, monthly")
+        confirm_and_open_invoice(page)
+        license.refresh_from_db()
+        assert license.seats == 12
+
+        # Upgrade to Business, same seats.
+        open_checkout_from_dashboard(page, live_server, "rosa-robotics")
+        page.get_by_label("Tier").select_option("business")
+        expect(preview).to_contain_text("Business, 12 seats, monthly")
+        expect(preview).to_contain_text("what you gain, keep and lose")
+        review("checkout upgrade", look_only=True)
+        confirm_and_open_invoice(page)
+        license.refresh_from_db()
+        assert license.version.tier.slug == "business"
+
+        # Back to Team with 5 seats: nothing now; the change waits for the term's end,
+        # and the page says what exceeds the smaller plan.
+        open_checkout_from_dashboard(page, live_server, "rosa-robotics")
+        page.get_by_label("Tier").select_option("team")
+        page.get_by_label("Seats").fill("5")
+        expect(preview).to_contain_text("Team, 5 seats, monthly")
+        expect(preview.get_by_role("heading", name="What exceeds the new plan")).to_be_visible()
+        expect(preview).to_contain_text("Nothing is charged now")
+        review("checkout downgrade")
+        invoices = Invoice.objects.count()
+        page.get_by_role("button", name=re.compile(r"^Confirm: schedule for ")).click()
+        expect(page.get_by_role("heading", name="Your change is scheduled")).to_be_visible()
+        expect(page.get_by_role("heading", name=re.compile("^Scheduled for "))).to_be_visible()
+        assert Invoice.objects.count() == invoices
+        review("confirmation scheduled", look_only=True)
+
+        page.get_by_role("link", name="Back to your dashboard").click()
+        scheduled = page.get_by_text(re.compile(r"^Scheduled for "))
+        expect(scheduled).to_be_visible()
+        review("dashboard scheduled")
+        page.get_by_role("button", name="Cancel this change").click()
+        expect(page.get_by_text(re.compile(r"^Canceled: "))).to_be_visible()
+        expect(scheduled).to_have_count(0)
+        assert ScheduledChange.objects.get().status == ScheduledChangeStatus.CANCELED
+        license.refresh_from_db()
+        assert (license.version.tier.slug, license.seats) == ("business", 12)
+
+    # With a second organization, "Choose" asks which one the plan is for.
+    page.goto(f"{live_server.url}/app/new/")
+    page.get_by_label("Organization name").fill("Rosa Labs")
+    page.get_by_role("button", name="Create organization").click()
+    page.goto(f"{live_server.url}/pricing/")
+    page.get_by_role("link", name="Choose Business").click()
+    expect(page.get_by_role("heading", name="Which organization is this for?")).to_be_visible()
+    review("pick organization")
+    page.get_by_role("link", name="Rosa Labs").click()
+    expect(page.get_by_role("heading", name="Buy a plan")).to_be_visible()
+    expect(page.get_by_label("Tier")).to_have_value("business")
+
+
+def test_it_buys_without_javascript(browser, live_server, demo_catalog, owner):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill(owner.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.goto(f"{live_server.url}/app/buy/?tier=team&cycle=monthly&currency=USD")
+    expect(page.get_by_role("heading", name="Buy a plan")).to_be_visible()
+
+    page.get_by_label("Seats").fill("6")
+    page.get_by_label("Annual").check()
+    page.get_by_role("button", name="Update the preview").click()
+    preview = page.locator("#checkout-preview")
+    expect(preview).to_contain_text("Team, 6 seats, annual")
+    due = preview_totals(page)["Due now"]
+
+    page.get_by_role("button", name=f"Confirm: {due} due now").click()
+    expect(page.get_by_role("heading", name="Your change is confirmed")).to_be_visible()
+    invoice = Invoice.objects.get()
+    assert f"{invoice.money('amount_due')}" == due
+    license = License.objects.get(organization=owner.memberships.get().organization)
+    assert (license.version.tier.slug, license.seats) == ("team", 6)
+    context.close()
