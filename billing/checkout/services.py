@@ -47,7 +47,9 @@ from licensing.licenses.continuity import ContinuityCheck, continuity_check
 from licensing.licenses.entitlements import license_entitlements
 from licensing.models import (
     CLOSED_STATUSES,
+    Feature,
     License,
+    LimitMetric,
     Tier,
     TierVersion,
     TierVersionPrice,
@@ -425,7 +427,7 @@ def checkout_confirm(
             "Something changed since you saw this preview (your plan, a price, your credit or "
             "the date). Here are the figures as they stand now; confirm again if they suit you.",
         )
-    before = license_entitlements(license=license, at=at).as_data() if license else {}
+    before = _entitlements_record(license, at) if license else {}
     reason = f"Checkout {checkout.pk} confirmed in the portal."
     quote = preview.quote
     if license is None:
@@ -443,7 +445,7 @@ def checkout_confirm(
     checkout.invoice = invoice
     checkout.scheduled_change = scheduled
     checkout.entitlements_before = before
-    checkout.entitlements_after = license_entitlements(license=license, at=at).as_data()
+    checkout.entitlements_after = _entitlements_record(license, at)
     checkout.save()
     _record(
         checkout,
@@ -609,18 +611,49 @@ def checkouts_abandon_stale(*, at: datetime | None = None) -> int:
     return count
 
 
+def _entitlements_record(license: License, at: datetime) -> dict:
+    """What a license is entitled to, as kept on the checkout: its entitlements and the
+    seats bought (the tier's seat limit is only the most one license may buy)."""
+    return license_entitlements(license=license, at=at).as_data() | {"seats_bought": license.seats}
+
+
+MISSING = object()
+
+
 def confirmation_entitlement_diff(checkout: Checkout) -> dict:
-    """What the confirmed change gave and took: features and limits before and after."""
+    """What the confirmed change gave and took, in names: features gained and lost, and
+    each limit that moved (seats: the seats bought). A purchase lists everything."""
     before, after = checkout.entitlements_before or {}, checkout.entitlements_after or {}
     old_features, new_features = set(before.get("features", [])), set(after.get("features", []))
+    keys = old_features | new_features
+    names = dict(Feature.objects.filter(key__in=keys).values_list("key", "name"))
+    metrics = {
+        key: (name, unit)
+        for key, name, unit in LimitMetric.objects.filter(
+            key__in=set(before.get("limits", {})) | set(after.get("limits", {}))
+        ).values_list("key", "name", "unit")
+    }
     limits = []
     for key in sorted(set(before.get("limits", {})) | set(after.get("limits", {}))):
-        old = before.get("limits", {}).get(key, {}).get("value", 0) if before else None
+        old = before.get("limits", {}).get(key, {}).get("value", 0) if before else MISSING
         new = after.get("limits", {}).get(key, {}).get("value", 0)
+        if key == SEATS:
+            old = before.get("seats_bought", old) if before else MISSING
+            new = after.get("seats_bought", new)
         if old != new:
-            limits.append({"key": key, "before": old, "after": new})
+            name, unit = metrics.get(key, (key, ""))
+            limits.append(
+                {
+                    "name": "Seats bought" if key == SEATS else name,
+                    "unit": unit,
+                    "before": None if old is MISSING else old,
+                    "is_new": old is MISSING,
+                    "before_unlimited": old is None,
+                    "after": new,
+                }
+            )
     return {
-        "gained": sorted(new_features - old_features),
-        "lost": sorted(old_features - new_features),
+        "gained": sorted(names.get(key, key) for key in new_features - old_features),
+        "lost": sorted(names.get(key, key) for key in old_features - new_features),
         "limits": limits,
     }

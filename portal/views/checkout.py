@@ -245,6 +245,17 @@ def checkout_page(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     if checkout.status == CheckoutStatus.ABANDONED:
         messages.info(request, "This checkout was closed. Here is a new one.")
         return redirect(f"{reverse('checkout_new', args=[slug])}?{request.GET.urlencode()}")
+    unchanged = (
+        license is not None
+        and not request.GET.get("submitted")
+        and form.is_valid()
+        and form.cleaned_data["tier"] == license.version.tier.slug
+        and form.cleaned_data["seats"] == license.seats
+        and form.cleaned_data["cycle"] == _initial(license)["cycle"]
+    )
+    if unchanged:
+        # Opened from the dashboard: nothing asked for yet, so nothing to price.
+        return _render(request, _context(membership, checkout, form, None, choosing=True))
     if form.is_valid():
         try:
             preview = checkout_preview(checkout=checkout, target=form.target())

@@ -154,3 +154,24 @@ def test_each_new_preview_is_a_step_and_a_reload_is_not(client_for, owner, team)
     # An abandoned checkout's address starts a new one.
     response = client.get(url, {"tier": "team", "seats": 9, "cycle": "monthly"})
     assert response.status_code == 302 and Checkout.objects.count() == 1
+
+
+def test_opened_from_the_dashboard_it_asks_rather_than_refuses(client_for, owner, team):
+    client = client_for(owner)
+    dashboard = client.get("/app/northwind/").content.decode()
+    assert "/app/northwind/checkout/?tier=team" in dashboard
+    page = client.get("/app/northwind/checkout/?tier=team", follow=True)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Choose another tier, more or fewer seats" in html
+    assert "cannot be priced" not in html
+
+
+def test_the_confirmation_names_what_changed(client_for, owner, team):
+    client = client_for(owner)
+    url = _start(client, "northwind", tier="team")
+    page = client.get(url, CHANGE | {"tier": "business", "seats": 12})
+    done = client.get(client.post(url + "confirm/", _confirm_form(page))["Location"])
+    html = done.content.decode()
+    assert "Audit log" in html and "audit-log" not in html
+    assert "Seats bought: 5 → 12" in html
