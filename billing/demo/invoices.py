@@ -1,5 +1,6 @@
 """Demo invoices: something paid, something open, something overdue, and a credit
-balance, for the demo organizations that have a license. Idempotent: an organization
+balance, for the demo organizations that have a license, each at its subscription's
+locked price, currency and cycle. Idempotent: an organization
 that already has invoices is left as it is (they are never rewritten anyway)."""
 
 from datetime import date, timedelta
@@ -8,36 +9,49 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from billing.checkout.quote import add_months, term_end_for
 from billing.invoices import services
 from billing.models import BillingDetails, Invoice, PaymentTerms
-from billing.money import Money
 from billing.payments.services import payment_record
+from billing.pricing import BillingCycle
 from licensing.models import License
 
-# slug: (tax rate %, tax ID, terms, net days, monthly seat price, currency)
+# slug: (tax rate %, tax ID, terms, net days)
 DETAILS = {
-    "northwind-analytics": (Decimal("20"), "GB 123 4567 89", PaymentTerms.NET, 30, "12", "USD"),
-    "acme-robotics": (Decimal("0"), "", PaymentTerms.DUE_ON_RECEIPT, 0, "12", "USD"),
-    "globex-health": (Decimal("8.5"), "DE 811 234 567", PaymentTerms.NET, 14, "20", "EUR"),
+    "northwind-analytics": (Decimal("20"), "GB 123 4567 89", PaymentTerms.NET, 30),
+    "acme-robotics": (Decimal("0"), "", PaymentTerms.DUE_ON_RECEIPT, 0),
+    "globex-health": (Decimal("8.5"), "DE 811 234 567", PaymentTerms.NET, 14),
 }
 
 
-def _month_invoice(
-    license: License, first_day: date, price: str, currency: str, issued_on: date | None = None
+def _term_invoice(
+    license: License, first_day: date, last_day: date, issued_on: date | None = None
 ) -> Invoice:
-    last_day = (first_day + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    """One term of the license's subscription, at its locked price and currency."""
+    subscription = license.subscription
+    price = subscription.seat_price
     invoice = services.invoice_create_draft(
-        organization=license.organization, currency=currency, license=license
+        organization=license.organization, currency=subscription.currency_id, license=license
     )
     services.invoice_add_line(
         invoice=invoice,
         description=f"{license.version.tier.name} plan, {license.seats} seats",
-        quantity=license.seats,
-        unit_price=Money(Decimal(price), currency),
+        quantity=price.billed_seats(license.seats) if price.per_seat else 1,
+        unit_price=price.amount * subscription.term_cycles,
         period_start=first_day,
         period_end=last_day,
     )
     return services.invoice_finalize(invoice=invoice, today=issued_on or first_day)
+
+
+def _month_invoice(license: License, first_day: date, issued_on: date | None = None) -> Invoice:
+    return _term_invoice(
+        license, first_day, term_end_for(first_day, cycle=BillingCycle.MONTHLY), issued_on
+    )
+
+
+def _year_invoice(license: License, first_day: date) -> Invoice:
+    return _term_invoice(license, first_day, term_end_for(first_day, cycle=BillingCycle.ANNUAL))
 
 
 def _paid_by_transfer(invoice: Invoice) -> Invoice:
@@ -56,16 +70,17 @@ def _paid_by_transfer(invoice: Invoice) -> Invoice:
 
 @transaction.atomic
 def build_invoices() -> list[str]:
-    """One line per organization: what its invoices are."""
+    """One line per organization: what its invoices are. Monthly subscribers get a month's
+    invoice each month; yearly ones a year's at the start of each term."""
     today = timezone.localdate()
     this_month = today.replace(day=1)
     two_months_ago = (this_month - timedelta(days=40)).replace(day=1)
     last_month = (this_month - timedelta(days=1)).replace(day=1)
     lines = []
-    for slug, (rate, tax_id, terms, days, price, currency) in DETAILS.items():
+    for slug, (rate, tax_id, terms, days) in DETAILS.items():
         license = (
-            License.objects.select_related("organization", "version__tier")
-            .filter(organization__slug=slug)
+            License.objects.select_related("organization", "version__tier", "subscription")
+            .filter(organization__slug=slug, subscription__isnull=False)
             .first()
         )
         if license is None or Invoice.objects.filter(organization=license.organization).exists():
@@ -74,19 +89,35 @@ def build_invoices() -> list[str]:
             organization=license.organization,
             defaults={"tax_rate": rate, "tax_id": tax_id, "payment_terms": terms, "net_days": days},
         )
-        paid = _paid_by_transfer(_month_invoice(license, two_months_ago, price, currency))
-        previous = _month_invoice(license, last_month, price, currency)
-        current = _month_invoice(license, this_month, price, currency, issued_on=today)
-        if slug == "acme-robotics":
-            summary = f"{paid} paid, {previous} overdue, {current} open"
-        else:
-            _paid_by_transfer(previous)
-            services.credit_note_issue(
-                invoice=paid,
-                subtotal=Money(Decimal(price) * 2, currency),
-                reason="Two seats billed twice; credited to the next invoice.",
-                today=last_month,
-            )
+        subscription = license.subscription
+        if subscription.cycle == BillingCycle.MONTHLY:
+            paid = _paid_by_transfer(_month_invoice(license, two_months_ago))
+            previous = _paid_by_transfer(_month_invoice(license, last_month))
+            current = _month_invoice(license, this_month, issued_on=today)
+            _credit_two_seats(paid, subscription, last_month)
             summary = f"{paid} and {previous} paid, {current} open, credit from a credit note"
+        else:
+            year_before = add_months(license.term_start, -12)
+            paid = _paid_by_transfer(_year_invoice(license, year_before))
+            current = _year_invoice(license, license.term_start)
+            if terms == PaymentTerms.DUE_ON_RECEIPT:
+                summary = f"{paid} paid, {current} overdue (due on receipt)"
+            else:
+                _paid_by_transfer(current)
+                _credit_two_seats(current, subscription, today - timedelta(days=30))
+                summary = f"{paid} and {current} paid, credit from a credit note"
         lines.append(f"{license.organization.name}: {summary}")
     return lines
+
+
+def _credit_two_seats(invoice: Invoice, subscription, on: date) -> None:
+    price = subscription.seat_price
+    seats = 2 if price.per_seat else 1
+    services.credit_note_issue(
+        invoice=invoice,
+        subtotal=price.amount * subscription.term_cycles * seats,
+        reason="Two seats billed twice; credited to the next invoice."
+        if price.per_seat
+        else "Billed twice; credited to the next invoice.",
+        today=on,
+    )

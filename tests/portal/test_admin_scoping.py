@@ -17,7 +17,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group, Permission
 from django.urls import URLPattern
 
-from billing.demo import build_invoices, build_subscriptions
+from billing.demo import build_checkouts, build_invoices, build_subscriptions
 from licensing.api.tokens import api_token_create
 from licensing.demo.catalog import build_catalog
 from licensing.demo.licenses import build_licenses
@@ -79,6 +79,7 @@ def demo_site(now):
     build_licenses()
     build_subscriptions()
     build_invoices()
+    build_checkouts()
     otto = UserFactory(email=OTHER_MANAGER, is_staff=True)
     otto.groups.add(Group.objects.get(name=ACCOUNT_MANAGERS_GROUP))
     Organization.objects.filter(slug="globex-health").update(account_manager=otto)

@@ -3,7 +3,7 @@ nothing) and the admin, where finalized documents are read-only."""
 
 import pytest
 
-from billing.demo import build_invoices
+from billing.demo import build_invoices, build_subscriptions
 from billing.invoices.selectors import credit_balances
 from billing.models import BillingDetails, CreditNote, Invoice, InvoiceStatus
 from licensing.demo.catalog import build_catalog
@@ -19,23 +19,25 @@ def demo_invoices(now):
     demo.build_people()
     build_catalog()
     build_licenses()
+    build_subscriptions()
     return build_invoices()
 
 
 def test_the_demo_has_paid_open_and_overdue_invoices_and_credit(demo_invoices, client, now):
     assert len(demo_invoices) == 3
     assert build_invoices() == []
-    assert Invoice.objects.count() == 9 and CreditNote.objects.count() == 2
+    # Northwind: three months; Acme and Globex: two yearly terms each.
+    assert Invoice.objects.count() == 7 and CreditNote.objects.count() == 2
     statuses = {invoice.status for invoice in Invoice.objects.all()}
     assert statuses == {InvoiceStatus.PAID, InvoiceStatus.OPEN}
     acme = Organization.objects.get(slug="acme-robotics")
     assert any(invoice.is_overdue(now.date()) for invoice in acme.invoices.all())
     northwind = Organization.objects.get(slug="northwind-analytics")
-    assert [str(balance) for balance in credit_balances(organization=northwind)] == ["$28.80"]
+    assert [str(balance) for balance in credit_balances(organization=northwind)] == ["$45.60"]
 
     client.force_login(User.objects.get(email="ben@northwind.test"))
     page = client.get("/app/northwind-analytics/invoices/").content.decode()
-    assert "$28.80" in page and "Paid" in page and "Open" in page
+    assert "$45.60" in page and "Paid" in page and "Open" in page
 
 
 def test_the_admin_shows_invoices_read_only_with_history(demo_invoices, client_for, admin_user):
