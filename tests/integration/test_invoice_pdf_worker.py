@@ -24,6 +24,8 @@ from tests.helpers.services import NEEDS_REDIS_BROKER
 
 pytestmark = pytest.mark.integration
 
+VISIBILITY_TIMEOUT = settings.REDIS_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+
 
 def _wait(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
@@ -38,6 +40,12 @@ def _assert_rendered_once(document: InvoiceDocument, *, attempts: int) -> None:
     assert document.rendered_at is not None
     assert bytes(document.pdf).startswith(b"%PDF-")
     assert (document.attempts, document.last_error) == (attempts, "")
+
+
+def _claim_ages(document: InvoiceDocument, by: timedelta) -> None:
+    """The document's claim as the workers see it once `by` has passed (their clock is
+    the real one, which the test cannot move)."""
+    InvoiceDocument.objects.filter(pk=document.pk).update(claimed_at=F("claimed_at") - by)
 
 
 def test_a_pdf_handed_over_three_times_to_two_workers_is_rendered_once(pdf_workers, organization):
@@ -70,7 +78,9 @@ def test_a_render_that_fails_is_retried_and_rendered_once(pdf_workers, organizat
     document.refresh_from_db()
     rendered_at = document.rendered_at
 
-    # The first delivery's message sent again after all: nothing more is rendered.
+    # The failed delivery's message sent again later, its claim long expired: only the
+    # finished render stops it.
+    _claim_ages(document, by=CLAIM_TIMEOUT)
     render_invoice_pdf.delay(document.pk)
     _wait(lambda: len(pdf_workers.results("render_invoice_pdf")) == 2, "the second delivery")
 
@@ -109,13 +119,13 @@ def test_a_worker_killed_half_way_leaves_one_pdf_rendered_by_the_next(pdf_worker
     _wait(lambda: pdf_workers.results("render_stalled_invoice_pdfs") == ["0"], "the sweep")
     assert pdf_workers.results("render_invoice_pdf") == []
 
-    # Ten minutes on, the claim has expired: the beat's sweep hands the PDF over again,
-    # then Redis hands back the killed worker's message too.
-    InvoiceDocument.objects.filter(pk=document.pk).update(
-        claimed_at=F("claimed_at") - CLAIM_TIMEOUT
-    )
+    # Ten minutes on, the claim has expired: the beat's sweep hands the PDF over again.
+    _claim_ages(document, by=CLAIM_TIMEOUT)
     render_stalled_invoice_pdfs.delay()
     _wait(lambda: pdf_workers.results("render_invoice_pdf") == ["'rendered'"], "the render")
+    # Once its visibility timeout is over, long after any claim expired, Redis hands
+    # back the killed worker's message: only the finished render stops it.
+    _claim_ages(document, by=timedelta(seconds=VISIBILITY_TIMEOUT))
     _redis_hands_back_unacknowledged_messages()
     _wait(lambda: len(pdf_workers.results("render_invoice_pdf")) == 2, "the killed message")
 
