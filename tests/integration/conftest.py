@@ -4,6 +4,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -163,6 +164,23 @@ class PdfWorkers:
             for line in process.log_path.read_text().splitlines()
             if (match := pattern.search(line))
         ]
+
+    def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = 90.0) -> None:
+        """Waits until `condition()` holds; if it never does, fails with the workers' logs
+        (the log on a loaded machine tells a slow start from a lost message)."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                logs = "\n".join(
+                    f"--- {p.log_path.name}\n{p.log_path.read_text()[-1500:]}"
+                    for p in self.processes
+                )
+                raise AssertionError(f"Still waiting after {timeout}s for {what}\n{logs}")
+            time.sleep(0.1)
+
+    def all_ready(self) -> bool:
+        """Whether every worker started is consuming from the queue."""
+        return all(" ready." in process.log_path.read_text() for process in self.processes)
 
     def renders(self, event: str) -> int:
         """How many renders reached `event` (start, fail, done), in every worker."""

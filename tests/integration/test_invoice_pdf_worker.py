@@ -6,8 +6,6 @@ retried after a failure, and when the worker rendering it is killed half-way.
 the workers' own note of every render they really started and finished
 (hooked_worker.py), which no claim bookkeeping can fake."""
 
-import time
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -27,14 +25,6 @@ pytestmark = pytest.mark.integration
 VISIBILITY_TIMEOUT = settings.REDIS_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
 
 
-def _wait(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Still waiting after {timeout}s for {what}")
-        time.sleep(0.1)
-
-
 def _assert_rendered_once(document: InvoiceDocument, *, attempts: int) -> None:
     document.refresh_from_db()
     assert document.rendered_at is not None
@@ -49,9 +39,11 @@ def _claim_ages(document: InvoiceDocument, by: timedelta) -> None:
 
 
 def test_a_pdf_handed_over_three_times_to_two_workers_is_rendered_once(pdf_workers, organization):
-    # Slow renders, so the duplicates arrive while the first is still being rendered.
-    pdf_workers.start(render_delay=2)
-    pdf_workers.start(render_delay=2)
+    # Slow renders, so the duplicates reach the other worker while the first is still
+    # being rendered.
+    pdf_workers.start(render_delay=3)
+    pdf_workers.start(render_delay=3)
+    pdf_workers.wait_for(pdf_workers.all_ready, "both workers to start")
 
     invoice = finalized_invoice(organization)  # its commit hands the PDF to the workers
     document = InvoiceDocument.objects.get(invoice=invoice)
@@ -59,7 +51,9 @@ def test_a_pdf_handed_over_three_times_to_two_workers_is_rendered_once(pdf_worke
     render_invoice_pdf.delay(document.pk)
     render_invoice_pdf.delay(document.pk)
 
-    _wait(lambda: len(pdf_workers.results("render_invoice_pdf")) == 3, "three deliveries")
+    pdf_workers.wait_for(
+        lambda: len(pdf_workers.results("render_invoice_pdf")) == 3, "three deliveries"
+    )
     assert sorted(pdf_workers.results("render_invoice_pdf")) == [
         "'rendered'",
         "'skipped'",
@@ -74,7 +68,9 @@ def test_a_render_that_fails_is_retried_and_rendered_once(pdf_workers, organizat
 
     invoice = finalized_invoice(organization)
     document = InvoiceDocument.objects.get(invoice=invoice)
-    _wait(lambda: "'rendered'" in pdf_workers.results("render_invoice_pdf"), "the retry")
+    pdf_workers.wait_for(
+        lambda: "'rendered'" in pdf_workers.results("render_invoice_pdf"), "the retry"
+    )
     document.refresh_from_db()
     rendered_at = document.rendered_at
 
@@ -82,7 +78,9 @@ def test_a_render_that_fails_is_retried_and_rendered_once(pdf_workers, organizat
     # finished render stops it.
     _claim_ages(document, by=CLAIM_TIMEOUT)
     render_invoice_pdf.delay(document.pk)
-    _wait(lambda: len(pdf_workers.results("render_invoice_pdf")) == 2, "the second delivery")
+    pdf_workers.wait_for(
+        lambda: len(pdf_workers.results("render_invoice_pdf")) == 2, "the second delivery"
+    )
 
     assert pdf_workers.results("render_invoice_pdf") == ["'rendered'", "'skipped'"]
     assert [pdf_workers.renders(event) for event in ("start", "fail", "done")] == [2, 1, 1]
@@ -105,7 +103,9 @@ def test_a_worker_killed_half_way_leaves_one_pdf_rendered_by_the_next(pdf_worker
         invoice = finalized_invoice(organization)
     document = InvoiceDocument.objects.get(invoice=invoice)
     first = pdf_workers.start(render_delay=60)
-    _wait(lambda: pdf_workers.renders("start") == 1, "the first worker to start rendering")
+    pdf_workers.wait_for(
+        lambda: pdf_workers.renders("start") == 1, "the first worker to start rendering"
+    )
     first.kill()  # SIGKILL: no clean-up, no acknowledgement, the claim stays
     first.wait()
     document.refresh_from_db()
@@ -116,18 +116,24 @@ def test_a_worker_killed_half_way_leaves_one_pdf_rendered_by_the_next(pdf_worker
     # While the dead worker's claim is recent, the sweep leaves it alone: the worker
     # might only be slow.
     render_stalled_invoice_pdfs.delay()
-    _wait(lambda: pdf_workers.results("render_stalled_invoice_pdfs") == ["0"], "the sweep")
+    pdf_workers.wait_for(
+        lambda: pdf_workers.results("render_stalled_invoice_pdfs") == ["0"], "the sweep"
+    )
     assert pdf_workers.results("render_invoice_pdf") == []
 
     # Ten minutes on, the claim has expired: the beat's sweep hands the PDF over again.
     _claim_ages(document, by=CLAIM_TIMEOUT)
     render_stalled_invoice_pdfs.delay()
-    _wait(lambda: pdf_workers.results("render_invoice_pdf") == ["'rendered'"], "the render")
+    pdf_workers.wait_for(
+        lambda: pdf_workers.results("render_invoice_pdf") == ["'rendered'"], "the render"
+    )
     # Once its visibility timeout is over, long after any claim expired, Redis hands
     # back the killed worker's message: only the finished render stops it.
     _claim_ages(document, by=timedelta(seconds=VISIBILITY_TIMEOUT))
     _redis_hands_back_unacknowledged_messages()
-    _wait(lambda: len(pdf_workers.results("render_invoice_pdf")) == 2, "the killed message")
+    pdf_workers.wait_for(
+        lambda: len(pdf_workers.results("render_invoice_pdf")) == 2, "the killed message"
+    )
 
     assert pdf_workers.results("render_invoice_pdf") == ["'rendered'", "'skipped'"]
     assert pdf_workers.results("render_stalled_invoice_pdfs") == ["0", "1"]
