@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 # In CI (CI or TIERWISE_REAL_SERVICES set) a skipped test counts as a failure: the real
@@ -16,4 +17,11 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 NEEDS_POSTGRESQL = pytest.mark.skipif(
     connection.vendor != "postgresql" and not REAL_SERVICES_REQUIRED,
     reason="needs PostgreSQL (set DATABASE_URL=postgres://…)",
+)
+
+# For tests that only mean something with the Redis broker (unacknowledged messages
+# handed back after their visibility timeout); in CI the broker is Redis.
+NEEDS_REDIS_BROKER = pytest.mark.skipif(
+    not settings.CELERY_BROKER_URL.startswith("redis://") and not REAL_SERVICES_REQUIRED,
+    reason="needs the Redis broker (set CELERY_BROKER_URL=redis://…)",
 )

@@ -1,8 +1,10 @@
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -63,40 +65,131 @@ def _database_url() -> str:
     raise RuntimeError(f"No worker support for {connection.vendor}")
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db, smtp_server, tmp_path):
+def _start_worker(log_path: Path, *, module: list[str], name: str, env: dict) -> subprocess.Popen:
     """A real Celery worker in its own process, on the suite's broker and queue, sharing
-    the test database and sending mail to the loopback SMTP server. Tasks sent by the
-    test go through the broker to it: nothing runs eagerly."""
-    log_path = tmp_path / "worker.log"
+    the test database; its output goes to `log_path`."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings",
         "DEBUG": "true",
+        "PYTHONUNBUFFERED": "1",
         "DATABASE_URL": _database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": smtp_server.host,
-        "EMAIL_PORT": str(smtp_server.port),
         "SITE_URL": "http://testserver",
+        **env,
     }
     command = [
-        sys.executable, "-m", "celery", "-A", "portal", "worker",
+        sys.executable, "-m", *module,
         "--pool", "solo", "--queues", settings.CELERY_TASK_DEFAULT_QUEUE,
+        "--hostname", f"{name}@%h",
         "--without-gossip", "--without-mingle", "--without-heartbeat",
         "--loglevel", "info",
     ]  # fmt: skip
     with log_path.open("w") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process.log_path = log_path
+    return process
+
+
+def _stop_worker(process: subprocess.Popen) -> None:
+    """Stops the worker if it still runs (a test may have killed it) and shows its log."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    print(process.log_path.read_text()[-4000:])
+
+
+@pytest.fixture
+def through_the_broker():
+    """Tasks the test sends go through the broker to a worker: nothing runs eagerly."""
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
-    process.log_path = log_path
-    yield process
+    yield
     celery_app.conf.task_always_eager = eager
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    print(log_path.read_text()[-4000:])
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, through_the_broker, smtp_server, tmp_path):
+    """A real Celery worker sending mail to the loopback SMTP server."""
+    process = _start_worker(
+        tmp_path / "worker.log",
+        module=["celery", "-A", "portal", "worker"],
+        name="mail",
+        env={
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": smtp_server.host,
+            "EMAIL_PORT": str(smtp_server.port),
+        },
+    )
+    yield process
+    _stop_worker(process)
+
+
+class PdfWorkers:
+    """Starts real workers whose invoice PDF render step is hooked (hooked_worker.py):
+    each render is noted in one log shared by all of them, and may be slow or fail."""
+
+    def __init__(self, tmp_path: Path):
+        self.tmp_path = tmp_path
+        self.render_log = tmp_path / "renders.log"
+        self.render_log.touch()
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self, *, render_delay: float = 0, render_failures: int = 0) -> subprocess.Popen:
+        name = f"pdf{len(self.processes) + 1}"
+        process = _start_worker(
+            self.tmp_path / f"{name}.log",
+            module=["tests.integration.hooked_worker"],
+            name=name,
+            env={
+                "TIERWISE_TEST_RENDER_LOG": str(self.render_log),
+                "TIERWISE_TEST_RENDER_DELAY": str(render_delay),
+                "TIERWISE_TEST_RENDER_FAILURES": str(render_failures),
+            },
+        )
+        self.processes.append(process)
+        return process
+
+    def results(self, task: str) -> list[str]:
+        """What each run of `task` returned, in every worker's log, e.g. ["'skipped'"]."""
+        pattern = re.compile(rf"Task billing\.tasks\.{task}\[[^\]]+\] succeeded in \S+: (.+)$")
+        return [
+            match.group(1)
+            for process in self.processes
+            for line in process.log_path.read_text().splitlines()
+            if (match := pattern.search(line))
+        ]
+
+    def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = 90.0) -> None:
+        """Waits until `condition()` holds; if it never does, fails with the workers' logs
+        (the log on a loaded machine tells a slow start from a lost message)."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                logs = "\n".join(
+                    f"--- {p.log_path.name}\n{p.log_path.read_text()[-1500:]}"
+                    for p in self.processes
+                )
+                raise AssertionError(f"Still waiting after {timeout}s for {what}\n{logs}")
+            time.sleep(0.1)
+
+    def all_ready(self) -> bool:
+        """Whether every worker started is consuming from the queue."""
+        return all(" ready." in process.log_path.read_text() for process in self.processes)
+
+    def renders(self, event: str) -> int:
+        """How many renders reached `event` (start, fail, done), in every worker."""
+        return self.render_log.read_text().split().count(event)
+
+
+@pytest.fixture
+def pdf_workers(transactional_db, through_the_broker, tmp_path):
+    workers = PdfWorkers(tmp_path)
+    yield workers
+    for process in workers.processes:
+        _stop_worker(process)

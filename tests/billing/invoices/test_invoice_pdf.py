@@ -5,9 +5,11 @@ import shutil
 import subprocess
 from datetime import date, timedelta
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 import time_machine
+from celery.exceptions import Retry
 
 from billing.models import BillingDetails, InvoiceDocument
 from billing.tasks import render_invoice_pdf, render_stalled_invoice_pdfs
@@ -70,3 +72,23 @@ def test_the_sweep_renders_pdfs_whose_hand_over_was_lost(organization, now):
         assert render_stalled_invoice_pdfs.delay().get() == 1
         assert InvoiceDocument.objects.get(invoice=invoice).rendered_at is not None
         assert render_stalled_invoice_pdfs.delay().get() == 0
+
+
+def test_a_failed_render_is_recorded_released_and_retried_once(organization):
+    invoice = finalized_invoice(organization, today=date(2026, 3, 14))
+    document = InvoiceDocument.objects.get(invoice=invoice)
+    with (
+        mock.patch("billing.tasks.render_pdf", side_effect=OSError("Font cache is locked")),
+        pytest.raises(Retry),
+    ):
+        render_invoice_pdf.apply(args=[document.pk])
+
+    document.refresh_from_db()
+    assert (document.rendered_at, document.claimed_at, document.pdf) == (None, None, None)
+    assert (document.attempts, document.last_error) == (1, "Font cache is locked")
+
+    assert render_invoice_pdf.apply(args=[document.pk]).get() == "rendered"
+    assert render_invoice_pdf.apply(args=[document.pk]).get() == "skipped"
+    document.refresh_from_db()
+    assert bytes(document.pdf).startswith(b"%PDF-")
+    assert (document.attempts, document.last_error) == (2, "")

@@ -1,0 +1,82 @@
+"""Exactly-once work for Celery tasks: a row is claimed by a conditional UPDATE before
+the work is done, so a retry, a duplicate delivery or a second worker finds nothing to do.
+
+A job's rows carry `claimed_at`, `attempts`, `last_error` and a "done" timestamp. A claim
+older than the claim timeout belongs to a worker that died (it must exceed the task time
+limit, so a live worker is never overtaken); a row still not done some time after it was
+due is handed to the worker again by a beat sweep."""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, NoReturn
+
+from celery import Task
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+def retry_countdown(retries: int) -> int:
+    """Seconds before the next try: 30 s, doubling, at most an hour."""
+    return min(30 * 2**retries, 3600)
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """One kind of exactly-once job over the rows of `model`.
+
+    `done_field` is set once the work is done; `due_field` (a lookup, it may span a
+    relation) says since when a row has been waiting, for the sweep."""
+
+    model: type[models.Model]
+    action: str  # for the log: "Sending email", "Rendering invoice PDF"
+    done_field: str
+    due_field: str
+    claim_timeout: timedelta
+    stall_after: timedelta
+    max_attempts: int
+
+    def _claimable(self, now) -> Q:
+        return Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - self.claim_timeout)
+
+    def claim(self, pk: int) -> datetime | None:
+        """The claim's time if this caller now holds the row and must do the work; None
+        if it is done already or another live worker holds it."""
+        now = timezone.now()
+        claimed = self.model.objects.filter(
+            self._claimable(now), pk=pk, **{f"{self.done_field}__isnull": True}
+        ).update(claimed_at=now, attempts=F("attempts") + 1)
+        return now if claimed else None
+
+    def finish(self, pk: int, *, claimed_at: datetime | None = None, **fields: Any) -> bool:
+        """Records the work as done, with whatever it produced. With `claimed_at`, only
+        while that claim is still the row's (something may have cleared it meanwhile to
+        ask for the work again); False when it was not recorded."""
+        rows = self.model.objects.filter(pk=pk)
+        if claimed_at is not None:
+            rows = rows.filter(claimed_at=claimed_at)
+        return bool(rows.update(**fields, **{self.done_field: timezone.now()}, last_error=""))
+
+    def fail(self, task: Task, pk: int, exc: Exception) -> NoReturn:
+        """Releases the claim with the error recorded, so the retry can claim it again,
+        and schedules that retry with backoff."""
+        self.model.objects.filter(pk=pk).update(claimed_at=None, last_error=str(exc))
+        logger.warning("%s %s failed: %s", self.action, pk, exc)
+        raise task.retry(exc=exc, countdown=retry_countdown(task.request.retries)) from exc
+
+    def stalled(self, limit: int) -> list[int]:
+        """Rows whose hand-over was lost (broker down, worker killed mid-task): not done,
+        not held by a live worker, due for a while and not out of attempts."""
+        now = timezone.now()
+        rows = self.model.objects.filter(
+            self._claimable(now),
+            **{
+                f"{self.done_field}__isnull": True,
+                f"{self.due_field}__lt": now - self.stall_after,
+                "attempts__lt": self.max_attempts,
+            },
+        ).values_list("pk", flat=True)
+        return list(rows[:limit])
