@@ -531,7 +531,9 @@ def _summary(quote: Quote) -> str:
         parts.append(f"{BillingCycle(later.cycle).label.lower()} billing")
     if later.auto_renew != now.auto_renew:
         parts.append("auto-renew on" if later.auto_renew else "end at the term's close")
-    return ("; ".join(parts) or "no change").capitalize()
+    text = "; ".join(parts) or "no change"
+    # Only the first letter: str.capitalize() would lowercase the tier's name too.
+    return text[:1].upper() + text[1:]
 
 
 def _schedule(license: License, preview: Preview, *, user, at: datetime) -> ScheduledChange:
