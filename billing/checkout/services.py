@@ -272,11 +272,13 @@ def checkout_preview(
             (current_version.tier.slug, cycle): price
             for cycle, price in _catalog_prices(current_version, currency).items()
         }
-        prices[(current_version.tier.slug, subscription.cycle)] = subscription.seat_price
         prices |= {
             (version.tier.slug, cycle): price
             for cycle, price in _catalog_prices(version, currency).items()
         }
+        # After the target's catalog prices: on the same tier they are the current one's,
+        # and the current cycle stays at the price the subscription locked.
+        prices[(current_version.tier.slug, subscription.cycle)] = subscription.seat_price
         if (version.tier.slug, target.cycle) not in prices:
             raise QuoteRefused(
                 {"cycle": f"{version.tier.name} has no {target.cycle} price in {currency}."}
