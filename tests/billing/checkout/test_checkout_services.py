@@ -61,7 +61,7 @@ def test_downgrade_is_scheduled_for_the_end_of_the_term(organization, catalog, o
 
 
 def test_buy(organization, catalog, owner):
-    shown, checkout = confirm(
+    _, checkout = confirm(
         organization, None, owner, tier="team", seats=8, cycle="annual", currency="EUR"
     )
     license = checkout.license
