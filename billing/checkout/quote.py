@@ -351,6 +351,10 @@ def _lines_now(
         term_end=term_end,
         change_date=today,
     )
+    if proration.due.is_zero:
+        # The rest of the term costs what it did (more seats on a flat price, or up to a
+        # per-seat minimum): nothing to invoice, rather than two lines that cancel out.
+        return term_start, term_end, []
     lines = [
         _prorated_line(f"Unused time on {current.describe()}", -proration.credit, today, term_end),
         _prorated_line(f"Remaining time on {now.describe()}", proration.charge, today, term_end),

@@ -279,11 +279,13 @@ def checkout_preview(
             (current_version.tier.slug, cycle): price
             for cycle, price in _catalog_prices(current_version, currency).items()
         }
-        prices[(current_version.tier.slug, subscription.cycle)] = subscription.seat_price
         prices |= {
             (version.tier.slug, cycle): price
             for cycle, price in _catalog_prices(version, currency).items()
         }
+        # After the target's catalog prices: on the same tier they are the current one's,
+        # and the current cycle stays at the price the subscription locked.
+        prices[(current_version.tier.slug, subscription.cycle)] = subscription.seat_price
         if (version.tier.slug, target.cycle) not in prices:
             raise QuoteRefused(
                 {"cycle": f"{version.tier.name} has no {target.cycle} price in {currency}."}
@@ -550,7 +552,9 @@ def _summary(quote: Quote) -> str:
         parts.append(f"{BillingCycle(later.cycle).label.lower()} billing")
     if later.auto_renew != now.auto_renew:
         parts.append("auto-renew on" if later.auto_renew else "end at the term's close")
-    return ("; ".join(parts) or "no change").capitalize()
+    text = "; ".join(parts) or "no change"
+    # Only the first letter: str.capitalize() would lowercase the tier's name too.
+    return text[:1].upper() + text[1:]
 
 
 def _schedule(license: License, preview: Preview, *, user, at: datetime) -> ScheduledChange:
