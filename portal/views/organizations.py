@@ -59,7 +59,10 @@ def organization_create(request: HttpRequest) -> HttpResponse:
 def _safe_next(request: HttpRequest) -> str | None:
     """Where to go after creating the organization: a path of this site only."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    # Our own paths only, in plain ASCII (a lone surrogate would break the redirect).
+    if not (target.isascii() and target.isprintable() and target.startswith("/")):
+        return None
+    if url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

@@ -82,6 +82,10 @@ def invoice_totals(page) -> dict[str, str]:
     return {name: amount for name, amount in rows.evaluate_all(ROWS)}
 
 
+def shown_due(invoice: Invoice) -> str:
+    return invoice.money("amount_due").format()
+
+
 def confirm_and_open_invoice(page) -> Invoice:
     """Confirm what the checkout shows: one invoice is issued, and its page shows the
     same lines and totals. Returns the invoice."""
@@ -98,6 +102,8 @@ def confirm_and_open_invoice(page) -> Invoice:
     assert invoice_lines(page) == lines
     shown = invoice_totals(page)
     assert shown.pop("Amount due") == totals.pop("Due now")
+    # Nothing is paid yet: all of it is still to pay.
+    assert shown.pop("Still to pay") == shown_due(invoice)
     assert shown == totals  # subtotal, tax and total
     return invoice
 

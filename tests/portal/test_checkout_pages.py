@@ -175,3 +175,19 @@ def test_the_confirmation_names_what_changed(client_for, owner, team):
     html = done.content.decode()
     assert "Audit log" in html and "audit-log" not in html
     assert "Seats bought: 5 → 12" in html
+
+
+@pytest.mark.parametrize(
+    ("following", "lands_on"),
+    [
+        ("/app/buy/?tier=team", "/app/buy/?tier=team"),
+        ("https://evil.example/", "/app/acme/members/"),
+        ("//evil.example/", "/app/acme/members/"),
+    ],
+)
+def test_a_new_organization_goes_on_to_buy_only_within_the_site(
+    client_for, outsider, following, lands_on
+):
+    client = client_for(outsider)
+    answer = client.post("/app/new/", {"name": "Acme", "next": following})
+    assert answer.status_code == 302 and answer["Location"] == lands_on
