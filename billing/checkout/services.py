@@ -274,11 +274,7 @@ def checkout_preview(
     else:
         subscription = _subscription(license)
         currency = subscription.currency_id
-        current_version = (
-            version
-            if version.pk == license.version_id
-            else versions_with_parts().get(pk=license.version_id)
-        )
+        current_version = versions_with_parts().get(pk=license.version_id)
         prices = {
             (current_version.tier.slug, cycle): price
             for cycle, price in _catalog_prices(current_version, currency).items()
