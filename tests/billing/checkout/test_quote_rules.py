@@ -846,3 +846,24 @@ def test_the_fingerprint_changes_with_each_figure():
         base.fingerprint()
         == change(plan("team", 5), plan("team", 8), tax="10.0", credit="5").fingerprint()
     )
+
+
+def test_the_fingerprint_names_the_plan_today_even_when_nothing_else_differs():
+    # More seats on a flat price cost nothing now, so the lines, the later plan and the
+    # renewal are the same whether auto-renew was on or off before: only the plan today
+    # tells these two previews apart.
+    target = plan("starter", 3, auto_renew=True)
+    was_off = change(plan("starter", 1, auto_renew=False), target)
+    was_on = change(plan("starter", 1, auto_renew=True), target)
+    assert (was_off.lines, was_off.later, was_off.renewal) == (was_on.lines, None, usd("29.00"))
+    assert was_off.fingerprint() != was_on.fingerprint()
+
+
+def test_the_fingerprint_names_the_plan_from_today_even_when_nothing_else_differs():
+    # Two or three seats on a flat price: no lines, no later plan, the same renewal; only
+    # the plan from today differs.
+    two = change(plan("starter", 1), plan("starter", 2))
+    three = change(plan("starter", 1), plan("starter", 3))
+    assert (two.lines, two.later, two.renewal) == (three.lines, None, three.renewal)
+    assert (two.now.seats, three.now.seats) == (2, 3)
+    assert two.fingerprint() != three.fingerprint()

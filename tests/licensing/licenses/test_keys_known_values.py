@@ -108,3 +108,9 @@ def test_a_token_carries_32_random_bytes_after_its_prefix():
 )
 def test_it_reads_a_tokens_prefix_only_from_a_well_formed_token(token, prefix):
     assert keys.token_prefix(token) == prefix
+
+
+def test_the_token_prefix_is_what_comes_before_the_first_underscore_of_the_secret():
+    # A secret is URL-safe base64, so it may hold underscores of its own.
+    assert keys.token_prefix("twk_ab12cd34_se_cr_et") == "ab12cd34"
+    assert keys.token_prefix("twk_ab12cd34_secret_") == "ab12cd34"
