@@ -35,8 +35,9 @@ run: install
 	@echo
 	@echo "  Tierwise is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)"
 	@echo "  Sign in with any login above; the password is tierwise-demo."
+	@echo "  Test clock on: move the site's date at /admin/clock/ or with manage.py clock advance --to YYYY-MM-DD."
 	@echo
-	PORT=$(PORT) $(BIN)/honcho start --port $(PORT)
+	TEST_CLOCK=$${TEST_CLOCK:-on} PORT=$(PORT) $(BIN)/honcho start --port $(PORT)
 
 # The whole suite, after the lint (so CI checks the dependency direction too).
 test: lint node_modules/.installed

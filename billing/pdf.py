@@ -5,6 +5,8 @@ project's static folder. Only files there are fetched: a PDF never reaches the n
 (no tracking pixel, no slow CDN, the same bytes offline)."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -15,9 +17,13 @@ STATIC_DIR = Path(settings.BASE_DIR) / "static"
 
 
 def _static_only(url: str, *args, **kwargs) -> dict:
-    if not url.startswith(STATIC_DIR.as_uri() + "/"):
+    # The path is resolved before it is checked: `static/../../etc/passwd` (or its
+    # percent-encoded dots, or a symlink out) starts with the static folder's URL too.
+    parts = urlsplit(url)
+    path = Path(url2pathname(parts.path)).resolve() if parts.scheme == "file" else None
+    if path is None or parts.netloc or not path.is_relative_to(STATIC_DIR.resolve()):
         raise URLFetchingError(f"PDFs fetch only the project's static files, not {url}.")
-    return default_url_fetcher(url, *args, **kwargs)
+    return default_url_fetcher(path.as_uri(), *args, **kwargs)
 
 
 def html_to_pdf(html: str) -> bytes:

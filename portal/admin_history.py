@@ -1,10 +1,18 @@
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.shortcuts import redirect
 from simple_history.admin import SimpleHistoryAdmin
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
-    """SimpleHistoryAdmin answers a malformed id in a history URL with a 500; the rest
+    """History to read, never to revert. simple-history's revert form saves the old row
+    straight through the model form, for anyone who may merely view the history: it
+    would bypass the services (a locked price reverted with no ledger entry, a member
+    made owner by a view-only account manager) and rewrite frozen catalog versions.
+    Changes go through each record's own form or operations instead.
+
+    SimpleHistoryAdmin also answers a malformed id in a history URL with a 500; the rest
     of the admin answers it with a 404, and so does this."""
 
     def _require_valid(self, field, value) -> None:
@@ -13,6 +21,9 @@ class HistoryAdmin(SimpleHistoryAdmin):
         except (ValidationError, ValueError, TypeError) as exc:
             raise Http404("No such object.") from exc
 
+    def revert_disabled(self, request, obj=None) -> bool:
+        return True
+
     def history_view(self, request, object_id, extra_context=None):
         self._require_valid(self.model._meta.pk, object_id)
         return super().history_view(request, object_id, extra_context)
@@ -20,4 +31,10 @@ class HistoryAdmin(SimpleHistoryAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         self._require_valid(self.model._meta.pk, object_id)
         self._require_valid(self.model.history.model._meta.pk, version_id)
+        if request.method not in ("GET", "HEAD"):
+            messages.error(
+                request,
+                "History is read-only: change the record through its own page or operations.",
+            )
+            return redirect(request.path)
         return super().history_form_view(request, object_id, version_id, extra_context)

@@ -17,3 +17,10 @@ def navigation(request):
         return cache["all"]
 
     return {"nav_membership": memberships, "nav_organizations": organizations}
+
+
+def test_clock(request):
+    """The banner every page shows while the test clock is on."""
+    from portal import clock
+
+    return {"test_clock_now": clock.now() if clock.is_simulated() else None}

@@ -231,3 +231,18 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to}"
+
+
+class SimulatedClock(models.Model):
+    """The test clock's one row: how far the site's time runs ahead of the real time.
+    Read only when settings.TEST_CLOCK is on (portal.clock)."""
+
+    offset = models.DurationField(default=timedelta(0))
+    moved_at = models.DateTimeField(null=True, blank=True)
+    moved_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="one_test_clock")]
+
+    def __str__(self) -> str:
+        return f"Test clock, {self.offset} ahead"

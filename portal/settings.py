@@ -57,6 +57,15 @@ if not DEBUG and (SECRET_KEY == _INSECURE_KEY or len(SECRET_KEY) < 50):
         "SECRET_KEY must be a real secret (50+ characters) when DEBUG is off."
     )
 
+# The test clock (portal.clock), as Stripe's test clocks: staff move the site's date
+# forward and every time-based job due in between runs. For development and demos only:
+# refused when DEBUG is off unless TEST_CLOCK_WITHOUT_DEBUG says so explicitly.
+TEST_CLOCK = env_bool("TEST_CLOCK", False)
+if TEST_CLOCK and not DEBUG and not env_bool("TEST_CLOCK_WITHOUT_DEBUG", False):
+    raise ImproperlyConfigured(
+        "TEST_CLOCK is for development: it needs DEBUG, or TEST_CLOCK_WITHOUT_DEBUG=true."
+    )
+
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 if urlsplit(SITE_URL).hostname and urlsplit(SITE_URL).hostname not in ALLOWED_HOSTS:
@@ -120,6 +129,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.navigation",
+                "portal.context_processors.test_clock",
             ],
         },
     },

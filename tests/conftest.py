@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.db.backends.postgresql.operations import DatabaseOperations as PostgreSQLOperations
 
 from portal.models import ACCOUNT_MANAGERS_GROUP, ADMINS_GROUP, Role
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
@@ -19,6 +20,19 @@ from tests.helpers.services import CHROMIUM, REAL_SERVICES_REQUIRED
 pytest_plugins = ["tests.fixtures.catalogs", "tests.fixtures.licenses"]
 
 FROZEN_NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
+
+_sql_flush = PostgreSQLOperations.sql_flush
+
+
+def _sql_flush_of_a_test_database(self, style, tables, **kwargs):
+    """Django empties the tables between transactional tests with TRUNCATE, which the
+    database refuses on append-only tables (billing migration 0008) except in a test
+    database whose flush says so, for its own transaction only."""
+    statements = _sql_flush(self, style, tables, **kwargs)
+    return ["SET LOCAL tierwise.test_flush = 'on';", *statements] if statements else []
+
+
+PostgreSQLOperations.sql_flush = _sql_flush_of_a_test_database
 
 
 # Folders whose every test needs a real service; `make test-fast` leaves these out.

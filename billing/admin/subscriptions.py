@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils import timezone
 
 from billing.models import Subscription, SubscriptionEvent
 from billing.pricing import BillingCycle
@@ -61,13 +62,28 @@ class LockPriceForm(ReasonForm):
     cycle = forms.ChoiceField(label="Billing cycle", choices=BillingCycle.choices)
     field_order = ["currency", "cycle", "reason"]
 
+    MID_TERM = (
+        "Mid-term only in the subscription's own currency and cycle: this term was "
+        "invoiced in them. Another currency or cycle starts with a term: the customer "
+        "moves to annual billing in the checkout, or a change is scheduled for the term's "
+        "end."
+    )
+
     def __init__(self, *args, subscription: Subscription, **kwargs) -> None:
         super().__init__(*args, subscription=subscription, **kwargs)
-        codes = sorted(
-            set(subscription.license.version.price_rows.values_list("currency_id", flat=True))
-            | {subscription.currency_id}
-        )
+        license = subscription.license
+        if license.term_start <= timezone.localdate() <= license.term_end:
+            codes = [subscription.currency_id]
+            cycles = [(subscription.cycle, BillingCycle(subscription.cycle).label)]
+            self.fields["currency"].help_text = self.fields["cycle"].help_text = self.MID_TERM
+        else:
+            codes = sorted(
+                set(license.version.price_rows.values_list("currency_id", flat=True))
+                | {subscription.currency_id}
+            )
+            cycles = BillingCycle.choices
         self.fields["currency"].choices = [(code, code) for code in codes]
+        self.fields["cycle"].choices = cycles
         self.fields["currency"].initial = subscription.currency_id
         self.fields["cycle"].initial = subscription.cycle
 

@@ -1,31 +1,42 @@
 """Reads of invoices and credit that pages and services share."""
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import QuerySet
 
 from billing.models import CreditEntry, Invoice, InvoiceStatus, Payment
 from billing.money import Money
 from portal.models import Organization
 
 
+def sums_by_currency(rows: QuerySet, field: str) -> dict[str, Decimal]:
+    """The exact sum of a money column per currency, added up here over the Decimals each
+    row holds. Never the database's SUM: SQLite sums decimals in floating point (credit
+    entries of +23.01 and -23.00 give 0.0100000000000016); PostgreSQL's sum is exact, and
+    this is the same on both."""
+    return _add_up(rows.values_list("currency", field).order_by())
+
+
+def _add_up(pairs: Iterable[tuple[str, Decimal]]) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for currency, amount in pairs:
+        totals[currency] += amount
+    return dict(totals)
+
+
 def credit_balance(*, organization: Organization, currency: str) -> Money:
-    total = CreditEntry.objects.filter(organization=organization, currency=currency).aggregate(
-        total=Sum("amount")
-    )["total"]
-    return Money(total or 0, currency)
+    entries = CreditEntry.objects.filter(organization=organization, currency=currency)
+    return Money(sums_by_currency(entries, "amount").get(currency, Decimal(0)), currency)
 
 
 def credit_balances(*, organization: Organization) -> list[Money]:
-    """Every currency in which the organization holds credit, largest first."""
-    rows = (
-        CreditEntry.objects.filter(organization=organization)
-        .values("currency")
-        .annotate(total=Sum("amount"))
-        .order_by("currency")
-    )
-    return [Money(row["total"], row["currency"]) for row in rows if row["total"]]
+    """Every currency in which the organization holds credit, by currency code."""
+    totals = sums_by_currency(CreditEntry.objects.filter(organization=organization), "amount")
+    return [Money(totals[currency], currency) for currency in sorted(totals) if totals[currency]]
 
 
 def invoice_remaining(*, invoice: Invoice) -> Money:
@@ -65,20 +76,15 @@ class InvoiceSummary:
 def invoice_summary(*, organization: Organization, today: date) -> InvoiceSummary:
     """What the dashboard says about the organization's invoices."""
     open_invoices = Invoice.objects.filter(organization=organization, status=InvoiceStatus.OPEN)
-    rows = open_invoices.values("currency").annotate(due=Sum("amount_due")).order_by("currency")
+    due = sums_by_currency(open_invoices, "amount_due")
     # Payments towards an open invoice never reach its amount due (the one that does
     # marks it paid), so their sum is what they have paid of it.
-    paid = dict(
-        Payment.objects.filter(invoice__in=open_invoices)
-        .values("currency")
-        .annotate(total=Sum("amount"))
-        .values_list("currency", "total")
-    )
+    paid = sums_by_currency(Payment.objects.filter(invoice__in=open_invoices), "amount")
     return InvoiceSummary(
         open_count=open_invoices.count(),
         overdue_count=open_invoices.filter(due_on__lt=today).count(),
         outstanding=[
-            Money(row["due"] - paid.get(row["currency"], 0), row["currency"]) for row in rows
+            Money(due[currency] - paid.get(currency, 0), currency) for currency in sorted(due)
         ],
         credit=credit_balances(organization=organization),
     )

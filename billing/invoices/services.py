@@ -128,6 +128,7 @@ def invoice_finalize(*, invoice: Invoice, today: date | None = None) -> Invoice:
     )
     locked.tax_rate = details.tax_rate
     locked.tax_id = details.tax_id
+    locked.billed_to_name = locked.organization.name
     locked.payment_terms = details.payment_terms
     locked.net_days = details.days_to_pay
     locked.subtotal = result.subtotal.amount

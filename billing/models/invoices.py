@@ -128,6 +128,9 @@ class Invoice(models.Model):
     net_days = models.PositiveSmallIntegerField(null=True, blank=True)
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal(0))
     tax_id = models.CharField("tax ID", max_length=40, blank=True)
+    # Who the invoice was issued to, as it was when it was finalized: a later rename
+    # changes nothing on an issued invoice or its PDF.
+    billed_to_name = models.CharField("billed to", max_length=200, blank=True)
     subtotal = _amount_field()
     tax = _amount_field()
     total = _amount_field()

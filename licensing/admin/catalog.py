@@ -62,17 +62,8 @@ def _apply_each(request: HttpRequest, objects, act, *, failed: str, done: str) -
 
 
 class CatalogHistoryAdmin(HistoryAdmin):
-    """History to read, not to revert: reverting a frozen version would rewrite what
-    customers bought. Changes go through a new draft instead."""
-
-    def revert_disabled(self, request, obj=None) -> bool:
-        return True
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method == "POST":
-            messages.error(request, "History is read-only here; start a new draft to change it.")
-            return redirect(request.path)
-        return super().history_form_view(request, object_id, version_id, extra_context)
+    """Reverting a frozen version would rewrite what customers bought: changes go
+    through a new draft instead (HistoryAdmin keeps history read-only)."""
 
 
 @admin.register(Currency)

@@ -34,15 +34,18 @@ from licensing.admin.forms import (
 from licensing.admin.pages import ReadOnlyAdminMixin, action_fields, confirm_page
 from licensing.api.tokens import api_token_revoke
 from licensing.licenses import services as licenses
+from licensing.licenses.status import HOLDABLE
 from licensing.models import (
     Addon,
     AddonLimit,
     ApiToken,
     EntitlementOverride,
+    HoldSource,
     License,
     LicenseAddon,
     LicenseEvent,
     LicenseFile,
+    LicenseHold,
     Machine,
     UsageRecord,
 )
@@ -64,6 +67,10 @@ class Operation:
     offered: Callable[[License], bool] = lambda license: True
 
 
+def _staff_hold(license: License) -> bool:
+    return license.holds.filter(source=HoldSource.ADMIN, lifted_at__isnull=True).exists()
+
+
 def _status(service):
     return lambda license, actor, form: service(
         license=license, actor=actor, reason=form.cleaned_data["reason"]
@@ -77,12 +84,13 @@ OPERATIONS = {
             "suspend",
             "Suspend",
             "Yes, suspend",
-            "The customer's software stops validating at once. Reinstating restores the "
-            "status it had before.",
+            "Staff's hold: the customer's software stops validating at once. Reinstating "
+            "lifts it; a hold of another source (dunning, a trial) stays until that "
+            "source lifts it.",
             ReasonForm,
             _status(licenses.license_suspend),
             bulk=True,
-            offered=lambda license: license.status != "suspended",
+            offered=lambda license: license.status in HOLDABLE and not _staff_hold(license),
         ),
         Operation(
             "revoke",
@@ -99,11 +107,12 @@ OPERATIONS = {
             "reinstate",
             "Reinstate",
             "Yes, reinstate",
-            "Back to the status the ledger recorded before the suspension or revocation.",
+            "Lifts staff's hold (active again once no other source holds the license), or "
+            "reverses a revocation to the status the ledger recorded before it.",
             ReasonForm,
             _status(licenses.license_reinstate),
             bulk=True,
-            offered=lambda license: license.status in licenses.REVERSIBLE,
+            offered=lambda license: license.status == "canceled" or _staff_hold(license),
         ),
         Operation(
             "seats",
@@ -239,6 +248,12 @@ class MachineInline(_ReadOnlyInline):
     fields = ["name", "fingerprint", "activated_at", "deactivated_at"]
 
 
+class HoldInline(_ReadOnlyInline):
+    model = LicenseHold
+    fields = ["source", "reason", "placed_at", "placed_by", "lifted_at", "lifted_by", "lift_reason"]
+    verbose_name_plural = "holds (staff's: “Suspend” and “Reinstate”)"
+
+
 class EventInline(_ReadOnlyInline):
     model = LicenseEvent
     fields = ["happened_at", "kind", "actor_label", "reason", "before", "after", "revision"]
@@ -287,7 +302,14 @@ class LicenseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "updated_at",
     ]
     readonly_fields = fields
-    inlines = [AddonRowInline, OverrideInline, MachineInline, EventInline, FileInline]
+    inlines = [
+        AddonRowInline,
+        OverrideInline,
+        MachineInline,
+        HoldInline,
+        EventInline,
+        FileInline,
+    ]
     actions = [f"bulk_{slug}" for slug, op in OPERATIONS.items() if op.bulk]
     change_form_template = "admin/licensing/license/change_form.html"
 

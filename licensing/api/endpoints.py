@@ -42,6 +42,7 @@ from licensing.licenses import services as licenses
 from licensing.licenses.entitlements import license_entitlements
 from licensing.models import License
 from licensing.usage.services import MAX_BATCH, UsageReport, license_meters, usage_record_batch
+from portal.errors import api_not_found
 from portal.http import client_address
 from portal.unavailable import unavailable_response
 
@@ -130,6 +131,12 @@ DOCUMENTATION = {"openapi-json", "openapi-view"}
 def api_urls():
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
+        if pattern.name == "api-root":
+            # Ninja's root raises Http404, which a DEBUG run turns into an HTML page; the
+            # route stays (operations' URLs are reversed from it), answering as every
+            # unknown route does.
+            pattern.callback = api_not_found
+            continue
         documentation = pattern.name in DOCUMENTATION
         # The documents are read-only: another method is a 405, as on every operation.
         view = require_safe(pattern.callback) if documentation else pattern.callback

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from licensing.api.validation import license_changed
 from licensing.licenses import keys, signing
+from licensing.licenses import status as status_rules
 from licensing.licenses.entitlements import Entitlements, license_entitlements
 from licensing.models import (
     CLOSED_STATUSES,
@@ -23,10 +24,12 @@ from licensing.models import (
     EntitlementOverride,
     EventKind,
     Feature,
+    HoldSource,
     License,
     LicenseAddon,
     LicenseEvent,
     LicenseFile,
+    LicenseHold,
     LicenseStatus,
     LimitMetric,
     Machine,
@@ -34,7 +37,7 @@ from licensing.models import (
     VersionStatus,
 )
 
-# Statuses a suspension or cancellation can be reversed from, and what reverses it.
+# Statuses staff can reinstate from: their own hold lifted, or a revocation reversed.
 REVERSIBLE = (LicenseStatus.SUSPENDED, LicenseStatus.CANCELED)
 
 
@@ -195,23 +198,90 @@ def _check_seats(license: License, seats: int, at: datetime) -> None:
         raise ValidationError(f"This tier allows at most {allowed} seats.")
 
 
+def _holds_in_place(license: License) -> dict[str, LicenseHold]:
+    return {hold.source: hold for hold in license.holds.filter(lifted_at__isnull=True)}
+
+
+def _set_status(license: License, status: str, *, actor: Actor, reason: str, at) -> License:
+    """The one way a status changes: through the transitions the rules allow."""
+    try:
+        status_rules.check_transition(
+            license.status, status, holds=frozenset(_holds_in_place(license))
+        )
+    except status_rules.StatusError as error:
+        raise ValidationError(str(error)) from error
+    return _change(license, kind=EventKind.STATUS, actor=actor, reason=reason, at=at, status=status)
+
+
 @transaction.atomic
 def license_set_status(
     *, license: License, status: str, actor: Actor, reason: str, at: datetime | None = None
 ) -> License:
+    """Move the license to another status the rules allow. Suspension is a hold
+    (`license_hold`), never a plain status change."""
     at = at or timezone.now()
     license = _lock(license)
-    if status not in LicenseStatus.values:
-        raise ValidationError(f"{status!r} is not a license status.")
-    if status == license.status:
-        raise ValidationError(f"The license is already {license.get_status_display().lower()}.")
-    return _change(license, kind=EventKind.STATUS, actor=actor, reason=reason, at=at, status=status)
+    if status == LicenseStatus.SUSPENDED and status != license.status:
+        raise ValidationError("A license is suspended by a hold, which says whose it is.")
+    return _set_status(license, status, actor=actor, reason=reason, at=at)
+
+
+@transaction.atomic
+def license_hold(
+    *, license: License, source: str, actor: Actor, reason: str, at: datetime | None = None
+) -> License:
+    """Suspend the license for `source` (staff, dunning, trial): the customer's software
+    stops validating until every source has lifted its hold."""
+    at = at or timezone.now()
+    license = _lock(license)
+    holds = _holds_in_place(license)
+    try:
+        status_rules.check_hold(license.status, source, holds=frozenset(holds))
+    except status_rules.StatusError as error:
+        raise ValidationError(str(error)) from error
+    if not reason.strip():
+        raise ValidationError("Say why; the reason is kept on record.")
+    held_from = next(iter(holds.values())).held_from if holds else license.status
+    LicenseHold.objects.create(
+        license=license,
+        source=source,
+        held_from=held_from,
+        reason=reason.strip(),
+        placed_at=at,
+        placed_by=actor.label[:200],
+    )
+    if license.status == LicenseStatus.SUSPENDED:
+        return license
+    return _set_status(license, LicenseStatus.SUSPENDED, actor=actor, reason=reason, at=at)
+
+
+@transaction.atomic
+def license_release_hold(
+    *, license: License, source: str, actor: Actor, reason: str, at: datetime | None = None
+) -> License:
+    """Lift `source`'s hold. The license stays suspended while another source holds it;
+    after the last, it is active again (or trialing, if it was a trial)."""
+    at = at or timezone.now()
+    license = _lock(license)
+    holds = _holds_in_place(license)
+    hold = holds.pop(source, None)
+    if hold is None:
+        label = HoldSource(source).label.lower() if source in HoldSource.values else source
+        raise ValidationError(f"The license has no {label} hold to lift.")
+    if not reason.strip():
+        raise ValidationError("Say why; the reason is kept on record.")
+    LicenseHold.objects.filter(pk=hold.pk).update(
+        lifted_at=at, lifted_by=actor.label[:200], lift_reason=reason.strip()
+    )
+    after = status_rules.status_after_release(remaining=frozenset(holds), held_from=hold.held_from)
+    if after is None or license.status != LicenseStatus.SUSPENDED:
+        return license
+    return _set_status(license, after, actor=actor, reason=reason, at=at)
 
 
 def license_suspend(*, license: License, actor: Actor, reason: str) -> License:
-    return license_set_status(
-        license=license, status=LicenseStatus.SUSPENDED, actor=actor, reason=reason
-    )
+    """Staff's hold."""
+    return license_hold(license=license, source=HoldSource.ADMIN, actor=actor, reason=reason)
 
 
 def license_revoke(*, license: License, actor: Actor, reason: str) -> License:
@@ -224,10 +294,15 @@ def license_revoke(*, license: License, actor: Actor, reason: str) -> License:
 def license_reinstate(
     *, license: License, actor: Actor, reason: str, at: datetime | None = None
 ) -> License:
-    """Reverse the suspension or revocation the license is under: back to the status it
-    had before, as the ledger recorded it."""
+    """Staff undo what staff did: lift their own hold (another source's stays), or reverse
+    a revocation to the status the ledger recorded before it."""
+    at = at or timezone.now()
     license = _lock(license)
-    if license.status not in REVERSIBLE:
+    if license.status == LicenseStatus.SUSPENDED:
+        return license_release_hold(
+            license=license, source=HoldSource.ADMIN, actor=actor, reason=reason, at=at
+        )
+    if license.status != LicenseStatus.CANCELED:
         raise ValidationError("Only a suspended or revoked license can be reinstated.")
     entered = (
         license.events.filter(kind=EventKind.STATUS, after__status=license.status)
@@ -236,9 +311,10 @@ def license_reinstate(
     )
     if entered is None or not entered.before.get("status"):
         raise ValidationError("The ledger does not say what this license was before.")
-    return license_set_status(
-        license=license, status=entered.before["status"], actor=actor, reason=reason, at=at
-    )
+    before = entered.before["status"]
+    if before == LicenseStatus.SUSPENDED and not _holds_in_place(license):
+        before = LicenseStatus.ACTIVE  # revoked while suspended; the holds lifted since
+    return _set_status(license, before, actor=actor, reason=reason, at=at)
 
 
 @transaction.atomic

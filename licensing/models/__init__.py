@@ -26,11 +26,13 @@ from licensing.models.licenses import AppendOnlyError as AppendOnlyError
 from licensing.models.licenses import AppendOnlyQuerySet as AppendOnlyQuerySet
 from licensing.models.licenses import EntitlementOverride as EntitlementOverride
 from licensing.models.licenses import EventKind as EventKind
+from licensing.models.licenses import HoldSource as HoldSource
 from licensing.models.licenses import LedgerEntry as LedgerEntry
 from licensing.models.licenses import License as License
 from licensing.models.licenses import LicenseAddon as LicenseAddon
 from licensing.models.licenses import LicenseEvent as LicenseEvent
 from licensing.models.licenses import LicenseFile as LicenseFile
+from licensing.models.licenses import LicenseHold as LicenseHold
 from licensing.models.licenses import LicenseStatus as LicenseStatus
 from licensing.models.policy import ChangeKind as ChangeKind
 from licensing.models.policy import ChangelogEntry as ChangelogEntry

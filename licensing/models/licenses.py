@@ -66,6 +66,14 @@ class LicenseStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
+class HoldSource(models.TextChoices):
+    """Who holds a license suspended. Each source lifts only its own hold."""
+
+    ADMIN = "admin", "Staff"
+    DUNNING = "dunning", "Dunning"
+    TRIAL = "trial", "Trial"
+
+
 # A license in one of these lets the customer's software run.
 USABLE_STATUSES = (LicenseStatus.TRIALING, LicenseStatus.ACTIVE, LicenseStatus.PAST_DUE)
 # Closed licenses do not count against "one open license per product".
@@ -125,6 +133,46 @@ class License(models.Model):
     @property
     def masked_key(self) -> str:
         return f"{self.key_prefix}-•••••-•••••-•••••-•"
+
+
+class LicenseHold(models.Model):
+    """One source's reason to keep a license suspended, from `placed_at` until it is
+    lifted. The license is suspended while any hold is in place (licensing.licenses.
+    status); the status it had when the first hold came is kept, so lifting the last one
+    knows where to return."""
+
+    license = models.ForeignKey(License, on_delete=models.PROTECT, related_name="holds")
+    source = models.CharField(max_length=16, choices=HoldSource.choices)
+    held_from = models.CharField(
+        max_length=16,
+        choices=LicenseStatus.choices,
+        help_text="The license's status when the first hold in place came.",
+    )
+    reason = models.TextField()
+    placed_at = models.DateTimeField(default=timezone.now)
+    placed_by = models.CharField(max_length=200)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.CharField(max_length=200, blank=True)
+    lift_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["license", "source"],
+                condition=Q(lifted_at__isnull=True),
+                name="one_hold_in_place_per_source",
+            ),
+            models.CheckConstraint(
+                condition=Q(lifted_at__isnull=True) | Q(lifted_at__gte=models.F("placed_at")),
+                name="hold_lifted_after_placed",
+            ),
+        ]
+        indexes = [models.Index(fields=["license", "lifted_at"], name="hold_by_license")]
+
+    def __str__(self) -> str:
+        state = "lifted" if self.lifted_at else "in place"
+        return f"{self.get_source_display()} hold on {self.license} ({state})"
 
 
 class LicenseAddon(models.Model):

@@ -32,12 +32,15 @@ pytestmark = [
 ]
 
 
+RESTRICT_VIOLATION = "23001"  # what the triggers raise
+
+
 def refused(statement, *params) -> bool:
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(statement, params)
     except DatabaseError as error:
-        assert "finalized" in str(error) or "append-only" in str(error)
+        assert error.__cause__.sqlstate == RESTRICT_VIOLATION, error
         return True
     return False
 
@@ -138,3 +141,58 @@ def test_the_subscription_ledger_is_append_only(issued):
     assert refused(update, event.pk)
     assert refused("DELETE FROM billing_subscriptionevent WHERE id = %s", event.pk)
     assert SubscriptionEvent.objects.get(pk=event.pk).reason == event.reason
+
+
+APPEND_ONLY_TABLES = [
+    "billing_invoice",
+    "billing_invoiceline",
+    "billing_creditnote",
+    "billing_creditentry",
+    "billing_payment",
+    "billing_subscriptionevent",
+    "billing_documentsequence",
+    "licensing_licenseevent",
+]
+
+
+@pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
+def test_truncate_is_refused_on_every_append_only_table(invoice, table):
+    # The test's transaction holds deferred foreign-key checks for the rows it made, and
+    # PostgreSQL will not truncate past pending ones: check them now, as a commit would.
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    assert refused(f"TRUNCATE {table} CASCADE")
+    assert Invoice.objects.filter(pk=invoice.pk).exists()
+
+
+def test_paid_at_is_set_once_by_the_payment_that_pays(invoice):
+    assert refused("UPDATE billing_invoice SET paid_at = now() WHERE id = %s", invoice.pk)
+    paid = pay_in_full(invoice)
+
+    assert refused("UPDATE billing_invoice SET paid_at = now() WHERE id = %s", paid.pk)
+    assert refused("UPDATE billing_invoice SET paid_at = NULL WHERE id = %s", paid.pk)
+    assert refused("UPDATE billing_invoice SET voided_at = now() WHERE id = %s", paid.pk)
+    assert Invoice.objects.get(pk=paid.pk).paid_at == paid.paid_at
+
+
+def test_voided_at_is_set_once_by_the_void(invoice):
+    note = services.invoice_void_with_credit_note(invoice=pay_in_full(invoice), reason="Refund")
+    voided = Invoice.objects.get(pk=note.invoice_id)
+    assert voided.status == InvoiceStatus.VOID and voided.voided_at is not None
+
+    assert refused("UPDATE billing_invoice SET voided_at = now() WHERE id = %s", voided.pk)
+    assert refused("UPDATE billing_invoice SET paid_at = NULL WHERE id = %s", voided.pk)
+    assert Invoice.objects.get(pk=voided.pk).voided_at == voided.voided_at
+
+
+def test_numbers_move_forward_by_one_and_are_never_deleted(invoice):
+    change = "UPDATE billing_documentsequence SET last_number = last_number + %s"
+
+    assert refused(change, -1)
+    assert refused(change, 0)
+    assert refused(change, 2)
+    assert refused("UPDATE billing_documentsequence SET year = year + 1")
+    assert refused("DELETE FROM billing_documentsequence")
+    assert finalized_invoice(invoice.organization, today=date(2026, 3, 14)).number == (
+        "INV-2026-000002"
+    )

@@ -12,9 +12,13 @@ def debug(settings):
     settings.DEBUG = True
 
 
-@pytest.mark.parametrize("path", ["/api/v1/no-such-thing", "/api/", "/api/v2/licenses"])
-def test_an_unknown_api_route_is_json_with_debug_on(client, debug, path):
-    response = client.get(path)
+@pytest.mark.parametrize(
+    "path", ["/api/v1/no-such-thing", "/api/", "/api/v2/licenses", "/api/v1/", "/api/v1"]
+)
+@pytest.mark.parametrize("token", [None, "tw_abcdefgh_secret"], ids=["anonymous", "token"])
+def test_an_unknown_api_route_is_json_with_debug_on(client, debug, path, token):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = client.get(path, headers=headers)
     assert response.status_code == 404
     assert response.json() == {"code": "not_found", "detail": "No such endpoint. See /api/v1/docs."}
 

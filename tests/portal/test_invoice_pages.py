@@ -1,6 +1,8 @@
 """The invoices pages: owners and billing admins see the list with the credit balance,
 each invoice and its PDF; a member gets 403; an outsider 404; anonymous, the login."""
 
+import shutil
+import subprocess
 from datetime import date
 from decimal import Decimal
 
@@ -8,6 +10,7 @@ import pytest
 
 from billing.invoices import services
 from billing.models import InvoiceDocument
+from portal.services import organization_rename
 from tests.helpers.invoices import finalized_invoice, pay_in_full
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +134,21 @@ def test_the_dashboard_sums_up_what_is_due_and_the_credit(client_for, billing_ad
 def test_the_dashboard_keeps_invoices_from_members(client_for, teammate, invoices):
     html = client_for(teammate).get("/app/northwind/").content.decode()
     assert "Still to pay" not in html and "$128.00" not in html
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils (pdftotext)")
+def test_an_issued_invoice_keeps_who_it_was_billed_to(client_for, owner, organization, now):
+    invoice = finalized_invoice(organization)
+    organization_rename(organization=organization, name="Southwind Renamed")
+    client = client_for(owner)
+
+    page = client.get(f"/app/northwind/invoices/{invoice.number}/").content.decode()
+    pdf = client.get(f"/app/northwind/invoices/{invoice.number}.pdf").content
+
+    assert "<dt>Billed to</dt><dd>Northwind</dd>" in page
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    assert "Northwind" in text and "Southwind" not in text
+    # The next invoice is billed to the new name.
+    assert finalized_invoice(organization).billed_to_name == "Southwind Renamed"

@@ -158,3 +158,24 @@ def test_it_refuses_a_proxy_count_that_is_not_a_count(production_env, value):
     result = run(["-c", "import portal.settings"], production_env)
     assert result.returncode != 0
     assert "TRUSTED_PROXY_COUNT must be" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "starts"),
+    [
+        ({}, True),
+        ({"TEST_CLOCK": "on"}, False),
+        ({"TEST_CLOCK": "on", "TEST_CLOCK_WITHOUT_DEBUG": "true"}, True),
+    ],
+    ids=["off-by-default", "refused-without-debug", "explicitly-allowed"],
+)
+def test_the_test_clock_is_never_on_in_production_unless_asked(production_env, extra, starts):
+    production_env.update(extra)
+    result = run(
+        ["-c", "import portal.settings as s; print('TEST_CLOCK', s.TEST_CLOCK)"], production_env
+    )
+    if starts:
+        assert result.returncode == 0, result.stderr
+        assert f"TEST_CLOCK {bool(extra)}" in result.stdout
+    else:
+        assert "TEST_CLOCK is for development" in result.stderr

@@ -71,7 +71,37 @@ def test_an_admin_turns_auto_renew_off_with_a_reason(admin_client, subscription)
     assert subscription.license.events.filter(reason="The customer asked by email.").exists()
 
 
-def test_an_admin_locks_todays_catalog_price_in_another_cycle(admin_client, subscription):
+def test_mid_term_an_admin_relocks_only_in_the_current_currency_and_cycle(
+    admin_client, subscription, now
+):
+    page = admin_client.get(operate(subscription, "lock-price")).content.decode()
+    assert "Mid-term only in the subscription&#x27;s own currency and cycle" in page
+    assert 'value="EUR"' not in page and 'value="annual"' not in page
+
+    refused = admin_client.post(
+        operate(subscription, "lock-price"),
+        {"currency": "EUR", "cycle": "annual", "reason": "Moved to annual in euros."},
+    )
+
+    assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
+    subscription.refresh_from_db()
+    assert (subscription.currency_id, subscription.cycle) == ("USD", "monthly")
+    assert subscription.events.count() == 1
+
+    answer = admin_client.post(
+        operate(subscription, "lock-price"),
+        {"currency": "USD", "cycle": "monthly", "reason": "Today's catalog price."},
+    )
+
+    assert answer.status_code == 302
+    assert subscription.events.get(kind="price").reason == "Today's catalog price."
+
+
+def test_after_the_term_an_admin_locks_todays_catalog_price_in_another_cycle(
+    admin_client, admin_user, subscription, time_machine
+):
+    time_machine.move_to("2027-01-01T09:00:00Z", tick=False)  # the term ended on 31 Dec
+    admin_client.force_login(admin_user)  # a new day, a new session
     page = admin_client.get(operate(subscription, "lock-price")).content.decode()
     assert "catalog prices of Team" in page and "€180.00" in page
 

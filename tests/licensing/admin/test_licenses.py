@@ -8,13 +8,14 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
 from licensing.api.tokens import api_token_identify
 from licensing.licenses.entitlements import license_entitlements
-from licensing.licenses.services import entitlement_override_grant
+from licensing.licenses.services import entitlement_override_grant, license_hold
 from licensing.models import (
     Addon,
     AddonLimit,
     EntitlementOverride,
     EventKind,
     Feature,
+    HoldSource,
     License,
     LicenseEvent,
     LicenseStatus,
@@ -196,6 +197,22 @@ def test_it_suspends_and_reinstates(admin_client, license):
     assert license.status == LicenseStatus.ACTIVE
     kinds = [(e.kind, e.after.get("status"), e.reason) for e in ledger(license)[-2:]]
     assert kinds == [("status", "suspended", "Chargeback."), ("status", "active", "Paid.")]
+
+
+def test_staff_reinstating_lifts_only_their_own_hold(admin_client, license):
+    license_hold(license=license, source=HoldSource.DUNNING, actor=SYSTEM, reason="Unpaid.")
+    page = admin_client.get(f"{CHANGELIST}{license.pk}/change/").content.decode()
+    assert "Unpaid." in page and "Suspend…" in page and "Reinstate…" not in page
+
+    operate(admin_client, license, "suspend", {"reason": "Abuse report."})
+    operate(admin_client, license, "reinstate", {"reason": "Report was mistaken."})
+
+    license.refresh_from_db()
+    assert license.status == LicenseStatus.SUSPENDED
+    in_place = license.holds.filter(lifted_at__isnull=True).values_list("source", flat=True)
+    assert list(in_place) == [HoldSource.DUNNING]
+    response = operate(admin_client, license, "reinstate", {"reason": "Again."})
+    assert "The license has no staff hold to lift." in response.content.decode()
 
 
 def test_it_refuses_to_reinstate_an_active_license_with_a_form_error(admin_client, license):

@@ -64,15 +64,15 @@ def test_it_never_changes_or_deletes_a_ledger_entry(issued):
 
 
 @pytest.mark.parametrize("start", [LicenseStatus.ACTIVE, LicenseStatus.PAST_DUE])
-def test_it_reverses_a_suspension_to_what_it_was(issued, start):
+def test_reinstating_lifts_the_suspension_back_to_active(issued, start):
     license = issued.license
     if start != license.status:
         license_set_status(license=license, status=start, actor=SYSTEM, reason="Card declined.")
     license_suspend(license=license, actor=SYSTEM, reason="Abuse report.")
     license = license_reinstate(license=license, actor=SYSTEM, reason="Report was mistaken.")
-    assert license.status == start
+    assert license.status == LicenseStatus.ACTIVE
     kinds = list(license.events.values_list("before__status", "after__status"))
-    assert kinds[:2] == [("suspended", start), (start, "suspended")]
+    assert kinds[:2] == [("suspended", "active"), (start, "suspended")]
 
 
 def test_it_reverses_a_revocation(issued):

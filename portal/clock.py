@@ -1,0 +1,113 @@
+"""The one clock business time comes from: `now()` and `today()`.
+
+In production they are the real time. With settings.TEST_CLOCK on (development and
+demos; make run turns it on), the site's time runs ahead of the real time by an offset
+staff move forward from the admin or with `manage.py clock advance --to DATE`, as
+Stripe's test clocks do: moving it runs every business job due in between
+(portal.schedule, `business=True`), in time order, synchronously, exactly as the workers
+would, each with the clock set to the moment it was due. The clock never goes back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from portal.schedule import JOBS
+
+log = logging.getLogger(__name__)
+
+# Each process reads the offset at most this often; moving the clock resets its own copy.
+_TTL = 1.0
+_cached: tuple[float, timedelta] | None = None
+
+
+def _offset() -> timedelta:
+    global _cached
+    if not settings.TEST_CLOCK:
+        return timedelta(0)
+    if _cached is None or time.monotonic() - _cached[0] > _TTL:
+        from portal.models import SimulatedClock
+
+        row = SimulatedClock.objects.filter(pk=1).values_list("offset", flat=True).first()
+        _cached = (time.monotonic(), row or timedelta(0))
+    return _cached[1]
+
+
+def forget() -> None:
+    """Read the offset afresh on the next call (tests, and after a move elsewhere)."""
+    global _cached
+    _cached = None
+
+
+def now() -> datetime:
+    return timezone.now() + _offset()
+
+
+def today() -> date:
+    return timezone.localdate(now())
+
+
+def is_simulated() -> bool:
+    return bool(settings.TEST_CLOCK)
+
+
+class ClockError(ValueError):
+    """A move the test clock refuses; the message says why, for a person."""
+
+
+@dataclass(frozen=True)
+class Run:
+    job: str
+    due_at: datetime
+    result: object
+
+
+def _set(moment: datetime, *, by: str) -> None:
+    global _cached
+    from portal.models import SimulatedClock
+
+    offset = moment - timezone.now()
+    SimulatedClock.objects.update_or_create(
+        pk=1, defaults={"offset": offset, "moved_at": timezone.now(), "moved_by": by[:200]}
+    )
+    _cached = (time.monotonic(), offset)
+
+
+def advance(*, to: date, by: str) -> list[Run]:
+    """Move the site's date forward to `to` (at the time of day it is now), running every
+    business job due on the way. Each job commits on its own, as on a worker."""
+    if not settings.TEST_CLOCK:
+        raise ClockError("The test clock is off (settings.TEST_CLOCK).")
+    start = now()
+    target = datetime.combine(to, start.timetz())
+    if target <= start:
+        raise ClockError(
+            f"The test clock only moves forward: the site's date is already "
+            f"{start.date():%-d %B %Y}."
+        )
+    if target - start > timedelta(days=3 * 366):
+        raise ClockError("Move the test clock at most three years at a time.")
+    from celery import current_app
+
+    due = sorted(
+        (tick, job.name, job.task)
+        for job in JOBS
+        if job.business
+        for tick in job.ticks(start, target)
+    )
+    runs = []
+    for tick, name, task in due:
+        _set(tick, by=by)
+        with transaction.atomic():
+            result = current_app.tasks[task].apply(throw=True).get()
+        runs.append(Run(name, tick, result))
+    _set(target, by=by)
+    log.info("Test clock moved from %s to %s by %s: %d jobs ran", start, target, by, len(runs))
+    return runs

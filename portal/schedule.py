@@ -1,0 +1,82 @@
+"""Every job that runs on a schedule, in one list: Celery beat's schedule is made from it
+(portal/celery.py), and the test clock (portal.clock) runs the ones that follow business
+time when it is moved forward. Tasks are named, not imported: the core names jobs of the
+areas above it the way a ForeignKey names a model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from celery.schedules import crontab
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    task: str
+    minutes: tuple[int, ...]  # past each hour in `hours`
+    hours: tuple[int, ...] = tuple(range(24))  # UTC
+    expires: timedelta = timedelta(minutes=4)
+    # Follows business time: the test clock runs it for every tick it moves past.
+    # Sweeps that only recover lost hand-overs (a broker down) do not.
+    business: bool = False
+
+    @property
+    def crontab(self) -> crontab:
+        return crontab(minute=",".join(map(str, self.minutes)), hour=",".join(map(str, self.hours)))
+
+    def ticks(self, after: datetime, until: datetime) -> Iterator[datetime]:
+        """The moments the job is due in (after, until], in order (UTC)."""
+        day = after.replace(hour=0, minute=0, second=0, microsecond=0)
+        while day <= until:
+            for hour in self.hours:
+                for minute in self.minutes:
+                    tick = day.replace(hour=hour, minute=minute)
+                    if after < tick <= until:
+                        yield tick
+            day += timedelta(days=1)
+
+
+def _every(step: int) -> tuple[int, ...]:
+    return tuple(range(0, 60, step))
+
+
+JOBS = [
+    # Picks up emails whose first send was lost (broker down, worker killed mid-task).
+    Job("resend-stalled-emails", "portal.tasks.resend_stalled_emails", _every(5)),
+    # Renders invoice PDFs whose first hand-over was lost (the first download would too).
+    Job(
+        "render-stalled-invoice-pdfs",
+        "billing.tasks.render_stalled_invoice_pdfs",
+        _every(5),
+    ),
+    # Records checkouts left open for a day as abandoned.
+    Job(
+        "abandon-stale-checkouts",
+        "billing.checkout.tasks.abandon_stale_checkouts",
+        (17,),
+        expires=timedelta(minutes=50),
+        business=True,
+    ),
+    # Applies scheduled changes (a downgrade, fewer seats…) on their day.
+    Job(
+        "apply-due-scheduled-changes",
+        "billing.checkout.tasks.apply_due_scheduled_changes",
+        (5,),
+        expires=timedelta(minutes=50),
+        business=True,
+    ),
+]
+
+
+def beat_schedule() -> dict:
+    return {
+        job.name: {
+            "task": job.task,
+            "schedule": job.crontab,
+            "options": {"expires": int(job.expires.total_seconds())},
+        }
+        for job in JOBS
+    }

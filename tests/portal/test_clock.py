@@ -1,0 +1,148 @@
+"""The test clock (portal.clock): off, it is the real time and cannot move; on, staff move
+the site's date forward and every business job due on the way runs in time order, as
+the workers would, with the clock at the moment it was due."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from billing.checkout.tasks import abandon_stale_checkouts
+from billing.models import CheckoutStatus, ScheduledChangeStatus
+from portal import clock
+from portal.schedule import JOBS
+from tests.billing.checkout.test_scheduled_changes import downgraded  # noqa: F401
+from tests.helpers.checkout import preview, subscribed
+
+APRIL_3 = date(2026, 4, 3)
+
+
+@pytest.fixture
+def test_clock(settings, db):
+    settings.TEST_CLOCK = True
+    clock.forget()
+    yield
+    clock.forget()
+
+
+def test_off_it_is_the_real_time_and_does_not_move(db, now, settings):
+    settings.TEST_CLOCK = False
+    assert clock.now() == timezone.now() == now
+    assert clock.today() == now.date()
+    with pytest.raises(clock.ClockError, match="The test clock is off"):
+        clock.advance(to=APRIL_3, by="test")
+    assert clock.now() == now
+
+
+def test_moving_it_applies_a_scheduled_change_on_its_day(downgraded, test_clock, now):  # noqa: F811
+    runs = clock.advance(to=APRIL_3, by="test")
+
+    assert clock.now() == datetime(2026, 4, 3, 9, 30, tzinfo=UTC)
+    assert clock.today() == APRIL_3
+    assert [run.due_at for run in runs] == sorted(run.due_at for run in runs)
+    applied = [run for run in runs if run.job == "apply-due-scheduled-changes" and run.result]
+    assert [(run.due_at, run.result) for run in applied] == [
+        (datetime(2026, 4, 1, 0, 5, tzinfo=UTC), 1)
+    ]
+    downgraded.refresh_from_db()
+    assert downgraded.status == ScheduledChangeStatus.APPLIED
+    license = downgraded.license
+    license.refresh_from_db()
+    assert (license.version.tier.slug, license.seats, license.auto_renew) == ("team", 8, False)
+    # Both hourly jobs ran once at every tick of the 20 days.
+    assert len(runs) == 20 * 24 * 2
+
+
+def test_a_job_runs_at_the_tick_it_falls_due(organization, catalog, owner, test_clock, now):
+    license = subscribed(organization, catalog, seats=5)
+    left = preview(organization, license, owner, tier="team", seats=7, cycle="monthly").checkout
+
+    runs = clock.advance(to=date(2026, 3, 16), by="test")
+
+    abandoned = [run for run in runs if run.result]
+    assert [(run.job, run.due_at) for run in abandoned] == [
+        ("abandon-stale-checkouts", datetime(2026, 3, 15, 10, 17, tzinfo=UTC))
+    ]
+    left.refresh_from_db()
+    assert left.status == CheckoutStatus.ABANDONED
+    assert abandon_stale_checkouts.apply().get() == 0  # a duplicate tick does nothing
+
+
+@pytest.mark.parametrize(
+    ("to", "message"),
+    [
+        (date(2026, 3, 14), "only moves forward: the site's date is already 14 March 2026"),
+        (date(2026, 3, 1), "only moves forward"),
+        (date(2029, 4, 1), "at most three years at a time"),
+    ],
+)
+def test_it_refuses_to_go_back_or_too_far(test_clock, now, to, message):
+    with pytest.raises(clock.ClockError, match=message):
+        clock.advance(to=to, by="test")
+    assert clock.now() == now
+
+
+def test_the_command_moves_it_and_says_what_ran(test_clock, now, capsys):
+    call_command("clock", "advance", "--to", "2026-03-15")
+    out = capsys.readouterr().out
+    assert "2026-03-15 00:05 apply-due-scheduled-changes: 0" in out
+    assert out.rstrip().endswith("Test clock on; the site's time is 2026-03-15 09:30 UTC.")
+    with pytest.raises(CommandError, match="only moves forward"):
+        call_command("clock", "advance", "--to", "2026-03-15")
+    with pytest.raises(CommandError, match="Say where to"):
+        call_command("clock", "advance")
+
+
+def test_an_admin_moves_it_from_the_admin(admin_client, test_clock, now):
+    page = admin_client.get("/admin/clock/").content.decode()
+    assert "14 March 2026, 09:30 UTC" in page and "apply-due-scheduled-changes" in page
+
+    refused = admin_client.post("/admin/clock/", {"to": "2026-03-01"})
+    assert refused.status_code == 400 and "only moves forward" in refused.content.decode()
+    assert admin_client.post("/admin/clock/", {"to": "not a date"}).status_code == 400
+
+    moved = admin_client.post("/admin/clock/", {"to": "2026-03-20"}, follow=True)
+    assert "The site&#x27;s date is now 20 March 2026" in moved.content.decode()
+    assert clock.today() == date(2026, 3, 20)
+
+
+def test_only_admins_see_it_and_only_while_it_is_on(client_for, account_manager, settings, now):
+    settings.TEST_CLOCK = True
+    assert client_for(account_manager).get("/admin/clock/").status_code == 404
+    assert (
+        client_for(account_manager).post("/admin/clock/", {"to": "2026-04-01"}).status_code == 404
+    )
+
+
+def test_it_is_a_404_while_off(admin_client, settings):
+    settings.TEST_CLOCK = False
+    assert admin_client.get("/admin/clock/").status_code == 404
+
+
+def test_every_page_shows_the_simulated_date(client_for, owner, admin_user, test_clock, now):
+    clock.advance(to=date(2026, 5, 2), by="test")
+    admin = client_for(admin_user).get("/admin/").content.decode()
+    assert "the site's date is 2 May 2026" in admin and "/admin/clock/" in admin
+    page = client_for(owner).get("/app/", follow=True).content.decode()
+    assert "the site's date is 2 May 2026" in page and "/admin/clock/" not in page
+
+
+def test_no_banner_in_real_time(client_for, owner, settings):
+    settings.TEST_CLOCK = False
+    assert "Test clock" not in client_for(owner).get("/app/", follow=True).content.decode()
+
+
+def test_every_business_job_names_a_task_the_worker_knows():
+    from celery import current_app
+
+    for job in JOBS:
+        assert job.task in current_app.tasks, job.task
+
+
+def test_ticks_fall_inside_the_window_in_order():
+    hourly = next(job for job in JOBS if job.name == "abandon-stale-checkouts")
+    start = datetime(2026, 3, 14, 10, 17, tzinfo=UTC)
+    ticks = list(hourly.ticks(start, start + timedelta(hours=3)))
+    assert ticks == [start + timedelta(hours=hours) for hours in (1, 2, 3)]
