@@ -158,3 +158,17 @@ def test_it_refuses_a_proxy_count_that_is_not_a_count(production_env, value):
     result = run(["-c", "import portal.settings"], production_env)
     assert result.returncode != 0
     assert "TRUSTED_PROXY_COUNT must be" in result.stderr
+
+
+def test_it_starts_a_web_process_without_weasyprint_until_a_pdf_is_made(production_env):
+    # Every process loads the admin and the tasks; WeasyPrint was a third of that start-up.
+    script = (
+        "import sys\n"
+        "from portal.wsgi import application\n"
+        "print('weasyprint' in sys.modules)\n"
+        "from billing.pdf import html_to_pdf\n"
+        "print(html_to_pdf('<p>Paid</p>')[:5].decode(), 'weasyprint' in sys.modules)\n"
+    )
+    result = run(["-c", script], production_env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["False", "%PDF- True"]
