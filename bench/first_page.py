@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -31,7 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # A line make echoes as it starts a step → the step's name.
 STEPS = [
     (" -m venv ", "create .venv"),
+    ("--upgrade pip", "upgrade pip"),
     ("pip install --quiet -e", "install the project"),
+    ("pip install --quiet --no-compile -e", "install the project"),
     ("manage.py migrate", "migrate"),
     ("manage.py collectstatic", "collectstatic"),
     ("manage.py demo", "demo data"),
@@ -68,6 +71,7 @@ def one_run(source: str, port: int, keep: bool, timeout: float) -> float | None:
     subprocess.run(["git", "clone", "--quiet", source, str(clone)], check=True)
     env = {k: v for k, v in os.environ.items() if k not in CLEARED}
     lines: list[tuple[float, str]] = []
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     process = subprocess.Popen(
         ["make", "run", f"PORT={port}"],
@@ -94,6 +98,8 @@ def one_run(source: str, port: int, keep: bool, timeout: float) -> float | None:
         time.sleep(0.25)
     _stop(process)
     reader.join(timeout=5)
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = sum(getattr(cpu_after, f) - getattr(cpu_before, f) for f in ("ru_utime", "ru_stime"))
     marks = [(at, name) for at, line in lines for needle, name in STEPS if needle in line]
     ends = [at for at, _ in marks[1:]] + [answered if answered is not None else float("nan")]
     print(f"clone: {clone}")
@@ -104,6 +110,8 @@ def one_run(source: str, port: int, keep: bool, timeout: float) -> float | None:
         print("\n".join(line for _, line in lines[-30:]))
     else:
         print(f"  {'first 200 from ' + url:<26} {answered:6.1f} s after `make run`")
+    # Less dependent on the machine's load than the wall time: what the run itself used.
+    print(f"  CPU used by everything make started, until stopped: {cpu:.1f} s")
     if keep:
         print(f"kept {clone}")
     else:
