@@ -35,6 +35,7 @@ STEPS = [
     ("--upgrade pip", "upgrade pip"),
     ("pip install --quiet -e", "install the project"),
     ("pip install --quiet --no-compile -e", "install the project"),
+    ("-m compileall", "byte-compile it"),
     ("manage.py migrate", "migrate"),
     ("manage.py collectstatic", "collectstatic"),
     ("manage.py demo", "demo data"),
