@@ -179,3 +179,17 @@ def test_the_test_clock_is_never_on_in_production_unless_asked(production_env, e
         assert f"TEST_CLOCK {bool(extra)}" in result.stdout
     else:
         assert "TEST_CLOCK is for development" in result.stderr
+
+
+def test_it_starts_a_web_process_without_weasyprint_until_a_pdf_is_made(production_env):
+    # Every process loads the admin and the tasks; WeasyPrint was a third of that start-up.
+    script = (
+        "import sys\n"
+        "from portal.wsgi import application\n"
+        "print('weasyprint' in sys.modules)\n"
+        "from billing.pdf import html_to_pdf\n"
+        "print(html_to_pdf('<p>Paid</p>')[:5].decode(), 'weasyprint' in sys.modules)\n"
+    )
+    result = run(["-c", script], production_env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["False", "%PDF- True"]

@@ -1,5 +1,6 @@
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -150,6 +151,36 @@ def test_it_lets_the_demo_logins_sign_in(client, settings, email):
     response = client.post("/accounts/login/", {"login": email, "password": DEMO_PASSWORD})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(User.objects.get(email=email).pk)
+
+
+class CountingHasher(MD5PasswordHasher):
+    """The test suite's fast hasher, counting the hashes it makes."""
+
+    made: list[str] = []
+
+    def encode(self, password, salt):
+        CountingHasher.made.append(password)
+        return super().encode(password, salt)
+
+
+def test_it_hashes_the_demo_password_once_for_every_login(client, settings):
+    """The production hasher is slow on purpose: one hash per run, not one per login."""
+    settings.DEBUG = True
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+    CountingHasher.made.clear()
+    call_command("demo")
+    call_command("demo")
+
+    assert CountingHasher.made == [DEMO_PASSWORD, DEMO_PASSWORD]
+    demo_emails = list(User.objects.values_list("email", flat=True))
+    assert len(demo_emails) == 11
+    for email in demo_emails:
+        client.logout()
+        response = client.post("/accounts/login/", {"login": email, "password": DEMO_PASSWORD})
+        assert response.status_code == 302, email
+        assert client.session["_auth_user_id"] == str(User.objects.get(email=email).pk)
+    # Signing in checked the shared hash without hashing the password anew for storage.
+    assert CountingHasher.made.count(DEMO_PASSWORD) == 2 + len(demo_emails)
 
 
 def test_it_refuses_to_build_the_demo_in_production(settings):
