@@ -103,7 +103,11 @@ def get_checkout_for_member(request: HttpRequest, slug: str, token: str):
     """(membership, the organization's checkout with this one-time token), or Http404."""
     membership = get_membership(request, slug)
     checkouts = apps.get_model("billing", "Checkout").objects.select_related(
-        "organization", "license", "invoice", "scheduled_change"
+        "organization",
+        "license__version__tier",
+        "license__subscription",
+        "invoice",
+        "scheduled_change",
     )
     checkout = get_object_or_404(checkouts, token=token, organization=membership.organization)
     return membership, checkout
