@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
@@ -59,6 +60,7 @@ from licensing.models import (
 from portal.models import Organization
 
 SEATS = "seats"
+MISSING = object()
 # Checkouts left open this long are recorded as abandoned.
 ABANDON_AFTER_HOURS = 24
 
@@ -246,8 +248,7 @@ def checkout_preview(
     )
     if target.cycle not in BillingCycle.values:
         raise QuoteRefused({"cycle": "Choose monthly or annual billing."})
-    details = BillingDetails.objects.filter(organization=organization).first()
-    tax_rate = details.tax_rate if details else BillingDetails._meta.get_field("tax_rate").default
+    tax_rate = _tax_rate(checkout)
     if license is None:
         currency = target.currency
         prices = _catalog_prices(version, currency)
@@ -318,7 +319,7 @@ def checkout_preview(
             term_end=license.term_end,
             today=today,
             tax_rate=tax_rate,
-            credit_balance=_credit(organization, currency),
+            credit_balance=_license_credit(checkout, license, currency),
             prices=prices,
         )
         comparison = None
@@ -336,7 +337,7 @@ def checkout_preview(
             continuity = continuity_check(
                 license=license, version=version, seats=target.seats, at=at
             )
-        pending = pending_change(license)
+        pending = _pending(checkout, license)
     return Preview(
         checkout=checkout,
         license=license,
@@ -352,6 +353,38 @@ def checkout_preview(
 
 def _credit(organization: Organization, currency: str) -> Money:
     return max(credit_balance(organization=organization, currency=currency), Money.zero(currency))
+
+
+# What checkouts_for_preview() read with the checkout (billing.checkout.selectors); a
+# checkout read otherwise (the confirmation's, under its locks) asks the database.
+def _read_with(checkout: Checkout, license: License | None, name: str):
+    if license is None or checkout.license_id != license.pk:
+        return MISSING
+    return getattr(checkout, name, MISSING)
+
+
+def _tax_rate(checkout: Checkout) -> Decimal:
+    tax_rate = getattr(checkout, "preview_tax_rate", MISSING)
+    if tax_rate is MISSING:
+        details = BillingDetails.objects.filter(organization=checkout.organization_id).first()
+        tax_rate = details.tax_rate if details else None
+    return BillingDetails._meta.get_field("tax_rate").default if tax_rate is None else tax_rate
+
+
+def _license_credit(checkout: Checkout, license: License, currency: str) -> Money:
+    credit = _read_with(checkout, license, "preview_credit")
+    if credit is MISSING:
+        return _credit(checkout.organization, currency)
+    return max(Money(credit or 0, currency), Money.zero(currency))
+
+
+def _pending(checkout: Checkout, license: License) -> ScheduledChange | None:
+    pending_id = _read_with(checkout, license, "preview_pending_id")
+    if pending_id is MISSING:
+        return pending_change(license)
+    if pending_id is None:
+        return None
+    return ScheduledChange.objects.select_related("version__tier").get(pk=pending_id)
 
 
 def checkout_record_preview(*, preview: Preview, at: datetime | None = None) -> Checkout:
@@ -642,9 +675,6 @@ def _entitlements_record(license: License, at: datetime) -> dict:
     """What a license is entitled to, as kept on the checkout: its entitlements and the
     seats bought (the tier's seat limit is only the most one license may buy)."""
     return license_entitlements(license=license, at=at).as_data() | {"seats_bought": license.seats}
-
-
-MISSING = object()
 
 
 def confirmation_entitlement_diff(checkout: Checkout) -> dict:

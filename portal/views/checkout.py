@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from billing.checkout.quote import QuoteRefused
 from billing.checkout.scheduled import scheduled_change_cancel
+from billing.checkout.selectors import checkouts_for_preview
 from billing.checkout.services import (
     CheckoutClosed,
     StalePreview,
@@ -231,7 +232,9 @@ def checkout_new(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_GET
 def checkout_page(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    membership, checkout = get_checkout_for_member(request, slug, token)
+    membership, checkout = get_checkout_for_member(
+        request, slug, token, checkouts=checkouts_for_preview()
+    )
     if checkout.status == CheckoutStatus.CONFIRMED:
         return redirect("checkout_done", slug, token)
     license = checkout.license

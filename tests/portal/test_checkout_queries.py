@@ -4,14 +4,20 @@ queries for the page and for the htmx fragment that redraws as she types. The pu
 versions come from the catalog each process holds, and a publish or a retire is seen at
 once."""
 
+from decimal import Decimal
+
 import pytest
 from django.core.management import call_command
 
-from billing.models import CheckoutEvent
+from billing.checkout.services import checkout_preview
+from billing.invoices.services import billing_details_for
+from billing.models import Checkout, CheckoutEvent
 from licensing.catalog.publishing import tier_version_create_draft, tier_version_publish
 from licensing.catalog.selectors import versions_with_parts
+from licensing.licenses.services import licenses_open
 from licensing.models import Tier, TierVersion, TierVersionPrice, VersionStatus
-from portal.models import User
+from portal.models import Organization, User
+from tests.helpers.checkout import confirm
 
 MAX_QUERIES = 12
 SLUG = "northwind-analytics"
@@ -105,3 +111,32 @@ def test_a_tier_taken_off_offer_is_refused_at_once(owner_client, checkout_url):
     refused = owner_client.get(checkout_url, ASKED, **FRAGMENT)
     assert refused.status_code == 400
     assert "Choose one of the tiers on offer." in refused.content.decode()
+
+
+def test_the_page_prices_tax_credit_and_a_pending_change_as_the_confirmation_does(
+    owner_client, checkout_url
+):
+    """The page reads the tax rate, the credit and a pending change with the checkout
+    (billing.checkout.selectors); the confirmation reads them itself, under its locks.
+    Both must come to the same preview."""
+    organization = Organization.objects.get(slug=SLUG)
+    owner = User.objects.get(email="olivia@northwind.test")
+    details = billing_details_for(organization=organization)
+    details.tax_rate = Decimal("19.00")
+    details.save()
+    license = licenses_open(organization)[0]
+    _, scheduled = confirm(organization, license, owner, tier="team", seats=10, cycle="monthly")
+    page = owner_client.get(checkout_url, ASKED, **FRAGMENT)
+    html = _shows_a_preview(page, whole=False)
+    assert "scheduled change" in html
+    shown = page.context["preview"]
+    assert shown.quote.tax_rate == Decimal("19.00")
+    assert shown.quote.credit_applied.amount > 0
+    assert shown.pending == scheduled.scheduled_change
+    checkout = Checkout.objects.get(token=checkout_url.rstrip("/").rsplit("/", 1)[-1])
+    fresh = checkout_preview(checkout=checkout, target=shown.target)
+    assert (fresh.digest, fresh.pending, fresh.quote.credit_applied) == (
+        shown.digest,
+        shown.pending,
+        shown.quote.credit_applied,
+    )
