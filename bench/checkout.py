@@ -163,8 +163,11 @@ def main(argv: list[str] | None = None) -> None:
             )
             minimal = Load("/bench/minimal/", headers=headers)
             for what, load in (
-                ("checkout page", Load(page_url, headers=headers)),
-                ("checkout fragment (HX-Request)", Load(page_url, headers=fragment_headers)),
+                ("checkout page", Load(page_url, headers=headers, name="checkout page")),
+                (
+                    "checkout fragment",
+                    Load(page_url, headers=fragment_headers, name="checkout fragment (htmx)"),
+                ),
             ):
                 print(f"\n-- {what} --", flush=True)
                 compare(

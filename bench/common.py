@@ -176,6 +176,7 @@ class Load:
     path: str
     body: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    name: str = ""  # what the printed lines call it; the path when empty
 
 
 @dataclass(frozen=True)
@@ -233,7 +234,7 @@ def wrk(site: Site, load: Load, *, connections: int, seconds: int) -> Result:
         ).stdout
     finally:
         os.unlink(script.name)
-    return parse_wrk(load.path, output)
+    return parse_wrk(load.name or load.path, output)
 
 
 def compare(
@@ -260,7 +261,7 @@ def compare(
         print(f"run {run}:\n  {pair[0].line()}\n  {pair[1].line()}", flush=True)
         print(f"  ratio {pair[1].per_second / pair[0].per_second:.2f}x", flush=True)
     ratios = [t.per_second / b.per_second for b, t in pairs]
-    for index, label in ((0, baseline.path), (1, target.path)):
+    for index, label in ((0, baseline.name or baseline.path), (1, target.name or target.path)):
         results = [pair[index] for pair in pairs]
         print(
             f"median {label:<28} {statistics.median(r.per_second for r in results):8.1f} req/s"
