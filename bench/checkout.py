@@ -1,6 +1,7 @@
 """The checkout: its preview page for a signed-in owner against a minimal Django view
-(same server, same session cookie, same run, alternating), then the invoice PDF against
-a one-page WeasyPrint baseline (bench/invoice_pdf.py, in this process).
+(same server, same session cookie, same run, alternating), then the htmx fragment that
+redraws as the customer types (HX-Request: true) against the same view, then the invoice
+PDF against a one-page WeasyPrint baseline (bench/invoice_pdf.py, in this process).
 
 Its own PostgreSQL database (tierwise_bench_checkout, dropped afterwards), Redis
 database 7 as the cache, the whole demo, gunicorn on loopback and wrk. The page is a
@@ -9,9 +10,12 @@ preview of Northwind Analytics adding seats and moving to Business: it quotes th
 browser makes it do.
 
     .venv/bin/python bench/checkout.py [--workers 2] [--connections 8] [--seconds 10]
+    .venv/bin/python bench/checkout.py --no-pdf       # the page and the fragment only
+    .venv/bin/python bench/checkout.py --profile 100  # cProfile in one process, no wrk
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and Redis on 127.0.0.1:6379,
-or BENCH_DATABASE_ADMIN_URL / BENCH_REDIS_URL pointing elsewhere on loopback.
+or BENCH_DATABASE_ADMIN_URL / BENCH_REDIS_URL pointing elsewhere on loopback
+(BENCH_DATABASE and BENCH_PORT: another database name and port).
 """
 
 from __future__ import annotations
