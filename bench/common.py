@@ -35,6 +35,9 @@ ADMIN_URL = os.environ.get(
     "BENCH_DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+# On a machine shared with other runs: a database name and a port of one's own.
+DATABASE_OVERRIDE = os.environ.get("BENCH_DATABASE", "")
+PORT_OVERRIDE = os.environ.get("BENCH_PORT", "")
 # Two cores, two sync workers: on this machine 3 measured the same within noise and 4
 # was slower (more context switches); try --workers.
 DEFAULT_WORKERS = 2
@@ -93,12 +96,13 @@ def prepared_site(database: str, **extra_env: str) -> Iterator[Site]:
     files collected; the caller loads its data with site.manage before serving."""
     _loopback_only(ADMIN_URL)
     _loopback_only(REDIS_URL)
+    database = DATABASE_OVERRIDE or database
     redis.Redis.from_url(REDIS_URL).flushdb()
     _drop(database)
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {database}")
     var_dir = Path(tempfile.mkdtemp(prefix="tierwise-bench-"))
-    port = _free_port()
+    port = int(PORT_OVERRIDE) if PORT_OVERRIDE else _free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
@@ -172,6 +176,7 @@ class Load:
     path: str
     body: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    name: str = ""  # what the printed lines call it; the path when empty
 
 
 @dataclass(frozen=True)
@@ -229,7 +234,7 @@ def wrk(site: Site, load: Load, *, connections: int, seconds: int) -> Result:
         ).stdout
     finally:
         os.unlink(script.name)
-    return parse_wrk(load.path, output)
+    return parse_wrk(load.name or load.path, output)
 
 
 def compare(
@@ -256,7 +261,7 @@ def compare(
         print(f"run {run}:\n  {pair[0].line()}\n  {pair[1].line()}", flush=True)
         print(f"  ratio {pair[1].per_second / pair[0].per_second:.2f}x", flush=True)
     ratios = [t.per_second / b.per_second for b, t in pairs]
-    for index, label in ((0, baseline.path), (1, target.path)):
+    for index, label in ((0, baseline.name or baseline.path), (1, target.name or target.path)):
         results = [pair[index] for pair in pairs]
         print(
             f"median {label:<28} {statistics.median(r.per_second for r in results):8.1f} req/s"

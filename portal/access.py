@@ -99,12 +99,14 @@ def get_invoice_for_member(request: HttpRequest, slug: str, number: str):
     return membership, invoice
 
 
-def get_checkout_for_member(request: HttpRequest, slug: str, token: str):
-    """(membership, the organization's checkout with this one-time token), or Http404."""
+def get_checkout_for_member(request: HttpRequest, slug: str, token: str, checkouts=None):
+    """(membership, the organization's checkout with this one-time token), or Http404.
+    `checkouts`: a queryset of them that reads more with each (the preview's)."""
     membership = get_membership(request, slug)
-    checkouts = apps.get_model("billing", "Checkout").objects.select_related(
-        "organization", "license", "invoice", "scheduled_change"
-    )
+    if checkouts is None:
+        checkouts = apps.get_model("billing", "Checkout").objects.select_related(
+            "organization", "license", "invoice", "scheduled_change"
+        )
     checkout = get_object_or_404(checkouts, token=token, organization=membership.organization)
     return membership, checkout
 

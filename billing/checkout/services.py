@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
@@ -24,6 +25,7 @@ from billing.checkout.quote import Plan, Quote, QuoteRefused, quote_change
 from billing.invoices import services as invoices
 from billing.invoices.selectors import credit_balance
 from billing.models import (
+    OPEN_CHECKOUT,
     BillingDetails,
     Checkout,
     CheckoutEvent,
@@ -41,7 +43,8 @@ from billing.subscriptions.services import (
     subscription_set_auto_renew,
 )
 from licensing.catalog.diff import Comparison, compare
-from licensing.catalog.selectors import version_snapshot, versions_with_parts
+from licensing.catalog.frozen import FrozenCatalog, frozen_catalog
+from licensing.catalog.selectors import version_snapshot
 from licensing.licenses import services as licenses
 from licensing.licenses.continuity import ContinuityCheck, continuity_check
 from licensing.licenses.entitlements import license_entitlements
@@ -53,11 +56,11 @@ from licensing.models import (
     Tier,
     TierVersion,
     TierVersionPrice,
-    VersionStatus,
 )
 from portal.models import Organization
 
 SEATS = "seats"
+MISSING = object()
 # Checkouts left open this long are recorded as abandoned.
 ABANDON_AFTER_HOURS = 24
 
@@ -179,15 +182,14 @@ def _plan(version: TierVersion, price: SeatPrice, *, seats: int, cycle: str, aut
     )
 
 
-def _target_version(license: License | None, tier_slug: str, product_id: int | None):
-    if license is not None and license.version.tier.slug == tier_slug:
-        return versions_with_parts().get(pk=license.version_id)
-    versions = versions_with_parts().filter(
-        tier__slug=tier_slug, tier__is_public=True, status=VersionStatus.PUBLISHED
-    )
-    if product_id is not None:
-        versions = versions.filter(tier__product_id=product_id)
-    version = versions.first()
+def _target_version(
+    catalog: FrozenCatalog, license: License | None, tier_slug: str, product_id: int | None
+) -> TierVersion:
+    if license is not None:
+        current = catalog.version(license.version_id)
+        if current.tier.slug == tier_slug:
+            return current
+    version = catalog.published_version(tier_slug, product_id)
     if version is None:
         raise QuoteRefused({"tier": "Choose one of the tiers on offer."})
     return version
@@ -221,10 +223,13 @@ def checkout_preview(
     target: Target,
     at: datetime | None = None,
     license: License | None = None,
+    catalog: FrozenCatalog | None = None,
 ) -> Preview:
     """The quote, comparison and continuity check of `target` for `checkout`. Raises
-    QuoteRefused with a message per field."""
+    QuoteRefused with a message per field. The tier versions come from `catalog` (this
+    request's, when the caller has taken one already)."""
     at = at or timezone.now()
+    catalog = catalog or frozen_catalog()
     today = timezone.localdate(at)
     organization = checkout.organization
     license = license or checkout.license
@@ -238,11 +243,12 @@ def checkout_preview(
             raise StalePreview(
                 None, "Your organization has bought this product since; change it instead."
             )
-    version = _target_version(license, target.tier, license.product_id if license else None)
+    version = _target_version(
+        catalog, license, target.tier, license.product_id if license else None
+    )
     if target.cycle not in BillingCycle.values:
         raise QuoteRefused({"cycle": "Choose monthly or annual billing."})
-    details = BillingDetails.objects.filter(organization=organization).first()
-    tax_rate = details.tax_rate if details else BillingDetails._meta.get_field("tax_rate").default
+    tax_rate = _tax_rate(checkout)
     if license is None:
         currency = target.currency
         prices = _catalog_prices(version, currency)
@@ -274,7 +280,7 @@ def checkout_preview(
     else:
         subscription = _subscription(license)
         currency = subscription.currency_id
-        current_version = versions_with_parts().get(pk=license.version_id)
+        current_version = catalog.version(license.version_id)
         prices = {
             (current_version.tier.slug, cycle): price
             for cycle, price in _catalog_prices(current_version, currency).items()
@@ -313,7 +319,7 @@ def checkout_preview(
             term_end=license.term_end,
             today=today,
             tax_rate=tax_rate,
-            credit_balance=_credit(organization, currency),
+            credit_balance=_license_credit(checkout, license, currency),
             prices=prices,
         )
         comparison = None
@@ -331,7 +337,7 @@ def checkout_preview(
             continuity = continuity_check(
                 license=license, version=version, seats=target.seats, at=at
             )
-        pending = pending_change(license)
+        pending = _pending(checkout, license)
     return Preview(
         checkout=checkout,
         license=license,
@@ -349,12 +355,41 @@ def _credit(organization: Organization, currency: str) -> Money:
     return max(credit_balance(organization=organization, currency=currency), Money.zero(currency))
 
 
-@transaction.atomic
+# What checkouts_for_preview() read with the checkout (billing.checkout.selectors); a
+# checkout read otherwise (the confirmation's, under its locks) asks the database.
+def _read_with(checkout: Checkout, license: License | None, name: str):
+    if license is None or checkout.license_id != license.pk:
+        return MISSING
+    return getattr(checkout, name, MISSING)
+
+
+def _tax_rate(checkout: Checkout) -> Decimal:
+    tax_rate = getattr(checkout, "preview_tax_rate", MISSING)
+    if tax_rate is MISSING:
+        details = BillingDetails.objects.filter(organization=checkout.organization_id).first()
+        tax_rate = details.tax_rate if details else None
+    return BillingDetails._meta.get_field("tax_rate").default if tax_rate is None else tax_rate
+
+
+def _license_credit(checkout: Checkout, license: License, currency: str) -> Money:
+    credit = _read_with(checkout, license, "preview_credit")
+    if credit is MISSING:
+        return _credit(checkout.organization, currency)
+    return max(Money(credit or 0, currency), Money.zero(currency))
+
+
+def _pending(checkout: Checkout, license: License) -> ScheduledChange | None:
+    pending_id = _read_with(checkout, license, "preview_pending_id")
+    if pending_id is MISSING:
+        return pending_change(license)
+    if pending_id is None:
+        return None
+    return ScheduledChange.objects.select_related("version__tier").get(pk=pending_id)
+
+
 def checkout_record_preview(*, preview: Preview, at: datetime | None = None) -> Checkout:
     """Note what was shown (the checkout's last preview and a step)."""
-    at = at or timezone.now()
     target = preview.target
-    amount_due = preview.quote.amount_due.amount
     seen = preview.checkout
     shown_before = seen.status == CheckoutStatus.PREVIEWED and (
         seen.tier_id,
@@ -362,22 +397,43 @@ def checkout_record_preview(*, preview: Preview, at: datetime | None = None) -> 
         seen.cycle,
         seen.auto_renew,
         seen.amount_due,
-    ) == (preview.version.tier_id, target.seats, target.cycle, target.auto_renew, amount_due)
+    ) == (
+        preview.version.tier_id,
+        target.seats,
+        target.cycle,
+        target.auto_renew,
+        preview.quote.amount_due.amount,
+    )
     if shown_before:
-        # A reload of the same preview is not a new step.
+        # A reload of the same preview is not a new step (and opens no transaction).
         return seen
-    checkout = Checkout.objects.select_for_update().get(pk=preview.checkout.pk)
-    if not checkout.is_open:
-        return checkout
-    checkout.status = CheckoutStatus.PREVIEWED
-    checkout.previewed_at = at
-    checkout.tier = preview.version.tier
-    checkout.seats = target.seats
-    checkout.cycle = target.cycle
-    checkout.currency = preview.quote.currency
-    checkout.auto_renew = target.auto_renew
-    checkout.amount_due = amount_due
-    checkout.save()
+    return _record_preview(preview, at or timezone.now())
+
+
+@transaction.atomic
+def _record_preview(preview: Preview, at: datetime) -> Checkout:
+    target = preview.target
+    amount_due = preview.quote.amount_due.amount
+    shown = {
+        "status": CheckoutStatus.PREVIEWED,
+        "previewed_at": at,
+        "tier": preview.version.tier,
+        "seats": target.seats,
+        "cycle": target.cycle,
+        "currency": preview.quote.currency,
+        "auto_renew": target.auto_renew,
+        "amount_due": amount_due,
+    }
+    # Only while it is open: the update waits for a confirmation that holds the row's
+    # lock and then finds it closed, as a locking read would.
+    updated = Checkout.objects.filter(pk=preview.checkout.pk, status__in=OPEN_CHECKOUT).update(
+        **shown
+    )
+    if not updated:
+        return Checkout.objects.get(pk=preview.checkout.pk)
+    checkout = preview.checkout
+    for name, value in shown.items():
+        setattr(checkout, name, value)
     _record(
         checkout,
         CheckoutEvent.Step.PREVIEWED,
@@ -619,9 +675,6 @@ def _entitlements_record(license: License, at: datetime) -> dict:
     """What a license is entitled to, as kept on the checkout: its entitlements and the
     seats bought (the tier's seat limit is only the most one license may buy)."""
     return license_entitlements(license=license, at=at).as_data() | {"seats_bought": license.seats}
-
-
-MISSING = object()
 
 
 def confirmation_entitlement_diff(checkout: Checkout) -> dict:

@@ -1,5 +1,6 @@
 """Billing models, one module per area, each name re-exported."""
 
+from billing.models.checkout import OPEN_CHECKOUT as OPEN_CHECKOUT
 from billing.models.checkout import Checkout as Checkout
 from billing.models.checkout import CheckoutEvent as CheckoutEvent
 from billing.models.checkout import CheckoutStatus as CheckoutStatus

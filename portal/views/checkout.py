@@ -18,6 +18,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from billing.checkout.quote import QuoteRefused
 from billing.checkout.scheduled import scheduled_change_cancel
+from billing.checkout.selectors import checkouts_for_preview
 from billing.checkout.services import (
     CheckoutClosed,
     StalePreview,
@@ -43,7 +45,7 @@ from billing.checkout.services import (
 )
 from billing.models import CheckoutStatus
 from billing.pricing import BillingCycle
-from licensing.catalog.selectors import enabled_currencies
+from licensing.catalog.frozen import FrozenCatalog, frozen_catalog
 from licensing.licenses import services as licenses
 from licensing.models import License, Tier
 from portal.access import (
@@ -79,13 +81,14 @@ class CheckoutForm(forms.Form):
         label="Renew automatically at the end of each term", required=False
     )
 
-    def __init__(self, *args, tiers: list[Tier], buying: bool, **kwargs):
+    def __init__(self, *args, catalog: FrozenCatalog, license: License | None, **kwargs):
         super().__init__(*args, **kwargs)
+        tiers = catalog.tiers_on_offer(license.product_id if license else None)
         self.fields["tier"].choices = [(tier.slug, tier.name) for tier in tiers]
         self.fields["tier"].error_messages["invalid_choice"] = "Choose one of the tiers on offer."
         self.fields["cycle"].error_messages["invalid_choice"] = "Choose monthly or annual."
-        if buying:
-            currencies = enabled_currencies()
+        if license is None:
+            currencies = catalog.currencies_on_offer()
             self.fields["currency"].choices = [(code, code) for code in currencies]
             self.fields["currency"].error_messages["invalid_choice"] = (
                 f"Choose one of {', '.join(currencies)}."
@@ -109,16 +112,9 @@ class CheckoutForm(forms.Form):
             self.add_error(name if name in self.fields else None, message)
 
 
-def _tiers(license: License | None) -> list[Tier]:
-    tiers = Tier.objects.filter(is_public=True, versions__status="published")
-    if license is not None:
-        tiers = tiers.filter(product_id=license.product_id)
-    return list(tiers.distinct().select_related("product").order_by("product__order", "order"))
-
-
-def _initial(license: License | None) -> dict:
+def _initial(catalog: FrozenCatalog, license: License | None) -> dict:
     if license is None:
-        currencies = enabled_currencies()
+        currencies = catalog.currencies_on_offer()
         return {
             "tier": "",
             "seats": "",
@@ -127,32 +123,29 @@ def _initial(license: License | None) -> dict:
         }
     subscription = getattr(license, "subscription", None)
     return {
-        "tier": license.version.tier.slug,
+        "tier": catalog.version(license.version_id).tier.slug,
         "seats": license.seats,
         "cycle": subscription.cycle if subscription else BillingCycle.MONTHLY,
         "auto_renew": "on" if license.auto_renew else "",
     }
 
 
-def _form_data(license: License | None, source) -> dict:
+def _form_data(catalog: FrozenCatalog, license: License | None, source) -> dict:
     """The inputs: what the request asks for over the license's current plan."""
-    data = _initial(license)
+    data = _initial(catalog, license)
     asked = {key: source.get(key) for key in FIELDS if key in source}
     if license is not None and "tier" in source and "auto_renew" not in source:
         # An unticked checkbox sends nothing: a submitted form without it means off.
         asked["auto_renew"] = "" if source.get("submitted") else data["auto_renew"]
     data.update(asked)
     if license is None and not data.get("seats") and data.get("tier"):
-        data["seats"] = _minimum_seats(data["tier"])
+        data["seats"] = _minimum_seats(catalog, data["tier"])
     return data
 
 
-def _minimum_seats(tier_slug: str) -> int:
-    tier = Tier.objects.filter(slug=tier_slug).first()
-    if tier is None:
-        return 1
-    version = tier.versions.filter(status="published").first()
-    rows = version.price_rows.filter(per_seat=True) if version else []
+def _minimum_seats(catalog: FrozenCatalog, tier_slug: str) -> int:
+    version = catalog.published_version(tier_slug)
+    rows = [row for row in version.price_rows.all() if row.per_seat] if version else []
     return max([row.min_seats for row in rows], default=1)
 
 
@@ -175,6 +168,9 @@ def _context(membership, checkout, form, preview, **extra) -> dict:
         "form": form,
         "preview": preview,
         "buyers": [] if membership.can_manage_billing else _buyers(membership),
+        # The navigation's current organization is this one (get_membership made it
+        # so): no need for its context processor to look it up again.
+        "nav_membership": membership,
         **extra,
     }
 
@@ -229,17 +225,21 @@ def checkout_new(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect(f"{url}?{query}" if query else url)
 
 
+# Reads, and one write in its own transaction (checkout_record_preview): no request-wide
+# transaction, which cost two round trips on every keystroke's preview.
+@transaction.non_atomic_requests
 @never_cache
 @login_required
 @require_GET
 def checkout_page(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    membership, checkout = get_checkout_for_member(request, slug, token)
+    membership, checkout = get_checkout_for_member(
+        request, slug, token, checkouts=checkouts_for_preview()
+    )
     if checkout.status == CheckoutStatus.CONFIRMED:
         return redirect("checkout_done", slug, token)
     license = checkout.license
-    form = CheckoutForm(
-        _form_data(license, request.GET), tiers=_tiers(license), buying=license is None
-    )
+    catalog = frozen_catalog()
+    form = CheckoutForm(_form_data(catalog, license, request.GET), catalog=catalog, license=license)
     preview = None
     status = 200
     if checkout.status == CheckoutStatus.ABANDONED:
@@ -249,16 +249,16 @@ def checkout_page(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         license is not None
         and not request.GET.get("submitted")
         and form.is_valid()
-        and form.cleaned_data["tier"] == license.version.tier.slug
+        and form.cleaned_data["tier"] == catalog.version(license.version_id).tier.slug
         and form.cleaned_data["seats"] == license.seats
-        and form.cleaned_data["cycle"] == _initial(license)["cycle"]
+        and form.cleaned_data["cycle"] == _initial(catalog, license)["cycle"]
     )
     if unchanged:
         # Opened from the dashboard: nothing asked for yet, so nothing to price.
         return _render(request, _context(membership, checkout, form, None, choosing=True))
     if form.is_valid():
         try:
-            preview = checkout_preview(checkout=checkout, target=form.target())
+            preview = checkout_preview(checkout=checkout, target=form.target(), catalog=catalog)
             checkout_record_preview(preview=preview)
         except QuoteRefused as refused:
             form.add_refusal(refused)
@@ -280,7 +280,7 @@ def checkout_confirm_view(request: HttpRequest, slug: str, token: str) -> HttpRe
         messages.info(request, "This change was already confirmed; nothing was charged twice.")
         return redirect("checkout_done", slug, token)
     license = checkout.license
-    form = CheckoutForm(request.POST, tiers=_tiers(license), buying=license is None)
+    form = CheckoutForm(request.POST, catalog=frozen_catalog(), license=license)
     if not form.is_valid():
         return _render(request, _context(membership, checkout, form, None), 400)
     actor = licenses.Actor.of(request.user, membership.get_role_display().lower())

@@ -1,0 +1,142 @@
+"""What a checkout preview costs in SQL, as the demo's owner of Northwind Analytics (the
+whole demo: her organizations, license, subscription, invoices, credit): at most 12
+queries for the page and for the htmx fragment that redraws as she types. The published
+versions come from the catalog each process holds, and a publish or a retire is seen at
+once."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from billing.checkout.services import checkout_preview
+from billing.invoices.services import billing_details_for
+from billing.models import Checkout, CheckoutEvent
+from licensing.catalog.publishing import tier_version_create_draft, tier_version_publish
+from licensing.catalog.selectors import versions_with_parts
+from licensing.licenses.services import licenses_open
+from licensing.models import Tier, TierVersion, TierVersionPrice, VersionStatus
+from portal.models import Organization, User
+from tests.helpers.checkout import confirm
+
+MAX_QUERIES = 12
+SLUG = "northwind-analytics"
+# From Team with 12 seats to Business with 14, as bench/checkout.py asks for.
+ASKED = {"tier": "business", "seats": 14, "cycle": "monthly", "auto_renew": "on", "submitted": 1}
+FRAGMENT = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def demo(db, now):
+    call_command("demo", force=True, verbosity=0)
+
+
+@pytest.fixture
+def owner_client(client, demo):
+    client.force_login(User.objects.get(email="olivia@northwind.test"))
+    return client
+
+
+@pytest.fixture
+def checkout_url(owner_client):
+    started = owner_client.get(f"/app/{SLUG}/checkout/")
+    assert started.status_code == 302
+    return started["Location"].split("?")[0]
+
+
+def _shows_a_preview(response, *, whole: bool) -> str:
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Due now" in html and "Business" in html
+    assert ("<html" in html) is whole
+    return html
+
+
+def test_it_previews_a_change_in_at_most_12_queries(
+    owner_client, checkout_url, django_assert_max_num_queries
+):
+    # The first reads the catalog this process then holds: two versions with their
+    # features, limits and prices (four queries each) and the tiers on offer.
+    with django_assert_max_num_queries(MAX_QUERIES + 9):
+        _shows_a_preview(owner_client.get(checkout_url, ASKED), whole=True)
+    with django_assert_max_num_queries(MAX_QUERIES):
+        _shows_a_preview(owner_client.get(checkout_url, ASKED), whole=True)
+    with django_assert_max_num_queries(MAX_QUERIES):
+        _shows_a_preview(owner_client.get(checkout_url, ASKED, **FRAGMENT), whole=False)
+
+
+def test_each_typed_change_is_previewed_and_recorded_in_at_most_12_queries(
+    owner_client, checkout_url, django_assert_max_num_queries
+):
+    _shows_a_preview(owner_client.get(checkout_url, ASKED, **FRAGMENT), whole=False)
+    for seats in (15, 16, 17):
+        with django_assert_max_num_queries(MAX_QUERIES):
+            html = _shows_a_preview(
+                owner_client.get(checkout_url, ASKED | {"seats": seats}, **FRAGMENT), whole=False
+            )
+        assert f'name="seats" value="{seats}"' in html
+    steps = CheckoutEvent.objects.filter(
+        step=CheckoutEvent.Step.PREVIEWED, checkout__organization__slug=SLUG
+    )
+    assert [event.data["seats"] for event in steps.order_by("pk")] == [14, 15, 16, 17]
+
+
+def _publish_business_at(monthly: str) -> TierVersion:
+    """A new version of Business whose monthly USD price is `monthly` a seat."""
+    published = versions_with_parts().get(tier__slug="business", status=VersionStatus.PUBLISHED)
+    draft = tier_version_create_draft(tier=published.tier, source=published)
+    draft.changelog_note = "New price."
+    draft.save()
+    price = TierVersionPrice.objects.get(version=draft, currency_id="USD", cycle="monthly")
+    price.amount = monthly
+    price.save()
+    return tier_version_publish(version=draft)
+
+
+def test_a_new_publication_is_previewed_at_once(owner_client, checkout_url):
+    before = owner_client.get(checkout_url, ASKED, **FRAGMENT)
+    _shows_a_preview(before, whole=False)
+    assert "$999.00" not in before.content.decode()
+    version = _publish_business_at("999.00")
+    after = owner_client.get(checkout_url, ASKED, **FRAGMENT)
+    assert "$999.00" in _shows_a_preview(after, whole=False)
+    assert after.context["preview"].version == version
+
+
+def test_a_tier_taken_off_offer_is_refused_at_once(owner_client, checkout_url):
+    _shows_a_preview(owner_client.get(checkout_url, ASKED, **FRAGMENT), whole=False)
+    business = Tier.objects.get(slug="business")
+    business.is_public = False
+    business.save()
+    refused = owner_client.get(checkout_url, ASKED, **FRAGMENT)
+    assert refused.status_code == 400
+    assert "Choose one of the tiers on offer." in refused.content.decode()
+
+
+def test_the_page_prices_tax_credit_and_a_pending_change_as_the_confirmation_does(
+    owner_client, checkout_url
+):
+    """The page reads the tax rate, the credit and a pending change with the checkout
+    (billing.checkout.selectors); the confirmation reads them itself, under its locks.
+    Both must come to the same preview."""
+    organization = Organization.objects.get(slug=SLUG)
+    owner = User.objects.get(email="olivia@northwind.test")
+    details = billing_details_for(organization=organization)
+    details.tax_rate = Decimal("19.00")
+    details.save()
+    license = licenses_open(organization)[0]
+    _, scheduled = confirm(organization, license, owner, tier="team", seats=10, cycle="monthly")
+    page = owner_client.get(checkout_url, ASKED, **FRAGMENT)
+    html = _shows_a_preview(page, whole=False)
+    assert "scheduled change" in html
+    shown = page.context["preview"]
+    assert shown.quote.tax_rate == Decimal("19.00")
+    assert shown.quote.credit_applied.amount > 0
+    assert shown.pending == scheduled.scheduled_change
+    checkout = Checkout.objects.get(token=checkout_url.rstrip("/").rsplit("/", 1)[-1])
+    fresh = checkout_preview(checkout=checkout, target=shown.target)
+    assert (fresh.digest, fresh.pending, fresh.quote.credit_applied) == (
+        shown.digest,
+        shown.pending,
+        shown.quote.credit_applied,
+    )
