@@ -191,3 +191,43 @@ def test_a_new_organization_goes_on_to_buy_only_within_the_site(
     client = client_for(outsider)
     answer = client.post("/app/new/", {"name": "Acme", "next": following})
     assert answer.status_code == 302 and answer["Location"] == lands_on
+
+
+def test_a_member_cannot_abandon_an_owners_checkout(client, owner, teammate, team):
+    client.force_login(owner)
+    url = _start(client, "northwind", tier="team")
+    client.force_login(teammate)
+    page = client.get(url, CHANGE | {"tier": "team", "seats": 8}).content.decode()
+    assert "Cancel and change nothing" not in page
+
+    refused = client.post(url + "abandon/")
+
+    assert refused.status_code == 403
+    assert Checkout.objects.get().status != CheckoutStatus.ABANDONED
+    client.force_login(owner)
+    assert client.post(url + "abandon/").status_code == 302
+    assert Checkout.objects.get().status == CheckoutStatus.ABANDONED
+
+
+def test_a_member_abandons_their_own_checkout(client_for, teammate, team):
+    client = client_for(teammate)
+    url = _start(client, "northwind", tier="team")
+    assert "Cancel and change nothing" in client.get(url).content.decode()
+    assert client.post(url + "abandon/").status_code == 302
+    assert Checkout.objects.get().status == CheckoutStatus.ABANDONED
+
+
+def test_the_done_page_shows_a_member_no_invoice_details(client, owner, teammate, team):
+    client.force_login(owner)
+    url = _start(client, "northwind", tier="team")
+    page = client.get(url, CHANGE | {"tier": "team", "seats": 8})
+    done = client.post(url + "confirm/", _confirm_form(page))["Location"]
+    invoice = Invoice.objects.get()
+    assert invoice.number in client.get(done).content.decode()  # the owner's, with its message
+
+    client.force_login(teammate)
+    html = client.get(done).content.decode()
+
+    assert "An invoice is issued" in html
+    assert invoice.number not in html and "$33.10" not in html
+    assert client.get(f"/app/northwind/invoices/{invoice.number}/").status_code == 403
