@@ -11,7 +11,7 @@ export DEBUG ?= true
 # The Procfile's commands (gunicorn, celery) come from the venv.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test test-fast mutate install lint bench clean
+.PHONY: run test test-only test-under-load test-fast mutate install lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,8 +52,19 @@ run: $(VENV)/.installed-run
 	TEST_CLOCK=$${TEST_CLOCK:-on} PORT=$(PORT) $(BIN)/honcho start --port $(PORT)
 
 # The whole suite, after the lint (so CI checks the dependency direction too).
-test: lint node_modules/.installed
-	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest $(PYTEST_ARGS)
+test: lint test-only
+
+# The suite alone (CI lints and tests as two timed phases), on every core: pytest-xdist,
+# each worker with its own test database and Celery queue; tests that share something
+# outside their process carry an xdist_group and run in one worker (--dist loadgroup).
+TEST_WORKERS ?= auto
+test-only: install node_modules/.installed
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+# The suite while a busy process per core competes for the CPU (.ci/under_load.py starts
+# and stops them): no test may depend on an idle machine. See README, "Tests and CI".
+test-under-load: lint node_modules/.installed
+	$(BIN)/python .ci/under_load.py $(MAKE) --no-print-directory test-only
 
 # Mutation testing of every pure module against its fast tests; fails on a surviving
 # mutant that is not in .ci/equivalent-mutants.txt. See README, "Mutation testing".

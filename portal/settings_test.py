@@ -24,10 +24,13 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # a queue of this run's own, so a developer's running worker never steals their tasks.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
-# Exported, so the worker a test starts listens on the same queue.
-CELERY_TASK_DEFAULT_QUEUE = os.environ.setdefault(
-    "CELERY_QUEUE", f"tierwise-test-{uuid.uuid4().hex[:8]}"
-)
+# This run's name, exported so that the worker a test starts listens on the same queue.
+# Each pytest-xdist worker (gw0, gw1…) adds its own id: a Celery worker one of its tests
+# starts never takes another xdist worker's tasks, and its Redis keys are its own.
+_RUN = os.environ.setdefault("CELERY_QUEUE", f"tierwise-test-{uuid.uuid4().hex[:8]}")
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+TIERWISE_TEST_RUN = f"{_RUN}-{_XDIST_WORKER}" if _XDIST_WORKER else _RUN
+CELERY_TASK_DEFAULT_QUEUE = TIERWISE_TEST_RUN
 SITE_URL = "http://testserver"
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 

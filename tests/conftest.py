@@ -39,11 +39,21 @@ PostgreSQLOperations.sql_flush = _sql_flush_of_a_test_database
 FOLDER_MARKERS = {"e2e": "browser", "integration": "integration"}
 
 
+# Tests that share something outside their process run in one pytest-xdist worker
+# (`make test` runs with --dist loadgroup). Tasks through the broker: Redis keeps one index
+# of unacknowledged messages for every queue of its database, and a worker that restores
+# them (the visibility timeout test) would hand another xdist worker's task back twice.
+FIXTURE_GROUPS = {"through_the_broker": "celery-broker"}
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         parts = item.path.relative_to(config.rootpath).parts
         if len(parts) > 1 and parts[1] in FOLDER_MARKERS:
             item.add_marker(FOLDER_MARKERS[parts[1]])
+        for fixture, group in FIXTURE_GROUPS.items():
+            if fixture in item.fixturenames:
+                item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -30,3 +30,61 @@
     }
   });
 })();
+
+// A form that previews as the visitor types (hx-trigger includes "edited-before-ready")
+// hears nothing typed before htmx has initialised the page: a slow script left such a
+// form dead until the next keystroke. Once htmx has processed the page (or content it
+// swapped in), each such form that no longer holds what the server rendered sends what
+// it holds; an untouched form sends nothing. Then <html data-ready> tells tests and tools
+// that the page's scripts have taken over.
+(function () {
+  "use strict";
+
+  var CATCH_UP = "edited-before-ready";
+  var FORMS = "form[hx-trigger*='" + CATCH_UP + "']";
+
+  if (!window.htmx) {
+    return;
+  }
+
+  // The option a select showed as rendered: the last one marked selected, else the first.
+  function renderedIndex(select) {
+    var index = 0;
+    Array.prototype.forEach.call(select.options, function (option, i) {
+      if (option.defaultSelected) {
+        index = i;
+      }
+    });
+    return index;
+  }
+
+  function changed(field) {
+    if (field.type === "checkbox" || field.type === "radio") {
+      return field.checked !== field.defaultChecked;
+    }
+    if (field.type === "select-one") {
+      return field.options.length > 0 && field.selectedIndex !== renderedIndex(field);
+    }
+    if (field.type === "select-multiple") {
+      return Array.prototype.some.call(field.options, function (option) {
+        return option.selected !== option.defaultSelected;
+      });
+    }
+    return "defaultValue" in field && field.value !== field.defaultValue;
+  }
+
+  htmx.onLoad(function (content) {
+    if (content.querySelectorAll) {
+      var forms = Array.prototype.slice.call(content.querySelectorAll(FORMS));
+      if (content.matches(FORMS)) {
+        forms.push(content);
+      }
+      forms.forEach(function (form) {
+        if (Array.prototype.some.call(form.elements, changed)) {
+          htmx.trigger(form, CATCH_UP);
+        }
+      });
+    }
+    document.documentElement.setAttribute("data-ready", "");
+  });
+})();

@@ -3,11 +3,19 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.helpers.services import CHROMIUM
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 AXE_PATH = "/__tests__/axe.min.js"
+
+# Every wait is for a condition; these are only the ceilings, generous so that a busy
+# machine (CI beside other jobs, `make test-under-load`) is slow, never red. Playwright's
+# own defaults are 5 s for expect() and 30 s for an action or a page load.
+EXPECT_TIMEOUT_MS = 30_000
+ACTION_TIMEOUT_MS = 60_000
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")
@@ -55,12 +63,27 @@ def csp_violations() -> list[str]:
 
 
 @pytest.fixture
+def context(context):
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    return context
+
+
+@pytest.fixture
 def page(page, csp_violations):
     """Every browser test runs under the site's real Content-Security-Policy (no
     bypass) and fails if a page reports a violation."""
     watch_csp(page, csp_violations)
     yield page
     assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
+
+
+@pytest.fixture
+def page_without_javascript(browser):
+    """A page in a browser context with JavaScript off: the site works without it."""
+    context = browser.new_context(java_script_enabled=False)
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
 
 
 @pytest.fixture
@@ -98,6 +121,6 @@ def login(page, live_server):
         page.get_by_label("Email").fill(user.email)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign In").click()
-        page.wait_for_load_state()
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
     return sign_in

@@ -52,13 +52,11 @@ def test_it_switches_cycle_and_currency_and_compares_two_tiers(
     axe("/policy/upgrades/")
 
 
-def test_it_works_without_javascript(browser, live_server, demo_catalog):
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
+def test_it_works_without_javascript(page_without_javascript, live_server, demo_catalog):
+    page = page_without_javascript
     page.goto(f"{live_server.url}/pricing/")
     page.get_by_role("link", name="GBP").click()
     expect(page).to_have_url(re.compile(r"currency=GBP"))
     expect(page.locator(".tier-card__amount").first).to_have_text("£23.00")
     page.get_by_role("button", name="Compare").click()
     expect(page.get_by_role("heading", name="Starter → Team")).to_be_visible()
-    context.close()

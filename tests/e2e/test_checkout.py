@@ -20,6 +20,7 @@ from billing.models import Invoice, ScheduledChange, ScheduledChangeStatus
 from licensing.demo.catalog import build_catalog
 from licensing.models import License
 from tests.factories import PASSWORD
+from tests.helpers.browser import wait_until_ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -112,6 +113,7 @@ def open_checkout_from_dashboard(page, live_server, slug: str) -> None:
     page.goto(f"{live_server.url}/app/{slug}/")
     page.get_by_role("link", name="Change plan or seats").click()
     expect(page.get_by_role("heading", name="Change your plan")).to_be_visible()
+    wait_until_ready(page)
 
 
 def test_a_newcomer_buys_adds_seats_upgrades_and_schedules_a_downgrade(
@@ -137,6 +139,7 @@ def test_a_newcomer_buys_adds_seats_upgrades_and_schedules_a_downgrade(
     expect(page.get_by_label("Tier")).to_have_value("team")
     expect(page.get_by_label("Monthly")).to_be_checked()
     expect(page.get_by_label("Currency")).to_have_value("USD")
+    wait_until_ready(page)
 
     # 8 seats: htmx redraws the lines and pushes the preview's address.
     page.get_by_label("Seats").fill("8")
@@ -216,9 +219,8 @@ def test_a_newcomer_buys_adds_seats_upgrades_and_schedules_a_downgrade(
     expect(page.get_by_label("Tier")).to_have_value("business")
 
 
-def test_it_buys_without_javascript(browser, live_server, demo_catalog, owner):
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
+def test_it_buys_without_javascript(page_without_javascript, live_server, demo_catalog, owner):
+    page = page_without_javascript
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill(owner.email)
     page.get_by_label("Password").fill(PASSWORD)
@@ -239,4 +241,47 @@ def test_it_buys_without_javascript(browser, live_server, demo_catalog, owner):
     assert f"{invoice.money('amount_due')}" == due
     license = License.objects.get(organization=owner.memberships.get().organization)
     assert (license.version.tier.slug, license.seats) == ("team", 6)
-    context.close()
+
+
+HTMX = "**/django_htmx/htmx-2*.js"
+
+
+def test_a_form_typed_into_before_its_scripts_load_still_previews(
+    page, live_server, demo_catalog, login, owner
+):
+    """Seats typed while htmx is still on its way are sent once it arrives: the preview
+    shows them without another keystroke."""
+    login(owner)
+    held = []
+    page.route(HTMX, lambda route: held.append(route))
+    # Deferred scripts run before DOMContentLoaded: only the response is waited for.
+    page.goto(
+        f"{live_server.url}/app/buy/?tier=team&cycle=monthly&currency=USD", wait_until="commit"
+    )
+    expect(page.get_by_role("heading", name="Buy a plan")).to_be_visible()
+    page.get_by_label("Seats").fill("7")
+    expect(page.locator("html[data-ready]")).to_have_count(0)
+    [request] = held
+    request.continue_()
+
+    wait_until_ready(page)
+    expect(page.locator("#checkout-preview")).to_contain_text("Team, 7 seats, monthly")
+    expect(page).to_have_url(re.compile(r"seats=7"))
+
+
+def test_an_untouched_form_sends_nothing_when_its_scripts_load(
+    page, live_server, demo_catalog, login, owner
+):
+    """htmx sends a preview when the form changes, not because its scripts loaded."""
+    login(owner)
+    sent = []
+    page.on(
+        "request",
+        lambda request: sent.append(request) if request.headers.get("hx-request") else None,
+    )
+    page.goto(f"{live_server.url}/app/buy/?tier=team&cycle=monthly&currency=USD")
+    wait_until_ready(page)
+    # A change afterwards is the first request htmx sends.
+    page.get_by_label("Seats").fill("9")
+    expect(page.locator("#checkout-preview")).to_contain_text("Team, 9 seats, monthly")
+    assert [re.search(r"seats=\d+", request.url).group() for request in sent] == ["seats=9"]

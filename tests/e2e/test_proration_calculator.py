@@ -64,14 +64,12 @@ def test_it_works_out_the_policy_example(currencies, page, live_server, axe):
     page.screenshot(path=str(SCREENSHOTS / "proration-calculator-error.png"), full_page=True)
 
 
-def test_it_works_without_javascript(currencies, browser, live_server):
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
+def test_it_works_without_javascript(currencies, page_without_javascript, live_server):
+    page = page_without_javascript
     page.goto(f"{live_server.url}{URL}{EXAMPLE}")
     page.get_by_label("New price of the term").fill("110.00")
     page.get_by_role("button", name="Calculate").click()
     expect(page.locator(".proration-lines__total")).to_contain_text("$20.00")
-    context.close()
 
 
 @pytest.mark.parametrize("width", [1280, 390])

@@ -74,9 +74,8 @@ def test_it_fits_the_screen(page, live_server, roi_catalog, width):
     page.screenshot(path=str(SCREENSHOTS / f"roi-{width}.png"), full_page=True)
 
 
-def test_it_works_without_javascript(browser, live_server, roi_catalog):
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
+def test_it_works_without_javascript(page_without_javascript, live_server, roi_catalog):
+    page = page_without_javascript
     page.goto(f"{live_server.url}/roi/")
     page.get_by_label("Team size (people)").fill("50")
     page.get_by_label("Horizon (years)").fill("1")
@@ -84,7 +83,6 @@ def test_it_works_without_javascript(browser, live_server, roi_catalog):
     page.get_by_role("button", name="Calculate").click()
     expect(page).to_have_url(re.compile(r"team_size=50"))
     expect(results(page)).to_contain_text("875.0%")
-    context.close()
 
 
 def test_it_saves_a_scenario_for_a_member(page, live_server, login, roi_catalog, axe):

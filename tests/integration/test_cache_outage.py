@@ -7,7 +7,6 @@ import socket
 from contextlib import contextmanager
 
 import pytest
-import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -19,6 +18,7 @@ from licensing.licenses.services import license_suspend
 from licensing.models import ApiToken, License, LicenseEvent, LicenseStatus, UsageRecord
 from portal.celery import app as celery_app
 from portal.models import Invitation, OutboundEmail
+from tests.helpers.cache import redis_cache, redis_cache_of_this_run
 from tests.helpers.licenses import SYSTEM, issue
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("now")]
@@ -33,33 +33,16 @@ def _dead_port() -> int:
         return sock.getsockname()[1]
 
 
-def _redis_cache(url: str) -> dict:
-    return {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": url,
-            "KEY_PREFIX": "tierwise-test-outage",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
-
-
 @pytest.fixture
 def live_redis():
-    try:
-        redis.Redis.from_url(LIVE_REDIS, socket_connect_timeout=0.5).ping()
-    except redis.RedisError:
-        pytest.skip(f"needs Redis at {LIVE_REDIS}")
-    with override_settings(CACHES=_redis_cache(LIVE_REDIS)):
-        cache.clear()
+    with redis_cache_of_this_run(LIVE_REDIS, "outage"):
         yield
-        cache.clear()
 
 
 @contextmanager
 def dead_cache():
     """This process's cache points at a dead port (a second process keeps the live one)."""
-    with override_settings(CACHES=_redis_cache(f"redis://127.0.0.1:{_dead_port()}/0")):
+    with override_settings(CACHES=redis_cache(f"redis://127.0.0.1:{_dead_port()}/0", "outage")):
         yield
 
 

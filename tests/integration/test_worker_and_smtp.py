@@ -73,7 +73,7 @@ def test_it_delivers_over_smtp_and_never_twice(smtp_server):
         # A retried or duplicated delivery of the same task sends nothing more.
         assert send_email.apply(args=[message.pk]).get() == "skipped"
 
-    [envelope] = smtp_server.wait_for(1, timeout=5)
+    [envelope] = smtp_server.wait_for(1)
     received = message_from_bytes(envelope.content)
     assert received["Subject"] == "Hello"
     assert received.is_multipart()

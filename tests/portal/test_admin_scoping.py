@@ -11,10 +11,12 @@ her and Globex; the rest use Maya as the demo has her.
 import re
 
 import pytest
+import time_machine
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group, Permission
+from django.db import transaction
 from django.urls import URLPattern
 
 from billing.demo import build_checkouts, build_invoices, build_subscriptions
@@ -45,6 +47,7 @@ from portal.models import (
     Role,
     User,
 )
+from tests.conftest import FROZEN_NOW
 from tests.factories import InvitationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,8 +75,22 @@ OTHER_MANAGER = "otto@tierwise.test"
 GLOBEX = ["Globex", "globex", OTHER_MANAGER]
 
 
-@pytest.fixture
-def demo_site(now):
+@pytest.fixture(scope="module")
+def demo_site(django_db_setup, django_db_blocker):
+    """The demo and a few additions, built once for this module at the frozen now: each
+    test runs in a transaction of its own inside the module's, which is rolled back after
+    the last test, so no test sees another's changes and none outlives the module."""
+    with (
+        django_db_blocker.unblock(),
+        time_machine.travel(FROZEN_NOW, tick=False),
+        transaction.atomic(),
+    ):
+        _build_demo_site()
+        yield
+        transaction.set_rollback(True)
+
+
+def _build_demo_site() -> None:
     demo.build_people()
     build_catalog()
     build_licenses()

@@ -5,11 +5,11 @@ from unittest import mock
 
 import pytest
 import redis
-from django.core.cache import cache
 from django.test import override_settings
 
 from licensing.api.tokens import api_token_revoke
 from licensing.licenses.services import license_suspend
+from tests.helpers.cache import redis_cache_of_this_run
 from tests.helpers.licenses import SYSTEM
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
@@ -17,27 +17,10 @@ REDIS_URL = "redis://127.0.0.1:6379/12"
 pytestmark = pytest.mark.integration  # a real Redis or PostgreSQL
 
 
-def _redis_or_skip() -> None:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping()
-    except redis.RedisError:
-        pytest.skip(f"needs Redis at {REDIS_URL}")
-
-
 @pytest.fixture
 def on_redis():
-    _redis_or_skip()
-    caches = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "tierwise-test-validate",
-        }
-    }
-    with override_settings(CACHES=caches):
-        cache.clear()
+    with redis_cache_of_this_run(REDIS_URL, "validate"):
         yield
-        cache.clear()
 
 
 def test_a_warm_validation_is_one_redis_command(on_redis, api, issued):
