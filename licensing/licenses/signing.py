@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 import os
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -60,14 +62,17 @@ def _development_key(path: Path) -> Ed25519PrivateKey:
             serialization.NoEncryption(),
         )
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole under a name of its own, then linked into place: the link fails
+        # if another process got there first (its key is kept), and no process ever
+        # reads a key file that is still being written.
+        fd, draft = tempfile.mkstemp(dir=path.parent, prefix=".signing-key-")
         try:
-            # O_EXCL: two processes starting at once keep the first key written.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(pem)
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+        finally:
+            os.unlink(draft)
     return _load_private_key(path.read_text())
 
 

@@ -174,3 +174,22 @@ def test_a_development_key_already_written_is_kept(signing_settings, tmp_path):
     signing_settings.LICENSE_SIGNING_KEY_DEV_FILE = str(path)
     assert signing.sign(PAYLOAD) == FILE
     assert path.read_text() == PRIVATE_PEM
+
+
+def test_two_runs_making_the_key_at_once_keep_the_first_whole(
+    signing_settings, tmp_path, monkeypatch
+):
+    path = tmp_path / "dev.pem"
+    signing_settings.LICENSE_SIGNING_KEY = ""
+    signing_settings.LICENSE_SIGNING_KEY_DEV_FILE = str(path)
+    link = os.link
+
+    def another_process_first(source, destination):
+        path.write_text(PRIVATE_PEM)  # the other process linked its whole key first
+        link(source, destination)
+
+    monkeypatch.setattr(os, "link", another_process_first)
+
+    assert signing.sign(PAYLOAD) == FILE
+    assert path.read_text() == PRIVATE_PEM
+    assert [p.name for p in tmp_path.iterdir()] == ["dev.pem"]  # no draft left behind
