@@ -4,6 +4,7 @@ In CI (CI or TIERWISE_REAL_SERVICES set) a skipped test counts as a failure: the
 services, the worker, SMTP and Chromium must all be there, and nothing may quietly not run.
 """
 
+import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -11,6 +12,8 @@ import time_machine
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db.backends.postgresql.operations import DatabaseOperations as PostgreSQLOperations
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from portal.models import ACCOUNT_MANAGERS_GROUP, ADMINS_GROUP, Role
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
@@ -20,6 +23,15 @@ from tests.helpers.services import CHROMIUM, REAL_SERVICES_REQUIRED
 pytest_plugins = ["tests.fixtures.catalogs", "tests.fixtures.licenses"]
 
 FROZEN_NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
+
+# Property tests judge answers, not speed: a busy machine (two xdist workers, CI beside
+# other work) must not fail one for taking longer than hypothesis's 200 ms deadline or
+# for generating slowly. make mutate loads its own, derandomized profile instead.
+hypothesis_settings.register_profile(
+    "suite", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+if "tests.mutation.fast_tests" not in sys.modules:
+    hypothesis_settings.load_profile("suite")
 
 _sql_flush = PostgreSQLOperations.sql_flush
 
