@@ -43,7 +43,8 @@ from billing.subscriptions.services import (
 from licensing.catalog.diff import Comparison, compare
 from licensing.catalog.selectors import version_snapshot, versions_with_parts
 from licensing.licenses import services as licenses
-from licensing.licenses.continuity import ContinuityCheck, continuity_check
+from licensing.licenses.continuity import continuity_check
+from licensing.licenses.downgrade import ContinuityCheck
 from licensing.licenses.entitlements import license_entitlements
 from licensing.models import (
     CLOSED_STATUSES,
