@@ -6,7 +6,7 @@ against its fast tests.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 DEFAULT_THRESHOLDS = (80, 100)
@@ -125,6 +125,12 @@ class Entitlements:
         return min(ends, default=None)
 
 
+def _ungranted(metric: MetricInfo) -> LimitGrant:
+    """Where an add-on or override starts on a metric the tier does not limit: nothing
+    allowed, the default warnings."""
+    return LimitGrant(metric, 0, DEFAULT_THRESHOLDS, DEFAULT_GRACE_PERCENT, ())
+
+
 def resolve(
     *,
     tier_features: list[FeatureInfo],
@@ -145,13 +151,9 @@ def resolve(
         for feature in addon.features:
             features.setdefault(feature.key, FeatureGrant(feature, source))
         for metric, extra in addon.extras:
-            current = limits.get(metric.key) or LimitGrant(
-                metric, 0, DEFAULT_THRESHOLDS, DEFAULT_GRACE_PERCENT, ()
-            )
+            current = limits.get(metric.key) or _ungranted(metric)
             value = None if current.value is None else current.value + extra * addon.quantity
-            limits[metric.key] = LimitGrant(
-                metric, value, current.thresholds, current.grace_percent, (*current.sources, source)
-            )
+            limits[metric.key] = replace(current, value=value, sources=(*current.sources, source))
     # Later overrides win over earlier ones on the same feature or metric.
     for override in sorted(overrides, key=lambda o: o.starts_at):
         if not override.in_force(at):
@@ -163,16 +165,12 @@ def resolve(
                     override.feature, "override", override.ends_at
                 )
         if override.metric is not None:
-            current = limits.get(override.metric.key) or LimitGrant(
-                override.metric, 0, DEFAULT_THRESHOLDS, DEFAULT_GRACE_PERCENT, ()
-            )
-            limits[override.metric.key] = LimitGrant(
-                override.metric,
-                override.value,
-                current.thresholds,
-                current.grace_percent,
-                (*current.sources, "override"),
-                override.ends_at,
+            current = limits.get(override.metric.key) or _ungranted(override.metric)
+            limits[override.metric.key] = replace(
+                current,
+                value=override.value,
+                sources=(*current.sources, "override"),
+                until=override.ends_at,
             )
     ordered = dict(sorted(limits.items(), key=lambda item: (item[1].metric.order, item[0])))
     return Entitlements(features=features, limits=ordered)

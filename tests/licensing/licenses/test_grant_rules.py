@@ -205,6 +205,24 @@ def test_an_override_out_of_force_changes_nothing():
     )
 
 
+def test_an_override_out_of_force_does_not_stop_the_ones_after_it():
+    resolved = resolve(
+        tier_features=[],
+        tier_limits=[TierLimit(CALLS, 10)],
+        addons=[],
+        overrides=[
+            window(-5, None, metric=CALLS, value=1, revoked=True),
+            window(-9, -4, feature=AUDIT),
+            window(-1, None, metric=CALLS, value=70, feature=SSO),
+        ],
+        at=AT,
+    )
+    assert resolved == Entitlements(
+        features={"sso": FeatureGrant(SSO, "override")},
+        limits={"api-calls": LimitGrant(CALLS, 70, (80, 100), 10, ("tier", "override"))},
+    )
+
+
 def test_it_answers_has_and_limit():
     entitlements = Entitlements(
         features={"keys": FeatureGrant(KEYS, "tier")},
