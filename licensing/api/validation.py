@@ -36,13 +36,13 @@ from licensing.api.answer import (
     license_answer,
     validation_result,
 )
-from licensing.api.tokens import (
+from licensing.api.identity import (
     TooManyFailures,
-    api_token_authenticate,
     failure_key,
     rate_limit_bucket,
     token_cache_key,
 )
+from licensing.api.tokens import api_token_authenticate
 from licensing.catalog.cache import RELEASE
 from licensing.licenses import keys
 from licensing.licenses.entitlements import license_entitlements
