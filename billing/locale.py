@@ -16,7 +16,7 @@ MAX_LANGUAGES = 8
 
 
 def visitor_locale(request: HttpRequest) -> str:
-    header = request.headers.get("Accept-Language")
+    header = request.META.get("HTTP_ACCEPT_LANGUAGE")
     return _locale_for_header(header[:200]) if header else DEFAULT_LOCALE
 
 
@@ -31,8 +31,8 @@ def _locale_for_header(header: str) -> str:
         if locale.territory is None:
             # "de" alone: take the language's most likely territory, for its currency
             # ("de_Latn_DE"); "001", the world, is no country.
-            territory = get_global("likely_subtags").get(locale.language, "").rpartition("_")[2]
-            if territory.isalpha():
+            likely = get_global("likely_subtags").get(locale.language)
+            if likely and (territory := likely.rpartition("_")[2]).isalpha():
                 with suppress(UnknownLocaleError):
                     locale = Locale(locale.language, territory=territory)
         return str(locale)
