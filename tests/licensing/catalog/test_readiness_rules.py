@@ -119,6 +119,19 @@ def test_a_per_seat_minimum_must_fit_the_tiers_seat_limit():
     assert seat_price_problems(flat, 5) == []
 
 
+def test_a_version_lists_its_seat_price_problems_after_its_limits():
+    rows = [
+        PriceRow("EUR", "monthly", Decimal("10"), True, 6),
+        PriceRow("EUR", "annual", Decimal("100"), True, 6),
+    ]
+    assert problems(prices=rows, seat_limit=5, limits_missing=["API calls"]) == [
+        "Set the API calls limit (leave the value blank for unlimited).",
+        "The monthly price in EUR starts at 6 seats, more than the tier's 5.",
+        "The annual price in EUR starts at 6 seats, more than the tier's 5.",
+    ]
+    assert problems(prices=rows, seat_limit=6) == []
+
+
 def test_a_currency_charges_both_cycles_the_same_way():
     mixed = [
         PriceRow("USD", "monthly", Decimal("10"), True, 1),
