@@ -17,6 +17,7 @@ class Moves:
     version: bool  # onto the scheduled tier version
     seats: bool  # to the scheduled number of seats
     price: bool  # a new locked price: a new version, or another billing cycle
+    auto_renew: bool  # renewal turned on or off
 
 
 def cancel_refusal(*, status: str, status_label: str, reason: str) -> str | None:
@@ -41,11 +42,22 @@ def too_early(*, effective_on: date, today: date) -> str | None:
 
 
 def moves(
-    *, version: int, seats: int, cycle: str, to_version: int, to_seats: int, to_cycle: str
+    *,
+    version: int,
+    seats: int,
+    cycle: str,
+    auto_renew: bool,
+    to_version: int,
+    to_seats: int,
+    to_cycle: str,
+    to_auto_renew: bool,
 ) -> Moves:
-    """What changes, from the license's version id, seats and the subscription's cycle
-    today to the scheduled ones."""
+    """What changes, from the license's version id, seats and renewal and the
+    subscription's cycle today to the scheduled ones."""
     new_version = version != to_version
     return Moves(
-        version=new_version, seats=seats != to_seats, price=new_version or cycle != to_cycle
+        version=new_version,
+        seats=seats != to_seats,
+        price=new_version or cycle != to_cycle,
+        auto_renew=auto_renew != to_auto_renew,
     )

@@ -68,9 +68,11 @@ def scheduled_change_apply(
         version=license.version_id,
         seats=license.seats,
         cycle=subscription.cycle,
+        auto_renew=license.auto_renew,
         to_version=change.version_id,
         to_seats=change.seats,
         to_cycle=change.cycle,
+        to_auto_renew=change.auto_renew,
     )
     if moves.version:
         licenses.license_change_version(
@@ -94,8 +96,7 @@ def scheduled_change_apply(
             reason=reason,
             at=at,
         )
-    license.refresh_from_db()
-    if license.auto_renew != change.auto_renew:
+    if moves.auto_renew:
         subscription_set_auto_renew(
             subscription=subscription,
             auto_renew=change.auto_renew,

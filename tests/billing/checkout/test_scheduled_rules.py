@@ -54,28 +54,41 @@ def test_a_change_is_applied_from_its_first_day(today, refusal):
 @pytest.mark.parametrize(
     "now, scheduled, expected",
     [
-        ((7, 12, "monthly"), (7, 12, "monthly"), Moves(version=False, seats=False, price=False)),
-        ((7, 12, "monthly"), (8, 12, "monthly"), Moves(version=True, seats=False, price=True)),
-        ((7, 12, "monthly"), (7, 8, "monthly"), Moves(version=False, seats=True, price=False)),
-        ((7, 12, "monthly"), (7, 12, "annual"), Moves(version=False, seats=False, price=True)),
-        ((7, 12, "annual"), (8, 8, "monthly"), Moves(version=True, seats=True, price=True)),
-        ((7, 12, "annual"), (8, 12, "annual"), Moves(version=True, seats=False, price=True)),
+        ((7, 12, "monthly", True), (7, 12, "monthly", True), Moves(False, False, False, False)),
+        ((7, 12, "monthly", True), (8, 12, "monthly", True), Moves(True, False, True, False)),
+        ((7, 12, "monthly", True), (7, 8, "monthly", True), Moves(False, True, False, False)),
+        ((7, 12, "monthly", True), (7, 12, "annual", True), Moves(False, False, True, False)),
+        ((7, 12, "monthly", True), (7, 12, "monthly", False), Moves(False, False, False, True)),
+        ((7, 12, "annual", False), (7, 12, "annual", True), Moves(False, False, False, True)),
+        ((7, 12, "annual", True), (8, 8, "monthly", False), Moves(True, True, True, True)),
+        ((7, 12, "annual", False), (8, 12, "annual", False), Moves(True, False, True, False)),
     ],
-    ids=["nothing", "version", "seats", "cycle", "everything", "version-same-cycle"],
+    ids=[
+        "nothing",
+        "version",
+        "seats",
+        "cycle",
+        "renewal-off",
+        "renewal-on",
+        "everything",
+        "version-same-cycle",
+    ],
 )
 def test_applying_moves_only_what_differs_and_a_new_version_or_cycle_locks_a_new_price(
     now, scheduled, expected
 ):
-    version, seats, cycle = now
-    to_version, to_seats, to_cycle = scheduled
+    version, seats, cycle, auto_renew = now
+    to_version, to_seats, to_cycle, to_auto_renew = scheduled
     assert (
         moves(
             version=version,
             seats=seats,
             cycle=cycle,
+            auto_renew=auto_renew,
             to_version=to_version,
             to_seats=to_seats,
             to_cycle=to_cycle,
+            to_auto_renew=to_auto_renew,
         )
         == expected
     )

@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from billing.invoices.rules import (
     correction_refusal,
@@ -177,3 +179,17 @@ def test_what_was_paid_towards_a_voided_invoice_goes_back_to_credit(status, expe
         status=status, remaining=eur("80.00"), credit_applied=eur("15.00"), paid=eur("20.00")
     )
     assert towards == eur(expected)
+
+
+CENTS = st.integers(min_value=1, max_value=10**9).map(lambda c: Money(Decimal(c) / 100, "EUR"))
+
+
+@settings(max_examples=80)
+@given(received=st.lists(CENTS, max_size=5), amount_due=CENTS)
+def test_payments_never_pay_more_than_is_due_and_the_rest_is_still_owed(received, amount_due):
+    total = Money.total(received, "EUR")
+    paid_so_far = paid(received=received, amount_due=amount_due)
+    assert paid_so_far == (total if total < amount_due else amount_due)
+    owed = outstanding(status="open", amount_due=amount_due, paid=paid_so_far)
+    assert owed + paid_so_far == amount_due
+    assert owed.amount >= 0

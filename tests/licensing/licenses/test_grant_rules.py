@@ -5,6 +5,8 @@ the API and license files carry. No database (make mutate runs these)."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from licensing.licenses.grants import (
     AddonPart,
@@ -293,3 +295,36 @@ def test_the_earliest_end_is_the_first_grant_to_end(feature_until, limit_until, 
         },
     )
     assert entitlements.earliest_end() == moment(earliest)
+
+
+LIMITED = st.lists(
+    st.tuples(st.integers(0, 3), st.sampled_from("abcdefgh"), st.integers(0, 10**6)),
+    unique_by=lambda row: row[1],
+    max_size=6,
+)
+PACKS = st.lists(st.tuples(st.integers(1, 5), st.integers(0, 1_000)), max_size=3)
+
+
+@settings(max_examples=60)
+@given(limited=LIMITED, packs=PACKS, shuffle=st.randoms(use_true_random=False))
+def test_limits_are_ordered_and_add_ons_add_up_whatever_the_order_given(limited, packs, shuffle):
+    metrics = [MetricInfo(key, key.upper(), "units", False, order) for order, key, _ in limited]
+    rows = [
+        TierLimit(metric, value) for metric, (_, _, value) in zip(metrics, limited, strict=True)
+    ]
+    addons = [
+        AddonPart(f"pack-{n}", f"Pack {n}", quantity, extras=tuple((m, extra) for m in metrics))
+        for n, (quantity, extra) in enumerate(packs)
+    ]
+    shuffled = rows[:]
+    shuffle.shuffle(shuffled)
+    resolved = resolve(tier_features=[], tier_limits=shuffled, addons=addons, overrides=[], at=AT)
+
+    assert list(resolved.limits) == [m.key for m in sorted(metrics, key=lambda m: (m.order, m.key))]
+    added = sum(quantity * extra for quantity, extra in packs)
+    for row in rows:
+        assert resolved.limit(row.metric.key) == row.value + added
+        assert resolved.limits[row.metric.key].sources == (
+            "tier",
+            *(f"add-on: {addon.name}" for addon in addons),
+        )
