@@ -1,6 +1,6 @@
 """The rules of API tokens, pure (licensing.api.tokens does the reads and writes): the
 cache keys and rate-limit buckets a token and a client are counted under, who a cached
-entry says the token is, a token's name, how many a organization may hold, and when a
+entry says the token is, a token's name, how many an organization may hold, and when a
 client has failed to authenticate too often. `make mutate` mutates this module against
 its fast tests."""
 
