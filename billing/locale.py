@@ -16,23 +16,23 @@ MAX_LANGUAGES = 8
 
 
 def visitor_locale(request: HttpRequest) -> str:
-    return _locale_for_header(request.headers.get("Accept-Language", "")[:200])
+    header = request.META.get("HTTP_ACCEPT_LANGUAGE")
+    return _locale_for_header(header[:200]) if header else DEFAULT_LOCALE
 
 
 @lru_cache(maxsize=512)
 def _locale_for_header(header: str) -> str:
+    # "*" (any language) is no locale: Locale.parse refuses it with the unknown ones.
     for language, _quality in parse_accept_lang_header(header)[:MAX_LANGUAGES]:
-        if language == "*":
-            continue
         try:
             locale = Locale.parse(language, sep="-")
         except (UnknownLocaleError, ValueError, TypeError):
             continue
         if locale.territory is None:
-            # "de" alone: take the language's most likely territory, for its currency.
-            likely = get_global("likely_subtags").get(locale.language, "")
-            territory = likely.rsplit("_", 1)[-1] if "_" in likely else None
-            if territory and territory.isalpha() and territory.isupper():
+            # "de" alone: take the language's most likely territory, for its currency
+            # ("de_Latn_DE"); "001", the world, is no country.
+            likely = get_global("likely_subtags").get(locale.language)
+            if likely and (territory := likely.rpartition("_")[2]).isalpha():
                 with suppress(UnknownLocaleError):
                     locale = Locale(locale.language, territory=territory)
         return str(locale)

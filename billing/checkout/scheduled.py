@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from billing.checkout import changes
 from billing.models import ScheduledChange, ScheduledChangeStatus, Subscription
 from billing.subscriptions.services import subscription_lock_price, subscription_set_auto_renew
 from licensing.licenses import services as licenses
@@ -32,12 +33,11 @@ def scheduled_change_cancel(
 ) -> ScheduledChange:
     at = at or timezone.now()
     change = _lock(change)
-    if change.status != ScheduledChangeStatus.SCHEDULED:
-        raise ValidationError(
-            f"This change is already {change.get_status_display().lower()}; nothing to cancel."
-        )
-    if not reason.strip():
-        raise ValidationError("Say why; the reason is kept on record.")
+    refusal = changes.cancel_refusal(
+        status=change.status, status_label=change.get_status_display(), reason=reason
+    )
+    if refusal:
+        raise ValidationError(refusal)
     change.status = ScheduledChangeStatus.CANCELED
     change.closed_at = at
     change.closed_by = user
@@ -55,23 +55,30 @@ def scheduled_change_apply(
     at = at or timezone.now()
     today = today or timezone.localdate(at)
     change = _lock(change)
-    if change.status != ScheduledChangeStatus.SCHEDULED:
+    if not changes.is_open(change.status):
         return change
-    if change.effective_on > today:
-        raise ValidationError(
-            f"This change takes effect on {change.effective_on.isoformat()}, not before."
-        )
+    refusal = changes.too_early(effective_on=change.effective_on, today=today)
+    if refusal:
+        raise ValidationError(refusal)
     license = License.objects.select_for_update(of=("self",)).get(pk=change.license_id)
     actor = licenses.Actor(user=change.created_by, label="scheduled change")
     reason = f"Scheduled change {change.pk}: {change.summary}."
     subscription = Subscription.objects.get(license=license)
-    moved = False
-    if license.version_id != change.version_id:
+    moves = changes.moves(
+        version=license.version_id,
+        seats=license.seats,
+        cycle=subscription.cycle,
+        auto_renew=license.auto_renew,
+        to_version=change.version_id,
+        to_seats=change.seats,
+        to_cycle=change.cycle,
+        to_auto_renew=change.auto_renew,
+    )
+    if moves.version:
         licenses.license_change_version(
             license=license, version=change.version, actor=actor, reason=reason, at=at
         )
-        moved = True
-    if license.seats != change.seats:
+    if moves.seats:
         licenses.license_change_seats(
             license=license,
             seats=change.seats,
@@ -80,7 +87,7 @@ def scheduled_change_apply(
             at=at,
             keep_active_machines=True,
         )
-    if moved or subscription.cycle != change.cycle:
+    if moves.price:
         subscription = subscription_lock_price(
             subscription=subscription,
             cycle=change.cycle,
@@ -89,8 +96,7 @@ def scheduled_change_apply(
             reason=reason,
             at=at,
         )
-    license.refresh_from_db()
-    if license.auto_renew != change.auto_renew:
+    if moves.auto_renew:
         subscription_set_auto_renew(
             subscription=subscription,
             auto_renew=change.auto_renew,

@@ -46,7 +46,8 @@ from licensing.catalog.diff import Comparison, compare
 from licensing.catalog.frozen import FrozenCatalog, frozen_catalog
 from licensing.catalog.selectors import version_snapshot
 from licensing.licenses import services as licenses
-from licensing.licenses.continuity import ContinuityCheck, continuity_check
+from licensing.licenses.continuity import continuity_check
+from licensing.licenses.downgrade import ContinuityCheck
 from licensing.licenses.entitlements import license_entitlements
 from licensing.models import (
     CLOSED_STATUSES,

@@ -6,13 +6,8 @@ number back, so the numbers of a series have neither gaps nor duplicates."""
 
 from django.db import transaction
 
+from billing.invoices.rules import format_number
 from billing.models import DocumentSequence
-
-DIGITS = 6
-
-
-def format_number(series: str, year: int, number: int) -> str:
-    return f"{series}-{year}-{number:0{DIGITS}d}"
 
 
 def take_next_number(*, series: str, year: int) -> str:

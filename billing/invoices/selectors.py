@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
+from billing.invoices import rules
 from billing.models import CreditEntry, Invoice, InvoiceStatus, Payment
 from billing.money import Money
 from portal.models import Organization
@@ -41,28 +42,31 @@ def credit_balances(*, organization: Organization) -> list[Money]:
 
 def invoice_remaining(*, invoice: Invoice) -> Money:
     """What of the invoice's total no credit note has credited yet."""
-    credited = Money.total(
-        (note.money("total") for note in invoice.credit_notes.all()), invoice.currency
+    return rules.remaining(
+        invoice.money("total"), (note.money("total") for note in invoice.credit_notes.all())
     )
-    return invoice.money("total") - credited
 
 
 def invoice_paid(*, invoice: Invoice) -> Money:
     """What payments have paid of the invoice's amount due: what they brought, up to that
     amount (an overpayment beyond it went to the credit balance). Reads
     `invoice.payments`, so a list of invoices prefetches them once."""
-    received = Money.total(
-        (payment.money() for payment in invoice.payments.all()), invoice.currency
+    return rules.paid(
+        received=(payment.money() for payment in invoice.payments.all()),
+        amount_due=invoice.money("amount_due"),
     )
-    return min(received, invoice.money("amount_due"))
 
 
 def invoice_outstanding(*, invoice: Invoice) -> Money:
     """What the customer still has to pay: the amount due less what payments have paid
     while the invoice is open; nothing once it is paid or void."""
-    if invoice.status != InvoiceStatus.OPEN:
+    if invoice.status != InvoiceStatus.OPEN:  # no payments to read
         return Money.zero(invoice.currency)
-    return invoice.money("amount_due") - invoice_paid(invoice=invoice)
+    return rules.outstanding(
+        status=invoice.status,
+        amount_due=invoice.money("amount_due"),
+        paid=invoice_paid(invoice=invoice),
+    )
 
 
 @dataclass(frozen=True)

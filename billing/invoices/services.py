@@ -5,14 +5,14 @@ the rows two requests could race for: the invoice, the organization's billing de
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from billing.invoices import totals
+from billing.invoices import rules, totals
 from billing.invoices.numbering import take_next_number
 from billing.invoices.selectors import credit_balance, invoice_paid, invoice_remaining
 from billing.models import (
@@ -137,11 +137,10 @@ def invoice_finalize(*, invoice: Invoice, today: date | None = None) -> Invoice:
     locked.credit_applied = result.credit_applied.amount
     locked.amount_due = result.amount_due.amount
     locked.issued_on = today
-    locked.due_on = today + timedelta(days=details.days_to_pay)
+    locked.due_on = rules.due_on(today, details.days_to_pay)
     locked.number = take_next_number(series=locked.series, year=today.year)
     locked.finalized_at = timezone.now()
-    # Nothing left to pay (credit covered it, or it is a credit): it is settled at once.
-    locked.status = InvoiceStatus.OPEN if result.amount_due.amount > 0 else InvoiceStatus.PAID
+    locked.status = rules.status_when_finalized(result.amount_due)
     if locked.status == InvoiceStatus.PAID:
         locked.paid_at = locked.finalized_at
     locked.save()
@@ -203,16 +202,18 @@ def invoice_pdf_request(*, invoice: Invoice) -> InvoiceDocument:
 
 def _lock_finalized(invoice: Invoice) -> Invoice:
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-    if locked.status == InvoiceStatus.DRAFT:
-        raise ValidationError("A draft has nothing to correct; change or delete it instead.")
+    refusal = rules.correction_refusal(locked.status)
+    if refusal:
+        raise ValidationError(refusal)
     return locked
 
 
 def _issue_credit_note(
     *, invoice: Invoice, subtotal: Money, reason: str, actor, today: date
 ) -> CreditNote:
-    if not reason.strip():
-        raise ValidationError({"reason": "Say why; the reason is kept on record."})
+    refusal = rules.reason_refusal(reason)
+    if refusal:
+        raise ValidationError(refusal)
     tax = totals.tax_on(subtotal, invoice.tax_rate)
     note = CreditNote(
         organization=invoice.organization,
@@ -225,9 +226,13 @@ def _issue_credit_note(
         total=(subtotal + tax).amount,
         issued_by=actor,
     )
-    remaining = invoice_remaining(invoice=invoice)
-    if note.money("total") > remaining:
-        raise ValidationError(f"That credits more than remains of {invoice.number} ({remaining}).")
+    refusal = rules.over_credit_refusal(
+        total=note.money("total"),
+        remaining=invoice_remaining(invoice=invoice),
+        number=invoice.number,
+    )
+    if refusal:
+        raise ValidationError(refusal)
     _lock_billing_details(invoice.organization)
     note.number = take_next_number(series=Series.CREDIT_NOTE, year=today.year)
     note.full_clean()
@@ -243,10 +248,11 @@ def credit_note_issue(
     credit note's total becomes credit for the next invoice."""
     today = today or timezone.localdate()
     locked = _lock_finalized(invoice)
-    if locked.status != InvoiceStatus.PAID:
-        raise ValidationError("Credit an open invoice by voiding it; this one is not paid.")
-    if subtotal.currency != locked.currency or subtotal.amount <= 0:
-        raise ValidationError(f"Credit a positive amount in {locked.currency}.")
+    refusal = rules.credit_refusal(
+        status=locked.status, currency=locked.currency, subtotal=subtotal
+    )
+    if refusal:
+        raise ValidationError(refusal)
     note = _issue_credit_note(
         invoice=locked, subtotal=subtotal.rounded(), reason=reason, actor=actor, today=today
     )
@@ -267,23 +273,24 @@ def invoice_void_with_credit_note(
     organization's credit whatever was already paid towards it (in money or credit)."""
     today = today or timezone.localdate()
     locked = _lock_finalized(invoice)
-    if locked.status == InvoiceStatus.VOID:
-        raise ValidationError(f"Invoice {locked.number} is already void.")
     remaining_total = invoice_remaining(invoice=locked)
-    if remaining_total.amount <= 0:
-        raise ValidationError(f"Nothing of {locked.number} remains to credit.")
+    refusal = rules.void_refusal(
+        status=locked.status, number=locked.number, remaining=remaining_total
+    )
+    if refusal:
+        raise ValidationError(refusal)
     # The credit note repeats the invoice's own split of net and tax for what remains.
-    remaining_subtotal = locked.money("subtotal") - Money.total(
-        (note.money("subtotal") for note in locked.credit_notes.all()), locked.currency
+    remaining_subtotal = rules.remaining(
+        locked.money("subtotal"), (note.money("subtotal") for note in locked.credit_notes.all())
     )
     note = _issue_credit_note(
         invoice=locked, subtotal=remaining_subtotal, reason=reason, actor=actor, today=today
     )
-    # Paid: all that remains of it was paid. Open: what credit and payments have paid.
-    paid_towards = (
-        remaining_total
-        if locked.status == InvoiceStatus.PAID
-        else locked.money("credit_applied") + invoice_paid(invoice=locked)
+    paid_towards = rules.paid_towards(
+        status=locked.status,
+        remaining=remaining_total,
+        credit_applied=locked.money("credit_applied"),
+        paid=invoice_paid(invoice=locked),
     )
     if paid_towards.amount > 0:
         _record_credit(

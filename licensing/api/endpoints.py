@@ -30,12 +30,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from licensing.api import ratelimit
-from licensing.api.tokens import (
-    TokenIdentity,
-    TooManyFailures,
-    api_token_authenticate,
-    rate_limit_bucket,
-)
+from licensing.api.identity import TokenIdentity, TooManyFailures, rate_limit_bucket
+from licensing.api.tokens import api_token_authenticate
 from licensing.api.validation import validate_key
 from licensing.licenses import keys
 from licensing.licenses import services as licenses

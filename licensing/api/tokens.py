@@ -22,21 +22,22 @@ from django.db import transaction
 from django.utils import timezone
 
 from licensing.api import ratelimit
+from licensing.api.identity import (
+    AUTH_FAILURE_WINDOW,
+    TokenIdentity,
+    check_failures,
+    check_room,
+    failure_bucket,
+    failure_key,
+    identity_from_entry,
+    token_cache_key,
+    token_name,
+)
 from licensing.licenses import keys
 from licensing.models import ApiToken
 
 IDENTITY_TIMEOUT = 300
-MAX_ACTIVE_TOKENS = 20
 REVOKED = "revoked"
-AUTH_FAILURE_WINDOW = 60
-
-
-class TooManyFailures(Exception):
-    """This client address has failed to authenticate too often in the current window."""
-
-    def __init__(self, retry_after: int):
-        super().__init__(retry_after)
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -45,49 +46,10 @@ class IssuedToken:
     secret: str  # shown once, never stored
 
 
-@dataclass(frozen=True)
-class TokenIdentity:
-    token_id: int
-    organization_id: int
-    name: str
-    prefix: str
-
-    @property
-    def label(self) -> str:
-        return f"API token {self.name} ({keys.TOKEN_PREFIX}{self.prefix}…)"
-
-
-def token_cache_key(prefix: str) -> str:
-    return f"tok:{prefix}"
-
-
-def rate_limit_bucket(secret: str) -> str:
-    """Requests are counted per token. The bucket is named after the hash of what was
-    presented, so it can be counted before the token is checked (in the same round trip
-    as the other reads), and someone who knows only a token's public prefix cannot use
-    up its allowance."""
-    return f"token:{keys.hash_secret(secret)[:32]}"
-
-
-def failure_bucket(client: str) -> str:
-    """Failed authentications are counted per client address (hashed: any text fits)."""
-    return f"authfail:{keys.hash_secret(client)[:32]}"
-
-
-def failure_key(client: str) -> str:
-    """The cache key holding this window's failure count for `client`, for callers that
-    read it along with other keys."""
-    return ratelimit.window_key(failure_bucket(client), window=AUTH_FAILURE_WINDOW)
-
-
 @transaction.atomic
 def api_token_create(*, organization, name: str, created_by) -> IssuedToken:
-    name = name.strip()
-    if not name:
-        raise ValidationError({"name": "Name the token after what will use it."})
-    active = ApiToken.objects.filter(organization=organization, revoked_at__isnull=True)
-    if active.count() >= MAX_ACTIVE_TOKENS:
-        raise ValidationError(f"At most {MAX_ACTIVE_TOKENS} tokens; revoke one you no longer use.")
+    name = token_name(name)
+    check_room(ApiToken.objects.filter(organization=organization, revoked_at__isnull=True).count())
     secret, prefix = keys.generate_token()
     token = ApiToken(
         organization=organization,
@@ -114,15 +76,6 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
     return token
 
 
-def _from_entry(secret: str, prefix: str, entry) -> TokenIdentity | None:
-    if not isinstance(entry, list):
-        return None
-    token_id, organization_id, name, token_hash = entry
-    if not keys.same_hash(secret, token_hash):
-        return None
-    return TokenIdentity(token_id, organization_id, name, prefix)
-
-
 def api_token_identify(secret: str, entry: list | str | None = None) -> TokenIdentity | None:
     """The token's identity, or None. Read from the cache (`entry` when the caller already
     fetched tok:<prefix> along with other keys); a database read refreshes it (and
@@ -140,7 +93,7 @@ def api_token_identify(secret: str, entry: list | str | None = None) -> TokenIde
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         entry = [token.pk, token.organization_id, token.name, token.token_hash]
         cache.add(token_cache_key(prefix), entry, IDENTITY_TIMEOUT)
-    return _from_entry(secret, prefix, entry)
+    return identity_from_entry(secret, prefix, entry)
 
 
 UNREAD = object()
@@ -157,15 +110,13 @@ def api_token_authenticate(
     prefix = keys.token_prefix(secret)
     if prefix and entry is UNREAD:
         entry = cache.get(token_cache_key(prefix))
-    identity = _from_entry(secret, prefix, entry) if prefix else None
+    identity = identity_from_entry(secret, prefix, entry) if prefix else None
     if identity is not None:
         return identity
     if failures is None:
         failures = cache.get(failure_key(client)) or 0
     limit = settings.LICENSING_API_AUTH_FAILURE_LIMIT
-    if failures >= limit:
-        decision = ratelimit.decide(failures, limit=limit, window=AUTH_FAILURE_WINDOW)
-        raise TooManyFailures(decision.retry_after)
+    check_failures(failures, limit=limit)
     identity = api_token_identify(secret, entry) if prefix else None
     if identity is None:
         ratelimit.hit(failure_bucket(client), limit=limit, window=AUTH_FAILURE_WINDOW)

@@ -21,41 +21,35 @@ the revision, the answer and the rate-limit increment in one script (see validat
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import datetime
 
 from django.core.cache import cache
 from django.utils import timezone
 
 from licensing.api import fastcache, ratelimit
-from licensing.api.tokens import (
+from licensing.api.answer import (
+    ANSWER_TIMEOUT,
+    CachedAnswer,
+    as_json,
+    is_current,
+    license_answer,
+    validation_result,
+)
+from licensing.api.identity import (
     TooManyFailures,
-    api_token_authenticate,
     failure_key,
     rate_limit_bucket,
     token_cache_key,
 )
+from licensing.api.tokens import api_token_authenticate
 from licensing.catalog.cache import RELEASE
 from licensing.licenses import keys
 from licensing.licenses.entitlements import license_entitlements
-from licensing.models import License, LicenseStatus
+from licensing.models import License
 
-ANSWER_TIMEOUT = 300
 MISSING = "missing"
 MISSING_TIMEOUT = 30
-
-CODES = {
-    "valid": "The license is valid.",
-    "trialing": "The license is valid: a trial.",
-    "past_due": "The license is valid, but payment is past due.",
-    "suspended": "The license is suspended.",
-    "canceled": "The license was revoked or canceled.",
-    "expired": "The license term has ended.",
-    "machine_not_activated": "This machine is not activated on the license.",
-}
-VALID_CODES = ("valid", "trialing", "past_due")
 
 
 def _version_key(license_id: int) -> str:
@@ -66,10 +60,6 @@ def license_changed(license_id: int, revision: int) -> None:
     """Called by every change to a license, inside its transaction: the cached answer
     stops counting for every process at once, or the change fails with the cache."""
     cache.set(_version_key(license_id), revision, ANSWER_TIMEOUT)
-
-
-def fingerprint_digest(fingerprint: str) -> str:
-    return hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
 
 
 def key_lookup(organization_id: int, key_hash: str) -> int | None:
@@ -93,40 +83,24 @@ def _answer_from_database(license_id: int, at: datetime) -> tuple[dict, int]:
     license = License.objects.select_related("version", "version__tier", "product").get(
         pk=license_id
     )
-    entitlements = license_entitlements(license=license, at=at)
-    status = license.status
-    expires_at = datetime.combine(license.renews_on, time(), tzinfo=UTC)
-    code = {
-        LicenseStatus.ACTIVE: "valid",
-        LicenseStatus.TRIALING: "trialing",
-        LicenseStatus.PAST_DUE: "past_due",
-    }.get(status, status)
-    if code in VALID_CODES and at >= expires_at:
-        code = "expired"
-    answer = {
-        "revision": license.revision,
-        "key_hash": license.key_hash,
-        "code": code,
-        "license": {
+    return license_answer(
+        revision=license.revision,
+        key_hash=license.key_hash,
+        status=license.status,
+        license={
             "id": license.pk,
             "product": license.product.slug,
             "tier": license.version.tier.slug,
             "version": license.version.number,
-            "status": status,
+            "status": license.status,
             "seats": license.seats,
             "key_prefix": license.key_prefix,
         },
-        "entitlements": entitlements.as_data(),
-        "expires_at": expires_at.isoformat(),
-        "machines": sorted(
-            fingerprint_digest(fp)
-            for fp in license.machines.active().values_list("fingerprint", flat=True)
-        ),
-    }
-    # The answer can change by itself when the term or an override ends: keep it no longer.
-    ends = [moment for moment in (entitlements.earliest_end(), expires_at) if moment]
-    until_change = min(int((moment - at).total_seconds()) for moment in ends)
-    return answer, max(1, min(ANSWER_TIMEOUT, until_change))
+        entitlements=license_entitlements(license=license, at=at),
+        renews_on=license.renews_on,
+        fingerprints=license.machines.active().values_list("fingerprint", flat=True),
+        at=at,
+    )
 
 
 def _answer_key(license_id: int) -> str:
@@ -135,18 +109,11 @@ def _answer_key(license_id: int) -> str:
     return f"lic:ans:{RELEASE}:{license_id}"
 
 
-@dataclass(frozen=True)
-class CachedAnswer:
-    revision: int  # the license's revision the answer was built from
-    answer: dict
-    body: bytes  # the JSON response without a fingerprint, prebuilt
-
-
 def _build(license_id: int) -> CachedAnswer:
     answer, timeout = _answer_from_database(license_id, timezone.now())
     key_hash = answer["key_hash"]
     cached = CachedAnswer(
-        answer["revision"], answer, _json(validation_result(answer, key_hash, None))
+        answer["revision"], answer, as_json(validation_result(answer, key_hash, None))
     )
     cache.set(_answer_key(license_id), cached, timeout)
     return cached
@@ -156,37 +123,12 @@ def _current(license_id: int, revision: int | None, stored) -> CachedAnswer:
     """The stored answer while it is the current revision's; else one from the database.
     With no revision in the cache (evicted, or never set), the database's is recorded:
     `add`, so it never overwrites the revision a change is about to commit."""
-    if revision is not None and isinstance(stored, CachedAnswer) and stored.revision == revision:
+    if is_current(stored, revision):
         return stored
     cached = _build(license_id)
     if revision is None:
         cache.add(_version_key(license_id), cached.revision, ANSWER_TIMEOUT)
     return cached
-
-
-def _json(data: dict) -> bytes:
-    return json.dumps(data, separators=(",", ":")).encode()
-
-
-def validation_result(answer: dict, key_hash: str, fingerprint: str | None) -> dict:
-    """What the API says, from a cached answer: valid, code, detail, entitlements, expiry."""
-    if answer["key_hash"] != key_hash:
-        return {}
-    code = answer["code"]
-    if (
-        fingerprint is not None
-        and code in VALID_CODES
-        and fingerprint_digest(fingerprint) not in answer["machines"]
-    ):
-        code = "machine_not_activated"
-    return {
-        "valid": code in VALID_CODES,
-        "code": code,
-        "detail": CODES[code],
-        "license": answer["license"],
-        "entitlements": answer["entitlements"],
-        "expires_at": answer["expires_at"],
-    }
 
 
 # --- The hot path -----------------------------------------------------------------------
@@ -266,4 +208,4 @@ def validate_key(
     _remember(prefix, key_hash, known)
     if fingerprint is None:
         return Validation(200, cached.body)
-    return Validation(200, _json(validation_result(cached.answer, key_hash, fingerprint)))
+    return Validation(200, as_json(validation_result(cached.answer, key_hash, fingerprint)))

@@ -5,13 +5,13 @@ it keep it, and the changelog records what changed (computed) and why (the admin
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from billing.pricing import BillingCycle
+from licensing.catalog import readiness
 from licensing.catalog.cache import catalog_changed
 from licensing.catalog.diff import describe_changes
 from licensing.catalog.selectors import version_snapshot, versions_with_parts
@@ -54,7 +54,7 @@ def tier_version_create_draft(*, tier: Tier, source: TierVersion | None = None) 
     latest = TierVersion.objects.filter(tier=tier).order_by("-number").first()
     draft = TierVersion(
         tier=tier,
-        number=(latest.number if latest else 0) + 1,
+        number=readiness.next_number(latest.number if latest else None),
         support_level=source.support_level if source else "Standard",
         support_response_hours=source.support_response_hours if source else 24,
         support_channels=source.support_channels if source else "Email",
@@ -96,55 +96,25 @@ def tier_version_create_draft(*, tier: Tier, source: TierVersion | None = None) 
 
 def tier_version_problems(version: TierVersion) -> list[str]:
     """Why `version` cannot be published yet; empty when it can."""
-    problems = []
     tier = version.tier
-    if not version.changelog_note.strip():
-        problems.append("Write the reason for this version; it is published in the changelog.")
-    if not version.feature_rows.exists():
-        problems.append("Include at least one feature.")
     limits = {row.metric_id for row in version.limit_rows.all()}
-    missing_limits = LimitMetric.objects.filter(product_id=tier.product_id).exclude(pk__in=limits)
-    problems += [
-        f"Set the {metric.name} limit (leave the value blank for unlimited)."
-        for metric in missing_limits
-    ]
-    rows = list(version.price_rows.all())
-    prices = {(row.currency_id, row.cycle): row.amount for row in rows}
-    problems += _seat_price_problems(version, rows)
-    if tier.is_public:
-        for currency in Currency.objects.filter(enabled=True):
-            for cycle, label in BillingCycle.choices:
-                if (currency.code, cycle) not in prices:
-                    problems.append(f"Add the {label.lower()} price in {currency.code}.")
-    for (currency, cycle), amount in sorted(prices.items()):
-        monthly = prices.get((currency, BillingCycle.MONTHLY))
-        if cycle == BillingCycle.ANNUAL and monthly is not None and amount > monthly * 12:
-            problems.append(
-                f"The annual price in {currency} is more than twelve monthly payments; "
-                "paying yearly must never cost more."
+    return readiness.version_problems(
+        note=version.changelog_note,
+        has_features=version.feature_rows.exists(),
+        limits_missing=[
+            metric.name
+            for metric in LimitMetric.objects.filter(product_id=tier.product_id).exclude(
+                pk__in=limits
             )
-    return problems
-
-
-def _seat_price_problems(version: TierVersion, rows: list[TierVersionPrice]) -> list[str]:
-    """A per-seat minimum within the tier's seat limit, and one way of charging per
-    currency, so the monthly and annual prices compare like for like."""
-    problems = []
-    limit = seat_limit(version)
-    for row in rows:
-        if row.per_seat and limit is not None and row.min_seats > limit:
-            problems.append(
-                f"The {row.get_cycle_display().lower()} price in {row.currency_id} starts at "
-                f"{row.min_seats} seats, more than the tier's {limit}."
-            )
-    for currency in sorted({row.currency_id for row in rows}):
-        kinds = {(row.per_seat, row.min_seats) for row in rows if row.currency_id == currency}
-        if len(kinds) > 1:
-            problems.append(
-                f"Charge the monthly and annual prices in {currency} the same way: both per "
-                "seat from the same minimum, or both flat."
-            )
-    return problems
+        ],
+        prices=[
+            readiness.PriceRow(row.currency_id, row.cycle, row.amount, row.per_seat, row.min_seats)
+            for row in version.price_rows.all()
+        ],
+        seat_limit=seat_limit(version),
+        public=tier.is_public,
+        currencies=list(Currency.objects.filter(enabled=True).values_list("code", flat=True)),
+    )
 
 
 def _record(entry: ChangelogEntry) -> ChangelogEntry:
@@ -165,13 +135,15 @@ def tier_version_publish(
     at = at or timezone.now()
     _lock_tier(version.tier)
     version = versions_with_parts().select_for_update(of=("self",)).get(pk=version.pk)
-    if version.status != VersionStatus.DRAFT:
-        raise ValidationError(f"{version} is not a draft; only drafts can be published.")
+    refusal = readiness.draft_refusal(status=version.status, name=str(version))
+    if refusal:
+        raise ValidationError(refusal)
     problems = tier_version_problems(version)
     if problems:
         raise ValidationError(problems)
-    if notice_days < 0:
-        raise ValidationError("The notice period cannot be negative.")
+    refusal = readiness.notice_refusal(notice_days)
+    if refusal:
+        raise ValidationError(refusal)
     previous = (
         versions_with_parts()
         .filter(tier_id=version.tier_id, status=VersionStatus.PUBLISHED)
@@ -180,7 +152,7 @@ def tier_version_publish(
     if previous is not None:
         previous.status = VersionStatus.RETIRED
         previous.retired_at = at
-        previous.notice_date = (at + timedelta(days=notice_days)).date()
+        previous.notice_date = readiness.notice_date(at, notice_days)
         previous.successor = version
         previous.save(update_fields=["status", "retired_at", "notice_date", "successor"])
     version.status = VersionStatus.PUBLISHED
@@ -217,16 +189,18 @@ def tier_version_retire(
     at = at or timezone.now()
     _lock_tier(version.tier)
     version = TierVersion.objects.select_for_update().select_related("tier").get(pk=version.pk)
-    if version.status != VersionStatus.PUBLISHED:
-        raise ValidationError(f"{version} is not published; only published versions retire.")
-    if successor.status != VersionStatus.PUBLISHED or not successor.tier.is_public:
-        raise ValidationError("The suggested successor must be a published, public version.")
-    if successor.tier_id == version.tier_id:
-        raise ValidationError("The successor must be another tier; publish a new version instead.")
-    if notice_date < at.date():
-        raise ValidationError("The notice date cannot be in the past.")
-    if not reason.strip():
-        raise ValidationError("Give the reason; it is published in the changelog.")
+    refusal = readiness.retire_refusal(
+        status=version.status,
+        name=str(version),
+        successor_status=successor.status,
+        successor_public=successor.tier.is_public,
+        same_tier=successor.tier_id == version.tier_id,
+        notice_date=notice_date,
+        at=at,
+        reason=reason,
+    )
+    if refusal:
+        raise ValidationError(refusal)
     version.status = VersionStatus.RETIRED
     version.retired_at = at
     version.notice_date = notice_date
@@ -272,15 +246,15 @@ def policy_version_create_draft(*, source: PolicyVersion | None = None) -> Polic
 def policy_version_publish(*, policy: PolicyVersion, at: datetime | None = None) -> PolicyVersion:
     at = at or timezone.now()
     policy = PolicyVersion.objects.select_for_update().get(pk=policy.pk)
-    if policy.status != PolicyStatus.DRAFT:
-        raise ValidationError(f"{policy} is already published.")
-    if not policy.sections.exists():
-        raise ValidationError("A policy needs at least one section before it is published.")
-    if policy.effective_date < at.date():
-        raise ValidationError(
-            "The effective date cannot be in the past: customers must be able to read a "
-            "policy before it applies."
-        )
+    refusal = readiness.policy_publish_refusal(
+        status=policy.status,
+        name=str(policy),
+        has_sections=policy.sections.exists(),
+        effective_date=policy.effective_date,
+        at=at,
+    )
+    if refusal:
+        raise ValidationError(refusal)
     policy.status = PolicyStatus.PUBLISHED
     policy.published_at = at
     policy.save(update_fields=["status", "published_at"])

@@ -1,180 +1,25 @@
 """A license's effective entitlements: its TierVersion, plus add-ons, plus the admin's
-overrides that are in force. `resolve` is the rule, pure and table-tested;
-`license_entitlements` gathers the rows for it. Pages, the API, license files and usage
-checks all call license_entitlements, so they cannot disagree.
+overrides that are in force. The rule is licensing.licenses.grants.resolve (pure,
+table-tested and mutated); `license_entitlements` gathers the rows for it. Pages, the API,
+license files and usage checks all call license_entitlements, so they cannot disagree.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.utils import timezone
 
+from licensing.licenses.grants import (
+    AddonPart,
+    Entitlements,
+    FeatureInfo,
+    MetricInfo,
+    OverridePart,
+    TierLimit,
+    resolve,
+)
 from licensing.models import EntitlementOverride, License, ResetPeriod, parse_thresholds
-
-DEFAULT_THRESHOLDS = (80, 100)
-DEFAULT_GRACE_PERCENT = 10
-
-
-@dataclass(frozen=True)
-class FeatureInfo:
-    key: str
-    name: str
-    category: str
-
-
-@dataclass(frozen=True)
-class MetricInfo:
-    key: str
-    name: str
-    unit: str
-    is_level: bool  # never resets: usage is a level, not a count
-    order: int = 0
-
-
-@dataclass(frozen=True)
-class TierLimit:
-    metric: MetricInfo
-    value: int | None
-    thresholds: tuple[int, ...] = DEFAULT_THRESHOLDS
-    grace_percent: int = DEFAULT_GRACE_PERCENT
-
-
-@dataclass(frozen=True)
-class AddonPart:
-    key: str
-    name: str
-    quantity: int
-    features: tuple[FeatureInfo, ...] = ()
-    extras: tuple[tuple[MetricInfo, int], ...] = ()  # (metric, extra per unit)
-
-
-@dataclass(frozen=True)
-class OverridePart:
-    reason: str
-    starts_at: datetime
-    ends_at: datetime | None = None
-    revoked: bool = False
-    feature: FeatureInfo | None = None
-    metric: MetricInfo | None = None
-    value: int | None = None
-
-    def in_force(self, at: datetime) -> bool:
-        return (
-            not self.revoked
-            and self.starts_at <= at
-            and (self.ends_at is None or at < self.ends_at)
-        )
-
-
-@dataclass(frozen=True)
-class FeatureGrant:
-    feature: FeatureInfo
-    source: str  # "tier", "add-on: <name>" or "override"
-    until: datetime | None = None
-
-
-@dataclass(frozen=True)
-class LimitGrant:
-    metric: MetricInfo
-    value: int | None  # None: unlimited
-    thresholds: tuple[int, ...]
-    grace_percent: int
-    sources: tuple[str, ...]
-    until: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Entitlements:
-    features: dict[str, FeatureGrant] = field(default_factory=dict)
-    limits: dict[str, LimitGrant] = field(default_factory=dict)
-
-    def has(self, feature_key: str) -> bool:
-        return feature_key in self.features
-
-    def limit(self, metric_key: str) -> int | None:
-        """None means unlimited; a metric that is not granted at all has a limit of 0."""
-        grant = self.limits.get(metric_key)
-        return 0 if grant is None else grant.value
-
-    def as_data(self) -> dict:
-        """The plain form used by the API and in license files."""
-        return {
-            "features": sorted(self.features),
-            "limits": {
-                key: {
-                    "value": grant.value,
-                    "unit": grant.metric.unit,
-                    "warning_thresholds": list(grant.thresholds),
-                    "grace_percent": grant.grace_percent,
-                    "until": grant.until.isoformat() if grant.until else None,
-                }
-                for key, grant in sorted(self.limits.items())
-            },
-            "feature_until": {
-                key: grant.until.isoformat()
-                for key, grant in sorted(self.features.items())
-                if grant.until
-            },
-        }
-
-    def earliest_end(self) -> datetime | None:
-        ends = [g.until for g in (*self.features.values(), *self.limits.values()) if g.until]
-        return min(ends, default=None)
-
-
-def resolve(
-    *,
-    tier_features: list[FeatureInfo],
-    tier_limits: list[TierLimit],
-    addons: list[AddonPart],
-    overrides: list[OverridePart],
-    at: datetime,
-) -> Entitlements:
-    features = {f.key: FeatureGrant(f, "tier") for f in tier_features}
-    limits = {
-        row.metric.key: LimitGrant(
-            row.metric, row.value, row.thresholds, row.grace_percent, ("tier",)
-        )
-        for row in tier_limits
-    }
-    for addon in addons:
-        source = f"add-on: {addon.name}"
-        for feature in addon.features:
-            features.setdefault(feature.key, FeatureGrant(feature, source))
-        for metric, extra in addon.extras:
-            current = limits.get(metric.key) or LimitGrant(
-                metric, 0, DEFAULT_THRESHOLDS, DEFAULT_GRACE_PERCENT, ()
-            )
-            value = None if current.value is None else current.value + extra * addon.quantity
-            limits[metric.key] = LimitGrant(
-                metric, value, current.thresholds, current.grace_percent, (*current.sources, source)
-            )
-    # Later overrides win over earlier ones on the same feature or metric.
-    for override in sorted(overrides, key=lambda o: o.starts_at):
-        if not override.in_force(at):
-            continue
-        if override.feature is not None:
-            granted = features.get(override.feature.key)
-            if granted is None or granted.source == "override":
-                features[override.feature.key] = FeatureGrant(
-                    override.feature, "override", override.ends_at
-                )
-        if override.metric is not None:
-            current = limits.get(override.metric.key) or LimitGrant(
-                override.metric, 0, DEFAULT_THRESHOLDS, DEFAULT_GRACE_PERCENT, ()
-            )
-            limits[override.metric.key] = LimitGrant(
-                override.metric,
-                override.value,
-                current.thresholds,
-                current.grace_percent,
-                (*current.sources, "override"),
-                override.ends_at,
-            )
-    ordered = dict(sorted(limits.items(), key=lambda item: (item[1].metric.order, item[0])))
-    return Entitlements(features=features, limits=ordered)
 
 
 def _feature(feature) -> FeatureInfo:

@@ -12,7 +12,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 from licensing.catalog.diff import Comparison, compare
 from licensing.catalog.selectors import enabled_currencies, version_snapshot, versions_with_parts
-from licensing.licenses.entitlements import Entitlements, license_entitlements
+from licensing.licenses.entitlements import license_entitlements
+from licensing.licenses.grants import Entitlements
 from licensing.licenses.services import license_latest_file, machine_limit
 from licensing.models import License, LicenseFile, TierVersion, VersionStatus
 from licensing.usage import meters

@@ -17,7 +17,8 @@ from django.utils import timezone
 from licensing.api.validation import license_changed
 from licensing.licenses import keys, signing
 from licensing.licenses import status as status_rules
-from licensing.licenses.entitlements import Entitlements, license_entitlements
+from licensing.licenses.entitlements import license_entitlements
+from licensing.licenses.grants import Entitlements
 from licensing.models import (
     CLOSED_STATUSES,
     Addon,
@@ -550,8 +551,7 @@ def machine_limit(
     `entitlements` when they are already resolved for `at`."""
     if entitlements is None:
         entitlements = license_entitlements(license=license, at=at)
-    grant = entitlements.limits.get("machines")
-    return grant.value if grant else license.seats
+    return entitlements.machine_limit(license.seats)
 
 
 @transaction.atomic

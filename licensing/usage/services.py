@@ -16,7 +16,8 @@ from django.db import transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 
-from licensing.licenses.entitlements import Entitlements, LimitGrant, license_entitlements
+from licensing.licenses.entitlements import license_entitlements
+from licensing.licenses.grants import Entitlements, LimitGrant
 from licensing.models import License, LimitMetric, ResetPeriod, UsageRecord
 from licensing.usage import meters
 

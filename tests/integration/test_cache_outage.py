@@ -13,7 +13,8 @@ from django.db import transaction
 from django.test import override_settings
 
 from licensing.api import validation
-from licensing.api.tokens import IDENTITY_TIMEOUT, api_token_revoke, token_cache_key
+from licensing.api.identity import token_cache_key
+from licensing.api.tokens import IDENTITY_TIMEOUT, api_token_revoke
 from licensing.licenses.services import license_suspend
 from licensing.models import ApiToken, License, LicenseEvent, LicenseStatus, UsageRecord
 from portal.celery import app as celery_app

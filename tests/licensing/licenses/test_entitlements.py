@@ -4,13 +4,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from licensing.licenses.entitlements import (
+from licensing.licenses.entitlements import license_entitlements
+from licensing.licenses.grants import (
     AddonPart,
     FeatureInfo,
     MetricInfo,
     OverridePart,
     TierLimit,
-    license_entitlements,
     resolve,
 )
 from licensing.licenses.services import entitlement_override_grant, license_set_addon

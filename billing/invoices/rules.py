@@ -1,0 +1,93 @@
+"""The invoice rules, pure (billing.invoices.services and .selectors read and write): a
+document's number, when a finalized invoice is due and whether it is settled at once, what
+payments have paid and what is still owed, and when an invoice may be credited or voided
+and what goes back to the customer's credit. `make mutate` mutates this module against its
+fast tests (the totals are billing.invoices.totals)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from billing.models import InvoiceStatus
+from billing.money import Money
+
+DIGITS = 6
+
+
+def format_number(series: str, year: int, number: int) -> str:
+    """INV-2026-000123: the series, the year, the number within them."""
+    return f"{series}-{year}-{number:0{DIGITS}d}"
+
+
+def due_on(issued_on: date, days_to_pay: int) -> date:
+    return issued_on + timedelta(days=days_to_pay)
+
+
+def status_when_finalized(amount_due: Money) -> str:
+    """Nothing left to pay (credit covered it, or it is a credit): settled at once."""
+    return InvoiceStatus.OPEN if amount_due.amount > 0 else InvoiceStatus.PAID
+
+
+def paid(*, received: Iterable[Money], amount_due: Money) -> Money:
+    """What payments have paid of the amount due: what they brought, up to that amount
+    (an overpayment beyond it goes to the credit balance)."""
+    return min(Money.total(received, amount_due.currency), amount_due)
+
+
+def outstanding(*, status: str, amount_due: Money, paid: Money) -> Money:
+    """What the customer still has to pay: only while the invoice is open."""
+    if status != InvoiceStatus.OPEN:
+        return Money.zero(amount_due.currency)
+    return amount_due - paid
+
+
+def remaining(total: Money, credited: Iterable[Money]) -> Money:
+    """What of an amount no credit note has credited yet."""
+    return total - Money.total(credited, total.currency)
+
+
+def reason_refusal(reason: str) -> dict[str, str] | None:
+    if not reason.strip():
+        return {"reason": "Say why; the reason is kept on record."}
+    return None
+
+
+def over_credit_refusal(*, total: Money, remaining: Money, number: str) -> str | None:
+    """A credit note never credits more than remains of its invoice."""
+    if total > remaining:
+        return f"That credits more than remains of {number} ({remaining})."
+    return None
+
+
+def correction_refusal(status: str) -> str | None:
+    """Only a finalized invoice is corrected by a credit note."""
+    if status == InvoiceStatus.DRAFT:
+        return "A draft has nothing to correct; change or delete it instead."
+    return None
+
+
+def credit_refusal(*, status: str, currency: str, subtotal: Money) -> str | None:
+    """Part of an invoice is credited only once it is paid, by a positive amount in its
+    currency (an open one is voided instead)."""
+    if status != InvoiceStatus.PAID:
+        return "Credit an open invoice by voiding it; this one is not paid."
+    if subtotal.currency != currency or subtotal.amount <= 0:
+        return f"Credit a positive amount in {currency}."
+    return None
+
+
+def void_refusal(*, status: str, number: str, remaining: Money) -> str | None:
+    if status == InvoiceStatus.VOID:
+        return f"Invoice {number} is already void."
+    if remaining.amount <= 0:
+        return f"Nothing of {number} remains to credit."
+    return None
+
+
+def paid_towards(*, status: str, remaining: Money, credit_applied: Money, paid: Money) -> Money:
+    """What of a voided invoice the customer had already paid, which goes back to their
+    credit. Paid: all that remains of it. Open: what credit and payments have paid."""
+    if status == InvoiceStatus.PAID:
+        return remaining
+    return credit_applied + paid

@@ -1,0 +1,117 @@
+"""What a license validation says, pure: the code for a license's status and term, the
+answer built from a license's figures, how long it may be cached, whether a cached one is
+still current, and the API's result for a caller's key and machine.
+licensing.api.validation loads the figures and caches the answers. `make mutate` mutates
+this module against its fast tests."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from licensing.licenses.grants import Entitlements
+
+ANSWER_TIMEOUT = 300
+
+CODES = {
+    "valid": "The license is valid.",
+    "trialing": "The license is valid: a trial.",
+    "past_due": "The license is valid, but payment is past due.",
+    "suspended": "The license is suspended.",
+    "canceled": "The license was revoked or canceled.",
+    "expired": "The license term has ended.",
+    "machine_not_activated": "This machine is not activated on the license.",
+}
+VALID_CODES = ("valid", "trialing", "past_due")
+# A license's status → its code, where they differ; the others are their own code.
+STATUS_CODES = {"active": "valid"}
+
+
+def fingerprint_digest(fingerprint: str) -> str:
+    return hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
+
+
+def expiry(renews_on: date) -> datetime:
+    """A term ends at the start of its renewal day, UTC."""
+    return datetime.combine(renews_on, time(), tzinfo=UTC)
+
+
+def answer_code(status: str, *, expires_at: datetime, at: datetime) -> str:
+    """A usable license whose term has ended is "expired", whatever its status says."""
+    code = STATUS_CODES.get(status, status)
+    if code in VALID_CODES and at >= expires_at:
+        return "expired"
+    return code
+
+
+def answer_timeout(*, at: datetime, ends: Iterable[datetime | None]) -> int:
+    """Seconds the answer may be kept: until the first moment that could change it, at
+    least 1 and at most ANSWER_TIMEOUT."""
+    until_change = min(int((moment - at).total_seconds()) for moment in ends if moment)
+    return max(1, min(ANSWER_TIMEOUT, until_change))
+
+
+def license_answer(
+    *,
+    revision: int,
+    key_hash: str,
+    status: str,
+    license: dict,
+    entitlements: Entitlements,
+    renews_on: date,
+    fingerprints: Iterable[str],
+    at: datetime,
+) -> tuple[dict, int]:
+    """The answer for a license at `at`, and how many seconds it holds."""
+    expires_at = expiry(renews_on)
+    answer = {
+        "revision": revision,
+        "key_hash": key_hash,
+        "code": answer_code(status, expires_at=expires_at, at=at),
+        "license": license,
+        "entitlements": entitlements.as_data(),
+        "expires_at": expires_at.isoformat(),
+        "machines": sorted(fingerprint_digest(fp) for fp in fingerprints),
+    }
+    # The answer can change by itself when the term or an override ends: keep it no longer.
+    return answer, answer_timeout(at=at, ends=(entitlements.earliest_end(), expires_at))
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    revision: int  # the license's revision the answer was built from
+    answer: dict
+    body: bytes  # the JSON response without a fingerprint, prebuilt
+
+
+def is_current(stored: object, revision: int | None) -> bool:
+    """A stored answer counts only while its revision is the license's current one."""
+    return revision is not None and isinstance(stored, CachedAnswer) and stored.revision == revision
+
+
+def as_json(data: dict) -> bytes:
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+def validation_result(answer: dict, key_hash: str, fingerprint: str | None) -> dict:
+    """What the API says, from a cached answer: valid, code, detail, entitlements, expiry."""
+    if answer["key_hash"] != key_hash:
+        return {}
+    code = answer["code"]
+    if (
+        fingerprint is not None
+        and code in VALID_CODES
+        and fingerprint_digest(fingerprint) not in answer["machines"]
+    ):
+        code = "machine_not_activated"
+    return {
+        "valid": code in VALID_CODES,
+        "code": code,
+        "detail": CODES[code],
+        "license": answer["license"],
+        "entitlements": answer["entitlements"],
+        "expires_at": answer["expires_at"],
+    }

@@ -1,0 +1,195 @@
+"""The invoice rules: numbers, due dates, settled at once or open, what payments have
+paid and what is owed, and when an invoice is credited or voided and what goes back to
+the customer's credit. No database (make mutate runs these)."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from billing.invoices.rules import (
+    correction_refusal,
+    credit_refusal,
+    due_on,
+    format_number,
+    outstanding,
+    over_credit_refusal,
+    paid,
+    paid_towards,
+    reason_refusal,
+    remaining,
+    status_when_finalized,
+    void_refusal,
+)
+from billing.money import Money
+
+
+def eur(amount: str) -> Money:
+    return Money(Decimal(amount), "EUR")
+
+
+@pytest.mark.parametrize(
+    "series, year, number, text",
+    [
+        ("INV", 2026, 1, "INV-2026-000001"),
+        ("CN", 2027, 123, "CN-2027-000123"),
+        ("INV", 2026, 999_999, "INV-2026-999999"),
+        ("INV", 2026, 1_234_567, "INV-2026-1234567"),  # past six digits it grows
+    ],
+    ids=["first", "credit-note", "last-of-six", "seven-digits"],
+)
+def test_a_number_is_its_series_year_and_six_digits(series, year, number, text):
+    assert format_number(series, year, number) == text
+
+
+def test_an_invoice_is_due_its_days_to_pay_after_it_is_issued():
+    assert due_on(date(2026, 3, 14), 30) == date(2026, 4, 13)
+    assert due_on(date(2026, 12, 20), 14) == date(2027, 1, 3)
+    assert due_on(date(2026, 3, 14), 0) == date(2026, 3, 14)
+
+
+@pytest.mark.parametrize(
+    "amount_due, status",
+    [("0.01", "open"), ("120.00", "open"), ("0.00", "paid"), ("-5.00", "paid")],
+    ids=["a-cent", "an-amount", "nothing", "a-credit"],
+)
+def test_an_invoice_with_nothing_to_pay_is_settled_when_finalized(amount_due, status):
+    assert status_when_finalized(eur(amount_due)) == status
+
+
+@pytest.mark.parametrize(
+    "received, amount_due, expected",
+    [
+        ([], "100.00", "0.00"),
+        (["30.00", "20.00"], "100.00", "50.00"),
+        (["60.00", "40.00"], "100.00", "100.00"),
+        (["80.00", "40.00"], "100.00", "100.00"),  # the overpayment went to credit
+    ],
+    ids=["nothing", "partly", "exactly", "overpaid"],
+)
+def test_payments_pay_up_to_the_amount_due(received, amount_due, expected):
+    assert paid(received=[eur(a) for a in received], amount_due=eur(amount_due)) == eur(expected)
+
+
+@pytest.mark.parametrize(
+    "status, expected",
+    [("open", "70.00"), ("paid", "0.00"), ("void", "0.00"), ("draft", "0.00")],
+    ids=["open", "paid", "void", "draft"],
+)
+def test_only_an_open_invoice_is_still_owed(status, expected):
+    owed = outstanding(status=status, amount_due=eur("100.00"), paid=eur("30.00"))
+    assert owed == eur(expected)
+
+
+def test_nothing_owed_is_in_the_invoices_currency():
+    assert outstanding(status="paid", amount_due=Money(Decimal("5"), "JPY"), paid=eur("0")) == (
+        Money.zero("JPY")
+    )
+
+
+def test_what_remains_is_what_no_credit_note_has_credited():
+    assert remaining(eur("119.00"), []) == eur("119.00")
+    assert remaining(eur("119.00"), [eur("20.00"), eur("9.50")]) == eur("89.50")
+    assert remaining(Money(Decimal("500"), "JPY"), []) == Money(Decimal("500"), "JPY")
+
+
+@pytest.mark.parametrize(
+    "reason, refusal",
+    [
+        ("Double charge.", None),
+        ("", {"reason": "Say why; the reason is kept on record."}),
+        (" \n", {"reason": "Say why; the reason is kept on record."}),
+    ],
+    ids=["a-reason", "none", "blank"],
+)
+def test_a_credit_note_says_why(reason, refusal):
+    assert reason_refusal(reason) == refusal
+
+
+@pytest.mark.parametrize(
+    "total, refusal",
+    [
+        ("89.99", None),
+        ("90.00", None),
+        ("90.01", "That credits more than remains of INV-2026-000007 (\u20ac90.00)."),
+    ],
+    ids=["less", "all-that-remains", "more"],
+)
+def test_a_credit_note_never_credits_more_than_remains(total, refusal):
+    given = {"total": eur(total), "remaining": eur("90.00"), "number": "INV-2026-000007"}
+    assert over_credit_refusal(**given) == refusal
+
+
+@pytest.mark.parametrize(
+    "status, refusal",
+    [
+        ("draft", "A draft has nothing to correct; change or delete it instead."),
+        ("open", None),
+        ("paid", None),
+        ("void", None),
+    ],
+    ids=["draft", "open", "paid", "void"],
+)
+def test_only_a_finalized_invoice_is_corrected(status, refusal):
+    assert correction_refusal(status) == refusal
+
+
+@pytest.mark.parametrize(
+    "status, subtotal, refusal",
+    [
+        ("paid", eur("0.01"), None),
+        ("open", eur("10.00"), "Credit an open invoice by voiding it; this one is not paid."),
+        ("void", eur("10.00"), "Credit an open invoice by voiding it; this one is not paid."),
+        ("paid", eur("0.00"), "Credit a positive amount in EUR."),
+        ("paid", eur("-1.00"), "Credit a positive amount in EUR."),
+        ("paid", Money(Decimal("10.00"), "USD"), "Credit a positive amount in EUR."),
+    ],
+    ids=["a-cent", "open", "void", "zero", "negative", "another-currency"],
+)
+def test_part_of_a_paid_invoice_is_credited_by_a_positive_amount_in_its_currency(
+    status, subtotal, refusal
+):
+    assert credit_refusal(status=status, currency="EUR", subtotal=subtotal) == refusal
+
+
+@pytest.mark.parametrize(
+    "status, left, refusal",
+    [
+        ("open", "0.01", None),
+        ("paid", "50.00", None),
+        ("void", "50.00", "Invoice INV-2026-000007 is already void."),
+        ("open", "0.00", "Nothing of INV-2026-000007 remains to credit."),
+        ("paid", "-0.01", "Nothing of INV-2026-000007 remains to credit."),
+    ],
+    ids=["a-cent-left", "paid", "void", "nothing-left", "over-credited"],
+)
+def test_an_invoice_is_voided_once_and_only_while_something_remains(status, left, refusal):
+    assert void_refusal(status=status, number="INV-2026-000007", remaining=eur(left)) == refusal
+
+
+@pytest.mark.parametrize(
+    "status, expected",
+    [("paid", "80.00"), ("open", "35.00")],
+    ids=["paid-all-that-remains", "open-credit-and-payments"],
+)
+def test_what_was_paid_towards_a_voided_invoice_goes_back_to_credit(status, expected):
+    towards = paid_towards(
+        status=status, remaining=eur("80.00"), credit_applied=eur("15.00"), paid=eur("20.00")
+    )
+    assert towards == eur(expected)
+
+
+CENTS = st.integers(min_value=1, max_value=10**9).map(lambda c: Money(Decimal(c) / 100, "EUR"))
+
+
+@settings(max_examples=80)
+@given(received=st.lists(CENTS, max_size=5), amount_due=CENTS)
+def test_payments_never_pay_more_than_is_due_and_the_rest_is_still_owed(received, amount_due):
+    total = Money.total(received, "EUR")
+    paid_so_far = paid(received=received, amount_due=amount_due)
+    assert paid_so_far == (total if total < amount_due else amount_due)
+    owed = outstanding(status="open", amount_due=amount_due, paid=paid_so_far)
+    assert owed + paid_so_far == amount_due
+    assert owed.amount >= 0
