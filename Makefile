@@ -11,7 +11,7 @@ export DEBUG ?= true
 # The Procfile's commands (gunicorn, celery) come from the venv.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test test-only test-under-load test-fast mutate install lint bench clean
+.PHONY: run test test-only test-under-load test-fast mutate mutate-all install lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,10 +66,16 @@ test-only: install node_modules/.installed
 test-under-load: lint node_modules/.installed
 	$(BIN)/python .ci/under_load.py $(MAKE) --no-print-directory test-only
 
-# Mutation testing of every pure module against its fast tests; fails on a surviving
-# mutant that is not in .ci/equivalent-mutants.txt. See README, "Mutation testing".
+# Mutation testing of the pure modules whose inputs changed since they last passed (their
+# hashes are in .ci/mutation-hashes.txt, which it updates: commit it). Fails on any mutant
+# not killed by a test that ran and failed, unless .ci/equivalent-mutants.txt lists it.
+# See README, "Mutation testing". CI runs it with MUTATE_ARGS=--check.
 mutate: install
-	$(BIN)/python .ci/mutate.py
+	$(BIN)/python .ci/mutate.py $(MUTATE_ARGS)
+
+# The same over every pure module, whatever changed.
+mutate-all: install
+	$(BIN)/python .ci/mutate.py --all
 
 # A quick local loop: everything but the tests that need a real service (browser,
 # integration) or throw hostile input in bulk (fuzz). `make test` stays the whole suite.

@@ -40,3 +40,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if slow:
         config.hook.pytest_deselected(items=slow)
         items[:] = [item for item in items if is_fast(item)]
+    # pytest escapes a non-ASCII character in a test's id (→ becomes \u2192), and the
+    # escaped id does not always name the test back: a mutant's run then finds no test.
+    escaped = [item.nodeid for item in items if "\\" in item.nodeid]
+    if escaped:
+        raise pytest.UsageError(
+            "give these tests ASCII ids (pytest.param(..., id=...) or ids=[...]): "
+            + ", ".join(escaped)
+        )

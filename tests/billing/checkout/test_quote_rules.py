@@ -241,6 +241,25 @@ def test_monthly_to_annual_with_an_upgrade_starts_the_year_on_the_higher_tier():
     assert quote.now == plan("business", 10, "annual") and quote.later is None
 
 
+def test_monthly_to_annual_keeps_a_term_of_two_cycles():
+    # A term of two cycles stays two cycles long on the new cycle: two years from today,
+    # not one.
+    current = plan("team", 5, term_cycles=2)
+    quote = change(
+        current, plan("team", 5, "annual", term_cycles=2), term=(MARCH[0], date(2026, 4, 30))
+    )
+    assert quote.now == plan("team", 5, "annual", term_cycles=2) and quote.later is None
+    assert lines_of(quote)[-1] == (
+        "Team, 5 seats, annual",
+        D(5),
+        D("380.00"),
+        D("1900.00"),
+        TODAY,
+        date(2028, 3, 13),
+    )
+    assert (quote.term_end, quote.renews_on) == (date(2028, 3, 13), date(2028, 3, 14))
+
+
 def test_monthly_to_annual_on_the_first_day_credits_the_whole_month():
     quote = change(plan("team", 5), plan("team", 5, "annual"), today=MARCH[0])
     assert [line.amount for line in quote.lines] == [usd("-95.00"), usd("950.00")]
@@ -329,6 +348,15 @@ def test_a_higher_tier_with_fewer_seats_upgrades_now_and_removes_seats_later():
     assert quote.changes_now and quote.charges_now
 
 
+def test_a_tier_of_the_same_rank_waits_for_the_end_of_the_term():
+    # Tiers may share a rank (a tier's order is not unique): a move between them is no
+    # upgrade, so like a move down it waits for the term's end; only the seats come now.
+    level = plan("business", 12, rank=TIERS["team"][1])
+    quote = change(plan("team", 10), level)
+    assert quote.now == plan("team", 12)
+    assert quote.later == level and quote.later_on == date(2026, 4, 1)
+
+
 def test_more_seats_on_a_lower_tier_adds_the_seats_now_and_moves_down_later():
     quote = change(plan("business", 12), plan("team", 14))
     assert quote.now == plan("business", 14)
@@ -375,7 +403,7 @@ TAX_AND_CREDIT = {
     "20% tax and $10 of credit": ("20", "10", "33.10", "6.62", "39.72", "10.00", "29.72"),
     "credit beyond the total pays all of it": ("20", "100", "33.10", "6.62", "39.72", "39.72",
                                                "0.00"),
-    "a tax rate with decimals: 8.875% of 33.10 = 2.937…": ("8.875", "0", "33.10", "2.94",
+    "a tax rate with decimals: 8.875% of 33.10 = 2.937...": ("8.875", "0", "33.10", "2.94",
                                                             "36.04", "0.00", "36.04"),
     "tax rounds half up: 2.5% of 33.10 = 0.8275": ("2.5", "0", "33.10", "0.83", "33.93", "0.00",
                                                    "33.93"),
@@ -846,6 +874,16 @@ def test_the_fingerprint_changes_with_each_figure():
         base.fingerprint()
         == change(plan("team", 5), plan("team", 8), tax="10.0", credit="5").fingerprint()
     )
+
+
+def test_the_fingerprint_names_the_tax_rate_even_when_nothing_is_due_now():
+    # A decrease waits for the term's end: no line today, so no tax today, and the same
+    # renewal; only the rate tells the renewal's tax apart, which the preview shows.
+    ten = change(plan("team", 8), plan("team", 5), tax="10")
+    twenty = change(plan("team", 8), plan("team", 5), tax="20")
+    assert (ten.lines, ten.amount_due, ten.renewal) == ((), usd("0"), twenty.renewal)
+    assert (ten.renewal_tax, twenty.renewal_tax) == (usd("9.50"), usd("19.00"))
+    assert ten.fingerprint() != twenty.fingerprint()
 
 
 def test_the_fingerprint_names_the_plan_today_even_when_nothing_else_differs():

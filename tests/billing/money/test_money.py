@@ -66,6 +66,9 @@ def test_it_refuses_unknown_currencies_and_non_finite_amounts():
         ("1234.5", "EUR", "fr_FR", "1\u202f234,50\xa0€"),
         ("0.005", "USD", "en_US", "$0.01"),
     ],
+    # ASCII ids: pytest escapes other characters in an id, and a mutation run cannot name
+    # such a test back (README, "Mutation testing").
+    ids=["USD in en_US", "EUR in de_DE", "GBP in en_GB", "EUR in fr_FR", "half a cent"],
 )
 def test_it_formats_for_the_visitors_locale(amount, currency, locale, expected):
     assert Money(D(amount), currency).format(locale) == expected

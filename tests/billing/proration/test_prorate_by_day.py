@@ -28,11 +28,11 @@ def when(text: str) -> date:
 # charge and due as an invoice prints them.
 # fmt: off
 CASES = {
-    "the policy's example: $50 → $80 a month, 10 of 30 days left": (
+    "the policy's example: $50 to $80 a month, 10 of 30 days left": (
         "USD", "50.00", "80.00", "2025-11-01", "2025-11-30", "2025-11-21",
         30, 10, "16.67", "26.67", "10.00",
     ),
-    "thirds that round down: $40 → $70, 10 of 30 days": (
+    "thirds that round down: $40 to $70, 10 of 30 days": (
         "USD", "40.00", "70.00", "2025-11-01", "2025-11-30", "2025-11-21",
         30, 10, "13.33", "23.33", "10.00",
     ),
@@ -64,15 +64,15 @@ CASES = {
         "EUR", "290.00", "990.00", "2025-03-15", "2026-03-14", "2025-09-15",
         365, 181, "143.81", "490.93", "347.12",
     ),
-    "yen have no minor unit: ¥5,000 → ¥8,000, 10 of 30 days": (
+    "yen have no minor unit: JPY 5,000 to JPY 8,000, 10 of 30 days": (
         "JPY", "5000", "8000", "2025-11-01", "2025-11-30", "2025-11-21",
         30, 10, "1667", "2667", "1000",
     ),
-    "a yen tie rounds up: ¥1,001 * 1 / 2 = ¥500.5": (
+    "a yen tie rounds up: JPY 1,001 * 1 / 2 = JPY 500.5": (
         "JPY", "1001", "1001", "2025-11-01", "2025-11-02", "2025-11-02",
         2, 1, "501", "501", "0",
     ),
-    "half up, not half even: $10.10 * 1 / 4 = 2.525 → 2.53": (
+    "half up, not half even: $10.10 * 1 / 4 = 2.525 rounds to 2.53": (
         "USD", "10.10", "30.30", "2025-11-01", "2025-11-04", "2025-11-04",
         4, 1, "2.53", "7.58", "5.05",
     ),
@@ -84,11 +84,11 @@ CASES = {
         "BHD", "10.000", "20.000", "2025-11-01", "2025-11-03", "2025-11-03",
         3, 1, "3.333", "6.667", "3.334",
     ),
-    "adding seats: 10 → 14 seats at $12 a seat": (
+    "adding seats: 10 to 14 seats at $12 a seat": (
         "USD", "120.00", "168.00", "2025-11-01", "2025-11-30", "2025-11-21",
         30, 10, "40.00", "56.00", "16.00",
     ),
-    "a cheaper price is owed back: $80 → $50": (
+    "a cheaper price is owed back: $80 to $50": (
         "USD", "80.00", "50.00", "2025-11-01", "2025-11-30", "2025-11-21",
         30, 10, "26.67", "16.67", "-10.00",
     ),
@@ -171,6 +171,21 @@ def test_it_stays_exact_for_prices_past_the_default_decimal_precision():
     assert result.credit.amount == D("9972602739726027397260273972602739726027.40")
     assert result.charge.amount == D("12311855123422966334260104853.58")
     assert result.due.amount == D("-9972602739713715542136851006268479621173.82")
+
+
+def test_it_stays_exact_when_only_the_new_price_is_past_the_default_precision():
+    # The digits follow the larger price, whichever it is: here the new one.
+    result = prorate(
+        current_price=Money(D("10.00"), "USD"),
+        new_price=Money(D("12345678901234567890123456789.99"), "USD"),
+        term_start=when("2025-01-01"),
+        term_end=when("2025-12-31"),
+        change_date=when("2025-01-02"),
+    )
+
+    assert result.credit.amount == D("9.97")  # 10 x 364/365 = 9.9726...
+    assert result.charge.amount == D("12311855123422966334260104853.58")
+    assert result.due.amount == D("12311855123422966334260104843.61")
 
 
 # --- Inputs that do not describe a change within a term -------------------------------

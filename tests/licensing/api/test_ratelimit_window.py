@@ -106,6 +106,35 @@ def test_a_counter_lives_one_second_past_its_window():
         assert caches["default"].get(key) is None
 
 
+class SteppingClock:
+    """A clock whose readings are given in advance; the last one then stays."""
+
+    def __init__(self, *readings: float) -> None:
+        self.readings = list(readings)
+
+    def time(self) -> float:
+        return self.readings.pop(0) if len(self.readings) > 1 else self.readings[0]
+
+
+def test_a_hit_reads_the_clock_once(monkeypatch):
+    # The last tenth of a second of a window, and the clock crosses into the next one
+    # while the hit is counted: the hit is counted and answered in the window it fell
+    # in, one second before the reset, not told to wait a whole new minute.
+    monkeypatch.setattr(ratelimit, "time", SteppingClock(MINUTE + 59.9, MINUTE + 60.0))
+    assert ratelimit.hit("token", limit=1) == ratelimit.Decision(True, 0, 1)
+    assert caches["default"].get(f"rl:token:{MINUTE:.0f}") == 1
+
+
+def test_a_hit_writes_nothing_but_its_counter():
+    backend = caches["default"]
+    backend.clear()
+    for _ in range(3):
+        ratelimit.hit("token", limit=5, now=MINUTE)
+    counter = backend.make_key(ratelimit.window_key("token", now=MINUTE))
+    assert list(backend._cache) == [counter]
+    assert backend.get(ratelimit.window_key("token", now=MINUTE)) == 3
+
+
 class ForgetfulCache(LocMemCache):
     """Loses the first counter it is given, as if it expired between add and incr."""
 
