@@ -10,15 +10,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-from functools import total_ordering
+from functools import cache, total_ordering
 
-from babel.numbers import format_currency, get_currency_precision, is_currency
+from babel import Locale
+from babel.numbers import format_currency, get_currency_precision, list_currencies
 
 DEFAULT_LOCALE = "en_US"
+
+# Every ISO 4217 code Babel knows: the set babel.numbers.is_currency tests against, which
+# it builds again (about 300 codes) on every call; a checkout preview makes hundreds of
+# amounts.
+CURRENCIES = frozenset(list_currencies())
 
 
 class CurrencyMismatch(ValueError):
     """Two amounts in different currencies met in one operation."""
+
+
+@cache
+def _locale(name: str) -> Locale:
+    """The parsed locale, once per process (format_currency parses the name on every
+    call). Bounded by Babel's locales: a name that does not parse raises and is not kept."""
+    return Locale.parse(name)
 
 
 def minor_unit_places(currency: str) -> int:
@@ -54,7 +67,7 @@ class Money:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "amount", _as_decimal(self.amount, "An amount of money"))
-        if not isinstance(self.currency, str) or not is_currency(self.currency):
+        if not isinstance(self.currency, str) or self.currency not in CURRENCIES:
             raise ValueError(f"{self.currency!r} is not an ISO 4217 currency code.")
 
     @classmethod
@@ -120,7 +133,8 @@ class Money:
 
     def format(self, locale: str = DEFAULT_LOCALE) -> str:
         """The rounded amount as the visitor's locale writes it: $1,234.50, 1.234,50 €."""
-        return format_currency(self.rounded().amount, self.currency, locale=locale)
+        amount = round_to_minor_units(self.amount, self.currency)
+        return format_currency(amount, self.currency, locale=_locale(locale))
 
     def __str__(self) -> str:
         return self.format()
