@@ -380,8 +380,10 @@ def _license_credit(checkout: Checkout, license: License, currency: str) -> Mone
     # back as 45.6000000000000, and the preview would not be what the confirmation, which
     # adds the entries up exactly, charges). Every entry holds whole cents, so their sum
     # does; the float's error is far below half a cent.
+    # No entries: zero, as credit_balance() says it.
     cents = Decimal(1).scaleb(-CreditEntry._meta.get_field("amount").decimal_places)
-    return max(Money(Decimal(credit or 0).quantize(cents), currency), Money.zero(currency))
+    total = Decimal(0) if credit is None else Decimal(credit).quantize(cents)
+    return max(Money(total, currency), Money.zero(currency))
 
 
 def _pending(checkout: Checkout, license: License) -> ScheduledChange | None:
