@@ -52,6 +52,7 @@ from portal.access import (
     get_checkout_for_member,
     get_license_for_member,
     get_membership,
+    get_membership_and_organizations,
     require_billing,
 )
 from portal.models import Membership, Role
@@ -175,6 +176,11 @@ def _context(membership, checkout, form, preview, **extra) -> dict:
     }
 
 
+def _with_navigation(context: dict, organizations: list | None) -> dict:
+    # Read with the membership: no need for the context processor to ask again.
+    return context if organizations is None else context | {"nav_organizations": organizations}
+
+
 def _render(request, context, status=200) -> HttpResponse:
     template = "billing/_checkout_preview.html" if request.htmx else "billing/checkout.html"
     return render(request, template, context, status=status)
@@ -232,8 +238,12 @@ def checkout_new(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_GET
 def checkout_page(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    # The whole page shows the navigation: its organizations come with the membership.
+    membership, organizations = (
+        (None, None) if request.htmx else get_membership_and_organizations(request, slug)
+    )
     membership, checkout = get_checkout_for_member(
-        request, slug, token, checkouts=checkouts_for_preview()
+        request, slug, token, checkouts=checkouts_for_preview(), membership=membership
     )
     if checkout.status == CheckoutStatus.CONFIRMED:
         return redirect("checkout_done", slug, token)
@@ -255,7 +265,8 @@ def checkout_page(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     )
     if unchanged:
         # Opened from the dashboard: nothing asked for yet, so nothing to price.
-        return _render(request, _context(membership, checkout, form, None, choosing=True))
+        context = _context(membership, checkout, form, None, choosing=True)
+        return _render(request, _with_navigation(context, organizations))
     if form.is_valid():
         try:
             preview = checkout_preview(checkout=checkout, target=form.target(), catalog=catalog)
@@ -266,7 +277,8 @@ def checkout_page(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             form.add_error(None, stale.message)
     if form.errors and request.GET:
         status = 400
-    return _render(request, _context(membership, checkout, form, preview), status)
+    context = _context(membership, checkout, form, preview)
+    return _render(request, _with_navigation(context, organizations), status)
 
 
 @never_cache
