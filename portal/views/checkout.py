@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -169,6 +169,7 @@ def _context(membership, checkout, form, preview, **extra) -> dict:
         "form": form,
         "preview": preview,
         "buyers": [] if membership.can_manage_billing else _buyers(membership),
+        "may_abandon": _may_abandon(membership, checkout),
         # The navigation's current organization is this one (get_membership made it
         # so): no need for its context processor to look it up again.
         "nav_membership": membership,
@@ -179,6 +180,12 @@ def _context(membership, checkout, form, preview, **extra) -> dict:
 def _with_navigation(context: dict, organizations: list | None) -> dict:
     # Read with the membership: no need for the context processor to ask again.
     return context if organizations is None else context | {"nav_organizations": organizations}
+
+
+def _may_abandon(membership, checkout) -> bool:
+    """Who may close a checkout: an owner or a billing admin, or the member who started
+    it; never a member closing someone else's."""
+    return membership.can_manage_billing or checkout.started_by_id == membership.user_id
 
 
 def _render(request, context, status=200) -> HttpResponse:
@@ -356,7 +363,9 @@ def checkout_done(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 @login_required
 @require_POST
 def checkout_abandon_view(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    _, checkout = get_checkout_for_member(request, slug, token)
+    membership, checkout = get_checkout_for_member(request, slug, token)
+    if not _may_abandon(membership, checkout):
+        raise PermissionDenied("Only who started this checkout, an owner or a billing admin.")
     checkout_abandon(checkout=checkout)
     messages.info(request, "Nothing was changed.")
     return redirect("organization_detail", slug)
