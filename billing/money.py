@@ -17,9 +17,9 @@ from babel.numbers import format_currency, get_currency_precision, list_currenci
 
 DEFAULT_LOCALE = "en_US"
 
-# Every ISO 4217 code Babel knows: what babel.numbers.is_currency tests against, but it
-# builds this set of about 300 codes again on every call, and a checkout preview makes
-# hundreds of amounts.
+# Every ISO 4217 code Babel knows: the set babel.numbers.is_currency tests against, which
+# it builds again (about 300 codes) on every call; a checkout preview makes hundreds of
+# amounts.
 CURRENCIES = frozenset(list_currencies())
 
 
@@ -29,8 +29,8 @@ class CurrencyMismatch(ValueError):
 
 @cache
 def _locale(name: str) -> Locale:
-    """The parsed locale, once per process: format_currency parses its name on every call.
-    Bounded: a name that does not parse raises and is not remembered."""
+    """The parsed locale, once per process (format_currency parses the name on every
+    call). Bounded by Babel's locales: a name that does not parse raises and is not kept."""
     return Locale.parse(name)
 
 
@@ -133,7 +133,8 @@ class Money:
 
     def format(self, locale: str = DEFAULT_LOCALE) -> str:
         """The rounded amount as the visitor's locale writes it: $1,234.50, 1.234,50 €."""
-        return format_currency(self.rounded().amount, self.currency, locale=_locale(locale))
+        amount = round_to_minor_units(self.amount, self.currency)
+        return format_currency(amount, self.currency, locale=_locale(locale))
 
     def __str__(self) -> str:
         return self.format()

@@ -24,10 +24,33 @@ def get_membership(request: HttpRequest, slug: str) -> Membership:
     )
     if membership is None:
         raise Http404("No such organization.")
+    _remember_current(request, membership)
+    return membership
+
+
+def get_membership_and_organizations(
+    request: HttpRequest, slug: str
+) -> tuple[Membership, list[Organization]]:
+    """get_membership()'s answer and the user's organizations by name, as the navigation
+    lists them, in one query: a page that shows the navigation reads both."""
+    if not request.user.is_authenticated:
+        raise Http404
+    memberships = list(
+        Membership.objects.select_related("organization", "organization__account_manager")
+        .filter(user=request.user)
+        .order_by("organization__name")
+    )
+    membership = next((m for m in memberships if m.organization.slug == slug), None)
+    if membership is None:
+        raise Http404("No such organization.")
+    _remember_current(request, membership)
+    return membership, [m.organization for m in memberships]
+
+
+def _remember_current(request: HttpRequest, membership: Membership) -> None:
     if request.session.get(CURRENT_ORGANIZATION_KEY) != membership.organization_id:
         # Only on a change: writing the same value would save the session every request.
         request.session[CURRENT_ORGANIZATION_KEY] = membership.organization_id
-    return membership
 
 
 def require_owner(membership: Membership) -> None:
@@ -99,10 +122,13 @@ def get_invoice_for_member(request: HttpRequest, slug: str, number: str):
     return membership, invoice
 
 
-def get_checkout_for_member(request: HttpRequest, slug: str, token: str, checkouts=None):
+def get_checkout_for_member(
+    request: HttpRequest, slug: str, token: str, checkouts=None, membership=None
+):
     """(membership, the organization's checkout with this one-time token), or Http404.
-    `checkouts`: a queryset of them that reads more with each (the preview's)."""
-    membership = get_membership(request, slug)
+    `checkouts`: a queryset of them that reads more with each (the preview's);
+    `membership`: get_membership(request, slug)'s answer when the caller has it."""
+    membership = membership or get_membership(request, slug)
     if checkouts is None:
         checkouts = apps.get_model("billing", "Checkout").objects.select_related(
             "organization", "license", "invoice", "scheduled_change"

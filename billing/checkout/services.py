@@ -30,6 +30,7 @@ from billing.models import (
     Checkout,
     CheckoutEvent,
     CheckoutStatus,
+    CreditEntry,
     Invoice,
     ScheduledChange,
     ScheduledChangeStatus,
@@ -376,7 +377,14 @@ def _license_credit(checkout: Checkout, license: License, currency: str) -> Mone
     credit = _read_with(checkout, license, "preview_credit")
     if credit is MISSING:
         return _credit(checkout.organization, currency)
-    return max(Money(credit or 0, currency), Money.zero(currency))
+    # The database's SUM: exact on PostgreSQL, in floating point on SQLite (45.60 comes
+    # back as 45.6000000000000, and the preview would not be what the confirmation, which
+    # adds the entries up exactly, charges). Every entry holds whole cents, so their sum
+    # does; the float's error is far below half a cent.
+    # No entries: zero, as credit_balance() says it.
+    cents = Decimal(1).scaleb(-CreditEntry._meta.get_field("amount").decimal_places)
+    total = Decimal(0) if credit is None else Decimal(credit).quantize(cents)
+    return max(Money(total, currency), Money.zero(currency))
 
 
 def _pending(checkout: Checkout, license: License) -> ScheduledChange | None:

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -52,6 +52,7 @@ from portal.access import (
     get_checkout_for_member,
     get_license_for_member,
     get_membership,
+    get_membership_and_organizations,
     require_billing,
 )
 from portal.models import Membership, Role
@@ -168,11 +169,23 @@ def _context(membership, checkout, form, preview, **extra) -> dict:
         "form": form,
         "preview": preview,
         "buyers": [] if membership.can_manage_billing else _buyers(membership),
+        "may_abandon": _may_abandon(membership, checkout),
         # The navigation's current organization is this one (get_membership made it
         # so): no need for its context processor to look it up again.
         "nav_membership": membership,
         **extra,
     }
+
+
+def _with_navigation(context: dict, organizations: list | None) -> dict:
+    # Read with the membership: no need for the context processor to ask again.
+    return context if organizations is None else context | {"nav_organizations": organizations}
+
+
+def _may_abandon(membership, checkout) -> bool:
+    """Who may close a checkout: an owner or a billing admin, or the member who started
+    it; never a member closing someone else's."""
+    return membership.can_manage_billing or checkout.started_by_id == membership.user_id
 
 
 def _render(request, context, status=200) -> HttpResponse:
@@ -232,8 +245,12 @@ def checkout_new(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_GET
 def checkout_page(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    # The whole page shows the navigation: its organizations come with the membership.
+    membership, organizations = (
+        (None, None) if request.htmx else get_membership_and_organizations(request, slug)
+    )
     membership, checkout = get_checkout_for_member(
-        request, slug, token, checkouts=checkouts_for_preview()
+        request, slug, token, checkouts=checkouts_for_preview(), membership=membership
     )
     if checkout.status == CheckoutStatus.CONFIRMED:
         return redirect("checkout_done", slug, token)
@@ -255,7 +272,8 @@ def checkout_page(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     )
     if unchanged:
         # Opened from the dashboard: nothing asked for yet, so nothing to price.
-        return _render(request, _context(membership, checkout, form, None, choosing=True))
+        context = _context(membership, checkout, form, None, choosing=True)
+        return _render(request, _with_navigation(context, organizations))
     if form.is_valid():
         try:
             preview = checkout_preview(checkout=checkout, target=form.target(), catalog=catalog)
@@ -266,7 +284,8 @@ def checkout_page(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             form.add_error(None, stale.message)
     if form.errors and request.GET:
         status = 400
-    return _render(request, _context(membership, checkout, form, preview), status)
+    context = _context(membership, checkout, form, preview)
+    return _render(request, _with_navigation(context, organizations), status)
 
 
 @never_cache
@@ -344,7 +363,9 @@ def checkout_done(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 @login_required
 @require_POST
 def checkout_abandon_view(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    _, checkout = get_checkout_for_member(request, slug, token)
+    membership, checkout = get_checkout_for_member(request, slug, token)
+    if not _may_abandon(membership, checkout):
+        raise PermissionDenied("Only who started this checkout, an owner or a billing admin.")
     checkout_abandon(checkout=checkout)
     messages.info(request, "Nothing was changed.")
     return redirect("organization_detail", slug)

@@ -6,6 +6,8 @@ from decimal import Decimal
 import pytest
 
 from billing.models import Checkout, CheckoutEvent, CheckoutStatus, Invoice, ScheduledChange
+from portal.models import Role
+from tests.factories import MembershipFactory, OrganizationFactory
 from tests.helpers.checkout import subscribed
 
 
@@ -83,6 +85,34 @@ def test_an_outsider_gets_404(client_for, outsider, owner, team):
     assert client.get(url).status_code == 404
     assert client.post(url + "confirm/", {}).status_code == 404
     assert client.get("/app/northwind/checkout/").status_code == 404
+
+
+def test_an_outsider_gets_404_for_the_fragment_too(client_for, outsider, owner, team):
+    url = _start(client_for(owner), "northwind", tier="team")
+    client = client_for(outsider)
+    asked = CHANGE | {"tier": "team", "seats": 8}
+    assert client.get(url, asked, HTTP_HX_REQUEST="true").status_code == 404
+    assert client.get(url.replace("northwind", "elsewhere"), asked).status_code == 404
+
+
+def test_the_pages_navigation_lists_her_organizations_by_name_with_this_one_current(
+    client_for, owner, team
+):
+    for name, slug in (("Zeta Labs", "zeta"), ("Acme", "acme")):
+        MembershipFactory(
+            organization=OrganizationFactory(name=name, slug=slug), user=owner, role=Role.MEMBER
+        )
+    client = client_for(owner)
+    url = _start(client, "northwind", tier="team")
+    html = client.get(url, CHANGE | {"tier": "team", "seats": 8}).content.decode()
+    switcher = html.split('id="org-switcher-title"', 1)[1].split("</ul>", 1)[0]
+    assert [line.split('href="', 1)[1].split('"', 1)[0] for line in switcher.split("<li>")[1:]] == [
+        "/app/acme/",
+        "/app/northwind/",
+        "/app/zeta/",
+    ]
+    assert 'href="/app/northwind/" aria-current="true"' in switcher
+    assert switcher.count("aria-current") == 1
 
 
 def test_bad_input_is_a_400_with_a_message(client_for, owner, team):

@@ -2,6 +2,9 @@
 the site's date forward and every business job due on the way runs in time order, as
 the workers would, with the clock at the moment it was due."""
 
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -146,3 +149,38 @@ def test_ticks_fall_inside_the_window_in_order():
     start = datetime(2026, 3, 14, 10, 17, tzinfo=UTC)
     ticks = list(hourly.ticks(start, start + timedelta(hours=3)))
     assert ticks == [start + timedelta(hours=hours) for hours in (1, 2, 3)]
+
+
+def test_a_fresh_process_finds_every_business_job():
+    # A web process or manage.py has not imported every area's tasks module (the worker's
+    # autodiscovery has): the clock finds each job by its import path (make run's admin
+    # page gave a 500 while it looked in the registry).
+    script = (
+        "import django; django.setup()\n"
+        "from celery import current_app\n"
+        "from portal import clock\n"
+        "from portal.schedule import JOBS\n"
+        "print(sorted(job.task in current_app.tasks for job in JOBS if job.business))\n"
+        "print([clock.import_string(job.task).name for job in JOBS if job.business])\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings_test"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    registered, found = result.stdout.splitlines()[-2:]
+    assert registered == "[False, False]"  # the registry alone would not do
+    assert found == str([job.task for job in JOBS if job.business])
+
+
+def test_a_job_that_fails_stops_the_clock_at_its_tick(test_clock, now, monkeypatch):
+    from billing.checkout import tasks
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(tasks.abandon_stale_checkouts, "run", broken)
+    message = r"abandon-stale-checkouts failed at 2026-03-14 10:17 UTC \(database gone\)"
+    with pytest.raises(clock.ClockError, match=message):
+        clock.advance(to=APRIL_3, by="test")
+    assert clock.now() == datetime(2026, 3, 14, 10, 17, tzinfo=UTC)

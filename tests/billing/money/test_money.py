@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from babel.core import UnknownLocaleError
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -55,6 +56,41 @@ def test_it_refuses_unknown_currencies_and_non_finite_amounts():
         Money(D("NaN"), "USD")
     with pytest.raises(ZeroDivisionError):
         Money(D("1"), "USD") / 0
+
+
+@pytest.mark.parametrize("code", ["usd", "", "US", "USDX", None, 840])
+def test_it_refuses_what_is_not_an_iso_4217_code_as_babel_does(code):
+    with pytest.raises(ValueError, match="is not an ISO 4217 currency code"):
+        Money(D("1"), code)
+
+
+def test_every_code_babel_knows_is_a_currency():
+    assert {Money(D("1"), code).currency for code in ("USD", "JPY", "BHD", "CHF", "XAU")} == {
+        "USD",
+        "JPY",
+        "BHD",
+        "CHF",
+        "XAU",
+    }
+
+
+def test_each_locale_keeps_its_own_format_when_they_alternate():
+    # Parsed locales are held per process: one must never answer for another.
+    amount = Money(D("1234.5"), "EUR")
+    shown = [amount.format(locale) for locale in ("de_DE", "en_US", "de_DE", "fr_FR", "en_US")]
+    assert shown == [
+        "1.234,50\xa0€",
+        "€1,234.50",
+        "1.234,50\xa0€",
+        "1\u202f234,50\xa0€",
+        "€1,234.50",
+    ]
+
+
+def test_an_unknown_locale_is_refused_every_time():
+    for _ in range(2):
+        with pytest.raises(UnknownLocaleError):
+            Money(D("1"), "USD").format("xx_NOPE")
 
 
 @pytest.mark.parametrize(
