@@ -6,6 +6,7 @@ import base64
 import os
 import re
 import stat
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -185,6 +186,8 @@ def test_two_runs_making_the_key_at_once_keep_the_first_whole(
     link = os.link
 
     def another_process_first(source, destination):
+        # Beside the key, so the link is on one file system (and never a copy).
+        assert Path(source).parent == path.parent
         path.write_text(PRIVATE_PEM)  # the other process linked its whole key first
         link(source, destination)
 
