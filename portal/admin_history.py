@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
@@ -31,6 +32,10 @@ class HistoryAdmin(SimpleHistoryAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         self._require_valid(self.model._meta.pk, object_id)
         self._require_valid(self.model.history.model._meta.pk, version_id)
+        # simple-history reads the past version straight from its table; the object must
+        # be one this user may see (an account manager's own customers), as on every page.
+        if self.get_object(request, unquote(object_id)) is None:
+            raise Http404("No such object.")
         if request.method not in ("GET", "HEAD"):
             messages.error(
                 request,

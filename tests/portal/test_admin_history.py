@@ -6,7 +6,7 @@ from django.forms.models import model_to_dict
 
 from billing.subscriptions.services import subscription_create, subscription_lock_price
 from portal.models import Membership, Role
-from tests.factories import OrganizationFactory
+from tests.factories import MembershipFactory, OrganizationFactory
 from tests.helpers.licenses import SYSTEM
 
 
@@ -82,3 +82,18 @@ def test_an_admin_cannot_revert_a_locked_price_around_the_services(admin_client,
     assert (subscription.currency_id, subscription.cycle) == ("EUR", "annual")
     assert subscription.unit_amount == Decimal("180.00")
     assert subscription.events.count() == events
+
+
+@pytest.mark.parametrize("model", ["membership", "organization"])
+def test_an_account_manager_gets_404_for_another_customers_past_versions(
+    client_for, account_manager, model
+):
+    elsewhere = MembershipFactory(organization=OrganizationFactory(name="Not Theirs Ltd"))
+    record = elsewhere if model == "membership" else elsewhere.organization
+    version = record.history.earliest()
+    url = f"/admin/portal/{model}/{record.pk}/history/{version.history_id}/"
+
+    response = client_for(account_manager).get(url)
+
+    assert response.status_code == 404
+    assert "Not Theirs Ltd" not in response.content.decode()
