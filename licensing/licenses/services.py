@@ -314,7 +314,12 @@ def license_reinstate(
         raise ValidationError("The ledger does not say what this license was before.")
     before = entered.before["status"]
     if before == LicenseStatus.SUSPENDED and not _holds_in_place(license):
-        before = LicenseStatus.ACTIVE  # revoked while suspended; the holds lifted since
+        # Revoked while suspended, and the holds were lifted since: where the last one
+        # would have sent it (a trial license back to its trial).
+        last = license.holds.order_by("-lifted_at", "-pk").first()
+        before = status_rules.status_after_release(
+            remaining=frozenset(), held_from=last.held_from if last else LicenseStatus.ACTIVE
+        )
     return _set_status(license, before, actor=actor, reason=reason, at=at)
 
 

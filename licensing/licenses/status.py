@@ -51,7 +51,9 @@ def check_transition(current: str, new: str, *, holds: frozenset[str] = frozense
         raise StatusError(f"The license is already {_label(current)}.")
     if new not in ALLOWED[current]:
         raise StatusError(f"A license cannot go from {_label(current)} to {_label(new)}.")
-    if current == SUSPENDED and holds and new not in (CANCELED, EXPIRED):
+    if holds and new not in (SUSPENDED, CANCELED, EXPIRED):
+        # Whatever the license is now (suspended, or canceled or expired while held),
+        # it runs again only once every source has lifted its hold.
         sources = ", ".join(sorted(HoldSource(source).label.lower() for source in holds))
         raise StatusError(f"The license is on hold ({sources}); lift the hold first.")
 

@@ -131,3 +131,33 @@ def test_a_revocation_reversed_comes_back_on_hold_while_held(issued):
     release(license, HoldSource.DUNNING)
     license = license_reinstate(license=license, actor=SYSTEM, reason="Won again.")
     assert license.status == LicenseStatus.ACTIVE
+
+
+def test_a_held_license_cannot_run_again_from_canceled_or_expired(issued):
+    hold(issued.license, HoldSource.DUNNING)
+    for closed in (LicenseStatus.CANCELED, LicenseStatus.EXPIRED):
+        license_set_status(license=issued.license, status=closed, actor=SYSTEM, reason="x")
+        with pytest.raises(ValidationError, match="lift the hold first"):
+            license_set_status(
+                license=issued.license, status=LicenseStatus.ACTIVE, actor=SYSTEM, reason="y"
+            )
+        issued.license.refresh_from_db()
+        assert issued.license.status == closed
+        if closed == LicenseStatus.CANCELED:
+            license_reinstate(license=issued.license, actor=SYSTEM, reason="Back on hold.")
+
+
+def test_a_trial_revoked_while_held_comes_back_to_its_trial(issued):
+    license_set_status(
+        license=issued.license, status=LicenseStatus.CANCELED, actor=SYSTEM, reason="x"
+    )
+    license_set_status(
+        license=issued.license, status=LicenseStatus.TRIALING, actor=SYSTEM, reason="Trial."
+    )
+    hold(issued.license, HoldSource.DUNNING)
+    license_revoke(license=issued.license, actor=SYSTEM, reason="Chargeback.")
+    release(issued.license, HoldSource.DUNNING)
+
+    license = license_reinstate(license=issued.license, actor=SYSTEM, reason="Won.")
+
+    assert license.status == LicenseStatus.TRIALING

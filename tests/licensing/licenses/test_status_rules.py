@@ -64,8 +64,13 @@ def test_a_held_license_leaves_suspension_only_by_closing():
     check_transition(S.SUSPENDED, S.CANCELED, holds=holds)
     check_transition(S.SUSPENDED, S.EXPIRED, holds=holds)
     check_transition(S.SUSPENDED, S.ACTIVE, holds=frozenset())
-    # Holds only matter to a suspended license.
-    check_transition(S.ACTIVE, S.PAST_DUE, holds=holds)
+    # Canceled or expired while held, it still runs only once the holds are lifted.
+    for current, new in [(S.CANCELED, S.ACTIVE), (S.CANCELED, S.TRIALING),
+                         (S.CANCELED, S.PAST_DUE), (S.EXPIRED, S.ACTIVE)]:  # fmt: skip
+        with pytest.raises(StatusError, match="lift the hold first"):
+            check_transition(current, new, holds=holds)
+    check_transition(S.CANCELED, S.SUSPENDED, holds=holds)
+    check_transition(S.CANCELED, S.ACTIVE, holds=frozenset())
 
 
 @pytest.mark.parametrize("current", [S.TRIALING, S.ACTIVE, S.PAST_DUE, S.SUSPENDED])
