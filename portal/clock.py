@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -81,20 +82,36 @@ def _set(moment: datetime, *, by: str) -> None:
     _cached = (time.monotonic(), offset)
 
 
-def advance(*, to: date, by: str) -> list[Run]:
+MOVING = "test-clock:moving"
+LONGEST_MOVE = timedelta(days=3 * 366)
+
+
+def advance(*, to: date, by: str, limit: timedelta = LONGEST_MOVE) -> list[Run]:
     """Move the site's date forward to `to` (at the time of day it is now), running every
     business job due on the way. Each job commits on its own, as on a worker."""
     if not settings.TEST_CLOCK:
         raise ClockError("The test clock is off (settings.TEST_CLOCK).")
-    start = now()
-    target = datetime.combine(to, start.timetz())
-    if target <= start:
-        raise ClockError(
-            f"The test clock only moves forward: the site's date is already "
-            f"{start.date():%-d %B %Y}."
-        )
-    if target - start > timedelta(days=3 * 366):
-        raise ClockError("Move the test clock at most three years at a time.")
+    # One move at a time, and the start read under it: two interleaved moves would send
+    # the clock back and run jobs twice.
+    if not cache.add(MOVING, by, timeout=3600):
+        raise ClockError("The test clock is being moved already; try again when it is done.")
+    try:
+        forget()
+        start = now()
+        target = datetime.combine(to, start.timetz())
+        if target <= start:
+            raise ClockError(
+                f"The test clock only moves forward: the site's date is already "
+                f"{start.date():%-d %B %Y}."
+            )
+        if target - start > limit:
+            raise ClockError(f"Move the test clock at most {limit.days} days at a time.")
+        return _advance(start, target, by=by)
+    finally:
+        cache.delete(MOVING)
+
+
+def _advance(start: datetime, target: datetime, *, by: str) -> list[Run]:
     due = sorted(
         (tick, job.name, job.task)
         for job in JOBS

@@ -138,7 +138,7 @@ urlpatterns = [
     path("roi/", roi.calculator, name="roi"),
     path("", include(catalog_patterns)),
     path("api/v1/", include("licensing.api.urls")),
-    re_path(r"^api/", api_not_found),  # JSON, even where a DEBUG run skips handler404
+    re_path(r"^api(/|$)", api_not_found),  # JSON, even where a DEBUG run skips handler404
     path("admin/", admin.site.urls),
 ]
 handler400 = "portal.views.errors.bad_request"

@@ -78,7 +78,7 @@ def test_a_job_runs_at_the_tick_it_falls_due(organization, catalog, owner, test_
     [
         (date(2026, 3, 14), "only moves forward: the site's date is already 14 March 2026"),
         (date(2026, 3, 1), "only moves forward"),
-        (date(2029, 4, 1), "at most three years at a time"),
+        (date(2029, 4, 1), "at most 1098 days at a time"),
     ],
 )
 def test_it_refuses_to_go_back_or_too_far(test_clock, now, to, message):
@@ -184,3 +184,22 @@ def test_a_job_that_fails_stops_the_clock_at_its_tick(test_clock, now, monkeypat
     with pytest.raises(clock.ClockError, match=message):
         clock.advance(to=APRIL_3, by="test")
     assert clock.now() == datetime(2026, 3, 14, 10, 17, tzinfo=UTC)
+
+
+def test_one_move_at_a_time(test_clock, now):
+    from django.core.cache import cache
+
+    cache.add(clock.MOVING, "someone else")
+    with pytest.raises(clock.ClockError, match="being moved already"):
+        clock.advance(to=APRIL_3, by="test")
+    assert clock.now() == now
+    cache.delete(clock.MOVING)
+    clock.advance(to=APRIL_3, by="test")
+    assert cache.get(clock.MOVING) is None  # released after the move
+
+
+def test_the_admin_page_moves_at_most_a_quarter(admin_client, test_clock, now):
+    refused = admin_client.post("/admin/clock/", {"to": "2026-07-01"})
+    assert refused.status_code == 400
+    assert "at most 92 days at a time" in refused.content.decode()
+    assert clock.now() == now

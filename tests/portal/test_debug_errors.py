@@ -13,7 +13,7 @@ def debug(settings):
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/v1/no-such-thing", "/api/", "/api/v2/licenses", "/api/v1/", "/api/v1"]
+    "path", ["/api/v1/no-such-thing", "/api/", "/api", "/api/v2/licenses", "/api/v1/", "/api/v1"]
 )
 @pytest.mark.parametrize("token", [None, "tw_abcdefgh_secret"], ids=["anonymous", "token"])
 def test_an_unknown_api_route_is_json_with_debug_on(client, debug, path, token):
