@@ -34,7 +34,9 @@ class HistoryAdmin(SimpleHistoryAdmin):
         self._require_valid(self.model.history.model._meta.pk, version_id)
         # simple-history reads the past version straight from its table; the object must
         # be one this user may see (an account manager's own customers), as on every page.
-        if self.get_object(request, unquote(object_id)) is None:
+        # Admins see every object's history, a deleted one's too.
+        scoped = not getattr(request.user, "is_admin", False)
+        if scoped and self.get_object(request, unquote(object_id)) is None:
             raise Http404("No such object.")
         if request.method not in ("GET", "HEAD"):
             messages.error(
