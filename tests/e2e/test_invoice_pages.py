@@ -4,6 +4,7 @@ sideways scrolling, nothing loaded from elsewhere, and the PDF downloads."""
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from billing.money import Money
 from billing.payments.services import payment_record
@@ -26,14 +27,14 @@ def test_the_invoices_pages_are_accessible(page, live_server, login, axe, owner,
 
     page.goto(f"{live_server.url}/app/northwind/")
     page.get_by_role("link", name="Invoices").click()
-    assert page.get_by_role("heading", name="Invoices", exact=True).is_visible()
-    assert page.get_by_text("$40.00").is_visible()
+    expect(page.get_by_role("heading", name="Invoices", exact=True)).to_be_visible()
+    expect(page.get_by_text("$40.00")).to_be_visible()
     axe(f"invoice list at {width}px")
     overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     assert not overflow, f"the invoice list scrolls sideways at {width}px"
 
     page.get_by_role("link", name=invoice.number, exact=True).click()
-    assert page.get_by_role("heading", name=f"Invoice {invoice.number}").is_visible()
+    expect(page.get_by_role("heading", name=f"Invoice {invoice.number}")).to_be_visible()
     axe(f"invoice page at {width}px")
     overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     assert not overflow, f"the invoice page scrolls sideways at {width}px"
@@ -45,8 +46,8 @@ def test_the_invoices_pages_are_accessible(page, live_server, login, axe, owner,
 
     page.goto(f"{live_server.url}/app/northwind/invoices/")
     page.get_by_role("link", name=part_paid.number, exact=True).click()
-    assert page.get_by_role("heading", name="Pay by bank transfer").is_visible()
-    assert page.get_by_text("reference BANK-778").is_visible()
+    expect(page.get_by_role("heading", name="Pay by bank transfer")).to_be_visible()
+    expect(page.get_by_text("reference BANK-778")).to_be_visible()
     axe(f"part-paid invoice page at {width}px")
     overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     assert not overflow, f"the part-paid invoice page scrolls sideways at {width}px"

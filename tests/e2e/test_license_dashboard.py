@@ -4,6 +4,7 @@ serious accessibility problems, nothing loaded from elsewhere."""
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 
 from licensing.demo.catalog import build_catalog
 from licensing.licenses.services import Actor, license_create
@@ -30,7 +31,7 @@ def test_it_shows_the_license_dashboard_accessibly(page, live_server, login, axe
     login(owner)
     page.goto(f"{live_server.url}/app/northwind/")
 
-    assert page.get_by_role("heading", name="Team v1 Legacy Active").is_visible()
+    expect(page.get_by_role("heading", name="Team v1 Legacy Active")).to_be_visible()
     assert page.get_by_role("img", name="API calls a month over the last 12 months").count() == 1
     page.get_by_text("API calls a month by month, as a table").click()
     axe(f"license dashboard at {width}px")
