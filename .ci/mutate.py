@@ -40,6 +40,7 @@ survivor is itself an error.
     python .ci/mutate.py            # the modules whose hash changed (make mutate)
     python .ci/mutate.py --all      # every module (make mutate-all)
     python .ci/mutate.py --check    # CI: as the first, never writes, fails on a stale file
+    python .ci/mutate.py --module billing/money.py   # only these modules, whatever changed
     python .ci/mutate.py --report   # only hold the last run's results to the list
 """
 
@@ -644,6 +645,9 @@ def main() -> int:
     mode.add_argument("--all", action="store_true", help="mutate every module")
     mode.add_argument("--check", action="store_true", help="CI: never write; fail when stale")
     mode.add_argument("--report", action="store_true", help="only report the last run")
+    mode.add_argument(
+        "--module", nargs="+", metavar="PATH", help="mutate only these modules (a quick loop)"
+    )
     parser.add_argument("--mutmut", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.chdir(ROOT)
@@ -657,7 +661,12 @@ def main() -> int:
     for entry in read_equivalents(snapshot.equivalents):  # its format, before a long run
         if module_of(entry.split(" :: ")[0]) == "?":
             sys.exit(f"{EQUIVALENTS.name}: no module in only_mutate holds {entry}")
-    if args.report:
+    if args.module:
+        unknown = sorted(set(args.module) - set(modules))
+        if unknown:
+            sys.exit("not in [tool.mutmut] only_mutate: " + ", ".join(unknown))
+        stale = [m for m in modules if m in args.module]
+    elif args.report:
         stale = sorted({m.module for m in collect_results()} & set(modules))
     else:
         stale = [
