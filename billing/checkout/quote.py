@@ -17,7 +17,6 @@ yet) starts a term today and charges it whole.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -27,8 +26,8 @@ from billing.invoices import totals
 from billing.money import Money
 from billing.pricing import BillingCycle, SeatPrice
 from billing.proration import prorate
+from billing.subscriptions.periods import term_end_for
 
-MONTHS_PER_CYCLE = {BillingCycle.MONTHLY: 1, BillingCycle.ANNUAL: 12}
 ONE = Decimal(1)
 
 
@@ -160,19 +159,6 @@ def _plan_key(plan: Plan | None) -> str:
         f"{plan.tier}|{plan.seats}|{plan.cycle}|{plan.auto_renew}|{plan.term_cycles}|"
         f"{price.amount.amount}|{price.amount.currency}|{price.per_seat}|{price.min_seats}"
     )
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, or the month's last day when it has no such day
-    (31 January + 1 month = 28 or 29 February)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def term_end_for(start: date, *, cycle: str, cycles: int = 1) -> date:
-    """The last day of a term of `cycles` billing cycles starting on `start`."""
-    return add_months(start, MONTHS_PER_CYCLE[BillingCycle(cycle)] * cycles) - timedelta(days=1)
 
 
 def check_plan(plan: Plan) -> dict[str, str]:

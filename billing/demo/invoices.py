@@ -9,11 +9,11 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from billing.checkout.quote import add_months, term_end_for
 from billing.invoices import services
 from billing.models import BillingDetails, Invoice, PaymentTerms
 from billing.payments.services import payment_record
 from billing.pricing import BillingCycle
+from billing.subscriptions.periods import add_months, term_end_for
 from licensing.models import License
 
 # slug: (tax rate %, tax ID, terms, net days)

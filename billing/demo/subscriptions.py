@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from billing.checkout.quote import term_end_for
 from billing.models import Subscription
 from billing.pricing import CYCLE_PHRASE, BillingCycle
+from billing.subscriptions.periods import term_end_for
 from billing.subscriptions.services import subscription_create
 from licensing.licenses.services import Actor, license_start_term
 from licensing.models import License

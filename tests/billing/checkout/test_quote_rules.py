@@ -20,13 +20,12 @@ from billing.checkout.quote import (
     Line,
     Plan,
     QuoteRefused,
-    add_months,
     check_plan,
     quote_change,
-    term_end_for,
 )
 from billing.money import Money
 from billing.pricing import SeatPrice
+from billing.subscriptions.periods import term_end_for
 
 D = Decimal
 TODAY = date(2026, 3, 14)
@@ -600,65 +599,6 @@ def test_same_money_terms_ignores_auto_renew_only():
 def test_an_invoice_line_keeps_its_period():
     line = change(plan("team", 5), plan("team", 8)).lines[0]
     assert isinstance(line, Line) and line.period_start == TODAY
-
-
-# --- The calendar of a term ------------------------------------------------------------
-
-# fmt: off
-ADD_MONTHS = {
-    "the same day next month": ("2026-03-14", 1, "2026-04-14"),
-    "31 January + 1 month: the last day of February": ("2026-01-31", 1, "2026-02-28"),
-    "in a leap year, 29 February": ("2024-01-31", 1, "2024-02-29"),
-    "31 March + 1 month: 30 April": ("2026-03-31", 1, "2026-04-30"),
-    "December to January of the next year": ("2026-12-15", 1, "2027-01-15"),
-    "31 December + 1 month": ("2026-12-31", 1, "2027-01-31"),
-    "November + 3 months crosses the year into February": ("2026-11-30", 3, "2027-02-28"),
-    "29 February + 12 months: 28 February": ("2024-02-29", 12, "2025-02-28"),
-    "29 February + 48 months: 29 February again": ("2024-02-29", 48, "2028-02-29"),
-    "12 months from December": ("2026-12-01", 12, "2027-12-01"),
-    "24 months": ("2026-03-14", 24, "2028-03-14"),
-    "no months": ("2026-01-31", 0, "2026-01-31"),
-    "one month back crosses the year": ("2026-01-15", -1, "2025-12-15"),
-    "11 months: November": ("2026-01-31", 10, "2026-11-30"),
-}
-TERM_ENDS = {
-    "a month from the 14th": ("2026-03-14", "monthly", 1, "2026-04-13"),
-    "a year from the 14th": ("2026-03-14", "annual", 1, "2027-03-13"),
-    "a calendar month": ("2026-03-01", "monthly", 1, "2026-03-31"),
-    "December's month ends on its 31st": ("2026-12-01", "monthly", 1, "2026-12-31"),
-    "a month from mid-December ends in January": ("2026-12-15", "monthly", 1, "2027-01-14"),
-    "a month from 31 January ends on 27 February": ("2026-01-31", "monthly", 1, "2026-02-27"),
-    "February of a leap year": ("2024-02-01", "monthly", 1, "2024-02-29"),
-    "a year from 1 March across a leap day": ("2023-03-01", "annual", 1, "2024-02-29"),
-    "a year from 29 February": ("2024-02-29", "annual", 1, "2025-02-27"),
-    "a calendar year": ("2026-01-01", "annual", 1, "2026-12-31"),
-    "two years": ("2026-03-14", "annual", 2, "2028-03-13"),
-    "three months": ("2026-11-15", "monthly", 3, "2027-02-14"),
-}
-# fmt: on
-
-
-@pytest.mark.parametrize(("start", "months", "expected"), ADD_MONTHS.values(), ids=ADD_MONTHS)
-def test_add_months(start, months, expected):
-    assert add_months(date.fromisoformat(start), months) == date.fromisoformat(expected)
-
-
-@pytest.mark.parametrize(
-    ("start", "cycle", "cycles", "expected"), TERM_ENDS.values(), ids=TERM_ENDS
-)
-def test_term_end_for(start, cycle, cycles, expected):
-    assert term_end_for(date.fromisoformat(start), cycle=cycle, cycles=cycles) == (
-        date.fromisoformat(expected)
-    )
-
-
-def test_term_end_for_is_one_cycle_by_default():
-    assert term_end_for(date(2026, 3, 14), cycle="annual") == date(2027, 3, 13)
-
-
-def test_term_end_for_refuses_an_unknown_cycle():
-    with pytest.raises(ValueError):
-        term_end_for(date(2026, 3, 14), cycle="weekly")
 
 
 # --- Properties ------------------------------------------------------------------------

@@ -1,0 +1,129 @@
+"""Billing periods: the dates of each billed span of a subscription, and the check that a
+subscription's periods tile its term. Pure: no ORM and no clock.
+
+A subscription has a stored anchor (Stripe's `billing_cycle_anchor`, Kill Bill's bill
+cycle day). Period n of a cycle of m months runs from add_months(anchor, n·m) to the day
+before add_months(anchor, (n+1)·m). Every boundary is computed from the anchor, never
+from the previous period's end, so a subscription started on 31 January bills on
+28 February, 31 March and 30 April: a short month never makes the 28th stick.
+
+How the stored periods (billing.models.SubscriptionPeriod) relate to these dates:
+
+- A purchase, a renewal and an extension each add a period; a purchase or a change of
+  cycle also sets a new anchor (the day the new term starts).
+- A change in the middle of a period (more seats, a higher tier) splits it: the period
+  ends the day before the change and keeps the amounts it was invoiced for; a `change`
+  period runs from the change day to the old end with the new seats and price, and its
+  amounts are the change's invoice lines (the prorated charge less the credit for the
+  unused part of the old terms). The periods so still tile the term with no gap or
+  overlap, and a later change splits the change period the same way.
+- An extension granted by staff is a period of its own after the last one, at no charge
+  (net 0) with the reason written on it; it moves the term's last day, never stretches a
+  paid period, so a later proration still spreads a cycle's price over that cycle only.
+- Invoice lines relate to periods as Stripe's line items do: a recurring line bills one
+  whole period (its dates are the period's), a proration charge or credit line bills the
+  part of a period from the change day to its end (the change period's dates); each of
+  those lines links to its period. One-off lines and discounts have no period.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from itertools import pairwise
+
+from billing.pricing import BillingCycle
+
+MONTHS_PER_CYCLE = {BillingCycle.MONTHLY: 1, BillingCycle.ANNUAL: 12}
+ONE_DAY = timedelta(days=1)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day when it has no such day
+    (31 January + 1 month = 28 or 29 February)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def months_per_cycle(cycle: str) -> int:
+    """Raises ValueError for a cycle that is not a BillingCycle."""
+    return MONTHS_PER_CYCLE[BillingCycle(cycle)]
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """Days from `starts_on` to `ends_on`, both included."""
+
+    starts_on: date
+    ends_on: date
+
+    @property
+    def days(self) -> int:
+        return (self.ends_on - self.starts_on).days + 1
+
+
+def period(anchor: date, index: int, *, cycle: str) -> Span:
+    """Period `index` (0 is the first) of a subscription anchored on `anchor`."""
+    if index < 0:
+        raise ValueError("A period's index is 0 or more.")
+    months = months_per_cycle(cycle)
+    return Span(
+        add_months(anchor, index * months),
+        add_months(anchor, (index + 1) * months) - ONE_DAY,
+    )
+
+
+def term_end_for(start: date, *, cycle: str, cycles: int = 1) -> date:
+    """The last day of a term of `cycles` billing cycles starting on `start`: the last
+    day of its period `cycles - 1` from that anchor."""
+    if cycles < 1:
+        raise ValueError("A term lasts at least one cycle.")
+    return period(start, cycles - 1, cycle=cycle).ends_on
+
+
+def index_of(anchor: date, day: date, *, cycle: str) -> int:
+    """The index of the period of `anchor` that contains `day` (on or after the anchor)."""
+    if day < anchor:
+        raise ValueError("The day is before the anchor.")
+    months = months_per_cycle(cycle)
+    elapsed = (day.year - anchor.year) * 12 + day.month - anchor.month
+    index = max(elapsed // months, 0)
+    # One month too far when the day of the month has not come round yet.
+    if period(anchor, index, cycle=cycle).starts_on > day:
+        index -= 1
+    return index
+
+
+def tiling_problems(term: Span, periods: list[Span]) -> list[str]:
+    """What stops `periods` from tiling `term` exactly: a sentence per gap, overlap,
+    missing start or end, or a period that ends before it starts. Periods before the term
+    (earlier terms) are allowed, but they too must follow each other without a gap."""
+    if not periods:
+        return ["there are no periods"]
+    problems = []
+    ordered = sorted(periods)
+    for span in ordered:
+        if span.ends_on < span.starts_on:
+            problems.append(
+                f"the period from {span.starts_on} ends before it starts, {span.ends_on}"
+            )
+    for previous, following in pairwise(ordered):
+        expected = previous.ends_on + ONE_DAY
+        if following.starts_on > expected:
+            problems.append(
+                f"a gap from {expected} to {following.starts_on - ONE_DAY} "
+                f"(no period bills those days)"
+            )
+        elif following.starts_on < expected:
+            problems.append(
+                f"the period from {following.starts_on} overlaps the one ending {previous.ends_on}"
+            )
+    if not any(span.starts_on == term.starts_on for span in ordered):
+        problems.append(f"no period starts on the term's first day, {term.starts_on}")
+    if ordered[-1].ends_on != term.ends_on:
+        problems.append(
+            f"the last period ends on {ordered[-1].ends_on}, the term on {term.ends_on}"
+        )
+    return problems
