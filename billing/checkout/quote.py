@@ -23,10 +23,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from billing.invoices import totals
+from billing.invoices.kinds import LineKind
 from billing.money import Money
 from billing.pricing import BillingCycle, SeatPrice
 from billing.proration import prorate
-from billing.subscriptions.periods import term_end_for
+from billing.subscriptions.periods import ONE_DAY, Span, period, term_end_for
 
 ONE = Decimal(1)
 
@@ -79,7 +80,9 @@ class Plan:
 
 @dataclass(frozen=True)
 class Line:
-    """A line of the invoice: quantity x unit price = amount (rounded once)."""
+    """A line of the invoice: quantity x unit price = amount (rounded once). `kind` is
+    the InvoiceLine's (billing.invoices.kinds); `list_unit_price` is the catalog's unit
+    price for a whole term of the plan the line bills (per seat when priced per seat)."""
 
     description: str
     quantity: Decimal
@@ -87,6 +90,8 @@ class Line:
     amount: Money
     period_start: date | None = None
     period_end: date | None = None
+    kind: str = LineKind.RECURRING
+    list_unit_price: Money | None = None
 
 
 @dataclass(frozen=True)
@@ -140,7 +145,7 @@ class Quote:
             self.term_end.isoformat(),
             *(
                 f"{line.description}|{line.quantity}|{line.unit_price.amount}|"
-                f"{line.amount.amount}|{line.period_start}|{line.period_end}"
+                f"{line.amount.amount}|{line.period_start}|{line.period_end}|{line.kind}"
                 for line in self.lines
             ),
             str(self.tax_rate.normalize()),
@@ -224,11 +229,15 @@ def quote_change(
     tax_rate: Decimal,
     credit_balance: Money,
     prices: Mapping[tuple[str, str], SeatPrice] | None = None,
+    paid_through: date | None = None,
 ) -> Quote:
     """The lines and totals of moving from `current` (None: a purchase) to `target` on
     `today`. `prices`: (tier, cycle) -> price for the current and the target tier, the
     current one's own cycle at its locked price; a change that takes effect in part now
-    is priced from it. Raises QuoteRefused."""
+    is priced from it. `paid_through`: the last day the term's price paid for, when staff
+    extended the term free of charge past it (default: the term's last day); a change is
+    prorated over the paid days only, so an extension never spreads a cycle's price over
+    more days than it bought. Raises QuoteRefused."""
     errors = check_plan(target)
     if current is not None and target.currency != current.currency:
         errors["currency"] = (
@@ -248,13 +257,14 @@ def quote_change(
     if current is None:
         now, later = target, None
         start, end = today, term_end_for(today, cycle=target.cycle, cycles=target.term_cycles)
-        lines = [_term_line(target, start, end)]
+        lines = _term_lines(target, start)
     else:
         now, later = _split(current, target, prices or {})
         errors = check_plan(now)
         if errors:
             raise QuoteRefused(errors)
-        start, end, lines = _lines_now(current, now, term_start, term_end, today)
+        paid = Span(term_start, min(paid_through or term_end, term_end))
+        start, end, lines = _lines_now(current, now, paid, term_end, today)
     amounts = [line.amount for line in lines]
     result = totals.invoice_totals(
         line_amounts=amounts,
@@ -286,63 +296,99 @@ def quote_change(
     )
 
 
-def _term_line(plan: Plan, start: date, end: date) -> Line:
-    """A whole term: billed seats x the per-seat price of a term, or the flat price."""
+def _term_lines(plan: Plan, start: date) -> list[Line]:
+    """A whole term from `start`, a line per billing period (one for a term of one
+    cycle): billed seats x the per-seat price of a cycle, or the flat price."""
     price = plan.price
-    unit = price.amount * plan.term_cycles
     quantity = Decimal(price.billed_seats(plan.seats)) if price.per_seat else ONE
+    lines = []
+    for index in range(plan.term_cycles):
+        span = period(start, index, cycle=plan.cycle)
+        description = plan.describe()
+        if plan.term_cycles > 1:
+            description += f" ({index + 1} of {plan.term_cycles})"
+        lines.append(
+            Line(
+                description=description,
+                quantity=quantity,
+                unit_price=price.amount,
+                amount=totals.line_amount(quantity=quantity, unit_price=price.amount),
+                period_start=span.starts_on,
+                period_end=span.ends_on,
+                kind=LineKind.RECURRING,
+                list_unit_price=price.amount,
+            )
+        )
+    return lines
+
+
+def _prorated_line(description: str, amount: Money, span: Span, kind: str, plan: Plan) -> Line:
     return Line(
-        description=f"{plan.describe()}",
-        quantity=quantity,
-        unit_price=unit,
-        amount=totals.line_amount(quantity=quantity, unit_price=unit),
-        period_start=start,
-        period_end=end,
+        description,
+        ONE,
+        amount,
+        amount,
+        span.starts_on,
+        span.ends_on,
+        kind=kind,
+        list_unit_price=plan.price.amount,
     )
 
 
-def _prorated_line(description: str, amount: Money, start: date, end: date) -> Line:
-    return Line(description, ONE, amount, amount, start, end)
+def _credit_line(plan: Plan, credit: Money, span: Span) -> Line:
+    return _prorated_line(
+        f"Unused time on {plan.describe()}", -credit, span, LineKind.PRORATION_CREDIT, plan
+    )
 
 
 def _lines_now(
-    current: Plan, now: Plan, term_start: date, term_end: date, today: date
+    current: Plan, now: Plan, paid: Span, term_end: date, today: date
 ) -> tuple[date, date, list[Line]]:
-    """(term start, term end, lines) of what changes today."""
+    """(term start, term end, lines) of what changes today; `paid` is the span the
+    current term's price paid for (the term less any free extension)."""
     if now.same_money_terms(current):
-        return term_start, term_end, []
+        return paid.starts_on, term_end, []
+    if today > paid.ends_on:
+        raise QuoteRefused(
+            {
+                "": f"Your term was extended free of charge from {paid.ends_on + ONE_DAY} "
+                f"to {term_end}; a change that costs something waits for the renewal, or "
+                "your account manager can make it."
+            }
+        )
+    remaining = Span(today, paid.ends_on)
     if now.cycle != current.cycle:
         # A new term from today: credit for the rest of this one, the new term in full.
         unused = prorate(
             current_price=current.term_price,
             new_price=Money.zero(current.currency),
-            term_start=term_start,
-            term_end=term_end,
+            term_start=paid.starts_on,
+            term_end=paid.ends_on,
             change_date=today,
         )
-        end = term_end_for(today, cycle=now.cycle, cycles=now.term_cycles)
-        lines = [_term_line(now, today, end)]
+        lines = _term_lines(now, today)
         if not unused.credit.is_zero:
-            lines.insert(
-                0,
-                _prorated_line(
-                    f"Unused time on {current.describe()}", -unused.credit, today, term_end
-                ),
-            )
-        return today, end, lines
+            lines.insert(0, _credit_line(current, unused.credit, remaining))
+        return today, term_end_for(today, cycle=now.cycle, cycles=now.term_cycles), lines
     proration = prorate(
         current_price=current.term_price,
         new_price=now.term_price,
-        term_start=term_start,
-        term_end=term_end,
+        term_start=paid.starts_on,
+        term_end=paid.ends_on,
         change_date=today,
     )
     if proration.due.is_zero:
         # The rest of the term costs what it did (more seats on a flat price, or up to a
         # per-seat minimum): nothing to invoice, rather than two lines that cancel out.
-        return term_start, term_end, []
+        return paid.starts_on, term_end, []
     lines = [
-        _prorated_line(f"Unused time on {current.describe()}", -proration.credit, today, term_end),
-        _prorated_line(f"Remaining time on {now.describe()}", proration.charge, today, term_end),
+        _credit_line(current, proration.credit, remaining),
+        _prorated_line(
+            f"Remaining time on {now.describe()}",
+            proration.charge,
+            remaining,
+            LineKind.PRORATION_CHARGE,
+            now,
+        ),
     ]
-    return term_start, term_end, [line for line in lines if not line.amount.is_zero]
+    return paid.starts_on, term_end, [line for line in lines if not line.amount.is_zero]

@@ -69,7 +69,9 @@ def plan(tier: str, seats: int, cycle: str = "monthly", *, auto_renew: bool = Tr
     )
 
 
-def change(current, target, *, today=TODAY, term=MARCH, tax="0", credit="0", prices=PRICES):
+def change(
+    current, target, *, today=TODAY, term=MARCH, tax="0", credit="0", prices=PRICES, **extra
+):
     return quote_change(
         current=current,
         target=target,
@@ -79,6 +81,7 @@ def change(current, target, *, today=TODAY, term=MARCH, tax="0", credit="0", pri
         tax_rate=D(tax),
         credit_balance=usd(credit),
         prices=prices,
+        **extra,
     )
 
 
@@ -132,12 +135,6 @@ PURCHASES = {
                                date(2026, 3, 14), date(2026, 4, 13)),
         "390.00", date(2026, 4, 13),
     ),
-    "a two-year term charges both years": (
-        plan("team", 4, "annual", term_cycles=2), ("Team, 4 seats, annual", D(4), D("380.00"),
-                                                   D("1520.00"), date(2026, 3, 14),
-                                                   date(2028, 3, 13)),
-        "1520.00", date(2028, 3, 13),
-    ),
 }
 # fmt: on
 
@@ -153,6 +150,23 @@ def test_it_charges_a_purchase_a_whole_term_from_today(target, line, total, term
     assert quote.now == target and quote.final == target
     assert quote.later is None and quote.later_on is None
     assert quote.renewal == usd(total) and quote.renews_on == term_end + timedelta(days=1)
+
+
+def test_a_two_year_term_charges_both_years_a_line_per_period():
+    quote = change(None, plan("team", 4, "annual", term_cycles=2))
+    assert lines_of(quote) == [
+        ("Team, 4 seats, annual (1 of 2)", D(4), D("190.00"), D("760.00"),
+         date(2026, 3, 14), date(2027, 3, 13)),
+        ("Team, 4 seats, annual (2 of 2)", D(4), D("190.00"), D("760.00"),
+         date(2027, 3, 14), date(2028, 3, 13)),
+    ]  # fmt: skip
+    assert [line.kind for line in quote.lines] == ["recurring", "recurring"]
+    assert quote.amount_due == usd("1520.00") and quote.term_end == date(2028, 3, 13)
+
+
+def test_a_purchase_line_is_recurring_at_the_list_price():
+    (line,) = change(None, plan("team", 8)).lines
+    assert (line.kind, line.list_unit_price) == ("recurring", usd("19.00"))
 
 
 def test_a_purchase_ignores_the_prices_map():
@@ -230,6 +244,54 @@ def test_monthly_to_annual_credits_the_month_and_starts_a_year_today():
     assert quote.later is None
 
 
+def test_proration_lines_say_their_kind_and_the_list_price_of_their_plan():
+    quote = change(plan("team", 12), plan("business", 12))
+    assert [(line.kind, line.list_unit_price) for line in quote.lines] == [
+        ("proration_credit", usd("19.00")),
+        ("proration_charge", usd("39.00")),
+    ]
+    quote = change(plan("team", 5), plan("team", 5, "annual"))
+    assert [line.kind for line in quote.lines] == ["proration_credit", "recurring"]
+
+
+# A term of March extended free of charge by staff to 10 April: the month's price paid
+# for March only, so a change on the 14th is prorated over March's 31 days.
+EXTENDED = (MARCH[0], date(2026, 4, 10))
+
+
+def test_a_change_after_an_extension_is_prorated_over_the_paid_days_only():
+    extended = change(
+        plan("team", 5), plan("team", 8), term=EXTENDED, paid_through=MARCH[1], credit="0"
+    )
+    plain = change(plan("team", 5), plan("team", 8), credit="0")
+    assert lines_of(extended) == lines_of(plain)
+    assert [line.amount for line in extended.lines] == [usd("-55.16"), usd("88.26")]
+    assert (extended.term_start, extended.term_end) == EXTENDED
+    assert extended.renews_on == date(2026, 4, 11)
+
+
+def test_a_change_that_costs_something_is_refused_inside_a_free_extension():
+    errors = refusal(
+        plan("team", 5),
+        plan("team", 8),
+        term=EXTENDED,
+        paid_through=MARCH[1],
+        today=date(2026, 4, 2),
+    )
+    assert errors == {
+        "": "Your term was extended free of charge from 2026-04-01 to 2026-04-10; a change "
+        "that costs something waits for the renewal, or your account manager can make it."
+    }
+
+
+def test_a_decrease_inside_a_free_extension_waits_for_the_end_of_the_term():
+    quote = change(
+        plan("team", 8), plan("team", 5), term=EXTENDED, paid_through=MARCH[1],
+        today=date(2026, 4, 2),
+    )  # fmt: skip
+    assert quote.lines == () and quote.later_on == date(2026, 4, 11)
+
+
 def test_monthly_to_annual_with_an_upgrade_starts_the_year_on_the_higher_tier():
     quote = change(plan("team", 5), plan("business", 10, "annual"))
     assert lines_of(quote) == [
@@ -248,14 +310,12 @@ def test_monthly_to_annual_keeps_a_term_of_two_cycles():
         current, plan("team", 5, "annual", term_cycles=2), term=(MARCH[0], date(2026, 4, 30))
     )
     assert quote.now == plan("team", 5, "annual", term_cycles=2) and quote.later is None
-    assert lines_of(quote)[-1] == (
-        "Team, 5 seats, annual",
-        D(5),
-        D("380.00"),
-        D("1900.00"),
-        TODAY,
-        date(2028, 3, 13),
-    )
+    assert lines_of(quote)[1:] == [
+        ("Team, 5 seats, annual (1 of 2)", D(5), D("190.00"), D("950.00"),
+         TODAY, date(2027, 3, 13)),
+        ("Team, 5 seats, annual (2 of 2)", D(5), D("190.00"), D("950.00"),
+         date(2027, 3, 14), date(2028, 3, 13)),
+    ]  # fmt: skip
     assert (quote.term_end, quote.renews_on) == (date(2028, 3, 13), date(2028, 3, 14))
 
 
