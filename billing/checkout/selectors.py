@@ -1,6 +1,7 @@
 """The checkout as its page reads it: in one query with its license, version, tier and
 subscription, and with what a preview reads of the organization's billing besides —
-its tax rate, its credit in the subscription's currency and a pending scheduled change —
+its tax rate, its credit in the subscription's currency, a pending scheduled change and
+the last day the term was paid for (before a free extension) —
 as annotations that checkout_preview uses instead of asking again. Every typed change
 is a preview, and on a busy machine each round trip to the database costs more than the
 work it does."""
@@ -13,8 +14,10 @@ from billing.models import (
     BillingDetails,
     Checkout,
     CreditEntry,
+    PeriodReason,
     ScheduledChange,
     ScheduledChangeStatus,
+    SubscriptionPeriod,
 )
 
 MONEY = DecimalField(max_digits=12, decimal_places=2)
@@ -43,10 +46,19 @@ def _checkouts_for_preview() -> QuerySet[Checkout]:
     pending = ScheduledChange.objects.filter(
         license=OuterRef("license"), status=ScheduledChangeStatus.SCHEDULED
     ).order_by("effective_on", "pk")
+    paid = (
+        SubscriptionPeriod.objects.filter(
+            subscription__license=OuterRef("license"),
+            ends_on__lte=OuterRef("license__term_end"),
+        )
+        .exclude(reason=PeriodReason.EXTENSION)
+        .order_by("-ends_on")
+    )
     return Checkout.objects.select_related(
         "organization", "license__version__tier", "license__subscription"
     ).annotate(
         preview_tax_rate=Subquery(details.values("tax_rate")[:1]),
         preview_credit=Subquery(credit, output_field=MONEY),
         preview_pending_id=Subquery(pending.values("pk")[:1]),
+        preview_paid_through=Subquery(paid.values("ends_on")[:1]),
     )

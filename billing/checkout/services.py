@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from billing.checkout.quote import Plan, Quote, QuoteRefused, quote_change
 from billing.invoices import services as invoices
+from billing.invoices.kinds import LineKind
 from billing.invoices.selectors import credit_balance
 from billing.models import (
     OPEN_CHECKOUT,
@@ -32,16 +33,22 @@ from billing.models import (
     CheckoutStatus,
     CreditEntry,
     Invoice,
+    PeriodReason,
     ScheduledChange,
     ScheduledChangeStatus,
     Subscription,
+    SubscriptionPeriod,
 )
 from billing.money import Money
 from billing.pricing import BillingCycle, SeatPrice
+from billing.subscriptions.periods import Span
 from billing.subscriptions.services import (
     subscription_create,
     subscription_lock_price,
+    subscription_period_add,
+    subscription_period_split,
     subscription_set_auto_renew,
+    subscription_term_restart,
 )
 from licensing.catalog.diff import Comparison, compare
 from licensing.catalog.frozen import FrozenCatalog, frozen_catalog
@@ -323,6 +330,7 @@ def checkout_preview(
             tax_rate=tax_rate,
             credit_balance=_license_credit(checkout, license, currency),
             prices=prices,
+            paid_through=_paid_through(checkout, license),
         )
         comparison = None
         if version.pk != current_version.pk:
@@ -385,6 +393,22 @@ def _license_credit(checkout: Checkout, license: License, currency: str) -> Mone
     cents = Decimal(1).scaleb(-CreditEntry._meta.get_field("amount").decimal_places)
     total = Decimal(0) if credit is None else Decimal(credit).quantize(cents)
     return max(Money(total, currency), Money.zero(currency))
+
+
+def _paid_through(checkout: Checkout, license: License) -> date | None:
+    """The last day of the term its price paid for: before any free extension."""
+    paid = _read_with(checkout, license, "preview_paid_through")
+    if paid is MISSING:
+        paid = (
+            SubscriptionPeriod.objects.filter(
+                subscription__license=license, ends_on__lte=license.term_end
+            )
+            .exclude(reason=PeriodReason.EXTENSION)
+            .order_by("-ends_on")
+            .values_list("ends_on", flat=True)
+            .first()
+        )
+    return paid
 
 
 def _pending(checkout: Checkout, license: License) -> ScheduledChange | None:
@@ -501,7 +525,7 @@ def checkout_confirm(
         license = _buy(checkout, preview, actor=actor, reason=reason, at=at)
     else:
         _change_now(license, preview, actor=actor, reason=reason, at=at)
-    invoice = _invoice(checkout.organization, license, quote) if quote.lines else None
+    invoice = _invoice(checkout.organization, license, quote, at=at)
     scheduled = None
     if quote.later is not None:
         scheduled = _schedule(license, preview, user=actor.user, at=at)
@@ -590,20 +614,86 @@ def _change_now(license: License, preview: Preview, *, actor, reason: str, at: d
         )
 
 
-def _invoice(organization: Organization, license: License, quote: Quote) -> Invoice:
-    draft = invoices.invoice_create_draft(
-        organization=organization, currency=quote.currency, license=license
-    )
+def _invoice(
+    organization: Organization, license: License, quote: Quote, *, at: datetime
+) -> Invoice | None:
+    """Issue the invoice of the quote's lines and record the periods they bill, in one
+    go (a change of seats or price without lines still records its period)."""
+    draft = None
+    if quote.lines:
+        draft = invoices.invoice_create_draft(
+            organization=organization, currency=quote.currency, license=license
+        )
+    periods = _bill_periods(Subscription.objects.get(license=license), quote, draft, at)
+    if draft is None:
+        return None
     for line in quote.lines:
         invoices.invoice_add_line(
             invoice=draft,
+            kind=line.kind,
             description=line.description,
             unit_price=line.unit_price,
             quantity=line.quantity,
             period_start=line.period_start,
             period_end=line.period_end,
+            period=periods.get(line.kind, {}).get(line.period_start),
+            list_unit_price=line.list_unit_price,
         )
     return invoices.invoice_finalize(invoice=draft, today=quote.today)
+
+
+def _bill_periods(
+    subscription: Subscription, quote: Quote, invoice: Invoice | None, at: datetime
+) -> dict[str, dict]:
+    """Record the periods the quote bills (see billing.subscriptions.periods): a purchase's
+    term, a mid-period change split off its period, a change of cycle's new term. Returns
+    kind -> first day -> the period each line of that kind and first day links to."""
+    lines = quote.lines
+    recurring = [line for line in lines if line.kind == LineKind.RECURRING]
+    charged = Money.zero(quote.currency)
+    for line in lines:
+        if line.kind == LineKind.PRORATION_CHARGE:
+            charged += line.amount
+    periods: dict[str, dict] = {kind: {} for kind in LineKind.values}
+    if quote.is_purchase:
+        for line in recurring:
+            periods[LineKind.RECURRING][line.period_start] = subscription_period_add(
+                subscription=subscription,
+                span=Span(line.period_start, line.period_end),
+                reason=PeriodReason.PURCHASE,
+                amount=line.amount,
+                invoice=invoice,
+                at=at,
+            )
+        return periods
+    if quote.now.same_money_terms(quote.current):
+        return periods
+    if quote.now.cycle != quote.current.cycle:
+        first, *rest = recurring
+        credited, new = subscription_term_restart(
+            subscription=subscription,
+            span=Span(first.period_start, first.period_end),
+            amount=first.amount,
+            invoice=invoice,
+            at=at,
+        )
+        periods[LineKind.RECURRING][first.period_start] = new
+        for line in rest:
+            periods[LineKind.RECURRING][line.period_start] = subscription_period_add(
+                subscription=subscription,
+                span=Span(line.period_start, line.period_end),
+                reason=PeriodReason.CHANGE,
+                amount=line.amount,
+                invoice=invoice,
+                at=at,
+            )
+    else:
+        credited, new = subscription_period_split(
+            subscription=subscription, on=quote.today, amount=charged, invoice=invoice, at=at
+        )
+        periods[LineKind.PRORATION_CHARGE][quote.today] = new
+    periods[LineKind.PRORATION_CREDIT][quote.today] = credited
+    return periods
 
 
 def _summary(quote: Quote) -> str:

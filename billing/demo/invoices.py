@@ -9,11 +9,13 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from billing.invoices import services
-from billing.models import BillingDetails, Invoice, PaymentTerms
+from billing.invoices import services, totals
+from billing.invoices.kinds import LineKind
+from billing.models import BillingDetails, Invoice, PaymentTerms, PeriodReason
 from billing.payments.services import payment_record
 from billing.pricing import BillingCycle
-from billing.subscriptions.periods import add_months, term_end_for
+from billing.subscriptions.periods import Span, add_months, term_end_for
+from billing.subscriptions.services import subscription_period_add
 from licensing.models import License
 
 # slug: (tax rate %, tax ID, terms, net days)
@@ -27,19 +29,33 @@ DETAILS = {
 def _term_invoice(
     license: License, first_day: date, last_day: date, issued_on: date | None = None
 ) -> Invoice:
-    """One term of the license's subscription, at its locked price and currency."""
+    """One term of the license's subscription, at its locked price and currency, and
+    the period it bills (the subscription's first a purchase, the next renewals)."""
     subscription = license.subscription
     price = subscription.seat_price
     invoice = services.invoice_create_draft(
         organization=license.organization, currency=subscription.currency_id, license=license
     )
+    quantity = price.billed_seats(license.seats) if price.per_seat else 1
+    unit_price = price.amount * subscription.term_cycles
+    first = not subscription.periods.exists()
+    period = subscription_period_add(
+        subscription=subscription,
+        span=Span(first_day, last_day),
+        reason=PeriodReason.PURCHASE if first else PeriodReason.RENEWAL,
+        amount=totals.line_amount(quantity=Decimal(quantity), unit_price=unit_price),
+        invoice=invoice,
+    )
     services.invoice_add_line(
         invoice=invoice,
+        kind=LineKind.RECURRING,
         description=f"{license.version.tier.name} plan, {license.seats} seats",
-        quantity=price.billed_seats(license.seats) if price.per_seat else 1,
-        unit_price=price.amount * subscription.term_cycles,
+        quantity=quantity,
+        unit_price=unit_price,
+        list_unit_price=unit_price,
         period_start=first_day,
         period_end=last_day,
+        period=period,
     )
     return services.invoice_finalize(invoice=invoice, today=issued_on or first_day)
 

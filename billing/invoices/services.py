@@ -24,6 +24,7 @@ from billing.models import (
     InvoiceLine,
     InvoiceStatus,
     Series,
+    SubscriptionPeriod,
 )
 from billing.money import Money
 from billing.tasks import render_invoice_pdf
@@ -77,30 +78,43 @@ def invoice_create_draft(*, organization: Organization, currency: str, license=N
 def invoice_add_line(
     *,
     invoice: Invoice,
+    kind: str,
     description: str,
     unit_price: Money,
     quantity: Decimal | int = 1,
     period_start: date | None = None,
     period_end: date | None = None,
+    period: SubscriptionPeriod | None = None,
+    list_unit_price: Money | None = None,
 ) -> InvoiceLine:
+    """Add a line of `kind` (billing.invoices.kinds). A line that bills (part of) a
+    subscription's period links to it: the period of the invoice's own license."""
     locked = _lock_draft(invoice)
     if unit_price.currency != locked.currency:
         raise ValidationError(
             f"This invoice is in {locked.currency}; the line is in {unit_price.currency}."
         )
+    if list_unit_price is not None and list_unit_price.currency != locked.currency:
+        raise ValidationError(f"This invoice is in {locked.currency}; the list price is not.")
     if period_start and period_end and period_end < period_start:
         raise ValidationError("A period ends on or after the day it starts.")
+    if period is not None and period.subscription.license_id != locked.license_id:
+        raise ValidationError("The period is another license's; bill it on that one's invoice.")
     line = InvoiceLine(
         invoice=locked,
+        kind=kind,
         description=description,
         quantity=Decimal(quantity),
         unit_price=unit_price.amount,
+        list_unit_price=list_unit_price.amount if list_unit_price is not None else None,
         amount=totals.line_amount(quantity=Decimal(quantity), unit_price=unit_price).amount,
         period_start=period_start,
         period_end=period_end,
+        period=period,
+        subscription=period.subscription if period is not None else None,
         position=locked.lines.count(),
     )
-    line.full_clean(exclude=["invoice"])
+    line.full_clean(exclude=["invoice", "period", "subscription"])
     line.save()
     return line
 

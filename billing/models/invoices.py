@@ -19,6 +19,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from billing.invoices.kinds import LineKind
 from billing.money import Money
 from portal.models import Organization
 
@@ -193,12 +194,30 @@ class Invoice(models.Model):
 
 class InvoiceLine(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(max_length=24, choices=LineKind.choices)
     description = models.CharField(max_length=200)
+    # A line that bills (part of) a period links to it and its subscription.
+    subscription = models.ForeignKey(
+        "billing.Subscription",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="invoice_lines",
+    )
+    period = models.ForeignKey(
+        "billing.SubscriptionPeriod",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="invoice_lines",
+    )
     period_start = models.DateField(null=True, blank=True)
     period_end = models.DateField(null=True, blank=True)
     quantity = models.DecimalField(max_digits=12, decimal_places=4, default=Decimal(1))
     # Negative for a credit (the unused part of a price, a discount).
     unit_price = models.DecimalField(max_digits=12, decimal_places=4)
+    # The catalog's unit price for a term of the plan billed (per seat when per seat).
+    list_unit_price = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     amount = _amount_field()
     position = models.PositiveSmallIntegerField(default=0)
     history = HistoricalRecords()

@@ -19,10 +19,18 @@ from simple_history.models import HistoricalRecords
 
 from billing.money import Money
 from billing.pricing import BillingCycle, SeatPrice
+from billing.subscriptions.periods import Reason as PeriodReason
 from licensing.models import Currency, LedgerEntry, License, TierVersionPrice
 
 # The longest term a subscription may run for, in cycles (a three-year annual deal).
 MAX_TERM_CYCLES = 5
+
+
+class Billing(models.TextChoices):
+    """How a term is invoiced: a multi-year term may be billed at once or yearly."""
+
+    UPFRONT = "upfront", "Up front, one invoice per term"
+    PER_CYCLE = "per_cycle", "One invoice per billing cycle"
 
 
 class Subscription(models.Model):
@@ -57,6 +65,10 @@ class Subscription(models.Model):
     per_seat = models.BooleanField(default=False)
     min_seats = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
     price_locked_on = models.DateField(help_text="The day the price was locked.")
+    billing_anchor = models.DateField(
+        help_text="Period n starts n cycles after this day (the day the term started).",
+    )
+    billing = models.CharField(max_length=16, choices=Billing.choices, default=Billing.UPFRONT)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     history = HistoricalRecords()
@@ -93,6 +105,69 @@ class Subscription(models.Model):
     def cycle_price(self) -> Money:
         """What one billing cycle costs for the seats bought, unrounded."""
         return self.seat_price.for_seats(self.seats)
+
+
+def _money_field(label: str) -> models.DecimalField:
+    return models.DecimalField(label, max_digits=12, decimal_places=2, default=0)
+
+
+class SubscriptionPeriod(models.Model):
+    """One billed span of a subscription: its dates, the seats and price it was billed
+    at, what it cost and the invoice that billed it (none for a free extension). How
+    periods tile a term, split on a change and relate to invoice lines is described in
+    billing.subscriptions.periods. Written only by billing.subscriptions.services, in
+    the transaction of the purchase, change or extension that makes it."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="periods")
+    index = models.PositiveIntegerField(
+        help_text="The cycle's number from the billing anchor (a change shares its cycle's)."
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField(help_text="The period's last day, included.")
+    seats = models.PositiveIntegerField()
+    # The price it was billed at, as the subscription had it locked.
+    currency = models.CharField(max_length=3)
+    cycle = models.CharField(max_length=16, choices=BillingCycle.choices)
+    unit_amount = models.DecimalField("price", max_digits=12, decimal_places=2)
+    per_seat = models.BooleanField(default=False)
+    min_seats = models.PositiveIntegerField(default=1)
+    list_amount = _money_field("list amount")
+    discount_amount = _money_field("discount")
+    net_amount = _money_field("net amount")
+    invoice = models.ForeignKey(
+        "billing.Invoice",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="periods",
+        help_text="The invoice that billed the period; none for a free extension.",
+    )
+    reason = models.CharField(max_length=16, choices=PeriodReason.choices)
+    note = models.TextField(blank=True, help_text="Why, for an extension.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["subscription", "starts_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "starts_on"], name="one_period_per_subscription_start"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="subscription_period_in_order",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(reason="extension") | models.Q(net_amount=0),
+                name="subscription_extension_is_free",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_on} to {self.ends_on} ({self.get_reason_display()})"
+
+    @property
+    def net(self) -> Money:
+        return Money(self.net_amount, self.currency)
 
 
 class SubscriptionEventKind(models.TextChoices):

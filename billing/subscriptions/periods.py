@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise
 
+from django.db import models
+
 from billing.pricing import BillingCycle
 
 MONTHS_PER_CYCLE = {BillingCycle.MONTHLY: 1, BillingCycle.ANNUAL: 12}
@@ -127,3 +129,37 @@ def tiling_problems(term: Span, periods: list[Span]) -> list[str]:
             f"the last period ends on {ordered[-1].ends_on}, the term on {term.ends_on}"
         )
     return problems
+
+
+class Reason(models.TextChoices):
+    """Why a period exists (SubscriptionPeriod.reason)."""
+
+    PURCHASE = "purchase", "Purchase"
+    CHANGE = "change", "Change"
+    RENEWAL = "renewal", "Renewal"
+    EXTENSION = "extension", "Extension"
+
+
+def periods_from_billed(term: Span, billed: list[Span]) -> list[tuple[Span, str]]:
+    """A subscription's periods rebuilt from the spans its invoices billed (for data made
+    before periods were recorded): each billed span, the first a purchase and the next
+    renewals, and an extension for every stretch of the term that no invoice billed. A
+    span overlapping one already taken (billed twice) is left out; with nothing billed,
+    the term is one purchase."""
+    taken: list[Span] = []
+    for span in sorted(set(billed)):
+        if not taken or span.starts_on > taken[-1].ends_on:
+            taken.append(span)
+    if not taken:
+        return [(term, Reason.PURCHASE)]
+    periods = [(taken[0], Reason.PURCHASE)]
+    if term.starts_on < taken[0].starts_on:
+        periods.insert(0, (Span(term.starts_on, taken[0].starts_on - ONE_DAY), Reason.EXTENSION))
+    for previous, span in pairwise(taken):
+        if span.starts_on > previous.ends_on + ONE_DAY:
+            gap = Span(previous.ends_on + ONE_DAY, span.starts_on - ONE_DAY)
+            periods.append((gap, Reason.EXTENSION))
+        periods.append((span, Reason.RENEWAL))
+    if term.ends_on > taken[-1].ends_on:
+        periods.append((Span(taken[-1].ends_on + ONE_DAY, term.ends_on), Reason.EXTENSION))
+    return periods

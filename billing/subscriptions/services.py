@@ -10,15 +10,24 @@ subscription.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from billing.models import Subscription, SubscriptionEvent, SubscriptionEventKind
+from billing.models import (
+    Invoice,
+    PeriodReason,
+    Subscription,
+    SubscriptionEvent,
+    SubscriptionEventKind,
+    SubscriptionPeriod,
+)
+from billing.money import Money
 from billing.pricing import BillingCycle
-from licensing.licenses.services import Actor, license_set_auto_renew
+from billing.subscriptions.periods import ONE_DAY, Span, index_of
+from licensing.licenses.services import Actor, license_renew, license_set_auto_renew
 from licensing.models import License, TierVersionPrice
 
 
@@ -109,10 +118,12 @@ def subscription_create(
     term_cycles: int = 1,
     actor: Actor,
     reason: str,
+    billing_anchor: date | None = None,
     at: datetime | None = None,
 ) -> Subscription:
     """Start paying for `license`: its version's price in `currency` and `cycle`, locked
-    today."""
+    today. Its periods are counted from `billing_anchor` (default: the license's first
+    day of term)."""
     at = at or timezone.now()
     reason = _check_reason(reason)
     # Locking the license makes two starts for one license queue; the second is refused.
@@ -123,7 +134,12 @@ def subscription_create(
     )
     if Subscription.objects.filter(license=license).exists():
         raise ValidationError("This license already has a subscription.")
-    subscription = Subscription(license=license, term_cycles=term_cycles, created_at=at)
+    subscription = Subscription(
+        license=license,
+        term_cycles=term_cycles,
+        billing_anchor=billing_anchor or license.term_start,
+        created_at=at,
+    )
     _copy_price(subscription, _catalog_price(license, currency=currency, cycle=cycle), at)
     _record(
         subscription,
@@ -196,3 +212,203 @@ def subscription_set_auto_renew(
         at=at,
     )
     return subscription
+
+
+# --- Periods ---------------------------------------------------------------------------
+# How periods are made, split and linked to invoice lines: billing.subscriptions.periods.
+# Lock order: the license (the caller's), the subscription, then its periods.
+
+
+def _period_values(subscription: Subscription) -> dict:
+    """The seats and price a period is billed at: the subscription's now."""
+    return {
+        "seats": subscription.license.seats,
+        "currency": subscription.currency_id,
+        "cycle": subscription.cycle,
+        "unit_amount": subscription.unit_amount,
+        "per_seat": subscription.per_seat,
+        "min_seats": subscription.min_seats,
+    }
+
+
+def _amounts(amount: Money) -> dict:
+    # No discounts exist yet: the list amount is what was charged.
+    return {"list_amount": amount.amount, "discount_amount": 0, "net_amount": amount.amount}
+
+
+def _save(period: SubscriptionPeriod) -> SubscriptionPeriod:
+    period.full_clean()
+    period.save()
+    return period
+
+
+def _period_on(subscription: Subscription, day: date) -> SubscriptionPeriod:
+    period = (
+        SubscriptionPeriod.objects.select_for_update()
+        .filter(subscription=subscription, starts_on__lte=day, ends_on__gte=day)
+        .first()
+    )
+    if period is None:
+        raise ValidationError(f"No billing period of this subscription contains {day}.")
+    return period
+
+
+@transaction.atomic
+def subscription_period_add(
+    *,
+    subscription: Subscription,
+    span: Span,
+    reason: str,
+    amount: Money,
+    invoice: Invoice | None = None,
+    note: str = "",
+    reanchor: bool = False,
+    at: datetime | None = None,
+) -> SubscriptionPeriod:
+    """Record a billed span at the subscription's seats and price (a purchase, the new
+    term of a change of cycle with `reanchor`, later a renewal). Refuses a span that
+    overlaps one recorded already."""
+    at = at or timezone.now()
+    subscription = _lock(subscription)
+    if reanchor:
+        subscription.billing_anchor = span.starts_on
+        subscription.full_clean()
+        subscription.save(update_fields=["billing_anchor"])
+    if amount.currency != subscription.currency_id:
+        raise ValidationError(f"This subscription is billed in {subscription.currency_id}.")
+    overlapping = SubscriptionPeriod.objects.filter(
+        subscription=subscription, starts_on__lte=span.ends_on, ends_on__gte=span.starts_on
+    )
+    if overlapping.exists():
+        raise ValidationError(
+            f"A billing period already covers part of {span.starts_on} to {span.ends_on}."
+        )
+    if span.starts_on < subscription.billing_anchor:
+        raise ValidationError("A period cannot start before the subscription's billing anchor.")
+    return _save(
+        SubscriptionPeriod(
+            subscription=subscription,
+            index=index_of(subscription.billing_anchor, span.starts_on, cycle=subscription.cycle),
+            starts_on=span.starts_on,
+            ends_on=span.ends_on,
+            invoice=invoice,
+            reason=reason,
+            note=note.strip(),
+            created_at=at,
+            **_period_values(subscription),
+            **_amounts(amount),
+        )
+    )
+
+
+@transaction.atomic
+def subscription_period_split(
+    *,
+    subscription: Subscription,
+    on: date,
+    amount: Money,
+    invoice: Invoice | None = None,
+    at: datetime | None = None,
+) -> tuple[SubscriptionPeriod, SubscriptionPeriod]:
+    """A change of seats or price on `on`, in the middle of a period: the period ends the
+    day before, keeping what it was invoiced for, and a `change` period at the
+    subscription's new seats and price runs from `on` to its old end, costing `amount`
+    (the prorated charge). Returns (the period credited, the change period); on a
+    period's first day they are one row, which takes the new terms and adds `amount`."""
+    at = at or timezone.now()
+    subscription = _lock(subscription)
+    current = _period_on(subscription, on)
+    if current.starts_on == on:
+        for name, value in _period_values(subscription).items():
+            setattr(current, name, value)
+        current.list_amount += amount.amount
+        current.net_amount += amount.amount
+        return current, _save(current)
+    change = SubscriptionPeriod(
+        subscription=subscription,
+        index=current.index,
+        starts_on=on,
+        ends_on=current.ends_on,
+        invoice=invoice,
+        reason=PeriodReason.CHANGE,
+        created_at=at,
+        **_period_values(subscription),
+        **_amounts(amount),
+    )
+    current.ends_on = on - ONE_DAY
+    _save(current)
+    return current, _save(change)
+
+
+@transaction.atomic
+def subscription_term_restart(
+    *,
+    subscription: Subscription,
+    span: Span,
+    amount: Money,
+    invoice: Invoice | None = None,
+    at: datetime | None = None,
+) -> tuple[SubscriptionPeriod, SubscriptionPeriod]:
+    """A change of cycle starts a new term on `span`'s first day: the period containing
+    that day ends the day before (keeping what it was invoiced for; the change credits
+    its unused part), free extensions after it go (nothing billed them), the anchor moves
+    to the new term's first day and `span` is its first period, a `change` costing
+    `amount`. Returns (the period credited, the new one); on a period's first day they
+    are one row, which becomes the new term's first period (its own invoice line stays
+    linked to it, credited in full)."""
+    at = at or timezone.now()
+    subscription = _lock(subscription)
+    on = span.starts_on
+    current = _period_on(subscription, on)
+    later = SubscriptionPeriod.objects.filter(subscription=subscription, starts_on__gt=on)
+    if later.filter(invoice_lines__isnull=False).exists():
+        raise ValidationError("Periods after this one were invoiced already; credit them first.")
+    later.delete()
+    subscription.billing_anchor = on
+    subscription.full_clean()
+    subscription.save(update_fields=["billing_anchor"])
+    if current.starts_on == on:
+        for name, value in {**_period_values(subscription), **_amounts(amount)}.items():
+            setattr(current, name, value)
+        current.ends_on, current.index, current.reason = span.ends_on, 0, PeriodReason.CHANGE
+        current.invoice = invoice
+        return current, _save(current)
+    current.ends_on = on - ONE_DAY
+    _save(current)
+    return current, subscription_period_add(
+        subscription=subscription,
+        span=span,
+        reason=PeriodReason.CHANGE,
+        amount=amount,
+        invoice=invoice,
+        at=at,
+    )
+
+
+@transaction.atomic
+def subscription_extend(
+    *,
+    subscription: Subscription,
+    term_end: date,
+    actor: Actor,
+    reason: str,
+    at: datetime | None = None,
+) -> SubscriptionPeriod:
+    """Staff extend the term free of charge: the license's last day moves to `term_end`
+    and a free period (net 0, the reason as its note) covers the days added, so a later
+    change is still prorated over the days that were paid for."""
+    at = at or timezone.now()
+    reason = _check_reason(reason)
+    old_end = subscription.license.term_end
+    license = license_renew(
+        license=subscription.license, term_end=term_end, actor=actor, reason=reason, at=at
+    )
+    subscription.license = license
+    return subscription_period_add(
+        subscription=subscription,
+        span=Span(old_end + ONE_DAY, license.term_end),
+        reason=PeriodReason.EXTENSION,
+        amount=Money.zero(subscription.currency_id),
+        note=reason,
+        at=at,
+    )

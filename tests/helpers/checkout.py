@@ -1,4 +1,5 @@
-"""Checkouts for tests: a subscribed license of the demo catalog, and a confirmation
+"""Checkouts for tests: a subscribed license of the demo catalog (with its term's
+period), and a confirmation
 made the way the page makes one (preview, then confirm with the preview's digest)."""
 
 from datetime import date
@@ -9,7 +10,9 @@ from billing.checkout.services import (
     checkout_preview,
     checkout_start,
 )
-from billing.subscriptions.services import subscription_create
+from billing.models import PeriodReason
+from billing.subscriptions.periods import Span
+from billing.subscriptions.services import subscription_create, subscription_period_add
 from licensing.licenses.services import Actor
 from tests.helpers.licenses import SYSTEM, issue
 
@@ -31,8 +34,15 @@ def subscribed(
     license = issue(
         organization, catalog, tier, seats=seats, term_start=term_start, term_end=term_end, **kwargs
     ).license
-    subscription_create(
+    subscription = subscription_create(
         license=license, currency=currency, cycle=cycle, actor=SYSTEM, reason="Bought."
+    )
+    # The term as a purchase billed it (outside the portal: no invoice here).
+    subscription_period_add(
+        subscription=subscription,
+        span=Span(term_start, term_end),
+        reason=PeriodReason.PURCHASE,
+        amount=(subscription.cycle_price * subscription.term_cycles).rounded(),
     )
     license.refresh_from_db()
     return license

@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from billing.invoices import services
+from billing.invoices.kinds import LineKind
 from billing.models import Invoice
 from billing.money import Money
 from billing.payments.services import payment_record
@@ -21,6 +22,7 @@ def finalized_invoice(
     for description, quantity, unit_price in lines:
         services.invoice_add_line(
             invoice=invoice,
+            kind=LineKind.ONE_OFF,
             description=description,
             quantity=quantity,
             unit_price=Money(unit_price, currency),

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 
 from billing.invoices import services
+from billing.invoices.kinds import LineKind
 from billing.invoices.selectors import credit_balance
 from billing.models import Invoice
 from billing.money import Money
@@ -26,7 +27,9 @@ def test_fifty_concurrent_finalizations_take_fifty_consecutive_numbers():
     drafts = []
     for _ in range(INVOICES):
         draft = services.invoice_create_draft(organization=organization, currency="USD")
-        services.invoice_add_line(invoice=draft, description="Team", unit_price=Money(5, "USD"))
+        services.invoice_add_line(
+            invoice=draft, kind=LineKind.ONE_OFF, description="Team", unit_price=Money(5, "USD")
+        )
         drafts.append(draft)
     barrier = threading.Barrier(INVOICES)
     errors = []
@@ -56,12 +59,16 @@ def test_fifty_concurrent_finalizations_take_fifty_consecutive_numbers():
 def test_concurrent_finalizations_spend_a_credit_balance_once():
     organization = OrganizationFactory()
     credit = services.invoice_create_draft(organization=organization, currency="USD")
-    services.invoice_add_line(invoice=credit, description="Credit", unit_price=Money(-20, "USD"))
+    services.invoice_add_line(
+        invoice=credit, kind=LineKind.DISCOUNT, description="Credit", unit_price=Money(-20, "USD")
+    )
     services.invoice_finalize(invoice=credit, today=date(2026, 3, 14))
     drafts = []
     for _ in range(10):
         draft = services.invoice_create_draft(organization=organization, currency="USD")
-        services.invoice_add_line(invoice=draft, description="Team", unit_price=Money(15, "USD"))
+        services.invoice_add_line(
+            invoice=draft, kind=LineKind.ONE_OFF, description="Team", unit_price=Money(15, "USD")
+        )
         drafts.append(draft)
     barrier = threading.Barrier(len(drafts))
 

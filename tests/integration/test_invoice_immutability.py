@@ -10,6 +10,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from billing.invoices import services
+from billing.invoices.kinds import LineKind
 from billing.models import (
     CreditEntry,
     CreditNote,
@@ -92,7 +93,9 @@ def test_its_status_still_moves_forward_only(invoice):
 
 def test_a_draft_stays_editable(organization):
     draft = services.invoice_create_draft(organization=organization, currency="USD")
-    services.invoice_add_line(invoice=draft, description="Team", unit_price=Money(5, "USD"))
+    services.invoice_add_line(
+        invoice=draft, kind=LineKind.ONE_OFF, description="Team", unit_price=Money(5, "USD")
+    )
 
     assert not refused("UPDATE billing_invoiceline SET amount = 6 WHERE invoice_id = %s", draft.pk)
     assert not refused("DELETE FROM billing_invoiceline WHERE invoice_id = %s", draft.pk)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from billing.checkout.quote import QuoteRefused, term_end_for
 from billing.checkout.services import checkout_confirm
 from billing.invoices import services as invoices
+from billing.invoices.kinds import LineKind
 from billing.invoices.selectors import credit_balance
 from billing.models import CheckoutStatus
 from billing.money import Money
@@ -63,7 +64,10 @@ def give_credit(organization, amount: Decimal, currency: str, today) -> None:
         return
     draft = invoices.invoice_create_draft(organization=organization, currency=currency)
     invoices.invoice_add_line(
-        invoice=draft, description="Goodwill", unit_price=Money(-amount, currency)
+        invoice=draft,
+        kind=LineKind.DISCOUNT,
+        description="Goodwill",
+        unit_price=Money(-amount, currency),
     )
     invoices.invoice_finalize(invoice=draft, today=today)
 

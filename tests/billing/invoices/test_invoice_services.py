@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from billing.invoices import services
+from billing.invoices.kinds import LineKind
 from billing.invoices.selectors import credit_balance
 from billing.models import (
     BillingDetails,
@@ -111,7 +112,9 @@ def test_a_finalized_invoice_refuses_every_change(organization):
     with pytest.raises(FinalizedDocumentError):
         invoice.lines.first().save()
     with pytest.raises(ValidationError, match="finalized"):
-        services.invoice_add_line(invoice=invoice, description="More", unit_price=usd("1"))
+        services.invoice_add_line(
+            invoice=invoice, kind=LineKind.ONE_OFF, description="More", unit_price=usd("1")
+        )
     with pytest.raises(ValidationError, match="finalized"):
         services.invoice_finalize(invoice=invoice)
     assert Invoice.objects.get(pk=invoice.pk).total == Decimal("153.00")
@@ -121,7 +124,10 @@ def test_a_line_in_another_currency_is_refused(organization):
     draft = services.invoice_create_draft(organization=organization, currency="USD")
     with pytest.raises(ValidationError, match="in USD"):
         services.invoice_add_line(
-            invoice=draft, description="Team", unit_price=Money(Decimal(5), "EUR")
+            invoice=draft,
+            kind=LineKind.ONE_OFF,
+            description="Team",
+            unit_price=Money(Decimal(5), "EUR"),
         )
 
 

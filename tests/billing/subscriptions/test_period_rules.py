@@ -13,6 +13,7 @@ from billing.subscriptions.periods import (
     add_months,
     index_of,
     period,
+    periods_from_billed,
     term_end_for,
     tiling_problems,
 )
@@ -235,3 +236,61 @@ def test_a_period_that_ends_before_it_starts():
     assert "the period from 2026-03-31 ends before it starts, 2026-03-30" in tiling_problems(
         TERM, [FEB, MAR, backwards]
     )
+
+
+# --- Periods rebuilt from what was invoiced --------------------------------------------
+
+YEAR = Span(D("2026-05-19"), D("2027-05-18"))
+
+
+def test_an_invoiced_year_in_a_366_day_term_gets_the_extra_day_as_an_extension():
+    term = Span(D("2026-05-19"), D("2027-05-19"))
+    assert periods_from_billed(term, [YEAR]) == [
+        (YEAR, "purchase"),
+        (Span(D("2027-05-19"), D("2027-05-19")), "extension"),
+    ]
+
+
+def test_the_previous_years_invoice_is_a_purchase_and_this_years_a_renewal():
+    before = Span(D("2025-05-19"), D("2026-05-18"))
+    assert periods_from_billed(YEAR, [YEAR, before]) == [(before, "purchase"), (YEAR, "renewal")]
+
+
+def test_a_gap_between_invoices_is_an_extension_and_a_rebilled_span_is_left_out():
+    april = Span(D("2026-04-01"), D("2026-04-30"))
+    june = Span(D("2026-06-01"), D("2026-06-30"))
+    twice = Span(D("2026-04-15"), D("2026-04-30"))
+    term = Span(D("2026-06-01"), D("2026-06-30"))
+    assert periods_from_billed(term, [june, twice, april]) == [
+        (april, "purchase"),
+        (Span(D("2026-05-01"), D("2026-05-31")), "extension"),
+        (june, "renewal"),
+    ]
+
+
+def test_nothing_invoiced_makes_the_term_one_purchase():
+    assert periods_from_billed(YEAR, []) == [(YEAR, "purchase")]
+
+
+def test_days_of_the_term_before_the_first_invoice_are_an_extension():
+    term = Span(D("2026-05-01"), D("2027-05-18"))
+    assert periods_from_billed(term, [YEAR]) == [
+        (Span(D("2026-05-01"), D("2026-05-18")), "extension"),
+        (YEAR, "purchase"),
+    ]
+
+
+@given(
+    start=anchors,
+    cycle=cycles,
+    count=st.integers(1, 6),
+    skipped=st.sets(st.integers(0, 5)),
+    extra=st.integers(0, 40),
+)
+def test_rebuilt_periods_always_tile_the_term(start, cycle, count, skipped, extra):
+    spans = [period(start, index, cycle=cycle) for index in range(count)]
+    billed = [span for index, span in enumerate(spans) if index not in skipped or index == 0]
+    term = Span(start, spans[-1].ends_on + timedelta(days=extra))
+    rebuilt = periods_from_billed(term, billed)
+    assert tiling_problems(term, [span for span, _ in rebuilt]) == []
+    assert [span for span, reason in rebuilt if reason != "extension"] == billed
