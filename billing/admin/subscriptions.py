@@ -7,7 +7,7 @@ error. Account managers see their own customers' (portal.admin_scoping)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django import forms
 from django.contrib import admin, messages
@@ -17,11 +17,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
 
-from billing.models import Subscription, SubscriptionEvent
+from billing.models import Subscription, SubscriptionEvent, SubscriptionPeriod
 from billing.pricing import BillingCycle
 from billing.subscriptions import services
+from licensing.admin import licenses as license_operations
 from licensing.admin.pages import ReadOnlyAdminMixin, confirm_page
-from licensing.licenses.services import Actor
+from licensing.licenses.services import Actor, license_renew
+from licensing.models import License
 from portal.admin_history import HistoryAdmin
 
 OPERATE_TEMPLATE = "admin/billing/subscription/operate.html"
@@ -135,6 +137,26 @@ OPERATIONS = {
 }
 
 
+class SubscriptionPeriodInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = SubscriptionPeriod
+    fields = [
+        "index",
+        "starts_on",
+        "ends_on",
+        "reason",
+        "seats",
+        "unit_amount",
+        "list_amount",
+        "discount_amount",
+        "net_amount",
+        "invoice",
+        "note",
+    ]
+    readonly_fields = fields
+    extra = 0
+    verbose_name_plural = "billing periods (staff extend the term from the license's page)"
+
+
 class SubscriptionEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = SubscriptionEvent
     fields = ["happened_at", "kind", "actor_label", "reason", "before", "after"]
@@ -162,6 +184,8 @@ class SubscriptionAdmin(ReadOnlyAdminMixin, HistoryAdmin):
         "currency",
         "cycle",
         "term_cycles",
+        "billing",
+        "billing_anchor",
         "unit_amount",
         "per_seat",
         "min_seats",
@@ -174,7 +198,7 @@ class SubscriptionAdmin(ReadOnlyAdminMixin, HistoryAdmin):
         "updated_at",
     ]
     readonly_fields = fields
-    inlines = [SubscriptionEventInline]
+    inlines = [SubscriptionPeriodInline, SubscriptionEventInline]
     change_form_template = "admin/billing/subscription/change_form.html"
 
     @admin.display(description="price")
@@ -257,3 +281,33 @@ class SubscriptionEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["subscription__license__organization"]
     search_fields = ["subscription__license__organization__name", "reason"]
     date_hierarchy = "happened_at"
+
+
+def _extend(license: License, actor: Actor, form: forms.Form):
+    """A subscribed license's extension is a free period with the reason as its note;
+    a license billed under a contract (no subscription) only moves its last day."""
+    subscription = Subscription.objects.filter(license=license).first()
+    if subscription is None:
+        return license_renew(
+            license=license,
+            term_end=form.cleaned_data["term_end"],
+            actor=actor,
+            reason=form.cleaned_data["reason"],
+        )
+    return services.subscription_extend(
+        subscription=subscription,
+        term_end=form.cleaned_data["term_end"],
+        actor=actor,
+        reason=form.cleaned_data["reason"],
+    )
+
+
+# The license page's "Extend term" belongs to billing once a subscription pays for the
+# license (licensing may not import billing): registered over licensing's own.
+license_operations.OPERATIONS["renew"] = replace(
+    license_operations.OPERATIONS["renew"],
+    explanation="Move the last day of the term later, free of charge: the days added are "
+    "a billing period of their own at no cost, with your reason on it, so the price paid "
+    "stays spread over the days it paid for.",
+    perform=_extend,
+)

@@ -40,6 +40,9 @@ class TokenForm(forms.Form):
     )
 
 
+PERIODS_SHOWN = 12
+
+
 def _plan(license) -> dict:
     """What the license costs and the change scheduled for it, if any."""
     subscription = Subscription.objects.filter(license=license).first()
@@ -50,6 +53,10 @@ def _plan(license) -> dict:
         "price_text": subscription.seat_price.describe(),
         "cycle_price": subscription.cycle_price.rounded(),
         "scheduled": pending_change(license),
+        # The latest first, the year or so a customer looks back on.
+        "periods": list(
+            subscription.periods.select_related("invoice").order_by("-starts_on")[:PERIODS_SHOWN]
+        ),
     }
 
 

@@ -1,0 +1,54 @@
+"""Reads of subscriptions that more than one caller uses."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from billing.invoices.kinds import LineKind
+from billing.models import InvoiceLine, InvoiceStatus, Subscription, SubscriptionPeriod
+from billing.subscriptions.periods import Span, tiling_problems
+
+
+def period_problems() -> list[str]:
+    """A sentence per problem with the billing periods, naming the subscription: periods
+    that do not tile the license's term (a gap, an overlap, a term longer or shorter than
+    its periods), and recurring invoice lines whose span is not a period's (the rules are
+    billing.subscriptions.periods'). Voided invoices bill nothing and are left out."""
+    subscriptions = Subscription.objects.select_related("license__organization").order_by("pk")
+    periods = defaultdict(list)
+    for period in SubscriptionPeriod.objects.order_by("starts_on"):
+        periods[period.subscription_id].append(period)
+    credits = {
+        (line.period_id, line.period_end)
+        for line in InvoiceLine.objects.filter(kind=LineKind.PRORATION_CREDIT).exclude(
+            invoice__status=InvoiceStatus.VOID
+        )
+    }
+    problems = []
+    for subscription in subscriptions:
+        license = subscription.license
+        name = f"Subscription {subscription.pk} ({license.organization.name})"
+        own = periods[subscription.pk]
+        term = Span(license.term_start, license.term_end)
+        spans = [Span(period.starts_on, period.ends_on) for period in own]
+        problems += [f"{name}: {problem}." for problem in tiling_problems(term, spans)]
+        ends = {period.ends_on for period in own}
+        lines = (
+            InvoiceLine.objects.filter(invoice__license=license, kind=LineKind.RECURRING)
+            .exclude(invoice__status__in=[InvoiceStatus.VOID, InvoiceStatus.DRAFT])
+            .select_related("invoice", "period")
+            .order_by("period_start", "pk")
+        )
+        for line in lines:
+            billed = f"{line.invoice} bills {line.period_start} to {line.period_end}"
+            period = line.period
+            if period is None or period.subscription_id != subscription.pk:
+                problems.append(f"{name}: {billed}, which is no billing period of it.")
+            elif period.starts_on != line.period_start:
+                problems.append(f"{name}: {billed}, but its period starts on {period.starts_on}.")
+            elif line.period_end not in ends and (period.pk, line.period_end) not in credits:
+                problems.append(
+                    f"{name}: {billed}, but no period ends on {line.period_end} and no credit "
+                    "gives its last days back."
+                )
+    return problems

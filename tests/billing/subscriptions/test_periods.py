@@ -1,0 +1,256 @@
+"""Billing periods as the services write them (a purchase, a change in the middle of a
+period, a change of cycle, a free extension by staff), the lines that link to them, the
+tiling check and its command, the demo, and the periods on the customer's dashboard.
+"Now" is 14 March 2026; `subscribed` licenses run for March with its period."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from billing.demo import build_invoices, build_subscriptions
+from billing.models import InvoiceLine, PeriodReason, Subscription, SubscriptionPeriod
+from billing.subscriptions.periods import Span
+from billing.subscriptions.selectors import period_problems
+from billing.subscriptions.services import subscription_period_add
+from licensing.demo.catalog import build_catalog
+from licensing.demo.licenses import build_licenses
+from licensing.licenses.services import license_renew
+from portal import demo
+from tests.helpers.checkout import confirm, subscribed
+from tests.helpers.licenses import SYSTEM, issue
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/licensing/license/"
+
+
+def periods(license) -> list[tuple]:
+    return [
+        (period.starts_on, period.ends_on, period.reason, period.seats, period.net_amount)
+        for period in SubscriptionPeriod.objects.filter(subscription__license=license)
+    ]
+
+
+def lines(invoice) -> list[tuple]:
+    return [
+        (line.kind, line.period.starts_on if line.period else None, line.amount)
+        for line in invoice.lines.select_related("period")
+    ]
+
+
+def test_a_purchase_records_its_period_with_the_invoice(catalog, owner, organization):
+    _, checkout = confirm(
+        organization, None, owner, tier="team", seats=5, cycle="monthly", currency="USD"
+    )
+    license = checkout.license
+    assert periods(license) == [
+        (date(2026, 3, 14), date(2026, 4, 13), "purchase", 5, Decimal("95.00"))
+    ]
+    period = SubscriptionPeriod.objects.get(subscription__license=license)
+    assert period.invoice == checkout.invoice and period.index == 0
+    assert license.subscription.billing_anchor == date(2026, 3, 14)
+    (line,) = checkout.invoice.lines.all()
+    assert (line.kind, line.period, line.subscription) == ("recurring", period, period.subscription)
+    assert line.list_unit_price == Decimal("19.00")
+    assert period_problems() == []
+
+
+def test_a_change_mid_period_splits_it_and_the_periods_still_tile(catalog, owner, organization):
+    license = subscribed(organization, catalog, seats=5)
+    _, checkout = confirm(organization, license, owner, tier="team", seats=8, cycle="monthly")
+    assert periods(license) == [
+        (date(2026, 3, 1), date(2026, 3, 13), "purchase", 5, Decimal("95.00")),
+        (date(2026, 3, 14), date(2026, 3, 31), "change", 8, Decimal("88.26")),
+    ]
+    # The credit gives back the unused part of the period it credits; the charge bills
+    # the change period.
+    assert lines(checkout.invoice) == [
+        ("proration_credit", date(2026, 3, 1), Decimal("-55.16")),
+        ("proration_charge", date(2026, 3, 14), Decimal("88.26")),
+    ]
+    assert period_problems() == []
+
+
+def test_more_seats_at_no_cost_still_record_a_period_with_the_new_seats(
+    catalog, owner, organization
+):
+    license = subscribed(organization, catalog, "starter", seats=1)  # flat $29
+    _, checkout = confirm(organization, license, owner, tier="starter", seats=3, cycle="monthly")
+    assert checkout.invoice is None
+    assert [(start, seats, net) for start, _, _, seats, net in periods(license)] == [
+        (date(2026, 3, 1), 1, Decimal("29.00")),
+        (date(2026, 3, 14), 3, Decimal("0.00")),
+    ]
+    assert period_problems() == []
+
+
+def test_a_change_of_cycle_ends_the_period_and_starts_a_new_term(catalog, owner, organization):
+    license = subscribed(organization, catalog, seats=5)
+    _, checkout = confirm(organization, license, owner, tier="team", seats=5, cycle="annual")
+    assert periods(license) == [
+        (date(2026, 3, 1), date(2026, 3, 13), "purchase", 5, Decimal("95.00")),
+        (date(2026, 3, 14), date(2027, 3, 13), "change", 5, Decimal("950.00")),
+    ]
+    license.refresh_from_db()
+    assert license.subscription.billing_anchor == date(2026, 3, 14)
+    assert (license.term_start, license.term_end) == (date(2026, 3, 14), date(2027, 3, 13))
+    assert lines(checkout.invoice) == [
+        ("proration_credit", date(2026, 3, 1), Decimal("-55.16")),
+        ("recurring", date(2026, 3, 14), Decimal("950.00")),
+    ]
+    assert period_problems() == []
+
+
+def test_a_change_of_cycle_on_a_periods_first_day_reuses_its_row(catalog, owner, organization):
+    license = subscribed(organization, catalog, seats=5)
+    with time_machine.travel(datetime(2026, 3, 1, 9, tzinfo=UTC), tick=False):
+        confirm(organization, license, owner, tier="team", seats=5, cycle="annual")
+    assert periods(license) == [
+        (date(2026, 3, 1), date(2027, 2, 28), "change", 5, Decimal("950.00")),
+    ]
+    assert period_problems() == []
+
+
+def extend(admin_client, license, term_end, reason):
+    return admin_client.post(
+        f"{CHANGELIST}{license.pk}/operate/renew/",
+        {"confirm": "yes", "term_end": term_end, "reason": reason},
+    )
+
+
+def test_the_admins_extension_is_a_free_period_with_its_reason(catalog, organization, admin_client):
+    license = subscribed(organization, catalog, seats=5)
+    answer = extend(admin_client, license, "2026-04-10", "Outage in March: ten days on us.")
+    assert answer.status_code == 302
+    license.refresh_from_db()
+    assert license.term_end == date(2026, 4, 10)
+    assert periods(license)[-1] == (
+        date(2026, 4, 1),
+        date(2026, 4, 10),
+        "extension",
+        5,
+        Decimal("0.00"),
+    )
+    assert SubscriptionPeriod.objects.get(reason="extension").note == (
+        "Outage in March: ten days on us."
+    )
+    assert period_problems() == []
+    page = admin_client.get(f"/admin/billing/subscription/{license.subscription.pk}/change/")
+    assert "Outage in March: ten days on us." in page.content.decode()
+
+
+def test_an_extension_without_a_subscription_moves_the_term_only(
+    catalog, organization, admin_client
+):
+    license = issue(organization, catalog, "team").license
+    assert extend(admin_client, license, "2027-12-31", "Contract renewed.").status_code == 302
+    license.refresh_from_db()
+    assert license.term_end == date(2027, 12, 31)
+    assert not SubscriptionPeriod.objects.exists()
+
+
+def test_after_an_extension_a_change_is_prorated_over_the_paid_month(
+    catalog, owner, organization, admin_client
+):
+    """Before periods, the extension stretched the term to 41 days and the upgrade was
+    prorated over them: credit 95 x 28/41 and charge 152 x 28/41 instead of x 18/31."""
+    license = subscribed(organization, catalog, seats=5)
+    assert extend(admin_client, license, "2026-04-10", "Ten days on us.").status_code == 302
+    license.refresh_from_db()
+    shown, checkout = confirm(organization, license, owner, tier="team", seats=8, cycle="monthly")
+    assert [line.amount.amount for line in shown.quote.lines] == [
+        Decimal("-55.16"),
+        Decimal("88.26"),
+    ]
+    assert checkout.invoice.amount_due == Decimal("33.10")
+    assert [(start, end, reason) for start, end, reason, _, _ in periods(license)] == [
+        (date(2026, 3, 1), date(2026, 3, 13), "purchase"),
+        (date(2026, 3, 14), date(2026, 3, 31), "change"),
+        (date(2026, 4, 1), date(2026, 4, 10), "extension"),
+    ]
+    assert period_problems() == []
+
+
+def test_the_check_names_a_term_longer_than_its_periods(catalog, organization, capsys):
+    license = subscribed(organization, catalog, seats=5)
+    # What the demo did: a term a day longer than the span its invoice billed, moved
+    # without a period (only licensing's service, as the admin did before).
+    license_renew(license=license, term_end=date(2026, 4, 1), actor=SYSTEM, reason="Test.")
+    with pytest.raises(SystemExit) as exit:
+        call_command("check_periods")
+    assert exit.value.code == 1
+    assert capsys.readouterr().err == (
+        f"Subscription {license.subscription.pk} (Northwind): the last period ends on "
+        "2026-03-31, the term on 2026-04-01.\n"
+    )
+
+
+def test_the_check_names_an_invoiced_span_that_is_no_period(catalog, owner, organization):
+    _, checkout = confirm(
+        organization, None, owner, tier="team", seats=5, cycle="monthly", currency="USD"
+    )
+    # A period moved from under its invoice line (only possible by hand).
+    SubscriptionPeriod.objects.update(starts_on=date(2026, 3, 15))
+    subscription = Subscription.objects.get()
+    assert period_problems() == [
+        f"Subscription {subscription.pk} (Northwind): no period starts on the term's first "
+        "day, 2026-03-14.",
+        f"Subscription {subscription.pk} (Northwind): {checkout.invoice.number} bills "
+        "2026-03-14 to 2026-04-13, but its period starts on 2026-03-15.",
+    ]
+
+
+def test_the_check_passes_quietly_when_all_is_well(catalog, organization, capsys):
+    subscribed(organization, catalog, seats=5)
+    call_command("check_periods")
+    assert "tile its term" in capsys.readouterr().out
+
+
+def test_the_demo_terms_are_exactly_their_periods(client):
+    demo.build_people()
+    build_catalog()
+    build_licenses()
+    build_subscriptions()
+    build_invoices()
+    assert period_problems() == []
+    for subscription in Subscription.objects.select_related("license"):
+        own = list(subscription.periods.all())
+        assert own[-1].ends_on == subscription.license.term_end
+        assert own[0].starts_on == subscription.billing_anchor
+        assert all(period.invoice is not None for period in own)
+    assert not InvoiceLine.objects.filter(kind="recurring", period__isnull=True).exists()
+
+
+def test_a_subscription_started_on_31_january_shows_its_periods(
+    catalog, organization, owner, teammate, client_for
+):
+    license = subscribed(
+        organization,
+        catalog,
+        seats=5,
+        term_start=date(2026, 1, 31),
+        term_end=date(2026, 2, 27),
+    )
+    subscription = license.subscription
+    for start, end in [
+        (date(2026, 2, 28), date(2026, 3, 30)),
+        (date(2026, 3, 31), date(2026, 4, 29)),
+    ]:
+        subscription_period_add(
+            subscription=subscription,
+            span=Span(start, end),
+            reason=PeriodReason.RENEWAL,
+            amount=subscription.cycle_price.rounded(),
+        )
+    amounts = '<th scope="col" class="num">Amount</th>'
+    page = client_for(owner).get(f"/app/{organization.slug}/").content.decode()
+    for day in ["27 Feb 2026", "30 Mar 2026", "29 Apr 2026"]:
+        assert day in page
+    assert amounts in page and "Renewal" in page
+    # A member sees the dates but no amounts or invoices, as the invoice pages refuse them.
+    page = client_for(teammate).get(f"/app/{organization.slug}/").content.decode()
+    assert "29 Apr 2026" in page and "Billing periods" in page
+    assert amounts not in page
