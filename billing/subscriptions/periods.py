@@ -91,7 +91,7 @@ def index_of(anchor: date, day: date, *, cycle: str) -> int:
         raise ValueError("The day is before the anchor.")
     months = months_per_cycle(cycle)
     elapsed = (day.year - anchor.year) * 12 + day.month - anchor.month
-    index = max(elapsed // months, 0)
+    index = elapsed // months
     # One month too far when the day of the month has not come round yet.
     if period(anchor, index, cycle=cycle).starts_on > day:
         index -= 1
