@@ -14,16 +14,22 @@ How the stored periods (billing.models.SubscriptionPeriod) relate to these dates
 - A change in the middle of a period (more seats, a higher tier) splits it: the period
   ends the day before the change and keeps the amounts it was invoiced for; a `change`
   period runs from the change day to the old end with the new seats and price, and its
-  amounts are the change's invoice lines (the prorated charge less the credit for the
-  unused part of the old terms). The periods so still tile the term with no gap or
-  overlap, and a later change splits the change period the same way.
+  amounts are the change's prorated charge. The periods so still tile the term with no
+  gap or overlap, and a later change splits the change period the same way. A change on
+  a period's first day changes that period in place (a period has at least one day).
+- A change of cycle ends the current period the day before and starts a new term, and
+  anchor, on the change day; free extensions after it go (nothing billed them).
 - An extension granted by staff is a period of its own after the last one, at no charge
   (net 0) with the reason written on it; it moves the term's last day, never stretches a
-  paid period, so a later proration still spreads a cycle's price over that cycle only.
+  paid period, so a later change is still prorated over the days that were paid for
+  (and one that costs something waits while the extension runs).
 - Invoice lines relate to periods as Stripe's line items do: a recurring line bills one
-  whole period (its dates are the period's), a proration charge or credit line bills the
-  part of a period from the change day to its end (the change period's dates); each of
-  those lines links to its period. One-off lines and discounts have no period.
+  whole period (its dates are the period's); a proration charge bills the change period
+  (its dates); a proration credit gives back the unused days of the period the change
+  cut short, links to that period and carries the days it credits (from the change day
+  to the period's old end). One-off lines and discounts have no period. So every
+  recurring line starts on its period's first day and ends on a period's last day, or
+  its last days are credited back (`manage.py check_periods` checks it).
 """
 
 from __future__ import annotations
