@@ -655,16 +655,20 @@ def _bill_periods(
         if line.kind == LineKind.PRORATION_CHARGE:
             charged += line.amount
     periods: dict[str, dict] = {kind: {} for kind in LineKind.values}
-    if quote.is_purchase:
-        for line in recurring:
+
+    def add(lines: list, reason: str) -> None:
+        for line in lines:
             periods[LineKind.RECURRING][line.period_start] = subscription_period_add(
                 subscription=subscription,
                 span=Span(line.period_start, line.period_end),
-                reason=PeriodReason.PURCHASE,
+                reason=reason,
                 amount=line.amount,
                 invoice=invoice,
                 at=at,
             )
+
+    if quote.is_purchase:
+        add(recurring, PeriodReason.PURCHASE)
         return periods
     if quote.now.same_money_terms(quote.current):
         return periods
@@ -678,15 +682,7 @@ def _bill_periods(
             at=at,
         )
         periods[LineKind.RECURRING][first.period_start] = new
-        for line in rest:
-            periods[LineKind.RECURRING][line.period_start] = subscription_period_add(
-                subscription=subscription,
-                span=Span(line.period_start, line.period_end),
-                reason=PeriodReason.CHANGE,
-                amount=line.amount,
-                invoice=invoice,
-                at=at,
-            )
+        add(rest, PeriodReason.CHANGE)
     else:
         credited, new = subscription_period_split(
             subscription=subscription, on=quote.today, amount=charged, invoice=invoice, at=at
