@@ -90,7 +90,7 @@ class Line:
     amount: Money
     period_start: date | None = None
     period_end: date | None = None
-    kind: str = LineKind.RECURRING
+    kind: str = LineKind.ONE_OFF
     list_unit_price: Money | None = None
 
 

@@ -299,3 +299,8 @@ def test_rebuilt_periods_always_tile_the_term(start, cycle, count, skipped, extr
 def test_a_period_of_one_day_is_a_period():
     day = Span(D("2026-03-31"), D("2026-03-31"))
     assert tiling_problems(Span(FEB.starts_on, day.ends_on), [FEB, MAR, day]) == []
+
+
+def test_a_span_billed_again_from_the_last_day_of_another_is_left_out():
+    overlapping = Span(YEAR.ends_on, D("2028-05-18"))
+    assert periods_from_billed(YEAR, [YEAR, overlapping]) == [(YEAR, "purchase")]
