@@ -6,9 +6,13 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
+from billing.models import PeriodReason
+from billing.subscriptions.periods import Span
+from billing.subscriptions.services import subscription_create, subscription_period_add
 from licensing.demo.catalog import build_catalog
 from licensing.licenses.services import Actor, license_create
 from licensing.models import TierVersion
+from tests.helpers.licenses import SYSTEM
 
 pytestmark = pytest.mark.browser
 
@@ -16,7 +20,7 @@ pytestmark = pytest.mark.browser
 @pytest.mark.parametrize("width", [1280, 390])
 def test_it_shows_the_license_dashboard_accessibly(page, live_server, login, axe, owner, width):
     build_catalog()
-    license_create(
+    issued = license_create(
         organization=owner.memberships.get().organization,
         version=TierVersion.objects.get(tier__slug="team", number=1),
         seats=4,
@@ -24,6 +28,15 @@ def test_it_shows_the_license_dashboard_accessibly(page, live_server, login, axe
         term_end=date(2030, 12, 31),
         actor=Actor(label="test"),
         reason="Browser test.",
+    )
+    subscription = subscription_create(
+        license=issued.license, currency="USD", cycle="annual", actor=SYSTEM, reason="Test."
+    )
+    subscription_period_add(
+        subscription=subscription,
+        span=Span(date(2026, 1, 1), date(2026, 12, 31)),
+        reason=PeriodReason.PURCHASE,
+        amount=subscription.cycle_price.rounded(),
     )
     remote = []
     page.on("request", lambda r: remote.append(r.url) if live_server.url not in r.url else None)
@@ -34,5 +47,7 @@ def test_it_shows_the_license_dashboard_accessibly(page, live_server, login, axe
     expect(page.get_by_role("heading", name="Team v1 Legacy Active")).to_be_visible()
     assert page.get_by_role("img", name="API calls a month over the last 12 months").count() == 1
     page.get_by_text("API calls a month by month, as a table").click()
+    periods = page.get_by_role("table", name="Billing periods")
+    expect(periods.get_by_role("cell", name="31 Dec 2026")).to_be_visible()
     axe(f"license dashboard at {width}px")
     assert remote == []
