@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.utils import timezone
-
 from billing.models import Subscription
 from billing.pricing import CYCLE_PHRASE, BillingCycle
 from billing.subscriptions.periods import add_months, months_per_cycle, term_end_for
 from billing.subscriptions.services import subscription_create
 from licensing.licenses.services import Actor, license_start_term
 from licensing.models import License
+from portal import clock
 
 DEMO = Actor(label="demo data")
 
@@ -66,7 +65,7 @@ def _start_term(license: License, cycle: str) -> date:
     demo invoices bill each of those periods)."""
     if cycle == BillingCycle.MONTHLY:
         # A monthly subscription's term is this calendar month.
-        start = timezone.localdate().replace(day=1)
+        start = clock.today().replace(day=1)
         earlier = 2
     else:
         start = license.term_start

@@ -29,6 +29,7 @@ from billing.pricing import BillingCycle
 from billing.subscriptions.periods import ONE_DAY, Span, index_of
 from licensing.licenses.services import Actor, license_renew, license_set_auto_renew
 from licensing.models import License, TierVersionPrice
+from portal import clock
 
 
 def _check_reason(reason: str) -> str:
@@ -268,7 +269,7 @@ def subscription_period_add(
     """Record a billed span at the subscription's seats and price (a purchase, the new
     term of a change of cycle with `reanchor`, later a renewal). Refuses a span that
     overlaps one recorded already."""
-    at = at or timezone.now()
+    at = at or clock.now()
     subscription = _lock(subscription)
     if reanchor:
         subscription.billing_anchor = span.starts_on
@@ -315,7 +316,7 @@ def subscription_period_split(
     subscription's new seats and price runs from `on` to its old end, costing `amount`
     (the prorated charge). Returns (the period credited, the change period); on a
     period's first day they are one row, which takes the new terms and adds `amount`."""
-    at = at or timezone.now()
+    at = at or clock.now()
     subscription = _lock(subscription)
     current = _period_on(subscription, on)
     if current.starts_on == on:
@@ -356,7 +357,7 @@ def subscription_term_restart(
     `amount`. Returns (the period credited, the new one); on a period's first day they
     are one row, which becomes the new term's first period (its own invoice line stays
     linked to it, credited in full)."""
-    at = at or timezone.now()
+    at = at or clock.now()
     subscription = _lock(subscription)
     on = span.starts_on
     current = _period_on(subscription, on)
@@ -397,7 +398,7 @@ def subscription_extend(
     """Staff extend the term free of charge: the license's last day moves to `term_end`
     and a free period (net 0, the reason as its note) covers the days added, so a later
     change is still prorated over the days that were paid for."""
-    at = at or timezone.now()
+    at = at or clock.now()
     reason = _check_reason(reason)
     old_end = subscription.license.term_end
     license = license_renew(
