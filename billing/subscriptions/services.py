@@ -400,10 +400,11 @@ def subscription_extend(
     change is still prorated over the days that were paid for."""
     at = at or clock.now()
     reason = _check_reason(reason)
-    old_end = subscription.license.term_end
-    license = license_renew(
-        license=subscription.license, term_end=term_end, actor=actor, reason=reason, at=at
-    )
+    # The license first (the lock order), so two extensions queue and each adds the days
+    # after the other's.
+    license = License.objects.select_for_update(of=("self",)).get(pk=subscription.license_id)
+    old_end = license.term_end
+    license = license_renew(license=license, term_end=term_end, actor=actor, reason=reason, at=at)
     subscription.license = license
     return subscription_period_add(
         subscription=subscription,

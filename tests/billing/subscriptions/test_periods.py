@@ -8,13 +8,14 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from billing.demo import build_invoices, build_subscriptions
 from billing.models import InvoiceLine, PeriodReason, Subscription, SubscriptionPeriod
 from billing.subscriptions.periods import Span
 from billing.subscriptions.selectors import period_problems
-from billing.subscriptions.services import subscription_period_add
+from billing.subscriptions.services import subscription_extend, subscription_period_add
 from licensing.demo.catalog import build_catalog
 from licensing.demo.licenses import build_licenses
 from licensing.licenses.services import license_renew
@@ -254,3 +255,26 @@ def test_a_subscription_started_on_31_january_shows_its_periods(
     page = client_for(teammate).get(f"/app/{organization.slug}/").content.decode()
     assert "29 Apr 2026" in page and "Billing periods" in page
     assert amounts not in page
+
+
+def test_two_extensions_follow_each_other_and_a_refused_one_writes_nothing(catalog, organization):
+    license = subscribed(organization, catalog, seats=5)
+    for end in [date(2026, 4, 10), date(2026, 4, 20)]:
+        subscription_extend(
+            subscription=license.subscription, term_end=end, actor=SYSTEM, reason="On us."
+        )
+    with pytest.raises(ValidationError, match="extends the term"):
+        subscription_extend(
+            subscription=license.subscription,
+            term_end=date(2026, 4, 15),
+            actor=SYSTEM,
+            reason="Shorter?",
+        )
+    assert [(start, end, reason) for start, end, reason, _, _ in periods(license)] == [
+        (date(2026, 3, 1), date(2026, 3, 31), "purchase"),
+        (date(2026, 4, 1), date(2026, 4, 10), "extension"),
+        (date(2026, 4, 11), date(2026, 4, 20), "extension"),
+    ]
+    license.refresh_from_db()
+    assert license.term_end == date(2026, 4, 20)
+    assert period_problems() == []
