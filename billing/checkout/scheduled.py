@@ -15,8 +15,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.checkout import changes
-from billing.models import ScheduledChange, ScheduledChangeStatus, Subscription
-from billing.subscriptions.services import subscription_lock_price, subscription_set_auto_renew
+from billing.models import (
+    ScheduledChange,
+    ScheduledChangeStatus,
+    Subscription,
+    SubscriptionPeriod,
+)
+from billing.money import Money
+from billing.subscriptions.services import (
+    subscription_lock_price,
+    subscription_period_split,
+    subscription_set_auto_renew,
+)
 from licensing.licenses import services as licenses
 from licensing.models import License
 
@@ -96,6 +106,8 @@ def scheduled_change_apply(
             reason=reason,
             at=at,
         )
+    if moves.version or moves.seats or moves.price:
+        _record_period(subscription, today=today, at=at)
     if moves.auto_renew:
         subscription_set_auto_renew(
             subscription=subscription,
@@ -109,6 +121,22 @@ def scheduled_change_apply(
     change.close_reason = "Applied at the end of the term."
     change.save()
     return change
+
+
+def _record_period(subscription: Subscription, *, today: date, at: datetime) -> None:
+    """A change applied inside a recorded period (the term was extended free of charge
+    after it was scheduled) splits that period at no cost, so the periods keep the seats
+    and price in force (billing.subscriptions.periods). A change applied after the last
+    period waits for the renewal that starts the next one."""
+    if SubscriptionPeriod.objects.filter(
+        subscription=subscription, starts_on__lte=today, ends_on__gte=today
+    ).exists():
+        subscription_period_split(
+            subscription=subscription,
+            on=today,
+            amount=Money.zero(subscription.currency_id),
+            at=at,
+        )
 
 
 def scheduled_changes_apply_due(*, today: date | None = None) -> list[ScheduledChange]:

@@ -11,6 +11,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
+from billing.checkout.scheduled import scheduled_change_apply
 from billing.demo import build_invoices, build_subscriptions
 from billing.models import InvoiceLine, PeriodReason, Subscription, SubscriptionPeriod
 from billing.subscriptions.periods import Span
@@ -277,4 +278,28 @@ def test_two_extensions_follow_each_other_and_a_refused_one_writes_nothing(catal
     ]
     license.refresh_from_db()
     assert license.term_end == date(2026, 4, 20)
+    assert period_problems() == []
+
+
+def test_a_scheduled_change_applied_inside_an_extension_records_its_terms(
+    catalog, organization, owner
+):
+    license = subscribed(organization, catalog, "business", seats=12)
+    _, checkout = confirm(organization, license, owner, tier="team", seats=8, cycle="monthly")
+    subscription_extend(
+        subscription=license.subscription,
+        term_end=date(2026, 4, 10),
+        actor=SYSTEM,
+        reason="On us.",
+    )
+    with time_machine.travel(datetime(2026, 4, 1, 6, tzinfo=UTC), tick=False):
+        scheduled_change_apply(change=checkout.scheduled_change)
+    rows = [
+        (period.starts_on, period.reason, period.seats, period.unit_amount, period.net_amount)
+        for period in SubscriptionPeriod.objects.filter(subscription__license=license)
+    ]
+    assert rows == [
+        (date(2026, 3, 1), "purchase", 12, Decimal("39.00"), Decimal("468.00")),
+        (date(2026, 4, 1), "extension", 8, Decimal("19.00"), Decimal("0.00")),
+    ]
     assert period_problems() == []
