@@ -13,14 +13,12 @@ from django.utils.safestring import SafeString, mark_safe
 from licensing.catalog.diff import Comparison, compare
 from licensing.catalog.selectors import enabled_currencies, version_snapshot, versions_with_parts
 from licensing.licenses.entitlements import license_entitlements
-from licensing.licenses.grants import Entitlements
+from licensing.licenses.grants import SEATS, Entitlements
 from licensing.licenses.services import license_latest_file, machine_limit
 from licensing.models import License, LicenseFile, TierVersion, VersionStatus
 from licensing.usage import meters
 from licensing.usage.charts import chart_label, meter_history_svg
 from licensing.usage.services import Meter, license_meters
-
-SEATS = "seats"
 
 
 @dataclass(frozen=True)
@@ -126,14 +124,14 @@ def license_panel(*, license: License, at: datetime) -> LicensePanel:
                 meter=meter,
                 chart=mark_safe(  # pygal's own SVG, drawn from our numbers only
                     meter_history_svg(
-                        unit=metric.unit, history=meter.history, limit=meter.grant.value
+                        unit=metric.unit, history=meter.history, limit=meter.state.limit
                     )
                 ),
                 chart_label=chart_label(
                     name=metric.name,
                     unit=metric.unit,
                     history=meter.history,
-                    limit=meter.grant.value,
+                    limit=meter.state.limit,
                 ),
                 suggestion=_suggestion(license, meter, ladder),
                 seats_bought=license.seats if meter.key == SEATS else None,

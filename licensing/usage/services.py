@@ -17,7 +17,7 @@ from django.db.models import Max, Sum
 from django.utils import timezone
 
 from licensing.licenses.entitlements import license_entitlements
-from licensing.licenses.grants import Entitlements, LimitGrant
+from licensing.licenses.grants import SEATS, Entitlements, LimitGrant
 from licensing.models import License, LimitMetric, ResetPeriod, UsageRecord
 from licensing.usage import meters
 
@@ -143,9 +143,11 @@ def license_meters(
         raw = [(period, figures.get((key, period), 0)) for period in periods]
         reset = resets.get(key, ResetPeriod.MONTHLY)
         levels = [(period, _level(grant, raw, i, reset)) for i, (period, _) in enumerate(raw)]
+        # Seats in use count against the seats bought, not only the tier's maximum.
+        limit = entitlements.seats_allowed(license.seats) if key == SEATS else grant.value
         state = meters.meter_state(
             used=levels[-1][1],
-            limit=grant.value,
+            limit=limit,
             thresholds=list(grant.thresholds),
             grace_percent=grant.grace_percent,
         )
