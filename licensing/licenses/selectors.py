@@ -15,7 +15,7 @@ from licensing.catalog.selectors import enabled_currencies, version_snapshot, ve
 from licensing.licenses.entitlements import license_entitlements
 from licensing.licenses.grants import SEATS, Entitlements
 from licensing.licenses.services import license_latest_file, machine_limit
-from licensing.models import License, LicenseFile, TierVersion, VersionStatus
+from licensing.models import License, LicenseFile, LicenseHold, TierVersion, VersionStatus
 from licensing.usage import meters
 from licensing.usage.charts import chart_label, meter_history_svg
 from licensing.usage.services import Meter, license_meters
@@ -54,6 +54,7 @@ class LicensePanel:
     machine_limit: int | None
     legacy: Comparison | None
     today: TierVersion | None
+    holds: list[LicenseHold]  # why it is suspended, the earliest first; empty when not
 
     @property
     def warnings(self) -> list[MeterView]:
@@ -147,4 +148,5 @@ def license_panel(*, license: License, at: datetime) -> LicensePanel:
         machine_limit=machine_limit(license, entitlements=entitlements),
         legacy=legacy,
         today=today,
+        holds=sorted(license.holds.filter(lifted_at__isnull=True), key=lambda h: h.placed_at),
     )

@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 
 from licensing.licenses import signing
-from licensing.models import ApiToken
+from licensing.licenses.services import Actor, license_hold, license_suspend
+from licensing.models import ApiToken, HoldSource
 from licensing.usage.services import UsageReport, usage_record_batch
 from tests.helpers.licenses import issue
 
@@ -158,3 +159,32 @@ def test_it_warns_at_the_thresholds_this_month(client_for, teammate, issued):
     page = client_for(teammate).get("/app/northwind/").content.decode()
     assert "API calls a month: 85% used." in page
     assert "80% warning level" in page
+
+
+def test_it_tells_a_suspended_customer_since_when_and_who_can_lift_it(
+    client_for, teammate, issued, account_manager, time_machine
+):
+    time_machine.move_to(datetime(2026, 5, 3, 9, tzinfo=UTC), tick=False)
+    account_manager.first_name, account_manager.last_name = "Ada", "Byron"
+    account_manager.save()
+    license_suspend(
+        license=issued.license, actor=Actor(label="staff"), reason="Internal: legal review."
+    )
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert "Suspended since" in page and "3 May 2026" in page
+    assert "Your account manager, Ada Byron, can tell you why" in page
+    assert "legal review" not in page  # staff's reason is theirs
+
+    license_hold(
+        license=issued.license,
+        source=HoldSource.DUNNING,
+        actor=Actor(label="dunning"),
+        reason="INV-1 overdue.",
+    )
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert page.count("Suspended since") == 2
+    assert "because an invoice is overdue" in page and "Paying the overdue invoice lifts it" in page
+
+
+def test_it_shows_no_suspension_notice_on_an_active_license(client_for, teammate, issued):
+    assert "Suspended since" not in client_for(teammate).get("/app/northwind/").content.decode()
