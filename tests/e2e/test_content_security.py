@@ -77,6 +77,7 @@ def test_it_shows_the_admin_without_a_violation(
     page, live_server, login, admin_user, licensed, organization, csp_violations
 ):
     license = organization.licenses.first()
+    past = organization.history.earliest()
     published = TierVersion.objects.filter(status=VersionStatus.PUBLISHED).first()
     login(admin_user)
     for path in [
@@ -85,6 +86,8 @@ def test_it_shows_the_admin_without_a_violation(
         f"/admin/portal/organization/{organization.pk}/change/",
         f"/admin/licensing/tierversion/{published.pk}/change/",
         "/manage/",
+        f"/admin/portal/organization/{organization.pk}/history/",
+        f"/admin/portal/organization/{organization.pk}/history/{past.history_id}/",
         f"/admin/licensing/license/{license.pk}/change/",
     ]:
         visit(page, f"{live_server.url}{path}", csp_violations)

@@ -240,7 +240,6 @@ def test_it_answers_has_and_limit():
     assert entitlements.limit("storage") == 0  # not granted at all
 
 
-
 @pytest.mark.parametrize(
     "tier_seats, bought, allowed",
     [
@@ -256,6 +255,7 @@ def test_seats_allowed_are_those_bought_up_to_the_tiers_maximum(tier_seats, boug
     if tier_seats != "not granted":
         limits["seats"] = LimitGrant(SEATS, tier_seats, (80, 100), 10, ("tier",))
     assert Entitlements(limits=limits).seats_allowed(bought) == allowed
+
 
 def test_it_gives_the_plain_form_and_the_earliest_end():
     entitlements = Entitlements(
