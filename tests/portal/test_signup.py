@@ -178,7 +178,7 @@ def test_a_visitor_who_chose_a_plan_goes_on_to_it_once_verified(client, signed_u
     )
 
 
-def test_a_link_opened_in_another_browser_asks_to_sign_in_then_goes_on_to_the_plan(signed_up_to_buy):
+def test_a_link_opened_elsewhere_asks_to_sign_in_then_goes_on_to_the_plan(signed_up_to_buy):
     elsewhere = Client()
     page = elsewhere.get(signed_up_to_buy).content.decode()
     assert 'name="next"' in page  # the confirm form carries it on
