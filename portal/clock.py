@@ -6,6 +6,14 @@ staff move forward from the admin or with `manage.py clock advance --to DATE`, a
 Stripe's test clocks do: moving it runs every business job due in between
 (portal.schedule, `business=True`), in time order, synchronously, exactly as the workers
 would, each with the clock set to the moment it was due. The clock never goes back.
+
+Business time is every date or moment a rule reads: terms, expiry, due and paid dates,
+issue dates, effective dates, usage months, rate-limit windows, invitation expiry. Real
+time stays only for what records when something really happened on the machine:
+created_at/updated_at-style audit defaults on models (services that stamp a business
+moment pass it explicitly), the outbox and PDF claims' leases (portal.claims: a lease
+times out in real seconds, whatever the site's date), an API token's revocation and last
+use, and the clock's own moved_at.
 """
 
 from __future__ import annotations
@@ -46,6 +54,12 @@ def forget() -> None:
     """Read the offset afresh on the next call (tests, and after a move elsewhere)."""
     global _cached
     _cached = None
+
+
+def offset() -> timedelta:
+    """How far the site's time runs ahead of the real time (zero unless the test clock is
+    on): caches keyed by it are left behind when the clock moves."""
+    return _offset()
 
 
 def now() -> datetime:

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
 from billing.checkout.quote import add_months, term_end_for
 from billing.invoices import services
@@ -15,6 +14,7 @@ from billing.models import BillingDetails, Invoice, PaymentTerms
 from billing.payments.services import payment_record
 from billing.pricing import BillingCycle
 from licensing.models import License
+from portal import clock
 
 # slug: (tax rate %, tax ID, terms, net days)
 DETAILS = {
@@ -72,7 +72,7 @@ def _paid_by_transfer(invoice: Invoice) -> Invoice:
 def build_invoices() -> list[str]:
     """One line per organization: what its invoices are. Monthly subscribers get a month's
     invoice each month; yearly ones a year's at the start of each term."""
-    today = timezone.localdate()
+    today = clock.today()
     this_month = today.replace(day=1)
     two_months_ago = (this_month - timedelta(days=40)).replace(day=1)
     last_month = (this_month - timedelta(days=1)).replace(day=1)

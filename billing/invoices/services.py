@@ -27,6 +27,7 @@ from billing.models import (
 )
 from billing.money import Money
 from billing.tasks import render_invoice_pdf
+from portal import clock
 from portal.models import Organization
 from portal.unavailable import SERVICE_ERRORS
 
@@ -110,7 +111,7 @@ def invoice_finalize(*, invoice: Invoice, today: date | None = None) -> Invoice:
     """Fix the invoice: copy the organization's tax and terms, work out the totals, use
     its credit, give it the next number of its series and its dates. A negative total
     becomes credit for the next invoice."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     locked = _lock_draft(invoice)
     lines = list(locked.lines.all())
     if not lines:
@@ -246,7 +247,7 @@ def credit_note_issue(
 ) -> CreditNote:
     """Credit part of a paid invoice (before tax; tax at the invoice's rate is added). The
     credit note's total becomes credit for the next invoice."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     locked = _lock_finalized(invoice)
     refusal = rules.credit_refusal(
         status=locked.status, currency=locked.currency, subtotal=subtotal
@@ -271,7 +272,7 @@ def invoice_void_with_credit_note(
 ) -> CreditNote:
     """Cancel an invoice: a credit note for what remains of it, and back to the
     organization's credit whatever was already paid towards it (in money or credit)."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     locked = _lock_finalized(invoice)
     remaining_total = invoice_remaining(invoice=locked)
     refusal = rules.void_refusal(

@@ -16,7 +16,6 @@ from billing.checkout.tasks import abandon_stale_checkouts
 from billing.models import CheckoutStatus, ScheduledChangeStatus
 from portal import clock
 from portal.schedule import JOBS
-from tests.billing.checkout.test_scheduled_changes import downgraded  # noqa: F401
 from tests.helpers.checkout import preview, subscribed
 
 APRIL_3 = date(2026, 4, 3)
@@ -39,7 +38,7 @@ def test_off_it_is_the_real_time_and_does_not_move(db, now, settings):
     assert clock.now() == now
 
 
-def test_moving_it_applies_a_scheduled_change_on_its_day(downgraded, test_clock, now):  # noqa: F811
+def test_moving_it_applies_a_scheduled_change_on_its_day(downgraded, test_clock, now):
     runs = clock.advance(to=APRIL_3, by="test")
 
     assert clock.now() == datetime(2026, 4, 3, 9, 30, tzinfo=UTC)

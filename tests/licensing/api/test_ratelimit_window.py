@@ -3,6 +3,8 @@ counts that carry through it and start again in the next, Retry-After counting d
 that next minute, and counters that expire one second after their window, on the local
 cache and on Redis's script (fakeredis runs the same Lua in memory)."""
 
+from datetime import UTC, datetime
+
 import fakeredis
 import pytest
 import time_machine
@@ -112,15 +114,16 @@ class SteppingClock:
     def __init__(self, *readings: float) -> None:
         self.readings = list(readings)
 
-    def time(self) -> float:
-        return self.readings.pop(0) if len(self.readings) > 1 else self.readings[0]
+    def now(self) -> datetime:
+        reading = self.readings.pop(0) if len(self.readings) > 1 else self.readings[0]
+        return datetime.fromtimestamp(reading, UTC)
 
 
 def test_a_hit_reads_the_clock_once(monkeypatch):
     # The last tenth of a second of a window, and the clock crosses into the next one
     # while the hit is counted: the hit is counted and answered in the window it fell
     # in, one second before the reset, not told to wait a whole new minute.
-    monkeypatch.setattr(ratelimit, "time", SteppingClock(MINUTE + 59.9, MINUTE + 60.0))
+    monkeypatch.setattr(ratelimit, "clock", SteppingClock(MINUTE + 59.9, MINUTE + 60.0))
     assert ratelimit.hit("token", limit=1) == ratelimit.Decision(True, 0, 1)
     assert caches["default"].get(f"rl:token:{MINUTE:.0f}") == 1
 
