@@ -502,7 +502,7 @@ def checkout_confirm(
         license = _buy(checkout, preview, actor=actor, reason=reason, at=at)
     else:
         _change_now(license, preview, actor=actor, reason=reason, at=at)
-    invoice = _invoice(checkout.organization, license, quote) if quote.lines else None
+    invoice = _invoice(checkout.organization, license, quote, at) if quote.lines else None
     scheduled = None
     if quote.later is not None:
         scheduled = _schedule(license, preview, user=actor.user, at=at)
@@ -591,7 +591,7 @@ def _change_now(license: License, preview: Preview, *, actor, reason: str, at: d
         )
 
 
-def _invoice(organization: Organization, license: License, quote: Quote) -> Invoice:
+def _invoice(organization: Organization, license: License, quote: Quote, at: datetime) -> Invoice:
     draft = invoices.invoice_create_draft(
         organization=organization, currency=quote.currency, license=license
     )
@@ -604,7 +604,7 @@ def _invoice(organization: Organization, license: License, quote: Quote) -> Invo
             period_start=line.period_start,
             period_end=line.period_end,
         )
-    return invoices.invoice_finalize(invoice=draft, today=quote.today)
+    return invoices.invoice_finalize(invoice=draft, at=at)
 
 
 def _summary(quote: Quote) -> str:

@@ -3,7 +3,7 @@ balance, for the demo organizations that have a license, each at its subscriptio
 locked price, currency and cycle. Idempotent: an organization
 that already has invoices is left as it is (they are never rewritten anyway)."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -41,7 +41,13 @@ def _term_invoice(
         period_start=first_day,
         period_end=last_day,
     )
-    return services.invoice_finalize(invoice=invoice, today=issued_on or first_day)
+    return services.invoice_finalize(invoice=invoice, at=_business_moment(issued_on or first_day))
+
+
+def _business_moment(day: date) -> datetime:
+    """History is written as it happened: at nine on `day` (UTC), never after the site's
+    time (portal.clock)."""
+    return min(datetime.combine(day, time(9), tzinfo=UTC), clock.now())
 
 
 def _month_invoice(license: License, first_day: date, issued_on: date | None = None) -> Invoice:
@@ -63,6 +69,7 @@ def _paid_by_transfer(invoice: Invoice) -> Invoice:
         reference=f"TRF {invoice.number}",
         actor=None,
         reason="Demo: transfer on the bank statement.",
+        at=_business_moment(invoice.issued_on + timedelta(days=5)),
     )
     invoice.refresh_from_db()
     return invoice
@@ -119,5 +126,5 @@ def _credit_two_seats(invoice: Invoice, subscription, on: date) -> None:
         reason="Two seats billed twice; credited to the next invoice."
         if price.per_seat
         else "Billed twice; credited to the next invoice.",
-        today=on,
+        at=_business_moment(on),
     )

@@ -280,14 +280,18 @@ def license_release_hold(
     return _set_status(license, after, actor=actor, reason=reason, at=at)
 
 
-def license_suspend(*, license: License, actor: Actor, reason: str) -> License:
+def license_suspend(
+    *, license: License, actor: Actor, reason: str, at: datetime | None = None
+) -> License:
     """Staff's hold."""
-    return license_hold(license=license, source=HoldSource.ADMIN, actor=actor, reason=reason)
+    return license_hold(license=license, source=HoldSource.ADMIN, actor=actor, reason=reason, at=at)
 
 
-def license_revoke(*, license: License, actor: Actor, reason: str) -> License:
+def license_revoke(
+    *, license: License, actor: Actor, reason: str, at: datetime | None = None
+) -> License:
     return license_set_status(
-        license=license, status=LicenseStatus.CANCELED, actor=actor, reason=reason
+        license=license, status=LicenseStatus.CANCELED, actor=actor, reason=reason, at=at
     )
 
 
