@@ -98,6 +98,7 @@ def _answer_from_database(license_id: int, at: datetime) -> tuple[dict, int]:
         },
         entitlements=license_entitlements(license=license, at=at),
         renews_on=license.renews_on,
+        grace_until=license.grace_until,
         fingerprints=license.machines.active().values_list("fingerprint", flat=True),
         at=at,
     )

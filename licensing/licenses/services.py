@@ -622,6 +622,7 @@ def machine_deactivate(*, license: License, fingerprint: str, actor: Actor, at=N
 def license_file_payload(*, license: License, at: datetime) -> dict:
     entitlements = license_entitlements(license=license, at=at)
     version = license.version
+    grace_until = license.grace_until
     return {
         "format": signing.FORMAT,
         "license": license.pk,
@@ -639,6 +640,8 @@ def license_file_payload(*, license: License, at: datetime) -> dict:
         "entitlements": entitlements.as_data(),
         "term_start": license.term_start.isoformat(),
         "expires_on": license.term_end.isoformat(),
+        # The last day it stays usable past expires_on while its renewal has not run.
+        "grace_until": grace_until.isoformat() if grace_until else None,
     }
 
 
