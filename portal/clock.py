@@ -38,10 +38,13 @@ _TTL = 1.0
 _cached: tuple[float, timedelta] | None = None
 
 
+_NONE = timedelta(0)
+
+
 def _offset() -> timedelta:
     global _cached
     if not settings.TEST_CLOCK:
-        return timedelta(0)
+        return _NONE
     if _cached is None or time.monotonic() - _cached[0] > _TTL:
         from portal.models import SimulatedClock
 
@@ -64,6 +67,12 @@ def offset() -> timedelta:
 
 def now() -> datetime:
     return timezone.now() + _offset()
+
+
+def timestamp() -> float:
+    """now() as POSIX seconds, without building a datetime (the licensing API's rate
+    limit reads it on every request)."""
+    return time.time() + _offset().total_seconds()
 
 
 def today() -> date:
