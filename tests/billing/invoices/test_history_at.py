@@ -31,6 +31,19 @@ def draft(organization):
     return invoice
 
 
+def pay(invoice, *, received_on: date, at: datetime) -> None:
+    """The whole amount due, by bank transfer, recorded at `at`."""
+    payment_record(
+        invoice=invoice,
+        amount=invoice.money("amount_due"),
+        received_on=received_on,
+        reference="TRF-1",
+        actor=None,
+        reason="Bank statement.",
+        at=at,
+    )
+
+
 def test_an_invoice_finalized_in_the_past_is_dated_and_numbered_then(organization, now):
     invoice = services.invoice_finalize(invoice=draft(organization), at=LAST_AUTUMN)
 
@@ -44,24 +57,9 @@ def test_a_payment_recorded_in_the_past_pays_the_invoice_then(organization, now)
     invoice = services.invoice_finalize(invoice=draft(organization), at=LAST_AUTUMN)
 
     with pytest.raises(ValidationError, match="cannot arrive in the future"):
-        payment_record(
-            invoice=invoice,
-            amount=invoice.money("amount_due"),
-            received_on=date(2025, 10, 28),  # after the moment it is recorded at
-            reference="TRF-1",
-            actor=None,
-            reason="Bank statement.",
-            at=A_WEEK_LATER,
-        )
-    payment_record(
-        invoice=invoice,
-        amount=invoice.money("amount_due"),
-        received_on=date(2025, 10, 27),
-        reference="TRF-1",
-        actor=None,
-        reason="Bank statement.",
-        at=A_WEEK_LATER,
-    )
+        # Received the day after the moment it is recorded at.
+        pay(invoice, received_on=date(2025, 10, 28), at=A_WEEK_LATER)
+    pay(invoice, received_on=date(2025, 10, 27), at=A_WEEK_LATER)
 
     invoice.refresh_from_db()
     assert (invoice.status, invoice.paid_at) == (InvoiceStatus.PAID, A_WEEK_LATER)
@@ -81,15 +79,7 @@ def test_an_invoice_voided_in_the_past_is_stamped_then_and_credited_that_day(org
 
 def test_a_credit_note_issued_in_the_past_is_dated_then(organization, now):
     invoice = services.invoice_finalize(invoice=draft(organization), at=LAST_AUTUMN)
-    payment_record(
-        invoice=invoice,
-        amount=invoice.money("amount_due"),
-        received_on=date(2025, 10, 20),
-        reference="TRF-1",
-        actor=None,
-        reason="Bank statement.",
-        at=LAST_AUTUMN,
-    )
+    pay(invoice, received_on=date(2025, 10, 20), at=LAST_AUTUMN)
 
     note = services.credit_note_issue(
         invoice=invoice,

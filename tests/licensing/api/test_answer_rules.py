@@ -127,6 +127,21 @@ def test_the_answer_carries_the_license_its_entitlements_term_and_machines_in_or
     assert timeout == 300
 
 
+def active_answer(renews_on, grace_until, *, until=None, at=AT):
+    """The answer for an active license with no machines."""
+    return license_answer(
+        revision=1,
+        key_hash="abc",
+        status="active",
+        license=LICENSE,
+        entitlements=entitlements(until),
+        renews_on=renews_on,
+        grace_until=grace_until,
+        fingerprints=[],
+        at=at,
+    )
+
+
 @pytest.mark.parametrize(
     "renews_on, grace_until, until, code, timeout",
     [
@@ -151,17 +166,7 @@ def test_the_answer_carries_the_license_its_entitlements_term_and_machines_in_or
 def test_the_answer_expires_with_the_term_or_its_grace_and_is_kept_until_an_override_ends(
     renews_on, grace_until, until, code, timeout
 ):
-    answer, seconds = license_answer(
-        revision=1,
-        key_hash="abc",
-        status="active",
-        license=LICENSE,
-        entitlements=entitlements(until),
-        renews_on=renews_on,
-        grace_until=grace_until,
-        fingerprints=[],
-        at=AT,
-    )
+    answer, seconds = active_answer(renews_on, grace_until, until=until)
     assert (answer["code"], answer["machines"], seconds) == (code, [], timeout)
     assert answer["expires_at"] == expiry(renews_on).isoformat()
     assert answer["grace_until"] == (
@@ -172,16 +177,10 @@ def test_the_answer_expires_with_the_term_or_its_grace_and_is_kept_until_an_over
 
 
 def test_an_answer_in_grace_is_kept_no_longer_than_the_grace():
-    answer, seconds = license_answer(
-        revision=1,
-        key_hash="abc",
-        status="active",
-        license=LICENSE,
-        entitlements=entitlements(),
-        renews_on=date(2026, 3, 1),
-        grace_until=date(2026, 3, 13),
-        fingerprints=[],
-        at=datetime(2026, 3, 13, 23, 58, tzinfo=UTC),  # two minutes before it ends
+    answer, seconds = active_answer(
+        date(2026, 3, 1),
+        date(2026, 3, 13),
+        at=datetime(2026, 3, 13, 23, 58, tzinfo=UTC),  # two minutes before the grace ends
     )
     assert answer["code"] == "valid"
     assert answer["grace_until"] == "2026-03-14T00:00:00+00:00"
