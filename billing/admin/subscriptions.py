@@ -15,13 +15,13 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
-from django.utils import timezone
 
 from billing.models import Subscription, SubscriptionEvent
 from billing.pricing import BillingCycle
 from billing.subscriptions import services
 from licensing.admin.pages import ReadOnlyAdminMixin, confirm_page
 from licensing.licenses.services import Actor
+from portal import clock
 from portal.admin_history import HistoryAdmin
 
 OPERATE_TEMPLATE = "admin/billing/subscription/operate.html"
@@ -72,7 +72,7 @@ class LockPriceForm(ReasonForm):
     def __init__(self, *args, subscription: Subscription, **kwargs) -> None:
         super().__init__(*args, subscription=subscription, **kwargs)
         license = subscription.license
-        if license.term_start <= timezone.localdate() <= license.term_end:
+        if license.term_start <= clock.today() <= license.term_end:
             codes = [subscription.currency_id]
             cycles = [(subscription.cycle, BillingCycle(subscription.cycle).label)]
             self.fields["currency"].help_text = self.fields["cycle"].help_text = self.MID_TERM

@@ -19,6 +19,7 @@ from billing.models import ScheduledChange, ScheduledChangeStatus, Subscription
 from billing.subscriptions.services import subscription_lock_price, subscription_set_auto_renew
 from licensing.licenses import services as licenses
 from licensing.models import License
+from portal import clock
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ def _lock(change: ScheduledChange) -> ScheduledChange:
 def scheduled_change_cancel(
     *, change: ScheduledChange, user, reason: str, at: datetime | None = None
 ) -> ScheduledChange:
-    at = at or timezone.now()
+    at = at or clock.now()
     change = _lock(change)
     refusal = changes.cancel_refusal(
         status=change.status, status_label=change.get_status_display(), reason=reason
@@ -52,7 +53,7 @@ def scheduled_change_apply(
 ) -> ScheduledChange:
     """Move the license and its subscription to the scheduled plan. Nothing is deleted:
     machines beyond the new limit stay activated (new ones are refused)."""
-    at = at or timezone.now()
+    at = at or clock.now()
     today = today or timezone.localdate(at)
     change = _lock(change)
     if not changes.is_open(change.status):
@@ -114,7 +115,7 @@ def scheduled_change_apply(
 def scheduled_changes_apply_due(*, today: date | None = None) -> list[ScheduledChange]:
     """Apply every change due by `today`, each in its own transaction; one that fails is
     logged and left scheduled for the next run."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     applied = []
     due = ScheduledChange.objects.filter(
         status=ScheduledChangeStatus.SCHEDULED, effective_on__lte=today

@@ -59,6 +59,7 @@ from licensing.models import (
     TierVersion,
     TierVersionPrice,
 )
+from portal import clock
 from portal.models import Organization
 
 SEATS = "seats"
@@ -137,7 +138,7 @@ def open_license_for(organization: Organization, tier: Tier) -> License | None:
 def checkout_start(
     *, organization: Organization, license: License | None, user, at: datetime | None = None
 ) -> Checkout:
-    at = at or timezone.now()
+    at = at or clock.now()
     if license is not None and license.organization_id != organization.pk:
         raise ValidationError("The license belongs to another organization.")
     checkout = Checkout.objects.create(
@@ -230,7 +231,7 @@ def checkout_preview(
     """The quote, comparison and continuity check of `target` for `checkout`. Raises
     QuoteRefused with a message per field. The tier versions come from `catalog` (this
     request's, when the caller has taken one already)."""
-    at = at or timezone.now()
+    at = at or clock.now()
     catalog = catalog or frozen_catalog()
     today = timezone.localdate(at)
     organization = checkout.organization
@@ -416,7 +417,7 @@ def checkout_record_preview(*, preview: Preview, at: datetime | None = None) -> 
     if shown_before:
         # A reload of the same preview is not a new step (and opens no transaction).
         return seen
-    return _record_preview(preview, at or timezone.now())
+    return _record_preview(preview, at or clock.now())
 
 
 @transaction.atomic
@@ -477,7 +478,7 @@ def checkout_confirm(
     already comes back as it is (a double click, the back button). Raises StalePreview
     (with a fresh preview) when the change would no longer cost what was previewed,
     CheckoutClosed when it was abandoned, QuoteRefused for a change that cannot be made."""
-    at = at or timezone.now()
+    at = at or clock.now()
     checkout = Checkout.objects.select_for_update().get(pk=checkout.pk)
     if checkout.status == CheckoutStatus.CONFIRMED:
         return checkout
@@ -501,7 +502,7 @@ def checkout_confirm(
         license = _buy(checkout, preview, actor=actor, reason=reason, at=at)
     else:
         _change_now(license, preview, actor=actor, reason=reason, at=at)
-    invoice = _invoice(checkout.organization, license, quote) if quote.lines else None
+    invoice = _invoice(checkout.organization, license, quote, at) if quote.lines else None
     scheduled = None
     if quote.later is not None:
         scheduled = _schedule(license, preview, user=actor.user, at=at)
@@ -528,7 +529,7 @@ def checkout_confirm(
 def checkout_record_refusal(*, checkout: Checkout, why: str, at: datetime | None = None) -> None:
     """A confirmation refused (stale or closed): recorded for the analytics, after the
     refused confirmation's own transaction has rolled back."""
-    _record(checkout, CheckoutEvent.Step.REFUSED, at or timezone.now(), why=why)
+    _record(checkout, CheckoutEvent.Step.REFUSED, at or clock.now(), why=why)
 
 
 def _buy(checkout: Checkout, preview: Preview, *, actor, reason: str, at: datetime) -> License:
@@ -590,7 +591,7 @@ def _change_now(license: License, preview: Preview, *, actor, reason: str, at: d
         )
 
 
-def _invoice(organization: Organization, license: License, quote: Quote) -> Invoice:
+def _invoice(organization: Organization, license: License, quote: Quote, at: datetime) -> Invoice:
     draft = invoices.invoice_create_draft(
         organization=organization, currency=quote.currency, license=license
     )
@@ -603,7 +604,7 @@ def _invoice(organization: Organization, license: License, quote: Quote) -> Invo
             period_start=line.period_start,
             period_end=line.period_end,
         )
-    return invoices.invoice_finalize(invoice=draft, today=quote.today)
+    return invoices.invoice_finalize(invoice=draft, at=at)
 
 
 def _summary(quote: Quote) -> str:
@@ -656,7 +657,7 @@ def _schedule(license: License, preview: Preview, *, user, at: datetime) -> Sche
 
 @transaction.atomic
 def checkout_abandon(*, checkout: Checkout, at: datetime | None = None) -> Checkout:
-    at = at or timezone.now()
+    at = at or clock.now()
     checkout = Checkout.objects.select_for_update().get(pk=checkout.pk)
     if not checkout.is_open:
         return checkout
@@ -669,7 +670,7 @@ def checkout_abandon(*, checkout: Checkout, at: datetime | None = None) -> Check
 
 def checkouts_abandon_stale(*, at: datetime | None = None) -> int:
     """Record as abandoned every checkout left open for a day. Safe to run twice."""
-    at = at or timezone.now()
+    at = at or clock.now()
     cutoff = at - timedelta(hours=ABANDON_AFTER_HOURS)
     count = 0
     for checkout in Checkout.objects.filter(

@@ -10,14 +10,13 @@ Idempotent: a license that already has a subscription keeps it.
 
 from __future__ import annotations
 
-from django.utils import timezone
-
 from billing.checkout.quote import term_end_for
 from billing.models import Subscription
 from billing.pricing import CYCLE_PHRASE, BillingCycle
 from billing.subscriptions.services import subscription_create
 from licensing.licenses.services import Actor, license_start_term
 from licensing.models import License
+from portal import clock
 
 DEMO = Actor(label="demo data")
 
@@ -49,7 +48,7 @@ def build_subscriptions() -> list[str]:
             )
             if cycle == BillingCycle.MONTHLY:
                 # A monthly subscription's term is this calendar month.
-                today = timezone.localdate()
+                today = clock.today()
                 license_start_term(
                     license=license,
                     term_start=today.replace(day=1),

@@ -20,6 +20,7 @@ from billing.models import Subscription, SubscriptionEvent, SubscriptionEventKin
 from billing.pricing import BillingCycle
 from licensing.licenses.services import Actor, license_set_auto_renew
 from licensing.models import License, TierVersionPrice
+from portal import clock
 
 
 def _check_reason(reason: str) -> str:
@@ -113,7 +114,7 @@ def subscription_create(
 ) -> Subscription:
     """Start paying for `license`: its version's price in `currency` and `cycle`, locked
     today."""
-    at = at or timezone.now()
+    at = at or clock.now()
     reason = _check_reason(reason)
     # Locking the license makes two starts for one license queue; the second is refused.
     license = (
@@ -148,7 +149,7 @@ def subscription_lock_price(
 ) -> Subscription:
     """Lock today's catalog price of the license's version (after a tier change, or to
     move to another currency or cycle; each defaults to the current one)."""
-    at = at or timezone.now()
+    at = at or clock.now()
     reason = _check_reason(reason)
     subscription = _lock(subscription)
     before = _fields(subscription)
@@ -180,7 +181,7 @@ def subscription_set_auto_renew(
 ) -> Subscription:
     """Turn renewal at the end of the term on or off. The flag is the license's, so the
     license's ledger records it too."""
-    at = at or timezone.now()
+    at = at or clock.now()
     reason = _check_reason(reason)
     subscription = _lock(subscription)
     before = _fields(subscription)

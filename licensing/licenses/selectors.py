@@ -5,9 +5,10 @@ license, its legacy plan beside today's version of the tier."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from licensing.catalog.diff import Comparison, compare
@@ -55,6 +56,10 @@ class LicensePanel:
     legacy: Comparison | None
     today: TierVersion | None
     holds: list[LicenseHold]  # why it is suspended, the earliest first; empty when not
+    # Past its term, the last day it stays usable while its renewal has not run.
+    renewal_due_until: date | None = None
+    # Past its term (and any grace), still waiting for a renewal: the API answers expired.
+    lapsed: bool = False
 
     @property
     def warnings(self) -> list[MeterView]:
@@ -149,4 +154,15 @@ def license_panel(*, license: License, at: datetime) -> LicensePanel:
         legacy=legacy,
         today=today,
         holds=sorted(license.holds.filter(lifted_at__isnull=True), key=lambda h: h.placed_at),
+        **_past_term(license, timezone.localdate(at)),
     )
+
+
+def _past_term(license: License, today: date) -> dict:
+    """Where a usable license stands after its term: in its renewal grace, or lapsed."""
+    if not license.is_usable or today <= license.term_end:
+        return {}
+    grace_until = license.grace_until
+    if grace_until and today <= grace_until:
+        return {"renewal_due_until": grace_until}
+    return {"lapsed": True}

@@ -12,7 +12,6 @@ from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from licensing.api.validation import license_changed
 from licensing.licenses import keys, signing
@@ -37,6 +36,7 @@ from licensing.models import (
     TierVersion,
     VersionStatus,
 )
+from portal import clock
 
 # Statuses staff can reinstate from: their own hold lifted, or a revocation reversed.
 REVERSIBLE = (LicenseStatus.SUSPENDED, LicenseStatus.CANCELED)
@@ -148,7 +148,7 @@ def license_create(
     reason: str,
     at: datetime | None = None,
 ) -> IssuedKey:
-    at = at or timezone.now()
+    at = at or clock.now()
     if version.status == VersionStatus.DRAFT:
         raise ValidationError("A license can only be on a published (or retired) version.")
     key, key_hash = _new_key()
@@ -220,7 +220,7 @@ def license_set_status(
 ) -> License:
     """Move the license to another status the rules allow. Suspension is a hold
     (`license_hold`), never a plain status change."""
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     if status == LicenseStatus.SUSPENDED and status != license.status:
         raise ValidationError("A license is suspended by a hold, which says whose it is.")
@@ -233,7 +233,7 @@ def license_hold(
 ) -> License:
     """Suspend the license for `source` (staff, dunning, trial): the customer's software
     stops validating until every source has lifted its hold."""
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     holds = _holds_in_place(license)
     try:
@@ -262,7 +262,7 @@ def license_release_hold(
 ) -> License:
     """Lift `source`'s hold. The license stays suspended while another source holds it;
     after the last, it is active again (or trialing, if it was a trial)."""
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     holds = _holds_in_place(license)
     hold = holds.pop(source, None)
@@ -280,14 +280,18 @@ def license_release_hold(
     return _set_status(license, after, actor=actor, reason=reason, at=at)
 
 
-def license_suspend(*, license: License, actor: Actor, reason: str) -> License:
+def license_suspend(
+    *, license: License, actor: Actor, reason: str, at: datetime | None = None
+) -> License:
     """Staff's hold."""
-    return license_hold(license=license, source=HoldSource.ADMIN, actor=actor, reason=reason)
+    return license_hold(license=license, source=HoldSource.ADMIN, actor=actor, reason=reason, at=at)
 
 
-def license_revoke(*, license: License, actor: Actor, reason: str) -> License:
+def license_revoke(
+    *, license: License, actor: Actor, reason: str, at: datetime | None = None
+) -> License:
     return license_set_status(
-        license=license, status=LicenseStatus.CANCELED, actor=actor, reason=reason
+        license=license, status=LicenseStatus.CANCELED, actor=actor, reason=reason, at=at
     )
 
 
@@ -297,7 +301,7 @@ def license_reinstate(
 ) -> License:
     """Staff undo what staff did: lift their own hold (another source's stays), or reverse
     a revocation to the status the ledger recorded before it."""
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     if license.status == LicenseStatus.SUSPENDED:
         return license_release_hold(
@@ -336,7 +340,7 @@ def license_change_seats(
     """Change the seats bought. Going below the active machines is refused, unless
     `keep_active_machines` (a downgrade the customer scheduled: nothing is deactivated,
     new activations are refused until enough are freed)."""
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     _check_seats(license, seats, at)
     active = license.machines.active().count()
@@ -353,7 +357,7 @@ def license_change_version(
     *, license: License, version: TierVersion, actor: Actor, reason: str, at=None
 ) -> License:
     """Move to another tier or version (an upgrade, a downgrade, leaving a legacy plan)."""
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     if version.status != VersionStatus.PUBLISHED:
         raise ValidationError("A license can only move to a published version.")
@@ -370,7 +374,7 @@ def license_change_version(
 def license_renew(
     *, license: License, term_end: date, actor: Actor, reason: str, at=None
 ) -> License:
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     if term_end <= license.term_end:
         raise ValidationError("A renewal extends the term.")
@@ -385,7 +389,7 @@ def license_start_term(
 ) -> License:
     """Begin a new term (a move to another billing cycle starts one on the day it is
     made); the unused part of the old one is credited by billing."""
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     if term_end < term_start:
         raise ValidationError("A term ends on or after the day it starts.")
@@ -407,7 +411,7 @@ def license_set_auto_renew(
     *, license: License, auto_renew: bool, actor: Actor, reason: str, at=None
 ) -> License:
     """Whether the term renews by itself at its end (billing.subscriptions calls this)."""
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     if license.auto_renew == auto_renew:
         state = "on" if auto_renew else "off"
@@ -422,7 +426,7 @@ def license_set_addon(
     *, license: License, addon: Addon, quantity: int, actor: Actor, reason: str, at=None
 ) -> License:
     """Set how many units of `addon` the license has; 0 removes it."""
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     if addon.product_id != license.product_id:
         raise ValidationError("That add-on belongs to another product.")
@@ -474,7 +478,7 @@ def entitlement_override_grant(
     ends_at: datetime | None = None,
     at: datetime | None = None,
 ) -> EntitlementOverride:
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     if (feature is None) == (metric is None):
         raise ValidationError("An override grants either a feature or a limit.")
@@ -509,7 +513,7 @@ def entitlement_override_grant(
 def entitlement_override_revoke(
     *, override: EntitlementOverride, actor: Actor, reason: str, at=None
 ) -> EntitlementOverride:
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(override.license)
     override = EntitlementOverride.objects.select_for_update().get(pk=override.pk)
     if override.revoked_at is not None:
@@ -532,7 +536,7 @@ def entitlement_override_revoke(
 @transaction.atomic
 def license_rotate_key(*, license: License, actor: Actor, reason: str, at=None) -> IssuedKey:
     """A new key; the old one stops working as soon as this commits."""
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     before = {"key_prefix": license.key_prefix}
     key, license.key_hash = _new_key()
@@ -564,7 +568,7 @@ def machine_activate(
     *, license: License, fingerprint: str, name: str = "", actor: Actor, at=None
 ) -> tuple[Machine, bool]:
     """(machine, created). Activating an active machine again changes nothing."""
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     existing = license.machines.active().filter(fingerprint=fingerprint)
     if existing.exists():
@@ -592,7 +596,7 @@ def machine_activate(
 
 @transaction.atomic
 def machine_deactivate(*, license: License, fingerprint: str, actor: Actor, at=None) -> Machine:
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     machine = license.machines.active().filter(fingerprint=fingerprint).first()
     if machine is None:
@@ -618,6 +622,7 @@ def machine_deactivate(*, license: License, fingerprint: str, actor: Actor, at=N
 def license_file_payload(*, license: License, at: datetime) -> dict:
     entitlements = license_entitlements(license=license, at=at)
     version = license.version
+    grace_until = license.grace_until
     return {
         "format": signing.FORMAT,
         "license": license.pk,
@@ -635,6 +640,8 @@ def license_file_payload(*, license: License, at: datetime) -> dict:
         "entitlements": entitlements.as_data(),
         "term_start": license.term_start.isoformat(),
         "expires_on": license.term_end.isoformat(),
+        # The last day it stays usable past expires_on while its renewal has not run.
+        "grace_until": grace_until.isoformat() if grace_until else None,
     }
 
 

@@ -9,7 +9,7 @@ licensing.licenses.services and leaves a LicenseEvent, which is append-only.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,6 +17,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from licensing.licenses import grace
 
 
 class AppendOnlyError(RuntimeError):
@@ -129,6 +131,16 @@ class License(models.Model):
     def renews_on(self):
         """The first day of the next term."""
         return self.term_end + timedelta(days=1)
+
+    @property
+    def grace_until(self) -> date | None:
+        """The last day it stays usable after its term while its renewal has not run."""
+        return grace.grace_until(
+            term_end=self.term_end,
+            usable=self.is_usable,
+            auto_renew=self.auto_renew,
+            grace_days=settings.RENEWAL_GRACE_DAYS,
+        )
 
     @property
     def masked_key(self) -> str:

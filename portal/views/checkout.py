@@ -22,7 +22,6 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -48,6 +47,7 @@ from billing.pricing import BillingCycle
 from licensing.catalog.frozen import FrozenCatalog, frozen_catalog
 from licensing.licenses import services as licenses
 from licensing.models import License, Tier
+from portal import clock
 from portal.access import (
     get_checkout_for_member,
     get_license_for_member,
@@ -385,7 +385,7 @@ def scheduled_change_cancel_view(request: HttpRequest, slug: str, license_id: in
             change=change,
             user=request.user,
             reason=f"Canceled by {request.user.email} in the portal.",
-            at=timezone.now(),
+            at=clock.now(),
         )
     except ValidationError as refused:
         messages.error(request, " ".join(refused.messages))

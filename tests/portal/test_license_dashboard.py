@@ -2,16 +2,17 @@
 and file; owners also manage the key and API tokens; outsiders get 404 everywhere."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from licensing.licenses import signing
-from licensing.licenses.services import Actor, license_hold, license_suspend
+from licensing.licenses.services import Actor, license_hold, license_set_auto_renew, license_suspend
 from licensing.models import ApiToken, HoldSource
 from licensing.usage.services import UsageReport, usage_record_batch
-from tests.helpers.licenses import issue
+from tests.helpers.licenses import SYSTEM, issue
 
 
 def test_it_shows_the_license_on_the_organization_home(client_for, teammate, issued):
@@ -188,3 +189,28 @@ def test_it_tells_a_suspended_customer_since_when_and_who_can_lift_it(
 
 def test_it_shows_no_suspension_notice_on_an_active_license(client_for, teammate, issued):
     assert "Suspended since" not in client_for(teammate).get("/app/northwind/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "today, auto_renew, says, not_said",
+    [
+        (date(2026, 3, 31), True, "Renews on</dt><dd>1 April 2026, automatically", "Renewal due"),
+        (date(2026, 4, 1), True, "Renewal due</dt><dd>Valid until", "Ended on"),
+        (date(2026, 4, 7), True, "7 April 2026</time> while the renewal runs", "Ended on"),
+        (date(2026, 4, 8), True, "Ended on</dt><dd>31 March 2026; renew", "Renewal due"),
+        (date(2026, 4, 1), False, "Ended on</dt><dd>31 March 2026; renew", "Renewal due"),
+    ],
+    ids=["last-term-day", "first-grace-day", "last-grace-day", "day-after", "no-auto-renew"],
+)
+def test_it_says_renewal_due_not_expired_during_the_grace(
+    client_for, teammate, organization, catalog, today, auto_renew, says, not_said
+):
+    license = issue(
+        organization, catalog, term_start=date(2026, 1, 1), term_end=date(2026, 3, 31)
+    ).license
+    if not auto_renew:
+        license_set_auto_renew(license=license, auto_renew=False, actor=SYSTEM, reason="Ends.")
+    with time_machine.travel(datetime.combine(today, time(12), tzinfo=UTC), tick=False):
+        page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert says in page
+    assert not_said not in page

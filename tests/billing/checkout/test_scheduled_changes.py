@@ -24,20 +24,6 @@ APRIL_1 = date(2026, 4, 1)
 APRIL_1_MORNING = datetime(2026, 4, 1, 6, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def downgraded(organization, catalog, owner):
-    """Business, 12 seats a month for March, with 10 machines active; the owner has
-    confirmed Team with 8 seats, auto-renew off, from 1 April."""
-    license = subscribed(organization, catalog, "business", seats=12)
-    for number in range(10):
-        machine_activate(license=license, fingerprint=f"machine-{number}", actor=SYSTEM)
-    _, checkout = confirm(
-        organization, license, owner, tier="team", seats=8, cycle="monthly", auto_renew=False
-    )
-    license.refresh_from_db()
-    return checkout.scheduled_change
-
-
 def ledger(license):
     return {
         "license": list(license.events.order_by("pk").values_list("kind", flat=True)),
