@@ -353,6 +353,7 @@ def checkout_done(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             "diff": confirmation_entitlement_diff(checkout),
             "latest_file": licenses.license_latest_file(license),
             "scheduled": checkout.scheduled_change,
+            "replanned": checkout.replanned_change,
             "invoice": checkout.invoice,
             "invoice_total": checkout.invoice.money("total") if checkout.invoice else None,
             "invoice_due": checkout.invoice.money("amount_due") if checkout.invoice else None,
