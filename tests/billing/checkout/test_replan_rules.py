@@ -91,6 +91,16 @@ FEWER_SEATS = terms(seats=8)
                 "term runs to 2027-12-13, paid for as you choose it now.",
             ),
         ),
+        (
+            terms(TEAM, seats=5, auto_renew=False),
+            terms(cycle="annual"),
+            {"term_end": NEW_YEAR_END},
+            Replan(
+                Outcome.CANCEL,
+                "It was due at the end of a term that this change closes: your new annual "
+                "term runs to 2027-12-13, paid for as you choose it now.",
+            ),
+        ),
         # ... but only auto-renew off moves to the end of the new term.
         (
             RENEWAL_OFF,
@@ -167,15 +177,15 @@ FEWER_SEATS = terms(seats=8)
             {"current": RENEWAL_OFF},
             Replan(Outcome.CANCEL, "Nothing is left of it after what you choose now."),
         ),
-        # ... and renews the downgrade it came with.
+        # ... and renews the downgrade it came with, seats and all.
         (
-            terms(TEAM, auto_renew=False),
+            terms(TEAM, seats=5, auto_renew=False),
             CURRENT,
             {"current": RENEWAL_OFF},
             Replan(
                 Outcome.ADJUST,
-                "It stays on its day, from the plan you choose now: Move to Team.",
-                terms(TEAM),
+                "It stays on its day, from the plan you choose now: Move to Team; 5 seats.",
+                terms(TEAM, seats=5),
                 JAN_1,
             ),
         ),
@@ -199,6 +209,7 @@ FEWER_SEATS = terms(seats=8)
         "upgrade-cancels-renewal-off",
         "annual-cancels-downgrade",
         "annual-cancels-fewer-seats",
+        "annual-cancels-downgrade-with-renewal-off",
         "annual-redates-renewal-off",
         "more-seats-adjust-downgrade",
         "more-seats-replace-fewer",
