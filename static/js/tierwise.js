@@ -73,6 +73,25 @@
     return "defaultValue" in field && field.value !== field.defaultValue;
   }
 
+  // A Confirm button (data-confirms-preview) belongs to the preview shown: once a field
+  // of its form changes, that preview no longer says what the form does, so the button
+  // is disabled until htmx swaps in the new preview (with a new button, or the error
+  // that says why there is none). The server refuses a mismatch anyway.
+  function previewOutdated(event) {
+    var form = event.target.form;
+    if (!form || !form.matches(FORMS)) {
+      return;
+    }
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if (field.hasAttribute("data-confirms-preview")) {
+        field.disabled = true;
+      }
+    });
+  }
+
+  document.addEventListener("input", previewOutdated);
+  document.addEventListener("change", previewOutdated);
+
   htmx.onLoad(function (content) {
     if (content.querySelectorAll) {
       var forms = Array.prototype.slice.call(content.querySelectorAll(FORMS));

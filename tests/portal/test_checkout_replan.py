@@ -50,7 +50,7 @@ def test_a_downgrade_then_annual_billing_leaves_exactly_what_was_paid_for(
         downgrade = ScheduledChange.objects.get()
         assert downgrade.effective_on == date(2027, 1, 1)
         dashboard = client.get("/app/northwind/").content.decode()
-        assert "Scheduled for <time datetime=\"2027-01-01\">1 January 2027</time>" in dashboard
+        assert 'Scheduled for <time datetime="2027-01-01">1 January 2027</time>' in dashboard
 
         url = _start(client, "northwind", tier="business")
         page = client.get(url, CHANGE | {"tier": "business", "seats": 12, "cycle": "annual"})
@@ -75,7 +75,11 @@ def test_a_downgrade_then_annual_billing_leaves_exactly_what_was_paid_for(
     invoice = Invoice.objects.filter(license=license).latest("pk")
     [bought] = [line for line in invoice.lines.all() if line.amount > 0]
     assert bought.description == "Business, 12 seats, annual"
-    assert (license.version.tier.slug, license.seats, subscription.cycle) == ("business", 12, "annual")
+    assert (license.version.tier.slug, license.seats, subscription.cycle) == (
+        "business",
+        12,
+        "annual",
+    )
     assert (license.term_start, license.term_end) == (bought.period_start, bought.period_end)
     assert (license.term_start, license.term_end) == (date(2026, 12, 14), date(2027, 12, 13))
     assert license.auto_renew is True

@@ -96,7 +96,10 @@ def test_more_seats_keep_a_scheduled_downgrade_on_its_day_with_those_seats(
         False,
     )
     assert downgraded.summary == "Move to Team; end at the term's close"
-    assert (downgraded.price.version_id, downgraded.price.cycle) == (downgraded.version_id, "monthly")
+    assert (downgraded.price.version_id, downgraded.price.cycle) == (
+        downgraded.version_id,
+        "monthly",
+    )
     assert checkout.replan_outcome == "adjust"
     assert plan(license) == ("business", 14, "monthly", True)
     scheduled_changes_apply_due(today=APRIL_1)
