@@ -109,6 +109,14 @@ def confirm_and_open_invoice(page) -> Invoice:
     return invoice
 
 
+def sign_in(page, live_server, user) -> None:
+    """Through the login form (a page without JavaScript has no `login` fixture)."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+
+
 def open_checkout_from_dashboard(page, live_server, slug: str) -> None:
     page.goto(f"{live_server.url}/app/{slug}/")
     page.get_by_role("link", name="Change plan or seats").click()
@@ -221,10 +229,7 @@ def test_a_newcomer_buys_adds_seats_upgrades_and_schedules_a_downgrade(
 
 def test_it_buys_without_javascript(page_without_javascript, live_server, demo_catalog, owner):
     page = page_without_javascript
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Email").fill(owner.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    sign_in(page, live_server, owner)
     page.goto(f"{live_server.url}/app/buy/?tier=team&cycle=monthly&currency=USD")
     expect(page.get_by_role("heading", name="Buy a plan")).to_be_visible()
 
@@ -349,10 +354,7 @@ def test_without_javascript_confirm_submits_the_seats_the_box_shows(
     page_without_javascript, live_server, demo_catalog, owner
 ):
     page = page_without_javascript
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Email").fill(owner.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    sign_in(page, live_server, owner)
     page.goto(f"{live_server.url}/app/buy/?tier=team&cycle=monthly&currency=USD")
     page.get_by_label("Seats").fill("8")
     page.get_by_role("button", name="Update the preview").click()

@@ -13,16 +13,9 @@ from billing.models import Invoice, ScheduledChange, ScheduledChangeStatus
 from portal import clock
 from tests.helpers.checkout import subscribed
 from tests.portal.test_checkout_pages import CHANGE, _confirm_form, _start
+from tests.portal.test_clock import test_clock  # noqa: F401
 
 DECEMBER_14 = datetime(2026, 12, 14, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def test_clock(settings, db):
-    settings.TEST_CLOCK = True
-    clock.forget()
-    yield
-    clock.forget()
 
 
 @pytest.fixture
@@ -39,7 +32,10 @@ def northwind(organization, catalog):
 
 
 def test_a_downgrade_then_annual_billing_leaves_exactly_what_was_paid_for(
-    northwind, client_for, owner, test_clock
+    northwind,
+    client_for,
+    owner,
+    test_clock,  # noqa: F811
 ):
     license = northwind
     client = client_for(owner)
