@@ -547,8 +547,9 @@ def checkout_confirm(
     if preview.digest != digest:
         raise StalePreview(
             preview,
-            "Something changed since you saw this preview (your plan, a price, your credit or "
-            "the date). Here are the figures as they stand now; confirm again if they suit you.",
+            "Something changed since you saw this preview (the choices in the form, your plan "
+            "or the change scheduled on it, a price, your credit or the date). Here are the "
+            "figures as they stand now; confirm again if they suit you.",
         )
     before = _entitlements_record(license, at) if license else {}
     reason = f"Checkout {checkout.pk} confirmed in the portal."

@@ -81,3 +81,29 @@ def test_a_downgrade_then_annual_billing_leaves_exactly_what_was_paid_for(
     assert license.auto_renew is True
     # Per seat, at the price locked for the year.
     assert (bought.quantity, bought.unit_price) == (12, subscription.unit_amount)
+
+
+def test_more_seats_keep_the_scheduled_downgrade_and_every_page_says_the_same(
+    client_for, owner, organization, catalog
+):
+    """Business, 12 seats a month for March with Team and 8 seats scheduled for 1 April;
+    then 14 seats now: the downgrade stays on its day, with the 14 seats."""
+    subscribed(organization, catalog, "business", seats=12)
+    client = client_for(owner)
+    url = _start(client, "northwind", tier="business")
+    page = client.get(url, CHANGE | {"tier": "team", "seats": 8})
+    client.post(url + "confirm/", _confirm_form(page))
+
+    url = _start(client, "northwind", tier="business")
+    page = client.get(url, CHANGE | {"tier": "business", "seats": 14})
+    html = page.content.decode()
+    assert "(Move to Team; 8 seats on" in html and "changes if you confirm." in html
+    assert "It stays on its day, from the plan you choose now: Move to Team." in html
+
+    done = client.post(url + "confirm/", _confirm_form(page), follow=True).content.decode()
+    assert 'Still scheduled for <time datetime="2026-04-01">1 April 2026</time>' in done
+    assert "Move to Team. It stays on its day" in done
+    dashboard = client.get("/app/northwind/").content.decode()
+    assert "1 April 2026</time>:</strong> Move to Team." in dashboard
+    change = ScheduledChange.objects.get(status=ScheduledChangeStatus.SCHEDULED)
+    assert (change.seats, change.summary) == (14, "Move to Team")
