@@ -22,14 +22,15 @@ from billing.locks import lock_license
 from billing.models import ScheduledChange, ScheduledChangeStatus, Subscription
 from billing.subscriptions.services import subscription_lock_price, subscription_set_auto_renew
 from licensing.licenses import services as licenses
+from licensing.models import License
 
 logger = logging.getLogger(__name__)
 
 
-def _lock(change: ScheduledChange) -> ScheduledChange:
+def _lock(change: ScheduledChange) -> tuple[License, ScheduledChange]:
     # Its license first (a change never moves to another license), then the change.
-    lock_license(change.license_id)
-    return ScheduledChange.objects.select_for_update().get(pk=change.pk)
+    license = lock_license(change.license_id)
+    return license, ScheduledChange.objects.select_for_update().get(pk=change.pk)
 
 
 @transaction.atomic
@@ -37,7 +38,7 @@ def scheduled_change_cancel(
     *, change: ScheduledChange, user, reason: str, at: datetime | None = None
 ) -> ScheduledChange:
     at = at or timezone.now()
-    change = _lock(change)
+    _, change = _lock(change)
     refusal = changes.cancel_refusal(
         status=change.status, status_label=change.get_status_display(), reason=reason
     )
@@ -59,13 +60,12 @@ def scheduled_change_apply(
     machines beyond the new limit stay activated (new ones are refused)."""
     at = at or timezone.now()
     today = today or timezone.localdate(at)
-    change = _lock(change)
+    license, change = _lock(change)
     if not changes.is_open(change.status):
         return change
     refusal = changes.too_early(effective_on=change.effective_on, today=today)
     if refusal:
         raise ValidationError(refusal)
-    license = lock_license(change.license_id)
     actor = licenses.Actor(user=change.created_by, label="scheduled change")
     reason = f"Scheduled change {change.pk}: {change.summary}."
     subscription = Subscription.objects.get(license=license)
