@@ -6,7 +6,7 @@ queue instead of each holding a row the other waits for.
 To make them meet at the worst moment, applying and canceling pause while they hold what
 they locked first (as a slow machine would): with the change locked before its license
 (the order before billing/locks.py), a confirmation that locks the license and then the
-change deadlocks against them every time."""
+change deadlocked against them here ("deadlock detected")."""
 
 import time
 
