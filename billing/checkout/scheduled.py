@@ -1,8 +1,11 @@
 """Scheduled changes: cancelled by the customer until they are due, applied when due.
 
 The term-end job of the renewals issue will call `scheduled_changes_apply_due` each day;
-each application is one transaction with the change's row locked, and applying a change
-that is no longer scheduled does nothing, so a retry or a second run is harmless.
+each application is one transaction with the change's license and then its row locked
+(billing.locks' order, as a checkout confirmed at that moment takes them), and applying
+a change that is no longer scheduled does nothing, so a retry or a second run is
+harmless. A change applies the tier version it quoted, even one retired since: what was
+quoted is what is applied.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.checkout import changes
+from billing.locks import lock_license
 from billing.models import ScheduledChange, ScheduledChangeStatus, Subscription
 from billing.subscriptions.services import subscription_lock_price, subscription_set_auto_renew
 from licensing.licenses import services as licenses
@@ -24,8 +28,10 @@ from portal import clock
 logger = logging.getLogger(__name__)
 
 
-def _lock(change: ScheduledChange) -> ScheduledChange:
-    return ScheduledChange.objects.select_for_update().get(pk=change.pk)
+def _lock(change: ScheduledChange) -> tuple[License, ScheduledChange]:
+    # Its license first (a change never moves to another license), then the change.
+    license = lock_license(change.license_id)
+    return license, ScheduledChange.objects.select_for_update().get(pk=change.pk)
 
 
 @transaction.atomic
@@ -33,7 +39,7 @@ def scheduled_change_cancel(
     *, change: ScheduledChange, user, reason: str, at: datetime | None = None
 ) -> ScheduledChange:
     at = at or clock.now()
-    change = _lock(change)
+    _, change = _lock(change)
     refusal = changes.cancel_refusal(
         status=change.status, status_label=change.get_status_display(), reason=reason
     )
@@ -55,13 +61,12 @@ def scheduled_change_apply(
     machines beyond the new limit stay activated (new ones are refused)."""
     at = at or clock.now()
     today = today or timezone.localdate(at)
-    change = _lock(change)
+    license, change = _lock(change)
     if not changes.is_open(change.status):
         return change
     refusal = changes.too_early(effective_on=change.effective_on, today=today)
     if refusal:
         raise ValidationError(refusal)
-    license = License.objects.select_for_update(of=("self",)).get(pk=change.license_id)
     actor = licenses.Actor(user=change.created_by, label="scheduled change")
     reason = f"Scheduled change {change.pk}: {change.summary}."
     subscription = Subscription.objects.get(license=license)
@@ -77,7 +82,12 @@ def scheduled_change_apply(
     )
     if moves.version:
         licenses.license_change_version(
-            license=license, version=change.version, actor=actor, reason=reason, at=at
+            license=license,
+            version=change.version,
+            actor=actor,
+            reason=reason,
+            at=at,
+            as_quoted=True,
         )
     if moves.seats:
         licenses.license_change_seats(

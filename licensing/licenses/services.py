@@ -354,12 +354,22 @@ def license_change_seats(
 
 @transaction.atomic
 def license_change_version(
-    *, license: License, version: TierVersion, actor: Actor, reason: str, at=None
+    *,
+    license: License,
+    version: TierVersion,
+    actor: Actor,
+    reason: str,
+    at=None,
+    as_quoted: bool = False,
 ) -> License:
-    """Move to another tier or version (an upgrade, a downgrade, leaving a legacy plan)."""
+    """Move to another tier or version (an upgrade, a downgrade, leaving a legacy plan).
+    `as_quoted`: the move was quoted to the customer earlier (a scheduled change, an
+    accepted proposal), so a version retired since is still the one applied: what was
+    quoted is what is applied. A draft never is."""
     at = at or clock.now()
     license = _lock(license)
-    if version.status != VersionStatus.PUBLISHED:
+    applicable = [VersionStatus.PUBLISHED, *([VersionStatus.RETIRED] if as_quoted else [])]
+    if version.status not in applicable:
         raise ValidationError("A license can only move to a published version.")
     if version.tier.product_id != license.product_id:
         raise ValidationError("That version belongs to another product.")
