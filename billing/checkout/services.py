@@ -24,6 +24,7 @@ from django.utils import timezone
 from billing.checkout.quote import Plan, Quote, QuoteRefused, quote_change
 from billing.invoices import services as invoices
 from billing.invoices.selectors import credit_balance
+from billing.ledger.services import changes_recorded
 from billing.models import (
     OPEN_CHECKOUT,
     BillingDetails,
@@ -497,10 +498,18 @@ def checkout_confirm(
     before = _entitlements_record(license, at) if license else {}
     reason = f"Checkout {checkout.pk} confirmed in the portal."
     quote = preview.quote
-    if license is None:
-        license = _buy(checkout, preview, actor=actor, reason=reason, at=at)
-    else:
-        _change_now(license, preview, actor=actor, reason=reason, at=at)
+    with changes_recorded(
+        license=license,
+        actor=actor,
+        reason=reason,
+        action="checkout_confirm",
+        at=at,
+        checkout=checkout,
+    ):
+        if license is None:
+            license = _buy(checkout, preview, actor=actor, reason=reason, at=at)
+        else:
+            _change_now(license, preview, actor=actor, reason=reason, at=at)
     invoice = _invoice(checkout.organization, license, quote) if quote.lines else None
     scheduled = None
     if quote.later is not None:

@@ -103,6 +103,10 @@ class License(models.Model):
 
     class Meta:
         ordering = ["organization__name", "product__order"]
+        indexes = [
+            # The lifecycle jobs' question: which licenses in a status end their term when.
+            models.Index(fields=["status", "term_end"], name="license_status_term_end"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "product"],
@@ -238,7 +242,11 @@ class EventKind(models.TextChoices):
     STATUS = "status", "Status changed"
     SEATS = "seats", "Seats changed"
     VERSION = "version", "Tier or version changed"
-    TERM = "term", "Term changed"
+    # Once one overloaded "term" kind; split so the ledger says which (0005 migrated the
+    # old rows by what their before and after show).
+    TERM_STARTED = "term_started", "New term started"
+    TERM_EXTENDED = "term_extended", "Term extended"
+    AUTO_RENEW = "auto_renew", "Auto-renew changed"
     ADDON = "addon", "Add-on changed"
     OVERRIDE_GRANTED = "override_granted", "Override granted"
     OVERRIDE_REVOKED = "override_revoked", "Override revoked"
