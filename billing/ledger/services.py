@@ -55,6 +55,7 @@ class _Recording:
     reason: str
     action: str
     at: datetime
+    unchanged_kind: str | None = None
 
 
 _active: ContextVar[_Recording | None] = ContextVar("ledger_recording", default=None)
@@ -147,10 +148,15 @@ def _record_steps(
     reason: str,
     action: str,
     at: datetime,
+    unchanged_kind: str | None = None,
 ) -> list[SubscriptionEvent]:
     if after is None:
         return []
     found = steps(before, after)
+    if not found and unchanged_kind and before is not None:
+        # An operation that re-states what is already there (a price locked again at the
+        # same figures): on record, with no movement.
+        found = [Step(unchanged_kind, before.mrr, after.mrr, after)]
     if not found:
         return []
     if cause is None or not (cause.checkout or cause.scheduled_change or cause.operation):
@@ -191,9 +197,12 @@ def changes_recorded(
     at: datetime,
     checkout: Checkout | None = None,
     scheduled_change: ScheduledChange | None = None,
+    unchanged_kind: str | None = None,
 ) -> Iterator[None]:
     """Record every commercial change made inside the block to `license`'s subscription
-    (None: a purchase, whose license the block creates). Must run inside a transaction."""
+    (None: a purchase, whose license the block creates). Must run inside a transaction.
+    `unchanged_kind`: the event to record when the block moved nothing (an explicit
+    operation that re-states the same terms)."""
     outer = _active.get()
     if outer is not None:
         # Part of a larger change, which records it.
@@ -213,6 +222,7 @@ def changes_recorded(
         reason=reason,
         action=action,
         at=at,
+        unchanged_kind=unchanged_kind,
     )
     token = _active.set(recording)
     try:
@@ -229,6 +239,7 @@ def changes_recorded(
             reason=reason,
             action=action,
             at=at,
+            unchanged_kind=recording.unchanged_kind,
         )
 
 

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.ledger.services import changes_recorded
-from billing.models import Subscription
+from billing.models import Subscription, SubscriptionEventKind
 from billing.pricing import BillingCycle
 from licensing.licenses.services import Actor, license_set_auto_renew
 from licensing.models import License, TierVersionPrice
@@ -119,6 +119,7 @@ def subscription_lock_price(
         reason=reason,
         action="subscription_lock_price",
         at=at,
+        unchanged_kind=SubscriptionEventKind.PRICE_LOCKED,
     ):
         subscription = _lock(subscription)
         row = _catalog_price(
