@@ -5,6 +5,7 @@ mutate runs these)."""
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 from hypothesis import given
@@ -213,7 +214,7 @@ def test_the_steps_chain_from_before_to_after(before, after):
         assert found[0].mrr_before == before.mrr
         assert found[-1].mrr_after == after.mrr
         assert found[-1].terms == after
-        for earlier, later in zip(found, found[1:], strict=False):
+        for earlier, later in pairwise(found):
             assert later.mrr_before == earlier.mrr_after
         # One step per kind of thing moved, never twice.
         assert len({step.kind for step in found}) == len(found)
