@@ -2,7 +2,7 @@
 subscription event gets its fine-grained kind, MRR, currency, version, seats and cause
 from what it recorded, and the license ledger's "term" rows their precise kinds."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from django.db import connection
@@ -10,7 +10,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from billing.models import AdminOperation, Checkout, SubscriptionEvent
 from licensing.models import LicenseEvent
-from tests.helpers.checkout import subscribed
+from tests.helpers.licenses import issue
 
 OLD = [("billing", "0009_invoice_billed_to_snapshot"), ("licensing", "0004_license_holds")]
 NEW = [("billing", "0012_commercial_ledger"), ("licensing", "0005_split_term_event")]
@@ -26,14 +26,25 @@ def _migrate(targets):
 
 @pytest.mark.django_db(transaction=True)
 def test_old_rows_are_completed_honestly(organization, catalog, owner):
-    license = subscribed(organization, catalog, "team", seats=5)
+    license = issue(organization, catalog, "team", seats=5).license
     checkout = Checkout.objects.create(organization=organization, license=license)
     old_apps = _migrate(OLD)
     try:
         Event = old_apps.get_model("billing", "SubscriptionEvent")
         OldLicenseEvent = old_apps.get_model("licensing", "LicenseEvent")
-        Event.objects.all().delete()
-        subscription_id = license.subscription.pk
+        subscription_id = (
+            old_apps.get_model("billing", "Subscription")
+            .objects.create(
+                license_id=license.pk,
+                currency_id="USD",
+                cycle="monthly",
+                unit_amount="19.00",
+                per_seat=True,
+                min_seats=3,
+                price_locked_on=date(2026, 3, 1),
+            )
+            .pk
+        )
         fields = {
             "currency": "USD",
             "cycle": "monthly",
