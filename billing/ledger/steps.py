@@ -83,9 +83,13 @@ def _price_moved(before: Terms, after: Terms) -> bool:
 
 
 def _version_kind(before: Terms, after: Terms) -> str:
-    if after.tier == before.tier:
-        return Kind.VERSION_CHANGED
-    return Kind.UPGRADED if after.tier_rank > before.tier_rank else Kind.DOWNGRADED
+    """Up or down by the tiers' places in the catalog; another version of the same tier,
+    or a tier at the same place, is neither."""
+    if after.tier_rank > before.tier_rank:
+        return Kind.UPGRADED
+    if after.tier_rank < before.tier_rank:
+        return Kind.DOWNGRADED
+    return Kind.VERSION_CHANGED
 
 
 def _term_kind(before: Terms, after: Terms) -> str:

@@ -212,7 +212,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='subscriptionevent',
             name='kind',
-            field=models.CharField(choices=[('purchased', 'Purchased'), ('upgraded', 'Upgraded'), ('downgraded', 'Downgraded'), ('version_changed', 'Moved to another version of the tier'), ('seats_added', 'Seats added'), ('seats_removed', 'Seats removed'), ('cycle_changed', 'Billing cycle changed'), ('price_locked', 'Price locked'), ('term_started', 'New term started'), ('term_extended', 'Term extended'), ('term_shortened', 'Term shortened'), ('auto_renew_on', 'Auto-renew on'), ('auto_renew_off', 'Auto-renew off'), ('suspended', 'Suspended'), ('reinstated', 'Reinstated'), ('canceled', 'Canceled'), ('expired', 'Expired'), ('status_changed', 'Status changed')], max_length=24),
+            field=models.CharField(choices=[('purchased', 'Purchased'), ('upgraded', 'Upgraded'), ('downgraded', 'Downgraded'), ('version_changed', 'Moved to another version (same tier level)'), ('seats_added', 'Seats added'), ('seats_removed', 'Seats removed'), ('cycle_changed', 'Billing cycle changed'), ('price_locked', 'Price locked'), ('term_started', 'New term started'), ('term_extended', 'Term extended'), ('term_shortened', 'Term shortened'), ('auto_renew_on', 'Auto-renew on'), ('auto_renew_off', 'Auto-renew off'), ('suspended', 'Suspended'), ('reinstated', 'Reinstated'), ('canceled', 'Canceled'), ('expired', 'Expired'), ('status_changed', 'Status changed')], max_length=24),
         ),
         migrations.AddIndex(
             model_name='invoice',

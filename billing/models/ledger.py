@@ -70,7 +70,7 @@ class SubscriptionEventKind(models.TextChoices):
     PURCHASED = "purchased", "Purchased"
     UPGRADED = "upgraded", "Upgraded"
     DOWNGRADED = "downgraded", "Downgraded"
-    VERSION_CHANGED = "version_changed", "Moved to another version of the tier"
+    VERSION_CHANGED = "version_changed", "Moved to another version (same tier level)"
     SEATS_ADDED = "seats_added", "Seats added"
     SEATS_REMOVED = "seats_removed", "Seats removed"
     CYCLE_CHANGED = "cycle_changed", "Billing cycle changed"

@@ -56,6 +56,12 @@ def kinds(before, after):
             [("version_changed", 9500, 10500)],
             id="new-version-same-tier",
         ),
+        pytest.param(
+            TEAM,
+            replace(BUSINESS, tier_rank=2),
+            [("version_changed", 9500, 39000)],
+            id="another-tier-at-the-same-level",
+        ),
         pytest.param(TEAM, replace(TEAM, seats=8), [("seats_added", 9500, 15200)], id="seats+"),
         pytest.param(TEAM, replace(TEAM, seats=4), [("seats_removed", 9500, 7600)], id="seats-"),
         pytest.param(
