@@ -314,7 +314,11 @@ class SubscriptionEventAdmin(LedgerDisplay, ReadOnlyAdminMixin, admin.ModelAdmin
 
 @admin.register(AdminOperation)
 class AdminOperationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Who changed a subscription outside a customer's flow, and why: read-only."""
+    """Who changed a subscription outside a customer's flow, and why: read-only, for
+    admins (an operation belongs to no one customer; account managers read their
+    customers' through the ledger)."""
+
+    admins_only = True
 
     list_display = ["performed_at", "action", "actor_label", "reason"]
     list_filter = ["action"]

@@ -104,6 +104,10 @@ class SubscriptionEvent(LedgerEntry):
     after it (version, seats, currency) and what caused it. `before` and `after` keep the
     subscription's fields as they were; `happened_at` is when the row was written."""
 
+    # Whose row it is, for the admin's scoping (portal.admin_scoping): the subscription's
+    # organization, not the optional checkout's.
+    ORGANIZATION_PATH = "subscription__license__organization"
+
     subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=24, choices=SubscriptionEventKind.choices)
     effective_at = models.DateTimeField(help_text="When the change took effect (business time).")
