@@ -20,6 +20,7 @@ the commercial ledger's history of an old subscription has no rows for them.
 
 The ledger refuses updates on PostgreSQL (0005's trigger); the backfill runs with the
 table's own triggers off for its duration, and the trigger covers the new columns after.
+The admin operations refuse UPDATE, DELETE and TRUNCATE the same way.
 """
 
 import re
@@ -31,9 +32,23 @@ from django.conf import settings
 from django.db import migrations, models
 
 from billing.ledger.mrr import mrr_minor_units
+from billing.migrations._postgresql import RunSQLOnPostgreSQL
 from billing.money import Money
 from billing.pricing import SeatPrice
 
+# The admin operations are a ledger too: what a change's cause says is never rewritten.
+OPERATIONS_APPEND_ONLY = """
+CREATE TRIGGER billing_adminoperation_append_only
+    BEFORE UPDATE OR DELETE ON billing_adminoperation
+    FOR EACH ROW EXECUTE FUNCTION tierwise_refuse_ledger_change();
+CREATE TRIGGER billing_adminoperation_no_truncate
+    BEFORE TRUNCATE ON billing_adminoperation
+    FOR EACH STATEMENT EXECUTE FUNCTION tierwise_refuse_truncate();
+"""
+OPERATIONS_APPEND_ONLY_BACKWARD = """
+DROP TRIGGER billing_adminoperation_no_truncate ON billing_adminoperation;
+DROP TRIGGER billing_adminoperation_append_only ON billing_adminoperation;
+"""
 CHECKOUT_REASON = re.compile(r"^Checkout (\d+) confirmed")
 SCHEDULED_REASON = re.compile(r"^Scheduled change (\d+):")
 CAUSES = ("checkout", "scheduled_change", "operation")
@@ -294,4 +309,5 @@ class Migration(migrations.Migration):
                 name="subevent_mrr_not_negative",
             ),
         ),
+        RunSQLOnPostgreSQL(OPERATIONS_APPEND_ONLY, OPERATIONS_APPEND_ONLY_BACKWARD),
     ]
