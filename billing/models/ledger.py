@@ -24,19 +24,13 @@ from django.utils import timezone
 
 from billing.models.checkout import Checkout, ScheduledChange
 from billing.models.subscriptions import Subscription
-from licensing.models import (
-    AppendOnlyError,
-    AppendOnlyQuerySet,
-    Currency,
-    LedgerEntry,
-    TierVersion,
-)
+from licensing.models import AppendOnlyModel, Currency, LedgerEntry, TierVersion
 
 # The cause columns: exactly one is set on every event.
 CAUSES = ("checkout", "scheduled_change", "operation")
 
 
-class AdminOperation(models.Model):
+class AdminOperation(AppendOnlyModel):
     """A change made outside a customer's own flow: who did what, why and when."""
 
     actor = models.ForeignKey(
@@ -49,21 +43,11 @@ class AdminOperation(models.Model):
     reason = models.TextField()
     performed_at = models.DateTimeField(default=timezone.now)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         ordering = ["-performed_at", "-pk"]
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor_label}"
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise AppendOnlyError("Admin operations are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Admin operations are append-only.")
 
 
 class SubscriptionEventKind(models.TextChoices):

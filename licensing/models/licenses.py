@@ -267,9 +267,26 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise _append_only(self.model)
 
 
-class LedgerEntry(models.Model):
-    """A ledger row: who changed something, when, why, and what it was before and after.
-    Written once, never updated, never deleted (through the ORM)."""
+class AppendOnlyModel(models.Model):
+    """A row written once, never updated, never deleted (through the ORM; on PostgreSQL a
+    trigger refuses it too)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise _append_only(self)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise _append_only(self)
+
+
+class LedgerEntry(AppendOnlyModel):
+    """A ledger row: who changed something, when, why, and what it was before and after."""
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -281,19 +298,9 @@ class LedgerEntry(models.Model):
     after = models.JSONField(default=dict, blank=True)
     happened_at = models.DateTimeField(default=timezone.now)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         abstract = True
         ordering = ["-happened_at", "-pk"]
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise _append_only(self)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise _append_only(self)
 
 
 class LicenseEvent(LedgerEntry):

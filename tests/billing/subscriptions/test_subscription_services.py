@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from billing.models import Subscription, SubscriptionEvent, SubscriptionEventKind
+from billing.models import AdminOperation, Subscription, SubscriptionEvent, SubscriptionEventKind
 from billing.money import Money
 from billing.subscriptions.services import (
     subscription_create,
@@ -195,3 +195,10 @@ def test_the_ledger_is_append_only(issued):
         event.delete()
     with pytest.raises(AppendOnlyError):
         SubscriptionEvent.objects.update(reason="rewritten")
+    # And what caused it.
+    with pytest.raises(AppendOnlyError):
+        event.operation.save()
+    with pytest.raises(AppendOnlyError):
+        event.operation.delete()
+    with pytest.raises(AppendOnlyError):
+        AdminOperation.objects.update(reason="rewritten")
