@@ -204,8 +204,11 @@ def changes_recorded(
     `unchanged_kind`: the event to record when the block moved nothing (an explicit
     operation that re-states the same terms)."""
     outer = _active.get()
-    if outer is not None:
-        # Part of a larger change, which records it.
+    if outer is not None and (
+        outer.license_id is None or (license is not None and outer.license_id == license.pk)
+    ):
+        # Part of a larger change of the same license (or of the purchase that creates
+        # it), which records it. A change of another license records itself.
         if outer.license_id is None and license is not None:
             outer.license_id = license.pk
         yield
