@@ -322,5 +322,6 @@ class AdminOperationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     list_display = ["performed_at", "action", "actor_label", "reason"]
     list_filter = ["action"]
-    search_fields = ["actor_label", "reason", "action"]
+    # No search_fields: they would offer the operations to autocomplete, which account
+    # managers may use and this list is not theirs to read.
     date_hierarchy = "performed_at"
