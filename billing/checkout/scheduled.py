@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.checkout import changes
+from billing.ledger.services import changes_recorded
 from billing.locks import lock_license
 from billing.models import ScheduledChange, ScheduledChangeStatus, Subscription
 from billing.subscriptions.services import subscription_lock_price, subscription_set_auto_renew
@@ -70,51 +71,59 @@ def scheduled_change_apply(
     actor = licenses.Actor(user=change.created_by, label="scheduled change")
     reason = f"Scheduled change {change.pk}: {change.summary}."
     subscription = Subscription.objects.get(license=license)
-    moves = changes.moves(
-        version=license.version_id,
-        seats=license.seats,
-        cycle=subscription.cycle,
-        auto_renew=license.auto_renew,
-        to_version=change.version_id,
-        to_seats=change.seats,
-        to_cycle=change.cycle,
-        to_auto_renew=change.auto_renew,
-    )
-    if moves.version:
-        licenses.license_change_version(
-            license=license,
-            version=change.version,
-            actor=actor,
-            reason=reason,
-            at=at,
-            as_quoted=True,
+    with changes_recorded(
+        license=license,
+        actor=actor,
+        reason=reason,
+        action="scheduled_change_apply",
+        at=at,
+        scheduled_change=change,
+    ):
+        moves = changes.moves(
+            version=license.version_id,
+            seats=license.seats,
+            cycle=subscription.cycle,
+            auto_renew=license.auto_renew,
+            to_version=change.version_id,
+            to_seats=change.seats,
+            to_cycle=change.cycle,
+            to_auto_renew=change.auto_renew,
         )
-    if moves.seats:
-        licenses.license_change_seats(
-            license=license,
-            seats=change.seats,
-            actor=actor,
-            reason=reason,
-            at=at,
-            keep_active_machines=True,
-        )
-    if moves.price:
-        subscription = subscription_lock_price(
-            subscription=subscription,
-            cycle=change.cycle,
-            currency=change.price.currency_id,
-            actor=actor,
-            reason=reason,
-            at=at,
-        )
-    if moves.auto_renew:
-        subscription_set_auto_renew(
-            subscription=subscription,
-            auto_renew=change.auto_renew,
-            actor=actor,
-            reason=reason,
-            at=at,
-        )
+        if moves.version:
+            licenses.license_change_version(
+                license=license,
+                version=change.version,
+                actor=actor,
+                reason=reason,
+                at=at,
+                as_quoted=True,
+            )
+        if moves.seats:
+            licenses.license_change_seats(
+                license=license,
+                seats=change.seats,
+                actor=actor,
+                reason=reason,
+                at=at,
+                keep_active_machines=True,
+            )
+        if moves.price:
+            subscription = subscription_lock_price(
+                subscription=subscription,
+                cycle=change.cycle,
+                currency=change.price.currency_id,
+                actor=actor,
+                reason=reason,
+                at=at,
+            )
+        if moves.auto_renew:
+            subscription_set_auto_renew(
+                subscription=subscription,
+                auto_renew=change.auto_renew,
+                actor=actor,
+                reason=reason,
+                at=at,
+            )
     change.status = ScheduledChangeStatus.APPLIED
     change.closed_at = at
     change.close_reason = "Applied at the end of the term."

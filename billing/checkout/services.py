@@ -27,6 +27,7 @@ from billing.checkout import changes
 from billing.checkout.quote import Plan, Quote, QuoteRefused, quote_change
 from billing.invoices import services as invoices
 from billing.invoices.selectors import credit_balance
+from billing.ledger.services import changes_recorded
 from billing.locks import lock_billing_details, lock_license, lock_scheduled_changes
 from billing.models import (
     OPEN_CHECKOUT,
@@ -555,10 +556,18 @@ def checkout_confirm(
     before = _entitlements_record(license, at) if license else {}
     reason = f"Checkout {checkout.pk} confirmed in the portal."
     quote = preview.quote
-    if license is None:
-        license = _buy(checkout, preview, actor=actor, reason=reason, at=at)
-    else:
-        _change_now(license, preview, actor=actor, reason=reason, at=at)
+    with changes_recorded(
+        license=license,
+        actor=actor,
+        reason=reason,
+        action="checkout_confirm",
+        at=at,
+        checkout=checkout,
+    ):
+        if license is None:
+            license = _buy(checkout, preview, actor=actor, reason=reason, at=at)
+        else:
+            _change_now(license, preview, actor=actor, reason=reason, at=at)
     invoice = _invoice(checkout.organization, license, quote, at) if quote.lines else None
     if preview.pending is not None:
         _replan_pending(preview, checkout=checkout, user=actor.user, at=at)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0009_invoice_billed_to_snapshot'),
+        ('billing', '0012_commercial_ledger'),
     ]
 
     operations = [

@@ -166,6 +166,10 @@ class ScheduledChange(models.Model):
 
     class Meta:
         ordering = ["effective_on", "pk"]
+        indexes = [
+            # The daily job's question: which changes are still scheduled and due by today.
+            models.Index(fields=["status", "effective_on"], name="scheduled_change_due"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["license"],

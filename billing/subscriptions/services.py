@@ -1,7 +1,7 @@
-"""Writes to subscriptions. Each service locks the subscription's row (or, to start one,
-the license's), validates, changes it and appends a SubscriptionEvent (who, when, why,
-before, after), all in one transaction: a refusal writes nothing. Nothing else writes to
-a Subscription.
+"""Writes to subscriptions. Each service locks the license's row, then the subscription's
+(the documented lock order), validates, changes it and records the change in the
+commercial ledger (billing.ledger.services: who, when, why, before, after, MRR), all in
+one transaction: a refusal writes nothing. Nothing else writes to a Subscription.
 
 The price is copied from the catalog row of the license's version, in the subscription's
 currency and cycle, on the day it is locked; publishing a new price later changes no
@@ -16,7 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from billing.models import Subscription, SubscriptionEvent, SubscriptionEventKind
+from billing.ledger.services import changes_recorded
+from billing.models import Subscription, SubscriptionEventKind
 from billing.pricing import BillingCycle
 from licensing.licenses.services import Actor, license_set_auto_renew
 from licensing.models import License, TierVersionPrice
@@ -37,22 +38,6 @@ def _lock(subscription: Subscription) -> Subscription:
         .select_related("license", "license__version__tier")
         .get(pk=subscription.pk)
     )
-
-
-def _fields(subscription: Subscription) -> dict:
-    license = subscription.license
-    return {
-        "currency": subscription.currency_id,
-        "cycle": subscription.cycle,
-        "term_cycles": subscription.term_cycles,
-        "unit_amount": str(subscription.unit_amount),
-        "per_seat": subscription.per_seat,
-        "min_seats": subscription.min_seats,
-        "price_locked_on": subscription.price_locked_on.isoformat(),
-        "price_source": subscription.price_source_id,
-        "seats": license.seats,
-        "auto_renew": license.auto_renew,
-    }
 
 
 def _catalog_price(license: License, *, currency: str, cycle: str) -> TierVersionPrice:
@@ -77,28 +62,10 @@ def _copy_price(subscription: Subscription, row: TierVersionPrice, at: datetime)
     subscription.price_locked_on = timezone.localdate(at)
 
 
-def _record(
-    subscription: Subscription,
-    *,
-    kind: str,
-    actor: Actor,
-    reason: str,
-    before: dict,
-    at: datetime,
-) -> SubscriptionEvent:
+def _save(subscription: Subscription, at: datetime) -> None:
     subscription.updated_at = at
     subscription.full_clean()
     subscription.save()
-    return SubscriptionEvent.objects.create(
-        subscription=subscription,
-        kind=kind,
-        actor=actor.user,
-        actor_label=actor.label[:200],
-        reason=reason,
-        before=before,
-        after=_fields(subscription),
-        happened_at=at,
-    )
 
 
 @transaction.atomic
@@ -124,16 +91,12 @@ def subscription_create(
     )
     if Subscription.objects.filter(license=license).exists():
         raise ValidationError("This license already has a subscription.")
-    subscription = Subscription(license=license, term_cycles=term_cycles, created_at=at)
-    _copy_price(subscription, _catalog_price(license, currency=currency, cycle=cycle), at)
-    _record(
-        subscription,
-        kind=SubscriptionEventKind.CREATED,
-        actor=actor,
-        reason=reason,
-        before={},
-        at=at,
-    )
+    with changes_recorded(
+        license=license, actor=actor, reason=reason, action="subscription_create", at=at
+    ):
+        subscription = Subscription(license=license, term_cycles=term_cycles, created_at=at)
+        _copy_price(subscription, _catalog_price(license, currency=currency, cycle=cycle), at)
+        _save(subscription, at)
     return subscription
 
 
@@ -151,22 +114,22 @@ def subscription_lock_price(
     move to another currency or cycle; each defaults to the current one)."""
     at = at or clock.now()
     reason = _check_reason(reason)
-    subscription = _lock(subscription)
-    before = _fields(subscription)
-    row = _catalog_price(
-        subscription.license,
-        currency=currency or subscription.currency_id,
-        cycle=cycle or subscription.cycle,
-    )
-    _copy_price(subscription, row, at)
-    _record(
-        subscription,
-        kind=SubscriptionEventKind.PRICE,
+    with changes_recorded(
+        license=subscription.license,
         actor=actor,
         reason=reason,
-        before=before,
+        action="subscription_lock_price",
         at=at,
-    )
+        unchanged_kind=SubscriptionEventKind.PRICE_LOCKED,
+    ):
+        subscription = _lock(subscription)
+        row = _catalog_price(
+            subscription.license,
+            currency=currency or subscription.currency_id,
+            cycle=cycle or subscription.cycle,
+        )
+        _copy_price(subscription, row, at)
+        _save(subscription, at)
     return subscription
 
 
@@ -183,17 +146,16 @@ def subscription_set_auto_renew(
     license's ledger records it too."""
     at = at or clock.now()
     reason = _check_reason(reason)
-    subscription = _lock(subscription)
-    before = _fields(subscription)
-    subscription.license = license_set_auto_renew(
-        license=subscription.license, auto_renew=auto_renew, actor=actor, reason=reason, at=at
-    )
-    _record(
-        subscription,
-        kind=SubscriptionEventKind.AUTO_RENEW,
+    with changes_recorded(
+        license=subscription.license,
         actor=actor,
         reason=reason,
-        before=before,
+        action="subscription_set_auto_renew",
         at=at,
-    )
+    ):
+        subscription = _lock(subscription)
+        subscription.license = license_set_auto_renew(
+            license=subscription.license, auto_renew=auto_renew, actor=actor, reason=reason, at=at
+        )
+        _save(subscription, at)
     return subscription

@@ -18,6 +18,7 @@ from licensing.licenses import keys, signing
 from licensing.licenses import status as status_rules
 from licensing.licenses.entitlements import license_entitlements
 from licensing.licenses.grants import Entitlements
+from licensing.licenses.signals import license_changed as license_changed_signal
 from licensing.models import (
     CLOSED_STATUSES,
     Addon,
@@ -95,6 +96,7 @@ def _write(
     before: dict,
     after: dict,
     at: datetime,
+    was: dict | None = None,
 ) -> LicenseEvent:
     if not reason.strip():
         raise ValidationError("Say why; the reason is kept on record.")
@@ -114,6 +116,15 @@ def _write(
         happened_at=at,
     )
     license_file_issue(license=license, at=at)
+    license_changed_signal.send(
+        sender=License,
+        license=license,
+        event=event,
+        was=was or {},
+        actor=actor,
+        reason=reason.strip(),
+        at=at,
+    )
     # Inside the transaction: if the cache cannot be told, the change does not happen.
     license_changed(license.pk, license.revision)
     return event
@@ -122,10 +133,18 @@ def _write(
 def _change(license: License, *, kind: str, actor: Actor, reason: str, at, **values) -> License:
     """Set fields of the license and record them, before and after."""
     before = _fields(license)
+    was = {name: getattr(license, name) for name in values}
     for name, value in values.items():
         setattr(license, name, value)
     _write(
-        license, kind=kind, actor=actor, reason=reason, before=before, after=_fields(license), at=at
+        license,
+        kind=kind,
+        actor=actor,
+        reason=reason,
+        before=before,
+        after=_fields(license),
+        at=at,
+        was=was,
     )
     return license
 
@@ -389,7 +408,12 @@ def license_renew(
     if term_end <= license.term_end:
         raise ValidationError("A renewal extends the term.")
     return _change(
-        license, kind=EventKind.TERM, actor=actor, reason=reason, at=at, term_end=term_end
+        license,
+        kind=EventKind.TERM_EXTENDED,
+        actor=actor,
+        reason=reason,
+        at=at,
+        term_end=term_end,
     )
 
 
@@ -407,7 +431,7 @@ def license_start_term(
         raise ValidationError("A new term cannot start before the current one.")
     return _change(
         license,
-        kind=EventKind.TERM,
+        kind=EventKind.TERM_STARTED,
         actor=actor,
         reason=reason,
         at=at,
@@ -427,7 +451,12 @@ def license_set_auto_renew(
         state = "on" if auto_renew else "off"
         raise ValidationError(f"Auto-renew is already {state}.")
     return _change(
-        license, kind=EventKind.TERM, actor=actor, reason=reason, at=at, auto_renew=auto_renew
+        license,
+        kind=EventKind.AUTO_RENEW,
+        actor=actor,
+        reason=reason,
+        at=at,
+        auto_renew=auto_renew,
     )
 
 

@@ -105,6 +105,10 @@ class License(models.Model):
 
     class Meta:
         ordering = ["organization__name", "product__order"]
+        indexes = [
+            # The lifecycle jobs' question: which licenses in a status end their term when.
+            models.Index(fields=["status", "term_end"], name="license_status_term_end"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "product"],
@@ -250,7 +254,11 @@ class EventKind(models.TextChoices):
     STATUS = "status", "Status changed"
     SEATS = "seats", "Seats changed"
     VERSION = "version", "Tier or version changed"
-    TERM = "term", "Term changed"
+    # Once one overloaded "term" kind; split so the ledger says which (0005 migrated the
+    # old rows by what their before and after show).
+    TERM_STARTED = "term_started", "New term started"
+    TERM_EXTENDED = "term_extended", "Term extended"
+    AUTO_RENEW = "auto_renew", "Auto-renew changed"
     ADDON = "addon", "Add-on changed"
     OVERRIDE_GRANTED = "override_granted", "Override granted"
     OVERRIDE_REVOKED = "override_revoked", "Override revoked"
@@ -271,9 +279,26 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise _append_only(self.model)
 
 
-class LedgerEntry(models.Model):
-    """A ledger row: who changed something, when, why, and what it was before and after.
-    Written once, never updated, never deleted (through the ORM)."""
+class AppendOnlyModel(models.Model):
+    """A row written once, never updated, never deleted (through the ORM; on PostgreSQL a
+    trigger refuses it too)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise _append_only(self)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise _append_only(self)
+
+
+class LedgerEntry(AppendOnlyModel):
+    """A ledger row: who changed something, when, why, and what it was before and after."""
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -285,19 +310,9 @@ class LedgerEntry(models.Model):
     after = models.JSONField(default=dict, blank=True)
     happened_at = models.DateTimeField(default=timezone.now)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         abstract = True
         ordering = ["-happened_at", "-pk"]
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise _append_only(self)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise _append_only(self)
 
 
 class LicenseEvent(LedgerEntry):

@@ -38,7 +38,7 @@ def plan(license):
 
 
 def test_an_upgrade_cancels_a_scheduled_downgrade_and_says_so(
-    downgraded,  # noqa: F811
+    downgraded,
     organization,
     owner,
 ):
@@ -61,7 +61,7 @@ def test_an_upgrade_cancels_a_scheduled_downgrade_and_says_so(
     assert plan(license) == ("enterprise", 25, "monthly", True)
 
 
-def test_a_move_to_annual_cancels_a_scheduled_downgrade(downgraded, organization, owner):  # noqa: F811
+def test_a_move_to_annual_cancels_a_scheduled_downgrade(downgraded, organization, owner):
     license = downgraded.license
     shown = preview(organization, license, owner, tier="business", seats=12, cycle="annual")
     assert shown.replan.outcome == Outcome.CANCEL
@@ -77,7 +77,7 @@ def test_a_move_to_annual_cancels_a_scheduled_downgrade(downgraded, organization
 
 
 def test_more_seats_keep_a_scheduled_downgrade_on_its_day_with_those_seats(
-    downgraded,  # noqa: F811
+    downgraded,
     organization,
     owner,
 ):
@@ -105,7 +105,7 @@ def test_more_seats_keep_a_scheduled_downgrade_on_its_day_with_those_seats(
     assert plan(license) == ("team", 14, "monthly", False)
 
 
-def test_more_seats_than_the_scheduled_tier_takes_cancel_it(downgraded, organization, owner):  # noqa: F811
+def test_more_seats_than_the_scheduled_tier_takes_cancel_it(downgraded, organization, owner):
     license = downgraded.license
     shown = preview(organization, license, owner, tier="business", seats=16, cycle="monthly")
     assert shown.replan.why == "Team cannot take the 16 seats you choose now."
@@ -118,7 +118,7 @@ def test_more_seats_than_the_scheduled_tier_takes_cancel_it(downgraded, organiza
     assert plan(license) == ("business", 16, "monthly", True)
 
 
-def test_a_new_decrease_replaces_the_scheduled_one(downgraded, organization, owner):  # noqa: F811
+def test_a_new_decrease_replaces_the_scheduled_one(downgraded, organization, owner):
     license = downgraded.license
     shown = preview(organization, license, owner, tier="business", seats=10, cycle="monthly")
     assert shown.replan.outcome == Outcome.REPLACE
@@ -132,7 +132,7 @@ def test_a_new_decrease_replaces_the_scheduled_one(downgraded, organization, own
     assert plan(license) == ("business", 10, "monthly", True)
 
 
-def test_a_change_canceled_since_the_preview_makes_it_stale(downgraded, organization, owner):  # noqa: F811
+def test_a_change_canceled_since_the_preview_makes_it_stale(downgraded, organization, owner):
     license = downgraded.license
     shown = preview(organization, license, owner, tier="enterprise", seats=25, cycle="monthly")
     # What the preview said of the scheduled change no longer holds once it is gone.
@@ -146,7 +146,7 @@ def test_a_change_canceled_since_the_preview_makes_it_stale(downgraded, organiza
     assert plan(license) == ("business", 12, "monthly", True)
 
 
-def test_a_change_applies_the_version_it_quoted_even_if_retired_since(downgraded, now):  # noqa: F811
+def test_a_change_applies_the_version_it_quoted_even_if_retired_since(downgraded, now):
     quoted = downgraded.version
     business = TierVersion.objects.get(tier__slug="business", status=VersionStatus.PUBLISHED)
     tier_version_retire(
