@@ -7,4 +7,6 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the deploy check that the bank details are not the demo account's.
+        # Connects the commercial ledger to licensing's license_changed signal.
+        from billing.ledger import services  # noqa: F401
         from billing.providers import bank_transfer  # noqa: F401

@@ -1,9 +1,12 @@
 from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter, get_current_site
+from allauth.account.utils import get_next_redirect_url
 from allauth.core import context as allauth_context
 from django.core.exceptions import PermissionDenied
 from django.core.validators import MaxLengthValidator
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from portal.emails import queue_email
 from portal.http import client_address
@@ -28,6 +31,17 @@ class AccountAdapter(DefaultAccountAdapter):
             "",
         )
         queue_email(to=email, subject=message.subject, body_text=message.body, body_html=html)
+
+    def get_email_confirmation_url(self, request, emailconfirmation) -> str:
+        """The confirmation link keeps where the visitor was going (the plan chosen on the
+        pricing page): the same browser is signed in and sent on there by allauth; a link
+        opened elsewhere confirms, asks to sign in, and then goes on there."""
+        url = super().get_email_confirmation_url(request, emailconfirmation)
+        going = get_next_redirect_url(request) if request is not None else None
+        if not going:
+            return url
+        sign_in = f"{reverse('account_login')}?{urlencode({'next': going})}"
+        return f"{url}?{urlencode({'next': sign_in})}"
 
     def get_client_ip(self, request: HttpRequest) -> str:
         """The address allauth's rate limits count, read as the licensing API reads it.

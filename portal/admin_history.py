@@ -1,8 +1,10 @@
 from django.contrib import messages
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import ValidationError
+from django.contrib.admin.utils import display_for_field, unquote
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 
@@ -44,4 +46,40 @@ class HistoryAdmin(SimpleHistoryAdmin):
                 "History is read-only: change the record through its own page or operations.",
             )
             return redirect(request.path)
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        return self.past_version_view(request, object_id, version_id)
+
+    def past_version_view(self, request, object_id, version_id):
+        """A past version as text, field by field (simple-history shows it as the change
+        form, inputs and date pickers included, as though it could be edited)."""
+        opts = self.model._meta
+        record = get_object_or_404(
+            self.model.history.model, **{opts.pk.attname: object_id, "history_id": version_id}
+        )
+        past = record.instance
+        if not self.has_view_history_or_change_history_permission(request, past):
+            raise PermissionDenied
+        url = f"admin:{opts.app_label}_{opts.model_name}"
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{past} as it was",
+            "subtitle": None,
+            "opts": opts,
+            "record": record,
+            "rows": [(field.verbose_name, _shown(past, field)) for field in opts.fields],
+            "change_url": reverse(f"{url}_change", args=[object_id]),
+            "history_url": reverse(f"{url}_history", args=[object_id]),
+            "changelist_url": reverse(f"{url}_changelist"),
+        }
+        return TemplateResponse(request, "admin/past_version.html", context)
+
+
+def _shown(past, field):
+    """A field's value as the admin shows a read-only one; a related object that is gone
+    since shows its id."""
+    if field.is_relation:
+        try:
+            related = getattr(past, field.name)
+        except ObjectDoesNotExist:
+            return f"#{getattr(past, field.attname)} (deleted)"
+        return "-" if related is None else str(related)
+    return display_for_field(getattr(past, field.attname), field, "-")

@@ -66,6 +66,12 @@ def owner_path(model: type[Model]) -> str | None:
     user_model = get_user_model()
     if model is Organization:
         return ""
+    # A model whose shortest chain is not its owner's (a ledger row with an optional
+    # checkout: the checkout's organization is two hops away, but most rows have none)
+    # names the chain itself.
+    declared = getattr(model, "ORGANIZATION_PATH", None)
+    if declared is not None:
+        return declared
     if model is user_model:
         return _THROUGH_MEMBERSHIPS
     path = _path_to(model, Organization)

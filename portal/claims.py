@@ -29,7 +29,9 @@ class ClaimedJob:
     """One kind of exactly-once job over the rows of `model`.
 
     `done_field` is set once the work is done; `due_field` (a lookup, it may span a
-    relation) says since when a row has been waiting, for the sweep."""
+    relation) says since when a row has been waiting, for the sweep. Claims run on the
+    real time, not the business clock (portal.clock): a lease times out in real seconds,
+    whatever the test clock says."""
 
     model: type[models.Model]
     action: str  # for the log: "Sending email", "Rendering invoice PDF"

@@ -6,6 +6,14 @@ staff move forward from the admin or with `manage.py clock advance --to DATE`, a
 Stripe's test clocks do: moving it runs every business job due in between
 (portal.schedule, `business=True`), in time order, synchronously, exactly as the workers
 would, each with the clock set to the moment it was due. The clock never goes back.
+
+Business time is every date or moment a rule reads: terms, expiry, due and paid dates,
+issue dates, effective dates, usage months, rate-limit windows, invitation expiry. Real
+time stays only for what records when something really happened on the machine:
+created_at/updated_at-style audit defaults on models (services that stamp a business
+moment pass it explicitly), the outbox and PDF claims' leases (portal.claims: a lease
+times out in real seconds, whatever the site's date), an API token's revocation and last
+use, and the clock's own moved_at.
 """
 
 from __future__ import annotations
@@ -30,10 +38,13 @@ _TTL = 1.0
 _cached: tuple[float, timedelta] | None = None
 
 
+_NONE = timedelta(0)
+
+
 def _offset() -> timedelta:
     global _cached
     if not settings.TEST_CLOCK:
-        return timedelta(0)
+        return _NONE
     if _cached is None or time.monotonic() - _cached[0] > _TTL:
         from portal.models import SimulatedClock
 
@@ -48,8 +59,20 @@ def forget() -> None:
     _cached = None
 
 
+def offset() -> timedelta:
+    """How far the site's time runs ahead of the real time (zero unless the test clock is
+    on): caches keyed by it are left behind when the clock moves."""
+    return _offset()
+
+
 def now() -> datetime:
     return timezone.now() + _offset()
+
+
+def timestamp() -> float:
+    """now() as POSIX seconds, without building a datetime (the licensing API's rate
+    limit reads it on every request)."""
+    return time.time() + _offset().total_seconds()
 
 
 def today() -> date:

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
+from portal import clock
+
 ACCOUNT_MANAGERS_GROUP = "Account managers"
 ADMINS_GROUP = "Admins"
 
@@ -148,7 +150,7 @@ def _invitation_token() -> str:
 
 
 def _invitation_expiry():
-    return timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS)
+    return clock.now() + timedelta(days=settings.INVITATION_VALID_DAYS)
 
 
 class Invitation(models.Model):
@@ -203,7 +205,7 @@ class Invitation(models.Model):
             return self.Status.ACCEPTED
         if self.revoked_at:
             return self.Status.REVOKED
-        if self.expires_at <= timezone.now():
+        if self.expires_at <= clock.now():
             return self.Status.EXPIRED
         return self.Status.PENDING
 

@@ -4,9 +4,9 @@ validates, changes state inside a transaction and queues its emails on commit.""
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.text import slugify
 
+from portal import clock
 from portal.emails import queue_templated_email
 from portal.models import Invitation, Membership, Organization, Role, User
 
@@ -89,7 +89,7 @@ def invitation_create(
         )
     if existing:
         # Expired: close it so the new one can take its place.
-        existing.revoked_at = timezone.now()
+        existing.revoked_at = clock.now()
         existing.save(update_fields=["revoked_at"])
     invitation = Invitation(
         organization=organization, email=email, role=role, invited_by=invited_by
@@ -111,7 +111,7 @@ def invitation_revoke(*, invitation: Invitation) -> Invitation:
         raise ValidationError(
             f"This invitation is {invitation.get_status_display().lower()}; it cannot be revoked."
         )
-    invitation.revoked_at = timezone.now()
+    invitation.revoked_at = clock.now()
     invitation.save(update_fields=["revoked_at"])
     return invitation
 
@@ -140,7 +140,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     membership, _ = Membership.objects.get_or_create(
         organization=organization, user=user, defaults={"role": invitation.role}
     )
-    invitation.accepted_at = timezone.now()
+    invitation.accepted_at = clock.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     return membership

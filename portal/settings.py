@@ -292,6 +292,8 @@ LICENSE_SIGNING_KEY = env_str("LICENSE_SIGNING_KEY")
 LICENSE_SIGNING_KEY_DEV_FILE = str(VAR_DIR / "license-signing-key.pem") if DEBUG else ""
 # Requests per API token per minute.
 LICENSING_API_RATE_LIMIT = env_int("LICENSING_API_RATE_LIMIT", 600)
+# Days an auto-renewing license stays valid after its term while its renewal has not run.
+RENEWAL_GRACE_DAYS = env_int("RENEWAL_GRACE_DAYS", 7)
 # Failed API authentications per client address per minute; past it, unknown tokens from
 # that address are refused (429) without a database lookup.
 LICENSING_API_AUTH_FAILURE_LIMIT = env_int("LICENSING_API_AUTH_FAILURE_LIMIT", 30)

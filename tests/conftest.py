@@ -19,8 +19,13 @@ from portal.models import ACCOUNT_MANAGERS_GROUP, ADMINS_GROUP, Role
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from tests.helpers.services import CHROMIUM, REAL_SERVICES_REQUIRED
 
-# The shared fixtures beyond the personas: the catalogs, and a license with its API client.
-pytest_plugins = ["tests.fixtures.catalogs", "tests.fixtures.licenses"]
+# The shared fixtures beyond the personas: the catalogs, a license with its API client, and
+# a scheduled downgrade.
+pytest_plugins = [
+    "tests.fixtures.catalogs",
+    "tests.fixtures.licenses",
+    "tests.fixtures.checkout",
+]
 
 FROZEN_NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 

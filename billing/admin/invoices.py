@@ -16,7 +16,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
-from django.utils import timezone
 
 from billing.invoices import services
 from billing.invoices.selectors import invoice_outstanding, invoice_remaining
@@ -33,6 +32,7 @@ from billing.money import Money
 from billing.payments.services import payment_record
 from billing.providers import provider_for, provider_named
 from licensing.admin.pages import ReadOnlyAdminMixin, confirm_page
+from portal import clock
 from portal.admin_history import HistoryAdmin
 
 
@@ -69,7 +69,7 @@ class PaymentForm(forms.Form):
     def __init__(self, *args, invoice: Invoice, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["amount"].initial = invoice_outstanding(invoice=invoice).amount
-        self.fields["received_on"].initial = timezone.localdate()
+        self.fields["received_on"].initial = clock.today()
 
 
 class InvoiceLineInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -15,15 +15,16 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
-from django.utils import timezone
 
-from billing.models import Subscription, SubscriptionEvent, SubscriptionPeriod
+from billing.ledger.mrr import from_minor_units
+from billing.models import AdminOperation, Subscription, SubscriptionEvent, SubscriptionPeriod
 from billing.pricing import BillingCycle
 from billing.subscriptions import services
 from licensing.admin import licenses as license_operations
 from licensing.admin.pages import ReadOnlyAdminMixin, confirm_page
 from licensing.licenses.services import Actor, license_renew
 from licensing.models import License
+from portal import clock
 from portal.admin_history import HistoryAdmin
 
 OPERATE_TEMPLATE = "admin/billing/subscription/operate.html"
@@ -74,7 +75,7 @@ class LockPriceForm(ReasonForm):
     def __init__(self, *args, subscription: Subscription, **kwargs) -> None:
         super().__init__(*args, subscription=subscription, **kwargs)
         license = subscription.license
-        if license.term_start <= timezone.localdate() <= license.term_end:
+        if license.term_start <= clock.today() <= license.term_end:
             codes = [subscription.currency_id]
             cycles = [(subscription.cycle, BillingCycle(subscription.cycle).label)]
             self.fields["currency"].help_text = self.fields["cycle"].help_text = self.MID_TERM
@@ -157,12 +158,55 @@ class SubscriptionPeriodInline(ReadOnlyAdminMixin, admin.TabularInline):
     verbose_name_plural = "billing periods (staff extend the term from the license's page)"
 
 
-class SubscriptionEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+def _minor(event: SubscriptionEvent, minor: int) -> str:
+    return from_minor_units(minor, event.currency_id).format()
+
+
+def _cause(event: SubscriptionEvent) -> str:
+    if event.checkout_id:
+        return f"Checkout {event.checkout_id}"
+    if event.scheduled_change_id:
+        return f"Scheduled change {event.scheduled_change_id}"
+    return f"Operation {event.operation_id}: {event.operation.action}"
+
+
+class LedgerDisplay:
+    """The MRR columns in money and the cause in words, for the inline and the list."""
+
+    @admin.display(description="MRR before")
+    def mrr_before_text(self, event: SubscriptionEvent) -> str:
+        return _minor(event, event.mrr_before)
+
+    @admin.display(description="MRR after")
+    def mrr_after_text(self, event: SubscriptionEvent) -> str:
+        return _minor(event, event.mrr_after)
+
+    @admin.display(description="cause")
+    def cause_text(self, event: SubscriptionEvent) -> str:
+        return _cause(event)
+
+
+class SubscriptionEventInline(LedgerDisplay, ReadOnlyAdminMixin, admin.TabularInline):
+    """The commercial ledger, append-only: read-only here."""
+
     model = SubscriptionEvent
-    fields = ["happened_at", "kind", "actor_label", "reason", "before", "after"]
+    fields = [
+        "effective_at",
+        "kind",
+        "mrr_before_text",
+        "mrr_after_text",
+        "version",
+        "seats",
+        "cause_text",
+        "actor_label",
+        "reason",
+    ]
     readonly_fields = fields
     extra = 0
-    ordering = ["-happened_at", "-pk"]
+    ordering = ["-effective_at", "-pk"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("version__tier", "operation")
 
 
 @admin.register(Subscription)
@@ -273,14 +317,38 @@ class SubscriptionAdmin(ReadOnlyAdminMixin, HistoryAdmin):
 
 
 @admin.register(SubscriptionEvent)
-class SubscriptionEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SubscriptionEventAdmin(LedgerDisplay, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The ledger: append-only, so read-only here too."""
 
-    list_display = ["happened_at", "subscription", "kind", "actor_label", "reason"]
-    list_filter = ["kind"]
-    list_select_related = ["subscription__license__organization"]
+    list_display = [
+        "effective_at",
+        "subscription",
+        "kind",
+        "mrr_before_text",
+        "mrr_after_text",
+        "cause_text",
+        "actor_label",
+        "reason",
+    ]
+    list_filter = ["kind", "currency"]
+    list_select_related = ["subscription__license__organization", "operation"]
     search_fields = ["subscription__license__organization__name", "reason"]
-    date_hierarchy = "happened_at"
+    date_hierarchy = "effective_at"
+
+
+@admin.register(AdminOperation)
+class AdminOperationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who changed a subscription outside a customer's flow, and why: read-only, for
+    admins (an operation belongs to no one customer; account managers read their
+    customers' through the ledger)."""
+
+    admins_only = True
+
+    list_display = ["performed_at", "action", "actor_label", "reason"]
+    list_filter = ["action"]
+    # No search_fields: they would offer the operations to autocomplete, which account
+    # managers may use and this list is not theirs to read.
+    date_hierarchy = "performed_at"
 
 
 def _extend(license: License, actor: Actor, form: forms.Form):

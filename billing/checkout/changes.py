@@ -1,11 +1,13 @@
-"""The rules of a scheduled change, pure (billing.checkout.scheduled does the writes):
-who may cancel it and when, when it may be applied, and what applying it moves. `make
+"""The rules of a scheduled change, pure (billing.checkout.scheduled and the checkout's
+confirmation do the writes): who may cancel it and when, when it may be applied, what
+applying it moves, and what becomes of it when another change is confirmed first. `make
 mutate` mutates this module against its fast tests."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from enum import StrEnum
 
 from billing.models import ScheduledChangeStatus
 
@@ -60,4 +62,130 @@ def moves(
         seats=seats != to_seats,
         price=new_version or cycle != to_cycle,
         auto_renew=auto_renew != to_auto_renew,
+    )
+
+
+# --- Re-planning a pending change when another is confirmed ------------------------------
+
+
+@dataclass(frozen=True)
+class Terms:
+    """A plan as a scheduled change holds it: the whole plan from its day."""
+
+    version: int
+    tier_name: str
+    seats: int
+    cycle: str
+    auto_renew: bool
+
+
+class Outcome(StrEnum):
+    KEEP = "keep"  # it stays as it is
+    ADJUST = "adjust"  # it stays on its day, with what the confirmed change set carried over
+    REDATE = "redate"  # it moves to the end of the new term
+    CANCEL = "cancel"  # it goes: the confirmed change contradicts it or leaves nothing of it
+    REPLACE = "replace"  # the confirmed change schedules a whole later plan of its own
+
+
+@dataclass(frozen=True)
+class Replan:
+    """What confirming a change does to the change already scheduled, and why, in a
+    sentence the preview shows before the customer confirms and the confirmation after.
+    `terms` and `effective_on`: the pending change from now on (None once it goes)."""
+
+    outcome: Outcome
+    why: str
+    terms: Terms | None = None
+    effective_on: date | None = None
+
+    @property
+    def stays(self) -> bool:
+        return self.terms is not None
+
+
+def summary(before: Terms, after: Terms) -> str:
+    """A change from `before` to `after`, in words ("Move to Team; 5 seats")."""
+    parts = []
+    if after.version != before.version:
+        parts.append(f"move to {after.tier_name}")
+    if after.seats != before.seats:
+        parts.append(f"{after.seats} seats")
+    if after.cycle != before.cycle:
+        parts.append(f"{after.cycle} billing")
+    if after.auto_renew != before.auto_renew:
+        parts.append("auto-renew on" if after.auto_renew else "end at the term's close")
+    text = "; ".join(parts) or "no change"
+    # Only the first letter: str.capitalize() would lowercase the tier's name too.
+    return text[:1].upper() + text[1:]
+
+
+def replan(
+    *,
+    pending: Terms,
+    pending_on: date,
+    current: Terms,
+    now: Terms,
+    schedules: bool,
+    term_end: date,
+    seat_range: tuple[int, int | None],
+) -> Replan:
+    """What becomes of the `pending` change (due `pending_on`) when a change from
+    `current` to `now` (today) is confirmed. `schedules`: the confirmed change schedules
+    a later part of its own; `term_end`: the term's last day after the change;
+    `seat_range`: the least and most seats the pending change's tier and price allow.
+
+    The rules, one per kind of change (the later choice wins, and a scheduled change
+    never undoes what the customer has just paid for):
+    - a change with a later part of its own replaces it: the form chose the whole plan;
+    - another tier now (an upgrade) cancels it: it would move the license back;
+    - a new term (monthly to annual) cancels it: it was due at the end of a term that no
+      longer ends then, and would cut the plan inside the year just paid for; only
+      turning auto-renew off still means something, and moves to the new term's end;
+    - more seats or auto-renew back on, in the same term: it keeps its day, with the
+      seats or renewal chosen now in place of its own; it goes when nothing is left of it
+      or its tier cannot take the seats."""
+    if schedules:
+        return Replan(
+            Outcome.REPLACE,
+            "The plan you choose here replaces it.",
+        )
+    if now.version != current.version:
+        return Replan(
+            Outcome.CANCEL,
+            f"It would move you back from {now.tier_name}, which you choose now.",
+        )
+    if now.cycle != current.cycle:
+        turns_off_renewal = replace(pending, auto_renew=current.auto_renew) == current
+        if turns_off_renewal and pending.auto_renew != now.auto_renew:
+            return Replan(
+                Outcome.REDATE,
+                f"It moves to the end of your new {now.cycle} term.",
+                replace(now, auto_renew=pending.auto_renew),
+                term_end + timedelta(days=1),
+            )
+        return Replan(
+            Outcome.CANCEL,
+            f"It was due at the end of a term that this change closes: your new {now.cycle} "
+            f"term runs to {term_end.isoformat()}, paid for as you choose it now.",
+        )
+    carried = replace(
+        pending,
+        seats=now.seats if now.seats != current.seats else pending.seats,
+        auto_renew=now.auto_renew if now.auto_renew != current.auto_renew else pending.auto_renew,
+    )
+    if carried == now:
+        return Replan(Outcome.CANCEL, "Nothing is left of it after what you choose now.")
+    least, most = seat_range
+    if not least <= carried.seats <= (carried.seats if most is None else most):
+        return Replan(
+            Outcome.CANCEL,
+            f"{carried.tier_name} cannot take the {carried.seats} seats you choose now.",
+        )
+    if carried == pending:
+        return Replan(Outcome.KEEP, "It stays as it is.", pending, pending_on)
+    return Replan(
+        Outcome.ADJUST,
+        f"It stays on its day, from the plan you choose now: {summary(now, carried)}.",
+        carried,
+        pending_on,
     )

@@ -1,8 +1,11 @@
 """Scheduled changes: cancelled by the customer until they are due, applied when due.
 
 The term-end job of the renewals issue will call `scheduled_changes_apply_due` each day;
-each application is one transaction with the change's row locked, and applying a change
-that is no longer scheduled does nothing, so a retry or a second run is harmless.
+each application is one transaction with the change's license and then its row locked
+(billing.locks' order, as a checkout confirmed at that moment takes them), and applying
+a change that is no longer scheduled does nothing, so a retry or a second run is
+harmless. A change applies the tier version it quoted, even one retired since: what was
+quoted is what is applied.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.checkout import changes
+from billing.ledger.services import changes_recorded
+from billing.locks import lock_license
 from billing.models import (
     ScheduledChange,
     ScheduledChangeStatus,
@@ -29,20 +34,23 @@ from billing.subscriptions.services import (
 )
 from licensing.licenses import services as licenses
 from licensing.models import License
+from portal import clock
 
 logger = logging.getLogger(__name__)
 
 
-def _lock(change: ScheduledChange) -> ScheduledChange:
-    return ScheduledChange.objects.select_for_update().get(pk=change.pk)
+def _lock(change: ScheduledChange) -> tuple[License, ScheduledChange]:
+    # Its license first (a change never moves to another license), then the change.
+    license = lock_license(change.license_id)
+    return license, ScheduledChange.objects.select_for_update().get(pk=change.pk)
 
 
 @transaction.atomic
 def scheduled_change_cancel(
     *, change: ScheduledChange, user, reason: str, at: datetime | None = None
 ) -> ScheduledChange:
-    at = at or timezone.now()
-    change = _lock(change)
+    at = at or clock.now()
+    _, change = _lock(change)
     refusal = changes.cancel_refusal(
         status=change.status, status_label=change.get_status_display(), reason=reason
     )
@@ -62,60 +70,72 @@ def scheduled_change_apply(
 ) -> ScheduledChange:
     """Move the license and its subscription to the scheduled plan. Nothing is deleted:
     machines beyond the new limit stay activated (new ones are refused)."""
-    at = at or timezone.now()
+    at = at or clock.now()
     today = today or timezone.localdate(at)
-    change = _lock(change)
+    license, change = _lock(change)
     if not changes.is_open(change.status):
         return change
     refusal = changes.too_early(effective_on=change.effective_on, today=today)
     if refusal:
         raise ValidationError(refusal)
-    license = License.objects.select_for_update(of=("self",)).get(pk=change.license_id)
     actor = licenses.Actor(user=change.created_by, label="scheduled change")
     reason = f"Scheduled change {change.pk}: {change.summary}."
     subscription = Subscription.objects.get(license=license)
-    moves = changes.moves(
-        version=license.version_id,
-        seats=license.seats,
-        cycle=subscription.cycle,
-        auto_renew=license.auto_renew,
-        to_version=change.version_id,
-        to_seats=change.seats,
-        to_cycle=change.cycle,
-        to_auto_renew=change.auto_renew,
-    )
-    if moves.version:
-        licenses.license_change_version(
-            license=license, version=change.version, actor=actor, reason=reason, at=at
+    with changes_recorded(
+        license=license,
+        actor=actor,
+        reason=reason,
+        action="scheduled_change_apply",
+        at=at,
+        scheduled_change=change,
+    ):
+        moves = changes.moves(
+            version=license.version_id,
+            seats=license.seats,
+            cycle=subscription.cycle,
+            auto_renew=license.auto_renew,
+            to_version=change.version_id,
+            to_seats=change.seats,
+            to_cycle=change.cycle,
+            to_auto_renew=change.auto_renew,
         )
-    if moves.seats:
-        licenses.license_change_seats(
-            license=license,
-            seats=change.seats,
-            actor=actor,
-            reason=reason,
-            at=at,
-            keep_active_machines=True,
-        )
-    if moves.price:
-        subscription = subscription_lock_price(
-            subscription=subscription,
-            cycle=change.cycle,
-            currency=change.price.currency_id,
-            actor=actor,
-            reason=reason,
-            at=at,
-        )
-    if moves.version or moves.seats or moves.price:
-        _record_period(subscription, today=today, at=at)
-    if moves.auto_renew:
-        subscription_set_auto_renew(
-            subscription=subscription,
-            auto_renew=change.auto_renew,
-            actor=actor,
-            reason=reason,
-            at=at,
-        )
+        if moves.version:
+            licenses.license_change_version(
+                license=license,
+                version=change.version,
+                actor=actor,
+                reason=reason,
+                at=at,
+                as_quoted=True,
+            )
+        if moves.seats:
+            licenses.license_change_seats(
+                license=license,
+                seats=change.seats,
+                actor=actor,
+                reason=reason,
+                at=at,
+                keep_active_machines=True,
+            )
+        if moves.price:
+            subscription = subscription_lock_price(
+                subscription=subscription,
+                cycle=change.cycle,
+                currency=change.price.currency_id,
+                actor=actor,
+                reason=reason,
+                at=at,
+            )
+        if moves.version or moves.seats or moves.price:
+            _record_period(subscription, today=today, at=at)
+        if moves.auto_renew:
+            subscription_set_auto_renew(
+                subscription=subscription,
+                auto_renew=change.auto_renew,
+                actor=actor,
+                reason=reason,
+                at=at,
+            )
     change.status = ScheduledChangeStatus.APPLIED
     change.closed_at = at
     change.close_reason = "Applied at the end of the term."
@@ -142,7 +162,7 @@ def _record_period(subscription: Subscription, *, today: date, at: datetime) -> 
 def scheduled_changes_apply_due(*, today: date | None = None) -> list[ScheduledChange]:
     """Apply every change due by `today`, each in its own transaction; one that fails is
     logged and left scheduled for the next run."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     applied = []
     due = ScheduledChange.objects.filter(
         status=ScheduledChangeStatus.SCHEDULED, effective_on__lte=today

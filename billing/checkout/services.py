@@ -2,12 +2,14 @@
 
 `checkout_preview` reads what the change would cost (billing.checkout.quote, the same pure
 function the confirmation uses) with the comparison and, for a downgrade, the continuity
-check. `checkout_confirm` makes the change in one transaction: it locks the checkout (its
-one-time token), the organization's billing details (its credit balance and every other
-checkout of it) and the license, quotes again from what is there now, refuses if that is
-not what the customer saw, then changes the license through the licensing services,
-locks the new price, issues the invoice of exactly the previewed lines and records the
-part that waits as a scheduled change. A refusal writes nothing but the refusal.
+check. `checkout_confirm` makes the change in one transaction, taking its locks in the one
+order (billing.locks): the organization's billing details (its credit balance and every
+other checkout of it), the checkout (its one-time token), the license and its scheduled
+change. It quotes again from what is there now, refuses if that is not what the customer
+saw, then changes the license through the licensing services, locks the new price,
+issues the invoice of exactly the previewed lines, re-plans the change that was already
+scheduled as the preview said (billing.checkout.changes.replan) and records the part
+that waits as a scheduled change. A refusal writes nothing but the refusal.
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from billing.checkout import changes
 from billing.checkout.quote import Plan, Quote, QuoteRefused, quote_change
 from billing.invoices import services as invoices
 from billing.invoices.kinds import LineKind
 from billing.invoices.selectors import credit_balance
+from billing.ledger.services import changes_recorded
+from billing.locks import lock_billing_details, lock_license, lock_scheduled_changes
 from billing.models import (
     OPEN_CHECKOUT,
     BillingDetails,
@@ -66,6 +71,7 @@ from licensing.models import (
     TierVersion,
     TierVersionPrice,
 )
+from portal import clock
 from portal.models import Organization
 
 SEATS = "seats"
@@ -94,8 +100,8 @@ class Preview:
     quote: Quote
     comparison: Comparison | None
     continuity: ContinuityCheck | None
-    pending: ScheduledChange | None  # a scheduled change this one would replace
-    keeps_pending: bool = False
+    pending: ScheduledChange | None  # the change scheduled already
+    replan: changes.Replan | None = None  # what confirming this one does to `pending`
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -105,7 +111,14 @@ class Preview:
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(self.quote.fingerprint().encode()).hexdigest()
+        """The fingerprint of everything shown: the quote, and what becomes of the change
+        scheduled already (a change scheduled or canceled since makes it stale)."""
+        shown = self.quote.fingerprint()
+        if self.pending is not None:
+            replan = self.replan
+            shown += f"\npending|{self.pending.pk}|{replan.outcome}|{replan.terms}|"
+            shown += f"{replan.effective_on}"
+        return hashlib.sha256(shown.encode()).hexdigest()
 
 
 class StalePreview(Exception):
@@ -144,7 +157,7 @@ def open_license_for(organization: Organization, tier: Tier) -> License | None:
 def checkout_start(
     *, organization: Organization, license: License | None, user, at: datetime | None = None
 ) -> Checkout:
-    at = at or timezone.now()
+    at = at or clock.now()
     if license is not None and license.organization_id != organization.pk:
         raise ValidationError("The license belongs to another organization.")
     checkout = Checkout.objects.create(
@@ -237,7 +250,7 @@ def checkout_preview(
     """The quote, comparison and continuity check of `target` for `checkout`. Raises
     QuoteRefused with a message per field. The tier versions come from `catalog` (this
     request's, when the caller has taken one already)."""
-    at = at or timezone.now()
+    at = at or clock.now()
     catalog = catalog or frozen_catalog()
     today = timezone.localdate(at)
     organization = checkout.organization
@@ -348,6 +361,9 @@ def checkout_preview(
                 license=license, version=version, seats=target.seats, at=at
             )
         pending = _pending(checkout, license)
+    replan = None
+    if pending is not None:
+        replan = _replan(catalog, license, pending, quote, version)
     return Preview(
         checkout=checkout,
         license=license,
@@ -357,7 +373,48 @@ def checkout_preview(
         comparison=comparison,
         continuity=continuity,
         pending=pending,
-        keeps_pending=pending is not None and quote.later is None,
+        replan=replan,
+    )
+
+
+def _terms(version: TierVersion, plan: Plan) -> changes.Terms:
+    return changes.Terms(
+        version=version.pk,
+        tier_name=version.tier.name,
+        seats=plan.seats,
+        cycle=plan.cycle,
+        auto_renew=plan.auto_renew,
+    )
+
+
+def _now_version(catalog: FrozenCatalog, license: License, quote: Quote, target: TierVersion):
+    return target if quote.now.tier == target.tier.slug else catalog.version(license.version_id)
+
+
+def _replan(
+    catalog: FrozenCatalog,
+    license: License,
+    pending: ScheduledChange,
+    quote: Quote,
+    version: TierVersion,
+) -> changes.Replan:
+    pending_version = catalog.version(pending.version_id)
+    price = _catalog_prices(pending_version, quote.currency).get(pending.cycle)
+    least = price.min_seats if price is not None and price.per_seat else 1
+    return changes.replan(
+        pending=changes.Terms(
+            version=pending_version.pk,
+            tier_name=pending_version.tier.name,
+            seats=pending.seats,
+            cycle=pending.cycle,
+            auto_renew=pending.auto_renew,
+        ),
+        pending_on=pending.effective_on,
+        current=_terms(catalog.version(license.version_id), quote.current),
+        now=_terms(_now_version(catalog, license, quote, version), quote.now),
+        schedules=quote.later is not None,
+        term_end=quote.term_end,
+        seat_range=(least, _seat_limit(pending_version)),
     )
 
 
@@ -440,7 +497,7 @@ def checkout_record_preview(*, preview: Preview, at: datetime | None = None) -> 
     if shown_before:
         # A reload of the same preview is not a new step (and opens no transaction).
         return seen
-    return _record_preview(preview, at or timezone.now())
+    return _record_preview(preview, at or clock.now())
 
 
 @transaction.atomic
@@ -483,11 +540,6 @@ def _record_preview(preview: Preview, at: datetime) -> Checkout:
 # --- Confirming ------------------------------------------------------------------------
 
 
-def _lock_details(organization: Organization) -> BillingDetails:
-    invoices.billing_details_for(organization=organization)
-    return BillingDetails.objects.select_for_update().get(organization=organization)
-
-
 @transaction.atomic
 def checkout_confirm(
     *,
@@ -501,31 +553,48 @@ def checkout_confirm(
     already comes back as it is (a double click, the back button). Raises StalePreview
     (with a fresh preview) when the change would no longer cost what was previewed,
     CheckoutClosed when it was abandoned, QuoteRefused for a change that cannot be made."""
-    at = at or timezone.now()
+    at = at or clock.now()
+    # The locks in billing.locks' order: details, checkout, license, scheduled change.
+    # A checkout's organization and license never change, so they are read before the
+    # checkout's row is locked.
+    lock_billing_details(checkout.organization)
     checkout = Checkout.objects.select_for_update().get(pk=checkout.pk)
     if checkout.status == CheckoutStatus.CONFIRMED:
         return checkout
     if checkout.status == CheckoutStatus.ABANDONED:
         raise CheckoutClosed(checkout, "This checkout was closed; start again from your plan.")
-    _lock_details(checkout.organization)
     license = None
     if checkout.license_id is not None:
-        license = License.objects.select_for_update(of=("self",)).get(pk=checkout.license_id)
+        license = lock_license(checkout.license_id)
+        # Before the subscription (which the change below locks): the preview then
+        # reads the pending change as it stays until this transaction ends.
+        list(lock_scheduled_changes(license.pk))
     preview = checkout_preview(checkout=checkout, target=target, at=at, license=license)
     if preview.digest != digest:
         raise StalePreview(
             preview,
-            "Something changed since you saw this preview (your plan, a price, your credit or "
-            "the date). Here are the figures as they stand now; confirm again if they suit you.",
+            "Something changed since you saw this preview (the choices in the form, your plan "
+            "or the change scheduled on it, a price, your credit or the date). Here are the "
+            "figures as they stand now; confirm again if they suit you.",
         )
     before = _entitlements_record(license, at) if license else {}
     reason = f"Checkout {checkout.pk} confirmed in the portal."
     quote = preview.quote
-    if license is None:
-        license = _buy(checkout, preview, actor=actor, reason=reason, at=at)
-    else:
-        _change_now(license, preview, actor=actor, reason=reason, at=at)
+    with changes_recorded(
+        license=license,
+        actor=actor,
+        reason=reason,
+        action="checkout_confirm",
+        at=at,
+        checkout=checkout,
+    ):
+        if license is None:
+            license = _buy(checkout, preview, actor=actor, reason=reason, at=at)
+        else:
+            _change_now(license, preview, actor=actor, reason=reason, at=at)
     invoice = _invoice(checkout.organization, license, quote, at=at)
+    if preview.pending is not None:
+        _replan_pending(preview, checkout=checkout, user=actor.user, at=at)
     scheduled = None
     if quote.later is not None:
         scheduled = _schedule(license, preview, user=actor.user, at=at)
@@ -535,6 +604,10 @@ def checkout_confirm(
     checkout.confirmed_at = at
     checkout.invoice = invoice
     checkout.scheduled_change = scheduled
+    if preview.pending is not None:
+        checkout.replanned_change = preview.pending
+        checkout.replan_outcome = preview.replan.outcome
+        checkout.replan_note = preview.replan.why[:300]
     checkout.entitlements_before = before
     checkout.entitlements_after = _entitlements_record(license, at)
     checkout.save()
@@ -545,6 +618,11 @@ def checkout_confirm(
         invoice=invoice.number if invoice else None,
         scheduled=scheduled.pk if scheduled else None,
         amount_due=str(quote.amount_due.amount),
+        **(
+            {"replanned": preview.pending.pk, "replan": preview.replan.outcome}
+            if preview.pending
+            else {}
+        ),
     )
     return checkout
 
@@ -552,7 +630,7 @@ def checkout_confirm(
 def checkout_record_refusal(*, checkout: Checkout, why: str, at: datetime | None = None) -> None:
     """A confirmation refused (stale or closed): recorded for the analytics, after the
     refused confirmation's own transaction has rolled back."""
-    _record(checkout, CheckoutEvent.Step.REFUSED, at or timezone.now(), why=why)
+    _record(checkout, CheckoutEvent.Step.REFUSED, at or clock.now(), why=why)
 
 
 def _buy(checkout: Checkout, preview: Preview, *, actor, reason: str, at: datetime) -> License:
@@ -639,7 +717,7 @@ def _invoice(
             period=periods.get(line.kind, {}).get(line.period_start),
             list_unit_price=line.list_unit_price,
         )
-    return invoices.invoice_finalize(invoice=draft, today=quote.today)
+    return invoices.invoice_finalize(invoice=draft, at=at)
 
 
 def _bill_periods(
@@ -692,34 +770,39 @@ def _bill_periods(
     return periods
 
 
-def _summary(quote: Quote) -> str:
-    now, later = quote.now, quote.later
-    parts = []
-    if later.tier != now.tier:
-        parts.append(f"move to {later.tier_name}")
-    if later.seats != now.seats:
-        parts.append(f"{later.seats} seats")
-    if later.cycle != now.cycle:
-        parts.append(f"{BillingCycle(later.cycle).label.lower()} billing")
-    if later.auto_renew != now.auto_renew:
-        parts.append("auto-renew on" if later.auto_renew else "end at the term's close")
-    text = "; ".join(parts) or "no change"
-    # Only the first letter: str.capitalize() would lowercase the tier's name too.
-    return text[:1].upper() + text[1:]
+def _replan_pending(preview: Preview, *, checkout: Checkout, user, at: datetime) -> None:
+    """Do to the change scheduled already what the preview said: cancel it, or keep it
+    (on another day, or with what this change set carried over). Its row was locked
+    with the license."""
+    pending, replan = preview.pending, preview.replan
+    if not replan.stays:
+        pending.status = ScheduledChangeStatus.CANCELED
+        pending.closed_at = at
+        pending.closed_by = user
+        pending.close_reason = f"Checkout {checkout.pk}: {replan.why}"
+        pending.save()
+        return
+    if replan.outcome == changes.Outcome.KEEP:
+        return
+    terms = replan.terms
+    now_version = _now_version(frozen_catalog(), preview.license, preview.quote, preview.version)
+    pending.version_id = terms.version
+    pending.seats = terms.seats
+    pending.cycle = terms.cycle
+    pending.auto_renew = terms.auto_renew
+    pending.effective_on = replan.effective_on
+    pending.price = TierVersionPrice.objects.get(
+        version_id=terms.version, currency_id=preview.quote.currency, cycle=terms.cycle
+    )
+    pending.summary = changes.summary(_terms(now_version, preview.quote.now), terms)[:300]
+    pending.save()
 
 
 def _schedule(license: License, preview: Preview, *, user, at: datetime) -> ScheduledChange:
     quote = preview.quote
     later = quote.later
-    for pending in ScheduledChange.objects.select_for_update().filter(
-        license=license, status=ScheduledChangeStatus.SCHEDULED
-    ):
-        pending.status = ScheduledChangeStatus.CANCELED
-        pending.closed_at = at
-        pending.closed_by = user
-        pending.close_reason = "Replaced by a later change."
-        pending.save()
     version = preview.version if later.tier == preview.version.tier.slug else license.version
+    now_version = _now_version(frozen_catalog(), license, quote, preview.version)
     price = TierVersionPrice.objects.get(
         version=version, currency_id=quote.currency, cycle=later.cycle
     )
@@ -731,7 +814,7 @@ def _schedule(license: License, preview: Preview, *, user, at: datetime) -> Sche
         cycle=later.cycle,
         price=price,
         auto_renew=later.auto_renew,
-        summary=_summary(quote)[:300],
+        summary=changes.summary(_terms(now_version, quote.now), _terms(version, later))[:300],
         created_by=user,
         created_at=at,
     )
@@ -742,7 +825,7 @@ def _schedule(license: License, preview: Preview, *, user, at: datetime) -> Sche
 
 @transaction.atomic
 def checkout_abandon(*, checkout: Checkout, at: datetime | None = None) -> Checkout:
-    at = at or timezone.now()
+    at = at or clock.now()
     checkout = Checkout.objects.select_for_update().get(pk=checkout.pk)
     if not checkout.is_open:
         return checkout
@@ -755,7 +838,7 @@ def checkout_abandon(*, checkout: Checkout, at: datetime | None = None) -> Check
 
 def checkouts_abandon_stale(*, at: datetime | None = None) -> int:
     """Record as abandoned every checkout left open for a day. Safe to run twice."""
-    at = at or timezone.now()
+    at = at or clock.now()
     cutoff = at - timedelta(hours=ABANDON_AFTER_HOURS)
     count = 0
     for checkout in Checkout.objects.filter(

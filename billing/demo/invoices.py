@@ -3,11 +3,10 @@ balance, for the demo organizations that have a license, each at its subscriptio
 locked price, currency and cycle. Idempotent: an organization
 that already has invoices is left as it is (they are never rewritten anyway)."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
 from billing.invoices import services, totals
 from billing.invoices.kinds import LineKind
@@ -17,6 +16,7 @@ from billing.pricing import BillingCycle
 from billing.subscriptions.periods import Span, add_months, term_end_for
 from billing.subscriptions.services import subscription_period_add
 from licensing.models import License
+from portal import clock
 
 # slug: (tax rate %, tax ID, terms, net days)
 DETAILS = {
@@ -57,7 +57,13 @@ def _term_invoice(
         period_end=last_day,
         period=period,
     )
-    return services.invoice_finalize(invoice=invoice, today=issued_on or first_day)
+    return services.invoice_finalize(invoice=invoice, at=_business_moment(issued_on or first_day))
+
+
+def _business_moment(day: date) -> datetime:
+    """History is written as it happened: at nine on `day` (UTC), never after the site's
+    time (portal.clock)."""
+    return min(datetime.combine(day, time(9), tzinfo=UTC), clock.now())
 
 
 def _month_invoice(license: License, first_day: date, issued_on: date | None = None) -> Invoice:
@@ -79,6 +85,7 @@ def _paid_by_transfer(invoice: Invoice) -> Invoice:
         reference=f"TRF {invoice.number}",
         actor=None,
         reason="Demo: transfer on the bank statement.",
+        at=_business_moment(invoice.issued_on + timedelta(days=5)),
     )
     invoice.refresh_from_db()
     return invoice
@@ -88,7 +95,7 @@ def _paid_by_transfer(invoice: Invoice) -> Invoice:
 def build_invoices() -> list[str]:
     """One line per organization: what its invoices are. Monthly subscribers get a month's
     invoice each month; yearly ones a year's at the start of each term."""
-    today = timezone.localdate()
+    today = clock.today()
     this_month = today.replace(day=1)
     two_months_ago = (this_month - timedelta(days=40)).replace(day=1)
     last_month = (this_month - timedelta(days=1)).replace(day=1)
@@ -135,5 +142,5 @@ def _credit_two_seats(invoice: Invoice, subscription, on: date) -> None:
         reason="Two seats billed twice; credited to the next invoice."
         if price.per_seat
         else "Billed twice; credited to the next invoice.",
-        today=on,
+        at=_business_moment(on),
     )

@@ -5,7 +5,7 @@ the rows two requests could race for: the invoice, the organization's billing de
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -28,6 +28,7 @@ from billing.models import (
 )
 from billing.money import Money
 from billing.tasks import render_invoice_pdf
+from portal import clock
 from portal.models import Organization
 from portal.unavailable import SERVICE_ERRORS
 
@@ -120,11 +121,12 @@ def invoice_add_line(
 
 
 @transaction.atomic
-def invoice_finalize(*, invoice: Invoice, today: date | None = None) -> Invoice:
-    """Fix the invoice: copy the organization's tax and terms, work out the totals, use
-    its credit, give it the next number of its series and its dates. A negative total
-    becomes credit for the next invoice."""
-    today = today or timezone.localdate()
+def invoice_finalize(*, invoice: Invoice, at: datetime | None = None) -> Invoice:
+    """Fix the invoice at `at`: copy the organization's tax and terms, work out the
+    totals, use its credit, give it the next number of its series and its dates (issued
+    on `at`'s day). A negative total becomes credit for the next invoice."""
+    at = at or clock.now()
+    today = timezone.localdate(at)
     locked = _lock_draft(invoice)
     lines = list(locked.lines.all())
     if not lines:
@@ -153,7 +155,7 @@ def invoice_finalize(*, invoice: Invoice, today: date | None = None) -> Invoice:
     locked.issued_on = today
     locked.due_on = rules.due_on(today, details.days_to_pay)
     locked.number = take_next_number(series=locked.series, year=today.year)
-    locked.finalized_at = timezone.now()
+    locked.finalized_at = at
     locked.status = rules.status_when_finalized(result.amount_due)
     if locked.status == InvoiceStatus.PAID:
         locked.paid_at = locked.finalized_at
@@ -256,11 +258,11 @@ def _issue_credit_note(
 
 @transaction.atomic
 def credit_note_issue(
-    *, invoice: Invoice, subtotal: Money, reason: str, actor=None, today: date | None = None
+    *, invoice: Invoice, subtotal: Money, reason: str, actor=None, at: datetime | None = None
 ) -> CreditNote:
     """Credit part of a paid invoice (before tax; tax at the invoice's rate is added). The
     credit note's total becomes credit for the next invoice."""
-    today = today or timezone.localdate()
+    today = timezone.localdate(at or clock.now())
     locked = _lock_finalized(invoice)
     refusal = rules.credit_refusal(
         status=locked.status, currency=locked.currency, subtotal=subtotal
@@ -281,11 +283,12 @@ def credit_note_issue(
 
 @transaction.atomic
 def invoice_void_with_credit_note(
-    *, invoice: Invoice, reason: str, actor=None, today: date | None = None
+    *, invoice: Invoice, reason: str, actor=None, at: datetime | None = None
 ) -> CreditNote:
-    """Cancel an invoice: a credit note for what remains of it, and back to the
+    """Cancel an invoice at `at`: a credit note for what remains of it, and back to the
     organization's credit whatever was already paid towards it (in money or credit)."""
-    today = today or timezone.localdate()
+    at = at or clock.now()
+    today = timezone.localdate(at)
     locked = _lock_finalized(invoice)
     remaining_total = invoice_remaining(invoice=locked)
     refusal = rules.void_refusal(
@@ -314,7 +317,7 @@ def invoice_void_with_credit_note(
             credit_note=note,
         )
     locked.status = InvoiceStatus.VOID
-    locked.voided_at = timezone.now()
+    locked.voided_at = at
     locked.save()
     invoice_pdf_refresh(invoice=locked)
     return note

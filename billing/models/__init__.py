@@ -17,11 +17,12 @@ from billing.models.invoices import InvoiceLine as InvoiceLine
 from billing.models.invoices import InvoiceStatus as InvoiceStatus
 from billing.models.invoices import PaymentTerms as PaymentTerms
 from billing.models.invoices import Series as Series
+from billing.models.ledger import AdminOperation as AdminOperation
+from billing.models.ledger import SubscriptionEvent as SubscriptionEvent
+from billing.models.ledger import SubscriptionEventKind as SubscriptionEventKind
 from billing.models.payments import Payment as Payment
 from billing.models.roi import RoiScenario as RoiScenario
 from billing.models.subscriptions import Billing as Billing
 from billing.models.subscriptions import PeriodReason as PeriodReason
 from billing.models.subscriptions import Subscription as Subscription
-from billing.models.subscriptions import SubscriptionEvent as SubscriptionEvent
-from billing.models.subscriptions import SubscriptionEventKind as SubscriptionEventKind
 from billing.models.subscriptions import SubscriptionPeriod as SubscriptionPeriod

@@ -75,6 +75,17 @@ class Checkout(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # The change that was already scheduled when this one was confirmed, and what
+    # became of it (billing.checkout.changes.replan), as the preview said.
+    replanned_change = models.ForeignKey(
+        "billing.ScheduledChange",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    replan_outcome = models.CharField(max_length=16, blank=True)
+    replan_note = models.CharField(max_length=300, blank=True)
     entitlements_before = models.JSONField(default=dict, blank=True)
     entitlements_after = models.JSONField(default=dict, blank=True)
     started_at = models.DateTimeField(default=timezone.now)
@@ -155,6 +166,10 @@ class ScheduledChange(models.Model):
 
     class Meta:
         ordering = ["effective_on", "pk"]
+        indexes = [
+            # The daily job's question: which changes are still scheduled and due by today.
+            models.Index(fields=["status", "effective_on"], name="scheduled_change_due"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["license"],

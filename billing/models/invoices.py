@@ -145,6 +145,10 @@ class Invoice(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            # Dunning's and the reminders' question: open invoices by the day they fall due.
+            models.Index(fields=["status", "due_on"], name="invoice_status_due_on"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status="draft") | models.Q(number__isnull=False),

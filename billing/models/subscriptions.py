@@ -6,8 +6,8 @@ term_start, term_end, auto_renew: licensing enforces them, so they have one home
 subscription adds the money: currency, billing cycle, and the price locked at purchase,
 copied from the catalog's TierVersionPrice so a later price change never touches it.
 
-Every change goes through billing.subscriptions.services and leaves a SubscriptionEvent,
-which is append-only.
+Every change goes through billing.subscriptions.services and leaves SubscriptionEvents in
+the commercial ledger (billing.models.ledger), which is append-only.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from simple_history.models import HistoricalRecords
 from billing.money import Money
 from billing.pricing import BillingCycle, SeatPrice
 from billing.subscriptions.periods import Reason as PeriodReason
-from licensing.models import Currency, LedgerEntry, License, TierVersionPrice
+from licensing.models import Currency, License, TierVersionPrice
 
 # The longest term a subscription may run for, in cycles (a three-year annual deal).
 MAX_TERM_CYCLES = 5
@@ -168,22 +168,3 @@ class SubscriptionPeriod(models.Model):
     @property
     def net(self) -> Money:
         return Money(self.net_amount, self.currency)
-
-
-class SubscriptionEventKind(models.TextChoices):
-    CREATED = "created", "Subscription started"
-    PRICE = "price", "Price locked"
-    AUTO_RENEW = "auto_renew", "Auto-renew changed"
-
-
-class SubscriptionEvent(LedgerEntry):
-    """The ledger: one row per change to a subscription."""
-
-    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="events")
-    kind = models.CharField(max_length=24, choices=SubscriptionEventKind.choices)
-
-    class Meta(LedgerEntry.Meta):
-        pass
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} on {self.subscription_id} by {self.actor_label}"

@@ -8,7 +8,7 @@ organization's billing details, which serialise that balance. A refusal writes n
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,6 +19,7 @@ from billing.invoices.services import billing_details_for, invoice_pdf_refresh
 from billing.models import BillingDetails, CreditEntry, Invoice, InvoiceStatus, Payment
 from billing.money import Money
 from billing.providers import PaymentProvider, provider_for
+from portal import clock
 
 
 def _refuse_unpayable(invoice: Invoice) -> None:
@@ -68,11 +69,14 @@ def payment_record(
     actor,
     reason: str,
     provider: PaymentProvider | None = None,
+    at: datetime | None = None,
 ) -> Payment:
     """Record `amount` received on `received_on` towards `invoice`. It pays what is
     still outstanding; the payment that covers the rest marks the invoice paid, and what
     it brings beyond that becomes credit for the next invoice. `actor` is the staff
-    member recording it (None when a provider reports its own payment)."""
+    member recording it (None when a provider reports its own payment). `at` is when it
+    is recorded: a payment received after it is refused, and a paid invoice is paid then."""
+    at = at or clock.now()
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     _refuse_unpayable(locked)
     provider = provider or provider_for(locked)
@@ -84,7 +88,7 @@ def payment_record(
         reference=reference,
         reason=reason,
         provider=provider,
-        today=timezone.localdate(),
+        today=timezone.localdate(at),
     )
     if errors:
         raise ValidationError(errors)
@@ -116,7 +120,7 @@ def payment_record(
         )
     if amount >= outstanding:
         locked.status = InvoiceStatus.PAID
-        locked.paid_at = timezone.now()
+        locked.paid_at = at
         locked.save()
     invoice_pdf_refresh(invoice=locked)
     return payment

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.utils import timezone
-
 from billing.pricing import SeatPrice
 from billing.roi.calculator import MetricUsage, TierInput
 from licensing.catalog.selectors import enabled_currencies, public_versions, version_snapshot
@@ -16,6 +14,7 @@ from licensing.licenses.services import licenses_open
 from licensing.models import License
 from licensing.usage import meters
 from licensing.usage.services import license_meters
+from portal import clock
 from portal.models import Organization
 
 
@@ -139,7 +138,7 @@ def organization_facts(
     """The organization's open license for `product_slug` (or its first open license
     when no product is named) and what follows from it. Callers pass an organization the
     user is a member of; nothing here checks access."""
-    at = at or timezone.now()
+    at = at or clock.now()
     licenses = licenses_open(organization)
     if product_slug:
         licenses = [license for license in licenses if license.product.slug == product_slug]

@@ -1,7 +1,7 @@
-"""Writes to subscriptions. Each service locks the subscription's row (or, to start one,
-the license's), validates, changes it and appends a SubscriptionEvent (who, when, why,
-before, after), all in one transaction: a refusal writes nothing. Nothing else writes to
-a Subscription.
+"""Writes to subscriptions. Each service locks the license's row, then the subscription's
+(the documented lock order), validates, changes it and records the change in the
+commercial ledger (billing.ledger.services: who, when, why, before, after, MRR), all in
+one transaction: a refusal writes nothing. Nothing else writes to a Subscription.
 
 The price is copied from the catalog row of the license's version, in the subscription's
 currency and cycle, on the day it is locked; publishing a new price later changes no
@@ -16,11 +16,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from billing.ledger.services import changes_recorded
 from billing.models import (
     Invoice,
     PeriodReason,
     Subscription,
-    SubscriptionEvent,
     SubscriptionEventKind,
     SubscriptionPeriod,
 )
@@ -48,22 +48,6 @@ def _lock(subscription: Subscription) -> Subscription:
     )
 
 
-def _fields(subscription: Subscription) -> dict:
-    license = subscription.license
-    return {
-        "currency": subscription.currency_id,
-        "cycle": subscription.cycle,
-        "term_cycles": subscription.term_cycles,
-        "unit_amount": str(subscription.unit_amount),
-        "per_seat": subscription.per_seat,
-        "min_seats": subscription.min_seats,
-        "price_locked_on": subscription.price_locked_on.isoformat(),
-        "price_source": subscription.price_source_id,
-        "seats": license.seats,
-        "auto_renew": license.auto_renew,
-    }
-
-
 def _catalog_price(license: License, *, currency: str, cycle: str) -> TierVersionPrice:
     if cycle not in BillingCycle.values:
         raise ValidationError(f"{cycle!r} is not a billing cycle.")
@@ -86,28 +70,10 @@ def _copy_price(subscription: Subscription, row: TierVersionPrice, at: datetime)
     subscription.price_locked_on = timezone.localdate(at)
 
 
-def _record(
-    subscription: Subscription,
-    *,
-    kind: str,
-    actor: Actor,
-    reason: str,
-    before: dict,
-    at: datetime,
-) -> SubscriptionEvent:
+def _save(subscription: Subscription, at: datetime) -> None:
     subscription.updated_at = at
     subscription.full_clean()
     subscription.save()
-    return SubscriptionEvent.objects.create(
-        subscription=subscription,
-        kind=kind,
-        actor=actor.user,
-        actor_label=actor.label[:200],
-        reason=reason,
-        before=before,
-        after=_fields(subscription),
-        happened_at=at,
-    )
 
 
 @transaction.atomic
@@ -125,7 +91,7 @@ def subscription_create(
     """Start paying for `license`: its version's price in `currency` and `cycle`, locked
     today. Its periods are counted from `billing_anchor` (default: the license's first
     day of term)."""
-    at = at or timezone.now()
+    at = at or clock.now()
     reason = _check_reason(reason)
     # Locking the license makes two starts for one license queue; the second is refused.
     license = (
@@ -135,21 +101,17 @@ def subscription_create(
     )
     if Subscription.objects.filter(license=license).exists():
         raise ValidationError("This license already has a subscription.")
-    subscription = Subscription(
-        license=license,
-        term_cycles=term_cycles,
-        billing_anchor=billing_anchor or license.term_start,
-        created_at=at,
-    )
-    _copy_price(subscription, _catalog_price(license, currency=currency, cycle=cycle), at)
-    _record(
-        subscription,
-        kind=SubscriptionEventKind.CREATED,
-        actor=actor,
-        reason=reason,
-        before={},
-        at=at,
-    )
+    with changes_recorded(
+        license=license, actor=actor, reason=reason, action="subscription_create", at=at
+    ):
+        subscription = Subscription(
+            license=license,
+            term_cycles=term_cycles,
+            billing_anchor=billing_anchor or license.term_start,
+            created_at=at,
+        )
+        _copy_price(subscription, _catalog_price(license, currency=currency, cycle=cycle), at)
+        _save(subscription, at)
     return subscription
 
 
@@ -165,24 +127,24 @@ def subscription_lock_price(
 ) -> Subscription:
     """Lock today's catalog price of the license's version (after a tier change, or to
     move to another currency or cycle; each defaults to the current one)."""
-    at = at or timezone.now()
+    at = at or clock.now()
     reason = _check_reason(reason)
-    subscription = _lock(subscription)
-    before = _fields(subscription)
-    row = _catalog_price(
-        subscription.license,
-        currency=currency or subscription.currency_id,
-        cycle=cycle or subscription.cycle,
-    )
-    _copy_price(subscription, row, at)
-    _record(
-        subscription,
-        kind=SubscriptionEventKind.PRICE,
+    with changes_recorded(
+        license=subscription.license,
         actor=actor,
         reason=reason,
-        before=before,
+        action="subscription_lock_price",
         at=at,
-    )
+        unchanged_kind=SubscriptionEventKind.PRICE_LOCKED,
+    ):
+        subscription = _lock(subscription)
+        row = _catalog_price(
+            subscription.license,
+            currency=currency or subscription.currency_id,
+            cycle=cycle or subscription.cycle,
+        )
+        _copy_price(subscription, row, at)
+        _save(subscription, at)
     return subscription
 
 
@@ -197,21 +159,20 @@ def subscription_set_auto_renew(
 ) -> Subscription:
     """Turn renewal at the end of the term on or off. The flag is the license's, so the
     license's ledger records it too."""
-    at = at or timezone.now()
+    at = at or clock.now()
     reason = _check_reason(reason)
-    subscription = _lock(subscription)
-    before = _fields(subscription)
-    subscription.license = license_set_auto_renew(
-        license=subscription.license, auto_renew=auto_renew, actor=actor, reason=reason, at=at
-    )
-    _record(
-        subscription,
-        kind=SubscriptionEventKind.AUTO_RENEW,
+    with changes_recorded(
+        license=subscription.license,
         actor=actor,
         reason=reason,
-        before=before,
+        action="subscription_set_auto_renew",
         at=at,
-    )
+    ):
+        subscription = _lock(subscription)
+        subscription.license = license_set_auto_renew(
+            license=subscription.license, auto_renew=auto_renew, actor=actor, reason=reason, at=at
+        )
+        _save(subscription, at)
     return subscription
 
 
@@ -237,7 +198,7 @@ def _amounts(amount: Money) -> dict:
     return {"list_amount": amount.amount, "discount_amount": 0, "net_amount": amount.amount}
 
 
-def _save(period: SubscriptionPeriod) -> SubscriptionPeriod:
+def _save_period(period: SubscriptionPeriod) -> SubscriptionPeriod:
     period.full_clean()
     period.save()
     return period
@@ -286,7 +247,7 @@ def subscription_period_add(
         )
     if span.starts_on < subscription.billing_anchor:
         raise ValidationError("A period cannot start before the subscription's billing anchor.")
-    return _save(
+    return _save_period(
         SubscriptionPeriod(
             subscription=subscription,
             index=index_of(subscription.billing_anchor, span.starts_on, cycle=subscription.cycle),
@@ -324,7 +285,7 @@ def subscription_period_split(
             setattr(current, name, value)
         current.list_amount += amount.amount
         current.net_amount += amount.amount
-        return current, _save(current)
+        return current, _save_period(current)
     change = SubscriptionPeriod(
         subscription=subscription,
         index=current.index,
@@ -337,8 +298,8 @@ def subscription_period_split(
         **_amounts(amount),
     )
     current.ends_on = on - ONE_DAY
-    _save(current)
-    return current, _save(change)
+    _save_period(current)
+    return current, _save_period(change)
 
 
 @transaction.atomic
@@ -373,9 +334,9 @@ def subscription_term_restart(
             setattr(current, name, value)
         current.ends_on, current.index, current.reason = span.ends_on, 0, PeriodReason.CHANGE
         current.invoice = invoice
-        return current, _save(current)
+        return current, _save_period(current)
     current.ends_on = on - ONE_DAY
-    _save(current)
+    _save_period(current)
     return current, subscription_period_add(
         subscription=subscription,
         span=span,

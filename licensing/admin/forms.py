@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from django import forms
-from django.utils import timezone
 
 from licensing.catalog.publishing import DEFAULT_NOTICE_DAYS
 from licensing.models import (
@@ -21,6 +20,7 @@ from licensing.models import (
     TierVersion,
     VersionStatus,
 )
+from portal import clock
 
 
 class ReasonForm(forms.Form):
@@ -82,7 +82,7 @@ class OverrideForm(ReasonForm):
 
     def clean_ends_on(self):
         ends_on = self.cleaned_data["ends_on"]
-        if ends_on is not None and ends_on < timezone.now().astimezone(UTC).date():
+        if ends_on is not None and ends_on < clock.now().astimezone(UTC).date():
             raise forms.ValidationError("The end date is in the past.")
         return ends_on
 
@@ -204,12 +204,10 @@ class RetireForm(forms.Form):
             .exclude(tier_id__in=excluded_tier_ids)
             .select_related("tier")
         )
-        self.fields["notice_date"].initial = timezone.localdate() + timedelta(
-            days=DEFAULT_NOTICE_DAYS
-        )
+        self.fields["notice_date"].initial = clock.today() + timedelta(days=DEFAULT_NOTICE_DAYS)
 
     def clean_notice_date(self):
         value = self.cleaned_data["notice_date"]
-        if value < timezone.localdate():
+        if value < clock.today():
             raise forms.ValidationError("The notice date cannot be in the past.")
         return value

@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from licensing.licenses.grants import Entitlements
 
@@ -39,10 +39,17 @@ def expiry(renews_on: date) -> datetime:
     return datetime.combine(renews_on, time(), tzinfo=UTC)
 
 
-def answer_code(status: str, *, expires_at: datetime, at: datetime) -> str:
-    """A usable license whose term has ended is "expired", whatever its status says."""
+def valid_until(*, renews_on: date, grace_until: date | None) -> datetime:
+    """The moment a usable license stops being valid: the end of its renewal grace's last
+    day when it has one (licensing.licenses.status.grace_until), else its term's end."""
+    return expiry(grace_until + timedelta(days=1)) if grace_until else expiry(renews_on)
+
+
+def answer_code(status: str, *, valid_until: datetime, at: datetime) -> str:
+    """A usable license past its term (and its renewal grace, if any) is "expired",
+    whatever its status says."""
     code = STATUS_CODES.get(status, status)
-    if code in VALID_CODES and at >= expires_at:
+    if code in VALID_CODES and at >= valid_until:
         return "expired"
     return code
 
@@ -62,22 +69,26 @@ def license_answer(
     license: dict,
     entitlements: Entitlements,
     renews_on: date,
+    grace_until: date | None,
     fingerprints: Iterable[str],
     at: datetime,
 ) -> tuple[dict, int]:
-    """The answer for a license at `at`, and how many seconds it holds."""
-    expires_at = expiry(renews_on)
+    """The answer for a license at `at`, and how many seconds it holds. `grace_until` is
+    the last day of its renewal grace, or None."""
+    ends_at = valid_until(renews_on=renews_on, grace_until=grace_until)
     answer = {
         "revision": revision,
         "key_hash": key_hash,
-        "code": answer_code(status, expires_at=expires_at, at=at),
+        "code": answer_code(status, valid_until=ends_at, at=at),
         "license": license,
         "entitlements": entitlements.as_data(),
-        "expires_at": expires_at.isoformat(),
+        "expires_at": expiry(renews_on).isoformat(),
+        "grace_until": ends_at.isoformat() if grace_until else None,
         "machines": sorted(fingerprint_digest(fp) for fp in fingerprints),
     }
-    # The answer can change by itself when the term or an override ends: keep it no longer.
-    return answer, answer_timeout(at=at, ends=(entitlements.earliest_end(), expires_at))
+    # The answer can change by itself when the license stops being valid or an override
+    # ends: keep it no longer.
+    return answer, answer_timeout(at=at, ends=(entitlements.earliest_end(), ends_at))
 
 
 @dataclass(frozen=True)
@@ -97,7 +108,8 @@ def as_json(data: dict) -> bytes:
 
 
 def validation_result(answer: dict, key_hash: str, fingerprint: str | None) -> dict:
-    """What the API says, from a cached answer: valid, code, detail, entitlements, expiry."""
+    """What the API says, from a cached answer: valid, code, detail, entitlements, expiry
+    and renewal grace."""
     if answer["key_hash"] != key_hash:
         return {}
     code = answer["code"]
@@ -114,4 +126,5 @@ def validation_result(answer: dict, key_hash: str, fingerprint: str | None) -> d
         "license": answer["license"],
         "entitlements": answer["entitlements"],
         "expires_at": answer["expires_at"],
+        "grace_until": answer["grace_until"],
     }

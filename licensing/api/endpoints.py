@@ -234,7 +234,12 @@ class ValidateOut(Schema):
     detail: str
     license: LicenseOut
     entitlements: dict
-    expires_at: str
+    expires_at: str = Field(description="When the term ends (UTC).")
+    grace_until: str | None = Field(
+        description="For an auto-renewing license: when it stops being valid if its renewal "
+        "has not run by then (UTC), RENEWAL_GRACE_DAYS after expires_at. Null when there is "
+        "no grace (auto-renew off, or a license that may not run)."
+    )
 
 
 class MeterOut(Schema):

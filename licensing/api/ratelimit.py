@@ -1,16 +1,17 @@
 """A fixed-window rate limiter on Django's cache (Redis in production, so the count is
 shared by every web worker). One counter per bucket and window; on Redis, the increment,
-its expiry and any other reads the caller needs go in one round trip."""
+its expiry and any other reads the caller needs go in one round trip. Windows follow
+business time (portal.clock), so the test clock moves them too."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
 from licensing.api import fastcache
+from portal import clock
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def _increment_and_get(
 
 def window_key(bucket: str, *, window: int = 60, now: float | None = None) -> str:
     """The cache key that counts `bucket` in the window `now` falls in."""
-    now = time.time() if now is None else now
+    now = clock.timestamp() if now is None else now
     return f"rl:{bucket}:{int(now // window) * window}"
 
 
@@ -86,7 +87,7 @@ def _retry_after(window: int, now: float) -> int:
 
 def decide(count: int, *, limit: int, window: int = 60, now: float | None = None) -> Decision:
     """The decision for a bucket that has counted `count` hits in the current window."""
-    now = time.time() if now is None else now
+    now = clock.timestamp() if now is None else now
     return Decision(count <= limit, max(limit - count, 0), _retry_after(window, now))
 
 
@@ -102,7 +103,7 @@ def hit_and_get(
     """Count a hit on `bucket` and read the cache keys `reads` in the same round trip.
     With `only_if_first_read`, the hit counts only when reads[0] is in the cache; the
     decision is None when it did not count."""
-    now = time.time() if now is None else now
+    now = clock.timestamp() if now is None else now
     count, found = _increment_and_get(
         window_key(bucket, window=window, now=now), window, reads, guarded=only_if_first_read
     )

@@ -68,6 +68,8 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is not None:
         raise ValidationError("This token is already revoked.")
+    # Real time, not the business clock: a revocation is a security act, on record when
+    # it really happened, whatever the test clock says.
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     # Before the commit, so that a cache we cannot write rolls the revocation back; set,

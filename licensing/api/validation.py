@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.cache import cache
-from django.utils import timezone
 
 from licensing.api import fastcache, ratelimit
 from licensing.api.answer import (
@@ -47,6 +46,7 @@ from licensing.catalog.cache import RELEASE
 from licensing.licenses import keys
 from licensing.licenses.entitlements import license_entitlements
 from licensing.models import License
+from portal import clock
 
 MISSING = "missing"
 MISSING_TIMEOUT = 30
@@ -98,6 +98,7 @@ def _answer_from_database(license_id: int, at: datetime) -> tuple[dict, int]:
         },
         entitlements=license_entitlements(license=license, at=at),
         renews_on=license.renews_on,
+        grace_until=license.grace_until,
         fingerprints=license.machines.active().values_list("fingerprint", flat=True),
         at=at,
     )
@@ -105,12 +106,16 @@ def _answer_from_database(license_id: int, at: datetime) -> tuple[dict, int]:
 
 def _answer_key(license_id: int) -> str:
     """Keyed by release too: the answer is pickled, and a deploy that moves its class must
-    not read the previous release's pickles."""
+    not read the previous release's pickles; and by the test clock's offset, so moving the
+    clock retires every answer built for the site's earlier time (none when it is off)."""
+    shift = clock.offset()
+    if shift:
+        return f"lic:ans:{RELEASE}:{license_id}:{int(shift.total_seconds())}"
     return f"lic:ans:{RELEASE}:{license_id}"
 
 
 def _build(license_id: int) -> CachedAnswer:
-    answer, timeout = _answer_from_database(license_id, timezone.now())
+    answer, timeout = _answer_from_database(license_id, clock.now())
     key_hash = answer["key_hash"]
     cached = CachedAnswer(
         answer["revision"], answer, as_json(validation_result(answer, key_hash, None))

@@ -9,7 +9,6 @@ from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from licensing.catalog import readiness
 from licensing.catalog.cache import catalog_changed
@@ -31,6 +30,7 @@ from licensing.models import (
     VersionStatus,
     seat_limit,
 )
+from portal import clock
 
 # How long customers on a replaced version are guaranteed it before being asked to move.
 DEFAULT_NOTICE_DAYS = 90
@@ -132,7 +132,7 @@ def tier_version_publish(
 ) -> TierVersion:
     """Freeze `version`, retire the tier's previous published version with notice and
     `version` as its successor, and write the changelog entry."""
-    at = at or timezone.now()
+    at = at or clock.now()
     _lock_tier(version.tier)
     version = versions_with_parts().select_for_update(of=("self",)).get(pk=version.pk)
     refusal = readiness.draft_refusal(status=version.status, name=str(version))
@@ -186,7 +186,7 @@ def tier_version_retire(
     """Withdraw a published version without a new version of its own tier (the tier is
     being discontinued): customers on it keep it until `notice_date`, and `successor`
     is the migration path offered to them."""
-    at = at or timezone.now()
+    at = at or clock.now()
     _lock_tier(version.tier)
     version = TierVersion.objects.select_for_update().select_related("tier").get(pk=version.pk)
     refusal = readiness.retire_refusal(
@@ -230,7 +230,7 @@ def policy_version_create_draft(*, source: PolicyVersion | None = None) -> Polic
     draft = PolicyVersion(
         title=source.title if source else "Upgrade and downgrade policy",
         summary=source.summary if source else "",
-        effective_date=timezone.localdate(),
+        effective_date=clock.today(),
     )
     draft.full_clean()
     draft.save()
@@ -244,7 +244,7 @@ def policy_version_create_draft(*, source: PolicyVersion | None = None) -> Polic
 
 @transaction.atomic
 def policy_version_publish(*, policy: PolicyVersion, at: datetime | None = None) -> PolicyVersion:
-    at = at or timezone.now()
+    at = at or clock.now()
     policy = PolicyVersion.objects.select_for_update().get(pk=policy.pk)
     refusal = readiness.policy_publish_refusal(
         status=policy.status,

@@ -13,7 +13,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
 from billing.pricing import BillingCycle
 from licensing.catalog.publishing import policy_version_publish, tier_version_publish
@@ -34,6 +33,7 @@ from licensing.models import (
     TierVersionPrice,
     VersionStatus,
 )
+from portal import clock
 
 CURRENCIES = [("USD", "US dollar"), ("EUR", "Euro"), ("GBP", "Pound sterling")]
 
@@ -338,7 +338,7 @@ def _policy(now) -> None:
 
 @transaction.atomic
 def build_catalog() -> str:
-    now = timezone.now()
+    now = clock.now()
     _currencies()
     product, features, metrics = _catalog_rows()
     for order, (slug, name, tagline, highlighted, specs) in enumerate(TIERS):

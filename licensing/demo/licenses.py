@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.utils import timezone
 
 from licensing.licenses.services import (
     Actor,
@@ -27,6 +26,7 @@ from licensing.licenses.services import (
 from licensing.models import License, LimitMetric, TierVersion
 from licensing.usage import meters
 from licensing.usage.services import UsageReport, usage_record_batch
+from portal import clock
 from portal.models import Organization
 
 DEMO = Actor(label="demo data")
@@ -93,7 +93,7 @@ def _usage(license: License, spec: DemoLicense, now: datetime) -> None:
 @transaction.atomic
 def build_licenses() -> list[str]:
     """One line per demo license; a new license's key is in its line, shown this once."""
-    now = timezone.now()
+    now = clock.now()
     lines = []
     for spec in LICENSES:
         organization = Organization.objects.get(slug=spec.slug)

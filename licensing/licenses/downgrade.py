@@ -13,9 +13,7 @@ from dataclasses import dataclass
 
 from django.contrib.humanize.templatetags.humanize import intcomma
 
-from licensing.licenses.grants import Entitlements, MetricInfo
-
-SEATS = "seats"
+from licensing.licenses.grants import SEATS, Entitlements, MetricInfo
 
 
 @dataclass(frozen=True)
@@ -62,10 +60,7 @@ def _machines_excess(active: int, allowed: int | None) -> Excess | None:
 
 def _usage_excess(usage: Usage, target: Entitlements, seats: int) -> Excess | None:
     metric, used = usage.metric, usage.used
-    grant = target.limits.get(metric.key)
-    allowed = grant.value if grant else 0
-    if metric.key == SEATS:
-        allowed = seats if allowed is None else min(seats, allowed)
+    allowed = target.seats_allowed(seats) if metric.key == SEATS else target.limit(metric.key)
     if allowed is None or used <= allowed:
         return None
     if metric.key == SEATS:

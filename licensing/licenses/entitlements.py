@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.utils import timezone
-
 from licensing.licenses.grants import (
     AddonPart,
     Entitlements,
@@ -20,6 +18,7 @@ from licensing.licenses.grants import (
     resolve,
 )
 from licensing.models import EntitlementOverride, License, ResetPeriod, parse_thresholds
+from portal import clock
 
 
 def _feature(feature) -> FeatureInfo:
@@ -38,7 +37,7 @@ def _metric(metric) -> MetricInfo:
 
 def license_entitlements(*, license: License, at: datetime | None = None) -> Entitlements:
     """Five queries, however many add-ons or overrides."""
-    at = at or timezone.now()
+    at = at or clock.now()
     version = license.version
     feature_rows = version.feature_rows.select_related("feature")
     limit_rows = version.limit_rows.select_related("metric")

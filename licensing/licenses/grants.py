@@ -64,6 +64,9 @@ class OverridePart:
         )
 
 
+SEATS = "seats"
+
+
 @dataclass(frozen=True)
 class FeatureGrant:
     feature: FeatureInfo
@@ -93,6 +96,12 @@ class Entitlements:
         """None means unlimited; a metric that is not granted at all has a limit of 0."""
         grant = self.limits.get(metric_key)
         return 0 if grant is None else grant.value
+
+    def seats_allowed(self, bought: int) -> int:
+        """Seats that may be in use: those bought, up to the tier's maximum (a tier that
+        does not grant seats at all allows none)."""
+        tier = self.limit(SEATS)
+        return bought if tier is None else min(bought, tier)
 
     def machine_limit(self, seats: int) -> int | None:
         """A "machines" limit when the plan has one; otherwise one machine per seat."""

@@ -5,22 +5,21 @@ license, its legacy plan beside today's version of the tier."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from licensing.catalog.diff import Comparison, compare
 from licensing.catalog.selectors import enabled_currencies, version_snapshot, versions_with_parts
 from licensing.licenses.entitlements import license_entitlements
-from licensing.licenses.grants import Entitlements
+from licensing.licenses.grants import SEATS, Entitlements
 from licensing.licenses.services import license_latest_file, machine_limit
-from licensing.models import License, LicenseFile, TierVersion, VersionStatus
+from licensing.models import License, LicenseFile, LicenseHold, TierVersion, VersionStatus
 from licensing.usage import meters
 from licensing.usage.charts import chart_label, meter_history_svg
 from licensing.usage.services import Meter, license_meters
-
-SEATS = "seats"
 
 
 @dataclass(frozen=True)
@@ -56,6 +55,11 @@ class LicensePanel:
     machine_limit: int | None
     legacy: Comparison | None
     today: TierVersion | None
+    holds: list[LicenseHold]  # why it is suspended, the earliest first; empty when not
+    # Past its term, the last day it stays usable while its renewal has not run.
+    renewal_due_until: date | None = None
+    # Past its term (and any grace), still waiting for a renewal: the API answers expired.
+    lapsed: bool = False
 
     @property
     def warnings(self) -> list[MeterView]:
@@ -126,14 +130,14 @@ def license_panel(*, license: License, at: datetime) -> LicensePanel:
                 meter=meter,
                 chart=mark_safe(  # pygal's own SVG, drawn from our numbers only
                     meter_history_svg(
-                        unit=metric.unit, history=meter.history, limit=meter.grant.value
+                        unit=metric.unit, history=meter.history, limit=meter.state.limit
                     )
                 ),
                 chart_label=chart_label(
                     name=metric.name,
                     unit=metric.unit,
                     history=meter.history,
-                    limit=meter.grant.value,
+                    limit=meter.state.limit,
                 ),
                 suggestion=_suggestion(license, meter, ladder),
                 seats_bought=license.seats if meter.key == SEATS else None,
@@ -149,4 +153,16 @@ def license_panel(*, license: License, at: datetime) -> LicensePanel:
         machine_limit=machine_limit(license, entitlements=entitlements),
         legacy=legacy,
         today=today,
+        holds=sorted(license.holds.filter(lifted_at__isnull=True), key=lambda h: h.placed_at),
+        **_past_term(license, timezone.localdate(at)),
     )
+
+
+def _past_term(license: License, today: date) -> dict:
+    """Where a usable license stands after its term: in its renewal grace, or lapsed."""
+    if not license.is_usable or today <= license.term_end:
+        return {}
+    grace_until = license.grace_until
+    if grace_until and today <= grace_until:
+        return {"renewal_due_until": grace_until}
+    return {"lapsed": True}

@@ -12,13 +12,13 @@ from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from licensing.api.validation import license_changed
 from licensing.licenses import keys, signing
 from licensing.licenses import status as status_rules
 from licensing.licenses.entitlements import license_entitlements
 from licensing.licenses.grants import Entitlements
+from licensing.licenses.signals import license_changed as license_changed_signal
 from licensing.models import (
     CLOSED_STATUSES,
     Addon,
@@ -37,6 +37,7 @@ from licensing.models import (
     TierVersion,
     VersionStatus,
 )
+from portal import clock
 
 # Statuses staff can reinstate from: their own hold lifted, or a revocation reversed.
 REVERSIBLE = (LicenseStatus.SUSPENDED, LicenseStatus.CANCELED)
@@ -95,6 +96,7 @@ def _write(
     before: dict,
     after: dict,
     at: datetime,
+    was: dict | None = None,
 ) -> LicenseEvent:
     if not reason.strip():
         raise ValidationError("Say why; the reason is kept on record.")
@@ -114,6 +116,15 @@ def _write(
         happened_at=at,
     )
     license_file_issue(license=license, at=at)
+    license_changed_signal.send(
+        sender=License,
+        license=license,
+        event=event,
+        was=was or {},
+        actor=actor,
+        reason=reason.strip(),
+        at=at,
+    )
     # Inside the transaction: if the cache cannot be told, the change does not happen.
     license_changed(license.pk, license.revision)
     return event
@@ -122,10 +133,18 @@ def _write(
 def _change(license: License, *, kind: str, actor: Actor, reason: str, at, **values) -> License:
     """Set fields of the license and record them, before and after."""
     before = _fields(license)
+    was = {name: getattr(license, name) for name in values}
     for name, value in values.items():
         setattr(license, name, value)
     _write(
-        license, kind=kind, actor=actor, reason=reason, before=before, after=_fields(license), at=at
+        license,
+        kind=kind,
+        actor=actor,
+        reason=reason,
+        before=before,
+        after=_fields(license),
+        at=at,
+        was=was,
     )
     return license
 
@@ -148,7 +167,7 @@ def license_create(
     reason: str,
     at: datetime | None = None,
 ) -> IssuedKey:
-    at = at or timezone.now()
+    at = at or clock.now()
     if version.status == VersionStatus.DRAFT:
         raise ValidationError("A license can only be on a published (or retired) version.")
     key, key_hash = _new_key()
@@ -220,7 +239,7 @@ def license_set_status(
 ) -> License:
     """Move the license to another status the rules allow. Suspension is a hold
     (`license_hold`), never a plain status change."""
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     if status == LicenseStatus.SUSPENDED and status != license.status:
         raise ValidationError("A license is suspended by a hold, which says whose it is.")
@@ -233,7 +252,7 @@ def license_hold(
 ) -> License:
     """Suspend the license for `source` (staff, dunning, trial): the customer's software
     stops validating until every source has lifted its hold."""
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     holds = _holds_in_place(license)
     try:
@@ -262,7 +281,7 @@ def license_release_hold(
 ) -> License:
     """Lift `source`'s hold. The license stays suspended while another source holds it;
     after the last, it is active again (or trialing, if it was a trial)."""
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     holds = _holds_in_place(license)
     hold = holds.pop(source, None)
@@ -280,14 +299,18 @@ def license_release_hold(
     return _set_status(license, after, actor=actor, reason=reason, at=at)
 
 
-def license_suspend(*, license: License, actor: Actor, reason: str) -> License:
+def license_suspend(
+    *, license: License, actor: Actor, reason: str, at: datetime | None = None
+) -> License:
     """Staff's hold."""
-    return license_hold(license=license, source=HoldSource.ADMIN, actor=actor, reason=reason)
+    return license_hold(license=license, source=HoldSource.ADMIN, actor=actor, reason=reason, at=at)
 
 
-def license_revoke(*, license: License, actor: Actor, reason: str) -> License:
+def license_revoke(
+    *, license: License, actor: Actor, reason: str, at: datetime | None = None
+) -> License:
     return license_set_status(
-        license=license, status=LicenseStatus.CANCELED, actor=actor, reason=reason
+        license=license, status=LicenseStatus.CANCELED, actor=actor, reason=reason, at=at
     )
 
 
@@ -297,7 +320,7 @@ def license_reinstate(
 ) -> License:
     """Staff undo what staff did: lift their own hold (another source's stays), or reverse
     a revocation to the status the ledger recorded before it."""
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     if license.status == LicenseStatus.SUSPENDED:
         return license_release_hold(
@@ -336,7 +359,7 @@ def license_change_seats(
     """Change the seats bought. Going below the active machines is refused, unless
     `keep_active_machines` (a downgrade the customer scheduled: nothing is deactivated,
     new activations are refused until enough are freed)."""
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     _check_seats(license, seats, at)
     active = license.machines.active().count()
@@ -350,12 +373,22 @@ def license_change_seats(
 
 @transaction.atomic
 def license_change_version(
-    *, license: License, version: TierVersion, actor: Actor, reason: str, at=None
+    *,
+    license: License,
+    version: TierVersion,
+    actor: Actor,
+    reason: str,
+    at=None,
+    as_quoted: bool = False,
 ) -> License:
-    """Move to another tier or version (an upgrade, a downgrade, leaving a legacy plan)."""
-    at = at or timezone.now()
+    """Move to another tier or version (an upgrade, a downgrade, leaving a legacy plan).
+    `as_quoted`: the move was quoted to the customer earlier (a scheduled change, an
+    accepted proposal), so a version retired since is still the one applied: what was
+    quoted is what is applied. A draft never is."""
+    at = at or clock.now()
     license = _lock(license)
-    if version.status != VersionStatus.PUBLISHED:
+    applicable = [VersionStatus.PUBLISHED, *([VersionStatus.RETIRED] if as_quoted else [])]
+    if version.status not in applicable:
         raise ValidationError("A license can only move to a published version.")
     if version.tier.product_id != license.product_id:
         raise ValidationError("That version belongs to another product.")
@@ -370,12 +403,17 @@ def license_change_version(
 def license_renew(
     *, license: License, term_end: date, actor: Actor, reason: str, at=None
 ) -> License:
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     if term_end <= license.term_end:
         raise ValidationError("A renewal extends the term.")
     return _change(
-        license, kind=EventKind.TERM, actor=actor, reason=reason, at=at, term_end=term_end
+        license,
+        kind=EventKind.TERM_EXTENDED,
+        actor=actor,
+        reason=reason,
+        at=at,
+        term_end=term_end,
     )
 
 
@@ -385,7 +423,7 @@ def license_start_term(
 ) -> License:
     """Begin a new term (a move to another billing cycle starts one on the day it is
     made); the unused part of the old one is credited by billing."""
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     if term_end < term_start:
         raise ValidationError("A term ends on or after the day it starts.")
@@ -393,7 +431,7 @@ def license_start_term(
         raise ValidationError("A new term cannot start before the current one.")
     return _change(
         license,
-        kind=EventKind.TERM,
+        kind=EventKind.TERM_STARTED,
         actor=actor,
         reason=reason,
         at=at,
@@ -407,13 +445,18 @@ def license_set_auto_renew(
     *, license: License, auto_renew: bool, actor: Actor, reason: str, at=None
 ) -> License:
     """Whether the term renews by itself at its end (billing.subscriptions calls this)."""
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     if license.auto_renew == auto_renew:
         state = "on" if auto_renew else "off"
         raise ValidationError(f"Auto-renew is already {state}.")
     return _change(
-        license, kind=EventKind.TERM, actor=actor, reason=reason, at=at, auto_renew=auto_renew
+        license,
+        kind=EventKind.AUTO_RENEW,
+        actor=actor,
+        reason=reason,
+        at=at,
+        auto_renew=auto_renew,
     )
 
 
@@ -422,7 +465,7 @@ def license_set_addon(
     *, license: License, addon: Addon, quantity: int, actor: Actor, reason: str, at=None
 ) -> License:
     """Set how many units of `addon` the license has; 0 removes it."""
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     if addon.product_id != license.product_id:
         raise ValidationError("That add-on belongs to another product.")
@@ -474,7 +517,7 @@ def entitlement_override_grant(
     ends_at: datetime | None = None,
     at: datetime | None = None,
 ) -> EntitlementOverride:
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     if (feature is None) == (metric is None):
         raise ValidationError("An override grants either a feature or a limit.")
@@ -509,7 +552,7 @@ def entitlement_override_grant(
 def entitlement_override_revoke(
     *, override: EntitlementOverride, actor: Actor, reason: str, at=None
 ) -> EntitlementOverride:
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(override.license)
     override = EntitlementOverride.objects.select_for_update().get(pk=override.pk)
     if override.revoked_at is not None:
@@ -532,7 +575,7 @@ def entitlement_override_revoke(
 @transaction.atomic
 def license_rotate_key(*, license: License, actor: Actor, reason: str, at=None) -> IssuedKey:
     """A new key; the old one stops working as soon as this commits."""
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     before = {"key_prefix": license.key_prefix}
     key, license.key_hash = _new_key()
@@ -564,7 +607,7 @@ def machine_activate(
     *, license: License, fingerprint: str, name: str = "", actor: Actor, at=None
 ) -> tuple[Machine, bool]:
     """(machine, created). Activating an active machine again changes nothing."""
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     existing = license.machines.active().filter(fingerprint=fingerprint)
     if existing.exists():
@@ -592,7 +635,7 @@ def machine_activate(
 
 @transaction.atomic
 def machine_deactivate(*, license: License, fingerprint: str, actor: Actor, at=None) -> Machine:
-    at = at or timezone.now()
+    at = at or clock.now()
     license = _lock(license)
     machine = license.machines.active().filter(fingerprint=fingerprint).first()
     if machine is None:
@@ -618,6 +661,7 @@ def machine_deactivate(*, license: License, fingerprint: str, actor: Actor, at=N
 def license_file_payload(*, license: License, at: datetime) -> dict:
     entitlements = license_entitlements(license=license, at=at)
     version = license.version
+    grace_until = license.grace_until
     return {
         "format": signing.FORMAT,
         "license": license.pk,
@@ -635,6 +679,8 @@ def license_file_payload(*, license: License, at: datetime) -> dict:
         "entitlements": entitlements.as_data(),
         "term_start": license.term_start.isoformat(),
         "expires_on": license.term_end.isoformat(),
+        # The last day it stays usable past expires_on while its renewal has not run.
+        "grace_until": grace_until.isoformat() if grace_until else None,
     }
 
 

@@ -23,6 +23,7 @@ from licensing.models.licenses import USABLE_STATUSES as USABLE_STATUSES
 from licensing.models.licenses import Addon as Addon
 from licensing.models.licenses import AddonLimit as AddonLimit
 from licensing.models.licenses import AppendOnlyError as AppendOnlyError
+from licensing.models.licenses import AppendOnlyModel as AppendOnlyModel
 from licensing.models.licenses import AppendOnlyQuerySet as AppendOnlyQuerySet
 from licensing.models.licenses import EntitlementOverride as EntitlementOverride
 from licensing.models.licenses import EventKind as EventKind

@@ -9,7 +9,7 @@ licensing.licenses.services and leaves a LicenseEvent, which is append-only.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,6 +17,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from licensing.licenses import grace
 
 
 class AppendOnlyError(RuntimeError):
@@ -103,6 +105,10 @@ class License(models.Model):
 
     class Meta:
         ordering = ["organization__name", "product__order"]
+        indexes = [
+            # The lifecycle jobs' question: which licenses in a status end their term when.
+            models.Index(fields=["status", "term_end"], name="license_status_term_end"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "product"],
@@ -129,6 +135,16 @@ class License(models.Model):
     def renews_on(self):
         """The first day of the next term."""
         return self.term_end + timedelta(days=1)
+
+    @property
+    def grace_until(self) -> date | None:
+        """The last day it stays usable after its term while its renewal has not run."""
+        return grace.grace_until(
+            term_end=self.term_end,
+            usable=self.is_usable,
+            auto_renew=self.auto_renew,
+            grace_days=settings.RENEWAL_GRACE_DAYS,
+        )
 
     @property
     def masked_key(self) -> str:
@@ -238,7 +254,11 @@ class EventKind(models.TextChoices):
     STATUS = "status", "Status changed"
     SEATS = "seats", "Seats changed"
     VERSION = "version", "Tier or version changed"
-    TERM = "term", "Term changed"
+    # Once one overloaded "term" kind; split so the ledger says which (0005 migrated the
+    # old rows by what their before and after show).
+    TERM_STARTED = "term_started", "New term started"
+    TERM_EXTENDED = "term_extended", "Term extended"
+    AUTO_RENEW = "auto_renew", "Auto-renew changed"
     ADDON = "addon", "Add-on changed"
     OVERRIDE_GRANTED = "override_granted", "Override granted"
     OVERRIDE_REVOKED = "override_revoked", "Override revoked"
@@ -259,9 +279,26 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise _append_only(self.model)
 
 
-class LedgerEntry(models.Model):
-    """A ledger row: who changed something, when, why, and what it was before and after.
-    Written once, never updated, never deleted (through the ORM)."""
+class AppendOnlyModel(models.Model):
+    """A row written once, never updated, never deleted (through the ORM; on PostgreSQL a
+    trigger refuses it too)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise _append_only(self)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise _append_only(self)
+
+
+class LedgerEntry(AppendOnlyModel):
+    """A ledger row: who changed something, when, why, and what it was before and after."""
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -273,19 +310,9 @@ class LedgerEntry(models.Model):
     after = models.JSONField(default=dict, blank=True)
     happened_at = models.DateTimeField(default=timezone.now)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         abstract = True
         ordering = ["-happened_at", "-pk"]
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise _append_only(self)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise _append_only(self)
 
 
 class LicenseEvent(LedgerEntry):

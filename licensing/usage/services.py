@@ -14,12 +14,12 @@ from datetime import UTC, date, datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Sum
-from django.utils import timezone
 
 from licensing.licenses.entitlements import license_entitlements
-from licensing.licenses.grants import Entitlements, LimitGrant
+from licensing.licenses.grants import SEATS, Entitlements, LimitGrant
 from licensing.models import License, LimitMetric, ResetPeriod, UsageRecord
 from licensing.usage import meters
+from portal import clock
 
 MAX_BATCH = 500
 HISTORY_MONTHS = 12
@@ -39,7 +39,7 @@ def usage_record_batch(
 ) -> dict[str, str]:
     """Store a batch; {idempotency key: "accepted" | "duplicate"}. The whole batch is
     refused (ValidationError) if any report names an unknown metric or a bad time."""
-    at = at or timezone.now()
+    at = at or clock.now()
     if not reports:
         raise ValidationError("Send at least one usage record.")
     if len(reports) > MAX_BATCH:
@@ -130,7 +130,7 @@ def license_meters(
     *, license: License, at: datetime | None = None, entitlements: Entitlements | None = None
 ) -> list[Meter]:
     """A meter per limit: this period's usage, its state, and the last twelve months."""
-    at = at or timezone.now()
+    at = at or clock.now()
     entitlements = entitlements or license_entitlements(license=license, at=at)
     current = meters.period_of(at)
     periods = [*meters.completed_periods(current, HISTORY_MONTHS - 1), current]
@@ -143,9 +143,11 @@ def license_meters(
         raw = [(period, figures.get((key, period), 0)) for period in periods]
         reset = resets.get(key, ResetPeriod.MONTHLY)
         levels = [(period, _level(grant, raw, i, reset)) for i, (period, _) in enumerate(raw)]
+        # Seats in use count against the seats bought, not only the tier's maximum.
+        limit = entitlements.seats_allowed(license.seats) if key == SEATS else grant.value
         state = meters.meter_state(
             used=levels[-1][1],
-            limit=grant.value,
+            limit=limit,
             thresholds=list(grant.thresholds),
             grace_percent=grant.grace_percent,
         )

@@ -14,7 +14,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_GET
@@ -31,6 +30,7 @@ from licensing.catalog.selectors import (
     version_snapshot,
 )
 from licensing.models import ChangelogEntry, PolicyStatus, PolicyVersion
+from portal import clock
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ def _published_policies():
 
 @require_GET
 def policy_upgrades(request: HttpRequest) -> HttpResponse:
-    today = timezone.localdate()
+    today = clock.today()
     policy = policy_in_effect(today)
     if policy is None:
         raise Http404("No upgrade policy has been published yet.")
@@ -202,7 +202,7 @@ def policy_upgrades_version(request: HttpRequest, number: int) -> HttpResponse:
     )
     if policy is None:
         raise Http404("No published policy with that number.")
-    return _render_policy(request, policy, timezone.localdate())
+    return _render_policy(request, policy, clock.today())
 
 
 def _render_policy(request: HttpRequest, policy: PolicyVersion, today) -> HttpResponse:

@@ -4,8 +4,13 @@ of the term, as a scheduled change).
 
 /app/buy/ takes the "Choose" buttons of /pricing/ (through sign-up and a first
 organization when needed) to /app/<slug>/checkout/, which records a started checkout and
-sends the browser to its own address. Its page is a GET form: every preview has a URL and
-the page works without JavaScript; with htmx the lines update as the inputs change.
+sends the browser to its own address. Every preview has a URL and the page works without
+JavaScript; with htmx the lines update as the inputs change. A choice that cannot be
+priced is a 422 with its message in place of the preview (htmx swaps a 422 in, and
+django-htmx's DEBUG script, which replaces the whole page with a 400's body, leaves it
+alone), so no Confirm stays on screen for a plan the form no longer shows. Confirm
+submits the form's visible choices with the fingerprint of the preview shown; the server
+prices those choices again and refuses a mismatch with the fresh figures (409).
 Owners and billing admins confirm; a member sees what it would cost and who can buy; an
 outsider gets 404.
 """
@@ -22,9 +27,9 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from billing.checkout.quote import QuoteRefused
 from billing.checkout.scheduled import scheduled_change_cancel
@@ -48,6 +53,7 @@ from billing.pricing import BillingCycle
 from licensing.catalog.frozen import FrozenCatalog, frozen_catalog
 from licensing.licenses import services as licenses
 from licensing.models import License, Tier
+from portal import clock
 from portal.access import (
     get_checkout_for_member,
     get_license_for_member,
@@ -59,6 +65,8 @@ from portal.models import Membership, Role
 
 MAX_SEATS = 100_000
 FIELDS = ("tier", "seats", "cycle", "currency", "auto_renew")
+# A choice that cannot be priced: htmx swaps it in (base.html's responseHandling).
+UNPROCESSABLE = 422
 
 
 class CheckoutForm(forms.Form):
@@ -193,6 +201,20 @@ def _render(request, context, status=200) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
+def _render_refusal(request, context, status) -> HttpResponse:
+    """A confirmation refused, in place of the preview: its address stays the page's
+    (htmx would otherwise push the confirmation's, which a reload could not GET)."""
+    response = _render(request, context, status)
+    if request.htmx:
+        response["HX-Push-Url"] = "false"
+    return response
+
+
+def _redirect(request, url: str) -> HttpResponse:
+    # htmx follows a redirect itself and would swap the next page into the preview.
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
 # --- Entry points ----------------------------------------------------------------------
 
 
@@ -243,8 +265,18 @@ def checkout_new(request: HttpRequest, slug: str) -> HttpResponse:
 @transaction.non_atomic_requests
 @never_cache
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def checkout_page(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    if request.method == "POST":
+        # "Update the preview" without JavaScript: the form posts (its CSRF token stays
+        # out of addresses) and the preview gets its own address.
+        get_checkout_for_member(request, slug, token)
+        asked = [
+            (key, value) for key in (*FIELDS, "submitted") for value in request.POST.getlist(key)
+        ]
+        response = redirect(f"{request.path}?{urlencode(asked)}")
+        response.status_code = 303
+        return response
     # The whole page shows the navigation: its organizations come with the membership.
     membership, organizations = (
         (None, None) if request.htmx else get_membership_and_organizations(request, slug)
@@ -283,7 +315,7 @@ def checkout_page(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         except StalePreview as stale:
             form.add_error(None, stale.message)
     if form.errors and request.GET:
-        status = 400
+        status = UNPROCESSABLE
     context = _context(membership, checkout, form, preview)
     return _render(request, _with_navigation(context, organizations), status)
 
@@ -294,14 +326,16 @@ def checkout_page(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 def checkout_confirm_view(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     membership, checkout = get_checkout_for_member(request, slug, token)
     require_billing(membership)
+    done = reverse("checkout_done", args=[slug, token])
     if checkout.status == CheckoutStatus.CONFIRMED:
         # A double click or the back button: the change was made once; show it.
         messages.info(request, "This change was already confirmed; nothing was charged twice.")
-        return redirect("checkout_done", slug, token)
+        return _redirect(request, done)
     license = checkout.license
+    # The choices the form shows, as submitted with the Confirm button.
     form = CheckoutForm(request.POST, catalog=frozen_catalog(), license=license)
     if not form.is_valid():
-        return _render(request, _context(membership, checkout, form, None), 400)
+        return _render_refusal(request, _context(membership, checkout, form, None), UNPROCESSABLE)
     actor = licenses.Actor.of(request.user, membership.get_role_display().lower())
     try:
         confirmed = checkout_confirm(
@@ -317,22 +351,22 @@ def checkout_confirm_view(request: HttpRequest, slug: str, token: str) -> HttpRe
         else:
             form.add_error(None, stale.message)
         context = _context(membership, checkout, form, stale.preview, stale=stale.message)
-        return _render(request, context, 409)
+        return _render_refusal(request, context, 409)
     except CheckoutClosed as closed:
         checkout_record_refusal(checkout=checkout, why="closed")
         messages.error(request, closed.message)
-        return redirect("organization_detail", slug)
+        return _redirect(request, reverse("organization_detail", args=[slug]))
     except QuoteRefused as refused:
         form.add_refusal(refused)
-        return _render(request, _context(membership, checkout, form, None), 400)
+        return _render_refusal(request, _context(membership, checkout, form, None), UNPROCESSABLE)
     except ValidationError as refused:
         form.add_error(None, refused.messages)
-        return _render(request, _context(membership, checkout, form, None), 400)
+        return _render_refusal(request, _context(membership, checkout, form, None), UNPROCESSABLE)
     if confirmed.invoice is not None:
         messages.success(request, f"Done. Invoice {confirmed.invoice.number} is issued.")
     else:
         messages.success(request, "Done. Your change is scheduled.")
-    return redirect("checkout_done", slug, token)
+    return _redirect(request, done)
 
 
 @login_required
@@ -353,6 +387,7 @@ def checkout_done(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             "diff": confirmation_entitlement_diff(checkout),
             "latest_file": licenses.license_latest_file(license),
             "scheduled": checkout.scheduled_change,
+            "replanned": checkout.replanned_change,
             "invoice": checkout.invoice,
             "invoice_total": checkout.invoice.money("total") if checkout.invoice else None,
             "invoice_due": checkout.invoice.money("amount_due") if checkout.invoice else None,
@@ -385,7 +420,7 @@ def scheduled_change_cancel_view(request: HttpRequest, slug: str, license_id: in
             change=change,
             user=request.user,
             reason=f"Canceled by {request.user.email} in the portal.",
-            at=timezone.now(),
+            at=clock.now(),
         )
     except ValidationError as refused:
         messages.error(request, " ".join(refused.messages))

@@ -7,13 +7,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from billing.invoices import services
 from billing.invoices.documents import invoice_pdf_context
 from billing.invoices.selectors import credit_balances, invoice_outstanding
 from billing.models import Invoice, InvoiceStatus
+from portal import clock
 from portal.access import get_invoice_for_member, get_membership, require_billing
 
 
@@ -23,7 +23,7 @@ def invoice_list(request: HttpRequest, slug: str) -> HttpResponse:
     membership = get_membership(request, slug)
     require_billing(membership)
     organization = membership.organization
-    today = timezone.localdate()
+    today = clock.today()
     invoices = [
         {
             "invoice": invoice,
@@ -58,7 +58,7 @@ def invoice_detail(request: HttpRequest, slug: str, number: str) -> HttpResponse
         "billing/invoice.html",
         {
             "membership": membership,
-            "overdue": invoice.is_overdue(timezone.localdate()),
+            "overdue": invoice.is_overdue(clock.today()),
             **invoice_pdf_context(invoice),
         },
     )

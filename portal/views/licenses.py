@@ -23,6 +23,7 @@ from licensing.licenses import services as licenses
 from licensing.licenses import signing
 from licensing.licenses.selectors import license_panel
 from licensing.models import ApiToken
+from portal import clock
 from portal.access import (
     get_api_token_for_owner,
     get_license_for_member,
@@ -62,7 +63,7 @@ def _plan(license) -> dict:
 
 def _dashboard_context(membership: Membership, token_form: TokenForm | None = None) -> dict:
     organization = membership.organization
-    now = timezone.now()
+    now = clock.now()
     context = {
         "membership": membership,
         "organization": organization,

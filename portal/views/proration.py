@@ -16,7 +16,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
@@ -25,6 +24,7 @@ from billing.money import Money, minor_unit_places
 from billing.proration import InvalidProration, Proration, prorate
 from billing.roi.forms import CurrencyField
 from licensing.catalog.selectors import enabled_currencies
+from portal import clock
 
 TEMPLATE = "catalog/policy_calculator.html"
 INPUTS = ("currency", "current_price", "new_price", "term_start", "term_end", "change_date")
@@ -156,7 +156,7 @@ class ProrationForm(forms.Form):
 
 def _example(request: HttpRequest, currencies: list[str]) -> QueryDict:
     """A change today in this calendar month at the policy's example prices."""
-    today = timezone.localdate()
+    today = clock.today()
     days_in_month = monthrange(today.year, today.month)[1]
     currency = preferred_currency(visitor_locale(request), currencies) or ""
     # 50.00 in dollars, 50 in yen: as many decimals as the currency has.

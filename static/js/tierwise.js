@@ -73,6 +73,53 @@
     return "defaultValue" in field && field.value !== field.defaultValue;
   }
 
+  // A Confirm button (data-confirms-preview) belongs to the preview shown: while the
+  // form holds other choices than the ones that preview was made from, the button is
+  // disabled, until htmx swaps in the preview of what the form holds (with a new button,
+  // or the error that says why there is none). The server refuses a mismatch anyway.
+  function formState(form) {
+    return new URLSearchParams(new FormData(form)).toString();
+  }
+
+  function showConfirm(form) {
+    var outdated = form.dataset.previewed !== formState(form);
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if (field.hasAttribute("data-confirms-preview")) {
+        field.disabled = outdated;
+      }
+    });
+  }
+
+  function formOf(event) {
+    var form = event.target.form || (event.detail && event.detail.elt);
+    return form && form.matches && form.matches(FORMS) ? form : null;
+  }
+
+  ["input", "change"].forEach(function (name) {
+    document.addEventListener(name, function (event) {
+      var form = formOf(event);
+      if (form) {
+        showConfirm(form);
+      }
+    });
+  });
+
+  // A preview is of the choices the form held when it was asked for.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = formOf(event);
+    if (form) {
+      form.dataset.asked = formState(form);
+    }
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var form = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (form && form.matches && form.matches(FORMS)) {
+      form.dataset.previewed = form.dataset.asked;
+      showConfirm(form);
+    }
+  });
+
   htmx.onLoad(function (content) {
     if (content.querySelectorAll) {
       var forms = Array.prototype.slice.call(content.querySelectorAll(FORMS));
@@ -81,8 +128,12 @@
       }
       forms.forEach(function (form) {
         if (Array.prototype.some.call(form.elements, changed)) {
+          // The preview on the page is of what the server rendered, not of this.
           htmx.trigger(form, CATCH_UP);
+        } else {
+          form.dataset.previewed = formState(form);
         }
+        showConfirm(form);
       });
     }
     document.documentElement.setAttribute("data-ready", "");

@@ -109,6 +109,14 @@ def confirm_and_open_invoice(page) -> Invoice:
     return invoice
 
 
+def sign_in(page, live_server, user) -> None:
+    """Through the login form (a page without JavaScript has no `login` fixture)."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+
+
 def open_checkout_from_dashboard(page, live_server, slug: str) -> None:
     page.goto(f"{live_server.url}/app/{slug}/")
     page.get_by_role("link", name="Change plan or seats").click()
@@ -221,10 +229,7 @@ def test_a_newcomer_buys_adds_seats_upgrades_and_schedules_a_downgrade(
 
 def test_it_buys_without_javascript(page_without_javascript, live_server, demo_catalog, owner):
     page = page_without_javascript
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Email").fill(owner.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    sign_in(page, live_server, owner)
     page.goto(f"{live_server.url}/app/buy/?tier=team&cycle=monthly&currency=USD")
     expect(page.get_by_role("heading", name="Buy a plan")).to_be_visible()
 
@@ -285,3 +290,95 @@ def test_an_untouched_form_sends_nothing_when_its_scripts_load(
     page.get_by_label("Seats").fill("9")
     expect(page.locator("#checkout-preview")).to_contain_text("Team, 9 seats, monthly")
     assert [re.search(r"seats=\d+", request.url).group() for request in sent] == ["seats=9"]
+
+
+# --- The customer confirms what the form shows ------------------------------------------
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])
+def test_a_seat_count_the_tier_does_not_allow_takes_the_confirm_away(
+    page, live_server, demo_catalog, login, owner, settings, debug
+):
+    """Typing 2 seats (Team is sold from 3) on the way from 8 to 5: the error replaces
+    the preview of 8 and its Confirm button, in place, under DEBUG too (where
+    django-htmx's script would replace the whole page with a 400's fragment); once the
+    box says 5 the preview is of 5, and confirming buys 5."""
+    settings.DEBUG = debug
+    login(owner)
+    page.goto(f"{live_server.url}/app/buy/?tier=team&cycle=monthly&currency=USD")
+    wait_until_ready(page)
+    preview = page.locator("#checkout-preview")
+    confirm = page.get_by_role("button", name=re.compile(r"^Confirm: "))
+    page.get_by_label("Seats").fill("8")
+    expect(preview).to_contain_text("Team, 8 seats, monthly")
+    expect(confirm).to_be_enabled()
+
+    page.get_by_label("Seats").fill("2")
+    expect(preview).to_contain_text("Team is sold from 3 seats; choose 3 or more.")
+    expect(confirm).to_have_count(0)
+    expect(page.get_by_role("heading", name="Buy a plan")).to_be_visible()
+    expect(page.get_by_label("Seats")).to_have_value("2")
+
+    page.get_by_label("Seats").fill("5")
+    expect(preview).to_contain_text("Team, 5 seats, monthly")
+    confirm.click()
+    expect(page.get_by_role("heading", name="Your change is confirmed")).to_be_visible()
+    license = License.objects.get(organization=owner.memberships.get().organization)
+    assert license.seats == 5
+
+
+def test_the_confirm_of_a_preview_goes_as_soon_as_the_box_says_otherwise(
+    page, live_server, demo_catalog, login, owner
+):
+    """A keystroke disables the Confirm of the preview on screen at once, before its
+    new preview is asked for (half a second later); the new preview brings its own."""
+    login(owner)
+    page.goto(f"{live_server.url}/app/buy/?tier=team&cycle=monthly&currency=USD")
+    wait_until_ready(page)
+    preview = page.locator("#checkout-preview")
+    page.get_by_label("Seats").fill("8")
+    expect(preview).to_contain_text("Team, 8 seats, monthly")
+    eight = page.locator("[data-confirms-preview]:enabled", has_text="$152.00")
+    expect(eight).to_have_count(1)
+
+    page.get_by_label("Seats").fill("6")
+    expect(eight).to_have_count(0)
+    expect(preview).to_contain_text("Team, 6 seats, monthly")
+    page.get_by_role("button", name="Confirm: $114.00 due now").click()
+    expect(page.get_by_role("heading", name="Your change is confirmed")).to_be_visible()
+    license = License.objects.get(organization=owner.memberships.get().organization)
+    assert license.seats == 6
+
+
+def test_without_javascript_confirm_submits_the_seats_the_box_shows(
+    page_without_javascript, live_server, demo_catalog, owner
+):
+    page = page_without_javascript
+    sign_in(page, live_server, owner)
+    page.goto(f"{live_server.url}/app/buy/?tier=team&cycle=monthly&currency=USD")
+    page.get_by_label("Seats").fill("8")
+    page.get_by_role("button", name="Update the preview").click()
+    preview = page.locator("#checkout-preview")
+    expect(preview).to_contain_text("Team, 8 seats, monthly")
+    expect(page).to_have_url(re.compile(r"seats=8"))
+    assert "csrfmiddlewaretoken" not in page.url
+
+    # 5 typed, and Confirm clicked without asking for its preview first.
+    page.get_by_label("Seats").fill("5")
+    page.get_by_role("button", name=re.compile(r"^Confirm: ")).click()
+    expect(preview).to_contain_text("Something changed since you saw this preview")
+    expect(preview).to_contain_text("Team, 5 seats, monthly")
+    assert Invoice.objects.count() == 0
+
+    # A count the tier does not allow: its error, and nothing to confirm.
+    page.get_by_label("Seats").fill("2")
+    page.get_by_role("button", name=re.compile(r"^Confirm: ")).click()
+    expect(preview).to_contain_text("Team is sold from 3 seats; choose 3 or more.")
+    expect(page.get_by_role("button", name=re.compile(r"^Confirm: "))).to_have_count(0)
+
+    page.get_by_label("Seats").fill("5")
+    page.get_by_role("button", name="Update the preview").click()
+    page.get_by_role("button", name=re.compile(r"^Confirm: ")).click()
+    expect(page.get_by_role("heading", name="Your change is confirmed")).to_be_visible()
+    license = License.objects.get(organization=owner.memberships.get().organization)
+    assert license.seats == 5

@@ -76,6 +76,8 @@ def test_it_shows_a_customers_pages_without_a_violation(
 def test_it_shows_the_admin_without_a_violation(
     page, live_server, login, admin_user, licensed, organization, csp_violations
 ):
+    license = organization.licenses.first()
+    past = organization.history.earliest()
     published = TierVersion.objects.filter(status=VersionStatus.PUBLISHED).first()
     login(admin_user)
     for path in [
@@ -84,8 +86,17 @@ def test_it_shows_the_admin_without_a_violation(
         f"/admin/portal/organization/{organization.pk}/change/",
         f"/admin/licensing/tierversion/{published.pk}/change/",
         "/manage/",
+        f"/admin/portal/organization/{organization.pk}/history/",
+        f"/admin/portal/organization/{organization.pk}/history/{past.history_id}/",
+        f"/admin/licensing/license/{license.pk}/change/",
     ]:
         visit(page, f"{live_server.url}{path}", csp_violations)
+    # The license's operations sit beside each other under its name, covering none of it.
+    title = page.locator("#content h2").first.bounding_box()
+    boxes = [tool.bounding_box() for tool in page.locator(".object-tools li").all()]
+    assert len(boxes) >= 5
+    for box in boxes:
+        assert box["y"] >= title["y"] + title["height"], "an operation covers the title"
     # The manage page was the last; the tier version's "New draft" button, styled from
     # static/css/admin.css now that inline styles are refused:
     page.goto(f"{live_server.url}/admin/licensing/tierversion/{published.pk}/change/")

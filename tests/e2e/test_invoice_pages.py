@@ -38,6 +38,10 @@ def test_the_invoices_pages_are_accessible(page, live_server, login, axe, owner,
     axe(f"invoice page at {width}px")
     overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     assert not overflow, f"the invoice page scrolls sideways at {width}px"
+    hidden = page.evaluate(
+        "[...document.querySelectorAll('.table-wrap')].some(w => w.scrollWidth > w.clientWidth)"
+    )
+    assert not hidden, f"the invoice's lines or totals scroll out of view at {width}px"
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Download PDF").click()

@@ -1,7 +1,7 @@
 """The license dashboard in a real browser: readable at desktop and phone widths, no
 serious accessibility problems, nothing loaded from elsewhere."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -12,6 +12,7 @@ from billing.subscriptions.services import subscription_create, subscription_per
 from licensing.demo.catalog import build_catalog
 from licensing.licenses.services import Actor, license_create
 from licensing.models import TierVersion
+from portal import clock
 from tests.helpers.licenses import SYSTEM
 
 pytestmark = pytest.mark.browser
@@ -51,3 +52,24 @@ def test_it_shows_the_license_dashboard_accessibly(page, live_server, login, axe
     expect(periods.get_by_role("cell", name="31 Dec 2026")).to_be_visible()
     axe(f"license dashboard at {width}px")
     assert remote == []
+
+
+def test_it_says_renewal_due_during_the_grace_accessibly(page, live_server, login, axe, owner):
+    build_catalog()
+    today = clock.today()
+    license_create(
+        organization=owner.memberships.get().organization,
+        version=TierVersion.objects.get(tier__slug="team", number=2),
+        seats=4,
+        term_start=today - timedelta(days=30),
+        term_end=today - timedelta(days=2),  # ended; auto-renew on, its renewal not run yet
+        actor=Actor(label="test"),
+        reason="Browser test.",
+    )
+    page.set_viewport_size({"width": 390, "height": 900})
+    login(owner)
+    page.goto(f"{live_server.url}/app/northwind/")
+
+    expect(page.get_by_text("Renewal due", exact=True)).to_be_visible()
+    expect(page.get_by_text("while the renewal runs")).to_be_visible()
+    axe("license dashboard in its renewal grace at 390px")

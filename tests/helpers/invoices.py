@@ -1,6 +1,6 @@
 """Invoices made through the services, as a customer's would be."""
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from billing.invoices import services
@@ -29,7 +29,12 @@ def finalized_invoice(
             period_start=date(2026, 3, 1),
             period_end=date(2026, 3, 31),
         )
-    return services.invoice_finalize(invoice=invoice, today=today)
+    return services.invoice_finalize(invoice=invoice, at=morning_of(today) if today else None)
+
+
+def morning_of(day: date) -> datetime:
+    """A business moment on `day`: half past nine UTC, as the suite's frozen now."""
+    return datetime.combine(day, time(9, 30), tzinfo=UTC)
 
 
 def pay_in_full(invoice: Invoice, *, reference: str = "TRF-1") -> Invoice:

@@ -13,6 +13,7 @@ from billing.invoices.selectors import credit_balance
 from billing.models import Invoice
 from billing.money import Money
 from tests.factories import OrganizationFactory
+from tests.helpers.invoices import morning_of
 from tests.helpers.services import NEEDS_POSTGRESQL
 
 pytestmark = pytest.mark.integration
@@ -37,7 +38,7 @@ def test_fifty_concurrent_finalizations_take_fifty_consecutive_numbers():
     def finalize(draft):
         try:
             barrier.wait()
-            services.invoice_finalize(invoice=draft, today=date(2026, 3, 14))
+            services.invoice_finalize(invoice=draft, at=morning_of(date(2026, 3, 14)))
         except Exception as error:  # collected, so the assertion below shows it
             errors.append(error)
         finally:
@@ -62,7 +63,7 @@ def test_concurrent_finalizations_spend_a_credit_balance_once():
     services.invoice_add_line(
         invoice=credit, kind=LineKind.DISCOUNT, description="Credit", unit_price=Money(-20, "USD")
     )
-    services.invoice_finalize(invoice=credit, today=date(2026, 3, 14))
+    services.invoice_finalize(invoice=credit, at=morning_of(date(2026, 3, 14)))
     drafts = []
     for _ in range(10):
         draft = services.invoice_create_draft(organization=organization, currency="USD")
@@ -75,7 +76,7 @@ def test_concurrent_finalizations_spend_a_credit_balance_once():
     def finalize(draft):
         try:
             barrier.wait()
-            services.invoice_finalize(invoice=draft, today=date(2026, 3, 14))
+            services.invoice_finalize(invoice=draft, at=morning_of(date(2026, 3, 14)))
         finally:
             connection.close()
 

@@ -143,7 +143,17 @@ def test_the_subscription_ledger_is_append_only(issued):
     update = "UPDATE billing_subscriptionevent SET reason = 'rewritten' WHERE id = %s"
     assert refused(update, event.pk)
     assert refused("DELETE FROM billing_subscriptionevent WHERE id = %s", event.pk)
-    assert SubscriptionEvent.objects.get(pk=event.pk).reason == event.reason
+    # The commercial ledger's columns too: no MRR, kind or cause is rewritten.
+    assert refused("UPDATE billing_subscriptionevent SET mrr_after = 0 WHERE id = %s", event.pk)
+    assert refused("UPDATE billing_subscriptionevent SET kind = 'canceled' WHERE id = %s", event.pk)
+    assert refused(
+        "UPDATE billing_subscriptionevent SET operation_id = NULL WHERE id = %s", event.pk
+    )
+    assert refused("DELETE FROM billing_adminoperation WHERE id = %s", event.operation_id)
+    update = "UPDATE billing_adminoperation SET reason = 'rewritten' WHERE id = %s"
+    assert refused(update, event.operation_id)
+    stored = SubscriptionEvent.objects.get(pk=event.pk)
+    assert (stored.reason, stored.mrr_after, stored.kind) == (event.reason, 9500, "purchased")
 
 
 APPEND_ONLY_TABLES = [
@@ -153,6 +163,7 @@ APPEND_ONLY_TABLES = [
     "billing_creditentry",
     "billing_payment",
     "billing_subscriptionevent",
+    "billing_adminoperation",
     "billing_documentsequence",
     "licensing_licenseevent",
 ]

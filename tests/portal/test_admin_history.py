@@ -32,6 +32,20 @@ def test_it_still_shows_the_history_of_a_real_object(client_for, admin_user):
     assert "Historic Ltd" in response.content.decode()
 
 
+def test_it_shows_a_past_version_as_text_not_as_a_form_to_edit(client_for, admin_user):
+    organization = OrganizationFactory(name="Historic Ltd")
+    organization.name = "Renamed Ltd"
+    organization.save()
+    first = organization.history.earliest()
+    url = f"/admin/portal/organization/{organization.pk}/history/{first.history_id}/"
+    page = client_for(admin_user).get(url).content.decode()
+    assert "Historic Ltd" in page
+    assert 'name="name"' not in page and 'name="created_at_0"' not in page
+    assert "datetimeshortcuts" not in page.lower()
+    listing = client_for(admin_user).get(f"/admin/portal/organization/{organization.pk}/history/")
+    assert "style=" not in listing.content.decode()  # the CSP refuses inline styles
+
+
 def _revert(client, record, url: str, **changes):
     """POST the history form as simple-history's Revert button would, with every field
     of the historical row (a date and time as the admin's two boxes) and `changes`."""

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.urls import URLPattern
 
 from billing.demo import build_checkouts, build_invoices, build_subscriptions
+from billing.models import AdminOperation
 from licensing.api.tokens import api_token_create
 from licensing.demo.catalog import build_catalog
 from licensing.demo.licenses import build_licenses
@@ -68,7 +69,8 @@ NOT_CUSTOMER_DATA = {
     Addon,
 }
 # The outbox holds every customer's mail, with invitation and password-reset links.
-ADMINS_ONLY = {OutboundEmail}
+# An admin operation belongs to no one customer (its events do, and are scoped).
+ADMINS_ONLY = {OutboundEmail, AdminOperation}
 
 OTHER_MANAGER = "otto@tierwise.test"
 # Nothing of Globex Health may appear on a page Maya sees.

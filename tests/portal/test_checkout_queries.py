@@ -74,7 +74,7 @@ def test_each_typed_change_is_previewed_and_recorded_in_at_most_12_queries(
             html = _shows_a_preview(
                 owner_client.get(checkout_url, ASKED | {"seats": seats}, **FRAGMENT), whole=False
             )
-        assert f'name="seats" value="{seats}"' in html
+        assert f"Business, {seats} seats, monthly" in html
     steps = CheckoutEvent.objects.filter(
         step=CheckoutEvent.Step.PREVIEWED, checkout__organization__slug=SLUG
     )
@@ -109,7 +109,9 @@ def test_a_tier_taken_off_offer_is_refused_at_once(owner_client, checkout_url):
     business.is_public = False
     business.save()
     refused = owner_client.get(checkout_url, ASKED, **FRAGMENT)
-    assert refused.status_code == 400
+    # A 422: htmx swaps it in place of the preview (and its Confirm button).
+    assert refused.status_code == 422
+    assert "data-confirms-preview" not in refused.content.decode()
     assert "Choose one of the tiers on offer." in refused.content.decode()
 
 

@@ -14,10 +14,12 @@ from django.utils import timezone
 
 from billing.checkout.tasks import abandon_stale_checkouts
 from billing.models import CheckoutStatus, ScheduledChangeStatus
+from licensing.licenses.services import license_set_auto_renew
 from portal import clock
 from portal.schedule import JOBS
-from tests.billing.checkout.test_scheduled_changes import downgraded  # noqa: F401
 from tests.helpers.checkout import preview, subscribed
+from tests.helpers.invoices import finalized_invoice, pay_in_full
+from tests.helpers.licenses import SYSTEM, issue
 
 APRIL_3 = date(2026, 4, 3)
 
@@ -39,7 +41,7 @@ def test_off_it_is_the_real_time_and_does_not_move(db, now, settings):
     assert clock.now() == now
 
 
-def test_moving_it_applies_a_scheduled_change_on_its_day(downgraded, test_clock, now):  # noqa: F811
+def test_moving_it_applies_a_scheduled_change_on_its_day(downgraded, test_clock, now):
     runs = clock.advance(to=APRIL_3, by="test")
 
     assert clock.now() == datetime(2026, 4, 3, 9, 30, tzinfo=UTC)
@@ -203,3 +205,49 @@ def test_the_admin_page_moves_at_most_a_quarter(admin_client, test_clock, now):
     assert refused.status_code == 400
     assert "at most 92 days at a time" in refused.content.decode()
     assert clock.now() == now
+
+
+# --- Business time follows the clock --------------------------------------------------
+
+
+def validate(api, issued) -> dict:
+    return api("licenses/validate", {"key": issued.key}).json()
+
+
+def test_a_license_expires_by_the_simulated_date(api, organization, catalog, test_clock, now):
+    issued = issue(organization, catalog, term_start=date(2026, 1, 1), term_end=date(2026, 3, 14))
+    license_set_auto_renew(license=issued.license, auto_renew=False, actor=SYSTEM, reason="Ends.")
+    assert validate(api, issued)["code"] == "valid"  # the last day of its term; now cached
+
+    clock.advance(to=date(2026, 3, 15), by="test")
+
+    assert timezone.now() == now  # the real time has not moved
+    assert (validate(api, issued)["valid"], validate(api, issued)["code"]) == (False, "expired")
+
+
+def test_an_auto_renewing_license_keeps_its_grace_by_the_simulated_date(
+    api, client_for, teammate, organization, catalog, test_clock, now
+):
+    issued = issue(organization, catalog, term_start=date(2026, 1, 1), term_end=date(2026, 3, 14))
+
+    clock.advance(to=date(2026, 3, 21), by="test")  # the grace's last day
+    body = validate(api, issued)
+    assert (body["code"], body["grace_until"]) == ("valid", "2026-03-22T00:00:00+00:00")
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert "Renewal due" in page and "21 March 2026" in page
+
+    clock.advance(to=date(2026, 3, 22), by="test")
+    assert validate(api, issued)["code"] == "expired"
+
+
+def test_an_invoice_is_issued_and_paid_on_the_simulated_date(organization, test_clock, now):
+    clock.advance(to=date(2026, 4, 2), by="test")
+    simulated = datetime(2026, 4, 2, 9, 30, tzinfo=UTC)
+
+    invoice = finalized_invoice(organization)
+    assert (invoice.issued_on, invoice.finalized_at) == (date(2026, 4, 2), simulated)
+    assert invoice.due_on == date(2026, 4, 2) + timedelta(days=invoice.net_days)
+    assert invoice.number.startswith("INV-2026-")
+
+    paid = pay_in_full(invoice)
+    assert (paid.status, paid.paid_at) == ("paid", simulated)

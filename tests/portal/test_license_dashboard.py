@@ -2,15 +2,17 @@
 and file; owners also manage the key and API tokens; outsiders get 404 everywhere."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from licensing.licenses import signing
-from licensing.models import ApiToken
+from licensing.licenses.services import Actor, license_hold, license_set_auto_renew, license_suspend
+from licensing.models import ApiToken, HoldSource
 from licensing.usage.services import UsageReport, usage_record_batch
-from tests.helpers.licenses import issue
+from tests.helpers.licenses import SYSTEM, issue
 
 
 def test_it_shows_the_license_on_the_organization_home(client_for, teammate, issued):
@@ -158,3 +160,57 @@ def test_it_warns_at_the_thresholds_this_month(client_for, teammate, issued):
     page = client_for(teammate).get("/app/northwind/").content.decode()
     assert "API calls a month: 85% used." in page
     assert "80% warning level" in page
+
+
+def test_it_tells_a_suspended_customer_since_when_and_who_can_lift_it(
+    client_for, teammate, issued, account_manager, time_machine
+):
+    time_machine.move_to(datetime(2026, 5, 3, 9, tzinfo=UTC), tick=False)
+    account_manager.first_name, account_manager.last_name = "Ada", "Byron"
+    account_manager.save()
+    license_suspend(
+        license=issued.license, actor=Actor(label="staff"), reason="Internal: legal review."
+    )
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert "Suspended since" in page and "3 May 2026" in page
+    assert "Your account manager, Ada Byron, can tell you why" in page
+    assert "legal review" not in page  # staff's reason is theirs
+
+    license_hold(
+        license=issued.license,
+        source=HoldSource.DUNNING,
+        actor=Actor(label="dunning"),
+        reason="INV-1 overdue.",
+    )
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert page.count("Suspended since") == 2
+    assert "because an invoice is overdue" in page and "Paying the overdue invoice lifts it" in page
+
+
+def test_it_shows_no_suspension_notice_on_an_active_license(client_for, teammate, issued):
+    assert "Suspended since" not in client_for(teammate).get("/app/northwind/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "today, auto_renew, says, not_said",
+    [
+        (date(2026, 3, 31), True, "Renews on</dt><dd>1 April 2026, automatically", "Renewal due"),
+        (date(2026, 4, 1), True, "Renewal due</dt><dd>Valid until", "Ended on"),
+        (date(2026, 4, 7), True, "7 April 2026</time> while the renewal runs", "Ended on"),
+        (date(2026, 4, 8), True, "Ended on</dt><dd>31 March 2026; renew", "Renewal due"),
+        (date(2026, 4, 1), False, "Ended on</dt><dd>31 March 2026; renew", "Renewal due"),
+    ],
+    ids=["last-term-day", "first-grace-day", "last-grace-day", "day-after", "no-auto-renew"],
+)
+def test_it_says_renewal_due_not_expired_during_the_grace(
+    client_for, teammate, organization, catalog, today, auto_renew, says, not_said
+):
+    license = issue(
+        organization, catalog, term_start=date(2026, 1, 1), term_end=date(2026, 3, 31)
+    ).license
+    if not auto_renew:
+        license_set_auto_renew(license=license, auto_renew=False, actor=SYSTEM, reason="Ends.")
+    with time_machine.travel(datetime.combine(today, time(12), tzinfo=UTC), tick=False):
+        page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert says in page
+    assert not_said not in page

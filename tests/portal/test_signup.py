@@ -1,5 +1,6 @@
 import pytest
 from allauth.account.models import EmailAddress
+from django.test import Client
 
 from portal.models import Membership, Organization, OutboundEmail, Role, User
 from tests.helpers.mailbox import link_in, sent_to
@@ -154,3 +155,36 @@ def test_it_keeps_an_address_of_254_characters_whole(client):
     longest = "a" * 242 + "@example.com"
     assert client.post("/accounts/signup/", signup_data(email=longest)).status_code == 302
     assert User.objects.get().email == longest
+
+
+BUY = "/app/buy/?tier=team&cycle=annual&currency=USD"
+
+
+@pytest.fixture
+def signed_up_to_buy(client, catalog, django_capture_on_commit_callbacks):
+    signup = client.get(BUY)["Location"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(signup, signup_data())
+    [message] = sent_to("rosa@example.com")
+    return link_in(message, "/accounts/confirm-email/")
+
+
+def test_a_visitor_who_chose_a_plan_goes_on_to_it_once_verified(client, signed_up_to_buy):
+    response = client.post(signed_up_to_buy)
+    assert response["Location"] == BUY
+    assert (
+        client.get(BUY)["Location"]
+        == "/app/rosa-robotics/checkout/?tier=team&cycle=annual&currency=USD"
+    )
+
+
+def test_a_link_opened_elsewhere_asks_to_sign_in_then_goes_on_to_the_plan(signed_up_to_buy):
+    elsewhere = Client()
+    page = elsewhere.get(signed_up_to_buy).content.decode()
+    assert 'name="next"' in page  # the confirm form carries it on
+    response = elsewhere.post(signed_up_to_buy)
+    assert response.status_code == 302
+    login = response["Location"]
+    assert login.startswith("/accounts/login/")
+    signed_in = elsewhere.post(login, {"login": "rosa@example.com", "password": NEW_PASSWORD})
+    assert signed_in["Location"] == BUY

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth.hashers import MD5PasswordHasher
@@ -198,3 +200,13 @@ def test_it_keeps_demo_changes_to_existing_rows_idempotent(settings):
     # Rows the demo did not create are left alone; its own are not duplicated.
     assert Membership.objects.filter(pk=extra.pk).exists()
     assert Organization.objects.filter(slug__startswith="acme-robotics").count() == 1
+
+
+@pytest.mark.parametrize("path", ["/admin/", "/admin/licensing/license/", "/admin/clock/"])
+def test_the_admin_names_the_sites_own_icon_so_browsers_do_not_ask_for_a_missing_one(
+    client_for, admin_user, path
+):
+    page = client_for(admin_user).get(path).content.decode()
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', page)
+    assert icon, f"{path} names no icon"
+    assert client_for(admin_user).get(icon.group(1)).status_code == 200

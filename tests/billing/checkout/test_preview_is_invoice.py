@@ -22,6 +22,7 @@ from licensing.licenses.services import Actor
 from portal.models import Role
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.helpers.checkout import preview, subscribed
+from tests.helpers.invoices import morning_of
 
 # The demo catalog's tiers with the seats each may have: Starter is flat (at most 3),
 # Team, Business and Enterprise are per seat from 3, 10 and 25 seats.
@@ -69,7 +70,7 @@ def give_credit(organization, amount: Decimal, currency: str, today) -> None:
         description="Goodwill",
         unit_price=Money(-amount, currency),
     )
-    invoices.invoice_finalize(invoice=draft, today=today)
+    invoices.invoice_finalize(invoice=draft, at=morning_of(today))
 
 
 def invoice_figures(invoice) -> tuple:

@@ -24,20 +24,6 @@ APRIL_1 = date(2026, 4, 1)
 APRIL_1_MORNING = datetime(2026, 4, 1, 6, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def downgraded(organization, catalog, owner):
-    """Business, 12 seats a month for March, with 10 machines active; the owner has
-    confirmed Team with 8 seats, auto-renew off, from 1 April."""
-    license = subscribed(organization, catalog, "business", seats=12)
-    for number in range(10):
-        machine_activate(license=license, fingerprint=f"machine-{number}", actor=SYSTEM)
-    _, checkout = confirm(
-        organization, license, owner, tier="team", seats=8, cycle="monthly", auto_renew=False
-    )
-    license.refresh_from_db()
-    return checkout.scheduled_change
-
-
 def ledger(license):
     return {
         "license": list(license.events.order_by("pk").values_list("kind", flat=True)),
@@ -151,9 +137,21 @@ def test_applying_moves_the_license_and_subscription_through_their_services(down
     assert (subscription.cycle, subscription.currency_id) == ("monthly", "USD")
     after = ledger(license)
     # The licensing ledger: the tier, the seats, then auto-renew (a term setting).
-    assert after["license"][len(before["license"]) :] == ["version", "seats", "term"]
-    assert after["subscription"][len(before["subscription"]) :] == ["price", "auto_renew"]
-    assert len(after["subscription"]) == len(before["subscription"]) + 2
+    assert after["license"][len(before["license"]) :] == ["version", "seats", "auto_renew"]
+    # The commercial ledger: one event per thing moved, each caused by the scheduled
+    # change, the MRR chained from Business's to Team's 8 seats at $19 a month.
+    assert after["subscription"][len(before["subscription"]) :] == [
+        "downgraded",
+        "seats_removed",
+        "auto_renew_off",
+    ]
+    events = list(subscription.events.order_by("-pk")[:3])[::-1]
+    assert {event.scheduled_change for event in events} == {downgraded}
+    assert {(event.checkout, event.operation) for event in events} == {(None, None)}
+    assert events[0].mrr_before == subscription.events.order_by("-pk")[3].mrr_after
+    assert [event.mrr_before for event in events[1:]] == [e.mrr_after for e in events[:-1]]
+    assert events[-1].mrr_after == 8 * 1900
+    assert {event.effective_at for event in events} == {APRIL_1_MORNING}
     reasons = set(
         LicenseEvent.objects.filter(license=license, happened_at=APRIL_1_MORNING).values_list(
             "reason", flat=True

@@ -19,7 +19,7 @@ from billing.models import (
 )
 from billing.money import Money
 from tests.factories import OrganizationFactory
-from tests.helpers.invoices import finalized_invoice, pay_in_full
+from tests.helpers.invoices import finalized_invoice, morning_of, pay_in_full
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +70,7 @@ def test_it_numbers_each_series_and_year_without_gaps(organization):
 def test_a_refused_finalization_hands_its_number_back(organization):
     empty = services.invoice_create_draft(organization=organization, currency="USD")
     with pytest.raises(ValidationError, match="at least one line"):
-        services.invoice_finalize(invoice=empty, today=TODAY)
+        services.invoice_finalize(invoice=empty, at=morning_of(TODAY))
 
     assert finalized_invoice(organization, today=TODAY).number == "INV-2026-000001"
 
@@ -146,7 +146,7 @@ def test_voiding_an_open_invoice_issues_a_credit_note_of_its_own_series(taxed, o
     invoice = finalized_invoice(taxed, today=TODAY)
 
     note = services.invoice_void_with_credit_note(
-        invoice=invoice, reason="Billed the wrong tier", actor=owner, today=TODAY
+        invoice=invoice, reason="Billed the wrong tier", actor=owner, at=morning_of(TODAY)
     )
 
     invoice.refresh_from_db()
@@ -160,7 +160,9 @@ def test_voiding_an_open_invoice_issues_a_credit_note_of_its_own_series(taxed, o
     # Nothing was paid towards it, so no credit is owed.
     assert credit_balance(organization=taxed, currency="USD") == usd("0")
     with pytest.raises(ValidationError, match="already void"):
-        services.invoice_void_with_credit_note(invoice=invoice, reason="again", today=TODAY)
+        services.invoice_void_with_credit_note(
+            invoice=invoice, reason="again", at=morning_of(TODAY)
+        )
 
 
 def test_voiding_a_paid_invoice_gives_the_money_back_as_credit(organization):
@@ -175,7 +177,7 @@ def test_a_credit_note_credits_part_of_a_paid_invoice_and_no_more(taxed):
     invoice = pay_in_full(finalized_invoice(taxed, today=TODAY))
 
     note = services.credit_note_issue(
-        invoice=invoice, subtotal=usd("100"), reason="Two weeks of outage", today=TODAY
+        invoice=invoice, subtotal=usd("100"), reason="Two weeks of outage", at=morning_of(TODAY)
     )
 
     assert (note.number, note.total) == ("CN-2026-000001", Decimal("120.00"))

@@ -32,5 +32,20 @@ def test_every_demo_license_gets_a_subscription(db, now):
         "Northwind Analytics: $19.00 per seat a month, from 3 seats; 12 seats, $228.00 a month"
     )
 
+    # The ledger: a purchase each at its MRR, caused by the demo data as an operation (each
+    # term is set to one cycle before its subscription starts, so it is no change to one).
+    kinds = sorted(
+        (event.subscription.license.organization.slug, event.kind, event.mrr_after)
+        for event in SubscriptionEvent.objects.select_related("subscription__license__organization")
+    )
+    assert kinds == [
+        ("acme-robotics", "purchased", 6083),
+        ("globex-health", "purchased", 77500),
+        ("northwind-analytics", "purchased", 22800),
+    ]
+    assert {event.operation.actor_label for event in SubscriptionEvent.objects.all()} == {
+        "demo data"
+    }
+
     build_subscriptions()
     assert Subscription.objects.count() == 3 and SubscriptionEvent.objects.count() == 3

@@ -25,7 +25,7 @@ def test_it_lists_subscriptions_with_their_price(admin_client, subscription):
 def test_it_shows_one_read_only_with_its_ledger_and_history(admin_client, subscription):
     url = f"/admin/billing/subscription/{subscription.pk}/change/"
     page = admin_client.get(url).content.decode()
-    assert "Subscription started" in page and "Bought." in page
+    assert "Purchased" in page and "Bought." in page
     assert 'name="unit_amount"' not in page  # read-only: no input to change the price
     history = admin_client.get(f"/admin/billing/subscription/{subscription.pk}/history/")
     assert history.status_code == 200
@@ -66,7 +66,7 @@ def test_an_admin_turns_auto_renew_off_with_a_reason(admin_client, subscription)
     assert "Set auto-renew on/off: done" in answer.content.decode()
     subscription.refresh_from_db()
     assert subscription.license.auto_renew is False
-    event = subscription.events.get(kind="auto_renew")
+    event = subscription.events.get(kind="auto_renew_off")
     assert event.reason == "The customer asked by email." and event.after["auto_renew"] is False
     assert subscription.license.events.filter(reason="The customer asked by email.").exists()
 
@@ -94,7 +94,7 @@ def test_mid_term_an_admin_relocks_only_in_the_current_currency_and_cycle(
     )
 
     assert answer.status_code == 302
-    assert subscription.events.get(kind="price").reason == "Today's catalog price."
+    assert subscription.events.get(kind="price_locked").reason == "Today's catalog price."
 
 
 def test_after_the_term_an_admin_locks_todays_catalog_price_in_another_cycle(
@@ -113,7 +113,8 @@ def test_after_the_term_an_admin_locks_todays_catalog_price_in_another_cycle(
     assert answer.status_code == 302
     subscription.refresh_from_db()
     assert (subscription.currency_id, subscription.cycle) == ("EUR", "annual")
-    assert subscription.events.get(kind="price").reason == "Moved to annual in euros."
+    event = subscription.events.get(kind="cycle_changed")
+    assert event.reason == "Moved to annual in euros." and event.currency_id == "EUR"
 
 
 @pytest.mark.parametrize(

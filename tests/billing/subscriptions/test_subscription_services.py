@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from billing.models import Subscription, SubscriptionEvent, SubscriptionEventKind
+from billing.models import AdminOperation, Subscription, SubscriptionEvent, SubscriptionEventKind
 from billing.money import Money
 from billing.subscriptions.services import (
     subscription_create,
@@ -17,7 +17,7 @@ from billing.subscriptions.services import (
     subscription_set_auto_renew,
 )
 from licensing.licenses.services import Actor, license_change_seats
-from licensing.models import AppendOnlyError, EventKind, TierVersionPrice
+from licensing.models import AppendOnlyError, EventKind, License, TierVersionPrice
 from tests.helpers.licenses import SYSTEM
 
 
@@ -41,21 +41,30 @@ def test_it_locks_the_catalog_price_at_purchase(issued, owner, now):
     assert subscription.seats == 5
     assert subscription.cycle_price == Money(Decimal("95.00"), "USD")
     event = subscription.events.get()
-    assert event.kind == SubscriptionEventKind.CREATED
+    assert event.kind == SubscriptionEventKind.PURCHASED
     assert event.actor == owner and event.actor_label == f"{owner.email} (owner)"
-    assert event.reason == "Bought Team." and event.happened_at == now
+    assert event.reason == "Bought Team." and event.happened_at == event.effective_at == now
+    # $95.00 a month from nothing, on Team v2 with 5 seats.
+    assert (event.mrr_before, event.mrr_after, event.currency_id) == (0, 9500, "USD")
+    assert (event.version, event.seats) == (issued.license.version, 5)
+    assert event.operation.action == "subscription_create" and event.operation.actor == owner
+    assert event.checkout is None and event.scheduled_change is None
     assert event.before == {}
-    assert event.after == {
+    assert event.after | {"version": 0, "tier": 0, "tier_rank": 0} == {
+        "status": "active",
+        "version": 0,
+        "tier": 0,
+        "tier_rank": 0,
+        "seats": 5,
         "currency": "USD",
         "cycle": "monthly",
-        "term_cycles": 1,
         "unit_amount": "19.00",
         "per_seat": True,
         "min_seats": 3,
-        "price_locked_on": "2026-03-14",
-        "price_source": subscription.price_source_id,
-        "seats": 5,
+        "term_start": issued.license.term_start.isoformat(),
+        "term_end": issued.license.term_end.isoformat(),
         "auto_renew": True,
+        "price_locked_on": "2026-03-14",
     }
 
 
@@ -73,6 +82,12 @@ def test_the_price_follows_the_seats_bought(issued):
     subscription.refresh_from_db()
     # $190 a seat a year x 12 seats.
     assert subscription.cycle_price == Money(Decimal("2280.00"), "USD")
+    # Licensing alone changed the seats: the ledger has it, caused by an operation.
+    event = subscription.events.get(kind=SubscriptionEventKind.SEATS_ADDED)
+    # $950 a year is $79.17 a month; $2,280 a year is $190.00.
+    assert (event.mrr_before, event.mrr_after, event.seats) == (7917, 19000, 12)
+    assert event.operation.action == "license: seats changed"
+    assert event.operation.reason == "Grew." and event.operation.actor_label == "test setup"
 
 
 def test_it_relocks_the_price_with_a_ledger_entry(issued, now, time_machine):
@@ -85,7 +100,12 @@ def test_it_relocks_the_price_with_a_ledger_entry(issued, now, time_machine):
     assert (subscription.currency_id, subscription.cycle) == ("EUR", "annual")
     assert subscription.unit_amount == Decimal("180.00")
     assert subscription.price_locked_on == date(2026, 4, 1)
-    event = subscription.events.filter(kind=SubscriptionEventKind.PRICE).get()
+    # Another cycle: the new price comes with the cycle's step. The MRR before is in the
+    # currency before (USD $95.00), after in the new one (EUR 5 x 180 / 12 = 75.00).
+    event = subscription.events.filter(kind=SubscriptionEventKind.CYCLE_CHANGED).get()
+    assert (event.mrr_before, event.mrr_after, event.currency_id) == (9500, 7500, "EUR")
+    assert event.effective_at == event.operation.performed_at
+    assert event.operation.action == "subscription_lock_price"
     assert event.before["currency"] == "USD" and event.before["unit_amount"] == "19.00"
     assert event.after["currency"] == "EUR" and event.after["unit_amount"] == "180.00"
     assert event.before["price_locked_on"] == "2026-03-14"
@@ -99,9 +119,12 @@ def test_it_turns_auto_renew_off_in_both_ledgers(issued):
     )
     issued.license.refresh_from_db()
     assert issued.license.auto_renew is False
-    event = subscription.events.get(kind=SubscriptionEventKind.AUTO_RENEW)
+    event = subscription.events.get(kind=SubscriptionEventKind.AUTO_RENEW_OFF)
     assert event.before["auto_renew"] is True and event.after["auto_renew"] is False
-    license_event = issued.license.events.get(kind=EventKind.TERM)
+    assert event.mrr_before == event.mrr_after == 9500
+    # One event: the license's own change joined the subscription's recording.
+    assert subscription.events.count() == 2
+    license_event = issued.license.events.get(kind=EventKind.AUTO_RENEW)
     assert license_event.after["auto_renew"] is False and license_event.reason == "Leaving."
 
 
@@ -142,7 +165,7 @@ def test_it_refuses_bad_changes_and_writes_nothing(issued):
     assert _nothing_written() == (1, 1)
     subscription.refresh_from_db()
     assert subscription.currency_id == "USD" and subscription.cycle == "monthly"
-    assert issued.license.events.filter(kind=EventKind.TERM).count() == 0
+    assert issued.license.events.filter(kind=EventKind.AUTO_RENEW).count() == 0
 
 
 def test_every_change_locks_the_row_first(issued):
@@ -159,7 +182,8 @@ def test_every_change_locks_the_row_first(issued):
         subscription_set_auto_renew(
             subscription=subscription, auto_renew=False, actor=SYSTEM, reason="Off."
         )
-        assert locked[0] is Subscription
+        # The lock order: the license, then the subscription.
+        assert locked[:2] == [License, Subscription]
         assert locked.count(Subscription) == 2
 
 
@@ -171,3 +195,10 @@ def test_the_ledger_is_append_only(issued):
         event.delete()
     with pytest.raises(AppendOnlyError):
         SubscriptionEvent.objects.update(reason="rewritten")
+    # And what caused it.
+    with pytest.raises(AppendOnlyError):
+        event.operation.save()
+    with pytest.raises(AppendOnlyError):
+        event.operation.delete()
+    with pytest.raises(AppendOnlyError):
+        AdminOperation.objects.update(reason="rewritten")

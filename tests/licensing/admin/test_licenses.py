@@ -254,7 +254,7 @@ def test_it_moves_to_another_version_and_renews(admin_client, license, catalog):
     operate(admin_client, license, "renew", {"term_end": "2027-12-31", "reason": "Renewed."})
     license.refresh_from_db()
     assert license.version == business and license.term_end == date(2027, 12, 31)
-    assert [e.kind for e in ledger(license)[-2:]] == [EventKind.VERSION, EventKind.TERM]
+    assert [e.kind for e in ledger(license)[-2:]] == [EventKind.VERSION, EventKind.TERM_EXTENDED]
 
 
 def test_it_answers_an_unknown_operation_with_a_message(admin_client, license):

@@ -1,6 +1,6 @@
-"""The validation answer's rules: the code for each status and term, the answer and how
-long it is cached, when a cached answer still counts, and the result for a caller's key
-and machine. No database (make mutate runs these)."""
+"""The validation answer's rules: the code for each status and term (and renewal grace),
+the answer and how long it is cached, when a cached answer still counts, and the result
+for a caller's key and machine. No database (make mutate runs these)."""
 
 import hashlib
 import json
@@ -18,6 +18,7 @@ from licensing.api.answer import (
     fingerprint_digest,
     is_current,
     license_answer,
+    valid_until,
     validation_result,
 )
 from licensing.licenses.grants import (
@@ -64,7 +65,15 @@ def test_a_term_ends_at_the_start_of_its_renewal_day_utc():
     ids=lambda value: value.isoformat() if isinstance(value, datetime) else value,
 )
 def test_the_code_follows_the_status_and_a_usable_license_expires_with_its_term(status, at, code):
-    assert answer_code(status, expires_at=ENDS, at=at) == code
+    assert answer_code(status, valid_until=ENDS, at=at) == code
+
+
+def test_a_license_is_valid_until_its_term_ends_or_until_its_grace_ends():
+    assert valid_until(renews_on=date(2026, 4, 1), grace_until=None) == ENDS
+    # The grace's last day is 7 April: valid until the start of the 8th, UTC.
+    assert valid_until(renews_on=date(2026, 4, 1), grace_until=date(2026, 4, 7)) == datetime(
+        2026, 4, 8, tzinfo=UTC
+    )
 
 
 @pytest.mark.parametrize(
@@ -101,6 +110,7 @@ def test_the_answer_carries_the_license_its_entitlements_term_and_machines_in_or
         license=LICENSE,
         entitlements=entitlements(),
         renews_on=date(2026, 4, 1),
+        grace_until=None,
         fingerprints=iter(["machine-b", "machine-a", "machine-c"]),
         at=AT,
     )
@@ -111,34 +121,70 @@ def test_the_answer_carries_the_license_its_entitlements_term_and_machines_in_or
         "license": LICENSE,
         "entitlements": entitlements().as_data(),
         "expires_at": "2026-04-01T00:00:00+00:00",
+        "grace_until": None,
         "machines": sorted(fingerprint_digest(f) for f in ["machine-a", "machine-b", "machine-c"]),
     }
     assert timeout == 300
 
 
-@pytest.mark.parametrize(
-    "renews_on, until, code, timeout",
-    [
-        (date(2026, 3, 14), None, "expired", 1),
-        (date(2026, 3, 15), AT + 90 * SECOND, "valid", 90),
-        (date(2026, 3, 15), None, "valid", 300),
-    ],
-    ids=["ended-today", "an-override-ends", "nothing-ends-soon"],
-)
-def test_the_answer_expires_with_the_term_and_is_kept_until_an_override_ends(
-    renews_on, until, code, timeout
-):
-    answer, seconds = license_answer(
+def active_answer(renews_on, grace_until, *, until=None, at=AT):
+    """The answer for an active license with no machines."""
+    return license_answer(
         revision=1,
         key_hash="abc",
         status="active",
         license=LICENSE,
         entitlements=entitlements(until),
         renews_on=renews_on,
+        grace_until=grace_until,
         fingerprints=[],
-        at=AT,
+        at=at,
     )
+
+
+@pytest.mark.parametrize(
+    "renews_on, grace_until, until, code, timeout",
+    [
+        (date(2026, 3, 14), None, None, "expired", 1),
+        (date(2026, 3, 15), None, AT + 90 * SECOND, "valid", 90),
+        (date(2026, 3, 15), None, None, "valid", 300),
+        # The term ended yesterday; in its grace until the end of 14 March.
+        (date(2026, 3, 14), date(2026, 3, 14), None, "valid", 300),
+        (date(2026, 3, 8), date(2026, 3, 14), AT + 90 * SECOND, "valid", 90),
+        # The grace's last day was yesterday.
+        (date(2026, 3, 7), date(2026, 3, 13), None, "expired", 1),
+    ],
+    ids=[
+        "ended-today",
+        "an-override-ends",
+        "nothing-ends-soon",
+        "in-grace",
+        "in-grace-override-ends",
+        "grace-over",
+    ],
+)
+def test_the_answer_expires_with_the_term_or_its_grace_and_is_kept_until_an_override_ends(
+    renews_on, grace_until, until, code, timeout
+):
+    answer, seconds = active_answer(renews_on, grace_until, until=until)
     assert (answer["code"], answer["machines"], seconds) == (code, [], timeout)
+    assert answer["expires_at"] == expiry(renews_on).isoformat()
+    assert answer["grace_until"] == (
+        valid_until(renews_on=renews_on, grace_until=grace_until).isoformat()
+        if grace_until
+        else None
+    )
+
+
+def test_an_answer_in_grace_is_kept_no_longer_than_the_grace():
+    answer, seconds = active_answer(
+        date(2026, 3, 1),
+        date(2026, 3, 13),
+        at=datetime(2026, 3, 13, 23, 58, tzinfo=UTC),  # two minutes before the grace ends
+    )
+    assert answer["code"] == "valid"
+    assert answer["grace_until"] == "2026-03-14T00:00:00+00:00"
+    assert seconds == 120
 
 
 @pytest.mark.parametrize(
@@ -169,6 +215,7 @@ def cached(code="valid", machines=("machine-1",)):
         "license": LICENSE,
         "entitlements": {"features": ["keys"]},
         "expires_at": "2026-04-01T00:00:00+00:00",
+        "grace_until": "2026-04-08T00:00:00+00:00",
         "machines": [fingerprint_digest(m) for m in machines],
     }
 
@@ -198,6 +245,7 @@ def test_the_result_says_valid_only_for_a_usable_license_on_an_activated_machine
         "license": LICENSE,
         "entitlements": {"features": ["keys"]},
         "expires_at": "2026-04-01T00:00:00+00:00",
+        "grace_until": "2026-04-08T00:00:00+00:00",
     }
 
 

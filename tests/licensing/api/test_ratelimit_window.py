@@ -112,7 +112,7 @@ class SteppingClock:
     def __init__(self, *readings: float) -> None:
         self.readings = list(readings)
 
-    def time(self) -> float:
+    def timestamp(self) -> float:
         return self.readings.pop(0) if len(self.readings) > 1 else self.readings[0]
 
 
@@ -120,7 +120,7 @@ def test_a_hit_reads_the_clock_once(monkeypatch):
     # The last tenth of a second of a window, and the clock crosses into the next one
     # while the hit is counted: the hit is counted and answered in the window it fell
     # in, one second before the reset, not told to wait a whole new minute.
-    monkeypatch.setattr(ratelimit, "time", SteppingClock(MINUTE + 59.9, MINUTE + 60.0))
+    monkeypatch.setattr(ratelimit, "clock", SteppingClock(MINUTE + 59.9, MINUTE + 60.0))
     assert ratelimit.hit("token", limit=1) == ratelimit.Decision(True, 0, 1)
     assert caches["default"].get(f"rl:token:{MINUTE:.0f}") == 1
 

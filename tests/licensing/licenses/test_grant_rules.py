@@ -240,6 +240,23 @@ def test_it_answers_has_and_limit():
     assert entitlements.limit("storage") == 0  # not granted at all
 
 
+@pytest.mark.parametrize(
+    "tier_seats, bought, allowed",
+    [
+        (None, 40, 40),  # no maximum: the seats bought
+        (15, 12, 12),  # fewer bought than the tier allows
+        (15, 15, 15),
+        (15, 20, 15),  # the tier's maximum caps them
+        ("not granted", 5, 0),  # a tier without seats allows none
+    ],
+)
+def test_seats_allowed_are_those_bought_up_to_the_tiers_maximum(tier_seats, bought, allowed):
+    limits = {}
+    if tier_seats != "not granted":
+        limits["seats"] = LimitGrant(SEATS, tier_seats, (80, 100), 10, ("tier",))
+    assert Entitlements(limits=limits).seats_allowed(bought) == allowed
+
+
 def test_it_gives_the_plain_form_and_the_earliest_end():
     entitlements = Entitlements(
         features={

@@ -1,0 +1,280 @@
+"""The one writer of the commercial ledger.
+
+`subscription_event_record` writes one SubscriptionEvent; nothing else does. Callers do
+not call it step by step: they wrap a change in `changes_recorded(...)`, which reads the
+subscription's terms before (after locking the license: the documented lock order puts
+the license before the subscription), lets the change run, reads the terms after and
+records one event per step (billing.ledger.steps), all inside the change's transaction.
+
+A change made inside another's recording joins it (a checkout's subscription_lock_price,
+a purchase's subscription_create): the outer one records the whole change once, with
+its cause. A license changed by licensing alone (the licensing admin's suspend, seats,
+renewal…), which may not import billing, is recorded from licensing's
+`license_changed` signal, with an AdminOperation as its cause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+
+from django.db import transaction
+
+from billing.ledger.steps import Step, Terms, steps
+from billing.models import (
+    AdminOperation,
+    Checkout,
+    ScheduledChange,
+    Subscription,
+    SubscriptionEvent,
+)
+from licensing.licenses.services import Actor
+from licensing.licenses.signals import license_changed
+from licensing.models import License
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What caused a change: exactly one of these (an AdminOperation is made from the
+    actor and reason when neither a checkout nor a scheduled change is given)."""
+
+    checkout: Checkout | None = None
+    scheduled_change: ScheduledChange | None = None
+    operation: AdminOperation | None = None
+
+
+@dataclass
+class _Recording:
+    license_id: int | None
+    before: Terms | None
+    cause: Cause | None
+    actor: Actor
+    reason: str
+    action: str
+    at: datetime
+    unchanged_kind: str | None = None
+
+
+_active: ContextVar[_Recording | None] = ContextVar("ledger_recording", default=None)
+
+
+def terms_of(license_id: int) -> Terms | None:
+    """The terms the license's subscription is on now; None without a subscription."""
+    subscription = (
+        Subscription.objects.select_related("license__version__tier")
+        .filter(license_id=license_id)
+        .first()
+    )
+    if subscription is None:
+        return None
+    return _terms(subscription, subscription.license)
+
+
+def _terms(subscription: Subscription, license: License) -> Terms:
+    version = license.version
+    return Terms(
+        status=license.status,
+        version=version.pk,
+        tier=version.tier_id,
+        tier_rank=version.tier.order,
+        seats=license.seats,
+        currency=subscription.currency_id,
+        cycle=subscription.cycle,
+        unit_amount=subscription.unit_amount,
+        per_seat=subscription.per_seat,
+        min_seats=subscription.min_seats,
+        term_start=license.term_start,
+        term_end=license.term_end,
+        auto_renew=license.auto_renew,
+        price_locked_on=subscription.price_locked_on,
+    )
+
+
+def _as_data(terms: Terms | None) -> dict:
+    if terms is None:
+        return {}
+    return {
+        name: value if isinstance(value, bool | int | str) else str(value)
+        for name, value in asdict(terms).items()
+    }
+
+
+def subscription_event_record(
+    *,
+    subscription: Subscription,
+    step: Step,
+    before: Terms | None,
+    cause: Cause,
+    actor: Actor,
+    reason: str,
+    at: datetime,
+) -> SubscriptionEvent:
+    """Append one event to the ledger: the one place a SubscriptionEvent is written."""
+    terms = step.terms
+    event = SubscriptionEvent(
+        subscription=subscription,
+        kind=step.kind,
+        effective_at=at,
+        mrr_before=step.mrr_before,
+        mrr_after=step.mrr_after,
+        currency_id=terms.currency,
+        version_id=terms.version,
+        seats=terms.seats,
+        checkout=cause.checkout,
+        scheduled_change=cause.scheduled_change,
+        operation=cause.operation,
+        actor=actor.user,
+        actor_label=actor.label[:200],
+        reason=reason,
+        before=_as_data(before),
+        after=_as_data(terms),
+        happened_at=at,
+    )
+    event.full_clean()
+    event.save()
+    return event
+
+
+def _record_steps(
+    license_id: int,
+    *,
+    before: Terms | None,
+    after: Terms | None,
+    cause: Cause | None,
+    actor: Actor,
+    reason: str,
+    action: str,
+    at: datetime,
+    unchanged_kind: str | None = None,
+) -> list[SubscriptionEvent]:
+    if after is None:
+        return []
+    found = steps(before, after)
+    if not found and unchanged_kind and before is not None:
+        # An operation that re-states what is already there (a price locked again at the
+        # same figures): on record, with no movement.
+        found = [Step(unchanged_kind, before.mrr, after.mrr, after)]
+    if not found:
+        return []
+    if cause is None or not (cause.checkout or cause.scheduled_change or cause.operation):
+        operation = AdminOperation.objects.create(
+            actor=actor.user,
+            actor_label=actor.label[:200],
+            action=action[:60],
+            reason=reason,
+            performed_at=at,
+        )
+        cause = Cause(operation=operation)
+    subscription = Subscription.objects.get(license_id=license_id)
+    events = []
+    previous = before
+    for step in found:
+        events.append(
+            subscription_event_record(
+                subscription=subscription,
+                step=step,
+                before=previous,
+                cause=cause,
+                actor=actor,
+                reason=reason,
+                at=at,
+            )
+        )
+        previous = step.terms
+    return events
+
+
+@contextmanager
+def changes_recorded(
+    *,
+    license: License | None,
+    actor: Actor,
+    reason: str,
+    action: str,
+    at: datetime,
+    checkout: Checkout | None = None,
+    scheduled_change: ScheduledChange | None = None,
+    unchanged_kind: str | None = None,
+) -> Iterator[None]:
+    """Record every commercial change made inside the block to `license`'s subscription
+    (None: a purchase, whose license the block creates). Must run inside a transaction.
+    `unchanged_kind`: the event to record when the block moved nothing (an explicit
+    operation that re-states the same terms)."""
+    outer = _active.get()
+    if outer is not None and (
+        outer.license_id is None or (license is not None and outer.license_id == license.pk)
+    ):
+        # Part of a larger change of the same license (or of the purchase that creates
+        # it), which records it. A change of another license records itself.
+        if outer.license_id is None and license is not None:
+            outer.license_id = license.pk
+        yield
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("changes_recorded() runs inside the change's transaction.")
+    if license is not None:
+        License.objects.select_for_update(of=("self",)).filter(pk=license.pk).first()
+    recording = _Recording(
+        license_id=license.pk if license else None,
+        before=terms_of(license.pk) if license else None,
+        cause=Cause(checkout=checkout, scheduled_change=scheduled_change),
+        actor=actor,
+        reason=reason,
+        action=action,
+        at=at,
+        unchanged_kind=unchanged_kind,
+    )
+    token = _active.set(recording)
+    try:
+        yield
+    finally:
+        _active.reset(token)
+    if recording.license_id is not None:
+        _record_steps(
+            recording.license_id,
+            before=recording.before,
+            after=terms_of(recording.license_id),
+            cause=recording.cause,
+            actor=actor,
+            reason=reason,
+            action=action,
+            at=at,
+            unchanged_kind=recording.unchanged_kind,
+        )
+
+
+WAS_FIELDS = ("status", "seats", "term_start", "term_end", "auto_renew")
+
+
+def _on_license_changed(sender, *, license, event, was, actor, reason, at, **kwargs) -> None:
+    """A license changed by licensing alone (no recording of ours around it)."""
+    recording = _active.get()
+    if recording is not None and recording.license_id in (None, license.pk):
+        return
+    if not was:
+        return
+    after = terms_of(license.pk)
+    if after is None:
+        return
+    before = replace(after, **{name: was[name] for name in WAS_FIELDS if name in was})
+    if "version" in was:
+        version = was["version"]
+        before = replace(
+            before, version=version.pk, tier=version.tier_id, tier_rank=version.tier.order
+        )
+    _record_steps(
+        license.pk,
+        before=before,
+        after=after,
+        cause=None,
+        actor=actor,
+        reason=reason,
+        action=f"license: {event.get_kind_display().lower()}",
+        at=at,
+    )
+
+
+license_changed.connect(_on_license_changed, sender=License, dispatch_uid="billing.ledger")

@@ -1,0 +1,50 @@
+"""The one order in which billing takes row locks, and the locks themselves.
+
+Every transaction that locks more than one of these rows takes them in this order, and
+never goes back for an earlier one once it holds a later one:
+
+1. billing details (the organization's: its credit balance and every checkout of it),
+2. checkout (its one-time token),
+3. license,
+4. scheduled change (the license's pending one),
+5. subscription,
+6. billing periods, invoice,
+7. document sequence: the number is taken last, so it is held for the shortest time.
+
+Two transactions that follow one order can make each other wait, never wait for each
+other: a checkout confirmation (details, checkout, license, scheduled change,
+subscription, invoice, sequence) and the scheduled change it replans, applied by the
+daily job or canceled by staff at that moment (license, scheduled change, subscription),
+queue on the license instead of each holding a row the other wants. A step may skip a
+row it does not need; it may not take one out of turn. The PostgreSQL test
+tests/integration/test_lock_order.py runs them against each other.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from billing.models import BillingDetails, ScheduledChange, ScheduledChangeStatus
+from licensing.models import License
+from portal.models import Organization
+
+
+def lock_billing_details(organization: Organization) -> BillingDetails:
+    """Lock 1: the organization's billing details (made on first use)."""
+    BillingDetails.objects.get_or_create(organization=organization)
+    return BillingDetails.objects.select_for_update().get(organization=organization)
+
+
+def lock_license(license_id: int) -> License:
+    """Lock 3: the license's row only (not the rows it is read with)."""
+    return License.objects.select_for_update(of=("self",)).get(pk=license_id)
+
+
+def lock_scheduled_changes(license_id: int) -> QuerySet[ScheduledChange]:
+    """Lock 4: the license's changes still scheduled (at most one), once its license is
+    locked."""
+    return (
+        ScheduledChange.objects.select_for_update(of=("self",))
+        .select_related("version__tier")
+        .filter(license_id=license_id, status=ScheduledChangeStatus.SCHEDULED)
+    )

@@ -1,0 +1,146 @@
+"""The commercial ledger: one SubscriptionEvent per commercial change to a subscription
+(purchase, seats, tier or version, cycle, price, term, auto-renew, status), each with
+the MRR before and after, so revenue analytics read movements instead of guessing them.
+
+Why the cause is a foreign key per kind of cause (checkout, scheduled change, admin
+operation; later renewal, dunning, trial, proposal) with a CHECK that exactly one is set,
+rather than a generic relation or a cause table: each is a real foreign key the database
+enforces (PROTECT: a cause is never deleted from under its events), joins are plain
+("every event a checkout caused"), and adding a cause later is one nullable column and a
+wider CHECK. A generic relation (content type + id) has no referential integrity; a
+cause table would need every cause to write a second row first, for nothing.
+
+An AdminOperation records a change made by a person or a job outside a customer's flow:
+who, what (the service called), why and when; the licensing admin's operations, the
+billing admin's, the demo data and the rows migrated from the old ledger (0012).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from billing.models.checkout import Checkout, ScheduledChange
+from billing.models.subscriptions import Subscription
+from licensing.models import AppendOnlyModel, Currency, LedgerEntry, TierVersion
+
+# The cause columns: exactly one is set on every event.
+CAUSES = ("checkout", "scheduled_change", "operation")
+
+
+class AdminOperation(AppendOnlyModel):
+    """A change made outside a customer's own flow: who did what, why and when."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200)
+    action = models.CharField(
+        max_length=60, help_text="What was done: the service called, e.g. license_suspend."
+    )
+    reason = models.TextField()
+    performed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-performed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_label}"
+
+
+class SubscriptionEventKind(models.TextChoices):
+    PURCHASED = "purchased", "Purchased"
+    UPGRADED = "upgraded", "Upgraded"
+    DOWNGRADED = "downgraded", "Downgraded"
+    VERSION_CHANGED = "version_changed", "Moved to another version (same tier level)"
+    SEATS_ADDED = "seats_added", "Seats added"
+    SEATS_REMOVED = "seats_removed", "Seats removed"
+    CYCLE_CHANGED = "cycle_changed", "Billing cycle changed"
+    PRICE_LOCKED = "price_locked", "Price locked"
+    TERM_STARTED = "term_started", "New term started"
+    TERM_EXTENDED = "term_extended", "Term extended"
+    TERM_SHORTENED = "term_shortened", "Term shortened"
+    AUTO_RENEW_ON = "auto_renew_on", "Auto-renew on"
+    AUTO_RENEW_OFF = "auto_renew_off", "Auto-renew off"
+    SUSPENDED = "suspended", "Suspended"
+    REINSTATED = "reinstated", "Reinstated"
+    CANCELED = "canceled", "Canceled"
+    EXPIRED = "expired", "Expired"
+    STATUS_CHANGED = "status_changed", "Status changed"
+
+
+def _exactly_one(names: tuple[str, ...]) -> Q:
+    condition = Q()
+    for name in names:
+        only = Q(**{f"{name}__isnull": False})
+        for other in names:
+            if other != name:
+                only &= Q(**{f"{other}__isnull": True})
+        condition |= only
+    return condition
+
+
+class SubscriptionEvent(LedgerEntry):
+    """One commercial change: when it took effect, what kind, the MRR before and after
+    (in the currency's minor units, billing.ledger.mrr), what the subscription was on
+    after it (version, seats, currency) and what caused it. `before` and `after` keep the
+    subscription's fields as they were; `happened_at` is when the row was written."""
+
+    # Whose row it is, for the admin's scoping (portal.admin_scoping): the subscription's
+    # organization, not the optional checkout's.
+    ORGANIZATION_PATH = "subscription__license__organization"
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=24, choices=SubscriptionEventKind.choices)
+    effective_at = models.DateTimeField(help_text="When the change took effect (business time).")
+    mrr_before = models.BigIntegerField(help_text="Monthly recurring revenue, minor units.")
+    mrr_after = models.BigIntegerField(help_text="Monthly recurring revenue, minor units.")
+    currency = models.ForeignKey(
+        Currency, on_delete=models.PROTECT, to_field="code", db_column="currency", related_name="+"
+    )
+    version = models.ForeignKey(TierVersion, on_delete=models.PROTECT, related_name="+")
+    seats = models.PositiveIntegerField()
+    checkout = models.ForeignKey(
+        Checkout, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_events"
+    )
+    scheduled_change = models.ForeignKey(
+        ScheduledChange,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_events",
+    )
+    operation = models.ForeignKey(
+        AdminOperation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_events",
+    )
+
+    class Meta(LedgerEntry.Meta):
+        ordering = ["-effective_at", "-pk"]
+        indexes = [
+            models.Index(fields=["subscription", "effective_at"], name="subevent_by_subscription"),
+            models.Index(fields=["effective_at"], name="subevent_by_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=_exactly_one(CAUSES), name="subevent_one_cause"),
+            models.CheckConstraint(
+                condition=Q(mrr_before__gte=0) & Q(mrr_after__gte=0),
+                name="subevent_mrr_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.subscription_id} by {self.actor_label}"
+
+    @property
+    def mrr_change(self) -> int:
+        return self.mrr_after - self.mrr_before
+
+    @property
+    def cause(self) -> Checkout | ScheduledChange | AdminOperation:
+        return self.checkout or self.scheduled_change or self.operation

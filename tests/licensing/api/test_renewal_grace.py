@@ -1,0 +1,116 @@
+"""Until renewals run, nothing expires by surprise: through the API and the signed file,
+an auto-renewing usable license stays valid RENEWAL_GRACE_DAYS after its term, says until
+when (grace_until), and expires the moment the grace ends. Time is pinned at each
+boundary; the cached answer is warm across them."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import time_machine
+from django.test import override_settings
+
+from licensing.licenses import signing
+from licensing.licenses.services import license_latest_file, license_set_auto_renew, license_suspend
+from tests.helpers.licenses import SYSTEM, issue
+
+TERM_END = date(2026, 3, 31)  # the term's last day
+GRACE_ENDS = "2026-04-08T00:00:00+00:00"  # after the last grace day, 7 April
+SECOND = timedelta(seconds=1)
+
+
+def at(year, month, day, hour=0, minute=0, second=0):
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+
+
+BOUNDARIES = [
+    pytest.param(at(2026, 3, 31, 23, 59, 59), True, True, id="last-term-day"),
+    pytest.param(at(2026, 4, 1), True, False, id="first-grace-day"),
+    pytest.param(at(2026, 4, 7, 23, 59, 59), True, False, id="last-grace-day"),
+    pytest.param(at(2026, 4, 8), False, False, id="day-after-grace"),
+]
+
+
+@pytest.fixture
+def quarter(organization, catalog):
+    """Northwind on Team from January to the end of March, renewing by itself."""
+    return issue(organization, catalog, term_start=date(2026, 1, 1), term_end=TERM_END)
+
+
+def validate(api, issued, moment):
+    with time_machine.travel(moment, tick=False):
+        response = api("licenses/validate", {"key": issued.key})
+    assert response.status_code == 200
+    return response.json()
+
+
+@pytest.mark.parametrize("moment, valid_with_auto_renew, valid_without", BOUNDARIES)
+def test_an_auto_renewing_license_stays_valid_through_its_grace(
+    api, quarter, moment, valid_with_auto_renew, valid_without
+):
+    body = validate(api, quarter, moment)
+    assert (body["valid"], body["code"]) == (
+        (True, "valid") if valid_with_auto_renew else (False, "expired")
+    )
+    assert body["expires_at"] == "2026-04-01T00:00:00+00:00"
+    assert body["grace_until"] == GRACE_ENDS
+
+
+@pytest.mark.parametrize("moment, valid_with_auto_renew, valid_without", BOUNDARIES)
+def test_without_auto_renew_it_expires_with_its_term(
+    api, quarter, moment, valid_with_auto_renew, valid_without
+):
+    license_set_auto_renew(
+        license=quarter.license, auto_renew=False, actor=SYSTEM, reason="Ends in March."
+    )
+    body = validate(api, quarter, moment)
+    assert (body["valid"], body["code"]) == (
+        (True, "valid") if valid_without else (False, "expired")
+    )
+    assert body["grace_until"] is None
+
+
+@pytest.mark.parametrize("moment, valid_with_auto_renew, valid_without", BOUNDARIES)
+def test_a_suspended_license_has_no_grace(
+    api, quarter, moment, valid_with_auto_renew, valid_without
+):
+    license_suspend(license=quarter.license, actor=SYSTEM, reason="Fraud check.")
+    body = validate(api, quarter, moment)
+    assert (body["valid"], body["code"], body["grace_until"]) == (False, "suspended", None)
+
+
+def test_the_warm_answer_expires_the_moment_the_grace_ends(api, quarter):
+    assert validate(api, quarter, at(2026, 4, 7, 23, 59, 58))["valid"] is True
+    assert validate(api, quarter, at(2026, 4, 7, 23, 59, 59))["valid"] is True  # from the cache
+    assert validate(api, quarter, at(2026, 4, 8))["code"] == "expired"
+
+
+@pytest.mark.parametrize(
+    "days, last_valid, grace_until",
+    [
+        (3, at(2026, 4, 3, 23, 59, 59), "2026-04-04T00:00:00+00:00"),
+        (0, at(2026, 3, 31, 23, 59, 59), None),
+    ],
+    ids=["three-days", "none"],
+)
+def test_the_grace_is_the_setting_s_days(api, quarter, days, last_valid, grace_until):
+    with override_settings(RENEWAL_GRACE_DAYS=days):
+        assert validate(api, quarter, last_valid)["grace_until"] == grace_until
+        assert validate(api, quarter, last_valid)["valid"] is True
+        assert validate(api, quarter, last_valid + SECOND)["code"] == "expired"
+
+
+def test_the_signed_file_says_until_when_it_holds(organization, catalog):
+    license = issue(organization, catalog).license  # 2026, renewing by itself
+    payload = signing.verify(license_latest_file(license).body, signing.public_key_pem())
+    assert (payload["expires_on"], payload["grace_until"]) == ("2026-12-31", "2027-01-07")
+
+    license_set_auto_renew(license=license, auto_renew=False, actor=SYSTEM, reason="Ends.")
+    payload = signing.verify(license_latest_file(license).body, signing.public_key_pem())
+    assert (payload["expires_on"], payload["grace_until"]) == ("2026-12-31", None)
+
+
+def test_a_suspended_license_s_file_has_no_grace(organization, catalog):
+    license = issue(organization, catalog).license
+    license_suspend(license=license, actor=SYSTEM, reason="Fraud check.")
+    payload = signing.verify(license_latest_file(license).body, signing.public_key_pem())
+    assert (payload["status"], payload["grace_until"]) == ("suspended", None)
