@@ -10,12 +10,44 @@ from portal.models import ACCOUNT_MANAGERS_GROUP, ADMINS_GROUP
 
 STAFF_APPS = ["portal", "licensing", "billing"]
 # Account managers read their customers and may reassign or rename them; they do not
-# touch the catalog, prices or users.
+# touch the catalog, prices or users. They read their customers' licenses, billing and
+# ledgers (every admin is scoped to the manager's own customers: portal.admin_scoping);
+# changing them (the license operations, locking a price) stays with admins.
 ACCOUNT_MANAGER_PERMISSIONS = [
     "portal.view_organization",
     "portal.change_organization",
     "portal.view_membership",
     "portal.view_invitation",
+    *(
+        f"licensing.view_{model}"
+        for model in [
+            "license",
+            "licenseevent",
+            "licensehold",
+            "licenseaddon",
+            "entitlementoverride",
+            "licensefile",
+            "machine",
+            "usagerecord",
+        ]
+    ),
+    *(
+        f"billing.view_{model}"
+        for model in [
+            "subscription",
+            "subscriptionevent",
+            "subscriptionperiod",
+            "scheduledchange",
+            "checkout",
+            "checkoutevent",
+            "invoice",
+            "invoiceline",
+            "creditnote",
+            "payment",
+            "creditentry",
+            "billingdetails",
+        ]
+    ),
 ]
 
 

@@ -405,3 +405,30 @@ def test_it_gives_no_owner_to_the_catalog():
         assert owner_path(model) is None, _label(model)
     assert owner_path(Organization) == ""
     assert owner_path(License) == "organization"
+
+
+def test_maya_reads_her_customers_licenses_billing_and_ledger_without_operating(
+    client_for, maya, globex
+):
+    # Her group as migrate gives it, not every permission: what an account manager has.
+    client = client_for(maya)
+    for path in [
+        "/admin/licensing/license/",
+        "/admin/billing/subscription/",
+        "/admin/billing/subscriptionevent/",
+        "/admin/billing/invoice/",
+    ]:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "Northwind Analytics" in response.content.decode(), path
+        _assert_no_globex(response)
+    assert client.get("/admin/billing/scheduledchange/").status_code == 200
+    northwind = License.objects.filter(organization__slug="northwind-analytics").first()
+    page = client.get(f"/admin/licensing/license/{northwind.pk}/change/").content.decode()
+    assert "Northwind Analytics" in page and "Suspend…" not in page
+    operate = client.post(
+        f"/admin/licensing/license/{northwind.pk}/operate/suspend/", {"reason": "Mine now."}
+    )
+    assert operate.status_code == 302 and not northwind.holds.exists()
+    theirs = License.objects.filter(organization=globex).first()
+    assert client.get(f"/admin/licensing/license/{theirs.pk}/change/").status_code == 404
