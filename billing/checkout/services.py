@@ -111,9 +111,11 @@ class Preview:
 
     @property
     def digest(self) -> str:
-        """The fingerprint of everything shown: the quote, and what becomes of the change
-        scheduled already (a change scheduled or canceled since makes it stale)."""
-        shown = self.quote.fingerprint()
+        """The fingerprint of everything shown: the quote, the tier version it moves to
+        (what the comparison lists: a version published since, at the same price, makes
+        it stale), and what becomes of the change scheduled already (a change scheduled
+        or canceled since makes it stale)."""
+        shown = self.quote.fingerprint() + f"\nversion|{self.version.pk}"
         if self.pending is not None:
             replan = self.replan
             shown += f"\npending|{self.pending.pk}|{replan.outcome}|{replan.terms}|"
@@ -255,6 +257,15 @@ def checkout_preview(
     today = timezone.localdate(at)
     organization = checkout.organization
     license = license or checkout.license
+    if license is not None and not license.is_usable:
+        # A suspended, canceled or expired license is not changed from the portal: its
+        # holds are lifted (or it is renewed) first, by staff or the flow that holds it.
+        raise QuoteRefused(
+            {
+                "": f"This license is {license.get_status_display().lower()}: it cannot be "
+                "changed here until it is running again. Your account manager can help."
+            }
+        )
     if license is None:
         existing = (
             License.objects.filter(organization=organization, version__tier__slug=target.tier)

@@ -10,6 +10,8 @@ import pytest
 from django.template.loader import render_to_string
 
 from billing.models import Invoice
+from licensing.catalog.publishing import tier_version_create_draft, tier_version_publish
+from licensing.licenses.services import Actor, license_suspend
 from tests.helpers.checkout import subscribed
 from tests.portal.test_checkout_pages import CHANGE, _confirm_form, _start
 
@@ -143,3 +145,32 @@ def test_an_outsider_posting_the_form_gets_404(shown, client_for, outsider):
     _, url, page = shown
     other = client_for(outsider)
     assert other.post(url, _confirm_form(page)).status_code == 404
+
+
+def test_a_preview_made_before_a_new_version_of_the_tier_is_stale(client_for, owner, team):
+    # Business at the same price, but a new version published after the preview was
+    # shown: confirming must not buy a version the preview did not list.
+    client = client_for(owner)
+    url = _start(client, "northwind", tier="business")
+    page = client.get(url, CHANGE | {"tier": "business", "seats": 12})
+    shown = page.context["preview"].version
+    draft = tier_version_create_draft(tier=shown.tier, source=shown)
+    draft.changelog_note = "Same price, new terms."
+    draft.save()
+    tier_version_publish(version=draft, notice_days=0)
+    refused = client.post(url + "confirm/", _confirm_form(page))
+    assert refused.status_code == 409
+    assert Invoice.objects.count() == 0
+    team.refresh_from_db()
+    assert team.version.tier.slug == "team"
+
+
+def test_a_suspended_license_is_not_changed_from_the_checkout(shown, team):
+    client, url, page = shown
+    license_suspend(license=team, actor=Actor(label="staff"), reason="Fraud check.")
+    refused = client.post(url + "confirm/", _confirm_form(page))
+    assert refused.status_code in (409, 422)
+    assert "This license is suspended" in refused.content.decode()
+    assert Invoice.objects.count() == 0
+    preview = client.get(url, CHANGE | {"tier": "team", "seats": 9})
+    assert preview.status_code == 422 and "This license is suspended" in preview.content.decode()
