@@ -11,6 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 from django import forms
 
 from licensing.catalog.publishing import DEFAULT_NOTICE_DAYS
+from licensing.licenses.services import MAX_EXTENSION_YEARS, latest_extension
 from licensing.models import (
     Addon,
     EntitlementOverride,
@@ -171,6 +172,12 @@ class RenewForm(ReasonForm):
         if term_end <= self.license.term_end:
             raise forms.ValidationError(
                 f"A renewal extends the term: pick a day after {self.license.term_end}."
+            )
+        latest = latest_extension(self.license)
+        if term_end > latest:
+            raise forms.ValidationError(
+                f"An extension runs at most {MAX_EXTENSION_YEARS} years past the current "
+                f"last day: pick {latest:%-d %B %Y} or earlier."
             )
         return term_end
 

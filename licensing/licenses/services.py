@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -399,6 +399,15 @@ def license_change_version(
     )
 
 
+# The longest an extension may add: a contract's longest term, five years.
+MAX_EXTENSION_YEARS = 5
+
+
+def latest_extension(license: License) -> date:
+    """The furthest last day an extension may give `license`."""
+    return license.term_end + timedelta(days=MAX_EXTENSION_YEARS * 365 + 1)
+
+
 @transaction.atomic
 def license_renew(
     *, license: License, term_end: date, actor: Actor, reason: str, at=None
@@ -407,6 +416,11 @@ def license_renew(
     license = _lock(license)
     if term_end <= license.term_end:
         raise ValidationError("A renewal extends the term.")
+    if term_end > latest_extension(license):
+        raise ValidationError(
+            f"An extension runs at most {MAX_EXTENSION_YEARS} years past the current last "
+            f"day: pick {latest_extension(license):%-d %B %Y} or earlier."
+        )
     return _change(
         license,
         kind=EventKind.TERM_EXTENDED,

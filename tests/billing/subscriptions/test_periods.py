@@ -303,3 +303,13 @@ def test_a_scheduled_change_applied_inside_an_extension_records_its_terms(
         (date(2026, 4, 1), "extension", 8, Decimal("19.00"), Decimal("0.00")),
     ]
     assert period_problems() == []
+
+
+def test_an_extension_of_a_subscribed_license_has_the_same_limit(
+    catalog, organization, admin_client
+):
+    license = subscribed(organization, catalog, seats=5)
+    answer = extend(admin_client, license, "9999-12-31", "Forever.")
+    assert answer.status_code == 200
+    assert "at most 5 years" in answer.content.decode()
+    assert len(periods(license)) == 1

@@ -314,3 +314,13 @@ def test_staff_who_may_only_view_licenses_are_offered_no_operation(client_for, l
     assert (response.status_code, response["Location"]) == (302, change_page(license))
     license.refresh_from_db()
     assert license.status == LicenseStatus.ACTIVE and len(ledger(license)) == 1
+
+
+@pytest.mark.parametrize("term_end", ["9999-12-31", "2032-01-01"])
+def test_it_refuses_an_extension_of_more_than_five_years(admin_client, license, term_end):
+    before = license.term_end
+    page = operate(admin_client, license, "renew", {"term_end": term_end, "reason": "Forever."})
+    assert page.status_code == 200
+    assert "An extension runs at most 5 years past the current last day" in page.content.decode()
+    license.refresh_from_db()
+    assert license.term_end == before and len(ledger(license)) == 1
