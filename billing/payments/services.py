@@ -50,6 +50,11 @@ def _field_errors(
         errors["amount"] = f"{invoice.currency} amounts go to the minor unit (such as cents)."
     if received_on > today:
         errors["received_on"] = "A payment cannot arrive in the future; give the day it arrived."
+    elif invoice.issued_on and received_on < invoice.issued_on:
+        errors["received_on"] = (
+            f"This invoice was issued on {invoice.issued_on:%-d %B %Y}; a payment for it "
+            "arrives on that day or later."
+        )
     if not reference:
         errors["reference"] = "Give the payment's reference, as the bank statement shows it."
     elif invoice.payments.filter(provider=provider.name, reference=reference).exists():

@@ -33,14 +33,14 @@ def receive(invoice, amount: str, *, on: date, reference: str) -> None:
 @pytest.fixture
 def part_paid(organization, now):
     invoice = finalized_invoice(organization)  # $153.00
-    receive(invoice, "100.00", on=date(2026, 3, 13), reference="BANK-778")
+    receive(invoice, "100.00", on=date(2026, 3, 14), reference="BANK-778")
     return invoice
 
 
 def test_the_invoice_page_shows_payments_and_how_to_pay_the_rest(client_for, owner, part_paid):
     html = client_for(owner).get(f"/app/northwind/invoices/{part_paid.number}/").content.decode()
 
-    assert "Paid by bank transfer on 13 Mar 2026 (reference BANK-778)" in html
+    assert "Paid by bank transfer on 14 Mar 2026 (reference BANK-778)" in html
     assert "\u2212$100.00" in html  # a minus sign
     assert "Still to pay" in html and "$53.00" in html
     assert "Pay by bank transfer" in html
@@ -87,7 +87,7 @@ def test_the_pdf_is_rendered_again_with_the_payment(
         invoice = finalized_invoice(organization)
     first = bytes(InvoiceDocument.objects.get(invoice=invoice).pdf)
     with django_capture_on_commit_callbacks(execute=True):
-        receive(invoice, "100.00", on=date(2026, 3, 13), reference="BANK-778")
+        receive(invoice, "100.00", on=date(2026, 3, 14), reference="BANK-778")
 
     answer = client_for(owner).get(f"/app/northwind/invoices/{invoice.number}.pdf")
 

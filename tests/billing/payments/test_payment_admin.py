@@ -30,7 +30,7 @@ def form(**overrides) -> dict:
     return {
         "confirm": "yes",
         "amount": "100.00",
-        "received_on": "2026-03-13",
+        "received_on": "2026-03-14",
         "reference": "BANK-778",
         "reason": "Transfer on the statement of 13 March.",
         **overrides,
@@ -53,7 +53,7 @@ def test_staff_record_a_part_payment_then_the_rest(admin_client, admin_user, inv
     payment = Payment.objects.get()
     assert (payment.amount, payment.received_on, payment.recorded_by) == (
         Decimal("100.00"),
-        date(2026, 3, 13),
+        date(2026, 3, 14),
         admin_user,
     )
     assert payment.reason == "Transfer on the statement of 13 March."

@@ -148,6 +148,7 @@ def _nothing_written(invoice: Invoice, credit_entries: int) -> None:
         ({"amount": usd("-5")}, "amount", "A payment is a positive amount."),
         ({"amount": usd("10.005")}, "amount", "USD amounts go to the minor unit"),
         ({"received_on": TODAY + timedelta(days=1)}, "received_on", "cannot arrive in the future"),
+        ({"received_on": date(2020, 1, 1)}, "received_on", "a payment for it arrives on that"),
         ({"reference": "  "}, "reference", "Give the payment's reference"),
         ({"reason": ""}, "reason", "Say why; the reason is kept on record."),
     ],
