@@ -12,7 +12,7 @@ import time_machine
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db.backends.postgresql.operations import DatabaseOperations as PostgreSQLOperations
-from django.db.backends.sqlite3.operations import DatabaseOperations as SQLiteOperations
+from django.db.backends.sqlite3.base import DatabaseOperations as SQLiteOperations
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
