@@ -315,6 +315,9 @@ def invoice_void_with_credit_note(
     remaining_subtotal = rules.remaining(
         locked.money("subtotal"), (note.money("subtotal") for note in locked.credit_notes.all())
     )
+    # The PDF's next version, rendered once this commits, before the credit note's number
+    # is taken (the lock order: the number last).
+    invoice_pdf_refresh(invoice=locked, reason=DocumentReason.VOIDED)
     note = _issue_credit_note(
         invoice=locked, subtotal=remaining_subtotal, reason=reason, actor=actor, today=today
     )
@@ -334,5 +337,4 @@ def invoice_void_with_credit_note(
     locked.status = InvoiceStatus.VOID
     locked.voided_at = at
     locked.save()
-    invoice_pdf_refresh(invoice=locked, reason=DocumentReason.VOIDED)
     return note
