@@ -7,6 +7,7 @@ or a duplicate delivery never renders twice (portal.claims)."""
 from datetime import timedelta
 
 from celery import shared_task
+from django.db.models import Q
 
 from billing.invoices.documents import invoice_pdf_context
 from billing.models import InvoiceDocument
@@ -25,6 +26,9 @@ RENDERING = ClaimedJob(
     claim_timeout=CLAIM_TIMEOUT,
     stall_after=STALL_AFTER,
     max_attempts=MAX_ATTEMPTS,
+    # A version superseded before it was rendered is never rendered: it would show the
+    # invoice as it is now under the reason of an earlier version.
+    wanted=Q(superseded_at__isnull=True),
 )
 
 
@@ -38,8 +42,9 @@ def render_invoice_pdf(self, document_id: int) -> str:
         pdf = render_pdf("pdf/invoice.html", invoice_pdf_context(document.invoice))
     except Exception as exc:
         RENDERING.fail(self, document_id, exc)
-    # Kept only while the claim is still ours: a payment recorded meanwhile cleared it
-    # (billing.invoices.services.invoice_pdf_refresh) and asked for a fresh render.
+    # Kept only while the claim is still ours and the version still wanted: a payment
+    # recorded meanwhile superseded it (billing.invoices.services.invoice_pdf_refresh)
+    # with a newer version to render.
     kept = RENDERING.finish(document_id, claimed_at=claimed_at, pdf=pdf)
     return "rendered" if kept else "superseded"
 

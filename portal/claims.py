@@ -7,7 +7,7 @@ limit, so a live worker is never overtaken); a row still not done some time afte
 due is handed to the worker again by a beat sweep."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
@@ -31,7 +31,10 @@ class ClaimedJob:
     `done_field` is set once the work is done; `due_field` (a lookup, it may span a
     relation) says since when a row has been waiting, for the sweep. Claims run on the
     real time, not the business clock (portal.clock): a lease times out in real seconds,
-    whatever the test clock says."""
+    whatever the test clock says.
+
+    `wanted` narrows the rows that still want the work (a row it leaves out is never
+    claimed, recorded as done or swept up), for work that can be called off."""
 
     model: type[models.Model]
     action: str  # for the log: "Sending email", "Rendering invoice PDF"
@@ -40,9 +43,11 @@ class ClaimedJob:
     claim_timeout: timedelta
     stall_after: timedelta
     max_attempts: int
+    wanted: Q = field(default_factory=Q)
 
     def _claimable(self, now) -> Q:
-        return Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - self.claim_timeout)
+        free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - self.claim_timeout)
+        return free & self.wanted
 
     def claim(self, pk: int) -> datetime | None:
         """The claim's time if this caller now holds the row and must do the work; None
@@ -54,10 +59,11 @@ class ClaimedJob:
         return now if claimed else None
 
     def finish(self, pk: int, *, claimed_at: datetime | None = None, **fields: Any) -> bool:
-        """Records the work as done, with whatever it produced. With `claimed_at`, only
-        while that claim is still the row's (something may have cleared it meanwhile to
-        ask for the work again); False when it was not recorded."""
-        rows = self.model.objects.filter(pk=pk)
+        """Records the work as done, with whatever it produced, while the row still
+        wants it. With `claimed_at`, only while that claim is still the row's (something
+        may have cleared it meanwhile to ask for the work again); False when it was not
+        recorded."""
+        rows = self.model.objects.filter(self.wanted, pk=pk)
         if claimed_at is not None:
             rows = rows.filter(claimed_at=claimed_at)
         return bool(rows.update(**fields, **{self.done_field: timezone.now()}, last_error=""))

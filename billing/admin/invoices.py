@@ -24,6 +24,7 @@ from billing.models import (
     CreditEntry,
     CreditNote,
     Invoice,
+    InvoiceDocument,
     InvoiceLine,
     InvoiceStatus,
     Payment,
@@ -79,6 +80,18 @@ class InvoiceLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     readonly_fields = fields
 
 
+class InvoiceDocumentInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The PDF's versions, append-only: each render is kept as it was sent."""
+
+    model = InvoiceDocument
+    extra = 0
+    fields = ["version", "reason", "created_at", "rendered_at", "superseded_at", "attempts"]
+    readonly_fields = fields
+    ordering = ["version"]
+    verbose_name = "PDF version"
+    verbose_name_plural = "PDF versions (each render kept as it was sent)"
+
+
 class CreditNoteInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CreditNote
     extra = 0
@@ -111,7 +124,7 @@ class InvoiceAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_select_related = ["organization"]
     search_fields = ["number", "organization__name"]
     date_hierarchy = "issued_on"
-    inlines = [InvoiceLineInline, PaymentInline, CreditNoteInline]
+    inlines = [InvoiceLineInline, PaymentInline, CreditNoteInline, InvoiceDocumentInline]
     readonly_fields = [
         "organization",
         "license",

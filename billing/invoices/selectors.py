@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from billing.invoices import rules
-from billing.models import CreditEntry, Invoice, InvoiceStatus, Payment
+from billing.models import CreditEntry, Invoice, InvoiceDocument, InvoiceStatus, Payment
 from billing.money import Money
 from portal.models import Organization
 
@@ -91,4 +91,28 @@ def invoice_summary(*, organization: Organization, today: date) -> InvoiceSummar
             Money(due[currency] - paid.get(currency, 0), currency) for currency in sorted(due)
         ],
         credit=credit_balances(organization=organization),
+    )
+
+
+@dataclass(frozen=True)
+class PdfVersions:
+    """The invoice's newest PDF version, and the one a download serves: the newest
+    rendered, an earlier one while the newest is being rendered (None: none yet)."""
+
+    newest: InvoiceDocument | None
+    served: InvoiceDocument | None
+
+    @property
+    def newest_pending(self) -> bool:
+        return self.newest is not None and self.served != self.newest
+
+
+def pdf_versions(*, invoice: Invoice) -> PdfVersions:
+    """Without the PDFs' bytes: for pages, and to choose which one to send."""
+    versions = list(
+        InvoiceDocument.objects.filter(invoice=invoice).defer("pdf").order_by("-version")
+    )
+    return PdfVersions(
+        newest=versions[0] if versions else None,
+        served=next((version for version in versions if version.rendered_at), None),
     )

@@ -10,15 +10,22 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from billing.invoices import rules, totals
 from billing.invoices.numbering import take_next_number
-from billing.invoices.selectors import credit_balance, invoice_paid, invoice_remaining
+from billing.invoices.selectors import (
+    credit_balance,
+    invoice_paid,
+    invoice_remaining,
+    pdf_versions,
+)
 from billing.models import (
     BillingDetails,
     CreditEntry,
     CreditNote,
+    DocumentReason,
     Invoice,
     InvoiceDocument,
     InvoiceLine,
@@ -174,7 +181,9 @@ def invoice_finalize(*, invoice: Invoice, at: datetime | None = None) -> Invoice
             description=f"Credit from {locked.number}",
             invoice=locked,
         )
-    document = InvoiceDocument.objects.create(invoice=locked)
+    document = InvoiceDocument.objects.create(
+        invoice=locked, version=1, reason=DocumentReason.ISSUED
+    )
     transaction.on_commit(lambda: _hand_to_worker(document.pk))
     return locked
 
@@ -188,32 +197,38 @@ def _hand_to_worker(document_id: int) -> None:
         logger.warning("Invoice PDF %s waits; no broker: %r", document_id, exc)
 
 
-def invoice_pdf_refresh(*, invoice: Invoice) -> None:
-    """Render the invoice's PDF again, after its status or payments changed, so it never
-    asks for money already paid. A render under way when this commits is thrown away by
-    the task (its claim is gone) and the new one is handed to the worker."""
-    document = InvoiceDocument.objects.filter(invoice=invoice).first()
-    if document is None:
-        return
-    InvoiceDocument.objects.filter(pk=document.pk).update(
-        pdf=None, rendered_at=None, claimed_at=None, attempts=0, last_error=""
-    )
+def invoice_pdf_refresh(*, invoice: Invoice, reason: DocumentReason) -> InvoiceDocument:
+    """Add the next version of the invoice's PDF, after its status or payments changed,
+    so the newest never asks for money already paid; the versions already rendered stay
+    as they were sent. Called in the transaction that changed the invoice, which holds
+    its row locked, so versions are numbered one after another. A version still waiting
+    for its render is superseded and never rendered (a render under way when this
+    commits is thrown away by the task); the new one is handed to the worker."""
+    InvoiceDocument.objects.filter(
+        invoice=invoice, rendered_at__isnull=True, superseded_at__isnull=True
+    ).update(superseded_at=timezone.now())
+    newest = invoice.documents.aggregate(newest=Max("version"))["newest"] or 0
+    document = InvoiceDocument.objects.create(invoice=invoice, version=newest + 1, reason=reason)
     transaction.on_commit(lambda: _hand_to_worker(document.pk))
-
-
-def invoice_pdf_request(*, invoice: Invoice) -> InvoiceDocument:
-    """The invoice's PDF record, rendered here and now if no worker has done it (the
-    broker was down, or the worker is behind; it takes well under a second). The task's
-    claim keeps this from rendering what a worker is rendering at this moment: then the
-    record comes back without its PDF, for the caller to say "try again in a moment"."""
-    document, _ = InvoiceDocument.objects.get_or_create(invoice=invoice)
-    if document.rendered_at is None:
-        try:
-            render_invoice_pdf.apply(args=[document.pk], throw=True)
-        except Exception as exc:  # the worker's retries will try again
-            logger.warning("Rendering invoice PDF %s on request failed: %r", document.pk, exc)
-        document.refresh_from_db()
     return document
+
+
+def invoice_pdf_request(*, invoice: Invoice) -> InvoiceDocument | None:
+    """The version of the invoice's PDF to download: the newest, rendered here and now if
+    no worker has done it (the broker was down, or the worker is behind; it takes well
+    under a second). The task's claim keeps this from rendering what a worker is
+    rendering at this moment: then the newest version rendered before it, or None when
+    there is none yet, for the caller to say "try again in a moment"."""
+    newest = pdf_versions(invoice=invoice).newest
+    if newest is None:  # an invoice finalized before its PDF was kept
+        newest, _ = InvoiceDocument.objects.get_or_create(invoice=invoice, version=1)
+    if newest.rendered_at is None:
+        try:
+            render_invoice_pdf.apply(args=[newest.pk], throw=True)
+        except Exception as exc:  # the worker's retries will try again
+            logger.warning("Rendering invoice PDF %s on request failed: %r", newest.pk, exc)
+    served = pdf_versions(invoice=invoice).served
+    return InvoiceDocument.objects.get(pk=served.pk) if served else None
 
 
 def _lock_finalized(invoice: Invoice) -> Invoice:
@@ -300,6 +315,9 @@ def invoice_void_with_credit_note(
     remaining_subtotal = rules.remaining(
         locked.money("subtotal"), (note.money("subtotal") for note in locked.credit_notes.all())
     )
+    # The PDF's next version, rendered once this commits, before the credit note's number
+    # is taken (the lock order: the number last).
+    invoice_pdf_refresh(invoice=locked, reason=DocumentReason.VOIDED)
     note = _issue_credit_note(
         invoice=locked, subtotal=remaining_subtotal, reason=reason, actor=actor, today=today
     )
@@ -319,5 +337,4 @@ def invoice_void_with_credit_note(
     locked.status = InvoiceStatus.VOID
     locked.voided_at = at
     locked.save()
-    invoice_pdf_refresh(invoice=locked)
     return note

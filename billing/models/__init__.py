@@ -9,6 +9,7 @@ from billing.models.checkout import ScheduledChangeStatus as ScheduledChangeStat
 from billing.models.invoices import BillingDetails as BillingDetails
 from billing.models.invoices import CreditEntry as CreditEntry
 from billing.models.invoices import CreditNote as CreditNote
+from billing.models.invoices import DocumentReason as DocumentReason
 from billing.models.invoices import DocumentSequence as DocumentSequence
 from billing.models.invoices import FinalizedDocumentError as FinalizedDocumentError
 from billing.models.invoices import Invoice as Invoice

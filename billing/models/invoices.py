@@ -318,16 +318,60 @@ class CreditEntry(models.Model):
         raise FinalizedDocumentError("Credit entries are append-only.")
 
 
-class InvoiceDocument(models.Model):
-    """The invoice's PDF, rendered once by a task. Kept apart from the invoice so the
-    invoice row stays as finalized while the file is made."""
+class DocumentReason(models.TextChoices):
+    """Why a version of an invoice's PDF was rendered."""
 
-    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="document")
+    ISSUED = "issued", "Issued"
+    PAYMENT_RECORDED = "payment_recorded", "Payment recorded"
+    VOIDED = "voided", "Voided"
+
+
+class InvoiceDocument(models.Model):
+    """One version of the invoice's PDF, as Stripe keeps each document it issued. Kept
+    apart from the invoice so the invoice row stays as finalized while the file is made.
+
+    Versions are append-only: a payment or a void adds the next version to render and
+    leaves the earlier ones as they were sent. A version's PDF is written once, by the
+    render task (NULL to bytes, with its `rendered_at`); after that the database refuses
+    to change it, and refuses any DELETE or TRUNCATE (billing migration 0014). The claim
+    fields (`claimed_at`, `attempts`, `last_error`) and `superseded_at` are the task's
+    bookkeeping, not the document. An unrendered version is superseded when a newer one
+    is added: it is then never rendered, so it cannot show a later state under its own
+    reason."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="documents")
+    version = models.PositiveSmallIntegerField(default=1, editable=False)
+    reason = models.CharField(
+        max_length=20, choices=DocumentReason.choices, default=DocumentReason.ISSUED
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     pdf = models.BinaryField(null=True, blank=True, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True)
     rendered_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
 
+    class Meta:
+        ordering = ["invoice", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "version"], name="invoicedocument_one_per_version"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(version__gte=1), name="invoicedocument_version_from_1"
+            ),
+        ]
+
     def __str__(self) -> str:
-        return f"PDF of {self.invoice}"
+        return f"PDF of {self.invoice}, version {self.version}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise FinalizedDocumentError(
+                "Invoice PDF versions are append-only; the render task writes the PDF."
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise FinalizedDocumentError("Invoice PDF versions are append-only; they stay.")

@@ -16,7 +16,14 @@ from django.utils import timezone
 
 from billing.invoices.selectors import invoice_outstanding
 from billing.invoices.services import billing_details_for, invoice_pdf_refresh
-from billing.models import BillingDetails, CreditEntry, Invoice, InvoiceStatus, Payment
+from billing.models import (
+    BillingDetails,
+    CreditEntry,
+    DocumentReason,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+)
 from billing.money import Money
 from billing.providers import PaymentProvider, provider_for
 from portal import clock
@@ -127,5 +134,5 @@ def payment_record(
         locked.status = InvoiceStatus.PAID
         locked.paid_at = at
         locked.save()
-    invoice_pdf_refresh(invoice=locked)
+    invoice_pdf_refresh(invoice=locked, reason=DocumentReason.PAYMENT_RECORDED)
     return payment

@@ -1,5 +1,6 @@
 """The organization's invoices: the list with its credit balance, each invoice as a page
-and as a PDF. Owners and billing admins only; a member gets 403, an outsider 404."""
+and as a PDF (its newest rendered version; the page says when a newer one is on its
+way). Owners and billing admins only; a member gets 403, an outsider 404."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from billing.invoices import services
 from billing.invoices.documents import invoice_pdf_context
-from billing.invoices.selectors import credit_balances, invoice_outstanding
+from billing.invoices.selectors import credit_balances, invoice_outstanding, pdf_versions
 from billing.models import Invoice, InvoiceStatus
 from portal import clock
 from portal.access import get_invoice_for_member, get_membership, require_billing
@@ -59,6 +60,7 @@ def invoice_detail(request: HttpRequest, slug: str, number: str) -> HttpResponse
         {
             "membership": membership,
             "overdue": invoice.is_overdue(clock.today()),
+            "pdf": pdf_versions(invoice=invoice),
             **invoice_pdf_context(invoice),
         },
     )
@@ -70,7 +72,7 @@ def invoice_pdf(request: HttpRequest, slug: str, number: str) -> HttpResponse:
     membership, invoice = get_invoice_for_member(request, slug, number)
     require_billing(membership)
     document = services.invoice_pdf_request(invoice=invoice)
-    if document.rendered_at is None:
+    if document is None:
         messages.info(request, "The PDF is being prepared; try again in a moment.")
         return redirect("invoice_detail", slug, number)
     response = HttpResponse(bytes(document.pdf), content_type="application/pdf")

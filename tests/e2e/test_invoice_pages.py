@@ -35,6 +35,8 @@ def test_the_invoices_pages_are_accessible(page, live_server, login, axe, owner,
 
     page.get_by_role("link", name=invoice.number, exact=True).click()
     expect(page.get_by_role("heading", name=f"Invoice {invoice.number}")).to_be_visible()
+    # Paid in full: the PDF's version 2, the one the payment added.
+    expect(page.get_by_text("The PDF is version 2 (payment recorded)")).to_be_visible()
     axe(f"invoice page at {width}px")
     overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     assert not overflow, f"the invoice page scrolls sideways at {width}px"

@@ -165,6 +165,7 @@ APPEND_ONLY_TABLES = [
     "billing_subscriptionevent",
     "billing_adminoperation",
     "billing_documentsequence",
+    "billing_invoicedocument",
     "licensing_licenseevent",
 ]
 

@@ -1,12 +1,15 @@
 """The invoice PDF job, run by real Celery workers in their own processes fed through
 the broker, happens exactly once: handed over several times to two workers at once,
-retried after a failure, and when the worker rendering it is killed half-way.
+retried after a failure, and when the worker rendering it is killed half-way; and a
+payment made while or after it is rendered adds version 2, rendered once, with version 1
+superseded unrendered or kept as it was sent.
 
 "Rendered once" is counted twice over: the database (attempts, rendered_at, the PDF) and
 the workers' own note of every render they really started and finished
 (hooked_worker.py), which no claim bookkeeping can fake."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -16,6 +19,8 @@ from django.utils import timezone
 from kombu import Connection
 
 from billing.models import InvoiceDocument
+from billing.money import Money
+from billing.payments.services import payment_record
 from billing.tasks import CLAIM_TIMEOUT, render_invoice_pdf, render_stalled_invoice_pdfs
 from tests.helpers.invoices import finalized_invoice
 from tests.helpers.services import NEEDS_REDIS_BROKER
@@ -139,3 +144,61 @@ def test_a_worker_killed_half_way_leaves_one_pdf_rendered_by_the_next(pdf_worker
     assert pdf_workers.results("render_stalled_invoice_pdfs") == ["0", "1"]
     assert (pdf_workers.renders("start"), pdf_workers.renders("done")) == (2, 1)
     _assert_rendered_once(document, attempts=2)
+
+
+def _pay(invoice, amount: str, reference: str) -> None:
+    payment_record(
+        invoice=invoice,
+        amount=Money(Decimal(amount), invoice.currency),
+        received_on=invoice.issued_on,
+        reference=reference,
+        actor=None,
+        reason="On the statement.",
+    )
+
+
+def test_a_payment_during_the_render_supersedes_version_1_and_version_2_is_rendered_once(
+    pdf_workers, organization
+):
+    pdf_workers.start(render_delay=3)
+    invoice = finalized_invoice(organization)
+    pdf_workers.wait_for(lambda: pdf_workers.renders("start") == 1, "version 1's render")
+
+    _pay(invoice, "100.00", "BANK-1")  # its commit adds version 2 and hands it over
+    pdf_workers.wait_for(
+        lambda: len(pdf_workers.results("render_invoice_pdf")) == 2, "both versions"
+    )
+    first, second = InvoiceDocument.objects.filter(invoice=invoice).order_by("version")
+    render_invoice_pdf.delay(first.pk)  # its message delivered again
+    pdf_workers.wait_for(
+        lambda: len(pdf_workers.results("render_invoice_pdf")) == 3, "the duplicate"
+    )
+
+    assert pdf_workers.results("render_invoice_pdf") == [
+        "'superseded'",
+        "'rendered'",
+        "'skipped'",
+    ]
+    first.refresh_from_db()
+    assert (first.pdf, first.rendered_at) == (None, None) and first.superseded_at
+    _assert_rendered_once(second, attempts=1)
+
+
+def test_a_payment_after_the_render_adds_version_2_and_keeps_version_1(pdf_workers, organization):
+    pdf_workers.start()
+    invoice = finalized_invoice(organization)
+    pdf_workers.wait_for(
+        lambda: pdf_workers.results("render_invoice_pdf") == ["'rendered'"], "version 1"
+    )
+    first = InvoiceDocument.objects.get(invoice=invoice, version=1)
+    sent = (bytes(first.pdf), first.rendered_at)
+
+    _pay(invoice, "100.00", "BANK-1")
+    pdf_workers.wait_for(lambda: len(pdf_workers.results("render_invoice_pdf")) == 2, "version 2")
+
+    assert pdf_workers.results("render_invoice_pdf") == ["'rendered'", "'rendered'"]
+    first.refresh_from_db()
+    assert (bytes(first.pdf), first.rendered_at) == sent
+    second = InvoiceDocument.objects.get(invoice=invoice, version=2)
+    _assert_rendered_once(second, attempts=1)
+    assert bytes(second.pdf) != sent[0]

@@ -1,12 +1,13 @@
-"""A payment recorded while a worker renders the invoice's PDF: the worker's render, made
-before the payment, is thrown away, and the next one shows the payment."""
+"""A payment recorded while a worker renders the invoice's PDF: the worker's render of
+version 1, made before the payment, is thrown away (version 1 is superseded, never
+rendered), and version 2, which the payment added, shows the payment."""
 
 from decimal import Decimal
 
 import pytest
 
 from billing import tasks
-from billing.models import InvoiceDocument
+from billing.models import DocumentReason, InvoiceDocument
 from billing.money import Money
 from billing.payments.services import payment_record
 from tests.helpers.invoices import finalized_invoice
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def test_a_render_overtaken_by_a_payment_is_not_kept(organization, monkeypatch):
     invoice = finalized_invoice(organization)
-    document = InvoiceDocument.objects.get(invoice=invoice)
+    document = InvoiceDocument.objects.get(invoice=invoice, version=1)
     rendered_contexts = []
 
     def render_while_paid(template, context):
@@ -37,7 +38,12 @@ def test_a_render_overtaken_by_a_payment_is_not_kept(organization, monkeypatch):
     assert tasks.render_invoice_pdf.apply(args=[document.pk]).get() == "superseded"
     document.refresh_from_db()
     assert document.rendered_at is None and document.pdf is None
+    assert document.superseded_at is not None
+    # Superseded: a later delivery of its message renders nothing.
+    assert tasks.render_invoice_pdf.apply(args=[document.pk]).get() == "skipped"
 
-    assert tasks.render_invoice_pdf.apply(args=[document.pk]).get() == "rendered"
-    document.refresh_from_db()
-    assert bytes(document.pdf) == b"%PDF-1"  # rendered with the one payment
+    newer = InvoiceDocument.objects.get(invoice=invoice, version=2)
+    assert newer.reason == DocumentReason.PAYMENT_RECORDED
+    assert tasks.render_invoice_pdf.apply(args=[newer.pk]).get() == "rendered"
+    newer.refresh_from_db()
+    assert bytes(newer.pdf) == b"%PDF-1"  # rendered with the one payment
