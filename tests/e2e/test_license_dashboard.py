@@ -50,7 +50,12 @@ def test_it_shows_the_license_dashboard_accessibly(page, live_server, login, axe
     page.get_by_text("API calls a month by month, as a table").click()
     periods = page.get_by_role("table", name="Billing periods")
     expect(periods.get_by_role("cell", name="31 Dec 2026")).to_be_visible()
+    # The amount and the invoice stay in sight on a phone: no column scrolls out of view.
+    wrap = page.locator(".table-wrap", has=periods)
+    assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth"), f"periods hidden at {width}px"
     axe(f"license dashboard at {width}px")
+    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert not overflow, f"the dashboard scrolls sideways at {width}px"
     assert remote == []
 
 

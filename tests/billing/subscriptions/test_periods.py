@@ -21,6 +21,8 @@ from licensing.demo.catalog import build_catalog
 from licensing.demo.licenses import build_licenses
 from licensing.licenses.services import license_renew
 from portal import demo
+from portal.models import Role
+from tests.factories import MembershipFactory
 from tests.helpers.checkout import confirm, subscribed
 from tests.helpers.licenses import SYSTEM, issue
 
@@ -142,6 +144,12 @@ def test_the_admins_extension_is_a_free_period_with_its_reason(catalog, organiza
     assert period_problems() == []
     page = admin_client.get(f"/admin/billing/subscription/{license.subscription.pk}/change/")
     assert "Outage in March: ten days on us." in page.content.decode()
+    # Staff's reason is theirs: the customer's periods say only that the days were free.
+    owner = MembershipFactory(organization=organization, role=Role.OWNER).user
+    admin_client.force_login(owner)
+    dashboard = admin_client.get(f"/app/{organization.slug}/").content.decode()
+    assert "Extension" in dashboard and "Free" in dashboard
+    assert "Outage in March" not in dashboard
 
 
 def test_an_extension_without_a_subscription_moves_the_term_only(
