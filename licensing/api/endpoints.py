@@ -422,7 +422,9 @@ def entitlements(request: HttpRequest, payload: KeyIn):
     license = _license(request, payload.key)
     return {
         "license": _license_out(license),
-        "entitlements": license_entitlements(license=license).as_data(),
+        "entitlements": license_entitlements(license=license)
+        .for_seats_bought(license.seats)
+        .as_data(),
         "usage": _meters_out(license),
     }
 

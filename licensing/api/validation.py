@@ -96,7 +96,7 @@ def _answer_from_database(license_id: int, at: datetime) -> tuple[dict, int]:
             "seats": license.seats,
             "key_prefix": license.key_prefix,
         },
-        entitlements=license_entitlements(license=license, at=at),
+        entitlements=license_entitlements(license=license, at=at).for_seats_bought(license.seats),
         renews_on=license.renews_on,
         grace_until=license.grace_until,
         fingerprints=license.machines.active().values_list("fingerprint", flat=True),

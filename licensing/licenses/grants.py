@@ -103,6 +103,16 @@ class Entitlements:
         tier = self.limit(SEATS)
         return bought if tier is None else min(bought, tier)
 
+    def for_seats_bought(self, bought: int) -> Entitlements:
+        """What the customer's software is told: the seats limit is the seats bought (up
+        to the tier's maximum), not the tier's maximum, which it would otherwise let them
+        use without paying for."""
+        grant = self.limits.get(SEATS)
+        if grant is None:
+            return self
+        capped = replace(grant, value=self.seats_allowed(bought))
+        return replace(self, limits={**self.limits, SEATS: capped})
+
     def machine_limit(self, seats: int) -> int | None:
         """A "machines" limit when the plan has one; otherwise one machine per seat."""
         grant = self.limits.get("machines")

@@ -690,7 +690,7 @@ def license_file_payload(*, license: License, at: datetime) -> dict:
         "addons": {
             row.addon.key: row.quantity for row in license.addon_rows.select_related("addon")
         },
-        "entitlements": entitlements.as_data(),
+        "entitlements": entitlements.for_seats_bought(license.seats).as_data(),
         "term_start": license.term_start.isoformat(),
         "expires_on": license.term_end.isoformat(),
         # The last day it stays usable past expires_on while its renewal has not run.

@@ -27,6 +27,9 @@ def test_it_validates_a_key_with_entitlements_and_expiry(api, issued):
     assert body["detail"] == "The license is valid."
     assert body["license"]["tier"] == "team" and body["license"]["seats"] == 5
     assert "coupons" in body["entitlements"]["features"]
+    # The seats limit is what was bought (Team allows up to 15): a client enforcing it
+    # never lets more in than were paid for.
+    assert body["entitlements"]["limits"]["seats"]["value"] == 5
     assert body["expires_at"] == "2027-01-01T00:00:00+00:00"
 
 
@@ -157,6 +160,7 @@ def test_it_reads_entitlements_with_usage(api, issued, catalog):
         "grace_remaining": 250,
     }
     assert body["entitlements"]["limits"]["api-calls"]["value"] == 1_000
+    assert body["entitlements"]["limits"]["seats"]["value"] == 5
 
 
 def test_it_counts_a_retried_usage_post_once(api, issued):

@@ -257,6 +257,22 @@ def test_seats_allowed_are_those_bought_up_to_the_tiers_maximum(tier_seats, boug
     assert Entitlements(limits=limits).seats_allowed(bought) == allowed
 
 
+def test_the_software_is_told_the_seats_bought_and_nothing_else_changes():
+    calls = LimitGrant(CALLS, 7, (80, 100), 10, ("tier",))
+    seats = LimitGrant(SEATS, 15, (80, 100), 10, ("tier", "override"))
+    entitlements = Entitlements(
+        features={"keys": FeatureGrant(KEYS, "tier")}, limits={"seats": seats, "api-calls": calls}
+    )
+    told = entitlements.for_seats_bought(12)
+    assert told.limits["seats"] == LimitGrant(SEATS, 12, (80, 100), 10, ("tier", "override"))
+    assert told.limits["api-calls"] is calls and told.features == entitlements.features
+    assert list(told.limits) == ["seats", "api-calls"]
+    assert entitlements.for_seats_bought(20).limits["seats"].value == 15
+    assert entitlements.limits["seats"].value == 15  # the original is left as it was
+    without_seats = Entitlements(limits={"api-calls": calls})
+    assert without_seats.for_seats_bought(12) == without_seats
+
+
 def test_it_gives_the_plain_form_and_the_earliest_end():
     entitlements = Entitlements(
         features={

@@ -30,6 +30,7 @@ def test_it_signs_and_verifies_the_whole_license(issued, organization, client):
     assert payload["expires_on"] == "2026-12-31"
     assert payload["issued_at"].startswith("2026-03-14")
     assert "coupons" in payload["entitlements"]["features"]
+    assert payload["entitlements"]["limits"]["seats"]["value"] == 5  # bought, not the tier's 15
     assert payload["entitlements"]["limits"]["api-calls"]["value"] == 100_000
     assert payload["key_id"] == signing.key_id()
 
