@@ -39,7 +39,7 @@ def is_open(status: str) -> bool:
 def too_early(*, effective_on: date, today: date) -> str | None:
     """Why the change cannot be applied `today`, or None once it is due."""
     if effective_on > today:
-        return f"This change takes effect on {effective_on.isoformat()}, not before."
+        return f"This change takes effect on {effective_on:%-d %B %Y}, not before."
     return None
 
 
@@ -166,7 +166,7 @@ def replan(
         return Replan(
             Outcome.CANCEL,
             f"It was due at the end of a term that this change closes: your new {now.cycle} "
-            f"term runs to {term_end.isoformat()}, paid for as you choose it now.",
+            f"term runs to {term_end:%-d %B %Y}, paid for as you choose it now.",
         )
     carried = replace(
         pending,

@@ -248,7 +248,7 @@ def quote_change(
     has_term = current is not None and term_start is not None and term_end is not None
     if has_term and not term_start <= today <= term_end:
         errors[""] = (
-            f"Your term runs from {term_start.isoformat()} to {term_end.isoformat()}; "
+            f"Your term runs from {term_start:%-d %B %Y} to {term_end:%-d %B %Y}; "
             "a change can only be made within it."
         )
     if errors:
@@ -351,8 +351,8 @@ def _lines_now(
     if today > paid.ends_on:
         raise QuoteRefused(
             {
-                "": f"Your term was extended free of charge from {paid.ends_on + ONE_DAY} "
-                f"to {term_end}; a change that costs something waits for the renewal, or "
+                "": "Your term was extended free of charge from "
+                f"{paid.ends_on + ONE_DAY:%-d %B %Y} to {term_end:%-d %B %Y}; a change that costs something waits for the renewal, or "
                 "your account manager can make it."
             }
         )

@@ -54,7 +54,7 @@ def test_a_downgrade_then_annual_billing_leaves_exactly_what_was_paid_for(
         assert page.status_code == 200
         assert "<strong>Your scheduled change</strong> (Move to Team; 8 seats on" in html
         assert "is canceled if you confirm." in html
-        assert "your new annual term runs to 2027-12-13" in html
+        assert "your new annual term runs to 13 December 2027" in html
 
         done = client.post(url + "confirm/", _confirm_form(page), follow=True)
         html = done.content.decode()

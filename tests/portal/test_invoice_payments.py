@@ -75,7 +75,7 @@ def test_the_list_and_the_dashboard_show_what_remains(client_for, billing_admin,
     listing = client.get("/app/northwind/invoices/").content.decode()
     dashboard = client.get("/app/northwind/").content.decode()
 
-    assert '<td class="num">$53.00</td>' in listing
+    assert '<td class="num" data-label="Still to pay">$53.00</td>' in listing
     assert "$53.00 on 1 open invoice" in dashboard
 
 

@@ -279,7 +279,7 @@ def test_a_change_that_costs_something_is_refused_inside_a_free_extension():
         today=date(2026, 4, 2),
     )
     assert errors == {
-        "": "Your term was extended free of charge from 2026-04-01 to 2026-04-10; a change "
+        "": "Your term was extended free of charge from 1 April 2026 to 10 April 2026; a change "
         "that costs something waits for the renewal, or your account manager can make it."
     }
 
@@ -548,7 +548,8 @@ def test_it_refuses_the_plan_the_customer_has():
 @pytest.mark.parametrize("today", [date(2026, 2, 28), date(2026, 4, 1), date(2027, 3, 14)], ids=str)
 def test_it_refuses_a_change_outside_the_term(today):
     assert refusal(plan("team", 5), plan("team", 8), today=today) == {
-        "": "Your term runs from 2026-03-01 to 2026-03-31; a change can only be made within it."
+        "": "Your term runs from 1 March 2026 to 31 March 2026; "
+        "a change can only be made within it."
     }
 
 
@@ -561,7 +562,8 @@ def test_it_allows_a_change_on_the_terms_first_and_last_day(today):
 
 def test_the_outside_the_term_refusal_is_said_even_for_the_same_plan():
     assert refusal(plan("team", 5), plan("team", 5), today=date(2026, 4, 2)) == {
-        "": "Your term runs from 2026-03-01 to 2026-03-31; a change can only be made within it."
+        "": "Your term runs from 1 March 2026 to 31 March 2026; "
+        "a change can only be made within it."
     }
 
 
@@ -603,7 +605,8 @@ def test_it_says_every_field_that_is_wrong_at_once():
         "seats": "Team allows at most 15 seats; choose fewer or a higher tier.",
         "cycle": "The price does not match the billing cycle.",
         "currency": "Your subscription is billed in USD; a change stays in it.",
-        "": "Your term runs from 2026-03-01 to 2026-03-31; a change can only be made within it.",
+        "": "Your term runs from 1 March 2026 to 31 March 2026; "
+        "a change can only be made within it.",
     }
 
 

@@ -65,7 +65,7 @@ def test_a_move_to_annual_cancels_a_scheduled_downgrade(downgraded, organization
     license = downgraded.license
     shown = preview(organization, license, owner, tier="business", seats=12, cycle="annual")
     assert shown.replan.outcome == Outcome.CANCEL
-    assert "your new annual term runs to 2027-03-13" in shown.replan.why
+    assert "your new annual term runs to 13 March 2027" in shown.replan.why
 
     confirm_shown(shown, owner)
 

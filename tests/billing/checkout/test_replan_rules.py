@@ -78,7 +78,7 @@ FEWER_SEATS = terms(seats=8)
             Replan(
                 Outcome.CANCEL,
                 "It was due at the end of a term that this change closes: your new annual "
-                "term runs to 2027-12-13, paid for as you choose it now.",
+                "term runs to 13 December 2027, paid for as you choose it now.",
             ),
         ),
         (
@@ -88,7 +88,7 @@ FEWER_SEATS = terms(seats=8)
             Replan(
                 Outcome.CANCEL,
                 "It was due at the end of a term that this change closes: your new annual "
-                "term runs to 2027-12-13, paid for as you choose it now.",
+                "term runs to 13 December 2027, paid for as you choose it now.",
             ),
         ),
         (
@@ -98,7 +98,7 @@ FEWER_SEATS = terms(seats=8)
             Replan(
                 Outcome.CANCEL,
                 "It was due at the end of a term that this change closes: your new annual "
-                "term runs to 2027-12-13, paid for as you choose it now.",
+                "term runs to 13 December 2027, paid for as you choose it now.",
             ),
         ),
         # ... but only auto-renew off moves to the end of the new term.

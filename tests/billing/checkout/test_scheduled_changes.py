@@ -111,7 +111,7 @@ def test_it_is_not_applied_before_its_day(downgraded):
     before = ledger(license)
     with pytest.raises(ValidationError) as refused:
         scheduled_change_apply(change=downgraded, today=date(2026, 3, 31))
-    assert refused.value.messages == ["This change takes effect on 2026-04-01, not before."]
+    assert refused.value.messages == ["This change takes effect on 1 April 2026, not before."]
     downgraded.refresh_from_db()
     license.refresh_from_db()
     assert downgraded.status == ScheduledChangeStatus.SCHEDULED

@@ -41,7 +41,7 @@ def test_only_a_scheduled_change_is_applied(status, open_):
 @pytest.mark.parametrize(
     "today, refusal",
     [
-        (date(2026, 3, 31), "This change takes effect on 2026-04-01, not before."),
+        (date(2026, 3, 31), "This change takes effect on 1 April 2026, not before."),
         (APRIL_1, None),
         (date(2026, 4, 2), None),
     ],
