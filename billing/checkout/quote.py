@@ -352,8 +352,8 @@ def _lines_now(
         raise QuoteRefused(
             {
                 "": "Your term was extended free of charge from "
-                f"{paid.ends_on + ONE_DAY:%-d %B %Y} to {term_end:%-d %B %Y}; a change that costs something waits for the renewal, or "
-                "your account manager can make it."
+                f"{paid.ends_on + ONE_DAY:%-d %B %Y} to {term_end:%-d %B %Y}; a change that "
+                "costs something waits for the renewal, or your account manager can make it."
             }
         )
     remaining = Span(today, paid.ends_on)

@@ -255,6 +255,7 @@ def checkout_preview(
     at = at or clock.now()
     catalog = catalog or frozen_catalog()
     today = timezone.localdate(at)
+    notes: list[str] = []
     organization = checkout.organization
     license = license or checkout.license
     if license is not None and not license.is_usable:
@@ -345,6 +346,7 @@ def checkout_preview(
             auto_renew=target.auto_renew,
         )
         plan_target = Plan(**{**plan_target.__dict__, "term_cycles": subscription.term_cycles})
+        paid_through = _paid_through(checkout, license)
         quote = quote_change(
             current=current,
             target=plan_target,
@@ -354,8 +356,20 @@ def checkout_preview(
             tax_rate=tax_rate,
             credit_balance=_license_credit(checkout, license, currency),
             prices=prices,
-            paid_through=_paid_through(checkout, license),
+            paid_through=paid_through,
         )
+        if (
+            quote.now.cycle != current.cycle
+            and paid_through is not None
+            and paid_through < license.term_end
+        ):
+            # A new cycle starts a new term today: the free days after the paid ones go.
+            notes.append(
+                f"The days added to your term free of charge, "
+                f"{paid_through + timedelta(days=1):%-d %B %Y} to {license.term_end:%-d %B %Y}, "
+                f"end with this change: your new {BillingCycle(quote.now.cycle).label.lower()} "
+                "term starts today and is paid for in full."
+            )
         comparison = None
         if version.pk != current_version.pk:
             comparison = compare(
@@ -376,6 +390,7 @@ def checkout_preview(
     if pending is not None:
         replan = _replan(catalog, license, pending, quote, version)
     return Preview(
+        notes=notes,
         checkout=checkout,
         license=license,
         target=target,

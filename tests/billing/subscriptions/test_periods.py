@@ -23,7 +23,7 @@ from licensing.licenses.services import license_renew
 from portal import demo
 from portal.models import Role
 from tests.factories import MembershipFactory
-from tests.helpers.checkout import confirm, subscribed
+from tests.helpers.checkout import confirm, preview, subscribed
 from tests.helpers.licenses import SYSTEM, issue
 
 pytestmark = pytest.mark.django_db
@@ -321,3 +321,25 @@ def test_an_extension_of_a_subscribed_license_has_the_same_limit(
     assert answer.status_code == 200
     assert "at most 5 years" in answer.content.decode()
     assert len(periods(license)) == 1
+
+
+def test_a_move_to_annual_says_the_free_days_end_before_it_is_confirmed(
+    catalog, organization, admin_client
+):
+    license = subscribed(organization, catalog, seats=5)
+    extend(admin_client, license, "2026-04-10", "Outage in March: ten days on us.")
+    owner = MembershipFactory(organization=organization, role=Role.OWNER).user
+    license.refresh_from_db()
+    shown = preview(organization, license, owner, tier="team", seats=5, cycle="annual")
+    assert shown.notes == [
+        "The days added to your term free of charge, 1 April 2026 to 10 April 2026, end with "
+        "this change: your new annual term starts today and is paid for in full."
+    ]
+    same_cycle = preview(organization, license, owner, tier="team", seats=6, cycle="monthly")
+    assert same_cycle.notes == []
+    admin_client.force_login(owner)
+    page = admin_client.get(
+        f"/app/{organization.slug}/checkout/{shown.checkout.token}/",
+        {"tier": "team", "seats": 5, "cycle": "annual", "submitted": 1, "auto_renew": "on"},
+    )
+    assert "free of charge, 1 April 2026 to 10 April 2026" in page.content.decode()
