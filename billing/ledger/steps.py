@@ -118,7 +118,13 @@ def steps(before: Terms | None, after: Terms) -> list[Step]:
 
     def step(kind: str, terms: Terms) -> None:
         nonlocal current
-        found.append(Step(kind, current.mrr, terms.mrr, terms))
+        if terms.currency != current.currency:
+            # MRR is counted per currency: what the old one loses and what the new one
+            # gains are two movements, each in its own currency, never one mixing both.
+            found.append(Step(Kind.CURRENCY_LEFT, current.mrr, 0, current))
+            found.append(Step(kind, 0, terms.mrr, terms))
+        else:
+            found.append(Step(kind, current.mrr, terms.mrr, terms))
         current = terms
 
     if after.version != current.version:

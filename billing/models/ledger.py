@@ -59,6 +59,7 @@ class SubscriptionEventKind(models.TextChoices):
     SEATS_REMOVED = "seats_removed", "Seats removed"
     CYCLE_CHANGED = "cycle_changed", "Billing cycle changed"
     PRICE_LOCKED = "price_locked", "Price locked"
+    CURRENCY_LEFT = "currency_left", "Billed in another currency from now"
     TERM_STARTED = "term_started", "New term started"
     TERM_EXTENDED = "term_extended", "Term extended"
     TERM_SHORTENED = "term_shortened", "Term shortened"

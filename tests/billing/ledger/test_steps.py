@@ -88,7 +88,8 @@ def kinds(before, after):
         pytest.param(
             TEAM,
             replace(TEAM, currency="EUR", unit_amount=Decimal("18.00")),
-            [("price_locked", 9500, 9000)],
+            # USD loses its MRR and EUR gains one: two movements, never one mixing both.
+            [("currency_left", 9500, 0), ("price_locked", 0, 9000)],
             id="currency",
         ),
         pytest.param(
@@ -224,6 +225,14 @@ def test_the_steps_chain_from_before_to_after(before, after):
             assert later.mrr_before == earlier.mrr_after
         # One step per kind of thing moved, never twice.
         assert len({step.kind for step in found}) == len(found)
+        # Every step's MRR is in one currency: a step that changes it starts from 0, after
+        # the old currency's MRR has gone to 0 in a step of its own.
+        currency = before.currency
+        for step in found:
+            if step.terms.currency != currency:
+                assert step.mrr_before == 0
+                currency = step.terms.currency
+        assert [s.kind for s in found].count("currency_left") == (before.currency != after.currency)
 
 
 @given(terms())
