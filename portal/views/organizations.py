@@ -30,6 +30,9 @@ def _error_text(error: ValidationError) -> str:
 def app_home(request: HttpRequest) -> HttpResponse:
     membership = current_membership(request)
     if membership is None:
+        # Staff without a customer organization of their own work in the admin.
+        if request.user.is_staff:
+            return redirect("admin:index")
         return redirect("organization_create")
     return redirect(membership.organization)
 

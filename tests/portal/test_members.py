@@ -290,3 +290,13 @@ def test_it_takes_the_next_slug_when_another_organization_claims_it_first(db, ow
     assert organization.slug == "acme-2"
     assert organization.memberships.get().user == owner
     assert Organization.objects.filter(name="Acme").count() == 2
+
+
+def test_staff_without_an_organization_of_their_own_land_in_the_admin(client_for, admin_user):
+    assert client_for(admin_user).get("/app/")["Location"] == "/admin/"
+
+
+def test_staff_who_are_members_of_an_organization_land_on_it(client_for, owner):
+    owner.is_staff = True
+    owner.save()
+    assert client_for(owner).get("/app/")["Location"] == "/app/northwind/"
