@@ -183,9 +183,16 @@ def replan(
         )
     if carried == pending:
         return Replan(Outcome.KEEP, "It stays as it is.", pending, pending_on)
+    taken = []
+    if carried.seats != pending.seats:
+        taken.append(f"{carried.seats} seats instead of {pending.seats}")
+    if carried.auto_renew != pending.auto_renew:
+        taken.append("auto-renew on" if carried.auto_renew else "ending at the term's close")
+    was = summary(current, pending)
     return Replan(
         Outcome.ADJUST,
-        f"It stays on its day, from the plan you choose now: {summary(now, carried)}.",
+        f"It stays on its day ({was[:1].lower()}{was[1:]}), with what you choose now: "
+        f"{'; '.join(taken)}.",
         carried,
         pending_on,
     )

@@ -98,7 +98,13 @@ def test_more_seats_keep_the_scheduled_downgrade_and_every_page_says_the_same(
     page = client.get(url, CHANGE | {"tier": "business", "seats": 14})
     html = page.content.decode()
     assert "(Move to Team; 8 seats on" in html and "changes if you confirm." in html
-    assert "It stays on its day, from the plan you choose now: Move to Team." in html
+    assert (
+        "It stays on its day (move to Team; 8 seats), with what you choose now: 14 seats "
+        "instead of 8." in html
+    )
+    # The renewal follows the change that stays, not the plan bought now.
+    assert "your scheduled change applies, as said above" in html
+    assert "renews on its own" not in html
 
     done = client.post(url + "confirm/", _confirm_form(page), follow=True).content.decode()
     assert 'Still scheduled for <time datetime="2026-04-01">1 April 2026</time>' in done

@@ -120,7 +120,8 @@ FEWER_SEATS = terms(seats=8)
             {"seat_range": (1, 20)},
             Replan(
                 Outcome.ADJUST,
-                "It stays on its day, from the plan you choose now: Move to Team.",
+                "It stays on its day (move to Team), with what you choose now: 14 seats "
+                "instead of 12.",
                 terms(TEAM, seats=14),
                 JAN_1,
             ),
@@ -132,8 +133,8 @@ FEWER_SEATS = terms(seats=8)
             {"seat_range": (3, 14)},
             Replan(
                 Outcome.ADJUST,
-                "It stays on its day, from the plan you choose now: Move to Team; end at "
-                "the term's close.",
+                "It stays on its day (move to Team; 5 seats; end at the term's close), with "
+                "what you choose now: 14 seats instead of 5.",
                 terms(TEAM, seats=14, auto_renew=False),
                 JAN_1,
             ),
@@ -158,7 +159,8 @@ FEWER_SEATS = terms(seats=8)
             {"seat_range": (14, 14)},
             Replan(
                 Outcome.ADJUST,
-                "It stays on its day, from the plan you choose now: Move to Team.",
+                "It stays on its day (move to Team), with what you choose now: 14 seats "
+                "instead of 12.",
                 terms(TEAM, seats=14),
                 JAN_1,
             ),
@@ -184,7 +186,8 @@ FEWER_SEATS = terms(seats=8)
             {"current": RENEWAL_OFF},
             Replan(
                 Outcome.ADJUST,
-                "It stays on its day, from the plan you choose now: Move to Team; 5 seats.",
+                "It stays on its day (move to Team; 5 seats), with what you choose now: "
+                "auto-renew on.",
                 terms(TEAM, seats=5),
                 JAN_1,
             ),
@@ -197,7 +200,8 @@ FEWER_SEATS = terms(seats=8)
             {},
             Replan(
                 Outcome.ADJUST,
-                "It stays on its day, from the plan you choose now: End at the term's close.",
+                "It stays on its day (end at the term's close), with what you choose now: "
+                "14 seats instead of 12.",
                 terms(seats=14, auto_renew=False),
                 JAN_1,
             ),
