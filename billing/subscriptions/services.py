@@ -280,6 +280,14 @@ def subscription_period_split(
     at = at or clock.now()
     subscription = _lock(subscription)
     current = _period_on(subscription, on)
+    # Days staff added free of charge after this period run at the new seats and price
+    # too (they stay free): a later period never holds terms the license no longer has.
+    for later in SubscriptionPeriod.objects.select_for_update().filter(
+        subscription=subscription, starts_on__gt=on, reason=PeriodReason.EXTENSION
+    ):
+        for name, value in _period_values(subscription).items():
+            setattr(later, name, value)
+        _save_period(later)
     if current.starts_on == on:
         for name, value in _period_values(subscription).items():
             setattr(current, name, value)

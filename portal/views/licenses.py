@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.checkout.services import pending_change
 from billing.invoices.selectors import invoice_summary
@@ -128,10 +128,17 @@ def license_file_download(request: HttpRequest, slug: str, license_id: int) -> H
 
 @never_cache
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def license_key_rotate(request: HttpRequest, slug: str, license_id: int) -> HttpResponse:
+    """GET asks first (the key in use stops working at once); the POST rotates it."""
     membership, license = get_license_for_member(request, slug, license_id)
     require_owner(membership)
+    if request.method == "GET":
+        return render(
+            request,
+            "licensing/rotate_confirm.html",
+            {"membership": membership, "organization": membership.organization, "license": license},
+        )
     issued = licenses.license_rotate_key(
         license=license,
         actor=licenses.Actor.of(request.user, membership.get_role_display().lower()),

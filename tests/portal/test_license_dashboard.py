@@ -214,3 +214,28 @@ def test_it_says_renewal_due_not_expired_during_the_grace(
         page = client_for(teammate).get("/app/northwind/").content.decode()
     assert says in page
     assert not_said not in page
+
+
+def test_rotating_the_key_asks_first_and_changes_nothing_until_confirmed(client_for, owner, issued):
+    client = client_for(owner)
+    dashboard = client.get("/app/northwind/").content.decode()
+    rotate = f"/app/northwind/licenses/{issued.license.pk}/rotate-key/"
+    assert f'href="{rotate}"' in dashboard  # a link to the question, not a button that rotates
+    before = issued.license.key_hash
+    page = client.get(rotate)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "stops working the moment you rotate it" in html and 'method="post"' in html
+    issued.license.refresh_from_db()
+    assert issued.license.key_hash == before
+
+
+@pytest.mark.parametrize("role", ["teammate", "billing_admin"])
+def test_only_owners_are_asked_to_rotate_the_key(request, client_for, role, issued):
+    client = client_for(request.getfixturevalue(role))
+    assert client.get(f"/app/northwind/licenses/{issued.license.pk}/rotate-key/").status_code == 403
+
+
+def test_an_outsider_is_not_asked_to_rotate_the_key(client_for, outsider, issued):
+    url = f"/app/northwind/licenses/{issued.license.pk}/rotate-key/"
+    assert client_for(outsider).get(url).status_code == 404

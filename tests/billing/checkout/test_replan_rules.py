@@ -126,6 +126,19 @@ FEWER_SEATS = terms(seats=8)
                 JAN_1,
             ),
         ),
+        # ... and with renewal turned off now, it keeps its day but ends the term.
+        (
+            terms(TEAM, seats=12),
+            terms(seats=14, auto_renew=False),
+            {"seat_range": (1, 20)},
+            Replan(
+                Outcome.ADJUST,
+                "It stays on its day (move to Team), with what you choose now: 14 seats "
+                "instead of 12; ending at the term's close.",
+                terms(TEAM, seats=14, auto_renew=False),
+                JAN_1,
+            ),
+        ),
         # ... the seats chosen now replace the fewer seats it would have cut to...
         (
             terms(TEAM, seats=5, auto_renew=False),
@@ -216,6 +229,7 @@ FEWER_SEATS = terms(seats=8)
         "annual-cancels-downgrade-with-renewal-off",
         "annual-redates-renewal-off",
         "more-seats-adjust-downgrade",
+        "renewal-off-adjusts-downgrade",
         "more-seats-replace-fewer",
         "more-seats-than-tier-allows",
         "fewer-seats-than-tier-sells",

@@ -343,3 +343,16 @@ def test_a_move_to_annual_says_the_free_days_end_before_it_is_confirmed(
         {"tier": "team", "seats": 5, "cycle": "annual", "submitted": 1, "auto_renew": "on"},
     )
     assert "free of charge, 1 April 2026 to 10 April 2026" in page.content.decode()
+
+
+def test_days_added_free_take_the_seats_bought_later_in_the_paid_part(
+    catalog, organization, admin_client
+):
+    license = subscribed(organization, catalog, seats=5)
+    extend(admin_client, license, "2026-04-10", "Outage in March: ten days on us.")
+    owner = MembershipFactory(organization=organization, role=Role.OWNER).user
+    license.refresh_from_db()
+    confirm(organization, license, owner, tier="team", seats=8, cycle="monthly")
+    extension = SubscriptionPeriod.objects.get(reason="extension")
+    assert (extension.seats, extension.net_amount) == (8, Decimal("0.00"))
+    assert period_problems() == []
