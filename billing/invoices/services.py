@@ -21,6 +21,7 @@ from billing.invoices.selectors import (
     invoice_remaining,
     pdf_versions,
 )
+from billing.locks import lock_billing_details
 from billing.models import (
     BillingDetails,
     CreditEntry,
@@ -45,11 +46,6 @@ logger = logging.getLogger(__name__)
 def billing_details_for(*, organization: Organization) -> BillingDetails:
     details, _ = BillingDetails.objects.get_or_create(organization=organization)
     return details
-
-
-def _lock_billing_details(organization: Organization) -> BillingDetails:
-    billing_details_for(organization=organization)
-    return BillingDetails.objects.select_for_update().get(organization=organization)
 
 
 def _record_credit(*, organization: Organization, amount: Money, description: str, **source):
@@ -134,11 +130,12 @@ def invoice_finalize(*, invoice: Invoice, at: datetime | None = None) -> Invoice
     on `at`'s day). A negative total becomes credit for the next invoice."""
     at = at or clock.now()
     today = timezone.localdate(at)
+    # The lock order (billing.locks): the billing details before the invoice.
+    details = lock_billing_details(invoice.organization)
     locked = _lock_draft(invoice)
     lines = list(locked.lines.all())
     if not lines:
         raise ValidationError("An invoice needs at least one line.")
-    details = _lock_billing_details(locked.organization)
     currency = locked.currency
     result = totals.invoice_totals(
         line_amounts=[Money(line.amount, currency) for line in lines],
@@ -264,7 +261,7 @@ def _issue_credit_note(
     )
     if refusal:
         raise ValidationError(refusal)
-    _lock_billing_details(invoice.organization)
+    lock_billing_details(invoice.organization)
     note.number = take_next_number(series=Series.CREDIT_NOTE, year=today.year)
     note.full_clean()
     note.save()

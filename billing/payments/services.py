@@ -15,9 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.invoices.selectors import invoice_outstanding
-from billing.invoices.services import billing_details_for, invoice_pdf_refresh
+from billing.invoices.services import invoice_pdf_refresh
+from billing.locks import lock_billing_details
 from billing.models import (
-    BillingDetails,
     CreditEntry,
     DocumentReason,
     Invoice,
@@ -89,6 +89,9 @@ def payment_record(
     member recording it (None when a provider reports its own payment). `at` is when it
     is recorded: a payment received after it is refused, and a paid invoice is paid then."""
     at = at or clock.now()
+    # The lock order (billing.locks): the billing details, which serialise the credit
+    # balance an overpayment adds to, before the invoice.
+    lock_billing_details(invoice.organization)
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     _refuse_unpayable(locked)
     provider = provider or provider_for(locked)
@@ -120,9 +123,6 @@ def payment_record(
     payment.save()
     overpaid = amount - outstanding
     if overpaid.amount > 0:
-        # The credit balance is serialised on the billing details, as invoices use it.
-        billing_details_for(organization=locked.organization)
-        BillingDetails.objects.select_for_update().get(organization=locked.organization)
         CreditEntry.objects.create(
             organization=locked.organization,
             currency=locked.currency,

@@ -100,10 +100,12 @@ def test_it_relocks_the_price_with_a_ledger_entry(issued, now, time_machine):
     assert (subscription.currency_id, subscription.cycle) == ("EUR", "annual")
     assert subscription.unit_amount == Decimal("180.00")
     assert subscription.price_locked_on == date(2026, 4, 1)
-    # Another cycle: the new price comes with the cycle's step. The MRR before is in the
-    # currency before (USD $95.00), after in the new one (EUR 5 x 180 / 12 = 75.00).
+    # Another currency: USD loses its $95.00 and EUR gains 5 x 180 / 12 = 75.00, two
+    # movements each in its own currency; the new price comes with the cycle's step.
+    left = subscription.events.filter(kind=SubscriptionEventKind.CURRENCY_LEFT).get()
+    assert (left.mrr_before, left.mrr_after, left.currency_id) == (9500, 0, "USD")
     event = subscription.events.filter(kind=SubscriptionEventKind.CYCLE_CHANGED).get()
-    assert (event.mrr_before, event.mrr_after, event.currency_id) == (9500, 7500, "EUR")
+    assert (event.mrr_before, event.mrr_after, event.currency_id) == (0, 7500, "EUR")
     assert event.effective_at == event.operation.performed_at
     assert event.operation.action == "subscription_lock_price"
     assert event.before["currency"] == "USD" and event.before["unit_amount"] == "19.00"
