@@ -645,9 +645,7 @@ def checkout_confirm(
     checkout.entitlements_after = _entitlements_record(license, at)
     checkout.save()
     if terms_before is not None:  # a change of a plan (a purchase is told by its invoice)
-        _notify_plan_changed(
-            checkout, license, terms_before, pending_before, actor=actor, at=at
-        )
+        _notify_plan_changed(checkout, license, terms_before, pending_before, actor=actor, at=at)
     _record(
         checkout,
         CheckoutEvent.Step.CONFIRMED,

@@ -73,9 +73,7 @@ def invoice_issued(*, invoice: Invoice, pdf: bytes) -> None:
     )
 
 
-def payment_received(
-    *, payment: Payment, outstanding: Money, credit_created: Money
-) -> None:
+def payment_received(*, payment: Payment, outstanding: Money, credit_created: Money) -> None:
     """A receipt: what came in, when, how, for which invoice, and what remains of it or
     what became credit."""
     invoice = payment.invoice

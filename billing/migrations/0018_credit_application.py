@@ -4,20 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0015_ledger_currency_left'),
+        ("billing", "0015_ledger_currency_left"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='creditentry',
-            name='applied_on',
+            model_name="creditentry",
+            name="applied_on",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='invoicedocument',
-            name='reason',
-            field=models.CharField(choices=[('issued', 'Issued'), ('payment_recorded', 'Payment recorded'), ('voided', 'Voided'), ('credit_applied', 'Credit applied')], default='issued', max_length=20),
+            model_name="invoicedocument",
+            name="reason",
+            field=models.CharField(
+                choices=[
+                    ("issued", "Issued"),
+                    ("payment_recorded", "Payment recorded"),
+                    ("voided", "Voided"),
+                    ("credit_applied", "Credit applied"),
+                ],
+                default="issued",
+                max_length=20,
+            ),
         ),
     ]

@@ -5,23 +5,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0002_simulated_clock'),
+        ("portal", "0002_simulated_clock"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OutboundEmailAttachment',
+            name="OutboundEmailAttachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('filename', models.CharField(max_length=200)),
-                ('mimetype', models.CharField(max_length=100)),
-                ('content', models.BinaryField()),
-                ('email', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='portal.outboundemail')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("filename", models.CharField(max_length=200)),
+                ("mimetype", models.CharField(max_length=100)),
+                ("content", models.BinaryField()),
+                (
+                    "email",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="portal.outboundemail",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['email', 'pk'],
+                "ordering": ["email", "pk"],
             },
         ),
     ]

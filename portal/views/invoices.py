@@ -10,9 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from billing.invoices import services
+from billing.invoices import credit, services
 from billing.invoices.documents import invoice_pdf_context
-from billing.invoices import credit
 from billing.invoices.selectors import credit_balances, invoice_outstanding, pdf_versions
 from billing.models import Invoice, InvoiceStatus
 from portal import clock

@@ -31,7 +31,11 @@ def owed(number: str, day: int, amount) -> Owed:
         # Exactly enough.
         ("140", [owed("A", 1, "60"), owed("B", 5, "80")], [("A", "60"), ("B", "80")]),
         # The same day: by number.
-        ("70", [owed("INV-2", 1, "60"), owed("INV-1", 1, "60")], [("INV-1", "60"), ("INV-2", "10")]),
+        (
+            "70",
+            [owed("INV-2", 1, "60"), owed("INV-1", 1, "60")],
+            [("INV-1", "60"), ("INV-2", "10")],
+        ),
         # An invoice that owes nothing takes nothing; the next one gets the credit.
         ("50", [owed("A", 1, "0"), owed("B", 5, "80")], [("B", "50")]),
         # No credit, or a negative balance: nothing.

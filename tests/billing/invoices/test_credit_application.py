@@ -28,9 +28,7 @@ def usd(amount) -> Money:
 
 
 def one_line(organization, amount, *, day: date):
-    return finalized_invoice(
-        organization, lines=[("Team plan", 1, Decimal(amount))], today=day
-    )
+    return finalized_invoice(organization, lines=[("Team plan", 1, Decimal(amount))], today=day)
 
 
 @pytest.fixture
@@ -71,7 +69,7 @@ def test_a_credit_note_pays_the_oldest_open_invoice_first(organization, two_open
 
 
 def test_the_next_invoice_does_not_take_credit_while_an_older_one_waits(organization, two_open):
-    older, newer = two_open
+    older, _ = two_open
     paid = pay_in_full(one_line(organization, "150", day=date(2026, 3, 1)))
     services.credit_note_issue(invoice=paid, subtotal=usd("50"), reason="Goodwill.")
 
@@ -164,7 +162,7 @@ def test_voiding_a_part_paid_invoice_gives_what_was_paid_to_the_others(organizat
 
 
 def test_voiding_gives_back_credit_applied_to_it_since(organization, two_open):
-    older, newer = two_open
+    _, newer = two_open
     paid = pay_in_full(one_line(organization, "150", day=date(2026, 3, 1)))
     services.credit_note_issue(invoice=paid, subtotal=usd("120"), reason="Billed twice.")
     newer.refresh_from_db()
@@ -183,9 +181,7 @@ def test_credit_in_another_currency_is_left_alone(organization, two_open):
     services.credit_note_issue(invoice=paid, subtotal=Money(Decimal("40"), "EUR"), reason="Oops.")
     older.refresh_from_db()
     assert invoice_outstanding(invoice=older) == usd("100")
-    assert credit_balance(organization=organization, currency="EUR") == Money(
-        Decimal("40"), "EUR"
-    )
+    assert credit_balance(organization=organization, currency="EUR") == Money(Decimal("40"), "EUR")
 
 
 def test_credit_held_before_the_rule_is_applied_by_the_command(organization, two_open):
@@ -203,13 +199,13 @@ def test_credit_held_before_the_rule_is_applied_by_the_command(organization, two
 
 
 def test_pages_show_the_application_and_the_rule(organization, two_open, client_for, owner, now):
-    older, newer = two_open
+    _, newer = two_open
     paid = pay_in_full(one_line(organization, "150", day=date(2026, 3, 1)))
     services.credit_note_issue(invoice=paid, subtotal=usd("120"), reason="Billed twice.")
     client = client_for(owner)
 
     page = client.get(f"/app/northwind/invoices/{newer.number}/").content.decode()
-    assert f"Credit applied on {now:%-d %b %Y}" in page and "−$20.00" in page
+    assert f"Credit applied on {now:%-d %b %Y}" in page and "\u2212$20.00" in page
     assert "oldest first" in page and "$60.00" in page
 
     listing = client.get("/app/northwind/invoices/").content.decode()
@@ -223,7 +219,9 @@ def test_pages_show_the_application_and_the_rule(organization, two_open, client_
     assert pdf_context_page["Content-Type"] == "application/pdf"
 
 
-def test_outsiders_and_members_do_not_see_it(organization, two_open, client_for, outsider, teammate):
+def test_outsiders_and_members_do_not_see_it(
+    organization, two_open, client_for, outsider, teammate
+):
     _, newer = two_open
     assert client_for(outsider).get(f"/app/northwind/invoices/{newer.number}/").status_code == 404
     assert client_for(teammate).get(f"/app/northwind/invoices/{newer.number}/").status_code == 403

@@ -47,7 +47,7 @@ def test_the_demo_has_paid_open_and_overdue_invoices_and_credit(demo_invoices, c
     page = client.get("/app/northwind-analytics/invoices/").content.decode()
     assert "Paid" in page and "Open" in page and "oldest first" in page
     page = client.get(f"/app/northwind-analytics/invoices/{open_invoice.number}/").content
-    assert f"Credit applied on {now:%-d %b %Y}".encode() in page and "−$45.60".encode() in page
+    assert f"Credit applied on {now:%-d %b %Y}".encode() in page and "\u2212$45.60".encode() in page
 
 
 def test_the_admin_shows_invoices_read_only_with_history(demo_invoices, client_for, admin_user):
