@@ -46,15 +46,20 @@ def dashboard_url(organization: Organization) -> str:
 
 
 def person(user) -> str:
-    """Who did something, as the customer reads it: a name, else the address."""
+    """Who did something, as the customer reads it: a name and the address, staff said
+    to be staff."""
     if user is None:
         return "Tierwise"
-    name = user.get_full_name().strip() if hasattr(user, "get_full_name") else ""
-    return f"{name} ({user.email})" if name else user.email
+    name = user.get_full_name().strip()
+    who = f"{name} ({user.email})" if name else user.email
+    return f"Tierwise staff: {who}" if user.is_staff else who
 
 
 def invoice_issued(*, invoice: Invoice, pdf: bytes) -> None:
-    """The invoice, with its link and its PDF attached."""
+    """The invoice, with its link and its PDF attached. An invoice voided before any PDF
+    of it was rendered is not announced: its credit note's email tells of it."""
+    if invoice.status == InvoiceStatus.VOID:
+        return
     send_billing_email(
         "invoice-issued",
         organization=invoice.organization,

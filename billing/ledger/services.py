@@ -202,7 +202,7 @@ def _notify_staff_change(
     )
     notices.plan_changed(
         license=license,
-        by=f"Tierwise staff ({notices.person(actor.user)})",
+        by=notices.person(actor.user),
         effective_on=timezone.localdate(at),
         rows=notices.rows_between(before, after),
     )

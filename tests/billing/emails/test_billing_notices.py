@@ -139,6 +139,14 @@ def test_a_pdf_superseded_before_its_render_emails_the_version_that_is_rendered(
     assert len(queued(f"Invoice {invoice.number}")) == 2
 
 
+def test_an_invoice_voided_before_its_first_render_is_not_announced(organization, people):
+    invoice = finalized_invoice(organization)
+    services.invoice_void_with_credit_note(invoice=invoice, reason="Wrong customer.")
+    newest = InvoiceDocument.objects.get(invoice=invoice, version=2)
+    assert render_invoice_pdf.apply(args=[newest.pk]).get() == "rendered"
+    assert queued("Invoice") == [] and len(queued("Credit note")) == 2
+
+
 def test_no_invoice_email_when_the_store_rolls_back(organization, people, monkeypatch):
     invoice = finalized_invoice(organization)
     document = InvoiceDocument.objects.get(invoice=invoice)
