@@ -23,7 +23,7 @@ from billing.emails.plan import Row, plan_rows
 from billing.emails.services import send_billing_email
 from billing.invoices.selectors import invoice_outstanding
 from billing.ledger.steps import Terms
-from billing.models import CreditNote, Invoice, InvoiceStatus, Payment
+from billing.models import CreditEntry, CreditNote, Invoice, InvoiceStatus, Payment
 from billing.money import Money
 from billing.providers import provider_named
 from licensing.models import License, TierVersion
@@ -140,8 +140,11 @@ def plan_changed(
     )
 
 
-def credit_note_issued(*, note: CreditNote, credit_created: Money, balance: Money) -> None:
-    """The credit note, what it credits and where that credit goes."""
+def credit_note_issued(
+    *, note: CreditNote, credit_created: Money, applied: list[CreditEntry], balance: Money
+) -> None:
+    """The credit note, what it credits and where that credit went: the open invoices it
+    paid (`applied`) and the balance left."""
     invoice = note.invoice
     send_billing_email(
         "credit-note-issued",
@@ -151,6 +154,10 @@ def credit_note_issued(*, note: CreditNote, credit_created: Money, balance: Mone
             "invoice": invoice,
             "total": note.money("total").format(),
             "credit_created": None if credit_created.is_zero else credit_created.format(),
+            "applied": [
+                (entry.invoice.number, Money(-entry.amount, entry.currency).format())
+                for entry in applied
+            ],
             "balance": balance.format(),
             "action_url": invoice_url(invoice),
             "action_label": f"View invoice {invoice.number}",

@@ -360,11 +360,15 @@ def credit_note_issue(
 def _credit_arose(note: CreditNote, *, credited: Money, at: datetime) -> None:
     """Credit a credit note gave goes to the open invoices at once (the rule), and the
     billing recipients are told of the note, with the balance left after that."""
-    if not credited.is_zero:
+    applied = (
         credit_apply(organization=note.organization, currency=note.currency, at=at)
+        if not credited.is_zero
+        else []
+    )
     notices.credit_note_issued(
         note=note,
         credit_created=credited,
+        applied=applied,
         balance=credit_balance(organization=note.organization, currency=note.currency),
     )
 

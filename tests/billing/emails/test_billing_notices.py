@@ -232,9 +232,18 @@ def test_a_credit_note_is_emailed_with_where_its_credit_went(organization, peopl
     text = messages[0].body_text
     assert f"Credit note: {note.number}, issued on 14 March 2026" in text
     assert "Credited: $20.00" in text and "Why: Two seats." in text
-    assert "your credit balance is now $20.00" in text
+    assert "Your credit balance is now $20.00." in text
     assert f"/app/northwind/invoices/{invoice.number}/" in text
     assert_reads_well(messages[0])
+
+
+def test_a_credit_note_says_which_open_invoice_its_credit_paid(organization, people):
+    paid = pay_in_full(finalized_invoice(organization))
+    waiting = finalized_invoice(organization)
+    note = services.credit_note_issue(invoice=paid, subtotal=usd("20"), reason="Two seats.")
+    text = queued(f"Credit note {note.number}")[0].body_text
+    assert f"- It paid $20.00 of {waiting.number}." in text
+    assert "Your credit balance is now $0.00." in text
 
 
 def test_a_void_emails_its_credit_note(organization, people):
