@@ -7,8 +7,10 @@ or a duplicate delivery never renders twice (portal.claims)."""
 from datetime import timedelta
 
 from celery import shared_task
+from django.db import transaction
 from django.db.models import Q
 
+from billing.emails import notices
 from billing.invoices.documents import invoice_pdf_context
 from billing.models import InvoiceDocument
 from billing.pdf import render_pdf
@@ -42,11 +44,31 @@ def render_invoice_pdf(self, document_id: int) -> str:
         pdf = render_pdf("pdf/invoice.html", invoice_pdf_context(document.invoice))
     except Exception as exc:
         RENDERING.fail(self, document_id, exc)
-    # Kept only while the claim is still ours and the version still wanted: a payment
-    # recorded meanwhile superseded it (billing.invoices.services.invoice_pdf_refresh)
-    # with a newer version to render.
-    kept = RENDERING.finish(document_id, claimed_at=claimed_at, pdf=pdf)
+    with transaction.atomic():
+        # Kept only while the claim is still ours and the version still wanted: a
+        # payment recorded meanwhile superseded it
+        # (billing.invoices.services.invoice_pdf_refresh) with a newer version to render.
+        kept = RENDERING.finish(document_id, claimed_at=claimed_at, pdf=pdf)
+        if kept and _first_rendered(document):
+            # The invoice's email goes with the first PDF stored, in the transaction that
+            # stores it: a render that is retried, delivered twice or thrown away sends
+            # nothing more, and a rollback sends nothing. Usually version 1; when a payment
+            # superseded it before any worker got to it, the version that shows the
+            # invoice as it now stands.
+            notices.invoice_issued(invoice=document.invoice, pdf=pdf)
     return "rendered" if kept else "superseded"
+
+
+def _first_rendered(document: InvoiceDocument) -> bool:
+    """Whether `document` is the only version of its invoice rendered so far. Two
+    versions are never stored at once: adding a version supersedes the one waiting,
+    whose store then finds nothing to update (it waits on the row lock the supersession
+    holds)."""
+    return not (
+        InvoiceDocument.objects.filter(invoice_id=document.invoice_id, rendered_at__isnull=False)
+        .exclude(pk=document.pk)
+        .exists()
+    )
 
 
 @shared_task(acks_late=True)

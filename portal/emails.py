@@ -3,21 +3,48 @@
 caller's transaction and handed to the worker once that transaction commits."""
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 
-from portal.models import OutboundEmail
+from portal.models import OutboundEmail, OutboundEmailAttachment
 from portal.tasks import send_email
 from portal.unavailable import SERVICE_ERRORS
 
 logger = logging.getLogger(__name__)
 
 
-def queue_email(*, to: str, subject: str, body_text: str, body_html: str = "") -> OutboundEmail:
+@dataclass(frozen=True)
+class Attachment:
+    """A file to send with a message: its name, bytes and MIME type."""
+
+    filename: str
+    content: bytes
+    mimetype: str
+
+
+def queue_email(
+    *,
+    to: str,
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+    attachments: Sequence[Attachment] = (),
+) -> OutboundEmail:
     message = OutboundEmail.objects.create(
         to=to, subject=subject[:255], body_text=body_text, body_html=body_html
+    )
+    OutboundEmailAttachment.objects.bulk_create(
+        OutboundEmailAttachment(
+            email=message,
+            filename=attachment.filename,
+            mimetype=attachment.mimetype,
+            content=attachment.content,
+        )
+        for attachment in attachments
     )
     transaction.on_commit(lambda: _hand_to_worker(message.pk))
     return message
@@ -33,7 +60,9 @@ def _hand_to_worker(message_id: int) -> None:
         logger.warning("Email %s waits in the outbox; no broker: %r", message_id, exc)
 
 
-def queue_templated_email(name: str, *, to: str, context: dict) -> OutboundEmail:
+def queue_templated_email(
+    name: str, *, to: str, context: dict, attachments: Sequence[Attachment] = ()
+) -> OutboundEmail:
     context = {"site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
     return queue_email(
@@ -41,4 +70,5 @@ def queue_templated_email(name: str, *, to: str, context: dict) -> OutboundEmail
         subject=subject,
         body_text=render_to_string(f"emails/{name}-body.txt", context),
         body_html=render_to_string(f"emails/{name}-body.html", context),
+        attachments=attachments,
     )

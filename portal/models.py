@@ -235,6 +235,22 @@ class OutboundEmail(models.Model):
         return f"{self.subject} → {self.to}"
 
 
+class OutboundEmailAttachment(models.Model):
+    """A file sent with an outbox message (an invoice's PDF): the bytes as they were when
+    the message was queued, so a retry sends exactly what the first try would have."""
+
+    email = models.ForeignKey(OutboundEmail, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=200)
+    mimetype = models.CharField(max_length=100)
+    content = models.BinaryField()
+
+    class Meta:
+        ordering = ["email", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.mimetype})"
+
+
 class SimulatedClock(models.Model):
     """The test clock's one row: how far the site's time runs ahead of the real time.
     Read only when settings.TEST_CLOCK is on (portal.clock)."""

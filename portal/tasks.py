@@ -37,6 +37,8 @@ def send_email(self, message_id: int) -> str:
     )
     if message.body_html:
         mail.attach_alternative(message.body_html, "text/html")
+    for attachment in message.attachments.all():
+        mail.attach(attachment.filename, bytes(attachment.content), attachment.mimetype)
     try:
         mail.send()
     except Exception as exc:

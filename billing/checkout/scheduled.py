@@ -18,7 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.checkout import changes
-from billing.ledger.services import changes_recorded
+from billing.emails import notices
+from billing.ledger.services import changes_recorded, terms_of
 from billing.locks import lock_license
 from billing.models import (
     ScheduledChange,
@@ -47,10 +48,17 @@ def _lock(change: ScheduledChange) -> tuple[License, ScheduledChange]:
 
 @transaction.atomic
 def scheduled_change_cancel(
-    *, change: ScheduledChange, user, reason: str, at: datetime | None = None
+    *,
+    change: ScheduledChange,
+    user,
+    reason: str,
+    at: datetime | None = None,
+    notify: bool = True,
 ) -> ScheduledChange:
+    """Call off a scheduled change, and tell the billing recipients (`notify=False` for a
+    caller that sends its own email about it)."""
     at = at or clock.now()
-    _, change = _lock(change)
+    license, change = _lock(change)
     refusal = changes.cancel_refusal(
         status=change.status, status_label=change.get_status_display(), reason=reason
     )
@@ -61,6 +69,14 @@ def scheduled_change_cancel(
     change.closed_by = user
     change.close_reason = reason.strip()
     change.save()
+    if notify:
+        notices.plan_changed(
+            license=license,
+            by=notices.person(user),
+            effective_on=timezone.localdate(at),
+            rows=[],
+            canceled=notices.Scheduled(change.effective_on, change.summary),
+        )
     return change
 
 
@@ -81,6 +97,7 @@ def scheduled_change_apply(
     actor = licenses.Actor(user=change.created_by, label="scheduled change")
     reason = f"Scheduled change {change.pk}: {change.summary}."
     subscription = Subscription.objects.get(license=license)
+    terms_before = terms_of(license.pk)
     with changes_recorded(
         license=license,
         actor=actor,
@@ -140,6 +157,14 @@ def scheduled_change_apply(
     change.closed_at = at
     change.close_reason = "Applied at the end of the term."
     change.save()
+    notices.plan_changed(
+        license=license,
+        by=notices.person(change.created_by),
+        effective_on=today,
+        rows=notices.rows_between(terms_before, terms_of(license.pk)),
+        note=f"Scheduled on {timezone.localdate(change.created_at):%-d %B %Y} and applied "
+        "at the end of the term, as planned.",
+    )
     return change
 
 

@@ -25,10 +25,11 @@ from django.utils import timezone
 
 from billing.checkout import changes
 from billing.checkout.quote import Plan, Quote, QuoteRefused, quote_change
+from billing.emails import notices
 from billing.invoices import services as invoices
 from billing.invoices.kinds import LineKind
 from billing.invoices.selectors import credit_balance
-from billing.ledger.services import changes_recorded
+from billing.ledger.services import changes_recorded, terms_of
 from billing.locks import lock_billing_details, lock_license, lock_scheduled_changes
 from billing.models import (
     OPEN_CHECKOUT,
@@ -604,6 +605,12 @@ def checkout_confirm(
             "figures as they stand now; confirm again if they suit you.",
         )
     before = _entitlements_record(license, at) if license else {}
+    terms_before = terms_of(license.pk) if license else None
+    pending_before = (
+        notices.Scheduled(preview.pending.effective_on, preview.pending.summary)
+        if preview.pending is not None
+        else None
+    )
     reason = f"Checkout {checkout.pk} confirmed in the portal."
     quote = preview.quote
     with changes_recorded(
@@ -637,6 +644,8 @@ def checkout_confirm(
     checkout.entitlements_before = before
     checkout.entitlements_after = _entitlements_record(license, at)
     checkout.save()
+    if terms_before is not None:  # a change of a plan (a purchase is told by its invoice)
+        _notify_plan_changed(checkout, license, terms_before, pending_before, actor=actor, at=at)
     _record(
         checkout,
         CheckoutEvent.Step.CONFIRMED,
@@ -651,6 +660,38 @@ def checkout_confirm(
         ),
     )
     return checkout
+
+
+def _notify_plan_changed(
+    checkout: Checkout,
+    license: License,
+    terms_before,
+    pending_before: notices.Scheduled | None,
+    *,
+    actor: licenses.Actor,
+    at: datetime,
+) -> None:
+    """Tell the billing recipients what the confirmed checkout changed now, what it
+    scheduled (or left scheduled on another day) and which scheduled change it called
+    off."""
+    scheduled = checkout.scheduled_change
+    canceled = None
+    replanned = checkout.replanned_change
+    if replanned is not None:
+        if replanned.status == ScheduledChangeStatus.CANCELED:
+            canceled = pending_before
+        elif scheduled is None and checkout.replan_outcome != changes.Outcome.KEEP:
+            scheduled = replanned  # moved to another day, or carrying what was set now
+    notices.plan_changed(
+        license=license,
+        by=notices.person(actor.user),
+        effective_on=timezone.localdate(at),
+        rows=notices.rows_between(terms_before, terms_of(license.pk)),
+        scheduled=notices.Scheduled(scheduled.effective_on, scheduled.summary)
+        if scheduled is not None
+        else None,
+        canceled=canceled,
+    )
 
 
 def checkout_record_refusal(*, checkout: Checkout, why: str, at: datetime | None = None) -> None:

@@ -117,8 +117,11 @@ def build_invoices() -> list[str]:
             paid = _paid_by_transfer(_month_invoice(license, two_months_ago))
             previous = _paid_by_transfer(_month_invoice(license, last_month))
             current = _month_invoice(license, this_month, issued_on=today)
-            _credit_two_seats(paid, subscription, last_month)
-            summary = f"{paid} and {previous} paid, {current} open, credit from a credit note"
+            # The credit note's credit pays the open invoice at once (billing.invoices.credit).
+            _credit_two_seats(paid, subscription, today)
+            summary = (
+                f"{paid} and {previous} paid, {current} open, part paid by a credit note's credit"
+            )
         else:
             year_before = add_months(license.term_start, -12)
             paid = _paid_by_transfer(_year_invoice(license, year_before))
@@ -139,8 +142,8 @@ def _credit_two_seats(invoice: Invoice, subscription, on: date) -> None:
     services.credit_note_issue(
         invoice=invoice,
         subtotal=price.amount * subscription.term_cycles * seats,
-        reason="Two seats billed twice; credited to the next invoice."
+        reason="Two seats billed twice; the credit pays open invoices first."
         if price.per_seat
-        else "Billed twice; credited to the next invoice.",
+        else "Billed twice; the credit pays open invoices first.",
         at=_business_moment(on),
     )

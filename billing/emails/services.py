@@ -4,7 +4,9 @@ when the change that caused it rolls back, so does the message."""
 
 from __future__ import annotations
 
-from portal.emails import queue_templated_email
+from collections.abc import Sequence
+
+from portal.emails import Attachment, queue_templated_email
 from portal.models import Organization, OutboundEmail, Role
 
 
@@ -26,11 +28,18 @@ def billing_recipients(organization: Organization) -> list[str]:
 
 
 def send_billing_email(
-    name: str, *, organization: Organization, context: dict
+    name: str,
+    *,
+    organization: Organization,
+    context: dict,
+    attachments: Sequence[Attachment] = (),
 ) -> list[OutboundEmail]:
-    """Queues templates/emails/billing/<name>-* to every billing recipient."""
+    """Queues templates/emails/billing/<name>-* to every billing recipient, each with
+    its own copy of `attachments`."""
     context = {"organization": organization, **context}
     return [
-        queue_templated_email(f"billing/{name}", to=address, context=context)
+        queue_templated_email(
+            f"billing/{name}", to=address, context=context, attachments=attachments
+        )
         for address in billing_recipients(organization)
     ]

@@ -1,6 +1,7 @@
 """What an invoice page and its PDF show, worked out once for both."""
 
-from billing.invoices.selectors import invoice_outstanding, invoice_paid
+from billing.invoices.credit import RULE
+from billing.invoices.selectors import credit_applications, invoice_outstanding, invoice_paid
 from billing.models import Invoice, InvoiceStatus
 from billing.money import Money
 from billing.providers import provider_for, provider_named
@@ -33,6 +34,12 @@ def invoice_pdf_context(invoice: Invoice) -> dict:
             }
             for payment in payments
         ],
+        # Credit applied after the invoice was issued: shown as "Credit applied on <day>".
+        "credit_applications": [
+            {"applied_on": entry.applied_on, "amount": Money(-entry.amount, currency).format()}
+            for entry in credit_applications(invoice=invoice)
+        ],
+        "credit_rule": RULE,
         "subtotal": invoice.money("subtotal").format(),
         "tax": invoice.money("tax").format(),
         "total": invoice.money("total").format(),

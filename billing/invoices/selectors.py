@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from billing.invoices import rules
+from billing.invoices import credit, rules
 from billing.models import CreditEntry, Invoice, InvoiceDocument, InvoiceStatus, Payment
 from billing.money import Money
 from portal.models import Organization
@@ -47,24 +47,44 @@ def invoice_remaining(*, invoice: Invoice) -> Money:
     )
 
 
+def credit_applications(*, invoice: Invoice) -> list[CreditEntry]:
+    """Credit applied to the invoice after it was issued (billing.invoices.credit), oldest
+    first. Reads `invoice.credit_entries`, so a list of invoices prefetches them once."""
+    entries = [entry for entry in invoice.credit_entries.all() if entry.applied_on is not None]
+    return sorted(entries, key=lambda entry: (entry.applied_on, entry.created_at, entry.pk))
+
+
+def invoice_credit_applied_later(*, invoice: Invoice) -> Money:
+    """What credit has paid of the invoice since it was issued."""
+    return -Money.total(
+        (Money(entry.amount, entry.currency) for entry in credit_applications(invoice=invoice)),
+        invoice.currency,
+    )
+
+
+def _due_after_credit(invoice: Invoice) -> Money:
+    return invoice.money("amount_due") - invoice_credit_applied_later(invoice=invoice)
+
+
 def invoice_paid(*, invoice: Invoice) -> Money:
-    """What payments have paid of the invoice's amount due: what they brought, up to that
-    amount (an overpayment beyond it went to the credit balance). Reads
-    `invoice.payments`, so a list of invoices prefetches them once."""
+    """What payments have paid of the invoice's amount due: what they brought, up to what
+    credit applied after its issue left of that amount (an overpayment beyond it went to
+    the credit balance). Reads `invoice.payments` and `invoice.credit_entries`, so a list
+    of invoices prefetches them once."""
     return rules.paid(
         received=(payment.money() for payment in invoice.payments.all()),
-        amount_due=invoice.money("amount_due"),
+        amount_due=_due_after_credit(invoice),
     )
 
 
 def invoice_outstanding(*, invoice: Invoice) -> Money:
-    """What the customer still has to pay: the amount due less what payments have paid
-    while the invoice is open; nothing once it is paid or void."""
+    """What the customer still has to pay: the amount due less what credit applied since
+    and payments have paid, while the invoice is open; nothing once it is paid or void."""
     if invoice.status != InvoiceStatus.OPEN:  # no payments to read
         return Money.zero(invoice.currency)
     return rules.outstanding(
         status=invoice.status,
-        amount_due=invoice.money("amount_due"),
+        amount_due=_due_after_credit(invoice),
         paid=invoice_paid(invoice=invoice),
     )
 
@@ -75,6 +95,8 @@ class InvoiceSummary:
     overdue_count: int
     outstanding: list[Money]  # still to pay, per currency
     credit: list[Money]
+    # How credit is spent, said where the balance is shown.
+    credit_rule: str = credit.RULE
 
 
 def invoice_summary(*, organization: Organization, today: date) -> InvoiceSummary:
@@ -84,11 +106,16 @@ def invoice_summary(*, organization: Organization, today: date) -> InvoiceSummar
     # Payments towards an open invoice never reach its amount due (the one that does
     # marks it paid), so their sum is what they have paid of it.
     paid = sums_by_currency(Payment.objects.filter(invoice__in=open_invoices), "amount")
+    # Credit applied since issue is negative in the ledger: adding it takes it off.
+    applied = sums_by_currency(
+        CreditEntry.objects.filter(invoice__in=open_invoices, applied_on__isnull=False), "amount"
+    )
     return InvoiceSummary(
         open_count=open_invoices.count(),
         overdue_count=open_invoices.filter(due_on__lt=today).count(),
         outstanding=[
-            Money(due[currency] - paid.get(currency, 0), currency) for currency in sorted(due)
+            Money(due[currency] - paid.get(currency, 0) + applied.get(currency, 0), currency)
+            for currency in sorted(due)
         ],
         credit=credit_balances(organization=organization),
     )

@@ -13,10 +13,14 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from billing.invoices import rules, totals
+from billing.emails import notices
+from billing.invoices import credit, rules, totals
 from billing.invoices.numbering import take_next_number
 from billing.invoices.selectors import (
     credit_balance,
+    credit_balances,
+    invoice_credit_applied_later,
+    invoice_outstanding,
     invoice_paid,
     invoice_remaining,
     pdf_versions,
@@ -57,6 +61,60 @@ def _record_credit(*, organization: Organization, amount: Money, description: st
         amount=amount.amount,
         description=description,
         **source,
+    )
+
+
+def credit_apply(*, organization: Organization, currency: str, at: datetime) -> list[CreditEntry]:
+    """Apply the organization's credit in `currency` to its open invoices, oldest first
+    (the rule: billing.invoices.credit), each application a credit entry on the invoice
+    with its day; an invoice it covers is paid, and gets the next version of its PDF.
+    Runs in the transaction where the credit arose, which holds the organization's
+    billing details locked (billing.locks: lock 1); the invoices are locked after them
+    (lock 6), in the order they are paid."""
+    balance = credit_balance(organization=organization, currency=currency)
+    if balance.amount <= 0:
+        return []
+    open_invoices = {
+        invoice.number: invoice
+        for invoice in Invoice.objects.select_for_update()
+        .filter(organization=organization, currency=currency, status=InvoiceStatus.OPEN)
+        .order_by("issued_on", "number")
+    }
+    owed = [
+        credit.Owed(number, invoice.issued_on, invoice_outstanding(invoice=invoice))
+        for number, invoice in open_invoices.items()
+    ]
+    entries = []
+    for application in credit.allocate(balance, owed):
+        invoice = open_invoices[application.number]
+        outstanding = invoice_outstanding(invoice=invoice)
+        entries.append(
+            CreditEntry.objects.create(
+                organization=organization,
+                currency=currency,
+                amount=-application.amount.amount,
+                description=f"Credit applied to {invoice.number}",
+                invoice=invoice,
+                applied_on=timezone.localdate(at),
+            )
+        )
+        if application.amount == outstanding:
+            invoice.status = InvoiceStatus.PAID
+            invoice.paid_at = at
+            invoice.save()
+        invoice_pdf_refresh(invoice=invoice, reason=DocumentReason.CREDIT_APPLIED)
+    return entries
+
+
+@transaction.atomic
+def credit_apply_waiting(*, organization: Organization, at: datetime | None = None) -> int:
+    """Apply credit that waits beside open invoices (held before the rule was applied as
+    credit arose), in every currency; the number of invoices it paid towards."""
+    at = at or clock.now()
+    lock_billing_details(organization)
+    return sum(
+        len(credit_apply(organization=organization, currency=balance.currency, at=at))
+        for balance in credit_balances(organization=organization)
     )
 
 
@@ -178,6 +236,7 @@ def invoice_finalize(*, invoice: Invoice, at: datetime | None = None) -> Invoice
             description=f"Credit from {locked.number}",
             invoice=locked,
         )
+        credit_apply(organization=locked.organization, currency=currency, at=at)
     document = InvoiceDocument.objects.create(
         invoice=locked, version=1, reason=DocumentReason.ISSUED
     )
@@ -274,7 +333,11 @@ def credit_note_issue(
 ) -> CreditNote:
     """Credit part of a paid invoice (before tax; tax at the invoice's rate is added). The
     credit note's total becomes credit for the next invoice."""
-    today = timezone.localdate(at or clock.now())
+    at = at or clock.now()
+    today = timezone.localdate(at)
+    # The lock order (billing.locks): the billing details, which serialise the credit
+    # balance, before the invoice.
+    lock_billing_details(invoice.organization)
     locked = _lock_finalized(invoice)
     refusal = rules.credit_refusal(
         status=locked.status, currency=locked.currency, subtotal=subtotal
@@ -290,7 +353,24 @@ def credit_note_issue(
         description=f"Credit note {note.number}",
         credit_note=note,
     )
+    _credit_arose(note, credited=note.money("total"), at=at)
     return note
+
+
+def _credit_arose(note: CreditNote, *, credited: Money, at: datetime) -> None:
+    """Credit a credit note gave goes to the open invoices at once (the rule), and the
+    billing recipients are told of the note, with the balance left after that."""
+    applied = (
+        credit_apply(organization=note.organization, currency=note.currency, at=at)
+        if not credited.is_zero
+        else []
+    )
+    notices.credit_note_issued(
+        note=note,
+        credit_created=credited,
+        applied=applied,
+        balance=credit_balance(organization=note.organization, currency=note.currency),
+    )
 
 
 @transaction.atomic
@@ -301,6 +381,7 @@ def invoice_void_with_credit_note(
     organization's credit whatever was already paid towards it (in money or credit)."""
     at = at or clock.now()
     today = timezone.localdate(at)
+    lock_billing_details(invoice.organization)  # before the invoice (billing.locks)
     locked = _lock_finalized(invoice)
     remaining_total = invoice_remaining(invoice=locked)
     refusal = rules.void_refusal(
@@ -321,7 +402,9 @@ def invoice_void_with_credit_note(
     paid_towards = rules.paid_towards(
         status=locked.status,
         remaining=remaining_total,
-        credit_applied=locked.money("credit_applied"),
+        # Credit it took when issued and credit applied to it since.
+        credit_applied=locked.money("credit_applied")
+        + invoice_credit_applied_later(invoice=locked),
         paid=invoice_paid(invoice=locked),
     )
     if paid_towards.amount > 0:
@@ -334,4 +417,5 @@ def invoice_void_with_credit_note(
     locked.status = InvoiceStatus.VOID
     locked.voided_at = at
     locked.save()
+    _credit_arose(note, credited=max(paid_towards, Money.zero(locked.currency)), at=at)
     return note

@@ -22,7 +22,9 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 
+from billing.emails import notices
 from billing.ledger.steps import Step, Terms, steps
 from billing.models import (
     AdminOperation,
@@ -168,6 +170,8 @@ def _record_steps(
             performed_at=at,
         )
         cause = Cause(operation=operation)
+        if getattr(actor.user, "is_staff", False):
+            _notify_staff_change(license_id, before=before, after=after, actor=actor, at=at)
     subscription = Subscription.objects.get(license_id=license_id)
     events = []
     previous = before
@@ -185,6 +189,23 @@ def _record_steps(
         )
         previous = step.terms
     return events
+
+
+def _notify_staff_change(
+    license_id: int, *, before: Terms | None, after: Terms, actor: Actor, at: datetime
+) -> None:
+    """A change staff made in the admin (a subscription's operation, or the licensing
+    admin's seats, suspension, term…) is told to the customer's billing recipients: a
+    customer's own changes are told by the checkout and the scheduled changes."""
+    license = License.objects.select_related("organization", "version__tier__product").get(
+        pk=license_id
+    )
+    notices.plan_changed(
+        license=license,
+        by=notices.person(actor.user),
+        effective_on=timezone.localdate(at),
+        rows=notices.rows_between(before, after),
+    )
 
 
 @contextmanager

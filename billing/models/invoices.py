@@ -300,6 +300,10 @@ class CreditEntry(models.Model):
     credit_note = models.ForeignKey(
         CreditNote, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_entries"
     )
+    # Set on credit applied to an open invoice after it was issued (billing.invoices.credit):
+    # the invoice's page and PDF show "Credit applied on <day>". Credit an invoice used
+    # when it was finalized is its `credit_applied` instead.
+    applied_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -324,6 +328,7 @@ class DocumentReason(models.TextChoices):
     ISSUED = "issued", "Issued"
     PAYMENT_RECORDED = "payment_recorded", "Payment recorded"
     VOIDED = "voided", "Voided"
+    CREDIT_APPLIED = "credit_applied", "Credit applied"
 
 
 class InvoiceDocument(models.Model):

@@ -14,8 +14,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from billing.emails import notices
 from billing.invoices.selectors import invoice_outstanding
-from billing.invoices.services import invoice_pdf_refresh
+from billing.invoices.services import credit_apply, invoice_pdf_refresh
 from billing.locks import lock_billing_details
 from billing.models import (
     CreditEntry,
@@ -135,4 +136,13 @@ def payment_record(
         locked.paid_at = at
         locked.save()
     invoice_pdf_refresh(invoice=locked, reason=DocumentReason.PAYMENT_RECORDED)
+    credit_created = max(overpaid, Money.zero(locked.currency))
+    if not credit_created.is_zero:
+        # The overpayment pays the organization's other open invoices, oldest first.
+        credit_apply(organization=locked.organization, currency=locked.currency, at=at)
+    notices.payment_received(
+        payment=payment,
+        outstanding=max(outstanding - amount, Money.zero(locked.currency)),
+        credit_created=credit_created,
+    )
     return payment

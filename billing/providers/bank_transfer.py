@@ -37,7 +37,7 @@ class BankTransfer(PaymentProvider):
             note=(
                 f"Quote {invoice.number} as the reference so we can match your payment. "
                 "Pay in the invoice's currency; anything paid beyond what is due becomes "
-                "credit for your next invoice."
+                "credit, which pays your other open invoices first."
             ),
         )
 

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from billing.invoices import services
+from billing.invoices import credit, services
 from billing.invoices.documents import invoice_pdf_context
 from billing.invoices.selectors import credit_balances, invoice_outstanding, pdf_versions
 from billing.models import Invoice, InvoiceStatus
@@ -35,7 +35,7 @@ def invoice_list(request: HttpRequest, slug: str) -> HttpResponse:
         }
         for invoice in Invoice.objects.filter(organization=organization)
         .exclude(status=InvoiceStatus.DRAFT)
-        .prefetch_related("payments")
+        .prefetch_related("payments", "credit_entries")
     ]
     return render(
         request,
@@ -45,6 +45,7 @@ def invoice_list(request: HttpRequest, slug: str) -> HttpResponse:
             "organization": organization,
             "invoices": invoices,
             "credit_balances": credit_balances(organization=organization),
+            "credit_rule": credit.RULE,
         },
     )
 

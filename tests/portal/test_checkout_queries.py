@@ -10,8 +10,11 @@ import pytest
 from django.core.management import call_command
 
 from billing.checkout.services import checkout_preview
-from billing.invoices.services import billing_details_for
-from billing.models import Checkout, CheckoutEvent
+from billing.invoices.selectors import invoice_outstanding
+from billing.invoices.services import billing_details_for, credit_note_issue
+from billing.models import Checkout, CheckoutEvent, InvoiceStatus
+from billing.money import Money
+from billing.payments.services import payment_record
 from licensing.catalog.publishing import tier_version_create_draft, tier_version_publish
 from licensing.catalog.selectors import versions_with_parts
 from licensing.licenses.services import licenses_open
@@ -126,6 +129,21 @@ def test_the_page_prices_tax_credit_and_a_pending_change_as_the_confirmation_doe
     details = billing_details_for(organization=organization)
     details.tax_rate = Decimal("19.00")
     details.save()
+    # Credit that waits for the next invoice: none is owed (credit pays open invoices
+    # first), then a credit note.
+    for invoice in organization.invoices.filter(status=InvoiceStatus.OPEN):
+        payment_record(
+            invoice=invoice,
+            amount=invoice_outstanding(invoice=invoice),
+            received_on=invoice.issued_on,
+            reference=f"TRF {invoice.number}",
+            actor=None,
+            reason="On the statement.",
+        )
+    paid = organization.invoices.filter(status=InvoiceStatus.PAID).order_by("pk").first()
+    credit_note_issue(
+        invoice=paid, subtotal=Money(Decimal("20"), paid.currency), reason="Goodwill."
+    )
     license = licenses_open(organization)[0]
     _, scheduled = confirm(organization, license, owner, tier="team", seats=10, cycle="monthly")
     page = owner_client.get(checkout_url, ASKED, **FRAGMENT)

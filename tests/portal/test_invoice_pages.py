@@ -46,7 +46,8 @@ def test_it_shows_the_credit_balance_left(client_for, owner, organization):
 
     html = client_for(owner).get("/app/northwind/invoices/").content.decode()
 
-    assert "$40.00" in html and "used first on your next invoice" in html
+    assert "<strong>$40.00</strong>." in html
+    assert "what is left pays your next invoice when it is issued" in html
 
 
 def test_it_shows_an_invoice_with_its_lines_and_totals(client_for, owner, invoices):

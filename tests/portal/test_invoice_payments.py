@@ -66,7 +66,7 @@ def test_an_overpayment_is_shown_as_credit(client_for, owner, organization, now)
     listing = client.get("/app/northwind/invoices/").content.decode()
 
     assert "$7.00 paid beyond the amount due went to your credit balance" in page
-    assert "<strong>$7.00</strong>, used first on your next invoice" in listing
+    assert "<strong>$7.00</strong>." in listing and "oldest first" in listing
 
 
 def test_the_list_and_the_dashboard_show_what_remains(client_for, billing_admin, part_paid):

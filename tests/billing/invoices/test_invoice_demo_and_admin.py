@@ -1,11 +1,14 @@
 """The demo's invoices (paid, open, overdue, a credit balance; building twice changes
 nothing) and the admin, where finalized documents are read-only."""
 
+from decimal import Decimal
+
 import pytest
 
 from billing.demo import build_invoices, build_subscriptions
-from billing.invoices.selectors import credit_balances
+from billing.invoices.selectors import credit_balances, invoice_outstanding
 from billing.models import BillingDetails, CreditNote, Invoice, InvoiceStatus
+from billing.money import Money
 from licensing.demo.catalog import build_catalog
 from licensing.demo.licenses import build_licenses
 from portal import demo
@@ -33,11 +36,18 @@ def test_the_demo_has_paid_open_and_overdue_invoices_and_credit(demo_invoices, c
     acme = Organization.objects.get(slug="acme-robotics")
     assert any(invoice.is_overdue(now.date()) for invoice in acme.invoices.all())
     northwind = Organization.objects.get(slug="northwind-analytics")
-    assert [str(balance) for balance in credit_balances(organization=northwind)] == ["$45.60"]
+    # Its credit note's $45.60 paid part of the open invoice at once (the credit rule).
+    assert credit_balances(organization=northwind) == []
+    open_invoice = northwind.invoices.get(status=InvoiceStatus.OPEN)
+    assert str(invoice_outstanding(invoice=open_invoice)) == str(
+        open_invoice.money("amount_due") - Money(Decimal("45.60"), "USD")
+    )
 
     client.force_login(User.objects.get(email="ben@northwind.test"))
     page = client.get("/app/northwind-analytics/invoices/").content.decode()
-    assert "$45.60" in page and "Paid" in page and "Open" in page
+    assert "Paid" in page and "Open" in page and "oldest first" in page
+    page = client.get(f"/app/northwind-analytics/invoices/{open_invoice.number}/").content
+    assert f"Credit applied on {now:%-d %b %Y}".encode() in page and "\u2212$45.60".encode() in page
 
 
 def test_the_admin_shows_invoices_read_only_with_history(demo_invoices, client_for, admin_user):
