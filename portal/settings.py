@@ -428,5 +428,7 @@ LOGGING = {
         # print every line a second time.
         "django": {"handlers": ["console"], "propagate": False},
         "django.request": {"filters": ["client_error_one_line"]},
+        # The Stripe library logs every API request at INFO; its errors still show.
+        "stripe": {"level": "WARNING"},
     },
 }
