@@ -163,3 +163,27 @@ def _intent_obj(localstripe_url, attempt):
     import stripe
 
     return stripe.PaymentIntent.construct_from(intent(localstripe_url, attempt.intent_id), "k")
+
+
+def test_the_pay_page_allows_exactly_the_stripe_js_origin_and_no_inline_code(
+    client_for, owner, invoice, localstripe_url
+):
+    client = client_for(owner)
+    pay = client.get(f"/app/northwind/invoices/{invoice.number}/pay/")
+    other = client.get(f"/app/northwind/invoices/{invoice.number}/")
+
+    policy = _directives(pay["Content-Security-Policy"])
+    assert policy["script-src"] == ["'self'", localstripe_url]
+    assert policy["connect-src"] == ["'self'", localstripe_url]
+    assert policy["frame-src"] == [localstripe_url]
+    assert "'unsafe-inline'" not in pay["Content-Security-Policy"]
+    assert f'<script src="{localstripe_url}/js.stripe.com/v3/"></script>' in pay.content.decode()
+    # Only the pay page loads Stripe.js.
+    assert localstripe_url not in other["Content-Security-Policy"]
+
+
+def _directives(header: str) -> dict[str, list[str]]:
+    return {
+        name: sources
+        for name, *sources in (part.split() for part in header.split(";") if part.strip())
+    }
