@@ -1,5 +1,5 @@
 """`manage.py localstripe`: localstripe, the fake Stripe server, for `make run` (the
-Procfile starts it beside the web server): it serves the Stripe API and its fake
+Procfile.dev starts it beside the web server): it serves the Stripe API and its fake
 Stripe.js at settings.STRIPE_API_BASE and sends its webhooks to this site's endpoint,
 signed with settings.STRIPE_WEBHOOK_SECRET, as Stripe would. A development tool only:
 it refuses to run without DEBUG."""
