@@ -21,9 +21,7 @@ def card_payments_enabled() -> bool:
 def client() -> stripe.StripeClient:
     base = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else {}
     # No silent retries: a retry of ours reuses the attempt's idempotency key.
-    return stripe.StripeClient(
-        settings.STRIPE_API_KEY, base_addresses=base, max_network_retries=0
-    )
+    return stripe.StripeClient(settings.STRIPE_API_KEY, base_addresses=base, max_network_retries=0)
 
 
 def to_minor_units(money: Money) -> int:

@@ -297,10 +297,14 @@ def card_payment_reconcile(*, intent, failed: bool = False) -> CardPayment:
     return _reconcile_locked(attempt, intent, invoice, failed=failed)
 
 
+FINAL = (CardPaymentStatus.SUCCEEDED, CardPaymentStatus.FAILED)
+
+
 def _reconcile_locked(attempt: CardPayment, intent, invoice: Invoice, *, failed=False):
     attempt = CardPayment.objects.select_for_update().get(pk=attempt.pk)
     if attempt.intent_id is None:
         attempt.intent_id = intent.id
+    was_final = attempt.status in FINAL
     status = intent.status
     if status == "succeeded":
         _record_once(attempt, intent, invoice)
@@ -312,12 +316,21 @@ def _reconcile_locked(attempt: CardPayment, intent, invoice: Invoice, *, failed=
     elif failed or status == "canceled" or _field(intent, "last_payment_error"):
         error = _field(intent, "last_payment_error")
         attempt.status = CardPaymentStatus.FAILED
-        attempt.failure_message = (
-            _field(error, "message") or "The card payment did not go through."
-        )
+        attempt.failure_message = _field(error, "message") or "The card payment did not go through."
         _notify_failure(attempt)
     attempt.save()
+    if attempt.status in FINAL and not was_final:
+        _forget_unsaved_card(attempt)
     return attempt
+
+
+def _forget_unsaved_card(attempt: CardPayment) -> None:
+    """A card entered without "keep this card" is detached at Stripe once its payment is
+    over; the saved card stays."""
+    saved = StripeCustomer.objects.filter(organization_id=attempt.organization_id).first()
+    if saved is not None and saved.payment_method_id == attempt.payment_method_id:
+        return
+    _detach(attempt.payment_method_id)
 
 
 def _record_once(attempt: CardPayment, intent, invoice: Invoice) -> None:

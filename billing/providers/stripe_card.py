@@ -15,8 +15,7 @@ class StripeCard(PaymentProvider):
     label = "Card"
     recorded_by_staff = False
     recording_help = (
-        "Card payments are recorded when Stripe reports them; there is nothing to record "
-        "by hand."
+        "Card payments are recorded when Stripe reports them; there is nothing to record by hand."
     )
 
     def instructions(self, invoice: Invoice) -> PaymentInstructions:

@@ -31,8 +31,7 @@ from portal.access import get_invoice_for_member, get_membership, require_billin
 logger = logging.getLogger(__name__)
 
 UNAVAILABLE = (
-    "Card payments are unavailable right now; try again in a few minutes or pay by bank "
-    "transfer."
+    "Card payments are unavailable right now; try again in a few minutes or pay by bank transfer."
 )
 
 
@@ -108,9 +107,7 @@ def _outcome(request, membership, invoice, attempt: CardPayment) -> HttpResponse
         messages.success(request, f"Paid by card ({attempt.card_label}). Thank you.")
         return redirect("invoice_detail", slug, number)
     if attempt.status == CardPaymentStatus.FAILED:
-        messages.error(
-            request, f"The card payment did not go through: {attempt.failure_message}"
-        )
+        messages.error(request, f"The card payment did not go through: {attempt.failure_message}")
         return redirect("invoice_pay", slug, number)
     url = reverse("invoice_pay_return", args=[slug, number])
     return redirect(f"{url}?attempt={attempt.attempt_key}")

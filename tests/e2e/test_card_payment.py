@@ -26,9 +26,11 @@ def test_an_owner_pays_an_open_invoice_by_card_in_the_browser(
     posted_to_us = []
     page.on(
         "request",
-        lambda r: posted_to_us.append(r.post_data or "")
-        if r.url.startswith(live_server.url) and r.method == "POST"
-        else None,
+        lambda r: (
+            posted_to_us.append(r.post_data or "")
+            if r.url.startswith(live_server.url) and r.method == "POST"
+            else None
+        ),
     )
     page.set_viewport_size({"width": width, "height": 900})
     login(owner)

@@ -108,7 +108,10 @@ def test_one_attempt_makes_one_payment_intent_however_often_it_is_submitted(
     again = client.post(f"/app/northwind/invoices/{invoice.number}/pay/", data)
     assert again["Location"] == answer["Location"]
     attempt = services.card_payment_start(
-        invoice=invoice, attempt_key=data["attempt"], user=None, setup_intent_id=data["setup_intent"]
+        invoice=invoice,
+        attempt_key=data["attempt"],
+        user=None,
+        setup_intent_id=data["setup_intent"],
     )
 
     assert CardPayment.objects.filter(invoice=invoice).count() == 1
@@ -152,7 +155,8 @@ def test_a_declined_card_leaves_the_invoice_open_and_emails_the_failure_once(
     # The webhook and the return page report the same failure: no second email.
     services.card_payment_reconcile(intent=_intent_obj(localstripe_url, attempt), failed=True)
     client.post(f"/app/northwind/invoices/{invoice.number}/pay/", data)
-    emails = OutboundEmail.objects.filter(subject=f"Card payment failed for invoice {invoice.number}")
+    subject = f"Card payment failed for invoice {invoice.number}"
+    emails = OutboundEmail.objects.filter(subject=subject)
     assert sorted(e.to for e in emails) == sorted([owner.email, billing_admin.email])
     body = emails.first().body_text
     assert "declined" in body and f"/app/northwind/invoices/{invoice.number}/pay/" in body
@@ -187,3 +191,28 @@ def _directives(header: str) -> dict[str, list[str]]:
         name: sources
         for name, *sources in (part.split() for part in header.split(";") if part.strip())
     }
+
+
+def test_the_checkout_confirmation_offers_pay_now_and_it_pays_the_checkouts_invoice(
+    client_for, owner, organization, catalog, now, stripe_settings, localstripe_url
+):
+    from tests.helpers.checkout import confirm, subscribed
+
+    license = subscribed(organization, catalog, seats=5)
+    _, confirmed = confirm(
+        organization, license, owner, tier="team", seats=8, cycle="monthly", currency="USD"
+    )
+    client = client_for(owner)
+    done = client.get(f"/app/northwind/checkout/{confirmed.token}/done/")
+    pay_url = f"/app/northwind/invoices/{confirmed.invoice.number}/pay/"
+    assert f'href="{pay_url}">Pay now by card' in done.content.decode()
+
+    answer, _ = _pay_with_new_card(client, confirmed.invoice, localstripe_url, save=False)
+
+    assert answer["Location"] == f"/app/northwind/invoices/{confirmed.invoice.number}/"
+    confirmed.invoice.refresh_from_db()
+    assert confirmed.invoice.status == InvoiceStatus.PAID
+    # Not kept: the box was unticked.
+    assert not StripeCustomer.objects.get(organization=organization).has_card
+    paid_done = client.get(f"/app/northwind/checkout/{confirmed.token}/done/")
+    assert "Pay now by card" not in paid_done.content.decode()
