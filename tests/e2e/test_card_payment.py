@@ -44,10 +44,7 @@ def test_an_owner_pays_an_open_invoice_by_card_in_the_browser(
     axe(f"pay page at {width}px")
     overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     assert not overflow, f"the pay page scrolls sideways at {width}px"
-    if os.environ.get("TIERWISE_SCREENSHOTS"):
-        shots = Path(os.environ["TIERWISE_SCREENSHOTS"])
-        shots.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(shots / f"pay-{width}.png"), full_page=True)
+    _screenshot(page, f"pay-{width}.png")
 
     card_number.fill("4242424242424242")
     page.get_by_label("Expiry month (MM)").fill("12")
@@ -64,3 +61,26 @@ def test_an_owner_pays_an_open_invoice_by_card_in_the_browser(
     assert Payment.objects.get(invoice=invoice).provider == "stripe"
     # What the form posted us: Stripe's ids, never the card.
     assert posted_to_us and not any("4242424242424242" in body for body in posted_to_us)
+
+    # The next invoice: the saved card, on the pay page and in one click on the invoice.
+    later = finalized_invoice(organization, lines=[("Extra seats", 2, Decimal("10"))])
+    page.goto(f"{live_server.url}/app/northwind/invoices/{later.number}/pay/")
+    expect(page.get_by_role("heading", name="Your saved card")).to_be_visible()
+    expect(page.get_by_text("Visa ending 4242, expires 12/2031")).to_be_visible()
+    wait_until_ready(page)
+    axe(f"pay page with a saved card at {width}px")
+    _screenshot(page, f"pay-saved-{width}.png")
+    page.goto(f"{live_server.url}/app/northwind/invoices/{later.number}/")
+    _screenshot(page, f"invoice-saved-card-{width}.png")
+    axe(f"invoice page with a saved card at {width}px")
+    page.get_by_role("button", name="Pay with saved card").click()
+    expect(page.get_by_text("Paid by card (Visa ending 4242). Thank you.")).to_be_visible()
+    later.refresh_from_db()
+    assert later.status == InvoiceStatus.PAID
+
+
+def _screenshot(page, name: str) -> None:
+    if os.environ.get("TIERWISE_SCREENSHOTS"):
+        shots = Path(os.environ["TIERWISE_SCREENSHOTS"])
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / name), full_page=True)
