@@ -84,3 +84,32 @@ def _screenshot(page, name: str) -> None:
         shots = Path(os.environ["TIERWISE_SCREENSHOTS"])
         shots.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shots / name), full_page=True)
+
+
+def test_a_card_that_asks_the_banks_confirmation_is_paid_once_confirmed(
+    page, live_server, login, owner, stripe_settings, localstripe_url
+):
+    organization = owner.memberships.get().organization
+    invoice = finalized_invoice(organization, lines=[("Team plan", 1, Decimal("49"))])
+    login(owner)
+
+    page.goto(f"{live_server.url}/app/northwind/invoices/{invoice.number}/pay/")
+    wait_until_ready(page)
+    page.get_by_label("Card number").fill("4000002760003184")
+    page.get_by_label("Expiry month (MM)").fill("12")
+    page.get_by_label("Expiry year (YY)").fill("31")
+    page.get_by_label("Security code (CVC)").fill("123")
+    page.get_by_label("Postal code").fill("10115")
+    page.get_by_label("Keep this card for later invoices (you can remove it)").uncheck()
+    page.get_by_role("button", name="Pay $49.00").click()
+    # Stripe.js asks the bank's confirmation for the card, then for the payment (here
+    # localstripe's fake 3-D Secure box, twice).
+    page.get_by_role("button", name="Complete authentication").click()
+    expect(page.get_by_role("heading", name="Confirm the payment with your bank")).to_be_visible()
+    page.get_by_role("button", name="Complete authentication").click()
+
+    expect(page.get_by_role("heading", name=f"Invoice {invoice.number}")).to_be_visible()
+    expect(page.get_by_text("Paid by card (Visa ending 3184). Thank you.")).to_be_visible()
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PAID
+    assert Payment.objects.filter(invoice=invoice).count() == 1
