@@ -47,6 +47,7 @@ def invoice_list(request: HttpRequest, slug: str) -> HttpResponse:
             "organization": organization,
             "invoices": invoices,
             "credit_balances": credit_balances(organization=organization),
+            "saved_card": saved_card(organization=organization),
         },
     )
 

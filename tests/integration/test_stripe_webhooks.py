@@ -165,3 +165,21 @@ def test_localstripe_delivers_its_signed_events_to_the_site(
     subject = f"Card payment failed for invoice {declined.number}"
     assert OutboundEmail.objects.filter(subject=subject).count() == 1
     assert json.loads(json.dumps(list(Payment.objects.values_list("reference", flat=True))))
+
+
+@pytest.mark.django_db
+def test_a_card_payment_for_an_invoice_paid_meanwhile_is_not_applied_and_is_logged(
+    client_for, owner, organization, now, stripe_settings, localstripe_url, caplog
+):
+    from tests.helpers.invoices import pay_in_full
+
+    invoice = finalized_invoice(organization, lines=[("Team", 1, Decimal("30"))])
+    paid = _confirmed_intent(client_for(owner), invoice, localstripe_url)
+    pay_in_full(invoice, reference="TRF-9")
+    payload = event_payload("payment_intent.succeeded", paid)
+
+    answer = _post(client_for(owner), payload, signature(payload))
+
+    assert answer.status_code == 200
+    assert list(Payment.objects.values_list("reference", flat=True)) == ["TRF-9"]
+    assert f"Card payment {paid['id']} succeeded for invoice {invoice.number}" in caplog.text
