@@ -22,12 +22,11 @@ from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from tests.helpers.services import CHROMIUM, REAL_SERVICES_REQUIRED
 
 # The shared fixtures beyond the personas: the catalogs, a license with its API client, and
-# a scheduled downgrade, and localstripe for card payments.
+# a scheduled downgrade.
 pytest_plugins = [
     "tests.fixtures.catalogs",
     "tests.fixtures.licenses",
     "tests.fixtures.checkout",
-    "tests.fixtures.stripe",
 ]
 
 FROZEN_NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
