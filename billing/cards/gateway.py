@@ -38,6 +38,9 @@ def from_minor_units(amount: int, currency: str) -> Money:
     return Money(Decimal(int(amount)).scaleb(-minor_unit_places(code)), code)
 
 
+REAL_STRIPE_JS = "https://js.stripe.com"
+
+
 def origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
@@ -48,8 +51,12 @@ def csp_sources() -> dict[str, list[str]]:
     configured URL's origin, its requests to the API, its frames. Nothing else."""
     js = origin(settings.STRIPE_JS_URL)
     api = origin(settings.STRIPE_API_BASE) if settings.STRIPE_API_BASE else "https://api.stripe.com"
+    frames = [js]
+    if js == REAL_STRIPE_JS:
+        # Real Stripe shows the bank's 3-D Secure page in a frame from its hooks origin.
+        frames.append("https://hooks.stripe.com")
     return {
         "script-src": [js],
         "connect-src": sorted({js, api}),
-        "frame-src": [js],
+        "frame-src": frames,
     }

@@ -38,5 +38,5 @@ def test_real_stripe_adds_its_own_origins_only(settings):
     assert csp_sources() == {
         "script-src": ["https://js.stripe.com"],
         "connect-src": ["https://api.stripe.com", "https://js.stripe.com"],
-        "frame-src": ["https://js.stripe.com"],
+        "frame-src": ["https://js.stripe.com", "https://hooks.stripe.com"],
     }
