@@ -143,15 +143,12 @@ def saved_card_remove(*, organization: Organization) -> bool:
 # --- Paying an invoice -------------------------------------------------------------------
 
 
-def _lock_open_invoice(invoice: Invoice) -> Invoice:
-    lock_billing_details(invoice.organization)
-    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-    if locked.status != InvoiceStatus.OPEN:
+def _refuse_unless_open(invoice: Invoice) -> None:
+    if invoice.status != InvoiceStatus.OPEN:
         raise ValidationError(
-            f"Invoice {locked.number} is {locked.get_status_display().lower()}; "
+            f"Invoice {invoice.number} is {invoice.get_status_display().lower()}; "
             "there is nothing to pay."
         )
-    return locked
 
 
 def _card_from_setup(customer: StripeCustomer, setup_intent_id: str) -> str:
@@ -185,10 +182,14 @@ def card_payment_start(
     attempt_key = (attempt_key or "").strip()
     if not attempt_key or len(attempt_key) > 64:
         raise ValidationError("The payment form is incomplete; reload the page and try again.")
-    locked = _lock_open_invoice(invoice)
+    lock_billing_details(invoice.organization)
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     existing = CardPayment.objects.filter(invoice=locked, attempt_key=attempt_key).first()
     if existing is not None:
+        # The same submission again (a double click, a retry): its outcome, not a second
+        # intent, even once it has paid the invoice.
         return existing
+    _refuse_unless_open(locked)
     outstanding = invoice_outstanding(invoice=locked)
     if outstanding.amount <= 0:
         raise ValidationError(f"Invoice {locked.number} has nothing left to pay.")

@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.cards import gateway, services
+from billing.cards.gateway import card_payments_enabled
 from billing.cards.selectors import card_payable, saved_card
 from billing.invoices.selectors import invoice_outstanding
 from billing.models import CardPayment, CardPaymentStatus
@@ -78,10 +79,10 @@ def _pay_page(request, membership, invoice, *, status=200, confirm=None) -> Http
 def invoice_pay(request: HttpRequest, slug: str, number: str) -> HttpResponse:
     membership, invoice = get_invoice_for_member(request, slug, number)
     require_billing(membership)
-    if not card_payable(invoice=invoice):
-        messages.info(request, f"Invoice {invoice.number} has nothing to pay by card.")
-        return redirect("invoice_detail", slug, number)
-    if request.method == "GET":
+    if request.method == "GET" or not card_payments_enabled():
+        if not card_payable(invoice=invoice):
+            messages.info(request, f"Invoice {invoice.number} has nothing to pay by card.")
+            return redirect("invoice_detail", slug, number)
         return _pay_page(request, membership, invoice)
     try:
         attempt = services.card_payment_start(
@@ -93,7 +94,9 @@ def invoice_pay(request: HttpRequest, slug: str, number: str) -> HttpResponse:
         )
     except ValidationError as refused:
         messages.error(request, " ".join(refused.messages))
-        return redirect("invoice_pay", slug, number)
+        return redirect(
+            "invoice_pay" if card_payable(invoice=invoice) else "invoice_detail", slug, number
+        )
     except stripe.StripeError:
         logger.exception("Stripe refused or did not answer a card payment.")
         messages.error(request, UNAVAILABLE)

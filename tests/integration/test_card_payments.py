@@ -48,7 +48,7 @@ def test_an_owner_pays_an_open_invoice_by_card_and_the_card_is_kept(
     invoice_page = client.get(f"/app/northwind/invoices/{invoice.number}/")
     assert b"Pay now" in invoice_page.content
 
-    answer, _ = _pay_with_new_card(client, invoice, localstripe_url)
+    answer, data = _pay_with_new_card(client, invoice, localstripe_url)
 
     assert answer.status_code == 302
     assert answer["Location"] == f"/app/northwind/invoices/{invoice.number}/"
@@ -57,6 +57,10 @@ def test_an_owner_pays_an_open_invoice_by_card_and_the_card_is_kept(
     payment = Payment.objects.get(invoice=invoice)
     assert payment.provider == "stripe" and payment.reference.startswith("pi_")
     assert payment.money() == invoice.money("amount_due")
+    # The same submission again (a double click): its outcome, no second payment.
+    again = client.post(f"/app/northwind/invoices/{invoice.number}/pay/", data)
+    assert again["Location"] == f"/app/northwind/invoices/{invoice.number}/"
+    assert Payment.objects.filter(invoice=invoice).count() == 1
     # 239.88 USD went to Stripe as 23988 cents, in the invoice's currency.
     charged = intent(localstripe_url, payment.reference)
     assert (charged["amount"], charged["currency"]) == (int(payment.amount * 100), "usd")
