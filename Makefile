@@ -8,7 +8,7 @@ PORT ?= 8000
 export SITE_URL ?= http://127.0.0.1:$(PORT)
 # A laptop run is a development run unless the environment says otherwise.
 export DEBUG ?= true
-# The Procfile's commands (gunicorn, celery) come from the venv.
+# The Procfile's commands (gunicorn, celery, localstripe) come from the venv.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run test test-only test-under-load test-fast mutate mutate-all install lint bench clean
@@ -45,11 +45,13 @@ run: $(VENV)/.installed-run
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo
 	@echo
-	@echo "  Tierwise is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)"
+	@echo "  Tierwise is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker, beat and localstripe)"
 	@echo "  Sign in with any login above; the password is tierwise-demo."
 	@echo "  Test clock on: move the site's date at /admin/clock/ or with manage.py clock advance --to YYYY-MM-DD."
 	@echo
-	TEST_CLOCK=$${TEST_CLOCK:-on} PORT=$(PORT) $(BIN)/honcho start --port $(PORT)
+	@echo "  Cards pay against localstripe, a fake Stripe on http://localhost:8420: card 4242 4242 4242 4242."
+	@echo
+	TEST_CLOCK=$${TEST_CLOCK:-on} PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start --port $(PORT)
 
 # The whole suite, after the lint (so CI checks the dependency direction too).
 test: lint test-only

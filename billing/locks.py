@@ -9,7 +9,8 @@ never goes back for an earlier one once it holds a later one:
 4. scheduled change (the license's pending one),
 5. subscription,
 6. billing periods, invoice, then the invoice's PDF versions (the render task locks
-   only its own version, and nothing else while it does),
+   only its own version, and nothing else while it does) and its card payment attempts
+   (billing.cards, which call Stripe while they hold the invoice),
 7. document sequence: the number is taken last, so it is held for the shortest time.
 
 Two transactions that follow one order can make each other wait, never wait for each

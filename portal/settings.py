@@ -310,6 +310,21 @@ TIERWISE_BANK_DETAILS = {
     "bic": env_str("BANK_BIC", "BUKBGB22"),
 }
 
+# Cards, through Stripe (billing.providers.stripe_card, billing.cards). A DEBUG run (make
+# run, the tests) talks to localstripe, the fake Stripe server `make run` and .ci/run
+# start on port 8420, with its own fake Stripe.js; production talks to Stripe itself
+# once STRIPE_API_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET are set (README,
+# "Card payments"). Without an API key, card payments are off and invoices are paid by
+# bank transfer only.
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "http://localhost:8420" if DEBUG else "").rstrip("/")
+STRIPE_JS_URL = env_str(
+    "STRIPE_JS_URL",
+    f"{STRIPE_API_BASE}/js.stripe.com/v3/" if STRIPE_API_BASE else "https://js.stripe.com/v3/",
+)
+STRIPE_API_KEY = env_str("STRIPE_API_KEY", "sk_test_localstripe" if DEBUG else "")
+STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe" if DEBUG else "")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "whsec_localstripe" if DEBUG else "")
+
 # --- Email ----------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
@@ -413,5 +428,7 @@ LOGGING = {
         # print every line a second time.
         "django": {"handlers": ["console"], "propagate": False},
         "django.request": {"filters": ["client_error_one_line"]},
+        # The Stripe library logs every API request at INFO; its errors still show.
+        "stripe": {"level": "WARNING"},
     },
 }

@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 
 from portal.errors import api_not_found
 from portal.views import (
+    cards,
     catalog,
     checkout,
     invitations,
@@ -90,6 +91,13 @@ app_patterns = [
     path("<slug:slug>/invoices/", invoices.invoice_list, name="invoice_list"),
     path("<slug:slug>/invoices/<str:number>/", invoices.invoice_detail, name="invoice_detail"),
     path("<slug:slug>/invoices/<str:number>.pdf", invoices.invoice_pdf, name="invoice_pdf"),
+    path("<slug:slug>/invoices/<str:number>/pay/", cards.invoice_pay, name="invoice_pay"),
+    path(
+        "<slug:slug>/invoices/<str:number>/pay/return/",
+        cards.invoice_pay_return,
+        name="invoice_pay_return",
+    ),
+    path("<slug:slug>/card/remove/", cards.saved_card_remove, name="saved_card_remove"),
     path("<slug:slug>/api-tokens/", licenses.token_create, name="api_token_create"),
     path(
         "<slug:slug>/api-tokens/<int:token_id>/revoke/",
@@ -130,6 +138,7 @@ catalog_patterns = [
 urlpatterns = [
     path("", site.home, name="home"),
     path("healthz", site.healthz, name="healthz"),
+    path("stripe/webhook/", cards.stripe_webhook, name="stripe_webhook"),
     path("accounts/", include("allauth.urls")),
     path("app/", include(app_patterns)),
     # A token is URL-safe base64 (portal.models._invitation_token), a slug's alphabet.

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0015_ledger_currency_left"),
+        ("billing", "0017_card_payments"),
     ]
 
     operations = [

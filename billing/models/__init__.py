@@ -1,5 +1,9 @@
 """Billing models, one module per area, each name re-exported."""
 
+from billing.models.cards import CardPayment as CardPayment
+from billing.models.cards import CardPaymentStatus as CardPaymentStatus
+from billing.models.cards import StripeCustomer as StripeCustomer
+from billing.models.cards import StripeEvent as StripeEvent
 from billing.models.checkout import OPEN_CHECKOUT as OPEN_CHECKOUT
 from billing.models.checkout import Checkout as Checkout
 from billing.models.checkout import CheckoutEvent as CheckoutEvent

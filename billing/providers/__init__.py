@@ -1,15 +1,18 @@
 """How customers pay an invoice: one provider per way of paying, each behind the same
-small interface (billing.providers.base). Today there is one, invoice and bank transfer;
-a card provider joins this registry later without the invoice pages, the PDF or the
-payment service changing."""
+small interface (billing.providers.base): invoice and bank transfer, and card through
+Stripe (billing.cards), which the customer chooses on the invoice's "Pay now" page. The
+invoice's instructions (page and PDF) stay the bank transfer's."""
 
 from billing.models import Invoice
 from billing.providers.bank_transfer import BankTransfer
 from billing.providers.base import PaymentInstructions, PaymentProvider
+from billing.providers.stripe_card import StripeCard
 
 __all__ = ["PaymentInstructions", "PaymentProvider", "provider_for", "provider_named"]
 
-PROVIDERS: dict[str, PaymentProvider] = {provider.name: provider for provider in [BankTransfer()]}
+PROVIDERS: dict[str, PaymentProvider] = {
+    provider.name: provider for provider in [BankTransfer(), StripeCard()]
+}
 
 
 def provider_named(name: str) -> PaymentProvider:
@@ -21,6 +24,6 @@ def provider_named(name: str) -> PaymentProvider:
 
 
 def provider_for(invoice: Invoice) -> PaymentProvider:
-    """How this invoice is paid. Every invoice is paid by bank transfer until a second
-    provider gives an organization (or an invoice) a choice."""
+    """How this invoice's printed instructions say to pay, and the provider staff record
+    with: the bank transfer. A card payment names its provider (StripeCard) itself."""
     return PROVIDERS[BankTransfer.name]

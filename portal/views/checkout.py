@@ -31,6 +31,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from billing.cards.selectors import card_payable
 from billing.checkout.quote import QuoteRefused
 from billing.checkout.scheduled import scheduled_change_cancel
 from billing.checkout.selectors import checkouts_for_preview
@@ -391,6 +392,7 @@ def checkout_done(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             "invoice": checkout.invoice,
             "invoice_total": checkout.invoice.money("total") if checkout.invoice else None,
             "invoice_due": checkout.invoice.money("amount_due") if checkout.invoice else None,
+            "card_payable": bool(checkout.invoice) and card_payable(invoice=checkout.invoice),
         },
     )
 

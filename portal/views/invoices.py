@@ -10,6 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from billing.cards.selectors import card_payable, saved_card
+from billing.cards.services import new_attempt_key
 from billing.invoices import credit, services
 from billing.invoices.documents import invoice_pdf_context
 from billing.invoices.selectors import credit_balances, invoice_outstanding, pdf_versions
@@ -46,6 +48,7 @@ def invoice_list(request: HttpRequest, slug: str) -> HttpResponse:
             "invoices": invoices,
             "credit_balances": credit_balances(organization=organization),
             "credit_rule": credit.RULE,
+            "saved_card": saved_card(organization=organization),
         },
     )
 
@@ -62,6 +65,10 @@ def invoice_detail(request: HttpRequest, slug: str, number: str) -> HttpResponse
             "membership": membership,
             "overdue": invoice.is_overdue(clock.today()),
             "pdf": pdf_versions(invoice=invoice),
+            # "Pay now" by card (portal.views.cards), and the saved card in one click.
+            "card_payable": card_payable(invoice=invoice),
+            "saved_card": saved_card(organization=invoice.organization),
+            "attempt_key": new_attempt_key(),
             **invoice_pdf_context(invoice),
         },
     )

@@ -5,6 +5,7 @@ from urllib.parse import urljoin
 import pytest
 from playwright.sync_api import expect
 
+from tests.fixtures.stripe import localstripe_url, stripe_settings  # noqa: F401 (card payments)
 from tests.helpers.services import CHROMIUM
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection
 
 from portal.celery import app as celery_app
+from tests.fixtures.stripe import localstripe_url, stripe_settings  # noqa: F401 (card payments)
 
 ROOT = Path(__file__).resolve().parents[2]
 

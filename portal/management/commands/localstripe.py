@@ -1,0 +1,52 @@
+"""`manage.py localstripe`: localstripe, the fake Stripe server, for `make run` (the
+Procfile.dev starts it beside the web server): it serves the Stripe API and its fake
+Stripe.js at settings.STRIPE_API_BASE and sends its webhooks to this site's endpoint,
+signed with settings.STRIPE_WEBHOOK_SECRET, as Stripe would. A development tool only:
+it refuses to run without DEBUG."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
+
+from billing.cards.services import HANDLED_EVENTS
+
+
+class Command(BaseCommand):
+    help = "Run localstripe (a fake Stripe) with its webhooks sent to this site."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=None, help="default: STRIPE_API_BASE's")
+        parser.add_argument(
+            "--from-scratch", action="store_true", help="forget what an earlier run stored"
+        )
+
+    def handle(self, *args, host, port, from_scratch, **options):
+        if not settings.DEBUG:
+            raise CommandError("localstripe is a fake Stripe for development: it needs DEBUG.")
+        # Imported here: the site itself never needs the fake server.
+        from aiohttp import web
+        from localstripe.resources import store
+        from localstripe.server import app
+        from localstripe.webhooks import register_webhook
+
+        port = port or urlsplit(settings.STRIPE_API_BASE).port or 8420
+        if not from_scratch:
+            store.try_load_from_disk()
+        webhook_url = settings.SITE_URL + reverse("stripe_webhook")
+        secret = settings.STRIPE_WEBHOOK_SECRET
+        register_webhook("tierwise", webhook_url, secret, list(HANDLED_EVENTS))
+        self.stdout.write(f"localstripe on http://{host}:{port}, webhooks to {webhook_url}")
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        access = logging.getLogger("aiohttp.access")
+        access.setLevel(logging.INFO)
+        web.run_app(app, sock=sock, access_log=access, print=None)
