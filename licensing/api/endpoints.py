@@ -38,6 +38,7 @@ from licensing.licenses import services as licenses
 from licensing.licenses.entitlements import license_entitlements
 from licensing.models import License
 from licensing.usage.services import MAX_BATCH, UsageReport, license_meters, usage_record_batch
+from portal import clock
 from portal.errors import api_not_found
 from portal.http import client_address
 from portal.unavailable import unavailable_response
@@ -226,6 +227,14 @@ class LicenseOut(Schema):
     key_prefix: str
 
 
+class KeyStatusOut(Schema):
+    status: str = Field(
+        description="current, or retiring: an earlier key still accepted after a rotation "
+        "with an overlap, until retires_at."
+    )
+    retires_at: str | None = Field(description="When a retiring key stops working (UTC).")
+
+
 class ValidateOut(Schema):
     valid: bool
     code: str = Field(
@@ -310,12 +319,17 @@ NOT_FOUND = ApiError(404, "license_not_found", "No license of yours has this key
 
 
 def _license(request: HttpRequest, key: str) -> License:
+    """The calling organization's license with this key, or an earlier key of it still in
+    its overlap after a rotation."""
     key_hash = keys.hash_secret(_canonical(key))
-    license = (
-        License.objects.select_related("organization", "product", "version", "version__tier")
-        .filter(key_hash=key_hash, organization_id=request.auth.organization_id)
-        .first()
-    )
+    licenses_of_caller = License.objects.select_related(
+        "organization", "product", "version", "version__tier"
+    ).filter(organization_id=request.auth.organization_id)
+    license = licenses_of_caller.filter(key_hash=key_hash).first()
+    if license is None:
+        license = licenses_of_caller.filter(
+            retiring_keys__key_hash=key_hash, retiring_keys__valid_until__gt=clock.now()
+        ).first()
     if license is None:
         raise NOT_FOUND
     return license

@@ -45,7 +45,7 @@ from licensing.api.tokens import api_token_authenticate
 from licensing.catalog.cache import RELEASE
 from licensing.licenses import keys
 from licensing.licenses.entitlements import license_entitlements
-from licensing.models import License
+from licensing.models import License, RetiringKey
 from portal import clock
 
 MISSING = "missing"
@@ -75,6 +75,18 @@ def key_lookup(organization_id: int, key_hash: str) -> int | None:
         .values_list("pk", flat=True)
         .first()
     )
+    if license_id is None:
+        # An earlier key in its overlap after a rotation. Looked up for every key that is
+        # not a current one, so a random key costs what another organization's does.
+        license_id = (
+            RetiringKey.objects.filter(
+                key_hash=key_hash,
+                license__organization_id=organization_id,
+                valid_until__gt=clock.now(),
+            )
+            .values_list("license_id", flat=True)
+            .first()
+        )
     cache.set(cache_key, license_id or MISSING, None if license_id else MISSING_TIMEOUT)
     return license_id
 
@@ -101,6 +113,9 @@ def _answer_from_database(license_id: int, at: datetime) -> tuple[dict, int]:
         grace_until=license.grace_until,
         fingerprints=license.machines.active().values_list("fingerprint", flat=True),
         at=at,
+        retiring=dict(
+            license.retiring_keys.filter(valid_until__gt=at).values_list("key_hash", "valid_until")
+        ),
     )
 
 
@@ -208,8 +223,13 @@ def validate_key(
             return NOT_FOUND
         found = fastcache.get_many([_version_key(known), _answer_key(known)])
     cached = _current(known, found.get(_version_key(known)), found.get(_answer_key(known)))
-    if cached.answer["key_hash"] != key_hash:  # a rotated key
-        return NOT_FOUND
+    if cached.answer["key_hash"] != key_hash:
+        # A rotated key: accepted, and told so, until its overlap ends by the clock.
+        result = validation_result(cached.answer, key_hash, fingerprint, clock.now())
+        if not result:
+            return NOT_FOUND
+        _remember(prefix, key_hash, known)
+        return Validation(200, as_json(result))
     _remember(prefix, key_hash, known)
     if fingerprint is None:
         return Validation(200, cached.body)
