@@ -69,6 +69,11 @@ app_patterns = [
         licenses.license_key_rotate,
         name="license_key_rotate",
     ),
+    path(
+        "<slug:slug>/licenses/<int:license_id>/key.txt",
+        licenses.license_key_download,
+        name="license_key_download",
+    ),
     path("<slug:slug>/checkout/", checkout.checkout_new, name="checkout_new"),
     path("<slug:slug>/checkout/<slug:token>/", checkout.checkout_page, name="checkout"),
     path(

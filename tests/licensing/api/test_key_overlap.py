@@ -38,9 +38,7 @@ def rotated(api, issued, django_capture_on_commit_callbacks):
         return _rotate(issued, timedelta(hours=24))
 
 
-def test_the_old_key_works_through_its_overlap_and_says_it_is_being_retired(
-    api, issued, rotated
-):
+def test_the_old_key_works_through_its_overlap_and_says_it_is_being_retired(api, issued, rotated):
     for moment in (ROTATED_AT, ROTATED_AT + timedelta(hours=23, minutes=59, seconds=59)):
         response = _validate(api, issued.key, moment)
         body = response.json()
@@ -122,9 +120,7 @@ def test_a_second_rotation_ends_the_first_overlap_now(api, issued, rotated):
     second = _validate(api, rotated.key, later).json()
     assert second["key"] == {"status": "retiring", "retires_at": "2026-06-10T12:00:00+00:00"}
     assert _validate(api, third.key, later).json()["key"]["status"] == "current"
-    assert [k.key_prefix for k in license_retiring_keys(issued.license, later)] == [
-        rotated.key[:8]
-    ]
+    assert [k.key_prefix for k in license_retiring_keys(issued.license, later)] == [rotated.key[:8]]
     event = LicenseEvent.objects.filter(kind="key_rotated").first()
     assert event.before["overlapping_keys_ended"] == [issued.key[:8]]
 
