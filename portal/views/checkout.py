@@ -64,6 +64,8 @@ from portal.access import (
 from portal.models import Membership, Role
 
 MAX_SEATS = 100_000
+# A purchase's new license key, from the confirmation to the one page view that shows it.
+NEW_KEY_SESSION = "checkout_new_key"
 FIELDS = ("tier", "seats", "cycle", "currency", "auto_renew")
 # A choice that cannot be priced: htmx swaps it in (base.html's responseHandling).
 UNPROCESSABLE = 422
@@ -362,6 +364,9 @@ def checkout_confirm_view(request: HttpRequest, slug: str, token: str) -> HttpRe
     except ValidationError as refused:
         form.add_error(None, refused.messages)
         return _render_refusal(request, _context(membership, checkout, form, None), UNPROCESSABLE)
+    if confirmed.issued_key:
+        # Held only until the confirmation page shows it, once (checkout_done pops it).
+        request.session[NEW_KEY_SESSION] = {"checkout": token, "key": confirmed.issued_key}
     if confirmed.invoice is not None:
         messages.success(request, f"Done. Invoice {confirmed.invoice.number} is issued.")
     else:
@@ -369,6 +374,17 @@ def checkout_confirm_view(request: HttpRequest, slug: str, token: str) -> HttpRe
     return _redirect(request, done)
 
 
+def _new_key_once(request: HttpRequest, token: str) -> str | None:
+    """The new license key of this checkout's purchase, the first time its confirmation
+    is shown to the person who confirmed it; never again."""
+    held = request.session.get(NEW_KEY_SESSION)
+    if not isinstance(held, dict) or held.get("checkout") != token:
+        return None
+    del request.session[NEW_KEY_SESSION]
+    return held.get("key")
+
+
+@never_cache
 @login_required
 @require_GET
 def checkout_done(request: HttpRequest, slug: str, token: str) -> HttpResponse:
@@ -391,6 +407,8 @@ def checkout_done(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             "invoice": checkout.invoice,
             "invoice_total": checkout.invoice.money("total") if checkout.invoice else None,
             "invoice_due": checkout.invoice.money("amount_due") if checkout.invoice else None,
+            "new_key": _new_key_once(request, token),
+            "is_purchase": not checkout.entitlements_before,
         },
     )
 
