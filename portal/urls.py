@@ -14,6 +14,7 @@ from portal.views import (
     proration,
     roi,
     site,
+    subscriptions,
 )
 
 # The admin signs in through allauth, so rate limits and two-factor apply there too.
@@ -68,6 +69,16 @@ app_patterns = [
         "<slug:slug>/licenses/<int:license_id>/rotate-key/",
         licenses.license_key_rotate,
         name="license_key_rotate",
+    ),
+    path(
+        "<slug:slug>/licenses/<int:license_id>/cancel/",
+        subscriptions.subscription_cancel_view,
+        name="subscription_cancel",
+    ),
+    path(
+        "<slug:slug>/licenses/<int:license_id>/resume/",
+        subscriptions.subscription_resume_view,
+        name="subscription_resume",
     ),
     path(
         "<slug:slug>/licenses/<int:license_id>/key.txt",

@@ -20,9 +20,7 @@ def _buy(client):
     return confirmed["Location"]
 
 
-def test_a_purchase_shows_its_new_key_once_with_copy_and_download(
-    client_for, owner, catalog, now
-):
+def test_a_purchase_shows_its_new_key_once_with_copy_and_download(client_for, owner, catalog, now):
     client = client_for(owner)
     done = _buy(client)
     first = client.get(done)
