@@ -166,7 +166,7 @@ def subscription_cancel(
             actor,
             at,
             action_label="Resume from your dashboard",
-            reason=why if reason or details.strip() else "",
+            reason=why.rstrip(". ") if reason or details.strip() else "",
             key_stops_at=cancellation_terms(license=license, at=at).key_stops_at,
             scheduled=scheduled,
         ),

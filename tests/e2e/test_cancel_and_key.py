@@ -128,3 +128,56 @@ def test_an_owner_cancels_with_a_reason_and_resumes(page, live_server, login, re
     expect(page.get_by_text("Renews on", exact=True)).to_be_visible()
     license.refresh_from_db()
     assert license.auto_renew is True
+
+
+def test_an_owner_rotates_the_key_with_an_overlap(page, live_server, login, review, owner):
+    build_catalog()
+    license = _subscribed(owner)
+    old_prefix = license.key_prefix
+    login(owner)
+    page.goto(f"{live_server.url}/app/northwind/")
+    page.get_by_role("link", name="Rotate key…").click()
+    expect(page.get_by_role("heading", name="Rotate the license key?")).to_be_visible()
+    expect(page.get_by_label("24 hours")).to_be_checked()
+    review("account-rotate-confirm")
+    page.get_by_label("Routine rotation").check()
+    page.get_by_role("button", name="Rotate the key now").click()
+
+    expect(page.get_by_role("heading", name="Your new license key")).to_be_visible()
+    expect(page.get_by_text("The previous key keeps working until")).to_be_visible()
+    key = page.locator("#secret-value").inner_text().strip()
+    license.refresh_from_db()
+    assert keys.same_hash(key, license.key_hash)
+    review("account-rotated-key-shown-once")
+
+    page.get_by_role("link", name="I have copied it").click()
+    keys_list = page.get_by_role("list", name="License keys")
+    expect(keys_list.get_by_role("listitem")).to_have_count(2)
+    expect(keys_list).to_contain_text(old_prefix)
+    expect(keys_list).to_contain_text("Being retired")
+    page.locator(".key-list").screenshot(path=str(SHOTS / "account-dashboard-both-keys.png"))
+
+
+def test_the_cancellation_emails_read_well_at_600px(page, owner):
+    """Both emails, as queued for the owner, rendered at an email client's width."""
+    build_catalog()
+    from billing.subscriptions.cancellation import subscription_cancel, subscription_resume
+    from portal.models import OutboundEmail
+
+    license = _subscribed(owner)
+    actor = Actor.of(owner, "owner")
+    subscription_cancel(
+        subscription=license.subscription, actor=actor, reason="pause", details="Back in spring."
+    )
+    subscription_resume(subscription=license.subscription, actor=actor)
+    SHOTS.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 600, "height": 900})
+    for name, subject in (("scheduled", "ends on"), ("resumed", "renews again")):
+        email = OutboundEmail.objects.get(subject__contains=subject)
+        page.set_content(email.body_html)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+        assert not overflow, f"the {name} email scrolls sideways at 600px"
+        page.screenshot(
+            path=str(SHOTS / f"account-email-cancellation-{name}-600.png"), full_page=True
+        )

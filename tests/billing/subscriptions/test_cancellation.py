@@ -73,7 +73,7 @@ def test_canceling_emails_every_billing_recipient_who_when_and_how_to_resume(
     )
     assert "stops validating at 1 April 2026, 00:00 UTC" in email.body_text
     assert "No further invoice is issued. Invoices still open remain due." in email.body_text
-    assert "Resume the subscription from your dashboard before 31 March 2026" in email.body_text
+    assert "Resume the subscription from your dashboard until 31 March 2026" in email.body_text
     assert "/app/northwind/" in email.body_text and "Resume from your dashboard" in email.body_html
     assert "Reason given" not in email.body_text
 
@@ -195,3 +195,18 @@ def api_for(client, organization, owner):
         return response.json()
 
     return validate
+
+
+def test_the_emails_escape_what_people_typed_in_html_only(team, actor, organization):
+    payload = '<img src=x onerror="alert(1)">Evil'
+    organization.name = payload
+    organization.save()
+    subscription_cancel(
+        subscription=team.subscription, actor=actor, reason="other", details=payload
+    )
+    email = OutboundEmail.objects.first()
+    assert payload not in email.body_html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;Evil" in email.body_html
+    # Plain text is never parsed as markup: it keeps what was typed, unescaped.
+    assert f"Reason given: Another reason: {payload}." in email.body_text
+    assert "&lt;" not in email.body_text and payload in email.subject
