@@ -32,7 +32,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from licensing.api import ratelimit
 from licensing.api.identity import TokenIdentity, TooManyFailures, rate_limit_bucket
 from licensing.api.tokens import api_token_authenticate
-from licensing.api.validation import validate_key
+from licensing.api.validation import key_matches, validate_key
 from licensing.licenses import keys
 from licensing.licenses import services as licenses
 from licensing.licenses.entitlements import license_entitlements
@@ -322,14 +322,12 @@ def _license(request: HttpRequest, key: str) -> License:
     """The calling organization's license with this key, or an earlier key of it still in
     its overlap after a rotation."""
     key_hash = keys.hash_secret(_canonical(key))
-    licenses_of_caller = License.objects.select_related(
-        "organization", "product", "version", "version__tier"
-    ).filter(organization_id=request.auth.organization_id)
-    license = licenses_of_caller.filter(key_hash=key_hash).first()
-    if license is None:
-        license = licenses_of_caller.filter(
-            retiring_keys__key_hash=key_hash, retiring_keys__valid_until__gt=clock.now()
-        ).first()
+    license = (
+        License.objects.select_related("organization", "product", "version", "version__tier")
+        .filter(organization_id=request.auth.organization_id)
+        .filter(key_matches(key_hash, clock.now()))
+        .first()
+    )
     if license is None:
         raise NOT_FOUND
     return license

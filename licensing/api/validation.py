@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.cache import cache
+from django.db.models import Q
 
 from licensing.api import fastcache, ratelimit
 from licensing.api.answer import (
@@ -62,6 +63,14 @@ def license_changed(license_id: int, revision: int) -> None:
     cache.set(_version_key(license_id), revision, ANSWER_TIMEOUT)
 
 
+def key_matches(key_hash: str, at: datetime) -> Q:
+    """Licenses whose key this is: their current key, or an earlier one still in its
+    overlap after a rotation at `at`. One query for any key, whether it is current, old,
+    another organization's or random, so what a key costs tells nothing."""
+    retiring = RetiringKey.objects.filter(key_hash=key_hash, valid_until__gt=at)
+    return Q(key_hash=key_hash) | Q(pk__in=retiring.values("license_id"))
+
+
 def key_lookup(organization_id: int, key_hash: str) -> int | None:
     """The id of the organization's license with this key hash, or None."""
     cache_key = f"lic:key:{organization_id}:{key_hash}"
@@ -71,22 +80,11 @@ def key_lookup(organization_id: int, key_hash: str) -> int | None:
     if entry is not None:
         return entry
     license_id = (
-        License.objects.filter(key_hash=key_hash, organization_id=organization_id)
+        License.objects.filter(organization_id=organization_id)
+        .filter(key_matches(key_hash, clock.now()))
         .values_list("pk", flat=True)
         .first()
     )
-    if license_id is None:
-        # An earlier key in its overlap after a rotation. Looked up for every key that is
-        # not a current one, so a random key costs what another organization's does.
-        license_id = (
-            RetiringKey.objects.filter(
-                key_hash=key_hash,
-                license__organization_id=organization_id,
-                valid_until__gt=clock.now(),
-            )
-            .values_list("license_id", flat=True)
-            .first()
-        )
     cache.set(cache_key, license_id or MISSING, None if license_id else MISSING_TIMEOUT)
     return license_id
 
