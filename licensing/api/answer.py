@@ -115,7 +115,9 @@ def as_json(data: dict) -> bytes:
 def key_retires_at(answer: dict, key_hash: str, at: datetime | None) -> datetime | None:
     """When `key_hash`, one of the license's earlier keys, stops being accepted; None when
     it is not one, or no longer at `at` (by the clock, whatever the cache still holds)."""
-    until = answer.get("retiring", {}).get(key_hash)
+    # Every answer has "retiring": cached answers are keyed by release, so none from
+    # before it was added is ever read.
+    until = answer["retiring"].get(key_hash)
     if until is None or at is None or at >= until:
         return None
     return until
