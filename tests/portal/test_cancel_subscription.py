@@ -142,6 +142,7 @@ def test_the_checkout_has_no_renewal_checkbox_and_keeps_a_cancellation(
     url = _start(client, "northwind", tier="team")
     page = client.get(url, CHANGE | {"tier": "team", "seats": 8})
     assert 'name="auto_renew"' not in page.content.decode()
+    assert "Your subscription is canceled and ends on 31 March 2026" in page.content.decode()
     client.post(url + "confirm/", _confirm_form(page))
     team.refresh_from_db()
     # More seats now; the subscription still ends at the term's end.
