@@ -21,7 +21,6 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from billing.checkout.scheduled import scheduled_change_cancel
 from billing.emails.services import send_billing_email
 from billing.invoices.selectors import InvoiceSummary, invoice_summary
 from billing.ledger.services import changes_recorded
@@ -144,12 +143,13 @@ def subscription_cancel(
         license=license, actor=actor, reason=record, action="subscription_cancel", at=at
     ):
         for change in scheduled:
-            scheduled_change_cancel(
-                change=change,
-                user=actor.user,
-                reason=f"The subscription was canceled at the end of the term. {why}",
-                at=at,
-            )
+            # Called off here, in the lock order, and told in the cancellation's own email
+            # (which names it), so the customer gets one message about one decision.
+            change.status = ScheduledChangeStatus.CANCELED
+            change.closed_at = at
+            change.closed_by = actor.user
+            change.close_reason = f"The subscription was canceled at the end of the term. {why}"
+            change.save()
         subscription = subscription_set_auto_renew(
             subscription=Subscription.objects.get(pk=subscription.pk),
             auto_renew=False,
