@@ -294,6 +294,9 @@ LICENSE_SIGNING_KEY_DEV_FILE = str(VAR_DIR / "license-signing-key.pem") if DEBUG
 LICENSING_API_RATE_LIMIT = env_int("LICENSING_API_RATE_LIMIT", 600)
 # Days an auto-renewing license stays valid after its term while its renewal has not run.
 RENEWAL_GRACE_DAYS = env_int("RENEWAL_GRACE_DAYS", 7)
+# How long a canceled subscription's data stays readable (read-only) after its term ends,
+# as the cancel page promises.
+CANCELED_DATA_RETENTION_DAYS = env_int("CANCELED_DATA_RETENTION_DAYS", 90)
 # Failed API authentications per client address per minute; past it, unknown tokens from
 # that address are refused (429) without a database lookup.
 LICENSING_API_AUTH_FAILURE_LIMIT = env_int("LICENSING_API_AUTH_FAILURE_LIMIT", 30)

@@ -15,6 +15,7 @@ from portal.views import (
     proration,
     roi,
     site,
+    subscriptions,
 )
 
 # The admin signs in through allauth, so rate limits and two-factor apply there too.
@@ -69,6 +70,21 @@ app_patterns = [
         "<slug:slug>/licenses/<int:license_id>/rotate-key/",
         licenses.license_key_rotate,
         name="license_key_rotate",
+    ),
+    path(
+        "<slug:slug>/licenses/<int:license_id>/cancel/",
+        subscriptions.subscription_cancel_view,
+        name="subscription_cancel",
+    ),
+    path(
+        "<slug:slug>/licenses/<int:license_id>/resume/",
+        subscriptions.subscription_resume_view,
+        name="subscription_resume",
+    ),
+    path(
+        "<slug:slug>/licenses/<int:license_id>/key.txt",
+        licenses.license_key_download,
+        name="license_key_download",
     ),
     path("<slug:slug>/checkout/", checkout.checkout_new, name="checkout_new"),
     path("<slug:slug>/checkout/<slug:token>/", checkout.checkout_page, name="checkout"),

@@ -622,7 +622,8 @@ def checkout_confirm(
         checkout=checkout,
     ):
         if license is None:
-            license = _buy(checkout, preview, actor=actor, reason=reason, at=at)
+            issued = _buy(checkout, preview, actor=actor, reason=reason, at=at)
+            license, checkout.issued_key = issued.license, issued.key
         else:
             _change_now(license, preview, actor=actor, reason=reason, at=at)
     invoice = _invoice(checkout.organization, license, quote, at=at)
@@ -700,7 +701,9 @@ def checkout_record_refusal(*, checkout: Checkout, why: str, at: datetime | None
     _record(checkout, CheckoutEvent.Step.REFUSED, at or clock.now(), why=why)
 
 
-def _buy(checkout: Checkout, preview: Preview, *, actor, reason: str, at: datetime) -> License:
+def _buy(
+    checkout: Checkout, preview: Preview, *, actor, reason: str, at: datetime
+) -> licenses.IssuedKey:
     quote = preview.quote
     issued = licenses.license_create(
         organization=checkout.organization,
@@ -721,7 +724,7 @@ def _buy(checkout: Checkout, preview: Preview, *, actor, reason: str, at: dateti
         reason=reason,
         at=at,
     )
-    return issued.license
+    return issued
 
 
 def _change_now(license: License, preview: Preview, *, actor, reason: str, at: datetime) -> None:

@@ -41,6 +41,10 @@ OPEN_CHECKOUT = (CheckoutStatus.STARTED, CheckoutStatus.PREVIEWED)
 
 
 class Checkout(models.Model):
+    # A purchase's new license key, set in memory by checkout_confirm for the one response
+    # that hands it on to be shown once; never stored (the license keeps only its hash).
+    issued_key: str | None = None
+
     token = models.CharField(max_length=64, unique=True, default=_checkout_token, editable=False)
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="checkouts"

@@ -72,9 +72,12 @@ def license_answer(
     grace_until: date | None,
     fingerprints: Iterable[str],
     at: datetime,
+    retiring: dict[str, datetime] | None = None,
 ) -> tuple[dict, int]:
     """The answer for a license at `at`, and how many seconds it holds. `grace_until` is
-    the last day of its renewal grace, or None."""
+    the last day of its renewal grace, or None. `retiring`: the hashes of its earlier
+    keys still accepted after a rotation, each with the moment it stops."""
+    retiring = {key: until for key, until in (retiring or {}).items() if until > at}
     ends_at = valid_until(renews_on=renews_on, grace_until=grace_until)
     answer = {
         "revision": revision,
@@ -85,10 +88,12 @@ def license_answer(
         "expires_at": expiry(renews_on).isoformat(),
         "grace_until": ends_at.isoformat() if grace_until else None,
         "machines": sorted(fingerprint_digest(fp) for fp in fingerprints),
+        "retiring": retiring,
     }
-    # The answer can change by itself when the license stops being valid or an override
-    # ends: keep it no longer.
-    return answer, answer_timeout(at=at, ends=(entitlements.earliest_end(), ends_at))
+    # The answer can change by itself when the license stops being valid, an override
+    # ends or an old key stops being accepted: keep it no longer.
+    ends = (entitlements.earliest_end(), ends_at, *retiring.values())
+    return answer, answer_timeout(at=at, ends=ends)
 
 
 @dataclass(frozen=True)
@@ -107,11 +112,28 @@ def as_json(data: dict) -> bytes:
     return json.dumps(data, separators=(",", ":")).encode()
 
 
-def validation_result(answer: dict, key_hash: str, fingerprint: str | None) -> dict:
-    """What the API says, from a cached answer: valid, code, detail, entitlements, expiry
-    and renewal grace."""
+def key_retires_at(answer: dict, key_hash: str, at: datetime | None) -> datetime | None:
+    """When `key_hash`, one of the license's earlier keys, stops being accepted; None when
+    it is not one, or no longer at `at` (by the clock, whatever the cache still holds)."""
+    # Every answer has "retiring": cached answers are keyed by release, so none from
+    # before it was added is ever read.
+    until = answer["retiring"].get(key_hash)
+    if until is None or at is None or at >= until:
+        return None
+    return until
+
+
+def validation_result(
+    answer: dict, key_hash: str, fingerprint: str | None, at: datetime | None = None
+) -> dict:
+    """What the API says, from a cached answer: valid, code, detail, entitlements, expiry,
+    renewal grace, and whether the key is the current one or being retired (an earlier
+    key is accepted until its overlap ends at `at`; without `at`, never)."""
+    retires_at = None
     if answer["key_hash"] != key_hash:
-        return {}
+        retires_at = key_retires_at(answer, key_hash, at)
+        if retires_at is None:
+            return {}
     code = answer["code"]
     if (
         fingerprint is not None
@@ -119,12 +141,22 @@ def validation_result(answer: dict, key_hash: str, fingerprint: str | None) -> d
         and fingerprint_digest(fingerprint) not in answer["machines"]
     ):
         code = "machine_not_activated"
+    detail = CODES[code]
+    if retires_at is not None:
+        detail += (
+            f" This key is being retired: it stops working at {retires_at.isoformat()}. "
+            "Use the license's new key."
+        )
     return {
         "valid": code in VALID_CODES,
         "code": code,
-        "detail": CODES[code],
+        "detail": detail,
         "license": answer["license"],
         "entitlements": answer["entitlements"],
         "expires_at": answer["expires_at"],
         "grace_until": answer["grace_until"],
+        "key": {
+            "status": "retiring" if retires_at else "current",
+            "retires_at": retires_at.isoformat() if retires_at else None,
+        },
     }

@@ -32,12 +32,13 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from licensing.api import ratelimit
 from licensing.api.identity import TokenIdentity, TooManyFailures, rate_limit_bucket
 from licensing.api.tokens import api_token_authenticate
-from licensing.api.validation import validate_key
+from licensing.api.validation import key_matches, validate_key
 from licensing.licenses import keys
 from licensing.licenses import services as licenses
 from licensing.licenses.entitlements import license_entitlements
 from licensing.models import License
 from licensing.usage.services import MAX_BATCH, UsageReport, license_meters, usage_record_batch
+from portal import clock
 from portal.errors import api_not_found
 from portal.http import client_address
 from portal.unavailable import unavailable_response
@@ -226,6 +227,14 @@ class LicenseOut(Schema):
     key_prefix: str
 
 
+class KeyStatusOut(Schema):
+    status: str = Field(
+        description="current, or retiring: an earlier key still accepted after a rotation "
+        "with an overlap, until retires_at."
+    )
+    retires_at: str | None = Field(description="When a retiring key stops working (UTC).")
+
+
 class ValidateOut(Schema):
     valid: bool
     code: str = Field(
@@ -310,10 +319,13 @@ NOT_FOUND = ApiError(404, "license_not_found", "No license of yours has this key
 
 
 def _license(request: HttpRequest, key: str) -> License:
+    """The calling organization's license with this key, or an earlier key of it still in
+    its overlap after a rotation."""
     key_hash = keys.hash_secret(_canonical(key))
     license = (
         License.objects.select_related("organization", "product", "version", "version__tier")
-        .filter(key_hash=key_hash, organization_id=request.auth.organization_id)
+        .filter(organization_id=request.auth.organization_id)
+        .filter(key_matches(key_hash, clock.now()))
         .first()
     )
     if license is None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.cache import cache
+from django.db.models import Q
 
 from licensing.api import fastcache, ratelimit
 from licensing.api.answer import (
@@ -45,7 +46,7 @@ from licensing.api.tokens import api_token_authenticate
 from licensing.catalog.cache import RELEASE
 from licensing.licenses import keys
 from licensing.licenses.entitlements import license_entitlements
-from licensing.models import License
+from licensing.models import License, RetiringKey
 from portal import clock
 
 MISSING = "missing"
@@ -62,6 +63,14 @@ def license_changed(license_id: int, revision: int) -> None:
     cache.set(_version_key(license_id), revision, ANSWER_TIMEOUT)
 
 
+def key_matches(key_hash: str, at: datetime) -> Q:
+    """Licenses whose key this is: their current key, or an earlier one still in its
+    overlap after a rotation at `at`. One query for any key, whether it is current, old,
+    another organization's or random, so what a key costs tells nothing."""
+    retiring = RetiringKey.objects.filter(key_hash=key_hash, valid_until__gt=at)
+    return Q(key_hash=key_hash) | Q(pk__in=retiring.values("license_id"))
+
+
 def key_lookup(organization_id: int, key_hash: str) -> int | None:
     """The id of the organization's license with this key hash, or None."""
     cache_key = f"lic:key:{organization_id}:{key_hash}"
@@ -71,7 +80,8 @@ def key_lookup(organization_id: int, key_hash: str) -> int | None:
     if entry is not None:
         return entry
     license_id = (
-        License.objects.filter(key_hash=key_hash, organization_id=organization_id)
+        License.objects.filter(organization_id=organization_id)
+        .filter(key_matches(key_hash, clock.now()))
         .values_list("pk", flat=True)
         .first()
     )
@@ -101,6 +111,9 @@ def _answer_from_database(license_id: int, at: datetime) -> tuple[dict, int]:
         grace_until=license.grace_until,
         fingerprints=license.machines.active().values_list("fingerprint", flat=True),
         at=at,
+        retiring=dict(
+            license.retiring_keys.filter(valid_until__gt=at).values_list("key_hash", "valid_until")
+        ),
     )
 
 
@@ -208,8 +221,13 @@ def validate_key(
             return NOT_FOUND
         found = fastcache.get_many([_version_key(known), _answer_key(known)])
     cached = _current(known, found.get(_version_key(known)), found.get(_answer_key(known)))
-    if cached.answer["key_hash"] != key_hash:  # a rotated key
-        return NOT_FOUND
+    if cached.answer["key_hash"] != key_hash:
+        # A rotated key: accepted, and told so, until its overlap ends by the clock.
+        result = validation_result(cached.answer, key_hash, fingerprint, clock.now())
+        if not result:
+            return NOT_FOUND
+        _remember(prefix, key_hash, known)
+        return Validation(200, as_json(result))
     _remember(prefix, key_hash, known)
     if fingerprint is None:
         return Validation(200, cached.body)

@@ -15,8 +15,19 @@ from licensing.catalog.diff import Comparison, compare
 from licensing.catalog.selectors import enabled_currencies, version_snapshot, versions_with_parts
 from licensing.licenses.entitlements import license_entitlements
 from licensing.licenses.grants import SEATS, Entitlements
-from licensing.licenses.services import license_latest_file, machine_limit
-from licensing.models import License, LicenseFile, LicenseHold, TierVersion, VersionStatus
+from licensing.licenses.services import (
+    license_latest_file,
+    license_retiring_keys,
+    machine_limit,
+)
+from licensing.models import (
+    License,
+    LicenseFile,
+    LicenseHold,
+    RetiringKey,
+    TierVersion,
+    VersionStatus,
+)
 from licensing.usage import meters
 from licensing.usage.charts import chart_label, meter_history_svg
 from licensing.usage.services import Meter, license_meters
@@ -60,6 +71,8 @@ class LicensePanel:
     renewal_due_until: date | None = None
     # Past its term (and any grace), still waiting for a renewal: the API answers expired.
     lapsed: bool = False
+    # Earlier keys the API still accepts after a rotation with an overlap, latest first.
+    retiring_keys: tuple[RetiringKey, ...] = ()
 
     @property
     def warnings(self) -> list[MeterView]:
@@ -154,6 +167,7 @@ def license_panel(*, license: License, at: datetime) -> LicensePanel:
         legacy=legacy,
         today=today,
         holds=sorted(license.holds.filter(lifted_at__isnull=True), key=lambda h: h.placed_at),
+        retiring_keys=tuple(license_retiring_keys(license, at)),
         **_past_term(license, timezone.localdate(at)),
     )
 

@@ -34,6 +34,7 @@ from licensing.models import (
     LicenseStatus,
     LimitMetric,
     Machine,
+    RetiringKey,
     TierVersion,
     VersionStatus,
 )
@@ -586,12 +587,42 @@ def entitlement_override_revoke(
     return override
 
 
+# How long a rotated key may keep working beside the new one: at most a week.
+MAX_KEY_OVERLAP = timedelta(days=7)
+
+
 @transaction.atomic
-def license_rotate_key(*, license: License, actor: Actor, reason: str, at=None) -> IssuedKey:
-    """A new key; the old one stops working as soon as this commits."""
+def license_rotate_key(
+    *,
+    license: License,
+    actor: Actor,
+    reason: str,
+    overlap: timedelta = timedelta(0),
+    at: datetime | None = None,
+) -> IssuedKey:
+    """A new key. The old one keeps working for `overlap` (none: it stops as soon as
+    this commits), so installations can move to the new key before the old is refused.
+    Any key still in an earlier overlap stops now: only the key just replaced overlaps,
+    and a rotation after a leak never leaves an older key running."""
     at = at or clock.now()
+    if overlap < timedelta(0) or overlap > MAX_KEY_OVERLAP:
+        raise ValidationError("The old key may keep working for at most 7 days.")
     license = _lock(license)
+    ended = list(
+        license.retiring_keys.filter(valid_until__gt=at).values_list("key_prefix", flat=True)
+    )
+    license.retiring_keys.filter(valid_until__gt=at).update(valid_until=at)
     before = {"key_prefix": license.key_prefix}
+    valid_until = None
+    if overlap:
+        valid_until = at + overlap
+        RetiringKey.objects.create(
+            license=license,
+            key_hash=license.key_hash,
+            key_prefix=license.key_prefix,
+            retired_at=at,
+            valid_until=valid_until,
+        )
     key, license.key_hash = _new_key()
     license.key_prefix = keys.key_prefix(key)
     _write(
@@ -599,11 +630,19 @@ def license_rotate_key(*, license: License, actor: Actor, reason: str, at=None) 
         kind=EventKind.KEY_ROTATED,
         actor=actor,
         reason=reason,
-        before=before,
-        after={"key_prefix": license.key_prefix},
+        before=before | ({"overlapping_keys_ended": ended} if ended else {}),
+        after={
+            "key_prefix": license.key_prefix,
+            "old_key_valid_until": valid_until.isoformat() if valid_until else None,
+        },
         at=at,
     )
     return IssuedKey(license, key)
+
+
+def license_retiring_keys(license: License, at: datetime) -> list[RetiringKey]:
+    """The license's earlier keys the API still accepts at `at`, the latest first."""
+    return list(license.retiring_keys.filter(valid_until__gt=at))
 
 
 def machine_limit(

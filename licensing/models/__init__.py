@@ -35,6 +35,7 @@ from licensing.models.licenses import LicenseEvent as LicenseEvent
 from licensing.models.licenses import LicenseFile as LicenseFile
 from licensing.models.licenses import LicenseHold as LicenseHold
 from licensing.models.licenses import LicenseStatus as LicenseStatus
+from licensing.models.licenses import RetiringKey as RetiringKey
 from licensing.models.policy import ChangeKind as ChangeKind
 from licensing.models.policy import ChangelogEntry as ChangelogEntry
 from licensing.models.policy import PolicySection as PolicySection

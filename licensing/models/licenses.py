@@ -151,6 +151,37 @@ class License(models.Model):
         return f"{self.key_prefix}-•••••-•••••-•••••-•"
 
 
+class RetiringKey(models.Model):
+    """A license's previous key, still accepted until `valid_until`: a rotation with an
+    overlap keeps the old key working for a while, so the customer can roll the new one
+    out before the old one is refused. Only its hash and prefix are kept, as for the
+    current key. A rotation with no overlap writes none; a later rotation ends every
+    earlier overlap at once (licensing.licenses.services.license_rotate_key)."""
+
+    license = models.ForeignKey(License, on_delete=models.PROTECT, related_name="retiring_keys")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_prefix = models.CharField(max_length=16, editable=False)
+    retired_at = models.DateTimeField(help_text="When the key was replaced.")
+    valid_until = models.DateTimeField(help_text="The moment the API stops accepting it.")
+
+    class Meta:
+        ordering = ["-retired_at", "-pk"]
+        indexes = [models.Index(fields=["license", "valid_until"], name="retiring_key_by_license")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=models.F("retired_at")),
+                name="retiring_key_ends_after_retired",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key_prefix}… of {self.license_id}, until {self.valid_until:%Y-%m-%d %H:%M}"
+
+    @property
+    def masked_key(self) -> str:
+        return f"{self.key_prefix}-•••••-•••••-•••••-•"
+
+
 class LicenseHold(models.Model):
     """One source's reason to keep a license suspended, from `placed_at` until it is
     lifted. The license is suspended while any hold is in place (licensing.licenses.

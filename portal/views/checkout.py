@@ -1,6 +1,7 @@
 """The self-service checkout: buy a tier, upgrade, add seats, switch to annual (now,
-prorated), or downgrade, remove seats, switch to monthly, turn off auto-renew (at the end
-of the term, as a scheduled change).
+prorated), or downgrade, remove seats, switch to monthly (at the end of the term, as a
+scheduled change). Renewal is not a choice here: a change keeps it as it is, and the
+dashboard's "Cancel subscription" and "Resume subscription" turn it off and on.
 
 /app/buy/ takes the "Choose" buttons of /pricing/ (through sign-up and a first
 organization when needed) to /app/<slug>/checkout/, which records a started checkout and
@@ -65,7 +66,9 @@ from portal.access import (
 from portal.models import Membership, Role
 
 MAX_SEATS = 100_000
-FIELDS = ("tier", "seats", "cycle", "currency", "auto_renew")
+# A purchase's new license key, from the confirmation to the one page view that shows it.
+NEW_KEY_SESSION = "checkout_new_key"
+FIELDS = ("tier", "seats", "cycle", "currency")
 # A choice that cannot be priced: htmx swaps it in (base.html's responseHandling).
 UNPROCESSABLE = 422
 
@@ -87,12 +90,12 @@ class CheckoutForm(forms.Form):
         label="Billing", choices=BillingCycle.choices, widget=forms.RadioSelect
     )
     currency = forms.ChoiceField(label="Currency")
-    auto_renew = forms.BooleanField(
-        label="Renew automatically at the end of each term", required=False
-    )
 
     def __init__(self, *args, catalog: FrozenCatalog, license: License | None, **kwargs):
         super().__init__(*args, **kwargs)
+        # Renewal is not a checkout choice: a change keeps it as it is, and the dashboard's
+        # "Cancel subscription" and "Resume subscription" turn it off and on, plainly.
+        self.auto_renew = license.auto_renew if license is not None else True
         tiers = catalog.tiers_on_offer(license.product_id if license else None)
         self.fields["tier"].choices = [(tier.slug, tier.name) for tier in tiers]
         self.fields["tier"].error_messages["invalid_choice"] = "Choose one of the tiers on offer."
@@ -103,7 +106,6 @@ class CheckoutForm(forms.Form):
             self.fields["currency"].error_messages["invalid_choice"] = (
                 f"Choose one of {', '.join(currencies)}."
             )
-            del self.fields["auto_renew"]
         else:
             del self.fields["currency"]
 
@@ -114,7 +116,7 @@ class CheckoutForm(forms.Form):
             seats=data["seats"],
             cycle=data["cycle"],
             currency=data.get("currency", ""),
-            auto_renew=data.get("auto_renew", True),
+            auto_renew=self.auto_renew,
         )
 
     def add_refusal(self, refused: QuoteRefused) -> None:
@@ -136,18 +138,13 @@ def _initial(catalog: FrozenCatalog, license: License | None) -> dict:
         "tier": catalog.version(license.version_id).tier.slug,
         "seats": license.seats,
         "cycle": subscription.cycle if subscription else BillingCycle.MONTHLY,
-        "auto_renew": "on" if license.auto_renew else "",
     }
 
 
 def _form_data(catalog: FrozenCatalog, license: License | None, source) -> dict:
     """The inputs: what the request asks for over the license's current plan."""
     data = _initial(catalog, license)
-    asked = {key: source.get(key) for key in FIELDS if key in source}
-    if license is not None and "tier" in source and "auto_renew" not in source:
-        # An unticked checkbox sends nothing: a submitted form without it means off.
-        asked["auto_renew"] = "" if source.get("submitted") else data["auto_renew"]
-    data.update(asked)
+    data.update({key: source.get(key) for key in FIELDS if key in source})
     if license is None and not data.get("seats") and data.get("tier"):
         data["seats"] = _minimum_seats(catalog, data["tier"])
     return data
@@ -363,6 +360,9 @@ def checkout_confirm_view(request: HttpRequest, slug: str, token: str) -> HttpRe
     except ValidationError as refused:
         form.add_error(None, refused.messages)
         return _render_refusal(request, _context(membership, checkout, form, None), UNPROCESSABLE)
+    if confirmed.issued_key:
+        # Held only until the confirmation page shows it, once (checkout_done pops it).
+        request.session[NEW_KEY_SESSION] = {"checkout": token, "key": confirmed.issued_key}
     if confirmed.invoice is not None:
         messages.success(request, f"Done. Invoice {confirmed.invoice.number} is issued.")
     else:
@@ -370,6 +370,17 @@ def checkout_confirm_view(request: HttpRequest, slug: str, token: str) -> HttpRe
     return _redirect(request, done)
 
 
+def _new_key_once(request: HttpRequest, token: str) -> str | None:
+    """The new license key of this checkout's purchase, the first time its confirmation
+    is shown to the person who confirmed it; never again."""
+    held = request.session.get(NEW_KEY_SESSION)
+    if not isinstance(held, dict) or held.get("checkout") != token:
+        return None
+    del request.session[NEW_KEY_SESSION]
+    return held.get("key")
+
+
+@never_cache
 @login_required
 @require_GET
 def checkout_done(request: HttpRequest, slug: str, token: str) -> HttpResponse:
@@ -393,6 +404,8 @@ def checkout_done(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             "invoice_total": checkout.invoice.money("total") if checkout.invoice else None,
             "invoice_due": checkout.invoice.money("amount_due") if checkout.invoice else None,
             "card_payable": bool(checkout.invoice) and card_payable(invoice=checkout.invoice),
+            "new_key": _new_key_once(request, token),
+            "is_purchase": not checkout.entitlements_before,
         },
     )
 

@@ -4,12 +4,14 @@ only) and members. Outsiders get 404 from the access helpers."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -19,8 +21,8 @@ from billing.checkout.services import pending_change
 from billing.invoices.selectors import invoice_summary
 from billing.models import Subscription
 from licensing.api.tokens import api_token_create, api_token_revoke
+from licensing.licenses import keys, signing
 from licensing.licenses import services as licenses
-from licensing.licenses import signing
 from licensing.licenses.selectors import license_panel
 from licensing.models import ApiToken
 from portal import clock
@@ -28,6 +30,7 @@ from portal.access import (
     get_api_token_for_owner,
     get_license_for_member,
     get_membership,
+    require_billing,
     require_owner,
 )
 from portal.models import Membership
@@ -39,6 +42,66 @@ class TokenForm(forms.Form):
         max_length=80,
         help_text="What will use it, e.g. “Build server” or “Production app”.",
     )
+
+
+class RotateKeyForm(forms.Form):
+    """How long the old key keeps working beside the new one, and why it is rotated."""
+
+    OVERLAPS = {
+        "none": timedelta(0),
+        "1h": timedelta(hours=1),
+        "24h": timedelta(hours=24),
+        "7d": timedelta(days=7),
+    }
+    REASONS = {
+        "routine": "Routine rotation",
+        "person_left": "Someone who knew the key left",
+        "leaked": "The key may have leaked",
+        "other": "Another reason",
+    }
+
+    overlap = forms.ChoiceField(
+        label="How long may the current key keep working?",
+        choices=[
+            ("none", "Not at all: it stops the moment I rotate"),
+            ("1h", "1 hour"),
+            ("24h", "24 hours"),
+            ("7d", "7 days"),
+        ],
+        initial="24h",
+        widget=forms.RadioSelect,
+        help_text="If the key may have leaked, choose “Not at all”.",
+        error_messages={"required": "Choose how long the current key keeps working."},
+    )
+    reason = forms.ChoiceField(
+        label="Why are you rotating it?",
+        choices=list(REASONS.items()),
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose why; the reason is kept on record."},
+    )
+    details = forms.CharField(
+        label="Anything to add (optional)",
+        required=False,
+        max_length=300,
+        help_text="Kept on the license's record with the reason.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("overlap", "reason"):
+            self.fields[name].error_messages["invalid_choice"] = "Choose one of the options."
+
+    def overlap_period(self) -> timedelta:
+        return self.OVERLAPS[self.cleaned_data["overlap"]]
+
+    def reason_text(self) -> str:
+        reason = self.REASONS[self.cleaned_data["reason"]]
+        details = self.cleaned_data["details"].strip()
+        return f"{reason}{': ' + details if details else ''} (rotated in the portal)."
+
+
+class KeyDownloadForm(forms.Form):
+    key = forms.CharField(max_length=64)
 
 
 PERIODS_SHOWN = 12
@@ -88,7 +151,14 @@ def _dashboard_context(membership: Membership, token_form: TokenForm | None = No
 
 
 def _secret_issued(
-    request: HttpRequest, membership: Membership, *, title: str, secret: str, what: str, note: str
+    request: HttpRequest,
+    membership: Membership,
+    *,
+    title: str,
+    secret: str,
+    what: str,
+    note: str,
+    license=None,
 ) -> HttpResponse:
     # Rendered, not redirected: the secret is shown this once and kept nowhere.
     return render(
@@ -101,6 +171,7 @@ def _secret_issued(
             "secret": secret,
             "what": what,
             "note": note,
+            "license": license,
         },
     )
 
@@ -130,29 +201,71 @@ def license_file_download(request: HttpRequest, slug: str, license_id: int) -> H
 @login_required
 @require_http_methods(["GET", "POST"])
 def license_key_rotate(request: HttpRequest, slug: str, license_id: int) -> HttpResponse:
-    """GET asks first (the key in use stops working at once); the POST rotates it."""
+    """GET asks first: how long the key in use keeps working, and why; the POST rotates
+    it and shows the new key this once."""
     membership, license = get_license_for_member(request, slug, license_id)
     require_owner(membership)
-    if request.method == "GET":
-        return render(
-            request,
-            "licensing/rotate_confirm.html",
-            {"membership": membership, "organization": membership.organization, "license": license},
+    form = RotateKeyForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        now = clock.now()
+        issued = licenses.license_rotate_key(
+            license=license,
+            actor=licenses.Actor.of(request.user, membership.get_role_display().lower()),
+            reason=form.reason_text(),
+            overlap=form.overlap_period(),
+            at=now,
         )
-    issued = licenses.license_rotate_key(
-        license=license,
-        actor=licenses.Actor.of(request.user, membership.get_role_display().lower()),
-        reason="Rotated by an owner in the portal.",
-    )
-    return _secret_issued(
+        if form.overlap_period():
+            until = now + form.overlap_period()
+            old = f"The previous key keeps working until {until:%-d %B %Y, %H:%M} UTC"
+            note = f"{old}; give every installation this one before then."
+        else:
+            note = "The previous key stopped working just now. Update your software with this one."
+        return _secret_issued(
+            request,
+            membership,
+            title="Your new license key",
+            secret=issued.key,
+            what=f"The {license.version.tier.name} license key",
+            note=note,
+            license=issued.license,
+        )
+    return render(
         request,
-        membership,
-        title="Your new license key",
-        secret=issued.key,
-        what=f"The {license.version.tier.name} license key",
-        note="The previous key stopped working just now. Update your software's "
-        "configuration with this one.",
+        "licensing/rotate_confirm.html",
+        {
+            "membership": membership,
+            "organization": membership.organization,
+            "license": license,
+            "form": form,
+            "retiring_keys": licenses.license_retiring_keys(license, clock.now()),
+        },
+        status=422 if form.is_bound else 200,
     )
+
+
+@never_cache
+@login_required
+@require_POST
+def license_key_download(request: HttpRequest, slug: str, license_id: int) -> HttpResponse:
+    """The key on the page that shows it once, sent back as a .txt file: only the holder
+    of the license's current key gets it, and nothing is kept to serve it later."""
+    membership, license = get_license_for_member(request, slug, license_id)
+    require_billing(membership)
+    form = KeyDownloadForm(request.POST)
+    try:
+        key = keys.normalize_key(form.data.get("key", "")) if form.is_valid() else ""
+    except keys.MalformedKey:
+        key = ""
+    if not key or not keys.same_hash(key, license.key_hash):
+        return HttpResponseBadRequest(
+            "This is not the license's current key: download it from the page that shows it.",
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(f"{key}\n", content_type="text/plain; charset=us-ascii")
+    name = f"tierwise-{license.organization.slug}-{license.version.tier.slug}-key.txt"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @never_cache

@@ -5,12 +5,15 @@ every process at once (a real Redis)."""
 
 import socket
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.test import override_settings
+from django.utils import timezone
 
 from licensing.api import validation
 from licensing.api.identity import token_cache_key
@@ -152,7 +155,7 @@ def test_a_key_rotation_that_cannot_reach_the_cache_changes_nothing(
     client.force_login(owner)
     url = f"/app/{before.organization.slug}/licenses/{before.pk}/rotate-key/"
     with dead_cache():
-        _assert_unavailable_page(client.post(url))
+        _assert_unavailable_page(client.post(url, {"overlap": "24h", "reason": "routine"}))
     after = License.objects.get(pk=before.pk)
     assert (after.key_hash, after.revision) == (before.key_hash, before.revision)
     assert not LicenseEvent.objects.filter(license=after, kind="key_rotated").exists()
@@ -164,13 +167,35 @@ def test_a_key_rotation_reaches_every_process_at_once(client, live_redis, owner,
     assert _validate(client, token.secret, issued.key).json()["valid"] is True  # warm
     client.force_login(owner)
     license = issued.license
-    response = client.post(f"/app/{license.organization.slug}/licenses/{license.pk}/rotate-key/")
+    response = client.post(
+        f"/app/{license.organization.slug}/licenses/{license.pk}/rotate-key/",
+        {"overlap": "none", "reason": "leaked"},
+    )
     assert response.status_code == 200
     new_key = response.context["secret"]
     assert new_key in response.content.decode()  # the owner sees the key they got
     # No commit hook needed: the change told the cache inside its own transaction.
     assert _validate(client, token.secret, issued.key).status_code == 404
     assert _validate(client, token.secret, new_key).json()["valid"] is True
+
+
+def test_an_overlapping_old_key_is_answered_through_redis_until_its_end(
+    client, live_redis, owner, token, issued
+):
+    assert _validate(client, token.secret, issued.key).json()["valid"] is True  # warm
+    client.force_login(owner)
+    license = issued.license
+    response = client.post(
+        f"/app/{license.organization.slug}/licenses/{license.pk}/rotate-key/",
+        {"overlap": "1h", "reason": "routine"},
+    )
+    new_key = response.context["secret"]
+    for _ in range(2):  # built from the database, then from Redis
+        old = _validate(client, token.secret, issued.key).json()
+        assert (old["valid"], old["key"]["status"]) == (True, "retiring")
+    assert _validate(client, token.secret, new_key).json()["key"]["status"] == "current"
+    with time_machine.travel(timezone.now() + timedelta(hours=1), tick=False):
+        assert _validate(client, token.secret, issued.key).status_code == 404
 
 
 def test_a_token_revocation_that_cannot_reach_the_cache_changes_nothing(
@@ -180,7 +205,7 @@ def test_a_token_revocation_that_cannot_reach_the_cache_changes_nothing(
     client.force_login(owner)
     url = f"/app/{issued.license.organization.slug}/api-tokens/{token.token.pk}/revoke/"
     with dead_cache():
-        _assert_unavailable_page(client.post(url))
+        _assert_unavailable_page(client.post(url, {"overlap": "24h", "reason": "routine"}))
     assert ApiToken.objects.get(pk=token.token.pk).revoked_at is None
     assert _validate(client, token.secret, issued.key).status_code == 200
     # With the cache back, the revocation works and is seen at once.

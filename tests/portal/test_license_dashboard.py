@@ -62,7 +62,10 @@ def test_it_revokes_a_token(client_for, owner, token):
 
 
 def test_it_rotates_the_key_and_shows_the_new_one_once(client_for, owner, issued):
-    response = client_for(owner).post(f"/app/northwind/licenses/{issued.license.pk}/rotate-key/")
+    response = client_for(owner).post(
+        f"/app/northwind/licenses/{issued.license.pk}/rotate-key/",
+        {"overlap": "none", "reason": "leaked"},
+    )
     issued.license.refresh_from_db()
     assert response.status_code == 200
     assert issued.license.key_prefix in response.content.decode()
@@ -225,7 +228,7 @@ def test_rotating_the_key_asks_first_and_changes_nothing_until_confirmed(client_
     page = client.get(rotate)
     assert page.status_code == 200
     html = page.content.decode()
-    assert "stops working the moment you rotate it" in html and 'method="post"' in html
+    assert "it stops the moment I rotate" in html and 'method="post"' in html
     issued.license.refresh_from_db()
     assert issued.license.key_hash == before
 

@@ -123,6 +123,7 @@ def test_the_answer_carries_the_license_its_entitlements_term_and_machines_in_or
         "expires_at": "2026-04-01T00:00:00+00:00",
         "grace_until": None,
         "machines": sorted(fingerprint_digest(f) for f in ["machine-a", "machine-b", "machine-c"]),
+        "retiring": {},
     }
     assert timeout == 300
 
@@ -217,6 +218,7 @@ def cached(code="valid", machines=("machine-1",)):
         "expires_at": "2026-04-01T00:00:00+00:00",
         "grace_until": "2026-04-08T00:00:00+00:00",
         "machines": [fingerprint_digest(m) for m in machines],
+        "retiring": {"old": AT + 60 * SECOND},
     }
 
 
@@ -246,6 +248,7 @@ def test_the_result_says_valid_only_for_a_usable_license_on_an_activated_machine
         "entitlements": {"features": ["keys"]},
         "expires_at": "2026-04-01T00:00:00+00:00",
         "grace_until": "2026-04-08T00:00:00+00:00",
+        "key": {"status": "current", "retires_at": None},
     }
 
 
@@ -258,3 +261,43 @@ def test_the_details_say_each_code_in_words():
 
 def test_another_key_gets_no_result():
     assert validation_result(cached(), "abd", None) == {}
+
+
+def test_a_retiring_key_is_accepted_until_its_overlap_ends_and_says_so():
+    result = validation_result(cached(), "old", None, AT + 59 * SECOND)
+    assert (result["valid"], result["code"]) == (True, "valid")
+    assert result["key"] == {"status": "retiring", "retires_at": "2026-03-14T09:31:00+00:00"}
+    assert result["detail"] == (
+        "The license is valid. This key is being retired: it stops working at "
+        "2026-03-14T09:31:00+00:00. Use the license's new key."
+    )
+    # A retiring key on an unactivated machine is still told which key it is.
+    elsewhere = validation_result(cached(), "old", "machine-9", AT)
+    assert (elsewhere["code"], elsewhere["key"]["status"]) == ("machine_not_activated", "retiring")
+
+
+@pytest.mark.parametrize("at", [AT + 60 * SECOND, AT + 61 * SECOND, None])
+def test_a_retiring_key_is_refused_from_the_moment_its_overlap_ends(at):
+    assert validation_result(cached(), "old", None, at) == {}
+
+
+def test_the_current_key_never_reads_as_retiring_even_with_a_time():
+    assert validation_result(cached(), "abc", None, AT)["key"]["status"] == "current"
+
+
+def test_an_old_key_keeps_the_answer_no_longer_than_its_overlap():
+    answer, timeout = license_answer(
+        revision=2,
+        key_hash="abc",
+        status="active",
+        license=LICENSE,
+        entitlements=entitlements(),
+        renews_on=date(2026, 4, 1),
+        grace_until=None,
+        fingerprints=[],
+        at=AT,
+        retiring={"old": AT + 45 * SECOND, "older": AT, "oldest": AT - SECOND},
+    )
+    # Keys already past their overlap are left out; the answer lasts until the next end.
+    assert answer["retiring"] == {"old": AT + 45 * SECOND}
+    assert timeout == 45
