@@ -47,6 +47,7 @@ from billing.models import (
 from billing.money import Money
 from billing.pricing import BillingCycle, SeatPrice
 from billing.subscriptions.periods import Span
+from billing.tax.selectors import tax_decision_for
 from billing.subscriptions.services import (
     subscription_create,
     subscription_lock_price,
@@ -282,7 +283,7 @@ def checkout_preview(
     )
     if target.cycle not in BillingCycle.values:
         raise QuoteRefused({"cycle": "Choose monthly or annual billing."})
-    tax_rate = _tax_rate(checkout)
+    tax_rate = tax_decision_for(organization_id=checkout.organization_id, on=today).rate
     if license is None:
         currency = target.currency
         prices = _catalog_prices(version, currency)
@@ -454,14 +455,6 @@ def _read_with(checkout: Checkout, license: License | None, name: str):
     if license is None or checkout.license_id != license.pk:
         return MISSING
     return getattr(checkout, name, MISSING)
-
-
-def _tax_rate(checkout: Checkout) -> Decimal:
-    tax_rate = getattr(checkout, "preview_tax_rate", MISSING)
-    if tax_rate is MISSING:
-        details = BillingDetails.objects.filter(organization=checkout.organization_id).first()
-        tax_rate = details.tax_rate if details else None
-    return BillingDetails._meta.get_field("tax_rate").default if tax_rate is None else tax_rate
 
 
 def _license_credit(checkout: Checkout, license: License, currency: str) -> Money:
