@@ -32,7 +32,6 @@ from billing.ledger.services import changes_recorded
 from billing.locks import lock_billing_details, lock_license, lock_scheduled_changes
 from billing.models import (
     OPEN_CHECKOUT,
-    BillingDetails,
     Checkout,
     CheckoutEvent,
     CheckoutStatus,
@@ -47,7 +46,6 @@ from billing.models import (
 from billing.money import Money
 from billing.pricing import BillingCycle, SeatPrice
 from billing.subscriptions.periods import Span
-from billing.tax.selectors import tax_decision_for
 from billing.subscriptions.services import (
     subscription_create,
     subscription_lock_price,
@@ -56,6 +54,7 @@ from billing.subscriptions.services import (
     subscription_set_auto_renew,
     subscription_term_restart,
 )
+from billing.tax.selectors import tax_decision_for
 from licensing.catalog.diff import Comparison, compare
 from licensing.catalog.frozen import FrozenCatalog, frozen_catalog
 from licensing.catalog.selectors import version_snapshot

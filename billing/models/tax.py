@@ -55,9 +55,6 @@ class TaxRate(models.Model):
     def __str__(self) -> str:
         return f"{self.country} {self.rate.normalize()} % from {self.effective_from:%Y-%m-%d}"
 
-    def in_force_on(self, day: date) -> bool:
-        return self.effective_from is not None and self.effective_from <= day
-
     def save(self, *args, **kwargs) -> None:
         self._refuse_when_in_force()
         super().save(*args, **kwargs)
@@ -84,3 +81,6 @@ class TaxRate(models.Model):
             raise ValidationError(
                 {"effective_from": "A rate takes effect from today or a later day."}
             )
+
+    def in_force_on(self, day: date) -> bool:
+        return self.effective_from is not None and self.effective_from <= day

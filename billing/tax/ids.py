@@ -74,7 +74,7 @@ def _module(country: str) -> ModuleType | None:
 
 
 def _name(module: ModuleType) -> str:
-    """"Ust ID Nr. (Umsatzsteur Identifikationnummer, German VAT number)" from the
+    """ "Ust ID Nr. (Umsatzsteur Identifikationnummer, German VAT number)" from the
     module's first line."""
     return (module.__doc__ or module.__name__).splitlines()[0].rstrip(".")
 

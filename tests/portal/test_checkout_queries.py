@@ -124,7 +124,8 @@ def test_the_page_prices_tax_credit_and_a_pending_change_as_the_confirmation_doe
     organization = Organization.objects.get(slug=SLUG)
     owner = User.objects.get(email="olivia@northwind.test")
     details = billing_details_for(organization=organization)
-    details.tax_rate = Decimal("19.00")
+    details.tax_rate_override = Decimal("19.00")
+    details.tax_override_reason = "An exemption certificate"
     details.save()
     license = licenses_open(organization)[0]
     _, scheduled = confirm(organization, license, owner, tier="team", seats=10, cycle="monthly")
