@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 
 from portal.errors import api_not_found
 from portal.views import (
+    billing_details,
     catalog,
     checkout,
     invitations,
@@ -29,6 +30,9 @@ app_patterns = [
     path("<slug:slug>/", licenses.license_dashboard, name="organization_detail"),
     path(
         "<slug:slug>/settings/", organizations.organization_settings, name="organization_settings"
+    ),
+    path(
+        "<slug:slug>/settings/billing/", billing_details.billing_details, name="billing_details"
     ),
     path("<slug:slug>/members/", organizations.organization_members, name="organization_members"),
     path("<slug:slug>/members/invite/", organizations.invitation_create, name="invitation_create"),

@@ -54,6 +54,7 @@ from billing.subscriptions.services import (
     subscription_set_auto_renew,
     subscription_term_restart,
 )
+from billing.tax.rules import Decision
 from billing.tax.selectors import tax_decision_for
 from licensing.catalog.diff import Comparison, compare
 from licensing.catalog.frozen import FrozenCatalog, frozen_catalog
@@ -102,6 +103,8 @@ class Preview:
     continuity: ContinuityCheck | None
     pending: ScheduledChange | None  # the change scheduled already
     replan: changes.Replan | None = None  # what confirming this one does to `pending`
+    # How the tax was chosen (billing.tax), as the invoice will choose it.
+    tax: Decision | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -282,7 +285,8 @@ def checkout_preview(
     )
     if target.cycle not in BillingCycle.values:
         raise QuoteRefused({"cycle": "Choose monthly or annual billing."})
-    tax_rate = tax_decision_for(organization_id=checkout.organization_id, on=today).rate
+    tax = tax_decision_for(organization_id=checkout.organization_id, on=today)
+    tax_rate = tax.rate
     if license is None:
         currency = target.currency
         prices = _catalog_prices(version, currency)
@@ -400,6 +404,7 @@ def checkout_preview(
         continuity=continuity,
         pending=pending,
         replan=replan,
+        tax=tax,
     )
 
 

@@ -58,11 +58,8 @@ LABELS = {
 @dataclass(frozen=True, slots=True)
 class Seller:
     country: str
+    # The countries of the seller's tax union, the seller's among them (or none).
     union: frozenset[str]
-
-    def __post_init__(self) -> None:
-        if self.country not in self.union and self.union:
-            raise ValueError(f"The seller's country {self.country} is not in its tax union.")
 
 
 @dataclass(frozen=True, slots=True)

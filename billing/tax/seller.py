@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.checks import Warning, register
+from django.core.exceptions import ImproperlyConfigured
 
 from billing.tax.countries import country_name
 from billing.tax.rules import Seller
@@ -15,11 +16,13 @@ DEMO_TAX_ID = "IE6388047V"
 
 
 def seller() -> Seller:
-    config = settings.TIERWISE_SELLER
-    return Seller(
-        country=config["country"].upper(),
-        union=frozenset(code.upper() for code in settings.TIERWISE_TAX_UNION),
-    )
+    country = settings.TIERWISE_SELLER["country"].upper()
+    union = frozenset(code.upper() for code in settings.TIERWISE_TAX_UNION)
+    if union and country not in union:
+        raise ImproperlyConfigured(
+            f"SELLER_COUNTRY {country} is not in TAX_UNION; add it, or empty TAX_UNION."
+        )
+    return Seller(country=country, union=union)
 
 
 def seller_block() -> dict:

@@ -5,11 +5,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 from billing.details.services import billing_details_update, tax_override_set
 from billing.models import BillingDetails, FinalizedDocumentError, TaxRate
 from billing.tax.selectors import tax_decision_for
+from billing.tax.seller import demo_seller_check, seller
 from tests.helpers.invoices import finalized_invoice
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +129,15 @@ def test_a_rate_in_force_is_never_rewritten(db, now):
     later.rate = Decimal("23.5")
     later.save()  # not in force yet: may be corrected
     assert TaxRate.objects.get(pk=in_force.pk).rate == Decimal("23")
+
+
+def test_a_seller_outside_its_own_tax_union_is_a_configuration_error(settings):
+    settings.TIERWISE_SELLER = {**settings.TIERWISE_SELLER, "country": "GB"}
+    with pytest.raises(ImproperlyConfigured, match="not in TAX_UNION"):
+        seller()
+
+
+def test_the_deploy_check_warns_while_the_demo_seller_is_in_use(settings):
+    assert [warning.id for warning in demo_seller_check(None)] == ["billing.W002"]
+    settings.TIERWISE_SELLER = {**settings.TIERWISE_SELLER, "tax_id": "IE8D79739I"}
+    assert demo_seller_check(None) == []

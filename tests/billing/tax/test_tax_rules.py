@@ -59,11 +59,6 @@ def test_the_seller_outside_any_union_charges_its_own_rate_at_home_and_none_abro
     assert (abroad.treatment, abroad.rate, abroad.wording) == (Treatment.EXPORT, 0, EXPORT_WORDING)
 
 
-def test_a_seller_outside_its_own_union_is_refused():
-    with pytest.raises(ValueError, match="not in its tax union"):
-        Seller(country="GB", union=UNION)
-
-
 @pytest.mark.parametrize("override", [D("-0.01"), D("100.01")])
 def test_an_override_is_a_percentage(override):
     with pytest.raises(ValueError, match="from 0 to 100"):
