@@ -94,6 +94,11 @@ app_patterns = [
     path("<slug:slug>/invoices/", invoices.invoice_list, name="invoice_list"),
     path("<slug:slug>/invoices/<str:number>/", invoices.invoice_detail, name="invoice_detail"),
     path("<slug:slug>/invoices/<str:number>.pdf", invoices.invoice_pdf, name="invoice_pdf"),
+    path(
+        "<slug:slug>/credit-notes/<str:number>.pdf",
+        invoices.credit_note_pdf,
+        name="credit_note_pdf",
+    ),
     path("<slug:slug>/api-tokens/", licenses.token_create, name="api_token_create"),
     path(
         "<slug:slug>/api-tokens/<int:token_id>/revoke/",

@@ -128,7 +128,7 @@ def tax_override_set(
     details.tax_rate_override = value
     details.tax_override_reason = reason.strip()
     return _save(
-        details, actor=actor, reason=f"Tax rate set to {value.normalize()} %: {reason.strip()}"
+        details, actor=actor, reason=f"Tax rate set to {value.normalize():f} %: {reason.strip()}"
     )
 
 

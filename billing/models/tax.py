@@ -53,7 +53,7 @@ class TaxRate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.country} {self.rate.normalize()} % from {self.effective_from:%Y-%m-%d}"
+        return f"{self.country} {self.rate.normalize():f} % from {self.effective_from:%Y-%m-%d}"
 
     def save(self, *args, **kwargs) -> None:
         self._refuse_when_in_force()
