@@ -1,6 +1,7 @@
 """The tax rate table in the admin, versioned like prices: a rate in force is read-only
 and stays (a change of rate is a new row from a later day); a rate not yet in force may
-be corrected or withdrawn. Each change is kept in the table's history."""
+be corrected or withdrawn. Each change is kept in the table's history, with who made
+it."""
 
 from django.contrib import admin
 
@@ -26,7 +27,7 @@ class InForce(admin.SimpleListFilter):
 
 @admin.register(TaxRate)
 class TaxRateAdmin(HistoryAdmin):
-    list_display = ["country", "rate", "effective_from", "note", "created_by"]
+    list_display = ["country", "rate", "effective_from", "note"]
     list_filter = [InForce, "country"]
     search_fields = ["country", "note"]
     date_hierarchy = "effective_from"
@@ -40,8 +41,3 @@ class TaxRateAdmin(HistoryAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return super().has_delete_permission(request, obj) and not self._in_force(obj)
-
-    def save_model(self, request, obj, form, change) -> None:
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)

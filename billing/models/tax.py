@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -39,9 +38,6 @@ class TaxRate(models.Model):
     effective_from = models.DateField(help_text="The first day this rate is charged.")
     note = models.CharField(max_length=200, blank=True, help_text="Its source or reason.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
     history = HistoricalRecords()
 
     class Meta:

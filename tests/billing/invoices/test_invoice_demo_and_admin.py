@@ -1,13 +1,14 @@
 """The demo's invoices (paid, open, overdue, a credit balance; building twice changes
 nothing) and the admin, where finalized documents are read-only."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from billing.demo import build_invoices, build_subscriptions
 from billing.invoices.selectors import credit_balances
-from billing.models import BillingDetails, CreditNote, Invoice, InvoiceStatus
+from billing.models import BillingDetails, CreditNote, Invoice, InvoiceStatus, TaxRate
 from licensing.demo.catalog import build_catalog
 from licensing.demo.licenses import build_licenses
 from portal import demo
@@ -152,3 +153,30 @@ def test_an_admin_voids_an_invoice_with_a_credit_note_and_a_reason(
     assert (note.reason, note.total, note.issued_by) == ("Billed twice", invoice.total, admin_user)
     # Voided once; the operation is not offered again.
     assert url not in client.get(f"/admin/billing/invoice/{invoice.pk}/change/").content.decode()
+
+
+def test_the_tax_rate_table_is_versioned_in_the_admin(client_for, admin_user, now):
+    client = client_for(admin_user)
+    in_force = TaxRate.objects.create(
+        country="IE", rate=Decimal("23"), effective_from=date(2024, 1, 1)
+    )
+    url = f"/admin/billing/taxrate/{in_force.pk}/change/"
+
+    assert 'name="_save"' not in client.get(url).content.decode()
+    rewrite = {"country": "IE", "rate": "9", "effective_from": "2024-01-01"}
+    assert client.post(url, rewrite).status_code == 403
+    delete = f"/admin/billing/taxrate/{in_force.pk}/delete/"
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+
+    past = client.post(
+        "/admin/billing/taxrate/add/",
+        {"country": "IE", "rate": "24", "effective_from": "2026-01-01"},
+    )
+    assert past.status_code == 200 and "from today or a later day" in past.content.decode()
+    added = client.post(
+        "/admin/billing/taxrate/add/",
+        {"country": "IE", "rate": "24", "effective_from": "2026-07-01", "note": "Budget 2026"},
+    )
+    assert added.status_code == 302
+    assert list(TaxRate.objects.values_list("rate", flat=True)) == [Decimal("24"), Decimal("23")]
+    assert TaxRate.objects.get(rate=24).history.first().history_user == admin_user
