@@ -168,6 +168,7 @@ def test_it_multiplies_and_divides_by_ints_and_decimals_exactly():
         ("-12", "JPY", "ja_JP", "\u2212￥12"),
         ("1234.5", "EUR", "de_DE", "1.234,50\xa0€"),
     ],
+    ids=lambda value: value if value.isascii() else "shown",
 )
 def test_one_minus_sign_and_no_signed_zero(amount, currency, locale, shown):
     assert Money(Decimal(amount), currency).format(locale) == shown
