@@ -54,7 +54,7 @@ from billing.subscriptions.services import (
     subscription_set_auto_renew,
     subscription_term_restart,
 )
-from billing.tax.rules import Decision
+from billing.tax.rules import Decision, tax_label
 from billing.tax.selectors import tax_decision_for
 from licensing.catalog.diff import Comparison, compare
 from licensing.catalog.frozen import FrozenCatalog, frozen_catalog
@@ -111,6 +111,12 @@ class Preview:
     def no_discount(self) -> Money:
         """The discount line's amount: no discounts exist yet."""
         return Money.zero(self.quote.currency)
+
+    @property
+    def tax_label(self) -> str:
+        """The tax line's label, as the invoice will print it."""
+        treatment = self.tax.treatment if self.tax is not None else ""
+        return tax_label(treatment, self.quote.tax_rate)
 
     @property
     def digest(self) -> str:

@@ -6,7 +6,7 @@ from billing.models import CreditNote, Invoice, InvoiceStatus
 from billing.money import Money
 from billing.providers import provider_for, provider_named
 from billing.tax.countries import country_name
-from billing.tax.rules import LABELS, Treatment
+from billing.tax.rules import tax_label
 from billing.tax.seller import seller_block
 
 
@@ -25,16 +25,9 @@ def parties(invoice: Invoice) -> dict:
             "tax_id": invoice.tax_id,
             "po_number": invoice.po_number,
         },
-        "tax_label": _tax_label(invoice),
+        "tax_label": tax_label(invoice.tax_treatment, invoice.tax_rate),
         "tax_note": invoice.tax_note,
     }
-
-
-def _tax_label(invoice: Invoice) -> str:
-    rate = f"{invoice.tax_rate.normalize():f} %"
-    if invoice.tax_treatment in (Treatment.REVERSE_CHARGE, Treatment.EXPORT):
-        return f"{LABELS[Treatment(invoice.tax_treatment)]}, {rate}"
-    return rate
 
 
 def invoice_pdf_context(invoice: Invoice) -> dict:

@@ -76,6 +76,15 @@ class Decision:
         return LABELS[self.treatment]
 
 
+def tax_label(treatment: str, rate: Decimal) -> str:
+    """What the tax line says in brackets, on the checkout preview, the invoice page and
+    the PDF alike: the rate, named when no tax is charged by rule."""
+    shown = f"{rate.normalize():f} %"
+    if treatment in (Treatment.REVERSE_CHARGE, Treatment.EXPORT):
+        return f"{LABELS[Treatment(treatment)]}, {shown}"
+    return shown
+
+
 def decide(
     *,
     seller: Seller,

@@ -14,6 +14,7 @@ from billing.tax.rules import (
     Seller,
     Treatment,
     decide,
+    tax_label,
 )
 
 D = Decimal
@@ -129,3 +130,18 @@ def test_property_at_home_the_tax_id_changes_nothing(tax_id, table):
     with_id = decide(seller=SELLER, buyer_country="IE", buyer_tax_id=tax_id, rates=table)
     without = decide(seller=SELLER, buyer_country="IE", buyer_tax_id="", rates=table)
     assert with_id == without
+
+
+@pytest.mark.parametrize(
+    ("treatment", "rate", "label"),
+    [
+        (Treatment.DOMESTIC, D("23.00"), "23 %"),
+        (Treatment.UNION_CONSUMER, D("25.50"), "25.5 %"),
+        (Treatment.OVERRIDE, D("20"), "20 %"),
+        (Treatment.REVERSE_CHARGE, D("0.00"), "Reverse charge, 0 %"),
+        (Treatment.EXPORT, D("0"), "Export (no tax), 0 %"),
+        ("", D("0.00"), "0 %"),  # an invoice finalized before the rule
+    ],
+)
+def test_the_tax_line_is_labelled_alike_everywhere(treatment, rate, label):
+    assert tax_label(treatment, rate) == label
