@@ -113,7 +113,7 @@ def normalize_tax_id(country: str, value: str) -> str:
 
 def _eu_vat(country: str, value: str) -> str:
     prefix = VAT_PREFIX.get(country, country)
-    module = eu_vat._get_cc_module(country.lower())  # the national number's module
+    module = _module(country)  # the national number's module (stdnum.de.vat…)
     number = eu_vat.compact(value) if value[:2].isalpha() else module.compact(value)
     if not number[:2].isalpha():
         number = prefix + number
