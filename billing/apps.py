@@ -6,7 +6,9 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
-        # Registers the deploy check that the bank details are not the demo account's.
+        # Register the deploy checks that the bank details are not the demo account's
+        # and the seller not the demo company.
         # Connects the commercial ledger to licensing's license_changed signal.
         from billing.ledger import services  # noqa: F401
         from billing.providers import bank_transfer  # noqa: F401
+        from billing.tax import seller  # noqa: F401

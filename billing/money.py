@@ -16,6 +16,9 @@ from babel import Locale
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 
 DEFAULT_LOCALE = "en_US"
+# The one minus sign of every amount shown, page, email and PDF: U+2212, as typeset
+# (some locales' data give the hyphen-minus, others U+2212); a zero gets none.
+MINUS = "\u2212"
 
 # Every ISO 4217 code Babel knows: the set babel.numbers.is_currency tests against, which
 # it builds again (about 300 codes) on every call; a checkout preview makes hundreds of
@@ -132,9 +135,14 @@ class Money:
         return self.amount == 0
 
     def format(self, locale: str = DEFAULT_LOCALE) -> str:
-        """The rounded amount as the visitor's locale writes it: $1,234.50, 1.234,50 €."""
+        """The rounded amount as the visitor's locale writes it: $1,234.50, 1.234,50 €; a
+        negative one with the one minus sign (MINUS), and a zero (even one rounded from
+        minus 0.004) never signed."""
         amount = round_to_minor_units(self.amount, self.currency)
-        return format_currency(amount, self.currency, locale=_locale(locale))
+        if amount >= 0:
+            return format_currency(abs(amount), self.currency, locale=_locale(locale))
+        text = format_currency(amount, self.currency, locale=_locale(locale))
+        return text.replace("-", MINUS)
 
     def __str__(self) -> str:
         return self.format()

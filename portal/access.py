@@ -122,6 +122,17 @@ def get_invoice_for_member(request: HttpRequest, slug: str, number: str):
     return membership, invoice
 
 
+def get_credit_note_for_member(request: HttpRequest, slug: str, number: str):
+    """(membership, the organization's credit note `number`), or Http404; the caller
+    decides which roles may see it (credit notes, like invoices: require_billing)."""
+    membership = get_membership(request, slug)
+    notes = apps.get_model("billing", "CreditNote").objects.select_related(
+        "organization", "invoice"
+    )
+    note = get_object_or_404(notes, number=number, organization=membership.organization)
+    return membership, note
+
+
 def get_checkout_for_member(
     request: HttpRequest, slug: str, token: str, checkouts=None, membership=None
 ):

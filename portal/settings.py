@@ -327,6 +327,29 @@ STRIPE_JS_URL = env_str(
 STRIPE_API_KEY = env_str("STRIPE_API_KEY", "sk_test_localstripe" if DEBUG else "")
 STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe" if DEBUG else "")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "whsec_localstripe" if DEBUG else "")
+# Who issues the invoices (billing.tax.seller), printed on every invoice and credit note
+# and copied onto each invoice when it is finalized. The defaults are a demo company (its
+# VAT number is a published example); `manage.py check --deploy` warns while they are in
+# use. The seller's country and its tax union decide the tax (billing.tax.rules): the
+# union is the EU's VAT area unless TAX_UNION says otherwise (ISO codes, comma-separated;
+# empty for none).
+TIERWISE_SELLER = {
+    "legal_name": env_str("SELLER_LEGAL_NAME", "Tierwise Demo Ltd"),
+    # Lines separated by "|".
+    "address": [
+        line.strip()
+        for line in env_str("SELLER_ADDRESS", "1 Example Quay|Dublin 2, D02 X285").split("|")
+        if line.strip()
+    ],
+    "country": env_str("SELLER_COUNTRY", "IE"),
+    "tax_id": env_str("SELLER_TAX_ID", "IE6388047V"),
+    "registration": env_str("SELLER_REGISTRATION", "Registered in Ireland, company no. 999999"),
+    "email": env_str("SELLER_BILLING_EMAIL", "billing@tierwise.example"),
+}
+TIERWISE_TAX_UNION = env_list(
+    "TAX_UNION",
+    "AT,BE,BG,CY,CZ,DE,DK,EE,ES,FI,FR,GR,HR,HU,IE,IT,LT,LU,LV,MT,NL,PL,PT,RO,SE,SI,SK",
+)
 
 # --- Email ----------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(

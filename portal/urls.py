@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 
 from portal.errors import api_not_found
 from portal.views import (
+    billing_details,
     cards,
     catalog,
     checkout,
@@ -32,6 +33,7 @@ app_patterns = [
     path(
         "<slug:slug>/settings/", organizations.organization_settings, name="organization_settings"
     ),
+    path("<slug:slug>/settings/billing/", billing_details.billing_details, name="billing_details"),
     path("<slug:slug>/members/", organizations.organization_members, name="organization_members"),
     path("<slug:slug>/members/invite/", organizations.invitation_create, name="invitation_create"),
     path(
@@ -114,6 +116,11 @@ app_patterns = [
         name="invoice_pay_return",
     ),
     path("<slug:slug>/card/remove/", cards.saved_card_remove, name="saved_card_remove"),
+    path(
+        "<slug:slug>/credit-notes/<str:number>.pdf",
+        invoices.credit_note_pdf,
+        name="credit_note_pdf",
+    ),
     path("<slug:slug>/api-tokens/", licenses.token_create, name="api_token_create"),
     path(
         "<slug:slug>/api-tokens/<int:token_id>/revoke/",

@@ -5,8 +5,10 @@ they are read-only (a finalized one could not be changed anyway), with their his
 Two operations act on an issued invoice, each behind a page with a reason: void it with
 a credit note, and record a payment received (billing.payments.services), which is how a
 bank transfer is booked. Payments are append-only, so read-only here.
-Billing details are edited here; each change is kept in their history, and invoices
-already issued keep the rate and terms they were issued with."""
+Billing details are the customer's (entered in the portal): here staff set the payment
+terms, and may override the tax rate the rule chooses only through "Override tax
+rate…", with a reason (billing.details.services). Each change is kept in their history,
+and invoices already issued keep the rate and terms they were issued with."""
 
 from decimal import Decimal
 
@@ -17,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 
+from billing.details.services import tax_override_clear, tax_override_set
 from billing.invoices import services
 from billing.invoices.selectors import invoice_outstanding, invoice_remaining
 from billing.models import (
@@ -309,10 +312,112 @@ class CreditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["organization__name", "description"]
 
 
+class TaxOverrideForm(forms.Form):
+    rate = forms.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text="Percent. Leave empty to go back to the rate the tax rule chooses.",
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=2000,
+        help_text="Kept in the billing details' history: an exemption certificate, a "
+        "ruling… say what, for whoever reads it next.",
+    )
+
+
 @admin.register(BillingDetails)
 class BillingDetailsAdmin(HistoryAdmin):
-    list_display = ["organization", "tax_rate", "tax_id", "payment_terms", "net_days"]
-    list_filter = ["payment_terms"]
+    """The customer's details are read-only here (the customer keeps them in the portal);
+    staff set the payment terms, and override the tax rate only with a reason."""
+
+    list_display = [
+        "organization",
+        "legal_name",
+        "country",
+        "tax_id",
+        "tax_rate_override",
+        "payment_terms",
+        "net_days",
+    ]
+    list_filter = ["payment_terms", "country"]
     list_select_related = ["organization"]
-    search_fields = ["organization__name", "tax_id"]
+    search_fields = ["organization__name", "legal_name", "tax_id"]
     autocomplete_fields = ["organization"]
+    customer_fields = [
+        "legal_name",
+        "address_line1",
+        "address_line2",
+        "city",
+        "postal_code",
+        "region",
+        "country",
+        "tax_id",
+        "billing_emails",
+        "po_number",
+        "tax_rate_override",
+        "tax_override_reason",
+    ]
+    fields = ["organization", "payment_terms", "net_days", *customer_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.customer_fields, *(["organization"] if obj is not None else [])]
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        context["may_override_tax"] = obj is not None and self.has_change_permission(request, obj)
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/tax-override/",
+                self.admin_site.admin_view(self.tax_override_view),
+                name="billing_billingdetails_tax_override",
+            ),
+            *super().get_urls(),
+        ]
+
+    def tax_override_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        details = get_object_or_404(self.get_queryset(request), pk=pk)
+        change_url = reverse("admin:billing_billingdetails_change", args=[pk])
+        if not self.has_change_permission(request, details):
+            messages.error(request, "You cannot change these billing details.")
+            return redirect(change_url)
+        form = TaxOverrideForm(
+            request.POST if request.method == "POST" else None,
+            initial={"rate": details.tax_rate_override},
+        )
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                if data["rate"] is None:
+                    tax_override_clear(
+                        organization=details.organization,
+                        actor=request.user,
+                        reason=data["reason"],
+                    )
+                else:
+                    tax_override_set(
+                        organization=details.organization,
+                        actor=request.user,
+                        rate=data["rate"],
+                        reason=data["reason"],
+                    )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "The tax rate is saved, with its reason.")
+                return redirect(change_url)
+        return confirm_page(
+            self,
+            request,
+            "admin/billing/billingdetails/tax_override.html",
+            f"Override the tax rate of {details.organization}?",
+            details=details,
+            form=form,
+            hidden=[],
+            cancel=change_url,
+        )

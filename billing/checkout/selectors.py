@@ -1,6 +1,6 @@
 """The checkout as its page reads it: in one query with its license, version, tier and
 subscription, and with what a preview reads of the organization's billing besides —
-its tax rate, its credit in the subscription's currency, a pending scheduled change and
+its credit in the subscription's currency, a pending scheduled change and
 the last day the term was paid for (before a free extension) —
 as annotations that checkout_preview uses instead of asking again. Every typed change
 is a preview, and on a busy machine each round trip to the database costs more than the
@@ -11,7 +11,6 @@ from functools import cache
 from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum
 
 from billing.models import (
-    BillingDetails,
     Checkout,
     CreditEntry,
     PeriodReason,
@@ -31,7 +30,6 @@ def checkouts_for_preview() -> QuerySet[Checkout]:
 
 @cache
 def _checkouts_for_preview() -> QuerySet[Checkout]:
-    details = BillingDetails.objects.filter(organization=OuterRef("organization"))
     credit = (
         CreditEntry.objects.filter(
             organization=OuterRef("organization"),
@@ -57,7 +55,6 @@ def _checkouts_for_preview() -> QuerySet[Checkout]:
     return Checkout.objects.select_related(
         "organization", "license__version__tier", "license__subscription"
     ).annotate(
-        preview_tax_rate=Subquery(details.values("tax_rate")[:1]),
         preview_credit=Subquery(credit, output_field=MONEY),
         preview_pending_id=Subquery(pending.values("pk")[:1]),
         preview_paid_through=Subquery(paid.values("ends_on")[:1]),

@@ -33,7 +33,6 @@ from billing.ledger.services import changes_recorded, terms_of
 from billing.locks import lock_billing_details, lock_license, lock_scheduled_changes
 from billing.models import (
     OPEN_CHECKOUT,
-    BillingDetails,
     Checkout,
     CheckoutEvent,
     CheckoutStatus,
@@ -56,6 +55,8 @@ from billing.subscriptions.services import (
     subscription_set_auto_renew,
     subscription_term_restart,
 )
+from billing.tax.rules import Decision, tax_label
+from billing.tax.selectors import tax_decision_for
 from licensing.catalog.diff import Comparison, compare
 from licensing.catalog.frozen import FrozenCatalog, frozen_catalog
 from licensing.catalog.selectors import version_snapshot
@@ -103,12 +104,20 @@ class Preview:
     continuity: ContinuityCheck | None
     pending: ScheduledChange | None  # the change scheduled already
     replan: changes.Replan | None = None  # what confirming this one does to `pending`
+    # How the tax was chosen (billing.tax), as the invoice will choose it.
+    tax: Decision | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
     def no_discount(self) -> Money:
         """The discount line's amount: no discounts exist yet."""
         return Money.zero(self.quote.currency)
+
+    @property
+    def tax_label(self) -> str:
+        """The tax line's label, as the invoice will print it."""
+        treatment = self.tax.treatment if self.tax is not None else ""
+        return tax_label(treatment, self.quote.tax_rate)
 
     @property
     def digest(self) -> str:
@@ -283,7 +292,8 @@ def checkout_preview(
     )
     if target.cycle not in BillingCycle.values:
         raise QuoteRefused({"cycle": "Choose monthly or annual billing."})
-    tax_rate = _tax_rate(checkout)
+    tax = tax_decision_for(organization_id=checkout.organization_id, on=today)
+    tax_rate = tax.rate
     if license is None:
         currency = target.currency
         prices = _catalog_prices(version, currency)
@@ -401,6 +411,7 @@ def checkout_preview(
         continuity=continuity,
         pending=pending,
         replan=replan,
+        tax=tax,
     )
 
 
@@ -455,14 +466,6 @@ def _read_with(checkout: Checkout, license: License | None, name: str):
     if license is None or checkout.license_id != license.pk:
         return MISSING
     return getattr(checkout, name, MISSING)
-
-
-def _tax_rate(checkout: Checkout) -> Decimal:
-    tax_rate = getattr(checkout, "preview_tax_rate", MISSING)
-    if tax_rate is MISSING:
-        details = BillingDetails.objects.filter(organization=checkout.organization_id).first()
-        tax_rate = details.tax_rate if details else None
-    return BillingDetails._meta.get_field("tax_rate").default if tax_rate is None else tax_rate
 
 
 def _license_credit(checkout: Checkout, license: License, currency: str) -> Money:

@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from billing.demo.tax import build_tax_rates
+from billing.details.services import billing_details_update
 from billing.invoices import services, totals
 from billing.invoices.kinds import LineKind
 from billing.models import BillingDetails, Invoice, PaymentTerms, PeriodReason
@@ -18,11 +20,51 @@ from billing.subscriptions.services import subscription_period_add
 from licensing.models import License
 from portal import clock
 
-# slug: (tax rate %, tax ID, terms, net days)
+# The demo seller is in Ireland (settings.TIERWISE_SELLER): Northwind is domestic (Irish
+# VAT), Acme is in the US (an export, no tax) and Globex a German business with a VAT ID
+# (reverse charge).
+# slug: (the customer's billing details, terms, net days)
 DETAILS = {
-    "northwind-analytics": (Decimal("20"), "GB 123 4567 89", PaymentTerms.NET, 30),
-    "acme-robotics": (Decimal("0"), "", PaymentTerms.DUE_ON_RECEIPT, 0),
-    "globex-health": (Decimal("8.5"), "DE 811 234 567", PaymentTerms.NET, 14),
+    "northwind-analytics": (
+        {
+            "legal_name": "Northwind Analytics Limited",
+            "address_line1": "12 Harcourt Street",
+            "city": "Dublin 2",
+            "postal_code": "D02 W320",
+            "country": "IE",
+            "tax_id": "IE 8D79739I",
+            "billing_emails": ["accounts@northwind.test"],
+            "po_number": "PO-2026-0042",
+        },
+        PaymentTerms.NET,
+        30,
+    ),
+    "acme-robotics": (
+        {
+            "legal_name": "Acme Robotics, Inc.",
+            "address_line1": "400 Industrial Way",
+            "address_line2": "Suite 12",
+            "city": "Pittsburgh",
+            "postal_code": "15222",
+            "region": "PA",
+            "country": "US",
+        },
+        PaymentTerms.DUE_ON_RECEIPT,
+        0,
+    ),
+    "globex-health": (
+        {
+            "legal_name": "Globex Health GmbH",
+            "address_line1": "Friedrichstraße 68",
+            "city": "Berlin",
+            "postal_code": "10117",
+            "country": "DE",
+            "tax_id": "DE 136 695 976",
+            "billing_emails": ["rechnungen@globex.test"],
+        },
+        PaymentTerms.NET,
+        14,
+    ),
 }
 
 
@@ -100,7 +142,8 @@ def build_invoices() -> list[str]:
     two_months_ago = (this_month - timedelta(days=40)).replace(day=1)
     last_month = (this_month - timedelta(days=1)).replace(day=1)
     lines = []
-    for slug, (rate, tax_id, terms, days) in DETAILS.items():
+    build_tax_rates()
+    for slug, (customer, terms, days) in DETAILS.items():
         license = (
             License.objects.select_related("organization", "version__tier", "subscription")
             .filter(organization__slug=slug, subscription__isnull=False)
@@ -108,9 +151,9 @@ def build_invoices() -> list[str]:
         )
         if license is None or Invoice.objects.filter(organization=license.organization).exists():
             continue
-        BillingDetails.objects.update_or_create(
-            organization=license.organization,
-            defaults={"tax_rate": rate, "tax_id": tax_id, "payment_terms": terms, "net_days": days},
+        billing_details_update(organization=license.organization, actor=None, **customer)
+        BillingDetails.objects.filter(organization=license.organization).update(
+            payment_terms=terms, net_days=days
         )
         subscription = license.subscription
         if subscription.cycle == BillingCycle.MONTHLY:

@@ -6,18 +6,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from billing.models import BillingDetails
 from portal.emails import Attachment, queue_templated_email
 from portal.models import Organization, OutboundEmail, Role
 
 
 def billing_recipients(organization: Organization) -> list[str]:
-    """The owners and billing admins who can sign in, in a stable order, each address
-    once (case-insensitively)."""
-    addresses = (
+    """The owners and billing admins who can sign in, in a stable order, then the billing
+    email addresses of the organization's billing details; each address once
+    (case-insensitively)."""
+    members = (
         organization.memberships.filter(role__in=[Role.OWNER, Role.BILLING], user__is_active=True)
         .order_by("user__email")
         .values_list("user__email", flat=True)
     )
+    details = BillingDetails.objects.filter(organization=organization).first()
+    addresses = [*members, *(details.billing_emails if details else [])]
     seen: set[str] = set()
     recipients = []
     for address in addresses:

@@ -1,10 +1,32 @@
-"""What an invoice page and its PDF show, worked out once for both."""
+"""What an invoice page and its PDF show, worked out once for both; and a credit note's
+PDF, which shows the parties of the invoice it corrects."""
 
 from billing.invoices.credit import RULE
 from billing.invoices.selectors import credit_applications, invoice_outstanding, invoice_paid
-from billing.models import Invoice, InvoiceStatus
+from billing.models import CreditNote, Invoice, InvoiceStatus
 from billing.money import Money
 from billing.providers import provider_for, provider_named
+from billing.tax.countries import country_name
+from billing.tax.rules import tax_label
+from billing.tax.seller import seller_block
+
+
+def parties(invoice: Invoice) -> dict:
+    """The seller and the buyer as the invoice was issued (a finalized invoice carries
+    both; one finalized before it kept the seller is shown with today's)."""
+    seller = invoice.seller or seller_block()
+    return {
+        "seller": seller,
+        "buyer": {
+            "name": invoice.billed_to_name or invoice.organization.name,
+            "address": [line for line in invoice.billed_to_address.splitlines() if line],
+            "country": country_name(invoice.billed_to_country) if invoice.billed_to_country else "",
+            "tax_id": invoice.tax_id,
+            "po_number": invoice.po_number,
+        },
+        "tax_label": tax_label(invoice.tax_treatment, invoice.tax_rate),
+        "tax_note": invoice.tax_note,
+    }
 
 
 def invoice_pdf_context(invoice: Invoice) -> dict:
@@ -14,6 +36,7 @@ def invoice_pdf_context(invoice: Invoice) -> dict:
     return {
         "invoice": invoice,
         "organization": invoice.organization,
+        **parties(invoice),
         "lines": [
             {
                 "line": line,
@@ -29,21 +52,22 @@ def invoice_pdf_context(invoice: Invoice) -> dict:
         "payments": [
             {
                 "payment": payment,
-                "amount": payment.money().format(),
+                # Less what was paid: shown with the one minus sign (billing.money).
+                "amount": (-payment.money()).format(),
                 "provider": provider_named(payment.provider).label,
             }
             for payment in payments
         ],
         # Credit applied after the invoice was issued: shown as "Credit applied on <day>".
         "credit_applications": [
-            {"applied_on": entry.applied_on, "amount": Money(-entry.amount, currency).format()}
+            {"applied_on": entry.applied_on, "amount": Money(entry.amount, currency).format()}
             for entry in credit_applications(invoice=invoice)
         ],
         "credit_rule": RULE,
         "subtotal": invoice.money("subtotal").format(),
         "tax": invoice.money("tax").format(),
         "total": invoice.money("total").format(),
-        "credit_applied": invoice.money("credit_applied").format(),
+        "credit_applied": (-invoice.money("credit_applied")).format(),
         "amount_due": invoice.money("amount_due").format(),
         "outstanding": invoice_outstanding(invoice=invoice).format(),
         # What payments brought beyond the amount due went to the credit balance.
@@ -54,4 +78,16 @@ def invoice_pdf_context(invoice: Invoice) -> dict:
         "how_to_pay": provider_for(invoice).instructions(invoice)
         if invoice.status == InvoiceStatus.OPEN
         else None,
+    }
+
+
+def credit_note_pdf_context(note: CreditNote) -> dict:
+    invoice = note.invoice
+    return {
+        "note": note,
+        "invoice": invoice,
+        **parties(invoice),
+        "subtotal": note.money("subtotal").format(),
+        "tax": note.money("tax").format(),
+        "total": note.money("total").format(),
     }

@@ -40,6 +40,8 @@ from billing.models import (
 )
 from billing.money import Money
 from billing.tasks import render_invoice_pdf
+from billing.tax.selectors import tax_decision
+from billing.tax.seller import seller_block
 from portal import clock
 from portal.models import Organization
 from portal.unavailable import SERVICE_ERRORS
@@ -183,9 +185,11 @@ def invoice_add_line(
 
 @transaction.atomic
 def invoice_finalize(*, invoice: Invoice, at: datetime | None = None) -> Invoice:
-    """Fix the invoice at `at`: copy the organization's tax and terms, work out the
-    totals, use its credit, give it the next number of its series and its dates (issued
-    on `at`'s day). A negative total becomes credit for the next invoice."""
+    """Fix the invoice at `at`: copy the organization's billing details (the buyer), the
+    seller, the tax the rule chooses on `at`'s day (billing.tax, as the checkout preview
+    chose it) and the terms, work out the totals, use its credit, give it the next number
+    of its series and its dates (issued on `at`'s day). A negative total becomes credit
+    for the next invoice."""
     at = at or clock.now()
     today = timezone.localdate(at)
     # The lock order (billing.locks): the billing details before the invoice.
@@ -195,18 +199,25 @@ def invoice_finalize(*, invoice: Invoice, at: datetime | None = None) -> Invoice
     if not lines:
         raise ValidationError("An invoice needs at least one line.")
     currency = locked.currency
+    tax = tax_decision(details=details, on=today)
     result = totals.invoice_totals(
         line_amounts=[Money(line.amount, currency) for line in lines],
-        tax_rate=details.tax_rate,
+        tax_rate=tax.rate,
         credit_balance=max(
             credit_balance(organization=locked.organization, currency=currency),
             Money.zero(currency),
         ),
         currency=currency,
     )
-    locked.tax_rate = details.tax_rate
+    locked.tax_rate = tax.rate
+    locked.tax_treatment = tax.treatment
+    locked.tax_note = tax.wording
     locked.tax_id = details.tax_id
-    locked.billed_to_name = locked.organization.name
+    locked.billed_to_name = details.legal_name or locked.organization.name
+    locked.billed_to_address = "\n".join(details.address_lines)
+    locked.billed_to_country = details.country
+    locked.po_number = details.po_number
+    locked.seller = seller_block()
     locked.payment_terms = details.payment_terms
     locked.net_days = details.days_to_pay
     locked.subtotal = result.subtotal.amount

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0015_ledger_currency_left'),
+        ('billing', '0016_billing_details_tax'),
         ('portal', '0002_simulated_clock'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

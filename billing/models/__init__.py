@@ -31,3 +31,4 @@ from billing.models.subscriptions import Billing as Billing
 from billing.models.subscriptions import PeriodReason as PeriodReason
 from billing.models.subscriptions import Subscription as Subscription
 from billing.models.subscriptions import SubscriptionPeriod as SubscriptionPeriod
+from billing.models.tax import TaxRate as TaxRate

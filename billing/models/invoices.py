@@ -38,20 +38,38 @@ class PaymentTerms(models.TextChoices):
 
 
 class BillingDetails(models.Model):
-    """How an organization is invoiced. Copied onto each invoice when it is finalized, so
-    a later change of rate or terms never rewrites an issued invoice."""
+    """Who an organization is, as its invoices name it, and how it is invoiced: entered
+    by the customer (billing.tax.services.billing_details_update), every change kept in
+    its history with who made it. Copied onto each invoice when it is finalized, so a
+    later change never rewrites an issued invoice. The tax rate is not typed here: the
+    rule (billing.tax.rules) chooses it from the country and the tax ID, unless staff set
+    an override, with its reason (billing.tax.services.tax_override_set)."""
 
     organization = models.OneToOneField(
         Organization, on_delete=models.CASCADE, related_name="billing_details"
     )
-    tax_rate = models.DecimalField(
+    legal_name = models.CharField(max_length=200, blank=True)
+    address_line1 = models.CharField("address", max_length=200, blank=True)
+    address_line2 = models.CharField("address, line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    region = models.CharField("region or state", max_length=100, blank=True)
+    # ISO 3166-1 alpha-2.
+    country = models.CharField(max_length=2, blank=True)
+    # Normalized by billing.tax.ids for `country` (format and check digit).
+    tax_id = models.CharField("tax ID", max_length=40, blank=True)
+    # Where invoices go besides the owners and billing admins.
+    billing_emails = models.JSONField(default=list, blank=True)
+    po_number = models.CharField("purchase order number", max_length=64, blank=True)
+    tax_rate_override = models.DecimalField(
         max_digits=5,
         decimal_places=2,
-        default=Decimal(0),
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
-        help_text="Percent, e.g. 20.00 for 20 % VAT.",
+        help_text="Set by staff with a reason; replaces the rate the tax rule chooses.",
     )
-    tax_id = models.CharField("tax ID", max_length=40, blank=True)
+    tax_override_reason = models.TextField(blank=True)
     payment_terms = models.CharField(
         max_length=16, choices=PaymentTerms.choices, default=PaymentTerms.NET
     )
@@ -71,6 +89,19 @@ class BillingDetails(models.Model):
     @property
     def days_to_pay(self) -> int:
         return 0 if self.payment_terms == PaymentTerms.DUE_ON_RECEIPT else self.net_days
+
+    @property
+    def is_complete(self) -> bool:
+        """Enough to issue a tax document to: who and where."""
+        return bool(self.legal_name and self.address_line1 and self.city and self.country)
+
+    @property
+    def address_lines(self) -> list[str]:
+        """The postal address, one line each, as an invoice prints it."""
+        place = " ".join(part for part in (self.postal_code, self.city) if part)
+        return [
+            line for line in (self.address_line1, self.address_line2, place, self.region) if line
+        ]
 
 
 class Series(models.TextChoices):
@@ -132,6 +163,14 @@ class Invoice(models.Model):
     # Who the invoice was issued to, as it was when it was finalized: a later rename
     # changes nothing on an issued invoice or its PDF.
     billed_to_name = models.CharField("billed to", max_length=200, blank=True)
+    billed_to_address = models.TextField("billing address", blank=True)
+    billed_to_country = models.CharField("billing country", max_length=2, blank=True)
+    po_number = models.CharField("purchase order number", max_length=64, blank=True)
+    # How the tax was chosen (billing.tax.rules.Treatment) and the legal mention it needs.
+    tax_treatment = models.CharField(max_length=20, blank=True)
+    tax_note = models.TextField(blank=True)
+    # The seller as settings named it when the invoice was finalized.
+    seller = models.JSONField(default=dict, blank=True)
     subtotal = _amount_field()
     tax = _amount_field()
     total = _amount_field()

@@ -50,6 +50,7 @@ from billing.checkout.services import (
     open_license_for,
     pending_change,
 )
+from billing.details.selectors import invoice_to
 from billing.models import CheckoutStatus
 from billing.pricing import BillingCycle
 from licensing.catalog.frozen import FrozenCatalog, frozen_catalog
@@ -176,6 +177,9 @@ def _context(membership, checkout, form, preview, **extra) -> dict:
         "preview": preview,
         "buyers": [] if membership.can_manage_billing else _buyers(membership),
         "may_abandon": _may_abandon(membership, checkout),
+        "invoice_to": invoice_to(
+            membership.organization, first_purchase=checkout.license_id is None
+        ),
         # The navigation's current organization is this one (get_membership made it
         # so): no need for its context processor to look it up again.
         "nav_membership": membership,
@@ -333,6 +337,9 @@ def checkout_confirm_view(request: HttpRequest, slug: str, token: str) -> HttpRe
     # The choices the form shows, as submitted with the Confirm button.
     form = CheckoutForm(request.POST, catalog=frozen_catalog(), license=license)
     if not form.is_valid():
+        return _render_refusal(request, _context(membership, checkout, form, None), UNPROCESSABLE)
+    if invoice_to(membership.organization, first_purchase=license is None).needed:
+        form.add_error(None, "Enter your billing details first: who the invoice is made out to.")
         return _render_refusal(request, _context(membership, checkout, form, None), UNPROCESSABLE)
     actor = licenses.Actor.of(request.user, membership.get_role_display().lower())
     try:

@@ -1,6 +1,8 @@
-"""The organization's invoices: the list with its credit balance, each invoice as a page
-and as a PDF (its newest rendered version; the page says when a newer one is on its
-way). Owners and billing admins only; a member gets 403, an outsider 404."""
+"""The organization's invoices and credit notes: the list with its credit balance, each
+invoice as a page and as a PDF (its newest rendered version; the page says when a newer
+one is on its way), each credit note as a PDF (rendered on request: a credit note never
+changes, and neither do the parties its invoice snapshotted). Owners and billing admins
+only; a member gets 403, an outsider 404."""
 
 from __future__ import annotations
 
@@ -13,11 +15,17 @@ from django.views.decorators.http import require_GET
 from billing.cards.selectors import card_payable, saved_card
 from billing.cards.services import new_attempt_key
 from billing.invoices import credit, services
-from billing.invoices.documents import invoice_pdf_context
+from billing.invoices.documents import credit_note_pdf_context, invoice_pdf_context
 from billing.invoices.selectors import credit_balances, invoice_outstanding, pdf_versions
-from billing.models import Invoice, InvoiceStatus
+from billing.models import CreditNote, Invoice, InvoiceStatus
+from billing.pdf import render_pdf
 from portal import clock
-from portal.access import get_invoice_for_member, get_membership, require_billing
+from portal.access import (
+    get_credit_note_for_member,
+    get_invoice_for_member,
+    get_membership,
+    require_billing,
+)
 
 
 @login_required
@@ -46,6 +54,12 @@ def invoice_list(request: HttpRequest, slug: str) -> HttpResponse:
             "membership": membership,
             "organization": organization,
             "invoices": invoices,
+            "credit_notes": [
+                {"note": note, "total": note.money("total")}
+                for note in CreditNote.objects.filter(organization=organization).select_related(
+                    "invoice"
+                )
+            ],
             "credit_balances": credit_balances(organization=organization),
             "credit_rule": credit.RULE,
             "saved_card": saved_card(organization=organization),
@@ -85,4 +99,15 @@ def invoice_pdf(request: HttpRequest, slug: str, number: str) -> HttpResponse:
         return redirect("invoice_detail", slug, number)
     response = HttpResponse(bytes(document.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
+    return response
+
+
+@login_required
+@require_GET
+def credit_note_pdf(request: HttpRequest, slug: str, number: str) -> HttpResponse:
+    membership, note = get_credit_note_for_member(request, slug, number)
+    require_billing(membership)
+    pdf = render_pdf("pdf/credit_note.html", credit_note_pdf_context(note))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{note.number}.pdf"'
     return response

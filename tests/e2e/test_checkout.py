@@ -16,7 +16,7 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from billing.models import Invoice, ScheduledChange, ScheduledChangeStatus
+from billing.models import BillingDetails, Invoice, ScheduledChange, ScheduledChangeStatus
 from licensing.demo.catalog import build_catalog
 from licensing.models import License
 from tests.factories import PASSWORD
@@ -31,6 +31,20 @@ NEW_PASSWORD = "a-long-and-unguessable-passphrase"
 PASSWORD_LABEL = re.compile(r"^Password\W*$")
 
 ROWS = "rows => rows.map(row => Array.from(row.cells, cell => cell.innerText.trim()))"
+
+
+@pytest.fixture
+def owner(owner, organization):
+    """The owner of an organization whose billing details are complete: its first
+    purchase goes straight to Confirm (the newcomer's test walks the details step)."""
+    BillingDetails.objects.create(
+        organization=organization,
+        legal_name="Northwind Ltd",
+        address_line1="1 Main Street",
+        city="Dublin",
+        country="IE",
+    )
+    return owner
 
 
 @pytest.fixture
@@ -157,6 +171,25 @@ def test_a_newcomer_buys_adds_seats_upgrades_and_schedules_a_downgrade(
     assert preview_lines(page)[0][2:] == ["8", "$19.00", "$152.00"]
     assert preview_totals(page)["Due now"] == "$152.00"
     review("checkout buy")
+
+    # A first purchase asks who to invoice before Confirm, once: a German business with
+    # its VAT number, so the invoice is reverse charged (no tax), and back to the checkout.
+    expect(page.get_by_role("button", name=re.compile(r"^Confirm: "))).to_have_count(0)
+    page.get_by_role("link", name="Next: your billing details").click()
+    expect(page.get_by_role("heading", name="Billing details", exact=True)).to_be_visible()
+    page.get_by_label("Legal name").fill("Rosa Robotics GmbH")
+    page.locator("#id_address_line1").fill("Friedrichstraße 68")
+    page.get_by_label("City").fill("Berlin")
+    page.get_by_label("Postal code").fill("10117")
+    page.get_by_label("Country").select_option("DE")
+    page.get_by_label("Tax ID").fill("DE136695976")
+    review("billing details step")
+    page.get_by_role("button", name="Save and go back to your checkout").click()
+    expect(page.get_by_role("heading", name="Buy a plan")).to_be_visible()
+    expect(preview).to_contain_text("Team, 8 seats, monthly")
+    expect(preview).to_contain_text("Invoiced to Rosa Robotics GmbH")
+    expect(preview).to_contain_text("Article 196 Council Directive 2006/112/EC")
+    wait_until_ready(page)
 
     confirm_and_open_invoice(page)
     page.go_back()

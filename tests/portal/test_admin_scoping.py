@@ -20,7 +20,7 @@ from django.db import transaction
 from django.urls import URLPattern
 
 from billing.demo import build_checkouts, build_invoices, build_subscriptions
-from billing.models import AdminOperation
+from billing.models import AdminOperation, TaxRate
 from licensing.api.tokens import api_token_create
 from licensing.demo.catalog import build_catalog
 from licensing.demo.licenses import build_licenses
@@ -67,6 +67,7 @@ NOT_CUSTOMER_DATA = {
     ChangelogEntry,
     PolicyVersion,
     Addon,
+    TaxRate,
 }
 # The outbox holds every customer's mail, with invitation and password-reset links.
 # An admin operation belongs to no one customer (its events do, and are scoped).

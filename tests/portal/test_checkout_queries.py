@@ -127,7 +127,8 @@ def test_the_page_prices_tax_credit_and_a_pending_change_as_the_confirmation_doe
     organization = Organization.objects.get(slug=SLUG)
     owner = User.objects.get(email="olivia@northwind.test")
     details = billing_details_for(organization=organization)
-    details.tax_rate = Decimal("19.00")
+    details.tax_rate_override = Decimal("19.00")
+    details.tax_override_reason = "An exemption certificate"
     details.save()
     # Credit that waits for the next invoice: none is owed (credit pays open invoices
     # first), then a credit note.

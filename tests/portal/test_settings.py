@@ -32,6 +32,12 @@ def production_env(tmp_path) -> dict:
         "BANK_NAME": "First Bank",
         "BANK_IBAN": "DE89 3704 0044 0532 0130 00",
         "BANK_BIC": "COBADEFFXXX",
+        # The seller every invoice names; the demo company would fail the deploy check.
+        "SELLER_LEGAL_NAME": "Example Vendor Ltd",
+        "SELLER_ADDRESS": "2 Example Street|Dublin 2",
+        "SELLER_COUNTRY": "IE",
+        "SELLER_TAX_ID": "IE8D79739I",
+        "SELLER_REGISTRATION": "Registered in Ireland, company no. 123456",
         "LICENSE_SIGNING_KEY": Ed25519PrivateKey.generate()
         .private_bytes(
             serialization.Encoding.PEM,

@@ -21,7 +21,9 @@ pytestmark = pytest.mark.skipif(
 def test_the_pdf_of_a_checkout_invoice_shows_what_was_previewed(
     organization, catalog, owner, tmp_path
 ):
-    BillingDetails.objects.create(organization=organization, tax_rate=Decimal("20"))
+    BillingDetails.objects.create(
+        organization=organization, tax_rate_override=Decimal("20"), tax_override_reason="Set"
+    )
     license = subscribed(organization, catalog, seats=5)
     shown, checkout = confirm(
         organization, license, owner, tier="business", seats=12, cycle="monthly"

@@ -124,7 +124,8 @@ def test_property_the_confirmed_invoice_is_the_preview_to_the_cent(catalog, situ
     with time_machine.travel(moment, tick=False):
         give_credit(organization, credit, currency, today)
         details = invoices.billing_details_for(organization=organization)
-        details.tax_rate = tax_rate
+        details.tax_rate_override = tax_rate
+        details.tax_override_reason = "The rate of this example"
         details.save()
         license = None
         if current is not None:

@@ -1,13 +1,14 @@
 """The demo's invoices (paid, open, overdue, a credit balance; building twice changes
 nothing) and the admin, where finalized documents are read-only."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from billing.demo import build_invoices, build_subscriptions
 from billing.invoices.selectors import credit_balances, invoice_outstanding
-from billing.models import BillingDetails, CreditNote, Invoice, InvoiceStatus
+from billing.models import BillingDetails, CreditNote, Invoice, InvoiceStatus, TaxRate
 from billing.money import Money
 from licensing.demo.catalog import build_catalog
 from licensing.demo.licenses import build_licenses
@@ -36,18 +37,39 @@ def test_the_demo_has_paid_open_and_overdue_invoices_and_credit(demo_invoices, c
     acme = Organization.objects.get(slug="acme-robotics")
     assert any(invoice.is_overdue(now.date()) for invoice in acme.invoices.all())
     northwind = Organization.objects.get(slug="northwind-analytics")
-    # Its credit note's $45.60 paid part of the open invoice at once (the credit rule).
+    # Two seats of $19 credited with Irish VAT (23 %), Northwind being in the seller's
+    # country; its credit note's $46.74 paid part of the open invoice at once (the credit rule).
     assert credit_balances(organization=northwind) == []
     open_invoice = northwind.invoices.get(status=InvoiceStatus.OPEN)
     assert str(invoice_outstanding(invoice=open_invoice)) == str(
-        open_invoice.money("amount_due") - Money(Decimal("45.60"), "USD")
+        open_invoice.money("amount_due") - Money(Decimal("46.74"), "USD")
     )
 
     client.force_login(User.objects.get(email="ben@northwind.test"))
     page = client.get("/app/northwind-analytics/invoices/").content.decode()
     assert "Paid" in page and "Open" in page and "oldest first" in page
     page = client.get(f"/app/northwind-analytics/invoices/{open_invoice.number}/").content
-    assert f"Credit applied on {now:%-d %b %Y}".encode() in page and "\u2212$45.60".encode() in page
+    assert f"Credit applied on {now:%-d %b %Y}".encode() in page and "\u2212$46.74".encode() in page
+
+
+def test_the_demo_invoices_name_buyer_and_seller_and_the_tax_by_rule(demo_invoices):
+    treatments = {
+        invoice.organization.slug: (invoice.tax_treatment, invoice.tax_rate)
+        for invoice in Invoice.objects.select_related("organization")
+    }
+    assert treatments == {
+        "northwind-analytics": ("domestic", Decimal("23.00")),
+        "acme-robotics": ("export", Decimal("0.00")),
+        "globex-health": ("reverse_charge", Decimal("0.00")),
+    }
+    globex = Invoice.objects.filter(organization__slug="globex-health").first()
+    assert globex.billed_to_name == "Globex Health GmbH"
+    assert globex.billed_to_address == "Friedrichstraße 68\n10117 Berlin"
+    assert (globex.billed_to_country, globex.tax_id) == ("DE", "DE136695976")
+    assert "Article 196 Council Directive 2006/112/EC" in globex.tax_note
+    assert globex.seller["tax_id"] == "IE6388047V"
+    northwind = Invoice.objects.filter(organization__slug="northwind-analytics").first()
+    assert northwind.po_number == "PO-2026-0042"
 
 
 def test_the_admin_shows_invoices_read_only_with_history(demo_invoices, client_for, admin_user):
@@ -67,25 +89,51 @@ def test_the_admin_shows_invoices_read_only_with_history(demo_invoices, client_f
     assert Invoice.objects.get(pk=invoice.pk).tax_id == invoice.tax_id
 
 
-def test_billing_details_are_edited_with_history(demo_invoices, client_for, admin_user):
+def test_staff_edit_the_terms_but_never_type_a_bare_tax_rate(demo_invoices, client_for, admin_user):
     details = BillingDetails.objects.get(organization__slug="acme-robotics")
+    tax_id = details.tax_id
     client = client_for(admin_user)
+    before = details.history.count()
 
     answer = client.post(
         f"/admin/billing/billingdetails/{details.pk}/change/",
         {
-            "organization": details.organization_id,
-            "tax_rate": "19.00",
+            "tax_rate_override": "19.00",
             "tax_id": "DE 999",
             "payment_terms": "net",
-            "net_days": "30",
+            "net_days": "45",
         },
     )
 
     assert answer.status_code == 302
     details.refresh_from_db()
-    assert (details.tax_rate, details.net_days) == (19, 30)
-    assert details.history.count() == 2
+    assert (details.tax_rate_override, details.tax_id, details.net_days) == (None, tax_id, 45)
+    assert details.history.count() == before + 1
+
+
+def test_a_tax_override_needs_a_reason_and_is_in_the_history(demo_invoices, client_for, admin_user):
+    details = BillingDetails.objects.get(organization__slug="acme-robotics")
+    client = client_for(admin_user)
+    url = f"/admin/billing/billingdetails/{details.pk}/tax-override/"
+
+    refused = client.post(url, {"rate": "7.00", "reason": " "})
+    assert refused.status_code == 200
+    details.refresh_from_db()
+    assert details.tax_rate_override is None
+
+    saved = client.post(url, {"rate": "7.00", "reason": "Exemption certificate 2026-17"})
+    assert saved.status_code == 302
+    details.refresh_from_db()
+    assert details.tax_rate_override == Decimal("7.00")
+    newest = details.history.first()
+    assert newest.history_user == admin_user
+    assert "Exemption certificate 2026-17" in newest.history_change_reason
+
+    cleared = client.post(url, {"rate": "", "reason": "Certificate expired"})
+    assert cleared.status_code == 302
+    details.refresh_from_db()
+    assert details.tax_rate_override is None
+    assert details.history.first().tax_override_reason == "Certificate expired"
 
 
 def test_an_admin_voids_an_invoice_with_a_credit_note_and_a_reason(
@@ -109,3 +157,30 @@ def test_an_admin_voids_an_invoice_with_a_credit_note_and_a_reason(
     assert (note.reason, note.total, note.issued_by) == ("Billed twice", invoice.total, admin_user)
     # Voided once; the operation is not offered again.
     assert url not in client.get(f"/admin/billing/invoice/{invoice.pk}/change/").content.decode()
+
+
+def test_the_tax_rate_table_is_versioned_in_the_admin(client_for, admin_user, now):
+    client = client_for(admin_user)
+    in_force = TaxRate.objects.create(
+        country="IE", rate=Decimal("23"), effective_from=date(2024, 1, 1)
+    )
+    url = f"/admin/billing/taxrate/{in_force.pk}/change/"
+
+    assert 'name="_save"' not in client.get(url).content.decode()
+    rewrite = {"country": "IE", "rate": "9", "effective_from": "2024-01-01"}
+    assert client.post(url, rewrite).status_code == 403
+    delete = f"/admin/billing/taxrate/{in_force.pk}/delete/"
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+
+    past = client.post(
+        "/admin/billing/taxrate/add/",
+        {"country": "IE", "rate": "24", "effective_from": "2026-01-01"},
+    )
+    assert past.status_code == 200 and "from today or a later day" in past.content.decode()
+    added = client.post(
+        "/admin/billing/taxrate/add/",
+        {"country": "IE", "rate": "24", "effective_from": "2026-07-01", "note": "Budget 2026"},
+    )
+    assert added.status_code == 302
+    assert list(TaxRate.objects.values_list("rate", flat=True)) == [Decimal("24"), Decimal("23")]
+    assert TaxRate.objects.get(rate=24).history.first().history_user == admin_user

@@ -31,7 +31,12 @@ def pdf_text(pdf: bytes) -> str:
 def test_finalizing_renders_a_pdf_with_the_number_lines_and_total(
     organization, django_capture_on_commit_callbacks
 ):
-    BillingDetails.objects.create(organization=organization, tax_rate=Decimal("20"), tax_id="GB99")
+    BillingDetails.objects.create(
+        organization=organization,
+        tax_rate_override=Decimal("20"),
+        tax_override_reason="Staff set the rate",
+        tax_id="GB99",
+    )
     with django_capture_on_commit_callbacks(execute=True):
         invoice = finalized_invoice(organization, today=date(2026, 3, 14))
 

@@ -34,7 +34,8 @@ def usd(amount: str) -> Money:
 def taxed(organization):
     BillingDetails.objects.create(
         organization=organization,
-        tax_rate=Decimal("20"),
+        tax_rate_override=Decimal("20"),
+        tax_override_reason="A rate staff set, with its reason",
         tax_id="GB123456789",
         payment_terms=PaymentTerms.NET,
         net_days=14,

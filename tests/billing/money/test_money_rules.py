@@ -6,8 +6,10 @@ import re
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from billing.money import CurrencyMismatch, Money, round_to_minor_units
+from billing.money import MINUS, CurrencyMismatch, Money, round_to_minor_units
 from billing.pricing import annual_saving, price_difference, round_percent
 
 D = Decimal
@@ -150,3 +152,30 @@ def test_it_multiplies_and_divides_by_ints_and_decimals_exactly():
     assert usd("10") * D("0.5") == usd("5")
     assert usd("10") / 4 == usd("2.5")
     assert usd("10") / D("0.5") == usd("20")
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "locale", "shown"),
+    [
+        ("-5", "USD", "en_US", "\u2212$5.00"),
+        ("-0.004", "USD", "en_US", "$0.00"),  # rounds to zero: never signed
+        ("-0.00", "EUR", "de_DE", "0,00\xa0€"),
+        ("0", "USD", "en_US", "$0.00"),
+        ("0.005", "USD", "en_US", "$0.01"),
+        ("-1234.5", "EUR", "de_DE", "\u22121.234,50\xa0€"),
+        ("-3", "SEK", "sv_SE", "\u22123,00\xa0kr"),  # CLDR's own minus for Swedish
+        ("-3", "EUR", "nl_NL", "€\xa0\u22123,00"),
+        ("-12", "JPY", "ja_JP", "\u2212￥12"),
+        ("1234.5", "EUR", "de_DE", "1.234,50\xa0€"),
+    ],
+    ids=lambda value: value if value.isascii() else "shown",
+)
+def test_one_minus_sign_and_no_signed_zero(amount, currency, locale, shown):
+    assert Money(Decimal(amount), currency).format(locale) == shown
+
+
+@given(cents=st.integers(-(10**9), 10**9), locale=st.sampled_from(["en_US", "de_DE", "sv_SE"]))
+def test_property_a_negative_amount_shows_one_minus_and_no_hyphen(cents, locale):
+    shown = Money(Decimal(cents).scaleb(-2), "EUR").format(locale)
+    assert "-" not in shown
+    assert shown.count(MINUS) == (1 if cents < 0 else 0)

@@ -98,7 +98,7 @@ def test_it_counts_one_day_left_in_the_singular(client, currencies):
 def test_it_explains_a_cheaper_price_as_credit(client, currencies):
     text = text_of(get(client, {**EXAMPLE, "current_price": "80", "new_price": "50"}))
 
-    assert "Amount due: $16.67 − $26.67 = -$10.00." in text
+    assert "Amount due: $16.67 − $26.67 = \u2212$10.00." in text
     assert "nothing is due: $10.00 is owed to you, as credit towards your next invoice." in text
 
 

@@ -42,7 +42,7 @@ def test_it_shows_a_losing_tier_honestly(client, roi_catalog):
     page = response.content.decode()
     assert response.status_code == 200
     assert "Does not pay back" in page
-    assert "-$" in page  # a negative net value, shown
+    assert "\u2212$" in page  # a negative net value, shown with the minus sign
     assert "No recommendation." in page
     assert response.context["outcome"].recommended is None
 
