@@ -58,6 +58,8 @@ def _checkouts_for_preview() -> QuerySet[Checkout]:
         "organization", "license__version__tier", "license__subscription"
     ).annotate(
         preview_tax_rate=Subquery(details.values("tax_rate")[:1]),
+        preview_payment_terms=Subquery(details.values("payment_terms")[:1]),
+        preview_net_days=Subquery(details.values("net_days")[:1]),
         preview_credit=Subquery(credit, output_field=MONEY),
         preview_pending_id=Subquery(pending.values("pk")[:1]),
         preview_paid_through=Subquery(paid.values("ends_on")[:1]),

@@ -48,6 +48,7 @@ from billing.checkout.services import (
     open_license_for,
     pending_change,
 )
+from billing.invoices import rules as invoice_rules
 from billing.models import CheckoutStatus
 from billing.pricing import BillingCycle
 from licensing.catalog.frozen import FrozenCatalog, frozen_catalog
@@ -376,6 +377,10 @@ def checkout_done(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     if checkout.status != CheckoutStatus.CONFIRMED:
         return redirect("checkout", slug, token)
     license = checkout.license
+    invoice = checkout.invoice
+    due_now = invoice is not None and invoice_rules.due_now(
+        amount=invoice.money("amount_due"), due_on=invoice.due_on, today=clock.today()
+    )
     return render(
         request,
         "billing/checkout_done.html",
@@ -391,6 +396,8 @@ def checkout_done(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             "invoice": checkout.invoice,
             "invoice_total": checkout.invoice.money("total") if checkout.invoice else None,
             "invoice_due": checkout.invoice.money("amount_due") if checkout.invoice else None,
+            "invoice_due_now": due_now,
+            "invoice_terms": invoice_rules.terms_phrase(invoice.net_days or 0) if invoice else "",
         },
     )
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Max, Min
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from billing.invoices import services
+from billing.invoices import rules, services
 from billing.invoices.documents import invoice_pdf_context
 from billing.invoices.selectors import credit_balances, invoice_outstanding, pdf_versions
 from billing.models import Invoice, InvoiceStatus
@@ -35,6 +36,8 @@ def invoice_list(request: HttpRequest, slug: str) -> HttpResponse:
         }
         for invoice in Invoice.objects.filter(organization=organization)
         .exclude(status=InvoiceStatus.DRAFT)
+        # The span the invoice bills: its lines' first and last day (none for one-offs).
+        .annotate(period_from=Min("lines__period_start"), period_to=Max("lines__period_end"))
         .prefetch_related("payments")
     ]
     return render(
@@ -54,12 +57,19 @@ def invoice_list(request: HttpRequest, slug: str) -> HttpResponse:
 def invoice_detail(request: HttpRequest, slug: str, number: str) -> HttpResponse:
     membership, invoice = get_invoice_for_member(request, slug, number)
     require_billing(membership)
+    today = clock.today()
     return render(
         request,
         "billing/invoice.html",
         {
             "membership": membership,
-            "overdue": invoice.is_overdue(clock.today()),
+            "overdue": invoice.is_overdue(today),
+            # "Due now" only when money is owed and its day has come; else the date.
+            "due_now": invoice.status == InvoiceStatus.OPEN
+            and rules.due_now(
+                amount=invoice_outstanding(invoice=invoice), due_on=invoice.due_on, today=today
+            ),
+            "terms": rules.terms_phrase(invoice.net_days or 0),
             "pdf": pdf_versions(invoice=invoice),
             **invoice_pdf_context(invoice),
         },
