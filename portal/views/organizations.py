@@ -28,11 +28,14 @@ def _error_text(error: ValidationError) -> str:
 @login_required
 @require_GET
 def app_home(request: HttpRequest) -> HttpResponse:
+    """Where signing in lands: staff on their workspace (an account manager on their
+    book of accounts, other staff in the admin), never on "New organization"; a customer
+    on the organization they last worked in, or on making their first."""
+    user = request.user
+    if user.is_staff:
+        return redirect("manage_accounts" if user.is_account_manager else "admin:index")
     membership = current_membership(request)
     if membership is None:
-        # Staff without a customer organization of their own work in the admin.
-        if request.user.is_staff:
-            return redirect("admin:index")
         return redirect("organization_create")
     return redirect(membership.organization)
 
