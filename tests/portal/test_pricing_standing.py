@@ -99,8 +99,7 @@ def test_it_marks_the_plan_and_names_the_others(client_for, owner, organization,
         "enterprise": ("upgrade", "Upgrade to Enterprise"),
     }
     assert (
-        'href="/app/northwind/checkout/?tier=business&amp;cycle=monthly&amp;currency=USD"'
-        in html
+        'href="/app/northwind/checkout/?tier=business&amp;cycle=monthly&amp;currency=USD"' in html
     )
 
 
