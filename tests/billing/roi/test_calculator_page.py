@@ -154,7 +154,7 @@ def test_the_recommended_tier_links_to_its_checkout(client, roi_catalog):
 @pytest.mark.django_db
 def test_a_member_goes_to_their_organizations_checkout(client_for, owner, roi_catalog):
     page = client_for(owner).get(roi_url(team_size="12")).content.decode()
-    link = '/app/northwind/checkout/?tier=business&amp;seats=12&amp;cycle=annual&amp;currency=USD'
+    link = "/app/northwind/checkout/?tier=business&amp;seats=12&amp;cycle=annual&amp;currency=USD"
     assert f'href="{link}">Choose Business for 12 seats</a>' in page
     # It leads to a checkout of that tier for that team.
     started = client_for(owner).get(link.replace("&amp;", "&"))
