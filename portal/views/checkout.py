@@ -62,7 +62,7 @@ from portal.access import (
     get_membership_and_organizations,
     require_billing,
 )
-from portal.models import Membership, Role
+from portal.models import PENDING_PLAN_SESSION_KEY, Membership, PendingPlan, Role
 
 MAX_SEATS = 100_000
 FIELDS = ("tier", "seats", "cycle", "currency", "auto_renew")
@@ -226,7 +226,10 @@ def buy(request: HttpRequest) -> HttpResponse:
     query = request.GET.urlencode()
     here = request.get_full_path()
     if not request.user.is_authenticated:
+        _remember_plan(request)
         return redirect(f"{reverse('account_signup')}?{urlencode({'next': here})}")
+    # The purchase continues now: a plan kept on the account from sign-up is used up.
+    PendingPlan.objects.filter(user=request.user).delete()
     memberships = list(
         Membership.objects.filter(user=request.user)
         .select_related("organization")
@@ -242,6 +245,25 @@ def buy(request: HttpRequest) -> HttpResponse:
         "billing/checkout_pick.html",
         {"memberships": memberships, "query": query},
     )
+
+
+def _remember_plan(request: HttpRequest) -> None:
+    """Keep the plan a visitor chose in their session, named, for sign-up to put on the
+    account it makes (portal.adapters): the verification email names it, and signing in
+    on any device continues to its checkout. A tier that is not on sale is not kept."""
+    tier = Tier.objects.filter(slug=request.GET.get("tier", ""), is_public=True).first()
+    if tier is None:
+        request.session.pop(PENDING_PLAN_SESSION_KEY, None)
+        return
+    asked = {key: request.GET[key][:20] for key in FIELDS if request.GET.get(key)}
+    cycle = asked.get("cycle", BillingCycle.MONTHLY)
+    label = tier.name
+    if cycle in BillingCycle.values:
+        label += f", billed {'yearly' if cycle == BillingCycle.ANNUAL else 'monthly'}"
+    currency = asked.get("currency", "")
+    if currency.isalpha() and len(currency) == 3:
+        label += f", in {currency.upper()}"
+    request.session[PENDING_PLAN_SESSION_KEY] = {"query": urlencode(asked), "label": label}
 
 
 @login_required

@@ -18,7 +18,7 @@ from portal.access import (
     require_owner,
 )
 from portal.forms import InvitationForm, OrganizationForm, RoleForm
-from portal.models import ROLE_DESCRIPTIONS, Invitation, Membership, Role
+from portal.models import ROLE_DESCRIPTIONS, Invitation, Membership, PendingPlan, Role
 
 
 def _error_text(error: ValidationError) -> str:
@@ -30,10 +30,15 @@ def _error_text(error: ValidationError) -> str:
 def app_home(request: HttpRequest) -> HttpResponse:
     """Where signing in lands: staff on their workspace (an account manager on their
     book of accounts, other staff in the admin), never on "New organization"; a customer
+    who chose a plan before signing up on to its checkout (from any device); otherwise
     on the organization they last worked in, or on making their first."""
     user = request.user
     if user.is_staff:
         return redirect("manage_accounts" if user.is_account_manager else "admin:index")
+    pending = PendingPlan.objects.filter(user=user).first()
+    if pending is not None:
+        # Chosen before sign-up, maybe on another device: on to its checkout.
+        return redirect(pending.get_absolute_url())
     membership = current_membership(request)
     if membership is None:
         return redirect("organization_create")
