@@ -5,7 +5,8 @@ and which values its axis is marked at, so the dashboard's charts read at a glan
   twelve bars of which nine are zero say nothing.
 - Its value axis is marked at whole, round steps (1, 2 or 5 times a power of ten), at
   most five of them, never a fraction of a seat or a call; the limit, when there is one,
-  is a mark of its own, and a round mark too close to it to read beside it gives way.
+  is a mark of its own, and a round mark too close to it to read beside it (less than
+  half a step away) gives way.
 - An unlimited metric has no limit mark at all.
 """
 
@@ -26,23 +27,19 @@ def months_since(history: list[tuple[date, int]], start: date) -> list[tuple[dat
 
 def round_step(top: int, most: int = MOST_MARKS) -> int:
     """The smallest of 1, 2, 5, 10, 20, 50, … that reaches `top` in `most` steps."""
-    magnitude = 1
-    while True:
-        for factor in (1, 2, 5):
-            step = factor * magnitude
-            if step * most >= top:
-                return step
-        magnitude *= 10
+    need = -(-top // most)  # the smallest whole step that reaches top
+    magnitude = 10 ** (len(str(max(need, 1))) - 1)
+    return next(step for factor in (1, 2, 5, 10) if (step := factor * magnitude) >= need)
 
 
 def value_marks(values: list[int], limit: int | None) -> list[int]:
     """The values the axis is marked at, from 0 to at least the highest bar and the
-    limit: round steps, plus the limit itself; a step within a third of a step of the
-    limit is left out so the two labels never overlap."""
+    limit: round steps, plus the limit itself; a step less than half a step from the
+    limit is left out, so the two labels never overlap."""
     top = max([*values, limit or 0, 1])
     step = round_step(top)
     marks = list(range(0, -(-top // step) * step + 1, step))
     if limit is None or limit in marks:
         return marks
-    readable = [mark for mark in marks if mark == 0 or abs(mark - limit) * 3 >= step]
+    readable = [mark for mark in marks if abs(mark - limit) * 2 >= step]
     return sorted([*readable, limit])

@@ -33,8 +33,9 @@ def test_a_chart_starts_at_the_licenses_start(start, first, count):
 
 @pytest.mark.parametrize(
     ("top", "step"),
-    [(1, 1), (5, 1), (6, 2), (10, 2), (11, 5), (25, 5), (26, 10), (1000, 200), (1001, 500),
-     (2500, 500), (2501, 1000), (120_000, 50_000)],
+    [(0, 1), (1, 1), (5, 1), (6, 2), (10, 2), (11, 5), (25, 5), (26, 10), (45, 10), (46, 10),
+     (50, 10), (51, 20), (1000, 200), (1001, 500), (2500, 500), (2501, 1000),
+     (120_000, 50_000), (450_001, 100_000)],
 )  # fmt: skip
 def test_a_step_is_one_two_or_five_times_a_power_of_ten(top, step):
     assert round_step(top) == step
@@ -50,14 +51,17 @@ def test_a_step_is_one_two_or_five_times_a_power_of_ten(top, step):
         ([3, 4], 5, [0, 1, 2, 3, 4, 5]),
         ([40], 50, [0, 10, 20, 30, 40, 50]),
         ([10], 950, [0, 200, 400, 600, 800, 950]),  # 1,000 is too close to read beside it
-        ([10], 930, [0, 200, 400, 600, 800, 930, 1_000]),  # 70 away: both read
+        ([10], 900, [0, 200, 400, 600, 800, 900, 1_000]),  # half a step away: both read
+        ([10], 910, [0, 200, 400, 600, 800, 910]),
         ([1_030], 1_000, [0, 500, 1_000, 1_500]),
         ([0, 2], 1, [0, 1, 2]),
         ([0], 0, [0, 1]),  # not included: the limit is zero
-        ([130], 120, [0, 50, 100, 120, 150]),
+        ([130], 120, [0, 50, 120, 150]),
+        ([100], 5, [5, 20, 40, 60, 80, 100]),  # even 0 gives way to a low limit
     ],
     ids=["empty", "small", "seven", "thousands", "seats", "limit-on-a-step", "near-the-top",
-         "beside-the-top", "over-the-limit", "one", "zero-limit", "between-steps"],
+         "half-a-step", "under-half-a-step", "over-the-limit", "one", "zero-limit",
+         "between-steps", "low-limit"],
 )  # fmt: skip
 def test_the_axis_is_marked_at_round_whole_steps_and_the_limit(values, limit, marks):
     assert value_marks(values, limit) == marks
