@@ -36,7 +36,7 @@ def value_marks(values: list[int], limit: int | None) -> list[int]:
     """The values the axis is marked at, from 0 to at least the highest bar and the
     limit: round steps, plus the limit itself; a step less than half a step from the
     limit is left out, so the two labels never overlap."""
-    top = max([*values, limit or 0, 1])
+    top = max([*values, limit or 1])  # a chart of zeros still has one step
     step = round_step(top)
     marks = list(range(0, -(-top // step) * step + 1, step))
     if limit is None or limit in marks:

@@ -3,7 +3,7 @@ invoice list and page is in view without sideways scrolling; Billing is in the m
 those who may see invoices; the pricing page (signed in), the comparison, the invoices
 and the dashboard pass axe at 1280 and 390 px. Screenshots go to var/screenshots/."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,6 +12,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from licensing.demo.catalog import build_catalog
+from portal import clock
 from portal.models import Role
 from tests.factories import MembershipFactory
 from tests.helpers.checkout import subscribed
@@ -142,9 +143,12 @@ def test_the_comparison_passes_axe(page, live_server, axe, catalog_built, width)
 def test_the_dashboard_chart_from_the_licenses_start(
     page, live_server, login, axe, owner, organization, catalog_built, width
 ):
+    # A license that started two months ago (the live server runs on the real clock).
+    this_month = clock.today().replace(day=1)
+    started = (this_month - timedelta(days=40)).replace(day=1)
     subscribed(
-        organization, Catalog(), "team", seats=5, term_start=date(2026, 1, 1),
-        term_end=date(2026, 12, 31), cycle="annual",
+        organization, Catalog(), "team", seats=5, term_start=started,
+        term_end=started + timedelta(days=364), cycle="annual",
     )  # fmt: skip
     page.set_viewport_size({"width": width, "height": 900})
     login(owner)
