@@ -37,9 +37,15 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
+WIDEST = """(width) => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > width + 0.5)
+  .slice(-3).map(e => `${e.tagName}.${e.className}: ${e.textContent.trim().slice(0, 60)}`)"""
+
+
 def assert_fits(page, what: str, width: int) -> None:
     width_used = page.evaluate("document.documentElement.scrollWidth")
-    assert width_used <= width, f"{what} is {width_used}px wide at {width}px"
+    widest = page.evaluate(WIDEST, width)
+    assert width_used <= width, f"{what} is {width_used}px wide at {width}px: {widest}"
     hidden = page.evaluate(OUT_OF_VIEW, AMOUNTS)
     assert hidden == [], f"{what}: amounts out of view at {width}px: {hidden}"
 
