@@ -28,21 +28,21 @@ def _error_text(error: ValidationError) -> str:
 @login_required
 @require_GET
 def app_home(request: HttpRequest) -> HttpResponse:
-    """Where signing in lands: staff on their workspace (an account manager on their
-    book of accounts, other staff in the admin), never on "New organization"; a customer
-    who chose a plan before signing up on to its checkout (from any device); otherwise
-    on the organization they last worked in, or on making their first."""
+    """Where signing in lands: a customer who chose a plan before signing up on to its
+    checkout (from any device); anyone with an organization on the one they last worked
+    in; staff without one on their workspace (an account manager on their book of
+    accounts, other staff in the admin), never on "New organization"; a new customer on
+    making their first organization."""
     user = request.user
-    if user.is_staff:
-        return redirect("manage_accounts" if user.is_account_manager else "admin:index")
     pending = PendingPlan.objects.filter(user=user).first()
     if pending is not None:
-        # Chosen before sign-up, maybe on another device: on to its checkout.
         return redirect(pending.get_absolute_url())
     membership = current_membership(request)
-    if membership is None:
-        return redirect("organization_create")
-    return redirect(membership.organization)
+    if membership is not None:
+        return redirect(membership.organization)
+    if user.is_staff:
+        return redirect("manage_accounts" if user.is_account_manager else "admin:index")
+    return redirect("organization_create")
 
 
 @login_required

@@ -219,13 +219,6 @@ def test_an_account_manager_lands_on_their_book_of_accounts(client_for, account_
     assert "New organization</h1>" not in page.content.decode()
 
 
-def test_an_account_manager_in_a_customer_organization_still_lands_on_their_book(
-    client_for, account_manager, organization
-):
-    MembershipFactory(organization=organization, user=account_manager, role=Role.MEMBER)
-    assert client_for(account_manager).get("/app/")["Location"] == "/manage/"
-
-
 def test_an_admin_lands_in_the_admin(client_for, admin_user):
     assert client_for(admin_user).get("/app/")["Location"] == "/admin/"
 
