@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from billing.invoices import rules, services
 from billing.invoices.documents import invoice_pdf_context
 from billing.invoices.selectors import credit_balances, invoice_outstanding, pdf_versions
-from billing.models import Invoice, InvoiceStatus
+from billing.models import BillingDetails, Invoice, InvoiceStatus
 from portal import clock
 from portal.access import get_invoice_for_member, get_membership, require_billing
 
@@ -48,6 +48,13 @@ def invoice_list(request: HttpRequest, slug: str) -> HttpResponse:
             "organization": organization,
             "invoices": invoices,
             "credit_balances": credit_balances(organization=organization),
+            # The terms its next invoice takes (the defaults until staff set others).
+            "terms": rules.terms_phrase(
+                (
+                    BillingDetails.objects.filter(organization=organization).first()
+                    or BillingDetails()
+                ).days_to_pay
+            ),
         },
     )
 

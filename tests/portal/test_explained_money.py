@@ -110,3 +110,14 @@ def test_the_invoice_list_shows_each_invoice_period(client_for, owner, organizat
         '<time datetime="2026-03-31">31 Mar 2026</time></span></td>'
     ) in html
     assert '<td data-label="Period"><span class="muted">No period</span></td>' in html
+
+
+def test_the_invoice_list_states_the_payment_terms(client_for, owner, organization):
+    html = client_for(owner).get("/app/northwind/invoices/").content.decode()
+    assert "Your payment terms: <strong>net 30 days</strong> from the day" in html
+
+    BillingDetails.objects.create(
+        organization=organization, payment_terms=PaymentTerms.DUE_ON_RECEIPT
+    )
+    html = client_for(owner).get("/app/northwind/invoices/").content.decode()
+    assert "Your payment terms: <strong>due on receipt</strong>." in html
