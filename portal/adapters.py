@@ -2,6 +2,7 @@ from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter, get_current_site
 from allauth.account.utils import get_next_redirect_url
 from allauth.core import context as allauth_context
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.validators import MaxLengthValidator
 from django.http import HttpRequest
@@ -10,6 +11,10 @@ from django.utils.http import urlencode
 
 from portal.emails import queue_email
 from portal.http import client_address
+from portal.models import PENDING_PLAN_SESSION_KEY, PendingPlan
+
+# How emails name the site (allauth's default is the host the request came in on).
+SITE_NAME = "Tierwise"
 
 EMAIL_MAX_LENGTH = app_settings.EMAIL_MAX_LENGTH  # the size of every email column
 
@@ -17,10 +22,24 @@ EMAIL_MAX_LENGTH = app_settings.EMAIL_MAX_LENGTH  # the size of every email colu
 class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Render allauth's emails as usual, but deliver them through the outbox and the
-        worker like every other email, so a slow SMTP server never stalls a page."""
+        worker like every other email, so a slow SMTP server never stalls a page. They
+        name the site (not the host a request came in on) and, for a new account, the
+        plan its owner chose before signing up."""
         request = allauth_context.request
-        ctx = {"request": request, "email": email, "current_site": self._site(request)}
+        ctx = {
+            "request": request,
+            "email": email,
+            "current_site": self._site(request),
+            "site_name": SITE_NAME,
+            "site_url": settings.SITE_URL,
+        }
         ctx.update(context)
+        if context.get("activate_url"):
+            # The HTML layout's button (templates/emails/_layout.html).
+            ctx |= {"action_url": context["activate_url"], "action_label": "Confirm your email"}
+        user = context.get("user")
+        if getattr(user, "pk", None):
+            ctx["pending_plan"] = PendingPlan.objects.filter(user=user).first()
         message = self.render_mail(template_prefix, email, ctx)
         html = next(
             (
@@ -31,6 +50,17 @@ class AccountAdapter(DefaultAccountAdapter):
             "",
         )
         queue_email(to=email, subject=message.subject, body_text=message.body, body_html=html)
+
+    def save_user(self, request, user, form, commit=True):
+        """Sign-up: the plan chosen on the pricing page (kept in the session by
+        /app/buy/) goes onto the new account, so it outlives this browser."""
+        user = super().save_user(request, user, form, commit)
+        chosen = request.session.get(PENDING_PLAN_SESSION_KEY) if request else None
+        if commit and chosen:
+            PendingPlan.objects.update_or_create(
+                user=user, defaults={"query": chosen["query"], "label": chosen["label"]}
+            )
+        return user
 
     def get_email_confirmation_url(self, request, emailconfirmation) -> str:
         """The confirmation link keeps where the visitor was going (the plan chosen on the

@@ -12,7 +12,9 @@ STAFF_APPS = ["portal", "licensing", "billing"]
 # Account managers read their customers and may reassign or rename them; they do not
 # touch the catalog, prices or users. They read their customers' licenses, billing and
 # ledgers (every admin is scoped to the manager's own customers: portal.admin_scoping);
-# changing them (the license operations, locking a price) stays with admins.
+# changing them (the license operations, locking a price) stays with admins. They read
+# the catalog too (public on the pricing page anyway), so the tier version, product and
+# currency a customer's license or subscription links to open instead of answering 403.
 ACCOUNT_MANAGER_PERMISSIONS = [
     "portal.view_organization",
     "portal.change_organization",
@@ -29,6 +31,20 @@ ACCOUNT_MANAGER_PERMISSIONS = [
             "licensefile",
             "machine",
             "usagerecord",
+            "currency",
+            "product",
+            "feature",
+            "limitmetric",
+            "tier",
+            "tierversion",
+            "tierversionfeature",
+            "tierversionlimit",
+            "tierversionprice",
+            "addon",
+            "addonlimit",
+            "changelogentry",
+            "policyversion",
+            "policysection",
         ]
     ),
     *(

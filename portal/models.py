@@ -264,3 +264,30 @@ class SimulatedClock(models.Model):
 
     def __str__(self) -> str:
         return f"Test clock, {self.offset} ahead"
+
+
+# Where /app/buy/ keeps a signed-out visitor's choice until sign-up makes the account.
+PENDING_PLAN_SESSION_KEY = "pending_plan"
+
+
+class PendingPlan(models.Model):
+    """The plan a visitor chose on the pricing page before they had an account, kept on
+    the account they then make: confirming the email on another device, or signing in
+    later anywhere, continues the purchase (the browser session alone would lose it).
+    Used once: the next visit to /app/buy/ takes it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pending_plan"
+    )
+    # /app/buy/'s query string: tier, cycle, currency (and seats), as the pricing page
+    # or the ROI calculator asked.
+    query = models.CharField(max_length=200)
+    # How the plan was named when it was chosen: "Team, billed monthly, in USD".
+    label = models.CharField(max_length=200)
+    chosen_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.label} for {self.user}"
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('buy')}?{self.query}"

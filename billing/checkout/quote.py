@@ -13,6 +13,10 @@ another. Each part of it is an increase or a decrease:
 
 A change with both does the increases now and schedules the rest. A purchase (no plan
 yet) starts a term today and charges it whole.
+
+A prorated line says its working: "Unused time: 27 of 31 days of Team, 12 seats at
+$228.00 a month" is the share of the term's price it credits or charges, so a customer
+can check the amount with a calculator.
 """
 
 from __future__ import annotations
@@ -25,8 +29,8 @@ from decimal import Decimal
 from billing.invoices import totals
 from billing.invoices.kinds import LineKind
 from billing.money import Money
-from billing.pricing import BillingCycle, SeatPrice
-from billing.proration import prorate
+from billing.pricing import CYCLE_PHRASE, BillingCycle, SeatPrice
+from billing.proration import Proration, prorate
 from billing.subscriptions.periods import ONE_DAY, Span, period, term_end_for
 
 ONE = Decimal(1)
@@ -66,8 +70,19 @@ class Plan:
         return self.price.for_seats(self.seats) * self.term_cycles
 
     def describe(self) -> str:
-        seats = f"{self.seats} seat{'s' if self.seats != 1 else ''}"
-        return f"{self.tier_name}, {seats}, {BillingCycle(self.cycle).label.lower()}"
+        return f"{self.tier_seats()}, {BillingCycle(self.cycle).label.lower()}"
+
+    def tier_seats(self) -> str:
+        """ "Team, 12 seats"."""
+        return f"{self.tier_name}, {self.seats} seat{'s' if self.seats != 1 else ''}"
+
+    def term_price_phrase(self) -> str:
+        """What a term costs, with its length: "$228.00 a month", "$6,840.00 for 3 years"."""
+        price = self.term_price.format()
+        if self.term_cycles == 1:
+            return f"{price} {CYCLE_PHRASE[self.cycle]}"
+        unit = "months" if self.cycle == BillingCycle.MONTHLY else "years"
+        return f"{price} for {self.term_cycles} {unit}"
 
     def same_money_terms(self, other: Plan) -> bool:
         return (self.tier, self.seats, self.cycle, self.price) == (
@@ -322,9 +337,21 @@ def _term_lines(plan: Plan, start: date) -> list[Line]:
     return lines
 
 
-def _prorated_line(description: str, amount: Money, span: Span, kind: str, plan: Plan) -> Line:
+def working(plan: Plan, proration: Proration) -> str:
+    """How a prorated line's amount is worked out: "27 of 31 days of Team, 12 seats at
+    $228.00 a month", the days it covers out of the term's and the price of the term."""
+    days = "day" if proration.term_days == 1 else "days"
+    return (
+        f"{proration.remaining_days} of {proration.term_days} {days} of "
+        f"{plan.tier_seats()} at {plan.term_price_phrase()}"
+    )
+
+
+def _prorated_line(
+    what: str, amount: Money, span: Span, kind: str, plan: Plan, proration: Proration
+) -> Line:
     return Line(
-        description,
+        f"{what}: {working(plan, proration)}",
         ONE,
         amount,
         amount,
@@ -335,9 +362,9 @@ def _prorated_line(description: str, amount: Money, span: Span, kind: str, plan:
     )
 
 
-def _credit_line(plan: Plan, credit: Money, span: Span) -> Line:
+def _credit_line(plan: Plan, proration: Proration, span: Span) -> Line:
     return _prorated_line(
-        f"Unused time on {plan.describe()}", -credit, span, LineKind.PRORATION_CREDIT, plan
+        "Unused time", -proration.credit, span, LineKind.PRORATION_CREDIT, plan, proration
     )
 
 
@@ -368,7 +395,7 @@ def _lines_now(
         )
         lines = _term_lines(now, today)
         if not unused.credit.is_zero:
-            lines.insert(0, _credit_line(current, unused.credit, remaining))
+            lines.insert(0, _credit_line(current, unused, remaining))
         return today, term_end_for(today, cycle=now.cycle, cycles=now.term_cycles), lines
     proration = prorate(
         current_price=current.term_price,
@@ -382,13 +409,14 @@ def _lines_now(
         # per-seat minimum): nothing to invoice, rather than two lines that cancel out.
         return paid.starts_on, term_end, []
     lines = [
-        _credit_line(current, proration.credit, remaining),
+        _credit_line(current, proration, remaining),
         _prorated_line(
-            f"Remaining time on {now.describe()}",
+            "Remaining time",
             proration.charge,
             remaining,
             LineKind.PRORATION_CHARGE,
             now,
+            proration,
         ),
     ]
     return paid.starts_on, term_end, [line for line in lines if not line.amount.is_zero]

@@ -11,6 +11,7 @@ from functools import cache
 from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum
 
 from billing.models import (
+    BillingDetails,
     Checkout,
     CreditEntry,
     PeriodReason,
@@ -30,6 +31,7 @@ def checkouts_for_preview() -> QuerySet[Checkout]:
 
 @cache
 def _checkouts_for_preview() -> QuerySet[Checkout]:
+    details = BillingDetails.objects.filter(organization=OuterRef("organization"))
     credit = (
         CreditEntry.objects.filter(
             organization=OuterRef("organization"),
@@ -55,6 +57,8 @@ def _checkouts_for_preview() -> QuerySet[Checkout]:
     return Checkout.objects.select_related(
         "organization", "license__version__tier", "license__subscription"
     ).annotate(
+        preview_payment_terms=Subquery(details.values("payment_terms")[:1]),
+        preview_net_days=Subquery(details.values("net_days")[:1]),
         preview_credit=Subquery(credit, output_field=MONEY),
         preview_pending_id=Subquery(pending.values("pk")[:1]),
         preview_paid_through=Subquery(paid.values("ends_on")[:1]),

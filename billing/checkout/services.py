@@ -26,6 +26,7 @@ from django.utils import timezone
 from billing.checkout import changes
 from billing.checkout.quote import Plan, Quote, QuoteRefused, quote_change
 from billing.emails import notices
+from billing.invoices import rules as invoice_rules
 from billing.invoices import services as invoices
 from billing.invoices.kinds import LineKind
 from billing.invoices.selectors import credit_balance
@@ -33,6 +34,7 @@ from billing.ledger.services import changes_recorded, terms_of
 from billing.locks import lock_billing_details, lock_license, lock_scheduled_changes
 from billing.models import (
     OPEN_CHECKOUT,
+    BillingDetails,
     Checkout,
     CheckoutEvent,
     CheckoutStatus,
@@ -107,6 +109,22 @@ class Preview:
     # How the tax was chosen (billing.tax), as the invoice will choose it.
     tax: Decision | None = None
     notes: list[str] = field(default_factory=list)
+    days_to_pay: int = 0  # the organization's payment terms, as its invoice will take them
+
+    @property
+    def due_on(self) -> date:
+        """The day the invoice of this change would be due."""
+        return invoice_rules.due_on(self.quote.today, self.days_to_pay)
+
+    @property
+    def due_now(self) -> bool:
+        return invoice_rules.due_now(
+            amount=self.quote.amount_due, due_on=self.due_on, today=self.quote.today
+        )
+
+    @property
+    def terms(self) -> str:
+        return invoice_rules.terms_phrase(self.days_to_pay)
 
     @property
     def no_discount(self) -> Money:
@@ -402,6 +420,7 @@ def checkout_preview(
         replan = _replan(catalog, license, pending, quote, version)
     return Preview(
         notes=notes,
+        days_to_pay=_days_to_pay(checkout),
         checkout=checkout,
         license=license,
         target=target,
@@ -466,6 +485,19 @@ def _read_with(checkout: Checkout, license: License | None, name: str):
     if license is None or checkout.license_id != license.pk:
         return MISSING
     return getattr(checkout, name, MISSING)
+
+
+def _days_to_pay(checkout: Checkout) -> int:
+    """The payment terms the invoice would be finalized with (a new organization's
+    billing details are made with the defaults on its first invoice)."""
+    terms = getattr(checkout, "preview_payment_terms", MISSING)
+    net_days = getattr(checkout, "preview_net_days", MISSING)
+    if terms is MISSING or net_days is MISSING:
+        details = BillingDetails.objects.filter(organization=checkout.organization_id).first()
+        terms, net_days = (details.payment_terms, details.net_days) if details else (None, None)
+    if terms is None:
+        return BillingDetails().days_to_pay
+    return BillingDetails(payment_terms=terms, net_days=net_days).days_to_pay
 
 
 def _license_credit(checkout: Checkout, license: License, currency: str) -> Money:

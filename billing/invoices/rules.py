@@ -24,6 +24,20 @@ def due_on(issued_on: date, days_to_pay: int) -> date:
     return issued_on + timedelta(days=days_to_pay)
 
 
+def due_now(*, amount: Money, due_on: date, today: date) -> bool:
+    """Money is due now only when there is something to pay and its due day has come
+    (terms "due on receipt", or an invoice at or past its due date); otherwise the page
+    says the due date and the terms."""
+    return amount.amount > 0 and due_on <= today
+
+
+def terms_phrase(days_to_pay: int) -> str:
+    """The payment terms in words: "due on receipt", "net 30 days"."""
+    if days_to_pay == 0:
+        return "due on receipt"
+    return f"net {days_to_pay} day{'s' if days_to_pay != 1 else ''}"
+
+
 def status_when_finalized(amount_due: Money) -> str:
     """Nothing left to pay (credit covered it, or it is a credit): settled at once."""
     return InvoiceStatus.OPEN if amount_due.amount > 0 else InvoiceStatus.PAID

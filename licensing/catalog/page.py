@@ -25,7 +25,8 @@ from billing.locale import preferred_currency, visitor_locale
 from billing.pricing import BillingCycle
 from licensing.api import fastcache
 from licensing.catalog.cache import GENERATION_KEY, PAGE_TIMEOUT, RELEASE, catalog_generation
-from licensing.catalog.selectors import enabled_currencies, pricing_matrix
+from licensing.catalog.selectors import ProductMatrix, enabled_currencies, pricing_matrix
+from licensing.catalog.standing import CurrentPlan, plan_move
 from licensing.models import TierVersion
 from portal.unavailable import CACHE_ERRORS
 
@@ -169,8 +170,32 @@ def _pricing_html(request: HttpRequest, choice: PriceChoice, matrix_html: str) -
     )
 
 
-def _render_matrix(choice: PriceChoice) -> str:
-    return str(render_to_string(f"{PRICING_TEMPLATE}#matrix", _matrix_context(choice)))
+def _render_matrix(choice: PriceChoice, plans: dict[int, CurrentPlan] | None = None) -> str:
+    context = _matrix_context(choice)
+    if plans:
+        _mark_plans(context["products"], plans, choice.cycle)
+    return str(render_to_string(f"{PRICING_TEMPLATE}#matrix", context))
+
+
+def _mark_plans(products: list[ProductMatrix], plans: dict[int, CurrentPlan], cycle: str) -> None:
+    """Each tier of a product the customer has a plan of, named from where they stand:
+    their plan, an upgrade, a switch or a downgrade."""
+    cycle_label = BillingCycle(cycle).label
+    for matrix in products:
+        plan = plans.get(matrix.product.pk)
+        if plan is None:
+            continue
+        matrix.plan = plan
+        for column in matrix.columns:
+            tier = column.version.tier
+            column.move = plan_move(
+                plan,
+                tier_slug=tier.slug,
+                tier_name=tier.name,
+                tier_order=tier.order,
+                cycle=cycle,
+                cycle_label=cycle_label,
+            )
 
 
 def _cached_pricing(request: HttpRequest, locale: str) -> HttpResponse:
@@ -198,9 +223,15 @@ def _cached_pricing(request: HttpRequest, locale: str) -> HttpResponse:
     return _pricing_response(request, html, status=400 if choice.problems else 200)
 
 
-def pricing_page(request: HttpRequest) -> HttpResponse:
-    """The pricing page for this request: from the cache when it can be, else rendered."""
+def pricing_page(request: HttpRequest, plans: dict[int, CurrentPlan] | None = None) -> HttpResponse:
+    """The pricing page for this request: from the cache when it can be, else rendered.
+    `plans` (product id -> the signed-in customer's plan of it) marks their plan and
+    names the other tiers from it; such a page is theirs alone and never cached."""
     locale = visitor_locale(request)
+    if plans:
+        choice = price_choice(request, enabled_currencies(), locale)
+        html = _pricing_html(request, choice, _render_matrix(choice, plans))
+        return _pricing_response(request, html, status=400 if choice.problems else 200)
     try:
         return _cached_pricing(request, locale)
     except CACHE_ERRORS as exc:

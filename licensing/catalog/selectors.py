@@ -26,6 +26,7 @@ from licensing.catalog.diff import (
     VersionSnapshot,
     format_limit,
 )
+from licensing.catalog.standing import CurrentPlan, Move
 from licensing.models import (
     ChangelogEntry,
     Currency,
@@ -126,6 +127,8 @@ class TierColumn:
     per_seat: bool = False
     min_seats: int = 1
     minimum_cost: str | None = None
+    # For a signed-in customer with a plan of the product: what this tier is to them.
+    move: Move | None = None
 
     @property
     def unit(self) -> str:
@@ -143,6 +146,7 @@ class MatrixRow:
 class ProductMatrix:
     product: object
     columns: list[TierColumn]
+    plan: CurrentPlan | None = None  # the signed-in customer's plan of the product
     limits: list[MatrixRow] = field(default_factory=list)
     feature_groups: list[tuple[str, list[MatrixRow]]] = field(default_factory=list)
     support: list[MatrixRow] = field(default_factory=list)

@@ -29,6 +29,7 @@ from licensing.models import (
     VersionStatus,
 )
 from licensing.usage import meters
+from licensing.usage.axis import months_since
 from licensing.usage.charts import chart_label, meter_history_svg
 from licensing.usage.services import Meter, license_meters
 
@@ -44,6 +45,7 @@ class Suggestion:
 @dataclass(frozen=True)
 class MeterView:
     meter: Meter
+    history: list[tuple[date, int]]  # the meter's months since the license started
     chart: SafeString
     chart_label: str
     suggestion: Suggestion | None
@@ -132,24 +134,32 @@ def _legacy(
     return comparison, today
 
 
+def license_started_on(license: License) -> date:
+    """The first day the license ran: its creation, or its first term's start when that
+    was set earlier (a license issued for a term already under way)."""
+    return min(license.term_start, timezone.localdate(license.created_at))
+
+
 def license_panel(*, license: License, at: datetime) -> LicensePanel:
     entitlements = license_entitlements(license=license, at=at)
     ladder = _published_by_tier(license.product_id)
     views = []
+    started = license_started_on(license)
     for meter in license_meters(license=license, at=at, entitlements=entitlements):
         metric = meter.grant.metric
+        # The chart and its table start at the license's start, not twelve months back.
+        history = months_since(meter.history, started)
         views.append(
             MeterView(
                 meter=meter,
+                history=history,
                 chart=mark_safe(  # pygal's own SVG, drawn from our numbers only
-                    meter_history_svg(
-                        unit=metric.unit, history=meter.history, limit=meter.state.limit
-                    )
+                    meter_history_svg(unit=metric.unit, history=history, limit=meter.state.limit)
                 ),
                 chart_label=chart_label(
                     name=metric.name,
                     unit=metric.unit,
-                    history=meter.history,
+                    history=history,
                     limit=meter.state.limit,
                 ),
                 suggestion=_suggestion(license, meter, ladder),

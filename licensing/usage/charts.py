@@ -17,10 +17,15 @@ import pygal
 from django.conf import settings
 from pygal.style import Style
 
+from licensing.usage import axis
+
 STATIC_CSS = Path(settings.BASE_DIR) / "static" / "css"
 # The class the meter chart's styles are scoped to, and the static file that holds them.
 METER_SCOPE = "pygal-meter"
 METER_STYLESHEET = STATIC_CSS / "meter-chart.css"
+# Up to this many months every month is named under its bar; beyond, every other.
+MONTHS_LABELLED = 6
+NO_MARK = -1
 
 STYLE = Style(
     background="transparent",
@@ -96,8 +101,7 @@ def _meter_chart() -> pygal.Bar:
         show_y_guides=True,
         truncate_label=-1,
         print_values=False,
-        min_scale=3,
-        max_scale=5,
+        value_formatter=lambda value: f"{value:,.0f}",
     )
     return chart
 
@@ -109,18 +113,24 @@ def meter_stylesheet() -> str:
 
 
 def meter_history_svg(*, unit: str, history: list[tuple[date, int]], limit: int | None) -> str:
-    """Bars per month; a month over the limit is red, and the limit is the one emphasised
-    guide line, labelled with its value."""
+    """Bars per month (the months of `history`, from the license's start); a month over
+    the limit is red, and the limit is the one emphasised guide line, labelled with its
+    value. The value axis is marked at round whole steps (licensing.usage.axis); an
+    unlimited metric has no limit line."""
     chart = _meter_chart()
     chart.add_xml_filter(csp_clean(METER_SCOPE))
     values = [value for _, value in history]
     chart.x_labels = [period.strftime("%b") for period, _ in history]
-    if limit is not None:
-        top = max([limit, *values]) or 1
-        step = top / 4
-        chart.y_labels = sorted({round(step * n) for n in range(5)} | {limit})
-        chart.y_labels_major = [limit]
-        chart.range = (0, top * 1.05)
+    if len(history) > MONTHS_LABELLED:
+        # Every other month is named, so a phone's narrow chart never crowds them.
+        chart.x_labels_major_every = 2
+        chart.show_minor_x_labels = False
+    marks = axis.value_marks(values, limit)
+    chart.y_labels = marks
+    # Only the limit is emphasised. Given no major mark, pygal would pick some itself
+    # and an unlimited metric would seem to have a limit line: so a value no mark has.
+    chart.y_labels_major = [limit] if limit is not None else [NO_MARK]
+    chart.range = (0, max([marks[-1], *values]))
     over = {"color": STYLE.colors[1]}
     chart.add(
         f"Used ({unit})",
@@ -134,8 +144,9 @@ def meter_history_svg(*, unit: str, history: list[tuple[date, int]], limit: int 
 
 def chart_label(*, name: str, unit: str, history: list[tuple[date, int]], limit) -> str:
     peak_period, peak = max(history, key=lambda item: item[1])
-    limit_text = "unlimited" if limit is None else f"a limit of {limit:,} {unit}"
+    limit_text = "no limit (unlimited)" if limit is None else f"a limit of {limit:,} {unit}"
+    months = "this month" if len(history) == 1 else f"over the last {len(history)} months"
     return (
-        f"{name} over the last {len(history)} months against {limit_text}: "
+        f"{name} {months} against {limit_text}: "
         f"the highest was {peak:,} {unit} in {peak_period:%B %Y}, this month {history[-1][1]:,}."
     )

@@ -29,8 +29,10 @@ from licensing.catalog.selectors import (
     public_versions,
     version_snapshot,
 )
-from licensing.models import ChangelogEntry, PolicyStatus, PolicyVersion
+from licensing.catalog.standing import CurrentPlan
+from licensing.models import CLOSED_STATUSES, ChangelogEntry, License, PolicyStatus, PolicyVersion
 from portal import clock
+from portal.access import current_membership
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +41,36 @@ logger = logging.getLogger(__name__)
 @transaction.non_atomic_requests
 @require_GET
 def pricing(request: HttpRequest) -> HttpResponse:
-    return pricing_page(request)
+    return pricing_page(request, plans=_current_plans(request))
+
+
+def _current_plans(request: HttpRequest) -> dict[int, CurrentPlan] | None:
+    """The plans of the organization the signed-in user works in now (the one they
+    last opened, or their first), by product: the pricing page marks them."""
+    membership = current_membership(request)
+    if membership is None:
+        return None
+    organization = membership.organization
+    licenses = (
+        License.objects.filter(organization=organization)
+        .exclude(status__in=CLOSED_STATUSES)
+        .select_related("version__tier", "subscription")
+    )
+    plans = {}
+    for license in licenses:
+        tier = license.version.tier
+        subscription = getattr(license, "subscription", None)
+        plans[tier.product_id] = CurrentPlan(
+            organization_slug=organization.slug,
+            organization_name=organization.name,
+            product_id=tier.product_id,
+            tier_slug=tier.slug,
+            tier_name=tier.name,
+            tier_order=tier.order,
+            cycle=subscription.cycle if subscription else "",
+            seats=license.seats,
+        )
+    return plans
 
 
 class ComparePickForm(forms.Form):

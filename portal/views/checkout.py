@@ -51,6 +51,7 @@ from billing.checkout.services import (
     pending_change,
 )
 from billing.details.selectors import invoice_to
+from billing.invoices import rules as invoice_rules
 from billing.models import CheckoutStatus
 from billing.pricing import BillingCycle
 from licensing.catalog.frozen import FrozenCatalog, frozen_catalog
@@ -64,7 +65,7 @@ from portal.access import (
     get_membership_and_organizations,
     require_billing,
 )
-from portal.models import Membership, Role
+from portal.models import PENDING_PLAN_SESSION_KEY, Membership, PendingPlan, Role
 
 MAX_SEATS = 100_000
 # A purchase's new license key, from the confirmation to the one page view that shows it.
@@ -227,7 +228,10 @@ def buy(request: HttpRequest) -> HttpResponse:
     query = request.GET.urlencode()
     here = request.get_full_path()
     if not request.user.is_authenticated:
+        _remember_plan(request)
         return redirect(f"{reverse('account_signup')}?{urlencode({'next': here})}")
+    # The purchase continues now: a plan kept on the account from sign-up is used up.
+    PendingPlan.objects.filter(user=request.user).delete()
     memberships = list(
         Membership.objects.filter(user=request.user)
         .select_related("organization")
@@ -243,6 +247,25 @@ def buy(request: HttpRequest) -> HttpResponse:
         "billing/checkout_pick.html",
         {"memberships": memberships, "query": query},
     )
+
+
+def _remember_plan(request: HttpRequest) -> None:
+    """Keep the plan a visitor chose in their session, named, for sign-up to put on the
+    account it makes (portal.adapters): the verification email names it, and signing in
+    on any device continues to its checkout. A tier that is not on sale is not kept."""
+    tier = Tier.objects.filter(slug=request.GET.get("tier", ""), is_public=True).first()
+    if tier is None:
+        request.session.pop(PENDING_PLAN_SESSION_KEY, None)
+        return
+    asked = {key: request.GET[key][:20] for key in FIELDS if request.GET.get(key)}
+    cycle = asked.get("cycle", BillingCycle.MONTHLY)
+    label = tier.name
+    if cycle in BillingCycle.values:
+        label += f", billed {'yearly' if cycle == BillingCycle.ANNUAL else 'monthly'}"
+    currency = asked.get("currency", "")
+    if currency.isalpha() and len(currency) == 3:
+        label += f", in {currency.upper()}"
+    request.session[PENDING_PLAN_SESSION_KEY] = {"query": urlencode(asked), "label": label}
 
 
 @login_required
@@ -395,6 +418,10 @@ def checkout_done(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     if checkout.status != CheckoutStatus.CONFIRMED:
         return redirect("checkout", slug, token)
     license = checkout.license
+    invoice = checkout.invoice
+    due_now = invoice is not None and invoice_rules.due_now(
+        amount=invoice.money("amount_due"), due_on=invoice.due_on, today=clock.today()
+    )
     return render(
         request,
         "billing/checkout_done.html",
@@ -413,6 +440,8 @@ def checkout_done(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             "card_payable": bool(checkout.invoice) and card_payable(invoice=checkout.invoice),
             "new_key": _new_key_once(request, token),
             "is_purchase": not checkout.entitlements_before,
+            "invoice_due_now": due_now,
+            "invoice_terms": invoice_rules.terms_phrase(invoice.net_days or 0) if invoice else "",
         },
     )
 

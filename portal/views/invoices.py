@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Max, Min
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from billing.cards.selectors import card_payable, saved_card
 from billing.cards.services import new_attempt_key
-from billing.invoices import credit, services
+from billing.invoices import credit, rules, services
 from billing.invoices.documents import credit_note_pdf_context, invoice_pdf_context
 from billing.invoices.selectors import credit_balances, invoice_outstanding, pdf_versions
-from billing.models import CreditNote, Invoice, InvoiceStatus
+from billing.models import BillingDetails, CreditNote, Invoice, InvoiceStatus
 from billing.pdf import render_pdf
 from portal import clock
 from portal.access import (
@@ -45,6 +46,8 @@ def invoice_list(request: HttpRequest, slug: str) -> HttpResponse:
         }
         for invoice in Invoice.objects.filter(organization=organization)
         .exclude(status=InvoiceStatus.DRAFT)
+        # The span the invoice bills: its lines' first and last day (none for one-offs).
+        .annotate(period_from=Min("lines__period_start"), period_to=Max("lines__period_end"))
         .prefetch_related("payments", "credit_entries")
     ]
     return render(
@@ -63,6 +66,13 @@ def invoice_list(request: HttpRequest, slug: str) -> HttpResponse:
             "credit_balances": credit_balances(organization=organization),
             "credit_rule": credit.RULE,
             "saved_card": saved_card(organization=organization),
+            # The terms its next invoice takes (the defaults until staff set others).
+            "terms": rules.terms_phrase(
+                (
+                    BillingDetails.objects.filter(organization=organization).first()
+                    or BillingDetails()
+                ).days_to_pay
+            ),
         },
     )
 
@@ -72,12 +82,19 @@ def invoice_list(request: HttpRequest, slug: str) -> HttpResponse:
 def invoice_detail(request: HttpRequest, slug: str, number: str) -> HttpResponse:
     membership, invoice = get_invoice_for_member(request, slug, number)
     require_billing(membership)
+    today = clock.today()
     return render(
         request,
         "billing/invoice.html",
         {
             "membership": membership,
-            "overdue": invoice.is_overdue(clock.today()),
+            "overdue": invoice.is_overdue(today),
+            # "Due now" only when money is owed and its day has come; else the date.
+            "due_now": invoice.status == InvoiceStatus.OPEN
+            and rules.due_now(
+                amount=invoice_outstanding(invoice=invoice), due_on=invoice.due_on, today=today
+            ),
+            "terms": rules.terms_phrase(invoice.net_days or 0),
             "pdf": pdf_versions(invoice=invoice),
             # "Pay now" by card (portal.views.cards), and the saved card in one click.
             "card_payable": card_payable(invoice=invoice),

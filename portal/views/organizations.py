@@ -18,7 +18,7 @@ from portal.access import (
     require_owner,
 )
 from portal.forms import InvitationForm, OrganizationForm, RoleForm
-from portal.models import ROLE_DESCRIPTIONS, Invitation, Membership, Role
+from portal.models import ROLE_DESCRIPTIONS, Invitation, Membership, PendingPlan, Role
 
 
 def _error_text(error: ValidationError) -> str:
@@ -28,13 +28,21 @@ def _error_text(error: ValidationError) -> str:
 @login_required
 @require_GET
 def app_home(request: HttpRequest) -> HttpResponse:
+    """Where signing in lands: a customer who chose a plan before signing up on to its
+    checkout (from any device); anyone with an organization on the one they last worked
+    in; staff without one on their workspace (an account manager on their book of
+    accounts, other staff in the admin), never on "New organization"; a new customer on
+    making their first organization."""
+    user = request.user
+    pending = PendingPlan.objects.filter(user=user).first()
+    if pending is not None:
+        return redirect(pending.get_absolute_url())
     membership = current_membership(request)
-    if membership is None:
-        # Staff without a customer organization of their own work in the admin.
-        if request.user.is_staff:
-            return redirect("admin:index")
-        return redirect("organization_create")
-    return redirect(membership.organization)
+    if membership is not None:
+        return redirect(membership.organization)
+    if user.is_staff:
+        return redirect("manage_accounts" if user.is_account_manager else "admin:index")
+    return redirect("organization_create")
 
 
 @login_required

@@ -433,3 +433,47 @@ def test_maya_reads_her_customers_licenses_billing_and_ledger_without_operating(
     assert operate.status_code == 302 and not northwind.holds.exists()
     theirs = License.objects.filter(organization=globex).first()
     assert client.get(f"/admin/licensing/license/{theirs.pk}/change/").status_code == 404
+
+
+def _links_in(page: str) -> set[str]:
+    return {href.replace("&amp;", "&") for href in re.findall(r'href="(/admin/[^"]+)"', page)}
+
+
+@pytest.mark.parametrize("model_name", ["subscription", "invoice", "payment"])
+def test_maya_reads_her_customers_subscriptions_invoices_and_payments(
+    client_for, maya, globex, model_name
+):
+    """As the demo has her (her group's permissions, nothing more): the list, each of her
+    customers' rows and every admin page they link to open; Globex's rows are 404; she
+    changes, adds and deletes nothing."""
+    from django.apps import apps
+
+    model = apps.get_model("billing", model_name)
+    client = client_for(maya)
+    changelist = _changelist(model)
+    listing = client.get(changelist)
+    assert listing.status_code == 200
+    assert "Northwind Analytics" in listing.content.decode()
+    _assert_no_globex(listing)
+
+    path = owner_path(model)
+    mine = model._default_manager.filter(**{f"{path}__slug": "northwind-analytics"}).first()
+    page = client.get(f"{changelist}{mine.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Northwind Analytics" in html and 'name="_save"' not in html
+    refused = {
+        link: status
+        for link in _links_in(html)
+        if (status := client.get(link).status_code) not in (200, 302)
+    }
+    assert refused == {}
+    before = _snapshot(model, [mine])
+    assert client.post(f"{changelist}{mine.pk}/change/", {}).status_code == 403
+    assert client.post(f"{changelist}{mine.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get(f"{changelist}add/").status_code == 403
+    assert _snapshot(model, [mine]) == before
+
+    theirs = _globex_rows(model).first()
+    assert client.get(f"{changelist}{theirs.pk}/change/").status_code == 404
+    assert client.get(f"{changelist}{theirs.pk}/history/").status_code == 404

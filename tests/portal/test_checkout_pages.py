@@ -46,7 +46,7 @@ def test_an_owner_adds_seats_and_the_invoice_is_the_preview(client_for, owner, t
     page = client.get(url, CHANGE | {"tier": "team", "seats": 8})
     assert page.status_code == 200
     html = page.content.decode()
-    assert "Unused time on Team, 5 seats, monthly" in html
+    assert "Unused time: 18 of 31 days of Team, 5 seats at $95.00 a month" in html
     assert "$33.10" in html
     checkout = Checkout.objects.get()
     assert checkout.status == CheckoutStatus.PREVIEWED

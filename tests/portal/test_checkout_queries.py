@@ -50,7 +50,7 @@ def checkout_url(owner_client):
 def _shows_a_preview(response, *, whole: bool) -> str:
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Due now" in html and "Business" in html
+    assert "Due by" in html and "Business" in html
     assert ("<html" in html) is whole
     return html
 

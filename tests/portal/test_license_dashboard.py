@@ -242,3 +242,32 @@ def test_only_owners_are_asked_to_rotate_the_key(request, client_for, role, issu
 def test_an_outsider_is_not_asked_to_rotate_the_key(client_for, outsider, issued):
     url = f"/app/northwind/licenses/{issued.license.pk}/rotate-key/"
     assert client_for(outsider).get(url).status_code == 404
+
+
+def test_the_usage_history_starts_at_the_licenses_start(client_for, teammate, issued):
+    # Team for 2026: January is its first month; nothing before it is charted.
+    _report(issued.license, {(2026, 1): 61_000, (2026, 2): 62_000})
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert "API calls a month over the last 3 months against a limit of" in page
+    assert "<td>January 2026</td>" in page and "<td>March 2026</td>" in page
+    assert "December 2025" not in page and "April 2025" not in page
+
+
+def test_an_unlimited_metric_says_so_and_draws_no_limit(
+    client_for, teammate, organization, catalog
+):
+    # Enterprise: API calls and integrations are unlimited; storage is not, and seats
+    # count against the seats bought.
+    issue(organization, catalog, "enterprise")
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    charts = re.findall(r'<figure class="meter__chart.*?</figure>', page, re.S)
+    unlimited = [chart for chart in charts if "against no limit (unlimited)" in chart]
+    names = [re.search(r'aria-label="(.*?) over ', chart).group(1) for chart in unlimited]
+    assert sorted(names) == ["API calls a month", "Integrations"]
+    for chart in charts:
+        axis = chart[chart.index('class="axis y') : chart.index('class="axis x')]
+        limit = re.search(r"against a limit of ([\d,]+)", chart)
+        if limit:
+            assert re.findall(r'class="major">([^<]*)<', axis) == [limit.group(1)]
+        else:
+            assert 'class="major"' not in axis  # no limit line

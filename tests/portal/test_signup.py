@@ -2,7 +2,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.test import Client
 
-from portal.models import Membership, Organization, OutboundEmail, Role, User
+from portal.models import Membership, Organization, OutboundEmail, PendingPlan, Role, User
 from tests.helpers.mailbox import link_in, sent_to
 
 pytestmark = pytest.mark.django_db
@@ -188,3 +188,57 @@ def test_a_link_opened_elsewhere_asks_to_sign_in_then_goes_on_to_the_plan(signed
     assert login.startswith("/accounts/login/")
     signed_in = elsewhere.post(login, {"login": "rosa@example.com", "password": NEW_PASSWORD})
     assert signed_in["Location"] == BUY
+
+
+def test_the_chosen_plan_is_kept_on_the_account(signed_up_to_buy):
+    plan = PendingPlan.objects.get(user__email="rosa@example.com")
+    assert plan.query == "tier=team&cycle=annual&currency=USD"
+    assert plan.label == "Team, billed yearly, in USD"
+
+
+def test_the_verification_email_names_the_site_and_the_plan(signed_up_to_buy):
+    [message] = sent_to("rosa@example.com")
+    assert message.subject == (
+        "[Tierwise] Confirm your email address to continue to Team, billed yearly, in USD"
+    )
+    assert message.body.startswith("Hello from Tierwise,")
+    assert "You chose Team, billed yearly, in USD on our pricing page." in message.body
+    assert "testserver" not in message.subject
+    [(html, mimetype)] = message.alternatives
+    assert mimetype == "text/html"
+    assert "<strong>Team, billed yearly, in USD</strong>" in html
+    assert ">Confirm your email</a>" in html and "/accounts/confirm-email/" in html
+
+
+def test_verifying_on_another_device_and_signing_in_there_continues_the_purchase(
+    signed_up_to_buy,
+):
+    elsewhere = Client()
+    elsewhere.post(signed_up_to_buy.split("?")[0])  # the link without where it was going
+    assert EmailAddress.objects.get(email="rosa@example.com").verified
+    signed_in = elsewhere.post(
+        "/accounts/login/", {"login": "rosa@example.com", "password": NEW_PASSWORD}
+    )
+    assert signed_in["Location"] == "/app/"
+    assert elsewhere.get("/app/")["Location"] == BUY
+    assert (
+        elsewhere.get(BUY)["Location"]
+        == "/app/rosa-robotics/checkout/?tier=team&cycle=annual&currency=USD"
+    )
+    # Used once: afterwards the dashboard is home again.
+    assert not PendingPlan.objects.exists()
+    assert elsewhere.get("/app/")["Location"] == "/app/rosa-robotics/"
+
+
+def test_a_sign_up_without_a_plan_keeps_none_and_its_email_names_the_site(signed_up):
+    assert not PendingPlan.objects.exists()
+    [message] = sent_to("rosa@example.com")
+    assert message.subject == "[Tierwise] Confirm your email address"
+    assert "Hello from Tierwise," in message.body and "You chose" not in message.body
+
+
+def test_a_tier_not_on_sale_is_not_kept(client, catalog, django_capture_on_commit_callbacks):
+    signup = client.get("/app/buy/?tier=nonsense&cycle=annual")["Location"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(signup, signup_data())
+    assert not PendingPlan.objects.exists()

@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 
 from portal.demo import DEMO_PASSWORD
 from portal.models import Membership, Organization, Role, User
-from tests.factories import MembershipFactory, OrganizationFactory
+from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -210,3 +210,29 @@ def test_the_admin_names_the_sites_own_icon_so_browsers_do_not_ask_for_a_missing
     icon = re.search(r'<link rel="icon" href="([^"]+)"', page)
     assert icon, f"{path} names no icon"
     assert client_for(admin_user).get(icon.group(1)).status_code == 200
+
+
+def test_an_account_manager_lands_on_their_book_of_accounts(client_for, account_manager):
+    client = client_for(account_manager)
+    assert client.get("/app/")["Location"] == "/manage/"
+    page = client.get("/app/", follow=True)
+    assert "New organization</h1>" not in page.content.decode()
+
+
+def test_an_admin_lands_in_the_admin(client_for, admin_user):
+    assert client_for(admin_user).get("/app/")["Location"] == "/admin/"
+
+
+def test_signing_in_takes_staff_to_their_workspace(client, account_manager):
+    account_manager.set_password("a long and good password")
+    account_manager.save()
+    response = client.post(
+        "/accounts/login/",
+        {"login": account_manager.email, "password": "a long and good password"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == "/manage/"
+
+
+def test_a_customer_without_an_organization_is_asked_to_make_one(client_for):
+    assert client_for(UserFactory()).get("/app/")["Location"] == "/app/new/"

@@ -31,6 +31,7 @@ D = Decimal
 TODAY = date(2026, 3, 14)
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))
 NO_TAX = D(0)
+UNUSED_TEAM_5 = "Unused time: 18 of 31 days of Team, 5 seats at $95.00 a month"
 
 
 def usd(amount: str) -> Money:
@@ -181,26 +182,26 @@ def test_a_purchase_ignores_the_prices_map():
 INCREASES = {
     "add seats: Team 5 -> 8; credit 95 x 18/31, charge 152 x 18/31": (
         plan("team", 5), plan("team", 8),
-        [("Unused time on Team, 5 seats, monthly", "-55.16"),
-         ("Remaining time on Team, 8 seats, monthly", "88.26")],
+        [("Unused time: 18 of 31 days of Team, 5 seats at $95.00 a month", "-55.16"),
+         ("Remaining time: 18 of 31 days of Team, 8 seats at $152.00 a month", "88.26")],
         "33.10",
     ),
     "upgrade the tier: Team 12 -> Business 12; 228 and 468 x 18/31": (
         plan("team", 12), plan("business", 12),
-        [("Unused time on Team, 12 seats, monthly", "-132.39"),
-         ("Remaining time on Business, 12 seats, monthly", "271.74")],
+        [("Unused time: 18 of 31 days of Team, 12 seats at $228.00 a month", "-132.39"),
+         ("Remaining time: 18 of 31 days of Business, 12 seats at $468.00 a month", "271.74")],
         "139.35",
     ),
     "upgrade the tier and add seats: Team 12 -> Business 20; 780 x 18/31": (
         plan("team", 12), plan("business", 20),
-        [("Unused time on Team, 12 seats, monthly", "-132.39"),
-         ("Remaining time on Business, 20 seats, monthly", "452.90")],
+        [("Unused time: 18 of 31 days of Team, 12 seats at $228.00 a month", "-132.39"),
+         ("Remaining time: 18 of 31 days of Business, 20 seats at $780.00 a month", "452.90")],
         "320.51",
     ),
     "from flat to per seat below the minimum: Starter 2 -> Team 3 (billed 3 x 19)": (
         plan("starter", 2), plan("team", 3),
-        [("Unused time on Starter, 2 seats, monthly", "-16.84"),
-         ("Remaining time on Team, 3 seats, monthly", "33.10")],
+        [("Unused time: 18 of 31 days of Starter, 2 seats at $29.00 a month", "-16.84"),
+         ("Remaining time: 18 of 31 days of Team, 3 seats at $57.00 a month", "33.10")],
         "16.26",
     ),
     "more seats on a flat price cost nothing more: Starter 1 -> 3": (
@@ -235,7 +236,7 @@ def test_it_prorates_an_increase_by_day_for_the_rest_of_the_term(current, target
 def test_monthly_to_annual_credits_the_month_and_starts_a_year_today():
     quote = change(plan("team", 5), plan("team", 5, "annual"))
     assert lines_of(quote) == [
-        ("Unused time on Team, 5 seats, monthly", D(1), D("-55.16"), D("-55.16"), TODAY, MARCH[1]),
+        (UNUSED_TEAM_5, D(1), D("-55.16"), D("-55.16"), TODAY, MARCH[1]),
         ("Team, 5 seats, annual", D(5), D("190.00"), D("950.00"), TODAY, date(2027, 3, 13)),
     ]
     assert quote.amount_due == usd("894.84")
@@ -295,7 +296,7 @@ def test_a_decrease_inside_a_free_extension_waits_for_the_end_of_the_term():
 def test_monthly_to_annual_with_an_upgrade_starts_the_year_on_the_higher_tier():
     quote = change(plan("team", 5), plan("business", 10, "annual"))
     assert lines_of(quote) == [
-        ("Unused time on Team, 5 seats, monthly", D(1), D("-55.16"), D("-55.16"), TODAY, MARCH[1]),
+        (UNUSED_TEAM_5, D(1), D("-55.16"), D("-55.16"), TODAY, MARCH[1]),
         ("Business, 10 seats, annual", D(10), D("390.00"), D("3900.00"), TODAY, date(2027, 3, 13)),
     ]
     assert quote.amount_due == usd("3844.84")
@@ -399,8 +400,8 @@ def test_a_higher_tier_with_fewer_seats_upgrades_now_and_removes_seats_later():
     assert quote.now == plan("business", 12)
     assert quote.later == plan("business", 10) and quote.later_on == date(2026, 4, 1)
     assert [(line.description, line.amount) for line in quote.lines] == [
-        ("Unused time on Team, 12 seats, monthly", usd("-132.39")),
-        ("Remaining time on Business, 12 seats, monthly", usd("271.74")),
+        ("Unused time: 18 of 31 days of Team, 12 seats at $228.00 a month", usd("-132.39")),
+        ("Remaining time: 18 of 31 days of Business, 12 seats at $468.00 a month", usd("271.74")),
     ]
     assert quote.amount_due == usd("139.35")
     assert quote.renewal == usd("390.00")  # 10 x 39, what the later plan renews at

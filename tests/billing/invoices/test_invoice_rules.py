@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from billing.invoices.rules import (
     correction_refusal,
     credit_refusal,
+    due_now,
     due_on,
     format_number,
     outstanding,
@@ -21,6 +22,7 @@ from billing.invoices.rules import (
     reason_refusal,
     remaining,
     status_when_finalized,
+    terms_phrase,
     void_refusal,
 )
 from billing.money import Money
@@ -48,6 +50,31 @@ def test_an_invoice_is_due_its_days_to_pay_after_it_is_issued():
     assert due_on(date(2026, 3, 14), 30) == date(2026, 4, 13)
     assert due_on(date(2026, 12, 20), 14) == date(2027, 1, 3)
     assert due_on(date(2026, 3, 14), 0) == date(2026, 3, 14)
+
+
+# (amount, due on, today) -> due now? "Due now" is said only when it is.
+@pytest.mark.parametrize(
+    "amount, due, today, expected",
+    [
+        ("120.00", date(2026, 3, 14), date(2026, 3, 14), True),  # due on receipt
+        ("0.01", date(2026, 3, 1), date(2026, 3, 14), True),  # past its due date
+        ("120.00", date(2026, 3, 15), date(2026, 3, 14), False),  # net terms: later
+        ("0.00", date(2026, 3, 14), date(2026, 3, 14), False),  # credit paid it all
+        ("-5.00", date(2026, 3, 14), date(2026, 3, 14), False),  # a credit
+    ],
+    ids=["on-receipt", "overdue", "not-yet", "nothing", "a-credit"],
+)
+def test_money_is_due_now_only_when_something_is_owed_from_today(amount, due, today, expected):
+    assert due_now(amount=eur(amount), due_on=due, today=today) is expected
+
+
+@pytest.mark.parametrize(
+    "days, text",
+    [(0, "due on receipt"), (1, "net 1 day"), (30, "net 30 days")],
+    ids=["receipt", "one", "thirty"],
+)
+def test_the_terms_are_said_in_words(days, text):
+    assert terms_phrase(days) == text
 
 
 @pytest.mark.parametrize(

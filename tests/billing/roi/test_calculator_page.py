@@ -140,3 +140,27 @@ def test_it_offers_sign_in_to_visitors_instead_of_saving(client, roi_catalog):
     page = client.get(roi_url()).content.decode()
     assert "to save scenarios for your organization" in page
     assert "/roi/scenarios/" not in page
+
+
+def test_the_recommended_tier_links_to_its_checkout(client, roi_catalog):
+    page = client.get(roi_url()).content.decode()
+    # Signed out: through sign-up to the checkout, with the calculator's team and billing.
+    assert (
+        'href="/app/buy/?tier=business&amp;seats=50&amp;cycle=annual&amp;currency=USD">'
+        "Choose Business for 50 seats</a>"
+    ) in page
+
+
+@pytest.mark.django_db
+def test_a_member_goes_to_their_organizations_checkout(client_for, owner, roi_catalog):
+    page = client_for(owner).get(roi_url(team_size="12")).content.decode()
+    link = "/app/northwind/checkout/?tier=business&amp;seats=12&amp;cycle=annual&amp;currency=USD"
+    assert f'href="{link}">Choose Business for 12 seats</a>' in page
+    # It leads to a checkout of that tier for that team.
+    started = client_for(owner).get(link.replace("&amp;", "&"))
+    assert started.status_code == 302 and "tier=business&seats=12" in started["Location"]
+
+
+def test_no_recommendation_offers_no_checkout(client, roi_catalog):
+    page = client.get(roi_url(team_size="1", hourly_cost="10", hours_starter="0")).content.decode()
+    assert "/app/buy/?tier=" not in page

@@ -165,3 +165,11 @@ def test_it_uses_the_license_of_the_product_shown(client_for, owner, business, r
     assert "has no license for this product yet" in page
     # Without a product in the address, the calculator opens on the licensed one.
     assert client_for(owner).get("/roi/").context["product"] == "widget"
+
+
+def test_when_the_recommendation_is_your_tier_it_shows_your_plan(client_for, owner, business):
+    page = client_for(owner).get("/roi/?team_size=40&hourly_cost=75&cycle=annual")
+    html = page.content.decode()
+    assert page.context["outcome"].recommended.tier.slug == "business"
+    assert 'href="/app/northwind/">See your plan</a>' in html
+    assert "checkout/?tier=business" not in html
