@@ -3,8 +3,10 @@ and a .txt download; a reload, the back button or anyone else sees only the mask
 
 import re
 
+from billing.details.services import billing_details_update
 from licensing.licenses import keys
 from licensing.models import License
+from portal.models import Organization
 from tests.portal.test_checkout_pages import _confirm_form, _start
 
 KEY = re.compile(r"TW-[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]")
@@ -12,6 +14,16 @@ BUY = {"tier": "team", "seats": 5, "cycle": "monthly", "currency": "USD", "submi
 
 
 def _buy(client):
+    # A first purchase asks who the invoice is made out to, once.
+    organization = Organization.objects.get(slug="northwind")
+    billing_details_update(
+        organization=organization,
+        actor=organization.memberships.get(role="owner").user,
+        legal_name="Northwind Ltd",
+        address_line1="1 Harbour Road",
+        city="Cork",
+        country="IE",
+    )
     url = _start(client, "northwind", tier="team")
     page = client.get(url, BUY)
     assert page.status_code == 200, page.content.decode()

@@ -46,8 +46,8 @@ def _deploy_warnings() -> list[str]:
 
 
 def test_the_deploy_check_warns_while_invoices_show_the_demo_account(settings):
-    assert _deploy_warnings() == ["billing.W001"]
+    assert "billing.W001" in _deploy_warnings()
 
     settings.TIERWISE_BANK_DETAILS = REAL_ACCOUNT
 
-    assert _deploy_warnings() == []
+    assert "billing.W001" not in _deploy_warnings()
