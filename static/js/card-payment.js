@@ -36,6 +36,10 @@
     card.mount(mount);
     labelFakeFields(mount);
     form.hidden = false;
+    var needsJavaScript = document.getElementById("card-needs-javascript");
+    if (needsJavaScript) {
+      needsJavaScript.hidden = true;
+    }
 
     form.addEventListener("submit", function (event) {
       if (form.elements.setup_intent.value) {
