@@ -347,7 +347,9 @@ def card_payment_reconcile(*, intent, failed: bool = False) -> CardPayment:
     Tierwise did not create."""
     attempt = _attempt_for(intent)
     if attempt is None:
-        raise UnknownEvent(f"PaymentIntent {_field(intent, 'id')} is not one of Tierwise's card payments.")
+        raise UnknownEvent(
+            f"PaymentIntent {_field(intent, 'id')} is not one of Tierwise's card payments."
+        )
     lock_billing_details(attempt.organization)
     invoice = Invoice.objects.select_for_update().get(pk=attempt.invoice_id)
     return _reconcile_locked(attempt, intent, invoice, failed=failed)
@@ -442,8 +444,13 @@ def _record_once(attempt: CardPayment, intent, invoice: Invoice) -> None:
     provider = StripeCard()
     if Payment.objects.filter(invoice=invoice, provider=provider.name, reference=intent.id):
         return
-    received = _field(intent, "amount_received") or intent.amount
-    amount = gateway.from_minor_units(received, intent.currency)
+    received = _field(intent, "amount_received") or _field(intent, "amount")
+    currency = _field(intent, "currency")
+    if isinstance(received, bool) or not isinstance(received, int) or received <= 0:
+        raise ValidationError(f"PaymentIntent {intent.id} names no amount received.")
+    if not (isinstance(currency, str) and currency.upper() == invoice.currency):
+        raise ValidationError(f"PaymentIntent {intent.id} is not in {invoice.currency}.")
+    amount = gateway.from_minor_units(received, currency)
     reason = f"Paid by card ({attempt.card_label}) through Stripe."
     if invoice.status != InvoiceStatus.OPEN:
         # Paid meanwhile (a transfer arrived, credit covered it) or voided: the money is

@@ -236,7 +236,12 @@ def _detached(monkeypatch) -> list[str]:
 
 
 def test_a_declined_card_does_not_replace_the_saved_card(
-    client_for, owner, invoice, organization, localstripe_url, monkeypatch,
+    client_for,
+    owner,
+    invoice,
+    organization,
+    localstripe_url,
+    monkeypatch,
     django_capture_on_commit_callbacks,
 ):
     client = client_for(owner)
@@ -262,7 +267,12 @@ def test_a_declined_card_does_not_replace_the_saved_card(
 
 
 def test_a_card_to_keep_replaces_the_saved_card_once_the_bank_confirmed_its_payment(
-    client_for, owner, invoice, organization, localstripe_url, monkeypatch,
+    client_for,
+    owner,
+    invoice,
+    organization,
+    localstripe_url,
+    monkeypatch,
     django_capture_on_commit_callbacks,
 ):
     client = client_for(owner)

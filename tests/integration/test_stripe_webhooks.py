@@ -284,6 +284,8 @@ def _malformed_bodies():
     }
     event = {"id": "evt_bad", "object": "event", "type": "payment_intent.succeeded"}
     huge = dict(good, metadata={"tierwise_invoice": "9" * 40, "tierwise_attempt": "k"})
+    huge_number = dict(good, metadata={"tierwise_invoice": 10**30, "tierwise_attempt": "k"})
+    digits = dict(good, metadata={"tierwise_invoice": "\u00b2", "tierwise_attempt": "k"})
     return {
         "no data": json.dumps(event),
         "object without id": json.dumps(
@@ -292,6 +294,8 @@ def _malformed_bodies():
         "object is a string": json.dumps(dict(event, data={"object": "pi_123"})),
         "a JSON array": json.dumps([dict(event, data={"object": good})]),
         "a huge invoice number": json.dumps(dict(event, data={"object": huge})),
+        "a huge invoice number, unquoted": json.dumps(dict(event, data={"object": huge_number})),
+        "a superscript digit": json.dumps(dict(event, data={"object": digits})),
         "metadata is a string": json.dumps(dict(event, data={"object": dict(good, metadata="x")})),
         "no event id": json.dumps(
             {k: v for k, v in dict(event, data={"object": good}).items() if k != "id"}
@@ -301,9 +305,7 @@ def _malformed_bodies():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("case", list(_malformed_bodies()))
-def test_a_signed_but_malformed_event_is_refused_and_logged(
-    client, stripe_settings, caplog, case
-):
+def test_a_signed_but_malformed_event_is_refused_and_logged(client, stripe_settings, caplog, case):
     body = _malformed_bodies()[case]
 
     answer = _post(client, body, signature(body))
