@@ -1,5 +1,7 @@
 """Recording a payment received towards an invoice: the one write to payments, whichever
-provider the money came through (billing.providers).
+provider the money came through (billing.providers): payment_record for an invoice that
+still owes, and payment_record_as_credit for money that arrived for one no longer open
+(all of it becomes credit).
 
 One transaction locks the invoice (two staff members recording the same transfer, or a
 payment racing a void, queue on its row) and, when money goes to the credit balance, the
