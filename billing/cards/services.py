@@ -406,7 +406,8 @@ def _reconcile_locked(attempt: CardPayment, intent, invoice: Invoice, *, failed=
         attempt.save()
         return attempt
     attempt.status = reported
-    if reported == CardPaymentStatus.SUCCEEDED and attempt.save_card:
+    if reported == CardPaymentStatus.SUCCEEDED and attempt.save_card and not was_final:
+        # (A card whose attempt failed first was let go of then; it is not kept.)
         _keep_paying_card(attempt)
     elif reported == CardPaymentStatus.FAILED:
         error = _field(intent, "last_payment_error")
