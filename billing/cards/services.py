@@ -7,12 +7,19 @@ attempt queue on the invoice and the second finds the first's intent; the intent
 created with the attempt's idempotency key, so even a retry after a rollback reaches the
 same intent at Stripe. Whatever reports an intent's outcome (the pay form's answer, the
 return from the payment page, the webhook) goes through card_payment_reconcile, which
-records a succeeded intent once, as a Payment through payment_record, and sends the
-"card payment failed" email once per failed intent."""
+records a succeeded intent once, as a Payment (payment_record_as_credit: money taken for
+an invoice that was paid or voided meanwhile becomes credit), and sends the "card
+payment failed" email once per failed intent. An attempt's state only moves forward: a
+succeeded attempt is final, whatever a late report says.
+
+A card entered with "keep this card" replaces the saved card only once its payment
+succeeded; the replaced card is detached at Stripe after the commit, so the saved card
+recorded here is never one Stripe has let go of."""
 
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 
 import stripe
@@ -34,7 +41,7 @@ from billing.models import (
     StripeCustomer,
     StripeEvent,
 )
-from billing.payments.services import payment_record
+from billing.payments.services import payment_record_as_credit
 from billing.providers.stripe_card import StripeCard
 from portal import clock
 from portal.models import Organization
@@ -74,14 +81,32 @@ def _customer_locked(organization: Organization) -> StripeCustomer:
     return StripeCustomer.objects.create(organization=organization, customer_id=customer.id)
 
 
+# A SetupIntent the customer can still enter a card into.
+OPEN_SETUP = ("requires_payment_method", "requires_confirmation", "requires_action")
+
+
 @transaction.atomic
-def card_setup_start(*, organization: Organization) -> str:
-    """A SetupIntent for the card the customer is about to enter on the pay page: its
-    client secret, for Stripe.js. The card is saved to the organization's customer at
-    Stripe for later invoices (off-session use)."""
+def card_setup_start(*, organization: Organization, reuse: str = "") -> tuple[str, str]:
+    """A SetupIntent for the card the customer is about to enter on the pay page: its id
+    and client secret, for Stripe.js. The card is saved to the organization's customer at
+    Stripe for later invoices (off-session use). `reuse` is the SetupIntent the same pay
+    form showed before (a reload): while it is this customer's and still open, it is
+    the one, so reloading the page creates nothing more at Stripe."""
     lock_billing_details(organization)
     customer = _customer_locked(organization)
-    intent = gateway.client().v1.setup_intents.create(
+    api = gateway.client()
+    if reuse:
+        try:
+            before = api.v1.setup_intents.retrieve(reuse)
+        except stripe.InvalidRequestError:
+            before = None
+        if (
+            before is not None
+            and before.customer == customer.customer_id
+            and before.status in OPEN_SETUP
+        ):
+            return before.id, before.client_secret
+    intent = api.v1.setup_intents.create(
         params={
             "customer": customer.customer_id,
             "usage": "off_session",
@@ -89,7 +114,7 @@ def card_setup_start(*, organization: Organization) -> str:
             "metadata": {"tierwise_organization": str(organization.pk)},
         }
     )
-    return intent.client_secret
+    return intent.id, intent.client_secret
 
 
 def _card_details(payment_method_id: str) -> dict:
@@ -108,14 +133,30 @@ def _label(details: dict) -> str:
 
 
 def _keep_card(customer: StripeCustomer, payment_method_id: str, details: dict) -> None:
+    """Make the card the organization's saved card (its payment succeeded); the card it
+    replaces is detached at Stripe once this is committed."""
     previous = customer.payment_method_id
     if previous and previous != payment_method_id:
-        _detach(previous)
+        _detach_after_commit(previous)
     customer.payment_method_id = payment_method_id
     for name, value in details.items():
         setattr(customer, name, value)
     customer.card_saved_at = clock.now()
     customer.save()
+
+
+def _detach_after_commit(payment_method_id: str) -> None:
+    """Detach the card at Stripe once the transaction that stopped using it commits; a
+    rollback keeps it attached, and Stripe failing then only leaves a card attached
+    that nothing here uses (logged)."""
+
+    def detach() -> None:
+        try:
+            _detach(payment_method_id)
+        except stripe.StripeError:
+            logger.exception("Could not detach payment method %s at Stripe.", payment_method_id)
+
+    transaction.on_commit(detach)
 
 
 def _detach(payment_method_id: str) -> None:
@@ -197,11 +238,13 @@ def card_payment_start(
     if setup_intent_id:
         payment_method_id = _card_from_setup(customer, setup_intent_id)
         details = _card_details(payment_method_id)
-        if save_card:
-            _keep_card(customer, payment_method_id, details)
+        # Kept as the saved card only once its payment succeeds (_reconcile_locked): a
+        # declined card never replaces a working one.
+        save_card = bool(save_card) and payment_method_id != customer.payment_method_id
     elif customer.has_card:
         payment_method_id = customer.payment_method_id
         details = {"card_brand": customer.card_brand, "card_last4": customer.card_last4}
+        save_card = False
     else:
         raise ValidationError("There is no saved card; enter a card.")
     attempt = CardPayment.objects.create(
@@ -212,6 +255,7 @@ def card_payment_start(
         amount=outstanding.amount,
         payment_method_id=payment_method_id,
         card_label=_label(details),
+        save_card=save_card,
         started_by=user,
     )
     api = gateway.client()
@@ -236,8 +280,9 @@ def card_payment_start(
         if intent is None:
             attempt.status = CardPaymentStatus.FAILED
             attempt.failure_message = declined.user_message or "The card was declined."
-            attempt.save()
             _notify_failure(attempt)
+            attempt.save()
+            _forget_unsaved_card(attempt)
             return attempt
     attempt.intent_id = intent.id
     attempt.save()
@@ -272,13 +317,23 @@ def _field(obj, name: str):
         return None
 
 
+# An invoice's primary key as the intent's metadata carries it: ASCII digits that fit
+# the database's bigint (a longer number would overflow it).
+_INVOICE_PK = re.compile(r"[0-9]{1,18}")
+
+
 def _attempt_for(intent) -> CardPayment | None:
-    attempt = CardPayment.objects.filter(intent_id=intent.id).first()
+    intent_id = _field(intent, "id")
+    if not isinstance(intent_id, str) or not intent_id:
+        return None
+    attempt = CardPayment.objects.filter(intent_id=intent_id).first()
     if attempt is not None:
         return attempt
     metadata = _field(intent, "metadata") or {}
     invoice_pk, key = _field(metadata, "tierwise_invoice"), _field(metadata, "tierwise_attempt")
-    if not (invoice_pk and key and str(invoice_pk).isdigit()):
+    if not (isinstance(invoice_pk, str) and _INVOICE_PK.fullmatch(invoice_pk)):
+        return None
+    if not (isinstance(key, str) and 0 < len(key) <= 64):
         return None
     return CardPayment.objects.filter(invoice_id=int(invoice_pk), attempt_key=key).first()
 
@@ -292,7 +347,9 @@ def card_payment_reconcile(*, intent, failed: bool = False) -> CardPayment:
     Tierwise did not create."""
     attempt = _attempt_for(intent)
     if attempt is None:
-        raise UnknownEvent(f"PaymentIntent {intent.id} is not one of Tierwise's card payments.")
+        raise UnknownEvent(
+            f"PaymentIntent {_field(intent, 'id')} is not one of Tierwise's card payments."
+        )
     lock_billing_details(attempt.organization)
     invoice = Invoice.objects.select_for_update().get(pk=attempt.invoice_id)
     return _reconcile_locked(attempt, intent, invoice, failed=failed)
@@ -300,23 +357,60 @@ def card_payment_reconcile(*, intent, failed: bool = False) -> CardPayment:
 
 FINAL = (CardPaymentStatus.SUCCEEDED, CardPaymentStatus.FAILED)
 
+# How far an attempt has come: it only moves forward. A failed attempt can still turn
+# out paid (its intent succeeded after all: the money is taken, so it is recorded); a
+# succeeded one is final.
+_PROGRESS = {
+    CardPaymentStatus.STARTED: 0,
+    CardPaymentStatus.REQUIRES_ACTION: 1,
+    CardPaymentStatus.PROCESSING: 2,
+    CardPaymentStatus.FAILED: 3,
+    CardPaymentStatus.SUCCEEDED: 4,
+}
+
+
+def _reported_status(intent, *, failed: bool) -> CardPaymentStatus | None:
+    status = _field(intent, "status")
+    if status == "succeeded":
+        return CardPaymentStatus.SUCCEEDED
+    if status == "requires_action":
+        return CardPaymentStatus.REQUIRES_ACTION
+    if status == "processing":
+        return CardPaymentStatus.PROCESSING
+    if failed or status == "canceled" or _field(intent, "last_payment_error"):
+        return CardPaymentStatus.FAILED
+    return None
+
 
 def _reconcile_locked(attempt: CardPayment, intent, invoice: Invoice, *, failed=False):
     attempt = CardPayment.objects.select_for_update().get(pk=attempt.pk)
     if attempt.intent_id is None:
         attempt.intent_id = intent.id
     was_final = attempt.status in FINAL
-    status = intent.status
-    if status == "succeeded":
+    reported = _reported_status(intent, failed=failed)
+    if reported is None:
+        attempt.save()
+        return attempt
+    if reported == CardPaymentStatus.SUCCEEDED:
+        # Recorded once, however often it is reported (the payment's reference is the
+        # intent): a replayed webhook, the return page after it.
         _record_once(attempt, intent, invoice)
-        attempt.status = CardPaymentStatus.SUCCEEDED
-    elif status == "requires_action":
-        attempt.status = CardPaymentStatus.REQUIRES_ACTION
-    elif status == "processing":
-        attempt.status = CardPaymentStatus.PROCESSING
-    elif failed or status == "canceled" or _field(intent, "last_payment_error"):
+    if _PROGRESS[reported] <= _PROGRESS[attempt.status]:
+        if reported != attempt.status:
+            logger.warning(
+                "Card payment %s is %s; a later report that it is %s is ignored.",
+                attempt.intent_id,
+                attempt.status,
+                reported,
+            )
+        attempt.save()
+        return attempt
+    attempt.status = reported
+    if reported == CardPaymentStatus.SUCCEEDED and attempt.save_card and not was_final:
+        # (A card whose attempt failed first was let go of then; it is not kept.)
+        _keep_paying_card(attempt)
+    elif reported == CardPaymentStatus.FAILED:
         error = _field(intent, "last_payment_error")
-        attempt.status = CardPaymentStatus.FAILED
         attempt.failure_message = _field(error, "message") or "The card payment did not go through."
         _notify_failure(attempt)
     attempt.save()
@@ -325,39 +419,60 @@ def _reconcile_locked(attempt: CardPayment, intent, invoice: Invoice, *, failed=
     return attempt
 
 
+def _keep_paying_card(attempt: CardPayment) -> None:
+    """The card entered with "keep this card" paid: it becomes the saved card."""
+    customer = StripeCustomer.objects.get(organization_id=attempt.organization_id)
+    try:
+        details = _card_details(attempt.payment_method_id)
+    except stripe.StripeError:
+        logger.exception(
+            "Could not read card %s at Stripe; it is not kept.", attempt.payment_method_id
+        )
+        return
+    _keep_card(customer, attempt.payment_method_id, details)
+
+
 def _forget_unsaved_card(attempt: CardPayment) -> None:
     """A card entered without "keep this card" is detached at Stripe once its payment is
     over; the saved card stays."""
     saved = StripeCustomer.objects.filter(organization_id=attempt.organization_id).first()
     if saved is not None and saved.payment_method_id == attempt.payment_method_id:
         return
-    _detach(attempt.payment_method_id)
+    _detach_after_commit(attempt.payment_method_id)
 
 
 def _record_once(attempt: CardPayment, intent, invoice: Invoice) -> None:
     provider = StripeCard()
     if Payment.objects.filter(invoice=invoice, provider=provider.name, reference=intent.id):
         return
+    received = _field(intent, "amount_received") or _field(intent, "amount")
+    currency = _field(intent, "currency")
+    if isinstance(received, bool) or not isinstance(received, int) or received <= 0:
+        raise ValidationError(f"PaymentIntent {intent.id} names no amount received.")
+    if not (isinstance(currency, str) and currency.upper() == invoice.currency):
+        raise ValidationError(f"PaymentIntent {intent.id} is not in {invoice.currency}.")
+    amount = gateway.from_minor_units(received, currency)
+    reason = f"Paid by card ({attempt.card_label}) through Stripe."
     if invoice.status != InvoiceStatus.OPEN:
-        # Paid meanwhile (a transfer arrived) or voided: the card money is not applied
-        # here; staff refund it at Stripe or credit it.
-        logger.error(
-            "Card payment %s succeeded for invoice %s, which is %s: not recorded; refund "
-            "it at Stripe or record it as credit.",
+        # Paid meanwhile (a transfer arrived, credit covered it) or voided: the money is
+        # taken all the same, so it is recorded, and all of it becomes credit.
+        logger.warning(
+            "Card payment %s succeeded for invoice %s, which is %s: recorded as credit.",
             intent.id,
             invoice.number,
             invoice.status,
         )
-        return
-    received = _field(intent, "amount_received") or intent.amount
-    amount = gateway.from_minor_units(received, intent.currency)
-    payment_record(
+        reason += (
+            f" Invoice {invoice.number} was already {invoice.get_status_display().lower()},"
+            " so all of it became credit."
+        )
+    payment_record_as_credit(
         invoice=invoice,
         amount=amount,
         received_on=clock.today(),
         reference=intent.id,
         actor=None,
-        reason=f"Paid by card ({attempt.card_label}) through Stripe.",
+        reason=reason,
         provider=provider,
         at=clock.now(),
     )

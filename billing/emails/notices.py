@@ -78,9 +78,16 @@ def invoice_issued(*, invoice: Invoice, pdf: bytes) -> None:
     )
 
 
-def payment_received(*, payment: Payment, outstanding: Money, credit_created: Money) -> None:
+def payment_received(
+    *,
+    payment: Payment,
+    outstanding: Money,
+    credit_created: Money,
+    invoice_settled_before: bool = False,
+) -> None:
     """A receipt: what came in, when, how, for which invoice, and what remains of it or
-    what became credit."""
+    what became credit. `invoice_settled_before`: the invoice was already paid or void
+    when the money arrived, so all of it became credit."""
     invoice = payment.invoice
     send_billing_email(
         "payment-received",
@@ -92,6 +99,9 @@ def payment_received(*, payment: Payment, outstanding: Money, credit_created: Mo
             "method": provider_named(payment.provider).label,
             "outstanding": None if outstanding.is_zero else outstanding.format(),
             "credit_created": None if credit_created.is_zero else credit_created.format(),
+            "settled_before": (
+                invoice.get_status_display().lower() if invoice_settled_before else None
+            ),
             "action_url": invoice_url(invoice),
             "action_label": f"View invoice {invoice.number}",
         },

@@ -73,6 +73,9 @@ class CardPayment(models.Model):
         max_length=20, choices=CardPaymentStatus.choices, default=CardPaymentStatus.STARTED
     )
     failure_message = models.TextField(blank=True)
+    # "Keep this card" was asked with a new card: it becomes the saved card once this
+    # payment succeeds (never before: a declined card must not replace a working one).
+    save_card = models.BooleanField(default=False)
     # The "card payment failed" email went out for this intent (once, whoever saw the
     # failure first: the pay form, the return page or the webhook).
     failure_notified_at = models.DateTimeField(null=True, blank=True)

@@ -1,5 +1,7 @@
 """Recording a payment received towards an invoice: the one write to payments, whichever
-provider the money came through (billing.providers).
+provider the money came through (billing.providers): payment_record for an invoice that
+still owes, and payment_record_as_credit for money that arrived for one no longer open
+(all of it becomes credit).
 
 One transaction locks the invoice (two staff members recording the same transfer, or a
 payment racing a void, queue on its row) and, when money goes to the credit balance, the
@@ -144,5 +146,85 @@ def payment_record(
         payment=payment,
         outstanding=max(outstanding - amount, Money.zero(locked.currency)),
         credit_created=credit_created,
+    )
+    return payment
+
+
+@transaction.atomic
+def payment_record_as_credit(
+    *,
+    invoice: Invoice,
+    amount: Money,
+    received_on: date,
+    reference: str,
+    actor,
+    reason: str,
+    provider: PaymentProvider,
+    at: datetime | None = None,
+) -> Payment:
+    """Record money a provider took for `invoice` after the invoice stopped owing it
+    (paid meanwhile by a transfer or by credit, or voided): a card payment confirmed at
+    the bank after staff recorded the transfer. The money reached us, so it is on record
+    like any payment, on the invoice it was meant for; none of it pays that invoice, so
+    its whole amount becomes the organization's credit, which pays its other open
+    invoices at once, oldest first (billing.invoices.credit). An invoice still open is
+    paid as payment_record pays it (what exceeds what it owes becomes credit)."""
+    at = at or clock.now()
+    lock_billing_details(invoice.organization)
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if locked.status == InvoiceStatus.OPEN:
+        return payment_record(
+            invoice=locked,
+            amount=amount,
+            received_on=received_on,
+            reference=reference,
+            actor=actor,
+            reason=reason,
+            provider=provider,
+            at=at,
+        )
+    if locked.status == InvoiceStatus.DRAFT:
+        raise ValidationError("A draft is not issued yet; it cannot be paid.")
+    reference, reason = reference.strip(), reason.strip()
+    errors = _field_errors(
+        locked,
+        amount=amount,
+        received_on=received_on,
+        reference=reference,
+        reason=reason,
+        provider=provider,
+        today=timezone.localdate(at),
+    )
+    if errors:
+        raise ValidationError(errors)
+    payment = Payment(
+        organization=locked.organization,
+        invoice=locked,
+        currency=locked.currency,
+        amount=amount.amount,
+        received_on=received_on,
+        reference=reference,
+        provider=provider.name,
+        recorded_by=actor,
+        reason=reason,
+    )
+    payment.full_clean()
+    payment.save()
+    CreditEntry.objects.create(
+        organization=locked.organization,
+        currency=locked.currency,
+        amount=amount.amount,
+        description=(
+            f"Payment {reference} for {locked.number}, which was already "
+            f"{locked.get_status_display().lower()}"
+        )[:200],
+        invoice=locked,
+    )
+    credit_apply(organization=locked.organization, currency=locked.currency, at=at)
+    notices.payment_received(
+        payment=payment,
+        outstanding=Money.zero(locked.currency),
+        credit_created=amount,
+        invoice_settled_before=True,
     )
     return payment

@@ -8,6 +8,7 @@ page's Content-Security-Policy adds exactly the origin of the configured Stripe.
 
 from __future__ import annotations
 
+import json
 import logging
 
 import stripe
@@ -41,13 +42,42 @@ def _with_stripe_csp(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _session_key(invoice) -> str:
+    return f"card-setup-{invoice.pk}"
+
+
+def _form_setup(request, invoice) -> tuple[str, str]:
+    """The attempt key and SetupIntent the pay form showed last time in this session,
+    while no payment was submitted with that key: a reload shows the same form again
+    instead of a new SetupIntent at Stripe per view."""
+    kept = request.session.get(_session_key(invoice))
+    if not isinstance(kept, dict):
+        return services.new_attempt_key(), ""
+    key, setup = kept.get("attempt"), kept.get("setup_intent")
+    if not (isinstance(key, str) and isinstance(setup, str) and key and setup):
+        return services.new_attempt_key(), ""
+    if CardPayment.objects.filter(invoice=invoice, attempt_key=key).exists():
+        return services.new_attempt_key(), ""
+    return key, setup
+
+
 def _pay_page(request, membership, invoice, *, status=200, confirm=None) -> HttpResponse:
     organization = membership.organization
     setup_secret = ""
     unavailable = False
+    attempt_key = services.new_attempt_key()
     if confirm is None:
+        attempt_key, reuse = _form_setup(request, invoice)
         try:
-            setup_secret = services.card_setup_start(organization=organization)
+            setup_id, setup_secret = services.card_setup_start(
+                organization=organization, reuse=reuse
+            )
+            if setup_id != reuse:
+                attempt_key = services.new_attempt_key() if reuse else attempt_key
+            request.session[_session_key(invoice)] = {
+                "attempt": attempt_key,
+                "setup_intent": setup_id,
+            }
         except stripe.StripeError:
             logger.exception("Stripe refused or did not answer the card setup.")
             unavailable = True
@@ -61,7 +91,7 @@ def _pay_page(request, membership, invoice, *, status=200, confirm=None) -> Http
             "invoice": invoice,
             "outstanding": invoice_outstanding(invoice=invoice),
             "saved": saved_card(organization=organization),
-            "attempt_key": services.new_attempt_key(),
+            "attempt_key": attempt_key,
             "setup_secret": setup_secret,
             "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
             "stripe_js_url": settings.STRIPE_JS_URL,
@@ -168,6 +198,35 @@ def saved_card_remove(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("invoice_list", slug)
 
 
+def _stripe_id(value) -> bool:
+    """A Stripe id as we keep them (at most 100 characters)."""
+    return isinstance(value, str) and 0 < len(value) <= 100
+
+
+def _malformed(payload: str) -> str:
+    """What is wrong with the shape of a signed event's body, or "" when it is an event
+    with an object that has an id, as Stripe sends."""
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        return "the body is not JSON."
+    if not isinstance(body, dict):
+        return "the body is not an event."
+    if not _stripe_id(body.get("id")):
+        return "the event has no id."
+    if not isinstance(body.get("type"), str):
+        return "the event has no type."
+    data = body.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        return "the event carries no object."
+    obj = data["object"]
+    if not _stripe_id(obj.get("id")):
+        return "the event's object has no id."
+    if "metadata" in obj and not isinstance(obj["metadata"], dict | None):
+        return "the event's object has malformed metadata."
+    return ""
+
+
 @csrf_exempt
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
@@ -177,13 +236,19 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     if not settings.STRIPE_WEBHOOK_SECRET:
         raise Http404("Card payments are off.")
     signature = request.headers.get("Stripe-Signature", "")
+    payload = request.body.decode("utf-8", "replace")
     try:
-        event = stripe.Webhook.construct_event(
-            request.body.decode("utf-8", "replace"), signature, settings.STRIPE_WEBHOOK_SECRET
+        stripe.WebhookSignature.verify_header(
+            payload, signature, settings.STRIPE_WEBHOOK_SECRET, stripe.Webhook.DEFAULT_TOLERANCE
         )
-    except (ValueError, stripe.SignatureVerificationError) as refused:
+    except stripe.SignatureVerificationError as refused:
         logger.warning("Stripe webhook refused: %s", refused)
         return HttpResponse("Refused: the signature does not match.", status=400)
+    problem = _malformed(payload)
+    if problem:
+        logger.warning("Stripe webhook refused: %s", problem)
+        return HttpResponse(f"Refused: {problem}", status=400)
+    event = stripe.Event.construct_from(json.loads(payload), settings.STRIPE_API_KEY)
     try:
         processed = services.webhook_process(event)
     except services.UnknownEvent as unknown:

@@ -89,14 +89,21 @@ def intent(localstripe_url: str, intent_id: str) -> dict:
 
 
 def intents_of(localstripe_url: str, attempt: str) -> list[dict]:
-    """Every PaymentIntent at Stripe made for one attempt (by its metadata)."""
-    answer = requests.get(
-        f"{localstripe_url}/v1/payment_intents?limit=100",
-        auth=("sk_test_tierwise", ""),
-        timeout=10,
-    )
-    assert answer.status_code == 200, answer.text
-    return [i for i in answer.json()["data"] if i["metadata"].get("tierwise_attempt") == attempt]
+    """Every PaymentIntent at Stripe made for one attempt (by its metadata). Reads every
+    page: a shared localstripe keeps the intents of every earlier run."""
+    made, after = [], ""
+    while True:
+        answer = requests.get(
+            f"{localstripe_url}/v1/payment_intents?limit=100{after}",
+            auth=("sk_test_tierwise", ""),
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
+        made += [i for i in page["data"] if i["metadata"].get("tierwise_attempt") == attempt]
+        if not page.get("has_more") or not page["data"]:
+            return made
+        after = f"&starting_after={page['data'][-1]['id']}"
 
 
 def event_payload(event_type: str, obj: dict, event_id: str = "evt_test_1") -> str:

@@ -220,3 +220,105 @@ def test_the_checkout_confirmation_offers_pay_now_and_it_pays_the_checkouts_invo
     assert not StripeCustomer.objects.get(organization=organization).has_card
     paid_done = client.get(f"/app/northwind/checkout/{confirmed.token}/done/")
     assert "Pay now by card" not in paid_done.content.decode()
+
+
+def _detached(monkeypatch) -> list[str]:
+    """The payment methods detached at Stripe (recorded, then detached as before)."""
+    calls: list[str] = []
+    detach = services._detach
+
+    def record(payment_method_id):
+        calls.append(payment_method_id)
+        detach(payment_method_id)
+
+    monkeypatch.setattr(services, "_detach", record)
+    return calls
+
+
+def test_a_declined_card_does_not_replace_the_saved_card(
+    client_for,
+    owner,
+    invoice,
+    organization,
+    localstripe_url,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    client = client_for(owner)
+    _pay_with_new_card(client, invoice, localstripe_url)
+    saved = StripeCustomer.objects.get(organization=organization).payment_method_id
+    detached = _detached(monkeypatch)
+    later = finalized_invoice(organization, lines=[("Extra seats", 2, Decimal("10"))])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer, _ = _pay_with_new_card(client, later, localstripe_url, number=CARD_DECLINED)
+
+    assert answer["Location"] == f"/app/northwind/invoices/{later.number}/pay/"
+    customer = StripeCustomer.objects.get(organization=organization)
+    assert customer.payment_method_id == saved and customer.card_last4 == "4242"
+    assert saved not in detached
+    # The declined card, never kept, is let go of at Stripe.
+    assert detached == [CardPayment.objects.get(invoice=later).payment_method_id]
+    # The saved card still pays.
+    page = client.get(f"/app/northwind/invoices/{later.number}/pay/")
+    client.post(f"/app/northwind/invoices/{later.number}/pay/", {"attempt": attempt_key(page)})
+    later.refresh_from_db()
+    assert later.status == InvoiceStatus.PAID
+
+
+def test_a_card_to_keep_replaces_the_saved_card_once_the_bank_confirmed_its_payment(
+    client_for,
+    owner,
+    invoice,
+    organization,
+    localstripe_url,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    client = client_for(owner)
+    _pay_with_new_card(client, invoice, localstripe_url)
+    saved = StripeCustomer.objects.get(organization=organization).payment_method_id
+    later = finalized_invoice(organization, lines=[("Extra seats", 2, Decimal("10"))])
+    answer, _ = _pay_with_new_card(client, later, localstripe_url, number=CARD_3DS)
+    waiting = CardPayment.objects.get(invoice=later)
+    assert StripeCustomer.objects.get(organization=organization).payment_method_id == saved
+
+    confirm = client.get(answer["Location"])
+    bank_confirms(localstripe_url, page_data(confirm, "client-secret"))
+    # Stripe fails to detach the replaced card: the new card is kept all the same.
+    monkeypatch.setattr(services, "_detach", _stripe_down)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        back = client.get(answer["Location"])
+
+    assert back["Location"] == f"/app/northwind/invoices/{later.number}/"
+    assert callbacks, "the replaced card is detached after the commit"
+    customer = StripeCustomer.objects.get(organization=organization)
+    assert customer.payment_method_id == waiting.payment_method_id != saved
+    later.refresh_from_db()
+    assert later.status == InvoiceStatus.PAID
+
+
+def _stripe_down(payment_method_id):
+    import stripe
+
+    raise stripe.APIConnectionError("Stripe did not answer.")
+
+
+def test_reloading_the_pay_page_reuses_its_setup_intent(
+    client_for, owner, invoice, localstripe_url
+):
+    client = client_for(owner)
+    url = f"/app/northwind/invoices/{invoice.number}/pay/"
+
+    first, second = client.get(url), client.get(url)
+
+    assert page_data(first, "setup-secret") == page_data(second, "setup-secret")
+    assert attempt_key(first) == attempt_key(second)
+    # Once the card was entered in it, the SetupIntent is spent: the next view has a
+    # new one and, once that attempt was submitted, a new attempt key.
+    setup = enter_card(localstripe_url, page_data(second, "setup-secret"), CARD_DECLINED)
+    client.post(url, {"attempt": attempt_key(second), "setup_intent": setup})
+    third = client.get(url)
+    assert page_data(third, "setup-secret") != page_data(second, "setup-secret")
+    assert attempt_key(third) != attempt_key(second)
+    assert page_data(client.get(url), "setup-secret") == page_data(third, "setup-secret")

@@ -168,18 +168,149 @@ def test_localstripe_delivers_its_signed_events_to_the_site(
 
 
 @pytest.mark.django_db
-def test_a_card_payment_for_an_invoice_paid_meanwhile_is_not_applied_and_is_logged(
-    client_for, owner, organization, now, stripe_settings, localstripe_url, caplog
+def test_a_card_payment_for_an_invoice_paid_meanwhile_is_recorded_once_as_credit(
+    client_for, owner, admin_user, organization, now, stripe_settings, localstripe_url, caplog
 ):
+    """A 3-D Secure card confirmed after staff recorded the bank transfer: the money is
+    taken, so it is on record, all of it credit, which pays the next open invoice."""
+    from billing.cards import services
+    from billing.invoices.selectors import credit_balance
+    from billing.models import CreditEntry
     from tests.helpers.invoices import pay_in_full
 
     invoice = finalized_invoice(organization, lines=[("Team", 1, Decimal("30"))])
-    paid = _confirmed_intent(client_for(owner), invoice, localstripe_url)
+    later = finalized_invoice(organization, lines=[("Seats", 1, Decimal("20"))])
+    attempt = _started(client_for(owner), invoice, localstripe_url)
+    bank_confirms(localstripe_url, intent(localstripe_url, attempt.intent_id)["client_secret"])
+    paid = intent(localstripe_url, attempt.intent_id)
     pay_in_full(invoice, reference="TRF-9")
     payload = event_payload("payment_intent.succeeded", paid)
 
     answer = _post(client_for(owner), payload, signature(payload))
+    # Replays (the same event, another event) and the return page change nothing more.
+    _post(client_for(owner), payload, signature(payload))
+    other = event_payload("payment_intent.succeeded", paid, event_id="evt_again")
+    assert _post(client_for(owner), other, signature(other)).status_code == 200
+    services.card_payment_check(attempt=attempt)
+    back = client_for(owner).get(
+        f"/app/northwind/invoices/{invoice.number}/pay/return/?attempt={attempt.attempt_key}"
+    )
+
+    assert answer.status_code == 200 and back.status_code == 302
+    card = Payment.objects.get(provider="stripe")
+    taken = invoice.money("amount_due")
+    assert (card.invoice, card.reference, card.money()) == (invoice, paid["id"], taken)
+    assert "became credit" in card.reason
+    assert sorted(Payment.objects.values_list("reference", flat=True)) == sorted(
+        ["TRF-9", paid["id"]]
+    )
+    # All of it became credit, which paid the later open invoice at once.
+    granted = CreditEntry.objects.get(organization=organization, amount=taken.amount)
+    assert granted.invoice == invoice
+    later.refresh_from_db()
+    assert later.status == InvoiceStatus.PAID
+    assert credit_balance(organization=organization, currency="USD") == taken - later.money(
+        "amount_due"
+    )
+    attempt.refresh_from_db()
+    assert attempt.status == "succeeded"
+    receipts = OutboundEmail.objects.filter(subject__startswith="Payment received", to=owner.email)
+    card_receipt = [e for e in receipts if paid["id"] in e.body_text]
+    assert len(card_receipt) == 1
+    assert f"{invoice.number} was already paid" in card_receipt[0].body_text
+    assert "became credit" in card_receipt[0].body_text
+    assert "became credit" in card_receipt[0].body_html
+    assert f"Card payment {paid['id']} succeeded for invoice {invoice.number}" in caplog.text
+    # Staff see it among the payments in the admin.
+    listed = client_for(admin_user).get("/admin/billing/payment/")
+    assert listed.status_code == 200 and paid["id"] in listed.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_card_payment_for_a_voided_invoice_is_recorded_as_credit(
+    client_for, owner, organization, now, stripe_settings, localstripe_url
+):
+    from billing.invoices.selectors import credit_balance
+    from billing.invoices.services import invoice_void_with_credit_note
+
+    invoice = finalized_invoice(organization, lines=[("Team", 1, Decimal("30"))])
+    paid = _confirmed_intent(client_for(owner), invoice, localstripe_url)
+    invoice_void_with_credit_note(invoice=invoice, reason="Issued by mistake.")
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.VOID
+    before = credit_balance(organization=organization, currency="USD")
+    payload = event_payload("payment_intent.succeeded", paid)
+
+    assert _post(client_for(owner), payload, signature(payload)).status_code == 200
+
+    payment = Payment.objects.get(invoice=invoice)
+    assert payment.reference == paid["id"]
+    assert credit_balance(organization=organization, currency="USD") == before + payment.money()
+
+
+@pytest.mark.django_db
+def test_a_late_failure_report_for_a_paid_attempt_is_ignored_without_an_email(
+    client_for, owner, organization, now, stripe_settings, localstripe_url, caplog
+):
+    invoice = finalized_invoice(organization, lines=[("Team", 1, Decimal("30"))])
+    paid = _confirmed_intent(client_for(owner), invoice, localstripe_url)
+    succeeded = event_payload("payment_intent.succeeded", paid, event_id="evt_ok")
+    assert _post(client_for(owner), succeeded, signature(succeeded)).status_code == 200
+    # Stripe's failure of an earlier try of the same intent, delivered late.
+    stale = dict(
+        paid,
+        status="requires_payment_method",
+        last_payment_error={"message": "Your card was declined."},
+    )
+    late = event_payload("payment_intent.payment_failed", stale, event_id="evt_late_fail")
+
+    answer = _post(client_for(owner), late, signature(late))
 
     assert answer.status_code == 200
-    assert list(Payment.objects.values_list("reference", flat=True)) == ["TRF-9"]
-    assert f"Card payment {paid['id']} succeeded for invoice {invoice.number}" in caplog.text
+    attempt = CardPayment.objects.get(invoice=invoice)
+    assert attempt.status == "succeeded" and attempt.failure_message == ""
+    assert not OutboundEmail.objects.filter(subject__startswith="Card payment failed").exists()
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PAID
+    assert "is ignored" in caplog.text
+
+
+def _malformed_bodies():
+    good = {
+        "id": "pi_123",
+        "object": "payment_intent",
+        "status": "succeeded",
+        "metadata": {"tierwise_invoice": "1", "tierwise_attempt": "k"},
+    }
+    event = {"id": "evt_bad", "object": "event", "type": "payment_intent.succeeded"}
+    huge = dict(good, metadata={"tierwise_invoice": "9" * 40, "tierwise_attempt": "k"})
+    huge_number = dict(good, metadata={"tierwise_invoice": 10**30, "tierwise_attempt": "k"})
+    digits = dict(good, metadata={"tierwise_invoice": "\u00b2", "tierwise_attempt": "k"})
+    return {
+        "no data": json.dumps(event),
+        "object without id": json.dumps(
+            dict(event, data={"object": {k: v for k, v in good.items() if k != "id"}})
+        ),
+        "object is a string": json.dumps(dict(event, data={"object": "pi_123"})),
+        "a JSON array": json.dumps([dict(event, data={"object": good})]),
+        "a huge invoice number": json.dumps(dict(event, data={"object": huge})),
+        "a huge invoice number, unquoted": json.dumps(dict(event, data={"object": huge_number})),
+        "a superscript digit": json.dumps(dict(event, data={"object": digits})),
+        "metadata is a string": json.dumps(dict(event, data={"object": dict(good, metadata="x")})),
+        "no event id": json.dumps(
+            {k: v for k, v in dict(event, data={"object": good}).items() if k != "id"}
+        ),
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", list(_malformed_bodies()))
+def test_a_signed_but_malformed_event_is_refused_and_logged(client, stripe_settings, caplog, case):
+    body = _malformed_bodies()[case]
+
+    answer = _post(client, body, signature(body))
+
+    assert answer.status_code == 400
+    assert answer.content.startswith(b"Refused: ")
+    assert "Stripe webhook" in caplog.text and "refused" in caplog.text
+    assert not StripeEvent.objects.exists()

@@ -211,3 +211,36 @@ def test_a_payment_is_append_only(invoice):
     with pytest.raises(FinalizedDocumentError):
         payment.delete()
     assert Payment.objects.get().amount == Decimal("10.00")
+
+
+def test_money_for_an_invoice_paid_meanwhile_is_recorded_and_all_of_it_becomes_credit(
+    organization, now
+):
+    from billing.payments.services import payment_record_as_credit
+    from billing.providers.stripe_card import StripeCard
+
+    first = pay_in_full(finalized_invoice(organization, lines=[("Team", 1, Decimal("30"))]))
+    second = finalized_invoice(organization, lines=[("Seats", 1, Decimal("20"))])
+    amount = first.money("amount_due")
+    arguments = {
+        "invoice": first,
+        "amount": amount,
+        "received_on": TODAY,
+        "reference": "pi_late",
+        "actor": None,
+        "reason": "Paid by card after the transfer.",
+        "provider": StripeCard(),
+    }
+
+    payment = payment_record_as_credit(**arguments)
+
+    assert (payment.invoice, payment.money(), payment.provider) == (first, amount, "stripe")
+    assert fresh(first).status == InvoiceStatus.PAID
+    assert fresh(second).status == InvoiceStatus.PAID
+    assert credit_balance(organization=organization, currency="USD") == amount - second.money(
+        "amount_due"
+    )
+    # The same money again is refused; nothing more is written.
+    with pytest.raises(ValidationError, match="already recorded"):
+        payment_record_as_credit(**arguments)
+    assert Payment.objects.filter(reference="pi_late").count() == 1
