@@ -21,6 +21,7 @@ from django.urls import path, reverse
 
 from billing.details.services import tax_override_clear, tax_override_set
 from billing.invoices import services
+from billing.invoices.credit import STAFF_RULE
 from billing.invoices.selectors import invoice_outstanding, invoice_remaining
 from billing.models import (
     BillingDetails,
@@ -213,6 +214,7 @@ class InvoiceAdmin(ReadOnlyAdminMixin, HistoryAdmin):
             invoice=invoice,
             total=invoice.money("total"),
             remaining=invoice_remaining(invoice=invoice),
+            credit_rule=STAFF_RULE,
             form=form,
             hidden=[],
             cancel=change_url,
@@ -264,6 +266,7 @@ class InvoiceAdmin(ReadOnlyAdminMixin, HistoryAdmin):
             amount_due=invoice.money("amount_due"),
             outstanding=invoice_outstanding(invoice=invoice),
             payments=invoice.payments.order_by("received_on", "pk"),
+            credit_rule=STAFF_RULE,
             form=form,
             hidden=[],
             cancel=change_url,
