@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef
 
 from billing.models import BillingDetails, Invoice
+from billing.tax.countries import country_name
 from portal.models import Organization
 
 
@@ -18,6 +19,8 @@ class InvoiceTo:
 
     details: BillingDetails | None
     needed: bool
+    # The country's name ("Germany"), as a person reads it, not its code.
+    country: str = ""
 
 
 def invoice_to(organization: Organization, *, first_purchase: bool) -> InvoiceTo:
@@ -30,4 +33,8 @@ def invoice_to(organization: Organization, *, first_purchase: bool) -> InvoiceTo
     )
     details = BillingDetails.objects.filter(organization=organization).first()
     complete = details is not None and details.is_complete
-    return InvoiceTo(details=details, needed=first_purchase and not complete and not row)
+    return InvoiceTo(
+        details=details,
+        needed=first_purchase and not complete and not row,
+        country=country_name(details.country) if details and details.country else "",
+    )

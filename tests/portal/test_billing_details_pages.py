@@ -89,7 +89,7 @@ def test_a_first_purchase_asks_for_the_details_before_confirming(client_for, own
     page = client.get(url, asked)
     html = page.content.decode()
     assert "data-confirms-preview" in html and "Next: your billing details" not in html
-    assert "Invoiced to <strong>Northwind Traders GmbH</strong>" in html
+    assert "Invoiced to <strong>Northwind Traders GmbH</strong>, Berlin, Germany," in html
     # A German business with a VAT number: reverse charge, in the preview as on the invoice.
     assert "Tax (Reverse charge, 0 %)" in html and "Article 196" in html
     digest = page.context["preview"].digest
@@ -101,6 +101,25 @@ def test_a_first_purchase_asks_for_the_details_before_confirming(client_for, own
         Decimal("0.00"),
         "Northwind Traders GmbH",
     )
+
+
+def test_details_changed_between_preview_and_confirm_are_named_in_the_refusal(
+    client_for, owner, catalog
+):
+    client = client_for(owner)
+    client.post(URL, FORM)
+    started = client.get("/app/northwind/checkout/", {"tier": "team"})
+    url = started["Location"].split("?")[0]
+    asked = {"tier": "team", "seats": 5, "cycle": "monthly", "currency": "USD", "submitted": 1}
+    digest = client.get(url, asked).context["preview"].digest
+    # Moved to Ireland, the seller's country: Irish VAT instead of the reverse charge.
+    client.post(URL, {**FORM, "country": "IE", "city": "Dublin", "tax_id": ""})
+
+    refused = client.post(url + "confirm/", {**asked, "digest": digest, "auto_renew": "on"})
+
+    assert refused.status_code == 409
+    assert "your billing details or the tax" in refused.content.decode()
+    assert not Invoice.objects.exists()
 
 
 @pytest.fixture
