@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -387,8 +387,8 @@ class BillingDetailsAdmin(HistoryAdmin):
         details = get_object_or_404(self.get_queryset(request), pk=pk)
         change_url = reverse("admin:billing_billingdetails_change", args=[pk])
         if not self.has_change_permission(request, details):
-            messages.error(request, "You cannot change these billing details.")
-            return redirect(change_url)
+            # Read-only staff (account managers) get no form they could not save.
+            raise PermissionDenied("Only admins override the tax rate.")
         form = TaxOverrideForm(
             request.POST if request.method == "POST" else None,
             initial={"rate": details.tax_rate_override},
