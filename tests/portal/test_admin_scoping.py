@@ -482,7 +482,6 @@ def test_maya_reads_her_customers_subscriptions_invoices_and_payments(
 def test_maya_reads_her_customers_billing_details_but_overrides_no_tax(client_for, maya):
     """Account managers read the admin: the tax override is for admins, so its page is
     403 for her (not a form she cannot save) and its button is not shown."""
-    from billing.models import BillingDetails
 
     details, _ = BillingDetails.objects.get_or_create(
         organization=Organization.objects.get(slug="northwind-analytics")
