@@ -60,9 +60,9 @@ def _notify_added_addresses(details: BillingDetails, before: list[str], *, actor
     organization = details.organization
     owners = [
         membership.user.display_name
-        for membership in organization.memberships.filter(
-            role=Role.OWNER, user__is_active=True
-        ).select_related("user").order_by("user__email")
+        for membership in organization.memberships.filter(role=Role.OWNER, user__is_active=True)
+        .select_related("user")
+        .order_by("user__email")
     ]
     context = {
         "organization": organization,
