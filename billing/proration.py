@@ -13,7 +13,7 @@ Credit and charge are each worked out as an exact fraction, never from a rounded
 rate, and rounded once, half up, to the currency's minor unit by `billing.money` (the
 one rounding place). The amount due is the difference of the two rounded lines, so the
 lines on a preview or an invoice always add up. A negative amount due (a cheaper new
-price) is money owed to the customer, e.g. credit for the next invoice.
+price) is money owed to the customer, e.g. credit (billing.invoices.credit says where it goes).
 
 Seats need nothing special: a caller passes the price of the whole term for everything
 bought, before and after (per-seat price * seats), so adding seats is a change from

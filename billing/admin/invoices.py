@@ -14,13 +14,14 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 
 from billing.details.services import tax_override_clear, tax_override_set
 from billing.invoices import services
+from billing.invoices.credit import STAFF_RULE
 from billing.invoices.selectors import invoice_outstanding, invoice_remaining
 from billing.models import (
     BillingDetails,
@@ -213,6 +214,7 @@ class InvoiceAdmin(ReadOnlyAdminMixin, HistoryAdmin):
             invoice=invoice,
             total=invoice.money("total"),
             remaining=invoice_remaining(invoice=invoice),
+            credit_rule=STAFF_RULE,
             form=form,
             hidden=[],
             cancel=change_url,
@@ -264,6 +266,7 @@ class InvoiceAdmin(ReadOnlyAdminMixin, HistoryAdmin):
             amount_due=invoice.money("amount_due"),
             outstanding=invoice_outstanding(invoice=invoice),
             payments=invoice.payments.order_by("received_on", "pk"),
+            credit_rule=STAFF_RULE,
             form=form,
             hidden=[],
             cancel=change_url,
@@ -384,8 +387,8 @@ class BillingDetailsAdmin(HistoryAdmin):
         details = get_object_or_404(self.get_queryset(request), pk=pk)
         change_url = reverse("admin:billing_billingdetails_change", args=[pk])
         if not self.has_change_permission(request, details):
-            messages.error(request, "You cannot change these billing details.")
-            return redirect(change_url)
+            # Read-only staff (account managers) get no form they could not save.
+            raise PermissionDenied("Only admins override the tax rate.")
         form = TaxOverrideForm(
             request.POST if request.method == "POST" else None,
             initial={"rate": details.tax_rate_override},

@@ -142,8 +142,12 @@ class Preview:
         """The fingerprint of everything shown: the quote, the tier version it moves to
         (what the comparison lists: a version published since, at the same price, makes
         it stale), and what becomes of the change scheduled already (a change scheduled
-        or canceled since makes it stale)."""
+        or canceled since makes it stale), and how the tax was chosen (billing details
+        changed since, e.g. a reverse charge that no longer applies, make it stale even
+        where the rate stays the same)."""
         shown = self.quote.fingerprint() + f"\nversion|{self.version.pk}"
+        if self.tax is not None:
+            shown += f"\ntax|{self.tax.treatment}|{self.tax.rate_country}|{self.tax.wording}"
         if self.pending is not None:
             replan = self.replan
             shown += f"\npending|{self.pending.pk}|{replan.outcome}|{replan.terms}|"
@@ -636,8 +640,9 @@ def checkout_confirm(
         raise StalePreview(
             preview,
             "Something changed since you saw this preview (the choices in the form, your plan "
-            "or the change scheduled on it, a price, your credit or the date). Here are the "
-            "figures as they stand now; confirm again if they suit you.",
+            "or the change scheduled on it, a price, your credit, your billing details or the "
+            "tax, or the date). Here are the figures as they stand now; confirm again if they "
+            "suit you.",
         )
     before = _entitlements_record(license, at) if license else {}
     terms_before = terms_of(license.pk) if license else None

@@ -15,7 +15,8 @@ from billing.locks import lock_billing_details
 from billing.models import BillingDetails
 from billing.tax.countries import is_country
 from billing.tax.ids import TaxIdError, normalize_tax_id
-from portal.models import Organization
+from portal.emails import queue_templated_email
+from portal.models import Organization, Role
 
 MAX_BILLING_EMAILS = 5
 # simple_history's change reason column holds 100 characters; the full reason is on the
@@ -43,6 +44,36 @@ def _clean_emails(addresses: list[str]) -> list[str]:
             {"billing_emails": f"At most {MAX_BILLING_EMAILS} billing email addresses."}
         )
     return cleaned
+
+
+def _notify_added_addresses(details: BillingDetails, before: list[str], *, actor) -> None:
+    """Each address new to the billing details is told, once, who added it and that it
+    will receive the organization's invoices, so an address added by mistake (or by
+    someone who should not have) is noticed by its owner. Addresses are not verified
+    before invoices go to them: they are only ever given them by the organization's own
+    owners and billing admins, and this notice is the check. Queued in the caller's
+    transaction (the outbox): a refused save sends nothing."""
+    known = {address.lower() for address in before}
+    added = [address for address in details.billing_emails if address.lower() not in known]
+    if not added:
+        return
+    organization = details.organization
+    owners = [
+        membership.user.display_name
+        for membership in organization.memberships.filter(role=Role.OWNER, user__is_active=True)
+        .select_related("user")
+        .order_by("user__email")
+    ]
+    context = {
+        "organization": organization,
+        "actor_name": actor.display_name if actor is not None else "Tierwise",
+        "actor_email": actor.email if actor is not None else "",
+        "owners": owners,
+    }
+    for address in added:
+        queue_templated_email(
+            "billing/billing_address_added", to=address, context={**context, "address": address}
+        )
 
 
 def _save(details: BillingDetails, *, actor, reason: str) -> BillingDetails:
@@ -92,6 +123,7 @@ def billing_details_update(
         raise ValidationError(errors)
     emails = _clean_emails(billing_emails or [])
     details = lock_billing_details(organization)
+    emails_before = list(details.billing_emails)
     details.legal_name = legal_name.strip()
     details.address_line1 = address_line1.strip()
     details.address_line2 = address_line2.strip()
@@ -102,7 +134,9 @@ def billing_details_update(
     details.tax_id = normalized_tax_id
     details.billing_emails = emails
     details.po_number = po_number.strip()
-    return _save(details, actor=actor, reason="Billing details updated")
+    _save(details, actor=actor, reason="Billing details updated")
+    _notify_added_addresses(details, emails_before, actor=actor)
+    return details
 
 
 def _parse_rate(rate: Decimal | str) -> Decimal:

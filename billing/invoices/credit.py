@@ -22,6 +22,11 @@ RULE = (
     "Credit pays your open invoices automatically, oldest first, as soon as it arises; "
     "what is left pays your next invoice when it is issued."
 )
+# The same rule as staff read it on the admin's void and record-payment pages.
+STAFF_RULE = (
+    "Credit pays the customer's open invoices automatically, oldest first, as soon as it "
+    "arises; what is left pays their next invoice when it is issued."
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,4 +90,5 @@ def credit_note_pdf_context(note: CreditNote) -> dict:
         "subtotal": note.money("subtotal").format(),
         "tax": note.money("tax").format(),
         "total": note.money("total").format(),
+        "credit_rule": RULE,
     }

@@ -188,8 +188,8 @@ def invoice_finalize(*, invoice: Invoice, at: datetime | None = None) -> Invoice
     """Fix the invoice at `at`: copy the organization's billing details (the buyer), the
     seller, the tax the rule chooses on `at`'s day (billing.tax, as the checkout preview
     chose it) and the terms, work out the totals, use its credit, give it the next number
-    of its series and its dates (issued on `at`'s day). A negative total becomes credit
-    for the next invoice."""
+    of its series and its dates (issued on `at`'s day). A negative total becomes credit,
+    which pays open invoices first (billing.invoices.credit)."""
     at = at or clock.now()
     today = timezone.localdate(at)
     # The lock order (billing.locks): the billing details before the invoice.
@@ -343,7 +343,7 @@ def credit_note_issue(
     *, invoice: Invoice, subtotal: Money, reason: str, actor=None, at: datetime | None = None
 ) -> CreditNote:
     """Credit part of a paid invoice (before tax; tax at the invoice's rate is added). The
-    credit note's total becomes credit for the next invoice."""
+    credit note's total becomes credit, applied by the rule (billing.invoices.credit)."""
     at = at or clock.now()
     today = timezone.localdate(at)
     # The lock order (billing.locks): the billing details, which serialise the credit

@@ -88,9 +88,10 @@ def payment_record(
 ) -> Payment:
     """Record `amount` received on `received_on` towards `invoice`. It pays what is
     still outstanding; the payment that covers the rest marks the invoice paid, and what
-    it brings beyond that becomes credit for the next invoice. `actor` is the staff
-    member recording it (None when a provider reports its own payment). `at` is when it
-    is recorded: a payment received after it is refused, and a paid invoice is paid then."""
+    it brings beyond that becomes credit (applied by billing.invoices.credit's rule).
+    `actor` is the staff member recording it (None when a provider reports its own
+    payment). `at` is when it is recorded: a payment received after it is refused, and a
+    paid invoice is paid then."""
     at = at or clock.now()
     # The lock order (billing.locks): the billing details, which serialise the credit
     # balance an overpayment adds to, before the invoice.

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
+from billing.details.selectors import billing_details_history
 from billing.details.services import MAX_BILLING_EMAILS, billing_details_update
 from billing.models import BillingDetails
 from billing.tax.countries import countries, country_name
@@ -123,9 +124,7 @@ def billing_details(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, "Your billing details are saved.")
             return redirect(_next_url(request) or request.path)
-    history = (
-        list(details.history.select_related("history_user")[:HISTORY_SHOWN]) if details else []
-    )
+    history = billing_details_history(details, limit=HISTORY_SHOWN) if details else []
     return render(
         request,
         "billing/billing_details.html",

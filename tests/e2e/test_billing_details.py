@@ -51,6 +51,8 @@ def test_billing_details_make_the_next_invoice_a_reverse_charge_tax_document(
     page.get_by_role("button", name="Save billing details").click()
     expect(page.get_by_text("Your billing details are saved.")).to_be_visible()
     expect(page.get_by_role("heading", name="Changes")).to_be_visible()
+    changes = page.get_by_role("region", name="Changes to the billing details")
+    expect(changes.get_by_text("Billing email addresses: —")).to_be_visible()
     axe(f"billing details at {width}px")
     _no_sideways_scroll(page, f"the billing details page at {width}px")
     page.screenshot(path=str(SCREENSHOTS / f"billing-details-{width}.png"), full_page=True)
@@ -67,6 +69,7 @@ def test_billing_details_make_the_next_invoice_a_reverse_charge_tax_document(
     with page.expect_download() as download:
         page.get_by_role("link", name=f"PDF of {note.number}").click()
     assert download.value.suggested_filename == f"{note.number}.pdf"
+    download.value.save_as(str(SCREENSHOTS / f"credit-note-{width}.pdf"))
 
     invoices = page.get_by_role("region", name="Invoices of Northwind")
     invoices.get_by_role("link", name=invoice.number, exact=True).click()

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.urls import URLPattern
 
 from billing.demo import build_checkouts, build_invoices, build_subscriptions
-from billing.models import AdminOperation, TaxRate
+from billing.models import AdminOperation, BillingDetails, TaxRate
 from licensing.api.tokens import api_token_create
 from licensing.demo.catalog import build_catalog
 from licensing.demo.licenses import build_licenses
@@ -477,3 +477,21 @@ def test_maya_reads_her_customers_subscriptions_invoices_and_payments(
     theirs = _globex_rows(model).first()
     assert client.get(f"{changelist}{theirs.pk}/change/").status_code == 404
     assert client.get(f"{changelist}{theirs.pk}/history/").status_code == 404
+
+
+def test_maya_reads_her_customers_billing_details_but_overrides_no_tax(client_for, maya):
+    """Account managers read the admin: the tax override is for admins, so its page is
+    403 for her (not a form she cannot save) and its button is not shown."""
+
+    details, _ = BillingDetails.objects.get_or_create(
+        organization=Organization.objects.get(slug="northwind-analytics")
+    )
+    client = client_for(maya)
+    url = f"/admin/billing/billingdetails/{details.pk}/tax-override/"
+
+    page = client.get(f"/admin/billing/billingdetails/{details.pk}/change/")
+    assert page.status_code == 200 and url not in page.content.decode()
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"rate": "0", "reason": "Mine now."}).status_code == 403
+    details.refresh_from_db()
+    assert details.tax_rate_override is None

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from billing.details.services import tax_override_set
 from billing.invoices.services import credit_note_issue
 from billing.models import BillingDetails, CreditNote, Invoice
 from billing.money import Money
@@ -43,6 +44,32 @@ def test_owners_and_billing_admins_save_the_details_on_record(client_for, reques
     assert 'value="Northwind Traders GmbH"' in page  # prefilled
     assert "Net 30 days" in page  # the terms, read-only
     assert user.display_name in page  # the change, with who made it
+
+
+def test_the_changes_say_what_changed_who_and_when_but_not_staffs_reasons(
+    client_for, owner, admin_user
+):
+    client = client_for(owner)
+    client.post(URL, FORM)
+    client.post(URL, {**FORM, "city": "Hamburg", "postal_code": "20095"})
+    tax_override_set(
+        organization=owner.memberships.get().organization,
+        actor=admin_user,
+        rate="7",
+        reason="Internal: charity per ticket 4711, do not tell",
+    )
+
+    page = client.get(URL).content.decode()
+
+    assert "City: Berlin" in page and "Hamburg</li>" in page
+    assert "Country: — " in page and " Germany</li>" in page  # the first save, by name
+    assert "Billing email addresses: — " in page and "ap@northwind.test, finance" in page
+    assert "Tax rate set by Tierwise staff" in page and "Tax rate: rule" in page
+    assert " 7 %</li>" in page
+    assert "charity" not in page and "4711" not in page
+    assert "Billing details updated" not in page
+    assert owner.display_name in page and "Tierwise staff" in page
+    assert admin_user.display_name not in page
 
 
 def test_a_bad_tax_id_is_a_422_naming_the_format(client_for, owner):
@@ -89,7 +116,7 @@ def test_a_first_purchase_asks_for_the_details_before_confirming(client_for, own
     page = client.get(url, asked)
     html = page.content.decode()
     assert "data-confirms-preview" in html and "Next: your billing details" not in html
-    assert "Invoiced to <strong>Northwind Traders GmbH</strong>" in html
+    assert "Invoiced to <strong>Northwind Traders GmbH</strong>, Berlin, Germany," in html
     # A German business with a VAT number: reverse charge, in the preview as on the invoice.
     assert "Tax (Reverse charge, 0 %)" in html and "Article 196" in html
     digest = page.context["preview"].digest
@@ -101,6 +128,25 @@ def test_a_first_purchase_asks_for_the_details_before_confirming(client_for, own
         Decimal("0.00"),
         "Northwind Traders GmbH",
     )
+
+
+def test_details_changed_between_preview_and_confirm_are_named_in_the_refusal(
+    client_for, owner, catalog
+):
+    client = client_for(owner)
+    client.post(URL, FORM)
+    started = client.get("/app/northwind/checkout/", {"tier": "team"})
+    url = started["Location"].split("?")[0]
+    asked = {"tier": "team", "seats": 5, "cycle": "monthly", "currency": "USD", "submitted": 1}
+    digest = client.get(url, asked).context["preview"].digest
+    # Moved to Ireland, the seller's country: Irish VAT instead of the reverse charge.
+    client.post(URL, {**FORM, "country": "IE", "city": "Dublin", "tax_id": ""})
+
+    refused = client.post(url + "confirm/", {**asked, "digest": digest, "auto_renew": "on"})
+
+    assert refused.status_code == 409
+    assert "your billing details or the tax" in refused.content.decode()
+    assert not Invoice.objects.exists()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from billing.details.services import billing_details_update, tax_override_set
 from billing.models import BillingDetails, FinalizedDocumentError, TaxRate
 from billing.tax.selectors import tax_decision_for
 from billing.tax.seller import demo_seller_check, seller
+from portal.models import OutboundEmail
 from tests.helpers.invoices import finalized_invoice
 
 pytestmark = pytest.mark.django_db
@@ -141,3 +142,43 @@ def test_the_deploy_check_warns_while_the_demo_seller_is_in_use(settings):
     assert [warning.id for warning in demo_seller_check(None)] == ["billing.W002"]
     settings.TIERWISE_SELLER = {**settings.TIERWISE_SELLER, "tax_id": "IE8D79739I"}
     assert demo_seller_check(None) == []
+
+
+def test_each_new_billing_address_is_told_who_added_it(organization, owner):
+    billing_details_update(organization=organization, actor=owner, **GERMAN)
+    billing_details_update(
+        organization=organization,
+        actor=owner,
+        **{**GERMAN, "billing_emails": ["RECHNUNGEN@globex.test", "ap@globex.test"]},
+    )
+
+    # One notice per address, when it is added: not again when the details are saved.
+    notices = OutboundEmail.objects.filter(subject__contains="added you as a billing address")
+    assert sorted(notices.values_list("to", flat=True)) == [
+        "ap@globex.test",
+        "rechnungen@globex.test",
+    ]
+    notice = notices.get(to="ap@globex.test")
+    assert notice.subject == (
+        f"{owner.display_name} added you as a billing address of {organization.name} on Tierwise"
+    )
+    assert "you will receive its invoices" in notice.body_text
+    assert f"If this is a mistake, tell {organization.name}'s owners" in notice.body_text
+    assert owner.display_name in notice.body_html and "<html" in notice.body_html
+    # Who added it stays in the history.
+    added = BillingDetails.objects.get(organization=organization).history.first()
+    assert (added.history_user, added.billing_emails) == (
+        owner,
+        ["RECHNUNGEN@globex.test", "ap@globex.test"],
+    )
+
+
+def test_a_refused_save_tells_no_address(organization, owner):
+    with pytest.raises(ValidationError):
+        billing_details_update(
+            organization=organization,
+            actor=owner,
+            **{**GERMAN, "tax_id": "DE136695977", "billing_emails": ["ap@globex.test"]},
+        )
+
+    assert not OutboundEmail.objects.exists()

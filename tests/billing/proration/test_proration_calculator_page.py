@@ -99,7 +99,10 @@ def test_it_explains_a_cheaper_price_as_credit(client, currencies):
     text = text_of(get(client, {**EXAMPLE, "current_price": "80", "new_price": "50"}))
 
     assert "Amount due: $16.67 − $26.67 = \u2212$10.00." in text
-    assert "nothing is due: $10.00 is owed to you, as credit towards your next invoice." in text
+    assert (
+        "nothing is due: $10.00 is owed to you, as credit, which pays your open invoices "
+        "first, oldest first, then your next invoice." in text
+    )
 
 
 def test_it_writes_money_as_the_visitor_s_locale_does(client, currencies):
