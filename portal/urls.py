@@ -74,6 +74,11 @@ app_patterns = [
         name="license_key_rotate",
     ),
     path(
+        "<slug:slug>/licenses/<int:license_id>/rotate-key/new-key/",
+        licenses.license_key_rotated,
+        name="license_key_rotated",
+    ),
+    path(
         "<slug:slug>/licenses/<int:license_id>/cancel/",
         subscriptions.subscription_cancel_view,
         name="subscription_cancel",

@@ -49,6 +49,7 @@ from billing.models import (
 from billing.money import Money
 from billing.pricing import BillingCycle, SeatPrice
 from billing.subscriptions.periods import Span
+from billing.subscriptions.selectors import canceled_by_customer
 from billing.subscriptions.services import (
     subscription_create,
     subscription_lock_price,
@@ -391,6 +392,8 @@ def checkout_preview(
             prices=prices,
             paid_through=paid_through,
         )
+        if quote.later is not None and not license.auto_renew:
+            raise QuoteRefused({"": _no_change_at_term_end(license)})
         if (
             quote.now.cycle != current.cycle
             and paid_through is not None
@@ -435,6 +438,23 @@ def checkout_preview(
         pending=pending,
         replan=replan,
         tax=tax,
+    )
+
+
+def _no_change_at_term_end(license: License) -> str:
+    """Why a change that waits for the end of the term is refused while renewal is off.
+    A change scheduled then would carry the renewal off with it and end the subscription
+    at the term's end even after a Resume: renewal is decided by cancel and resume (or by
+    staff, for a renewal by hand), never by a scheduled change."""
+    if canceled_by_customer(license):
+        return (
+            f"Your subscription is canceled and ends on {license.term_end:%-d %B %Y}: "
+            "there is no next term to change. Resume the subscription first to change "
+            "what it renews to."
+        )
+    return (
+        "This subscription is renewed by hand: your account manager will contact you "
+        f"before {license.term_end:%-d %B %Y} and can change what it renews to."
     )
 
 

@@ -21,11 +21,13 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from billing.checkout import changes
 from billing.emails.services import send_billing_email
 from billing.invoices.selectors import InvoiceSummary, invoice_summary
 from billing.ledger.services import changes_recorded
 from billing.locks import lock_license, lock_scheduled_changes
 from billing.models import ScheduledChange, ScheduledChangeStatus, Subscription
+from billing.subscriptions.selectors import CANCEL_ACTION, canceled_by_customer
 from billing.subscriptions.services import subscription_set_auto_renew
 from licensing.licenses import grace
 from licensing.licenses.services import Actor
@@ -93,6 +95,39 @@ def _check_running(license: License, today: date, doing: str) -> None:
         )
 
 
+def _renewing(change: ScheduledChange, license: License, *, actor: Actor, at: datetime) -> None:
+    """A change still scheduled when the subscription is resumed (one made before the
+    checkout refused them while canceled) keeps its plan but no longer ends the
+    subscription: renewal is decided by cancel and resume. One that did nothing else
+    is called off. Its row is locked (after the license, before the subscription)."""
+    if change.auto_renew:
+        return
+    subscription = Subscription.objects.get(license=license)
+    current = changes.Terms(
+        version=license.version_id,
+        tier_name=license.version.tier.name,
+        seats=license.seats,
+        cycle=subscription.cycle,
+        auto_renew=True,
+    )
+    planned = changes.Terms(
+        version=change.version_id,
+        tier_name=change.version.tier.name,
+        seats=change.seats,
+        cycle=change.cycle,
+        auto_renew=True,
+    )
+    if planned == current:
+        change.status = ScheduledChangeStatus.CANCELED
+        change.closed_at = at
+        change.closed_by = actor.user
+        change.close_reason = "The subscription was resumed: it renews, as it is."
+    else:
+        change.auto_renew = True
+        change.summary = changes.summary(current, planned)[:300]
+    change.save()
+
+
 def cancel_reason_text(reason: str, details: str) -> str:
     label = CancelReason(reason).label if reason else "No reason given"
     details = details.strip()
@@ -133,15 +168,18 @@ def subscription_cancel(
     license = lock_license(subscription.license_id)
     _check_running(license, timezone.localdate(at), "cancel")
     if not license.auto_renew:
+        if not canceled_by_customer(license):
+            raise ValidationError(
+                "This subscription is renewed by hand, as arranged with your account "
+                "manager: tell them if it should not be renewed."
+            )
         raise ValidationError(
             f"The subscription is already canceled: it ends on {license.term_end:%-d %B %Y}."
         )
     why = cancel_reason_text(reason, details)
     record = f"Canceled at the end of the term by {actor.label}. Reason: {why}"
     scheduled = list(lock_scheduled_changes(license.pk))
-    with changes_recorded(
-        license=license, actor=actor, reason=record, action="subscription_cancel", at=at
-    ):
+    with changes_recorded(license=license, actor=actor, reason=record, action=CANCEL_ACTION, at=at):
         for change in scheduled:
             # Called off here, in the lock order, and told in the cancellation's own email
             # (which names it), so the customer gets one message about one decision.
@@ -179,7 +217,9 @@ def subscription_resume(
     *, subscription: Subscription, actor: Actor, at: datetime | None = None
 ) -> Subscription:
     """Undo a cancellation before the term ends: renewal back on, so the subscription
-    renews as before (a change canceled with it is not brought back). Emailed."""
+    renews as before (a change canceled with it is not brought back), and no change
+    still scheduled ends it at the term's end (`_renewing`). Refused when renewal is off
+    because staff arranged a renewal by hand: that is theirs to change. Emailed."""
     at = at or clock.now()
     license = lock_license(subscription.license_id)
     _check_running(license, timezone.localdate(at), "resume")
@@ -187,10 +227,19 @@ def subscription_resume(
         raise ValidationError(
             f"The subscription is not canceled: it renews on {license.renews_on:%-d %B %Y}."
         )
+    if not canceled_by_customer(license):
+        raise ValidationError(
+            "This subscription is not canceled: it is renewed by hand, as arranged with "
+            "your account manager, who will contact you before "
+            f"{license.term_end:%-d %B %Y}. Ask them to change the arrangement."
+        )
     record = f"Resumed before the end of the term by {actor.label}."
+    scheduled = list(lock_scheduled_changes(license.pk))
     with changes_recorded(
         license=license, actor=actor, reason=record, action="subscription_resume", at=at
     ):
+        for change in scheduled:
+            _renewing(change, license, actor=actor, at=at)
         subscription = subscription_set_auto_renew(
             subscription=Subscription.objects.get(pk=subscription.pk),
             auto_renew=True,

@@ -5,8 +5,43 @@ from __future__ import annotations
 from collections import defaultdict
 
 from billing.invoices.kinds import LineKind
-from billing.models import InvoiceLine, InvoiceStatus, Subscription, SubscriptionPeriod
+from billing.models import (
+    InvoiceLine,
+    InvoiceStatus,
+    Subscription,
+    SubscriptionEvent,
+    SubscriptionEventKind,
+    SubscriptionPeriod,
+)
 from billing.subscriptions.periods import Span, tiling_problems
+from licensing.models import License
+
+# The AdminOperation action of billing.subscriptions.cancellation's services.
+CANCEL_ACTION = "subscription_cancel"
+
+
+def canceled_by_customer(license: License) -> bool:
+    """Whether renewal is off because the subscription was canceled (the customer, or
+    staff on their behalf, through the cancel service), read from the ledger: the event
+    that last turned auto-renew off was caused by a `subscription_cancel` operation, or
+    by the customer's own checkout. Otherwise renewal is off because staff arranged a
+    renewal by hand (the subscription admin, the license admin): that is no cancellation,
+    and Resume must not override it. False while renewal is on."""
+    if license.auto_renew:
+        return False
+    last_off = (
+        SubscriptionEvent.objects.filter(
+            subscription__license=license, kind=SubscriptionEventKind.AUTO_RENEW_OFF
+        )
+        .select_related("operation")
+        .order_by("-effective_at", "-pk")
+        .first()
+    )
+    if last_off is None:
+        return False
+    if last_off.checkout_id is not None:
+        return True
+    return last_off.operation is not None and last_off.operation.action == CANCEL_ACTION
 
 
 def period_problems() -> list[str]:

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from licensing.api.validation import license_changed
 from licensing.licenses import keys, signing
@@ -589,9 +590,17 @@ def entitlement_override_revoke(
 
 # How long a rotated key may keep working beside the new one: at most a week.
 MAX_KEY_OVERLAP = timedelta(days=7)
+ROTATION_TOKEN_SALT = "tierwise.licensing.key-rotation"
 
 
 @transaction.atomic
+def rotation_token(license: License) -> str:
+    """The one-time token of a rotation form: derived from the key in use, so the
+    rotation that replaces the key consumes it, and a second submission of the same form
+    (a double click, a reload, a second tab) is refused instead of rotating again."""
+    return salted_hmac(ROTATION_TOKEN_SALT, license.key_hash).hexdigest()
+
+
 def license_rotate_key(
     *,
     license: License,
@@ -599,15 +608,24 @@ def license_rotate_key(
     reason: str,
     overlap: timedelta = timedelta(0),
     at: datetime | None = None,
+    token: str | None = None,
 ) -> IssuedKey:
     """A new key. The old one keeps working for `overlap` (none: it stops as soon as
     this commits), so installations can move to the new key before the old is refused.
     Any key still in an earlier overlap stops now: only the key just replaced overlaps,
-    and a rotation after a leak never leaves an older key running."""
+    and a rotation after a leak never leaves an older key running. `token`: the form's
+    `rotation_token`, checked under the license's lock; a key rotated since is refused
+    (code "already_rotated")."""
     at = at or clock.now()
     if overlap < timedelta(0) or overlap > MAX_KEY_OVERLAP:
         raise ValidationError("The old key may keep working for at most 7 days.")
     license = _lock(license)
+    if token is not None and not constant_time_compare(token, rotation_token(license)):
+        raise ValidationError(
+            "This key was already rotated: the form was sent for a key that is no longer "
+            "the license's. Nothing was changed this time.",
+            code="already_rotated",
+        )
     ended = list(
         license.retiring_keys.filter(valid_until__gt=at).values_list("key_prefix", flat=True)
     )

@@ -54,6 +54,7 @@ from billing.details.selectors import invoice_to
 from billing.invoices import rules as invoice_rules
 from billing.models import CheckoutStatus
 from billing.pricing import BillingCycle
+from billing.subscriptions.selectors import canceled_by_customer
 from licensing.catalog.frozen import FrozenCatalog, frozen_catalog
 from licensing.licenses import services as licenses
 from licensing.models import License, Tier
@@ -178,6 +179,7 @@ def _context(membership, checkout, form, preview, **extra) -> dict:
         "preview": preview,
         "buyers": [] if membership.can_manage_billing else _buyers(membership),
         "may_abandon": _may_abandon(membership, checkout),
+        "renewal_canceled": checkout.license is not None and canceled_by_customer(checkout.license),
         "invoice_to": invoice_to(
             membership.organization, first_purchase=checkout.license_id is None
         ),

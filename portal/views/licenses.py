@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing.checkout.services import pending_change
 from billing.invoices.selectors import invoice_summary
 from billing.models import Subscription
+from billing.subscriptions.selectors import canceled_by_customer
 from licensing.api.tokens import api_token_create, api_token_revoke
 from licensing.licenses import keys, signing
 from licensing.licenses import services as licenses
@@ -60,6 +61,9 @@ class RotateKeyForm(forms.Form):
         "other": "Another reason",
     }
 
+    # The one-time token of this form (licenses.rotation_token): a second submission of
+    # it finds the key rotated already and is refused.
+    token = forms.CharField(widget=forms.HiddenInput, max_length=128)
     overlap = forms.ChoiceField(
         label="How long may the current key keep working?",
         choices=[
@@ -90,6 +94,15 @@ class RotateKeyForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in ("overlap", "reason"):
             self.fields[name].error_messages["invalid_choice"] = "Choose one of the options."
+        self.fields["token"].error_messages["required"] = (
+            "This form has expired; open Rotate key again from the dashboard."
+        )
+
+    def clean(self):
+        # A hidden field's error has no field on screen to stand beside: say it on top.
+        if "token" in self.errors:
+            self.add_error(None, self.errors.pop("token"))
+        return super().clean()
 
     def overlap_period(self) -> timedelta:
         return self.OVERLAPS[self.cleaned_data["overlap"]]
@@ -105,6 +118,8 @@ class KeyDownloadForm(forms.Form):
 
 
 PERIODS_SHOWN = 12
+# A rotation's new license key, from the rotation to the one page view that shows it.
+ROTATED_KEY_SESSION = "rotated_license_key"
 
 
 def _plan(license) -> dict:
@@ -117,6 +132,8 @@ def _plan(license) -> dict:
         "price_text": subscription.seat_price.describe(),
         "cycle_price": subscription.cycle_price.rounded(),
         "scheduled": pending_change(license),
+        # Renewal off: a cancellation (Resume undoes it) or a renewal by hand (staff's).
+        "canceled": canceled_by_customer(license),
         # The latest first, the year or so a customer looks back on.
         "periods": list(
             subscription.periods.select_related("invoice").order_by("-starts_on")[:PERIODS_SHOWN]
@@ -202,34 +219,43 @@ def license_file_download(request: HttpRequest, slug: str, license_id: int) -> H
 @require_http_methods(["GET", "POST"])
 def license_key_rotate(request: HttpRequest, slug: str, license_id: int) -> HttpResponse:
     """GET asks first: how long the key in use keeps working, and why; the POST rotates
-    it and shows the new key this once."""
+    it once (the form's one-time token is the key it rotates) and redirects to the page
+    that shows the new key this once, so a reload never posts again."""
     membership, license = get_license_for_member(request, slug, license_id)
     require_owner(membership)
-    form = RotateKeyForm(request.POST if request.method == "POST" else None)
+    form = RotateKeyForm(
+        request.POST if request.method == "POST" else None,
+        initial={"token": licenses.rotation_token(license)},
+    )
     if request.method == "POST" and form.is_valid():
         now = clock.now()
-        issued = licenses.license_rotate_key(
-            license=license,
-            actor=licenses.Actor.of(request.user, membership.get_role_display().lower()),
-            reason=form.reason_text(),
-            overlap=form.overlap_period(),
-            at=now,
-        )
+        try:
+            issued = licenses.license_rotate_key(
+                license=license,
+                actor=licenses.Actor.of(request.user, membership.get_role_display().lower()),
+                reason=form.reason_text(),
+                overlap=form.overlap_period(),
+                at=now,
+                token=form.cleaned_data["token"],
+            )
+        except ValidationError as refused:
+            # A second submission of the same form: the first one's key, if its page
+            # has not shown it yet, is shown there.
+            messages.warning(request, " ".join(refused.messages))
+            return redirect("license_key_rotated", slug, license.pk)
         if form.overlap_period():
             until = now + form.overlap_period()
             old = f"The previous key keeps working until {until:%-d %B %Y, %H:%M} UTC"
             note = f"{old}; give every installation this one before then."
         else:
             note = "The previous key stopped working just now. Update your software with this one."
-        return _secret_issued(
-            request,
-            membership,
-            title="Your new license key",
-            secret=issued.key,
-            what=f"The {license.version.tier.name} license key",
-            note=note,
-            license=issued.license,
-        )
+        # Held only until the next page shows it, once (license_key_rotated pops it).
+        request.session[ROTATED_KEY_SESSION] = {
+            "license": license.pk,
+            "key": issued.key,
+            "note": note,
+        }
+        return redirect("license_key_rotated", slug, license.pk)
     return render(
         request,
         "licensing/rotate_confirm.html",
@@ -241,6 +267,43 @@ def license_key_rotate(request: HttpRequest, slug: str, license_id: int) -> Http
             "retiring_keys": licenses.license_retiring_keys(license, clock.now()),
         },
         status=422 if form.is_bound else 200,
+    )
+
+
+def _rotated_key_once(request: HttpRequest, license_id: int) -> dict | None:
+    """The key this person's rotation of the license just made, and what became of the
+    old one, the first time it is asked for; never again."""
+    held = request.session.get(ROTATED_KEY_SESSION)
+    if not isinstance(held, dict) or held.get("license") != license_id:
+        return None
+    del request.session[ROTATED_KEY_SESSION]
+    return held
+
+
+@never_cache
+@login_required
+@require_GET
+def license_key_rotated(request: HttpRequest, slug: str, license_id: int) -> HttpResponse:
+    """The new key, shown once after the rotation; a reload finds it gone and goes back
+    to the dashboard, which lists the keys masked."""
+    membership, license = get_license_for_member(request, slug, license_id)
+    require_owner(membership)
+    held = _rotated_key_once(request, license.pk)
+    if held is None:
+        messages.info(
+            request,
+            "The new key was shown once, after the rotation, and is not kept to show "
+            "again. If it was not copied, rotate the key again.",
+        )
+        return redirect("organization_detail", slug)
+    return _secret_issued(
+        request,
+        membership,
+        title="Your new license key",
+        secret=held["key"],
+        what=f"The {license.version.tier.name} license key",
+        note=held["note"],
+        license=license,
     )
 
 

@@ -23,6 +23,7 @@ from billing.subscriptions.cancellation import (
     subscription_cancel,
     subscription_resume,
 )
+from billing.subscriptions.selectors import canceled_by_customer
 from licensing.licenses import services as licenses
 from portal import clock
 from portal.access import get_license_for_member, require_billing
@@ -65,10 +66,14 @@ def subscription_cancel_view(request: HttpRequest, slug: str, license_id: int) -
     """GET: what canceling does, and the reason form. POST: schedule the end."""
     membership, license, subscription = _subscription_for_billing(request, slug, license_id)
     if not license.auto_renew:
-        messages.info(
-            request,
-            f"The subscription is already canceled: it ends on {license.term_end:%-d %B %Y}.",
-        )
+        if canceled_by_customer(license):
+            said = f"The subscription is already canceled: it ends on {license.term_end:%-d %B %Y}."
+        else:
+            said = (
+                "This subscription is renewed by hand: tell your account manager before "
+                f"{license.term_end:%-d %B %Y} if it should not be renewed."
+            )
+        messages.info(request, said)
         return redirect("organization_detail", slug)
     form = CancelForm(request.POST if request.method == "POST" else None)
     status = 200

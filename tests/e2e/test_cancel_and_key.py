@@ -161,7 +161,12 @@ def test_an_owner_rotates_the_key_with_an_overlap(page, live_server, login, revi
     assert keys.same_hash(key, license.key_hash)
     review("account-rotated-key-shown-once")
 
-    page.get_by_role("link", name="I have copied it").click()
+    # A reload is a GET of the page that showed it: nothing rotates again.
+    page.reload()
+    expect(page.get_by_text("The new key was shown once")).to_be_visible()
+    assert key not in page.content()
+    license.refresh_from_db()
+    assert keys.same_hash(key, license.key_hash)
     keys_list = page.get_by_role("list", name="License keys")
     expect(keys_list.get_by_role("listitem")).to_have_count(2)
     expect(keys_list).to_contain_text(old_prefix)
@@ -192,3 +197,26 @@ def test_the_cancellation_emails_read_well_at_600px(page, owner):
         page.screenshot(
             path=str(SHOTS / f"account-email-cancellation-{name}-600.png"), full_page=True
         )
+
+
+def test_a_renewal_by_hand_reads_as_one_not_as_a_cancellation(
+    page, live_server, login, review, owner
+):
+    from billing.subscriptions.services import subscription_set_auto_renew
+
+    build_catalog()
+    license = _subscribed(owner)
+    subscription_set_auto_renew(
+        subscription=license.subscription,
+        auto_renew=False,
+        actor=SYSTEM,
+        reason="Renewed by hand under the framework agreement.",
+    )
+    ends = f"{license.term_end.day} {license.term_end:%B %Y}"
+    login(owner)
+    page.goto(f"{live_server.url}/app/northwind/")
+    expect(page.get_by_text("Renews by hand:")).to_be_visible()
+    expect(page.get_by_text(f"will contact you before {ends}")).to_be_visible()
+    expect(page.get_by_role("button", name="Resume subscription")).to_have_count(0)
+    expect(page.get_by_text("Canceled: ends on")).to_have_count(0)
+    review("account-dashboard-renewed-by-hand")

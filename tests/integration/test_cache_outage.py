@@ -18,7 +18,7 @@ from django.utils import timezone
 from licensing.api import validation
 from licensing.api.identity import token_cache_key
 from licensing.api.tokens import IDENTITY_TIMEOUT, api_token_revoke
-from licensing.licenses.services import license_suspend
+from licensing.licenses.services import license_suspend, rotation_token
 from licensing.models import ApiToken, License, LicenseEvent, LicenseStatus, UsageRecord
 from portal.celery import app as celery_app
 from portal.models import Invitation, OutboundEmail
@@ -155,7 +155,8 @@ def test_a_key_rotation_that_cannot_reach_the_cache_changes_nothing(
     client.force_login(owner)
     url = f"/app/{before.organization.slug}/licenses/{before.pk}/rotate-key/"
     with dead_cache():
-        _assert_unavailable_page(client.post(url, {"overlap": "24h", "reason": "routine"}))
+        rotation = {"overlap": "24h", "reason": "routine", "token": rotation_token(before)}
+        _assert_unavailable_page(client.post(url, rotation))
     after = License.objects.get(pk=before.pk)
     assert (after.key_hash, after.revision) == (before.key_hash, before.revision)
     assert not LicenseEvent.objects.filter(license=after, kind="key_rotated").exists()
@@ -169,7 +170,8 @@ def test_a_key_rotation_reaches_every_process_at_once(client, live_redis, owner,
     license = issued.license
     response = client.post(
         f"/app/{license.organization.slug}/licenses/{license.pk}/rotate-key/",
-        {"overlap": "none", "reason": "leaked"},
+        {"overlap": "none", "reason": "leaked", "token": rotation_token(license)},
+        follow=True,  # to the page that shows the new key once
     )
     assert response.status_code == 200
     new_key = response.context["secret"]
@@ -187,7 +189,8 @@ def test_an_overlapping_old_key_is_answered_through_redis_until_its_end(
     license = issued.license
     response = client.post(
         f"/app/{license.organization.slug}/licenses/{license.pk}/rotate-key/",
-        {"overlap": "1h", "reason": "routine"},
+        {"overlap": "1h", "reason": "routine", "token": rotation_token(license)},
+        follow=True,
     )
     new_key = response.context["secret"]
     for _ in range(2):  # built from the database, then from Redis

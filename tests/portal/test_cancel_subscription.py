@@ -3,12 +3,16 @@ happens at the term's end, confirming (a POST with CSRF) schedules it with the r
 the dashboard then says "Ends on", never "Renews", and "Resume subscription" undoes it.
 Owners and billing admins only: members get 403, outsiders 404. "Now" is 14 March 2026."""
 
+from datetime import date
+
 import pytest
 from django.test import Client
 
 from billing.models import SubscriptionEvent
+from billing.subscriptions.services import subscription_set_auto_renew
 from portal.models import OutboundEmail
 from tests.helpers.checkout import subscribed
+from tests.helpers.licenses import SYSTEM
 
 
 @pytest.fixture
@@ -147,3 +151,82 @@ def test_the_checkout_has_no_renewal_checkbox_and_keeps_a_cancellation(
     team.refresh_from_db()
     # More seats now; the subscription still ends at the term's end.
     assert (team.seats, team.auto_renew) == (8, False)
+
+
+def test_while_canceled_the_checkout_refuses_a_change_at_the_terms_end(
+    client_for, owner, organization, catalog, now
+):
+    """Cancel, then a downgrade, then Resume would have ended the subscription anyway:
+    the downgrade is refused until the subscription is resumed; after a Resume it is
+    scheduled and applied, and the subscription still renews."""
+    from billing.checkout.scheduled import scheduled_changes_apply_due
+    from billing.models import ScheduledChange
+    from tests.portal.test_checkout_pages import CHANGE, _confirm_form, _start
+
+    business = subscribed(organization, catalog, "business", seats=12)
+    base = f"/app/northwind/licenses/{business.pk}"
+    client = client_for(owner)
+    client.post(f"{base}/cancel/", {"reason": "pause"})
+    url = _start(client, "northwind", tier="business")
+    page = client.get(url, CHANGE | {"tier": "team", "seats": 8})
+    assert page.status_code == 422
+    assert "Resume the subscription first to change what it renews to." in page.content.decode()
+    assert "then it ends" not in page.content.decode()
+    assert not ScheduledChange.objects.exists()
+
+    client.post(f"{base}/resume/")
+    url = _start(client, "northwind", tier="business")
+    page = client.get(url, CHANGE | {"tier": "team", "seats": 8})
+    assert page.status_code == 200
+    client.post(url + "confirm/", _confirm_form(page))
+    change = ScheduledChange.objects.get()
+    assert change.auto_renew is True
+    assert scheduled_changes_apply_due(today=date(2026, 4, 1)) == [change]
+    business.refresh_from_db()
+    assert (business.version.tier.slug, business.seats, business.auto_renew) == ("team", 8, True)
+
+
+def _renewed_by_hand(team) -> None:
+    """Staff turn auto-renew off in the subscription admin: renewed by hand."""
+    subscription_set_auto_renew(
+        subscription=team.subscription,
+        auto_renew=False,
+        actor=SYSTEM,
+        reason="Renewed by hand under the framework agreement.",
+    )
+
+
+def test_a_renewal_by_hand_is_not_shown_as_a_cancellation(client_for, owner, team, urls):
+    _renewed_by_hand(team)
+    page = client_for(owner).get("/app/northwind/").content.decode()
+    assert "Renews by hand:" in page
+    assert "will contact you before" in page and "31 March 2026" in page
+    assert "Canceled: ends on" not in page and "Resume subscription" not in page
+    assert f'action="{urls["resume"]}"' not in page
+
+
+def test_resume_does_not_override_a_renewal_by_hand(client_for, owner, team, urls):
+    _renewed_by_hand(team)
+    client = client_for(owner)
+    response = client.post(urls["resume"], follow=True)
+    assert "renewed by hand, as arranged with your account manager" in response.content.decode()
+    team.refresh_from_db()
+    assert team.auto_renew is False
+    cancel = client.get(urls["cancel"], follow=True).content.decode()
+    assert "This subscription is renewed by hand" in cancel
+
+
+def test_a_cancellation_shows_canceled_with_resume_even_after_a_renewal_by_hand(
+    client_for, owner, team, urls
+):
+    """The dashboard reads the last record: staff's arrangement, then renewal on again,
+    then the customer's cancellation."""
+    _renewed_by_hand(team)
+    subscription_set_auto_renew(
+        subscription=team.subscription, auto_renew=True, actor=SYSTEM, reason="Automatic again."
+    )
+    client = client_for(owner)
+    client.post(urls["cancel"], {"reason": "pause"})
+    page = client.get("/app/northwind/").content.decode()
+    assert "Canceled: ends on" in page and "Resume subscription" in page
+    assert "Renews by hand" not in page

@@ -9,7 +9,13 @@ import time_machine
 from django.urls import reverse
 
 from licensing.licenses import signing
-from licensing.licenses.services import Actor, license_hold, license_set_auto_renew, license_suspend
+from licensing.licenses.services import (
+    Actor,
+    license_hold,
+    license_set_auto_renew,
+    license_suspend,
+    rotation_token,
+)
 from licensing.models import ApiToken, HoldSource
 from licensing.usage.services import UsageReport, usage_record_batch
 from tests.helpers.licenses import SYSTEM, issue
@@ -62,9 +68,12 @@ def test_it_revokes_a_token(client_for, owner, token):
 
 
 def test_it_rotates_the_key_and_shows_the_new_one_once(client_for, owner, issued):
-    response = client_for(owner).post(
+    client = client_for(owner)
+    token = rotation_token(issued.license)
+    response = client.post(
         f"/app/northwind/licenses/{issued.license.pk}/rotate-key/",
-        {"overlap": "none", "reason": "leaked"},
+        {"overlap": "none", "reason": "leaked", "token": token},
+        follow=True,
     )
     issued.license.refresh_from_db()
     assert response.status_code == 200

@@ -8,7 +8,10 @@ from datetime import UTC, date, datetime
 import pytest
 from django.core.exceptions import ValidationError
 
+from billing.checkout.quote import QuoteRefused
+from billing.checkout.scheduled import scheduled_change_apply
 from billing.models import (
+    ScheduledChange,
     ScheduledChangeStatus,
     SubscriptionEvent,
     SubscriptionEventKind,
@@ -18,10 +21,12 @@ from billing.subscriptions.cancellation import (
     subscription_cancel,
     subscription_resume,
 )
+from billing.subscriptions.selectors import canceled_by_customer
+from billing.subscriptions.services import subscription_set_auto_renew
 from licensing.licenses.services import Actor, license_latest_file, license_suspend
 from licensing.models import EventKind, LicenseEvent
 from portal.models import OutboundEmail
-from tests.helpers.checkout import subscribed
+from tests.helpers.checkout import confirm, preview, subscribed
 from tests.helpers.licenses import SYSTEM
 
 
@@ -212,3 +217,129 @@ def test_the_emails_escape_what_people_typed_in_html_only(team, actor, organizat
     # Plain text is never parsed as markup: it keeps what was typed, unescaped.
     assert f"Reason given: Another reason: {payload}." in email.body_text
     assert "&lt;" not in email.body_text and payload in email.subject
+
+
+# --- A change of plan while canceled, and a renewal by hand ------------------------------
+
+APRIL_1_MORNING = datetime(2026, 4, 1, 6, 0, tzinfo=UTC)
+
+
+def _staff_renews_by_hand(license) -> None:
+    """What staff do in the subscription admin for a customer renewed by hand."""
+    subscription_set_auto_renew(
+        subscription=license.subscription,
+        auto_renew=False,
+        actor=SYSTEM,
+        reason="Renewed by hand under the framework agreement.",
+    )
+
+
+def test_a_canceled_subscription_schedules_no_change_for_its_end(organization, catalog, owner, now):
+    """The checkout passes the renewal as it is (off once canceled): a downgrade then
+    would have carried "auto-renew off" into a change that a Resume left in place."""
+    business = subscribed(organization, catalog, "business", seats=12)
+    subscription_cancel(subscription=business.subscription, actor=Actor.of(owner, "owner"))
+    business.refresh_from_db()
+    with pytest.raises(QuoteRefused) as refused:
+        preview(
+            organization, business, owner, tier="team", seats=8, cycle="monthly", auto_renew=False
+        )
+    assert "Resume the subscription first to change what it renews to." in str(refused.value)
+    assert not ScheduledChange.objects.filter(status=ScheduledChangeStatus.SCHEDULED).exists()
+    # A change that takes effect now is still made, and keeps the cancellation.
+    confirm(
+        organization,
+        business,
+        owner,
+        tier="business",
+        seats=14,
+        cycle="monthly",
+        auto_renew=False,  # as the checkout page passes it: the renewal as it is
+    )
+    business.refresh_from_db()
+    assert (business.seats, business.auto_renew) == (14, False)
+
+
+def test_resuming_leaves_no_scheduled_change_that_ends_the_subscription(
+    downgraded, owner, actor, now
+):
+    """A downgrade scheduled while canceled, before the checkout refused it (its plan with
+    renewal off), keeps its plan after a Resume but no longer ends the subscription."""
+    license = downgraded.license
+    subscription_cancel(subscription=license.subscription, actor=actor)
+    left = ScheduledChange.objects.create(
+        license=license,
+        effective_on=downgraded.effective_on,
+        version=downgraded.version,
+        seats=downgraded.seats,
+        cycle=downgraded.cycle,
+        price=downgraded.price,
+        auto_renew=False,
+        summary="Move to Team; 8 seats; end at the term's close",
+        created_by=owner,
+        created_at=now,
+    )
+    subscription_resume(subscription=license.subscription, actor=actor)
+    left.refresh_from_db()
+    assert left.status == ScheduledChangeStatus.SCHEDULED
+    assert (left.seats, left.auto_renew) == (8, True)
+    assert left.summary == "Move to Team; 8 seats"
+    assert not ScheduledChange.objects.filter(
+        license=license, status=ScheduledChangeStatus.SCHEDULED, auto_renew=False
+    ).exists()
+
+    scheduled_change_apply(change=left, at=APRIL_1_MORNING)
+    license.refresh_from_db()
+    assert (license.version.tier.slug, license.seats) == ("team", 8)
+    assert license.auto_renew is True  # "Resume subscription undoes it"
+
+
+def test_resuming_calls_off_a_change_that_only_ended_the_subscription(
+    downgraded, owner, actor, now
+):
+    license = downgraded.license
+    subscription_cancel(subscription=license.subscription, actor=actor)
+    left = ScheduledChange.objects.create(
+        license=license,
+        effective_on=downgraded.effective_on,
+        version=license.version,
+        seats=license.seats,
+        cycle="monthly",
+        price=license.subscription.price_source,
+        auto_renew=False,
+        summary="End at the term's close",
+        created_by=owner,
+        created_at=now,
+    )
+    subscription_resume(subscription=license.subscription, actor=actor)
+    left.refresh_from_db()
+    assert left.status == ScheduledChangeStatus.CANCELED
+    assert left.close_reason == "The subscription was resumed: it renews, as it is."
+
+
+def test_the_record_tells_a_cancellation_from_a_renewal_by_hand(team, actor):
+    assert canceled_by_customer(team) is False  # renewing
+    subscription_cancel(subscription=team.subscription, actor=actor)
+    team.refresh_from_db()
+    assert canceled_by_customer(team) is True
+    subscription_resume(subscription=team.subscription, actor=actor)
+    _staff_renews_by_hand(team)
+    team.refresh_from_db()
+    # The last time renewal went off, staff did it in the admin: no cancellation.
+    assert team.auto_renew is False and canceled_by_customer(team) is False
+
+
+def test_a_renewal_by_hand_is_neither_resumed_nor_canceled_by_the_customer(
+    organization, catalog, owner, team, actor
+):
+    _staff_renews_by_hand(team)
+    team.refresh_from_db()
+    events = SubscriptionEvent.objects.count()
+    with pytest.raises(ValidationError, match="renewed by hand, as arranged with your account"):
+        subscription_resume(subscription=team.subscription, actor=actor)
+    with pytest.raises(ValidationError, match="renewed by hand, as arranged with your account"):
+        subscription_cancel(subscription=team.subscription, actor=actor)
+    team.refresh_from_db()
+    assert team.auto_renew is False and SubscriptionEvent.objects.count() == events
+    with pytest.raises(QuoteRefused, match="renewed by hand: your account manager will"):
+        preview(organization, team, owner, tier="team", seats=3, cycle="monthly", auto_renew=False)

@@ -8,7 +8,11 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from licensing.licenses.services import license_retiring_keys, license_rotate_key
+from licensing.licenses.services import (
+    license_retiring_keys,
+    license_rotate_key,
+    rotation_token,
+)
 from licensing.models import LicenseEvent, RetiringKey
 from tests.helpers.licenses import SYSTEM
 
@@ -123,6 +127,39 @@ def test_a_second_rotation_ends_the_first_overlap_now(api, issued, rotated):
     assert [k.key_prefix for k in license_retiring_keys(issued.license, later)] == [rotated.key[:8]]
     event = LicenseEvent.objects.filter(kind="key_rotated").first()
     assert event.before["overlapping_keys_ended"] == [issued.key[:8]]
+
+
+def test_a_rotation_sent_twice_with_one_token_rotates_once(api, issued):
+    """A form's token is the key it rotates: the second submission of it is refused, so
+    the key the software uses keeps its overlap instead of being ended at once."""
+    token = rotation_token(issued.license)
+    with time_machine.travel(ROTATED_AT, tick=False):
+        first = license_rotate_key(
+            license=issued.license,
+            actor=SYSTEM,
+            reason="Routine rotation.",
+            overlap=timedelta(hours=24),
+            at=ROTATED_AT,
+            token=token,
+        )
+    with pytest.raises(ValidationError) as refused:
+        license_rotate_key(
+            license=issued.license,
+            actor=SYSTEM,
+            reason="Routine rotation.",
+            overlap=timedelta(hours=24),
+            at=ROTATED_AT + SECOND,
+            token=token,
+        )
+    assert refused.value.code == "already_rotated"
+    assert "This key was already rotated" in refused.value.messages[0]
+    assert LicenseEvent.objects.filter(kind="key_rotated").count() == 1
+    assert _validate(api, first.key, ROTATED_AT + SECOND).json()["key"]["status"] == "current"
+    old = _validate(api, issued.key, ROTATED_AT + SECOND).json()
+    assert old["key"] == {"status": "retiring", "retires_at": OVERLAP_ENDS}
+    # The new key's form has a token of its own.
+    issued.license.refresh_from_db()
+    assert rotation_token(issued.license) != token
 
 
 def test_the_reason_and_the_overlap_are_on_record(issued, rotated):
