@@ -4,7 +4,8 @@ Invoices and credit notes are made by billing.invoices.services, never typed in 
 they are read-only (a finalized one could not be changed anyway), with their history.
 Three operations act on an issued invoice, each behind a page with a reason: void it with
 a credit note, credit part of a paid one with a credit note, and record a payment
-received (billing.payments.services), which is how a bank transfer is booked. Payments are append-only, so read-only here.
+received (billing.payments.services), which is how a bank transfer is booked. Payments
+are append-only, so read-only here.
 Billing details are the customer's (entered in the portal): here staff set the payment
 terms, and may override the tax rate the rule chooses only through "Override tax
 rate…", with a reason (billing.details.services). Each change is kept in their history,
@@ -14,10 +15,11 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.validators import MaxValueValidator
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import MaxValueValidator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import linebreaksbr
 from django.urls import path, reverse
 
 from billing.details.services import tax_override_clear, tax_override_set
@@ -32,10 +34,12 @@ from billing.models import (
     InvoiceLine,
     InvoiceStatus,
     Payment,
+    PaymentTerms,
 )
 from billing.money import Money
 from billing.payments.services import payment_record
 from billing.providers import provider_for, provider_named
+from billing.tax.selectors import tax_decision
 from licensing.admin.pages import ReadOnlyAdminMixin, confirm_page
 from portal import clock
 from portal.admin_history import HistoryAdmin
@@ -199,9 +203,7 @@ class InvoiceAdmin(ReadOnlyAdminMixin, HistoryAdmin):
 
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
         context["may_void"] = obj is not None and self.has_void_permission(request, obj)
-        context["may_credit"] = obj is not None and self.has_credit_note_permission(
-            request, obj
-        )
+        context["may_credit"] = obj is not None and self.has_credit_note_permission(request, obj)
         context["may_record_payment"] = obj is not None and self.has_record_payment_permission(
             request, obj
         )
@@ -409,6 +411,16 @@ class CreditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["organization__name", "description"]
 
 
+def _rule_without_override(details: BillingDetails) -> str:
+    """What the tax rule picks today for these details, the override aside: "0 %
+    (Reverse charge)"."""
+    decision = tax_decision(
+        details=BillingDetails(country=details.country, tax_id=details.tax_id),
+        on=clock.today(),
+    )
+    return f"{decision.rate.normalize():f} % ({decision.label})"
+
+
 class TaxOverrideForm(forms.Form):
     rate = forms.DecimalField(
         max_digits=5,
@@ -426,6 +438,19 @@ class TaxOverrideForm(forms.Form):
     )
 
 
+class TermsFilter(admin.SimpleListFilter):
+    """The payment terms, in words (the model's label says "Net N days")."""
+
+    title = "payment terms"
+    parameter_name = "payment_terms"
+
+    def lookups(self, request, model_admin):
+        return [(PaymentTerms.DUE_ON_RECEIPT, "Due on receipt"), (PaymentTerms.NET, "Net days")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(payment_terms=self.value()) if self.value() else queryset
+
+
 @admin.register(BillingDetails)
 class BillingDetailsAdmin(HistoryAdmin):
     """The customer's details are read-only here (the customer keeps them in the portal);
@@ -437,10 +462,9 @@ class BillingDetailsAdmin(HistoryAdmin):
         "country",
         "tax_id",
         "tax_rate_override",
-        "payment_terms",
-        "net_days",
+        "terms",
     ]
-    list_filter = ["payment_terms", "country"]
+    list_filter = [TermsFilter, "country"]
     list_select_related = ["organization"]
     search_fields = ["organization__name", "legal_name", "tax_id"]
     autocomplete_fields = ["organization"]
@@ -453,12 +477,34 @@ class BillingDetailsAdmin(HistoryAdmin):
         "region",
         "country",
         "tax_id",
-        "billing_emails",
+        "billing_email_lines",
         "po_number",
         "tax_rate_override",
         "tax_override_reason",
     ]
     fields = ["organization", "payment_terms", "net_days", *customer_fields]
+
+    @admin.display(description="payment terms", ordering="net_days")
+    def terms(self, details: BillingDetails) -> str:
+        """The terms as the customer reads them: "Net 30 days" or "Due on receipt"."""
+        if details.payment_terms == PaymentTerms.NET:
+            return f"Net {details.net_days} days"
+        return details.get_payment_terms_display()
+
+    @admin.display(description="billing emails")
+    def billing_email_lines(self, details: BillingDetails) -> str:
+        """One address a line, not the stored JSON list (each escaped)."""
+        return linebreaksbr("\n".join(details.billing_emails), autoescape=True) or "—"
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        field = super().formfield_for_choice_field(db_field, request, **kwargs)
+        if db_field.name == "payment_terms":
+            # The number of days is the field below; the model's label says "N".
+            field.choices = [
+                (value, "Net (days below)" if value == PaymentTerms.NET else label)
+                for value, label in field.choices
+            ]
+        return field
 
     def get_readonly_fields(self, request, obj=None):
         return [*self.customer_fields, *(["organization"] if obj is not None else [])]
@@ -514,6 +560,7 @@ class BillingDetailsAdmin(HistoryAdmin):
             "admin/billing/billingdetails/tax_override.html",
             f"Override the tax rate of {details.organization}?",
             details=details,
+            rule=_rule_without_override(details),
             form=form,
             hidden=[],
             cancel=change_url,
