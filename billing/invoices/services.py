@@ -52,9 +52,8 @@ logger = logging.getLogger(__name__)
 def billing_details_for(*, organization: Organization) -> BillingDetails:
     """The organization's billing details to read: unsaved defaults when none were
     entered, so reading never makes a row (nor a history entry)."""
-    return BillingDetails.objects.filter(
-        organization=organization
-    ).first() or BillingDetails(organization=organization)
+    found = BillingDetails.objects.filter(organization=organization).first()
+    return found or BillingDetails(organization=organization)
 
 
 def _record_credit(*, organization: Organization, amount: Money, description: str, **source):

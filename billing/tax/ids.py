@@ -99,8 +99,8 @@ def _module(country: str) -> ModuleType | None:
 
 
 def _refusal(country: str, exc: StdnumError) -> TaxIdError:
-    """"That is not a valid German VAT number (USt-IdNr.): the check digit does not
-    match. Expected format: DE123456789", or for a country not in KINDS its name."""
+    """The refusal in our words: what number was expected (KINDS, or the country's name
+    for a tax ID), what is wrong with it, and the format expected."""
     kind = KINDS.get(country)
     name = kind.name if kind else f"tax ID for {country_name(country)}"
     fault = next(

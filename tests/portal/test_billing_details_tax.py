@@ -33,8 +33,7 @@ def details(organization, **fields) -> BillingDetails:
     [
         (
             {"country": "DE", "tax_id": "DE136695976"},
-            "No VAT: reverse charge — you are a business in another EU country with a VAT "
-            "number",
+            "No VAT: reverse charge — you are a business in another EU country with a VAT number",
         ),
         ({"country": "DE"}, "19 %, the rate of Germany — you are in another EU country"),
         ({"country": "US"}, "No VAT: you are outside the EU"),
