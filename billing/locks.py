@@ -32,8 +32,14 @@ from portal.models import Organization
 
 
 def lock_billing_details(organization: Organization) -> BillingDetails:
-    """Lock 1: the organization's billing details (made on first use)."""
-    BillingDetails.objects.get_or_create(organization=organization)
+    """Lock 1: the organization's billing details (made on first use). The row made
+    only to be locked is not a change of the details: it is inserted without a history
+    entry (bulk_create sends no post_save), so the customer's first save is the first
+    entry of the history, not an empty "saved" one before it. ON CONFLICT DO NOTHING:
+    two first uses at once make one row."""
+    BillingDetails.objects.bulk_create(
+        [BillingDetails(organization=organization)], ignore_conflicts=True
+    )
     return BillingDetails.objects.select_for_update().get(organization=organization)
 
 

@@ -2,9 +2,10 @@
 
 Invoices and credit notes are made by billing.invoices.services, never typed in here:
 they are read-only (a finalized one could not be changed anyway), with their history.
-Two operations act on an issued invoice, each behind a page with a reason: void it with
-a credit note, and record a payment received (billing.payments.services), which is how a
-bank transfer is booked. Payments are append-only, so read-only here.
+Three operations act on an issued invoice, each behind a page with a reason: void it with
+a credit note, credit part of a paid one with a credit note, and record a payment
+received (billing.payments.services), which is how a bank transfer is booked. Payments
+are append-only, so read-only here.
 Billing details are the customer's (entered in the portal): here staff set the payment
 terms, and may override the tax rate the rule chooses only through "Override tax
 rate…", with a reason (billing.details.services). Each change is kept in their history,
@@ -15,12 +16,14 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import MaxValueValidator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import linebreaksbr
 from django.urls import path, reverse
 
 from billing.details.services import tax_override_clear, tax_override_set
-from billing.invoices import services
+from billing.invoices import rules, services
 from billing.invoices.credit import STAFF_RULE
 from billing.invoices.selectors import invoice_outstanding, invoice_remaining
 from billing.models import (
@@ -32,10 +35,12 @@ from billing.models import (
     InvoiceLine,
     InvoiceStatus,
     Payment,
+    PaymentTerms,
 )
 from billing.money import Money
 from billing.payments.services import payment_record
 from billing.providers import provider_for, provider_named
+from billing.tax.selectors import tax_decision
 from licensing.admin.pages import ReadOnlyAdminMixin, confirm_page
 from portal import clock
 from portal.admin_history import HistoryAdmin
@@ -47,6 +52,32 @@ class VoidForm(forms.Form):
         max_length=2000,
         help_text="Printed on the credit note and kept: say why, for whoever reads it next.",
     )
+
+
+class CreditNoteForm(forms.Form):
+    amount = forms.DecimalField(
+        label="Amount to credit, before tax",
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=2000,
+        help_text="Printed on the credit note and kept: say why, for whoever reads it next.",
+    )
+
+    def __init__(self, *args, invoice: Invoice, remaining_subtotal: Money, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        amount = self.fields["amount"]
+        # What remains before tax: the service refuses more (with tax) in any case.
+        amount.max_value = remaining_subtotal.amount
+        amount.validators.append(MaxValueValidator(remaining_subtotal.amount))
+        amount.help_text = (
+            f"In {invoice.currency}, at most {remaining_subtotal} (what remains of the "
+            f"invoice before tax). Tax at the invoice's rate ({invoice.tax_rate} %) is "
+            "added; the credit note's total becomes the customer's credit."
+        )
 
 
 class PaymentForm(forms.Form):
@@ -158,6 +189,12 @@ class InvoiceAdmin(ReadOnlyAdminMixin, HistoryAdmin):
             obj is None or obj.status in (InvoiceStatus.OPEN, InvoiceStatus.PAID)
         )
 
+    def has_credit_note_permission(self, request, obj=None) -> bool:
+        # Part of an invoice is credited once it is paid (an open one is voided instead).
+        return request.user.has_perm("billing.change_invoice") and (
+            obj is None or obj.status == InvoiceStatus.PAID
+        )
+
     def has_record_payment_permission(self, request, obj=None) -> bool:
         # Open invoices only, and only where staff book the payments (a bank transfer).
         return request.user.has_perm("billing.add_payment") and (
@@ -167,6 +204,7 @@ class InvoiceAdmin(ReadOnlyAdminMixin, HistoryAdmin):
 
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
         context["may_void"] = obj is not None and self.has_void_permission(request, obj)
+        context["may_credit"] = obj is not None and self.has_credit_note_permission(request, obj)
         context["may_record_payment"] = obj is not None and self.has_record_payment_permission(
             request, obj
         )
@@ -178,6 +216,11 @@ class InvoiceAdmin(ReadOnlyAdminMixin, HistoryAdmin):
                 "<int:pk>/void/",
                 self.admin_site.admin_view(self.void_view),
                 name="billing_invoice_void",
+            ),
+            path(
+                "<int:pk>/credit-note/",
+                self.admin_site.admin_view(self.credit_note_view),
+                name="billing_invoice_credit_note",
             ),
             path(
                 "<int:pk>/record-payment/",
@@ -215,6 +258,62 @@ class InvoiceAdmin(ReadOnlyAdminMixin, HistoryAdmin):
             total=invoice.money("total"),
             remaining=invoice_remaining(invoice=invoice),
             credit_rule=STAFF_RULE,
+            form=form,
+            hidden=[],
+            cancel=change_url,
+        )
+
+    def credit_note_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Credit part of a paid invoice: an amount before tax and a reason, through
+        billing.invoices.services.credit_note_issue. Staff who may only read invoices
+        (account managers) are refused outright."""
+        if not self.has_credit_note_permission(request):
+            raise PermissionDenied
+        invoice = get_object_or_404(self.get_queryset(request), pk=pk)
+        change_url = reverse("admin:billing_invoice_change", args=[pk])
+        if not self.has_credit_note_permission(request, invoice):
+            messages.error(request, "Only a paid invoice is credited in part; void an open one.")
+            return redirect(change_url)
+        remaining_subtotal = rules.remaining(
+            invoice.money("subtotal"),
+            (note.money("subtotal") for note in invoice.credit_notes.all()),
+        )
+        form = CreditNoteForm(
+            request.POST if request.method == "POST" else None,
+            invoice=invoice,
+            remaining_subtotal=remaining_subtotal,
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                note = services.credit_note_issue(
+                    invoice=invoice,
+                    subtotal=Money(form.cleaned_data["amount"], invoice.currency),
+                    reason=form.cleaned_data["reason"],
+                    actor=request.user,
+                )
+            except ValidationError as error:
+                # Refused inside the service's transaction: nothing was written.
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request,
+                    f"Credit note {note.number} credits {note.money('total')} on "
+                    f"{invoice.number}; it became the customer's credit.",
+                )
+                return redirect(change_url)
+        return confirm_page(
+            self,
+            request,
+            "admin/billing/invoice/credit_note.html",
+            f"Issue a credit note on {invoice.number}",
+            invoice=invoice,
+            total=invoice.money("total"),
+            remaining=invoice_remaining(invoice=invoice),
+            remaining_subtotal=remaining_subtotal,
+            notes=[
+                (note, note.money("total"))
+                for note in invoice.credit_notes.order_by("issued_on", "pk")
+            ],
             form=form,
             hidden=[],
             cancel=change_url,
@@ -315,6 +414,16 @@ class CreditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["organization__name", "description"]
 
 
+def _rule_without_override(details: BillingDetails) -> str:
+    """What the tax rule picks today for these details, the override aside: "0 %
+    (Reverse charge)"."""
+    decision = tax_decision(
+        details=BillingDetails(country=details.country, tax_id=details.tax_id),
+        on=clock.today(),
+    )
+    return f"{decision.rate.normalize():f} % ({decision.label})"
+
+
 class TaxOverrideForm(forms.Form):
     rate = forms.DecimalField(
         max_digits=5,
@@ -332,6 +441,19 @@ class TaxOverrideForm(forms.Form):
     )
 
 
+class TermsFilter(admin.SimpleListFilter):
+    """The payment terms, in words (the model's label says "Net N days")."""
+
+    title = "payment terms"
+    parameter_name = "payment_terms"
+
+    def lookups(self, request, model_admin):
+        return [(PaymentTerms.DUE_ON_RECEIPT, "Due on receipt"), (PaymentTerms.NET, "Net days")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(payment_terms=self.value()) if self.value() else queryset
+
+
 @admin.register(BillingDetails)
 class BillingDetailsAdmin(HistoryAdmin):
     """The customer's details are read-only here (the customer keeps them in the portal);
@@ -343,10 +465,9 @@ class BillingDetailsAdmin(HistoryAdmin):
         "country",
         "tax_id",
         "tax_rate_override",
-        "payment_terms",
-        "net_days",
+        "terms",
     ]
-    list_filter = ["payment_terms", "country"]
+    list_filter = [TermsFilter, "country"]
     list_select_related = ["organization"]
     search_fields = ["organization__name", "legal_name", "tax_id"]
     autocomplete_fields = ["organization"]
@@ -359,12 +480,34 @@ class BillingDetailsAdmin(HistoryAdmin):
         "region",
         "country",
         "tax_id",
-        "billing_emails",
+        "billing_email_lines",
         "po_number",
         "tax_rate_override",
         "tax_override_reason",
     ]
     fields = ["organization", "payment_terms", "net_days", *customer_fields]
+
+    @admin.display(description="payment terms", ordering="net_days")
+    def terms(self, details: BillingDetails) -> str:
+        """The terms as the customer reads them: "Net 30 days" or "Due on receipt"."""
+        if details.payment_terms == PaymentTerms.NET:
+            return f"Net {details.net_days} days"
+        return details.get_payment_terms_display()
+
+    @admin.display(description="billing emails")
+    def billing_email_lines(self, details: BillingDetails) -> str:
+        """One address a line, not the stored JSON list (each escaped)."""
+        return linebreaksbr("\n".join(details.billing_emails), autoescape=True) or "—"
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        field = super().formfield_for_choice_field(db_field, request, **kwargs)
+        if db_field.name == "payment_terms":
+            # The number of days is the field below; the model's label says "N".
+            field.choices = [
+                (value, "Net (days below)" if value == PaymentTerms.NET else label)
+                for value, label in field.choices
+            ]
+        return field
 
     def get_readonly_fields(self, request, obj=None):
         return [*self.customer_fields, *(["organization"] if obj is not None else [])]
@@ -420,6 +563,7 @@ class BillingDetailsAdmin(HistoryAdmin):
             "admin/billing/billingdetails/tax_override.html",
             f"Override the tax rate of {details.organization}?",
             details=details,
+            rule=_rule_without_override(details),
             form=form,
             hidden=[],
             cancel=change_url,

@@ -3,9 +3,11 @@ and stays (a change of rate is a new row from a later day); a rate not yet in fo
 be corrected or withdrawn. Each change is kept in the table's history, with who made
 it."""
 
+from django import forms
 from django.contrib import admin
 
 from billing.models import TaxRate
+from billing.tax.countries import countries
 from portal import clock
 from portal.admin_history import HistoryAdmin
 
@@ -25,8 +27,31 @@ class InForce(admin.SimpleListFilter):
         return queryset
 
 
+class CountryChoiceField(forms.ChoiceField):
+    """An ISO 3166-1 country from a list; "de" typed or posted is taken as DE."""
+
+    def to_python(self, value) -> str:
+        return super().to_python(value).strip().upper()
+
+
+class TaxRateForm(forms.ModelForm):
+    country = CountryChoiceField()
+
+    class Meta:
+        model = TaxRate
+        fields = ["country", "rate", "effective_from", "note"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [
+            ("", "Choose a country"),
+            *((code, f"{name} ({code})") for code, name in countries().items()),
+        ]
+
+
 @admin.register(TaxRate)
 class TaxRateAdmin(HistoryAdmin):
+    form = TaxRateForm
     list_display = ["country", "rate", "effective_from", "note"]
     list_filter = [InForce, "country"]
     search_fields = ["country", "note"]

@@ -8,11 +8,14 @@ tells about, so a rollback takes the email with it and a change made once is tol
   whichever provider brought it;
 - plan changed: when a checkout is confirmed, a scheduled change is applied or
   canceled, or staff change a subscription in the admin;
-- credit note issued: when a credit note is issued (billing.invoices.services).
+- credit note issued: when a credit note is issued (billing.invoices.services), with
+  its PDF attached, rendered then (a credit note's PDF is not stored: the page serves it
+  rendered on request from the same context).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,16 +24,20 @@ from django.urls import reverse
 
 from billing.emails.plan import Row, plan_rows
 from billing.emails.services import send_billing_email
+from billing.invoices.documents import credit_note_pdf_context
 from billing.invoices.selectors import invoice_outstanding
 from billing.ledger.steps import Terms
 from billing.models import CreditEntry, CreditNote, Invoice, InvoiceStatus, Payment
 from billing.money import Money
+from billing.pdf import render_pdf
 from billing.providers import provider_named
 from licensing.models import License, TierVersion
 from portal.emails import Attachment
 from portal.models import Organization
 
 PDF = "application/pdf"
+
+logger = logging.getLogger(__name__)
 
 
 def absolute(path: str) -> str:
@@ -39,6 +46,10 @@ def absolute(path: str) -> str:
 
 def invoice_url(invoice: Invoice) -> str:
     return absolute(reverse("invoice_detail", args=[invoice.organization.slug, invoice.number]))
+
+
+def credit_note_url(note: CreditNote) -> str:
+    return absolute(reverse("credit_note_pdf", args=[note.organization.slug, note.number]))
 
 
 def dashboard_url(organization: Organization) -> str:
@@ -153,8 +164,8 @@ def plan_changed(
 def credit_note_issued(
     *, note: CreditNote, credit_created: Money, applied: list[CreditEntry], balance: Money
 ) -> None:
-    """The credit note, what it credits and where that credit went: the open invoices it
-    paid (`applied`) and the balance left."""
+    """The credit note, with its PDF attached and linked, what it credits and where that
+    credit went: the open invoices it paid (`applied`) and the balance left."""
     invoice = note.invoice
     send_billing_email(
         "credit-note-issued",
@@ -169,10 +180,24 @@ def credit_note_issued(
                 for entry in applied
             ],
             "balance": balance.format(),
-            "action_url": invoice_url(invoice),
-            "action_label": f"View invoice {invoice.number}",
+            "invoice_url": invoice_url(invoice),
+            "action_url": credit_note_url(note),
+            "action_label": f"Download credit note {note.number} (PDF)",
         },
+        attachments=_credit_note_pdf(note),
     )
+
+
+def _credit_note_pdf(note: CreditNote) -> list[Attachment]:
+    """The credit note's PDF as an attachment. A render that fails leaves it out (and is
+    logged) rather than undo the credit note: the email still links the PDF, which the
+    portal renders again on request."""
+    try:
+        pdf = render_pdf("pdf/credit_note.html", credit_note_pdf_context(note))
+    except Exception as exc:
+        logger.warning("Rendering credit note %s for its email failed: %r", note.number, exc)
+        return []
+    return [Attachment(f"{note.number}.pdf", pdf, PDF)]
 
 
 def rows_between(before: Terms | None, after: Terms | None) -> list[Row]:

@@ -3,7 +3,7 @@ PDF, which shows the parties of the invoice it corrects."""
 
 from billing.invoices.credit import RULE
 from billing.invoices.selectors import credit_applications, invoice_outstanding, invoice_paid
-from billing.models import CreditNote, Invoice, InvoiceStatus
+from billing.models import CreditNote, Invoice, InvoiceStatus, Payment
 from billing.money import Money
 from billing.providers import provider_for, provider_named
 from billing.tax.countries import country_name
@@ -29,10 +29,42 @@ def parties(invoice: Invoice) -> dict:
     }
 
 
+def settlements(invoice: Invoice, payments: list[Payment]) -> list[dict]:
+    """Each payment ("Paid by card") and each credit application ("Credit applied") of
+    the invoice as one row, sorted by its day and then by when it was recorded, each
+    amount shown less, with the one minus sign (billing.money)."""
+    rows = [
+        (
+            (payment.received_on, payment.created_at, payment.pk),
+            {
+                "kind": "payment",
+                "on": payment.received_on,
+                "payment": payment,
+                "provider": provider_named(payment.provider).label,
+                "amount": (-payment.money()).format(),
+            },
+        )
+        for payment in payments
+    ] + [
+        (
+            (entry.applied_on, entry.created_at, entry.pk),
+            # A credit application's entry is already negative: it takes from the balance.
+            {
+                "kind": "credit",
+                "on": entry.applied_on,
+                "amount": Money(entry.amount, invoice.currency).format(),
+            },
+        )
+        for entry in credit_applications(invoice=invoice)
+    ]
+    return [row for _, row in sorted(rows, key=lambda pair: pair[0])]
+
+
 def invoice_pdf_context(invoice: Invoice) -> dict:
     currency = invoice.currency
     payments = list(invoice.payments.order_by("received_on", "pk"))
     received = Money.total((payment.money() for payment in payments), currency)
+    rows = settlements(invoice, payments)
     return {
         "invoice": invoice,
         "organization": invoice.organization,
@@ -49,20 +81,10 @@ def invoice_pdf_context(invoice: Invoice) -> dict:
             {"note": note, "total": note.money("total").format()}
             for note in invoice.credit_notes.all()
         ],
-        "payments": [
-            {
-                "payment": payment,
-                # Less what was paid: shown with the one minus sign (billing.money).
-                "amount": (-payment.money()).format(),
-                "provider": provider_named(payment.provider).label,
-            }
-            for payment in payments
-        ],
-        # Credit applied after the invoice was issued: shown as "Credit applied on <day>".
-        "credit_applications": [
-            {"applied_on": entry.applied_on, "amount": Money(entry.amount, currency).format()}
-            for entry in credit_applications(invoice=invoice)
-        ],
+        # What paid the invoice after it was issued, payments and credit applied, in the
+        # order it happened: by day, then as recorded.
+        "settlements": rows,
+        "credit_applications": [row for row in rows if row["kind"] == "credit"],
         "credit_rule": RULE,
         "subtotal": invoice.money("subtotal").format(),
         "tax": invoice.money("tax").format(),

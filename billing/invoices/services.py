@@ -50,8 +50,10 @@ logger = logging.getLogger(__name__)
 
 
 def billing_details_for(*, organization: Organization) -> BillingDetails:
-    details, _ = BillingDetails.objects.get_or_create(organization=organization)
-    return details
+    """The organization's billing details to read: unsaved defaults when none were
+    entered, so reading never makes a row (nor a history entry)."""
+    found = BillingDetails.objects.filter(organization=organization).first()
+    return found or BillingDetails(organization=organization)
 
 
 def _record_credit(*, organization: Organization, amount: Money, description: str, **source):

@@ -196,6 +196,7 @@ def subscription_cancel(
             at=at,
         )
     license = subscription.license
+    terms = cancellation_terms(license=license, at=at)
     send_billing_email(
         "cancellation_scheduled",
         organization=license.organization,
@@ -205,7 +206,10 @@ def subscription_cancel(
             at,
             action_label="Resume from your dashboard",
             reason=why.rstrip(". ") if reason or details.strip() else "",
-            key_stops_at=cancellation_terms(license=license, at=at).key_stops_at,
+            key_stops_at=terms.key_stops_at,
+            # What the cancel page says of the data: kept, read-only, for this long.
+            retention_days=terms.retention_days,
+            data_kept_until=terms.data_kept_until,
             scheduled=scheduled,
         ),
     )

@@ -8,8 +8,13 @@ from functools import cache
 from babel import Locale
 
 # Codes CLDR names that are not countries: the EU, the eurozone, the UN, "outlying
-# Oceania", pseudo-locales and "unknown region".
-NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
+# Oceania", pseudo-locales and "unknown region"; and the regions ISO 3166-1 only reserves
+# (Ascension Island, Clipperton, Sark, Diego Garcia, Ceuta & Melilla, the Canary Islands,
+# Tristan da Cunha), each part of a country that is listed. Kosovo's XK, user-assigned
+# but used by the EU, banks and card networks alike, stays: its businesses need it.
+NOT_COUNTRIES = frozenset(
+    {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ", "AC", "CP", "CQ", "DG", "EA", "IC", "TA"}
+)
 
 
 @cache

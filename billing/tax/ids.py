@@ -5,16 +5,24 @@ and the national number: stdnum.eu.vat checks both, and a number typed without i
 prefix gets the buyer's country's. Elsewhere the country's own number (stdnum's "vat"
 module for it: the UK's VAT number, the Swiss UID, Australia's ABN, the US TIN…). A
 country stdnum has no number for takes the ID as typed, letters, digits, spaces and
-dashes only. A refusal names the number expected and shows one that would pass.
+dashes only. A refusal says in our words which number was expected, what is wrong with
+it and the format expected (KINDS), and the number is kept in the form it is quoted in.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from types import ModuleType
 
 from stdnum import get_cc_module
 from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import (
+    InvalidChecksum,
+    InvalidComponent,
+    InvalidFormat,
+    InvalidLength,
+)
 from stdnum.exceptions import ValidationError as StdnumError
 
 from billing.tax.countries import country_name
@@ -22,41 +30,58 @@ from billing.tax.countries import country_name
 MAX_LENGTH = 40
 # The EU countries' VAT prefixes, where they are not the ISO code.
 VAT_PREFIX = {"GR": "EL"}
-# One valid number per country, for the message that refuses one.
-EXAMPLES = {
-    "AT": "ATU13585627",
-    "BE": "BE0403019261",
-    "BG": "BG175074752",
-    "CY": "CY10259033P",
-    "CZ": "CZ25123891",
-    "DE": "DE136695976",
-    "DK": "DK13585628",
-    "EE": "EE100931558",
-    "ES": "ESB58378431",
-    "FI": "FI20774740",
-    "FR": "FR40303265045",
-    "GR": "EL094259216",
-    "HR": "HR33392005961",
-    "HU": "HU12892312",
-    "IE": "IE6388047V",
-    "IT": "IT00743110157",
-    "LT": "LT119511515",
-    "LU": "LU15027442",
-    "LV": "LV40003521600",
-    "MT": "MT11679112",
-    "NL": "NL004495445B01",
-    "PL": "PL8567346215",
-    "PT": "PT501964843",
-    "RO": "RO18547290",
-    "SE": "SE123456789701",
-    "SI": "SI50223054",
-    "SK": "SK2022749619",
-    "GB": "GB980780684",
-    "CH": "CHE107787577IVA",
-    "NO": "NO995525828MVA",
-    "US": "123456789",
-    "CA": "123026635",
-    "AU": "83914571673",
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A country's tax ID as a refusal names it (our own words: stdnum's module titles
+    are in the country's language, with typos) and the format it is expected in."""
+
+    name: str
+    format: str
+
+
+KINDS = {
+    "AT": Kind("Austrian VAT number (UID-Nr.)", "ATU12345678"),
+    "BE": Kind("Belgian VAT number (BTW/TVA)", "BE0123456789"),
+    "BG": Kind("Bulgarian VAT number (ДДС)", "BG123456789"),
+    "CY": Kind("Cypriot VAT number", "CY12345678X"),
+    "CZ": Kind("Czech VAT number (DIČ)", "CZ12345678"),
+    "DE": Kind("German VAT number (USt-IdNr.)", "DE123456789"),
+    "DK": Kind("Danish VAT number (CVR)", "DK12345678"),
+    "EE": Kind("Estonian VAT number (KMKR)", "EE123456789"),
+    "ES": Kind("Spanish VAT number (NIF)", "ESX1234567X"),
+    "FI": Kind("Finnish VAT number (ALV)", "FI12345678"),
+    "FR": Kind("French VAT number (TVA)", "FR12345678901"),
+    "GR": Kind("Greek VAT number (ΑΦΜ)", "EL123456789"),
+    "HR": Kind("Croatian VAT number (OIB)", "HR12345678901"),
+    "HU": Kind("Hungarian VAT number", "HU12345678"),
+    "IE": Kind("Irish VAT number", "IE1234567X"),
+    "IT": Kind("Italian VAT number (partita IVA)", "IT12345678901"),
+    "LT": Kind("Lithuanian VAT number (PVM)", "LT123456789"),
+    "LU": Kind("Luxembourg VAT number (TVA)", "LU12345678"),
+    "LV": Kind("Latvian VAT number (PVN)", "LV12345678901"),
+    "MT": Kind("Maltese VAT number", "MT12345678"),
+    "NL": Kind("Dutch VAT number (btw-id)", "NL123456789B01"),
+    "PL": Kind("Polish VAT number (NIP)", "PL1234567890"),
+    "PT": Kind("Portuguese VAT number (NIF)", "PT123456789"),
+    "RO": Kind("Romanian VAT number (CIF)", "RO1234567890"),
+    "SE": Kind("Swedish VAT number (momsnummer)", "SE123456789001"),
+    "SI": Kind("Slovenian VAT number (ID za DDV)", "SI12345678"),
+    "SK": Kind("Slovak VAT number (IČ DPH)", "SK1234567890"),
+    "GB": Kind("UK VAT number", "GB123456789"),
+    "CH": Kind("Swiss VAT number (UID with MWST/TVA/IVA)", "CHE-123.456.789 MWST"),
+    "NO": Kind("Norwegian VAT number (MVA)", "NO123456789MVA"),
+    "US": Kind("US taxpayer identification number (EIN)", "12-3456789"),
+    "CA": Kind("Canadian business number (BN)", "123456789"),
+    "AU": Kind("Australian business number (ABN)", "12 345 678 901"),
+}
+# What is wrong, by the exception stdnum raises.
+FAULTS = {
+    InvalidChecksum: "the check digit does not match",
+    InvalidLength: "it has too many or too few characters",
+    InvalidFormat: "it is not in the expected format",
+    InvalidComponent: "a part of it is not valid",
 }
 PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .\-/]*$")
 
@@ -73,15 +98,28 @@ def _module(country: str) -> ModuleType | None:
     return get_cc_module(country.lower(), "vat") or get_cc_module(country.lower(), "tin")
 
 
-def _name(module: ModuleType) -> str:
-    """ "Ust ID Nr. (Umsatzsteur Identifikationnummer, German VAT number)" from the
-    module's first line."""
-    return (module.__doc__ or module.__name__).splitlines()[0].rstrip(".")
+def _refusal(country: str, exc: StdnumError) -> TaxIdError:
+    """The refusal in our words: what number was expected (KINDS, or the country's name
+    for a tax ID), what is wrong with it, and the format expected."""
+    kind = KINDS.get(country)
+    name = kind.name if kind else f"tax ID for {country_name(country)}"
+    fault = next(
+        (text for error, text in FAULTS.items() if isinstance(exc, error)),
+        "it is not a number of that kind",
+    )
+    expected = f" Expected format: {kind.format}" if kind else ""
+    return TaxIdError(f"That is not a valid {name}: {fault}.{expected}")
 
 
-def _expected(country: str, module: ModuleType) -> str:
-    example = EXAMPLES.get(country)
-    return f"a {_name(module)}" + (f", like {example}" if example else "")
+def _stored(country: str, module: ModuleType, number: str) -> str:
+    """The number as kept and printed: a UK VAT number with its GB prefix (stdnum drops
+    it, but it is how the number is quoted on invoices), a Swiss one in its usual form
+    (CHE-123.456.789 MWST); others compact."""
+    if country == "GB":
+        return f"GB{number}"
+    if country == "CH":
+        return module.format(number)
+    return number
 
 
 def normalize_tax_id(country: str, value: str) -> str:
@@ -103,12 +141,9 @@ def normalize_tax_id(country: str, value: str) -> str:
             raise TaxIdError("A tax ID has only letters, digits, spaces, dots and dashes.")
         return value
     try:
-        return module.validate(value)
+        return _stored(country, module, module.validate(value))
     except StdnumError as exc:
-        raise TaxIdError(
-            f"{value} is not a valid tax ID for {country_name(country)} ({exc}) Expected "
-            f"{_expected(country, module)}."
-        ) from None
+        raise _refusal(country, exc) from None
 
 
 def _eu_vat(country: str, value: str) -> str:
@@ -120,14 +155,11 @@ def _eu_vat(country: str, value: str) -> str:
     if number[:2] != prefix and not (country == "GR" and number[:2] == "GR"):
         raise TaxIdError(
             f"{value} is a VAT number of another country; one of {country_name(country)} "
-            f"starts with {prefix}, like {EXAMPLES[country]}."
+            f"starts with {prefix}. Expected format: {KINDS[country].format}"
         )
     if number[:2] == "GR":
         number = prefix + number[2:]
     try:
         return eu_vat.validate(number)
     except StdnumError as exc:
-        raise TaxIdError(
-            f"{value} is not a valid VAT number for {country_name(country)} ({exc}) "
-            f"Expected {prefix} followed by {_expected(country, module)}."
-        ) from None
+        raise _refusal(country, exc) from None

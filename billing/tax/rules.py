@@ -85,6 +85,32 @@ def tax_label(treatment: str, rate: Decimal) -> str:
     return shown
 
 
+def explain(decision: Decision, *, rate_country: str, buyer_known: bool) -> str:
+    """Which case of the rule applies to one buyer, in words for their billing details
+    page: "No VAT: reverse charge — you are a business in another EU country with a VAT
+    number". `rate_country` is the name of the country whose rate applies (if any);
+    `buyer_known` says whether the buyer has said where they are."""
+    rate = f"{decision.rate.normalize():f} %"
+    match decision.treatment:
+        case Treatment.OVERRIDE:
+            return f"{rate}, set by Tierwise"
+        case Treatment.REVERSE_CHARGE:
+            return (
+                "No VAT: reverse charge — you are a business in another EU country with a "
+                "VAT number, so you account for the VAT yourself"
+            )
+        case Treatment.EXPORT:
+            return "No VAT: you are outside the EU, so our service is an export"
+        case Treatment.UNION_CONSUMER:
+            return (
+                f"{rate}, the rate of {rate_country} — you are in another EU country without "
+                "a VAT number, so your country's rate applies"
+            )
+    if buyer_known:
+        return f"{rate}, the rate of {rate_country} — you are in the same country as we are"
+    return f"{rate}, the rate of {rate_country}, where we are, until you enter your country"
+
+
 def decide(
     *,
     seller: Seller,

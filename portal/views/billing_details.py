@@ -20,6 +20,9 @@ from billing.details.selectors import billing_details_history
 from billing.details.services import MAX_BILLING_EMAILS, billing_details_update
 from billing.models import BillingDetails
 from billing.tax.countries import countries, country_name
+from billing.tax.rules import explain
+from billing.tax.selectors import tax_decision
+from portal import clock
 from portal.access import get_membership_and_organizations, require_billing
 
 HISTORY_SHOWN = 10
@@ -89,6 +92,16 @@ AUTOCOMPLETE = {
 }
 
 
+def _tax_explained(details: BillingDetails | None) -> str:
+    """The case of the tax rule that applies to this organization today, in words."""
+    decision = tax_decision(details=details, on=clock.today())
+    return explain(
+        decision,
+        rate_country=country_name(decision.rate_country) if decision.rate_country else "",
+        buyer_known=bool(details and details.country),
+    )
+
+
 def _next_url(request: HttpRequest) -> str | None:
     wanted = request.POST.get("next") or request.GET.get("next") or ""
     if wanted and url_has_allowed_host_and_scheme(
@@ -135,6 +148,7 @@ def billing_details(request: HttpRequest, slug: str) -> HttpResponse:
             "organization": organization,
             "details": details,
             "country": country_name(details.country) if details and details.country else "",
+            "tax_explained": _tax_explained(details),
             "form": form,
             "next": _next_url(request),
             "history": history,

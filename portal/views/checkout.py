@@ -424,6 +424,13 @@ def checkout_done(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     due_now = invoice is not None and invoice_rules.due_now(
         amount=invoice.money("amount_due"), due_on=invoice.due_on, today=clock.today()
     )
+    is_purchase = not checkout.entitlements_before
+    if is_purchase:
+        heading = "Your purchase is confirmed"
+    elif checkout.scheduled_change and not invoice:
+        heading = "Your change is scheduled"
+    else:
+        heading = "Your change is confirmed"
     return render(
         request,
         "billing/checkout_done.html",
@@ -441,7 +448,8 @@ def checkout_done(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             "invoice_due": checkout.invoice.money("amount_due") if checkout.invoice else None,
             "card_payable": bool(checkout.invoice) and card_payable(invoice=checkout.invoice),
             "new_key": _new_key_once(request, token),
-            "is_purchase": not checkout.entitlements_before,
+            "is_purchase": is_purchase,
+            "heading": heading,
             "invoice_due_now": due_now,
             "invoice_terms": invoice_rules.terms_phrase(invoice.net_days or 0) if invoice else "",
         },

@@ -44,7 +44,7 @@ def test_billing_details_make_the_next_invoice_a_reverse_charge_tax_document(
     page.get_by_label("Country").select_option("DE")
     page.get_by_label("Tax ID").fill("DE 136 695 977")  # a wrong check digit
     page.get_by_role("button", name="Save billing details").click()
-    expect(page.get_by_text("not a valid VAT number for Germany")).to_be_visible()
+    expect(page.get_by_text("not a valid German VAT number")).to_be_visible()
     axe(f"billing details with an error at {width}px")
     page.get_by_label("Tax ID").fill("DE 136 695 976")
     page.get_by_label("Billing email addresses").fill("ap@northwind.test")

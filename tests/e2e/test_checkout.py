@@ -27,6 +27,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = Path("/tmp/shots")
 WIDTHS = (1280, 390)
 NEW_PASSWORD = "a-long-and-unguessable-passphrase"
+# A first purchase confirms as one, a change of plan as a change.
+CONFIRMED = re.compile(r"^Your (purchase|change) is confirmed$")
 # The first password field, not "Password (again)"; the required marker may follow.
 PASSWORD_LABEL = re.compile(r"^Password\W*$")
 
@@ -114,7 +116,7 @@ def confirm_and_open_invoice(page) -> Invoice:
     lines, totals = preview_lines(page), preview_totals(page)
     issued = Invoice.objects.count()
     page.get_by_role("button", name=re.compile(r"^Confirm: .* due (now|by .*)$")).click()
-    expect(page.get_by_role("heading", name="Your change is confirmed")).to_be_visible()
+    expect(page.get_by_role("heading", name=CONFIRMED)).to_be_visible()
     assert Invoice.objects.count() == issued + 1
     invoice = Invoice.objects.latest("pk")
     expect(page.get_by_role("heading", name=f"Invoice {invoice.number}")).to_be_visible()
@@ -281,7 +283,7 @@ def test_it_buys_without_javascript(page_without_javascript, live_server, demo_c
     due = amount_due(preview_totals(page))
 
     page.get_by_role("button", name=re.compile(f"^Confirm: {re.escape(due)} due by ")).click()
-    expect(page.get_by_role("heading", name="Your change is confirmed")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your purchase is confirmed")).to_be_visible()
     invoice = Invoice.objects.get()
     assert f"{invoice.money('amount_due')}" == due
     license = License.objects.get(organization=owner.memberships.get().organization)
@@ -362,7 +364,7 @@ def test_a_seat_count_the_tier_does_not_allow_takes_the_confirm_away(
     page.get_by_label("Seats").fill("5")
     expect(preview).to_contain_text("Team, 5 seats, monthly")
     confirm.click()
-    expect(page.get_by_role("heading", name="Your change is confirmed")).to_be_visible()
+    expect(page.get_by_role("heading", name=CONFIRMED)).to_be_visible()
     license = License.objects.get(organization=owner.memberships.get().organization)
     assert license.seats == 5
 
@@ -385,7 +387,7 @@ def test_the_confirm_of_a_preview_goes_as_soon_as_the_box_says_otherwise(
     expect(eight).to_have_count(0)
     expect(preview).to_contain_text("Team, 6 seats, monthly")
     page.get_by_role("button", name=re.compile(r"^Confirm: \$114\.00 due by ")).click()
-    expect(page.get_by_role("heading", name="Your change is confirmed")).to_be_visible()
+    expect(page.get_by_role("heading", name=CONFIRMED)).to_be_visible()
     license = License.objects.get(organization=owner.memberships.get().organization)
     assert license.seats == 6
 
@@ -419,6 +421,6 @@ def test_without_javascript_confirm_submits_the_seats_the_box_shows(
     page.get_by_label("Seats").fill("5")
     page.get_by_role("button", name="Update the preview").click()
     page.get_by_role("button", name=re.compile(r"^Confirm: ")).click()
-    expect(page.get_by_role("heading", name="Your change is confirmed")).to_be_visible()
+    expect(page.get_by_role("heading", name=CONFIRMED)).to_be_visible()
     license = License.objects.get(organization=owner.memberships.get().organization)
     assert license.seats == 5

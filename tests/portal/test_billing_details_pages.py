@@ -77,7 +77,7 @@ def test_a_bad_tax_id_is_a_422_naming_the_format(client_for, owner):
 
     assert answer.status_code == 422
     html = answer.content.decode()
-    assert "not a valid VAT number for Germany" in html and "DE136695976" in html
+    assert "not a valid German VAT number" in html and "DE123456789" in html
     assert not BillingDetails.objects.filter(legal_name__gt="").exists()
 
 

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def stand_in_render(monkeypatch):
     def render(template, context):
-        return f"%PDF- paid {len(context['payments'])}".encode()
+        paid = sum(row["kind"] == "payment" for row in context["settlements"])
+        return f"%PDF- paid {paid}".encode()
 
     monkeypatch.setattr(tasks, "render_pdf", render)
 

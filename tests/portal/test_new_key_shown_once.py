@@ -41,6 +41,7 @@ def test_a_purchase_shows_its_new_key_once_with_copy_and_download(client_for, ow
     license = License.objects.get()
     assert keys.same_hash(key, license.key_hash)
     assert "shown only this once" in page
+    assert "<h1>Your purchase is confirmed</h1>" in page and "Your change is" not in page
     assert 'data-copy-target="secret-value"' in page and "js/copy-secret.js" in page
     download = f"/app/northwind/licenses/{license.pk}/key.txt"
     assert f'action="{download}"' in page
@@ -67,6 +68,7 @@ def test_a_plan_change_shows_no_key(client_for, owner, catalog, now):
     done = client.get(client.post(url + "confirm/", _confirm_form(page))["Location"])
     html = done.content.decode()
     assert KEY.search(html) is None and "Your license key" not in html
+    assert "<h1>Your change is confirmed</h1>" in html and "purchase" not in html.lower()
 
 
 def test_another_member_opening_the_confirmation_never_sees_the_key(

@@ -43,7 +43,7 @@ def test_it_saves_the_details_normalized_with_who_changed_them(organization, own
 @pytest.mark.parametrize(
     ("change", "field", "says"),
     [
-        ({"tax_id": "DE136695977"}, "tax_id", "not a valid VAT number for Germany"),
+        ({"tax_id": "DE136695977"}, "tax_id", "not a valid German VAT number (USt-IdNr.)"),
         ({"tax_id": "FR40303265045"}, "tax_id", "another country"),
         ({"country": "XX"}, "country", "Choose the country"),
         ({"legal_name": " "}, "legal_name", "name your invoices are made out to"),

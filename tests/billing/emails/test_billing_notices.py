@@ -237,6 +237,32 @@ def test_a_credit_note_is_emailed_with_where_its_credit_went(organization, peopl
     assert_reads_well(messages[0])
 
 
+def test_a_credit_note_email_attaches_and_links_the_credit_notes_pdf(organization, people):
+    invoice = pay_in_full(finalized_invoice(organization))
+    note = services.credit_note_issue(invoice=invoice, subtotal=usd("20"), reason="Two seats.")
+    message = queued(f"Credit note {note.number}")[0]
+    pdf_url = f"http://testserver/app/northwind/credit-notes/{note.number}.pdf"
+    assert pdf_url in message.body_text
+    assert f'href="{pdf_url}"' in message.body_html
+    attachment = message.attachments.get()
+    assert (attachment.filename, attachment.mimetype) == (f"{note.number}.pdf", "application/pdf")
+    assert bytes(attachment.content).startswith(b"%PDF-")
+
+
+def test_a_credit_note_whose_pdf_fails_to_render_is_still_issued_and_emailed(
+    organization, people, monkeypatch
+):
+    def broken(*args, **kwargs):
+        raise OSError("no fonts")
+
+    monkeypatch.setattr("billing.emails.notices.render_pdf", broken)
+    invoice = pay_in_full(finalized_invoice(organization))
+    note = services.credit_note_issue(invoice=invoice, subtotal=usd("20"), reason="Two seats.")
+    message = queued(f"Credit note {note.number}")[0]
+    assert not message.attachments.exists()
+    assert f"/app/northwind/credit-notes/{note.number}.pdf" in message.body_text
+
+
 def test_a_credit_note_says_which_open_invoice_its_credit_paid(organization, people):
     paid = pay_in_full(finalized_invoice(organization))
     waiting = finalized_invoice(organization)

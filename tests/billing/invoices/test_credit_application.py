@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from billing.invoices import services
+from billing.invoices.documents import invoice_pdf_context
 from billing.invoices.kinds import LineKind
 from billing.invoices.selectors import (
     credit_balance,
@@ -237,3 +238,40 @@ def test_applications_happen_on_the_day_credit_arose(organization, two_open):
     entry = CreditEntry.objects.get(applied_on__isnull=False)
     assert entry.applied_on == day and entry.invoice == older
     assert entry.applied_on - older.issued_on == timedelta(days=11)
+
+
+def test_payments_and_credit_applications_are_listed_in_the_order_they_happened(
+    organization, two_open, client_for, owner
+):
+    """Credit applied on 5 March, a transfer received on 10 March recorded first and one
+    received on 3 March recorded last: the page and the PDF list them by day."""
+    older, _ = two_open
+    for reference, day in (("TRF-10", date(2026, 3, 10)), ("TRF-3", date(2026, 3, 3))):
+        if reference == "TRF-3":
+            paid = pay_in_full(one_line(organization, "150", day=date(2026, 3, 1)))
+            services.credit_note_issue(
+                invoice=paid,
+                subtotal=usd("30"),
+                reason="Billed twice.",
+                at=morning_of(date(2026, 3, 5)),
+            )
+        payment_record(
+            invoice=older,
+            amount=usd("20"),
+            received_on=day,
+            reference=reference,
+            actor=None,
+            reason="On the bank statement.",
+        )
+    expected = ["3 Mar 2026", "Credit applied on 5 Mar 2026", "10 Mar 2026"]
+
+    page = client_for(owner).get(f"/app/northwind/invoices/{older.number}/").content.decode()
+    positions = [page.index(text) for text in expected]
+    assert positions == sorted(positions), positions
+
+    context = invoice_pdf_context(older)
+    assert [(row["kind"], row["on"].day, row["amount"]) for row in context["settlements"]] == [
+        ("payment", 3, "\u2212$20.00"),
+        ("credit", 5, "\u2212$30.00"),
+        ("payment", 10, "\u2212$20.00"),
+    ]

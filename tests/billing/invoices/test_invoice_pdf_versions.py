@@ -30,7 +30,8 @@ pytestmark = pytest.mark.django_db
 def stand_in_render(monkeypatch):
     def render(template, context):
         invoice = context["invoice"]
-        return f"%PDF- {invoice.number} {invoice.status} paid {len(context['payments'])}".encode()
+        paid = sum(row["kind"] == "payment" for row in context["settlements"])
+        return f"%PDF- {invoice.number} {invoice.status} paid {paid}".encode()
 
     monkeypatch.setattr(tasks, "render_pdf", render)
 

@@ -31,7 +31,7 @@ def test_a_render_overtaken_by_a_payment_is_not_kept(organization, monkeypatch):
                 actor=None,
                 reason="On the statement.",
             )
-        return b"%PDF-" + str(len(context["payments"])).encode()
+        return b"%PDF-" + str(len(context["settlements"])).encode()
 
     monkeypatch.setattr(tasks, "render_pdf", render_while_paid)
 

@@ -78,6 +78,11 @@ def test_canceling_emails_every_billing_recipient_who_when_and_how_to_resume(
     )
     assert "stops validating at 1 April 2026, 00:00 UTC" in email.body_text
     assert "No further invoice is issued. Invoices still open remain due." in email.body_text
+    # The data period the cancel page states (CANCELED_DATA_RETENTION_DAYS, 90).
+    assert "Your data is kept for 90 days after the end, until 29 June 2026, to read" in (
+        email.body_text
+    )
+    assert "until 29 June 2026, to read but not to use" in email.body_html
     assert "Resume the subscription from your dashboard until 31 March 2026" in email.body_text
     assert "/app/northwind/" in email.body_text and "Resume from your dashboard" in email.body_html
     assert "Reason given" not in email.body_text
