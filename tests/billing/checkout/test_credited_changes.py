@@ -74,7 +74,8 @@ def test_a_voided_year_is_not_credited_again_when_seats_are_added(bought, organi
     assert checkout.invoice.money("subtotal") == eur("448.77")
     assert any("Credit notes gave back €540.00" in note for note in shown.notes)
     # The credit the void returned pays towards it, once.
-    assert checkout.invoice.money("credit_applied") == min(returned, checkout.invoice.money("total"))
+    billed = checkout.invoice
+    assert billed.money("credit_applied") == min(returned, billed.money("total"))
 
 
 def test_a_partial_credit_note_reduces_the_unused_time_credit(bought, organization, owner):
@@ -106,9 +107,7 @@ def test_an_uncorrected_year_is_credited_in_full(bought, organization, owner):
     assert shown.notes == []
 
 
-def test_voiding_the_change_leaves_the_year_paid_at_its_first_price(
-    bought, organization, owner
-):
+def test_voiding_the_change_leaves_the_year_paid_at_its_first_price(bought, organization, owner):
     """A change's invoice paid only for the days from the change: voided, the next
     change credits what the purchase paid for, 540 * 91/365, no more."""
     license, _ = bought
@@ -131,7 +130,7 @@ def test_voiding_the_change_leaves_the_year_paid_at_its_first_price(
 
 
 def test_the_page_previews_no_credit_for_a_voided_year(bought, organization, owner, client):
-    license, invoice = bought
+    _, invoice = bought
     invoice_void_with_credit_note(invoice=invoice, reason="Billed in error.")
     with time_machine.travel(LATER, tick=False):
         client.force_login(owner)
@@ -149,7 +148,7 @@ def test_the_page_previews_no_credit_for_a_voided_year(bought, organization, own
 
 
 def test_the_void_page_says_what_becomes_of_the_subscription(bought, client_for, admin_user):
-    license, invoice = bought
+    _, invoice = bought
     page = client_for(admin_user).get(f"/admin/billing/invoice/{invoice.pk}/void/")
     html = page.content.decode()
     assert page.status_code == 200
