@@ -155,8 +155,7 @@ def _credit_net_of(
     exact = Fraction(current_price.amount) * remaining_days / term_days
     for given in given_back:
         exact -= Fraction(given.amount.amount) * min(remaining_days, given.days) / given.days
-    if exact <= 0:
-        return Money.zero(current_price.currency)
+    exact = max(exact, Fraction(0))
     numerator, denominator = Decimal(exact.numerator), Decimal(exact.denominator)
     with localcontext() as context:
         # Enough digits that the quotient is off by far less than the distance of any
@@ -175,23 +174,23 @@ def _validate_given_back(
 ) -> None:
     term_days = (term_end - term_start).days + 1
     for given in given_back:
-        if not isinstance(given, GivenBack):
-            raise TypeError(f"given_back holds GivenBack, not {type(given).__name__}.")
-        if not isinstance(given.amount, Money):
-            raise TypeError(
-                f"A GivenBack's amount must be Money, not {type(given.amount).__name__}."
-            )
-        problem = None
-        if given.amount.currency != currency:
-            problem = (
-                f"What credit notes gave back must be in {currency}, not {given.amount.currency}."
-            )
-        elif given.amount.amount < 0:
-            problem = "What credit notes gave back cannot be negative."
-        elif not 1 <= given.days <= max(term_days, 1):
-            problem = f"An invoice paid for 1 to {term_days} days of the term, not {given.days}."
+        problem = _given_back_problem(given, currency, term_days)
         if problem:
             raise InvalidProration({"given_back": problem})
+
+
+def _given_back_problem(given: GivenBack, currency: str, term_days: int) -> str | None:
+    if not isinstance(given, GivenBack):
+        raise TypeError(f"given_back holds GivenBack, not {type(given).__name__}.")
+    if not isinstance(given.amount, Money):
+        raise TypeError(f"A GivenBack's amount must be Money, not {type(given.amount).__name__}.")
+    if given.amount.currency != currency:
+        return f"What credit notes gave back must be in {currency}, not {given.amount.currency}."
+    if given.amount.amount < 0:
+        return "What credit notes gave back cannot be negative."
+    if not 1 <= given.days <= term_days:
+        return f"An invoice paid for 1 to {term_days} days of the term, not {given.days}."
+    return None
 
 
 def _exact_digits(current_price: Money, new_price: Money, term_days: int) -> int:

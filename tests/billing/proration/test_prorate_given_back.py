@@ -105,23 +105,36 @@ def test_the_unused_share_of_an_invoice_is_its_days_still_to_come():
 @pytest.mark.parametrize(
     ("given", "message"),
     [
-        (GivenBack(Money(D("10.00"), "USD"), 10), "must be in EUR, not USD"),
-        (GivenBack(eur("-0.01"), 10), "cannot be negative"),
-        (GivenBack(eur("10.00"), 0), "1 to 365 days of the term, not 0"),
-        (GivenBack(eur("10.00"), 366), "1 to 365 days of the term, not 366"),
+        (
+            GivenBack(Money(D("10.00"), "USD"), 10),
+            "What credit notes gave back must be in EUR, not USD.",
+        ),
+        (GivenBack(eur("-0.01"), 10), "What credit notes gave back cannot be negative."),
+        (GivenBack(eur("10.00"), 0), "An invoice paid for 1 to 365 days of the term, not 0."),
+        (GivenBack(eur("10.00"), 366), "An invoice paid for 1 to 365 days of the term, not 366."),
     ],
 )
 def test_what_was_given_back_is_checked(given, message):
     with pytest.raises(InvalidProration) as refused:
         change("540.00", "900.00", [given])
-    assert message in refused.value.errors["given_back"]
+    assert refused.value.errors == {"given_back": message}
 
 
 def test_a_given_back_of_the_wrong_type_is_a_type_error():
-    with pytest.raises(TypeError, match="GivenBack"):
+    with pytest.raises(TypeError) as wrong:
         change("540.00", "900.00", [(eur("1.00"), 10)])
-    with pytest.raises(TypeError, match="Money"):
+    assert str(wrong.value) == "given_back holds GivenBack, not tuple."
+    with pytest.raises(TypeError) as wrong:
         change("540.00", "900.00", [GivenBack(D("1.00"), 10)])
+    assert str(wrong.value) == "A GivenBack's amount must be Money, not Decimal."
+
+
+def test_a_one_day_term_takes_an_invoice_of_one_day_only():
+    one_day = (date(2026, 1, 1), date(2026, 1, 1))
+    paid = change("10.00", "20.00", [GivenBack(eur("4.00"), 1)], term=one_day, on=one_day[0])
+    assert paid.credit == eur("6.00")
+    with pytest.raises(InvalidProration):
+        change("10.00", "20.00", [GivenBack(eur("4.00"), 2)], term=one_day, on=one_day[0])
 
 
 def test_a_whole_term_and_its_days_are_valid_bounds():
