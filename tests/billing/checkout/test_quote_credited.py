@@ -103,3 +103,18 @@ def test_a_credit_note_in_another_currency_is_refused():
     with pytest.raises(QuoteRefused) as refused:
         more_seats(Credited(Money(D("5.00"), "EUR"), MARCH_1))
     assert refused.value.errors == {"currency": "A credit note is not in USD."}
+
+
+def test_an_invoice_that_paid_for_the_last_day_only_counts_on_that_day():
+    # On 31 March: 95 * 1/31 = 3.06 less the $1.00 of the one day that invoice paid for.
+    quote = more_seats(Credited(usd("1.00"), END), today=END)
+    assert quote.lines[0].amount == usd("-2.06")
+    assert quote.lines[0].description == (
+        "Unused time: 1 of 31 days of Team, 5 seats at $95.00 a month, less 1 of 1 day of "
+        "the $1.00 credit notes gave back"
+    )
+
+
+def test_an_entry_left_out_does_not_stop_the_next_being_counted():
+    counted = more_seats(Credited(usd("0.00"), MARCH_1), Credited(usd("20.00"), MARCH_1))
+    assert lines_of(counted) == lines_of(more_seats(Credited(usd("20.00"), MARCH_1)))
