@@ -21,6 +21,20 @@ bought, before and after (per-seat price * seats), so adding seats is a change f
 `20 * 14`. Both prices are for the same term; a change of cycle (monthly → annual) is a
 credit on this term and a new term, which is the caller's to compose.
 
+Credit notes reduce the credit. The credit is for time paid for and not used, so what
+credit notes gave back of an invoice that billed the term (all of it, when the invoice
+was voided) is not credited again. Each invoice paid for the days from the first one it
+billed to the term's last, `days` of them; what a credit note gave back of it is taken
+off the credit in the same share as the remaining days are of those days:
+
+    credit = current term price * remaining days / term days
+             - sum(given back * remaining days / invoice's days)
+
+worked out as one exact fraction and rounded once (never below zero). A term bought on
+one invoice that was voided so gives no credit at all, and one whose invoice was
+credited €100 of €540 gives the unused share of €440. A change's invoice paid only for
+the days from the change, so what a credit note gave back of it weighs on those days.
+
 Pure: no ORM and no clock, so the preview and the invoice call the same function with
 the same inputs and get the same lines, to the cent.
 """
@@ -29,7 +43,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import localcontext
+from decimal import Decimal, localcontext
+from fractions import Fraction
 
 from billing.money import Money, minor_unit_places, round_to_minor_units
 
@@ -41,6 +56,15 @@ METHOD_BY_DAY = "by_day"
 # from halfway. Twelve more digits keep the division's own error far below that, so
 # the one rounding, half up, sees what the exact fraction would, however large the price.
 GUARD_DIGITS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class GivenBack:
+    """What credit notes gave back (before tax) of one invoice that billed the term, and
+    the days that invoice paid for: from the first day it billed to the term's last."""
+
+    amount: Money
+    days: int
 
 
 class InvalidProration(ValueError):
@@ -70,6 +94,11 @@ class Proration:
     charge: Money
     due: Money
     method: str = METHOD_BY_DAY
+    given_back: tuple[GivenBack, ...] = ()
+
+    def unused_share(self, given: GivenBack) -> int:
+        """Of the days `given`'s invoice paid for, how many are still to come."""
+        return min(self.remaining_days, given.days)
 
 
 def prorate(
@@ -79,19 +108,27 @@ def prorate(
     term_start: date,
     term_end: date,
     change_date: date,
+    given_back: tuple[GivenBack, ...] | list[GivenBack] = (),
 ) -> Proration:
     """The credit for the unused part of `current_price`, the charge for the rest of the
     term at `new_price` and the amount due, for a change whose first day at the new price
-    is `change_date`. Raises InvalidProration with a message per input when the inputs
-    do not make sense, and TypeError when they are not Money and dates."""
+    is `change_date`. `given_back`: what credit notes gave back of each invoice that
+    billed the term, which the credit does not give again (see above). Raises
+    InvalidProration with a message per input when the inputs do not make sense, and
+    TypeError when they are not Money and dates."""
+    given_back = tuple(given_back)
     _check_types(current_price, new_price, term_start, term_end, change_date)
     _validate(current_price, new_price, term_start, term_end, change_date)
+    _validate_given_back(given_back, current_price.currency, term_start, term_end)
     term_days = (term_end - term_start).days + 1
     remaining_days = (term_end - change_date).days + 1
     with localcontext() as context:
         context.prec = _exact_digits(current_price, new_price, term_days)
         # Multiply before dividing: the fraction of the whole price, not a daily rate.
-        credit = (current_price * remaining_days / term_days).rounded()
+        if given_back:
+            credit = _credit_net_of(current_price, given_back, remaining_days, term_days)
+        else:
+            credit = (current_price * remaining_days / term_days).rounded()
         charge = (new_price * remaining_days / term_days).rounded()
         due = charge - credit
     return Proration(
@@ -106,7 +143,54 @@ def prorate(
         credit=credit,
         charge=charge,
         due=due,
+        given_back=given_back,
     )
+
+
+def _credit_net_of(
+    current_price: Money, given_back: tuple[GivenBack, ...], remaining_days: int, term_days: int
+) -> Money:
+    """The unused share of the price less the unused share of what each invoice's credit
+    notes gave back: an exact fraction, rounded once, never below zero."""
+    exact = Fraction(current_price.amount) * remaining_days / term_days
+    for given in given_back:
+        exact -= Fraction(given.amount.amount) * min(remaining_days, given.days) / given.days
+    exact = max(exact, Fraction(0))
+    numerator, denominator = Decimal(exact.numerator), Decimal(exact.denominator)
+    with localcontext() as context:
+        # Enough digits that the quotient is off by far less than the distance of any
+        # fraction with this denominator from a half of the minor unit (as GUARD_DIGITS).
+        context.prec = (
+            len(str(exact.numerator))
+            + len(str(exact.denominator))
+            + minor_unit_places(current_price.currency)
+            + GUARD_DIGITS
+        )
+        return Money(numerator / denominator, current_price.currency).rounded()
+
+
+def _validate_given_back(
+    given_back: tuple[GivenBack, ...], currency: str, term_start: date, term_end: date
+) -> None:
+    term_days = (term_end - term_start).days + 1
+    for given in given_back:
+        problem = _given_back_problem(given, currency, term_days)
+        if problem:
+            raise InvalidProration({"given_back": problem})
+
+
+def _given_back_problem(given: GivenBack, currency: str, term_days: int) -> str | None:
+    if not isinstance(given, GivenBack):
+        raise TypeError(f"given_back holds GivenBack, not {type(given).__name__}.")
+    if not isinstance(given.amount, Money):
+        raise TypeError(f"A GivenBack's amount must be Money, not {type(given.amount).__name__}.")
+    if given.amount.currency != currency:
+        return f"What credit notes gave back must be in {currency}, not {given.amount.currency}."
+    if given.amount.amount < 0:
+        return "What credit notes gave back cannot be negative."
+    if not 1 <= given.days <= term_days:
+        return f"An invoice paid for 1 to {term_days} days of the term, not {given.days}."
+    return None
 
 
 def _exact_digits(current_price: Money, new_price: Money, term_days: int) -> int:

@@ -25,6 +25,7 @@ from django.urls import path, reverse
 from billing.details.services import tax_override_clear, tax_override_set
 from billing.invoices import rules, services
 from billing.invoices.credit import STAFF_RULE
+from billing.invoices.kinds import LineKind
 from billing.invoices.selectors import invoice_outstanding, invoice_remaining
 from billing.models import (
     BillingDetails,
@@ -44,6 +45,17 @@ from billing.tax.selectors import tax_decision
 from licensing.admin.pages import ReadOnlyAdminMixin, confirm_page
 from portal import clock
 from portal.admin_history import HistoryAdmin
+
+
+def _billed_spans(invoice: Invoice) -> list[tuple]:
+    """(first day, last day) of each span of the subscription the invoice paid for."""
+    return list(
+        invoice.lines.filter(
+            kind__in=(LineKind.RECURRING, LineKind.PRORATION_CHARGE), period_start__isnull=False
+        )
+        .order_by("period_start")
+        .values_list("period_start", "period_end")
+    )
 
 
 class VoidForm(forms.Form):
@@ -258,6 +270,8 @@ class InvoiceAdmin(ReadOnlyAdminMixin, HistoryAdmin):
             total=invoice.money("total"),
             remaining=invoice_remaining(invoice=invoice),
             credit_rule=STAFF_RULE,
+            license=invoice.license,
+            billed=_billed_spans(invoice),
             form=form,
             hidden=[],
             cancel=change_url,

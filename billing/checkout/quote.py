@@ -17,6 +17,12 @@ yet) starts a term today and charges it whole.
 A prorated line says its working: "Unused time: 27 of 31 days of Team, 12 seats at
 $228.00 a month" is the share of the term's price it credits or charges, so a customer
 can check the amount with a calculator.
+
+The unused time is credited on what was paid for the term: what credit notes gave back
+of the invoices that billed it (all of it, for a voided invoice) is not credited again
+(billing.proration), and the line says so: "…, less 182 of 365 days of the €100.00
+credit notes gave back". A term whose invoice was voided has no unused time to credit,
+so a change charges the rest of the term in full.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from billing.invoices import totals
 from billing.invoices.kinds import LineKind
 from billing.money import Money
 from billing.pricing import CYCLE_PHRASE, BillingCycle, SeatPrice
-from billing.proration import Proration, prorate
+from billing.proration import GivenBack, Proration, prorate
 from billing.subscriptions.periods import ONE_DAY, Span, period, term_end_for
 
 ONE = Decimal(1)
@@ -91,6 +97,16 @@ class Plan:
             other.cycle,
             other.price,
         )
+
+
+@dataclass(frozen=True)
+class Credited:
+    """What credit notes gave back (before tax) of an invoice that billed the current
+    term, and the first day of the term that invoice billed (the term's first for a
+    purchase or renewal, the change day for a change)."""
+
+    amount: Money
+    first_day: date
 
 
 @dataclass(frozen=True)
@@ -245,14 +261,16 @@ def quote_change(
     credit_balance: Money,
     prices: Mapping[tuple[str, str], SeatPrice] | None = None,
     paid_through: date | None = None,
+    credited: tuple[Credited, ...] | list[Credited] = (),
 ) -> Quote:
     """The lines and totals of moving from `current` (None: a purchase) to `target` on
-    `today`. `prices`: (tier, cycle) -> price for the current and the target tier, the
-    current one's own cycle at its locked price; a change that takes effect in part now
-    is priced from it. `paid_through`: the last day the term's price paid for, when staff
-    extended the term free of charge past it (default: the term's last day); a change is
-    prorated over the paid days only, so an extension never spreads a cycle's price over
-    more days than it bought. Raises QuoteRefused."""
+        `today`. `prices`: (tier, cycle) -> price for the current and the target tier, the
+        current one's own cycle at its locked price; a change that takes effect in part now
+        is priced from it. `paid_through`: the last day the term's price paid for, when staff
+        extended the term free of charge past it (default: the term's last day); a change is
+        prorated over the paid days only, so an extension never spreads a cycle's price over
+        more days than it bought. `credited`: what credit notes gave back of each invoice that
+    billed the term; the unused time is credited net of it. Raises QuoteRefused."""
     errors = check_plan(target)
     if current is not None and target.currency != current.currency:
         errors["currency"] = (
@@ -279,7 +297,8 @@ def quote_change(
         if errors:
             raise QuoteRefused(errors)
         paid = Span(term_start, min(paid_through or term_end, term_end))
-        start, end, lines = _lines_now(current, now, paid, term_end, today)
+        given = _given_back(credited, paid, currency)
+        start, end, lines = _lines_now(current, now, paid, term_end, today, given)
     amounts = [line.amount for line in lines]
     result = totals.invoice_totals(
         line_amounts=amounts,
@@ -309,6 +328,20 @@ def quote_change(
         renewal_tax=totals.tax_on(renewal, tax_rate),
         renews_on=end + timedelta(days=1) if final.auto_renew else None,
     )
+
+
+def _given_back(credited, paid: Span, currency: str) -> tuple[GivenBack, ...]:
+    """Per invoice, what was given back and the paid days it paid for (from its first
+    day billed to the paid term's last); an invoice billing none of them is left out."""
+    given = []
+    for entry in credited:
+        if entry.amount.currency != currency:
+            raise QuoteRefused({"currency": f"A credit note is not in {currency}."})
+        first = max(entry.first_day, paid.starts_on)
+        if entry.amount.is_zero or first > paid.ends_on:
+            continue
+        given.append(GivenBack(entry.amount, Span(first, paid.ends_on).days))
+    return tuple(given)
 
 
 def _term_lines(plan: Plan, start: date) -> list[Line]:
@@ -363,13 +396,34 @@ def _prorated_line(
 
 
 def _credit_line(plan: Plan, proration: Proration, span: Span) -> Line:
-    return _prorated_line(
+    line = _prorated_line(
         "Unused time", -proration.credit, span, LineKind.PRORATION_CREDIT, plan, proration
     )
+    if not proration.given_back:
+        return line
+    return replace(line, description=f"{line.description}, less {less(proration)}")
+
+
+def less(proration: Proration) -> str:
+    """What the unused time's credit leaves out: "182 of 365 days of the €100.00 credit
+    notes gave back", per invoice a credit note corrected."""
+    parts = []
+    for given in proration.given_back:
+        days = "day" if given.days == 1 else "days"
+        parts.append(
+            f"{proration.unused_share(given)} of {given.days} {days} of the "
+            f"{given.amount.format()} credit notes gave back"
+        )
+    return " and ".join(parts)
 
 
 def _lines_now(
-    current: Plan, now: Plan, paid: Span, term_end: date, today: date
+    current: Plan,
+    now: Plan,
+    paid: Span,
+    term_end: date,
+    today: date,
+    given: tuple[GivenBack, ...] = (),
 ) -> tuple[date, date, list[Line]]:
     """(term start, term end, lines) of what changes today; `paid` is the span the
     current term's price paid for (the term less any free extension)."""
@@ -392,6 +446,7 @@ def _lines_now(
             term_start=paid.starts_on,
             term_end=paid.ends_on,
             change_date=today,
+            given_back=given,
         )
         lines = _term_lines(now, today)
         if not unused.credit.is_zero:
@@ -403,6 +458,7 @@ def _lines_now(
         term_start=paid.starts_on,
         term_end=paid.ends_on,
         change_date=today,
+        given_back=given,
     )
     if proration.due.is_zero:
         # The rest of the term costs what it did (more seats on a flat price, or up to a

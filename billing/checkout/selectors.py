@@ -1,19 +1,27 @@
 """The checkout as its page reads it: in one query with its license, version, tier and
 subscription, and with what a preview reads of the organization's billing besides —
-its credit in the subscription's currency, a pending scheduled change and
-the last day the term was paid for (before a free extension) —
+its credit in the subscription's currency, a pending scheduled change,
+the last day the term was paid for (before a free extension) and whether a credit note
+corrected an invoice that billed the term (only then is what it gave back read) —
 as annotations that checkout_preview uses instead of asking again. Every typed change
 is a preview, and on a busy machine each round trip to the database costs more than the
 work it does."""
 
+from datetime import date
+from decimal import Decimal
 from functools import cache
 
-from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import DecimalField, Exists, Min, OuterRef, QuerySet, Subquery, Sum
 
+from billing.invoices.kinds import LineKind
 from billing.models import (
     BillingDetails,
     Checkout,
     CreditEntry,
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
     PeriodReason,
     ScheduledChange,
     ScheduledChangeStatus,
@@ -21,6 +29,39 @@ from billing.models import (
 )
 
 MONEY = DecimalField(max_digits=12, decimal_places=2)
+# The lines that pay for days of a term: a whole period, or the rest of one after a change.
+PAYING_KINDS = (LineKind.RECURRING, LineKind.PRORATION_CHARGE)
+
+
+def credited_in_term(license, *, term_start: date, paid_end: date) -> list[tuple[Decimal, date]]:
+    """(what credit notes gave back before tax, the first day billed) of each issued
+    invoice of `license` that paid for days from `term_start` to `paid_end` and that a
+    credit note corrected (a void is a credit note for all that remained), in one query."""
+    paying = InvoiceLine.objects.filter(
+        invoice=OuterRef("pk"),
+        kind__in=PAYING_KINDS,
+        period_start__gte=term_start,
+        period_start__lte=paid_end,
+    )
+    given = (
+        CreditNote.objects.filter(invoice=OuterRef("pk"))
+        .order_by()
+        .values("invoice")
+        .annotate(total=Sum("subtotal"))
+        .values("total")
+    )
+    first = paying.order_by().values("invoice").annotate(first=Min("period_start")).values("first")
+    rows = (
+        Invoice.objects.filter(license=license)
+        .exclude(status=InvoiceStatus.DRAFT)
+        .annotate(first_day=Subquery(first), given=Subquery(given, output_field=MONEY))
+        .filter(first_day__isnull=False, given__gt=0)
+        .order_by("first_day", "pk")
+        .values_list("given", "first_day")
+    )
+    # Whole cents, whatever the database's SUM returns (floating point on SQLite).
+    cents = Decimal("0.01")
+    return [(Decimal(amount).quantize(cents), day) for amount, day in rows]
 
 
 def checkouts_for_preview() -> QuerySet[Checkout]:
@@ -54,6 +95,11 @@ def _checkouts_for_preview() -> QuerySet[Checkout]:
         .exclude(reason=PeriodReason.EXTENSION)
         .order_by("-ends_on")
     )
+    corrected = CreditNote.objects.filter(
+        invoice__license=OuterRef("license"),
+        invoice__lines__kind__in=PAYING_KINDS,
+        invoice__lines__period_start__gte=OuterRef("license__term_start"),
+    )
     return Checkout.objects.select_related(
         "organization", "license__version__tier", "license__subscription"
     ).annotate(
@@ -62,4 +108,5 @@ def _checkouts_for_preview() -> QuerySet[Checkout]:
         preview_credit=Subquery(credit, output_field=MONEY),
         preview_pending_id=Subquery(pending.values("pk")[:1]),
         preview_paid_through=Subquery(paid.values("ends_on")[:1]),
+        preview_corrected=Exists(corrected),
     )

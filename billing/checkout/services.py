@@ -24,7 +24,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.checkout import changes
-from billing.checkout.quote import Plan, Quote, QuoteRefused, quote_change
+from billing.checkout.quote import Credited, Plan, Quote, QuoteRefused, quote_change
+from billing.checkout.selectors import credited_in_term
 from billing.emails import notices
 from billing.invoices import rules as invoice_rules
 from billing.invoices import services as invoices
@@ -381,6 +382,7 @@ def checkout_preview(
         )
         plan_target = Plan(**{**plan_target.__dict__, "term_cycles": subscription.term_cycles})
         paid_through = _paid_through(checkout, license)
+        credited = _credited(checkout, license, currency, paid_through)
         quote = quote_change(
             current=current,
             target=plan_target,
@@ -391,9 +393,18 @@ def checkout_preview(
             credit_balance=_license_credit(checkout, license, currency),
             prices=prices,
             paid_through=paid_through,
+            credited=credited,
         )
         if quote.later is not None and not license.auto_renew:
             raise QuoteRefused({"": _no_change_at_term_end(license)})
+        if credited and quote.lines:
+            given = Money.total((entry.amount for entry in credited), currency)
+            notes.append(
+                f"Credit notes gave back {given.format()} of what this term was invoiced "
+                "for (an invoice voided gives back all of it), so the unused time is "
+                "credited only on what was paid for it, as the credit line says; with "
+                "nothing left to credit, the rest of the term is charged in full."
+            )
         if (
             quote.now.cycle != current.cycle
             and paid_through is not None
@@ -552,6 +563,23 @@ def _paid_through(checkout: Checkout, license: License) -> date | None:
             .first()
         )
     return paid
+
+
+def _credited(
+    checkout: Checkout, license: License, currency: str, paid_through: date | None
+) -> list[Credited]:
+    """What credit notes gave back of the invoices that paid for this term: read only
+    when the preview's query found such a credit note (or the checkout was read without
+    it, as the confirmation's is)."""
+    if _read_with(checkout, license, "preview_corrected") is False:
+        return []
+    paid_end = min(paid_through or license.term_end, license.term_end)
+    return [
+        Credited(Money(amount, currency), first_day)
+        for amount, first_day in credited_in_term(
+            license, term_start=license.term_start, paid_end=paid_end
+        )
+    ]
 
 
 def _pending(checkout: Checkout, license: License) -> ScheduledChange | None:

@@ -227,6 +227,10 @@ POLICY_SECTIONS = [
         "An upgrade mid-term credits the unused part of the current "
         "price and charges the rest of the term at the new price, both shown before you confirm. "
         "Proration is by day: the remaining days of the term divided by the days in the term.\n\n"
+        "The credit is for time paid for: what a credit note gave back of an invoice for the "
+        "term (all of it, when the invoice was voided) is not credited again. It is taken off "
+        "in the share of that invoice's days still to come, and the credit line says so; a "
+        "term whose invoice was voided has nothing to credit.\n\n"
         "Amounts are calculated exactly and rounded once, half up, to the currency's smallest "
         "unit (one cent, one penny).",
     ),
