@@ -909,3 +909,14 @@ def test_the_fingerprint_names_the_plan_from_today_even_when_nothing_else_differ
     assert (two.lines, two.later, two.renewal) == (three.lines, None, three.renewal)
     assert (two.now.seats, three.now.seats) == (2, 3)
     assert two.fingerprint() != three.fingerprint()
+
+
+def test_the_fingerprint_names_the_plan_at_the_terms_end_even_when_nothing_else_differs():
+    # Fewer seats on a flat price wait for the term's end and cost the same at renewal:
+    # no lines, the same plan today and the same renewal; only the plan the term ends on
+    # tells two and one seat apart.
+    two = change(plan("starter", 3), plan("starter", 2))
+    one = change(plan("starter", 3), plan("starter", 1))
+    assert (two.lines, two.now, two.renewal) == (one.lines, one.now, one.renewal)
+    assert (two.later.seats, one.later.seats) == (2, 1)
+    assert two.fingerprint() != one.fingerprint()
