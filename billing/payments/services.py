@@ -100,31 +100,17 @@ def payment_record(
     _refuse_unpayable(locked)
     provider = provider or provider_for(locked)
     reference, reason = reference.strip(), reason.strip()
-    errors = _field_errors(
+    outstanding = invoice_outstanding(invoice=locked)
+    payment = _write_payment(
         locked,
         amount=amount,
         received_on=received_on,
         reference=reference,
         reason=reason,
         provider=provider,
-        today=timezone.localdate(at),
+        actor=actor,
+        at=at,
     )
-    if errors:
-        raise ValidationError(errors)
-    outstanding = invoice_outstanding(invoice=locked)
-    payment = Payment(
-        organization=locked.organization,
-        invoice=locked,
-        currency=locked.currency,
-        amount=amount.amount,
-        received_on=received_on,
-        reference=reference,
-        provider=provider.name,
-        recorded_by=actor,
-        reason=reason,
-    )
-    payment.full_clean()
-    payment.save()
     overpaid = amount - outstanding
     if overpaid.amount > 0:
         CreditEntry.objects.create(
@@ -187,6 +173,41 @@ def payment_record_as_credit(
     if locked.status == InvoiceStatus.DRAFT:
         raise ValidationError("A draft is not issued yet; it cannot be paid.")
     reference, reason = reference.strip(), reason.strip()
+    payment = _write_payment(
+        locked,
+        amount=amount,
+        received_on=received_on,
+        reference=reference,
+        reason=reason,
+        provider=provider,
+        actor=actor,
+        at=at,
+    )
+    CreditEntry.objects.create(
+        organization=locked.organization,
+        currency=locked.currency,
+        amount=amount.amount,
+        description=(
+            f"Payment {reference} for {locked.number}, which was already "
+            f"{locked.get_status_display().lower()}"
+        )[:200],
+        invoice=locked,
+    )
+    credit_apply(organization=locked.organization, currency=locked.currency, at=at)
+    notices.payment_received(
+        payment=payment,
+        outstanding=Money.zero(locked.currency),
+        credit_created=amount,
+        invoice_settled_before=True,
+    )
+    return payment
+
+
+def _write_payment(
+    locked: Invoice, *, amount: Money, received_on, reference: str, reason: str, provider, actor, at
+) -> Payment:
+    """Checks and writes the append-only payment row, on the invoice locked by the caller;
+    a refusal names each field and writes nothing."""
     errors = _field_errors(
         locked,
         amount=amount,
@@ -211,21 +232,4 @@ def payment_record_as_credit(
     )
     payment.full_clean()
     payment.save()
-    CreditEntry.objects.create(
-        organization=locked.organization,
-        currency=locked.currency,
-        amount=amount.amount,
-        description=(
-            f"Payment {reference} for {locked.number}, which was already "
-            f"{locked.get_status_display().lower()}"
-        )[:200],
-        invoice=locked,
-    )
-    credit_apply(organization=locked.organization, currency=locked.currency, at=at)
-    notices.payment_received(
-        payment=payment,
-        outstanding=Money.zero(locked.currency),
-        credit_created=amount,
-        invoice_settled_before=True,
-    )
     return payment
