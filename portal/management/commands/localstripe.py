@@ -7,6 +7,7 @@ it refuses to run without DEBUG."""
 from __future__ import annotations
 
 import logging
+import pickle
 import socket
 from urllib.parse import urlsplit
 
@@ -38,7 +39,15 @@ class Command(BaseCommand):
 
         port = port or urlsplit(settings.STRIPE_API_BASE).port or 8420
         if not from_scratch:
-            store.try_load_from_disk()
+            try:
+                store.try_load_from_disk()
+            except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
+                # localstripe rewrites /tmp/localstripe.pickle on every change, so a run
+                # stopped mid-write leaves it cut short: start afresh rather than not at all.
+                self.stderr.write(
+                    f"localstripe's saved state is unreadable ({exc}); starting from scratch."
+                )
+                store.clear()
         webhook_url = settings.SITE_URL + reverse("stripe_webhook")
         secret = settings.STRIPE_WEBHOOK_SECRET
         register_webhook("tierwise", webhook_url, secret, list(HANDLED_EVENTS))
