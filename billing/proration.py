@@ -41,6 +41,7 @@ the same inputs and get the same lines, to the cent.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, localcontext
@@ -156,17 +157,11 @@ def _credit_net_of(
     for given in given_back:
         exact -= Fraction(given.amount.amount) * min(remaining_days, given.days) / given.days
     exact = max(exact, Fraction(0))
-    numerator, denominator = Decimal(exact.numerator), Decimal(exact.denominator)
-    with localcontext() as context:
-        # Enough digits that the quotient is off by far less than the distance of any
-        # fraction with this denominator from a half of the minor unit (as GUARD_DIGITS).
-        context.prec = (
-            len(str(exact.numerator))
-            + len(str(exact.denominator))
-            + minor_unit_places(current_price.currency)
-            + GUARD_DIGITS
-        )
-        return Money(numerator / denominator, current_price.currency).rounded()
+    # Cut (not rounded) to tenths of the minor unit, exactly: every half-up boundary lies
+    # on that grid, so the one rounding rule gives what rounding the fraction itself would.
+    places = minor_unit_places(current_price.currency)
+    tenths = math.floor(exact * 10**places * 10)
+    return Money(Decimal(tenths).scaleb(-places - 1), current_price.currency).rounded()
 
 
 def _validate_given_back(
