@@ -92,6 +92,21 @@ def test_the_credit_is_one_fraction_rounded_once():
     assert (result.credit, result.charge, result.due) == (eur("50.00"), eur("100.00"), eur("50.00"))
 
 
+def test_the_credit_rounds_at_the_currencys_own_minor_unit():
+    # Dinars have three places: 4.939 * 1/2 - 0 = 2.4695 exactly, half up 2.470 (cut
+    # at cents' tenths instead, it would be 2.469).
+    kwd = Money(D("4.939"), "KWD")
+    result = prorate(
+        current_price=kwd,
+        new_price=kwd,
+        term_start=date(2026, 1, 1),
+        term_end=date(2026, 1, 2),
+        change_date=date(2026, 1, 2),
+        given_back=[GivenBack(Money(D(0), "KWD"), 2)],
+    )
+    assert result.credit == Money(D("2.470"), "KWD")
+
+
 def test_a_just_positive_credit_is_kept():
     # 540 * 182/365 - 538.99 * 182/365 = 0.5036: 0.50, not zero.
     assert change("540.00", "900.00", [GivenBack(eur("538.99"), 365)]).credit == eur("0.50")
