@@ -22,7 +22,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import linebreaksbr
 from django.urls import path, reverse
 
-from billing.details.services import tax_override_clear, tax_override_set
+from billing.details.services import payment_terms_set, tax_override_clear, tax_override_set
 from billing.invoices import rules, services
 from billing.invoices.credit import STAFF_RULE
 from billing.invoices.kinds import LineKind
@@ -525,6 +525,16 @@ class BillingDetailsAdmin(HistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [*self.customer_fields, *(["organization"] if obj is not None else [])]
+
+    def save_model(self, request, obj, form, change):
+        """Only the payment terms are editable here; they go through the service, under
+        the billing details' lock, never straight through the model form."""
+        payment_terms_set(
+            organization=obj.organization,
+            actor=request.user,
+            payment_terms=form.cleaned_data["payment_terms"],
+            net_days=form.cleaned_data["net_days"],
+        )
 
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
         context["may_override_tax"] = obj is not None and self.has_change_permission(request, obj)

@@ -175,3 +175,15 @@ def tax_override_clear(*, organization: Organization, actor, reason: str) -> Bil
     details.tax_rate_override = None
     details.tax_override_reason = reason.strip()
     return _save(details, actor=actor, reason=f"Tax rate back to the rule: {reason.strip()}")
+
+
+@transaction.atomic
+def payment_terms_set(
+    *, organization: Organization, actor, payment_terms: str, net_days: int
+) -> BillingDetails:
+    """Staff set the terms the organization's next invoices are finalized with, under the
+    billing details' lock (lock 1), like every other change to them."""
+    details = lock_billing_details(organization)
+    details.payment_terms = payment_terms
+    details.net_days = net_days
+    return _save(details, actor=actor, reason="Payment terms changed by staff")
