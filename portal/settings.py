@@ -42,6 +42,20 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from exc
 
 
+def env_int_list(name: str, default: list[int]) -> list[int]:
+    """Whole numbers of days, comma-separated ("90,30,7"), each 0 or more."""
+    items = env_list(name)
+    if not items:
+        return list(default)
+    try:
+        days = [int(item) for item in items]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be whole numbers, comma-separated") from exc
+    if any(day < 0 for day in days):
+        raise ImproperlyConfigured(f"{name} must be 0 or more")
+    return days
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -294,6 +308,21 @@ LICENSE_SIGNING_KEY_DEV_FILE = str(VAR_DIR / "license-signing-key.pem") if DEBUG
 LICENSING_API_RATE_LIMIT = env_int("LICENSING_API_RATE_LIMIT", 600)
 # Days an auto-renewing license stays valid after its term while its renewal has not run.
 RENEWAL_GRACE_DAYS = env_int("RENEWAL_GRACE_DAYS", 7)
+# Renewal reminders: days before the renewal date, per billing cycle (annual covers the
+# longer terms too). Each is sent once per license and period (billing.renewals).
+RENEWAL_REMINDER_DAYS = {
+    "annual": env_int_list("RENEWAL_REMINDER_DAYS_ANNUAL", [90, 30, 7]),
+    "monthly": env_int_list("RENEWAL_REMINDER_DAYS_MONTHLY", [7]),
+}
+# A price rise at the next renewal is told at least this many days ahead (or at the first
+# reminder, for shorter terms).
+PRICE_INCREASE_NOTICE_DAYS = env_int("PRICE_INCREASE_NOTICE_DAYS", 90)
+# Dunning of an unpaid invoice, in days after its due date: reminders, then the license
+# is past due (still usable), then suspended (held by dunning until paid). Copied onto
+# each invoice when it is finalized.
+DUNNING_REMINDER_DAYS = env_int_list("DUNNING_REMINDER_DAYS", [1, 7, 14])
+DUNNING_PAST_DUE_DAYS = env_int("DUNNING_PAST_DUE_DAYS", 7)
+DUNNING_SUSPEND_DAYS = env_int("DUNNING_SUSPEND_DAYS", 30)
 # How long a canceled subscription's data stays readable (read-only) after its term ends,
 # as the cancel page promises.
 CANCELED_DATA_RETENTION_DAYS = env_int("CANCELED_DATA_RETENTION_DAYS", 90)

@@ -290,7 +290,7 @@ def quote_change(
     if current is None:
         now, later = target, None
         start, end = today, term_end_for(today, cycle=target.cycle, cycles=target.term_cycles)
-        lines = _term_lines(target, start)
+        lines = term_lines(target, start)
     else:
         now, later = _split(current, target, prices or {})
         errors = check_plan(now)
@@ -344,7 +344,7 @@ def _given_back(credited, paid: Span, currency: str) -> tuple[GivenBack, ...]:
     return tuple(given)
 
 
-def _term_lines(plan: Plan, start: date) -> list[Line]:
+def term_lines(plan: Plan, start: date) -> list[Line]:
     """A whole term from `start`, a line per billing period (one for a term of one
     cycle): billed seats x the per-seat price of a cycle, or the flat price."""
     price = plan.price
@@ -448,7 +448,7 @@ def _lines_now(
             change_date=today,
             given_back=given,
         )
-        lines = _term_lines(now, today)
+        lines = term_lines(now, today)
         if not unused.credit.is_zero:
             lines.insert(0, _credit_line(current, unused, remaining))
         return today, term_end_for(today, cycle=now.cycle, cycles=now.term_cycles), lines

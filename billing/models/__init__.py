@@ -25,7 +25,12 @@ from billing.models.invoices import Series as Series
 from billing.models.ledger import AdminOperation as AdminOperation
 from billing.models.ledger import SubscriptionEvent as SubscriptionEvent
 from billing.models.ledger import SubscriptionEventKind as SubscriptionEventKind
+from billing.models.notices import Notice as Notice
+from billing.models.notices import NoticeKind as NoticeKind
 from billing.models.payments import Payment as Payment
+from billing.models.renewals import RenewalFailure as RenewalFailure
+from billing.models.renewals import RenewalRun as RenewalRun
+from billing.models.renewals import RenewalRunStatus as RenewalRunStatus
 from billing.models.roi import RoiScenario as RoiScenario
 from billing.models.subscriptions import Billing as Billing
 from billing.models.subscriptions import PeriodReason as PeriodReason

@@ -158,6 +158,12 @@ class Invoice(models.Model):
     due_on = models.DateField(null=True, blank=True)
     payment_terms = models.CharField(max_length=16, choices=PaymentTerms.choices, blank=True)
     net_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Dunning, copied at finalization from the settings then in force, so a settings
+    # change never moves a date already shown (billing.dunning): reminders so many days
+    # after the due date, past due from one day, suspended from another.
+    dunning_reminder_days = models.JSONField(default=list, blank=True)
+    past_due_on = models.DateField(null=True, blank=True)
+    suspend_on = models.DateField(null=True, blank=True)
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal(0))
     tax_id = models.CharField("tax ID", max_length=40, blank=True)
     # Who the invoice was issued to, as it was when it was finalized: a later rename

@@ -65,6 +65,16 @@ class Subscription(models.Model):
     per_seat = models.BooleanField(default=False)
     min_seats = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
     price_locked_on = models.DateField(help_text="The day the price was locked.")
+    # The locked price holds at least until this day: the later of the contract term's
+    # end and the version's notice date (set when the price is locked and when the
+    # version is retired). The first renewal on or after it moves a license on a retired
+    # version to the version's successor, at that version's price (billing.renewals).
+    price_locked_until = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The locked price holds until this day: the later of the term's end and "
+        "a retired version's notice date.",
+    )
     billing_anchor = models.DateField(
         help_text="Period n starts n cycles after this day (the day the term started).",
     )

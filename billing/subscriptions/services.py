@@ -26,6 +26,7 @@ from billing.models import (
 )
 from billing.money import Money
 from billing.pricing import BillingCycle
+from billing.renewals import terms
 from billing.subscriptions.periods import ONE_DAY, Span, index_of
 from licensing.licenses.services import Actor, license_renew, license_set_auto_renew
 from licensing.models import License, TierVersionPrice
@@ -68,6 +69,10 @@ def _copy_price(subscription: Subscription, row: TierVersionPrice, at: datetime)
     subscription.per_seat = row.per_seat
     subscription.min_seats = row.min_seats
     subscription.price_locked_on = timezone.localdate(at)
+    license = subscription.license
+    subscription.price_locked_until = terms.locked_until(
+        term_end=license.term_end, notice_date=license.version.notice_date
+    )
 
 
 def _save(subscription: Subscription, at: datetime) -> None:

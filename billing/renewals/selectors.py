@@ -1,0 +1,188 @@
+"""What the next renewal of a subscription bills: the one answer the renewal's invoice,
+its reminders and the dashboard's renewal panel all read (billing.renewals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from billing.checkout.quote import Line, Plan, term_lines
+from billing.invoices import totals
+from billing.models import ScheduledChange, ScheduledChangeStatus, Subscription
+from billing.money import Money
+from billing.pricing import SeatPrice
+from billing.renewals import terms
+from billing.tax.selectors import tax_decision_for
+from licensing.models import TierVersion, TierVersionPrice
+from licensing.models.catalog import VersionStatus
+
+SEATS = "seats"
+
+
+@dataclass(frozen=True)
+class NextRenewal:
+    """The next term as it will be billed on `renews_on`, at the tax in force that day
+    (as far as anyone can know it today), before any credit the organization holds."""
+
+    renews_on: date
+    auto_renew: bool
+    source: terms.Source
+    version: TierVersion  # the version the next term runs on
+    price_row: TierVersionPrice | None  # its catalog price (None: the locked price)
+    change: ScheduledChange | None  # the change scheduled for that day, applied first
+    plan: Plan
+    lines: list[Line]
+    subtotal: Money
+    tax: Money
+    total: Money
+    current_subtotal: Money  # the current plan's term at its locked price, before tax
+    locked_until: date | None
+
+    @property
+    def rises(self) -> bool:
+        """Whether the next term costs more before tax than the current one (a change
+        the customer scheduled is their choice, not a price rise)."""
+        return self.source != terms.Source.SCHEDULED and self.subtotal > self.current_subtotal
+
+    @property
+    def moves_to_successor(self) -> bool:
+        return self.source == terms.Source.SUCCESSOR
+
+
+def _seat_limit(version: TierVersion) -> int | None:
+    for row in version.limit_rows.all():
+        if row.metric.key == SEATS:
+            return row.value
+    return None
+
+
+def _seat_price(row: TierVersionPrice, currency: str) -> SeatPrice:
+    return SeatPrice(
+        amount=Money(row.amount, currency),
+        cycle=row.cycle,
+        per_seat=row.per_seat,
+        min_seats=row.min_seats,
+    )
+
+
+def _plan(version: TierVersion, price: SeatPrice, *, seats: int, auto_renew: bool, cycles: int):
+    return Plan(
+        tier=version.tier.slug,
+        tier_name=version.tier.name,
+        rank=version.tier.order,
+        price=price,
+        seats=seats,
+        cycle=price.cycle,
+        auto_renew=auto_renew,
+        term_cycles=cycles,
+        max_seats=_seat_limit(version),
+    )
+
+
+def _chain(version: TierVersion) -> dict[int, terms.Version]:
+    """Every version of the tier's product as the rule needs it (a successor may be of
+    another tier)."""
+    rows = TierVersion.objects.filter(tier__product_id=version.tier.product_id).values_list(
+        "pk", "status", "successor_id"
+    )
+    return {
+        pk: terms.Version(pk, status == VersionStatus.RETIRED, successor)
+        for pk, status, successor in rows
+    }
+
+
+def _versions():
+    return TierVersion.objects.select_related("tier__product").prefetch_related(
+        "limit_rows__metric"
+    )
+
+
+def scheduled_for(subscription: Subscription, day: date) -> ScheduledChange | None:
+    """The change scheduled to take effect by `day` (at most one is scheduled)."""
+    return (
+        ScheduledChange.objects.filter(
+            license_id=subscription.license_id,
+            status=ScheduledChangeStatus.SCHEDULED,
+            effective_on__lte=day,
+        )
+        .select_related("price")
+        .first()
+    )
+
+
+def next_renewal(subscription: Subscription) -> NextRenewal:
+    """What the renewal starting the day after the license's current term will bill."""
+    license = subscription.license
+    renews_on = license.renews_on
+    currency = subscription.currency_id
+    version = _versions().get(pk=license.version_id)
+    change = scheduled_for(subscription, renews_on)
+    versions = _chain(version)
+    successor_pk = terms.successor_of(versions[version.pk], versions)
+    successor_row = None
+    if successor_pk is not None:
+        successor_row = TierVersionPrice.objects.filter(
+            version_id=successor_pk, currency_id=currency, cycle=subscription.cycle
+        ).first()
+    source = terms.source(
+        renews_on=renews_on,
+        locked_until=subscription.price_locked_until,
+        version=versions[version.pk],
+        versions=versions,
+        scheduled=change is not None,
+        successor_priced=successor_row is not None,
+    )
+    current = _plan(
+        version,
+        subscription.seat_price,
+        seats=license.seats,
+        auto_renew=license.auto_renew,
+        cycles=subscription.term_cycles,
+    )
+    price_row = None
+    if source == terms.Source.SCHEDULED:
+        version, price_row = _versions().get(pk=change.version_id), change.price
+        plan = _plan(
+            version,
+            _seat_price(price_row, currency),
+            seats=change.seats,
+            auto_renew=change.auto_renew,
+            cycles=subscription.term_cycles,
+        )
+    elif source == terms.Source.SUCCESSOR:
+        version, price_row = _versions().get(pk=successor_pk), successor_row
+        plan = _plan(
+            version,
+            _seat_price(price_row, currency),
+            seats=license.seats,
+            auto_renew=license.auto_renew,
+            cycles=subscription.term_cycles,
+        )
+    else:
+        plan = current
+    lines = term_lines(plan, renews_on)
+    decision = tax_decision_for(organization_id=license.organization_id, on=renews_on)
+    result = totals.invoice_totals(
+        line_amounts=[line.amount for line in lines],
+        tax_rate=decision.rate,
+        credit_balance=Money.zero(currency),
+        currency=currency,
+    )
+    current_subtotal = Money.total(
+        [line.amount for line in term_lines(current, renews_on)], currency
+    )
+    return NextRenewal(
+        renews_on=renews_on,
+        auto_renew=plan.auto_renew,
+        source=source,
+        version=version,
+        price_row=price_row,
+        change=change,
+        plan=plan,
+        lines=lines,
+        subtotal=result.subtotal,
+        tax=result.tax,
+        total=result.total,
+        current_subtotal=current_subtotal,
+        locked_until=subscription.price_locked_until,
+    )
