@@ -152,9 +152,7 @@ def test_a_daily_run_sends_each_lead_at_most_once_and_the_smallest_always(start,
     term_days=st.integers(min_value=28, max_value=1100),
     leads=leads_st,
 )
-def test_a_rise_is_told_only_when_it_rises_once_and_ahead(
-    rises, told, days_left, term_days, leads
-):
+def test_a_rise_is_told_only_when_it_rises_once_and_ahead(rises, told, days_left, term_days, leads):
     due = price_notice_due(
         rises=rises,
         told=told,
