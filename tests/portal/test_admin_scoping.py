@@ -20,7 +20,7 @@ from django.db import transaction
 from django.urls import URLPattern
 
 from billing.demo import build_checkouts, build_invoices, build_subscriptions
-from billing.models import AdminOperation, BillingDetails, TaxRate
+from billing.models import AdminOperation, BillingDetails, Invoice, Notice, NoticeKind, TaxRate
 from licensing.api.tokens import api_token_create
 from licensing.demo.catalog import build_catalog
 from licensing.demo.licenses import build_licenses
@@ -114,6 +114,26 @@ def _build_demo_site() -> None:
             fingerprint=f"{slug}-laptop",
             actor=Actor(label="test setup"),
         )
+        # Notices: one about the license, one about an invoice only (no license on it).
+        license = License.objects.get(organization=organization)
+        Notice.objects.create(
+            kind=NoticeKind.RENEWAL_REMINDER,
+            subject=f"license:{license.pk}",
+            period=license.renews_on,
+            lead=7,
+            sent_on=FROZEN_NOW.date(),
+            license=license,
+        )
+        invoice = Invoice.objects.filter(organization=organization).first()
+        if invoice is not None:
+            Notice.objects.create(
+                kind=NoticeKind.DUNNING_REMINDER,
+                subject=f"invoice:{invoice.pk}",
+                period=FROZEN_NOW.date(),
+                lead=1,
+                sent_on=FROZEN_NOW.date(),
+                invoice=invoice,
+            )
 
 
 @pytest.fixture
