@@ -2,6 +2,7 @@
 (emails/<name>-subject.txt, -body.txt, -body.html), stored in the outbox inside the
 caller's transaction and handed to the worker once that transaction commits."""
 
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,6 +49,20 @@ def queue_email(
     )
     transaction.on_commit(lambda: _hand_to_worker(message.pk))
     return message
+
+
+def queue_emails(
+    *, to: Sequence[str], subject: str, body_text: str, body_html: str = ""
+) -> list[OutboundEmail]:
+    """One message to each of `to`, without attachments, stored in one INSERT (a batch
+    of reminders); each handed to the worker once the caller's transaction commits."""
+    messages = OutboundEmail.objects.bulk_create(
+        OutboundEmail(to=address, subject=subject[:255], body_text=body_text, body_html=body_html)
+        for address in to
+    )
+    for message in messages:
+        transaction.on_commit(functools.partial(_hand_to_worker, message.pk))
+    return messages
 
 
 def _hand_to_worker(message_id: int) -> None:

@@ -7,21 +7,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from billing.models import BillingDetails
-from portal.emails import Attachment, queue_email, render_templated_email
-from portal.models import Organization, OutboundEmail, Role
+from portal.emails import Attachment, queue_email, queue_emails, render_templated_email
+from portal.models import Membership, Organization, OutboundEmail, Role
 
 
-def billing_recipients(organization: Organization) -> list[str]:
-    """The owners and billing admins who can sign in, in a stable order, then the billing
-    email addresses of the organization's billing details; each address once
-    (case-insensitively)."""
-    members = (
-        organization.memberships.filter(role__in=[Role.OWNER, Role.BILLING], user__is_active=True)
-        .order_by("user__email")
-        .values_list("user__email", flat=True)
-    )
-    details = BillingDetails.objects.filter(organization=organization).first()
-    addresses = [*members, *(details.billing_emails if details else [])]
+def _unique(addresses) -> list[str]:
     seen: set[str] = set()
     recipients = []
     for address in addresses:
@@ -29,6 +19,37 @@ def billing_recipients(organization: Organization) -> list[str]:
             seen.add(address.lower())
             recipients.append(address)
     return recipients
+
+
+def billing_recipients(organization: Organization) -> list[str]:
+    """The owners and billing admins who can sign in, in a stable order, then the billing
+    email addresses of the organization's billing details; each address once
+    (case-insensitively)."""
+    return billing_recipients_of([organization.pk])[organization.pk]
+
+
+def billing_recipients_of(organization_ids) -> dict[int, list[str]]:
+    """billing_recipients for many organizations in two queries (a batch of reminders):
+    organization id -> its recipients, in the same order."""
+    ids = list(organization_ids)
+    members: dict[int, list[str]] = {pk: [] for pk in ids}
+    rows = (
+        Membership.objects.filter(
+            organization_id__in=ids,
+            role__in=[Role.OWNER, Role.BILLING],
+            user__is_active=True,
+        )
+        .order_by("organization_id", "user__email")
+        .values_list("organization_id", "user__email")
+    )
+    for organization_id, email in rows:
+        members[organization_id].append(email)
+    details = dict(
+        BillingDetails.objects.filter(organization_id__in=ids).values_list(
+            "organization_id", "billing_emails"
+        )
+    )
+    return {pk: _unique([*members[pk], *(details.get(pk) or [])]) for pk in ids}
 
 
 def send_billing_email(
@@ -49,6 +70,8 @@ def send_billing_email(
     rendered = render_templated_email(
         f"billing/{name}", context={"organization": organization, **context}
     )
+    if not attachments:
+        return queue_emails(to=addresses, **rendered.__dict__)
     return [
         queue_email(to=address, **rendered.__dict__, attachments=attachments)
         for address in addresses

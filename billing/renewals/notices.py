@@ -26,9 +26,14 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from billing.emails.notices import absolute
-from billing.emails.services import billing_recipients, send_billing_email
+from billing.emails.services import (
+    billing_recipients,
+    billing_recipients_of,
+    send_billing_email,
+)
 from billing.models import Notice, NoticeKind, Subscription
 from billing.renewals import reminders
+from billing.renewals.selectors import Cache
 from billing.renewals.summary import RenewalSummary, renewal_summary
 from licensing.licenses.selectors import published_ladder, upgrade_suggestions
 from licensing.models import USABLE_STATUSES, License
@@ -129,12 +134,15 @@ def usage_lines(license: License, found: list[Meter]) -> list[UsageLine]:
 
 
 class _Batch:
-    """What licenses of one batch share: the billing recipients of an organization and
-    the upgrade ladder of a product, each read once."""
+    """What licenses of one batch share, each read once: the billing recipients of the
+    batch's organizations (two queries for all) and the upgrade ladder of a product."""
 
-    def __init__(self) -> None:
-        self.recipients: dict[int, list[str]] = {}
+    def __init__(self, licenses: list[License] | None = None) -> None:
+        self.recipients: dict[int, list[str]] = billing_recipients_of(
+            {license.organization_id for license in licenses or []}
+        )
         self.ladders: dict[int, list] = {}
+        self.renewals = Cache()
 
     def recipients_of(self, license: License) -> list[str]:
         if license.organization_id not in self.recipients:
@@ -249,7 +257,7 @@ def reminder_send(
     )
     if lead is None and not could_tell:
         return NOTHING_DUE
-    summary = renewal_summary(subscription, today=today)
+    summary = renewal_summary(subscription, today=today, cache=batch.renewals)
     price_notice = could_tell and summary.rise is not None
     if lead is None and not price_notice:
         return NOTHING_DUE
@@ -307,25 +315,26 @@ def reminders_send(*, license_ids: list[int], today: date) -> RunCounts:
     license: a license whose notice another run claimed, or whose reminder fails, is
     rolled back alone and the rest go on. Safe to run again: what was sent is skipped."""
     counts = RunCounts()
-    batch = _Batch()
     with transaction.atomic():
         licenses = [
             license
             for license in _licenses(license_ids)
             if license.is_usable and license.term_end >= today
         ]
+        batch = _Batch(licenses)
         sent = _sent([license.pk for license in licenses])
         for license in licenses:
             # One object, not two: next_renewal reads subscription.license.
             license.subscription.license = license
             try:
-                with transaction.atomic():
-                    outcome = reminder_send(
-                        license,
-                        today=today,
-                        sent=sent.get((license.pk, license.renews_on), {}),
-                        batch=batch,
-                    )
+                # Its writes are in a savepoint of their own (reminder_send): a failure
+                # before them wrote nothing, one inside them is rolled back with them.
+                outcome = reminder_send(
+                    license,
+                    today=today,
+                    sent=sent.get((license.pk, license.renews_on), {}),
+                    batch=batch,
+                )
             except Exception as exc:  # one license's failure never stops the batch
                 logger.exception("Renewal reminder for license %s failed", license.pk)
                 counts.failed += 1

@@ -97,6 +97,36 @@ def _versions():
     )
 
 
+class Cache:
+    """What the renewals of many subscriptions share, read once for a batch (the
+    reminders' job): tier versions with their limits, each product's version chain, and
+    successor prices. Reading through it changes no answer."""
+
+    def __init__(self) -> None:
+        self.versions: dict[int, TierVersion] = {}
+        self.chains: dict[int, dict[int, terms.Version]] = {}
+        self.prices: dict[tuple[int, str, str], TierVersionPrice | None] = {}
+
+    def version(self, pk: int) -> TierVersion:
+        if pk not in self.versions:
+            self.versions[pk] = _versions().get(pk=pk)
+        return self.versions[pk]
+
+    def chain(self, version: TierVersion) -> dict[int, terms.Version]:
+        product = version.tier.product_id
+        if product not in self.chains:
+            self.chains[product] = _chain(version)
+        return self.chains[product]
+
+    def price(self, version_pk: int, currency: str, cycle: str) -> TierVersionPrice | None:
+        key = (version_pk, currency, cycle)
+        if key not in self.prices:
+            self.prices[key] = TierVersionPrice.objects.filter(
+                version_id=version_pk, currency_id=currency, cycle=cycle
+            ).first()
+        return self.prices[key]
+
+
 def scheduled_for(subscription: Subscription, day: date) -> ScheduledChange | None:
     """The change scheduled to take effect by `day` (at most one is scheduled)."""
     return (
@@ -110,20 +140,20 @@ def scheduled_for(subscription: Subscription, day: date) -> ScheduledChange | No
     )
 
 
-def next_renewal(subscription: Subscription) -> NextRenewal:
-    """What the renewal starting the day after the license's current term will bill."""
+def next_renewal(subscription: Subscription, *, cache: Cache | None = None) -> NextRenewal:
+    """What the renewal starting the day after the license's current term will bill.
+    `cache`: shared by a batch of subscriptions, so their catalog rows are read once."""
+    cache = cache or Cache()
     license = subscription.license
     renews_on = license.renews_on
     currency = subscription.currency_id
-    version = _versions().get(pk=license.version_id)
+    version = cache.version(license.version_id)
     change = scheduled_for(subscription, renews_on)
-    versions = _chain(version)
+    versions = cache.chain(version)
     successor_pk = terms.successor_of(versions[version.pk], versions)
     successor_row = None
     if successor_pk is not None:
-        successor_row = TierVersionPrice.objects.filter(
-            version_id=successor_pk, currency_id=currency, cycle=subscription.cycle
-        ).first()
+        successor_row = cache.price(successor_pk, currency, subscription.cycle)
     source = terms.source(
         renews_on=renews_on,
         locked_until=subscription.price_locked_until,
@@ -141,7 +171,7 @@ def next_renewal(subscription: Subscription) -> NextRenewal:
     )
     price_row = None
     if source == terms.Source.SCHEDULED:
-        version, price_row = _versions().get(pk=change.version_id), change.price
+        version, price_row = cache.version(change.version_id), change.price
         plan = _plan(
             version,
             _seat_price(price_row, currency),
@@ -150,7 +180,7 @@ def next_renewal(subscription: Subscription) -> NextRenewal:
             cycles=subscription.term_cycles,
         )
     elif source == terms.Source.SUCCESSOR:
-        version, price_row = _versions().get(pk=successor_pk), successor_row
+        version, price_row = cache.version(successor_pk), successor_row
         plan = _plan(
             version,
             _seat_price(price_row, currency),

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from django.conf import settings
 
 from billing.models import Subscription
-from billing.renewals.selectors import NextRenewal, next_renewal
+from billing.renewals.selectors import Cache, NextRenewal, next_renewal
 
 
 @dataclass(frozen=True)
@@ -68,9 +68,11 @@ def _why(renewal: NextRenewal, current_version) -> str:
     )
 
 
-def renewal_summary(subscription: Subscription, *, today: date) -> RenewalSummary:
+def renewal_summary(
+    subscription: Subscription, *, today: date, cache: Cache | None = None
+) -> RenewalSummary:
     license = subscription.license
-    renewal = next_renewal(subscription)
+    renewal = next_renewal(subscription, cache=cache)
     rise = None
     if renewal.rises:
         rise = Rise(
