@@ -104,6 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--licenses", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--loglevel", default="warning")
     args = parser.parse_args()
 
     import django
@@ -132,7 +133,7 @@ def main() -> None:
             "--concurrency",
             str(args.workers),
             "--loglevel",
-            "warning",
+            args.loglevel,
             "--without-gossip",
             "--without-mingle",
         ],
