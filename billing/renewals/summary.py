@@ -46,6 +46,8 @@ class RenewalSummary:
     tax_is_zero: bool
     total: str
     locked_until: date | None
+    # The lock still holds on the renewal day (a grandfathered price kept another term).
+    lock_holds: bool
     rise: Rise | None
     change_summary: str | None
     change_on: date | None
@@ -98,6 +100,7 @@ def renewal_summary(
         tax_is_zero=renewal.tax.is_zero,
         total=renewal.total.format(),
         locked_until=renewal.locked_until,
+        lock_holds=renewal.locked_until is not None and renewal.locked_until >= renewal.renews_on,
         rise=rise,
         change_summary=change.summary if change else None,
         change_on=change.effective_on if change else None,

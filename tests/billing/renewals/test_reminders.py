@@ -314,3 +314,20 @@ def test_the_clock_moving_sends_the_reminder_on_its_day(monthly, people):
     reminder_runs = [r for r in runs if r.job == "send-renewal-reminders"]
     assert [r.due_at.date() for r in reminder_runs] == [date(2026, 3, d) for d in range(15, 27)]
     assert reminders(monthly) == [("renewal_reminder", date(2026, 4, 1), 7, date(2026, 3, 25))]
+
+
+def test_a_kept_grandfathered_price_says_how_long_its_lock_holds(organization, catalog, people):
+    # Team v1 for March: its lock holds to the version's notice date, 13 May 2026, so
+    # the 1 April renewal keeps $79; a license on a current version is told no lock date.
+    license = subscribed(organization, catalog, "team", number=1)
+    run(date(2026, 3, 25))
+    (message, *_) = emails()
+    assert "Your price is locked until 13 May 2026." in message.body_text
+    assert "Total: $79.00" in message.body_text
+    assert "THE PRICE CHANGES" not in message.body_text
+    assert reminders(license)[0][:3] == ("renewal_reminder", date(2026, 4, 1), 7)
+
+
+def test_a_current_version_names_no_lock_that_ends_before_the_renewal(monthly, people):
+    run(date(2026, 3, 25))
+    assert "locked until" not in emails()[0].body_text
