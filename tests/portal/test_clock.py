@@ -56,8 +56,12 @@ def test_moving_it_applies_a_scheduled_change_on_its_day(downgraded, test_clock,
     license = downgraded.license
     license.refresh_from_db()
     assert (license.version.tier.slug, license.seats, license.auto_renew) == ("team", 8, False)
-    # Both hourly jobs ran once at every tick of the 20 days.
-    assert len(runs) == 20 * 24 * 2
+    # Both hourly jobs ran once at every tick of the 20 days, the daily dunning once a day.
+    hourly = [
+        run for run in runs if run.job in ("abandon-stale-checkouts", "apply-due-scheduled-changes")
+    ]
+    assert len(hourly) == 20 * 24 * 2
+    assert len([run for run in runs if run.job == "run-dunning"]) == 20
 
 
 def test_a_job_runs_at_the_tick_it_falls_due(organization, catalog, owner, test_clock, now):
