@@ -233,13 +233,16 @@ class RunResult:
     failed: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {
+        """What the run did, only what it did: empty (falsy, as the other jobs' 0) when
+        nothing was due."""
+        done = {
             "reminders": self.reminders,
             "past_due": self.past_due,
             "suspended": self.suspended,
             "settled": self.settled,
             "failed": self.failed,
         }
+        return {name: value for name, value in done.items() if value}
 
 
 def dunning_run(*, at: datetime | None = None) -> RunResult:
