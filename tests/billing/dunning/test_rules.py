@@ -34,7 +34,12 @@ def day(n: int) -> date:
     return DUE_ON + timedelta(days=n)
 
 
-def step(today, sent=Sent(), *, has_license=True, days=DAYS, past=PAST, susp=SUSP, due=DUE_ON):
+NOTHING_SENT = Sent()
+
+
+def step(
+    today, sent=NOTHING_SENT, *, has_license=True, days=DAYS, past=PAST, susp=SUSP, due=DUE_ON
+):
     return step_due(
         due_on=due,
         reminder_days=days,
