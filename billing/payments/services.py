@@ -132,13 +132,13 @@ def payment_record(
     if not credit_created.is_zero:
         # The overpayment pays the organization's other open invoices, oldest first.
         credit_apply(organization=locked.organization, currency=locked.currency, at=at)
-    # A license left with nothing overdue runs again at once (billing.dunning).
-    dunning_settle(license_ids=licenses, at=at, reason=f"Payment {reference} for {locked.number}.")
     notices.payment_received(
         payment=payment,
         outstanding=max(outstanding - amount, Money.zero(locked.currency)),
         credit_created=credit_created,
     )
+    # A license left with nothing overdue runs again at once (billing.dunning).
+    dunning_settle(license_ids=licenses, at=at, reason=f"Payment {reference} for {locked.number}.")
     return payment
 
 
