@@ -63,7 +63,8 @@ def test_the_overdue_panel_reads_well(page, live_server, login, axe, owner, widt
     panel = page.get_by_role("region", name="An invoice is overdue: what happens when")
     expect(panel).to_be_visible()
     timeline = page.get_by_role("table", name=f"When things happen for invoice {invoice.number}")
-    expect(timeline.get_by_text("The license is suspended until the invoice is paid")).to_be_visible()
+    suspension = timeline.get_by_text("The license is suspended until the invoice is paid")
+    expect(suspension).to_be_visible()
     expect(panel.get_by_role("link", name=f"Pay invoice {invoice.number}")).to_be_visible()
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/dashboard-{width}.png", full_page=True)
@@ -71,7 +72,8 @@ def test_the_overdue_panel_reads_well(page, live_server, login, axe, owner, widt
     assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
 
     panel.get_by_role("link", name=f"Pay invoice {invoice.number}").click()
-    expect(page.get_by_role("heading", name=f"Invoice {invoice.number}", exact=True)).to_be_visible()
+    heading = page.get_by_role("heading", name=f"Invoice {invoice.number}", exact=True)
+    expect(heading).to_be_visible()
     expect(page.get_by_role("link", name="Bank transfer details")).to_be_visible()
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/invoice-{width}.png", full_page=True)
