@@ -259,3 +259,57 @@ def test_the_email_reads_as_text_and_html(overdue, owner, reminder_on):
     assert "13 May 2026: the license is suspended" in message.body_text
     assert "What happens when" in message.body_html
     assert "{{" not in message.body_text + message.body_html
+
+
+def test_credit_from_a_credit_note_that_pays_it_lifts_the_hold(overdue, organization):
+    from billing.invoices.services import credit_note_issue
+    from tests.helpers.invoices import finalized_invoice, pay_in_full
+
+    advance(SUSPEND)
+    paid = pay_in_full(finalized_invoice(organization, today=SUSPEND))
+    credit_note_issue(
+        invoice=paid, subtotal=Money(Decimal("120.00"), "USD"), reason="Billed twice."
+    )
+    overdue.refresh_from_db()
+    assert overdue.status == "paid"
+    assert license_status(overdue) == LicenseStatus.ACTIVE
+
+
+def test_a_card_payment_reconciled_lifts_the_hold(overdue, owner):
+    from billing.payments.services import payment_record_as_credit
+    from billing.providers.stripe_card import StripeCard
+
+    advance(SUSPEND)
+    # The card path's write (billing.cards.services reconciles a succeeded intent so).
+    payment_record_as_credit(
+        invoice=overdue,
+        amount=overdue.money("amount_due"),
+        received_on=clock.today(),
+        reference="pi_123",
+        actor=None,
+        reason="Paid by card through Stripe.",
+        provider=StripeCard(),
+    )
+    assert license_status(overdue) == LicenseStatus.ACTIVE
+    assert len(emails(owner.email, "Reinstated:")) == 1
+
+
+def test_credit_from_a_new_invoice_settles_once_it_commits(
+    overdue, organization, django_capture_on_commit_callbacks
+):
+    from billing.invoices import services
+    from billing.invoices.kinds import LineKind
+
+    advance(SUSPEND)
+    draft = services.invoice_create_draft(organization=organization, currency="USD")
+    services.invoice_add_line(
+        invoice=draft,
+        kind=LineKind.PRORATION_CREDIT,
+        description="Unused part of the term",
+        unit_price=Money(Decimal("-200.00"), "USD"),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.invoice_finalize(invoice=draft)
+    overdue.refresh_from_db()
+    assert overdue.status == "paid"
+    assert license_status(overdue) == LicenseStatus.ACTIVE
