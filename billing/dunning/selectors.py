@@ -12,7 +12,7 @@ from billing.dunning import rules
 from billing.invoices.selectors import invoice_outstanding
 from billing.models import Invoice, InvoiceStatus, Notice, NoticeKind
 from billing.money import Money
-from licensing.models import HoldSource, LicenseHold, LicenseStatus
+from licensing.models import CLOSED_STATUSES, HoldSource, License, LicenseHold, LicenseStatus
 from portal.models import Organization
 
 STAGE_KINDS = (NoticeKind.DUNNING_REMINDER, NoticeKind.PAST_DUE, NoticeKind.SUSPENDED)
@@ -95,6 +95,12 @@ class OverdueInvoice:
     next: rules.Event | None  # the next past-due or suspension date still to come
 
 
+def dunned_license(license: License | None) -> bool:
+    """Whether dunning acts on the license (past due, suspended): it has one that is not
+    closed. An invoice of a canceled or expired license gets reminders only."""
+    return license is not None and license.status not in CLOSED_STATUSES
+
+
 def invoice_timeline(invoice: Invoice, today: date) -> list[rules.Event]:
     return rules.timeline(
         due_on=invoice.due_on,
@@ -102,7 +108,7 @@ def invoice_timeline(invoice: Invoice, today: date) -> list[rules.Event]:
         past_due_on=invoice.past_due_on,
         suspend_on=invoice.suspend_on,
         today=today,
-        has_license=invoice.license_id is not None,
+        has_license=dunned_license(invoice.license),
     )
 
 

@@ -178,11 +178,11 @@ def invoice_dunning_step(*, invoice_id: int, at: datetime | None = None) -> str 
                 suspend_on=invoice.suspend_on,
                 today=today,
                 sent=selectors.sent_for(invoice),
-                has_license=license is not None,
+                has_license=selectors.dunned_license(license),
             )
             if step.is_nothing:
                 return None
-            if license is not None:
+            if step.past_due or step.suspend:
                 license = _apply_stages(step, invoice=invoice, license=license, at=at, today=today)
             emails = send_billing_email(
                 "dunning",

@@ -313,3 +313,14 @@ def test_credit_from_a_new_invoice_settles_once_it_commits(
     overdue.refresh_from_db()
     assert overdue.status == "paid"
     assert license_status(overdue) == LicenseStatus.ACTIVE
+
+
+def test_an_invoice_of_a_closed_license_gets_reminders_only(overdue, owner):
+    from licensing.licenses.services import license_revoke
+
+    license_revoke(license=overdue.license, actor=SYSTEM, reason="Customer left.")
+    advance(SUSPEND)
+    assert license_status(overdue) == LicenseStatus.CANCELED
+    assert [row[0] for row in notices(overdue)] == [NoticeKind.DUNNING_REMINDER] * 3
+    [last] = emails(owner.email, "Reminder:")[-1:]
+    assert "suspended" not in last.body_text
