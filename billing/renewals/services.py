@@ -322,11 +322,29 @@ def subscription_expire(
 def subscription_term_end(
     *, subscription: Subscription, today: date | None = None, at: datetime | None = None
 ) -> Result:
-    """What the term-end job does to one subscription: renew it, or end it."""
+    """What the term-end job does to one subscription: renew it, or end it. A failure
+    recorded for a period it no longer has to start (renewed since, or not renewing any
+    more) is resolved."""
     license = subscription.license
     if license.auto_renew:
-        return subscription_renew(subscription=subscription, today=today, at=at)
-    return subscription_expire(subscription=subscription, today=today, at=at)
+        result = subscription_renew(subscription=subscription, today=today, at=at)
+    else:
+        result = subscription_expire(subscription=subscription, today=today, at=at)
+    if result.outcome != Outcome.RENEWED:
+        _resolve_stale_failures(subscription.pk)
+    return result
+
+
+def _resolve_stale_failures(subscription_id: int) -> None:
+    pending = RenewalFailure.objects.filter(
+        subscription_id=subscription_id, resolved_at__isnull=True
+    )
+    if not pending.exists():
+        return
+    license = License.objects.get(subscription__pk=subscription_id)
+    if renews(license):
+        pending = pending.filter(period_start__lt=license.renews_on)
+    pending.update(resolved_at=timezone.now())
 
 
 def renewal_failure_record(
@@ -358,3 +376,19 @@ def renewal_failure_record(
             failure.resolved_at = None
             failure.save()
     return failure
+
+
+def renewal_retry(*, failure: RenewalFailure, user=None) -> Result:
+    """Staff's "retry now": the same term-end service the job runs, at once. A renewal
+    that fails again is counted on its failure and the error raised for staff to read."""
+    subscription = Subscription.objects.select_related("license__organization").get(
+        pk=failure.subscription_id
+    )
+    logger.info(
+        "Renewal of subscription %s retried by %s", subscription.pk, getattr(user, "email", user)
+    )
+    try:
+        return subscription_term_end(subscription=subscription)
+    except Exception as exc:
+        renewal_failure_record(subscription_id=subscription.pk, error=exc, run_id=failure.run_id)
+        raise
