@@ -20,6 +20,11 @@ SURFACE_AFTER = 3
 
 @admin.register(RenewalRun)
 class RenewalRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """A run is the whole job's (every customer's counts): for admins; account managers
+    read their customers' failed renewals below."""
+
+    admins_only = True
+
     list_display = [
         "pk",
         "started_at",
