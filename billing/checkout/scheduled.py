@@ -157,6 +157,7 @@ def scheduled_change_apply(
                 actor=actor,
                 reason=reason,
                 at=at,
+                ends_with_term=True,  # the customer's choice, from a checkout
             )
     change.status = ScheduledChangeStatus.APPLIED
     change.closed_at = at

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 
 from django.conf import settings
@@ -51,7 +51,6 @@ from billing.money import Money
 from billing.renewals import terms
 from billing.renewals.selectors import NextRenewal, next_renewal
 from billing.subscriptions.periods import Span
-from billing.subscriptions.selectors import canceled_by_customer
 from billing.subscriptions.services import (
     subscription_lock_price,
     subscription_lock_until,
@@ -98,12 +97,10 @@ def due(license: License, today: date) -> bool:
     return renews(license) and license.term_end < today
 
 
-def ends_after(license: License, *, canceled: bool) -> date:
-    """The last day a license that does not renew stays usable: the term's last day for
-    a canceled subscription (no grace), else RENEWAL_GRACE_DAYS after it."""
-    if canceled:
-        return license.term_end
-    return license.term_end + timedelta(days=max(settings.RENEWAL_GRACE_DAYS, 0))
+def ends_after(license: License) -> date:
+    """The last day a license that does not renew stays usable: the end of its grace
+    (licensing.licenses.grace), or the term's last day for one its customer canceled."""
+    return license.grace_until or license.term_end
 
 
 def _skip(license: License, why: str) -> Result:
@@ -298,7 +295,7 @@ def subscription_expire(
     license = lock_license(subscription.license_id)
     if not license.is_usable or license.auto_renew:
         return _skip(license, "renews, or not usable")
-    last_day = ends_after(license, canceled=canceled_by_customer(license))
+    last_day = ends_after(license)
     if today <= last_day:
         return _skip(license, "still in its term or grace")
     reason = f"The term ended on {license.term_end:%-d %B %Y} without renewal."

@@ -219,7 +219,13 @@ def validate(api, issued) -> dict:
 
 def test_a_license_expires_by_the_simulated_date(api, organization, catalog, test_clock, now):
     issued = issue(organization, catalog, term_start=date(2026, 1, 1), term_end=date(2026, 3, 14))
-    license_set_auto_renew(license=issued.license, auto_renew=False, actor=SYSTEM, reason="Ends.")
+    license_set_auto_renew(
+        license=issued.license,
+        auto_renew=False,
+        actor=SYSTEM,
+        reason="Canceled: it ends with its term.",
+        ends_with_term=True,
+    )
     assert validate(api, issued)["code"] == "valid"  # the last day of its term; now cached
 
     clock.advance(to=date(2026, 3, 15), by="test")

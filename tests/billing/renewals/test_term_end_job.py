@@ -109,3 +109,25 @@ def test_a_failing_renewal_is_recorded_retried_and_resolved(license, test_clock,
     failure.refresh_from_db()
     assert failure.resolved_at is not None
     assert Invoice.objects.filter(license=license).count() == 1
+
+
+def test_a_canceled_subscription_is_not_renewed_and_ends_with_its_term(license, owner, test_clock):
+    from billing.subscriptions.cancellation import subscription_cancel
+    from licensing.licenses.services import Actor
+
+    subscription_cancel(
+        subscription=license.subscription,
+        actor=Actor.of(owner, "owner"),
+        reason="not_used",
+        details="",
+    )
+    license.refresh_from_db()
+    assert license.grace_until is None
+
+    clock.advance(to=date(2026, 4, 1), by="test")
+
+    license.refresh_from_db()
+    assert license.status == LicenseStatus.EXPIRED
+    assert license.term_end == date(2026, 3, 31)
+    assert not Invoice.objects.filter(license=license).exists()
+    assert Notice.objects.filter(kind=NoticeKind.EXPIRED, license=license).count() == 1
