@@ -165,7 +165,8 @@ def subscription_renew(
             at=at,
         )
     invoice = _invoice(subscription, license, renewal, at=at)
-    licenses.license_file_issue(license=license, at=at)
+    # The new term's signed file was issued by license_start_term (every license change
+    # signs one): the renewal email links to it.
     RenewalFailure.objects.filter(
         subscription=subscription, period_start=renews_on, resolved_at__isnull=True
     ).update(resolved_at=timezone.now())

@@ -167,4 +167,4 @@ def test_statements_of_one_renewal(license):
             subscription=license.subscription, today=date(2026, 4, 1), at=at(date(2026, 4, 1))
         )
     print(f"\nSQL statements in one renewal: {len(queries)}")
-    assert len(queries) < 200
+    assert len(queries) <= 130  # measured: 123 on SQLite (README: the bench)
