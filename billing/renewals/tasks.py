@@ -21,11 +21,12 @@ import logging
 import stripe
 from celery import shared_task
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 
 from billing.cards import offsession
 from billing.models import Invoice, RenewalRun, RenewalRunStatus, Subscription
+from billing.models.subscriptions import Billing
 from billing.renewals import services
 from licensing.models.licenses import USABLE_STATUSES
 from portal import clock
@@ -43,11 +44,24 @@ MAX_CATCH_UP = 12
 def due_ids(today) -> list[int]:
     """The subscriptions the term-end job acts on today: a usable license whose term
     ended, to renew it, or (auto-renew off) to end it once its last usable day has
-    passed (the service decides; until then it is skipped)."""
-    rows = Subscription.objects.filter(
+    passed (the service decides; until then it is skipped); and a term billed per cycle
+    whose next cycle has begun."""
+    ended = Subscription.objects.filter(
         license__status__in=USABLE_STATUSES, license__term_end__lt=today
     )
-    return list(rows.order_by("license__term_end", "pk").values_list("pk", flat=True))
+    # A term billed per cycle whose next cycle has begun unbilled (few: multi-year deals).
+    cycles = (
+        Subscription.objects.filter(
+            billing=Billing.PER_CYCLE,
+            license__status__in=USABLE_STATUSES,
+            license__term_end__gte=today,
+        )
+        .annotate(billed_to=Max("periods__ends_on"))
+        .filter(billed_to__lt=today)
+        .filter(billed_to__lt=F("license__term_end"))
+    )
+    ids = list(ended.order_by("license__term_end", "pk").values_list("pk", flat=True))
+    return ids + list(cycles.order_by("pk").values_list("pk", flat=True))
 
 
 @shared_task(bind=True, acks_late=True)
