@@ -131,3 +131,27 @@ def test_a_canceled_subscription_is_not_renewed_and_ends_with_its_term(license, 
     assert license.term_end == date(2026, 3, 31)
     assert not Invoice.objects.filter(license=license).exists()
     assert Notice.objects.filter(kind=NoticeKind.EXPIRED, license=license).count() == 1
+
+
+def test_on_the_clock_a_term_started_on_31_january_renews_on_each_months_end(
+    organization, catalog, owner, test_clock, now
+):
+    license = subscribed(
+        organization, catalog, term_start=date(2026, 1, 31), term_end=date(2026, 2, 27)
+    )
+    # Its term ended before today (14 March): the first run catches up.
+    clock.advance(to=date(2026, 5, 1), by="test")
+
+    starts = list(
+        SubscriptionPeriod.objects.filter(subscription=license.subscription)
+        .order_by("starts_on")
+        .values_list("starts_on", "ends_on")
+    )
+    assert starts == [
+        (date(2026, 1, 31), date(2026, 2, 27)),
+        (date(2026, 2, 28), date(2026, 3, 30)),
+        (date(2026, 3, 31), date(2026, 4, 29)),
+        (date(2026, 4, 30), date(2026, 5, 30)),
+    ]
+    assert Invoice.objects.filter(license=license).count() == 3
+    assert Notice.objects.filter(kind=NoticeKind.RENEWED).count() == 3
