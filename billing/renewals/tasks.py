@@ -17,11 +17,13 @@ batches, one after another in the clock's process.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import stripe
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from billing.cards import offsession
@@ -44,10 +46,16 @@ MAX_CATCH_UP = 12
 def due_ids(today) -> list[int]:
     """The subscriptions the term-end job acts on today: a usable license whose term
     ended, to renew it, or (auto-renew off) to end it once its last usable day has
-    passed (the service decides; until then it is skipped); and a term billed per cycle
-    whose next cycle has begun."""
+    passed (licensing.licenses.grace; the service decides again under its lock); and a
+    term billed per cycle whose next cycle has begun."""
+    grace = timedelta(days=max(settings.RENEWAL_GRACE_DAYS, 0))
     ended = Subscription.objects.filter(
         license__status__in=USABLE_STATUSES, license__term_end__lt=today
+    ).filter(
+        # Not one still in its grace that the term-end job would only skip every hour.
+        Q(license__auto_renew=True)
+        | Q(license__ends_with_term=True)
+        | Q(license__term_end__lt=today - grace)
     )
     # A term billed per cycle whose next cycle has begun unbilled (few: multi-year deals).
     cycles = (

@@ -77,6 +77,8 @@ def test_a_license_that_does_not_renew_expires_after_the_grace(license, test_clo
     clock.advance(to=date(2026, 4, 7), by="test")
     license.refresh_from_db()
     assert license.status == LicenseStatus.ACTIVE  # 7 days of grace: through 7 April
+    assert license.grace_until == date(2026, 4, 7)
+    assert not RenewalRun.objects.exists()  # not picked up hourly only to be skipped
 
     clock.advance(to=date(2026, 4, 8), by="test")
     license.refresh_from_db()
