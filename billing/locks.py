@@ -19,8 +19,13 @@ Two transactions that follow one order can make each other wait, never wait for 
 other: a checkout confirmation (details, checkout, license, scheduled change,
 subscription, invoice, sequence) and the scheduled change it replans, applied by the
 daily job or canceled by staff at that moment (license, scheduled change, subscription),
-queue on the license instead of each holding a row the other wants. A step may skip a
-row it does not need; it may not take one out of turn. The PostgreSQL test
+queue on the license instead of each holding a row the other wants. The term-end
+renewal (billing.renewals.services.subscription_renew) takes the same order: billing
+details (the invoice's credit and buyer), license, scheduled change (applied first, as
+quoted), subscription, its new periods and invoice, the number last; so a renewal and a
+checkout confirmed at that moment queue on the details, and two workers renewing one
+subscription queue on them and the license, the second finding the period made. A step
+may skip a row it does not need; it may not take one out of turn. The PostgreSQL test
 tests/integration/test_lock_order.py runs them against each other.
 """
 

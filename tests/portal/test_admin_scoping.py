@@ -20,7 +20,16 @@ from django.db import transaction
 from django.urls import URLPattern
 
 from billing.demo import build_checkouts, build_invoices, build_subscriptions
-from billing.models import AdminOperation, BillingDetails, Invoice, Notice, NoticeKind, TaxRate
+from billing.models import (
+    AdminOperation,
+    BillingDetails,
+    Invoice,
+    Notice,
+    NoticeKind,
+    RenewalRun,
+    TaxRate,
+)
+from billing.renewals.services import renewal_failure_record
 from licensing.api.tokens import api_token_create
 from licensing.demo.catalog import build_catalog
 from licensing.demo.licenses import build_licenses
@@ -71,7 +80,7 @@ NOT_CUSTOMER_DATA = {
 }
 # The outbox holds every customer's mail, with invitation and password-reset links.
 # An admin operation belongs to no one customer (its events do, and are scoped).
-ADMINS_ONLY = {OutboundEmail, AdminOperation}
+ADMINS_ONLY = {OutboundEmail, AdminOperation, RenewalRun}
 
 OTHER_MANAGER = "otto@tierwise.test"
 # Nothing of Globex Health may appear on a page Maya sees.
@@ -134,6 +143,10 @@ def _build_demo_site() -> None:
                 sent_on=FROZEN_NOW.date(),
                 invoice=invoice,
             )
+        renewal_failure_record(
+            subscription_id=License.objects.get(organization=organization).subscription.pk,
+            error=f"{slug}: tax rates unavailable",
+        )
 
 
 @pytest.fixture

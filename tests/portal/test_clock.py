@@ -47,20 +47,23 @@ def test_moving_it_applies_a_scheduled_change_on_its_day(downgraded, test_clock,
     assert clock.now() == datetime(2026, 4, 3, 9, 30, tzinfo=UTC)
     assert clock.today() == APRIL_3
     assert [run.due_at for run in runs] == sorted(run.due_at for run in runs)
-    applied = [run for run in runs if run.job == "apply-due-scheduled-changes" and run.result]
-    assert [(run.due_at, run.result) for run in applied] == [
-        (datetime(2026, 4, 1, 0, 5, tzinfo=UTC), 1)
-    ]
+    # The renewal at the term's end applies the change it bills (billing.renewals),
+    # before the scheduled changes' own job would.
+    renewed = [run for run in runs if run.job == "run-term-end" and run.result]
+    assert [run.due_at for run in renewed] == [datetime(2026, 4, 1, 0, 2, tzinfo=UTC)]
+    assert not [run for run in runs if run.job == "apply-due-scheduled-changes" and run.result]
     downgraded.refresh_from_db()
     assert downgraded.status == ScheduledChangeStatus.APPLIED
     license = downgraded.license
     license.refresh_from_db()
     assert (license.version.tier.slug, license.seats, license.auto_renew) == ("team", 8, False)
-    # Both hourly jobs ran once at every tick of the 20 days, the daily dunning once a day.
+    # The hourly jobs ran once at every tick of the 20 days, the daily dunning once a day.
     hourly = [
-        run for run in runs if run.job in ("abandon-stale-checkouts", "apply-due-scheduled-changes")
+        run
+        for run in runs
+        if run.job in ("abandon-stale-checkouts", "apply-due-scheduled-changes", "run-term-end")
     ]
-    assert len(hourly) == 20 * 24 * 2
+    assert len(hourly) == 20 * 24 * 3
     assert len([run for run in runs if run.job == "run-dunning"]) == 20
     assert len([run for run in runs if run.job == "send-renewal-reminders"]) == 20
 
@@ -222,7 +225,13 @@ def validate(api, issued) -> dict:
 
 def test_a_license_expires_by_the_simulated_date(api, organization, catalog, test_clock, now):
     issued = issue(organization, catalog, term_start=date(2026, 1, 1), term_end=date(2026, 3, 14))
-    license_set_auto_renew(license=issued.license, auto_renew=False, actor=SYSTEM, reason="Ends.")
+    license_set_auto_renew(
+        license=issued.license,
+        auto_renew=False,
+        actor=SYSTEM,
+        reason="Canceled: it ends with its term.",
+        ends_with_term=True,
+    )
     assert validate(api, issued)["code"] == "valid"  # the last day of its term; now cached
 
     clock.advance(to=date(2026, 3, 15), by="test")
