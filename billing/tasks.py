@@ -12,7 +12,7 @@ from django.db.models import Q
 
 from billing.emails import notices
 from billing.invoices.documents import invoice_pdf_context
-from billing.models import InvoiceDocument
+from billing.models import InvoiceDocument, Notice, NoticeKind
 from billing.pdf import render_pdf
 from portal.claims import ClaimedJob
 
@@ -49,7 +49,7 @@ def render_invoice_pdf(self, document_id: int) -> str:
         # payment recorded meanwhile superseded it
         # (billing.invoices.services.invoice_pdf_refresh) with a newer version to render.
         kept = RENDERING.finish(document_id, claimed_at=claimed_at, pdf=pdf)
-        if kept and _first_rendered(document):
+        if kept and _first_rendered(document) and not _told_by_renewal(document):
             # The invoice's email goes with the first PDF stored, in the transaction that
             # stores it: a render that is retried, delivered twice or thrown away sends
             # nothing more, and a rollback sends nothing. Usually version 1; when a payment
@@ -69,6 +69,12 @@ def _first_rendered(document: InvoiceDocument) -> bool:
         .exclude(pk=document.pk)
         .exists()
     )
+
+
+def _told_by_renewal(document: InvoiceDocument) -> bool:
+    """Whether the invoice is a renewal's, whose own email (billing.renewals) told of
+    it already with a link to it: one email per renewal, not two."""
+    return Notice.objects.filter(invoice_id=document.invoice_id, kind=NoticeKind.RENEWED).exists()
 
 
 @shared_task(acks_late=True)

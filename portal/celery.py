@@ -13,7 +13,7 @@ app = Celery("tierwise")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Areas with their own tasks module, beside each app's tasks.py.
-app.autodiscover_tasks(["billing.checkout"])
+app.autodiscover_tasks(["billing.checkout", "billing.renewals"])
 
 # One list of scheduled jobs for beat and the test clock (portal/schedule.py).
 app.conf.beat_schedule = beat_schedule()

@@ -44,6 +44,16 @@ def _every(step: int) -> tuple[int, ...]:
 
 
 JOBS = [
+    # Renews the subscriptions whose term ended (and ends those that do not renew once
+    # their grace is over), before the scheduled changes' job: a change due on the
+    # renewal day is applied by the renewal that bills it (billing.renewals).
+    Job(
+        "run-term-end",
+        "billing.renewals.tasks.run_term_end",
+        (2,),
+        expires=timedelta(minutes=50),
+        business=True,
+    ),
     # Picks up emails whose first send was lost (broker down, worker killed mid-task).
     Job("resend-stalled-emails", "portal.tasks.resend_stalled_emails", _every(5)),
     # Renders invoice PDFs whose first hand-over was lost (the first download would too).

@@ -82,10 +82,15 @@ def scheduled_change_cancel(
 
 @transaction.atomic
 def scheduled_change_apply(
-    *, change: ScheduledChange, today: date | None = None, at: datetime | None = None
+    *,
+    change: ScheduledChange,
+    today: date | None = None,
+    at: datetime | None = None,
+    notify: bool = True,
 ) -> ScheduledChange:
     """Move the license and its subscription to the scheduled plan. Nothing is deleted:
-    machines beyond the new limit stay activated (new ones are refused)."""
+    machines beyond the new limit stay activated (new ones are refused). `notify=False`
+    for a caller that tells of it in its own email (the renewal that applies it)."""
     at = at or clock.now()
     today = today or timezone.localdate(at)
     license, change = _lock(change)
@@ -157,6 +162,8 @@ def scheduled_change_apply(
     change.closed_at = at
     change.close_reason = "Applied at the end of the term."
     change.save()
+    if not notify:
+        return change
     notices.plan_changed(
         license=license,
         by=notices.person(change.created_by),

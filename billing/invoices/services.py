@@ -186,12 +186,18 @@ def invoice_add_line(
 
 
 @transaction.atomic
-def invoice_finalize(*, invoice: Invoice, at: datetime | None = None) -> Invoice:
+def invoice_finalize(
+    *, invoice: Invoice, at: datetime | None = None, render_now: bool = True
+) -> Invoice:
     """Fix the invoice at `at`: copy the organization's billing details (the buyer), the
     seller, the tax the rule chooses on `at`'s day (billing.tax, as the checkout preview
     chose it) and the terms, work out the totals, use its credit, give it the next number
     of its series and its dates (issued on `at`'s day). A negative total becomes credit,
-    which pays open invoices first (billing.invoices.credit)."""
+    which pays open invoices first (billing.invoices.credit).
+
+    `render_now=False` (the term-end renewals, thousands at once): its PDF is not handed
+    to the worker; it is rendered on its first download (invoice_pdf_request) or by the
+    stalled-PDF sweep, a few hundred every few minutes (billing.tasks)."""
     at = at or clock.now()
     today = timezone.localdate(at)
     # The lock order (billing.locks): the billing details before the invoice.
@@ -253,7 +259,8 @@ def invoice_finalize(*, invoice: Invoice, at: datetime | None = None) -> Invoice
     document = InvoiceDocument.objects.create(
         invoice=locked, version=1, reason=DocumentReason.ISSUED
     )
-    transaction.on_commit(lambda: _hand_to_worker(document.pk))
+    if render_now:
+        transaction.on_commit(lambda: _hand_to_worker(document.pk))
     return locked
 
 

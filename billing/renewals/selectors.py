@@ -3,7 +3,7 @@ its reminders and the dashboard's renewal panel all read (billing.renewals)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from billing.checkout.quote import Line, Plan, term_lines
@@ -12,6 +12,7 @@ from billing.models import ScheduledChange, ScheduledChangeStatus, Subscription
 from billing.money import Money
 from billing.pricing import SeatPrice
 from billing.renewals import terms
+from billing.subscriptions.periods import index_of, period
 from billing.tax.selectors import tax_decision_for
 from licensing.models import TierVersion, TierVersionPrice
 from licensing.models.catalog import VersionStatus
@@ -37,6 +38,14 @@ class NextRenewal:
     total: Money
     current_subtotal: Money  # the current plan's term at its locked price, before tax
     locked_until: date | None
+    anchor: date  # the billing anchor its periods are counted from (moved: a new one)
+    term_end: date  # the next term's last day
+
+    @property
+    def reanchors(self) -> bool:
+        """Whether the next term starts a new billing anchor (a change of cycle, or a
+        term that staff extended to a day off the anchor's boundaries)."""
+        return self.anchor == self.renews_on
 
     @property
     def rises(self) -> bool:
@@ -110,6 +119,31 @@ def scheduled_for(subscription: Subscription, day: date) -> ScheduledChange | No
     )
 
 
+def anchor_for(subscription: Subscription, *, renews_on: date, cycle: str) -> date:
+    """The anchor the next term's periods count from: the subscription's, so a term
+    started on 31 January renews on 28 February, 31 March and 30 April; the renewal day
+    itself when the cycle changes or the day is not one of the anchor's boundaries."""
+    anchor = subscription.billing_anchor
+    if cycle != subscription.cycle or renews_on < anchor:
+        return renews_on
+    index = index_of(anchor, renews_on, cycle=cycle)
+    if period(anchor, index, cycle=cycle).starts_on != renews_on:
+        return renews_on
+    return anchor
+
+
+def anchored_lines(plan: Plan, *, renews_on: date, anchor: date) -> list[Line]:
+    """The checkout's term lines (quote.term_lines) with each period's dates counted
+    from `anchor`, never from the previous period's end."""
+    lines = term_lines(plan, renews_on)
+    first = index_of(anchor, renews_on, cycle=plan.cycle)
+    return [
+        replace(line, period_start=span.starts_on, period_end=span.ends_on)
+        for index, line in enumerate(lines)
+        for span in [period(anchor, first + index, cycle=plan.cycle)]
+    ]
+
+
 def next_renewal(subscription: Subscription) -> NextRenewal:
     """What the renewal starting the day after the license's current term will bill."""
     license = subscription.license
@@ -160,7 +194,8 @@ def next_renewal(subscription: Subscription) -> NextRenewal:
         )
     else:
         plan = current
-    lines = term_lines(plan, renews_on)
+    anchor = anchor_for(subscription, renews_on=renews_on, cycle=plan.cycle)
+    lines = anchored_lines(plan, renews_on=renews_on, anchor=anchor)
     decision = tax_decision_for(organization_id=license.organization_id, on=renews_on)
     result = totals.invoice_totals(
         line_amounts=[line.amount for line in lines],
@@ -185,4 +220,6 @@ def next_renewal(subscription: Subscription) -> NextRenewal:
         total=result.total,
         current_subtotal=current_subtotal,
         locked_until=subscription.price_locked_until,
+        anchor=anchor,
+        term_end=lines[-1].period_end,
     )

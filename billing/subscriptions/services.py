@@ -388,3 +388,16 @@ def subscription_extend(
         note=reason,
         at=at,
     )
+
+
+@transaction.atomic
+def subscription_lock_until(
+    *, subscription: Subscription, locked_until: date, at: datetime | None = None
+) -> Subscription:
+    """The day the locked price holds to, set for a new term (billing.renewals: the later
+    of the term's last day and a retired version's notice date)."""
+    at = at or clock.now()
+    subscription = _lock(subscription)
+    subscription.price_locked_until = locked_until
+    _save(subscription, at)
+    return subscription

@@ -1,0 +1,360 @@
+"""The term-end renewal of a subscription, and the end of one that does not renew.
+
+`subscription_renew` is one transaction, in billing.locks' order: the organization's
+billing details (the invoice's credit and buyer), the license, its scheduled change, the
+subscription, its periods and the invoice, the invoice number last. It applies the
+change scheduled for the renewal day (the version it quoted), starts the next term from
+the billing anchor, bills it with the lines `next_renewal` says (what every reminder and
+the dashboard said, to the cent), records the commercial ledger, signs the license file
+and queues one email with a `Notice` row. The claim is the next term's first
+`SubscriptionPeriod` (unique per subscription and first day): a renewal that finds it
+made already, or the license no longer due, does nothing. Since the claim commits with
+the renewal, a worker killed half-way leaves nothing behind but a renewal still due.
+
+`subscription_expire` ends a license that does not renew (auto-renew off) once its
+renewal grace is over (at the term's end for a canceled subscription: no grace), on
+record in both ledgers, with one email.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from billing.checkout.scheduled import scheduled_change_apply
+from billing.emails import notices
+from billing.emails.services import send_billing_email
+from billing.invoices import services as invoices
+from billing.ledger.services import changes_recorded
+from billing.locks import lock_billing_details, lock_license, lock_scheduled_changes
+from billing.models import (
+    Invoice,
+    Notice,
+    NoticeKind,
+    PeriodReason,
+    RenewalFailure,
+    Subscription,
+    SubscriptionPeriod,
+)
+from billing.models.subscriptions import Billing
+from billing.money import Money
+from billing.renewals import terms
+from billing.renewals.selectors import NextRenewal, next_renewal
+from billing.subscriptions.periods import Span
+from billing.subscriptions.selectors import canceled_by_customer
+from billing.subscriptions.services import (
+    subscription_lock_price,
+    subscription_lock_until,
+    subscription_period_add,
+)
+from licensing.licenses import services as licenses
+from licensing.models import License, LicenseStatus
+from portal import clock
+
+logger = logging.getLogger(__name__)
+
+RENEW_ACTION = "subscription_renew"
+EXPIRE_ACTION = "subscription_expire"
+RENEWAL = licenses.Actor(label="renewal")
+
+
+class Outcome(StrEnum):
+    RENEWED = "renewed"
+    EXPIRED = "expired"
+    SKIPPED = "skipped"  # not due: renewed already, or not (yet) to be renewed or ended
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    license_id: int
+    period_start: date | None = None
+    invoice: Invoice | None = None
+    notice: Notice | None = None
+    why: str = ""
+
+
+def subject(license_id: int) -> str:
+    return f"license:{license_id}"
+
+
+def renews(license: License) -> bool:
+    """Whether the license renews by itself at its term's end."""
+    return license.is_usable and license.auto_renew
+
+
+def due(license: License, today: date) -> bool:
+    """Whether its term has ended and it renews by itself."""
+    return renews(license) and license.term_end < today
+
+
+def ends_after(license: License, *, canceled: bool) -> date:
+    """The last day a license that does not renew stays usable: the term's last day for
+    a canceled subscription (no grace), else RENEWAL_GRACE_DAYS after it."""
+    if canceled:
+        return license.term_end
+    return license.term_end + timedelta(days=max(settings.RENEWAL_GRACE_DAYS, 0))
+
+
+def _skip(license: License, why: str) -> Result:
+    return Result(Outcome.SKIPPED, license.pk, why=why)
+
+
+@transaction.atomic
+def subscription_renew(
+    *, subscription: Subscription, today: date | None = None, at: datetime | None = None
+) -> Result:
+    """Renew `subscription` for its next term if its term ended before `today` and it
+    renews by itself; otherwise (renewed already, auto-renew off, not usable) skip."""
+    at = at or clock.now()
+    today = today or clock.today()
+    organization = subscription.license.organization  # never changes: read unlocked
+    lock_billing_details(organization)  # lock 1: the invoice uses credit and the buyer
+    license = lock_license(subscription.license_id)  # lock 3
+    if not due(license, today):
+        return _skip(license, "not due")
+    renews_on = license.renews_on
+    if SubscriptionPeriod.objects.filter(
+        subscription_id=subscription.pk, starts_on=renews_on
+    ).exists():
+        return _skip(license, "renewed already")
+    list(lock_scheduled_changes(license.pk))  # lock 4
+    subscription = Subscription.objects.select_for_update(of=("self",)).get(pk=subscription.pk)
+    renewal = next_renewal(subscription)
+    if renewal.change is not None:
+        # The version, seats, cycle and auto-renew it quoted, recorded in the ledger with
+        # the change as its cause; the renewal's email tells of it.
+        scheduled_change_apply(change=renewal.change, today=renews_on, at=at, notify=False)
+        license = lock_license(license.pk)
+        subscription = Subscription.objects.select_for_update(of=("self",)).get(pk=subscription.pk)
+    reason = f"Renewed for {renews_on:%-d %B %Y} to {renewal.term_end:%-d %B %Y}."
+    with changes_recorded(
+        license=license, actor=RENEWAL, reason=reason, action=RENEW_ACTION, at=at
+    ):
+        if renewal.moves_to_successor:
+            why = (
+                f"{reason} The price lock on a retired version ended: moved to "
+                f"{renewal.version.tier.name} v{renewal.version.number}."
+            )
+            license = licenses.license_change_version(
+                license=license, version=renewal.version, actor=RENEWAL, reason=why, at=at
+            )
+            subscription.license = license
+            subscription = subscription_lock_price(
+                subscription=subscription, actor=RENEWAL, reason=why, at=at
+            )
+        license = licenses.license_start_term(
+            license=license,
+            term_start=renews_on,
+            term_end=renewal.term_end,
+            actor=RENEWAL,
+            reason=reason,
+            at=at,
+        )
+        subscription.license = license
+        subscription = subscription_lock_until(
+            subscription=subscription,
+            locked_until=_locked_until(renewal, license),
+            at=at,
+        )
+    invoice = _invoice(subscription, license, renewal, at=at)
+    licenses.license_file_issue(license=license, at=at)
+    RenewalFailure.objects.filter(
+        subscription=subscription, period_start=renews_on, resolved_at__isnull=True
+    ).update(resolved_at=timezone.now())
+    notice = _notify_renewed(license, renewal, invoice, today=today)
+    return Result(Outcome.RENEWED, license.pk, renews_on, invoice, notice)
+
+
+def _locked_until(renewal: NextRenewal, license: License) -> date:
+    """The price the next term runs on holds at least through it, and through a retired
+    version's notice date."""
+    return terms.locked_until(term_end=license.term_end, notice_date=license.version.notice_date)
+
+
+def _invoice(
+    subscription: Subscription, license: License, renewal: NextRenewal, *, at: datetime
+) -> Invoice:
+    """The next term's invoice: `next_renewal`'s lines, each linked to the period it
+    bills (the first is the claim). A term billed per cycle bills its first period now."""
+    lines = renewal.lines
+    if subscription.billing == Billing.PER_CYCLE:
+        lines = lines[:1]
+    draft = invoices.invoice_create_draft(
+        organization=license.organization, currency=subscription.currency_id, license=license
+    )
+    for number, line in enumerate(lines):
+        period = subscription_period_add(
+            subscription=subscription,
+            span=Span(line.period_start, line.period_end),
+            reason=PeriodReason.RENEWAL,
+            amount=line.amount,
+            invoice=draft,
+            reanchor=number == 0 and renewal.anchor != subscription.billing_anchor,
+            at=at,
+        )
+        invoices.invoice_add_line(
+            invoice=draft,
+            kind=line.kind,
+            description=line.description,
+            unit_price=line.unit_price,
+            quantity=line.quantity,
+            period_start=line.period_start,
+            period_end=line.period_end,
+            period=period,
+            list_unit_price=line.list_unit_price,
+        )
+    return invoices.invoice_finalize(invoice=draft, at=at, render_now=False)
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def _notify_renewed(
+    license: License, renewal: NextRenewal, invoice: Invoice, *, today: date
+) -> Notice:
+    organization = license.organization
+    emails = send_billing_email(
+        "renewed",
+        organization=organization,
+        context={
+            "license": license,
+            "product": license.product.name,
+            "tier": license.version.tier.name,
+            "version": license.version.number,
+            "seats": license.seats,
+            "term_start": license.term_start,
+            "term_end": license.term_end,
+            "auto_renew": license.auto_renew,
+            "invoice": invoice,
+            "lines": [
+                {
+                    "description": line.description,
+                    "amount": Money(line.amount, invoice.currency).format(),
+                }
+                for line in invoice.lines.order_by("position")
+            ],
+            "subtotal": invoice.money("subtotal").format(),
+            "tax": invoice.money("tax").format(),
+            "total": invoice.money("total").format(),
+            "credit_applied": None
+            if invoice.money("credit_applied").is_zero
+            else invoice.money("credit_applied").format(),
+            "amount_due": invoice.money("amount_due").format(),
+            "paid": invoice.money("amount_due").is_zero,
+            "due_on": invoice.due_on,
+            "change": renewal.change.summary if renewal.change is not None else "",
+            "successor": renewal.moves_to_successor,
+            "invoice_url": notices.invoice_url(invoice),
+            "file_url": _absolute(
+                reverse("license_file_download", args=[organization.slug, license.pk])
+            ),
+            "action_url": notices.dashboard_url(organization),
+            "action_label": "Your plan",
+        },
+    )
+    return Notice.objects.create(
+        kind=NoticeKind.RENEWED,
+        subject=subject(license.pk),
+        period=license.term_start,
+        license=license,
+        invoice=invoice,
+        sent_on=today,
+        recipients=len(emails),
+    )
+
+
+@transaction.atomic
+def subscription_expire(
+    *, subscription: Subscription, today: date | None = None, at: datetime | None = None
+) -> Result:
+    """End a license that does not renew once its last usable day has passed: expired,
+    in both ledgers, with one email. Anything else (renewing, already closed, still in
+    its grace) is skipped."""
+    at = at or clock.now()
+    today = today or clock.today()
+    license = lock_license(subscription.license_id)
+    if not license.is_usable or license.auto_renew:
+        return _skip(license, "renews, or not usable")
+    last_day = ends_after(license, canceled=canceled_by_customer(license))
+    if today <= last_day:
+        return _skip(license, "still in its term or grace")
+    reason = f"The term ended on {license.term_end:%-d %B %Y} without renewal."
+    with changes_recorded(
+        license=license, actor=RENEWAL, reason=reason, action=EXPIRE_ACTION, at=at
+    ):
+        license = licenses.license_set_status(
+            license=license, status=LicenseStatus.EXPIRED, actor=RENEWAL, reason=reason, at=at
+        )
+    emails = send_billing_email(
+        "expired",
+        organization=license.organization,
+        context={
+            "license": license,
+            "product": license.product.name,
+            "tier": license.version.tier.name,
+            "term_end": license.term_end,
+            "last_day": last_day,
+            "action_url": notices.dashboard_url(license.organization),
+            "action_label": "Choose a plan",
+        },
+    )
+    notice = Notice.objects.create(
+        kind=NoticeKind.EXPIRED,
+        subject=subject(license.pk),
+        period=license.term_end,
+        license=license,
+        sent_on=today,
+        recipients=len(emails),
+    )
+    return Result(Outcome.EXPIRED, license.pk, notice=notice)
+
+
+def subscription_term_end(
+    *, subscription: Subscription, today: date | None = None, at: datetime | None = None
+) -> Result:
+    """What the term-end job does to one subscription: renew it, or end it."""
+    license = subscription.license
+    if license.auto_renew:
+        return subscription_renew(subscription=subscription, today=today, at=at)
+    return subscription_expire(subscription=subscription, today=today, at=at)
+
+
+def renewal_failure_record(
+    *, subscription_id: int, error: Exception | str, run_id: int | None = None
+) -> RenewalFailure:
+    """Record (or count again) a renewal that raised, for the period it could not start;
+    a later run retries it, and staff see it (billing.admin.renewals)."""
+    at = timezone.now()  # when it really failed, for staff
+    license = License.objects.get(subscription__pk=subscription_id)
+    text = str(error) or type(error).__name__
+    if isinstance(error, ValidationError):
+        text = "; ".join(error.messages)
+    with transaction.atomic():
+        failure, made = RenewalFailure.objects.select_for_update().get_or_create(
+            subscription_id=subscription_id,
+            period_start=license.renews_on,
+            defaults={
+                "run_id": run_id,
+                "last_error": text[:4000],
+                "first_failed_at": at,
+                "last_failed_at": at,
+            },
+        )
+        if not made:
+            failure.attempts += 1
+            failure.last_error = text[:4000]
+            failure.last_failed_at = at
+            failure.run_id = run_id or failure.run_id
+            failure.resolved_at = None
+            failure.save()
+    return failure

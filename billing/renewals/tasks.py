@@ -1,0 +1,136 @@
+"""The term-end job: every hour (portal/schedule.py, and on the test clock), find the
+subscriptions whose term has ended and hand them to the workers in batches.
+
+`run_term_end` records a RenewalRun, finds the subscriptions due (an ended term that
+renews by itself; one that does not, to end it once its grace is over) and queues
+`renew_batch` tasks of BATCH_SIZE ids. Each renews each subscription in its own
+transaction (billing.renewals.services), counts it on the run with F() updates and, when
+one raises, records a RenewalFailure and carries on; a failed subscription is still due,
+so the next run retries it. Everything is idempotent: a retried batch, a duplicated tick
+or two workers at once renew each period once (the renewal's claim is its period row),
+and only count the repeats as skipped.
+
+On the test clock (`manage.py clock advance`) the job runs eagerly, and so do its
+batches, one after another in the clock's process.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from billing.models import RenewalRun, RenewalRunStatus, Subscription
+from billing.renewals import services
+from licensing.models.licenses import USABLE_STATUSES
+from portal import clock
+from portal.unavailable import SERVICE_ERRORS
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 200
+# A license more than this many terms behind (the job did not run for a long while) is
+# renewed one term per run, not all at once.
+MAX_CATCH_UP = 12
+
+
+def due_ids(today) -> list[int]:
+    """The subscriptions the term-end job acts on today: a usable license whose term
+    ended, to renew it, or (auto-renew off) to end it once its last usable day has
+    passed (the service decides; until then it is skipped)."""
+    rows = Subscription.objects.filter(
+        license__status__in=USABLE_STATUSES, license__term_end__lt=today
+    )
+    return list(rows.order_by("license__term_end", "pk").values_list("pk", flat=True))
+
+
+@shared_task(bind=True, acks_late=True)
+def run_term_end(self) -> int | None:
+    """Start a renewal run for today's business day; returns its id (None: nothing was
+    due, and no run is recorded, so the history shows the hours that did something)."""
+    today = clock.today()
+    ids = due_ids(today)
+    if not ids:
+        return None
+    batches = [ids[start : start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE)]
+    run = RenewalRun.objects.create(
+        business_day=today, due=len(ids), batches=len(batches), started_at=timezone.now()
+    )
+    if self.request.is_eager:
+        for batch in batches:
+            renew_batch.apply(args=[run.pk, batch], throw=True)
+        return run.pk
+    transaction.on_commit(lambda: _hand_out(run.pk, batches))
+    return run.pk
+
+
+def _hand_out(run_id: int, batches: list[list[int]]) -> None:
+    for batch in batches:
+        try:
+            renew_batch.delay(run_id, batch)
+        except SERVICE_ERRORS as exc:  # the next hourly run finds them due again
+            logger.warning("Renewal run %s: a batch waits for the next run: %r", run_id, exc)
+
+
+@shared_task(bind=True, acks_late=True)
+def renew_batch(self, run_id: int, subscription_ids: list[int]) -> dict:
+    """Renew (or end) each subscription, each in its own transaction, and count it on
+    the run. Safe to run again: what was done is skipped."""
+    run = RenewalRun.objects.filter(pk=run_id).first()
+    today = run.business_day if run is not None else clock.today()
+    counts = {"renewed": 0, "expired": 0, "skipped": 0, "failed": 0}
+    for subscription_id in subscription_ids:
+        outcome = renew_one(subscription_id, today=today, run_id=run_id)
+        counts[outcome] += 1
+    RenewalRun.objects.filter(pk=run_id).update(
+        batches_done=F("batches_done") + 1, **{name: F(name) + n for name, n in counts.items()}
+    )
+    _finish(run_id)
+    return counts
+
+
+def renew_one(subscription_id: int, *, today, run_id: int | None = None) -> str:
+    """Renew one subscription as often as it is behind (at most MAX_CATCH_UP terms);
+    its outcome for the run's counts: renewed, expired, skipped or failed."""
+    outcome = services.Outcome.SKIPPED.value
+    for _ in range(MAX_CATCH_UP):
+        subscription = (
+            Subscription.objects.select_related("license__organization")
+            .filter(pk=subscription_id)
+            .first()
+        )
+        if subscription is None:
+            return outcome
+        try:
+            result = services.subscription_term_end(subscription=subscription, today=today)
+        except Exception as exc:  # recorded, retried by the next run, shown to staff
+            logger.warning("Renewal of subscription %s failed: %r", subscription_id, exc)
+            services.renewal_failure_record(
+                subscription_id=subscription_id, error=exc, run_id=run_id
+            )
+            return "failed"
+        if result.outcome == services.Outcome.SKIPPED:
+            return outcome
+        outcome = result.outcome.value
+        if result.outcome == services.Outcome.EXPIRED:
+            return outcome
+    return outcome
+
+
+def _finish(run_id: int) -> None:
+    """Close the run once every batch is done (a batch run twice only closes it early;
+    its counts show the repeats as skipped)."""
+    RenewalRun.objects.filter(
+        pk=run_id, status=RenewalRunStatus.RUNNING, batches_done__gte=F("batches")
+    ).update(
+        status=_status(run_id),
+        finished_at=timezone.now(),
+    )
+
+
+def _status(run_id: int) -> str:
+    failed = RenewalRun.objects.filter(pk=run_id).values_list("failed", flat=True).first()
+    return RenewalRunStatus.FAILED if failed else RenewalRunStatus.FINISHED

@@ -1,0 +1,111 @@
+"""The term-end job (billing.renewals.tasks) on the test clock: it renews each due
+subscription once, however often it runs, and ends one that does not renew."""
+
+from datetime import date
+
+import pytest
+
+from billing.models import (
+    Invoice,
+    Notice,
+    NoticeKind,
+    RenewalFailure,
+    RenewalRun,
+    RenewalRunStatus,
+    SubscriptionPeriod,
+)
+from billing.renewals.tasks import renew_batch, run_term_end
+from licensing.models import LicenseStatus
+from portal import clock
+from portal.models import OutboundEmail
+from tests.helpers.checkout import subscribed
+
+
+@pytest.fixture
+def test_clock(settings, db):
+    settings.TEST_CLOCK = True
+    clock.forget()
+    yield
+    clock.forget()
+
+
+@pytest.fixture
+def license(organization, catalog, owner, now):
+    return subscribed(organization, catalog, "team", seats=5)
+
+
+def test_the_clock_renews_a_license_once_at_its_term_end(license, test_clock):
+    runs = clock.advance(to=date(2026, 4, 3), by="test")
+
+    license.refresh_from_db()
+    assert (license.term_start, license.term_end) == (date(2026, 4, 1), date(2026, 4, 30))
+    assert Invoice.objects.filter(license=license).count() == 1
+    assert Notice.objects.filter(kind=NoticeKind.RENEWED).count() == 1
+    term_end_runs = [run for run in runs if run.job == "run-term-end"]
+    assert len(term_end_runs) == 20 * 24
+    done = RenewalRun.objects.filter(renewed=1)
+    assert done.count() == 1
+    assert done.get().business_day == date(2026, 4, 1)
+    assert done.get().status == RenewalRunStatus.FINISHED
+
+
+def test_a_duplicate_tick_and_a_retried_batch_renew_once(license, test_clock):
+    clock.advance(to=date(2026, 4, 1), by="test")
+    run = RenewalRun.objects.get()
+    assert run_term_end.apply().get() is None  # a duplicate tick: nothing due any more
+    renew_batch.apply(args=[run.pk, [license.subscription.pk]]).get()  # a batch redelivered
+
+    assert (
+        SubscriptionPeriod.objects.filter(
+            subscription=license.subscription, starts_on=date(2026, 4, 1)
+        ).count()
+        == 1
+    )
+    assert Invoice.objects.filter(license=license).count() == 1
+    assert Notice.objects.filter(kind=NoticeKind.RENEWED).count() == 1
+    run.refresh_from_db()
+    assert (run.renewed, run.skipped, run.failed) == (1, 1, 0)
+
+
+def test_a_license_that_does_not_renew_expires_after_the_grace(license, test_clock, settings):
+    from billing.subscriptions.services import subscription_set_auto_renew
+    from tests.helpers.licenses import SYSTEM
+
+    subscription_set_auto_renew(
+        subscription=license.subscription, auto_renew=False, actor=SYSTEM, reason="By hand."
+    )
+    clock.advance(to=date(2026, 4, 7), by="test")
+    license.refresh_from_db()
+    assert license.status == LicenseStatus.ACTIVE  # 7 days of grace: through 7 April
+
+    clock.advance(to=date(2026, 4, 8), by="test")
+    license.refresh_from_db()
+    assert license.status == LicenseStatus.EXPIRED
+    assert Notice.objects.filter(kind=NoticeKind.EXPIRED, license=license).count() == 1
+    assert OutboundEmail.objects.filter(subject__contains="license expired").count() == 1
+    assert not Invoice.objects.filter(license=license).exists()
+
+
+def test_a_failing_renewal_is_recorded_retried_and_resolved(license, test_clock, monkeypatch):
+    from billing.renewals import services
+
+    real = services._invoice
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the tax service is down")
+
+    monkeypatch.setattr(services, "_invoice", broken)
+    clock.advance(to=date(2026, 4, 1), by="test")  # runs at 00:02 once
+    clock.advance(to=date(2026, 4, 2), by="test")  # and 24 times more: still failing
+    failure = RenewalFailure.objects.get(subscription=license.subscription)
+    assert failure.attempts >= 3 and failure.resolved_at is None
+    assert "tax service is down" in failure.last_error
+    assert failure.period_start == date(2026, 4, 1)
+    assert not Invoice.objects.filter(license=license).exists()
+    assert RenewalRun.objects.filter(status=RenewalRunStatus.FAILED).exists()
+
+    monkeypatch.setattr(services, "_invoice", real)
+    clock.advance(to=date(2026, 4, 3), by="test")
+    failure.refresh_from_db()
+    assert failure.resolved_at is not None
+    assert Invoice.objects.filter(license=license).count() == 1
