@@ -332,7 +332,7 @@ def sql_per_renewal(subscription_id: int, today) -> None:
         with transaction.atomic():
             subscription = Subscription.objects.get(pk=subscription_id)
             with CaptureQueriesContext(connection) as queries:
-                services.subscription_renew(subscription, today=today)
+                services.subscription_renew(subscription=subscription, today=today)
             captured = list(queries.captured_queries)
             transaction.set_rollback(True)
     kinds = collections.Counter()
@@ -367,7 +367,7 @@ def profile_batch(ids: list[int], today, top: int = 35) -> None:
             profiler.enable()
             for subscription in subscriptions:
                 with transaction.atomic():
-                    services.subscription_renew(subscription, today=today)
+                    services.subscription_renew(subscription=subscription, today=today)
             profiler.disable()
         took = time.perf_counter() - started
         transaction.set_rollback(True)
@@ -506,6 +506,8 @@ def run_size(args, size: int, template: str, env: dict, sink: Sink, log_dir: Pat
         sql_per_renewal(due_ids[0], today)
     if args.profile:
         profile_batch(due_ids[: args.profile], today)
+        if args.profile_only:
+            return None
     took, counts = renewal_rows.baseline(due_ids, today=today, now=now)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
@@ -517,7 +519,7 @@ def run_size(args, size: int, template: str, env: dict, sink: Sink, log_dir: Pat
     )
     connection.close()
 
-    workers = Workers(env, log_dir, queues=args.queues)
+    workers = Workers({**env, "DATABASE_URL": _database_url(run_db)}, log_dir, queues=args.queues)
     workers.start(args.workers)
     try:
         print(f"{args.workers} workers ready; the term-end tick", flush=True)
@@ -647,6 +649,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-reminders", action="store_true")
     parser.add_argument("--no-sql", dest="sql", action="store_false")
     parser.add_argument("--profile", type=int, default=0, metavar="RENEWALS")
+    parser.add_argument(
+        "--profile-only", action="store_true", help="stop after the profile (no workers)"
+    )
     parser.add_argument("--term-end-task", default=TERM_END_TASK)
     parser.add_argument("--reminder-task", default=REMINDER_TASK)
     parser.add_argument("--reuse-template", action="store_true")
@@ -671,7 +676,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         prepare_template(DATABASE, reuse=args.reuse_template)
         for size in sizes:
-            results.append(run_size(args, size, DATABASE, env, sink, var_dir))
+            result = run_size(args, size, DATABASE, env, sink, var_dir)
+            if result is None:
+                continue
+            results.append(result)
             report(results, args)
     finally:
         controller.stop()

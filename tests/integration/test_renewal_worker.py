@@ -129,6 +129,7 @@ def renewal_workers(transactional_db, through_the_broker, smtp_server, tmp_path)
 
 @dataclass(frozen=True)
 class Due:
+    count: int
     today: date
     subscription_ids: list[int]
     license_ids: set[int]
@@ -136,14 +137,16 @@ class Due:
 
 
 @pytest.fixture
-def due(transactional_db) -> Due:
-    """DUE subscriptions whose term ended yesterday (the workers' today is the real one),
-    each in an organization with one billing address."""
+def due(request, transactional_db) -> Due:
+    """DUE subscriptions (or the test's parameter) whose term ended yesterday (the
+    workers' today is the real one), each in an organization with one billing address."""
     build_catalog()
     today = clock.today()
-    ids = seed(count=DUE, term_end=today - timedelta(days=1), prefix="due", now=clock.now())
+    count = getattr(request, "param", DUE)
+    ids = seed(count=count, term_end=today - timedelta(days=1), prefix="due", now=clock.now())
     licenses = License.objects.filter(subscription__in=ids).select_related("organization")
     return Due(
+        count=count,
         today=today,
         subscription_ids=ids,
         license_ids={license.pk for license in licenses},
@@ -163,8 +166,8 @@ def _renewed(due: Due) -> list[int]:
 def _all_delivered(due: Due, smtp_server) -> Callable[[], bool]:
     def done() -> bool:
         return (
-            len(_renewed(due)) >= DUE
-            and len(smtp_server.messages) >= DUE
+            len(_renewed(due)) >= due.count
+            and len(smtp_server.messages) >= due.count
             and not OutboundEmail.objects.filter(sent_at__isnull=True).exists()
         )
 
@@ -254,16 +257,18 @@ def test_a_worker_killed_half_way_through_a_batch_leaves_every_license_renewed_o
     commits = collections.Counter(renewal_workers.events("commit"))
     assert set(commits) == due.license_ids and set(commits.values()) == {1}
     # The batches the second worker ran renewed the rest, and only the rest.
-    assert renewal_workers.renewed_by_batches() == DUE - KILL_AFTER
+    assert renewal_workers.renewed_by_batches() == due.count - KILL_AFTER
     _assert_renewed_once(due, smtp_server)
 
 
+# Both ticks are sent once both workers are ready: each takes one, and the two batches
+# race over the same subscriptions, in the same order, from the first to the last.
+@pytest.mark.parametrize("due", [100], indirect=True)
 def test_a_duplicated_tick_on_two_workers_renews_each_license_once(
     renewal_workers, due, smtp_server
 ):
-    # A little slower per renewal, so the two batches overlap for their whole length.
-    renewal_workers.start(delay=0.02)
-    renewal_workers.start(delay=0.02)
+    renewal_workers.start()
+    renewal_workers.start()
     renewal_workers.wait_for(renewal_workers.all_ready, "both workers to start")
     run_term_end.delay()
     run_term_end.delay()
@@ -279,5 +284,5 @@ def test_a_duplicated_tick_on_two_workers_renews_each_license_once(
 
     commits = collections.Counter(renewal_workers.events("commit"))
     assert set(commits) == due.license_ids and set(commits.values()) == {1}
-    assert renewal_workers.renewed_by_batches() == DUE
+    assert renewal_workers.renewed_by_batches() == due.count
     _assert_renewed_once(due, smtp_server)
