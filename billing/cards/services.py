@@ -214,12 +214,14 @@ def card_payment_start(
     user,
     setup_intent_id: str = "",
     save_card: bool = False,
+    off_session: bool = False,
 ) -> CardPayment:
     """Pay what is still outstanding on `invoice` by card: the card just entered (its
     SetupIntent) or, without one, the organization's saved card. One attempt key makes one
     PaymentIntent, however often it is submitted. Returns the attempt, reconciled with
     what Stripe answered (succeeded: the payment is recorded; requires_action: the page
-    asks the bank's confirmation through Stripe.js; failed: its message)."""
+    asks the bank's confirmation through Stripe.js; failed: its message). `off_session`:
+    no customer is present (a renewal's charge, billing.cards.offsession)."""
     attempt_key = (attempt_key or "").strip()
     if not attempt_key or len(attempt_key) > 64:
         raise ValidationError("The payment form is incomplete; reload the page and try again.")
@@ -268,6 +270,7 @@ def card_payment_start(
                 "payment_method": payment_method_id,
                 "payment_method_types": ["card"],
                 "confirm": True,
+                **({"off_session": True} if off_session else {}),
                 "metadata": {
                     "tierwise_invoice": str(locked.pk),
                     "tierwise_attempt": attempt_key,

@@ -119,6 +119,16 @@ def scheduled_for(subscription: Subscription, day: date) -> ScheduledChange | No
     )
 
 
+def lock_holds_until(subscription: Subscription, version: TierVersion) -> date | None:
+    """The day the locked price holds to: the day stored when it was locked, or the
+    version's notice date when the version was retired since with a later one (its
+    promise to every customer on it)."""
+    stored = subscription.price_locked_until
+    if stored is None or version.notice_date is None:
+        return stored
+    return terms.locked_until(term_end=stored, notice_date=version.notice_date)
+
+
 def anchor_for(subscription: Subscription, *, renews_on: date, cycle: str) -> date:
     """The anchor the next term's periods count from: the subscription's, so a term
     started on 31 January renews on 28 February, 31 March and 30 April; the renewal day
@@ -158,9 +168,10 @@ def next_renewal(subscription: Subscription) -> NextRenewal:
         successor_row = TierVersionPrice.objects.filter(
             version_id=successor_pk, currency_id=currency, cycle=subscription.cycle
         ).first()
+    locked_until = lock_holds_until(subscription, version)
     source = terms.source(
         renews_on=renews_on,
-        locked_until=subscription.price_locked_until,
+        locked_until=locked_until,
         version=versions[version.pk],
         versions=versions,
         scheduled=change is not None,
@@ -219,7 +230,7 @@ def next_renewal(subscription: Subscription) -> NextRenewal:
         tax=result.tax,
         total=result.total,
         current_subtotal=current_subtotal,
-        locked_until=subscription.price_locked_until,
+        locked_until=locked_until,
         anchor=anchor,
         term_end=lines[-1].period_end,
     )

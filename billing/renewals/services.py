@@ -29,6 +29,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from billing.cards import offsession
+from billing.cards.selectors import saved_card
 from billing.checkout.scheduled import scheduled_change_apply
 from billing.emails import notices
 from billing.emails.services import send_billing_email
@@ -170,8 +172,18 @@ def subscription_renew(
     RenewalFailure.objects.filter(
         subscription=subscription, period_start=renews_on, resolved_at__isnull=True
     ).update(resolved_at=timezone.now())
-    notice = _notify_renewed(license, renewal, invoice, today=today)
+    card = saved_card(organization=organization) if offsession.would_charge(invoice) else None
+    notice = _notify_renewed(license, renewal, invoice, today=today, card=card)
+    if card is not None:
+        invoice_id = invoice.pk
+        transaction.on_commit(lambda: _charge_after_commit(invoice_id))
     return Result(Outcome.RENEWED, license.pk, renews_on, invoice, notice)
+
+
+def _charge_after_commit(invoice_id: int) -> None:
+    from billing.renewals.tasks import hand_charge  # the tasks module imports this one
+
+    hand_charge(invoice_id)
 
 
 def _locked_until(renewal: NextRenewal, license: License) -> date:
@@ -220,7 +232,7 @@ def _absolute(path: str) -> str:
 
 
 def _notify_renewed(
-    license: License, renewal: NextRenewal, invoice: Invoice, *, today: date
+    license: License, renewal: NextRenewal, invoice: Invoice, *, today: date, card=None
 ) -> Notice:
     organization = license.organization
     emails = send_billing_email(
@@ -252,6 +264,7 @@ def _notify_renewed(
             "amount_due": invoice.money("amount_due").format(),
             "paid": invoice.money("amount_due").is_zero,
             "due_on": invoice.due_on,
+            "card": f"{card.card_brand.title()} ending {card.card_last4}" if card else "",
             "change": renewal.change.summary if renewal.change is not None else "",
             "successor": renewal.moves_to_successor,
             "invoice_url": notices.invoice_url(invoice),
@@ -322,11 +335,29 @@ def subscription_expire(
 def subscription_term_end(
     *, subscription: Subscription, today: date | None = None, at: datetime | None = None
 ) -> Result:
-    """What the term-end job does to one subscription: renew it, or end it."""
+    """What the term-end job does to one subscription: renew it, or end it. A failure
+    recorded for a period it no longer has to start (renewed since, or not renewing any
+    more) is resolved."""
     license = subscription.license
     if license.auto_renew:
-        return subscription_renew(subscription=subscription, today=today, at=at)
-    return subscription_expire(subscription=subscription, today=today, at=at)
+        result = subscription_renew(subscription=subscription, today=today, at=at)
+    else:
+        result = subscription_expire(subscription=subscription, today=today, at=at)
+    if result.outcome != Outcome.RENEWED:
+        _resolve_stale_failures(subscription.pk)
+    return result
+
+
+def _resolve_stale_failures(subscription_id: int) -> None:
+    pending = RenewalFailure.objects.filter(
+        subscription_id=subscription_id, resolved_at__isnull=True
+    )
+    if not pending.exists():
+        return
+    license = License.objects.get(subscription__pk=subscription_id)
+    if renews(license):
+        pending = pending.filter(period_start__lt=license.renews_on)
+    pending.update(resolved_at=timezone.now())
 
 
 def renewal_failure_record(
@@ -358,3 +389,19 @@ def renewal_failure_record(
             failure.resolved_at = None
             failure.save()
     return failure
+
+
+def renewal_retry(*, failure: RenewalFailure, user=None) -> Result:
+    """Staff's "retry now": the same term-end service the job runs, at once. A renewal
+    that fails again is counted on its failure and the error raised for staff to read."""
+    subscription = Subscription.objects.select_related("license__organization").get(
+        pk=failure.subscription_id
+    )
+    logger.info(
+        "Renewal of subscription %s retried by %s", subscription.pk, getattr(user, "email", user)
+    )
+    try:
+        return subscription_term_end(subscription=subscription)
+    except Exception as exc:
+        renewal_failure_record(subscription_id=subscription.pk, error=exc, run_id=failure.run_id)
+        raise

@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import logging
 
+import stripe
 from celery import shared_task
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from billing.models import RenewalRun, RenewalRunStatus, Subscription
+from billing.cards import offsession
+from billing.models import Invoice, RenewalRun, RenewalRunStatus, Subscription
 from billing.renewals import services
 from licensing.models.licenses import USABLE_STATUSES
 from portal import clock
+from portal.claims import retry_countdown
 from portal.unavailable import SERVICE_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -134,3 +137,26 @@ def _finish(run_id: int) -> None:
 def _status(run_id: int) -> str:
     failed = RenewalRun.objects.filter(pk=run_id).values_list("failed", flat=True).first()
     return RenewalRunStatus.FAILED if failed else RenewalRunStatus.FINISHED
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def charge_renewal_invoice(self, invoice_id: int) -> str:
+    """Charge a renewal's invoice to the saved card, after the renewal committed; once per
+    invoice, however often it runs (billing.cards.offsession). Stripe unreachable: tried
+    again with backoff, the same attempt and intent."""
+    invoice = Invoice.objects.filter(pk=invoice_id).first()
+    if invoice is None:
+        return "missing"
+    try:
+        attempt = offsession.invoice_charge_off_session(invoice=invoice)
+    except stripe.StripeError as exc:
+        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries)) from exc
+    return attempt.status if attempt is not None else "not charged"
+
+
+def hand_charge(invoice_id: int) -> None:
+    """After the renewal commits: its charge, a task of its own."""
+    try:
+        charge_renewal_invoice.delay(invoice_id)
+    except SERVICE_ERRORS as exc:  # the invoice stays open; dunning follows it up
+        logger.warning("Renewal invoice %s not handed to be charged: %r", invoice_id, exc)

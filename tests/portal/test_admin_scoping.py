@@ -20,7 +20,8 @@ from django.db import transaction
 from django.urls import URLPattern
 
 from billing.demo import build_checkouts, build_invoices, build_subscriptions
-from billing.models import AdminOperation, BillingDetails, TaxRate
+from billing.models import AdminOperation, BillingDetails, RenewalRun, TaxRate
+from billing.renewals.services import renewal_failure_record
 from licensing.api.tokens import api_token_create
 from licensing.demo.catalog import build_catalog
 from licensing.demo.licenses import build_licenses
@@ -71,7 +72,7 @@ NOT_CUSTOMER_DATA = {
 }
 # The outbox holds every customer's mail, with invitation and password-reset links.
 # An admin operation belongs to no one customer (its events do, and are scoped).
-ADMINS_ONLY = {OutboundEmail, AdminOperation}
+ADMINS_ONLY = {OutboundEmail, AdminOperation, RenewalRun}
 
 OTHER_MANAGER = "otto@tierwise.test"
 # Nothing of Globex Health may appear on a page Maya sees.
@@ -113,6 +114,10 @@ def _build_demo_site() -> None:
             license=License.objects.get(organization=organization),
             fingerprint=f"{slug}-laptop",
             actor=Actor(label="test setup"),
+        )
+        renewal_failure_record(
+            subscription_id=License.objects.get(organization=organization).subscription.pk,
+            error=f"{slug}: tax rates unavailable",
         )
 
 

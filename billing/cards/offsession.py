@@ -1,0 +1,79 @@
+"""Charging the saved card for an invoice with no customer present: a renewal's invoice,
+after the renewal committed (billing.renewals.tasks.charge_renewal_invoice).
+
+One attempt per invoice: its attempt key is the invoice's, so a retried or duplicated
+task finds the attempt it made (and Stripe the same PaymentIntent, by its idempotency
+key) instead of charging twice. The charge goes through card_payment_start, which records
+a succeeded payment (the invoice is paid) and sends the "card payment failed" email on a
+decline; here a decline also writes the renewal's `Notice` (kind renewal_failed), in the
+same transaction, so it is told once. A failed charge leaves the invoice open for dunning
+(billing.dunning) to follow up."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from billing.cards.gateway import card_payments_enabled
+from billing.cards.selectors import saved_card
+from billing.cards.services import card_payment_start
+from billing.models import (
+    CardPayment,
+    CardPaymentStatus,
+    Invoice,
+    InvoiceStatus,
+    Notice,
+    NoticeKind,
+)
+from portal import clock
+
+logger = logging.getLogger(__name__)
+
+
+def attempt_key_for(invoice: Invoice) -> str:
+    return f"off-session-{invoice.pk}"
+
+
+def would_charge(invoice: Invoice) -> bool:
+    """Whether the invoice is one to charge off-session: open, cards on, a card saved."""
+    return (
+        invoice.status == InvoiceStatus.OPEN
+        and card_payments_enabled()
+        and saved_card(organization=invoice.organization) is not None
+    )
+
+
+@transaction.atomic
+def invoice_charge_off_session(*, invoice: Invoice) -> CardPayment | None:
+    """Charge what is outstanding on `invoice` to the organization's saved card, once.
+    None when there is nothing to charge (paid meanwhile, no card, cards off)."""
+    existing = CardPayment.objects.filter(
+        invoice=invoice, attempt_key=attempt_key_for(invoice)
+    ).first()
+    if existing is not None:
+        return existing
+    invoice = Invoice.objects.select_related("organization").get(pk=invoice.pk)
+    if not would_charge(invoice):
+        return None
+    try:
+        attempt = card_payment_start(
+            invoice=invoice, attempt_key=attempt_key_for(invoice), user=None, off_session=True
+        )
+    except ValidationError as refused:  # nothing left to pay: credit covered it meanwhile
+        logger.info("Invoice %s not charged off-session: %s", invoice.number, refused)
+        return None
+    if attempt.status == CardPaymentStatus.FAILED:
+        Notice.objects.get_or_create(
+            kind=NoticeKind.RENEWAL_FAILED,
+            subject=f"invoice:{invoice.pk}",
+            period=invoice.issued_on,
+            lead=0,
+            defaults={
+                "license_id": invoice.license_id,
+                "invoice": invoice,
+                "sent_on": clock.today(),
+            },
+        )
+    return attempt
