@@ -14,6 +14,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Areas with their own tasks module, beside each app's tasks.py.
 app.autodiscover_tasks(["billing.checkout", "billing.renewals"])
+# The renewal reminders' tasks (billing.renewals.reminder_tasks).
+app.autodiscover_tasks(["billing.renewals"], related_name="reminder_tasks")
 
 # One list of scheduled jobs for beat and the test clock (portal/schedule.py).
 app.conf.beat_schedule = beat_schedule()

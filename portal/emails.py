@@ -60,15 +60,26 @@ def _hand_to_worker(message_id: int) -> None:
         logger.warning("Email %s waits in the outbox; no broker: %r", message_id, exc)
 
 
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body_text: str
+    body_html: str
+
+
+def render_templated_email(name: str, *, context: dict) -> Rendered:
+    """emails/<name>-subject.txt, -body.txt and -body.html rendered (a message sent to
+    many people who read the same is rendered once)."""
+    context = {"site_url": settings.SITE_URL, **context}
+    return Rendered(
+        subject=" ".join(render_to_string(f"emails/{name}-subject.txt", context).split()),
+        body_text=render_to_string(f"emails/{name}-body.txt", context),
+        body_html=render_to_string(f"emails/{name}-body.html", context),
+    )
+
+
 def queue_templated_email(
     name: str, *, to: str, context: dict, attachments: Sequence[Attachment] = ()
 ) -> OutboundEmail:
-    context = {"site_url": settings.SITE_URL, **context}
-    subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
-    return queue_email(
-        to=to,
-        subject=subject,
-        body_text=render_to_string(f"emails/{name}-body.txt", context),
-        body_html=render_to_string(f"emails/{name}-body.html", context),
-        attachments=attachments,
-    )
+    rendered = render_templated_email(name, context=context)
+    return queue_email(to=to, **rendered.__dict__, attachments=attachments)

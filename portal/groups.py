@@ -62,6 +62,7 @@ ACCOUNT_MANAGER_PERMISSIONS = [
             "payment",
             "creditentry",
             "billingdetails",
+            "notice",
         ]
     ),
 ]

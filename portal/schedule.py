@@ -78,6 +78,15 @@ JOBS = [
         expires=timedelta(minutes=50),
         business=True,
     ),
+    # Renewal reminders (and price-rise notices) due today, each once per lead time.
+    Job(
+        "send-renewal-reminders",
+        "billing.renewals.reminder_tasks.send_renewal_reminders",
+        (25,),
+        hours=(6,),
+        expires=timedelta(hours=6),
+        business=True,
+    ),
 ]
 
 

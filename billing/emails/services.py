@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from billing.models import BillingDetails
-from portal.emails import Attachment, queue_templated_email
+from portal.emails import Attachment, queue_email, render_templated_email
 from portal.models import Organization, OutboundEmail, Role
 
 
@@ -37,13 +37,19 @@ def send_billing_email(
     organization: Organization,
     context: dict,
     attachments: Sequence[Attachment] = (),
+    recipients: Sequence[str] | None = None,
 ) -> list[OutboundEmail]:
-    """Queues templates/emails/billing/<name>-* to every billing recipient, each with
-    its own copy of `attachments`."""
-    context = {"organization": organization, **context}
+    """Queues templates/emails/billing/<name>-* to every billing recipient (or to
+    `recipients`, the caller's billing_recipients read once for many messages), each with
+    its own copy of `attachments`. The message names no recipient, so it is rendered once
+    for all of them."""
+    addresses = billing_recipients(organization) if recipients is None else list(recipients)
+    if not addresses:
+        return []
+    rendered = render_templated_email(
+        f"billing/{name}", context={"organization": organization, **context}
+    )
     return [
-        queue_templated_email(
-            f"billing/{name}", to=address, context=context, attachments=attachments
-        )
-        for address in billing_recipients(organization)
+        queue_email(to=address, **rendered.__dict__, attachments=attachments)
+        for address in addresses
     ]

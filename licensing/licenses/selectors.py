@@ -114,6 +114,23 @@ def _suggestion(license: License, meter: Meter, ladder: list[TierVersion]) -> Su
     return None
 
 
+def published_ladder(product_id: int) -> list[TierVersion]:
+    """The product's public tiers' published versions, the lowest tier first: where an
+    upgrade suggestion looks (one query and its prefetches; callers may share it)."""
+    return _published_by_tier(product_id)
+
+
+def upgrade_suggestions(
+    license: License, license_meters_: list[Meter], ladder: list[TierVersion] | None = None
+) -> list[Suggestion]:
+    """The upgrades suggested for `license`, one per meter whose need is sustained
+    (meters.need_is_sustained) and a higher tier has room for: the dashboard's rule,
+    for the renewal reminder."""
+    ladder = _published_by_tier(license.product_id) if ladder is None else ladder
+    found = (_suggestion(license, meter, ladder) for meter in license_meters_)
+    return [suggestion for suggestion in found if suggestion is not None]
+
+
 def _legacy(
     license: License, ladder: list[TierVersion]
 ) -> tuple[Comparison | None, TierVersion | None]:

@@ -71,7 +71,10 @@ from portal.models import PENDING_PLAN_SESSION_KEY, Membership, PendingPlan, Rol
 MAX_SEATS = 100_000
 # A purchase's new license key, from the confirmation to the one page view that shows it.
 NEW_KEY_SESSION = "checkout_new_key"
-FIELDS = ("tier", "seats", "cycle", "currency")
+FIELDS = ("tier", "seats", "cycle", "currency", "renew")
+# renew=on (the renewal reminder's and the dashboard's Renew button): the checkout turns
+# automatic renewal back on, an increase the checkout already knows (charged nothing now).
+RENEW = "on"
 # A choice that cannot be priced: htmx swaps it in (base.html's responseHandling).
 UNPROCESSABLE = 422
 
@@ -99,6 +102,14 @@ class CheckoutForm(forms.Form):
         # Renewal is not a checkout choice: a change keeps it as it is, and the dashboard's
         # "Cancel subscription" and "Resume subscription" turn it off and on, plainly.
         self.auto_renew = license.auto_renew if license is not None else True
+        # Renew: a license that does not renew by itself is turned back to renewing.
+        self.renews = (
+            license is not None
+            and not license.auto_renew
+            and (self.data.get("renew") if self.is_bound else None) == RENEW
+        )
+        if self.renews:
+            self.auto_renew = True
         tiers = catalog.tiers_on_offer(license.product_id if license else None)
         self.fields["tier"].choices = [(tier.slug, tier.name) for tier in tiers]
         self.fields["tier"].error_messages["invalid_choice"] = "Choose one of the tiers on offer."
@@ -328,6 +339,7 @@ def checkout_page(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         and form.cleaned_data["tier"] == catalog.version(license.version_id).tier.slug
         and form.cleaned_data["seats"] == license.seats
         and form.cleaned_data["cycle"] == _initial(catalog, license)["cycle"]
+        and not form.renews
     )
     if unchanged:
         # Opened from the dashboard: nothing asked for yet, so nothing to price.

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing.checkout.services import pending_change
 from billing.invoices.selectors import invoice_summary
 from billing.models import Subscription
+from billing.renewals.summary import renewal_summary
 from billing.subscriptions.selectors import canceled_by_customer
 from licensing.api.tokens import api_token_create, api_token_revoke
 from licensing.licenses import keys, signing
@@ -127,7 +128,12 @@ def _plan(license) -> dict:
     subscription = Subscription.objects.filter(license=license).first()
     if subscription is None:
         return {}
+    subscription.license = license
     return {
+        # The next renewal's panel: usable licenses only (a closed one renews no more).
+        "renewal": renewal_summary(subscription, today=clock.today())
+        if license.is_usable
+        else None,
         "subscription": subscription,
         "price_text": subscription.seat_price.describe(),
         "cycle_price": subscription.cycle_price.rounded(),

@@ -57,10 +57,11 @@ def test_moving_it_applies_a_scheduled_change_on_its_day(downgraded, test_clock,
     license = downgraded.license
     license.refresh_from_db()
     assert (license.version.tier.slug, license.seats, license.auto_renew) == ("team", 8, False)
-    # The hourly jobs ran once at every tick of the 20 days.
-    assert len(runs) == 20 * 24 * len(
-        [job for job in JOBS if job.business and len(job.minutes) == 1]
-    )
+    # The hourly jobs ran once at every tick of the 20 days, the daily one once a day.
+    hourly = [job for job in JOBS if job.business and len(job.minutes) * len(job.hours) == 24]
+    daily = [job for job in JOBS if job.business and len(job.minutes) * len(job.hours) == 1]
+    assert len(runs) == 20 * 24 * len(hourly) + 20 * len(daily)
+    assert len([run for run in runs if run.job == "send-renewal-reminders"]) == 20
 
 
 def test_a_job_runs_at_the_tick_it_falls_due(organization, catalog, owner, test_clock, now):
@@ -69,7 +70,7 @@ def test_a_job_runs_at_the_tick_it_falls_due(organization, catalog, owner, test_
 
     runs = clock.advance(to=date(2026, 3, 16), by="test")
 
-    abandoned = [run for run in runs if run.result]
+    abandoned = [run for run in runs if run.job == "abandon-stale-checkouts" and run.result]
     assert [(run.job, run.due_at) for run in abandoned] == [
         ("abandon-stale-checkouts", datetime(2026, 3, 15, 10, 17, tzinfo=UTC))
     ]

@@ -1,0 +1,342 @@
+"""Sending renewal reminders: which licenses a day's run looks at, and per license at most
+one email (HTML and text) to its billing recipients, exactly once per lead time and
+renewal date.
+
+The claim is the Notice row (billing.models.Notice, unique on kind, subject, period and
+lead): it is written in the transaction that writes the outbox emails, inside a savepoint
+per license. A second run, a retried batch or two workers at once insert the same key;
+the loser's IntegrityError rolls back that license's savepoint (its emails with it) and
+the batch goes on. Nothing here locks a row: reminders only read the license and its
+subscription, so they take no place in the lock order (billing/locks.py).
+
+What to send is the pure rule (billing.renewals.reminders); what the renewal bills is
+selectors.next_renewal through summary.renewal_summary, the function the renewal's
+invoice is made from, so the amount told is the amount charged.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from billing.emails.notices import absolute
+from billing.emails.services import billing_recipients, send_billing_email
+from billing.models import Notice, NoticeKind, Subscription
+from billing.renewals import reminders
+from billing.renewals.summary import RenewalSummary, renewal_summary
+from licensing.licenses.selectors import published_ladder, upgrade_suggestions
+from licensing.models import USABLE_STATUSES, License
+from licensing.usage import meters as meter_rules
+from licensing.usage.services import Meter, license_meters
+
+logger = logging.getLogger(__name__)
+
+REMINDER_KINDS = (NoticeKind.RENEWAL_REMINDER, NoticeKind.PRICE_INCREASE)
+TEMPLATE = "renewal_reminder"
+
+
+def subject_of(license_id: int) -> str:
+    return f"license:{license_id}"
+
+
+def largest_lead() -> int:
+    """The furthest ahead any reminder or price notice is sent."""
+    leads = [lead for table in settings.RENEWAL_REMINDER_DAYS.values() for lead in table]
+    return max([settings.PRICE_INCREASE_NOTICE_DAYS, *leads])
+
+
+def due_license_ids(*, today: date) -> list[int]:
+    """The usable licenses with a subscription renewing after today and within the
+    largest lead time, auto-renewing or not (one not renewing is told it will end), in
+    id order. Which of them is due a reminder is the rule's, per license."""
+    return list(
+        License.objects.filter(
+            subscription__isnull=False,
+            status__in=USABLE_STATUSES,
+            term_end__gte=today,
+            term_end__lt=today + timedelta(days=largest_lead()),
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class UsageLine:
+    """A limit and the usage against it, per UTC calendar month."""
+
+    name: str
+    unit: str
+    limit: int | None
+    this_month: int
+    peak: int  # the highest month of this term so far
+    over: bool  # this month is over the limit
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    metric: str
+    tier_name: str
+    over_in: int
+    compare_url: str
+
+
+@dataclass
+class RunCounts:
+    sent: int = 0  # licenses reminded (one email per recipient each)
+    emails: int = 0
+    price_notices: int = 0
+    already_sent: int = 0  # another run claimed the same notice first
+    nothing_due: int = 0
+    failed: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def add(self, other: RunCounts) -> None:
+        for name in ("sent", "emails", "price_notices", "already_sent", "nothing_due", "failed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.failures.extend(other.failures)
+
+
+def _month_of(day: date) -> date:
+    return date(day.year, day.month, 1)
+
+
+def usage_lines(license: License, found: list[Meter]) -> list[UsageLine]:
+    """Each limit with this UTC month's usage and the highest month of the term so far."""
+    first = _month_of(license.term_start)
+    lines = []
+    for meter in found:
+        term = [value for period, value in meter.history if period >= first]
+        used = meter.state.used
+        limit = meter.state.limit
+        lines.append(
+            UsageLine(
+                name=meter.grant.metric.name,
+                unit=meter.grant.metric.unit,
+                limit=limit,
+                this_month=used,
+                peak=max(term, default=used),
+                over=limit is not None and used > limit,
+            )
+        )
+    return lines
+
+
+class _Batch:
+    """What licenses of one batch share: the billing recipients of an organization and
+    the upgrade ladder of a product, each read once."""
+
+    def __init__(self) -> None:
+        self.recipients: dict[int, list[str]] = {}
+        self.ladders: dict[int, list] = {}
+
+    def recipients_of(self, license: License) -> list[str]:
+        if license.organization_id not in self.recipients:
+            self.recipients[license.organization_id] = billing_recipients(license.organization)
+        return self.recipients[license.organization_id]
+
+    def ladder_of(self, license: License) -> list:
+        if license.product_id not in self.ladders:
+            self.ladders[license.product_id] = published_ladder(license.product_id)
+        return self.ladders[license.product_id]
+
+
+def _sent(license_ids: list[int]) -> dict[tuple[int, date], dict[str, set[int]]]:
+    """(license, period) → kind → the leads already sent, for the batch's licenses."""
+    found: dict[tuple[int, date], dict[str, set[int]]] = {}
+    rows = Notice.objects.filter(license_id__in=license_ids, kind__in=REMINDER_KINDS).values_list(
+        "license_id", "period", "kind", "lead"
+    )
+    for license_id, period, kind, lead in rows:
+        found.setdefault((license_id, period), {}).setdefault(kind, set()).add(lead)
+    return found
+
+
+def _urls(license: License, summary: RenewalSummary) -> dict:
+    organization = license.organization
+    dashboard = reverse("organization_detail", args=[organization.slug])
+    urls = {"manage_url": absolute(f"{dashboard}#renewal-{license.pk}")}
+    if not summary.auto_renew:
+        query = urlencode({"tier": license.version.tier.slug, "renew": "on"})
+        urls["renew_url"] = absolute(f"{reverse('checkout_new', args=[organization.slug])}?{query}")
+    return urls
+
+
+def _context(
+    license: License,
+    summary: RenewalSummary,
+    *,
+    lead: int | None,
+    price_notice: bool,
+    found: list[Meter],
+    ladder: list,
+    today: date,
+) -> dict:
+    urls = _urls(license, summary)
+    recommendations = [
+        Recommendation(
+            metric=s.metric,
+            tier_name=s.tier_name,
+            over_in=s.over_in,
+            compare_url=absolute(s.compare_url),
+        )
+        for s in upgrade_suggestions(license, found, ladder)
+    ]
+    return {
+        "license": license,
+        "product": license.version.tier.product.name,
+        "current_tier": license.version.tier.name,
+        "summary": summary,
+        "lead": lead,
+        "price_notice": price_notice,
+        "usage": usage_lines(license, found),
+        "month": today.replace(day=1),
+        "today": today,
+        "window": meter_rules.SUSTAINED_WINDOW,
+        "recommendations": recommendations,
+        "action_url": urls.get("renew_url", urls["manage_url"]),
+        "action_label": "Renew" if not summary.auto_renew else "Manage your renewal",
+        **urls,
+    }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str  # "sent", "nothing_due", or "already_sent" (another run claimed it first)
+    emails: int = 0
+    price_notice: bool = False
+
+
+NOTHING_DUE = Outcome("nothing_due")
+
+
+def reminder_send(
+    license: License,
+    *,
+    today: date,
+    sent: dict[str, set[int]],
+    batch: _Batch | None = None,
+) -> Outcome:
+    """The one reminder due for `license` today, if any, with a price rise told when due.
+    Runs in a savepoint of the caller's transaction (or its own transaction)."""
+    batch = batch or _Batch()
+    subscription: Subscription = license.subscription
+    days_left = (license.renews_on - today).days
+    leads = reminders.lead_times(
+        cycle=subscription.cycle,
+        term_cycles=subscription.term_cycles,
+        table=settings.RENEWAL_REMINDER_DAYS,
+    )
+    lead = reminders.reminder_lead(
+        days_left=days_left, leads=leads, sent=sent.get(NoticeKind.RENEWAL_REMINDER, set())
+    )
+    told = bool(sent.get(NoticeKind.PRICE_INCREASE))
+    term_days = (license.term_end - license.term_start).days + 1
+    # Whether the renewal costs more is only worth reading when it could be told now.
+    could_tell = not told and reminders.price_notice_due(
+        rises=True,
+        told=False,
+        days_left=days_left,
+        term_days=term_days,
+        notice_days=settings.PRICE_INCREASE_NOTICE_DAYS,
+        leads=leads,
+    )
+    if lead is None and not could_tell:
+        return NOTHING_DUE
+    summary = renewal_summary(subscription, today=today)
+    price_notice = could_tell and summary.rise is not None
+    if lead is None and not price_notice:
+        return NOTHING_DUE
+    at = datetime.combine(today, time(12), tzinfo=UTC)
+    found = license_meters(license=license, at=at)
+    recipients = batch.recipients_of(license)
+    context = _context(
+        license,
+        summary,
+        lead=lead,
+        price_notice=price_notice,
+        found=found,
+        ladder=batch.ladder_of(license),
+        today=today,
+    )
+    common = {
+        "subject": subject_of(license.pk),
+        "period": license.renews_on,
+        "license": license,
+        "sent_on": today,
+        "recipients": len(recipients),
+    }
+    try:
+        with transaction.atomic():
+            if lead is not None:
+                Notice.objects.create(kind=NoticeKind.RENEWAL_REMINDER, lead=lead, **common)
+            if price_notice:
+                Notice.objects.create(kind=NoticeKind.PRICE_INCREASE, lead=0, **common)
+            emails = send_billing_email(
+                TEMPLATE,
+                organization=license.organization,
+                context=context,
+                recipients=recipients,
+            )
+    except IntegrityError:
+        return Outcome("already_sent")
+    return Outcome("sent", emails=len(emails), price_notice=price_notice)
+
+
+def _licenses(license_ids: list[int]):
+    return (
+        License.objects.filter(pk__in=license_ids)
+        .select_related(
+            "organization",
+            "subscription",
+            "subscription__license",
+            "version__tier__product",
+        )
+        .order_by("pk")
+    )
+
+
+def reminders_send(*, license_ids: list[int], today: date) -> RunCounts:
+    """The reminders due today for `license_ids`, in one transaction with a savepoint per
+    license: a license whose notice another run claimed, or whose reminder fails, is
+    rolled back alone and the rest go on. Safe to run again: what was sent is skipped."""
+    counts = RunCounts()
+    batch = _Batch()
+    with transaction.atomic():
+        licenses = [
+            license
+            for license in _licenses(license_ids)
+            if license.is_usable and license.term_end >= today
+        ]
+        sent = _sent([license.pk for license in licenses])
+        for license in licenses:
+            # One object, not two: next_renewal reads subscription.license.
+            license.subscription.license = license
+            try:
+                with transaction.atomic():
+                    outcome = reminder_send(
+                        license,
+                        today=today,
+                        sent=sent.get((license.pk, license.renews_on), {}),
+                        batch=batch,
+                    )
+            except Exception as exc:  # one license's failure never stops the batch
+                logger.exception("Renewal reminder for license %s failed", license.pk)
+                counts.failed += 1
+                counts.failures.append(f"license {license.pk}: {exc!r}")
+                continue
+            if outcome.state == "sent":
+                counts.sent += 1
+                counts.emails += outcome.emails
+                counts.price_notices += int(outcome.price_notice)
+            elif outcome.state == "already_sent":
+                counts.already_sent += 1
+            else:
+                counts.nothing_due += 1
+    return counts

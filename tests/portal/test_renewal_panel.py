@@ -1,0 +1,116 @@
+"""The dashboard's renewal panel (templates/portal/licenses/_renewal_panel.html): the next
+renewal's date, what it bills with tax, the price lock, a scheduled change, both prices
+when it rises, the switch for automatic renewal, and for a license that does not renew,
+the day it expires with a Renew button that opens a checkout turning renewal back on.
+Members read it without buttons; outsiders get 404. "Now" is 14 March 2026."""
+
+from datetime import date
+
+import pytest
+from django.utils.html import escape
+
+from billing.renewals.selectors import next_renewal
+from licensing.licenses.services import license_set_auto_renew
+from tests.helpers.checkout import subscribed
+from tests.helpers.licenses import SYSTEM
+
+pytestmark = pytest.mark.django_db
+
+DASHBOARD = "/app/northwind/"
+
+
+@pytest.fixture
+def team(organization, catalog, now):
+    return subscribed(organization, catalog, seats=5)
+
+
+def test_the_panel_shows_the_date_the_amount_with_tax_and_the_lock(client_for, owner, team):
+    page = client_for(owner).get(DASHBOARD).content.decode()
+    renewal = next_renewal(team.subscription)
+    assert f'id="renewal-{team.pk}"' in page
+    assert "Your next renewal" in page
+    assert '<time datetime="2026-04-01">1 April 2026</time> (UTC), in 18 days' in page
+    assert f"<strong>{renewal.total.format()}</strong>" in page
+    assert "Price locked until" in page and "31 March 2026" in page
+    assert "Turn off automatic renewal" in page
+    assert f"/app/northwind/licenses/{team.pk}/cancel/" in page
+
+
+def test_a_member_reads_it_without_buttons(client_for, teammate, team):
+    page = client_for(teammate).get(DASHBOARD).content.decode()
+    assert "Your next renewal" in page
+    assert "Turn off automatic renewal" not in page
+    assert "An owner or billing admin can change the renewal." in page
+
+
+def test_an_outsider_gets_404(client_for, outsider, team):
+    assert client_for(outsider).get(DASHBOARD).status_code == 404
+
+
+def test_a_scheduled_change_is_shown_and_billed(client_for, owner, downgraded):
+    page = client_for(owner).get(DASHBOARD).content.decode()
+    assert "Scheduled change" in page
+    assert escape(downgraded.summary) in page
+    renewal = next_renewal(downgraded.license.subscription)
+    assert f"<strong>{renewal.total.format()}</strong>" in page
+
+
+def test_a_rise_shows_both_prices_and_why(client_for, owner, organization, catalog, now):
+    # Team v1 (flat $79 a month; notice date 13 May 2026) renewing on 1 June: the lock
+    # ends, and v2 costs $19 a seat.
+    license = subscribed(
+        organization,
+        catalog,
+        "team",
+        number=1,
+        term_start=date(2026, 5, 1),
+        term_end=date(2026, 5, 31),
+    )
+    page = client_for(owner).get(DASHBOARD).content.decode()
+    assert "The price changes at this renewal (before tax)" in page
+    assert '<td data-label="This term">$79.00</td>' in page
+    assert '<td data-label="Next term"><strong>$95.00</strong></td>' in page
+    assert "is retired and its price lock ends on 31 May 2026" in page
+    assert license.subscription.price_locked_until == date(2026, 5, 31)
+
+
+def test_without_automatic_renewal_it_says_when_it_expires_and_offers_renew(
+    client_for, owner, team, settings
+):
+    settings.RENEWAL_GRACE_DAYS = 7
+    license_set_auto_renew(license=team, auto_renew=False, actor=SYSTEM, reason="By hand.")
+    page = client_for(owner).get(DASHBOARD).content.decode()
+    assert "Your term&#x27;s end" in page or "Your term's end" in page
+    assert '<time datetime="2026-04-07">7 April 2026</time>, after the grace days' in page
+    assert 'href="/app/northwind/checkout/?tier=team&amp;renew=on"' in page
+
+
+def test_renew_opens_a_checkout_that_turns_renewal_back_on_and_charges_nothing(
+    client_for, owner, team
+):
+    license_set_auto_renew(license=team, auto_renew=False, actor=SYSTEM, reason="By hand.")
+    client = client_for(owner)
+    response = client.get("/app/northwind/checkout/?tier=team&renew=on", follow=True)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "confirming turns automatic renewal back on. Nothing is charged today" in page
+    assert '<input type="hidden" name="renew" value="on">' in page
+    assert "Nothing is charged now" in page
+    assert "renews on its own from" in page and "for <strong>$95.00</strong>" in page
+    digest = page.split('name="digest" value="')[1].split('"')[0]
+    token = response.redirect_chain[-1][0].split("/checkout/")[1].split("/")[0]
+    confirmed = client.post(
+        f"/app/northwind/checkout/{token}/confirm/",
+        {"tier": "team", "seats": "5", "cycle": "monthly", "renew": "on", "digest": digest},
+    )
+    assert confirmed.status_code == 302
+    team.refresh_from_db()
+    assert team.auto_renew
+    assert not team.subscription.periods.filter(starts_on__gt=date(2026, 3, 31)).exists()
+    page = client.get(DASHBOARD).content.decode()
+    assert "Your next renewal" in page
+
+
+def test_renew_on_a_license_that_renews_already_changes_nothing(client_for, owner, team):
+    page = client_for(owner).get("/app/northwind/checkout/?tier=team&renew=on", follow=True)
+    assert 'name="renew"' not in page.content.decode()
