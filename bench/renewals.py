@@ -60,7 +60,7 @@ DATABASE = os.environ.get("BENCH_DATABASE", "tierwise_bench_renewals")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 QUEUE = "bench-renewals"
 TERM_END_TASK = "billing.renewals.tasks.run_term_end"
-REMINDER_TASK = "billing.renewals.tasks.send_renewal_reminders"
+REMINDER_TASK = "billing.renewals.reminder_tasks.send_renewal_reminders"
 REMINDER_DAYS_LEFT = 30
 
 
@@ -260,6 +260,7 @@ class Phase:
     delivered_seconds: float | None = None  # until the SMTP server has every email
     done: int = 0
     messages: int = 0
+    load: tuple[float, float] = (0.0, 0.0)  # the 1-minute load average at start and end
 
     def rate(self, seconds: float | None, count: int) -> str:
         if not seconds:
@@ -285,6 +286,7 @@ def wait_for(
     """Polls until `done()` reaches the expected count and the SMTP server has every email
     the outbox holds (none left unsent), or until `timeout` or a stall."""
     broker = redis.Redis.from_url(REDIS_URL)
+    phase.load = (os.getloadavg()[0], 0.0)
     last_progress, last_seen, last_print = time.monotonic(), (-1, -1), 0.0
     while True:
         now = time.monotonic()
@@ -297,6 +299,7 @@ def wait_for(
             arrivals = sink.since(sink_start)
             phase.delivered_seconds = (arrivals[-1][0] - started) if arrivals else None
             phase.done, phase.messages = count, messages
+            phase.load = (phase.load[0], os.getloadavg()[0])
             return
         if (count, messages) != last_seen:
             last_seen, last_progress = (count, messages), now
@@ -314,27 +317,27 @@ def wait_for(
             for line in workers.errors()[-10:]:
                 print("   ", line)
             phase.done, phase.messages = count, messages
+            phase.load = (phase.load[0], os.getloadavg()[0])
             return
         time.sleep(0.5)
 
 
-def sql_per_renewal(subscription_id: int, today) -> None:
-    """The statements of one renewal, counted in a transaction rolled back (the second of
-    two, so the first has warmed the caches a worker keeps warm)."""
+def sql_per_renewal(subscription_ids: list[int], today) -> int:
+    """The statements of one renewal: the third of three in a transaction rolled back, so
+    the first two have warmed what a worker keeps warm."""
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
     from billing.models import Subscription
     from billing.renewals import services
 
-    captured = None
-    for _ in range(2):
-        with transaction.atomic():
+    with transaction.atomic():
+        for subscription_id in subscription_ids[:3]:
             subscription = Subscription.objects.get(pk=subscription_id)
             with CaptureQueriesContext(connection) as queries:
                 services.subscription_renew(subscription=subscription, today=today)
-            captured = list(queries.captured_queries)
-            transaction.set_rollback(True)
+        captured = list(queries.captured_queries)
+        transaction.set_rollback(True)
     kinds = collections.Counter()
     for query in captured:
         sql = query["sql"].lstrip()
@@ -503,7 +506,7 @@ def run_size(args, size: int, template: str, env: dict, sink: Sink, log_dir: Pat
     )
 
     if args.sql:
-        sql_per_renewal(due_ids[0], today)
+        sql_per_renewal(due_ids, today)
     if args.profile:
         profile_batch(due_ids[: args.profile], today)
         if args.profile_only:
@@ -622,6 +625,11 @@ def report(results: list[Result], args) -> None:
                     else ""
                 )
             )
+    for r in results:
+        loads = [f"renewals {r.renew.load[0]:.1f} to {r.renew.load[1]:.1f}"]
+        if r.remind:
+            loads.append(f"reminders {r.remind.load[0]:.1f} to {r.remind.load[1]:.1f}")
+        print(f"load average (1 min) at {r.size:,}: " + ", ".join(loads))
     for r in results:
         verdict = "none" if not r.problems else "; ".join(r.problems)
         print(f"duplicates and gaps at {r.size:,}: {verdict}")
