@@ -524,6 +524,7 @@ def run_size(args, size: int, template: str, env: dict, sink: Sink, log_dir: Pat
 
     workers = Workers({**env, "DATABASE_URL": _database_url(run_db)}, log_dir, queues=args.queues)
     workers.start(args.workers)
+    first_message = sink.count()  # the sink serves every size: count this size's only
     try:
         print(f"{args.workers} workers ready; the term-end tick", flush=True)
         renew = Phase("renewed", size)
@@ -569,7 +570,7 @@ def run_size(args, size: int, template: str, env: dict, sink: Sink, log_dir: Pat
         errors = workers.errors()
     finally:
         workers.stop()
-    problems = duplicates(due_ids, reminder_ids, today, sink.since(0))
+    problems = duplicates(due_ids, reminder_ids, today, sink.since(first_message))
     if errors:
         problems.append(f"{len(errors)} error lines in the workers' logs, e.g. {errors[0]}")
     connection.close()
