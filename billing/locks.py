@@ -5,7 +5,9 @@ never goes back for an earlier one once it holds a later one:
 
 1. billing details (the organization's: its credit balance and every checkout of it),
 2. checkout (its one-time token),
-3. license,
+3. license (several licenses: in ascending id, `lock_licenses`; a payment or credit locks
+   those of the organization's open invoices here, before any invoice, because paying
+   one may lift its license's dunning hold in the same transaction: billing.dunning),
 4. scheduled change (the license's pending one),
 5. subscription,
 6. billing periods, invoice, then the invoice's PDF versions (the render task locks
@@ -17,8 +19,13 @@ Two transactions that follow one order can make each other wait, never wait for 
 other: a checkout confirmation (details, checkout, license, scheduled change,
 subscription, invoice, sequence) and the scheduled change it replans, applied by the
 daily job or canceled by staff at that moment (license, scheduled change, subscription),
-queue on the license instead of each holding a row the other wants. A step may skip a
-row it does not need; it may not take one out of turn. The PostgreSQL test
+queue on the license instead of each holding a row the other wants. The term-end
+renewal (billing.renewals.services.subscription_renew) takes the same order: billing
+details (the invoice's credit and buyer), license, scheduled change (applied first, as
+quoted), subscription, its new periods and invoice, the number last; so a renewal and a
+checkout confirmed at that moment queue on the details, and two workers renewing one
+subscription queue on them and the license, the second finding the period made. A step
+may skip a row it does not need; it may not take one out of turn. The PostgreSQL test
 tests/integration/test_lock_order.py runs them against each other.
 """
 
@@ -46,6 +53,21 @@ def lock_billing_details(organization: Organization) -> BillingDetails:
 def lock_license(license_id: int) -> License:
     """Lock 3: the license's row only (not the rows it is read with)."""
     return License.objects.select_for_update(of=("self",)).get(pk=license_id)
+
+
+def lock_licenses(license_ids) -> list[int]:
+    """Lock 3 for several licenses: each row, in ascending id, so two transactions that
+    lock some of the same licenses queue instead of waiting for each other. The ids
+    locked, in that order."""
+    ordered = sorted(set(license_ids))
+    if ordered:
+        list(
+            License.objects.select_for_update(of=("self",))
+            .filter(pk__in=ordered)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    return ordered
 
 
 def lock_scheduled_changes(license_id: int) -> QuerySet[ScheduledChange]:

@@ -87,6 +87,15 @@ JOBS = [
         expires=timedelta(hours=6),
         business=True,
     ),
+    # Dunning: reminders for overdue invoices, past due, suspension (billing.dunning).
+    Job(
+        "run-dunning",
+        "billing.dunning.tasks.run_dunning",
+        (35,),
+        hours=(6,),
+        expires=timedelta(minutes=50),
+        business=True,
+    ),
 ]
 
 

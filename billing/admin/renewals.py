@@ -89,7 +89,6 @@ class RenewalFailureAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "state",
         "attempts",
         "error",
-        "first_failed_at",
         "last_failed_at",
         "resolved_at",
     ]

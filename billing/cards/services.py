@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from billing.cards import gateway
+from billing.dunning.services import lock_for_settlement
 from billing.emails.services import send_billing_email
 from billing.invoices.selectors import invoice_outstanding
 from billing.locks import lock_billing_details
@@ -226,6 +227,8 @@ def card_payment_start(
     if not attempt_key or len(attempt_key) > 64:
         raise ValidationError("The payment form is incomplete; reload the page and try again.")
     lock_billing_details(invoice.organization)
+    # The licenses a payment may reinstate, before the invoice (billing.locks).
+    lock_for_settlement(invoice.organization, invoice.currency)
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     existing = CardPayment.objects.filter(invoice=locked, attempt_key=attempt_key).first()
     if existing is not None:
@@ -354,6 +357,8 @@ def card_payment_reconcile(*, intent, failed: bool = False) -> CardPayment:
             f"PaymentIntent {_field(intent, 'id')} is not one of Tierwise's card payments."
         )
     lock_billing_details(attempt.organization)
+    # The licenses a payment may reinstate, before the invoice (billing.locks).
+    lock_for_settlement(attempt.organization, attempt.currency)
     invoice = Invoice.objects.select_for_update().get(pk=attempt.invoice_id)
     return _reconcile_locked(attempt, intent, invoice, failed=failed)
 

@@ -1,7 +1,9 @@
 """Scheduled changes: cancelled by the customer until they are due, applied when due.
 
-The term-end job of the renewals issue will call `scheduled_changes_apply_due` each day;
-each application is one transaction with the change's license and then its row locked
+A change due on a renewal day is applied by the renewal that bills it
+(billing.renewals.services.subscription_renew, before this module's hourly job gets to
+it); `scheduled_changes_apply_due` applies any other change on its day. Each
+application is one transaction with the change's license and then its row locked
 (billing.locks' order, as a checkout confirmed at that moment takes them), and applying
 a change that is no longer scheduled does nothing, so a retry or a second run is
 harmless. A change applies the tier version it quoted, even one retired since: what was
@@ -157,6 +159,7 @@ def scheduled_change_apply(
                 actor=actor,
                 reason=reason,
                 at=at,
+                ends_with_term=True,  # the customer's choice, from a checkout
             )
     change.status = ScheduledChangeStatus.APPLIED
     change.closed_at = at

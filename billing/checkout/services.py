@@ -847,6 +847,7 @@ def _change_now(license: License, preview: Preview, *, actor, reason: str, at: d
             actor=actor,
             reason=reason,
             at=at,
+            ends_with_term=True,  # the customer's choice: a cancellation
         )
 
 

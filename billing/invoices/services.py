@@ -8,11 +8,14 @@ import logging
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from billing.dunning import rules as dunning_rules
+from billing.dunning.services import dunning_settle, lock_for_settlement
 from billing.emails import notices
 from billing.invoices import credit, rules, totals
 from billing.invoices.numbering import take_next_number
@@ -25,7 +28,7 @@ from billing.invoices.selectors import (
     invoice_remaining,
     pdf_versions,
 )
-from billing.locks import lock_billing_details
+from billing.locks import lock_billing_details, lock_licenses
 from billing.models import (
     BillingDetails,
     CreditEntry,
@@ -116,10 +119,13 @@ def credit_apply_waiting(*, organization: Organization, at: datetime | None = No
     credit arose), in every currency; the number of invoices it paid towards."""
     at = at or clock.now()
     lock_billing_details(organization)
-    return sum(
+    licenses = lock_for_settlement(organization)
+    applied = sum(
         len(credit_apply(organization=organization, currency=balance.currency, at=at))
         for balance in credit_balances(organization=organization)
     )
+    dunning_settle(license_ids=licenses, at=at, reason="Credit applied to the overdue invoice.")
+    return applied
 
 
 def _lock_draft(invoice: Invoice) -> Invoice:
@@ -235,6 +241,18 @@ def invoice_finalize(
     locked.amount_due = result.amount_due.amount
     locked.issued_on = today
     locked.due_on = rules.due_on(today, details.days_to_pay)
+    if result.amount_due.amount > 0:
+        # The dunning dates in force now, copied so a later settings change never moves a
+        # date the customer was shown (billing.dunning.rules); set while still a draft.
+        dunning = dunning_rules.dates(
+            due_on=locked.due_on,
+            reminder_days=settings.DUNNING_REMINDER_DAYS,
+            past_due_days=settings.DUNNING_PAST_DUE_DAYS,
+            suspend_days=settings.DUNNING_SUSPEND_DAYS,
+        )
+        locked.dunning_reminder_days = list(dunning.reminder_days)
+        locked.past_due_on = dunning.past_due_on
+        locked.suspend_on = dunning.suspend_on
     locked.number = take_next_number(series=locked.series, year=today.year)
     locked.finalized_at = at
     locked.status = rules.status_when_finalized(result.amount_due)
@@ -255,13 +273,39 @@ def invoice_finalize(
             description=f"Credit from {locked.number}",
             invoice=locked,
         )
-        credit_apply(organization=locked.organization, currency=currency, at=at)
+        applied = credit_apply(organization=locked.organization, currency=currency, at=at)
+        _settle_after_commit(applied, at=at)
     document = InvoiceDocument.objects.create(
         invoice=locked, version=1, reason=DocumentReason.ISSUED
     )
     if render_now:
         transaction.on_commit(lambda: _hand_to_worker(document.pk))
     return locked
+
+
+def _settle_after_commit(applied: list[CreditEntry], *, at: datetime) -> None:
+    """Credit a new invoice gave paid overdue invoices: their licenses are settled once
+    this commits, in a transaction of their own. Not in this one: a finalization may hold
+    its own license and later rows, and may not go back for other licenses (billing.locks);
+    the daily dunning job's sweep settles any this misses."""
+    license_ids = sorted(
+        {entry.invoice.license_id for entry in applied if entry.invoice.license_id is not None}
+    )
+    if not license_ids:
+        return
+
+    def settle() -> None:
+        try:
+            with transaction.atomic():
+                dunning_settle(
+                    license_ids=lock_licenses(license_ids),
+                    at=at,
+                    reason="Credit applied to the overdue invoice.",
+                )
+        except Exception as exc:  # the daily sweep settles it
+            logger.warning("Settling licenses %s after credit failed: %r", license_ids, exc)
+
+    transaction.on_commit(settle)
 
 
 def _hand_to_worker(document_id: int) -> None:
@@ -356,8 +400,9 @@ def credit_note_issue(
     at = at or clock.now()
     today = timezone.localdate(at)
     # The lock order (billing.locks): the billing details, which serialise the credit
-    # balance, before the invoice.
+    # balance, and the licenses the credit may reinstate, before the invoice.
     lock_billing_details(invoice.organization)
+    licenses = lock_for_settlement(invoice.organization, invoice.currency)
     locked = _lock_finalized(invoice)
     refusal = rules.credit_refusal(
         status=locked.status, currency=locked.currency, subtotal=subtotal
@@ -374,6 +419,7 @@ def credit_note_issue(
         credit_note=note,
     )
     _credit_arose(note, credited=note.money("total"), at=at)
+    dunning_settle(license_ids=licenses, at=at, reason=f"Credit note {note.number} applied.")
     return note
 
 
@@ -402,6 +448,7 @@ def invoice_void_with_credit_note(
     at = at or clock.now()
     today = timezone.localdate(at)
     lock_billing_details(invoice.organization)  # before the invoice (billing.locks)
+    licenses = lock_for_settlement(invoice.organization, invoice.currency)
     locked = _lock_finalized(invoice)
     remaining_total = invoice_remaining(invoice=locked)
     refusal = rules.void_refusal(
@@ -438,4 +485,7 @@ def invoice_void_with_credit_note(
     locked.voided_at = at
     locked.save()
     _credit_arose(note, credited=max(paid_towards, Money.zero(locked.currency)), at=at)
+    dunning_settle(
+        license_ids=licenses, at=at, reason=f"Invoice {locked.number} voided ({note.number})."
+    )
     return note

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from billing.dunning.services import dunning_settle, lock_for_settlement
 from billing.emails import notices
 from billing.invoices.selectors import invoice_outstanding
 from billing.invoices.services import credit_apply, invoice_pdf_refresh
@@ -94,8 +95,10 @@ def payment_record(
     paid invoice is paid then."""
     at = at or clock.now()
     # The lock order (billing.locks): the billing details, which serialise the credit
-    # balance an overpayment adds to, before the invoice.
+    # balance an overpayment adds to, then the licenses the payment may reinstate, before
+    # the invoice.
     lock_billing_details(invoice.organization)
+    licenses = lock_for_settlement(invoice.organization, invoice.currency)
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     _refuse_unpayable(locked)
     provider = provider or provider_for(locked)
@@ -134,6 +137,8 @@ def payment_record(
         outstanding=max(outstanding - amount, Money.zero(locked.currency)),
         credit_created=credit_created,
     )
+    # A license left with nothing overdue runs again at once (billing.dunning).
+    dunning_settle(license_ids=licenses, at=at, reason=f"Payment {reference} for {locked.number}.")
     return payment
 
 
@@ -158,6 +163,7 @@ def payment_record_as_credit(
     paid as payment_record pays it (what exceeds what it owes becomes credit)."""
     at = at or clock.now()
     lock_billing_details(invoice.organization)
+    licenses = lock_for_settlement(invoice.organization, invoice.currency)
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if locked.status == InvoiceStatus.OPEN:
         return payment_record(
@@ -194,6 +200,9 @@ def payment_record_as_credit(
         invoice=locked,
     )
     credit_apply(organization=locked.organization, currency=locked.currency, at=at)
+    dunning_settle(
+        license_ids=licenses, at=at, reason=f"Payment {reference} became credit, applied."
+    )
     notices.payment_received(
         payment=payment,
         outstanding=Money.zero(locked.currency),

@@ -234,3 +234,19 @@ def next_renewal(subscription: Subscription) -> NextRenewal:
         anchor=anchor,
         term_end=lines[-1].period_end,
     )
+
+
+def next_cycle_lines(subscription: Subscription, *, starts_on: date) -> list[Line]:
+    """A term billed per cycle (Subscription.billing): the line of the cycle inside the
+    term starting on `starts_on`, at the locked price and the seats in force, its dates
+    counted from the billing anchor (the checkout's term line for one cycle)."""
+    license = subscription.license
+    version = _versions().get(pk=license.version_id)
+    plan = _plan(
+        version,
+        subscription.seat_price,
+        seats=license.seats,
+        auto_renew=license.auto_renew,
+        cycles=1,
+    )
+    return anchored_lines(plan, renews_on=starts_on, anchor=subscription.billing_anchor)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 
 from django.conf import settings
@@ -49,9 +49,8 @@ from billing.models import (
 from billing.models.subscriptions import Billing
 from billing.money import Money
 from billing.renewals import terms
-from billing.renewals.selectors import NextRenewal, next_renewal
-from billing.subscriptions.periods import Span
-from billing.subscriptions.selectors import canceled_by_customer
+from billing.renewals.selectors import NextRenewal, next_cycle_lines, next_renewal
+from billing.subscriptions.periods import ONE_DAY, Span
 from billing.subscriptions.services import (
     subscription_lock_price,
     subscription_lock_until,
@@ -98,12 +97,10 @@ def due(license: License, today: date) -> bool:
     return renews(license) and license.term_end < today
 
 
-def ends_after(license: License, *, canceled: bool) -> date:
-    """The last day a license that does not renew stays usable: the term's last day for
-    a canceled subscription (no grace), else RENEWAL_GRACE_DAYS after it."""
-    if canceled:
-        return license.term_end
-    return license.term_end + timedelta(days=max(settings.RENEWAL_GRACE_DAYS, 0))
+def ends_after(license: License) -> date:
+    """The last day a license that does not renew stays usable: the end of its grace
+    (licensing.licenses.grace), or the term's last day for one its customer canceled."""
+    return license.grace_until or license.term_end
 
 
 def _skip(license: License, why: str) -> Result:
@@ -168,7 +165,8 @@ def subscription_renew(
             at=at,
         )
     invoice = _invoice(subscription, license, renewal, at=at)
-    licenses.license_file_issue(license=license, at=at)
+    # The new term's signed file was issued by license_start_term (every license change
+    # signs one): the renewal email links to it.
     RenewalFailure.objects.filter(
         subscription=subscription, period_start=renews_on, resolved_at__isnull=True
     ).update(resolved_at=timezone.now())
@@ -298,7 +296,7 @@ def subscription_expire(
     license = lock_license(subscription.license_id)
     if not license.is_usable or license.auto_renew:
         return _skip(license, "renews, or not usable")
-    last_day = ends_after(license, canceled=canceled_by_customer(license))
+    last_day = ends_after(license)
     if today <= last_day:
         return _skip(license, "still in its term or grace")
     reason = f"The term ended on {license.term_end:%-d %B %Y} without renewal."
@@ -332,6 +330,60 @@ def subscription_expire(
     return Result(Outcome.EXPIRED, license.pk, notice=notice)
 
 
+@transaction.atomic
+def subscription_bill_next_cycle(
+    *, subscription: Subscription, today: date | None = None, at: datetime | None = None
+) -> Result:
+    """A term billed per cycle (a three-year term invoiced yearly): invoice the next
+    cycle inside the term once it has begun. The claim is its period, as a renewal's;
+    its invoice is told by the invoice-issued email, with its PDF, as any invoice."""
+    at = at or clock.now()
+    today = today or clock.today()
+    lock_billing_details(subscription.license.organization)
+    license = lock_license(subscription.license_id)
+    subscription = Subscription.objects.select_for_update(of=("self",)).get(pk=subscription.pk)
+    last = SubscriptionPeriod.objects.filter(subscription=subscription).order_by("-ends_on").first()
+    if (
+        not license.is_usable
+        or subscription.billing != Billing.PER_CYCLE
+        or last is None
+        or last.ends_on >= license.term_end
+        or last.ends_on >= today
+    ):
+        return _skip(license, "no cycle due")
+    starts_on = last.ends_on + ONE_DAY
+    subscription.license = license
+    lines = next_cycle_lines(subscription, starts_on=starts_on)
+    draft = invoices.invoice_create_draft(
+        organization=license.organization, currency=subscription.currency_id, license=license
+    )
+    for line in lines:
+        period = subscription_period_add(
+            subscription=subscription,
+            span=Span(line.period_start, min(line.period_end, license.term_end)),
+            reason=PeriodReason.RENEWAL,
+            amount=line.amount,
+            invoice=draft,
+            at=at,
+        )
+        invoices.invoice_add_line(
+            invoice=draft,
+            kind=line.kind,
+            description=line.description,
+            unit_price=line.unit_price,
+            quantity=line.quantity,
+            period_start=period.starts_on,
+            period_end=period.ends_on,
+            period=period,
+            list_unit_price=line.list_unit_price,
+        )
+    invoice = invoices.invoice_finalize(invoice=draft, at=at)
+    if offsession.would_charge(invoice):
+        invoice_id = invoice.pk
+        transaction.on_commit(lambda: _charge_after_commit(invoice_id))
+    return Result(Outcome.RENEWED, license.pk, starts_on, invoice)
+
+
 def subscription_term_end(
     *, subscription: Subscription, today: date | None = None, at: datetime | None = None
 ) -> Result:
@@ -339,6 +391,9 @@ def subscription_term_end(
     recorded for a period it no longer has to start (renewed since, or not renewing any
     more) is resolved."""
     license = subscription.license
+    today = today or clock.today()
+    if license.term_end >= today:  # inside the term: a cycle billed on its own, if any
+        return subscription_bill_next_cycle(subscription=subscription, today=today, at=at)
     if license.auto_renew:
         result = subscription_renew(subscription=subscription, today=today, at=at)
     else:

@@ -17,15 +17,18 @@ batches, one after another in the clock's process.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import stripe
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from billing.cards import offsession
 from billing.models import Invoice, RenewalRun, RenewalRunStatus, Subscription
+from billing.models.subscriptions import Billing
 from billing.renewals import services
 from licensing.models.licenses import USABLE_STATUSES
 from portal import clock
@@ -43,11 +46,30 @@ MAX_CATCH_UP = 12
 def due_ids(today) -> list[int]:
     """The subscriptions the term-end job acts on today: a usable license whose term
     ended, to renew it, or (auto-renew off) to end it once its last usable day has
-    passed (the service decides; until then it is skipped)."""
-    rows = Subscription.objects.filter(
+    passed (licensing.licenses.grace; the service decides again under its lock); and a
+    term billed per cycle whose next cycle has begun."""
+    grace = timedelta(days=max(settings.RENEWAL_GRACE_DAYS, 0))
+    ended = Subscription.objects.filter(
         license__status__in=USABLE_STATUSES, license__term_end__lt=today
+    ).filter(
+        # Not one still in its grace that the term-end job would only skip every hour.
+        Q(license__auto_renew=True)
+        | Q(license__ends_with_term=True)
+        | Q(license__term_end__lt=today - grace)
     )
-    return list(rows.order_by("license__term_end", "pk").values_list("pk", flat=True))
+    # A term billed per cycle whose next cycle has begun unbilled (few: multi-year deals).
+    cycles = (
+        Subscription.objects.filter(
+            billing=Billing.PER_CYCLE,
+            license__status__in=USABLE_STATUSES,
+            license__term_end__gte=today,
+        )
+        .annotate(billed_to=Max("periods__ends_on"))
+        .filter(billed_to__lt=today)
+        .filter(billed_to__lt=F("license__term_end"))
+    )
+    ids = list(ended.order_by("license__term_end", "pk").values_list("pk", flat=True))
+    return ids + list(cycles.order_by("pk").values_list("pk", flat=True))
 
 
 @shared_task(bind=True, acks_late=True)

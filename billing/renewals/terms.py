@@ -41,11 +41,10 @@ def lock_ends(*, renews_on: date, locked_until: date | None) -> bool:
 
 def successor_of(version: Version, versions: dict[int, Version]) -> int | None:
     """The first version not retired along `version`'s successors, or None when the
-    chain ends (or loops) before one."""
-    seen = {version.pk}
+    chain ends (or loops) before one. Each step reaches another of `versions` until the
+    chain loops, so a chain longer than `versions` has looped: it stops there."""
     following = version.successor
-    while following is not None and following not in seen:
-        seen.add(following)
+    for _ in versions:
         found = versions.get(following)
         if found is None:
             return None

@@ -66,6 +66,7 @@ def cancellation_terms(*, license: License, at: datetime) -> CancellationTerms:
         usable=license.is_usable,
         auto_renew=False,
         grace_days=settings.RENEWAL_GRACE_DAYS,
+        ends_with_term=True,
     )
     last_day = grace_until or license.term_end
     retention = settings.CANCELED_DATA_RETENTION_DAYS
@@ -194,6 +195,7 @@ def subscription_cancel(
             actor=actor,
             reason=record,
             at=at,
+            ends_with_term=True,
         )
     license = subscription.license
     terms = cancellation_terms(license=license, at=at)

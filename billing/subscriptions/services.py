@@ -161,9 +161,11 @@ def subscription_set_auto_renew(
     actor: Actor,
     reason: str,
     at: datetime | None = None,
+    ends_with_term: bool = False,
 ) -> Subscription:
     """Turn renewal at the end of the term on or off. The flag is the license's, so the
-    license's ledger records it too."""
+    license's ledger records it too. `ends_with_term`: off by the customer's choice (a
+    cancellation, a checkout), so the license ends with its term, without grace."""
     at = at or clock.now()
     reason = _check_reason(reason)
     with changes_recorded(
@@ -175,7 +177,12 @@ def subscription_set_auto_renew(
     ):
         subscription = _lock(subscription)
         subscription.license = license_set_auto_renew(
-            license=subscription.license, auto_renew=auto_renew, actor=actor, reason=reason, at=at
+            license=subscription.license,
+            auto_renew=auto_renew,
+            actor=actor,
+            reason=reason,
+            at=at,
+            ends_with_term=ends_with_term,
         )
         _save(subscription, at)
     return subscription

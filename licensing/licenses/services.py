@@ -458,9 +458,17 @@ def license_start_term(
 
 @transaction.atomic
 def license_set_auto_renew(
-    *, license: License, auto_renew: bool, actor: Actor, reason: str, at=None
+    *,
+    license: License,
+    auto_renew: bool,
+    actor: Actor,
+    reason: str,
+    at=None,
+    ends_with_term: bool = False,
 ) -> License:
-    """Whether the term renews by itself at its end (billing.subscriptions calls this)."""
+    """Whether the term renews by itself at its end (billing.subscriptions calls this).
+    `ends_with_term`: off because its customer canceled, so it ends with its term,
+    without the grace a license renewed by hand keeps (licensing.licenses.grace)."""
     at = at or clock.now()
     license = _lock(license)
     if license.auto_renew == auto_renew:
@@ -473,6 +481,7 @@ def license_set_auto_renew(
         reason=reason,
         at=at,
         auto_renew=auto_renew,
+        ends_with_term=ends_with_term and not auto_renew,
     )
 
 

@@ -95,6 +95,10 @@ class License(models.Model):
     term_start = models.DateField()
     term_end = models.DateField(help_text="The last day of the current term.")
     auto_renew = models.BooleanField(default=True)
+    ends_with_term = models.BooleanField(
+        default=False,
+        help_text="Its customer canceled it: it ends with its term, without renewal grace.",
+    )
     # The key itself is shown once; only its hash is kept, and a prefix to recognise it.
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     key_prefix = models.CharField(max_length=16, editable=False)
@@ -138,12 +142,15 @@ class License(models.Model):
 
     @property
     def grace_until(self) -> date | None:
-        """The last day it stays usable after its term while its renewal has not run."""
+        """The last day it stays usable after its term: while its renewal has not run, or,
+        not renewing by itself, until the term-end job sets it expired (licensing.licenses.
+        grace)."""
         return grace.grace_until(
             term_end=self.term_end,
             usable=self.is_usable,
             auto_renew=self.auto_renew,
             grace_days=settings.RENEWAL_GRACE_DAYS,
+            ends_with_term=self.ends_with_term,
         )
 
     @property

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.checkout.services import pending_change
+from billing.dunning.selectors import overdue_invoices
 from billing.invoices.selectors import invoice_summary
 from billing.models import Subscription
 from billing.renewals.summary import renewal_summary
@@ -157,6 +158,10 @@ def _dashboard_context(membership: Membership, token_form: TokenForm | None = No
             (license_panel(license=license, at=now), _plan(license))
             for license in licenses.licenses_open(organization)
         ],
+        # What is overdue and what happens when, for every member (billing.dunning).
+        "dunning_overdue": overdue_invoices(
+            organization=organization, today=timezone.localdate(now)
+        ),
         "members": list(
             Membership.objects.filter(organization=organization)
             .select_related("user")

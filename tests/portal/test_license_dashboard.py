@@ -210,18 +210,33 @@ def test_it_shows_no_suspension_notice_on_an_active_license(client_for, teammate
         (date(2026, 4, 1), True, "Renewal due</dt><dd>Valid until", "Ended on"),
         (date(2026, 4, 7), True, "7 April 2026</time> while the renewal runs", "Ended on"),
         (date(2026, 4, 8), True, "Ended on</dt><dd>31 March 2026; renew", "Renewal due"),
-        (date(2026, 4, 1), False, "Ended on</dt><dd>31 March 2026; renew", "Renewal due"),
+        (date(2026, 4, 1), False, "7 April 2026</time> unless it is renewed", "Ended on"),
+        (date(2026, 4, 1), None, "Ended on</dt><dd>31 March 2026; renew", "Renewal due"),
     ],
-    ids=["last-term-day", "first-grace-day", "last-grace-day", "day-after", "no-auto-renew"],
+    ids=[
+        "last-term-day",
+        "first-grace-day",
+        "last-grace-day",
+        "day-after",
+        "renewed-by-hand",
+        "canceled",
+    ],
 )
 def test_it_says_renewal_due_not_expired_during_the_grace(
     client_for, teammate, organization, catalog, today, auto_renew, says, not_said
 ):
+    """auto_renew None: canceled by its customer (no grace)."""
     license = issue(
         organization, catalog, term_start=date(2026, 1, 1), term_end=date(2026, 3, 31)
     ).license
     if not auto_renew:
-        license_set_auto_renew(license=license, auto_renew=False, actor=SYSTEM, reason="Ends.")
+        license_set_auto_renew(
+            license=license,
+            auto_renew=False,
+            actor=SYSTEM,
+            reason="Ends.",
+            ends_with_term=auto_renew is None,
+        )
     with time_machine.travel(datetime.combine(today, time(12), tzinfo=UTC), tick=False):
         page = client_for(teammate).get("/app/northwind/").content.decode()
     assert says in page

@@ -77,6 +77,8 @@ def test_a_license_that_does_not_renew_expires_after_the_grace(license, test_clo
     clock.advance(to=date(2026, 4, 7), by="test")
     license.refresh_from_db()
     assert license.status == LicenseStatus.ACTIVE  # 7 days of grace: through 7 April
+    assert license.grace_until == date(2026, 4, 7)
+    assert not RenewalRun.objects.exists()  # not picked up hourly only to be skipped
 
     clock.advance(to=date(2026, 4, 8), by="test")
     license.refresh_from_db()
@@ -109,3 +111,49 @@ def test_a_failing_renewal_is_recorded_retried_and_resolved(license, test_clock,
     failure.refresh_from_db()
     assert failure.resolved_at is not None
     assert Invoice.objects.filter(license=license).count() == 1
+
+
+def test_a_canceled_subscription_is_not_renewed_and_ends_with_its_term(license, owner, test_clock):
+    from billing.subscriptions.cancellation import subscription_cancel
+    from licensing.licenses.services import Actor
+
+    subscription_cancel(
+        subscription=license.subscription,
+        actor=Actor.of(owner, "owner"),
+        reason="not_used",
+        details="",
+    )
+    license.refresh_from_db()
+    assert license.grace_until is None
+
+    clock.advance(to=date(2026, 4, 1), by="test")
+
+    license.refresh_from_db()
+    assert license.status == LicenseStatus.EXPIRED
+    assert license.term_end == date(2026, 3, 31)
+    assert not Invoice.objects.filter(license=license).exists()
+    assert Notice.objects.filter(kind=NoticeKind.EXPIRED, license=license).count() == 1
+
+
+def test_on_the_clock_a_term_started_on_31_january_renews_on_each_months_end(
+    organization, catalog, owner, test_clock, now
+):
+    license = subscribed(
+        organization, catalog, term_start=date(2026, 1, 31), term_end=date(2026, 2, 27)
+    )
+    # Its term ended before today (14 March): the first run catches up.
+    clock.advance(to=date(2026, 5, 1), by="test")
+
+    starts = list(
+        SubscriptionPeriod.objects.filter(subscription=license.subscription)
+        .order_by("starts_on")
+        .values_list("starts_on", "ends_on")
+    )
+    assert starts == [
+        (date(2026, 1, 31), date(2026, 2, 27)),
+        (date(2026, 2, 28), date(2026, 3, 30)),
+        (date(2026, 3, 31), date(2026, 4, 29)),
+        (date(2026, 4, 30), date(2026, 5, 30)),
+    ]
+    assert Invoice.objects.filter(license=license).count() == 3
+    assert Notice.objects.filter(kind=NoticeKind.RENEWED).count() == 3

@@ -1,6 +1,7 @@
-"""Until renewals run, nothing expires by surprise: through the API and the signed file,
-an auto-renewing usable license stays valid RENEWAL_GRACE_DAYS after its term, says until
-when (grace_until), and expires the moment the grace ends. Time is pinned at each
+"""Nothing expires by surprise: through the API and the signed file, a usable license
+stays valid RENEWAL_GRACE_DAYS after its term (while its renewal runs, or until one
+renewed by hand is renewed or set expired), says until when (grace_until), and expires
+the moment the grace ends; one its customer canceled ends with its term. Time is pinned at each
 boundary; the cached answer is warm across them."""
 
 from datetime import UTC, date, datetime, timedelta
@@ -22,6 +23,7 @@ def at(year, month, day, hour=0, minute=0, second=0):
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
+# (moment, valid with the grace, valid once canceled)
 BOUNDARIES = [
     pytest.param(at(2026, 3, 31, 23, 59, 59), True, True, id="last-term-day"),
     pytest.param(at(2026, 4, 1), True, False, id="first-grace-day"),
@@ -56,11 +58,29 @@ def test_an_auto_renewing_license_stays_valid_through_its_grace(
 
 
 @pytest.mark.parametrize("moment, valid_with_auto_renew, valid_without", BOUNDARIES)
-def test_without_auto_renew_it_expires_with_its_term(
+def test_renewed_by_hand_it_keeps_the_grace_until_it_is_set_expired(
     api, quarter, moment, valid_with_auto_renew, valid_without
 ):
     license_set_auto_renew(
-        license=quarter.license, auto_renew=False, actor=SYSTEM, reason="Ends in March."
+        license=quarter.license, auto_renew=False, actor=SYSTEM, reason="Renewed by hand."
+    )
+    body = validate(api, quarter, moment)
+    assert (body["valid"], body["code"]) == (
+        (True, "valid") if valid_with_auto_renew else (False, "expired")
+    )
+    assert body["grace_until"] == GRACE_ENDS
+
+
+@pytest.mark.parametrize("moment, valid_with_auto_renew, valid_without", BOUNDARIES)
+def test_canceled_by_its_customer_it_expires_with_its_term(
+    api, quarter, moment, valid_with_auto_renew, valid_without
+):
+    license_set_auto_renew(
+        license=quarter.license,
+        auto_renew=False,
+        actor=SYSTEM,
+        reason="Canceled.",
+        ends_with_term=True,
     )
     body = validate(api, quarter, moment)
     assert (body["valid"], body["code"]) == (
@@ -104,7 +124,9 @@ def test_the_signed_file_says_until_when_it_holds(organization, catalog):
     payload = signing.verify(license_latest_file(license).body, signing.public_key_pem())
     assert (payload["expires_on"], payload["grace_until"]) == ("2026-12-31", "2027-01-07")
 
-    license_set_auto_renew(license=license, auto_renew=False, actor=SYSTEM, reason="Ends.")
+    license_set_auto_renew(
+        license=license, auto_renew=False, actor=SYSTEM, reason="Ends.", ends_with_term=True
+    )
     payload = signing.verify(license_latest_file(license).body, signing.public_key_pem())
     assert (payload["expires_on"], payload["grace_until"]) == ("2026-12-31", None)
 

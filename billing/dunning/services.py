@@ -1,0 +1,350 @@
+"""Dunning's writes: the daily step of each overdue invoice, and the settlement that
+lifts dunning when a payment, credit or void leaves a license with nothing overdue.
+
+- `invoice_dunning_step`: one invoice, in its own transaction, in the lock order
+  (billing.locks: its license, then the invoice). What is due comes from the pure rule
+  (billing.dunning.rules.step_due) and the notices already sent; each notice is written
+  in the transaction that queues its emails, and its unique key is the claim: a second
+  run, a retried task or two workers at once roll back with their emails
+  (billing.models.notices). At the past-due day the license becomes past due (still
+  usable); at the suspension day a dunning hold suspends it. One email a run to the
+  billing recipients, about the most serious step, and one to the account manager at
+  past due and at suspension.
+- `dunning_settle`: in the payment's own transaction, which locked the licenses before
+  any invoice: a license left with no overdue invoice has its dunning hold lifted (back
+  to active, never to past due; another source's hold stays), or leaves past due. The
+  licensing services write the ledger, the new license file and retire the cached
+  validation answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from billing.dunning import rules, selectors
+from billing.emails.notices import absolute, dashboard_url, invoice_url
+from billing.emails.services import send_billing_email
+from billing.invoices.selectors import invoice_outstanding
+from billing.locks import lock_license, lock_licenses
+from billing.models import Invoice, InvoiceStatus, Notice, NoticeKind
+from billing.providers import provider_for
+from licensing.licenses import status as status_rules
+from licensing.licenses.services import (
+    Actor,
+    license_hold,
+    license_release_hold,
+    license_set_status,
+)
+from licensing.models import HoldSource, License, LicenseStatus
+from portal import clock
+from portal.emails import queue_templated_email
+from portal.models import Organization
+
+logger = logging.getLogger(__name__)
+
+# Who dunning's changes are on record as, in the license's ledger.
+DUNNING = Actor(label="dunning")
+
+STAGE_NOTICE = {
+    rules.PAST_DUE: NoticeKind.PAST_DUE,
+    rules.SUSPEND: NoticeKind.SUSPENDED,
+}
+
+
+def _notice(*, kind, invoice: Invoice, lead: int, today: date, recipients: int, license=None):
+    """Insert the notice's claim; IntegrityError when it was sent already."""
+    with transaction.atomic():
+        return Notice.objects.create(
+            kind=kind,
+            subject=selectors.invoice_subject(invoice),
+            period=invoice.due_on,
+            lead=lead,
+            license=license,
+            invoice=invoice,
+            sent_on=today,
+            recipients=recipients,
+        )
+
+
+def _pay_links(invoice: Invoice) -> dict:
+    """How to pay: the invoice's page (Pay now by card there) and the bank transfer's
+    details, as the invoice prints them."""
+    return {
+        "action_url": invoice_url(invoice),
+        "action_label": f"Pay invoice {invoice.number}",
+        "instructions": provider_for(invoice).instructions(invoice),
+    }
+
+
+def _email_context(invoice: Invoice, *, step: rules.Step, license, today: date) -> dict:
+    events = selectors.invoice_timeline(invoice, today)
+    return {
+        "invoice": invoice,
+        "license": license,
+        "stage": step.stage,
+        "days": rules.overdue_days(due_on=invoice.due_on, today=today),
+        "outstanding": invoice_outstanding(invoice=invoice).format(),
+        "timeline": events,
+        "next": rules.next_event(events),
+        "today": today,
+        **_pay_links(invoice),
+    }
+
+
+def _tell_account_manager(invoice: Invoice, *, license: License, stage: str, today: date):
+    manager = invoice.organization.account_manager
+    if manager is None or not manager.email or not manager.is_active:
+        return []
+    return [
+        queue_templated_email(
+            "billing/dunning_account_manager",
+            to=manager.email,
+            context={
+                "manager": manager,
+                "organization": invoice.organization,
+                "invoice": invoice,
+                "license": license,
+                "stage": stage,
+                "days": rules.overdue_days(due_on=invoice.due_on, today=today),
+                "outstanding": invoice_outstanding(invoice=invoice).format(),
+                "timeline": selectors.invoice_timeline(invoice, today),
+                "action_url": absolute(reverse("manage_accounts")),
+                "action_label": "Your accounts",
+            },
+        )
+    ]
+
+
+def _reason(invoice: Invoice, what: str, today: date) -> str:
+    days = rules.overdue_days(due_on=invoice.due_on, today=today)
+    return (
+        f"{what}: invoice {invoice.number} unpaid {days} days after its due date "
+        f"({invoice.due_on:%Y-%m-%d})."
+    )
+
+
+def _apply_stages(step: rules.Step, *, invoice: Invoice, license: License, at, today) -> License:
+    if step.past_due and license.status == LicenseStatus.ACTIVE:
+        license = license_set_status(
+            license=license,
+            status=LicenseStatus.PAST_DUE,
+            actor=DUNNING,
+            reason=_reason(invoice, "Past due", today),
+            at=at,
+        )
+    if (
+        step.suspend
+        and license.status in status_rules.HOLDABLE
+        and selectors.dunning_hold(license.pk) is None
+    ):
+        license = license_hold(
+            license=license,
+            source=HoldSource.DUNNING,
+            actor=DUNNING,
+            reason=_reason(invoice, "Suspended", today),
+            at=at,
+        )
+    return license
+
+
+def invoice_dunning_step(*, invoice_id: int, at: datetime | None = None) -> str | None:
+    """Run what is due today for one invoice, in its own transaction; the stage done
+    (rules.REMINDER, PAST_DUE or SUSPEND), or None when nothing was due or another run
+    had just done it."""
+    at = at or clock.now()
+    today = timezone.localdate(at)
+    license_id = Invoice.objects.filter(pk=invoice_id).values_list("license_id", flat=True).first()
+    try:
+        with transaction.atomic():
+            # The lock order (billing.locks): the license, then the invoice.
+            license = lock_license(license_id) if license_id else None
+            invoice = (
+                Invoice.objects.select_for_update(of=("self",))
+                .select_related("organization")
+                .get(pk=invoice_id)
+            )
+            if invoice.status != InvoiceStatus.OPEN:
+                return None
+            step = rules.step_due(
+                due_on=invoice.due_on,
+                reminder_days=invoice.dunning_reminder_days or [],
+                past_due_on=invoice.past_due_on,
+                suspend_on=invoice.suspend_on,
+                today=today,
+                sent=selectors.sent_for(invoice),
+                has_license=selectors.dunned_license(license),
+            )
+            if step.is_nothing:
+                return None
+            if step.past_due or step.suspend:
+                license = _apply_stages(step, invoice=invoice, license=license, at=at, today=today)
+            emails = send_billing_email(
+                "dunning",
+                organization=invoice.organization,
+                context=_email_context(invoice, step=step, license=license, today=today),
+            )
+            leads = []
+            if step.reminder is not None:
+                leads.append((NoticeKind.DUNNING_REMINDER, step.reminder))
+            for stage, done in ((rules.PAST_DUE, step.past_due), (rules.SUSPEND, step.suspend)):
+                if done:
+                    on = invoice.past_due_on if stage == rules.PAST_DUE else invoice.suspend_on
+                    leads.append((STAGE_NOTICE[stage], (on - invoice.due_on).days))
+            for kind, lead in leads:
+                _notice(
+                    kind=kind,
+                    invoice=invoice,
+                    lead=lead,
+                    today=today,
+                    recipients=len(emails),
+                    license=license,
+                )
+            if step.stage in (rules.PAST_DUE, rules.SUSPEND):
+                told = _tell_account_manager(
+                    invoice, license=license, stage=step.stage, today=today
+                )
+                _notice(
+                    kind=NoticeKind.ACCOUNT_MANAGER,
+                    invoice=invoice,
+                    lead=leads[-1][1],
+                    today=today,
+                    recipients=len(told),
+                    license=license,
+                )
+            return step.stage
+    except IntegrityError:
+        # Another run claimed this notice first: it sent the emails, ours rolled back.
+        logger.info("Dunning of invoice %s: already done by another run.", invoice_id)
+        return None
+
+
+@dataclass
+class RunResult:
+    reminders: int = 0
+    past_due: int = 0
+    suspended: int = 0
+    settled: int = 0
+    failed: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        """What the run did, only what it did: empty (falsy, as the other jobs' 0) when
+        nothing was due."""
+        done = {
+            "reminders": self.reminders,
+            "past_due": self.past_due,
+            "suspended": self.suspended,
+            "settled": self.settled,
+            "failed": self.failed,
+        }
+        return {name: value for name, value in done.items() if value}
+
+
+def dunning_run(*, at: datetime | None = None) -> RunResult:
+    """The daily job: every overdue invoice's step, each in its own transaction (a
+    failure is logged and retried by the next run, never stops the others), then the
+    sweep that settles licenses whose overdue invoices were settled some other way."""
+    at = at or clock.now()
+    today = timezone.localdate(at)
+    result = RunResult()
+    for invoice_id in selectors.overdue_invoice_ids(today):
+        try:
+            stage = invoice_dunning_step(invoice_id=invoice_id, at=at)
+        except Exception:
+            logger.exception("Dunning of invoice %s failed; the next run retries it.", invoice_id)
+            result.failed.append(invoice_id)
+            continue
+        if stage == rules.REMINDER:
+            result.reminders += 1
+        elif stage == rules.PAST_DUE:
+            result.past_due += 1
+        elif stage == rules.SUSPEND:
+            result.suspended += 1
+    for license_id in selectors.licenses_to_settle(today):
+        with transaction.atomic():
+            result.settled += len(
+                dunning_settle(
+                    license_ids=[license_id], at=at, reason="No overdue invoice is left."
+                )
+            )
+    return result
+
+
+# --- Settlement -----------------------------------------------------------------------
+
+
+def lock_for_settlement(organization: Organization, currency: str | None = None) -> list[int]:
+    """Lock 3, before any invoice: the licenses of the organization's open invoices (in
+    `currency`), which the payment or credit about to be written may settle."""
+    return lock_licenses(selectors.open_invoice_license_ids(organization, currency))
+
+
+def _reinstated_notice(license: License, *, hold, at: datetime) -> None:
+    """The customer is told once per hold lifted; a notice already there (two holds
+    placed on one day) sends nothing more and never undoes the payment."""
+    today = timezone.localdate(at)
+    try:
+        with transaction.atomic():
+            emails = send_billing_email(
+                "dunning_reinstated",
+                organization=license.organization,
+                context={
+                    "license": license,
+                    "suspended_on": timezone.localdate(hold.placed_at),
+                    "today": today,
+                    "action_url": dashboard_url(license.organization),
+                    "action_label": "See your license",
+                },
+            )
+            Notice.objects.create(
+                kind=NoticeKind.REINSTATED,
+                subject=f"license:{license.pk}",
+                period=timezone.localdate(hold.placed_at),
+                lead=0,
+                license=license,
+                sent_on=today,
+                recipients=len(emails),
+            )
+    except IntegrityError:
+        logger.info("License %s: reinstatement already told.", license.pk)
+
+
+def dunning_settle(*, license_ids, at: datetime | None = None, reason: str) -> list[int]:
+    """For each license (ascending) left with no overdue invoice: lift the dunning hold
+    (back to active, or still suspended while another source holds it) and tell the
+    customer, or move it from past due back to active. Runs in the caller's transaction,
+    which locked these licenses before any invoice (`lock_for_settlement`). The licenses
+    that changed."""
+    at = at or clock.now()
+    today = timezone.localdate(at)
+    changed = []
+    for license_id in sorted(set(license_ids)):
+        license = lock_license(license_id)
+        if selectors.license_has_overdue(license_id, today):
+            continue
+        hold = selectors.dunning_hold(license_id)
+        if hold is not None:
+            license = license_release_hold(
+                license=license, source=HoldSource.DUNNING, actor=DUNNING, reason=reason, at=at
+            )
+            if license.status != LicenseStatus.SUSPENDED:
+                _reinstated_notice(license, hold=hold, at=at)
+            changed.append(license_id)
+        elif (
+            license.status == LicenseStatus.PAST_DUE
+            and Notice.objects.filter(license_id=license_id, kind=NoticeKind.PAST_DUE).exists()
+        ):
+            license_set_status(
+                license=license, status=LicenseStatus.ACTIVE, actor=DUNNING, reason=reason, at=at
+            )
+            changed.append(license_id)
+    return changed
+
+
+def settle_reason(invoice: Invoice, what: str) -> str:
+    return f"{what} {invoice.number}: no overdue invoice is left."
