@@ -547,7 +547,9 @@ def run_size(args, size: int, template: str, env: dict, sink: Sink, log_dir: Pat
         )
         print(f"  emails: {_families(sink.since(mark))}")
         remind = None
-        if reminder_ids:
+        if reminder_ids and renew.seconds is None:
+            print("the reminders are left out: the renewals did not finish", flush=True)
+        elif reminder_ids:
             print("the reminders' tick", flush=True)
             remind = Phase("reminded", size)
             mark = sink.count()
