@@ -11,7 +11,7 @@ export DEBUG ?= true
 # The Procfile's commands (gunicorn, celery, localstripe) come from the venv.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test test-only test-under-load test-fast mutate mutate-all install lint bench clean
+.PHONY: run test test-only test-under-load test-fast mutate mutate-all install lint bench bench-renewals clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -94,6 +94,11 @@ lint: install
 # Both benchmarks (bench/run.py): wrk against gunicorn on PostgreSQL + Redis; see README.
 bench: install
 	$(BIN)/python bench/run.py
+
+# Renewals and reminders at scale on real workers (bench/renewals.py; README, "Renewals at
+# scale"): minutes to an hour, so not part of make bench. BENCH_ARGS="--n 5000 --sizes ''".
+bench-renewals: install
+	$(BIN)/python bench/renewals.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles var mutants
