@@ -61,7 +61,11 @@ class Sink:
 
 
 def start_sink():
+    import logging
+
     from aiosmtpd.controller import Controller
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # a line per SMTP command
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -63,36 +63,35 @@ def send_email(self, message_id: int) -> str:
 
 @shared_task(acks_late=True)
 def send_emails(message_ids: list[int]) -> dict:
-    """Many messages over one SMTP connection (a batch of reminders), each claimed on its
-    own first as send_email does, so a retry, a duplicate delivery or a second worker
-    sends none twice. A message that fails is released with its error and handed to
+    """Many messages over one SMTP connection (a batch of reminders), each claimed first
+    as send_email claims it (all in one go: SENDING.claim_many), so a retry, a duplicate
+    delivery or a second worker sends none twice; each is recorded as sent right after
+    it is. A message that fails is released with its error and handed to
     send_email, whose retries with backoff then own it; the rest go on."""
-    counts = {"sent": 0, "skipped": 0, "failed": 0}
+    ids = SENDING.claim_many(message_ids)
+    counts = {"sent": 0, "skipped": len(message_ids) - len(ids), "failed": 0}
+    messages = OutboundEmail.objects.filter(pk__in=ids).prefetch_related("attachments")
     connection = None
     try:
-        for message_id in message_ids:
-            if not SENDING.claim(message_id):
-                counts["skipped"] += 1
-                continue
+        for message in messages:
             try:
-                message = OutboundEmail.objects.get(pk=message_id)
                 if connection is None:
                     connection = get_connection()
                     connection.open()
                 if not _mail(message, connection).send():
                     raise RuntimeError("The mail server accepted nothing.")
             except Exception as exc:
-                OutboundEmail.objects.filter(pk=message_id).update(
+                OutboundEmail.objects.filter(pk=message.pk).update(
                     claimed_at=None, last_error=str(exc)
                 )
-                logger.warning("Sending email %s failed: %s", message_id, exc)
+                logger.warning("Sending email %s failed: %s", message.pk, exc)
                 counts["failed"] += 1
-                send_email.apply_async(args=[message_id], countdown=retry_countdown(0))
+                send_email.apply_async(args=[message.pk], countdown=retry_countdown(0))
                 if connection is not None:  # the next message gets a fresh connection
                     connection.close()
                     connection = None
                 continue
-            SENDING.finish(message_id)
+            SENDING.finish(message.pk)
             counts["sent"] += 1
     finally:
         if connection is not None:
