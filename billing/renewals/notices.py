@@ -3,10 +3,14 @@ one email (HTML and text) to its billing recipients, exactly once per lead time 
 renewal date.
 
 The claim is the Notice row (billing.models.Notice, unique on kind, subject, period and
-lead): it is written in the transaction that writes the outbox emails, inside a savepoint
-per license. A second run, a retried batch or two workers at once insert the same key;
-the loser's IntegrityError rolls back that license's savepoint (its emails with it) and
-the batch goes on. Nothing here locks a row: reminders only read the license and its
+lead): it is written in the transaction that writes the outbox emails. A batch reads what
+its licenses need in bulk (about 25 queries whatever its size), makes each reminder, then
+writes all their notices and emails in one savepoint, two INSERTs. A second run, a
+retried batch or two workers at once insert the same key: the IntegrityError rolls that
+savepoint back, and each reminder is written again in a savepoint of its own, where the
+loser's rolls back alone (its emails with it) and the batch goes on. The emails are
+handed to the workers in groups once the transaction commits (portal.emails.queue_many),
+each group delivered over one SMTP connection. Nothing here locks a row: reminders only read the license and its
 subscription, so they take no place in the lock order (billing/locks.py).
 
 What to send is the pure rule (billing.renewals.reminders); what the renewal bills is
