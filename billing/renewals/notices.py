@@ -10,8 +10,9 @@ retried batch or two workers at once insert the same key: the IntegrityError rol
 savepoint back, and each reminder is written again in a savepoint of its own, where the
 loser's rolls back alone (its emails with it) and the batch goes on. The emails are
 handed to the workers in groups once the transaction commits (portal.emails.queue_many),
-each group delivered over one SMTP connection. Nothing here locks a row: reminders only read the license and its
-subscription, so they take no place in the lock order (billing/locks.py).
+each group delivered over one SMTP connection. Nothing here locks a row: reminders only
+read the license and its subscription, so they take no place in the lock order
+(billing/locks.py).
 
 What to send is the pure rule (billing.renewals.reminders); what the renewal bills is
 selectors.next_renewal through summary.renewal_summary, the function the renewal's
