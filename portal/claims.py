@@ -12,11 +12,15 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from celery import Task
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
+
+
+class _Raced(Exception):
+    pass
 
 
 def retry_countdown(retries: int) -> int:
@@ -57,6 +61,26 @@ class ClaimedJob:
             self._claimable(now), pk=pk, **{f"{self.done_field}__isnull": True}
         ).update(claimed_at=now, attempts=F("attempts") + 1)
         return now if claimed else None
+
+    def claim_many(self, pks: list[int]) -> list[int]:
+        """claim() for many rows at once, in two queries: those of `pks` this caller now
+        holds and must do the work of. The free rows are locked (PostgreSQL; rows another
+        claimer holds locked are skipped, they are its), then claimed by the same
+        conditional UPDATE as claim(); if that UPDATE took fewer rows than were locked
+        (a database without row locks, raced), it is undone and each row claimed alone."""
+        now = timezone.now()
+        free = self.model.objects.filter(
+            self._claimable(now), pk__in=pks, **{f"{self.done_field}__isnull": True}
+        )
+        try:
+            with transaction.atomic():
+                ids = list(free.select_for_update(skip_locked=True).values_list("pk", flat=True))
+                claimed = free.filter(pk__in=ids).update(claimed_at=now, attempts=F("attempts") + 1)
+                if claimed != len(ids):
+                    raise _Raced
+        except _Raced:
+            return [pk for pk in pks if self.claim(pk)]
+        return ids
 
     def finish(self, pk: int, *, claimed_at: datetime | None = None, **fields: Any) -> bool:
         """Records the work as done, with whatever it produced, while the row still

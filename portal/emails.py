@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 
 from portal.models import OutboundEmail, OutboundEmailAttachment
-from portal.tasks import send_email
+from portal.tasks import SEND_BATCH, send_email, send_emails
 from portal.unavailable import SERVICE_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -65,6 +65,37 @@ def queue_emails(
     return messages
 
 
+def queue_many(messages: Sequence[tuple[str, "Rendered"]]) -> list[OutboundEmail]:
+    """Many messages without attachments, (to, rendered) each, stored in one INSERT and
+    handed to the workers in groups of SEND_BATCH once the caller's transaction commits,
+    each group delivered over one SMTP connection (portal.tasks.send_emails; a batch of
+    reminders). Each row is still claimed on its own, so it is sent once."""
+    rows = OutboundEmail.objects.bulk_create(
+        OutboundEmail(
+            to=to,
+            subject=rendered.subject[:255],
+            body_text=rendered.body_text,
+            body_html=rendered.body_html,
+        )
+        for to, rendered in messages
+    )
+    ids = [row.pk for row in rows]
+    if ids:
+        transaction.on_commit(functools.partial(_hand_batch_to_worker, ids))
+    return rows
+
+
+def _hand_batch_to_worker(message_ids: list[int]) -> None:
+    """As _hand_to_worker, for a group of messages: one task per SEND_BATCH of them."""
+    for start in range(0, len(message_ids), SEND_BATCH):
+        ids = message_ids[start : start + SEND_BATCH]
+        try:
+            send_emails.delay(ids)
+        except SERVICE_ERRORS as exc:
+            logger.warning("Emails %s… wait in the outbox; no broker: %r", ids[0], exc)
+            return
+
+
 def _hand_to_worker(message_id: int) -> None:
     """The message is safe in the outbox; if the broker is down, the beat sweep
     (resend_stalled_emails) hands it over once it is back, so the change that queued it
@@ -91,6 +122,24 @@ def render_templated_email(name: str, *, context: dict) -> Rendered:
         body_text=render_to_string(f"emails/{name}-body.txt", context),
         body_html=render_to_string(f"emails/{name}-body.html", context),
     )
+
+
+class EmailTemplates:
+    """The three templates of emails/<name>, looked up and compiled once, for many
+    messages rendered from them (a batch of reminders); renders as render_templated_email."""
+
+    def __init__(self, name: str) -> None:
+        self.subject = get_template(f"emails/{name}-subject.txt")
+        self.text = get_template(f"emails/{name}-body.txt")
+        self.html = get_template(f"emails/{name}-body.html")
+
+    def render(self, context: dict) -> Rendered:
+        context = {"site_url": settings.SITE_URL, **context}
+        return Rendered(
+            subject=" ".join(self.subject.render(context).split()),
+            body_text=self.text.render(context),
+            body_html=self.html.render(context),
+        )
 
 
 def queue_templated_email(

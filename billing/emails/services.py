@@ -7,7 +7,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from billing.models import BillingDetails
-from portal.emails import Attachment, queue_email, queue_emails, render_templated_email
+from portal.emails import (
+    Attachment,
+    EmailTemplates,
+    Rendered,
+    queue_email,
+    queue_emails,
+    render_templated_email,
+)
 from portal.models import Membership, Organization, OutboundEmail, Role
 
 
@@ -76,3 +83,16 @@ def send_billing_email(
         queue_email(to=address, **rendered.__dict__, attachments=attachments)
         for address in addresses
     ]
+
+
+def billing_templates(name: str) -> EmailTemplates:
+    """templates/emails/billing/<name>-*, compiled once for many messages (a batch)."""
+    return EmailTemplates(f"billing/{name}")
+
+
+def render_billing_email(
+    templates: EmailTemplates, *, organization: Organization, context: dict
+) -> Rendered:
+    """What send_billing_email renders, from templates compiled once (billing_templates),
+    for a caller that queues many messages together (portal.emails.queue_many)."""
+    return templates.render({"organization": organization, **context})

@@ -3,11 +3,16 @@ one email (HTML and text) to its billing recipients, exactly once per lead time 
 renewal date.
 
 The claim is the Notice row (billing.models.Notice, unique on kind, subject, period and
-lead): it is written in the transaction that writes the outbox emails, inside a savepoint
-per license. A second run, a retried batch or two workers at once insert the same key;
-the loser's IntegrityError rolls back that license's savepoint (its emails with it) and
-the batch goes on. Nothing here locks a row: reminders only read the license and its
-subscription, so they take no place in the lock order (billing/locks.py).
+lead): it is written in the transaction that writes the outbox emails. A batch reads what
+its licenses need in bulk (about 25 queries whatever its size), makes each reminder, then
+writes all their notices and emails in one savepoint, two INSERTs. A second run, a
+retried batch or two workers at once insert the same key: the IntegrityError rolls that
+savepoint back, and each reminder is written again in a savepoint of its own, where the
+loser's rolls back alone (its emails with it) and the batch goes on. The emails are
+handed to the workers in groups once the transaction commits (portal.emails.queue_many),
+each group delivered over one SMTP connection. Nothing here locks a row: reminders only
+read the license and its subscription, so they take no place in the lock order
+(billing/locks.py).
 
 What to send is the pure rule (billing.renewals.reminders); what the renewal bills is
 selectors.next_renewal through summary.renewal_summary, the function the renewal's
@@ -29,16 +34,19 @@ from billing.emails.notices import absolute
 from billing.emails.services import (
     billing_recipients,
     billing_recipients_of,
-    send_billing_email,
+    billing_templates,
+    render_billing_email,
 )
 from billing.models import Notice, NoticeKind, Subscription
 from billing.renewals import reminders
 from billing.renewals.selectors import Cache
 from billing.renewals.summary import RenewalSummary, renewal_summary
+from licensing.licenses.entitlements import licenses_entitlements
 from licensing.licenses.selectors import published_ladder, upgrade_suggestions
 from licensing.models import USABLE_STATUSES, License
 from licensing.usage import meters as meter_rules
-from licensing.usage.services import Meter, license_meters
+from licensing.usage.services import Meter, license_meters, licenses_meters
+from portal.emails import Rendered, queue_many
 
 logger = logging.getLogger(__name__)
 
@@ -134,15 +142,29 @@ def usage_lines(license: License, found: list[Meter]) -> list[UsageLine]:
 
 
 class _Batch:
-    """What licenses of one batch share, each read once: the billing recipients of the
-    batch's organizations (two queries for all) and the upgrade ladder of a product."""
+    """What the licenses of one batch share or need, each read once for all of them: the
+    billing recipients of their organizations (two queries), their entitlements (five)
+    and usage (two), their scheduled changes and billing details (two, selectors.Cache),
+    the upgrade ladder of a product, and the reminder's compiled templates. A license not
+    preloaded (a batch of one, made without licenses) is read on its own."""
 
-    def __init__(self, licenses: list[License] | None = None) -> None:
+    def __init__(self, licenses: list[License] | None = None, *, today: date | None = None) -> None:
+        licenses = licenses or []
         self.recipients: dict[int, list[str]] = billing_recipients_of(
-            {license.organization_id for license in licenses or []}
+            {license.organization_id for license in licenses}
         )
         self.ladders: dict[int, list] = {}
         self.renewals = Cache()
+        self.meters: dict[int, list[Meter]] = {}
+        if licenses and today is not None:
+            self.renewals.preload(licenses)
+            at = _meters_at(today)
+            self.meters = licenses_meters(
+                licenses=licenses,
+                at=at,
+                entitlements=licenses_entitlements(licenses=licenses, at=at),
+            )
+        self.templates = billing_templates(TEMPLATE)
 
     def recipients_of(self, license: License) -> list[str]:
         if license.organization_id not in self.recipients:
@@ -153,6 +175,16 @@ class _Batch:
         if license.product_id not in self.ladders:
             self.ladders[license.product_id] = published_ladder(license.product_id)
         return self.ladders[license.product_id]
+
+    def meters_of(self, license: License, today: date) -> list[Meter]:
+        if license.pk not in self.meters:
+            self.meters[license.pk] = license_meters(license=license, at=_meters_at(today))
+        return self.meters[license.pk]
+
+
+def _meters_at(today: date) -> datetime:
+    """The usage a reminder tells: as it stands at noon UTC of its day."""
+    return datetime.combine(today, time(12), tzinfo=UTC)
 
 
 def _sent(license_ids: list[int]) -> dict[tuple[int, date], dict[str, set[int]]]:
@@ -224,16 +256,30 @@ class Outcome:
 NOTHING_DUE = Outcome("nothing_due")
 
 
-def reminder_send(
+@dataclass
+class _Reminder:
+    """One license's reminder, made but not yet written: its claims (Notice rows) and
+    its emails, all written together or not at all."""
+
+    license: License
+    notices: list[Notice]
+    emails: list[tuple[str, Rendered]]
+    price_notice: bool
+
+    @property
+    def outcome(self) -> Outcome:
+        return Outcome("sent", emails=len(self.emails), price_notice=self.price_notice)
+
+
+def reminder_make(
     license: License,
     *,
     today: date,
     sent: dict[str, set[int]],
-    batch: _Batch | None = None,
-) -> Outcome:
-    """The one reminder due for `license` today, if any, with a price rise told when due.
-    Runs in a savepoint of the caller's transaction (or its own transaction)."""
-    batch = batch or _Batch()
+    batch: _Batch,
+) -> _Reminder | None:
+    """The one reminder due for `license` today, if any, with a price rise told when due,
+    rendered once for all its recipients; nothing is written here."""
     subscription: Subscription = license.subscription
     days_left = (license.renews_on - today).days
     leads = reminders.lead_times(
@@ -256,13 +302,12 @@ def reminder_send(
         leads=leads,
     )
     if lead is None and not could_tell:
-        return NOTHING_DUE
+        return None
     summary = renewal_summary(subscription, today=today, cache=batch.renewals)
     price_notice = could_tell and summary.rise is not None
     if lead is None and not price_notice:
-        return NOTHING_DUE
-    at = datetime.combine(today, time(12), tzinfo=UTC)
-    found = license_meters(license=license, at=at)
+        return None
+    found = batch.meters_of(license, today)
     recipients = batch.recipients_of(license)
     context = _context(
         license,
@@ -280,21 +325,60 @@ def reminder_send(
         "sent_on": today,
         "recipients": len(recipients),
     }
+    notices = []
+    if lead is not None:
+        notices.append(Notice(kind=NoticeKind.RENEWAL_REMINDER, lead=lead, **common))
+    if price_notice:
+        notices.append(Notice(kind=NoticeKind.PRICE_INCREASE, lead=0, **common))
+    rendered = None
+    if recipients:
+        rendered = render_billing_email(
+            batch.templates, organization=license.organization, context=context
+        )
+    return _Reminder(
+        license=license,
+        notices=notices,
+        emails=[(address, rendered) for address in recipients],
+        price_notice=price_notice,
+    )
+
+
+def _write(made: list[_Reminder]) -> None:
+    """The notices then the emails of `made`, two INSERTs for all of them, with the
+    emails handed to the workers once the caller's transaction commits. A notice already
+    claimed raises IntegrityError: the caller's savepoint rolls everything here back."""
+    Notice.objects.bulk_create([notice for one in made for notice in one.notices])
+    queue_many([email for one in made for email in one.emails])
+
+
+def _write_each(made: list[_Reminder]) -> dict[int, Outcome]:
+    """Each reminder in a savepoint of its own: one whose notice another run claimed
+    first rolls back alone, with its emails (the exactly-once claim); license id ->
+    outcome."""
+    outcomes = {}
+    for one in made:
+        try:
+            with transaction.atomic():
+                _write([one])
+        except IntegrityError:
+            outcomes[one.license.pk] = Outcome("already_sent")
+        else:
+            outcomes[one.license.pk] = one.outcome
+    return outcomes
+
+
+def _write_batch(made: list[_Reminder]) -> dict[int, Outcome]:
+    """All of a batch's reminders in one savepoint, four queries; if any notice was
+    claimed by another run meanwhile, that savepoint rolls back whole and each reminder
+    is written again in its own (_write_each), so the others are still sent once."""
+    if not made:
+        return {}
     try:
         with transaction.atomic():
-            if lead is not None:
-                Notice.objects.create(kind=NoticeKind.RENEWAL_REMINDER, lead=lead, **common)
-            if price_notice:
-                Notice.objects.create(kind=NoticeKind.PRICE_INCREASE, lead=0, **common)
-            emails = send_billing_email(
-                TEMPLATE,
-                organization=license.organization,
-                context=context,
-                recipients=recipients,
-            )
+            _write(made)
     except IntegrityError:
-        return Outcome("already_sent")
-    return Outcome("sent", emails=len(emails), price_notice=price_notice)
+        return _write_each(made)
+    return {one.license.pk: one.outcome for one in made}
 
 
 def _licenses(license_ids: list[int]):
@@ -311,9 +395,11 @@ def _licenses(license_ids: list[int]):
 
 
 def reminders_send(*, license_ids: list[int], today: date) -> RunCounts:
-    """The reminders due today for `license_ids`, in one transaction with a savepoint per
-    license: a license whose notice another run claimed, or whose reminder fails, is
-    rolled back alone and the rest go on. Safe to run again: what was sent is skipped."""
+    """The reminders due today for `license_ids`, in one transaction: read in bulk for
+    the batch, made per license (a license whose reminder fails to be made is counted
+    and skipped), then written together, or per license in a savepoint each when another
+    run claimed one of them first (_write_batch). Safe to run again: what was sent is
+    skipped."""
     counts = RunCounts()
     with transaction.atomic():
         licenses = [
@@ -321,15 +407,15 @@ def reminders_send(*, license_ids: list[int], today: date) -> RunCounts:
             for license in _licenses(license_ids)
             if license.is_usable and license.term_end >= today
         ]
-        batch = _Batch(licenses)
-        sent = _sent([license.pk for license in licenses])
         for license in licenses:
             # One object, not two: next_renewal reads subscription.license.
             license.subscription.license = license
+        batch = _Batch(licenses, today=today)
+        sent = _sent([license.pk for license in licenses])
+        made = []
+        for license in licenses:
             try:
-                # Its writes are in a savepoint of their own (reminder_send): a failure
-                # before them wrote nothing, one inside them is rolled back with them.
-                outcome = reminder_send(
+                one = reminder_make(
                     license,
                     today=today,
                     sent=sent.get((license.pk, license.renews_on), {}),
@@ -340,12 +426,15 @@ def reminders_send(*, license_ids: list[int], today: date) -> RunCounts:
                 counts.failed += 1
                 counts.failures.append(f"license {license.pk}: {exc!r}")
                 continue
+            if one is None:
+                counts.nothing_due += 1
+            else:
+                made.append(one)
+        for outcome in _write_batch(made).values():
             if outcome.state == "sent":
                 counts.sent += 1
                 counts.emails += outcome.emails
                 counts.price_notices += int(outcome.price_notice)
-            elif outcome.state == "already_sent":
-                counts.already_sent += 1
             else:
-                counts.nothing_due += 1
+                counts.already_sent += 1
     return counts

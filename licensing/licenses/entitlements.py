@@ -6,6 +6,7 @@ license files and usage checks all call license_entitlements, so they cannot dis
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 
 from licensing.licenses.grants import (
@@ -17,7 +18,15 @@ from licensing.licenses.grants import (
     TierLimit,
     resolve,
 )
-from licensing.models import EntitlementOverride, License, ResetPeriod, parse_thresholds
+from licensing.models import (
+    EntitlementOverride,
+    License,
+    LicenseAddon,
+    ResetPeriod,
+    TierVersionFeature,
+    TierVersionLimit,
+    parse_thresholds,
+)
 from portal import clock
 
 
@@ -39,14 +48,58 @@ def license_entitlements(*, license: License, at: datetime | None = None) -> Ent
     """Five queries, however many add-ons or overrides."""
     at = at or clock.now()
     version = license.version
-    feature_rows = version.feature_rows.select_related("feature")
-    limit_rows = version.limit_rows.select_related("metric")
-    addon_rows = license.addon_rows.select_related("addon").prefetch_related(
-        "addon__features", "addon__limit_rows__metric"
+    return _resolve(
+        feature_rows=version.feature_rows.select_related("feature"),
+        limit_rows=version.limit_rows.select_related("metric"),
+        addon_rows=license.addon_rows.select_related("addon").prefetch_related(
+            "addon__features", "addon__limit_rows__metric"
+        ),
+        overrides=EntitlementOverride.objects.filter(license=license).select_related(
+            "feature", "metric"
+        ),
+        at=at,
     )
-    overrides = EntitlementOverride.objects.filter(license=license).select_related(
+
+
+def licenses_entitlements(*, licenses: list[License], at: datetime) -> dict[int, Entitlements]:
+    """license_entitlements of many licenses (a batch of reminders) in five queries for
+    all of them, whatever their number: license id -> its entitlements, the same answer
+    as license_entitlements gives for each."""
+    version_ids = {license.version_id for license in licenses}
+    license_ids = [license.pk for license in licenses]
+    features: dict[int, list] = defaultdict(list)
+    for row in TierVersionFeature.objects.filter(version_id__in=version_ids).select_related(
+        "feature"
+    ):
+        features[row.version_id].append(row)
+    limits: dict[int, list] = defaultdict(list)
+    for row in TierVersionLimit.objects.filter(version_id__in=version_ids).select_related("metric"):
+        limits[row.version_id].append(row)
+    addons: dict[int, list] = defaultdict(list)
+    for row in (
+        LicenseAddon.objects.filter(license_id__in=license_ids)
+        .select_related("addon")
+        .prefetch_related("addon__features", "addon__limit_rows__metric")
+    ):
+        addons[row.license_id].append(row)
+    overrides: dict[int, list] = defaultdict(list)
+    for row in EntitlementOverride.objects.filter(license_id__in=license_ids).select_related(
         "feature", "metric"
-    )
+    ):
+        overrides[row.license_id].append(row)
+    return {
+        license.pk: _resolve(
+            feature_rows=features[license.version_id],
+            limit_rows=limits[license.version_id],
+            addon_rows=addons[license.pk],
+            overrides=overrides[license.pk],
+            at=at,
+        )
+        for license in licenses
+    }
+
+
+def _resolve(*, feature_rows, limit_rows, addon_rows, overrides, at: datetime) -> Entitlements:
     return resolve(
         tier_features=[_feature(row.feature) for row in feature_rows],
         tier_limits=[

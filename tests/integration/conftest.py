@@ -29,9 +29,11 @@ class Inbox:
 
     def __init__(self):
         self.messages: list = []
+        self.peers: list = []  # each message's client (host, port): its connection
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(envelope)
+        self.peers.append(session.peer)
         return "250 Message accepted for delivery"
 
     def wait_for(self, count: int = 1, timeout: float = 60.0) -> list:

@@ -80,3 +80,29 @@ def test_it_delivers_over_smtp_and_never_twice(smtp_server):
     assert {p.get_content_type() for p in received.walk()} >= {"text/plain", "text/html"}
     assert len(smtp_server.messages) == 1
     assert mail.outbox == []
+
+
+def test_a_real_worker_delivers_a_group_over_one_connection_once(
+    celery_worker_process, smtp_server
+):
+    """A batch's emails (portal.emails.queue_many, as the renewal reminders queue them)
+    reach the real worker through the broker after the commit, and the SMTP server gets
+    each exactly once, over one connection; a duplicate delivery sends nothing more."""
+    from django.db import transaction
+
+    from portal.emails import Rendered, queue_many
+    from portal.tasks import send_emails
+
+    rendered = Rendered(subject="Your renewal", body_text="Plain", body_html="<p>Rich</p>")
+    addresses = [f"r{index}@example.com" for index in range(5)]
+    with transaction.atomic():
+        rows = queue_many([(address, rendered) for address in addresses])
+    for row in rows:
+        assert _wait_until_sent(row.pk).attempts == 1
+    envelopes = smtp_server.wait_for(5)
+    assert sorted(a for e in envelopes for a in e.rcpt_tos) == addresses
+    assert len(set(smtp_server.peers)) == 1  # all over one connection
+
+    send_emails.delay([row.pk for row in rows])  # the same group again
+    time.sleep(3)
+    assert len(smtp_server.messages) == 5

@@ -172,3 +172,37 @@ def test_it_resolves_a_real_license_through_its_rows(issued, catalog, now):
     later = license_entitlements(license=license, at=now + timedelta(days=31))
     assert not later.has("sso")
     assert later.limit("api-calls") == 150_000
+
+
+def test_many_licenses_at_once_resolve_as_each_alone(issued, catalog, now):
+    """licenses_entitlements (a batch of reminders) gives each license what
+    license_entitlements gives it, add-ons and overrides included, in five queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from licensing.licenses.entitlements import licenses_entitlements
+    from tests.factories import OrganizationFactory
+    from tests.helpers.licenses import issue
+
+    license = issued.license
+    pack = Addon.objects.create(product=license.product, key="calls-pack", name="Call pack")
+    AddonLimit.objects.create(addon=pack, metric=catalog.metric("api-calls"), extra=25_000)
+    license_set_addon(license=license, addon=pack, quantity=2, actor=SYSTEM, reason="Bought.")
+    entitlement_override_grant(
+        license=license,
+        actor=SYSTEM,
+        reason="Pilot of single sign-on.",
+        feature=license.product.features.get(key="sso"),
+        ends_at=now + timedelta(days=30),
+    )
+    other = OrganizationFactory(name="Contoso", slug="contoso")
+    plain = issue(other, catalog, "starter", seats=3).license
+    licenses = [license, plain]
+    with CaptureQueriesContext(connection) as captured:
+        many = licenses_entitlements(licenses=licenses, at=now)
+    for one in licenses:
+        assert many[one.pk] == license_entitlements(license=one, at=now)
+    assert many[license.pk].limit("api-calls") == 150_000
+    assert many[license.pk].has("sso") and not many[plain.pk].has("sso")
+    # Five, and the add-ons' prefetches (features, limits, their metrics) as there are some.
+    assert len(captured) <= 8
