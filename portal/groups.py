@@ -63,6 +63,7 @@ ACCOUNT_MANAGER_PERMISSIONS = [
             "creditentry",
             "billingdetails",
             "notice",
+            "renewalfailure",
         ]
     ),
 ]

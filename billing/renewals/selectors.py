@@ -89,18 +89,6 @@ def _plan(version: TierVersion, price: SeatPrice, *, seats: int, auto_renew: boo
     )
 
 
-def _chain(version: TierVersion) -> dict[int, terms.Version]:
-    """Every version of the tier's product as the rule needs it (a successor may be of
-    another tier)."""
-    rows = TierVersion.objects.filter(tier__product_id=version.tier.product_id).values_list(
-        "pk", "status", "successor_id"
-    )
-    return {
-        pk: terms.Version(pk, status == VersionStatus.RETIRED, successor)
-        for pk, status, successor in rows
-    }
-
-
 def _versions():
     return TierVersion.objects.select_related("tier__product").prefetch_related(
         "limit_rows__metric"
@@ -109,12 +97,11 @@ def _versions():
 
 class Cache:
     """What the renewals of many subscriptions share, read once for a batch (the
-    reminders' job): tier versions with their limits, each product's version chain, and
+    reminders' job): tier versions with their limits, and
     successor prices. Reading through it changes no answer."""
 
     def __init__(self) -> None:
         self.versions: dict[int, TierVersion] = {}
-        self.chains: dict[int, dict[int, terms.Version]] = {}
         self.prices: dict[tuple[int, str, str], TierVersionPrice | None] = {}
         # Filled by preload(): a batch's scheduled changes and billing details, each read
         # in one query; a license or organization not preloaded is read on its own.
@@ -159,12 +146,6 @@ class Cache:
         if pk not in self.versions:
             self.versions[pk] = _versions().get(pk=pk)
         return self.versions[pk]
-
-    def chain(self, version: TierVersion) -> dict[int, terms.Version]:
-        product = version.tier.product_id
-        if product not in self.chains:
-            self.chains[product] = _chain(version)
-        return self.chains[product]
 
     def price(self, version_pk: int, currency: str, cycle: str) -> TierVersionPrice | None:
         key = (version_pk, currency, cycle)
@@ -232,8 +213,7 @@ def next_renewal(subscription: Subscription, *, cache: Cache | None = None) -> N
     currency = subscription.currency_id
     version = cache.version(license.version_id)
     change = cache.scheduled_for(subscription, renews_on)
-    versions = cache.chain(version)
-    successor_pk = terms.successor_of(versions[version.pk], versions)
+    successor_pk = version.successor_id
     successor_row = None
     if successor_pk is not None:
         successor_row = cache.price(successor_pk, currency, subscription.cycle)
@@ -241,8 +221,9 @@ def next_renewal(subscription: Subscription, *, cache: Cache | None = None) -> N
     source = terms.source(
         renews_on=renews_on,
         locked_until=locked_until,
-        version=versions[version.pk],
-        versions=versions,
+        version=terms.Version(
+            version.pk, version.status == VersionStatus.RETIRED, version.successor_id
+        ),
         scheduled=change is not None,
         successor_priced=successor_row is not None,
     )

@@ -143,8 +143,15 @@ def subscription_renew(
                 f"{reason} The price lock on a retired version ended: moved to "
                 f"{renewal.version.tier.name} v{renewal.version.number}."
             )
+            # The successor the reminders announced, even one retired since: what was
+            # told is what is applied.
             license = licenses.license_change_version(
-                license=license, version=renewal.version, actor=RENEWAL, reason=why, at=at
+                license=license,
+                version=renewal.version,
+                actor=RENEWAL,
+                reason=why,
+                at=at,
+                as_quoted=True,
             )
             subscription.license = license
             subscription = subscription_lock_price(

@@ -4,9 +4,11 @@ clock (`make mutate` mutates it against its tests).
 A subscription keeps its locked price while `price_locked_until` holds (the later of the
 contract term's end and its version's notice date, billing.models.Subscription). At the
 first renewal on or after that day, a license on a retired version moves to the
-version's successor (following the chain to the first version not retired), at that
-version's catalog price. A change scheduled for the renewal day takes precedence: what
-was quoted is what is applied, even a retired version (billing.checkout.scheduled).
+version's successor, at that version's catalog price: the version named when it was
+retired, whose price the reminders announced, never a later one published since (that
+one is the next step, told before the renewal after). A change scheduled for the
+renewal day takes precedence: what was quoted is what is applied, even a retired version
+(billing.checkout.scheduled).
 """
 
 from __future__ import annotations
@@ -39,27 +41,11 @@ def lock_ends(*, renews_on: date, locked_until: date | None) -> bool:
     return locked_until is None or renews_on >= locked_until
 
 
-def successor_of(version: Version, versions: dict[int, Version]) -> int | None:
-    """The first version not retired along `version`'s successors, or None when the
-    chain ends (or loops) before one. Each step reaches another of `versions` until the
-    chain loops, so a chain longer than `versions` has looped: it stops there."""
-    following = version.successor
-    for _ in versions:
-        found = versions.get(following)
-        if found is None:
-            return None
-        if not found.retired:
-            return found.pk
-        following = found.successor
-    return None
-
-
 def source(
     *,
     renews_on: date,
     locked_until: date | None,
     version: Version,
-    versions: dict[int, Version],
     scheduled: bool,
     successor_priced: bool,
 ) -> Source:
@@ -71,7 +57,7 @@ def source(
     if (
         version.retired
         and lock_ends(renews_on=renews_on, locked_until=locked_until)
-        and successor_of(version, versions) is not None
+        and version.successor is not None
         and successor_priced
     ):
         return Source.SUCCESSOR

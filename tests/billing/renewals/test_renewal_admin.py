@@ -9,6 +9,7 @@ from billing.models import Invoice, RenewalFailure, RenewalRun
 from billing.renewals import services
 from billing.renewals.tasks import run_term_end
 from portal import clock
+from tests.factories import OrganizationFactory
 from tests.helpers.checkout import subscribed
 
 FAILURES = "/admin/billing/renewalfailure/"
@@ -82,3 +83,25 @@ def test_a_retry_that_fails_again_is_counted(admin_client, failing, monkeypatch)
     failure.refresh_from_db()
     assert (failure.attempts, failure.last_error) == (attempts + 1, "still down")
     assert failure.resolved_at is None
+
+
+def test_an_account_manager_reads_only_their_customers_failed_renewals(
+    client_for, account_manager, failing, catalog
+):
+    other = OrganizationFactory(name="Globex", slug="globex")
+    theirs = services.renewal_failure_record(
+        subscription_id=subscribed(other, catalog, "team", seats=5).subscription.pk,
+        error="globex: tax rates unavailable",
+    )
+    mine = RenewalFailure.objects.get(subscription__license=failing)
+    client = client_for(account_manager)
+    listing = client.get(FAILURES)
+    assert listing.status_code == 200
+    assert "tax rates unavailable" in listing.content.decode()
+    assert "globex:" not in listing.content.decode()
+    assert client.get(f"{FAILURES}{mine.pk}/change/").status_code == 200
+    assert client.get(f"{FAILURES}{theirs.pk}/change/").status_code == 404
+    # Retrying is for staff who may change failures: the account manager only reads.
+    client.post(FAILURES, {"action": "retry_now", "_selected_action": [mine.pk]})
+    mine.refresh_from_db()
+    assert mine.resolved_at is None

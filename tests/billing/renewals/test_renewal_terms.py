@@ -120,3 +120,31 @@ def test_a_version_retired_after_the_price_was_locked_keeps_it_to_its_notice_dat
     renew(license, date(2026, 5, 1))
     license.refresh_from_db()
     assert license.version.tier.slug == "team"
+
+
+def test_the_lock_moves_to_the_successor_it_announced_not_to_one_published_since(
+    grandfathered, catalog
+):
+    """Team v1's successor is Team v2, whose price the reminders announced; Team v2 is
+    retired since in favour of Business. The renewal after v1's lock moves to v2, at v2's
+    price, and only the renewal after that (told in its own reminders) to Business."""
+    license = grandfathered
+    tier_version_retire(
+        version=catalog.version("team", 2),
+        successor=catalog.version("business"),
+        notice_date=date(2026, 4, 10),
+        reason="Team is folded into Business.",
+    )
+    for day in (date(2026, 4, 1), date(2026, 5, 1)):
+        renew(license, day)
+
+    result = renew(license, date(2026, 6, 1))
+
+    license.refresh_from_db()
+    assert license.version == catalog.version("team", 2)
+    assert result.invoice.money("subtotal") == Money(Decimal("95.00"), "USD")
+    assert license.subscription.price_locked_until == date(2026, 6, 30)
+
+    renew(license, date(2026, 7, 1))
+    license.refresh_from_db()
+    assert license.version.tier.slug == "business"

@@ -11,12 +11,6 @@ from billing.renewals import terms
 from billing.renewals.terms import Source, Version
 
 CURRENT = Version(1, retired=True, successor=2)
-CHAIN = {
-    1: CURRENT,
-    2: Version(2, retired=True, successor=3),
-    3: Version(3, retired=False),
-    4: Version(4, retired=False),
-}
 RENEWS_ON = date(2027, 4, 1)
 
 
@@ -36,40 +30,6 @@ def test_the_lock_ends_on_or_after_its_last_day(locked_until, ends):
 
 
 @pytest.mark.parametrize(
-    ("version", "versions", "expected"),
-    [
-        (CURRENT, CHAIN, 3),
-        (Version(2, retired=True, successor=3), CHAIN, 3),
-        (Version(5, retired=True, successor=4), CHAIN, 4),
-        (Version(5, retired=True), CHAIN, None),
-        (Version(5, retired=True, successor=9), CHAIN, None),
-        (Version(6, retired=True, successor=7), {7: Version(7, True, 6)}, None),
-        (Version(6, retired=True, successor=6), {}, None),
-        (Version(8, retired=True, successor=7), {7: Version(7, True, 8)}, None),
-        (Version(6, True, 7), {6: Version(6, True, 7), 7: Version(7, True, 6)}, None),
-        (Version(5, True, 7), {7: Version(7, True, 8), 8: Version(8, True, 7)}, None),
-        # Enough steps for a chain through every version there is.
-        (Version(9, True, 1), {1: Version(1, True, 2), 2: Version(2, False)}, 2),
-    ],
-    ids=[
-        "chain",
-        "one-step",
-        "direct",
-        "none",
-        "missing",
-        "loop",
-        "self",
-        "back-loop",
-        "two-loop",
-        "loop-after-start",
-        "longest-chain",
-    ],
-)
-def test_the_successor_is_the_first_version_not_retired(version, versions, expected):
-    assert terms.successor_of(version, versions) == expected
-
-
-@pytest.mark.parametrize(
     ("locked_until", "version", "scheduled", "priced", "expected"),
     [
         (date(2027, 3, 31), CURRENT, False, True, Source.SUCCESSOR),
@@ -78,6 +38,7 @@ def test_the_successor_is_the_first_version_not_retired(version, versions, expec
         (date(2027, 3, 31), CURRENT, True, True, Source.SCHEDULED),
         (date(2027, 4, 2), CURRENT, True, True, Source.SCHEDULED),
         (date(2027, 3, 31), CURRENT, False, False, Source.LOCKED),
+        (date(2027, 3, 31), Version(3, retired=False, successor=4), False, True, Source.LOCKED),
         (date(2027, 3, 31), Version(3, retired=False), False, True, Source.LOCKED),
         (date(2027, 3, 31), Version(5, retired=True), False, True, Source.LOCKED),
         (None, CURRENT, False, True, Source.SUCCESSOR),
@@ -89,6 +50,7 @@ def test_the_successor_is_the_first_version_not_retired(version, versions, expec
         "scheduled-first",
         "scheduled-while-locked",
         "successor-unpriced",
+        "not-retired-with-successor",
         "not-retired",
         "no-successor",
         "no-lock-day",
@@ -100,7 +62,6 @@ def test_where_the_next_terms_price_comes_from(locked_until, version, scheduled,
             renews_on=RENEWS_ON,
             locked_until=locked_until,
             version=version,
-            versions=CHAIN,
             scheduled=scheduled,
             successor_priced=priced,
         )
@@ -152,7 +113,6 @@ def test_a_customer_moves_only_off_a_retired_version_once_the_lock_ends(
         renews_on=renews_on,
         locked_until=locked_until,
         version=version,
-        versions=CHAIN,
         scheduled=scheduled,
         successor_priced=priced,
     )
