@@ -48,6 +48,7 @@ from billing.tax.seller import seller_block
 from portal import clock
 from portal.models import Organization
 from portal.unavailable import SERVICE_ERRORS
+from portal.validation import clean_computed
 
 logger = logging.getLogger(__name__)
 
@@ -136,12 +137,20 @@ def _lock_draft(invoice: Invoice) -> Invoice:
 
 
 @transaction.atomic
-def invoice_create_draft(*, organization: Organization, currency: str, license=None) -> Invoice:
+def invoice_create_draft(
+    *, organization: Organization, currency: str, license=None, validate: bool = True
+) -> Invoice:
+    """`validate=False` (the renewal: the organization, license and currency of rows it
+    has locked): the checks below still run, the foreign keys and the draft's
+    constraints are the database's (portal.validation)."""
     Money.zero(currency)  # refuses what is not an ISO 4217 code
     if license is not None and license.organization_id != organization.pk:
         raise ValidationError("The license belongs to another organization.")
     invoice = Invoice(organization=organization, currency=currency, license=license)
-    invoice.full_clean()
+    if validate:
+        invoice.full_clean()
+    else:
+        clean_computed(invoice)
     invoice.save()
     return invoice
 
@@ -193,7 +202,11 @@ def invoice_add_line(
 
 @transaction.atomic
 def invoice_finalize(
-    *, invoice: Invoice, at: datetime | None = None, render_now: bool = True
+    *,
+    invoice: Invoice,
+    at: datetime | None = None,
+    render_now: bool = True,
+    details: BillingDetails | None = None,
 ) -> Invoice:
     """Fix the invoice at `at`: copy the organization's billing details (the buyer), the
     seller, the tax the rule chooses on `at`'s day (billing.tax, as the checkout preview
@@ -203,11 +216,16 @@ def invoice_finalize(
 
     `render_now=False` (the term-end renewals, thousands at once): its PDF is not handed
     to the worker; it is rendered on its first download (invoice_pdf_request) or by the
-    stalled-PDF sweep, a few hundred every few minutes (billing.tasks)."""
+    stalled-PDF sweep, a few hundred every few minutes (billing.tasks).
+
+    `details`: the organization's billing details its caller locked already in this
+    transaction (lock 1, as the renewal does first), so they are not read and locked
+    a second time."""
     at = at or clock.now()
     today = timezone.localdate(at)
     # The lock order (billing.locks): the billing details before the invoice.
-    details = lock_billing_details(invoice.organization)
+    if details is None or details.organization_id != invoice.organization_id:
+        details = lock_billing_details(invoice.organization)
     locked = _lock_draft(invoice)
     lines = list(locked.lines.all())
     if not lines:

@@ -36,6 +36,7 @@ from billing.models import (
 from licensing.licenses.services import Actor
 from licensing.licenses.signals import license_changed
 from licensing.models import License
+from portal.validation import clean_computed
 
 
 @dataclass(frozen=True)
@@ -63,13 +64,17 @@ class _Recording:
 _active: ContextVar[_Recording | None] = ContextVar("ledger_recording", default=None)
 
 
-def terms_of(license_id: int) -> Terms | None:
-    """The terms the license's subscription is on now; None without a subscription."""
-    subscription = (
+def _subscription_of(license_id: int) -> Subscription | None:
+    return (
         Subscription.objects.select_related("license__version__tier")
         .filter(license_id=license_id)
         .first()
     )
+
+
+def terms_of(license_id: int) -> Terms | None:
+    """The terms the license's subscription is on now; None without a subscription."""
+    subscription = _subscription_of(license_id)
     if subscription is None:
         return None
     return _terms(subscription, subscription.license)
@@ -135,7 +140,10 @@ def subscription_event_record(
         after=_as_data(terms),
         happened_at=at,
     )
-    event.full_clean()
+    # Every value of an event is computed here from the terms before and after (the
+    # reason's length is checked with the fields): its foreign keys and constraints are
+    # the database's, not a SELECT each (portal.validation).
+    clean_computed(event)
     event.save()
     return event
 
@@ -151,7 +159,9 @@ def _record_steps(
     action: str,
     at: datetime,
     unchanged_kind: str | None = None,
+    subscription: Subscription | None = None,
 ) -> list[SubscriptionEvent]:
+    """`subscription`: the license's, when the caller has just read it (for `after`)."""
     if after is None:
         return []
     found = steps(before, after)
@@ -172,7 +182,8 @@ def _record_steps(
         cause = Cause(operation=operation)
         if getattr(actor.user, "is_staff", False):
             _notify_staff_change(license_id, before=before, after=after, actor=actor, at=at)
-    subscription = Subscription.objects.get(license_id=license_id)
+    if subscription is None:
+        subscription = Subscription.objects.get(license_id=license_id)
     events = []
     previous = before
     for step in found:
@@ -254,10 +265,13 @@ def changes_recorded(
     finally:
         _active.reset(token)
     if recording.license_id is not None:
+        # One read of the subscription for the terms after and the events' row.
+        current = _subscription_of(recording.license_id)
         _record_steps(
             recording.license_id,
             before=recording.before,
-            after=terms_of(recording.license_id),
+            after=_terms(current, current.license) if current is not None else None,
+            subscription=current,
             cause=recording.cause,
             actor=actor,
             reason=reason,

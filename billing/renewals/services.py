@@ -38,6 +38,7 @@ from billing.invoices import services as invoices
 from billing.ledger.services import changes_recorded
 from billing.locks import lock_billing_details, lock_license, lock_scheduled_changes
 from billing.models import (
+    BillingDetails,
     Invoice,
     Notice,
     NoticeKind,
@@ -116,7 +117,7 @@ def subscription_renew(
     at = at or clock.now()
     today = today or clock.today()
     organization = subscription.license.organization  # never changes: read unlocked
-    lock_billing_details(organization)  # lock 1: the invoice uses credit and the buyer
+    details = lock_billing_details(organization)  # lock 1: the invoice uses credit, the buyer
     license = lock_license(subscription.license_id)  # lock 3
     if not due(license, today):
         return _skip(license, "not due")
@@ -127,6 +128,7 @@ def subscription_renew(
         return _skip(license, "renewed already")
     list(lock_scheduled_changes(license.pk))  # lock 4
     subscription = Subscription.objects.select_for_update(of=("self",)).get(pk=subscription.pk)
+    subscription.license = license  # the row locked above, not read again
     renewal = next_renewal(subscription)
     if renewal.change is not None:
         # The version, seats, cycle and auto-renew it quoted, recorded in the ledger with
@@ -164,6 +166,9 @@ def subscription_renew(
             actor=RENEWAL,
             reason=reason,
             at=at,
+            # The term is computed here from the anchor: the database keeps what the
+            # SELECTs of full_clean would check again (portal.validation).
+            validate=False,
         )
         subscription.license = license
         subscription = subscription_lock_until(
@@ -171,7 +176,7 @@ def subscription_renew(
             locked_until=_locked_until(renewal, license),
             at=at,
         )
-    invoice = _invoice(subscription, license, renewal, at=at)
+    invoice = _invoice(subscription, license, renewal, details=details, at=at)
     # The new term's signed file was issued by license_start_term (every license change
     # signs one): the renewal email links to it.
     RenewalFailure.objects.filter(
@@ -198,15 +203,25 @@ def _locked_until(renewal: NextRenewal, license: License) -> date:
 
 
 def _invoice(
-    subscription: Subscription, license: License, renewal: NextRenewal, *, at: datetime
+    subscription: Subscription,
+    license: License,
+    renewal: NextRenewal,
+    *,
+    details: BillingDetails,
+    at: datetime,
 ) -> Invoice:
     """The next term's invoice: `next_renewal`'s lines, each linked to the period it
     bills (the first is the claim). A term billed per cycle bills its first period now."""
     lines = renewal.lines
     if subscription.billing == Billing.PER_CYCLE:
         lines = lines[:1]
+    # The draft, its periods and lines are computed from rows locked above: validated in
+    # Python, their keys and constraints left to the database (portal.validation).
     draft = invoices.invoice_create_draft(
-        organization=license.organization, currency=subscription.currency_id, license=license
+        organization=license.organization,
+        currency=subscription.currency_id,
+        license=license,
+        validate=False,
     )
     for number, line in enumerate(lines):
         period = subscription_period_add(
@@ -217,6 +232,7 @@ def _invoice(
             invoice=draft,
             reanchor=number == 0 and renewal.anchor != subscription.billing_anchor,
             at=at,
+            validate=False,
         )
         invoices.invoice_add_line(
             invoice=draft,
@@ -229,7 +245,7 @@ def _invoice(
             period=period,
             list_unit_price=line.list_unit_price,
         )
-    return invoices.invoice_finalize(invoice=draft, at=at, render_now=False)
+    return invoices.invoice_finalize(invoice=draft, at=at, render_now=False, details=details)
 
 
 def _absolute(path: str) -> str:

@@ -31,6 +31,7 @@ from billing.subscriptions.periods import ONE_DAY, Span, index_of
 from licensing.licenses.services import Actor, license_renew, license_set_auto_renew
 from licensing.models import License, TierVersionPrice
 from portal import clock
+from portal.validation import clean_computed
 
 
 def _check_reason(reason: str) -> str:
@@ -75,9 +76,13 @@ def _copy_price(subscription: Subscription, row: TierVersionPrice, at: datetime)
     )
 
 
-def _save(subscription: Subscription, at: datetime) -> None:
+def _save(subscription: Subscription, at: datetime, *, validate: bool = True) -> None:
+    """`validate=False`: values the service computed (portal.validation)."""
     subscription.updated_at = at
-    subscription.full_clean()
+    if validate:
+        subscription.full_clean()
+    else:
+        clean_computed(subscription)
     subscription.save()
 
 
@@ -210,8 +215,12 @@ def _amounts(amount: Money) -> dict:
     return {"list_amount": amount.amount, "discount_amount": 0, "net_amount": amount.amount}
 
 
-def _save_period(period: SubscriptionPeriod) -> SubscriptionPeriod:
-    period.full_clean()
+def _save_period(period: SubscriptionPeriod, *, validate: bool = True) -> SubscriptionPeriod:
+    """`validate=False`: a span its caller computed (portal.validation)."""
+    if validate:
+        period.full_clean()
+    else:
+        clean_computed(period)
     period.save()
     return period
 
@@ -238,15 +247,21 @@ def subscription_period_add(
     note: str = "",
     reanchor: bool = False,
     at: datetime | None = None,
+    validate: bool = True,
 ) -> SubscriptionPeriod:
     """Record a billed span at the subscription's seats and price (a purchase, the new
     term of a change of cycle with `reanchor`, later a renewal). Refuses a span that
-    overlaps one recorded already."""
+    overlaps one recorded already. `validate=False` (the renewal: a span it computed from
+    the anchor, past a claim it checked): the checks below still run; the database keeps
+    the period's unique start, its order and its foreign keys (portal.validation)."""
     at = at or clock.now()
     subscription = _lock(subscription)
     if reanchor:
         subscription.billing_anchor = span.starts_on
-        subscription.full_clean()
+        if validate:
+            subscription.full_clean()
+        else:
+            clean_computed(subscription)
         subscription.save(update_fields=["billing_anchor"])
     if amount.currency != subscription.currency_id:
         raise ValidationError(f"This subscription is billed in {subscription.currency_id}.")
@@ -271,7 +286,8 @@ def subscription_period_add(
             created_at=at,
             **_period_values(subscription),
             **_amounts(amount),
-        )
+        ),
+        validate=validate,
     )
 
 
@@ -402,9 +418,11 @@ def subscription_lock_until(
     *, subscription: Subscription, locked_until: date, at: datetime | None = None
 ) -> Subscription:
     """The day the locked price holds to, set for a new term (billing.renewals: the later
-    of the term's last day and a retired version's notice date)."""
+    of the term's last day and a retired version's notice date). Only the renewal calls
+    it, with a date it computed: the database keeps the row's constraints and keys
+    (portal.validation)."""
     at = at or clock.now()
     subscription = _lock(subscription)
     subscription.price_locked_until = locked_until
-    _save(subscription, at)
+    _save(subscription, at, validate=False)
     return subscription

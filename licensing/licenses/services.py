@@ -40,6 +40,7 @@ from licensing.models import (
     VersionStatus,
 )
 from portal import clock
+from portal.validation import clean_computed
 
 # Statuses staff can reinstate from: their own hold lifted, or a revocation reversed.
 REVERSIBLE = (LicenseStatus.SUSPENDED, LicenseStatus.CANCELED)
@@ -99,12 +100,19 @@ def _write(
     after: dict,
     at: datetime,
     was: dict | None = None,
+    validate: bool = True,
 ) -> LicenseEvent:
     if not reason.strip():
         raise ValidationError("Say why; the reason is kept on record.")
     license.revision += 1
     license.updated_at = at
-    license.full_clean()
+    if validate:
+        license.full_clean()
+    else:
+        # A change the caller computed (a renewal's next term): the fields are checked
+        # here, foreign keys, the key's uniqueness, one open license per product and
+        # the term's order are the database's (portal.validation).
+        clean_computed(license)
     license.save()
     event = LicenseEvent.objects.create(
         license=license,
@@ -132,8 +140,18 @@ def _write(
     return event
 
 
-def _change(license: License, *, kind: str, actor: Actor, reason: str, at, **values) -> License:
-    """Set fields of the license and record them, before and after."""
+def _change(
+    license: License,
+    *,
+    kind: str,
+    actor: Actor,
+    reason: str,
+    at,
+    validate: bool = True,
+    **values,
+) -> License:
+    """Set fields of the license and record them, before and after. `validate=False`:
+    see `_write`."""
     before = _fields(license)
     was = {name: getattr(license, name) for name in values}
     for name, value in values.items():
@@ -147,6 +165,7 @@ def _change(license: License, *, kind: str, actor: Actor, reason: str, at, **val
         after=_fields(license),
         at=at,
         was=was,
+        validate=validate,
     )
     return license
 
@@ -435,10 +454,19 @@ def license_renew(
 
 @transaction.atomic
 def license_start_term(
-    *, license: License, term_start: date, term_end: date, actor: Actor, reason: str, at=None
+    *,
+    license: License,
+    term_start: date,
+    term_end: date,
+    actor: Actor,
+    reason: str,
+    at=None,
+    validate: bool = True,
 ) -> License:
     """Begin a new term (a move to another billing cycle starts one on the day it is
-    made); the unused part of the old one is credited by billing."""
+    made); the unused part of the old one is credited by billing. `validate=False` for a
+    term its caller computed (the renewal): the checks below still run, the ones the
+    database enforces are left to it (`_write`)."""
     at = at or clock.now()
     license = _lock(license)
     if term_end < term_start:
@@ -453,6 +481,7 @@ def license_start_term(
         at=at,
         term_start=term_start,
         term_end=term_end,
+        validate=validate,
     )
 
 
