@@ -32,7 +32,7 @@ from billing.emails.notices import absolute, dashboard_url, invoice_url
 from billing.emails.services import send_billing_email
 from billing.invoices.selectors import invoice_outstanding
 from billing.locks import lock_license, lock_licenses
-from billing.models import Invoice, InvoiceStatus, Notice, NoticeKind
+from billing.models import Invoice, InvoiceStatus, Notice, NoticeKind, Subscription
 from billing.providers import provider_for
 from licensing.licenses import status as status_rules
 from licensing.licenses.services import (
@@ -317,9 +317,14 @@ def _reinstated_notice(license: License, *, hold, at: datetime) -> None:
 def dunning_settle(*, license_ids, at: datetime | None = None, reason: str) -> list[int]:
     """For each license (ascending) left with no overdue invoice: lift the dunning hold
     (back to active, or still suspended while another source holds it) and tell the
-    customer, or move it from past due back to active. Runs in the caller's transaction,
+    customer, or move it from past due back to active. One past its last usable day
+    (billing.renewals.services.lapsed) expires instead, and an expired one stays
+    expired, its hold lifted on record. Runs in the caller's transaction,
     which locked these licenses before any invoice (`lock_for_settlement`). The licenses
     that changed."""
+    # The renewals module reaches this one through the card charge: imported late.
+    from billing.renewals import services as renewals
+
     at = at or clock.now()
     today = timezone.localdate(at)
     changed = []
@@ -329,10 +334,17 @@ def dunning_settle(*, license_ids, at: datetime | None = None, reason: str) -> l
             continue
         hold = selectors.dunning_hold(license_id)
         if hold is not None:
+            if renewals.lapsed(license, today):
+                # Paid after its last usable day: it ends as the term-end job would end
+                # it, and the payment never brings it back (nor bills the terms missed).
+                subscription = Subscription.objects.filter(license_id=license_id).first()
+                if subscription is not None:
+                    renewals.subscription_expire(subscription=subscription, today=today, at=at)
+                    license = lock_license(license_id)
             license = license_release_hold(
                 license=license, source=HoldSource.DUNNING, actor=DUNNING, reason=reason, at=at
             )
-            if license.status != LicenseStatus.SUSPENDED:
+            if license.is_usable:
                 _reinstated_notice(license, hold=hold, at=at)
             changed.append(license_id)
         elif (

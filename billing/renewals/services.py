@@ -13,19 +13,23 @@ the renewal, a worker killed half-way leaves nothing behind but a renewal still 
 
 `subscription_expire` ends a license that does not renew (auto-renew off) once its
 renewal grace is over (at the term's end for a canceled subscription: no grace), on
-record in both ledgers, with one email.
+record in both ledgers, with one email. So does it a license that is suspended (by
+dunning or staff) at its term's end: it is never renewed for a term it cannot use, and
+once its last usable day has passed while still held (`lapsed`) it expires, its holds
+left on record; one reinstated before that day renews as it was due.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -57,8 +61,10 @@ from billing.subscriptions.services import (
     subscription_lock_until,
     subscription_period_add,
 )
+from licensing.licenses import grace
 from licensing.licenses import services as licenses
-from licensing.models import License, LicenseStatus
+from licensing.models import License, LicenseHold, LicenseStatus
+from licensing.models.licenses import USABLE_STATUSES as USABLE
 from portal import clock
 
 logger = logging.getLogger(__name__)
@@ -100,8 +106,42 @@ def due(license: License, today: date) -> bool:
 
 def ends_after(license: License) -> date:
     """The last day a license that does not renew stays usable: the end of its grace
-    (licensing.licenses.grace), or the term's last day for one its customer canceled."""
-    return license.grace_until or license.term_end
+    (licensing.licenses.grace), or the term's last day for one its customer canceled.
+    For a suspended one, the day it would have had, had it been usable: the day by which
+    a reinstatement still lets it renew."""
+    return (
+        grace.grace_until(
+            term_end=license.term_end,
+            usable=True,
+            auto_renew=license.auto_renew,
+            grace_days=settings.RENEWAL_GRACE_DAYS,
+            ends_with_term=license.ends_with_term,
+        )
+        or license.term_end
+    )
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def lapsed(license: License, today: date) -> bool:
+    """Whether it was suspended at its term's end and still was past its last usable
+    day (`ends_after`): it expires, never renews, so no term it could not use is billed.
+    One reinstated late (a payment or staff after that day, before the job ran) has
+    lapsed too. A question to the holds only for a term ended beyond its grace."""
+    if license.term_end >= today or today <= ends_after(license):
+        return False
+    if license.status == LicenseStatus.SUSPENDED:
+        return True
+    if license.status not in USABLE:
+        return False
+    lifted_too_late = _midnight(ends_after(license) + ONE_DAY)
+    return (
+        LicenseHold.objects.filter(license=license, placed_at__lt=_midnight(license.renews_on))
+        .filter(Q(lifted_at__isnull=True) | Q(lifted_at__gte=lifted_too_late))
+        .exists()
+    )
 
 
 def _skip(license: License, why: str) -> Result:
@@ -119,7 +159,7 @@ def subscription_renew(
     organization = subscription.license.organization  # never changes: read unlocked
     details = lock_billing_details(organization)  # lock 1: the invoice uses credit, the buyer
     license = lock_license(subscription.license_id)  # lock 3
-    if not due(license, today):
+    if not due(license, today) or lapsed(license, today):
         return _skip(license, "not due")
     renews_on = license.renews_on
     if SubscriptionPeriod.objects.filter(
@@ -312,17 +352,24 @@ def subscription_expire(
     *, subscription: Subscription, today: date | None = None, at: datetime | None = None
 ) -> Result:
     """End a license that does not renew once its last usable day has passed: expired,
-    in both ledgers, with one email. Anything else (renewing, already closed, still in
-    its grace) is skipped."""
+    in both ledgers, with one email; likewise one suspended at its term's end
+    (`lapsed`), its holds kept on record. Anything else (renewing, already closed, still
+    in its term or grace) is skipped."""
     at = at or clock.now()
     today = today or clock.today()
     license = lock_license(subscription.license_id)
-    if not license.is_usable or license.auto_renew:
-        return _skip(license, "renews, or not usable")
+    suspended = lapsed(license, today)
+    if not suspended and (not license.is_usable or license.auto_renew):
+        return _skip(license, "renews, or closed")
     last_day = ends_after(license)
     if today <= last_day:
         return _skip(license, "still in its term or grace")
     reason = f"The term ended on {license.term_end:%-d %B %Y} without renewal."
+    if suspended:
+        reason = (
+            f"Suspended at the end of its term on {license.term_end:%-d %B %Y} and not "
+            f"reinstated by {last_day:%-d %B %Y}: not renewed."
+        )
     with changes_recorded(
         license=license, actor=RENEWAL, reason=reason, action=EXPIRE_ACTION, at=at
     ):
@@ -338,6 +385,7 @@ def subscription_expire(
             "tier": license.version.tier.name,
             "term_end": license.term_end,
             "last_day": last_day,
+            "suspended": suspended,
             "action_url": notices.dashboard_url(license.organization),
             "action_label": "Choose a plan",
         },
@@ -417,7 +465,11 @@ def subscription_term_end(
     today = today or clock.today()
     if license.term_end >= today:  # inside the term: a cycle billed on its own, if any
         return subscription_bill_next_cycle(subscription=subscription, today=today, at=at)
-    if license.auto_renew:
+    if (
+        license.auto_renew
+        and license.status != LicenseStatus.SUSPENDED
+        and not lapsed(license, today)
+    ):
         result = subscription_renew(subscription=subscription, today=today, at=at)
     else:
         result = subscription_expire(subscription=subscription, today=today, at=at)

@@ -30,7 +30,7 @@ from billing.cards import offsession
 from billing.models import Invoice, RenewalRun, RenewalRunStatus, Subscription
 from billing.models.subscriptions import Billing
 from billing.renewals import services
-from licensing.models.licenses import USABLE_STATUSES
+from licensing.models.licenses import USABLE_STATUSES, LicenseStatus
 from portal import clock
 from portal.claims import retry_countdown
 from portal.unavailable import SERVICE_ERRORS
@@ -45,15 +45,18 @@ MAX_CATCH_UP = 12
 
 def due_ids(today) -> list[int]:
     """The subscriptions the term-end job acts on today: a usable license whose term
-    ended, to renew it, or (auto-renew off) to end it once its last usable day has
-    passed (licensing.licenses.grace; the service decides again under its lock); and a
+    ended, to renew it, or (auto-renew off, or suspended) to end it once its last usable
+    day has passed (licensing.licenses.grace; the service decides again under its lock); and a
     term billed per cycle whose next cycle has begun."""
     grace = timedelta(days=max(settings.RENEWAL_GRACE_DAYS, 0))
+    open_statuses = (*USABLE_STATUSES, LicenseStatus.SUSPENDED)
     ended = Subscription.objects.filter(
-        license__status__in=USABLE_STATUSES, license__term_end__lt=today
+        license__status__in=open_statuses, license__term_end__lt=today
     ).filter(
         # Not one still in its grace that the term-end job would only skip every hour.
-        Q(license__auto_renew=True)
+        # A suspended one is never renewed, but ends once its last usable day has passed
+        # (services.lapsed): never left behind.
+        Q(license__auto_renew=True, license__status__in=USABLE_STATUSES)
         | Q(license__ends_with_term=True)
         | Q(license__term_end__lt=today - grace)
     )

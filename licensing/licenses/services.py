@@ -824,3 +824,33 @@ def licenses_open(organization) -> list[License]:
         .exclude(status__in=CLOSED_STATUSES)
         .select_related("product", "version", "version__tier", "version__successor__tier")
     )
+
+
+def licenses_closed_since(organization, *, since: date) -> list[License]:
+    """The latest closed (expired or canceled) license of each product that has no open
+    one, whose term ended on or after `since`: still readable (its data retention), the
+    latest first."""
+    open_products = (
+        License.objects.filter(organization=organization)
+        .exclude(status__in=CLOSED_STATUSES)
+        .values("product_id")
+    )
+    closed = (
+        License.objects.filter(
+            organization=organization, status__in=CLOSED_STATUSES, term_end__gte=since
+        )
+        .exclude(product_id__in=open_products)
+        .select_related("product", "version", "version__tier", "version__successor__tier")
+        .order_by("-term_end", "-pk")
+    )
+    latest: dict[int, License] = {}
+    for license in closed:
+        latest.setdefault(license.product_id, license)
+    return list(latest.values())
+
+
+def license_closing_event(license: License) -> LicenseEvent | None:
+    """The ledger row that closed the license: when it ended and why."""
+    return (
+        license.events.filter(after__status=license.status).order_by("-happened_at", "-pk").first()
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -18,16 +19,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.checkout.services import pending_change
-from billing.dunning.selectors import overdue_invoices
+from billing.dunning.selectors import dunning_hold, overdue_invoices
 from billing.invoices.selectors import invoice_summary
 from billing.models import Subscription
+from billing.renewals.services import RENEWAL, ends_after
 from billing.renewals.summary import renewal_summary
 from billing.subscriptions.selectors import canceled_by_customer
 from licensing.api.tokens import api_token_create, api_token_revoke
 from licensing.licenses import keys, signing
 from licensing.licenses import services as licenses
 from licensing.licenses.selectors import license_panel
-from licensing.models import ApiToken
+from licensing.models import ApiToken, LicenseStatus
 from portal import clock
 from portal.access import (
     get_api_token_for_owner,
@@ -124,13 +126,43 @@ PERIODS_SHOWN = 12
 ROTATED_KEY_SESSION = "rotated_license_key"
 
 
-def _plan(license) -> dict:
-    """What the license costs and the change scheduled for it, if any."""
+def _closed(license) -> dict:
+    """A closed license, read-only for the data retention after its term: when it ended,
+    why, and until when it stays readable."""
+    event = licenses.license_closing_event(license)
+    # The term-end job's own words only: a reason staff wrote is theirs, never shown.
+    told = event is not None and event.actor_label == RENEWAL.label
+    return {
+        "on": timezone.localdate(event.happened_at) if event else license.term_end,
+        "reason": event.reason if told else "",
+        "readable_until": license.term_end + timedelta(days=settings.CANCELED_DATA_RETENTION_DAYS),
+    }
+
+
+def _suspension(license) -> dict | None:
+    """A suspended license at its term's end: not renewed while suspended; expires after
+    its last usable day unless reinstated (billing.renewals.services.lapsed)."""
+    if license.status != LicenseStatus.SUSPENDED:
+        return None
+    return {
+        "term_end": license.term_end,
+        "ended": license.term_end < clock.today(),
+        "expires_on": ends_after(license),
+        "dunning": dunning_hold(license.pk) is not None,
+    }
+
+
+def _plan(license, *, closed: bool = False) -> dict:
+    """What the license costs and the change scheduled for it, if any; a closed one's
+    end instead of what it would cost."""
+    if closed:
+        return {"closed": _closed(license)}
     subscription = Subscription.objects.filter(license=license).first()
     if subscription is None:
         return {}
     subscription.license = license
     return {
+        "suspension": _suspension(license),
         # The next renewal's panel: usable licenses only (a closed one renews no more).
         "renewal": renewal_summary(subscription, today=clock.today())
         if license.is_usable
@@ -157,6 +189,16 @@ def _dashboard_context(membership: Membership, token_form: TokenForm | None = No
         "panels": [
             (license_panel(license=license, at=now), _plan(license))
             for license in licenses.licenses_open(organization)
+        ]
+        # A closed license stays readable (read-only) for the data retention after its
+        # term, as the cancel page promises; after it, as if there were none.
+        + [
+            (license_panel(license=license, at=now), _plan(license, closed=True))
+            for license in licenses.licenses_closed_since(
+                organization,
+                since=timezone.localdate(now)
+                - timedelta(days=settings.CANCELED_DATA_RETENTION_DAYS),
+            )
         ],
         # What is overdue and what happens when, for every member (billing.dunning).
         "dunning_overdue": overdue_invoices(

@@ -78,3 +78,41 @@ def test_it_says_renewal_due_during_the_grace_accessibly(page, live_server, logi
     expect(page.get_by_text("Renewal due", exact=True)).to_be_visible()
     expect(page.get_by_text("while the renewal runs")).to_be_visible()
     axe("license dashboard in its renewal grace at 390px")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_an_expired_license_reads_accessibly_within_its_retention(
+    page, live_server, login, axe, owner, width, tmp_path
+):
+    from billing.renewals import services as renewals
+    from licensing.licenses.services import license_suspend
+
+    build_catalog()
+    today = clock.today()
+    issued = license_create(
+        organization=owner.memberships.get().organization,
+        version=TierVersion.objects.get(tier__slug="team", number=2),
+        seats=4,
+        term_start=today - timedelta(days=40),
+        term_end=today - timedelta(days=10),
+        actor=Actor(label="test"),
+        reason="Browser test.",
+    )
+    subscription = subscription_create(
+        license=issued.license, currency="USD", cycle="monthly", actor=SYSTEM, reason="Test."
+    )
+    license_suspend(license=issued.license, actor=SYSTEM, reason="Browser test.")
+    assert renewals.subscription_expire(subscription=subscription).outcome == "expired"
+    page.set_viewport_size({"width": width, "height": 900})
+    login(owner)
+    page.goto(f"{live_server.url}/app/northwind/")
+
+    expect(page.get_by_role("heading", name="Team v2 Expired")).to_be_visible()
+    expect(page.get_by_text("Suspended at the end of its term")).to_be_visible()
+    expect(page.get_by_role("link", name="Buy again")).to_be_visible()
+    expect(page.get_by_role("link", name="Download license file")).to_be_visible()
+    assert page.get_by_role("link", name="Rotate key…").count() == 0
+    page.screenshot(path=str(tmp_path / f"expired-{width}.png"), full_page=True)
+    axe(f"expired license dashboard at {width}px")
+    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert not overflow, f"the dashboard scrolls sideways at {width}px"

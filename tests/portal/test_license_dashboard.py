@@ -295,3 +295,76 @@ def test_an_unlimited_metric_says_so_and_draws_no_limit(
             assert re.findall(r'class="major">([^<]*)<', axis) == [limit.group(1)]
         else:
             assert 'class="major"' not in axis  # no limit line
+
+
+# A closed license stays readable (read-only) for the data retention after its term; a
+# suspended one says what happens at its term's end.
+
+
+def _expired_while_suspended(organization, catalog):
+    from billing.renewals import services as renewals
+    from tests.helpers.checkout import subscribed
+
+    license = subscribed(organization, catalog, "team", seats=5)  # term ends 31 March 2026
+    license_suspend(license=license, actor=Actor(label="staff"), reason="Internal: audit.")
+    result = renewals.subscription_expire(subscription=license.subscription, today=date(2026, 4, 8))
+    assert result.outcome == renewals.Outcome.EXPIRED
+    license.refresh_from_db()
+    return license
+
+
+def test_an_expired_license_stays_readable_within_the_retention(
+    client_for, owner, organization, catalog
+):
+    license = _expired_while_suspended(organization, catalog)
+    page = client_for(owner).get("/app/northwind/").content.decode()
+    assert "No license yet" not in page
+    assert "Expired on" in page and "Suspended at the end of its term on 31 March 2026" in page
+    assert "Readable until" in page and "29 June 2026" in page  # 31 March + 90 days
+    assert license.masked_key in page and "no longer valid" in page
+    assert reverse("license_file_download", args=["northwind", license.pk]) in page
+    assert "Usage history" in page and "by month, as a table" in page
+    assert f'href="{reverse("pricing")}">Buy again' in page
+    # Read-only: no key rotation, checkout, cancellation or suspension notice.
+    assert "Rotate key" not in page and "Change plan or seats" not in page
+    assert "Cancel subscription" not in page and "Suspended since" not in page
+    assert "audit" not in page  # staff's reason is theirs
+
+
+def test_a_member_reads_it_and_an_outsider_gets_404(
+    client_for, teammate, outsider, organization, catalog
+):
+    license = _expired_while_suspended(organization, catalog)
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert "Expired on" in page and "Buy again" in page
+    file_url = reverse("license_file_download", args=["northwind", license.pk])
+    assert client_for(teammate).get(file_url).status_code == 200
+    assert client_for(outsider).get("/app/northwind/").status_code == 404
+    assert client_for(outsider).get(file_url).status_code == 404
+
+
+def test_after_the_retention_it_is_as_if_there_were_none(
+    client_for, owner, organization, catalog, time_machine
+):
+    _expired_while_suspended(organization, catalog)
+    time_machine.move_to(datetime(2026, 6, 29, 12, tzinfo=UTC), tick=False)
+    assert "Expired on" in client_for(owner).get("/app/northwind/").content.decode()
+    time_machine.move_to(datetime(2026, 6, 30, 12, tzinfo=UTC), tick=False)
+    page = client_for(owner).get("/app/northwind/").content.decode()
+    assert "No license yet" in page and "Expired on" not in page
+
+
+def test_a_suspended_license_says_what_happens_at_its_terms_end(
+    client_for, teammate, organization, catalog
+):
+    from tests.helpers.checkout import subscribed
+
+    license = subscribed(organization, catalog, "team", seats=5)
+    license_hold(
+        license=license, source=HoldSource.DUNNING, actor=Actor(label="dunning"), reason="Due."
+    )
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert "Your term ends on" in page and "31 March 2026" in page
+    assert "while suspended it will not renew" in page
+    assert "It expires on" in page and "7 April 2026" in page
+    assert "unless the overdue invoice is paid by then" in page
