@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -199,13 +198,22 @@ def _sent(license_ids: list[int]) -> dict[tuple[int, date], dict[str, set[int]]]
 
 
 def _urls(license: License, summary: RenewalSummary) -> dict:
+    """The dashboard's renewal panel, and for a license renewed by hand the checkout's
+    Renew (renew=on, with what renews: summary.renew_query). A canceled subscription is
+    kept by "Resume subscription", a button on the panel: its link is the panel's."""
     organization = license.organization
     dashboard = reverse("organization_detail", args=[organization.slug])
     urls = {"manage_url": absolute(f"{dashboard}#renewal-{license.pk}")}
-    if not summary.auto_renew:
-        query = urlencode({"tier": license.version.tier.slug, "renew": "on"})
-        urls["renew_url"] = absolute(f"{reverse('checkout_new', args=[organization.slug])}?{query}")
+    if summary.renew_query:
+        checkout = reverse("checkout_new", args=[organization.slug])
+        urls["renew_url"] = absolute(f"{checkout}?{summary.renew_query}")
     return urls
+
+
+def _action_label(summary: RenewalSummary) -> str:
+    if summary.auto_renew:
+        return "Manage your renewal"
+    return "Resume subscription" if summary.canceled else "Renew"
 
 
 def _context(
@@ -241,7 +249,7 @@ def _context(
         "window": meter_rules.SUSTAINED_WINDOW,
         "recommendations": recommendations,
         "action_url": urls.get("renew_url", urls["manage_url"]),
-        "action_label": "Renew" if not summary.auto_renew else "Manage your renewal",
+        "action_label": _action_label(summary),
         **urls,
     }
 

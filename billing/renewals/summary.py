@@ -1,17 +1,18 @@
 """The next renewal as a customer reads it, in the reminder email and on the dashboard's
 renewal panel: the date, what will be billed (from selectors.next_renewal, so the amount
 told is the amount invoiced), the price lock, a scheduled change, a rise with both prices
-and why, and for a license that does not renew by itself, the day it stops working."""
+and why, and for a license that does not renew by itself, the day it stops working
+(services.ends_after: a canceled subscription has no grace, one renewed by hand has it)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
-
-from django.conf import settings
+from datetime import date
+from urllib.parse import urlencode
 
 from billing.models import Subscription
 from billing.renewals.selectors import Cache, NextRenewal, next_renewal
+from billing.renewals.services import ends_after
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,17 @@ class RenewalSummary:
     days_left: int
     auto_renew: bool
     term_end: date
-    # Auto-renew off: the last day the license works, the term's end plus the grace.
+    # Auto-renew off: the last day the license works (services.ends_after): the term's
+    # end for a subscription its customer canceled, plus the grace for one renewed by hand.
     expires_on: date | None
+    # Auto-renew off because its customer canceled it (License.ends_with_term): no grace,
+    # and "Resume subscription" (billing.subscriptions.cancellation) keeps it, not a
+    # checkout.
+    canceled: bool
+    # The renewal grace counted in expires_on, in days (0 for a canceled subscription).
+    grace_days: int
+    # Renewed by hand: the checkout's query for "Renew" (renew_query), else "".
+    renew_query: str
     tier_name: str
     seats: int
     lines: list[LineView]
@@ -53,11 +63,20 @@ class RenewalSummary:
     change_on: date | None
 
 
-def expires_on(*, term_end: date, grace_days: int | None = None) -> date:
-    """The last day a license that does not renew keeps working: its term's end plus the
-    renewal grace (settings.RENEWAL_GRACE_DAYS)."""
-    days = settings.RENEWAL_GRACE_DAYS if grace_days is None else grace_days
-    return term_end + timedelta(days=days)
+def renew_query(subscription: Subscription) -> str:
+    """The checkout query of a "Renew" button or link (renew=on): what renews, the
+    license's tier, seats, cycle and currency, so a checkout opened once the license has
+    ended (a new purchase) starts from the same plan."""
+    license = subscription.license
+    return urlencode(
+        {
+            "tier": license.version.tier.slug,
+            "seats": license.seats,
+            "cycle": subscription.cycle,
+            "currency": subscription.currency_id,
+            "renew": "on",
+        }
+    )
 
 
 def _why(renewal: NextRenewal, current_version) -> str:
@@ -85,13 +104,19 @@ def renewal_summary(
             else "The next term's price is higher than this term's.",
         )
     change = renewal.change
+    expires = None if license.auto_renew else ends_after(license)
     return RenewalSummary(
         renewal=renewal,
         renews_on=renewal.renews_on,
         days_left=(renewal.renews_on - today).days,
         auto_renew=license.auto_renew,
         term_end=license.term_end,
-        expires_on=None if license.auto_renew else expires_on(term_end=license.term_end),
+        expires_on=expires,
+        canceled=not license.auto_renew and license.ends_with_term,
+        renew_query=""
+        if license.auto_renew or license.ends_with_term
+        else renew_query(subscription),
+        grace_days=(expires - license.term_end).days if expires else 0,
         tier_name=renewal.plan.tier_name,
         seats=renewal.plan.seats,
         lines=[LineView(line.description, line.amount.format()) for line in renewal.lines],

@@ -72,8 +72,10 @@ MAX_SEATS = 100_000
 # A purchase's new license key, from the confirmation to the one page view that shows it.
 NEW_KEY_SESSION = "checkout_new_key"
 FIELDS = ("tier", "seats", "cycle", "currency", "renew")
-# renew=on (the renewal reminder's and the dashboard's Renew button): the checkout turns
-# automatic renewal back on, an increase the checkout already knows (charged nothing now).
+# renew=on (the renewal reminder's and the dashboard's Renew button, for a license renewed
+# by hand, with its tier, seats, cycle and currency: billing.renewals.summary.renew_query):
+# the checkout turns automatic renewal back on, an increase the checkout already knows
+# (charged nothing now). Once the license has ended it is a new purchase, said plainly.
 RENEW = "on"
 # A choice that cannot be priced: htmx swaps it in (base.html's responseHandling).
 UNPROCESSABLE = 422
@@ -102,12 +104,18 @@ class CheckoutForm(forms.Form):
         # Renewal is not a checkout choice: a change keeps it as it is, and the dashboard's
         # "Cancel subscription" and "Resume subscription" turn it off and on, plainly.
         self.auto_renew = license.auto_renew if license is not None else True
-        # Renew: a license that does not renew by itself is turned back to renewing.
+        asked_renew = (self.data.get("renew") if self.is_bound else None) == RENEW
+        # Renew: a license renewed by hand (auto-renew off by staff) is turned back to
+        # renewing. A canceled subscription is not: "Resume subscription" keeps it.
         self.renews = (
             license is not None
             and not license.auto_renew
-            and (self.data.get("renew") if self.is_bound else None) == RENEW
+            and not license.ends_with_term
+            and asked_renew
         )
+        # Renew asked for a license that has ended (none open): a new purchase at
+        # today's price, and the page says so (renew_query carried its plan here).
+        self.renew_ended = license is None and asked_renew
         if self.renews:
             self.auto_renew = True
         tiers = catalog.tiers_on_offer(license.product_id if license else None)

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from billing.models import PeriodReason
+from billing.subscriptions.cancellation import subscription_cancel
 from billing.subscriptions.periods import Span
 from billing.subscriptions.services import subscription_create, subscription_period_add
 from licensing.demo.catalog import build_catalog
@@ -56,6 +57,16 @@ def _grandfathered(owner, *, auto_renew: bool):
     return issued.license
 
 
+def _inside(panel) -> None:
+    """Every button and link of the panel within the card's right edge (they wrap)."""
+    card = panel.bounding_box()
+    for control in panel.locator(".btn").all():
+        box = control.bounding_box()
+        assert box["x"] + box["width"] <= card["x"] + card["width"] + 0.5, (
+            f"{control.inner_text()!r} runs past the card's edge"
+        )
+
+
 def _shot(panel, name: str) -> None:
     folder = os.environ.get("RENEWAL_SHOTS")
     if folder:
@@ -92,6 +103,33 @@ def test_without_renewal_it_says_when_it_expires_and_offers_renew(
     expect(panel.get_by_role("heading", name="Your term's end")).to_be_visible()
     expect(panel.get_by_text("Expires on")).to_be_visible()
     axe(f"renewal panel, renewal off, at {width}px")
+    _inside(panel)
+    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert not overflow, f"the dashboard scrolls sideways at {width}px"
     _shot(panel, f"renewal-off-{width}")
-    panel.get_by_role("link", name="Renew").click()
+    panel.get_by_role("link", name="Renew: turn automatic renewal back on").click()
     expect(page.get_by_text("confirming turns automatic renewal back on")).to_be_visible()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_canceled_subscription_ends_with_its_term_and_offers_resume(
+    page, live_server, login, axe, owner, width
+):
+    license = _grandfathered(owner, auto_renew=True)
+    subscription_cancel(subscription=license.subscription, actor=Actor.of(owner, "owner"))
+    page.set_viewport_size({"width": width, "height": 900})
+    login(owner)
+    page.goto(f"{live_server.url}/app/northwind/")
+    panel = page.locator(f"#renewal-{license.pk}")
+    expect(panel.get_by_text("a canceled subscription has no grace days")).to_be_visible()
+    resume = panel.get_by_role("button", name="Resume subscription")
+    expect(resume).to_be_visible()
+    axe(f"renewal panel, canceled, at {width}px")
+    _inside(panel)
+    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert not overflow, f"the dashboard scrolls sideways at {width}px"
+    _shot(panel, f"renewal-canceled-{width}")
+    resume.click()
+    expect(page.locator(f"#renewal-{license.pk}").get_by_role("heading")).to_have_text(
+        "Your next renewal"
+    )

@@ -10,13 +10,23 @@ import pytest
 from django.utils.html import escape
 
 from billing.renewals.selectors import next_renewal
-from licensing.licenses.services import license_set_auto_renew
+from billing.subscriptions.cancellation import subscription_cancel
+from licensing.licenses.services import Actor, license_set_auto_renew
+from portal import clock
 from tests.helpers.checkout import subscribed
 from tests.helpers.licenses import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
 DASHBOARD = "/app/northwind/"
+
+
+@pytest.fixture
+def test_clock(settings, db):
+    settings.TEST_CLOCK = True
+    clock.forget()
+    yield
+    clock.forget()
 
 
 @pytest.fixture
@@ -36,11 +46,32 @@ def test_the_panel_shows_the_date_the_amount_with_tax_and_the_lock(client_for, o
     assert f"/app/northwind/licenses/{team.pk}/cancel/" in page
 
 
-def test_a_member_reads_it_without_buttons(client_for, teammate, team):
-    page = client_for(teammate).get(DASHBOARD).content.decode()
+def panel_of(page: str, license) -> str:
+    """The renewal panel's HTML, from its card to the member's closing line."""
+    start = page.index(f'id="renewal-{license.pk}"')
+    return page[start : page.index("An owner or billing admin can change the renewal.", start)]
+
+
+def test_a_member_reads_it_without_buttons_or_amounts(client_for, teammate, team):
+    page = panel_of(client_for(teammate).get(DASHBOARD).content.decode(), team)
+    renewal = next_renewal(team.subscription)
     assert "Your next renewal" in page
+    assert '<time datetime="2026-04-01">1 April 2026</time> (UTC), in 18 days' in page
     assert "Turn off automatic renewal" not in page
-    assert "An owner or billing admin can change the renewal." in page
+    # Members see no money (as the billing periods table): dates, the plan, no amounts.
+    assert "Will bill" not in page
+    assert renewal.total.format() not in page
+    assert "$" not in page
+    assert "Renews to</dt><dd>Team, 5 seats" in page
+
+
+def test_a_member_reads_no_amount_when_renewal_is_off(client_for, teammate, team):
+    license_set_auto_renew(license=team, auto_renew=False, actor=SYSTEM, reason="By hand.")
+    page = panel_of(client_for(teammate).get(DASHBOARD).content.decode(), team)
+    assert "Expires on" in page
+    assert "Renewing would bill" not in page
+    assert next_renewal(team.subscription).total.format() not in page
+    assert "$" not in page
 
 
 def test_an_outsider_gets_404(client_for, outsider, team):
@@ -74,15 +105,71 @@ def test_a_rise_shows_both_prices_and_why(client_for, owner, organization, catal
     assert license.subscription.price_locked_until == date(2026, 5, 31)
 
 
-def test_without_automatic_renewal_it_says_when_it_expires_and_offers_renew(
-    client_for, owner, team, settings
+RENEW_QUERY = "tier=team&seats=5&cycle=monthly&currency=USD&renew=on"
+
+
+def test_renewed_by_hand_it_expires_after_the_grace_and_offers_renew(
+    client_for, owner, team, settings, test_clock
 ):
     settings.RENEWAL_GRACE_DAYS = 7
     license_set_auto_renew(license=team, auto_renew=False, actor=SYSTEM, reason="By hand.")
     page = client_for(owner).get(DASHBOARD).content.decode()
     assert "Your term&#x27;s end" in page or "Your term's end" in page
-    assert '<time datetime="2026-04-07">7 April 2026</time>, after the grace days' in page
-    assert 'href="/app/northwind/checkout/?tier=team&amp;renew=on"' in page
+    assert "Off: renewed by hand" in page
+    assert (
+        '<time datetime="2026-04-07">7 April 2026</time> (UTC), after 7 grace days, unless renewed'
+        in page
+    )
+    assert f'href="/app/northwind/checkout/?{escape(RENEW_QUERY)}"' in page
+    assert "Renew: turn automatic renewal back on</a>" in page
+    assert "subscription_resume" not in page and f"/licenses/{team.pk}/resume/" not in page
+    # The date told holds: usable through 7 April, expired on the 8th (the test clock).
+    clock.advance(to=date(2026, 4, 7), by="test")
+    team.refresh_from_db()
+    assert team.is_usable
+    clock.advance(to=date(2026, 4, 8), by="test")
+    team.refresh_from_db()
+    assert team.status == "expired"
+
+
+def test_a_canceled_subscription_ends_with_its_term_and_offers_resume(
+    client_for, owner, team, settings, test_clock
+):
+    settings.RENEWAL_GRACE_DAYS = 7
+    subscription_cancel(subscription=team.subscription, actor=Actor.of(owner, "owner"))
+    client = client_for(owner)
+    page = client.get(DASHBOARD).content.decode()
+    assert "Off: the subscription is canceled" in page
+    assert (
+        '<time datetime="2026-03-31">31 March 2026</time> (UTC), with its term: a canceled '
+        "subscription has no grace days" in page
+    )
+    assert "7 April" not in page and "grace days, unless renewed" not in page
+    assert "renew=on" not in page  # no checkout: Resume keeps it
+    assert f'action="/app/northwind/licenses/{team.pk}/resume/"' in page
+    assert ">Resume subscription</button>" in page
+    # And it does end then: expired on 1 April, not after a grace.
+    clock.advance(to=date(2026, 4, 1), by="test")
+    team.refresh_from_db()
+    assert team.status == "expired"
+
+
+def test_resume_from_the_panel_turns_renewal_back_on(client_for, owner, team):
+    subscription_cancel(subscription=team.subscription, actor=Actor.of(owner, "owner"))
+    client = client_for(owner)
+    response = client.post(f"/app/northwind/licenses/{team.pk}/resume/")
+    assert response.status_code == 302
+    team.refresh_from_db()
+    assert team.auto_renew and not team.ends_with_term
+    assert "Your next renewal" in client.get(DASHBOARD).content.decode()
+
+
+def test_renew_on_is_not_for_a_canceled_subscription(client_for, owner, team):
+    subscription_cancel(subscription=team.subscription, actor=Actor.of(owner, "owner"))
+    page = client_for(owner).get(f"/app/northwind/checkout/?{RENEW_QUERY}", follow=True)
+    page = page.content.decode()
+    assert 'name="renew"' not in page
+    assert "resume it first from" in page
 
 
 def test_renew_opens_a_checkout_that_turns_renewal_back_on_and_charges_nothing(
@@ -90,7 +177,7 @@ def test_renew_opens_a_checkout_that_turns_renewal_back_on_and_charges_nothing(
 ):
     license_set_auto_renew(license=team, auto_renew=False, actor=SYSTEM, reason="By hand.")
     client = client_for(owner)
-    response = client.get("/app/northwind/checkout/?tier=team&renew=on", follow=True)
+    response = client.get(f"/app/northwind/checkout/?{RENEW_QUERY}", follow=True)
     page = response.content.decode()
     assert response.status_code == 200
     assert "confirming turns automatic renewal back on. Nothing is charged today" in page
@@ -114,3 +201,30 @@ def test_renew_opens_a_checkout_that_turns_renewal_back_on_and_charges_nothing(
 def test_renew_on_a_license_that_renews_already_changes_nothing(client_for, owner, team):
     page = client_for(owner).get("/app/northwind/checkout/?tier=team&renew=on", follow=True)
     assert 'name="renew"' not in page.content.decode()
+
+
+def test_renew_after_the_license_ended_says_it_is_a_new_purchase(
+    client_for, owner, team, settings, test_clock
+):
+    # The reminder's Renew link, followed once the license has expired: a new purchase at
+    # today's price, of the plan the link carried, said plainly.
+    settings.RENEWAL_GRACE_DAYS = 7
+    license_set_auto_renew(license=team, auto_renew=False, actor=SYSTEM, reason="By hand.")
+    clock.advance(to=date(2026, 4, 8), by="test")
+    team.refresh_from_db()
+    assert team.status == "expired"
+    response = client_for(owner).get(f"/app/northwind/checkout/?{RENEW_QUERY}", follow=True)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Your license has ended: this is a new purchase." in page
+    assert "at today&#x27;s price" in page or "at today's price" in page
+    assert "confirming turns automatic renewal back on" not in page
+    # The plan the reminder promised: Team, 5 seats, monthly, USD.
+    assert 'value="5"' in page
+    assert "$95.00" in page
+
+
+def test_renew_while_the_license_is_open_says_nothing_of_a_new_purchase(client_for, owner, team):
+    license_set_auto_renew(license=team, auto_renew=False, actor=SYSTEM, reason="By hand.")
+    page = client_for(owner).get(f"/app/northwind/checkout/?{RENEW_QUERY}", follow=True)
+    assert "this is a new purchase" not in page.content.decode()

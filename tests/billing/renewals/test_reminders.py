@@ -272,18 +272,67 @@ def test_a_monthly_price_rise_is_told_at_the_first_reminder(organization, catalo
     assert "This term: $79.00" in emails()[0].body_text
 
 
-def test_a_license_that_does_not_renew_is_told_it_ends_with_a_renew_link(
-    monthly, people, organization
+def test_a_license_renewed_by_hand_is_told_its_grace_with_a_renew_link(
+    monthly, people, organization, settings
 ):
+    settings.RENEWAL_GRACE_DAYS = 7
     license_set_auto_renew(license=monthly, auto_renew=False, actor=SYSTEM, reason="By hand.")
+    clock.advance(to=date(2026, 3, 25), by="test")  # the 7-day reminder, on the test clock
+    (message, *_) = emails("ends on 31 March 2026")
+    assert message.subject.startswith(
+        "Your Tierwise Licensing license ends on 31 March 2026: renew"
+    )
+    assert (
+        "it keeps working until 7 April 2026, 7 grace days after its term, and then stops"
+        in message.body_text
+    )
+    assert "<strong>7 April 2026</strong>, 7 grace days after its term," in message.body_html
+    # The Renew link carries what renews: tier, seats, cycle and currency.
+    query = "tier=team&seats=5&cycle=monthly&currency=USD&renew=on"
+    assert f"/app/{organization.slug}/checkout/?{query}" in message.body_text
+    assert f"/checkout/?{query.replace('&', '&amp;')}" in message.body_html
+    assert ">Renew</a>" in message.body_html
+    assert "canceled" not in message.body_text
+
+
+def test_a_canceled_subscription_is_told_it_ends_with_its_term_without_grace(
+    monthly, people, organization, settings
+):
+    from billing.subscriptions.cancellation import subscription_cancel
+    from licensing.licenses.services import Actor
+
+    settings.RENEWAL_GRACE_DAYS = 7
+    subscription_cancel(
+        subscription=monthly.subscription, actor=Actor.of(people["owner"], "owner"), reason=""
+    )
+    clock.advance(to=date(2026, 3, 25), by="test")
+    (message, *_) = emails("canceled and ends on 31 March 2026")
+    assert message.subject.startswith(
+        "Your Tierwise Licensing subscription is canceled and ends on 31 March 2026: resume it"
+    )
+    for body in (message.body_text, message.body_html):
+        assert "7 April" not in body and "keeps working until" not in body
+        assert "with no grace days" in body
+        assert "/checkout/" not in body  # no checkout: Resume keeps a canceled one
+    assert "It ends with its term on 31 March 2026 (a UTC date)" in message.body_text
+    assert "<strong>31 March 2026</strong> (a UTC date)" in message.body_html
+    assert ">Resume subscription</a>" in message.body_html
+    assert f"/app/{organization.slug}/#renewal-{monthly.pk}" in message.body_text
+    # As the cancel page says: nothing works after the term, the day the reminder named.
+    clock.advance(to=date(2026, 4, 1), by="test")
+    monthly.refresh_from_db()
+    assert monthly.status == "expired"
+
+
+def test_usage_lines_name_the_metric_unit(monthly, people):
+    with on(date(2026, 3, 10)):
+        usage_record_batch(license=monthly, reports=[UsageReport("storage", 38, "s1")])
     run(date(2026, 3, 25))
     (message, *_) = emails()
-    assert message.subject.startswith("Your Tierwise license ends on 31 March 2026") or (
-        "ends on 31 March 2026" in message.subject
-    )
-    assert "it keeps working until 7 April 2026 and then stops" in message.body_text
-    assert f"/app/{organization.slug}/checkout/?tier=team&renew=on" in message.body_text
-    assert ">Renew</a>" in message.body_html
+    line = next(x for x in message.body_text.splitlines() if x.startswith("- Storage:"))
+    assert line.count(" GB") == 3, line
+    assert "38 GB this month, 38 GB in the highest month of this term; limit " in line
+    assert "38 GB</td>" in message.body_html
 
 
 def test_a_recommendation_only_where_the_need_is_sustained(monthly, people):
