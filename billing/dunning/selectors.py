@@ -148,6 +148,9 @@ class OverdueInvoice:
     # their suspension day, all of which must be paid to lift it (this one among them or
     # not), oldest due first.
     to_lift: tuple[Invoice, ...] = ()
+    # For an invoice that does not hold the suspension: its next stage once the
+    # suspension is lifted (the license back to active).
+    after_lift: rules.Event | None = None
 
     @property
     def lifts(self) -> bool:
@@ -212,6 +215,7 @@ def overdue_invoices(
     for row in invoices.select_related("license__product").order_by("due_on", "pk"):
         stage = license_stage(row.license) if dunned_license(row.license) else None
         events = invoice_timeline(row, today, stage=stage)
+        to_lift = holding_invoices(row.license, today) if stage == rules.SUSPEND else ()
         found.append(
             OverdueInvoice(
                 invoice=row,
@@ -220,7 +224,12 @@ def overdue_invoices(
                 timeline=events,
                 next=rules.next_event(events),
                 stage=stage,
-                to_lift=holding_invoices(row.license, today) if stage == rules.SUSPEND else (),
+                to_lift=to_lift,
+                after_lift=(
+                    rules.next_event(invoice_timeline(row, today, stage=None))
+                    if to_lift and all(other.pk != row.pk for other in to_lift)
+                    else None
+                ),
             )
         )
     return found
