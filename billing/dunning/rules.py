@@ -13,6 +13,19 @@ job asks `step_due` once per overdue invoice, with what was already sent (its no
   invoice of a license (an invoice without one gets reminders only). A past-due day on
   or after the suspension day has no step of its own: the suspension covers it.
 
+A license with several overdue invoices is in the most serious stage any of them put it
+in. The services apply an invoice's stage only when it changes the license (a license
+already past due or suspended is not made so again by a second invoice, and no notice is
+written for it): the stage stays due and is applied by a later run if the license has
+left that stage by then. A payment, credit or void lifts the dunning hold when no open
+invoice of the license has reached its suspension day (`settlement`): back to active,
+never to past due; a later invoice's own timeline then runs from there.
+
+The timeline marks done only what happened: a reminder or a stage whose notice was sent
+(on the day it was sent), a stage the license is already in (`COVERED`, by another
+invoice), and a reminder day passed with no reminder of that day (`SKIPPED`: a run that
+missed days sends only the latest, see above).
+
 `make mutate` mutates this module against its fast tests.
 """
 
@@ -50,11 +63,17 @@ def dates(*, due_on: date, reminder_days: Iterable[int], past_due_days: int, sus
 
 @dataclass(frozen=True)
 class Sent:
-    """What was already sent for one invoice: the reminder days, and the stages."""
+    """What was already sent for one invoice: the reminder days, and the stages; `on`
+    the day each was sent, as (kind, day, date) with kind REMINDER, PAST_DUE or SUSPEND
+    and day the reminder's (0 for a stage)."""
 
     reminders: frozenset[int] = frozenset()
     past_due: bool = False
     suspended: bool = False
+    on: tuple[tuple[str, int, date], ...] = ()
+
+    def sent_on(self, kind: str, day: int = 0) -> date | None:
+        return next((when for k, d, when in self.on if k == kind and d == day), None)
 
 
 @dataclass(frozen=True)
@@ -123,14 +142,45 @@ def overdue_days(*, due_on: date, today: date) -> int:
     return max((today - due_on).days, 0)
 
 
+DONE = "done"
+TO_COME = "to_come"
+SKIPPED = "skipped"
+COVERED = "covered"
+PENDING = "pending"
+
+_SERIOUS = {None: 0, PAST_DUE: 1, SUSPEND: 2}
+
+
 @dataclass(frozen=True)
 class Event:
-    """One date of the timeline and what happens then; `done` once it has come."""
+    """One date of the timeline and what happens then. `state`: DONE (it happened, on
+    `on`), TO_COME, SKIPPED (a reminder day passed without that reminder), COVERED (a
+    stage the license is already in, by another invoice) or PENDING (a stage whose day
+    has come, for the next run to apply). `done` when DONE."""
 
     on: date
     kind: str  # DUE, REMINDER, PAST_DUE or SUSPEND
     done: bool
     day: int = 0  # days after the due date
+    state: str = ""
+
+    def __post_init__(self):
+        if not self.state:
+            object.__setattr__(self, "state", DONE if self.done else TO_COME)
+
+
+def _event(on: date, kind: str, day: int, state: str) -> Event:
+    return Event(on, kind, state == DONE, day, state)
+
+
+def _stage_event(
+    kind: str, *, on: date, day: int, sent_on: date | None, license_stage: str | None, today
+) -> Event:
+    if sent_on is not None:
+        return _event(sent_on, kind, day, DONE)
+    if _SERIOUS[license_stage] >= _SERIOUS[kind]:
+        return _event(on, kind, day, COVERED)
+    return _event(on, kind, day, PENDING if on <= today else TO_COME)
 
 
 def timeline(
@@ -141,30 +191,82 @@ def timeline(
     suspend_on: date | None,
     today: date,
     has_license: bool,
+    sent: Sent = Sent(),
+    license_stage: str | None = None,
 ) -> list[Event]:
     """The invoice's dunning timeline in date order (on one day: due, reminder, past due,
     suspended). A past-due day on or after the suspension day is left out, as step_due
-    leaves it out; an invoice without a license has reminders only."""
+    leaves it out; an invoice without a license has reminders only. What was sent shows
+    on the day it was sent; `license_stage` is the license's own (None, PAST_DUE or
+    SUSPEND, by this invoice or another): a stage it is already in is COVERED, never to
+    come."""
     order = {DUE: 0, REMINDER: 1, PAST_DUE: 2, SUSPEND: 3}
     events = [Event(due_on, DUE, due_on <= today, 0)]
     for day in sorted(set(reminder_days)):
         if day > 0:
             on = due_on + timedelta(days=day)
-            events.append(Event(on, REMINDER, on <= today, day))
+            sent_on = sent.sent_on(REMINDER, day)
+            if sent_on is not None:
+                events.append(_event(sent_on, REMINDER, day, DONE))
+            elif day in sent.reminders:
+                events.append(_event(on, REMINDER, day, DONE))
+            else:
+                events.append(_event(on, REMINDER, day, SKIPPED if on < today else TO_COME))
+    stages = []
     if _has_stage(suspend_on, has_license):
         if past_due_on is not None and past_due_on < suspend_on:
-            events.append(
-                Event(past_due_on, PAST_DUE, past_due_on <= today, (past_due_on - due_on).days)
-            )
-        events.append(Event(suspend_on, SUSPEND, suspend_on <= today, (suspend_on - due_on).days))
+            stages.append((PAST_DUE, past_due_on, sent.past_due))
+        stages.append((SUSPEND, suspend_on, sent.suspended))
     elif _has_stage(past_due_on, has_license):
+        stages.append((PAST_DUE, past_due_on, sent.past_due))
+    for kind, on, was_sent in stages:
+        sent_on = sent.sent_on(kind) or (on if was_sent else None)
         events.append(
-            Event(past_due_on, PAST_DUE, past_due_on <= today, (past_due_on - due_on).days)
+            _stage_event(
+                kind,
+                on=on,
+                day=(on - due_on).days,
+                sent_on=sent_on,
+                license_stage=license_stage,
+                today=today,
+            )
         )
     return sorted(events, key=lambda event: (event.on, order[event.kind]))
 
 
+def license_stage(invoices: Iterable[tuple[date | None, date | None]], today: date) -> str | None:
+    """The most serious stage the license's open overdue invoices, as (past_due_on,
+    suspend_on), have reached on `today`: SUSPEND, PAST_DUE or None."""
+    reached = None
+    for past_due_on, suspend_on in invoices:
+        if suspend_on is not None and suspend_on <= today:
+            return SUSPEND
+        if past_due_on is not None and past_due_on <= today:
+            reached = PAST_DUE
+    return reached
+
+
+ACTIVE = "active"
+
+
+def settlement(*, held: bool, past_due: bool, reached: str | None) -> str | None:
+    """What a payment, credit or void does to a license's dunning state, given the stage
+    its open invoices still reach (`license_stage`): ACTIVE when a dunning hold is lifted
+    (no open invoice has reached its suspension day; never back to past due) or when a
+    past-due license has no open invoice past its past-due day; None to leave it."""
+    if held:
+        return None if reached == SUSPEND else ACTIVE
+    if past_due:
+        return ACTIVE if reached is None else None
+    return None
+
+
 def next_event(events: list[Event], kinds: Iterable[str] = (PAST_DUE, SUSPEND)) -> Event | None:
-    """The first event of `kinds` still to come: what the customer avoids by paying now."""
+    """The first event of `kinds` still ahead (to come, or pending for the next run):
+    what the customer avoids by paying now. A stage the license is already in is not
+    ahead."""
     wanted = set(kinds)
-    return next((event for event in events if event.kind in wanted and not event.done), None)
+    return next(
+        (event for event in events if event.kind in wanted and event.state in (TO_COME, PENDING)),
+        None,
+    )

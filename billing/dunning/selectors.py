@@ -34,19 +34,53 @@ def overdue_invoice_ids(today: date) -> list[int]:
 
 def sent_for(invoice: Invoice) -> rules.Sent:
     """The dunning notices already sent for the invoice (its notices' keys)."""
-    rows = Notice.objects.filter(
-        kind__in=STAGE_KINDS, subject=invoice_subject(invoice), period=invoice.due_on
-    ).values_list("kind", "lead")
-    kinds = {kind for kind, _ in rows}
+    rows = list(
+        Notice.objects.filter(
+            kind__in=STAGE_KINDS, subject=invoice_subject(invoice), period=invoice.due_on
+        ).values_list("kind", "lead", "sent_on")
+    )
+    kinds = {kind for kind, _, _ in rows}
     return rules.Sent(
-        reminders=frozenset(lead for kind, lead in rows if kind == NoticeKind.DUNNING_REMINDER),
+        reminders=frozenset(lead for kind, lead, _ in rows if kind == NoticeKind.DUNNING_REMINDER),
         past_due=NoticeKind.PAST_DUE in kinds,
         suspended=NoticeKind.SUSPENDED in kinds,
+        on=tuple(
+            (NOTICE_RULE[kind], lead if kind == NoticeKind.DUNNING_REMINDER else 0, sent_on)
+            for kind, lead, sent_on in rows
+        ),
     )
+
+
+NOTICE_RULE = {
+    NoticeKind.DUNNING_REMINDER: rules.REMINDER,
+    NoticeKind.PAST_DUE: rules.PAST_DUE,
+    NoticeKind.SUSPENDED: rules.SUSPEND,
+}
 
 
 def license_has_overdue(license_id: int, today: date) -> bool:
     return overdue(today).filter(license_id=license_id).exists()
+
+
+def license_reached(license_id: int, today: date) -> str | None:
+    """The most serious stage the license's open overdue invoices have reached today
+    (rules.license_stage): what a settlement leaves in place."""
+    return rules.license_stage(
+        overdue(today).filter(license_id=license_id).values_list("past_due_on", "suspend_on"),
+        today,
+    )
+
+
+def license_stage(license: License | None) -> str | None:
+    """The license's own dunning stage: SUSPEND under a dunning hold, PAST_DUE while past
+    due, else None."""
+    if license is None:
+        return None
+    if dunning_hold(license.pk) is not None:
+        return rules.SUSPEND
+    if license.status == LicenseStatus.PAST_DUE:
+        return rules.PAST_DUE
+    return None
 
 
 def open_invoice_license_ids(organization: Organization, currency: str | None = None) -> list[int]:
@@ -67,20 +101,36 @@ def dunning_hold(license_id: int) -> LicenseHold | None:
 
 
 def licenses_to_settle(today: date) -> list[int]:
-    """Licenses dunning holds (a hold, or past due after its notice) with no overdue
-    invoice left: the daily job's sweep, behind the payment's own settlement."""
-    held = LicenseHold.objects.filter(
-        source=HoldSource.DUNNING, lifted_at__isnull=True
-    ).values_list("license_id", flat=True)
-    past_due = Notice.objects.filter(
-        kind=NoticeKind.PAST_DUE,
-        license__status=LicenseStatus.PAST_DUE,
-    ).values_list("license_id", flat=True)
-    candidates = set(held) | set(past_due)
-    still = set(
-        overdue(today).filter(license_id__in=candidates).values_list("license_id", flat=True)
+    """Licenses dunning holds (a hold, or past due after its notice) that a settlement
+    would change today (rules.settlement): the daily job's sweep, behind the payment's
+    own settlement."""
+    held = set(
+        LicenseHold.objects.filter(source=HoldSource.DUNNING, lifted_at__isnull=True).values_list(
+            "license_id", flat=True
+        )
     )
-    return sorted(candidates - still)
+    past_due = set(
+        Notice.objects.filter(
+            kind=NoticeKind.PAST_DUE,
+            license__status=LicenseStatus.PAST_DUE,
+        ).values_list("license_id", flat=True)
+    )
+    reached: dict[int, list] = {}
+    for license_id, past_due_on, suspend_on in (
+        overdue(today)
+        .filter(license_id__in=held | past_due)
+        .values_list("license_id", "past_due_on", "suspend_on")
+    ):
+        reached.setdefault(license_id, []).append((past_due_on, suspend_on))
+    return sorted(
+        license_id
+        for license_id in held | past_due
+        if rules.settlement(
+            held=license_id in held,
+            past_due=license_id in past_due,
+            reached=rules.license_stage(reached.get(license_id, []), today),
+        )
+    )
 
 
 # --- What customers see ---------------------------------------------------------------
@@ -93,6 +143,29 @@ class OverdueInvoice:
     days: int
     timeline: list[rules.Event]
     next: rules.Event | None  # the next past-due or suspension date still to come
+    stage: str | None = None  # the license's own (rules.PAST_DUE, SUSPEND or None)
+    # While the license is suspended by dunning: the open invoices that have reached
+    # their suspension day, all of which must be paid to lift it (this one among them or
+    # not), oldest due first.
+    to_lift: tuple[Invoice, ...] = ()
+    # For an invoice that does not hold the suspension: its next stage once the
+    # suspension is lifted (the license back to active).
+    after_lift: rules.Event | None = None
+
+    @property
+    def lifts(self) -> bool:
+        """Paying this invoice alone lifts the suspension."""
+        return [i.pk for i in self.to_lift] == [self.invoice.pk]
+
+    @property
+    def holds(self) -> bool:
+        """This invoice is one of those holding the suspension."""
+        return any(i.pk == self.invoice.pk for i in self.to_lift)
+
+    @property
+    def others(self) -> tuple[Invoice, ...]:
+        """The other invoices that must be paid to lift the suspension."""
+        return tuple(i for i in self.to_lift if i.pk != self.invoice.pk)
 
 
 def dunned_license(license: License | None) -> bool:
@@ -101,7 +174,13 @@ def dunned_license(license: License | None) -> bool:
     return license is not None and license.status not in CLOSED_STATUSES
 
 
-def invoice_timeline(invoice: Invoice, today: date) -> list[rules.Event]:
+def invoice_timeline(
+    invoice: Invoice, today: date, *, stage: str | bool | None = False
+) -> list[rules.Event]:
+    """The invoice's timeline as it happened (its notices) and as it stands for its
+    license (`stage`, the license's own, read when not given)."""
+    if stage is False:
+        stage = license_stage(invoice.license)
     return rules.timeline(
         due_on=invoice.due_on,
         reminder_days=invoice.dunning_reminder_days or [],
@@ -109,6 +188,18 @@ def invoice_timeline(invoice: Invoice, today: date) -> list[rules.Event]:
         suspend_on=invoice.suspend_on,
         today=today,
         has_license=dunned_license(invoice.license),
+        sent=sent_for(invoice),
+        license_stage=stage,
+    )
+
+
+def holding_invoices(license: License | None, today: date) -> tuple[Invoice, ...]:
+    """While the license is suspended by dunning: its open overdue invoices that have
+    reached their suspension day, oldest due first (all must be paid to lift it)."""
+    if license is None or dunning_hold(license.pk) is None:
+        return ()
+    return tuple(
+        overdue(today).filter(license=license, suspend_on__lte=today).order_by("due_on", "pk")
     )
 
 
@@ -122,7 +213,9 @@ def overdue_invoices(
         invoices = invoices.filter(pk=invoice.pk)
     found = []
     for row in invoices.select_related("license__product").order_by("due_on", "pk"):
-        events = invoice_timeline(row, today)
+        stage = license_stage(row.license) if dunned_license(row.license) else None
+        events = invoice_timeline(row, today, stage=stage)
+        to_lift = holding_invoices(row.license, today) if stage == rules.SUSPEND else ()
         found.append(
             OverdueInvoice(
                 invoice=row,
@@ -130,6 +223,13 @@ def overdue_invoices(
                 days=rules.overdue_days(due_on=row.due_on, today=today),
                 timeline=events,
                 next=rules.next_event(events),
+                stage=stage,
+                to_lift=to_lift,
+                after_lift=(
+                    rules.next_event(invoice_timeline(row, today, stage=None))
+                    if to_lift and all(other.pk != row.pk for other in to_lift)
+                    else None
+                ),
             )
         )
     return found

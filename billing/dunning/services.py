@@ -9,10 +9,15 @@ lifts dunning when a payment, credit or void leaves a license with nothing overd
   (billing.models.notices). At the past-due day the license becomes past due (still
   usable); at the suspension day a dunning hold suspends it. One email a run to the
   billing recipients, about the most serious step, and one to the account manager at
-  past due and at suspension.
+  past due and at suspension. A stage the license is already in (by another invoice)
+  is not applied, written or told: it stays due, and a later run applies it if the
+  license has left that stage by then. A run that missed days sends one email, which
+  names the reminder it includes (each notice written is an email sent).
 - `dunning_settle`: in the payment's own transaction, which locked the licenses before
-  any invoice: a license left with no overdue invoice has its dunning hold lifted (back
-  to active, never to past due; another source's hold stays), or leaves past due. The
+  any invoice: a license none of whose open invoices has reached its suspension day has
+  its dunning hold lifted (back to active, never to past due; another source's hold
+  stays), and a past-due license none of whose open invoices has reached its past-due
+  day leaves past due (billing.dunning.rules.settlement). The
   licensing services write the ledger, the new license file and retire the cached
   validation answer.
 """
@@ -29,7 +34,7 @@ from django.utils import timezone
 
 from billing.dunning import rules, selectors
 from billing.emails.notices import absolute, dashboard_url, invoice_url
-from billing.emails.services import send_billing_email
+from billing.emails.services import billing_recipients, send_billing_email
 from billing.invoices.selectors import invoice_outstanding
 from billing.locks import lock_license, lock_licenses
 from billing.models import Invoice, InvoiceStatus, Notice, NoticeKind, Subscription
@@ -83,11 +88,32 @@ def _pay_links(invoice: Invoice) -> dict:
 
 
 def _email_context(invoice: Invoice, *, step: rules.Step, license, today: date) -> dict:
-    events = selectors.invoice_timeline(invoice, today)
+    dunned = selectors.dunned_license(license)
+    stage = selectors.license_stage(license) if dunned else None
+    events = selectors.invoice_timeline(invoice, today, stage=stage)
+    to_lift = selectors.holding_invoices(license, today) if stage == rules.SUSPEND else ()
     return {
         "invoice": invoice,
         "license": license,
         "stage": step.stage,
+        # The reminder this email also is, when a stage came on its day or a run that
+        # missed days sent one email for both.
+        "reminder": step.reminder if step.stage != rules.REMINDER else None,
+        "license_stage": stage,
+        # While suspended: the invoices to pay to lift it, and those besides this one.
+        "to_lift": to_lift,
+        "other_to_lift": [other for other in to_lift if other.pk != invoice.pk],
+        # The license's other overdue invoices that do not hold the suspension, each
+        # with what it does once the suspension is lifted (back to active).
+        "others_after_lift": [
+            (other, rules.next_event(selectors.invoice_timeline(other, today, stage=None)))
+            for other in selectors.overdue(today)
+            .filter(license=license)
+            .exclude(pk__in=[invoice.pk, *(row.pk for row in to_lift)])
+            .order_by("due_on", "pk")
+        ]
+        if stage == rules.SUSPEND
+        else [],
         "days": rules.overdue_days(due_on=invoice.due_on, today=today),
         "outstanding": invoice_outstanding(invoice=invoice).format(),
         "timeline": events,
@@ -101,6 +127,7 @@ def _tell_account_manager(invoice: Invoice, *, license: License, stage: str, tod
     manager = invoice.organization.account_manager
     if manager is None or not manager.email or not manager.is_active:
         return []
+    to_lift = selectors.holding_invoices(license, today) if stage == rules.SUSPEND else ()
     return [
         queue_templated_email(
             "billing/dunning_account_manager",
@@ -114,6 +141,8 @@ def _tell_account_manager(invoice: Invoice, *, license: License, stage: str, tod
                 "days": rules.overdue_days(due_on=invoice.due_on, today=today),
                 "outstanding": invoice_outstanding(invoice=invoice).format(),
                 "timeline": selectors.invoice_timeline(invoice, today),
+                "license_stage": selectors.license_stage(license),
+                "other_to_lift": [other for other in to_lift if other.pk != invoice.pk],
                 "action_url": absolute(reverse("manage_accounts")),
                 "action_label": "Your accounts",
             },
@@ -129,7 +158,13 @@ def _reason(invoice: Invoice, what: str, today: date) -> str:
     )
 
 
-def _apply_stages(step: rules.Step, *, invoice: Invoice, license: License, at, today) -> License:
+def _apply_stages(
+    step: rules.Step, *, invoice: Invoice, license: License, at, today
+) -> tuple[License, rules.Step]:
+    """Apply the step's stages that change the license, and the step as applied: a stage
+    the license is already in (past due, or a dunning hold, by another invoice) is left
+    out, so no notice or email says it happened today; it stays due for a later run."""
+    past_due = suspend = False
     if step.past_due and license.status == LicenseStatus.ACTIVE:
         license = license_set_status(
             license=license,
@@ -138,6 +173,7 @@ def _apply_stages(step: rules.Step, *, invoice: Invoice, license: License, at, t
             reason=_reason(invoice, "Past due", today),
             at=at,
         )
+        past_due = True
     if (
         step.suspend
         and license.status in status_rules.HOLDABLE
@@ -150,7 +186,10 @@ def _apply_stages(step: rules.Step, *, invoice: Invoice, license: License, at, t
             reason=_reason(invoice, "Suspended", today),
             at=at,
         )
-    return license
+        suspend = True
+        # The license went through past due on its way (a run that missed days).
+        past_due = past_due or step.past_due
+    return license, rules.Step(reminder=step.reminder, past_due=past_due, suspend=suspend)
 
 
 def invoice_dunning_step(*, invoice_id: int, at: datetime | None = None) -> str | None:
@@ -180,15 +219,12 @@ def invoice_dunning_step(*, invoice_id: int, at: datetime | None = None) -> str 
                 sent=selectors.sent_for(invoice),
                 has_license=selectors.dunned_license(license),
             )
+            if step.past_due or step.suspend:
+                license, step = _apply_stages(
+                    step, invoice=invoice, license=license, at=at, today=today
+                )
             if step.is_nothing:
                 return None
-            if step.past_due or step.suspend:
-                license = _apply_stages(step, invoice=invoice, license=license, at=at, today=today)
-            emails = send_billing_email(
-                "dunning",
-                organization=invoice.organization,
-                context=_email_context(invoice, step=step, license=license, today=today),
-            )
             leads = []
             if step.reminder is not None:
                 leads.append((NoticeKind.DUNNING_REMINDER, step.reminder))
@@ -196,15 +232,25 @@ def invoice_dunning_step(*, invoice_id: int, at: datetime | None = None) -> str 
                 if done:
                     on = invoice.past_due_on if stage == rules.PAST_DUE else invoice.suspend_on
                     leads.append((STAGE_NOTICE[stage], (on - invoice.due_on).days))
+            # One email for the step, which names each thing it is about; each notice
+            # is written first (the claim), so the email's timeline shows what it sends
+            # as done today.
+            recipients = billing_recipients(invoice.organization)
             for kind, lead in leads:
                 _notice(
                     kind=kind,
                     invoice=invoice,
                     lead=lead,
                     today=today,
-                    recipients=len(emails),
+                    recipients=len(recipients),
                     license=license,
                 )
+            send_billing_email(
+                "dunning",
+                organization=invoice.organization,
+                context=_email_context(invoice, step=step, license=license, today=today),
+                recipients=recipients,
+            )
             if step.stage in (rules.PAST_DUE, rules.SUSPEND):
                 told = _tell_account_manager(
                     invoice, license=license, stage=step.stage, today=today
@@ -297,6 +343,14 @@ def _reinstated_notice(license: License, *, hold, at: datetime) -> None:
                     "license": license,
                     "suspended_on": timezone.localdate(hold.placed_at),
                     "today": today,
+                    # Still overdue, each with what happens next (its own timeline).
+                    "still_overdue": [
+                        (row, rules.next_event(selectors.invoice_timeline(row, today)))
+                        for row in selectors.overdue(today)
+                        .filter(license=license)
+                        .select_related("license")
+                        .order_by("due_on", "pk")
+                    ],
                     "action_url": dashboard_url(license.organization),
                     "action_label": "See your license",
                 },
@@ -315,11 +369,13 @@ def _reinstated_notice(license: License, *, hold, at: datetime) -> None:
 
 
 def dunning_settle(*, license_ids, at: datetime | None = None, reason: str) -> list[int]:
-    """For each license (ascending) left with no overdue invoice: lift the dunning hold
-    (back to active, or still suspended while another source holds it) and tell the
-    customer, or move it from past due back to active. One past its last usable day
-    (billing.renewals.services.lapsed) expires instead, and an expired one stays
-    expired, its hold lifted on record. Runs in the caller's transaction,
+    """For each license (ascending) that a settlement changes (rules.settlement: none
+    of its open invoices has reached its suspension day, or its past-due day for a past
+    due license): lift the dunning hold (back to active, never to past due, or still
+    suspended while another source holds it) and tell the customer, or move it from past
+    due back to active. One past its last usable day (billing.renewals.services.lapsed)
+    expires instead, and an expired one stays expired, its hold lifted on record. Runs in
+    the caller's transaction,
     which locked these licenses before any invoice (`lock_for_settlement`). The licenses
     that changed."""
     # The renewals module reaches this one through the card charge: imported late.
@@ -330,9 +386,18 @@ def dunning_settle(*, license_ids, at: datetime | None = None, reason: str) -> l
     changed = []
     for license_id in sorted(set(license_ids)):
         license = lock_license(license_id)
-        if selectors.license_has_overdue(license_id, today):
-            continue
         hold = selectors.dunning_hold(license_id)
+        past_due = (
+            license.status == LicenseStatus.PAST_DUE
+            and Notice.objects.filter(license_id=license_id, kind=NoticeKind.PAST_DUE).exists()
+        )
+        outcome = rules.settlement(
+            held=hold is not None,
+            past_due=past_due,
+            reached=selectors.license_reached(license_id, today),
+        )
+        if outcome is None:
+            continue
         if hold is not None:
             if renewals.lapsed(license, today):
                 # Paid after its last usable day: it ends as the term-end job would end
@@ -347,10 +412,7 @@ def dunning_settle(*, license_ids, at: datetime | None = None, reason: str) -> l
             if license.is_usable:
                 _reinstated_notice(license, hold=hold, at=at)
             changed.append(license_id)
-        elif (
-            license.status == LicenseStatus.PAST_DUE
-            and Notice.objects.filter(license_id=license_id, kind=NoticeKind.PAST_DUE).exists()
-        ):
+        else:
             license_set_status(
                 license=license, status=LicenseStatus.ACTIVE, actor=DUNNING, reason=reason, at=at
             )
@@ -359,4 +421,4 @@ def dunning_settle(*, license_ids, at: datetime | None = None, reason: str) -> l
 
 
 def settle_reason(invoice: Invoice, what: str) -> str:
-    return f"{what} {invoice.number}: no overdue invoice is left."
+    return f"{what} {invoice.number}: no open invoice has reached its suspension date."

@@ -2,13 +2,13 @@
 dashboard and the invoices list and page, with Pay links for those who pay; members read
 it without amounts or links; outsiders get 404."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
 
 from portal import clock
-from tests.billing.dunning.conftest import DUE, PAST_DUE
+from tests.billing.dunning.conftest import DUE, PAST_DUE, SUSPEND, license_invoice
 from tests.billing.dunning.test_timeline import advance, pay
 
 
@@ -29,7 +29,8 @@ def test_the_dashboard_says_what_happens_when(client, owner, organization, overd
     assert "becomes past due on" in page and '<time datetime="2026-04-20">20 April 2026' in page
     assert "The license is suspended until the invoice is paid" in page
     assert reverse("invoice_detail", args=[organization.slug, overdue.number]) in page
-    assert page.count("Passed") == 2  # the due date and the first reminder
+    assert page.count(">Passed</td>") == 1  # the due date
+    assert page.count(">Sent</td>") == 1  # the first reminder
 
 
 def test_after_suspension_it_says_so(client, owner, organization, overdue):
@@ -75,3 +76,22 @@ def test_outsiders_get_404(client, outsider, organization, overdue, name):
         == 404
     )
     assert clock.today() == DUE + timedelta(days=1)
+
+
+def test_with_two_overdue_invoices_it_says_which_to_pay(client, owner, organization, overdue):
+    """The first suspended the license; the second, before its own suspension day, says
+    that paying the first lifts it, and its past-due step is not to come: the license is
+    already suspended."""
+    advance(date(2026, 4, 10))
+    second = license_invoice(organization, overdue.license)  # past due 17 May
+    advance(SUSPEND)
+    page = " ".join(dashboard(client, owner, organization).content.decode().split())
+    assert "2 invoices are overdue" in page
+    assert "Paying this invoice lifts the suspension at once." in page
+    assert (
+        f"Paying invoice {overdue.number} lifts the suspension at once; this invoice has not "
+        "reached its suspension date." in page
+    )
+    assert '<time datetime="2026-05-17">17 May 2026</time>' in page
+    assert "Already: the license is suspended" in page
+    assert second.number in page

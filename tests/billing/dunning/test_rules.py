@@ -8,18 +8,26 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from billing.dunning.rules import (
+    ACTIVE,
+    COVERED,
+    DONE,
     DUE,
     NOTHING,
     PAST_DUE,
+    PENDING,
     REMINDER,
+    SKIPPED,
     SUSPEND,
+    TO_COME,
     Dates,
     Event,
     Sent,
     Step,
     dates,
+    license_stage,
     next_event,
     overdue_days,
+    settlement,
     step_due,
     timeline,
 )
@@ -205,7 +213,24 @@ def test_overdue_days(today, days):
     assert overdue_days(due_on=DUE_ON, today=today) == days
 
 
-def test_the_timeline_on_day_10():
+def sent(*items, on: date | None = None) -> Sent:
+    """What was sent: REMINDER days (ints), PAST_DUE, SUSPEND; each on `on`."""
+    reminders = frozenset(item for item in items if isinstance(item, int))
+    when = tuple(
+        (REMINDER, item, on) if isinstance(item, int) else (item, 0, on)
+        for item in items
+        if on is not None
+    )
+    return Sent(
+        reminders=reminders, past_due=PAST_DUE in items, suspended=SUSPEND in items, on=when
+    )
+
+
+def states(events) -> list[tuple[date, str, int, str]]:
+    return [(event.on, event.kind, event.day, event.state) for event in events]
+
+
+def test_the_timeline_on_day_10_as_sent():
     events = timeline(
         due_on=DUE_ON,
         reminder_days=[14, 7, 1, 0],
@@ -213,6 +238,8 @@ def test_the_timeline_on_day_10():
         suspend_on=SUSP,
         today=day(10),
         has_license=True,
+        sent=sent(1, 7, PAST_DUE),
+        license_stage=PAST_DUE,
     )
     assert events == [
         Event(DUE_ON, DUE, True, 0),
@@ -224,6 +251,120 @@ def test_the_timeline_on_day_10():
     ]
     assert next_event(events) == Event(SUSP, SUSPEND, False, 30)
     assert next_event(events, kinds=[REMINDER]) == Event(day(14), REMINDER, False, 14)
+
+
+CATCH_UP = day(60)
+
+
+@pytest.mark.parametrize(
+    ("today", "was_sent", "stage", "expected"),
+    [
+        pytest.param(
+            day(10),
+            sent(),
+            None,
+            [
+                (DUE_ON, DUE, 0, DONE),
+                (day(1), REMINDER, 1, SKIPPED),
+                (day(7), REMINDER, 7, SKIPPED),
+                (PAST, PAST_DUE, 7, PENDING),
+                (day(14), REMINDER, 14, TO_COME),
+                (SUSP, SUSPEND, 30, TO_COME),
+            ],
+            id="nothing-sent-yet-stage-pending",
+        ),
+        pytest.param(
+            CATCH_UP,
+            sent(14, PAST_DUE, SUSPEND, on=CATCH_UP),
+            SUSPEND,
+            [
+                (DUE_ON, DUE, 0, DONE),
+                (day(1), REMINDER, 1, SKIPPED),
+                (day(7), REMINDER, 7, SKIPPED),
+                (CATCH_UP, REMINDER, 14, DONE),
+                (CATCH_UP, PAST_DUE, 7, DONE),
+                (CATCH_UP, SUSPEND, 30, DONE),
+            ],
+            id="catch-up-run-done-on-the-day-it-ran",
+        ),
+        pytest.param(
+            day(4),
+            sent(1, on=day(1)),
+            SUSPEND,
+            [
+                (DUE_ON, DUE, 0, DONE),
+                (day(1), REMINDER, 1, DONE),
+                (day(7), REMINDER, 7, TO_COME),
+                (PAST, PAST_DUE, 7, COVERED),
+                (day(14), REMINDER, 14, TO_COME),
+                (SUSP, SUSPEND, 30, COVERED),
+            ],
+            id="license-suspended-by-another-invoice",
+        ),
+        pytest.param(
+            day(4),
+            sent(1, on=day(1)),
+            PAST_DUE,
+            [
+                (DUE_ON, DUE, 0, DONE),
+                (day(1), REMINDER, 1, DONE),
+                (day(7), REMINDER, 7, TO_COME),
+                (PAST, PAST_DUE, 7, COVERED),
+                (day(14), REMINDER, 14, TO_COME),
+                (SUSP, SUSPEND, 30, TO_COME),
+            ],
+            id="license-past-due-by-another-invoice",
+        ),
+        pytest.param(
+            day(20),
+            sent(1, 7, 14),
+            None,
+            [
+                (DUE_ON, DUE, 0, DONE),
+                (day(1), REMINDER, 1, DONE),
+                (day(7), REMINDER, 7, DONE),
+                (PAST, PAST_DUE, 7, PENDING),
+                (day(14), REMINDER, 14, DONE),
+                (SUSP, SUSPEND, 30, TO_COME),
+            ],
+            id="lifted-license-back-to-active-stage-for-the-next-run",
+        ),
+    ],
+)
+def test_the_timeline_marks_only_what_happened(today, was_sent, stage, expected):
+    events = timeline(
+        due_on=DUE_ON,
+        reminder_days=DAYS,
+        past_due_on=PAST,
+        suspend_on=SUSP,
+        today=today,
+        has_license=True,
+        sent=was_sent,
+        license_stage=stage,
+    )
+    assert states(events) == expected
+
+
+def test_next_event_skips_a_covered_stage_and_names_a_pending_one():
+    covered = timeline(
+        due_on=DUE_ON,
+        reminder_days=[],
+        past_due_on=PAST,
+        suspend_on=SUSP,
+        today=day(4),
+        has_license=True,
+        license_stage=SUSPEND,
+    )
+    assert next_event(covered) is None
+    pending = timeline(
+        due_on=DUE_ON,
+        reminder_days=[],
+        past_due_on=PAST,
+        suspend_on=SUSP,
+        today=day(10),
+        has_license=True,
+    )
+    assert next_event(pending) == Event(PAST, PAST_DUE, False, 7, PENDING)
 
 
 def test_the_timeline_without_a_license_has_reminders_only():
@@ -260,8 +401,58 @@ def test_the_timeline_with_past_due_only():
         suspend_on=None,
         today=PAST,
         has_license=True,
+        sent=sent(PAST_DUE, on=PAST),
     )
     assert events == [Event(DUE_ON, DUE, True, 0), Event(PAST, PAST_DUE, True, 7)]
+
+
+# --- A license's stage and the settlement ---------------------------------------------
+
+# The walker's case: INV-2026-000003 reached its suspension day; INV-2027-000001 is
+# 4 days overdue, past due on 7 Feb, suspended on 2 Mar.
+FEB_4 = date(2027, 2, 4)
+FIRST = (date(2026, 12, 1), date(2027, 1, 3))
+SECOND = (date(2027, 2, 7), date(2027, 3, 2))
+
+
+@pytest.mark.parametrize(
+    ("invoices", "today", "stage"),
+    [
+        pytest.param([], FEB_4, None, id="no-open-invoice"),
+        pytest.param([SECOND], FEB_4, None, id="overdue-before-its-past-due-day"),
+        pytest.param([SECOND], date(2027, 2, 7), PAST_DUE, id="on-its-past-due-day"),
+        pytest.param([SECOND], date(2027, 3, 2), SUSPEND, id="on-its-suspension-day"),
+        pytest.param([FIRST, SECOND], FEB_4, SUSPEND, id="one-of-two-reached-suspension"),
+        pytest.param([SECOND, FIRST], FEB_4, SUSPEND, id="order-does-not-matter"),
+        pytest.param([(None, None)], FEB_4, None, id="invoice-without-dates"),
+        pytest.param([(date(2027, 2, 1), None)], FEB_4, PAST_DUE, id="past-due-only"),
+    ],
+)
+def test_license_stage(invoices, today, stage):
+    assert license_stage(invoices, today) == stage
+
+
+@pytest.mark.parametrize(
+    ("held", "past_due", "reached", "outcome"),
+    [
+        pytest.param(True, False, None, ACTIVE, id="held-nothing-reached-lifts"),
+        pytest.param(True, False, PAST_DUE, ACTIVE, id="held-other-past-due-lifts-to-active"),
+        pytest.param(True, False, SUSPEND, None, id="held-other-suspension-reached-stays"),
+        pytest.param(False, True, None, ACTIVE, id="past-due-nothing-reached-active"),
+        pytest.param(False, True, PAST_DUE, None, id="past-due-other-past-due-stays"),
+        pytest.param(False, True, SUSPEND, None, id="past-due-other-suspension-stays"),
+        pytest.param(False, False, None, None, id="active-nothing-to-do"),
+        pytest.param(False, False, SUSPEND, None, id="active-left-for-the-daily-job"),
+    ],
+)
+def test_settlement(held, past_due, reached, outcome):
+    assert settlement(held=held, past_due=past_due, reached=reached) == outcome
+
+
+def test_the_walkers_payment_lifts_the_suspension():
+    """Paying the invoice that suspended the license, while another is overdue but not
+    at its own suspension day, lifts the hold (back to active)."""
+    assert settlement(held=True, past_due=False, reached=license_stage([SECOND], FEB_4)) == ACTIVE
 
 
 # --- Properties ------------------------------------------------------------------------
@@ -324,9 +515,15 @@ def test_a_daily_job_sends_each_thing_once_and_reminders_forwards(
     susp=st.integers(min_value=0, max_value=90),
     offset=st.integers(min_value=-30, max_value=120),
     has_license=st.booleans(),
+    stage=st.sampled_from([None, PAST_DUE, SUSPEND]),
+    sent_days=reminder_sets,
+    stages_sent=st.sets(st.sampled_from([PAST_DUE, SUSPEND])),
 )
-def test_the_timeline_is_in_order_and_done_means_come(days, past, susp, offset, has_license):
+def test_the_timeline_is_in_order_and_done_means_sent(
+    days, past, susp, offset, has_license, stage, sent_days, stages_sent
+):
     today = day(offset)
+    was_sent = sent(*[d for d in sent_days if d in days], *stages_sent)
     events = timeline(
         due_on=DUE_ON,
         reminder_days=days,
@@ -334,13 +531,54 @@ def test_the_timeline_is_in_order_and_done_means_come(days, past, susp, offset, 
         suspend_on=day(susp),
         today=today,
         has_license=has_license,
+        sent=was_sent,
+        license_stage=stage,
     )
     assert [event.on for event in events] == sorted(event.on for event in events)
-    assert all(event.done == (event.on <= today) for event in events)
     assert all(event.on == day(event.day) for event in events)
+    for event in events:
+        assert event.done == (event.state == DONE)
+        if event.kind == REMINDER:
+            assert event.done == (event.day in was_sent.reminders)
+            assert event.state != SKIPPED or event.on < today
+        if event.kind == PAST_DUE:
+            assert event.done == was_sent.past_due
+        if event.kind == SUSPEND:
+            assert event.done == was_sent.suspended
+        if event.state == TO_COME:  # a reminder of today is still to come (today's run)
+            assert event.on > today or (event.kind == REMINDER and event.on == today)
+        if event.kind in (PAST_DUE, SUSPEND) and not event.done and stage == SUSPEND:
+            assert event.state == COVERED  # a stage the license is in is never ahead
     assert [event.kind for event in events].count(REMINDER) == len(set(days))
     kinds = {event.kind for event in events}
     assert (SUSPEND in kinds) == has_license
     assert (PAST_DUE in kinds) == (has_license and past < susp)
     upcoming = next_event(events)
     assert upcoming is None or (not upcoming.done and upcoming.kind in (PAST_DUE, SUSPEND))
+
+
+stage_dates = st.tuples(
+    st.one_of(st.none(), st.integers(min_value=0, max_value=60)),
+    st.one_of(st.none(), st.integers(min_value=0, max_value=90)),
+)
+
+
+@given(
+    invoices=st.lists(stage_dates, max_size=4),
+    offset=st.integers(min_value=0, max_value=120),
+    held=st.booleans(),
+    past_due=st.booleans(),
+)
+def test_a_settlement_never_leaves_past_due_and_lifts_exactly_when_no_suspension_is_reached(
+    invoices, offset, held, past_due
+):
+    today = day(offset)
+    rows = [(None if p is None else day(p), None if s is None else day(s)) for p, s in invoices]
+    reached = license_stage(rows, today)
+    any_suspension = any(s is not None and s <= today for _, s in rows)
+    assert (reached == SUSPEND) == any_suspension
+    outcome = settlement(held=held, past_due=past_due and not held, reached=reached)
+    assert outcome in (None, ACTIVE)
+    if held:
+        assert (outcome == ACTIVE) == (not any_suspension)
+    assert license_stage(list(reversed(rows)), today) == reached

@@ -156,7 +156,9 @@ def test_a_run_that_missed_days_sends_the_latest_reminder_only(overdue, owner, s
         (NoticeKind.DUNNING_REMINDER, 7),
         (NoticeKind.PAST_DUE, 7),
     ]
-    assert len(OutboundEmail.objects.filter(to=owner.email)) == 1  # one email for both
+    [both] = OutboundEmail.objects.filter(to=owner.email)  # one email for both
+    assert "This email is also the reminder due 7 days after the due date." in both.body_text
+    assert "14 April 2026: reminder (1 day overdue) (not sent" in both.body_text
     run_dunning.apply()
     assert len(notices(overdue)) == 3
 
@@ -209,15 +211,129 @@ def test_past_due_goes_back_to_active_on_payment(overdue):
     assert license_status(overdue) == LicenseStatus.ACTIVE
 
 
-def test_another_overdue_invoice_of_the_license_keeps_it_suspended(overdue, organization):
+def test_another_invoice_at_its_suspension_day_keeps_it_suspended(overdue, organization):
     advance(DUE - timedelta(days=25))
-    second = license_invoice(organization, overdue.license)  # due on 18 May
+    second = license_invoice(organization, overdue.license)
+    assert second.suspend_on <= date(2026, 5, 20)
     advance(date(2026, 5, 20))
     assert license_status(overdue) == LicenseStatus.SUSPENDED
     pay(overdue)
-    assert license_status(overdue) == LicenseStatus.SUSPENDED
+    assert license_status(overdue) == LicenseStatus.SUSPENDED  # the second still holds it
     pay(second, reference="TRF-10")
     assert license_status(overdue) == LicenseStatus.ACTIVE
+
+
+def second_invoice(overdue, organization):
+    """A second invoice of the license, finalized on 10 April: due 10 May, past due on
+    17 May, suspended on 9 June; the first suspends the license on 13 May."""
+    advance(date(2026, 4, 10))
+    second = license_invoice(organization, overdue.license)
+    assert (second.due_on, second.past_due_on, second.suspend_on) == (
+        date(2026, 5, 10),
+        date(2026, 5, 17),
+        date(2026, 6, 9),
+    )
+    return second
+
+
+def test_paying_the_invoice_that_suspended_lifts_it_while_another_is_not_at_its_day(
+    overdue, organization, owner
+):
+    """The walker's case: the first invoice suspended the license; the second is overdue
+    but before its own suspension day. Paying the first lifts the hold at once, back to
+    active; the daily job then runs the second's own timeline."""
+    second = second_invoice(overdue, organization)
+    advance(SUSPEND)
+    assert license_status(overdue) == LicenseStatus.SUSPENDED
+    advance(date(2026, 5, 17))  # the second's past-due day: the license is suspended
+    assert license_status(overdue) == LicenseStatus.SUSPENDED
+    assert NoticeKind.PAST_DUE not in {row[0] for row in notices(second)}
+    assert len(emails(owner.email, "Past due:")) == 1  # the first's, on 20 April
+
+    pay(overdue)
+    assert license_status(overdue) == LicenseStatus.ACTIVE  # never to past due
+    [reinstated] = emails(owner.email, "Reinstated:")
+    assert f"Invoice {second.number} is still overdue" in reinstated.body_text
+    assert "past due (it still works then) at the next daily run" in reinstated.body_text
+
+    advance(date(2026, 5, 18))  # the job applies the second's own timeline
+    assert license_status(overdue) == LicenseStatus.PAST_DUE
+    assert (NoticeKind.PAST_DUE, 7, date(2026, 5, 18)) in notices(second)
+    [past_due] = emails(owner.email, "Past due:")[1:]
+    assert second.number in past_due.body_text
+    assert "suspended on 9 June 2026" in past_due.body_text
+    advance(date(2026, 6, 9))
+    assert license_status(overdue) == LicenseStatus.SUSPENDED
+
+
+def test_paid_the_same_day_it_lifts_and_the_second_runs_on_its_own_dates(
+    overdue, organization, owner
+):
+    second = second_invoice(overdue, organization)
+    advance(SUSPEND)
+    [suspended] = emails(owner.email, "Suspended:")
+    assert "Paying this invoice lifts the suspension at once." in suspended.body_text
+    assert f"Invoice {second.number} is also overdue" in suspended.body_text
+    assert "becomes past due on 17 May 2026" in suspended.body_text
+    pay(overdue)
+    assert license_status(overdue) == LicenseStatus.ACTIVE
+    advance(date(2026, 5, 16))
+    assert license_status(overdue) == LicenseStatus.ACTIVE
+    advance(date(2026, 5, 17))
+    assert license_status(overdue) == LicenseStatus.PAST_DUE
+
+
+def test_a_stage_the_license_is_in_is_not_told_again(overdue, organization, owner):
+    """Past due by the first invoice, the second's past-due day changes nothing: no
+    notice, no "Past due" email saying it happened today. Paying the first leaves the
+    license past due: the second has reached its past-due day."""
+    advance(date(2026, 4, 1))
+    second = license_invoice(organization, overdue.license)
+    assert second.past_due_on == date(2026, 5, 8)
+    advance(date(2026, 5, 8))
+    assert license_status(overdue) == LicenseStatus.PAST_DUE
+    assert NoticeKind.PAST_DUE not in {row[0] for row in notices(second)}
+    assert len(emails(owner.email, "Past due:")) == 1
+    pay(overdue)
+    assert license_status(overdue) == LicenseStatus.PAST_DUE
+    pay(second, reference="TRF-10")
+    assert license_status(overdue) == LicenseStatus.ACTIVE
+
+
+def test_a_run_that_missed_weeks_writes_only_what_it_sent(overdue, owner, account_manager):
+    """The first run 60 days after the due date: one email, the suspension, which names
+    the 14-day reminder it includes; the timeline marks days 1 and 7 not sent and shows
+    the stages on the day they happened, today."""
+    today = DUE + timedelta(days=60)
+    clock._set(datetime(2026, 6, 12, 9, 30, tzinfo=UTC), by="test")
+    assert today == date(2026, 6, 12)
+    run_dunning.apply()
+    assert license_status(overdue) == LicenseStatus.SUSPENDED
+    [message] = emails(owner.email)
+    assert message.subject.startswith("Suspended:")
+    text = message.body_text
+    assert "This email is also the reminder due 14 days after the due date." in text
+    assert "suspended from today" in text
+    assert "14 April 2026: reminder (1 day overdue) (not sent" in text
+    assert "20 April 2026: reminder (7 days overdue) (not sent" in text
+    assert "12 June 2026: reminder (14 days overdue) (done)" in text
+    assert "12 June 2026: the license is suspended" in text
+    assert "13 May 2026" not in text  # no date the timeline contradicts
+    assert "(not sent" in message.body_html and "{{" not in message.body_html
+    # Each notice is an email sent, to as many as it says.
+    recipients = {row.recipients for row in Notice.objects.exclude(kind=NoticeKind.ACCOUNT_MANAGER)}
+    assert recipients == {
+        len(emails(owner.email))
+        + len(OutboundEmail.objects.exclude(to__in=[owner.email, account_manager.email]))
+    }
+    assert sorted(row[:2] for row in notices(overdue)) == sorted(
+        [
+            (NoticeKind.ACCOUNT_MANAGER, 30),
+            (NoticeKind.DUNNING_REMINDER, 14),
+            (NoticeKind.PAST_DUE, 7),
+            (NoticeKind.SUSPENDED, 30),
+        ]
+    )
 
 
 def test_a_void_that_clears_the_overdue_invoice_lifts_the_hold(overdue, admin_user):
