@@ -4,6 +4,10 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
+from billing.migrations._postgresql import RunSQLOnPostgreSQL
+
+FREEZE = "billing_invoice_finalized_is_final"
+
 
 def backfill(apps, schema_editor):
     """Subscriptions locked before this migration hold their price until the later of
@@ -134,5 +138,15 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('subscription', 'period_start'), name='one_failure_per_period')],
             },
         ),
+        # The trigger that freezes a finalized invoice (0004) is set aside for this one
+        # copy, inside the migration's transaction, and is back before it commits (0009).
+        RunSQLOnPostgreSQL(
+            f"ALTER TABLE billing_invoice DISABLE TRIGGER {FREEZE}",
+            f"ALTER TABLE billing_invoice ENABLE TRIGGER {FREEZE}",
+        ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
+        RunSQLOnPostgreSQL(
+            f"ALTER TABLE billing_invoice ENABLE TRIGGER {FREEZE}",
+            f"ALTER TABLE billing_invoice DISABLE TRIGGER {FREEZE}",
+        ),
     ]
