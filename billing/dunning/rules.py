@@ -200,8 +200,9 @@ def timeline(
     on the day it was sent; `license_stage` is the license's own (None, PAST_DUE or
     SUSPEND, by this invoice or another): a stage it is already in is COVERED, never to
     come."""
-    order = {DUE: 0, REMINDER: 1, PAST_DUE: 2, SUSPEND: 3}
-    events = [Event(due_on, DUE, due_on <= today, 0)]
+    # Appended in the order of one day's events (due, reminders, past due, suspended):
+    # the sort by date is stable, so a day's events keep that order.
+    events = [Event(due_on, DUE, due_on <= today)]
     for day in sorted(set(reminder_days)):
         if day > 0:
             on = due_on + timedelta(days=day)
@@ -231,7 +232,7 @@ def timeline(
                 today=today,
             )
         )
-    return sorted(events, key=lambda event: (event.on, order[event.kind]))
+    return sorted(events, key=lambda event: event.on)
 
 
 def license_stage(invoices: Iterable[tuple[date | None, date | None]], today: date) -> str | None:

@@ -28,7 +28,7 @@ def lead_times(*, cycle: str, term_cycles: int, table: dict[str, list[int]]) -> 
     """The lead times for a subscription's term: annual ones for terms of a year or
     longer (an annual cycle, or twelve monthly cycles and more), monthly ones otherwise.
     Each once, the largest first."""
-    months = (ANNUAL_TERM_MONTHS if cycle == ANNUAL else 1) * max(term_cycles, 1)
+    months = (ANNUAL_TERM_MONTHS if cycle == ANNUAL else 1) * term_cycles
     key = ANNUAL if months >= ANNUAL_TERM_MONTHS else MONTHLY
     return sorted(set(table.get(key, [])), reverse=True)
 
@@ -39,12 +39,8 @@ def reminder_lead(*, days_left: int, leads: Iterable[int], sent: Collection[int]
     date. A renewal today or past is not reminded of."""
     if days_left <= 0:
         return None
-    floor = min(sent, default=None)
-    due = [
-        lead
-        for lead in leads
-        if lead >= days_left and lead not in sent and (floor is None or lead < floor)
-    ]
+    # Never one already sent, nor a larger one after a smaller one went out.
+    due = [lead for lead in leads if lead >= days_left and all(lead < old for old in sent)]
     return min(due, default=None)
 
 
