@@ -22,6 +22,11 @@ class Job:
     # Follows business time: the test clock runs it for every tick it moves past.
     # Sweeps that only recover lost hand-overs (a broker down) do not.
     business: bool = False
+    # For the test clock: the import path of a function (moment) -> datetime | None
+    # saying when, at the earliest, the job next has something to do if nothing else
+    # changes (None: not until something does). The clock skips its ticks before then
+    # unless a job in between did something (portal.clock). Blank: every tick runs.
+    quiet_until: str = ""
 
     @property
     def crontab(self) -> crontab:
@@ -39,6 +44,12 @@ class Job:
             day += timedelta(days=1)
 
 
+def next_day(moment: datetime) -> datetime:
+    """quiet_until of a job that acts on what is due by the business date: once it has
+    run, a later tick the same day finds nothing new."""
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+
+
 def _every(step: int) -> tuple[int, ...]:
     return tuple(range(0, 60, step))
 
@@ -53,6 +64,7 @@ JOBS = [
         (2,),
         expires=timedelta(minutes=50),
         business=True,
+        quiet_until="portal.schedule.next_day",
     ),
     # Picks up emails whose first send was lost (broker down, worker killed mid-task).
     Job("resend-stalled-emails", "portal.tasks.resend_stalled_emails", _every(5)),
@@ -69,6 +81,7 @@ JOBS = [
         (17,),
         expires=timedelta(minutes=50),
         business=True,
+        quiet_until="billing.checkout.services.checkouts_next_stale",
     ),
     # Applies scheduled changes (a downgrade, fewer seats…) on their day.
     Job(
@@ -77,6 +90,7 @@ JOBS = [
         (5,),
         expires=timedelta(minutes=50),
         business=True,
+        quiet_until="portal.schedule.next_day",
     ),
     # Dunning: reminders for overdue invoices, past due, suspension (billing.dunning).
     Job(

@@ -1008,6 +1008,18 @@ def checkouts_abandon_stale(*, at: datetime | None = None) -> int:
     return count
 
 
+def checkouts_next_stale(moment: datetime) -> datetime | None:
+    """When the next open checkout turns stale (the test clock's quiet_until for the
+    abandoning job); None: no checkout is open."""
+    started = (
+        Checkout.objects.filter(status__in=[CheckoutStatus.STARTED, CheckoutStatus.PREVIEWED])
+        .order_by("started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    return None if started is None else started + timedelta(hours=ABANDON_AFTER_HOURS)
+
+
 def _entitlements_record(license: License, at: datetime) -> dict:
     """What a license is entitled to, as kept on the checkout: its entitlements and the
     seats bought (the tier's seat limit is only the most one license may buy)."""

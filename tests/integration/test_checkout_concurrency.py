@@ -3,44 +3,19 @@ checkout (a double click, a retry storm) make one change and one invoice, and tw
 checkouts of one license previewed side by side cannot both be confirmed: the second sees
 that the license changed under it and is refused with a fresh preview."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from billing.checkout.services import StalePreview, checkout_confirm
 from billing.models import CheckoutEvent, CheckoutStatus, Invoice, ScheduledChange
 from licensing.licenses.services import Actor
 from licensing.models import EventKind, LicenseEvent
 from tests.helpers.checkout import preview, subscribed
+from tests.helpers.concurrency import run_together
 from tests.helpers.services import NEEDS_POSTGRESQL
 
 pytestmark = pytest.mark.integration
 
 REQUESTS = 20
-
-
-def run_together(calls) -> list:
-    """Run each call in its own thread and connection, all released at once; return what
-    each returned or raised, in order."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except Exception as error:  # kept, so the assertions show it
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
 
 
 @NEEDS_POSTGRESQL

@@ -6,14 +6,12 @@ dunning hold and lifts it. Never a paid invoice's license left suspended, never 
 deadlock. Each side is slowed in turn inside its transaction so the other arrives while
 it holds its locks."""
 
-import threading
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 import time_machine
-from django.db import connection
 
 from billing.dunning import services as dunning
 from billing.invoices import services as invoices
@@ -23,6 +21,7 @@ from billing.money import Money
 from billing.payments import services as payments
 from billing.payments.services import payment_record
 from licensing.models import HoldSource, LicenseHold, LicenseStatus
+from tests.helpers.concurrency import run_together
 from tests.helpers.licenses import issue
 from tests.helpers.services import NEEDS_POSTGRESQL
 
@@ -32,27 +31,6 @@ ISSUED = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)  # due 13 April (net 30)
 PAST_DUE_DAY = datetime(2026, 4, 20, 6, 35, tzinfo=UTC)
 SUSPEND_DAY = datetime(2026, 5, 13, 6, 35, tzinfo=UTC)
 ROUNDS = 4
-
-
-def run_together(calls) -> list:
-    barrier = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except Exception as error:  # kept, so the assertions show it
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
 
 
 def slowed(function, seconds: float):

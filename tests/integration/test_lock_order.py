@@ -22,8 +22,8 @@ from licensing.licenses.services import Actor
 from portal.models import Role
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.helpers.checkout import confirm, preview, subscribed
+from tests.helpers.concurrency import run_together
 from tests.helpers.services import NEEDS_POSTGRESQL
-from tests.integration.test_checkout_concurrency import run_together
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,8 @@ from billing.renewals.services import Outcome, subscription_renew
 from billing.renewals.tasks import renew_batch
 from portal.models import OutboundEmail
 from tests.helpers.checkout import subscribed
+from tests.helpers.concurrency import run_together
 from tests.helpers.services import NEEDS_POSTGRESQL
-from tests.integration.test_checkout_concurrency import run_together
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +57,7 @@ def test_a_batch_delivered_twice_at_once_renews_each_once(organization, catalog,
     run = RenewalRun.objects.create(business_day=APRIL_1, due=len(ids), batches=1)
 
     def batch():
-        return renew_batch.apply(args=[run.pk, ids]).get()
+        return renew_batch(run.pk, ids)
 
     outcomes = run_together([batch, batch])
 

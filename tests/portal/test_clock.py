@@ -57,13 +57,13 @@ def test_moving_it_applies_a_scheduled_change_on_its_day(downgraded, test_clock,
     license = downgraded.license
     license.refresh_from_db()
     assert (license.version.tier.slug, license.seats, license.auto_renew) == ("team", 8, False)
-    # The hourly jobs ran once at every tick of the 20 days, the daily dunning once a day.
-    hourly = [
-        run
-        for run in runs
-        if run.job in ("abandon-stale-checkouts", "apply-due-scheduled-changes", "run-term-end")
+    # The hourly jobs acting on the day's business ran at their first tick of each day,
+    # and again after a job did something; the daily jobs once a day.
+    term_end = [run.due_at for run in runs if run.job == "run-term-end"]
+    assert sorted({tick.date() for tick in term_end}) == [
+        date(2026, 3, 14) + timedelta(days=day) for day in range(21)
     ]
-    assert len(hourly) == 20 * 24 * 3
+    assert len(term_end) <= 2 * 21  # not every hour (20 days of 24)
     assert len([run for run in runs if run.job == "run-dunning"]) == 20
     assert len([run for run in runs if run.job == "send-renewal-reminders"]) == 20
 
@@ -266,3 +266,22 @@ def test_an_invoice_is_issued_and_paid_on_the_simulated_date(organization, test_
 
     paid = pay_in_full(invoice)
     assert (paid.status, paid.paid_at) == ("paid", simulated)
+
+
+@pytest.mark.parametrize(
+    ("reminders_did", "term_end_ticks"), [(0, ["00:02"]), (1, ["00:02", "07:02"])]
+)
+def test_a_quiet_job_looks_again_only_after_a_job_did_something(
+    test_clock, now, monkeypatch, reminders_did, term_end_ticks
+):
+    from billing.renewals import reminder_tasks
+
+    monkeypatch.setattr(reminder_tasks.send_renewal_reminders, "run", lambda: reminders_did)
+    runs = clock.advance(to=date(2026, 3, 17), by="test")
+
+    on_the_16th = [
+        f"{run.due_at:%H:%M}"
+        for run in runs
+        if run.job == "run-term-end" and run.due_at.date() == date(2026, 3, 16)
+    ]
+    assert on_the_16th == term_end_ticks
