@@ -42,6 +42,9 @@ from licensing.models.policy import PolicySection as PolicySection
 from licensing.models.policy import PolicyStatus as PolicyStatus
 from licensing.models.policy import PolicyVersion as PolicyVersion
 from licensing.models.tokens import ApiToken as ApiToken
+from licensing.models.trials import Trial as Trial
+from licensing.models.trials import TrialStatus as TrialStatus
+from licensing.models.usage import FeatureUse as FeatureUse
 from licensing.models.usage import Machine as Machine
 from licensing.models.usage import MachineQuerySet as MachineQuerySet
 from licensing.models.usage import UsageRecord as UsageRecord

@@ -130,6 +130,12 @@ class Tier(models.Model):
     is_highlighted = models.BooleanField(
         "highlighted", default=False, help_text="Marked as the most popular choice."
     )
+    trial_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="How many days a customer may try this tier, once; blank: no trial.",
+    )
     history = HistoricalRecords()
 
     class Meta:

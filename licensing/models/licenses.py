@@ -303,6 +303,12 @@ class EventKind(models.TextChoices):
     KEY_ROTATED = "key_rotated", "Key rotated"
     MACHINE_ACTIVATED = "machine_activated", "Machine activated"
     MACHINE_DEACTIVATED = "machine_deactivated", "Machine deactivated"
+    # Trials (licensing.trials): the tier and dates are in before/after.
+    TRIAL_STARTED = "trial_started", "Trial started"
+    TRIAL_EXTENDED = "trial_extended", "Trial extended"
+    TRIAL_CONVERTED = "trial_converted", "Trial converted"
+    TRIAL_ENDED = "trial_ended", "Trial ended by the customer"
+    TRIAL_REVERTED = "trial_reverted", "Trial ended at its end date"
 
 
 def _append_only(model) -> AppendOnlyError:

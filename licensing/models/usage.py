@@ -61,3 +61,30 @@ class UsageRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} {self.metric_id} on {self.license_id}"
+
+
+class FeatureUse(models.Model):
+    """One report of a feature used, from the customer's software (the trial panel shows
+    which of a tier's features were used, and how often). Like usage, the (license,
+    idempotency key) pair is unique: a retried or concurrent duplicate counts once."""
+
+    license = models.ForeignKey(License, on_delete=models.CASCADE, related_name="feature_uses")
+    feature = models.ForeignKey("licensing.Feature", on_delete=models.PROTECT, related_name="+")
+    count = models.PositiveIntegerField(help_text="Times used since the last report.")
+    used_at = models.DateTimeField()
+    idempotency_key = models.CharField(max_length=100)
+    batch = models.UUIDField(editable=False)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-used_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["license", "idempotency_key"], name="feature_use_idempotency_key_once"
+            ),
+            models.CheckConstraint(condition=Q(count__gte=1), name="feature_use_count_positive"),
+        ]
+        indexes = [models.Index(fields=["license", "feature", "used_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.feature_id} used {self.count} times on {self.license_id}"
