@@ -102,6 +102,9 @@ EXTENDED_KEYS = tuple(key for key, _, category, _ in FEATURES if category == EXT
 PREMIUM_KEYS = tuple(key for key, _, category, _ in FEATURES if category == PREMIUM)
 LAUNCH = "Launch of the catalog."
 
+# Tiers a customer may try, and for how long (Tier.trial_days; the rest have no trial).
+TRIAL_DAYS = {"team": 14, "business": 14}
+
 TIERS = [
     # slug, name, tagline, highlighted, versions (oldest first)
     (
@@ -355,6 +358,7 @@ def build_catalog() -> str:
                 "order": order,
                 "is_public": True,
                 "is_highlighted": highlighted,
+                "trial_days": TRIAL_DAYS.get(slug),
             },
         )
         if tier.versions.exclude(status=VersionStatus.DRAFT).exists():
