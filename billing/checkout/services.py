@@ -355,7 +355,7 @@ def checkout_preview(
             )
     # A trial license is bought by a purchase on it (billing.trials.conversion).
     buys_trial_license = conversion.is_trial_license(license)
-    trial = conversion.running_trial(license)
+    trial = _running_trial(checkout, license)
     version = _conversion_version(catalog, trial, target.tier) or _target_version(
         catalog,
         None if buys_trial_license else license,
@@ -633,6 +633,15 @@ def _credited(
             license, term_start=license.term_start, paid_end=paid_end
         )
     ]
+
+
+def _running_trial(checkout: Checkout, license: License | None) -> Trial | None:
+    """The trial running on the license: asked only when the preview's query found one
+    (or the checkout was read without it, as the confirmation's is)."""
+    trial_id = _read_with(checkout, license, "preview_trial_id")
+    if trial_id is None:
+        return None
+    return conversion.running_trial(license)
 
 
 def _pending(checkout: Checkout, license: License) -> ScheduledChange | None:

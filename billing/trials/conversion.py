@@ -26,7 +26,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from billing.models import Subscription
+from django.core.exceptions import ObjectDoesNotExist
+
 from billing.subscriptions.services import subscription_create
 from licensing.licenses import services as licenses
 from licensing.models import (
@@ -45,7 +46,11 @@ def is_trial_license(license: License | None) -> bool:
     purchase on the license itself, never by a second license."""
     if license is None or license.status != LicenseStatus.TRIALING:
         return False
-    return not Subscription.objects.filter(license_id=license.pk).exists()
+    try:
+        license.subscription  # read with the license where the caller did (no query)
+    except ObjectDoesNotExist:
+        return True
+    return False
 
 
 def running_trial(license: License | None) -> Trial | None:

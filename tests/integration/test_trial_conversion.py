@@ -1,0 +1,107 @@
+"""On PostgreSQL, a trial converted twice at the same moment converts once: twenty
+requests confirming one conversion (a double submit, a retry storm) queue on the
+checkout's one-time token and make one upgrade, one invoice and one TRIAL_CONVERTED entry;
+two tabs converting one trial license with different seats queue on the license (and
+the trial's row, locked right after it), and the second is refused as stale: one
+subscription, one invoice, one conversion."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from billing.checkout.services import StalePreview, checkout_confirm
+from billing.models import CheckoutStatus, Invoice, Subscription, SubscriptionEvent
+from licensing.licenses.services import Actor
+from licensing.models import EventKind, LicenseEvent, LicenseStatus, TrialStatus
+from portal import clock
+from tests.helpers.checkout import preview, subscribed
+from tests.helpers.concurrency import run_together
+from tests.helpers.licenses import issue
+from tests.helpers.services import NEEDS_POSTGRESQL
+from tests.helpers.trials import running_trial
+
+pytestmark = pytest.mark.integration
+
+REQUESTS = 20
+
+
+def converted_events(license) -> int:
+    return LicenseEvent.objects.filter(license=license, kind=EventKind.TRIAL_CONVERTED).count()
+
+
+def confirming(shown, actor):
+    return lambda: checkout_confirm(
+        checkout=shown.checkout, target=shown.target, digest=shown.digest, actor=actor
+    )
+
+
+@NEEDS_POSTGRESQL
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_confirms_of_one_conversion_convert_once(
+    organization, catalog, owner, now
+):
+    license = subscribed(organization, catalog, seats=12)
+    trial = running_trial(license, "business", starts_at=clock.now() - timedelta(days=5))
+    shown = preview(organization, license, owner, tier="business", seats=12, cycle="monthly")
+    assert shown.trial == trial
+
+    outcomes = run_together([confirming(shown, Actor.of(owner, "owner"))] * REQUESTS)
+
+    assert [outcome for outcome in outcomes if isinstance(outcome, Exception)] == []
+    invoice = Invoice.objects.get()
+    assert {outcome.invoice_id for outcome in outcomes} == {invoice.pk}
+    assert {outcome.status for outcome in outcomes} == {CheckoutStatus.CONFIRMED}
+    assert invoice.money("amount_due") == shown.quote.amount_due
+    trial.refresh_from_db()
+    assert trial.status == TrialStatus.CONVERTED
+    assert converted_events(license) == 1
+    assert LicenseEvent.objects.filter(license=license, kind=EventKind.VERSION).count() == 1
+    assert SubscriptionEvent.objects.filter(checkout=shown.checkout).count() == 1
+    print(
+        f"\n{REQUESTS} concurrent confirms of conversion {shown.checkout.pk}: 1 upgrade, "
+        f"1 invoice ({invoice.number}), 1 trial converted"
+    )
+
+
+@NEEDS_POSTGRESQL
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_buying_one_trial_license_buy_it_once(organization, catalog, owner, now):
+    starts_on = date(2026, 3, 9)
+    license = issue(
+        organization,
+        catalog,
+        "business",
+        seats=10,
+        status=LicenseStatus.TRIALING,
+        term_start=starts_on,
+        term_end=starts_on + timedelta(days=13),
+    ).license
+    trial = running_trial(license, "business", starts_at=clock.now() - timedelta(days=5))
+    ten = preview(
+        organization, license, owner, tier="business", seats=10, cycle="monthly", currency="USD"
+    )
+    twelve = preview(
+        organization, license, owner, tier="business", seats=12, cycle="monthly", currency="USD"
+    )
+    actor = Actor.of(owner, "owner")
+
+    outcomes = run_together([confirming(ten, actor), confirming(twelve, actor)])
+
+    stale = [outcome for outcome in outcomes if isinstance(outcome, StalePreview)]
+    confirmed = [outcome for outcome in outcomes if not isinstance(outcome, Exception)]
+    assert len(stale) == 1 and len(confirmed) == 1, outcomes
+    winner = confirmed[0]
+    won = ten if winner.pk == ten.checkout.pk else twelve
+    license.refresh_from_db()
+    assert license.status == LicenseStatus.ACTIVE and license.seats == won.target.seats
+    # The loser's fresh figures are a change of the plan just bought, not a purchase.
+    assert not stale[0].preview.buys_trial_license and stale[0].preview.trial is None
+    assert Subscription.objects.filter(license=license).count() == 1
+    assert Invoice.objects.get().pk == winner.invoice_id
+    trial.refresh_from_db()
+    assert trial.status == TrialStatus.CONVERTED
+    assert converted_events(license) == 1
+    print(
+        f"\ntwo tabs buying trial license {license.pk}: checkout {winner.pk} bought "
+        f"{license.seats} seats, the other refused as stale"
+    )
