@@ -773,6 +773,10 @@ def checkout_confirm(
         at=at,
         checkout=checkout,
     ):
+        if preview.trial is not None:
+            # First: while it runs the resolver lends the trial's version, and the
+            # changes below are checked against what is bought (its seat limit), not it.
+            conversion.trial_convert(trial=preview.trial, actor=actor, at=at)
         if license is None:
             issued = _buy(checkout, preview, actor=actor, reason=reason, at=at)
             license, checkout.issued_key = issued.license, issued.key
@@ -780,9 +784,6 @@ def checkout_confirm(
             _buy_trial_license(license, preview, actor=actor, reason=reason, at=at)
         else:
             _change_now(license, preview, actor=actor, reason=reason, at=at)
-        if preview.trial is not None:
-            # Last: the trial's license file is issued on the plan just bought.
-            conversion.trial_convert(trial=preview.trial, actor=actor, at=at)
     invoice = _invoice(checkout.organization, license, quote, at=at)
     if preview.pending is not None:
         _replan_pending(preview, checkout=checkout, user=actor.user, at=at)

@@ -26,8 +26,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.core.exceptions import ObjectDoesNotExist
-
 from billing.subscriptions.services import subscription_create
 from licensing.licenses import services as licenses
 from licensing.models import (
@@ -46,11 +44,8 @@ def is_trial_license(license: License | None) -> bool:
     purchase on the license itself, never by a second license."""
     if license is None or license.status != LicenseStatus.TRIALING:
         return False
-    try:
-        license.subscription  # read with the license where the caller did (no query)
-    except ObjectDoesNotExist:
-        return True
-    return False
+    # Read with the license where the caller did (the checkout page's query): no query.
+    return not hasattr(license, "subscription")
 
 
 def running_trial(license: License | None) -> Trial | None:
@@ -108,7 +103,8 @@ def trial_license_buy(
 ) -> License:
     """Buy `license`, a trial license, as quoted: its first term from `term_start`, the
     version and seats bought, active, with its subscription. Its key stays the one its
-    software uses. Runs inside the checkout's transaction, the license locked."""
+    software uses, and it renews from now on. Runs inside the checkout's transaction, the
+    license locked."""
     licenses.license_start_term(
         license=license,
         term_start=term_start,
@@ -128,6 +124,12 @@ def trial_license_buy(
     licenses.license_set_status(
         license=license, status=LicenseStatus.ACTIVE, actor=actor, reason=reason, at=at
     )
+    if not license.auto_renew:
+        # A trial license does not renew (it ends with its trial); a plan bought does,
+        # as the purchase's preview said.
+        licenses.license_set_auto_renew(
+            license=license, auto_renew=True, actor=actor, reason=reason, at=at
+        )
     subscription_create(
         license=license,
         currency=currency,

@@ -107,12 +107,15 @@ class CheckoutForm(forms.Form):
         self.buys_trial_license = conversion.is_trial_license(license)
         # Renewal is not a checkout choice: a change keeps it as it is, and the dashboard's
         # "Cancel subscription" and "Resume subscription" turn it off and on, plainly.
-        self.auto_renew = license.auto_renew if license is not None else True
+        self.auto_renew = (
+            license.auto_renew if license is not None and not self.buys_trial_license else True
+        )
         asked_renew = (self.data.get("renew") if self.is_bound else None) == RENEW
         # Renew: a license renewed by hand (auto-renew off by staff) is turned back to
         # renewing. A canceled subscription is not: "Resume subscription" keeps it.
         self.renews = (
             license is not None
+            and not self.buys_trial_license
             and not license.auto_renew
             and not license.ends_with_term
             and asked_renew
@@ -214,7 +217,9 @@ def _context(membership, checkout, form, preview, **extra) -> dict:
         "preview": preview,
         "buyers": [] if membership.can_manage_billing else _buyers(membership),
         "may_abandon": _may_abandon(membership, checkout),
-        "renewal_canceled": checkout.license is not None and canceled_by_customer(checkout.license),
+        "renewal_canceled": checkout.license is not None
+        and not buys_trial_license
+        and canceled_by_customer(checkout.license),
         "invoice_to": invoice_to(
             membership.organization,
             first_purchase=checkout.license_id is None or buys_trial_license,

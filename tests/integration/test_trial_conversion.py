@@ -5,18 +5,19 @@ two tabs converting one trial license with different seats queue on the license 
 the trial's row, locked right after it), and the second is refused as stale: one
 subscription, one invoice, one conversion."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from billing.checkout.services import StalePreview, checkout_confirm
 from billing.models import CheckoutStatus, Invoice, Subscription, SubscriptionEvent
 from licensing.licenses.services import Actor
-from licensing.models import EventKind, LicenseEvent, LicenseStatus, TrialStatus
+from licensing.models import EventKind, License, LicenseEvent, LicenseStatus, Tier, TrialStatus
+from licensing.trials.services import trial_start
 from portal import clock
 from tests.helpers.checkout import preview, subscribed
 from tests.helpers.concurrency import run_together
-from tests.helpers.licenses import issue
+from tests.helpers.licenses import SYSTEM
 from tests.helpers.services import NEEDS_POSTGRESQL
 from tests.helpers.trials import running_trial
 
@@ -66,17 +67,13 @@ def test_twenty_concurrent_confirms_of_one_conversion_convert_once(
 @NEEDS_POSTGRESQL
 @pytest.mark.django_db(transaction=True)
 def test_two_tabs_buying_one_trial_license_buy_it_once(organization, catalog, owner, now):
-    starts_on = date(2026, 3, 9)
-    license = issue(
-        organization,
-        catalog,
-        "business",
-        seats=10,
-        status=LicenseStatus.TRIALING,
-        term_start=starts_on,
-        term_end=starts_on + timedelta(days=13),
-    ).license
-    trial = running_trial(license, "business", starts_at=clock.now() - timedelta(days=5))
+    trial = trial_start(
+        organization=organization,
+        tier=Tier.objects.get(slug="business"),
+        actor=SYSTEM,
+        at=clock.now() - timedelta(days=5),
+    ).trial
+    license = License.objects.get(pk=trial.license_id)
     ten = preview(
         organization, license, owner, tier="business", seats=10, cycle="monthly", currency="USD"
     )

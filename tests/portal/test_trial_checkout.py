@@ -9,11 +9,12 @@ import pytest
 
 from billing.invoices import services as invoices
 from billing.models import Invoice, Subscription
-from licensing.models import EventKind, LicenseEvent, LicenseStatus, TrialStatus
+from licensing.models import EventKind, License, LicenseEvent, LicenseStatus, Tier, TrialStatus
+from licensing.trials.services import trial_start
 from portal import clock
 from portal.views.checkout import NEW_KEY_SESSION
 from tests.helpers.checkout import subscribed
-from tests.helpers.licenses import issue
+from tests.helpers.licenses import SYSTEM
 from tests.helpers.trials import running_trial
 from tests.portal.test_checkout_pages import CHANGE, _confirm_form, _start
 
@@ -30,19 +31,15 @@ def paying(organization, catalog):
 
 @pytest.fixture
 def trialing(organization, catalog):
-    """A new organization's Business trial license (no subscription), with the billing
-    details a first purchase needs."""
-    starts_on = date(2026, 3, 9)
-    license = issue(
-        organization,
-        catalog,
-        "business",
-        seats=10,
-        status=LicenseStatus.TRIALING,
-        term_start=starts_on,
-        term_end=starts_on + timedelta(days=13),
-    ).license
-    trial = running_trial(license, "business", starts_at=clock.now() - timedelta(days=5))
+    """A new organization's Business trial license (5 seats, no subscription) started
+    on 9 March, with the billing details a first purchase needs."""
+    trial = trial_start(
+        organization=organization,
+        tier=Tier.objects.get(slug="business"),
+        actor=SYSTEM,
+        at=clock.now() - timedelta(days=5),
+    ).trial
+    license = License.objects.get(pk=trial.license_id)
     details = invoices.billing_details_for(organization=organization)
     details.legal_name = "Northwind Inc."
     details.address_line1 = "1 Main Street"
@@ -153,7 +150,8 @@ def test_an_outsider_gets_404(client_for, owner, outsider, trialing):
     assert client.post(url + "confirm/", form).status_code == 404
     assert client.get("/app/northwind/checkout/", {"tier": "business"}).status_code == 404
     trial.refresh_from_db()
-    assert trial.status == TrialStatus.RUNNING
+    license.refresh_from_db()
+    assert trial.status == TrialStatus.RUNNING and license.status == LicenseStatus.TRIALING
 
 
 def test_bad_input_for_a_trial_license_is_a_clear_422(client_for, owner, trialing):
@@ -168,7 +166,8 @@ def test_bad_input_for_a_trial_license_is_a_clear_422(client_for, owner, trialin
     assert refused.status_code == 422
     assert not Subscription.objects.exists()
     trial.refresh_from_db()
-    assert trial.status == TrialStatus.RUNNING
+    license.refresh_from_db()
+    assert trial.status == TrialStatus.RUNNING and license.status == LicenseStatus.TRIALING
 
 
 @pytest.mark.parametrize("closed", [TrialStatus.ENDED, TrialStatus.REVERTED])

@@ -22,10 +22,18 @@ from billing.models import (
 )
 from billing.money import Money
 from licensing.licenses.services import Actor
-from licensing.models import EventKind, LicenseEvent, LicenseStatus, TrialStatus
+from licensing.models import (
+    EventKind,
+    License,
+    LicenseEvent,
+    LicenseStatus,
+    Tier,
+    TrialStatus,
+)
+from licensing.trials.services import trial_start
 from portal import clock
 from tests.helpers.checkout import confirm, preview, subscribed
-from tests.helpers.licenses import issue
+from tests.helpers.licenses import SYSTEM
 from tests.helpers.trials import running_trial
 
 TODAY = date(2026, 3, 14)
@@ -35,21 +43,17 @@ def usd(amount) -> Money:
     return Money(Decimal(amount), "USD")
 
 
-def trial_license(organization, catalog, tier="business", *, seats=10, days_in=5):
-    """A trial license (status trialing, no subscription) whose trial started `days_in`
-    days ago, as licensing.trials starts one for an organization without a license."""
-    starts_on = TODAY - timedelta(days=days_in)
-    license = issue(
-        organization,
-        catalog,
-        tier,
-        seats=seats,
-        status=LicenseStatus.TRIALING,
-        term_start=starts_on,
-        term_end=starts_on + timedelta(days=13),
-    ).license
-    trial = running_trial(license, tier, starts_at=clock.now() - timedelta(days=days_in))
-    return license, trial
+def trial_license(organization, catalog, tier="business", *, days_in=5):
+    """A trial license (status trialing, no subscription, no renewal, 5 seats) whose
+    trial licensing.trials started `days_in` days ago for an organization without one."""
+    started = trial_start(
+        organization=organization,
+        tier=Tier.objects.get(slug=tier),
+        actor=SYSTEM,
+        at=clock.now() - timedelta(days=days_in),
+    )
+    trial = started.trial
+    return License.objects.get(pk=trial.license_id), trial
 
 
 def converted_events(license) -> int:
@@ -242,7 +246,10 @@ def test_a_trial_license_converts_by_a_purchase_on_it_keeping_its_key(
     assert license.status == LicenseStatus.ACTIVE
     # The term starts on the day of conversion: the trial days were free.
     assert (license.term_start, license.term_end) == (TODAY, date(2026, 4, 13))
-    assert license.version == trial.version and license.seats == 10
+    assert license.version == trial.version and license.seats == 10  # from the trial's 5
+    # It renews now, as the preview said (a trial license does not).
+    assert license.auto_renew and not license.ends_with_term
+    assert shown.quote.renews_on == date(2026, 4, 14)
     subscription = Subscription.objects.get(license=license)
     assert (subscription.currency_id, subscription.cycle) == ("USD", "monthly")
     assert subscription.unit_amount == Decimal("39.00")
@@ -325,3 +332,18 @@ def test_two_checkouts_of_a_trial_license_buy_it_once(organization, catalog, own
     trial.refresh_from_db()
     assert trial.status == TrialStatus.CONVERTED
     assert not ScheduledChange.objects.exists()
+
+
+def test_a_trial_license_buys_more_seats_than_the_trial_tier_allows(organization, catalog, owner):
+    # Team allows 15 seats; Business, bought from a Team trial, 50: the seats are checked
+    # against what is bought, not against the trial lent until now.
+    license, trial = trial_license(organization, catalog, "team")
+
+    confirm(
+        organization, license, owner, tier="business", seats=20, cycle="monthly", currency="USD"
+    )
+
+    license.refresh_from_db()
+    assert license.version == catalog.version("business") and license.seats == 20
+    trial.refresh_from_db()
+    assert trial.status == TrialStatus.CONVERTED

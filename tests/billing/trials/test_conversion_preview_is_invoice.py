@@ -20,7 +20,8 @@ from billing.invoices.selectors import credit_balance
 from billing.models import CheckoutStatus
 from billing.money import Money
 from licensing.licenses.services import Actor
-from licensing.models import LicenseStatus, TrialStatus
+from licensing.models import License, Tier, TrialStatus
+from licensing.trials.services import trial_start
 from portal.models import Role
 from tests.billing.checkout.test_preview_is_invoice import (
     CYCLES,
@@ -31,12 +32,11 @@ from tests.billing.checkout.test_preview_is_invoice import (
 )
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.helpers.checkout import preview, subscribed
-from tests.helpers.licenses import issue
+from tests.helpers.licenses import SYSTEM
 from tests.helpers.trials import running_trial
 
 # The demo catalog's trials (Team, Business) and the tiers below each, in order.
 BELOW = {"team": ["starter"], "business": ["starter", "team"]}
-TRIAL_DAYS = 14
 
 
 @st.composite
@@ -55,14 +55,13 @@ def paying(draw):
 
 @st.composite
 def trial_licenses(draw):
-    """(trial tier, the trial license's seats, day of conversion, the target plan, any
-    tier): a purchase on the trial license."""
+    """(trial tier, day of conversion, the target plan, any tier): a purchase on the
+    trial license."""
     trial_tier = draw(st.sampled_from(sorted(BELOW)))
-    seats = draw(st.integers(*SEATS[trial_tier]))
     today = draw(st.dates(datetime(2025, 1, 1).date(), datetime(2027, 12, 31).date()))
     tier = draw(st.sampled_from(sorted(SEATS)))
     target = (tier, draw(st.integers(*SEATS[tier])), draw(st.sampled_from(CYCLES)))
-    return trial_tier, seats, today, target
+    return trial_tier, today, target
 
 
 @st.composite
@@ -70,26 +69,21 @@ def situations(draw):
     kind = draw(st.sampled_from(["paying", "trial_license"]))
     drawn = draw(paying() if kind == "paying" else trial_licenses())
     currency = draw(st.sampled_from(["USD", "EUR", "GBP"]))
-    days_in = draw(st.integers(0, TRIAL_DAYS - 1))  # how long the trial has run
+    days_in = draw(st.integers(0, 13))  # how long the 14-day trial has run
     tax_rate = Decimal(draw(st.integers(0, 2500))).scaleb(-2)
     credit = Decimal(draw(st.integers(0, 300_000))).scaleb(-2)
     return kind, drawn, currency, days_in, tax_rate, credit
 
 
-def _trial_license(organization, catalog, trial_tier, seats, today, days_in, now):
-    starts_on = today - timedelta(days=days_in)
-    license = issue(
-        organization,
-        catalog,
-        trial_tier,
-        seats=seats,
-        status=LicenseStatus.TRIALING,
-        term_start=starts_on,
-        term_end=starts_on + timedelta(days=TRIAL_DAYS - 1),
-    ).license
-    return license, running_trial(
-        license, trial_tier, starts_at=now - timedelta(days=days_in), days=TRIAL_DAYS
-    )
+def _trial_license(organization, trial_tier, days_in, now):
+    """A trial license as licensing.trials starts one, `days_in` days ago."""
+    trial = trial_start(
+        organization=organization,
+        tier=Tier.objects.get(slug=trial_tier),
+        actor=SYSTEM,
+        at=now - timedelta(days=days_in),
+    ).trial
+    return License.objects.get(pk=trial.license_id), trial
 
 
 @pytest.mark.django_db
@@ -101,7 +95,7 @@ def _trial_license(organization, catalog, trial_tier, seats, today, days_in, now
 @given(situation=situations())
 def test_property_a_conversion_invoices_its_preview_to_the_cent(catalog, situation):
     kind, drawn, currency, days_in, tax_rate, credit = situation
-    today = drawn[3] if kind == "paying" else drawn[2]
+    today = drawn[3] if kind == "paying" else drawn[1]
     moment = datetime.combine(today, time(9, 30), tzinfo=UTC)
     organization = OrganizationFactory()
     owner = MembershipFactory(organization=organization, role=Role.OWNER).user
@@ -126,10 +120,8 @@ def test_property_a_conversion_invoices_its_preview_to_the_cent(catalog, situati
             trial = running_trial(license, trial_tier, starts_at=moment - timedelta(days=days_in))
             asked = {}
         else:
-            trial_tier, seats, _, target = drawn
-            license, trial = _trial_license(
-                organization, catalog, trial_tier, seats, today, days_in, moment
-            )
+            trial_tier, _, target = drawn
+            license, trial = _trial_license(organization, trial_tier, days_in, moment)
             asked = {"currency": currency}
         tier, seats, cycle = target
         try:
