@@ -188,3 +188,18 @@ def test_a_closed_trial_is_not_converted(client_for, owner, paying, closed):
     assert (trial.status, trial.ended_at) == (closed, ended_at)
     assert converted_events(license) == 0
     assert "Your change is confirmed" in client.get(done["Location"]).content.decode()
+
+
+def test_the_convert_link_opens_on_a_price_with_the_seats_the_tier_is_sold_from(
+    client_for, owner, organization, catalog
+):
+    # Team with 5 seats trying Business, sold from 10: the panel's link names the tier
+    # only, and the checkout prices 10 seats instead of refusing 5.
+    license = subscribed(organization, catalog, seats=5)
+    running_trial(license, "business", starts_at=clock.now() - timedelta(days=5))
+    client = client_for(owner)
+    url = _start(client, "northwind", tier="business")
+    page = client.get(url, {"tier": "business"})
+    assert page.status_code == 200
+    assert page.context["preview"].target.seats == 10
+    assert CONVERTS in page.content.decode()
