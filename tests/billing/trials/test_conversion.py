@@ -30,7 +30,7 @@ from licensing.models import (
     Tier,
     TrialStatus,
 )
-from licensing.trials.services import trial_start
+from licensing.trials.services import trial_revert, trial_start
 from portal import clock
 from tests.helpers.checkout import confirm, preview, subscribed
 from tests.helpers.licenses import SYSTEM
@@ -347,3 +347,22 @@ def test_a_trial_license_buys_more_seats_than_the_trial_tier_allows(organization
     assert license.version == catalog.version("business") and license.seats == 20
     trial.refresh_from_db()
     assert trial.status == TrialStatus.CONVERTED
+
+
+def test_a_trial_past_its_end_bought_before_the_late_job_is_converted_not_reverted(
+    organization, catalog, owner, now
+):
+    # The trial ended at midnight; the closing job has not run. Buying it converts it,
+    # and the job then finds it closed: the license bought does not expire.
+    license, trial = trial_license(organization, catalog, days_in=14)
+    assert trial.ends_at <= now
+
+    confirm(
+        organization, license, owner, tier="business", seats=10, cycle="monthly", currency="USD"
+    )
+
+    assert trial_revert(trial=trial, at=now) is False
+    trial.refresh_from_db()
+    license.refresh_from_db()
+    assert trial.status == TrialStatus.CONVERTED
+    assert license.status == LicenseStatus.ACTIVE and license.term_start == TODAY
