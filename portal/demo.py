@@ -78,6 +78,13 @@ CUSTOMERS = [
             ("ines@globex.test", "Ines", "Duarte", Role.MEMBER),
         ],
     ),
+    # No license: trying Team on a trial license of its own (licensing.demo.trials).
+    (
+        "umbrella-labs",
+        "Umbrella Labs",
+        False,
+        [("uma@umbrella.test", "Uma", "Reyes", Role.OWNER)],
+    ),
     # No license yet: a newcomer buys one from /pricing/.
     (
         "initech",
