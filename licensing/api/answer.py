@@ -73,10 +73,13 @@ def license_answer(
     fingerprints: Iterable[str],
     at: datetime,
     retiring: dict[str, datetime] | None = None,
+    trial: dict | None = None,
+    trial_ends_at: datetime | None = None,
 ) -> tuple[dict, int]:
     """The answer for a license at `at`, and how many seconds it holds. `grace_until` is
     the last day of its renewal grace, or None. `retiring`: the hashes of its earlier
-    keys still accepted after a rotation, each with the moment it stops."""
+    keys still accepted after a rotation, each with the moment it stops. `trial`: the
+    trial in force (tier, version, end), which ends at `trial_ends_at`."""
     retiring = {key: until for key, until in (retiring or {}).items() if until > at}
     ends_at = valid_until(renews_on=renews_on, grace_until=grace_until)
     answer = {
@@ -89,10 +92,11 @@ def license_answer(
         "grace_until": ends_at.isoformat() if grace_until else None,
         "machines": sorted(fingerprint_digest(fp) for fp in fingerprints),
         "retiring": retiring,
+        "trial": trial,
     }
     # The answer can change by itself when the license stops being valid, an override
-    # ends or an old key stops being accepted: keep it no longer.
-    ends = (entitlements.earliest_end(), ends_at, *retiring.values())
+    # or a trial ends or an old key stops being accepted: keep it no longer.
+    ends = (entitlements.earliest_end(), ends_at, trial_ends_at, *retiring.values())
     return answer, answer_timeout(at=at, ends=ends)
 
 
@@ -155,6 +159,7 @@ def validation_result(
         "entitlements": answer["entitlements"],
         "expires_at": answer["expires_at"],
         "grace_until": answer["grace_until"],
+        "trial": answer["trial"],
         "key": {
             "status": "retiring" if retires_at else "current",
             "retires_at": retires_at.isoformat() if retires_at else None,

@@ -237,6 +237,17 @@ class KeyStatusOut(Schema):
     retires_at: str | None = Field(description="When a retiring key stops working (UTC).")
 
 
+class TrialTierOut(Schema):
+    slug: str
+    name: str
+
+
+class TrialOut(Schema):
+    tier: TrialTierOut
+    version: int
+    ends_at: str = Field(description="When the trial's grants end (UTC).")
+
+
 class ValidateOut(Schema):
     valid: bool
     code: str = Field(
@@ -250,6 +261,11 @@ class ValidateOut(Schema):
         description="For an auto-renewing license: when it stops being valid if its renewal "
         "has not run by then (UTC), RENEWAL_GRACE_DAYS after expires_at. Null when there is "
         "no grace (auto-renew off, or a license that may not run)."
+    )
+    trial: TrialOut | None = Field(
+        None,
+        description="A trial of a higher tier in force: license.tier is its tier, and the "
+        "entitlements beyond the plan underneath say until ends_at. Null otherwise.",
     )
 
 

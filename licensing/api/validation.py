@@ -45,7 +45,7 @@ from licensing.api.identity import (
 from licensing.api.tokens import api_token_authenticate
 from licensing.catalog.cache import RELEASE
 from licensing.licenses import keys
-from licensing.licenses.entitlements import license_entitlements
+from licensing.licenses.entitlements import license_entitlements, trial_data, trials_in_force
 from licensing.models import License, RetiringKey
 from portal import clock
 
@@ -93,6 +93,9 @@ def _answer_from_database(license_id: int, at: datetime) -> tuple[dict, int]:
     license = License.objects.select_related("version", "version__tier", "product").get(
         pk=license_id
     )
+    # While a trial is in force, the software runs on its tier: the answer shows it.
+    trial = trials_in_force(license_ids=[license.pk], at=at).get(license.pk)
+    shown = trial.version if trial else license.version
     return license_answer(
         revision=license.revision,
         key_hash=license.key_hash,
@@ -100,8 +103,8 @@ def _answer_from_database(license_id: int, at: datetime) -> tuple[dict, int]:
         license={
             "id": license.pk,
             "product": license.product.slug,
-            "tier": license.version.tier.slug,
-            "version": license.version.number,
+            "tier": trial.tier.slug if trial else shown.tier.slug,
+            "version": shown.number,
             "status": license.status,
             "seats": license.seats,
             "key_prefix": license.key_prefix,
@@ -114,6 +117,8 @@ def _answer_from_database(license_id: int, at: datetime) -> tuple[dict, int]:
         retiring=dict(
             license.retiring_keys.filter(valid_until__gt=at).values_list("key_hash", "valid_until")
         ),
+        trial=trial_data(trial) if trial else None,
+        trial_ends_at=trial.ends_at if trial else None,
     )
 
 

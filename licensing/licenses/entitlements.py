@@ -1,5 +1,8 @@
-"""A license's effective entitlements: its TierVersion, plus add-ons, plus the admin's
-overrides that are in force. The rule is licensing.licenses.grants.resolve (pure,
+"""A license's effective entitlements: its TierVersion (a running trial's version instead
+while `starts_at <= at < ends_at`: licensing.models.trials), plus add-ons, plus the
+admin's overrides that are in force. The trial's extra grants end at its `ends_at`, so the
+API, its cached answers and license files fall back at that moment by themselves, whether
+or not the job that closes trials has run. The rule is licensing.licenses.grants.resolve (pure,
 table-tested and mutated); `license_entitlements` gathers the rows for it. Pages, the API,
 license files and usage checks all call license_entitlements, so they cannot disagree.
 """
@@ -16,6 +19,7 @@ from licensing.licenses.grants import (
     MetricInfo,
     OverridePart,
     TierLimit,
+    TrialPart,
     resolve,
 )
 from licensing.models import (
@@ -25,6 +29,8 @@ from licensing.models import (
     ResetPeriod,
     TierVersionFeature,
     TierVersionLimit,
+    Trial,
+    TrialStatus,
     parse_thresholds,
 )
 from portal import clock
@@ -44,29 +50,42 @@ def _metric(metric) -> MetricInfo:
     )
 
 
+def trials_in_force(*, license_ids: list[int], at: datetime) -> dict[int, Trial]:
+    """License id -> its trial in force at `at` (running, inside its window), with its
+    tier: one query, whatever the number of licenses."""
+    found = Trial.objects.filter(
+        license_id__in=license_ids,
+        status=TrialStatus.RUNNING,
+        starts_at__lte=at,
+        ends_at__gt=at,
+    ).select_related("tier", "version")
+    return {trial.license_id: trial for trial in found}
+
+
+def trial_data(trial) -> dict:
+    """A trial in force, as license files and API answers name it."""
+    return {
+        "tier": {"slug": trial.tier.slug, "name": trial.tier.name},
+        "version": trial.version.number,
+        "ends_at": trial.ends_at.isoformat(),
+    }
+
+
 def license_entitlements(*, license: License, at: datetime | None = None) -> Entitlements:
-    """Five queries, however many add-ons or overrides."""
+    """Six queries, however many add-ons or overrides (the trial's among them)."""
     at = at or clock.now()
-    version = license.version
-    return _resolve(
-        feature_rows=version.feature_rows.select_related("feature"),
-        limit_rows=version.limit_rows.select_related("metric"),
-        addon_rows=license.addon_rows.select_related("addon").prefetch_related(
-            "addon__features", "addon__limit_rows__metric"
-        ),
-        overrides=EntitlementOverride.objects.filter(license=license).select_related(
-            "feature", "metric"
-        ),
-        at=at,
-    )
+    return licenses_entitlements(licenses=[license], at=at)[license.pk]
 
 
 def licenses_entitlements(*, licenses: list[License], at: datetime) -> dict[int, Entitlements]:
-    """license_entitlements of many licenses (a batch of reminders) in five queries for
+    """license_entitlements of many licenses (a batch of reminders) in six queries for
     all of them, whatever their number: license id -> its entitlements, the same answer
     as license_entitlements gives for each."""
-    version_ids = {license.version_id for license in licenses}
     license_ids = [license.pk for license in licenses]
+    trials = trials_in_force(license_ids=license_ids, at=at) if license_ids else {}
+    version_ids = {license.version_id for license in licenses} | {
+        trial.version_id for trial in trials.values()
+    }
     features: dict[int, list] = defaultdict(list)
     for row in TierVersionFeature.objects.filter(version_id__in=version_ids).select_related(
         "feature"
@@ -94,23 +113,42 @@ def licenses_entitlements(*, licenses: list[License], at: datetime) -> dict[int,
             addon_rows=addons[license.pk],
             overrides=overrides[license.pk],
             at=at,
+            trial=_trial_part(trials.get(license.pk), features, limits),
         )
         for license in licenses
     }
 
 
-def _resolve(*, feature_rows, limit_rows, addon_rows, overrides, at: datetime) -> Entitlements:
+def version_limits(limit_rows) -> list[TierLimit]:
+    """A version's limit rows (with their metrics) as the entitlement rule takes them."""
+    return [
+        TierLimit(
+            _metric(row.metric),
+            row.value,
+            tuple(parse_thresholds(row.warning_thresholds)),
+            row.grace_percent,
+        )
+        for row in limit_rows
+    ]
+
+
+def _trial_part(trial: Trial | None, features: dict, limits: dict) -> TrialPart | None:
+    if trial is None:
+        return None
+    return TrialPart(
+        tier=trial.tier.name,
+        ends_at=trial.ends_at,
+        features=tuple(_feature(row.feature) for row in features[trial.version_id]),
+        limits=tuple(version_limits(limits[trial.version_id])),
+    )
+
+
+def _resolve(
+    *, feature_rows, limit_rows, addon_rows, overrides, at: datetime, trial: TrialPart | None
+) -> Entitlements:
     return resolve(
         tier_features=[_feature(row.feature) for row in feature_rows],
-        tier_limits=[
-            TierLimit(
-                _metric(row.metric),
-                row.value,
-                tuple(parse_thresholds(row.warning_thresholds)),
-                row.grace_percent,
-            )
-            for row in limit_rows
-        ],
+        tier_limits=version_limits(limit_rows),
         addons=[
             AddonPart(
                 key=row.addon.key,
@@ -134,4 +172,5 @@ def _resolve(*, feature_rows, limit_rows, addon_rows, overrides, at: datetime) -
             for o in overrides
         ],
         at=at,
+        trial=trial,
     )

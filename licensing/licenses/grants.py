@@ -1,5 +1,6 @@
-"""The entitlement rule, pure: a TierVersion's features and limits, plus add-ons, plus the
-admin's overrides in force at a moment. No ORM here: licensing.licenses.entitlements
+"""The entitlement rule, pure: a TierVersion's features and limits (a running trial's
+version instead, while it is in force), plus add-ons, plus the admin's overrides in force
+at a moment. No ORM here: licensing.licenses.entitlements
 gathers the rows into these values and calls `resolve`; `make mutate` mutates this module
 against its fast tests.
 """
@@ -62,6 +63,18 @@ class OverridePart:
             and self.starts_at <= at
             and (self.ends_at is None or at < self.ends_at)
         )
+
+
+@dataclass(frozen=True)
+class TrialPart:
+    """A trial in force at the moment resolved: its version is the base instead of the
+    license's own. What it grants beyond the own plan ends at `ends_at`, so whoever holds
+    the answer (a cache, a license file) knows when it falls back."""
+
+    tier: str  # the trial tier's name
+    ends_at: datetime
+    features: tuple[FeatureInfo, ...] = ()
+    limits: tuple[TierLimit, ...] = ()
 
 
 SEATS = "seats"
@@ -150,6 +163,32 @@ def _ungranted(metric: MetricInfo) -> LimitGrant:
     return LimitGrant(metric, 0, DEFAULT_THRESHOLDS, DEFAULT_GRACE_PERCENT, ())
 
 
+def _trial_base(
+    trial: TrialPart,
+    own_features: dict[str, FeatureGrant],
+    own_limits_granted: dict[str, LimitGrant],
+    *,
+    own_limits: list[TierLimit],
+) -> tuple[dict[str, FeatureGrant], dict[str, LimitGrant]]:
+    source = f"trial: {trial.tier}"
+    features = {
+        f.key: own_features.get(f.key) or FeatureGrant(f, source, trial.ends_at)
+        for f in trial.features
+    }
+    same = {row.metric.key: row for row in own_limits}
+    limits = {
+        row.metric.key: (
+            own_limits_granted[row.metric.key]
+            if same.get(row.metric.key) == row
+            else LimitGrant(
+                row.metric, row.value, row.thresholds, row.grace_percent, (source,), trial.ends_at
+            )
+        )
+        for row in trial.limits
+    }
+    return features, limits
+
+
 def resolve(
     *,
     tier_features: list[FeatureInfo],
@@ -157,7 +196,11 @@ def resolve(
     addons: list[AddonPart],
     overrides: list[OverridePart],
     at: datetime,
+    trial: TrialPart | None = None,
 ) -> Entitlements:
+    """`tier_features` and `tier_limits` are the license's own version's; with a `trial`,
+    its version is the base instead: what it grants as the own plan does keeps the
+    source "tier", the rest is the trial's, until its end."""
     features = {f.key: FeatureGrant(f, "tier") for f in tier_features}
     limits = {
         row.metric.key: LimitGrant(
@@ -165,6 +208,8 @@ def resolve(
         )
         for row in tier_limits
     }
+    if trial is not None:
+        features, limits = _trial_base(trial, features, limits, own_limits=tier_limits)
     for addon in addons:
         source = f"add-on: {addon.name}"
         for feature in addon.features:

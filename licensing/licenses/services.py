@@ -17,7 +17,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from licensing.api.validation import license_changed
 from licensing.licenses import keys, signing
 from licensing.licenses import status as status_rules
-from licensing.licenses.entitlements import license_entitlements
+from licensing.licenses.entitlements import license_entitlements, trial_data, trials_in_force
 from licensing.licenses.grants import Entitlements
 from licensing.licenses.signals import license_changed as license_changed_signal
 from licensing.models import (
@@ -187,7 +187,11 @@ def license_create(
     actor: Actor = SYSTEM,
     reason: str,
     at: datetime | None = None,
+    auto_renew: bool = True,
+    ends_with_term: bool = False,
 ) -> IssuedKey:
+    """A new license and its key (shown once). A trial's license neither renews nor has
+    renewal grace (`auto_renew=False, ends_with_term=True`): it ends with the trial."""
     at = at or clock.now()
     if version.status == VersionStatus.DRAFT:
         raise ValidationError("A license can only be on a published (or retired) version.")
@@ -200,6 +204,8 @@ def license_create(
         status=status,
         term_start=term_start,
         term_end=term_end,
+        auto_renew=auto_renew,
+        ends_with_term=ends_with_term,
         key_hash=key_hash,
         key_prefix=keys.key_prefix(key),
         revision=0,
@@ -768,7 +774,12 @@ def machine_deactivate(*, license: License, fingerprint: str, actor: Actor, at=N
 
 
 def license_file_payload(*, license: License, at: datetime) -> dict:
+    """What a license file says at `at`. `tier` and `version` are the license's own plan;
+    while a trial is in force, `trial` names its tier, version and end, and the
+    entitlements are the trial's, those beyond the own plan marked as ending then
+    (`feature_until`, a limit's `until`): a file read offline falls back by itself."""
     entitlements = license_entitlements(license=license, at=at)
+    trial = trials_in_force(license_ids=[license.pk], at=at).get(license.pk)
     version = license.version
     grace_until = license.grace_until
     return {
@@ -790,7 +801,7 @@ def license_file_payload(*, license: License, at: datetime) -> dict:
         "expires_on": license.term_end.isoformat(),
         # The last day it stays usable past expires_on while its renewal has not run.
         "grace_until": grace_until.isoformat() if grace_until else None,
-    }
+    } | ({"trial": trial_data(trial)} if trial else {})
 
 
 def license_file_issue(*, license: License, at: datetime) -> LicenseFile | None:

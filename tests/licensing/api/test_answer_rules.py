@@ -124,6 +124,7 @@ def test_the_answer_carries_the_license_its_entitlements_term_and_machines_in_or
         "grace_until": None,
         "machines": sorted(fingerprint_digest(f) for f in ["machine-a", "machine-b", "machine-c"]),
         "retiring": {},
+        "trial": None,
     }
     assert timeout == 300
 
@@ -219,6 +220,7 @@ def cached(code="valid", machines=("machine-1",)):
         "grace_until": "2026-04-08T00:00:00+00:00",
         "machines": [fingerprint_digest(m) for m in machines],
         "retiring": {"old": AT + 60 * SECOND},
+        "trial": None,
     }
 
 
@@ -248,6 +250,7 @@ def test_the_result_says_valid_only_for_a_usable_license_on_an_activated_machine
         "entitlements": {"features": ["keys"]},
         "expires_at": "2026-04-01T00:00:00+00:00",
         "grace_until": "2026-04-08T00:00:00+00:00",
+        "trial": None,
         "key": {"status": "current", "retires_at": None},
     }
 

@@ -1,0 +1,321 @@
+"""Writes to trials: start, extend, and the three ways one closes (ended by the customer,
+reverted at its end by the job, converted by a purchase). Each takes the license's row
+lock, then the trial's (billing/locks.py: a Trial row is locked right after its License),
+writes ONE LicenseEvent of its trial kind (before and after: tier, version, starts_at,
+ends_at, status) and bumps the license's revision through the license services' one
+writer, which issues one new signed file and retires the cached answers. Closing a trial
+that is already closed does nothing and writes nothing.
+
+A trial changes nothing on a paying customer's license: its version, seats, status and
+subscription stay; the entitlement resolver lends the trial's version while it is in
+force. An organization without an open license of the product trials on a license of
+its own, issued here in status trialing for the trial's dates, with TRIAL_SEATS seats
+(fewer when the version allows fewer) and no renewal: when the trial closes without a
+purchase, that license expires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from licensing.licenses import services as licenses
+from licensing.licenses import status as status_rules
+from licensing.licenses.services import SYSTEM, Actor
+from licensing.models import (
+    CLOSED_STATUSES,
+    EventKind,
+    License,
+    LicenseStatus,
+    Tier,
+    TierVersion,
+    Trial,
+    TrialStatus,
+    VersionStatus,
+    seat_limit,
+)
+from licensing.trials import rules
+from portal import clock
+
+# A trial license's seats: enough for a team to try the tier, never more than it allows.
+TRIAL_SEATS = 5
+# The longest an admin may extend a trial by at once (Tier.trial_days' own maximum).
+MAX_EXTENSION_DAYS = 90
+
+
+@dataclass(frozen=True)
+class TrialStarted:
+    trial: Trial
+    key: str | None  # the new trial license's key, shown once; None on an existing license
+
+
+def _fields(trial: Trial) -> dict:
+    return {
+        "tier": trial.tier.slug,
+        "version": trial.version_id,
+        "starts_at": trial.starts_at.isoformat(),
+        "ends_at": trial.ends_at.isoformat(),
+        "status": trial.status,
+    }
+
+
+def _lock(trial: Trial) -> Trial:
+    """The license's row, then the trial's (the documented order): the trial as locked,
+    with its license."""
+    license = licenses._lock(trial.license)
+    trial = Trial.objects.select_for_update(of=("self",)).select_related("tier").get(pk=trial.pk)
+    trial.license = license
+    return trial
+
+
+def _record(
+    license: License,
+    trial: Trial,
+    *,
+    kind: str,
+    actor: Actor,
+    reason: str,
+    before: dict,
+    at: datetime,
+    was: dict | None = None,
+) -> None:
+    """The one ledger entry and the license's new revision (and file) for a change of
+    `trial`, saved before: the file says what is in force after it."""
+    after = _fields(trial)
+    if was:
+        before = before | {"license_status": was["status"]}
+        after = after | {"license_status": license.status}
+    licenses._write(
+        license,
+        kind=kind,
+        actor=actor,
+        reason=reason,
+        before=before,
+        after=after,
+        at=at,
+        was=was,
+    )
+
+
+def _trial_version(tier: Tier) -> TierVersion:
+    version = (
+        TierVersion.objects.filter(tier=tier, status=VersionStatus.PUBLISHED)
+        .prefetch_related("limit_rows__metric")
+        .order_by("-number")
+        .first()
+    )
+    if version is None:
+        raise ValidationError(f"{tier.name} has no published version to try.")
+    return version
+
+
+def _open_license(organization, tier: Tier) -> License | None:
+    found = (
+        License.objects.filter(organization=organization, product_id=tier.product_id)
+        .exclude(status__in=CLOSED_STATUSES)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return licenses._lock(License(pk=found)) if found else None
+
+
+def trial_ends_at(*, today, days: int) -> datetime:
+    """A trial started on `today` for `days` ends at the start of the day after its last
+    (UTC): its days are whole business days, the first one included."""
+    return datetime.combine(today + timedelta(days=days), time(), tzinfo=UTC)
+
+
+@transaction.atomic
+def trial_start(
+    *, organization, tier: Tier, actor: Actor, at: datetime | None = None
+) -> TrialStarted:
+    """Start a trial of `tier` for `organization` now. Refusals (licensing.trials.rules)
+    raise ValidationError with the reason; two starts at once are settled by the
+    database's constraints, the loser told the same."""
+    at = at or clock.now()
+    today = timezone.localdate(at)
+    version = _trial_version(tier)
+    license = _open_license(organization, tier)
+    current = None
+    if license is not None:
+        current = rules.OpenLicense(
+            tier_order=license.version.tier.order,
+            usable=license.is_usable,
+            trial_running=license.trials.filter(status=TrialStatus.RUNNING).exists(),
+        )
+    refusal = rules.start_refusal(
+        tier_name=tier.name,
+        trial_days=tier.trial_days,
+        tier_order=tier.order,
+        already_tried=Trial.objects.filter(organization=organization, tier=tier).exists(),
+        current=current,
+    )
+    if refusal:
+        raise ValidationError(refusal)
+    ends_at = trial_ends_at(today=today, days=tier.trial_days)
+    reason = f"Trial of {tier.name} started."
+    key = None
+    if license is None:
+        allowed = seat_limit(version)
+        issued = licenses.license_create(
+            organization=organization,
+            version=version,
+            seats=TRIAL_SEATS if allowed is None else min(TRIAL_SEATS, allowed),
+            term_start=today,
+            term_end=rules.last_day(ends_at),
+            status=LicenseStatus.TRIALING,
+            actor=actor,
+            reason=reason,
+            at=at,
+            auto_renew=False,
+            ends_with_term=True,
+        )
+        license, key = licenses._lock(issued.license), issued.key
+    trial = Trial(
+        organization=organization,
+        license=license,
+        tier=tier,
+        version=version,
+        starts_at=at,
+        ends_at=ends_at,
+        status=TrialStatus.RUNNING,
+        started_by=actor.user,
+        created_at=at,
+    )
+    trial.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            trial.save()
+    except IntegrityError as exc:
+        # Another start committed first: the tier tried by now, or (another tier's) trial
+        # running on the license. The rule says which, as it would have said before.
+        tried = Trial.objects.filter(organization=organization, tier=tier).exists()
+        raise ValidationError(
+            rules.start_refusal(
+                tier_name=tier.name,
+                trial_days=tier.trial_days,
+                tier_order=tier.order,
+                already_tried=tried,
+                current=rules.OpenLicense(
+                    tier_order=tier.order - 1, usable=True, trial_running=True
+                ),
+            )
+        ) from exc
+    _record(
+        license, trial, kind=EventKind.TRIAL_STARTED, actor=actor, reason=reason, before={}, at=at
+    )
+    return TrialStarted(trial=trial, key=key)
+
+
+def _close(
+    trial: Trial, *, status: str, kind: str, actor: Actor, reason: str, at: datetime
+) -> bool:
+    """Close a running trial (already locked); False when it was closed already. A trial
+    license (status trialing: no purchase on it) expires with it, unless it is converted."""
+    license = trial.license
+    if trial.status != TrialStatus.RUNNING:
+        return False
+    before = _fields(trial)
+    trial.status = status
+    trial.ended_at = at
+    trial.save(update_fields=["status", "ended_at"])
+    was = None
+    if status != TrialStatus.CONVERTED and license.status == LicenseStatus.TRIALING:
+        status_rules.check_transition(license.status, LicenseStatus.EXPIRED)
+        was = {"status": license.status}
+        license.status = LicenseStatus.EXPIRED
+    _record(license, trial, kind=kind, actor=actor, reason=reason, before=before, at=at, was=was)
+    return True
+
+
+@transaction.atomic
+def trial_end(*, trial: Trial, actor: Actor, reason: str = "", at: datetime | None = None) -> Trial:
+    """The customer's "End now": on record, the plan underneath in force at once."""
+    at = at or clock.now()
+    trial = _lock(trial)
+    _close(
+        trial,
+        status=TrialStatus.ENDED,
+        kind=EventKind.TRIAL_ENDED,
+        actor=actor,
+        reason=reason.strip() or f"Trial of {trial.tier.name} ended by the customer.",
+        at=at,
+    )
+    return trial
+
+
+@transaction.atomic
+def trial_revert(*, trial: Trial, at: datetime) -> bool:
+    """The job's: a running trial past its end is marked reverted (its grants ended at
+    `ends_at` already). True when this call reverted it; False when it was closed
+    already, or is not over at `at` (extended meanwhile)."""
+    trial = _lock(trial)
+    if at < trial.ends_at:
+        return False
+    return _close(
+        trial,
+        status=TrialStatus.REVERTED,
+        kind=EventKind.TRIAL_REVERTED,
+        actor=SYSTEM,
+        reason=f"Trial of {trial.tier.name} ended on {rules.last_day(trial.ends_at):%-d %B %Y}.",
+        at=at,
+    )
+
+
+@transaction.atomic
+def trial_close_converted(*, trial: Trial, at: datetime, actor: Actor) -> Trial:
+    """Called by the checkout that buys the trial's tier, inside its transaction (which
+    has locked the license already): the trial closes as converted. The license's status
+    is the checkout's to set."""
+    trial = _lock(trial)
+    _close(
+        trial,
+        status=TrialStatus.CONVERTED,
+        kind=EventKind.TRIAL_CONVERTED,
+        actor=actor,
+        reason=f"Trial of {trial.tier.name} converted: the tier was bought.",
+        at=at,
+    )
+    return trial
+
+
+@transaction.atomic
+def trial_extend(
+    *, trial: Trial, days: int, actor: Actor, reason: str, at: datetime | None = None
+) -> Trial:
+    """Staff give a running trial `days` more (a reason is required, kept on record). A
+    trial license's term follows its trial."""
+    at = at or clock.now()
+    if not reason.strip():
+        raise ValidationError("Say why; the reason is kept on record.")
+    if not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION_DAYS:
+        raise ValidationError(f"Extend by 1 to {MAX_EXTENSION_DAYS} days.")
+    trial = _lock(trial)
+    license = trial.license
+    if trial.status != TrialStatus.RUNNING:
+        raise ValidationError(f"This trial is closed ({trial.get_status_display().lower()}).")
+    ends_at = trial.ends_at + timedelta(days=days)
+    if ends_at <= at:
+        raise ValidationError(
+            f"The trial ended on {rules.last_day(trial.ends_at):%-d %B %Y}: {days} more days "
+            "would still end it in the past."
+        )
+    before = _fields(trial)
+    trial.ends_at = ends_at
+    trial.save(update_fields=["ends_at"])
+    if license.status == LicenseStatus.TRIALING:
+        license.term_end = max(license.term_end, rules.last_day(ends_at))
+    _record(
+        license,
+        trial,
+        kind=EventKind.TRIAL_EXTENDED,
+        actor=actor,
+        reason=reason,
+        before=before,
+        at=at,
+    )
+    return trial
