@@ -29,16 +29,16 @@ from licensing.licenses.entitlements import license_entitlements
 from licensing.models import (
     CLOSED_STATUSES,
     Feature,
-    FeatureUse,
     License,
     Tier,
     TierVersion,
     Trial,
     TrialStatus,
 )
-from licensing.trials.rules import OpenLicense, days_left, last_day, start_refusal
+from licensing.trials.rules import OpenLicense, last_day, start_refusal
+from licensing.trials.selectors import FeatureUsed, TrialSummary, running_trial, trial_summary
 from licensing.trials.services import trial_end, trial_start
-from licensing.usage.services import Meter, license_meters
+from licensing.usage.services import license_meters
 from portal import clock
 from portal.access import current_membership, get_membership
 from portal.models import Membership, Organization, Role
@@ -340,20 +340,14 @@ def trial_end_view(request: HttpRequest, slug: str, trial_id: int) -> HttpRespon
 
 
 @dataclass(frozen=True)
-class FeatureUsed:
-    feature: Feature
-    uses: int  # 0: never used
-    last_used: datetime | None
-
-
-@dataclass(frozen=True)
 class TrialPanel:
-    trial: Trial
-    days_left: int
-    last_day: date
-    features: list[FeatureUsed]  # the trial tier's extra features, used ones first
-    meters: list[Meter]  # usage against the trial tier's limits
-    convert_url: str
+    summary: TrialSummary  # days left, features used (never-used too), usage (selectors)
+    features: list[FeatureUsed]  # the summary's, the most used first, never-used last
+    convert_url: str  # the checkout for the trial's tier (an upgrade, or a purchase)
+
+    @property
+    def trial(self) -> Trial:
+        return self.summary.trial
 
 
 @dataclass(frozen=True)
@@ -366,41 +360,12 @@ class AfterTrial:
     features_lost: list[str]
 
 
-def _extra_features(trial: Trial) -> list[Feature]:
-    """The trial tier's features the license's own plan lacks (every one of them, for a
-    trial license of its own)."""
-    trial_features = list(trial.version.features.all())
-    if trial.license.version_id == trial.version_id:
-        return trial_features
-    own = set(trial.license.version.features.values_list("pk", flat=True))
-    return [feature for feature in trial_features if feature.pk not in own]
-
-
-def _features_used(trial: Trial, at: datetime) -> list[FeatureUsed]:
-    extra = _extra_features(trial)
-    uses = {}
-    rows = FeatureUse.objects.filter(
-        license=trial.license,
-        feature__in=extra,
-        used_at__gte=trial.starts_at,
-        used_at__lt=min(at, trial.ends_at) + timedelta(minutes=5),
-    ).values_list("feature_id", "count", "used_at")
-    for feature_id, count, used_at in rows:
-        total, last = uses.get(feature_id, (0, None))
-        uses[feature_id] = (total + count, used_at if last is None else max(last, used_at))
-    features = [FeatureUsed(f, *uses.get(f.pk, (0, None))) for f in extra]
-    return sorted(features, key=lambda f: (f.uses == 0, -f.uses, f.feature.order))
-
-
 def trial_panel(trial: Trial, at: datetime) -> TrialPanel:
-    entitlements = entitlements_on(license=trial.license, version=trial.version, at=at)
+    summary = trial_summary(trial, at)
     slug = trial.organization.slug
     return TrialPanel(
-        trial=trial,
-        days_left=days_left(ends_at=trial.ends_at, today=clock.today()),
-        last_day=last_day(trial.ends_at),
-        features=_features_used(trial, at),
-        meters=license_meters(license=trial.license, at=at, entitlements=entitlements),
+        summary=summary,
+        features=sorted(summary.features, key=lambda f: (f.times_used == 0, -f.times_used)),
         convert_url=f"{reverse('checkout_new', args=[slug])}?tier={trial.tier.slug}",
     )
 
@@ -427,16 +392,14 @@ def after_trial(trial: Trial, at: datetime) -> AfterTrial | None:
 def license_trial_context(license: License, at: datetime) -> dict:
     """The dashboard's trial parts for one license: the running trial's panel, or what a
     trial that ended left beyond the plan (read-only)."""
-    trial = (
-        Trial.objects.filter(license=license)
-        .select_related("tier", "version", "organization", "license__version")
-        .first()
-    )
+    running = running_trial(license, at)
+    if running is not None:
+        running.license = license
+        return {"trial": trial_panel(running, at)}
+    trial = Trial.objects.filter(license=license).select_related("tier", "version").first()
     if trial is None:
         return {}
     trial.license = license
-    if trial.status == TrialStatus.RUNNING and trial.in_force(at):
-        return {"trial": trial_panel(trial, at)}
     if trial.status in (TrialStatus.ENDED, TrialStatus.REVERTED) or (
         trial.status == TrialStatus.RUNNING and at >= trial.ends_at
     ):

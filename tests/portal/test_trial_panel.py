@@ -86,7 +86,7 @@ def test_the_convert_link_goes_to_the_checkout_for_the_tier(client_for, owner, t
 
 
 def test_a_member_reads_the_panel_without_the_buttons(client_for, teammate, team, trial, now):
-    _used(team, "webhooks", 3, now)
+    _used(team, "webhooks", 3, now - timedelta(minutes=1))
     panel = _panel(client_for(teammate).get(DASHBOARD).content.decode(), trial)
     assert "3 uses" in panel
     assert "Keep Business: buy it" not in panel and "/end/" not in panel
