@@ -8,7 +8,7 @@ import pytest
 from django.utils.html import escape
 
 from licensing.models import License, LicenseStatus, Trial, TrialStatus
-from tests.factories import MembershipFactory
+from tests.factories import UserFactory
 from tests.helpers.checkout import subscribed
 from tests.helpers.trials import running_trial
 
@@ -162,8 +162,11 @@ def test_a_visitor_is_offered_every_tier_with_a_trial(client, catalog):
     assert "Try Team free" not in client.get("/pricing/compare/business/team/").content.decode()
 
 
-def test_another_organization_of_the_user_is_not_started_by_a_foreign_slug(
-    client_for, outsider, team
-):
-    MembershipFactory(organization=team.organization, role="member")
-    assert client_for(outsider).post(START.format("business")).status_code == 404
+def test_a_user_without_an_organization_makes_one_first_and_comes_back(client_for, catalog):
+    response = client_for(UserFactory()).get("/pricing/try/team/")
+    assert response["Location"] == "/app/new/?next=%2Fpricing%2Ftry%2Fteam%2F"
+
+
+def test_an_unknown_tier_is_a_404(client_for, owner, client, catalog):
+    assert client.get("/pricing/try/nonsense/").status_code == 404
+    assert client_for(owner).get(START.format("nonsense")).status_code == 404
