@@ -113,9 +113,8 @@ app_patterns = [
         name="scheduled_change_cancel",
     ),
     path("<slug:slug>/trials/start/<slug:tier>/", trials.trial_start_view, name="trial_start"),
-    path(
-        "<slug:slug>/trials/<int:trial_id>/started/", trials.trial_started, name="trial_started"
-    ),
+    path("<slug:slug>/trials/<int:trial_id>/", trials.trial_detail, name="trial_detail"),
+    path("<slug:slug>/trials/<int:trial_id>/started/", trials.trial_started, name="trial_started"),
     path("<slug:slug>/trials/<int:trial_id>/end/", trials.trial_end_view, name="trial_end"),
     path("<slug:slug>/invoices/", invoices.invoice_list, name="invoice_list"),
     path("<slug:slug>/invoices/<str:number>/", invoices.invoice_detail, name="invoice_detail"),

@@ -274,6 +274,29 @@ def trial_started(request: HttpRequest, slug: str, trial_id: int) -> HttpRespons
     )
 
 
+@never_cache
+@login_required
+@require_GET
+def trial_detail(request: HttpRequest, slug: str, trial_id: int) -> HttpResponse:
+    """The trial's own page, where the reminder emails point: its panel while it runs
+    (with Convert and End now for owners and billing admins), how it closed after."""
+    membership, trial = _trial_for_member(request, slug, trial_id)
+    at = clock.now()
+    context = {
+        "membership": membership,
+        "organization": membership.organization,
+        "trial": trial,
+        "license": trial.license,
+        "last_day": last_day(trial.ends_at),
+    }
+    if trial.in_force(at):
+        context["plan"] = {"trial": trial_panel(trial, at)}
+    elif trial.status != TrialStatus.CONVERTED:
+        after = after_trial(trial, at)
+        context["plan"] = {"after_trial": after} if after else {}
+    return render(request, "portal/trials/detail.html", context)
+
+
 # --- The end ----------------------------------------------------------------------------
 
 

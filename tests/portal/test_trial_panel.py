@@ -150,3 +150,17 @@ def test_nothing_is_said_after_a_converted_trial(client_for, owner, team, now):
     Trial.objects.filter(pk=trial.pk).update(status=TrialStatus.CONVERTED, ended_at=now)
     page = client_for(owner).get(DASHBOARD).content.decode()
     assert "trial has ended" not in page  # bought: nothing read-only
+
+
+def test_the_trial_page_the_emails_point_to_shows_the_panel_then_the_end(
+    client_for, owner, teammate, outsider, team, trial, now
+):
+    url = f"/app/northwind/trials/{trial.pk}/"
+    page = client_for(owner).get(url).content.decode()
+    assert "Your Business trial" in page and f'id="trial-{trial.pk}"' in page
+    assert "End the trial now" in page
+    assert "End the trial now" not in client_for(teammate).get(url).content.decode()
+    assert client_for(outsider).get(url).status_code == 404
+    Trial.objects.filter(pk=trial.pk).update(status=TrialStatus.REVERTED, ended_at=now)
+    page = client_for(owner).get(url).content.decode()
+    assert "It ended on" in page and "No longer included:" in page
