@@ -78,6 +78,13 @@ CUSTOMERS = [
             ("ines@globex.test", "Ines", "Duarte", Role.MEMBER),
         ],
     ),
+    # No license: trying Team on a trial license of its own (licensing.demo.trials).
+    (
+        "umbrella-labs",
+        "Umbrella Labs",
+        False,
+        [("uma@umbrella.test", "Uma", "Reyes", Role.OWNER)],
+    ),
     # No license yet: a newcomer buys one from /pricing/.
     (
         "initech",
@@ -92,7 +99,7 @@ CUSTOMERS = [
 def build_people() -> list[DemoLogin]:
     # One hash of the one published password, shared by every demo login: the production
     # hasher is slow on purpose (a quarter of a second of CPU a hash here, twice that in
-    # wall time on a busy machine), and hashing it afresh for each of the eleven logins
+    # wall time on a busy machine), and hashing it afresh for each of the twelve logins
     # was half of the demo load. A salt of its own per login would protect nothing:
     # the password is published.
     password = make_password(DEMO_PASSWORD)

@@ -17,6 +17,7 @@ from portal.views import (
     roi,
     site,
     subscriptions,
+    trials,
 )
 
 # The admin signs in through allauth, so rate limits and two-factor apply there too.
@@ -111,6 +112,10 @@ app_patterns = [
         checkout.scheduled_change_cancel_view,
         name="scheduled_change_cancel",
     ),
+    path("<slug:slug>/trials/start/<slug:tier>/", trials.trial_start_view, name="trial_start"),
+    path("<slug:slug>/trials/<int:trial_id>/", trials.trial_detail, name="trial_detail"),
+    path("<slug:slug>/trials/<int:trial_id>/started/", trials.trial_started, name="trial_started"),
+    path("<slug:slug>/trials/<int:trial_id>/end/", trials.trial_end_view, name="trial_end"),
     path("<slug:slug>/invoices/", invoices.invoice_list, name="invoice_list"),
     path("<slug:slug>/invoices/<str:number>/", invoices.invoice_detail, name="invoice_detail"),
     path("<slug:slug>/invoices/<str:number>.pdf", invoices.invoice_pdf, name="invoice_pdf"),
@@ -143,6 +148,7 @@ catalog_patterns = [
         catalog.pricing_compare,
         name="pricing_compare",
     ),
+    path("pricing/try/<slug:tier>/", trials.trial_try, name="trial_try"),
     path("changelog/", catalog.changelog, name="changelog"),
     path("changelog/feed/", catalog.ChangelogFeed(), name="changelog_feed"),
     path("policy/upgrades/", catalog.policy_upgrades, name="policy_upgrades"),

@@ -37,6 +37,8 @@ from licensing.licenses import keys
 from licensing.licenses import services as licenses
 from licensing.licenses.entitlements import license_entitlements
 from licensing.models import License
+from licensing.usage import features as feature_use
+from licensing.usage.features import FeatureReport, feature_use_record_batch
 from licensing.usage.services import MAX_BATCH, UsageReport, license_meters, usage_record_batch
 from portal import clock
 from portal.errors import api_not_found
@@ -301,6 +303,34 @@ class UsageOut(Schema):
     usage: list[MeterOut]
 
 
+class FeatureUseRecordIn(Schema):
+    feature: str = Field(
+        ..., min_length=1, max_length=60, pattern=PRINTABLE, description="A feature's key."
+    )
+    count: int = Field(
+        ...,
+        ge=1,
+        le=feature_use.MAX_COUNT,
+        description="Times the feature was used since your last report of it.",
+    )
+    idempotency_key: str = Field(..., min_length=1, max_length=100, pattern=PRINTABLE)
+    used_at: AwareDatetime | None = Field(None, description="Defaults to now.")
+
+
+class FeatureUseIn(Schema):
+    key: str = Key
+    records: list[FeatureUseRecordIn] = Field(..., min_length=1, max_length=feature_use.MAX_BATCH)
+
+
+class FeatureUseOut(Schema):
+    accepted: int
+    duplicates: int
+    results: dict[str, str] = Field(
+        description="Each record's idempotency_key: accepted, or duplicate (sent before; "
+        "counted once)."
+    )
+
+
 class MachineIn(Schema):
     key: str = Key
     fingerprint: str = Fingerprint
@@ -476,6 +506,27 @@ def report_usage(request: HttpRequest, payload: UsageIn):
         "results": results,
         "usage": _meters_out(license),
     }
+
+
+@api.post("/licenses/feature-use", response={200: FeatureUseOut, **ERRORS}, tags=["usage"])
+def report_feature_use(request: HttpRequest, payload: FeatureUseIn):
+    """Report which features your software used, and how often, in batches of up to
+    500 records (the dashboard's trial panel shows them). Each record's idempotency_key is
+    yours to choose; a record sent again with the same key counts once. A batch with any
+    bad record (a feature the product does not have, a count under 1, a time in the
+    future or over 400 days ago, two records with one key) is refused whole: 422, with
+    each problem named, and nothing of it is stored."""
+    license = _license(request, payload.key)
+    try:
+        results = feature_use_record_batch(
+            license=license,
+            reports=[FeatureReport(**record.dict()) for record in payload.records],
+            at=clock.now(),
+        )
+    except DjangoValidationError as exc:
+        raise ApiError(422, "invalid_feature_use", " ".join(exc.messages)) from exc
+    accepted = sum(1 for outcome in results.values() if outcome == "accepted")
+    return {"accepted": accepted, "duplicates": len(results) - accepted, "results": results}
 
 
 def _machine_out(license: License, machine) -> dict:

@@ -31,6 +31,9 @@ class CurrentPlan:
     tier_order: int
     cycle: str  # "" when the license is billed by no subscription (any cycle is its own)
     seats: int
+    # The tiers (slugs) the organization may start a trial of now: the pricing page
+    # offers "Try <tier> free" on those (the rule is licensing.trials.rules).
+    trial_tiers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from licensing.catalog.standing import CurrentPlan
 from licensing.models import CLOSED_STATUSES, ChangelogEntry, License, PolicyStatus, PolicyVersion
 from portal import clock
 from portal.access import current_membership
+from portal.views.trials import trial_offer_slugs, trial_offers
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ def _current_plans(request: HttpRequest) -> dict[int, CurrentPlan] | None:
         .select_related("version__tier", "subscription")
     )
     plans = {}
+    trial_tiers = frozenset(tier.slug for tier in trial_offers(organization))
     for license in licenses:
         tier = license.version.tier
         subscription = getattr(license, "subscription", None)
@@ -69,6 +71,7 @@ def _current_plans(request: HttpRequest) -> dict[int, CurrentPlan] | None:
             tier_order=tier.order,
             cycle=subscription.cycle if subscription else "",
             seats=license.seats,
+            trial_tiers=trial_tiers,
         )
     return plans
 
@@ -133,6 +136,15 @@ def _describe(price: SeatPrice | None, locale: str) -> str | None:
     return price.describe(locale) if price else None
 
 
+def _trial_offered(request: HttpRequest, source, target) -> bool:
+    """Whether the comparison offers a trial of `target`: a tier with a trial, higher
+    than the one compared from, and (signed in) one the organization may try now."""
+    if not target.trial_days or target.order <= source.order:
+        return False
+    offers = trial_offer_slugs(request)
+    return offers is None or target.slug in offers
+
+
 @require_GET
 def pricing_compare(request: HttpRequest, source: str, target: str) -> HttpResponse:
     if source == target:
@@ -171,6 +183,7 @@ def pricing_compare(request: HttpRequest, source: str, target: str) -> HttpRespo
             initial={"source": source, "target": target}, tiers=_tier_choices()
         ),
     }
+    context["trial_offered"] = _trial_offered(request, source_version.tier, target_version.tier)
     response = render(request, "catalog/compare.html", context, status=400 if problems else 200)
     patch_vary_headers(response, ["Accept-Language"])
     return response

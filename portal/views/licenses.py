@@ -39,6 +39,7 @@ from portal.access import (
     require_owner,
 )
 from portal.models import Membership
+from portal.views.trials import license_trial_context, trial_offers
 
 
 class TokenForm(forms.Form):
@@ -180,6 +181,11 @@ def _plan(license, *, closed: bool = False) -> dict:
     }
 
 
+def _trial(license, at) -> dict:
+    # The trial panel, or what a trial that ended left beyond the plan (read-only).
+    return license_trial_context(license, at)
+
+
 def _dashboard_context(membership: Membership, token_form: TokenForm | None = None) -> dict:
     organization = membership.organization
     now = clock.now()
@@ -187,13 +193,16 @@ def _dashboard_context(membership: Membership, token_form: TokenForm | None = No
         "membership": membership,
         "organization": organization,
         "panels": [
-            (license_panel(license=license, at=now), _plan(license))
+            (license_panel(license=license, at=now), _plan(license) | _trial(license, now))
             for license in licenses.licenses_open(organization)
         ]
         # A closed license stays readable (read-only) for the data retention after its
         # term, as the cancel page promises; after it, as if there were none.
         + [
-            (license_panel(license=license, at=now), _plan(license, closed=True))
+            (
+                license_panel(license=license, at=now),
+                _plan(license, closed=True) | _trial(license, now),
+            )
             for license in licenses.licenses_closed_since(
                 organization,
                 since=timezone.localdate(now)
@@ -209,6 +218,8 @@ def _dashboard_context(membership: Membership, token_form: TokenForm | None = No
             .select_related("user")
             .order_by("role", "user__email")
         ),
+        # "Try <tier> free": the tiers the trial rule lets it try now (portal.views.trials).
+        "trial_offers": trial_offers(organization),
     }
     if membership.can_manage_billing:
         context["invoices"] = invoice_summary(

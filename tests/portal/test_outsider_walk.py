@@ -10,11 +10,12 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from billing.checkout.services import checkout_start
 from billing.models import RoiScenario
 from licensing.api.tokens import api_token_create
-from licensing.models import ApiToken, License, LicenseEvent
+from licensing.models import ApiToken, License, LicenseEvent, Trial
 from portal.models import ACCOUNT_MANAGERS_GROUP, Invitation, Membership, Organization
 from tests.factories import InvitationFactory, OrganizationFactory, UserFactory
 from tests.helpers.invoices import finalized_invoice
 from tests.helpers.licenses import issue
+from tests.helpers.trials import running_trial
 
 APP_PREFIX = "app/<slug:slug>/"
 STAFF_PREFIXES = ("manage/",)
@@ -63,6 +64,8 @@ def northwind(organization, owner, teammate, catalog):
         "token": checkout_start(
             organization=organization, license=issued.license, user=owner
         ).token,
+        "trial_id": running_trial(issued.license, "business").pk,
+        "tier": "enterprise",
     }
 
 
@@ -88,6 +91,7 @@ def _state():
         LicenseEvent.objects.count(),
         list(ApiToken.objects.order_by("pk").values_list("name", "revoked_at")),
         list(RoiScenario.objects.order_by("pk").values_list("name", flat=True)),
+        list(Trial.objects.order_by("pk").values_list("organization_id", "tier_id", "status")),
     )
 
 

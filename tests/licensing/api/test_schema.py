@@ -7,8 +7,9 @@ schemas, 405 for other methods, 401 without the token, forbidden data refused…
 One check is replaced: Schemathesis's positive_data_acceptance takes any 422 for a
 schema-valid request as a refusal, but a usage record the product cannot take (a metric
 it does not have, a moment more than 400 days back) is a rule no schema states, answered
-with a documented 422 invalid_usage. Every other refusal of a schema-valid request, such
-as a key the schema allows but the server reads as malformed, still fails."""
+with a documented 422 invalid_usage (invalid_feature_use for a feature-use record).
+Every other refusal of a schema-valid request, such as a key the schema allows but the
+server reads as malformed, still fails."""
 
 import pytest
 import schemathesis
@@ -23,7 +24,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from licensing.api.endpoints import api as licensing_api
 from licensing.licenses import keys
-from licensing.models import LimitMetric
+from licensing.models import Feature, LimitMetric
 
 pytestmark = pytest.mark.fuzz
 
@@ -49,16 +50,21 @@ def _aim_at_the_license(body: dict, issued, data) -> None:
     its product's metrics, now), so that answers of success are checked too."""
     body["key"] = issued.key
     metrics = LimitMetric.objects.filter(product=issued.license.product)
+    features = Feature.objects.filter(product=issued.license.product)
     for record in body.get("records", []):
-        record["metric"] = data.draw(st.sampled_from([metric.key for metric in metrics]))
-        record.pop("recorded_at", None)
+        if "feature" in record:
+            record["feature"] = data.draw(st.sampled_from([feature.key for feature in features]))
+            record.pop("used_at", None)
+        else:
+            record["metric"] = data.draw(st.sampled_from([metric.key for metric in metrics]))
+            record.pop("recorded_at", None)
 
 
 def schema_valid_requests_are_understood(ctx, response, case):
     if not case.meta.generation.mode.is_positive or response.status_code in ACCEPTED:
         return
     code = response.json().get("code")
-    assert response.status_code == 422 and code == "invalid_usage", (
+    assert response.status_code == 422 and code in {"invalid_usage", "invalid_feature_use"}, (
         f"A request the schema allows was refused: {response.status_code} {code}"
     )
 
@@ -84,6 +90,7 @@ def test_the_schema_lists_every_operation_and_the_formats_of_keys_and_tokens():
         "/api/v1/licenses/validate",
         "/api/v1/licenses/entitlements",
         "/api/v1/licenses/usage",
+        "/api/v1/licenses/feature-use",
         "/api/v1/machines/activate",
         "/api/v1/machines/deactivate",
     }

@@ -1,0 +1,431 @@
+"""Trials of a higher tier, the customer's side (PRODUCT.md rule 6): the "Try <tier>"
+entry from the pricing and comparison pages, the start page (GET explains, POST starts),
+the new trial license's key shown once, the dashboard's trial panel and End now.
+
+The rules are licensing.trials (rules: why a start is refused; services: trial_start and
+trial_end). Owners and billing admins start and end trials; members read, and the start
+page names who can; anyone outside the organization gets 404."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from licensing.licenses import services as licenses
+from licensing.licenses.continuity import entitlements_on
+from licensing.licenses.downgrade import Excess, Usage, find_excesses
+from licensing.licenses.entitlements import license_entitlements
+from licensing.models import (
+    CLOSED_STATUSES,
+    Feature,
+    License,
+    Tier,
+    TierVersion,
+    Trial,
+    TrialStatus,
+)
+from licensing.trials.rules import OpenLicense, last_day, start_refusal
+from licensing.trials.selectors import FeatureUsed, TrialSummary, running_trial, trial_summary
+from licensing.trials.services import trial_end, trial_start
+from licensing.usage.services import license_meters
+from portal import clock
+from portal.access import current_membership, get_membership
+from portal.models import Membership, Organization, Role
+
+# A new trial license's key, from the start to the one page view that shows it.
+TRIAL_KEY_SESSION = "trial_new_key"
+
+
+# --- What the organization may try ------------------------------------------------------
+
+
+def _published(tier: Tier) -> TierVersion | None:
+    return tier.versions.filter(status="published").order_by("-number").first()
+
+
+def _open_license(organization: Organization, tier: Tier) -> License | None:
+    return (
+        License.objects.filter(organization=organization, product_id=tier.product_id)
+        .exclude(status__in=CLOSED_STATUSES)
+        .select_related("version__tier", "product")
+        .first()
+    )
+
+
+def trial_refusal(organization: Organization, tier: Tier) -> str | None:
+    """Why `organization` may not start a trial of `tier` now, in words; None: it may."""
+    license = _open_license(organization, tier)
+    current = None
+    if license is not None:
+        current = OpenLicense(
+            tier_order=license.version.tier.order,
+            usable=license.is_usable,
+            trial_running=Trial.objects.filter(
+                license=license, status=TrialStatus.RUNNING
+            ).exists(),
+        )
+    return start_refusal(
+        tier_name=tier.name,
+        trial_days=tier.trial_days,
+        tier_order=tier.order,
+        already_tried=Trial.objects.filter(organization=organization, tier=tier).exists(),
+        current=current,
+    )
+
+
+def trial_offers(organization: Organization) -> list[Tier]:
+    """The public tiers `organization` may start a trial of now, lowest first."""
+    tiers = Tier.objects.filter(is_public=True, trial_days__isnull=False).order_by(
+        "product", "order"
+    )
+    return [
+        tier
+        for tier in tiers
+        if _published(tier) is not None and trial_refusal(organization, tier) is None
+    ]
+
+
+def trial_offer_slugs(request: HttpRequest) -> set[str] | None:
+    """The tiers the signed-in user's current organization may try (the pricing and
+    comparison pages offer those only); None for a visitor, who is offered every tier
+    with a trial and learns at the start page whether theirs may."""
+    membership = current_membership(request)
+    if membership is None:
+        return None
+    return {tier.slug for tier in trial_offers(membership.organization)}
+
+
+# --- The start --------------------------------------------------------------------------
+
+
+def _starters(organization: Organization) -> list[Membership]:
+    """Who may start or end a trial: the owners and billing admins, owners first."""
+    return list(
+        Membership.objects.filter(organization=organization, role__in=[Role.OWNER, Role.BILLING])
+        .select_related("user")
+        .order_by("role", "user__email")
+    )
+
+
+@dataclass(frozen=True)
+class StartPlan:
+    """What starting a trial of a tier now would give, until when, and what follows."""
+
+    tier: Tier
+    version: TierVersion
+    license: License | None  # the open license it runs on; None: a license of its own
+    last_day: date
+    gained: list[Feature]  # features the current plan does not have (all, for a new org)
+    limits: list[tuple[str, str, str]]  # (limit, on the plan now, during the trial)
+
+
+def _limit_text(value: int | None, unit: str) -> str:
+    return "Unlimited" if value is None else f"{value:,} {unit}"
+
+
+def _start_plan(organization: Organization, tier: Tier, at: datetime) -> StartPlan:
+    version = _published(tier)
+    if version is None:
+        raise Http404("This tier is not on offer.")
+    license = _open_license(organization, tier)
+    now = license_entitlements(license=license, at=at) if license else None
+    features = list(version.features.all())
+    limits = []
+    for row in version.limit_rows.select_related("metric"):
+        metric = row.metric
+        before = "—"
+        if now is not None and metric.key in now.limits:
+            before = _limit_text(now.limits[metric.key].value, metric.unit)
+        limits.append((metric.name, before, _limit_text(row.value, metric.unit)))
+    return StartPlan(
+        tier=tier,
+        version=version,
+        license=license,
+        last_day=clock.today() + timedelta(days=tier.trial_days - 1),
+        gained=[f for f in features if now is None or f.key not in now.features],
+        limits=limits,
+    )
+
+
+class TrialStartForm(forms.Form):
+    """Nothing to fill in: the button is the consent. Kept as a form so a missing CSRF
+    token or a stale page is answered like every other form."""
+
+
+@require_GET
+def trial_try(request: HttpRequest, tier: str) -> HttpResponse:
+    """The pricing and comparison pages' "Try <tier>": on to the start page of the
+    visitor's current organization, through sign-up (or sign-in) and a first
+    organization when needed, coming back here after."""
+    tier_row = get_object_or_404(Tier, slug=tier, is_public=True)
+    here = request.get_full_path()
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('account_signup')}?{urlencode({'next': here})}")
+    membership = current_membership(request)
+    if membership is None:
+        return redirect(f"{reverse('organization_create')}?{urlencode({'next': here})}")
+    return redirect("trial_start", membership.organization.slug, tier_row.slug)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def trial_start_view(request: HttpRequest, slug: str, tier: str) -> HttpResponse:
+    """GET says exactly what a trial of the tier gives, until when, and what happens at
+    its end; POST (owners and billing admins) starts it. A refusal says the rule's
+    reason with a 409; a second POST finds the trial started and says so."""
+    membership = get_membership(request, slug)
+    organization = membership.organization
+    tier_row = get_object_or_404(Tier, slug=tier, is_public=True)
+    at = clock.now()
+    refusal = trial_refusal(organization, tier_row)
+    started = None
+    if request.method == "POST" and membership.can_manage_billing and refusal is None:
+        try:
+            started = trial_start(
+                organization=organization,
+                tier=tier_row,
+                actor=licenses.Actor.of(request.user, membership.get_role_display().lower()),
+            )
+        except ValidationError as refused:
+            refusal = " ".join(refused.messages)
+    if started is not None:
+        if started.key:
+            # Held only until the next page shows it, once (trial_started pops it).
+            request.session[TRIAL_KEY_SESSION] = {"trial": started.trial.pk, "key": started.key}
+        messages.success(
+            request,
+            f"Your {tier_row.name} trial has started: it runs until the end of "
+            f"{last_day(started.trial.ends_at):%-d %B %Y} (UTC).",
+        )
+        return redirect("trial_started", slug, started.trial.pk)
+    status = 200
+    if request.method == "POST":
+        status = 403 if not membership.can_manage_billing else 409
+    elif refusal is not None:
+        status = 409
+    return render(
+        request,
+        "portal/trials/start.html",
+        {
+            "membership": membership,
+            "organization": organization,
+            "plan": _start_plan(organization, tier_row, at) if refusal is None else None,
+            "tier": tier_row,
+            "refusal": refusal,
+            "running": _running_of_tier(organization, tier_row),
+            "starters": [] if membership.can_manage_billing else _starters(organization),
+            "form": TrialStartForm(),
+        },
+        status=status,
+    )
+
+
+def _running_of_tier(organization: Organization, tier: Tier) -> Trial | None:
+    return Trial.objects.filter(
+        organization=organization, tier=tier, status=TrialStatus.RUNNING
+    ).first()
+
+
+def _trial_for_member(request: HttpRequest, slug: str, trial_id: int):
+    membership = get_membership(request, slug)
+    trial = get_object_or_404(
+        Trial.objects.select_related("tier", "version", "license", "license__version__tier"),
+        pk=trial_id,
+        organization=membership.organization,
+    )
+    return membership, trial
+
+
+@never_cache
+@login_required
+@require_GET
+def trial_started(request: HttpRequest, slug: str, trial_id: int) -> HttpResponse:
+    """After the start: the new trial license's key, this once, for an organization that
+    had none; for a paying one, what now runs on its license. A reload shows no key."""
+    membership, trial = _trial_for_member(request, slug, trial_id)
+    held = request.session.get(TRIAL_KEY_SESSION)
+    new_key = None
+    if isinstance(held, dict) and held.get("trial") == trial.pk:
+        del request.session[TRIAL_KEY_SESSION]
+        new_key = held.get("key")
+    return render(
+        request,
+        "portal/trials/started.html",
+        {
+            "membership": membership,
+            "organization": membership.organization,
+            "trial": trial,
+            "license": trial.license,
+            "last_day": last_day(trial.ends_at),
+            "new_key": new_key,
+        },
+    )
+
+
+@never_cache
+@login_required
+@require_GET
+def trial_detail(request: HttpRequest, slug: str, trial_id: int) -> HttpResponse:
+    """The trial's own page, where the reminder emails point: its panel while it runs
+    (with Convert and End now for owners and billing admins), how it closed after."""
+    membership, trial = _trial_for_member(request, slug, trial_id)
+    at = clock.now()
+    context = {
+        "membership": membership,
+        "organization": membership.organization,
+        "trial": trial,
+        "license": trial.license,
+        "last_day": last_day(trial.ends_at),
+    }
+    if trial.in_force(at):
+        context["plan"] = {"trial": trial_panel(trial, at)}
+    elif trial.status != TrialStatus.CONVERTED:
+        after = after_trial(trial, at)
+        context["plan"] = {"after_trial": after} if after else {}
+    return render(request, "portal/trials/detail.html", context)
+
+
+# --- The end ----------------------------------------------------------------------------
+
+
+class TrialEndForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you ending it? (optional)",
+        required=False,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept on record with the trial; it helps us make the tier better.",
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def trial_end_view(request: HttpRequest, slug: str, trial_id: int) -> HttpResponse:
+    """End now: GET asks (what ending means), POST ends it through trial_end."""
+    membership, trial = _trial_for_member(request, slug, trial_id)
+    form = TrialEndForm(request.POST if request.method == "POST" else None)
+    error = None
+    status = 200
+    if trial.status != TrialStatus.RUNNING:
+        error = "This trial has already ended."
+        status = 409
+    elif request.method == "POST":
+        if not membership.can_manage_billing:
+            error = "Only an owner or a billing admin can end a trial."
+            status = 403
+        elif form.is_valid():
+            try:
+                trial_end(
+                    trial=trial,
+                    actor=licenses.Actor.of(request.user, membership.get_role_display().lower()),
+                    reason=form.cleaned_data["reason"].strip(),
+                )
+            except ValidationError as refused:
+                error, status = " ".join(refused.messages), 409
+            else:
+                messages.success(
+                    request,
+                    f"Your {trial.tier.name} trial has ended. Everything made during it is "
+                    "kept; what is beyond your plan is read-only.",
+                )
+                return redirect("organization_detail", slug)
+        else:
+            status = 422
+    return render(
+        request,
+        "portal/trials/end.html",
+        {
+            "membership": membership,
+            "organization": membership.organization,
+            "trial": trial,
+            "form": form,
+            "error": error,
+            "starters": [] if membership.can_manage_billing else _starters(trial.organization),
+        },
+        status=status,
+    )
+
+
+# --- The dashboard's panel --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrialPanel:
+    summary: TrialSummary  # days left, features used (never-used too), usage (selectors)
+    features: list[FeatureUsed]  # the summary's, the most used first, never-used last
+    convert_url: str  # the checkout for the trial's tier (an upgrade, or a purchase)
+
+    @property
+    def trial(self) -> Trial:
+        return self.summary.trial
+
+
+@dataclass(frozen=True)
+class AfterTrial:
+    """A trial that ended (by the customer, or at its end date): what exceeds the plan
+    the license returned to, kept read-only."""
+
+    trial: Trial
+    excesses: list[Excess]
+    features_lost: list[str]
+
+
+def trial_panel(trial: Trial, at: datetime) -> TrialPanel:
+    summary = trial_summary(trial, at)
+    slug = trial.organization.slug
+    return TrialPanel(
+        summary=summary,
+        features=sorted(summary.features, key=lambda f: (f.times_used == 0, -f.times_used)),
+        convert_url=f"{reverse('checkout_new', args=[slug])}?tier={trial.tier.slug}",
+    )
+
+
+def after_trial(trial: Trial, at: datetime) -> AfterTrial | None:
+    """What exceeds the plan after `trial` ended, or None when everything fits."""
+    license = trial.license
+    during = entitlements_on(license=license, version=trial.version, at=at)
+    check = find_excesses(
+        current=during,
+        target=license_entitlements(license=license, at=at),
+        seats=license.seats,
+        active_machines=license.machines.active().count(),
+        usage=[
+            Usage(meter.grant.metric, meter.state.used)
+            for meter in license_meters(license=license, at=at, entitlements=during)
+        ],
+    )
+    if check.fits:
+        return None
+    return AfterTrial(trial=trial, excesses=check.excesses, features_lost=check.features_lost)
+
+
+def license_trial_context(license: License, at: datetime) -> dict:
+    """The dashboard's trial parts for one license: the running trial's panel, or what a
+    trial that ended left beyond the plan (read-only)."""
+    running = running_trial(license, at)
+    if running is not None:
+        running.license = license
+        return {"trial": trial_panel(running, at)}
+    trial = Trial.objects.filter(license=license).select_related("tier", "version").first()
+    if trial is None:
+        return {}
+    trial.license = license
+    if trial.status in (TrialStatus.ENDED, TrialStatus.REVERTED) or (
+        trial.status == TrialStatus.RUNNING and at >= trial.ends_at
+    ):
+        after = after_trial(trial, at)
+        return {"after_trial": after} if after else {}
+    return {}
