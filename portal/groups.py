@@ -31,6 +31,7 @@ ACCOUNT_MANAGER_PERMISSIONS = [
             "licensefile",
             "machine",
             "usagerecord",
+            "trial",
             "currency",
             "product",
             "feature",

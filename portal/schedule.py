@@ -101,6 +101,26 @@ JOBS = [
         expires=timedelta(minutes=50),
         business=True,
     ),
+    # Reverts every trial past its end, with its one email (billing.trials). Its grants
+    # ended at ends_at already (the resolver): a late run changes nothing the customer's
+    # software sees. Quiet until the next running trial's end.
+    Job(
+        "end-trials",
+        "billing.trials.tasks.end_trials",
+        (10,),
+        expires=timedelta(minutes=50),
+        business=True,
+        quiet_until="billing.trials.notices.next_trial_end",
+    ),
+    # Trial reminders due today (a week and a day before the end), each once per lead.
+    Job(
+        "send-trial-reminders",
+        "billing.trials.tasks.send_trial_reminders",
+        (45,),
+        hours=(6,),
+        expires=timedelta(hours=6),
+        business=True,
+    ),
     # Renewal reminders (and price-rise notices) due today, each once per lead time.
     Job(
         "send-renewal-reminders",

@@ -34,9 +34,13 @@ def notices_of_managed(queryset: QuerySet, user) -> QuerySet:
 
 @admin.register(Notice)
 class NoticeAdmin(OrganizationScopedAdmin, SafeInputAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["kind", "subject", "period", "lead", "sent_on", "recipients", "organization"]
+    list_display = ["kind", "about", "period", "lead", "sent_on", "recipients", "organization"]
     list_filter = ["kind"]
-    list_select_related = ["license__organization", "invoice__organization"]
+    list_select_related = [
+        "license__organization",
+        "license__version__tier",
+        "invoice__organization",
+    ]
     search_fields = ["subject"]
     date_hierarchy = "sent_on"
     fields = [
@@ -56,6 +60,16 @@ class NoticeAdmin(OrganizationScopedAdmin, SafeInputAdmin, ReadOnlyAdminMixin, a
         # Not OrganizationScopedAdmin's: it would follow the license alone and hide an
         # invoice's notices from the manager of its organization.
         return notices_of_managed(admin.ModelAdmin.get_queryset(self, request), request.user)
+
+    @admin.display(description="about", ordering="subject")
+    def about(self, notice: Notice) -> str:
+        """What the notice is about, in words: its invoice's number or its license (the
+        subject key, "invoice:34", is for the claim, not for people)."""
+        if notice.invoice_id:
+            return f"Invoice {notice.invoice.number or 'draft'}"
+        if notice.license_id:
+            return str(notice.license)
+        return notice.subject
 
     @admin.display(description="organization")
     def organization(self, notice: Notice):

@@ -5,8 +5,9 @@ One attempt per invoice: its attempt key is the invoice's, so a retried or dupli
 task finds the attempt it made (and Stripe the same PaymentIntent, by its idempotency
 key) instead of charging twice. The charge goes through card_payment_start, which records
 a succeeded payment (the invoice is paid) and sends the "card payment failed" email on a
-decline; here a decline also writes the renewal's `Notice` (kind renewal_failed), in the
-same transaction, so it is told once. A failed charge leaves the invoice open for dunning
+decline and, for an off-session attempt, the renewal's `Notice` (kind renewal_failed), in
+the same transaction, so it is told once, whether the decline is the charge's answer or a
+webhook's later report. A failed charge leaves the invoice open for dunning
 (billing.dunning) to follow up."""
 
 from __future__ import annotations
@@ -18,22 +19,14 @@ from django.db import transaction
 
 from billing.cards.gateway import card_payments_enabled
 from billing.cards.selectors import saved_card
-from billing.cards.services import card_payment_start
+from billing.cards.services import card_payment_start, off_session_attempt_key
 from billing.models import (
     CardPayment,
-    CardPaymentStatus,
     Invoice,
     InvoiceStatus,
-    Notice,
-    NoticeKind,
 )
-from portal import clock
 
 logger = logging.getLogger(__name__)
-
-
-def attempt_key_for(invoice: Invoice) -> str:
-    return f"off-session-{invoice.pk}"
 
 
 def would_charge(invoice: Invoice) -> bool:
@@ -50,7 +43,7 @@ def invoice_charge_off_session(*, invoice: Invoice) -> CardPayment | None:
     """Charge what is outstanding on `invoice` to the organization's saved card, once.
     None when there is nothing to charge (paid meanwhile, no card, cards off)."""
     existing = CardPayment.objects.filter(
-        invoice=invoice, attempt_key=attempt_key_for(invoice)
+        invoice=invoice, attempt_key=off_session_attempt_key(invoice)
     ).first()
     if existing is not None:
         return existing
@@ -59,21 +52,12 @@ def invoice_charge_off_session(*, invoice: Invoice) -> CardPayment | None:
         return None
     try:
         attempt = card_payment_start(
-            invoice=invoice, attempt_key=attempt_key_for(invoice), user=None, off_session=True
+            invoice=invoice,
+            attempt_key=off_session_attempt_key(invoice),
+            user=None,
+            off_session=True,
         )
     except ValidationError as refused:  # nothing left to pay: credit covered it meanwhile
         logger.info("Invoice %s not charged off-session: %s", invoice.number, refused)
         return None
-    if attempt.status == CardPaymentStatus.FAILED:
-        Notice.objects.get_or_create(
-            kind=NoticeKind.RENEWAL_FAILED,
-            subject=f"invoice:{invoice.pk}",
-            period=invoice.issued_on,
-            lead=0,
-            defaults={
-                "license_id": invoice.license_id,
-                "invoice": invoice,
-                "sent_on": clock.today(),
-            },
-        )
     return attempt

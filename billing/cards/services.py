@@ -38,6 +38,8 @@ from billing.models import (
     CardPaymentStatus,
     Invoice,
     InvoiceStatus,
+    Notice,
+    NoticeKind,
     Payment,
     StripeCustomer,
     StripeEvent,
@@ -486,10 +488,29 @@ def _record_once(attempt: CardPayment, intent, invoice: Invoice) -> None:
     )
 
 
+def off_session_attempt_key(invoice: Invoice) -> str:
+    """The one attempt key of an invoice's off-session charge (billing.cards.offsession)."""
+    return f"off-session-{invoice.pk}"
+
+
 def _notify_failure(attempt: CardPayment) -> None:
     if attempt.failure_notified_at is not None:
         return
     invoice = attempt.invoice
+    if attempt.attempt_key == off_session_attempt_key(invoice):
+        # A renewal's charge with no customer present: on record as the renewal's
+        # failure, however the failure was seen (the charge's answer or a webhook).
+        Notice.objects.get_or_create(
+            kind=NoticeKind.RENEWAL_FAILED,
+            subject=f"invoice:{invoice.pk}",
+            period=invoice.issued_on,
+            lead=0,
+            defaults={
+                "license_id": invoice.license_id,
+                "invoice": invoice,
+                "sent_on": clock.today(),
+            },
+        )
     pay_url = settings.SITE_URL + reverse(
         "invoice_pay", args=[invoice.organization.slug, invoice.number]
     )

@@ -1,6 +1,7 @@
 """The checkout as its page reads it: in one query with its license, version, tier and
 subscription, and with what a preview reads of the organization's billing besides —
-its credit in the subscription's currency, a pending scheduled change,
+its credit in the subscription's currency, a pending scheduled change, the running
+trial a change to its tier would convert (billing.trials.conversion),
 the last day the term was paid for (before a free extension) and whether a credit note
 corrected an invoice that billed the term (only then is what it gave back read) —
 as annotations that checkout_preview uses instead of asking again. Every typed change
@@ -27,6 +28,7 @@ from billing.models import (
     ScheduledChangeStatus,
     SubscriptionPeriod,
 )
+from licensing.models import Trial, TrialStatus
 
 MONEY = DecimalField(max_digits=12, decimal_places=2)
 # The lines that pay for days of a term: a whole period, or the rest of one after a change.
@@ -100,6 +102,7 @@ def _checkouts_for_preview() -> QuerySet[Checkout]:
         invoice__lines__kind__in=PAYING_KINDS,
         invoice__lines__period_start__gte=OuterRef("license__term_start"),
     )
+    trial = Trial.objects.filter(license=OuterRef("license"), status=TrialStatus.RUNNING)
     return Checkout.objects.select_related(
         "organization", "license__version__tier", "license__subscription"
     ).annotate(
@@ -109,4 +112,5 @@ def _checkouts_for_preview() -> QuerySet[Checkout]:
         preview_pending_id=Subquery(pending.values("pk")[:1]),
         preview_paid_through=Subquery(paid.values("ends_on")[:1]),
         preview_corrected=Exists(corrected),
+        preview_trial_id=Subquery(trial.values("pk")[:1]),
     )

@@ -10,6 +10,11 @@ saw, then changes the license through the licensing services, locks the new pric
 issues the invoice of exactly the previewed lines, re-plans the change that was already
 scheduled as the preview said (billing.checkout.changes.replan) and records the part
 that waits as a scheduled change. A refusal writes nothing but the refusal.
+
+A trial converts here too (billing.trials.conversion): a paying customer's upgrade to
+the tier it is trying, or a purchase on a trial license (which keeps its key), closes
+the running trial as converted in the confirmation's transaction, its row locked right
+after its license's.
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ from billing.subscriptions.services import (
 )
 from billing.tax.rules import Decision, tax_label
 from billing.tax.selectors import tax_decision_for
+from billing.trials import conversion
 from licensing.catalog.diff import Comparison, compare
 from licensing.catalog.frozen import FrozenCatalog, frozen_catalog
 from licensing.catalog.selectors import version_snapshot
@@ -76,6 +82,7 @@ from licensing.models import (
     Tier,
     TierVersion,
     TierVersionPrice,
+    Trial,
 )
 from portal import clock
 from portal.models import Organization
@@ -112,6 +119,27 @@ class Preview:
     tax: Decision | None = None
     notes: list[str] = field(default_factory=list)
     days_to_pay: int = 0  # the organization's payment terms, as its invoice will take them
+    # The running trial confirming this converts (billing.trials.conversion), and whether
+    # it is a purchase on the trial's own license (status trialing, no subscription).
+    trial: Trial | None = None
+    buys_trial_license: bool = False
+
+    @property
+    def trial_message(self) -> str:
+        """What confirming does to the trial, in one sentence for the customer."""
+        trial = self.trial
+        if trial is None:
+            return ""
+        kept = " Your license key stays the same." if self.buys_trial_license else ""
+        if self.quote.now.tier == trial.tier.slug:
+            return (
+                f"Your {trial.tier.name} trial becomes your plan from today; the trial days "
+                f"were free.{kept}"
+            )
+        return (
+            f"Your {trial.tier.name} trial ends today as you buy {self.quote.now.tier_name}; "
+            f"the trial days were free.{kept}"
+        )
 
     @property
     def due_on(self) -> date:
@@ -154,6 +182,9 @@ class Preview:
             replan = self.replan
             shown += f"\npending|{self.pending.pk}|{replan.outcome}|{replan.terms}|"
             shown += f"{replan.effective_on}"
+        if self.trial is not None:
+            # A trial closed since (ended, reverted) makes a conversion's preview stale.
+            shown += f"\ntrial|{self.trial.pk}|{self.buys_trial_license}"
         return hashlib.sha256(shown.encode()).hexdigest()
 
 
@@ -253,6 +284,17 @@ def _target_version(
     return version
 
 
+def _conversion_version(
+    catalog: FrozenCatalog, trial: Trial | None, tier_slug: str
+) -> TierVersion | None:
+    """The version a conversion to the trial's tier buys: the trial's own while it is
+    published (None: not a move to the trial's tier, or the tier's current version)."""
+    if trial is None or trial.tier.slug != tier_slug:
+        return None
+    version = conversion.trial_version(trial)
+    return None if version is None else catalog.version(version.pk)
+
+
 def _subscription(license: License) -> Subscription:
     try:
         return license.subscription
@@ -311,14 +353,20 @@ def checkout_preview(
             raise StalePreview(
                 None, "Your organization has bought this product since; change it instead."
             )
-    version = _target_version(
-        catalog, license, target.tier, license.product_id if license else None
+    # A trial license is bought by a purchase on it (billing.trials.conversion).
+    buys_trial_license = conversion.is_trial_license(license)
+    trial = _running_trial(checkout, license)
+    version = _conversion_version(catalog, trial, target.tier) or _target_version(
+        catalog,
+        None if buys_trial_license else license,
+        target.tier,
+        license.product_id if license else None,
     )
     if target.cycle not in BillingCycle.values:
         raise QuoteRefused({"cycle": "Choose monthly or annual billing."})
     tax = tax_decision_for(organization_id=checkout.organization_id, on=today)
     tax_rate = tax.rate
-    if license is None:
+    if license is None or buys_trial_license:
         currency = target.currency
         prices = _catalog_prices(version, currency)
         if not prices:
@@ -436,7 +484,12 @@ def checkout_preview(
     replan = None
     if pending is not None:
         replan = _replan(catalog, license, pending, quote, version)
+    tier_before = None if quote.current is None else quote.current.tier
+    if not conversion.converts(trial, tier_now=quote.now.tier, tier_before=tier_before):
+        trial = None
     return Preview(
+        trial=trial,
+        buys_trial_license=buys_trial_license,
         notes=notes,
         days_to_pay=_days_to_pay(checkout),
         checkout=checkout,
@@ -582,6 +635,15 @@ def _credited(
     ]
 
 
+def _running_trial(checkout: Checkout, license: License | None) -> Trial | None:
+    """The trial running on the license: asked only when the preview's query found one
+    (or the checkout was read without it, as the confirmation's is)."""
+    trial_id = _read_with(checkout, license, "preview_trial_id")
+    if trial_id is None:
+        return None
+    return conversion.running_trial(license)
+
+
 def _pending(checkout: Checkout, license: License) -> ScheduledChange | None:
     pending_id = _read_with(checkout, license, "preview_pending_id")
     if pending_id is MISSING:
@@ -680,6 +742,8 @@ def checkout_confirm(
     license = None
     if checkout.license_id is not None:
         license = lock_license(checkout.license_id)
+        # Its running trial right after it (billing.locks): a conversion closes it.
+        conversion.lock_running_trial(license.pk)
         # Before the subscription (which the change below locks): the preview then
         # reads the pending change as it stays until this transaction ends.
         list(lock_scheduled_changes(license.pk))
@@ -709,9 +773,15 @@ def checkout_confirm(
         at=at,
         checkout=checkout,
     ):
+        if preview.trial is not None:
+            # First: while it runs the resolver lends the trial's version, and the
+            # changes below are checked against what is bought (its seat limit), not it.
+            conversion.trial_convert(trial=preview.trial, actor=actor, at=at)
         if license is None:
             issued = _buy(checkout, preview, actor=actor, reason=reason, at=at)
             license, checkout.issued_key = issued.license, issued.key
+        elif preview.buys_trial_license:
+            _buy_trial_license(license, preview, actor=actor, reason=reason, at=at)
         else:
             _change_now(license, preview, actor=actor, reason=reason, at=at)
     invoice = _invoice(checkout.organization, license, quote, at=at)
@@ -813,6 +883,27 @@ def _buy(
         at=at,
     )
     return issued
+
+
+def _buy_trial_license(
+    license: License, preview: Preview, *, actor, reason: str, at: datetime
+) -> None:
+    """A purchase on a trial license: the same license (and key), its first term from
+    today, as quoted."""
+    quote = preview.quote
+    conversion.trial_license_buy(
+        license=license,
+        version=preview.version,
+        seats=quote.now.seats,
+        currency=quote.currency,
+        cycle=quote.now.cycle,
+        term_cycles=quote.now.term_cycles,
+        term_start=quote.term_start,
+        term_end=quote.term_end,
+        actor=actor,
+        reason=reason,
+        at=at,
+    )
 
 
 def _change_now(license: License, preview: Preview, *, actor, reason: str, at: datetime) -> None:

@@ -3,3 +3,4 @@
 
 from licensing.admin import catalog as catalog
 from licensing.admin import licenses as licenses
+from licensing.admin import trials as trials

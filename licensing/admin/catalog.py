@@ -114,9 +114,9 @@ class VersionListInline(admin.TabularInline):
 
 @admin.register(Tier)
 class TierAdmin(CatalogHistoryAdmin):
-    list_display = ["name", "product", "order", "is_public", "is_highlighted"]
+    list_display = ["name", "product", "order", "is_public", "is_highlighted", "trial_days"]
     list_filter = ["product", "is_public"]
-    list_editable = ["order", "is_public", "is_highlighted"]
+    list_editable = ["order", "is_public", "is_highlighted", "trial_days"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [VersionListInline]
     actions = ["start_draft"]

@@ -55,6 +55,7 @@ from billing.invoices import rules as invoice_rules
 from billing.models import CheckoutStatus
 from billing.pricing import BillingCycle
 from billing.subscriptions.selectors import canceled_by_customer
+from billing.trials import conversion
 from licensing.catalog.frozen import FrozenCatalog, frozen_catalog
 from licensing.licenses import services as licenses
 from licensing.models import License, Tier
@@ -101,14 +102,20 @@ class CheckoutForm(forms.Form):
 
     def __init__(self, *args, catalog: FrozenCatalog, license: License | None, **kwargs):
         super().__init__(*args, **kwargs)
+        # A trial license is bought like a new license (tier, seats, billing, currency),
+        # on the license itself (billing.trials.conversion).
+        self.buys_trial_license = conversion.is_trial_license(license)
         # Renewal is not a checkout choice: a change keeps it as it is, and the dashboard's
         # "Cancel subscription" and "Resume subscription" turn it off and on, plainly.
-        self.auto_renew = license.auto_renew if license is not None else True
+        self.auto_renew = (
+            license.auto_renew if license is not None and not self.buys_trial_license else True
+        )
         asked_renew = (self.data.get("renew") if self.is_bound else None) == RENEW
         # Renew: a license renewed by hand (auto-renew off by staff) is turned back to
         # renewing. A canceled subscription is not: "Resume subscription" keeps it.
         self.renews = (
             license is not None
+            and not self.buys_trial_license
             and not license.auto_renew
             and not license.ends_with_term
             and asked_renew
@@ -122,7 +129,7 @@ class CheckoutForm(forms.Form):
         self.fields["tier"].choices = [(tier.slug, tier.name) for tier in tiers]
         self.fields["tier"].error_messages["invalid_choice"] = "Choose one of the tiers on offer."
         self.fields["cycle"].error_messages["invalid_choice"] = "Choose monthly or annual."
-        if license is None:
+        if license is None or self.buys_trial_license:
             currencies = catalog.currencies_on_offer()
             self.fields["currency"].choices = [(code, code) for code in currencies]
             self.fields["currency"].error_messages["invalid_choice"] = (
@@ -147,6 +154,16 @@ class CheckoutForm(forms.Form):
 
 
 def _initial(catalog: FrozenCatalog, license: License | None) -> dict:
+    if conversion.is_trial_license(license):
+        # Buying the trial: its tier by default, with at least the seats it is sold from.
+        tier = catalog.version(license.version_id).tier.slug
+        currencies = catalog.currencies_on_offer()
+        return {
+            "tier": tier,
+            "seats": max(license.seats, _minimum_seats(catalog, tier)),
+            "cycle": BillingCycle.MONTHLY,
+            "currency": currencies[0] if currencies else "",
+        }
     if license is None:
         currencies = catalog.currencies_on_offer()
         return {
@@ -169,7 +186,19 @@ def _form_data(catalog: FrozenCatalog, license: License | None, source) -> dict:
     data.update({key: source.get(key) for key in FIELDS if key in source})
     if license is None and not data.get("seats") and data.get("tier"):
         data["seats"] = _minimum_seats(catalog, data["tier"])
+    elif "seats" not in source and "tier" in source and _converting(license, data["tier"]):
+        # The trial panel's "Convert" (the trial's tier, no seats): the seats kept, at
+        # least those the tier is sold from, so the link opens on a price, not a refusal.
+        data["seats"] = max(license.seats, _minimum_seats(catalog, data["tier"]))
     return data
+
+
+def _converting(license: License | None, tier_slug) -> bool:
+    """Whether `tier_slug` is the tier of the trial running on a paid `license`."""
+    if license is None or conversion.is_trial_license(license) or not tier_slug:
+        return False
+    trial = conversion.running_trial(license)
+    return trial is not None and trial.tier.slug == tier_slug
 
 
 def _minimum_seats(catalog: FrozenCatalog, tier_slug: str) -> int:
@@ -189,7 +218,9 @@ def _buyers(membership: Membership) -> list[Membership]:
 
 
 def _context(membership, checkout, form, preview, **extra) -> dict:
+    buys_trial_license = form.buys_trial_license
     return {
+        "buys_trial_license": buys_trial_license,
         "membership": membership,
         "organization": membership.organization,
         "checkout": checkout,
@@ -198,9 +229,12 @@ def _context(membership, checkout, form, preview, **extra) -> dict:
         "preview": preview,
         "buyers": [] if membership.can_manage_billing else _buyers(membership),
         "may_abandon": _may_abandon(membership, checkout),
-        "renewal_canceled": checkout.license is not None and canceled_by_customer(checkout.license),
+        "renewal_canceled": checkout.license is not None
+        and not buys_trial_license
+        and canceled_by_customer(checkout.license),
         "invoice_to": invoice_to(
-            membership.organization, first_purchase=checkout.license_id is None
+            membership.organization,
+            first_purchase=checkout.license_id is None or buys_trial_license,
         ),
         # The navigation's current organization is this one (get_membership made it
         # so): no need for its context processor to look it up again.
@@ -342,6 +376,7 @@ def checkout_page(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         return redirect(f"{reverse('checkout_new', args=[slug])}?{request.GET.urlencode()}")
     unchanged = (
         license is not None
+        and not form.buys_trial_license  # a purchase: priced from the start
         and not request.GET.get("submitted")
         and form.is_valid()
         and form.cleaned_data["tier"] == catalog.version(license.version_id).tier.slug
@@ -383,7 +418,8 @@ def checkout_confirm_view(request: HttpRequest, slug: str, token: str) -> HttpRe
     form = CheckoutForm(request.POST, catalog=frozen_catalog(), license=license)
     if not form.is_valid():
         return _render_refusal(request, _context(membership, checkout, form, None), UNPROCESSABLE)
-    if invoice_to(membership.organization, first_purchase=license is None).needed:
+    first_purchase = license is None or form.buys_trial_license
+    if invoice_to(membership.organization, first_purchase=first_purchase).needed:
         form.add_error(None, "Enter your billing details first: who the invoice is made out to.")
         return _render_refusal(request, _context(membership, checkout, form, None), UNPROCESSABLE)
     actor = licenses.Actor.of(request.user, membership.get_role_display().lower())
@@ -445,7 +481,10 @@ def checkout_done(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         amount=invoice.money("amount_due"), due_on=invoice.due_on, today=clock.today()
     )
     is_purchase = not checkout.entitlements_before
-    if is_purchase:
+    converted = conversion.converted_by(license, checkout.confirmed_at)
+    if converted is not None:
+        heading = f"Your {converted.tier.name} trial is converted"
+    elif is_purchase:
         heading = "Your purchase is confirmed"
     elif checkout.scheduled_change and not invoice:
         heading = "Your change is scheduled"
@@ -469,6 +508,7 @@ def checkout_done(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             "card_payable": bool(checkout.invoice) and card_payable(invoice=checkout.invoice),
             "new_key": _new_key_once(request, token),
             "is_purchase": is_purchase,
+            "converted_trial": converted,
             "heading": heading,
             "invoice_due_now": due_now,
             "invoice_terms": invoice_rules.terms_phrase(invoice.net_days or 0) if invoice else "",

@@ -51,6 +51,9 @@ def test_an_owner_pays_an_open_invoice_by_card_in_the_browser(
     page.get_by_label("Expiry year (YY)").fill("31")
     page.get_by_label("Security code (CVC)").fill("123")
     page.get_by_label("Postal code").fill("10115")
+    keep = page.get_by_label("Keep this card for later invoices (you can remove it)")
+    expect(keep).not_to_be_checked()  # kept only when the customer asks
+    keep.check()
     page.get_by_role("button", name="Pay $228.00").click()
 
     expect(page.get_by_role("heading", name=f"Invoice {invoice.number}")).to_be_visible()

@@ -99,3 +99,39 @@ def test_a_declined_card_leaves_the_invoice_open_and_says_so_once(
     failed = OutboundEmail.objects.exclude(subject__contains="renewed")
     assert failed.count() == 1
     assert not Payment.objects.filter(invoice=invoice).exists()
+
+
+def test_a_decline_the_webhook_reports_later_is_on_record_once(
+    license, organization, owner, django_capture_on_commit_callbacks
+):
+    # The renewal's charge was still processing when the task ended (no card saved here,
+    # so the renewal itself charged nothing); the bank's decline comes by webhook.
+    result = renew(license, django_capture_on_commit_callbacks)
+    invoice = result.invoice
+    due = invoice.money("amount_due")
+    CardPayment.objects.create(
+        organization=organization,
+        invoice=invoice,
+        attempt_key=f"off-session-{invoice.pk}",
+        intent_id="pi_reported_later",
+        currency=due.currency,
+        amount=due.amount,
+        payment_method_id="pm_saved",
+        status=CardPaymentStatus.PROCESSING,
+    )
+    declined = {
+        "id": "pi_reported_later",
+        "status": "requires_payment_method",
+        "last_payment_error": {"message": "Your card was declined."},
+    }
+
+    with time_machine.travel(AT, tick=False):
+        cards.card_payment_reconcile(intent=declined, failed=True)
+        cards.card_payment_reconcile(intent=declined, failed=True)  # delivered twice
+
+    notice = Notice.objects.get(kind=NoticeKind.RENEWAL_FAILED)
+    assert (notice.invoice_id, notice.sent_on) == (invoice.pk, APRIL_1)
+    failed = OutboundEmail.objects.filter(subject__startswith="Card payment failed")
+    assert [email.to for email in failed] == [owner.email]
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.OPEN

@@ -46,6 +46,7 @@ from licensing.models import (
     Product,
     Tier,
     TierVersion,
+    Trial,
 )
 from portal import demo
 from portal.admin_scoping import OBJECT_KWARGS, owner_path
@@ -59,6 +60,7 @@ from portal.models import (
 )
 from tests.conftest import FROZEN_NOW
 from tests.factories import InvitationFactory, UserFactory
+from tests.helpers.trials import running_trial
 
 pytestmark = pytest.mark.django_db
 
@@ -147,6 +149,8 @@ def _build_demo_site() -> None:
             subscription_id=License.objects.get(organization=organization).subscription.pk,
             error=f"{slug}: tax rates unavailable",
         )
+        if not Trial.objects.filter(organization=organization).exists():
+            running_trial(license, "enterprise")
 
 
 @pytest.fixture

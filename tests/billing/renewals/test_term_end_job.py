@@ -1,7 +1,7 @@
 """The term-end job (billing.renewals.tasks) on the test clock: it renews each due
 subscription once, however often it runs, and ends one that does not renew."""
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -41,8 +41,15 @@ def test_the_clock_renews_a_license_once_at_its_term_end(license, test_clock):
     assert (license.term_start, license.term_end) == (date(2026, 4, 1), date(2026, 4, 30))
     assert Invoice.objects.filter(license=license).count() == 1
     assert Notice.objects.filter(kind=NoticeKind.RENEWED).count() == 1
+    # The job ran every day (not every idle hour: the clock skips those), and renewed
+    # on 1 April only.
     term_end_runs = [run for run in runs if run.job == "run-term-end"]
-    assert len(term_end_runs) == 20 * 24
+    assert {run.due_at.date() for run in term_end_runs} == {
+        date(2026, 3, 14) + timedelta(days=day) for day in range(21)
+    }
+    assert [run.due_at for run in term_end_runs if run.result] == [
+        datetime(2026, 4, 1, 0, 2, tzinfo=UTC)
+    ]
     done = RenewalRun.objects.filter(renewed=1)
     assert done.count() == 1
     assert done.get().business_day == date(2026, 4, 1)

@@ -1,0 +1,160 @@
+"""Converting a trial at checkout (PRODUCT.md rule 6; issue 19, item 4).
+
+There is no separate "buy the trial" flow: a trial converts through the ordinary
+checkout (billing.checkout.services), which asks this module three things.
+
+- Which trial a checkout would convert: the running trial on the checkout's license,
+  when the change makes the trial's tier the plan from today. A paying customer's
+  upgrade to the trial tier is priced as any upgrade, prorated from the day of
+  conversion; the trial days were never billed, so they stay free. A trial license
+  (status trialing, no subscription) converts by a purchase on that license, whatever
+  tier it picks. A change to another tier (a downgrade, an upgrade past the trial's)
+  leaves the trial running; a trial that ended or reverted is never touched.
+- The trial's row lock, taken right after its license's (billing.locks' order), so the
+  confirmation reads the trial as it stays until it commits: two confirmations of one
+  conversion queue on the license, and the second finds its checkout confirmed (or its
+  preview stale) and converts nothing.
+- The purchase on a trial license: the license keeps its key and its id (the customer's
+  software has them), starts its first term today on what was bought, turns active, and
+  gets its subscription; the checkout invoices the term.
+
+The trial is closed by licensing.trials.services.trial_close_converted, inside the
+checkout's transaction and its ledger recording.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from billing.subscriptions.services import subscription_create
+from licensing.licenses import services as licenses
+from licensing.models import (
+    License,
+    LicenseStatus,
+    TierVersion,
+    Trial,
+    TrialStatus,
+    VersionStatus,
+)
+from licensing.trials.services import trial_close_converted
+
+
+def is_trial_license(license: License | None) -> bool:
+    """A license a trial started (status trialing) that nothing pays for yet: bought by a
+    purchase on the license itself, never by a second license."""
+    if license is None or license.status != LicenseStatus.TRIALING:
+        return False
+    # Read with the license where the caller did (the checkout page's query): no query.
+    return not hasattr(license, "subscription")
+
+
+def running_trial(license: License | None) -> Trial | None:
+    """The trial running on `license` (at most one), with its tier and version."""
+    if license is None:
+        return None
+    return (
+        Trial.objects.select_related("tier", "version")
+        .filter(license_id=license.pk, status=TrialStatus.RUNNING)
+        .first()
+    )
+
+
+def lock_running_trial(license_id: int) -> Trial | None:
+    """The running trial's row, locked: right after its license (billing.locks)."""
+    return (
+        Trial.objects.select_for_update(of=("self",))
+        .select_related("tier", "version")
+        .filter(license_id=license_id, status=TrialStatus.RUNNING)
+        .first()
+    )
+
+
+def trial_version(trial: Trial) -> TierVersion | None:
+    """The version a conversion of `trial` buys when it keeps the trial's tier: the
+    trial's own version while it is still published (None: the tier's current one)."""
+    return trial.version if trial.version.status == VersionStatus.PUBLISHED else None
+
+
+def converts(trial: Trial | None, *, tier_now: str, tier_before: str | None) -> bool:
+    """Whether a change that puts the license on `tier_now` from today (from
+    `tier_before`; None: a purchase on a trial license) converts `trial`: any purchase
+    on a trial license does; a change of a paid plan does when it moves to the trial's
+    tier now."""
+    if trial is None or trial.status != TrialStatus.RUNNING:
+        return False
+    if tier_before is None:
+        return True
+    return tier_now == trial.tier.slug and tier_before != tier_now
+
+
+def trial_license_buy(
+    *,
+    license: License,
+    version: TierVersion,
+    seats: int,
+    currency: str,
+    cycle: str,
+    term_cycles: int,
+    term_start,
+    term_end,
+    actor: licenses.Actor,
+    reason: str,
+    at: datetime,
+) -> License:
+    """Buy `license`, a trial license, as quoted: its first term from `term_start`, the
+    version and seats bought, active, with its subscription. Its key stays the one its
+    software uses, and it renews from now on. Runs inside the checkout's transaction, the
+    license locked."""
+    licenses.license_start_term(
+        license=license,
+        term_start=term_start,
+        term_end=term_end,
+        actor=actor,
+        reason=reason,
+        at=at,
+    )
+    if version.pk != license.version_id:
+        licenses.license_change_version(
+            license=license, version=version, actor=actor, reason=reason, at=at
+        )
+    if seats != license.seats:
+        licenses.license_change_seats(
+            license=license, seats=seats, actor=actor, reason=reason, at=at
+        )
+    licenses.license_set_status(
+        license=license, status=LicenseStatus.ACTIVE, actor=actor, reason=reason, at=at
+    )
+    if not license.auto_renew:
+        # A trial license does not renew (it ends with its trial); a plan bought does,
+        # as the purchase's preview said.
+        licenses.license_set_auto_renew(
+            license=license, auto_renew=True, actor=actor, reason=reason, at=at
+        )
+    subscription_create(
+        license=license,
+        currency=currency,
+        cycle=cycle,
+        term_cycles=term_cycles,
+        actor=actor,
+        reason=reason,
+        at=at,
+    )
+    license.refresh_from_db()
+    return license
+
+
+def trial_convert(*, trial: Trial, actor: licenses.Actor, at: datetime) -> Trial:
+    """Close `trial` as converted (its row locked by the caller, after its license)."""
+    return trial_close_converted(trial=trial, at=at, actor=actor)
+
+
+def converted_by(license: License | None, at: datetime | None) -> Trial | None:
+    """The trial a checkout confirmed at `at` converted on `license`, if any (for its
+    confirmation page)."""
+    if license is None or at is None:
+        return None
+    return (
+        Trial.objects.select_related("tier")
+        .filter(license_id=license.pk, status=TrialStatus.CONVERTED, ended_at=at)
+        .first()
+    )
