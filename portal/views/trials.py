@@ -346,6 +346,7 @@ def trial_end_view(request: HttpRequest, slug: str, trial_id: int) -> HttpRespon
             "membership": membership,
             "organization": membership.organization,
             "trial": trial,
+            "last_day": last_day(trial.ends_at),
             "form": form,
             "error": error,
             "starters": [] if membership.can_manage_billing else _starters(trial.organization),

@@ -94,6 +94,7 @@ def test_a_paying_customer_tries_business_sees_the_panel_and_ends_it(
     expect(page.get_by_role("heading", name="End the Business trial now?")).to_be_visible()
     axe(f"end trial page at {width}px")
     _no_sideways_scroll(page, width)
+    _shot(page, f"trial-end-{width}")
     page.get_by_label("Why are you ending it? (optional)").fill("We have what we need.")
     page.get_by_role("button", name="End the trial now").click()
     expect(page.get_by_text("Your Business trial has ended.")).to_be_visible()
