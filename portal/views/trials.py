@@ -206,6 +206,7 @@ def trial_start_view(request: HttpRequest, slug: str, tier: str) -> HttpResponse
             f"{last_day(started.trial.ends_at):%-d %B %Y} (UTC).",
         )
         return redirect("trial_started", slug, started.trial.pk)
+    running = _running_of_tier(organization, tier_row)
     status = 200
     if request.method == "POST":
         status = 403 if not membership.can_manage_billing else 409
@@ -220,7 +221,8 @@ def trial_start_view(request: HttpRequest, slug: str, tier: str) -> HttpResponse
             "plan": _start_plan(organization, tier_row, at) if refusal is None else None,
             "tier": tier_row,
             "refusal": refusal,
-            "running": _running_of_tier(organization, tier_row),
+            "running": running,
+            "running_last_day": last_day(running.ends_at) if running else None,
             "starters": [] if membership.can_manage_billing else _starters(organization),
         },
         status=status,
