@@ -239,7 +239,8 @@ def _check_seats(license: License, seats: int, at: datetime) -> None:
         )
         allowed = limit[0] if limit else None
     else:
-        allowed = license_entitlements(license=license, at=at).limits.get("seats")
+        # The plan's seats: a trial of a higher tier lends room, it sells none.
+        allowed = license_entitlements(license=license, at=at, with_trial=False).limits.get("seats")
         allowed = allowed.value if allowed else None
     if allowed is not None and seats > allowed:
         raise ValidationError(f"This tier allows at most {allowed} seats.")

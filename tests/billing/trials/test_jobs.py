@@ -115,6 +115,7 @@ def test_reminders_come_a_week_and_a_day_before_the_end(started, owner, billing_
     assert "not used yet" in text  # the features never used are listed too
     assert "/app/northwind/checkout/?tier=business" in text
     assert trial_page_url(started.trial) in text
+    assert f"/app/northwind/trials/{started.trial.pk}/" in text
     assert "Then you are back on Team" in text
     assert "Audit log" in html and "?tier=business" in html
 
