@@ -170,6 +170,31 @@ def _change(
     return license
 
 
+def license_lock(license: License) -> License:
+    """The license's row lock, for services of other licensing areas (trials) that change
+    their own rows with the license: the license first, then theirs."""
+    return _lock(license)
+
+
+def license_record(
+    license: License,
+    *,
+    kind: str,
+    actor: Actor,
+    reason: str,
+    before: dict,
+    after: dict,
+    at: datetime,
+    was: dict | None = None,
+) -> LicenseEvent:
+    """For those services too, inside their transaction with the license locked: the one
+    ledger entry of their change, the license's new revision and file, the signal and the
+    cached answers retired, as every license service does (`_write`)."""
+    return _write(
+        license, kind=kind, actor=actor, reason=reason, before=before, after=after, at=at, was=was
+    )
+
+
 def _new_key() -> tuple[str, str]:
     key = keys.generate_key()
     return key, keys.hash_secret(key)
