@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Min
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from billing.emails.notices import absolute
@@ -39,14 +39,8 @@ def subject_of(trial: Trial) -> str:
 
 
 def trial_page_url(trial: Trial) -> str:
-    """The trial's page (portal.views.trials, URL name trial_detail), where "End now" is.
-    Until that page is registered the same address is built by its pattern."""
-    slug = trial.organization.slug
-    try:
-        path = reverse("trial_detail", args=[slug, trial.pk])
-    except NoReverseMatch:
-        path = f"{reverse('organization_detail', args=[slug])}trials/{trial.pk}/"
-    return absolute(path)
+    """The trial's page (portal.views.trials), where "End now" is."""
+    return absolute(reverse("trial_detail", args=[trial.organization.slug, trial.pk]))
 
 
 def convert_url(trial: Trial) -> str:

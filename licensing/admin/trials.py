@@ -53,12 +53,19 @@ class TrialAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     readonly_fields = fields
 
+    @staticmethod
+    def _summary(trial: Trial):
+        """Read once for both fields of the page."""
+        if not hasattr(trial, "_summary"):
+            trial._summary = trial_summary(trial, clock.now())
+        return trial._summary
+
     def has_extend_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("licensing.change_license")
 
     @admin.display(description="Trial features used")
     def features_used(self, trial: Trial) -> str:
-        summary = trial_summary(trial, clock.now())
+        summary = self._summary(trial)
         return (
             format_html_join(
                 "",
@@ -73,7 +80,7 @@ class TrialAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Usage against the trial tier's limits")
     def usage(self, trial: Trial) -> str:
-        summary = trial_summary(trial, clock.now())
+        summary = self._summary(trial)
         return (
             format_html_join(
                 "",

@@ -38,8 +38,9 @@ from licensing.licenses import services as licenses
 from licensing.licenses.entitlements import license_entitlements
 from licensing.models import License
 from licensing.usage import features as feature_use
+from licensing.usage.batches import MAX_BATCH
 from licensing.usage.features import FeatureReport, feature_use_record_batch
-from licensing.usage.services import MAX_BATCH, UsageReport, license_meters, usage_record_batch
+from licensing.usage.services import UsageReport, license_meters, usage_record_batch
 from portal import clock
 from portal.errors import api_not_found
 from portal.http import client_address
@@ -319,7 +320,7 @@ class FeatureUseRecordIn(Schema):
 
 class FeatureUseIn(Schema):
     key: str = Key
-    records: list[FeatureUseRecordIn] = Field(..., min_length=1, max_length=feature_use.MAX_BATCH)
+    records: list[FeatureUseRecordIn] = Field(..., min_length=1, max_length=MAX_BATCH)
 
 
 class FeatureUseOut(Schema):

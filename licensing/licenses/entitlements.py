@@ -71,18 +71,24 @@ def trial_data(trial) -> dict:
     }
 
 
-def license_entitlements(*, license: License, at: datetime | None = None) -> Entitlements:
-    """Six queries, however many add-ons or overrides (the trial's among them)."""
+def license_entitlements(
+    *, license: License, at: datetime | None = None, with_trial: bool = True
+) -> Entitlements:
+    """Six queries, however many add-ons or overrides (the trial's among them).
+    `with_trial=False`: the plan bought, without a trial in force (what may be bought on
+    it, such as seats, is the plan's, not the trial's)."""
     at = at or clock.now()
-    return licenses_entitlements(licenses=[license], at=at)[license.pk]
+    return licenses_entitlements(licenses=[license], at=at, with_trial=with_trial)[license.pk]
 
 
-def licenses_entitlements(*, licenses: list[License], at: datetime) -> dict[int, Entitlements]:
+def licenses_entitlements(
+    *, licenses: list[License], at: datetime, with_trial: bool = True
+) -> dict[int, Entitlements]:
     """license_entitlements of many licenses (a batch of reminders) in six queries for
     all of them, whatever their number: license id -> its entitlements, the same answer
     as license_entitlements gives for each."""
     license_ids = [license.pk for license in licenses]
-    trials = trials_in_force(license_ids=license_ids, at=at) if license_ids else {}
+    trials = trials_in_force(license_ids=license_ids, at=at) if license_ids and with_trial else {}
     version_ids = {license.version_id for license in licenses} | {
         trial.version_id for trial in trials.values()
     }

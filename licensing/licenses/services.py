@@ -170,6 +170,31 @@ def _change(
     return license
 
 
+def license_lock(license: License) -> License:
+    """The license's row lock, for services of other licensing areas (trials) that change
+    their own rows with the license: the license first, then theirs."""
+    return _lock(license)
+
+
+def license_record(
+    license: License,
+    *,
+    kind: str,
+    actor: Actor,
+    reason: str,
+    before: dict,
+    after: dict,
+    at: datetime,
+    was: dict | None = None,
+) -> LicenseEvent:
+    """For those services too, inside their transaction with the license locked: the one
+    ledger entry of their change, the license's new revision and file, the signal and the
+    cached answers retired, as every license service does (`_write`)."""
+    return _write(
+        license, kind=kind, actor=actor, reason=reason, before=before, after=after, at=at, was=was
+    )
+
+
 def _new_key() -> tuple[str, str]:
     key = keys.generate_key()
     return key, keys.hash_secret(key)
@@ -239,7 +264,8 @@ def _check_seats(license: License, seats: int, at: datetime) -> None:
         )
         allowed = limit[0] if limit else None
     else:
-        allowed = license_entitlements(license=license, at=at).limits.get("seats")
+        # The plan's seats: a trial of a higher tier lends room, it sells none.
+        allowed = license_entitlements(license=license, at=at, with_trial=False).limits.get("seats")
         allowed = allowed.value if allowed else None
     if allowed is not None and seats > allowed:
         raise ValidationError(f"This tier allows at most {allowed} seats.")

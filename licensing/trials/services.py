@@ -66,7 +66,7 @@ def _fields(trial: Trial) -> dict:
 def _lock(trial: Trial) -> Trial:
     """The license's row, then the trial's (the documented order): the trial as locked,
     with its license."""
-    license = licenses._lock(trial.license)
+    license = licenses.license_lock(trial.license)
     trial = Trial.objects.select_for_update(of=("self",)).select_related("tier").get(pk=trial.pk)
     trial.license = license
     return trial
@@ -89,7 +89,7 @@ def _record(
     if was:
         before = before | {"license_status": was["status"]}
         after = after | {"license_status": license.status}
-    licenses._write(
+    licenses.license_record(
         license,
         kind=kind,
         actor=actor,
@@ -120,7 +120,7 @@ def _open_license(organization, tier: Tier) -> License | None:
         .values_list("pk", flat=True)
         .first()
     )
-    return licenses._lock(License(pk=found)) if found else None
+    return licenses.license_lock(License(pk=found)) if found else None
 
 
 def trial_ends_at(*, today, days: int) -> datetime:
@@ -174,7 +174,7 @@ def trial_start(
             auto_renew=False,
             ends_with_term=True,
         )
-        license, key = licenses._lock(issued.license), issued.key
+        license, key = licenses.license_lock(issued.license), issued.key
     trial = Trial(
         organization=organization,
         license=license,

@@ -7,11 +7,9 @@ The rules for what the figures mean are in licensing.meters.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Sum
 
@@ -19,9 +17,9 @@ from licensing.licenses.entitlements import license_entitlements
 from licensing.licenses.grants import SEATS, Entitlements, LimitGrant
 from licensing.models import License, LimitMetric, ResetPeriod, UsageRecord
 from licensing.usage import meters
+from licensing.usage.batches import refuse_bad_batch, store_batch
 from portal import clock
 
-MAX_BATCH = 500
 HISTORY_MONTHS = 12
 
 
@@ -40,31 +38,18 @@ def usage_record_batch(
     """Store a batch; {idempotency key: "accepted" | "duplicate"}. The whole batch is
     refused (ValidationError) if any report names an unknown metric or a bad time."""
     at = at or clock.now()
-    if not reports:
-        raise ValidationError("Send at least one usage record.")
-    if len(reports) > MAX_BATCH:
-        raise ValidationError(f"Send at most {MAX_BATCH} usage records at a time.")
     metrics = dict(
         LimitMetric.objects.filter(product_id=license.product_id).values_list("key", "pk")
     )
-    problems = []
-    for index, report in enumerate(reports):
-        if report.metric not in metrics:
-            problems.append(f"records[{index}]: no metric {report.metric!r} on this product.")
-        moment = report.recorded_at or at
-        if moment > at + meters.CLOCK_SKEW:
-            problems.append(f"records[{index}]: recorded_at is in the future.")
-        if moment < at - meters.OLDEST_REPORT:
-            problems.append(
-                f"records[{index}]: recorded_at is more than {meters.OLDEST_REPORT.days} days ago."
-            )
-    keys = [report.idempotency_key for report in reports]
-    if len(set(keys)) != len(keys):
-        problems.append("Each record in a batch needs its own idempotency_key.")
-    if problems:
-        raise ValidationError(problems)
-    batch = uuid.uuid4()
-    UsageRecord.objects.bulk_create(
+
+    def problems(report: UsageReport) -> list[str]:
+        return [] if report.metric in metrics else [f"no metric {report.metric!r} on this product."]
+
+    refuse_bad_batch(
+        reports, noun="usage", at=at, moment_field="recorded_at", record_problems=problems
+    )
+    return store_batch(
+        UsageRecord,
         [
             UsageRecord(
                 license=license,
@@ -75,19 +60,12 @@ def usage_record_batch(
                 recorded_at=(report.recorded_at or at).astimezone(UTC),
                 period=meters.period_of(report.recorded_at or at),
                 idempotency_key=report.idempotency_key,
-                batch=batch,
                 received_at=at,
             )
             for report in reports
         ],
-        ignore_conflicts=True,
+        license=license,
     )
-    ours = set(
-        UsageRecord.objects.filter(license=license, batch=batch).values_list(
-            "idempotency_key", flat=True
-        )
-    )
-    return {key: "accepted" if key in ours else "duplicate" for key in keys}
 
 
 def _figures(license: License, since: date) -> dict[tuple[str, date], int]:

@@ -9,7 +9,7 @@ page names who can; anyone outside the organization gets 404."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from urllib.parse import urlencode
 
 from django import forms
@@ -34,10 +34,11 @@ from licensing.models import (
     TierVersion,
     Trial,
     TrialStatus,
+    VersionStatus,
 )
 from licensing.trials.rules import OpenLicense, last_day, start_refusal
 from licensing.trials.selectors import FeatureUsed, TrialSummary, running_trial, trial_summary
-from licensing.trials.services import trial_end, trial_start
+from licensing.trials.services import trial_end, trial_ends_at, trial_start
 from licensing.usage.services import license_meters
 from portal import clock
 from portal.access import current_membership, get_membership
@@ -51,7 +52,7 @@ TRIAL_KEY_SESSION = "trial_new_key"
 
 
 def _published(tier: Tier) -> TierVersion | None:
-    return tier.versions.filter(status="published").order_by("-number").first()
+    return tier.versions.filter(status=VersionStatus.PUBLISHED).order_by("-number").first()
 
 
 def _open_license(organization: Organization, tier: Tier) -> License | None:
@@ -152,15 +153,10 @@ def _start_plan(organization: Organization, tier: Tier, at: datetime) -> StartPl
         tier=tier,
         version=version,
         license=license,
-        last_day=clock.today() + timedelta(days=tier.trial_days - 1),
+        last_day=last_day(trial_ends_at(today=clock.today(), days=tier.trial_days)),
         gained=[f for f in features if now is None or f.key not in now.features],
         limits=limits,
     )
-
-
-class TrialStartForm(forms.Form):
-    """Nothing to fill in: the button is the consent. Kept as a form so a missing CSRF
-    token or a stale page is answered like every other form."""
 
 
 @require_GET
@@ -210,6 +206,7 @@ def trial_start_view(request: HttpRequest, slug: str, tier: str) -> HttpResponse
             f"{last_day(started.trial.ends_at):%-d %B %Y} (UTC).",
         )
         return redirect("trial_started", slug, started.trial.pk)
+    running = _running_of_tier(organization, tier_row)
     status = 200
     if request.method == "POST":
         status = 403 if not membership.can_manage_billing else 409
@@ -224,9 +221,9 @@ def trial_start_view(request: HttpRequest, slug: str, tier: str) -> HttpResponse
             "plan": _start_plan(organization, tier_row, at) if refusal is None else None,
             "tier": tier_row,
             "refusal": refusal,
-            "running": _running_of_tier(organization, tier_row),
+            "running": running,
+            "running_last_day": last_day(running.ends_at) if running else None,
             "starters": [] if membership.can_manage_billing else _starters(organization),
-            "form": TrialStartForm(),
         },
         status=status,
     )
@@ -351,6 +348,7 @@ def trial_end_view(request: HttpRequest, slug: str, trial_id: int) -> HttpRespon
             "membership": membership,
             "organization": membership.organization,
             "trial": trial,
+            "last_day": last_day(trial.ends_at),
             "form": form,
             "error": error,
             "starters": [] if membership.can_manage_billing else _starters(trial.organization),

@@ -1,15 +1,18 @@
 """Trials in a real browser, at desktop and phone widths: a paying Team customer starts a
 Business trial from the pricing page (the start page says what happens), sees the trial
 panel on the dashboard with the features its software reported, and ends it; a new
-organization starts a Team trial from the dashboard and gets its key once. axe on each
-new page, no sideways scrolling. Screenshots go to $TRIAL_SHOTS when set."""
+organization starts a Team trial from the dashboard and gets its key once, and one buys
+its trial license from the panel. axe on each new page, no sideways scrolling.
+Screenshots go to $TRIAL_SHOTS when set."""
 
 import os
+import re
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
+from billing.models import BillingDetails
 from licensing.demo.catalog import build_catalog
 from licensing.models import Trial, TrialStatus
 from licensing.usage.features import FeatureReport, feature_use_record_batch
@@ -91,6 +94,7 @@ def test_a_paying_customer_tries_business_sees_the_panel_and_ends_it(
     expect(page.get_by_role("heading", name="End the Business trial now?")).to_be_visible()
     axe(f"end trial page at {width}px")
     _no_sideways_scroll(page, width)
+    _shot(page, f"trial-end-{width}")
     page.get_by_label("Why are you ending it? (optional)").fill("We have what we need.")
     page.get_by_role("button", name="End the trial now").click()
     expect(page.get_by_text("Your Business trial has ended.")).to_be_visible()
@@ -112,3 +116,30 @@ def test_a_new_organization_starts_a_team_trial_from_the_dashboard_and_gets_its_
     axe("trial started page with the key")
     page.get_by_role("link", name="Go to your dashboard").click()
     expect(page.get_by_role("heading", name="Team trial")).to_be_visible()
+
+
+def test_a_trial_license_is_bought_from_the_panel(page, live_server, login, axe, owner):
+    """The panel's Convert opens the checkout of the trial's tier on the trial license;
+    confirming buys it and the trial closes as converted (trialconvert's checkout)."""
+    build_catalog()
+    organization = owner.memberships.get().organization
+    BillingDetails.objects.create(
+        organization=organization,
+        legal_name="Northwind Ltd",
+        address_line1="1 Main Street",
+        city="Dublin",
+        country="IE",
+    )
+    login(owner)
+    page.goto(f"{live_server.url}/app/{organization.slug}/")
+    page.get_by_role("link", name="Try Team free for 14 days").click()
+    page.get_by_role("button", name="Start the Team trial").click()
+    page.get_by_role("link", name="Go to your dashboard").click()
+    page.get_by_role("link", name="Keep Team: buy it").click()
+    confirm = page.get_by_role("button", name=re.compile(r"^Confirm: "))
+    expect(confirm).to_be_visible()
+    axe("checkout from the trial panel")
+    confirm.click()
+    expect(page.get_by_role("heading", name="Your Team trial is converted")).to_be_visible()
+    trial = Trial.objects.get(organization=organization)
+    assert trial.status == TrialStatus.CONVERTED

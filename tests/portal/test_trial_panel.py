@@ -98,6 +98,9 @@ def test_end_now_asks_then_ends_with_the_reason_on_record(client_for, owner, tea
     asked = client.get(f"/app/northwind/trials/{trial.pk}/end/")
     assert asked.status_code == 200
     assert "You are back on Team now, billed as before" in asked.content.decode()
+    assert 'would run until the end of <time datetime="2026-03-24">24 March 2026</time>' in (
+        asked.content.decode()
+    )
     trial.refresh_from_db()
     assert trial.status == TrialStatus.RUNNING  # a GET ends nothing
     ended = client.post(f"/app/northwind/trials/{trial.pk}/end/", {"reason": "Too much for us."})

@@ -110,6 +110,9 @@ def test_a_double_post_says_it_already_started(client_for, owner, team):
     second = client.post(START.format("business"))
     assert second.status_code == 409
     assert "already tried Business" in second.content.decode()
+    # The first one's last day (started 14 March for 14 days), and the way to it.
+    assert "27 March 2026" in second.content.decode()
+    assert f"/app/northwind/trials/{Trial.objects.get().pk}/" in second.content.decode()
     assert Trial.objects.count() == 1
 
 

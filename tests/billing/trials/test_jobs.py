@@ -115,6 +115,7 @@ def test_reminders_come_a_week_and_a_day_before_the_end(started, owner, billing_
     assert "not used yet" in text  # the features never used are listed too
     assert "/app/northwind/checkout/?tier=business" in text
     assert trial_page_url(started.trial) in text
+    assert f"/app/northwind/trials/{started.trial.pk}/" in text
     assert "Then you are back on Team" in text
     assert "Audit log" in html and "?tier=business" in html
 
@@ -149,3 +150,23 @@ def test_a_short_trial_is_reminded_half_way_and_on_its_last_day(organization, ow
         date(2026, 3, 17),
         date(2026, 3, 19),
     ]
+
+
+def test_an_extended_trial_is_reminded_again_before_its_new_end(started, teammate, admin_user):
+    from licensing.trials.services import trial_extend
+
+    advance(date(2026, 3, 22))  # the 7-day reminder of 27 March
+    trial_extend(
+        trial=started.trial, days=14, actor=Actor.of(admin_user, "admin"), reason="Pilot slipped."
+    )
+    advance(date(2026, 4, 11))  # the new last day: 10 April
+    assert trial_notices(kind=NoticeKind.TRIAL_REMINDER) == [
+        (NoticeKind.TRIAL_REMINDER, 7, date(2026, 3, 21)),
+        (NoticeKind.TRIAL_REMINDER, 7, date(2026, 4, 4)),
+        (NoticeKind.TRIAL_REMINDER, 1, date(2026, 4, 10)),
+    ]
+    assert trial_notices(kind=NoticeKind.TRIAL_ENDED) == [
+        (NoticeKind.TRIAL_ENDED, 0, date(2026, 4, 11))
+    ]
+    # Members read the dashboard; the emails go to those who can act.
+    assert not OutboundEmail.objects.filter(to=teammate.email).exists()

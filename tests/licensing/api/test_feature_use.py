@@ -5,7 +5,7 @@ used. Batched and idempotent like usage; any bad record refuses the whole batch 
 import pytest
 
 from licensing.models import FeatureUse
-from licensing.usage.features import MAX_BATCH
+from licensing.usage.batches import MAX_BATCH
 from tests.factories import OrganizationFactory
 from tests.helpers.licenses import issue
 

@@ -192,3 +192,21 @@ def test_days_left_counts_down_to_zero(length, elapsed):
     left = days_left(ends_at=ends_at, today=start + timedelta(days=elapsed))
     assert left == max(0, length - elapsed)
     assert length_days(starts_on=start, ends_at=ends_at) == length
+
+
+@given(
+    st.one_of(st.none(), st.integers(min_value=0, max_value=90)),
+    st.booleans(),
+    st.integers(min_value=0, max_value=5),
+    st.one_of(
+        st.none(),
+        st.builds(OpenLicense, st.integers(min_value=0, max_value=5), st.booleans(), st.booleans()),
+    ),
+)
+def test_a_start_is_allowed_exactly_when_every_rule_holds(days, tried, order, current):
+    allowed = refusal(trial_days=days, already_tried=tried, tier_order=order, current=current)
+    holds = bool(days) and not tried
+    if current is not None:
+        holds = holds and current.usable and not current.trial_running
+        holds = holds and order > current.tier_order
+    assert (allowed is None) == holds

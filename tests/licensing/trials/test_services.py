@@ -319,3 +319,16 @@ def test_another_organizations_trial_is_its_own(business, owner_actor, catalog):
     northwind = OrganizationFactory(name="Fabrikam", slug="fabrikam")
     second = trial_start(organization=northwind, tier=business, actor=owner_actor)
     assert first.trial.license != second.trial.license
+
+
+def test_seats_bought_during_a_trial_are_the_plans_not_the_trials(started):
+    """Team allows 15 seats, Business 50: a trial of Business sells no seats beyond
+    Team's."""
+    from licensing.licenses.services import license_change_seats
+
+    license = started.trial.license
+    with pytest.raises(ValidationError, match="at most 15 seats"):
+        license_change_seats(license=license, seats=20, actor=SYSTEM, reason="Growing.")
+    assert (
+        license_change_seats(license=license, seats=15, actor=SYSTEM, reason="Growing.").seats == 15
+    )
