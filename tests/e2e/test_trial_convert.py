@@ -86,6 +86,16 @@ def validate(organization, owner):
     return call
 
 
+def confirm_fits(page) -> None:
+    """On a phone the Confirm button, its amount and date in its label, stays inside the
+    preview's column (the label wraps), rather than running to the screen's edge."""
+    page.set_viewport_size({"width": 390, "height": 900})
+    button = page.get_by_role("button", name=CONFIRM).bounding_box()
+    column = page.locator("#checkout-preview").bounding_box()
+    page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+    assert button["x"] + button["width"] <= column["x"] + column["width"] + 0.5, (button, column)
+
+
 def confirm(page) -> Invoice:
     """Confirm what the checkout shows; the one new invoice."""
     issued = Invoice.objects.count()
@@ -153,6 +163,7 @@ def test_a_team_customer_tries_business_and_converts_it(
     expect(preview).to_contain_text("Business, 10 seats, monthly")
     wait_until_ready(page)
     review("convert checkout")
+    confirm_fits(page)
 
     invoice = confirm(page)
     review("convert confirmation")
@@ -204,6 +215,7 @@ def test_a_new_organization_buys_its_trial_license(
     wait_until_ready(page)
     expect(page.locator("#checkout-preview")).to_contain_text("Business")
     review("trial license checkout")
+    confirm_fits(page)
 
     invoice = confirm(page)
     review("trial license bought")

@@ -142,7 +142,10 @@ def test_a_team_customers_business_trial_reminds_then_reverts_over_real_smtp(
         assert checkout in text and trial_page in text
         assert "End the trial now and go back to Team" in text
         assert "Then you are back on Team, at the price you pay now" in text
-        assert "Webhooks" in html and "?tier=business" in html and trial_page in html
+        assert "<strong>Webhooks</strong>: used 12 times." in html
+        assert "150,000 calls of 1,000,000 calls" in html
+        assert ">Keep Business</a>" in html and ">End the trial now</a>" in html
+        assert "?tier=business" in html and trial_page in html
     [ended] = arrived[REVERTED]
     assert "You are back on Team, at the price you paid before" in ended["text/plain"]
     assert "ended at the end of 27 March 2026" in ended["text/plain"]
