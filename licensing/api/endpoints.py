@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import wraps
+from typing import Annotated
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -24,7 +25,7 @@ from ninja import Field, NinjaAPI, Schema, Status, Swagger
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BeforeValidator
 from pydantic import ValidationError as PydanticValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -285,9 +286,19 @@ class EntitlementsOut(Schema):
     usage: list[MeterOut]
 
 
+def _a_number(value):
+    """A count is a JSON number: "5" or true is a mistake in the caller, not a 5 or a 1."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be a whole number (a JSON number, not a string or a boolean)")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_a_number)]
+
+
 class UsageRecordIn(Schema):
     metric: str = Field(..., min_length=1, max_length=60, pattern=PRINTABLE)
-    quantity: int = Field(..., ge=0, le=10**12)
+    quantity: WholeNumber = Field(..., ge=0, le=10**12)
     idempotency_key: str = Field(..., min_length=1, max_length=100, pattern=PRINTABLE)
     recorded_at: AwareDatetime | None = Field(None, description="Defaults to now.")
 
@@ -308,7 +319,7 @@ class FeatureUseRecordIn(Schema):
     feature: str = Field(
         ..., min_length=1, max_length=60, pattern=PRINTABLE, description="A feature's key."
     )
-    count: int = Field(
+    count: WholeNumber = Field(
         ...,
         ge=1,
         le=feature_use.MAX_COUNT,

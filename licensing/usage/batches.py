@@ -42,9 +42,14 @@ def refuse_bad_batch(
                 f"records[{index}]: {moment_field} is more than "
                 f"{meters.OLDEST_REPORT.days} days ago."
             )
-    keys = [report.idempotency_key for report in reports]
-    if len(set(keys)) != len(keys):
-        problems.append("Each record in a batch needs its own idempotency_key.")
+    first: dict[str, int] = {}
+    for index, report in enumerate(reports):
+        earlier = first.setdefault(report.idempotency_key, index)
+        if earlier != index:
+            problems.append(
+                f"records[{index}]: idempotency_key repeats records[{earlier}]'s; each record "
+                "in a batch needs its own."
+            )
     if problems:
         raise ValidationError(problems)
 

@@ -299,6 +299,16 @@ def test_it_activates_machines_up_to_the_seats(api, organization, catalog):
         ),
         (
             "licenses/usage",
+            '{"key": "x", "records": [{"metric": "a", "quantity": "5", "idempotency_key": "k"}]}',
+            "invalid_request",
+        ),
+        (
+            "licenses/usage",
+            '{"key": "x", "records": [{"metric": "a", "quantity": true, "idempotency_key": "k"}]}',
+            "invalid_request",
+        ),
+        (
+            "licenses/usage",
             '{"key": "x", "records": [{"metric": "a", "quantity": 1, '
             '"idempotency_key": "k\\u0000"}]}',
             "invalid_request",

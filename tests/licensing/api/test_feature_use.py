@@ -58,7 +58,10 @@ def test_it_takes_a_use_time_and_stores_it_in_utc(api, issued, now):
             [_record("a", used_at="2024-01-01T00:00:00Z")],
             "records[0]: used_at is more than 400 days ago",
         ),
-        ([_record("same"), _record("same")], "Each record in a batch needs its own"),
+        (
+            [_record("same"), _record("other"), _record("same")],
+            "records[2]: idempotency_key repeats records[0]'s",
+        ),
     ],
 )
 def test_it_refuses_a_batch_with_a_bad_record_whole(api, issued, records, problem):
@@ -75,6 +78,8 @@ def test_it_refuses_a_batch_with_a_bad_record_whole(api, issued, records, proble
         (_record(count=0), "payload.records.1.count"),
         (_record(count=-4), "payload.records.1.count"),
         (_record(count="many"), "payload.records.1.count"),
+        (_record(count="5"), "payload.records.1.count"),  # a whole number, not a string
+        (_record(count=True), "payload.records.1.count"),
         (_record(count=10**7), "payload.records.1.count"),
         (_record(used_at="2026-03-14T10:00:00"), "payload.records.1.used_at"),  # no offset
         (_record(used_at="yesterday"), "payload.records.1.used_at"),
@@ -130,3 +135,14 @@ def test_it_is_documented_in_the_published_schema(client):
     operation = schema["paths"]["/api/v1/licenses/feature-use"]["post"]
     assert "idempotency_key" in operation["description"]
     assert set(operation["responses"]) >= {"200", "401", "404", "422", "429"}
+
+
+def test_it_names_every_bad_record_of_a_batch(api, issued):
+    records = [_record("a", feature="teleport"), _record("a"), _record("b", count=2)]
+    response = api(PATH, {"key": issued.key, "records": records})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert "records[0]: no feature 'teleport'" in detail
+    assert "records[1]: idempotency_key repeats records[0]'s" in detail
+    assert "records[2]" not in detail
+    assert not FeatureUse.objects.exists()
