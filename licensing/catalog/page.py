@@ -170,8 +170,14 @@ def _pricing_html(request: HttpRequest, choice: PriceChoice, matrix_html: str) -
     )
 
 
-def _render_matrix(choice: PriceChoice, plans: dict[int, CurrentPlan] | None = None) -> str:
+def _render_matrix(
+    choice: PriceChoice,
+    plans: dict[int, CurrentPlan] | None = None,
+    trial_tiers: frozenset[str] | None = None,
+) -> str:
     context = _matrix_context(choice)
+    # A signed-in customer is offered the trials their organization may start only.
+    context["trial_tiers"] = trial_tiers
     if plans:
         _mark_plans(context["products"], plans, choice.cycle)
     return str(render_to_string(f"{PRICING_TEMPLATE}#matrix", context))
@@ -223,14 +229,20 @@ def _cached_pricing(request: HttpRequest, locale: str) -> HttpResponse:
     return _pricing_response(request, html, status=400 if choice.problems else 200)
 
 
-def pricing_page(request: HttpRequest, plans: dict[int, CurrentPlan] | None = None) -> HttpResponse:
+def pricing_page(
+    request: HttpRequest,
+    plans: dict[int, CurrentPlan] | None = None,
+    trial_tiers: frozenset[str] | None = None,
+) -> HttpResponse:
     """The pricing page for this request: from the cache when it can be, else rendered.
     `plans` (product id -> the signed-in customer's plan of it) marks their plan and
-    names the other tiers from it; such a page is theirs alone and never cached."""
+    names the other tiers from it; `trial_tiers` (the slugs their organization may try;
+    None: a visitor, offered every trial) limits the trials offered. Such a page is
+    theirs alone and never cached."""
     locale = visitor_locale(request)
-    if plans:
+    if plans or trial_tiers is not None:
         choice = price_choice(request, enabled_currencies(), locale)
-        html = _pricing_html(request, choice, _render_matrix(choice, plans))
+        html = _pricing_html(request, choice, _render_matrix(choice, plans, trial_tiers))
         return _pricing_response(request, html, status=400 if choice.problems else 200)
     try:
         return _cached_pricing(request, locale)

@@ -10,14 +10,12 @@ from datetime import date, datetime, timedelta
 from django.db.models import Sum
 from django.utils import timezone
 
-from licensing.licenses.entitlements import trials_in_force, version_limits
-from licensing.licenses.grants import resolve
+from licensing.licenses.entitlements import trials_in_force
 from licensing.models import (
     FeatureUse,
     License,
     LicenseStatus,
     TierVersionFeature,
-    TierVersionLimit,
     Trial,
 )
 from licensing.trials import rules
@@ -43,7 +41,7 @@ class TrialSummary:
     days_left: int
     last_day: date
     features: list[FeatureUsed]  # the trial tier's features the own plan lacks
-    usage: list[Meter]  # against the trial version's limits
+    usage: list[Meter]  # against the effective limits while the trial is in force
 
     @property
     def features_used(self) -> list[FeatureUsed]:
@@ -63,7 +61,8 @@ def _extra_feature_rows(trial: Trial) -> list[TierVersionFeature]:
 
 def trial_summary(trial: Trial, at: datetime) -> TrialSummary:
     """The trial at `at`: features used counted from its start to `at` or its end,
-    whichever is first; usage as it stood then, against the trial version's limits."""
+        whichever is first; usage as it stood then, against the license's effective limits
+    with the trial in force (license_entitlements: the same figures as the dashboard)."""
     until = min(at, trial.ends_at)
     rows = _extra_feature_rows(trial)
     counts = dict(
@@ -77,10 +76,8 @@ def trial_summary(trial: Trial, at: datetime) -> TrialSummary:
         .annotate(total=Sum("count"))
         .order_by()
     )
-    limits = TierVersionLimit.objects.filter(version_id=trial.version_id).select_related("metric")
-    entitlements = resolve(
-        tier_features=[], tier_limits=version_limits(limits), addons=[], overrides=[], at=until
-    )
+    # The license's effective entitlements with the trial in force (the dashboard's
+    # meters and the API read the same): add-ons and an admin's override included.
     measured_at = min(at, trial.ends_at - timedelta(microseconds=1))
     return TrialSummary(
         trial=trial,
@@ -95,5 +92,5 @@ def trial_summary(trial: Trial, at: datetime) -> TrialSummary:
             )
             for row in rows
         ],
-        usage=license_meters(license=trial.license, at=measured_at, entitlements=entitlements),
+        usage=license_meters(license=trial.license, at=measured_at),
     )

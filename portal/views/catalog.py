@@ -42,7 +42,12 @@ logger = logging.getLogger(__name__)
 @transaction.non_atomic_requests
 @require_GET
 def pricing(request: HttpRequest) -> HttpResponse:
-    return pricing_page(request, plans=_current_plans(request))
+    offers = trial_offer_slugs(request)
+    return pricing_page(
+        request,
+        plans=_current_plans(request),
+        trial_tiers=None if offers is None else frozenset(offers),
+    )
 
 
 def _current_plans(request: HttpRequest) -> dict[int, CurrentPlan] | None:

@@ -28,6 +28,7 @@ from billing.subscriptions.selectors import canceled_by_customer
 from licensing.api.tokens import api_token_create, api_token_revoke
 from licensing.licenses import keys, signing
 from licensing.licenses import services as licenses
+from licensing.licenses.entitlements import license_entitlements
 from licensing.licenses.selectors import license_panel
 from licensing.models import ApiToken, LicenseStatus
 from portal import clock
@@ -186,23 +187,49 @@ def _trial(license, at) -> dict:
     return license_trial_context(license, at)
 
 
+def _meter_rows(panel, context: dict, at) -> dict:
+    """Each meter with its months as (period, used, limit): a month before a trial in
+    force began had the plan's limit, not the trial's; the others the meter's."""
+    running = context.get("trial")
+    plan_limits = {}
+    trial_month = None
+    if running is not None:
+        trial_month = running.trial.starts_at.date().replace(day=1)
+        plan_limits = license_entitlements(license=panel.license, at=at, with_trial=False).limits
+
+    def limit(view, period):
+        if trial_month is not None and period < trial_month:
+            grant = plan_limits.get(view.meter.key)
+            return 0 if grant is None else grant.value
+        return view.meter.state.limit
+
+    return {
+        "meter_rows": [
+            (view, [(period, used, limit(view, period)) for period, used in view.history])
+            for view in panel.meters
+        ]
+    }
+
+
+def _panel(license, context: dict, at):
+    panel = license_panel(license=license, at=at)
+    return panel, context | _meter_rows(panel, context, at)
+
+
 def _dashboard_context(membership: Membership, token_form: TokenForm | None = None) -> dict:
     organization = membership.organization
     now = clock.now()
+    open_licenses = list(licenses.licenses_open(organization))
     context = {
         "membership": membership,
         "organization": organization,
         "panels": [
-            (license_panel(license=license, at=now), _plan(license) | _trial(license, now))
-            for license in licenses.licenses_open(organization)
+            _panel(license, _plan(license) | _trial(license, now), now) for license in open_licenses
         ]
         # A closed license stays readable (read-only) for the data retention after its
         # term, as the cancel page promises; after it, as if there were none.
         + [
-            (
-                license_panel(license=license, at=now),
-                _plan(license, closed=True) | _trial(license, now),
-            )
+            _panel(license, _plan(license, closed=True) | _trial(license, now), now)
             for license in licenses.licenses_closed_since(
                 organization,
                 since=timezone.localdate(now)
@@ -220,6 +247,8 @@ def _dashboard_context(membership: Membership, token_form: TokenForm | None = No
         ),
         # "Try <tier> free": the tiers the trial rule lets it try now (portal.views.trials).
         "trial_offers": trial_offers(organization),
+        # A trial then runs on the plan and goes back to it; else on a trial license.
+        "trial_on_plan": bool(open_licenses),
     }
     if membership.can_manage_billing:
         context["invoices"] = invoice_summary(

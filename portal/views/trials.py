@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -26,6 +27,7 @@ from licensing.licenses import services as licenses
 from licensing.licenses.continuity import entitlements_on
 from licensing.licenses.downgrade import Excess, Usage, find_excesses
 from licensing.licenses.entitlements import license_entitlements
+from licensing.licenses.grants import SEATS
 from licensing.models import (
     CLOSED_STATUSES,
     Feature,
@@ -38,7 +40,7 @@ from licensing.models import (
 )
 from licensing.trials.rules import OpenLicense, last_day, start_refusal
 from licensing.trials.selectors import FeatureUsed, TrialSummary, running_trial, trial_summary
-from licensing.trials.services import trial_end, trial_ends_at, trial_start
+from licensing.trials.services import TRIAL_SEATS, trial_end, trial_ends_at, trial_start
 from licensing.usage.services import license_meters
 from portal import clock
 from portal.access import current_membership, get_membership
@@ -135,6 +137,32 @@ def _limit_text(value: int | None, unit: str) -> str:
     return "Unlimited" if value is None else f"{value:,} {unit}"
 
 
+def _larger(a: int | None, b: int | None) -> int | None:
+    return None if a is None or b is None else max(a, b)
+
+
+def _limit_during(
+    row, license: License | None, now, version: TierVersion, at: datetime
+) -> tuple[str, str]:
+    """(on the plan now, during the trial) for one of the trial version's limits, as the
+    license will have them: a paying license keeps its seats bought, and its other limits
+    are the larger of its plan's and the trial's (with its add-ons and any override); a
+    new trial license gets TRIAL_SEATS seats at most and the trial version's limits."""
+    metric = row.metric
+    if license is None:
+        during = min(TRIAL_SEATS, row.value or TRIAL_SEATS) if metric.key == SEATS else row.value
+        return "—", _limit_text(during, metric.unit)
+    own = now.limits.get(metric.key)
+    before = "—" if own is None else _limit_text(own.value, metric.unit)
+    if metric.key == SEATS:
+        return _limit_text(license.seats, metric.unit), _limit_text(license.seats, metric.unit)
+    trial = entitlements_on(license=license, version=version, at=at).limits.get(metric.key)
+    during = row.value if trial is None else trial.value
+    if own is not None:
+        during = _larger(own.value, during)
+    return before, _limit_text(during, metric.unit)
+
+
 def _start_plan(organization: Organization, tier: Tier, at: datetime) -> StartPlan:
     version = _published(tier)
     if version is None:
@@ -142,13 +170,10 @@ def _start_plan(organization: Organization, tier: Tier, at: datetime) -> StartPl
     license = _open_license(organization, tier)
     now = license_entitlements(license=license, at=at) if license else None
     features = list(version.features.all())
-    limits = []
-    for row in version.limit_rows.select_related("metric"):
-        metric = row.metric
-        before = "—"
-        if now is not None and metric.key in now.limits:
-            before = _limit_text(now.limits[metric.key].value, metric.unit)
-        limits.append((metric.name, before, _limit_text(row.value, metric.unit)))
+    limits = [
+        (row.metric.name, *_limit_during(row, license, now, version, at))
+        for row in version.limit_rows.select_related("metric")
+    ]
     return StartPlan(
         tier=tier,
         version=version,
@@ -286,12 +311,40 @@ def trial_detail(request: HttpRequest, slug: str, trial_id: int) -> HttpResponse
         "license": trial.license,
         "last_day": last_day(trial.ends_at),
     }
+    context |= trial_close_context(trial)
     if trial.in_force(at):
         context["plan"] = {"trial": trial_panel(trial, at)}
-    elif trial.status != TrialStatus.CONVERTED:
+    elif not context["trial_license"]:
+        # Back on (or bought) a tier below the trial's: what exceeds it is read-only.
         after = after_trial(trial, at)
         context["plan"] = {"after_trial": after} if after else {}
     return render(request, "portal/trials/detail.html", context)
+
+
+def is_trial_license(trial: Trial) -> bool:
+    """Whether `trial` ran on a license of its own (an organization that had none), not
+    bought since: at the end that license expires rather than going back to a plan."""
+    return trial.status != TrialStatus.CONVERTED and trial.license.version_id == trial.version_id
+
+
+def ended_on(trial: Trial) -> date:
+    """The day a closed trial ended, as a customer counts it: the day they ended it (or
+    bought), else its last day (the job that reverts it may run the morning after)."""
+    if trial.status in (TrialStatus.ENDED, TrialStatus.CONVERTED) and trial.ended_at:
+        return timezone.localdate(trial.ended_at)
+    return last_day(trial.ends_at)
+
+
+def trial_close_context(trial: Trial) -> dict:
+    """How a trial's pages word its close: a trial license or a plan to go back to, the
+    day it ended, and (bought) the tier bought, which may be another than the trial's."""
+    return {
+        "trial_license": is_trial_license(trial),
+        "ended_on": ended_on(trial),
+        "bought_tier": trial.license.version.tier
+        if trial.status == TrialStatus.CONVERTED
+        else None,
+    }
 
 
 # --- The end ----------------------------------------------------------------------------
@@ -316,14 +369,15 @@ def trial_end_view(request: HttpRequest, slug: str, trial_id: int) -> HttpRespon
     form = TrialEndForm(request.POST if request.method == "POST" else None)
     error = None
     status = 200
-    if trial.status != TrialStatus.RUNNING:
+    if request.method == "POST" and not membership.can_manage_billing:
+        # The role first: a member learns they may not act, whatever the trial's state.
+        error = "Only an owner or a billing admin can end a trial."
+        status = 403
+    elif trial.status != TrialStatus.RUNNING:
         error = "This trial has already ended."
         status = 409
     elif request.method == "POST":
-        if not membership.can_manage_billing:
-            error = "Only an owner or a billing admin can end a trial."
-            status = 403
-        elif form.is_valid():
+        if form.is_valid():
             try:
                 trial_end(
                     trial=trial,
@@ -333,11 +387,17 @@ def trial_end_view(request: HttpRequest, slug: str, trial_id: int) -> HttpRespon
             except ValidationError as refused:
                 error, status = " ".join(refused.messages), 409
             else:
-                messages.success(
-                    request,
-                    f"Your {trial.tier.name} trial has ended. Everything made during it is "
-                    "kept; what is beyond your plan is read-only.",
-                )
+                if is_trial_license(trial):
+                    ended = (
+                        f"Your {trial.tier.name} trial has ended and its trial license has "
+                        "expired. Nothing made during it is deleted; buy a plan to keep using it."
+                    )
+                else:
+                    ended = (
+                        f"Your {trial.tier.name} trial has ended. Everything made during it is "
+                        "kept; what is beyond your plan is read-only."
+                    )
+                messages.success(request, ended)
                 return redirect("organization_detail", slug)
         else:
             status = 422
@@ -417,12 +477,25 @@ def license_trial_context(license: License, at: datetime) -> dict:
     if running is not None:
         running.license = license
         return {"trial": trial_panel(running, at)}
-    trial = Trial.objects.filter(license=license).select_related("tier", "version").first()
+    trial = (
+        Trial.objects.filter(license=license)
+        .select_related("tier", "version")
+        .order_by("-starts_at")
+        .first()
+    )
     if trial is None:
         return {}
     trial.license = license
-    if trial.status in (TrialStatus.ENDED, TrialStatus.REVERTED) or (
-        trial.status == TrialStatus.RUNNING and at >= trial.ends_at
+    if is_trial_license(trial):
+        # The license was the trial: it expired with it; nothing goes back to a plan.
+        return {"trial_license_ended": trial} if not license.is_usable else {}
+    bought_another = (
+        trial.status == TrialStatus.CONVERTED and license.version.tier_id != trial.tier_id
+    )
+    if (
+        bought_another
+        or trial.status in (TrialStatus.ENDED, TrialStatus.REVERTED)
+        or (trial.status == TrialStatus.RUNNING and at >= trial.ends_at)
     ):
         after = after_trial(trial, at)
         return {"after_trial": after} if after else {}

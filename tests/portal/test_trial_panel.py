@@ -166,4 +166,6 @@ def test_the_trial_page_the_emails_point_to_shows_the_panel_then_the_end(
     assert client_for(outsider).get(url).status_code == 404
     Trial.objects.filter(pk=trial.pk).update(status=TrialStatus.REVERTED, ended_at=now)
     page = client_for(owner).get(url).content.decode()
-    assert "It ended on" in page and "No longer included:" in page
+    # Its last day, not when the job that reverted it ran (ended_at).
+    assert "It ended at the end of" in page and "24 March 2026" in page
+    assert "No longer included:" in page
