@@ -250,6 +250,30 @@ class TrialOut(Schema):
     ends_at: str = Field(description="When the trial's grants end (UTC).")
 
 
+ENTITLEMENTS = (
+    "features: the feature keys granted. limits: metric key -> {value (null: unlimited), "
+    "unit, warning_thresholds, grace_percent, until (when this value ends, UTC, or null), "
+    "then (present only where a trial in force raises the limit: the plan's own value to "
+    "use after until; 0 for a metric only the trial grants)}. feature_until: feature key "
+    "-> when its grant ends (UTC), for those that end (those only a trial grants among "
+    "them). Software that caches the answer falls back at these moments by itself."
+)
+ENTITLEMENTS_EXAMPLE = {
+    "features": ["keys", "sso"],
+    "limits": {
+        "api-calls": {
+            "value": 1000000,
+            "unit": "calls",
+            "warning_thresholds": [80, 100],
+            "grace_percent": 10,
+            "until": "2026-03-28T00:00:00+00:00",
+            "then": 100000,
+        }
+    },
+    "feature_until": {"sso": "2026-03-28T00:00:00+00:00"},
+}
+
+
 class ValidateOut(Schema):
     valid: bool
     code: str = Field(
@@ -257,7 +281,7 @@ class ValidateOut(Schema):
     )
     detail: str
     license: LicenseOut
-    entitlements: dict
+    entitlements: dict = Field(description=ENTITLEMENTS, examples=[ENTITLEMENTS_EXAMPLE])
     expires_at: str = Field(description="When the term ends (UTC).")
     grace_until: str | None = Field(
         description="For an auto-renewing license: when it stops being valid if its renewal "
@@ -267,7 +291,8 @@ class ValidateOut(Schema):
     trial: TrialOut | None = Field(
         None,
         description="A trial of a higher tier in force: license.tier is its tier, and the "
-        "entitlements beyond the plan underneath say until ends_at. Null otherwise.",
+        "entitlements beyond the plan underneath say until ends_at (a raised limit also its "
+        "then: the plan's value after it). Null otherwise.",
     )
 
 
@@ -282,7 +307,7 @@ class MeterOut(Schema):
 
 class EntitlementsOut(Schema):
     license: LicenseOut
-    entitlements: dict
+    entitlements: dict = Field(description=ENTITLEMENTS, examples=[ENTITLEMENTS_EXAMPLE])
     usage: list[MeterOut]
 
 

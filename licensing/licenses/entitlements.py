@@ -1,6 +1,7 @@
-"""A license's effective entitlements: its TierVersion (a running trial's version instead
-while `starts_at <= at < ends_at`: licensing.models.trials), plus add-ons, plus the
-admin's overrides that are in force. The trial's extra grants end at its `ends_at`, so the
+"""A license's effective entitlements: its TierVersion (raised, never lowered, by a running
+trial's version while `starts_at <= at < ends_at`: licensing.models.trials), plus add-ons,
+plus the admin's overrides that are in force. The trial's extra grants end at its
+`ends_at`, and a limit it raises carries the plan's own value after it (`then`), so the
 API, its cached answers and license files fall back at that moment by themselves, whether
 or not the job that closes trials has run. The rule is licensing.licenses.grants.resolve (pure,
 table-tested and mutated); `license_entitlements` gathers the rows for it. Pages, the API,

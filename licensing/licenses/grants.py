@@ -1,6 +1,6 @@
-"""The entitlement rule, pure: a TierVersion's features and limits (a running trial's
-version instead, while it is in force), plus add-ons, plus the admin's overrides in force
-at a moment. No ORM here: licensing.licenses.entitlements
+"""The entitlement rule, pure: a TierVersion's features and limits (raised by a running
+trial's version while it is in force, never lowered), plus add-ons, plus the admin's
+overrides in force at a moment. No ORM here: licensing.licenses.entitlements
 gathers the rows into these values and calls `resolve`; `make mutate` mutates this module
 against its fast tests.
 """
@@ -67,9 +67,11 @@ class OverridePart:
 
 @dataclass(frozen=True)
 class TrialPart:
-    """A trial in force at the moment resolved: its version is the base instead of the
-    license's own. What it grants beyond the own plan ends at `ends_at`, so whoever holds
-    the answer (a cache, a license file) knows when it falls back."""
+    """A trial in force at the moment resolved: it adds its version's features to the
+    plan's and raises each limit where its version's is larger, never lowering one. What it
+    grants beyond the own plan ends at `ends_at`, and a raised limit carries the plan's own
+    value (`then`), so whoever holds the answer (a cache, a license file) falls back at that
+    moment by itself."""
 
     tier: str  # the trial tier's name
     ends_at: datetime
@@ -95,6 +97,7 @@ class LimitGrant:
     grace_percent: int
     sources: tuple[str, ...]
     until: datetime | None = None
+    then: int | None = None  # where a trial raises it: the value after `until` (else None)
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,8 @@ class Entitlements:
         grant = self.limits.get(SEATS)
         if grant is None:
             return self
-        capped = replace(grant, value=self.seats_allowed(bought))
+        then = None if grant.then is None else min(bought, grant.then)
+        capped = replace(grant, value=self.seats_allowed(bought), then=then)
         return replace(self, limits={**self.limits, SEATS: capped})
 
     def machine_limit(self, seats: int) -> int | None:
@@ -142,6 +146,7 @@ class Entitlements:
                     "warning_thresholds": list(grant.thresholds),
                     "grace_percent": grant.grace_percent,
                     "until": grant.until.isoformat() if grant.until else None,
+                    **({} if grant.then is None else {"then": grant.then}),
                 }
                 for key, grant in sorted(self.limits.items())
             },
@@ -163,30 +168,34 @@ def _ungranted(metric: MetricInfo) -> LimitGrant:
     return LimitGrant(metric, 0, DEFAULT_THRESHOLDS, DEFAULT_GRACE_PERCENT, ())
 
 
-def _trial_base(
-    trial: TrialPart,
-    own_features: dict[str, FeatureGrant],
-    own_limits_granted: dict[str, LimitGrant],
-    *,
-    own_limits: list[TierLimit],
-) -> tuple[dict[str, FeatureGrant], dict[str, LimitGrant]]:
+def _above(value: int | None, than: int | None) -> bool:
+    """Whether limit `value` allows more than `than` (None is unlimited: the largest)."""
+    if than is None:
+        return False
+    return value is None or value > than
+
+
+def _with_trial(
+    trial: TrialPart, features: dict[str, FeatureGrant], limits: dict[str, LimitGrant]
+) -> None:
+    """The plan's features and the trial's (its own ones until its end); each limit the
+    larger of the plan's and the trial's, the trial's until its end, then the plan's (a
+    metric the plan does not limit falls back to 0: not granted)."""
     source = f"trial: {trial.tier}"
-    features = {
-        f.key: own_features.get(f.key) or FeatureGrant(f, source, trial.ends_at)
-        for f in trial.features
-    }
-    same = {row.metric.key: row for row in own_limits}
-    limits = {
-        row.metric.key: (
-            own_limits_granted[row.metric.key]
-            if same.get(row.metric.key) == row
-            else LimitGrant(
-                row.metric, row.value, row.thresholds, row.grace_percent, (source,), trial.ends_at
+    for feature in trial.features:
+        features.setdefault(feature.key, FeatureGrant(feature, source, trial.ends_at))
+    for row in trial.limits:
+        own = limits.get(row.metric.key) or _ungranted(row.metric)
+        if _above(row.value, own.value):
+            limits[row.metric.key] = LimitGrant(
+                row.metric,
+                row.value,
+                row.thresholds,
+                row.grace_percent,
+                (source,),
+                trial.ends_at,
+                own.value,
             )
-        )
-        for row in trial.limits
-    }
-    return features, limits
 
 
 def resolve(
@@ -199,8 +208,8 @@ def resolve(
     trial: TrialPart | None = None,
 ) -> Entitlements:
     """`tier_features` and `tier_limits` are the license's own version's; with a `trial`,
-    its version is the base instead: what it grants as the own plan does keeps the
-    source "tier", the rest is the trial's, until its end."""
+    it adds what its version grants beyond them, until its end (`_with_trial`): what the
+    plan grants as much of keeps the source "tier"."""
     features = {f.key: FeatureGrant(f, "tier") for f in tier_features}
     limits = {
         row.metric.key: LimitGrant(
@@ -209,15 +218,20 @@ def resolve(
         for row in tier_limits
     }
     if trial is not None:
-        features, limits = _trial_base(trial, features, limits, own_limits=tier_limits)
+        _with_trial(trial, features, limits)
     for addon in addons:
         source = f"add-on: {addon.name}"
         for feature in addon.features:
             features.setdefault(feature.key, FeatureGrant(feature, source))
         for metric, extra in addon.extras:
             current = limits.get(metric.key) or _ungranted(metric)
-            value = None if current.value is None else current.value + extra * addon.quantity
-            limits[metric.key] = replace(current, value=value, sources=(*current.sources, source))
+            added = extra * addon.quantity
+            limits[metric.key] = replace(
+                current,
+                value=None if current.value is None else current.value + added,
+                sources=(*current.sources, source),
+                then=None if current.then is None else current.then + added,
+            )
     # Later overrides win over earlier ones on the same feature or metric.
     for override in sorted(overrides, key=lambda o: o.starts_at):
         if not override.in_force(at):
@@ -235,6 +249,7 @@ def resolve(
                 value=override.value,
                 sources=(*current.sources, "override"),
                 until=override.ends_at,
+                then=None,
             )
     ordered = dict(sorted(limits.items(), key=lambda item: (item[1].metric.order, item[0])))
     return Entitlements(features=features, limits=ordered)
