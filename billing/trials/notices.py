@@ -6,9 +6,15 @@ the organization's owners, billing admins and billing addresses, so a retried or
 duplicated run sends nothing twice. A closed trial (converted, ended by the customer,
 reverted) is reminded of no more.
 
-Both tell the trial's summary (licensing.trials.selectors: days left, the trial tier's
-extra features used and how often, usage against its limits) and the two choices:
-convert (the checkout of the trial tier) and end now (the trial's page).
+A reminder tells the trial's summary (licensing.trials.selectors: days left, the trial
+tier's extra features used and how often, usage against its limits) and the two choices:
+convert (the checkout of the trial tier) and end now (the trial's page). The "ended"
+email tells what the organization is back on and what of theirs stays read-only (the
+downgrade continuity rule, licensing.licenses.downgrade, against the plan they returned
+to; a trial license: it expired, nothing deleted), and offers to buy the tier.
+
+A license suspended (unpaid) is sent no reminder, as renewal reminders are not: its
+trial is not in force while it is suspended, and the dunning emails say what to do.
 """
 
 from __future__ import annotations
@@ -26,10 +32,14 @@ from billing.emails.notices import absolute
 from billing.emails.services import billing_recipients, send_billing_email
 from billing.locks import lock_license
 from billing.models import Notice, NoticeKind
-from licensing.models import Trial, TrialStatus
+from licensing.licenses.continuity import entitlements_on
+from licensing.licenses.downgrade import ContinuityCheck, Usage, find_excesses
+from licensing.licenses.entitlements import license_entitlements
+from licensing.models import USABLE_STATUSES, Trial, TrialStatus
 from licensing.trials import rules
 from licensing.trials.selectors import TrialSummary, trial_summary
 from licensing.trials.services import trial_revert
+from licensing.usage.services import license_meters
 
 logger = logging.getLogger(__name__)
 
@@ -49,16 +59,20 @@ def convert_url(trial: Trial) -> str:
     return absolute(f"{checkout}?tier={trial.tier.slug}")
 
 
-def _context(trial: Trial, summary: TrialSummary, *, lead: int | None) -> dict:
+def _plan(trial: Trial) -> str | None:
+    """The plan a paying customer returns to; None for a trial license (its plan is the
+    trial itself)."""
     license = trial.license
-    # A trial license's plan is the trial itself; a paying customer's is the one they
-    # return to.
-    plan = license.version.tier if license.version.tier_id != trial.tier_id else None
+    return license.version.tier.name if license.version.tier_id != trial.tier_id else None
+
+
+def _context(trial: Trial, summary: TrialSummary, *, lead: int | None) -> dict:
+    """A reminder's: the summary and the two choices, the button keeping the tier."""
     return {
         "trial": trial,
         "tier": trial.tier.name,
-        "product": license.product.name,
-        "plan": plan.name if plan else None,
+        "product": trial.license.product.name,
+        "plan": _plan(trial),
         "summary": summary,
         "lead": lead,
         "last_day": summary.last_day,
@@ -66,6 +80,43 @@ def _context(trial: Trial, summary: TrialSummary, *, lead: int | None) -> dict:
         "end_url": trial_page_url(trial),
         "action_url": convert_url(trial),
         "action_label": f"Keep {trial.tier.name}",
+    }
+
+
+def left_read_only(trial: Trial, at: datetime) -> ContinuityCheck | None:
+    """What of a paying customer's exceeds the plan they returned to at `at`, kept
+    read-only (the dashboard's after-trial panel says the same); None for a trial
+    license, which expired whole."""
+    license = trial.license
+    if _plan(trial) is None:
+        return None
+    during = entitlements_on(license=license, version=trial.version, at=at)
+    return find_excesses(
+        current=during,
+        target=license_entitlements(license=license, at=at),
+        seats=license.seats,
+        active_machines=license.machines.active().count(),
+        usage=[
+            Usage(meter.grant.metric, meter.state.used)
+            for meter in license_meters(license=license, at=at, entitlements=during)
+        ],
+    )
+
+
+def _ended_context(trial: Trial, summary: TrialSummary, *, at: datetime) -> dict:
+    """The "ended" email's: what they are back on, what stays read-only, and the button
+    buying the tier."""
+    return {
+        "trial": trial,
+        "tier": trial.tier.name,
+        "product": trial.license.product.name,
+        "plan": _plan(trial),
+        "check": left_read_only(trial, at),
+        "last_day": summary.last_day,
+        "convert_url": convert_url(trial),
+        "end_url": trial_page_url(trial),
+        "action_url": convert_url(trial),
+        "action_label": f"Buy {trial.tier.name}",
     }
 
 
@@ -98,7 +149,11 @@ def _send(trial: Trial, *, kind: str, template: str, lead: int, today: date, at:
             send_billing_email(
                 template,
                 organization=trial.organization,
-                context=_context(trial, summary, lead=lead or None),
+                context=(
+                    _context(trial, summary, lead=lead)
+                    if lead
+                    else _ended_context(trial, summary, at=at)
+                ),
                 recipients=recipients,
             )
         )
@@ -146,12 +201,14 @@ def trial_revert_and_tell(*, trial_id: int, at: datetime) -> bool:
 
 
 def trials_to_remind(today: date) -> list[int]:
-    """Running trials with a day or more left and at most the largest lead."""
+    """Running trials on a usable license (not suspended) with a day or more left and at
+    most the largest lead."""
     start = datetime.combine(today, time(), tzinfo=UTC)
     largest = max(rules.DEFAULT_LEADS)
     return list(
         Trial.objects.filter(
             status=TrialStatus.RUNNING,
+            license__status__in=USABLE_STATUSES,
             ends_at__gt=start,
             ends_at__lte=start + timedelta(days=largest + 1),
         )
@@ -171,13 +228,14 @@ class ReminderCounts:
 def trial_remind(*, trial_id: int, today: date, at: datetime) -> str:
     """The one reminder due today for a trial, if any: "sent", "nothing_due" or
     "already_sent". The trial's row is read under its lock (after its license's), so a
-    trial converted or ended meanwhile is not reminded of."""
+    trial converted or ended meanwhile, or a license suspended meanwhile, is not reminded
+    of."""
     with transaction.atomic():
         license_id = Trial.objects.values_list("license_id", flat=True).get(pk=trial_id)
         lock_license(license_id)
         Trial.objects.select_for_update(of=("self",)).filter(pk=trial_id).exists()
         trial = _trial(trial_id)
-        if trial.status != TrialStatus.RUNNING:
+        if trial.status != TrialStatus.RUNNING or trial.license.status not in USABLE_STATUSES:
             return "nothing_due"
         sent = set(
             Notice.objects.filter(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -28,6 +29,21 @@ class ExtendForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         max_length=2000,
         help_text="Kept in the license's ledger: say why, for whoever reads it next.",
+    )
+
+
+def _figures(meter) -> str:
+    """As the dashboard's meters say it: "1,200 of 1,000,000 API calls"."""
+    unit = meter.grant.metric.unit
+    limit = "unlimited" if meter.state.limit is None else intcomma(meter.state.limit)
+    return f"{intcomma(meter.state.used)} of {limit} {unit}".rstrip()
+
+
+def _closed_text(trial: Trial) -> str:
+    ended = f" on {trial.ended_at:%-d %B %Y}" if trial.ended_at else ""
+    return (
+        f"This trial is closed ({trial.get_status_display().lower()}{ended}): "
+        "it cannot be extended."
     )
 
 
@@ -84,20 +100,16 @@ class TrialAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return (
             format_html_join(
                 "",
-                "<div>{}: {} of {}</div>",
-                (
-                    (
-                        meter.grant.metric.name,
-                        meter.state.used,
-                        "unlimited" if meter.state.limit is None else meter.state.limit,
-                    )
-                    for meter in summary.usage
-                ),
+                "<div>{}: {}</div>",
+                ((meter.grant.metric.name, _figures(meter)) for meter in summary.usage),
             )
             or "No limits."
         )
 
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        context["closed"] = (
+            _closed_text(obj) if obj is not None and obj.status != TrialStatus.RUNNING else ""
+        )
         context["may_extend"] = (
             obj is not None
             and obj.status == TrialStatus.RUNNING
@@ -123,6 +135,19 @@ class TrialAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not self.has_extend_permission(request, trial):
             messages.error(request, "Extending a trial is for admins.")
             return redirect(change_url)
+        if trial.status != TrialStatus.RUNNING:
+            # Closed: nothing to extend; said so, whether asked for the form or posting it.
+            response = confirm_page(
+                self,
+                request,
+                "admin/licensing/trial/extend.html",
+                f"{trial} is closed",
+                trial=trial,
+                closed=_closed_text(trial),
+                cancel=change_url,
+            )
+            response.status_code = 409 if request.method == "POST" else 200
+            return response
         form = ExtendForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:

@@ -215,7 +215,10 @@ def _close(
     trial: Trial, *, status: str, kind: str, actor: Actor, reason: str, at: datetime
 ) -> bool:
     """Close a running trial (already locked); False when it was closed already. A trial
-    license (status trialing: no purchase on it) expires with it, unless it is converted."""
+    license (status trialing: no purchase on it) expires with it, unless it is converted:
+    closed before its end, its term ends that business day (never before it started), so
+    it expires that day and stays readable from then. The ledger entry says when the trial
+    ended and, for a trial license, its status and term before and after."""
     license = trial.license
     if trial.status != TrialStatus.RUNNING:
         return False
@@ -223,12 +226,18 @@ def _close(
     trial.status = status
     trial.ended_at = at
     trial.save(update_fields=["status", "ended_at"])
+    after = _fields(trial) | {"ended_at": at.isoformat()}
     was = None
     if status != TrialStatus.CONVERTED and license.status == LicenseStatus.TRIALING:
         status_rules.check_transition(license.status, LicenseStatus.EXPIRED)
         was = {"status": license.status}
+        before |= {"license_status": license.status, "term_end": license.term_end.isoformat()}
         license.status = LicenseStatus.EXPIRED
-    _record(license, trial, kind=kind, actor=actor, reason=reason, before=before, at=at, was=was)
+        license.term_end = max(license.term_start, min(license.term_end, timezone.localdate(at)))
+        after |= {"license_status": license.status, "term_end": license.term_end.isoformat()}
+    licenses.license_record(
+        license, kind=kind, actor=actor, reason=reason, before=before, after=after, at=at, was=was
+    )
     return True
 
 

@@ -84,7 +84,7 @@ def test_a_trial_license_expires_and_is_told_so(organization, owner, catalog):
     license.refresh_from_db()
     assert license.status == LicenseStatus.EXPIRED
     [email] = OutboundEmail.objects.filter(subject__startswith="Your Business trial has ended")
-    assert "Its license has stopped working" in email.body_text
+    assert "Its license has expired" in email.body_text
 
 
 def test_reminders_come_a_week_and_a_day_before_the_end(started, owner, billing_admin):
