@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.checkout import changes
@@ -908,16 +908,23 @@ def _buy(
     checkout: Checkout, preview: Preview, *, actor, reason: str, at: datetime
 ) -> licenses.IssuedKey:
     quote = preview.quote
-    issued = licenses.license_create(
-        organization=checkout.organization,
-        version=preview.version,
-        seats=quote.now.seats,
-        term_start=quote.term_start,
-        term_end=quote.term_end,
-        actor=actor,
-        reason=reason,
-        at=at,
-    )
+    try:
+        # A savepoint: a license of the product issued since the preview (a trial
+        # started at this moment) fails this alone, and is told as the preview tells it.
+        with transaction.atomic():
+            issued = licenses.license_create(
+                organization=checkout.organization,
+                version=preview.version,
+                seats=quote.now.seats,
+                term_start=quote.term_start,
+                term_end=quote.term_end,
+                actor=actor,
+                reason=reason,
+                at=at,
+            )
+    except (ValidationError, IntegrityError):
+        _refuse_a_second_license(checkout.organization, preview.target.tier)
+        raise
     subscription_create(
         license=issued.license,
         currency=quote.currency,

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from billing.checkout import services
 from billing.checkout.quote import QuoteRefused
 from billing.checkout.services import (
     StalePreview,
@@ -513,3 +514,35 @@ def test_a_checkout_opened_before_a_purchase_is_refused_with_the_license(
         "Your organization has a license of this product since this checkout was opened: "
         "change that license instead."
     )
+
+
+def test_a_trial_license_issued_after_the_confirmations_check_is_refused_the_same(
+    organization, catalog, owner, monkeypatch
+):
+    """The race the preview's check cannot see: a trial license issued between it and
+    the purchase's license. The database refuses the second license; the customer is
+    told what the preview would have said, never a constraint's name."""
+    target = Target(tier="team", seats=5, cycle="monthly", currency="USD")
+    checkout = checkout_start(organization=organization, license=None, user=owner)
+    shown = checkout_preview(checkout=checkout, target=target)
+    license, _ = trial_license(organization, catalog, days_in=0)
+    real = services._refuse_a_second_license
+    calls = []
+
+    def late(organization, tier_slug):  # the confirmation's check runs before the trial
+        calls.append(tier_slug)
+        if len(calls) > 1:
+            real(organization, tier_slug)
+
+    monkeypatch.setattr(services, "_refuse_a_second_license", late)
+
+    with pytest.raises(StalePreview) as refused:
+        checkout_confirm(
+            checkout=checkout, target=target, digest=shown.digest, actor=Actor.of(owner, "owner")
+        )
+
+    assert len(calls) == 2
+    assert refused.value.license == license
+    assert "one_open_license_per_product" not in refused.value.message
+    assert organization.licenses.count() == 1
+    assert not Invoice.objects.exists() and not Subscription.objects.exists()
