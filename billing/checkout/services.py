@@ -12,9 +12,11 @@ scheduled as the preview said (billing.checkout.changes.replan) and records the 
 that waits as a scheduled change. A refusal writes nothing but the refusal.
 
 A trial converts here too (billing.trials.conversion): a paying customer's upgrade to
-the tier it is trying, or a purchase on a trial license (which keeps its key), closes
-the running trial as converted in the confirmation's transaction, its row locked right
-after its license's.
+the tier it is trying or one above it, or a purchase on a trial license (which keeps its
+key), closes the running trial as converted in the confirmation's transaction, its row
+locked right after its license's. A checkout opened without a license is refused once
+the organization has an open license of the product (a trial started since issues one):
+never a second license.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.checkout import changes
@@ -131,14 +133,21 @@ class Preview:
         if trial is None:
             return ""
         kept = " Your license key stays the same." if self.buys_trial_license else ""
-        if self.quote.now.tier == trial.tier.slug:
+        now = self.quote.now
+        if now.tier == trial.tier.slug:
             return (
                 f"Your {trial.tier.name} trial becomes your plan from today; the trial days "
                 f"were free.{kept}"
             )
+        if now.rank >= trial.tier.order:
+            return (
+                f"Your {trial.tier.name} trial ends today: you buy {now.tier_name}; the "
+                f"trial days were free.{kept}"
+            )
         return (
-            f"Your {trial.tier.name} trial ends today as you buy {self.quote.now.tier_name}; "
-            f"the trial days were free.{kept}"
+            f"Your {trial.tier.name} trial ends today: you buy {now.tier_name} on its "
+            f"license, and what the trial gives that {now.tier_name} does not is kept, "
+            f"read-only; the trial days were free.{kept}"
         )
 
     @property
@@ -191,9 +200,14 @@ class Preview:
 class StalePreview(Exception):
     """What the customer confirmed is no longer what the change would cost."""
 
-    def __init__(self, preview: Preview | None, message: str) -> None:
+    def __init__(
+        self, preview: Preview | None, message: str, *, license: License | None = None
+    ) -> None:
         self.preview = preview
         self.message = message
+        # The organization's open license this checkout must not buy a second of: its
+        # own checkout is where the change is made.
+        self.license = license
         super().__init__(message)
 
 
@@ -284,6 +298,35 @@ def _target_version(
     return version
 
 
+def _refuse_a_second_license(organization: Organization, tier_slug: str) -> None:
+    """A checkout opened while the organization had no license of the product buys a
+    second one if it has one now (bought since, or a trial started since, which issued
+    a trial license): refused, by product, with the license to change instead."""
+    product_id = Tier.objects.filter(slug=tier_slug).values_list("product_id", flat=True).first()
+    if product_id is None:
+        return  # not a tier on offer: the quote says so
+    existing = (
+        License.objects.filter(organization=organization, product_id=product_id)
+        .exclude(status__in=CLOSED_STATUSES)
+        .select_related("version__tier")
+        .first()
+    )
+    if existing is None:
+        return
+    if conversion.is_trial_license(existing):
+        message = (
+            f"Your organization started a {existing.version.tier.name} trial since this "
+            "checkout was opened, on a license of its own: buy on that license instead, "
+            "so your software keeps its key."
+        )
+    else:
+        message = (
+            "Your organization has a license of this product since this checkout was "
+            "opened: change that license instead."
+        )
+    raise StalePreview(None, message, license=existing)
+
+
 def _conversion_version(
     catalog: FrozenCatalog, trial: Trial | None, tier_slug: str
 ) -> TierVersion | None:
@@ -344,15 +387,7 @@ def checkout_preview(
             }
         )
     if license is None:
-        existing = (
-            License.objects.filter(organization=organization, version__tier__slug=target.tier)
-            .exclude(status__in=CLOSED_STATUSES)
-            .exists()
-        )
-        if existing:
-            raise StalePreview(
-                None, "Your organization has bought this product since; change it instead."
-            )
+        _refuse_a_second_license(organization, target.tier)
     # A trial license is bought by a purchase on it (billing.trials.conversion).
     buys_trial_license = conversion.is_trial_license(license)
     trial = _running_trial(checkout, license)
@@ -485,8 +520,16 @@ def checkout_preview(
     if pending is not None:
         replan = _replan(catalog, license, pending, quote, version)
     tier_before = None if quote.current is None else quote.current.tier
-    if not conversion.converts(trial, tier_now=quote.now.tier, tier_before=tier_before):
+    if not conversion.converts(
+        trial, tier_now=quote.now.tier, rank_now=quote.now.rank, tier_before=tier_before
+    ):
         trial = None
+    if trial is not None and buys_trial_license and quote.now.rank < trial.tier.order:
+        # Bought below the trial's tier: what the trial gave that it will not, kept
+        # read-only, as a downgrade shows it.
+        continuity = conversion.trial_excesses(
+            license=license, version=version, seats=target.seats, at=at
+        )
     return Preview(
         trial=trial,
         buys_trial_license=buys_trial_license,
@@ -776,7 +819,9 @@ def checkout_confirm(
         if preview.trial is not None:
             # First: while it runs the resolver lends the trial's version, and the
             # changes below are checked against what is bought (its seat limit), not it.
-            conversion.trial_convert(trial=preview.trial, actor=actor, at=at)
+            conversion.trial_convert(
+                trial=preview.trial, bought=preview.version.tier, actor=actor, at=at
+            )
         if license is None:
             issued = _buy(checkout, preview, actor=actor, reason=reason, at=at)
             license, checkout.issued_key = issued.license, issued.key
@@ -863,16 +908,23 @@ def _buy(
     checkout: Checkout, preview: Preview, *, actor, reason: str, at: datetime
 ) -> licenses.IssuedKey:
     quote = preview.quote
-    issued = licenses.license_create(
-        organization=checkout.organization,
-        version=preview.version,
-        seats=quote.now.seats,
-        term_start=quote.term_start,
-        term_end=quote.term_end,
-        actor=actor,
-        reason=reason,
-        at=at,
-    )
+    try:
+        # A savepoint: a license of the product issued since the preview (a trial
+        # started at this moment) fails this alone, and is told as the preview tells it.
+        with transaction.atomic():
+            issued = licenses.license_create(
+                organization=checkout.organization,
+                version=preview.version,
+                seats=quote.now.seats,
+                term_start=quote.term_start,
+                term_end=quote.term_end,
+                actor=actor,
+                reason=reason,
+                at=at,
+            )
+    except (ValidationError, IntegrityError):
+        _refuse_a_second_license(checkout.organization, preview.target.tier)
+        raise
     subscription_create(
         license=issued.license,
         currency=quote.currency,

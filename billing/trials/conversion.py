@@ -4,12 +4,14 @@ There is no separate "buy the trial" flow: a trial converts through the ordinary
 checkout (billing.checkout.services), which asks this module three things.
 
 - Which trial a checkout would convert: the running trial on the checkout's license,
-  when the change makes the trial's tier the plan from today. A paying customer's
-  upgrade to the trial tier is priced as any upgrade, prorated from the day of
+  when the change makes the trial's tier, or a tier above it (Tier.order), the plan from
+  today. A paying customer's upgrade is priced as any upgrade, prorated from the day of
   conversion; the trial days were never billed, so they stay free. A trial license
   (status trialing, no subscription) converts by a purchase on that license, whatever
-  tier it picks. A change to another tier (a downgrade, an upgrade past the trial's)
-  leaves the trial running; a trial that ended or reverted is never touched.
+  tier it picks; bought below the trial's tier, the preview lists what the trial gave
+  that the tier bought will not (`trial_excesses`). A change of a paid plan below the
+  trial's tier (a downgrade, more seats) leaves the trial running; a trial that ended
+  or reverted is never touched.
 - The trial's row lock, taken right after its license's (billing.locks' order), so the
   confirmation reads the trial as it stays until it commits: two confirmations of one
   conversion queue on the license, and the second finds its checkout confirmed (or its
@@ -24,19 +26,24 @@ checkout's transaction and its ledger recording.
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 
 from billing.subscriptions.services import subscription_create
 from licensing.licenses import services as licenses
+from licensing.licenses.downgrade import ContinuityCheck, Usage, find_excesses
+from licensing.licenses.entitlements import license_entitlements
 from licensing.models import (
     License,
     LicenseStatus,
+    Tier,
     TierVersion,
     Trial,
     TrialStatus,
     VersionStatus,
 )
 from licensing.trials.services import trial_close_converted
+from licensing.usage.services import license_meters
 
 
 def is_trial_license(license: License | None) -> bool:
@@ -75,16 +82,38 @@ def trial_version(trial: Trial) -> TierVersion | None:
     return trial.version if trial.version.status == VersionStatus.PUBLISHED else None
 
 
-def converts(trial: Trial | None, *, tier_now: str, tier_before: str | None) -> bool:
-    """Whether a change that puts the license on `tier_now` from today (from
-    `tier_before`; None: a purchase on a trial license) converts `trial`: any purchase
-    on a trial license does; a change of a paid plan does when it moves to the trial's
-    tier now."""
+def converts(trial: Trial | None, *, tier_now: str, rank_now: int, tier_before: str | None) -> bool:
+    """Whether a change that puts the license on `tier_now` (of Tier.order `rank_now`)
+    from today (from `tier_before`; None: a purchase on a trial license) converts
+    `trial`: any purchase on a trial license does; a change of a paid plan does when it
+    moves, now, to the trial's tier or one above it."""
     if trial is None or trial.status != TrialStatus.RUNNING:
         return False
     if tier_before is None:
         return True
-    return tier_now == trial.tier.slug and tier_before != tier_now
+    return tier_before != tier_now and rank_now >= trial.tier.order
+
+
+def trial_excesses(
+    *, license: License, version: TierVersion, seats: int, at: datetime
+) -> ContinuityCheck:
+    """What the running trial on `license` gives today that `version` with `seats`
+    seats will not (the downgrade flow's check, licensing.licenses.downgrade): what
+    exceeds is kept, read-only, once the trial closes."""
+    current = license_entitlements(license=license, at=at)
+    moved = copy.copy(license)
+    moved.version = version
+    return find_excesses(
+        current=current,
+        # What is bought, without the trial the resolver lends while it runs.
+        target=license_entitlements(license=moved, at=at, with_trial=False),
+        seats=seats,
+        active_machines=license.machines.active().count(),
+        usage=[
+            Usage(meter.grant.metric, meter.state.used)
+            for meter in license_meters(license=license, at=at, entitlements=current)
+        ],
+    )
 
 
 def trial_license_buy(
@@ -143,9 +172,19 @@ def trial_license_buy(
     return license
 
 
-def trial_convert(*, trial: Trial, actor: licenses.Actor, at: datetime) -> Trial:
-    """Close `trial` as converted (its row locked by the caller, after its license)."""
-    return trial_close_converted(trial=trial, at=at, actor=actor)
+def trial_convert(*, trial: Trial, bought: Tier, actor: licenses.Actor, at: datetime) -> Trial:
+    """Close `trial` as converted by a purchase of `bought` (its row locked by the
+    caller, after its license)."""
+    return trial_close_converted(trial=trial, at=at, actor=actor, bought=bought)
+
+
+def converted_heading(trial: Trial, license: License) -> str:
+    """The confirmation page's heading for a checkout that converted `trial`: the tier
+    bought named when it is not the trial's."""
+    bought = license.version.tier
+    if bought.pk == trial.tier_id:
+        return f"Your {trial.tier.name} trial is converted"
+    return f"Your {trial.tier.name} trial ends: you bought {bought.name}"
 
 
 def converted_by(license: License | None, at: datetime | None) -> Trial | None:

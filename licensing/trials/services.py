@@ -56,7 +56,8 @@ class TrialStarted:
 def _fields(trial: Trial) -> dict:
     return {
         "tier": trial.tier.slug,
-        "version": trial.version_id,
+        # The version's number, as every other entry of the license ledger records it.
+        "version": trial.version.number,
         "starts_at": trial.starts_at.isoformat(),
         "ends_at": trial.ends_at.isoformat(),
         "status": trial.status,
@@ -67,7 +68,11 @@ def _lock(trial: Trial) -> Trial:
     """The license's row, then the trial's (the documented order): the trial as locked,
     with its license."""
     license = licenses.license_lock(trial.license)
-    trial = Trial.objects.select_for_update(of=("self",)).select_related("tier").get(pk=trial.pk)
+    trial = (
+        Trial.objects.select_for_update(of=("self",))
+        .select_related("tier", "version")
+        .get(pk=trial.pk)
+    )
     trial.license = license
     return trial
 
@@ -275,18 +280,36 @@ def trial_revert(*, trial: Trial, at: datetime) -> bool:
     )
 
 
+def converted_reason(*, trial: Trial, bought: Tier | None, on_trial_license: bool) -> str:
+    """Why a purchase closed `trial` as converted, naming what was bought: its own tier
+    (None: the trial's), a tier above it, or, on the trial's own license, another tier."""
+    if bought is None or bought.pk == trial.tier_id:
+        return f"Trial of {trial.tier.name} converted: the tier was bought."
+    if on_trial_license:
+        return f"Trial of {trial.tier.name} closed: {bought.name} bought on its license."
+    return f"Trial of {trial.tier.name} closed: {bought.name} bought."
+
+
 @transaction.atomic
-def trial_close_converted(*, trial: Trial, at: datetime, actor: Actor) -> Trial:
-    """Called by the checkout that buys the trial's tier, inside its transaction (which
-    has locked the license already): the trial closes as converted. The license's status
-    is the checkout's to set."""
+def trial_close_converted(
+    *, trial: Trial, at: datetime, actor: Actor, bought: Tier | None = None
+) -> Trial:
+    """Called by the checkout that buys on the trial's license (the trial's tier, a tier
+    above it, or any tier on a trial license: `bought`, None for the trial's own), inside
+    its transaction (which has locked the license already): the trial closes as
+    converted, its reason naming what was bought. The license's status is the
+    checkout's to set."""
     trial = _lock(trial)
     _close(
         trial,
         status=TrialStatus.CONVERTED,
         kind=EventKind.TRIAL_CONVERTED,
         actor=actor,
-        reason=f"Trial of {trial.tier.name} converted: the tier was bought.",
+        reason=converted_reason(
+            trial=trial,
+            bought=bought,
+            on_trial_license=trial.license.status == LicenseStatus.TRIALING,
+        ),
         at=at,
     )
     return trial

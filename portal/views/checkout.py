@@ -371,6 +371,7 @@ def checkout_page(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     form = CheckoutForm(_form_data(catalog, license, request.GET), catalog=catalog, license=license)
     preview = None
     status = 200
+    extra = {}
     if checkout.status == CheckoutStatus.ABANDONED:
         messages.info(request, "This checkout was closed. Here is a new one.")
         return redirect(f"{reverse('checkout_new', args=[slug])}?{request.GET.urlencode()}")
@@ -396,9 +397,10 @@ def checkout_page(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             form.add_refusal(refused)
         except StalePreview as stale:
             form.add_error(None, stale.message)
+            extra = _open_license_link(slug, stale, request.GET)
     if form.errors and request.GET:
         status = UNPROCESSABLE
-    context = _context(membership, checkout, form, preview)
+    context = _context(membership, checkout, form, preview, **extra)
     return _render(request, _with_navigation(context, organizations), status)
 
 
@@ -436,7 +438,14 @@ def checkout_confirm_view(request: HttpRequest, slug: str, token: str) -> HttpRe
             checkout_record_preview(preview=stale.preview)
         else:
             form.add_error(None, stale.message)
-        context = _context(membership, checkout, form, stale.preview, stale=stale.message)
+        context = _context(
+            membership,
+            checkout,
+            form,
+            stale.preview,
+            stale=stale.message,
+            **_open_license_link(slug, stale, request.POST),
+        )
         return _render_refusal(request, context, 409)
     except CheckoutClosed as closed:
         checkout_record_refusal(checkout=checkout, why="closed")
@@ -456,6 +465,20 @@ def checkout_confirm_view(request: HttpRequest, slug: str, token: str) -> HttpRe
     else:
         messages.success(request, "Done. Your change is scheduled.")
     return _redirect(request, done)
+
+
+def _open_license_link(slug: str, stale: StalePreview, asked) -> dict:
+    """For a checkout refused because the organization has an open license of the
+    product now (a trial started since): the link to a checkout on that license, with
+    the choices made here."""
+    if stale.license is None:
+        return {}
+    kept = [(key, asked[key]) for key in FIELDS if asked.get(key)]
+    url = reverse("checkout_new", args=[slug])
+    return {
+        "open_license_url": f"{url}?{urlencode(kept)}" if kept else url,
+        "open_license_tier": stale.license.version.tier.name,
+    }
 
 
 def _new_key_once(request: HttpRequest, token: str) -> str | None:
@@ -483,7 +506,7 @@ def checkout_done(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     is_purchase = not checkout.entitlements_before
     converted = conversion.converted_by(license, checkout.confirmed_at)
     if converted is not None:
-        heading = f"Your {converted.tier.name} trial is converted"
+        heading = conversion.converted_heading(converted, license)
     elif is_purchase:
         heading = "Your purchase is confirmed"
     elif checkout.scheduled_change and not invoice:

@@ -203,3 +203,93 @@ def test_the_convert_link_opens_on_a_price_with_the_seats_the_tier_is_sold_from(
     assert page.status_code == 200
     assert page.context["preview"].target.seats == 10
     assert CONVERTS in page.content.decode()
+
+
+# --- Past the trial's tier, below it on a trial license, and a checkout opened before ---
+
+
+def test_an_upgrade_past_the_trials_tier_closes_it_and_says_so(client_for, owner, paying):
+    license, trial = paying
+    client = client_for(owner)
+    url = _start(client, "northwind", tier="enterprise")
+    page = client.get(url, CHANGE | {"tier": "enterprise", "seats": 25})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Your Business trial ends today: you buy Enterprise; the trial days were free." in html
+
+    done = client.post(url + "confirm/", _confirm_form(page))
+
+    assert done.status_code == 302
+    trial.refresh_from_db()
+    assert trial.status == TrialStatus.CONVERTED and converted_events(license) == 1
+    shown = client.get(done["Location"]).content.decode()
+    assert "Your Business trial ends: you bought Enterprise" in shown
+    assert "trial is converted" not in shown
+
+
+def test_a_trial_license_bought_as_a_lower_tier_lists_what_the_trial_gave(
+    client_for, owner, trialing, catalog
+):
+    license, trial = trialing
+    client = client_for(owner)
+    url = _start(client, "northwind", tier="team")
+    page = client.get(url, CHANGE | {"tier": "team", "seats": 5, "currency": "USD"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Your Business trial ends today: you buy Team on its license" in html
+    assert "What your Business trial gives that Team does not" in html
+    lost = page.context["preview"].continuity.features_lost
+    assert lost and all(name in html for name in lost)
+    assert "Turned off when you confirm" in html
+
+    done = client.post(url + "confirm/", _confirm_form(page))
+
+    assert done.status_code == 302
+    trial.refresh_from_db()
+    assert trial.status == TrialStatus.CONVERTED
+    event = LicenseEvent.objects.get(license=license, kind=EventKind.TRIAL_CONVERTED)
+    assert event.reason == "Trial of Business closed: Team bought on its license."
+    shown = client.get(done["Location"]).content.decode()
+    assert "Your Business trial ends: you bought Team" in shown
+    assert "trial is converted" not in shown
+
+
+def test_a_checkout_opened_before_a_trial_license_links_to_the_trial_licenses(
+    client_for, owner, outsider, organization, catalog
+):
+    details = invoices.billing_details_for(organization=organization)
+    details.legal_name, details.address_line1 = "Northwind Inc.", "1 Main Street"
+    details.city, details.country = "Springfield", "US"
+    details.save()
+    client = client_for(owner)
+    url = _start(client, "northwind", tier="team")  # no license yet
+    trial = trial_start(
+        organization=organization, tier=Tier.objects.get(slug="business"), actor=SYSTEM
+    ).trial
+    asked = CHANGE | {"tier": "team", "seats": 5, "currency": "USD"}
+
+    page = client.get(url, asked)
+
+    assert page.status_code == 422
+    html = page.content.decode()
+    assert "started a Business trial since this checkout was opened" in html
+    assert "one_open_license_per_product" not in html and "Constraint" not in html
+    link = page.context["open_license_url"]
+    assert link.startswith("/app/northwind/checkout/?") and "tier=team" in link
+    assert link.replace("&", "&amp;") in html
+    # Confirming what was priced before the trial: refused the same, nothing written.
+    form = asked | {"digest": "0" * 64}
+    refused = client.post(url + "confirm/", form)
+    assert refused.status_code == 409
+    assert "one_open_license_per_product" not in refused.content.decode()
+    assert refused.context["open_license_url"] == link
+    assert organization.licenses.count() == 1 and not Subscription.objects.exists()
+    # The link opens a checkout on the trial license: a purchase on it.
+    moved = client.get(link)
+    assert moved.status_code == 302
+    on_trial = client.get(moved["Location"])
+    assert on_trial.status_code == 200
+    assert on_trial.context["checkout"].license_id == trial.license_id
+    assert on_trial.context["preview"].buys_trial_license
+    # An outsider never sees it.
+    assert client_for(outsider).get(url, asked).status_code == 404

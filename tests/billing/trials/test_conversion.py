@@ -8,8 +8,15 @@ from decimal import Decimal
 
 import pytest
 
+from billing.checkout import services
 from billing.checkout.quote import QuoteRefused
-from billing.checkout.services import StalePreview, checkout_confirm
+from billing.checkout.services import (
+    StalePreview,
+    Target,
+    checkout_confirm,
+    checkout_preview,
+    checkout_start,
+)
 from billing.invoices.kinds import LineKind
 from billing.models import (
     CheckoutStatus,
@@ -21,6 +28,7 @@ from billing.models import (
     SubscriptionEventKind,
 )
 from billing.money import Money
+from billing.trials import conversion
 from licensing.licenses.services import Actor
 from licensing.models import (
     EventKind,
@@ -142,11 +150,10 @@ def test_an_upgrade_with_fewer_seats_later_still_converts_now(organization, cata
     [
         ({"tier": "starter", "seats": 3, "cycle": "monthly"}, True),  # a downgrade
         ({"tier": "team", "seats": 14, "cycle": "monthly"}, False),  # more seats
-        ({"tier": "enterprise", "seats": 25, "cycle": "monthly"}, False),  # past the trial
     ],
-    ids=["downgrade", "seats", "another-tier"],
+    ids=["downgrade", "seats"],
 )
-def test_a_change_to_another_tier_leaves_the_trial_running(
+def test_a_change_below_the_trials_tier_leaves_the_trial_running(
     organization, catalog, owner, paying, target, scheduled
 ):
     license, trial = paying
@@ -158,6 +165,39 @@ def test_a_change_to_another_tier_leaves_the_trial_running(
     trial.refresh_from_db()
     assert trial.status == TrialStatus.RUNNING and trial.ended_at is None
     assert converted_events(license) == 0
+
+
+def converted_reason(license) -> str:
+    return LicenseEvent.objects.get(license=license, kind=EventKind.TRIAL_CONVERTED).reason
+
+
+def test_an_upgrade_past_the_trials_tier_closes_it_as_converted(
+    organization, catalog, owner, paying, now
+):
+    license, trial = paying
+    shown, checkout = confirm(
+        organization, license, owner, tier="enterprise", seats=25, cycle="monthly"
+    )
+
+    assert shown.trial == trial
+    assert shown.trial_message == (
+        "Your Business trial ends today: you buy Enterprise; the trial days were free."
+    )
+    assert checkout.status == CheckoutStatus.CONFIRMED
+    trial.refresh_from_db()
+    assert trial.status == TrialStatus.CONVERTED and trial.ended_at == now
+    assert converted_reason(license) == "Trial of Business closed: Enterprise bought."
+    license.refresh_from_db()
+    assert license.version == catalog.version("enterprise") and license.seats == 25
+    assert converted_events(license) == 1
+
+
+def test_the_conversion_of_the_trials_own_tier_keeps_its_reason(
+    organization, catalog, owner, paying
+):
+    license, _ = paying
+    confirm(organization, license, owner, tier="business", seats=12, cycle="monthly")
+    assert converted_reason(license) == "Trial of Business converted: the tier was bought."
 
 
 @pytest.mark.parametrize("closed", [TrialStatus.ENDED, TrialStatus.REVERTED])
@@ -278,7 +318,14 @@ def test_a_trial_license_may_buy_another_tier_and_cycle(organization, catalog, o
         organization, license, owner, tier="team", seats=5, cycle="annual", currency="EUR"
     )
 
-    assert shown.trial_message.startswith("Your Business trial ends today as you buy Team;")
+    assert shown.trial_message == (
+        "Your Business trial ends today: you buy Team on its license, and what the trial "
+        "gives that Team does not is kept, read-only; the trial days were free. Your "
+        "license key stays the same."
+    )
+    # What Business gives that Team does not, as a downgrade lists it.
+    lost = set(shown.continuity.features_lost)
+    assert lost and lost == business_only_features(catalog)
     license.refresh_from_db()
     assert license.version == catalog.version("team") and license.seats == 5
     assert (license.term_start, license.term_end) == (TODAY, date(2027, 3, 13))
@@ -288,6 +335,28 @@ def test_a_trial_license_may_buy_another_tier_and_cycle(organization, catalog, o
     trial.refresh_from_db()
     assert trial.status == TrialStatus.CONVERTED
     assert converted_events(license) == 1
+    assert converted_reason(license) == "Trial of Business closed: Team bought on its license."
+
+
+def business_only_features(catalog) -> set[str]:
+    business = catalog.version("business")
+    team = catalog.version("team")
+    return {
+        grant.feature.name
+        for grant in business.feature_rows.select_related("feature")
+        if not team.feature_rows.filter(feature=grant.feature).exists()
+    }
+
+
+@pytest.mark.parametrize("tier", ["business", "enterprise"])
+def test_a_trial_license_bought_at_or_above_its_tier_lists_nothing_lost(
+    organization, catalog, owner, tier
+):
+    license, _ = trial_license(organization, catalog)
+    shown = preview(
+        organization, license, owner, tier=tier, seats=25, cycle="monthly", currency="USD"
+    )
+    assert shown.trial is not None and shown.continuity is None
 
 
 def test_a_trial_license_purchase_refuses_bad_input_and_writes_nothing(
@@ -366,3 +435,114 @@ def test_a_trial_past_its_end_bought_before_the_late_job_is_converted_not_revert
     license.refresh_from_db()
     assert trial.status == TrialStatus.CONVERTED
     assert license.status == LicenseStatus.ACTIVE and license.term_start == TODAY
+
+
+# --- Which change converts (billing.trials.conversion.converts) ------------------------
+
+
+@pytest.mark.parametrize(
+    ("tier_now", "above", "tier_before", "converts"),
+    [
+        ("business", 0, "team", True),  # to the trial's tier
+        ("enterprise", 1, "team", True),  # above it
+        ("starter", -2, "team", False),  # below it
+        ("team", -1, "team", False),  # the same tier: seats, cycle
+        ("team", -1, None, True),  # a purchase on a trial license, below
+        ("business", 0, None, True),  # ... at
+        ("business", 0, "business", False),  # no move of tier
+        ("mid", 0, "team", True),  # another tier of the trial's rank: at it
+        ("low", -1, "starter", False),  # a move, one rank below the trial's
+    ],
+)
+def test_converts_at_or_above_the_trials_tier(
+    organization, catalog, paying, tier_now, above, tier_before, converts
+):
+    """`above`: the tier bought's Tier.order less the trial's (Business)."""
+    _, trial = paying
+    rank_now = trial.tier.order + above
+    assert (
+        conversion.converts(trial, tier_now=tier_now, rank_now=rank_now, tier_before=tier_before)
+        is converts
+    )
+
+
+@pytest.mark.parametrize("status", [TrialStatus.ENDED, TrialStatus.REVERTED, TrialStatus.CONVERTED])
+def test_a_closed_trial_never_converts(organization, catalog, paying, status):
+    _, trial = paying
+    trial.status = status
+    assert not conversion.converts(trial, tier_now="enterprise", rank_now=9, tier_before="team")
+    assert not conversion.converts(None, tier_now="business", rank_now=3, tier_before=None)
+
+
+# --- A checkout opened before a trial license was issued -------------------------------
+
+
+@pytest.mark.parametrize("tier", ["team", "business", "starter"])
+def test_a_checkout_opened_before_a_trial_started_is_refused_by_product(
+    organization, catalog, owner, tier
+):
+    checkout = checkout_start(organization=organization, license=None, user=owner)
+    license, trial = trial_license(organization, catalog, days_in=0)
+    target = Target(tier=tier, seats=10, cycle="monthly", currency="USD")
+
+    with pytest.raises(StalePreview) as refused:
+        checkout_preview(checkout=checkout, target=target)
+    assert refused.value.license == license
+    assert refused.value.preview is None
+    assert "started a Business trial since this checkout was opened" in refused.value.message
+    assert "one_open_license_per_product" not in refused.value.message
+
+    with pytest.raises(StalePreview):
+        checkout_confirm(
+            checkout=checkout, target=target, digest="x" * 64, actor=Actor.of(owner, "owner")
+        )
+    assert organization.licenses.count() == 1
+    assert not Invoice.objects.exists() and not Subscription.objects.exists()
+    trial.refresh_from_db()
+    assert trial.status == TrialStatus.RUNNING
+
+
+def test_a_checkout_opened_before_a_purchase_is_refused_with_the_license(
+    organization, catalog, owner
+):
+    checkout = checkout_start(organization=organization, license=None, user=owner)
+    license = subscribed(organization, catalog, seats=12)
+    with pytest.raises(StalePreview) as refused:
+        checkout_preview(checkout=checkout, target=Target(tier="starter", seats=3, cycle="monthly"))
+    assert refused.value.license == license
+    assert refused.value.message == (
+        "Your organization has a license of this product since this checkout was opened: "
+        "change that license instead."
+    )
+
+
+def test_a_trial_license_issued_after_the_confirmations_check_is_refused_the_same(
+    organization, catalog, owner, monkeypatch
+):
+    """The race the preview's check cannot see: a trial license issued between it and
+    the purchase's license. The database refuses the second license; the customer is
+    told what the preview would have said, never a constraint's name."""
+    target = Target(tier="team", seats=5, cycle="monthly", currency="USD")
+    checkout = checkout_start(organization=organization, license=None, user=owner)
+    shown = checkout_preview(checkout=checkout, target=target)
+    license, _ = trial_license(organization, catalog, days_in=0)
+    real = services._refuse_a_second_license
+    calls = []
+
+    def late(organization, tier_slug):  # the confirmation's check runs before the trial
+        calls.append(tier_slug)
+        if len(calls) > 1:
+            real(organization, tier_slug)
+
+    monkeypatch.setattr(services, "_refuse_a_second_license", late)
+
+    with pytest.raises(StalePreview) as refused:
+        checkout_confirm(
+            checkout=checkout, target=target, digest=shown.digest, actor=Actor.of(owner, "owner")
+        )
+
+    assert len(calls) == 2
+    assert refused.value.license == license
+    assert "one_open_license_per_product" not in refused.value.message
+    assert organization.licenses.count() == 1
+    assert not Invoice.objects.exists() and not Subscription.objects.exists()

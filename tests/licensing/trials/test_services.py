@@ -72,7 +72,7 @@ def test_a_paying_customer_trials_a_higher_tier_on_its_own_license(
     assert event.before == {}
     assert event.after == {
         "tier": "business",
-        "version": trial.version_id,
+        "version": trial.version.number,
         "starts_at": now.isoformat(),
         "ends_at": END.isoformat(),
         "status": "running",
@@ -255,6 +255,45 @@ def test_a_converted_trial_closes_once_and_leaves_the_status_to_the_checkout(
     assert (trial.status, trial.ended_at) == (TrialStatus.CONVERTED, now)
     assert counts(license)[0] == events + 1
     assert License.objects.get(pk=license.pk).status == LicenseStatus.TRIALING
+
+
+@pytest.mark.parametrize(
+    ("bought", "trial_license", "reason"),
+    [
+        (None, False, "Trial of Business converted: the tier was bought."),
+        ("business", True, "Trial of Business converted: the tier was bought."),
+        ("enterprise", False, "Trial of Business closed: Enterprise bought."),
+        ("team", True, "Trial of Business closed: Team bought on its license."),
+    ],
+)
+def test_a_converted_trials_reason_names_what_was_bought(
+    request, organization, business, owner_actor, now, bought, trial_license, reason
+):
+    if not trial_license:
+        request.getfixturevalue("issued")  # a paying license: the trial runs on it
+    started = trial_start(organization=organization, tier=business, actor=owner_actor)
+    assert (started.key is not None) == trial_license
+    tier = Tier.objects.get(slug=bought) if bought else None
+    trial_close_converted(trial=started.trial, at=now, actor=owner_actor, bought=tier)
+    event = LicenseEvent.objects.get(
+        license=started.trial.license_id, kind=EventKind.TRIAL_CONVERTED
+    )
+    assert event.reason == reason
+
+
+def test_trial_entries_record_the_version_number_as_the_license_ledger_does(
+    organization, business, owner_actor
+):
+    started = trial_start(organization=organization, tier=business, actor=owner_actor)
+    license = started.trial.license
+    created, trial_started = LicenseEvent.objects.filter(license=license).order_by("revision")
+    version = started.trial.version
+    assert version.pk != version.number  # the catalog's: the test tells the two apart
+    assert created.after["version"] == version.number
+    assert trial_started.after["version"] == version.number
+    trial_extend(trial=started.trial, days=3, actor=owner_actor, reason="Asked for more.")
+    extended = LicenseEvent.objects.get(license=license, kind=EventKind.TRIAL_EXTENDED)
+    assert extended.before["version"] == extended.after["version"] == version.number
 
 
 def test_a_closed_trial_is_not_reverted_nor_converted(started, owner_actor, now):
