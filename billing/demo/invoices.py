@@ -1,7 +1,10 @@
-"""Demo invoices: something paid, something open, something overdue, and a credit
-balance, for the demo organizations that have a license, each at its subscription's
-locked price, currency and cycle. Idempotent: an organization
-that already has invoices is left as it is (they are never rewritten anyway)."""
+"""Demo invoices: something paid, something open (Northwind's month, part paid by a
+credit note's credit), and a credit balance (Globex), for the demo organizations that
+have a license, each at its subscription's locked price, currency and cycle. Nothing is
+overdue: an invoice overdue at build time would have dunning suspend its license at the
+first clock advance (the overdue panel is shown by tests/e2e/test_overdue_panel.py on
+data of its own). Idempotent: an organization that already has invoices is left as it
+is (they are never rewritten anyway)."""
 
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -170,7 +173,11 @@ def build_invoices() -> list[str]:
             paid = _paid_by_transfer(_year_invoice(license, year_before))
             current = _year_invoice(license, license.term_start)
             if terms == PaymentTerms.DUE_ON_RECEIPT:
-                summary = f"{paid} paid, {current} overdue (due on receipt)"
+                # Paid: Acme is in a Business trial (licensing.demo.trials); an invoice
+                # overdue since its term began would have dunning suspend it at the first
+                # clock advance, in the middle of its trial.
+                _paid_by_transfer(current)
+                summary = f"{paid} and {current} paid (due on receipt)"
             else:
                 _paid_by_transfer(current)
                 _credit_two_seats(current, subscription, today - timedelta(days=30))

@@ -149,8 +149,14 @@ def test_a_team_customers_business_trial_reminds_then_reverts_over_real_smtp(
     [ended] = arrived[REVERTED]
     assert "You are back on Team, at the price you paid before" in ended["text/plain"]
     assert "ended at the end of 27 March 2026" in ended["text/plain"]
-    assert "Webhooks: used 12 times." in ended["text/plain"]
-    assert "Business" in ended["text/html"]
+    # What exceeds Team is kept read-only, and the one choice left is to buy Business.
+    assert "Kept read-only on Team" in ended["text/plain"]
+    assert (
+        "API calls a month: 150,000 calls this period, 100,000 calls on Team"
+        in (ended["text/plain"])
+    )
+    assert "Webhooks: used 12 times." not in ended["text/plain"]  # no trial summary now
+    assert "Keep Business" not in ended["text/html"] and ">Buy Business</a>" in ended["text/html"]
     assert all(envelope.rcpt_tos == [owner.email] for envelope in smtp_server.messages)
 
     # Back on Team at its old price: nothing billed for the trial, the subscription as it was.

@@ -1,4 +1,4 @@
-"""The demo's invoices (paid, open, overdue, a credit balance; building twice changes
+"""The demo's invoices (paid, open, a credit balance, nothing overdue; building twice changes
 nothing) and the admin, where finalized documents are read-only."""
 
 from datetime import date
@@ -27,15 +27,18 @@ def demo_invoices(now):
     return build_invoices()
 
 
-def test_the_demo_has_paid_open_and_overdue_invoices_and_credit(demo_invoices, client, now):
+def test_the_demo_has_paid_and_open_invoices_and_credit(demo_invoices, client, now):
     assert len(demo_invoices) == 3
     assert build_invoices() == []
     # Northwind: three months; Acme and Globex: two yearly terms each.
     assert Invoice.objects.count() == 7 and CreditNote.objects.count() == 2
     statuses = {invoice.status for invoice in Invoice.objects.all()}
     assert statuses == {InvoiceStatus.PAID, InvoiceStatus.OPEN}
+    # Nothing overdue: Acme, in a Business trial, is not suspended by dunning at the
+    # first clock advance.
     acme = Organization.objects.get(slug="acme-robotics")
-    assert any(invoice.is_overdue(now.date()) for invoice in acme.invoices.all())
+    assert {invoice.status for invoice in acme.invoices.all()} == {InvoiceStatus.PAID}
+    assert not any(invoice.is_overdue(now.date()) for invoice in Invoice.objects.all())
     northwind = Organization.objects.get(slug="northwind-analytics")
     # Two seats of $19 credited with Irish VAT (23 %), Northwind being in the seller's
     # country; its credit note's $46.74 paid part of the open invoice at once (the credit rule).
@@ -140,7 +143,7 @@ def test_an_admin_voids_an_invoice_with_a_credit_note_and_a_reason(
     demo_invoices, client_for, admin_user
 ):
     invoice = Invoice.objects.filter(
-        organization__slug="acme-robotics", status=InvoiceStatus.OPEN
+        organization__slug="northwind-analytics", status=InvoiceStatus.OPEN
     ).first()
     client = client_for(admin_user)
     url = f"/admin/billing/invoice/{invoice.pk}/void/"
