@@ -185,8 +185,9 @@ def _with_trial(
     for feature in trial.features:
         features.setdefault(feature.key, FeatureGrant(feature, source, trial.ends_at))
     for row in trial.limits:
-        own = limits.get(row.metric.key) or _ungranted(row.metric)
-        if _above(row.value, own.value):
+        own = limits.get(row.metric.key)
+        plan = 0 if own is None else own.value
+        if _above(row.value, plan):
             limits[row.metric.key] = LimitGrant(
                 row.metric,
                 row.value,
@@ -194,7 +195,7 @@ def _with_trial(
                 row.grace_percent,
                 (source,),
                 trial.ends_at,
-                own.value,
+                plan,
             )
 
 
