@@ -817,7 +817,7 @@ def checkout_confirm(
         checkout=checkout,
     ):
         if preview.trial is not None:
-            # First: while it runs the resolver lends the trial's version, and the
+            # First: while it runs the resolver adds the trial's version, and the
             # changes below are checked against what is bought (its seat limit), not it.
             conversion.trial_convert(
                 trial=preview.trial, bought=preview.version.tier, actor=actor, at=at

@@ -802,8 +802,9 @@ def machine_deactivate(*, license: License, fingerprint: str, actor: Actor, at=N
 def license_file_payload(*, license: License, at: datetime) -> dict:
     """What a license file says at `at`. `tier` and `version` are the license's own plan;
     while a trial is in force, `trial` names its tier, version and end, and the
-    entitlements are the trial's, those beyond the own plan marked as ending then
-    (`feature_until`, a limit's `until`): a file read offline falls back by itself."""
+    entitlements are the plan's and the trial's, those the trial adds or raises marked as
+    ending then (`feature_until`, a limit's `until` with the plan's own value as `then`):
+    a file read offline falls back by itself."""
     entitlements = license_entitlements(license=license, at=at)
     trial = trials_in_force(license_ids=[license.pk], at=at).get(license.pk)
     version = license.version

@@ -3,7 +3,8 @@
 A Trial lends an organization a tier's version for a while. It changes nothing on the
 license it runs on: a paying customer's version, seats, status and subscription stay as
 they were, billed as before; the entitlement resolver (licensing.licenses.entitlements)
-takes the trial's version as the base while `starts_at <= now < ends_at`, so the API,
+adds the trial's version to the plan while `starts_at <= now < ends_at` (its features,
+and each limit the larger of the two: a trial never lowers the plan), so the API,
 its cached answers and the license file fall back at `ends_at` by themselves, whether or
 not the job that closes trials has run. An organization without a license trials on a
 license of its own, in status trialing, with no subscription.
