@@ -9,9 +9,9 @@ that is already closed does nothing and writes nothing.
 A trial changes nothing on a paying customer's license: its version, seats, status and
 subscription stay; the entitlement resolver adds the trial's version to the plan
 while it is in force (never lowering it). An organization without an open license of
-the product trials on a license of its own, issued here in status trialing for the trial's dates, with TRIAL_SEATS seats
-(fewer when the version allows fewer) and no renewal: when the trial closes without a
-purchase, that license expires.
+the product trials on a license of its own, issued here in status trialing for the
+trial's dates, with TRIAL_SEATS seats (fewer when the version allows fewer) and no
+renewal: when the trial closes without a purchase, that license expires.
 """
 
 from __future__ import annotations
