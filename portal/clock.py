@@ -154,7 +154,9 @@ def _advance(start: datetime, target: datetime, *, by: str) -> list[Run]:
             with transaction.atomic():
                 # By its import path: a web process or a command has not imported every
                 # area's tasks module (the worker has), so the registry may lack it.
-                result = import_string(task).apply(throw=True).get()
+                # throw=True raises what the task raised; .result is what it returned (no
+                # .get(): in a process that ever ran a worker in-process, Celery refuses it).
+                result = import_string(task).apply(throw=True).result
                 if name in rules and not result:
                     quiet[name] = rules[name](tick)
         except Exception as error:
