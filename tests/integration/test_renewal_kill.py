@@ -278,8 +278,10 @@ def test_a_duplicated_tick_on_two_workers_renews_each_license_once(
         lambda: len(renewal_workers.results("run_term_end")) == 2, "both ticks"
     )
     batches_sent = sum(1 for r in renewal_workers.results("run_term_end") if r != "None")
+    # At least once each: the broker may deliver a batch again (its repeat renews
+    # nothing: every license is skipped, as the commits below show).
     renewal_workers.wait_for(
-        lambda: len(renewal_workers.results("renew_batch")) == batches_sent, "every batch"
+        lambda: len(renewal_workers.results("renew_batch")) >= batches_sent, "every batch"
     )
 
     commits = collections.Counter(renewal_workers.events("commit"))
