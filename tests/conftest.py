@@ -80,10 +80,14 @@ FOLDER_MARKERS = {"e2e": "browser", "integration": "integration"}
 # Tests that share something outside their process run in one pytest-xdist worker
 # (`make test` runs with --dist loadgroup). Tasks through the broker: Redis keeps one index
 # of unacknowledged messages for every queue of its database, and a worker that restores
-# them (the visibility timeout test) would hand another xdist worker's task back twice.
+# them (the visibility timeout tests) would hand another xdist worker's task back twice.
+# The rest is not shared: each SMTP server takes a free port, each test finds its own
+# payments in the one localstripe, and what goes to var/ is written whole under a name of
+# its own.
 FIXTURE_GROUPS = {"through_the_broker": "celery-broker"}
 
 
+@pytest.hookimpl(wrapper=True)
 def pytest_collection_modifyitems(config, items):
     for item in items:
         parts = item.path.relative_to(config.rootpath).parts
@@ -92,6 +96,37 @@ def pytest_collection_modifyitems(config, items):
         for fixture, group in FIXTURE_GROUPS.items():
             if fixture in item.fixturenames:
                 item.add_marker(pytest.mark.xdist_group(group))
+    # The other plugins' hooks (-m, pytest-xdist's worker) run here, and see the marks.
+    yield
+    if getattr(config.option, "loadgroup", False):  # an xdist worker under --dist loadgroup
+        for item in items:
+            _join_xdist_group(item)
+
+
+def _join_xdist_group(item) -> None:
+    """pytest-xdist sends the tests of one xdist_group to one worker by the "@group" ending
+    of their node ids, which its worker writes into pytest's former `_nodeid`; pytest 9.2
+    keeps a structured `_id` instead, so the ending never showed and the tests spread over
+    every worker (pytest-dev/pytest-xdist#1386). Adds the ending where pytest-xdist did
+    not, and stops the run if it does not hold."""
+    names = {
+        str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+        for mark in item.iter_markers("xdist_group")
+    }
+    if not names:
+        return
+    ending = "@" + "_".join(sorted(names))
+    if not item.nodeid.endswith(ending):
+        nodeid = item.nodeid + ending
+        if hasattr(item, "_id"):
+            item._id = type(item._id).parse(nodeid)
+        else:
+            item._nodeid = nodeid
+    if not item.nodeid.endswith(ending):
+        raise pytest.UsageError(
+            f"{item.nodeid} is in xdist group {ending[1:]!r}, but its node id does not end"
+            f" in {ending!r}: --dist loadgroup would run the group on several workers."
+        )
 
 
 @pytest.hookimpl(hookwrapper=True)
