@@ -62,9 +62,11 @@ def test_the_worker_renews_each_due_subscription_once(celery_worker_process, smt
         assert Invoice.objects.filter(license=license).count() == 1
     runs = RenewalRun.objects.all()
     assert sum(run.renewed for run in runs) == LICENSES
-    # Every batch ran; one delivered again (the broker delivers at least once) counts
-    # again, its licenses as skipped, and renews nothing twice.
-    assert all(run.batches_done >= run.batches for run in runs)
+    # Each batch ran once. The broker delivers at least once, and a batch delivered again
+    # would renew nothing (it counts again, its licenses as skipped); but nothing hands a
+    # message back here: the worker stays up, the visibility timeout is an hour, and the
+    # tests that force it run one at a time in this xdist worker (tests/conftest.py).
+    assert all(run.batches_done == run.batches for run in runs)
     smtp_server.wait_for(LICENSES)
     time.sleep(2)  # nothing more arrives
     renewed = [m for m in smtp_server.messages if b"renewed until" in m.content]
