@@ -308,6 +308,10 @@ LICENSE_SIGNING_KEY_DEV_FILE = str(VAR_DIR / "license-signing-key.pem") if DEBUG
 LICENSING_API_RATE_LIMIT = env_int("LICENSING_API_RATE_LIMIT", 600)
 # Days an auto-renewing license stays valid after its term while its renewal has not run.
 RENEWAL_GRACE_DAYS = env_int("RENEWAL_GRACE_DAYS", 7)
+# Proposals (billing.proposals): a negotiated discount above this share waits for an
+# admin's approval before it is sent; a proposal is valid this many days by default.
+PROPOSAL_APPROVAL_THRESHOLD_PERCENT = env_int("PROPOSAL_APPROVAL_THRESHOLD_PERCENT", 15)
+PROPOSAL_VALID_DAYS = env_int("PROPOSAL_VALID_DAYS", 30)
 # Renewal reminders: days before the renewal date, per billing cycle (annual covers the
 # longer terms too). Each is sent once per license and period (billing.renewals).
 RENEWAL_REMINDER_DAYS = {

@@ -28,6 +28,13 @@ from billing.models.ledger import SubscriptionEventKind as SubscriptionEventKind
 from billing.models.notices import Notice as Notice
 from billing.models.notices import NoticeKind as NoticeKind
 from billing.models.payments import Payment as Payment
+from billing.models.proposals import MAX_OPTIONS as MAX_OPTIONS
+from billing.models.proposals import Proposal as Proposal
+from billing.models.proposals import ProposalEvent as ProposalEvent
+from billing.models.proposals import ProposalEventKind as ProposalEventKind
+from billing.models.proposals import ProposalOption as ProposalOption
+from billing.models.proposals import ProposalStatus as ProposalStatus
+from billing.models.proposals import ProposalVersion as ProposalVersion
 from billing.models.renewals import RenewalFailure as RenewalFailure
 from billing.models.renewals import RenewalRun as RenewalRun
 from billing.models.renewals import RenewalRunStatus as RenewalRunStatus

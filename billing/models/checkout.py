@@ -14,6 +14,7 @@ billing.checkout.scheduled applies it when it is due.
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -21,6 +22,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from billing.models.subscriptions import Billing
 from billing.pricing import BillingCycle
 from licensing.models import License, Tier, TierVersion, TierVersionPrice
 from portal.models import Organization
@@ -89,6 +91,22 @@ class Checkout(models.Model):
         related_name="+",
     )
     replan_outcome = models.CharField(max_length=16, blank=True)
+    # A checkout opened by accepting a proposal's option: it quotes that option (its
+    # version, seats, term length and discount), and one per proposal is confirmed.
+    proposal = models.ForeignKey(
+        "billing.Proposal",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="checkouts",
+    )
+    proposal_option = models.ForeignKey(
+        "billing.ProposalOption",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="checkouts",
+    )
     replan_note = models.CharField(max_length=300, blank=True)
     entitlements_before = models.JSONField(default=dict, blank=True)
     entitlements_after = models.JSONField(default=dict, blank=True)
@@ -100,6 +118,18 @@ class Checkout(models.Model):
     class Meta:
         ordering = ["-started_at", "-pk"]
         indexes = [models.Index(fields=["status", "started_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal"],
+                condition=models.Q(status="confirmed"),
+                name="checkout_one_confirmed_per_proposal",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(proposal__isnull=True, proposal_option__isnull=True)
+                | models.Q(proposal__isnull=False, proposal_option__isnull=False),
+                name="checkout_proposal_with_option",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Checkout {self.pk} for {self.organization} ({self.get_status_display()})"
@@ -151,6 +181,21 @@ class ScheduledChange(models.Model):
         help_text="The catalog price quoted when the change was scheduled.",
     )
     auto_renew = models.BooleanField()
+    # The term from effective_on: its length in cycles, how it is invoiced, and a
+    # negotiated discount (a proposal's "renew as is" option; none for a customer's own).
+    term_cycles = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    billing = models.CharField(max_length=16, choices=Billing.choices, default=Billing.UPFRONT)
+    discount_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal(0), validators=[MinValueValidator(0)]
+    )
+    discount_reason = models.CharField(max_length=300, blank=True)
+    proposal_option = models.ForeignKey(
+        "billing.ProposalOption",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="scheduled_changes",
+    )
     summary = models.CharField(max_length=300, help_text="The change, in words.")
     status = models.CharField(
         max_length=16,

@@ -107,6 +107,7 @@ class BillingDetails(models.Model):
 class Series(models.TextChoices):
     INVOICE = "INV", "Invoice"
     CREDIT_NOTE = "CN", "Credit note"
+    PROPOSAL = "P", "Proposal"
 
 
 class DocumentSequence(models.Model):

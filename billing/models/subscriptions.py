@@ -12,6 +12,8 @@ the commercial ledger (billing.models.ledger), which is append-only.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -79,6 +81,21 @@ class Subscription(models.Model):
         help_text="Period n starts n cycles after this day (the day the term started).",
     )
     billing = models.CharField(max_length=16, choices=Billing.choices, default=Billing.UPFRONT)
+    # A negotiated discount (an accepted proposal's), off every period that starts on or
+    # before `discount_ends_on`: the multi-year term it was agreed for (billing.discounts).
+    discount_percent = models.DecimalField(
+        "negotiated discount (%)",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+    )
+    discount_reason = models.CharField(max_length=300, blank=True)
+    discount_ends_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The last day of the term the discount was agreed for.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     history = HistoricalRecords()
@@ -91,6 +108,14 @@ class Subscription(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(min_seats__gte=1), name="subscription_min_seats_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(discount_percent=0)
+                | (
+                    models.Q(discount_percent__gt=0, discount_percent__lte=100)
+                    & models.Q(discount_ends_on__isnull=False)
+                ),
+                name="subscription_discount_has_end",
             ),
         ]
 

@@ -1,0 +1,43 @@
+"""The proposal's history: the one place a ProposalEvent is written, and the lock every
+step of a proposal takes first.
+
+Lock order (billing.locks): a proposal's steps lock the proposal's row before anything
+else of billing's. Accepting an option then takes the checkout's own order (billing
+details, checkout, license, scheduled change, subscription, invoice, number)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from billing.models import Proposal, ProposalEvent, ProposalVersion
+from licensing.licenses.services import Actor
+
+
+def proposal_lock(proposal_id: int) -> Proposal:
+    """Lock 0 of billing's order: the proposal's row, so two steps of one proposal (two
+    sends, two acceptances, an edit and an approval) queue instead of racing."""
+    return Proposal.objects.select_for_update(of=("self",)).get(pk=proposal_id)
+
+
+def proposal_record_event(
+    *,
+    proposal: Proposal,
+    version: ProposalVersion | None,
+    kind: str,
+    actor: Actor,
+    at: datetime,
+    comment: str = "",
+    changes: dict | None = None,
+) -> ProposalEvent:
+    """Append one step to the proposal's history. `changes` maps a field to
+    [before, after], both as text."""
+    return ProposalEvent.objects.create(
+        proposal=proposal,
+        proposal_version=version,
+        kind=kind,
+        actor=actor.user,
+        actor_label=actor.label[:200],
+        happened_at=at,
+        comment=comment,
+        changes=changes or {},
+    )
