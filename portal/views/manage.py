@@ -249,7 +249,9 @@ def account(request: HttpRequest, organization_id: int) -> HttpResponse:
             "row": row,
             "plans": list(zip(row.plans, panels, strict=True)),
             "events": events,
-            "invoices": [(invoice, invoice.is_overdue(today)) for invoice in invoices],
+            "invoices": [
+                (invoice, invoice.is_overdue(today), invoice.money("total")) for invoice in invoices
+            ],
             "running": [trial_summary(t.trial, at) for t in row.trials],
             "trials": trials,
             "today": today,
