@@ -254,6 +254,7 @@ def account(request: HttpRequest, organization_id: int) -> HttpResponse:
             ],
             "running": [trial_summary(t.trial, at) for t in row.trials],
             "trials": trials,
+            "memberships": organization.memberships.select_related("user").order_by("role", "pk"),
             "today": today,
         },
     )
