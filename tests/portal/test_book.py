@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Group
 from django.db import transaction
 
 from billing.accounts.selectors import book_organizations, book_rows
@@ -20,9 +21,9 @@ from licensing.demo.catalog import build_catalog
 from licensing.demo.licenses import build_licenses
 from licensing.demo.trials import build_trials
 from portal import demo
-from portal.models import Organization, User
+from portal.models import ADMINS_GROUP, Organization, User
 from tests.conftest import FROZEN_NOW
-from tests.factories import MembershipFactory, OrganizationFactory
+from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -327,3 +328,24 @@ def test_view_on_site_opens_the_account_page(client_for, ada, maya):
     change = client_for(ada).get(f"/admin/portal/organization/{northwind.pk}/change/")
     assert f'href="/manage/accounts/{northwind.pk}/"' in change.content.decode()
     assert client_for(maya).get(f"/manage/accounts/{northwind.pk}/").status_code == 200
+
+
+def test_an_admin_by_group_alone_reads_the_whole_book(client_for, demo_book):
+    """Admins are superusers or the Admins group: either sees every account."""
+    clerk = UserFactory(is_staff=True)
+    clerk.groups.add(Group.objects.get(name=ADMINS_GROUP))
+    client = client_for(User.objects.get(pk=clerk.pk))
+    response = client.get("/manage/")
+    assert response.status_code == 200
+    assert "Globex Health" in names(response)
+    assert 'href="/manage/"' in response.content.decode()  # the nav's Accounts link
+    assert client.get(f"/manage/accounts/{org('globex-health').pk}/").status_code == 200
+
+
+def test_maya_sees_view_on_site_in_the_admin_and_it_opens(client_for, maya):
+    northwind = org("northwind-analytics")
+    client = client_for(maya)
+    change = client.get(f"/admin/portal/organization/{northwind.pk}/change/")
+    assert change.status_code == 200
+    assert f'href="/manage/accounts/{northwind.pk}/"' in change.content.decode()
+    assert client.get(f"/manage/accounts/{northwind.pk}/").status_code == 200
