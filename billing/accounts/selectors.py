@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
@@ -275,7 +275,3 @@ def book_rows(organizations: QuerySet, *, at: datetime) -> list[AccountRow]:
 def arr_totals(rows: list[AccountRow]) -> list[Money]:
     """The book's ARR per currency: no exchange rates, so never one figure."""
     return signals.totals_by_currency([amount for row in rows for amount in row.arr])
-
-
-def ledger_since(days: int, at: datetime) -> datetime:
-    return at - timedelta(days=days)
