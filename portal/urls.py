@@ -178,6 +178,8 @@ urlpatterns = [
     # A token is URL-safe base64 (portal.models._invitation_token), a slug's alphabet.
     path("invitations/<slug:token>/", invitations.invitation_detail, name="invitation_detail"),
     path("manage/", manage.accounts, name="manage_accounts"),
+    path("manage/accounts.csv", manage.accounts_csv, name="manage_accounts_csv"),
+    path("manage/accounts/<int:organization_id>/", manage.account, name="manage_account"),
     path("roi/", roi.calculator, name="roi"),
     path("", include(catalog_patterns)),
     path("api/v1/", include("licensing.api.urls")),

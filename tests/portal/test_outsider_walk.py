@@ -55,6 +55,7 @@ def northwind(organization, owner, teammate, catalog):
     )
     return {
         "slug": organization.slug,
+        "organization_id": organization.pk,
         "membership_id": Membership.objects.get(user=teammate).pk,
         "invitation_id": InvitationFactory(organization=organization).pk,
         "license_id": issued.license.pk,
