@@ -25,6 +25,7 @@ from billing.models.invoices import Series as Series
 from billing.models.ledger import AdminOperation as AdminOperation
 from billing.models.ledger import SubscriptionEvent as SubscriptionEvent
 from billing.models.ledger import SubscriptionEventKind as SubscriptionEventKind
+from billing.models.ledger import TRIAL_KINDS as TRIAL_KINDS
 from billing.models.notices import Notice as Notice
 from billing.models.notices import NoticeKind as NoticeKind
 from billing.models.payments import Payment as Payment
