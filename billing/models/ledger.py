@@ -7,8 +7,9 @@ converted, ended by the customer, reverted), one event per trial change, caused 
 trial, with its tier, version and dates in `before` and `after` (`after["trial"]`). An
 event is therefore a license's: `license` is always set, `subscription` is set whenever
 the license has one. A trial license (an organization's first, in status trialing) has
-no subscription, so its trial's events have none, no currency and no MRR (0 and 0): the
-database says so (subevent_subscription_or_trial_license). A paying customer's trial
+no subscription (nor has a license staff issued by hand), so its trial's events have
+none, no currency and no MRR (0 and 0): the database says so
+(subevent_subscription_or_trial_license), and allows it for trial events alone. A paying customer's trial
 moves no money: its events repeat the subscription's MRR, before == after. The one
 exception is the conversion: a checkout converts, and the trial_converted event it
 writes carries that checkout's MRR before and after (0 before, on a trial license); the
