@@ -336,7 +336,11 @@ class SubscriptionEventAdmin(LedgerDisplay, ReadOnlyAdminMixin, admin.ModelAdmin
         "reason",
     ]
     list_filter = ["kind", "currency"]
-    list_select_related = ["license__organization", "subscription__license__organization", "operation"]
+    list_select_related = [
+        "license__organization",
+        "subscription__license__organization",
+        "operation",
+    ]
     search_fields = ["license__organization__name", "reason"]
     date_hierarchy = "effective_at"
 

@@ -22,10 +22,10 @@ from billing.models.invoices import InvoiceLine as InvoiceLine
 from billing.models.invoices import InvoiceStatus as InvoiceStatus
 from billing.models.invoices import PaymentTerms as PaymentTerms
 from billing.models.invoices import Series as Series
+from billing.models.ledger import TRIAL_KINDS as TRIAL_KINDS
 from billing.models.ledger import AdminOperation as AdminOperation
 from billing.models.ledger import SubscriptionEvent as SubscriptionEvent
 from billing.models.ledger import SubscriptionEventKind as SubscriptionEventKind
-from billing.models.ledger import TRIAL_KINDS as TRIAL_KINDS
 from billing.models.notices import Notice as Notice
 from billing.models.notices import NoticeKind as NoticeKind
 from billing.models.payments import Payment as Payment

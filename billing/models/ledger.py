@@ -9,8 +9,9 @@ event is therefore a license's: `license` is always set, `subscription` is set w
 the license has one. A trial license (an organization's first, in status trialing) has
 no subscription (nor has a license staff issued by hand), so its trial's events have
 none, no currency and no MRR (0 and 0): the database says so
-(subevent_subscription_or_trial_license), and allows it for trial events alone. A paying customer's trial
-moves no money: its events repeat the subscription's MRR, before == after. The one
+(subevent_subscription_or_trial_license), and allows it for trial events alone. A
+paying customer's trial moves no money: its events repeat the subscription's MRR,
+before == after. The one
 exception is the conversion: a checkout converts, and the trial_converted event it
 writes carries that checkout's MRR before and after (0 before, on a trial license); the
 checkout's own events (purchased, upgraded…) carry the same movement, so analytics that

@@ -13,7 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from licensing.catalog.diff import Comparison, compare
 from licensing.catalog.selectors import enabled_currencies, version_snapshot, versions_with_parts
-from licensing.licenses.entitlements import license_entitlements
+from licensing.licenses.entitlements import license_entitlements, trials_in_force
 from licensing.licenses.grants import SEATS, Entitlements
 from licensing.licenses.services import (
     license_latest_file,
@@ -46,6 +46,7 @@ class Suggestion:
 class MeterView:
     meter: Meter
     history: list[tuple[date, int]]  # the meter's months since the license started
+    limits: list[int | None]  # the limit each of those months had
     chart: SafeString
     chart_label: str
     suggestion: Suggestion | None
@@ -56,6 +57,14 @@ class MeterView:
     @property
     def is_warning(self) -> bool:
         return self.meter.state.status != meters.OK
+
+    @property
+    def rows(self) -> list[tuple[date, int, int | None]]:
+        """Its months as (first day, used, limit), for the table beside the chart."""
+        return [
+            (period, used, cap)
+            for (period, used), cap in zip(self.history, self.limits, strict=True)
+        ]
 
 
 @dataclass(frozen=True)
@@ -157,27 +166,52 @@ def license_started_on(license: License) -> date:
     return min(license.term_start, timezone.localdate(license.created_at))
 
 
+def _monthly_limits(
+    meter: Meter, history: list[tuple[date, int]], *, trial_month: date | None, plan: dict
+) -> list[int | None]:
+    """The limit each month of `history` had: the meter's, but before the month a trial
+    in force began (`trial_month`), the plan's (`plan`: its limits without the trial; a
+    metric it does not limit was not granted, 0). Only a trial's span has its limit."""
+    now = meter.state.limit
+    if trial_month is None:
+        return [now] * len(history)
+    grant = plan.get(meter.key)
+    before = 0 if grant is None else grant.value
+    return [before if period < trial_month else now for period, _ in history]
+
+
 def license_panel(*, license: License, at: datetime) -> LicensePanel:
     entitlements = license_entitlements(license=license, at=at)
     ladder = _published_by_tier(license.product_id)
     views = []
     started = license_started_on(license)
+    trial = trials_in_force(license_ids=[license.pk], at=at).get(license.pk)
+    trial_month = timezone.localdate(trial.starts_at).replace(day=1) if trial else None
+    plan = license_entitlements(license=license, at=at, with_trial=False).limits if trial else {}
     for meter in license_meters(license=license, at=at, entitlements=entitlements):
         metric = meter.grant.metric
         # The chart and its table start at the license's start, not twelve months back.
         history = months_since(meter.history, started)
+        limits = _monthly_limits(meter, history, trial_month=trial_month, plan=plan)
         views.append(
             MeterView(
                 meter=meter,
                 history=history,
+                limits=limits,
                 chart=mark_safe(  # pygal's own SVG, drawn from our numbers only
-                    meter_history_svg(unit=metric.unit, history=history, limit=meter.state.limit)
+                    meter_history_svg(
+                        unit=metric.unit,
+                        history=history,
+                        limit=meter.state.limit,
+                        limits=limits,
+                    )
                 ),
                 chart_label=chart_label(
                     name=metric.name,
                     unit=metric.unit,
                     history=history,
                     limit=meter.state.limit,
+                    limits=limits,
                 ),
                 suggestion=_suggestion(license, meter, ladder),
                 seats_bought=license.seats if meter.key == SEATS else None,

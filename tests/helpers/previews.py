@@ -39,8 +39,11 @@ PROPERTY = settings(
 )
 
 
+TIERS = tuple(sorted(SEATS))
+
+
 @st.composite
-def plans(draw, tiers=tuple(sorted(SEATS))):
+def plans(draw, tiers=TIERS):
     """(tier, seats, cycle) of one of `tiers`."""
     tier = draw(st.sampled_from(tiers))
     return tier, draw(st.integers(*SEATS[tier])), draw(st.sampled_from(CYCLES))

@@ -1,5 +1,5 @@
 """On PostgreSQL, trial jobs at the same moment: two workers expiring trials at once (a
-duplicated beat tick) give one revert, one ledger entry (in each ledger), one license file and one email
+duplicated beat tick) give one revert, one entry in each ledger, one license file and one email
 per recipient (licensing.trials.services: the license's row lock, then the trial's);
 two reminder runs at once send each reminder once (the Notice is the claim)."""
 

@@ -111,7 +111,8 @@ def test_a_trial_licenses_events_are_listed_and_scoped_by_the_license(
     account_manager.user_permissions.set(
         Permission.objects.filter(codename="view_subscriptionevent")
     )
-    assert row in client_for(account_manager).get("/admin/billing/subscriptionevent/").content.decode()
+    listed = client_for(account_manager).get("/admin/billing/subscriptionevent/")
+    assert row in listed.content.decode()
     other = UserFactory(is_staff=True)
     other.groups.add(Group.objects.get(name=ACCOUNT_MANAGERS_GROUP))
     other.user_permissions.set(Permission.objects.filter(codename="view_subscriptionevent"))

@@ -347,9 +347,7 @@ def test_a_trial_license_purchase_is_one_change_of_the_license(organization, cat
         SubscriptionEventKind.PURCHASED,
         SubscriptionEventKind.TRIAL_CONVERTED,
     ]
-    started, purchased, converted = SubscriptionEvent.objects.filter(license=license).order_by(
-        "pk"
-    )
+    started, purchased, converted = SubscriptionEvent.objects.filter(license=license).order_by("pk")
     # Started on a trial license: no subscription, no currency, no MRR.
     assert started.subscription is None and started.currency is None
     assert (started.mrr_before, started.mrr_after) == (0, 0)

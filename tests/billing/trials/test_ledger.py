@@ -85,7 +85,7 @@ def test_ended_by_the_customer_is_one_event(paying, owner, now):
     trial_end(trial=trial, actor=Actor.of(owner, "owner"), reason="Not for us.", at=later)
     trial_end(trial=trial, actor=Actor.of(owner, "owner"), at=later)  # closed: nothing
 
-    started, ended = _trial_events(license)
+    _, ended = _trial_events(license)
     assert ended.kind == SubscriptionEventKind.TRIAL_ENDED
     assert ended.trial == trial and ended.effective_at == later
     assert (ended.mrr_before, ended.mrr_after) == (22800, 22800)
@@ -102,7 +102,7 @@ def test_reverted_by_the_job_is_one_event_however_often_it_runs(paying, now):
     assert trial_revert(trial=trial, at=late)
     assert not trial_revert(trial=trial, at=late)
 
-    started, reverted = _trial_events(license)
+    _, reverted = _trial_events(license)
     assert reverted.kind == SubscriptionEventKind.TRIAL_REVERTED
     assert reverted.actor is None and reverted.effective_at == late
     assert (reverted.mrr_before, reverted.mrr_after) == (22800, 22800)
@@ -124,16 +124,14 @@ def test_a_trial_licenses_revert_is_one_event_without_money(catalog, now):
     ]
 
 
-def test_extended_by_staff_is_one_event_with_the_dates_before_and_after(
-    paying, admin_user, now
-):
+def test_extended_by_staff_is_one_event_with_the_dates_before_and_after(paying, admin_user, now):
     license, trial = paying
 
     trial_extend(
         trial=trial, days=7, actor=Actor.of(admin_user, "admin"), reason="Asked at the demo."
     )
 
-    started, extended = _trial_events(license)
+    _, extended = _trial_events(license)
     assert extended.kind == SubscriptionEventKind.TRIAL_EXTENDED
     assert extended.before["trial"]["ends_at"] == END.isoformat()
     assert extended.after["trial"]["ends_at"] == (END + timedelta(days=7)).isoformat()
