@@ -26,6 +26,7 @@ from licensing.models import (
     LicenseHold,
     RetiringKey,
     TierVersion,
+    Trial,
     VersionStatus,
 )
 from licensing.usage import meters
@@ -167,17 +168,26 @@ def license_started_on(license: License) -> date:
 
 
 def _monthly_limits(
-    meter: Meter, history: list[tuple[date, int]], *, trial_month: date | None, plan: dict
+    meter: Meter, history: list[tuple[date, int]], *, trial: Trial | None
 ) -> list[int | None]:
-    """The limit each month of `history` had: the meter's, but before the month a trial
-    in force began (`trial_month`), the plan's (`plan`: its limits without the trial; a
-    metric it does not limit was not granted, 0). Only a trial's span has its limit."""
+    """The limit each month of `history` had: the meter's, but where the trial in force
+    lends it (its grant ends with the trial, then falls back to the plan's), the plan's
+    before the month the trial began (a metric the plan does not limit was not
+    granted, 0): only the trial's span has its limit. Seats count against the seats
+    bought, which a trial does not change; an override's limit (its own end, nothing
+    after) is not a trial's."""
     now = meter.state.limit
-    if trial_month is None:
+    grant = meter.grant
+    lent = (
+        trial is not None
+        and meter.key != SEATS
+        and grant.until == trial.ends_at
+        and grant.then is not None
+    )
+    if not lent:
         return [now] * len(history)
-    grant = plan.get(meter.key)
-    before = 0 if grant is None else grant.value
-    return [before if period < trial_month else now for period, _ in history]
+    began = timezone.localdate(trial.starts_at).replace(day=1)
+    return [grant.then if period < began else now for period, _ in history]
 
 
 def license_panel(*, license: License, at: datetime) -> LicensePanel:
@@ -186,13 +196,12 @@ def license_panel(*, license: License, at: datetime) -> LicensePanel:
     views = []
     started = license_started_on(license)
     trial = trials_in_force(license_ids=[license.pk], at=at).get(license.pk)
-    trial_month = timezone.localdate(trial.starts_at).replace(day=1) if trial else None
     plan = license_entitlements(license=license, at=at, with_trial=False).limits if trial else {}
     for meter in license_meters(license=license, at=at, entitlements=entitlements):
         metric = meter.grant.metric
         # The chart and its table start at the license's start, not twelve months back.
         history = months_since(meter.history, started)
-        limits = _monthly_limits(meter, history, trial_month=trial_month, plan=plan)
+        limits = _monthly_limits(meter, history, trial=trial)
         views.append(
             MeterView(
                 meter=meter,

@@ -133,8 +133,7 @@ def _limit_steps(chart: pygal.Bar, limits: list[int | None]):
                     "d": f"M{left:.1f} {y:.1f}H{right:.1f}",
                     "class": "limit-step",
                     "stroke": STYLE.colors[1],
-                    "stroke-width": "2",
-                    "stroke-dasharray": "6 3",
+                    "stroke-width": "3",
                     "fill": "none",
                 },
             )

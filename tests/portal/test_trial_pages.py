@@ -118,6 +118,10 @@ def test_the_usage_chart_draws_the_trials_limit_over_its_months_only(client_for,
     assert heights[0] == heights[1] != heights[2]  # the plan's twice, then the trial's
     assert float(heights[2]) < float(heights[0])  # the trial's is higher up: larger
     assert 'class="major"' not in chart  # no one guide line across every month
+    # Seats count against the 5 bought, trial or not: one limit, one guide line.
+    start = page.index('aria-label="Seats over the last 3 months')
+    seats = page[start : page.index("</svg>", start)]
+    assert "limit-step" not in seats and 'class="major">5<' in seats
 
 
 # --- 2. The start page promises what the license will have ------------------------------
