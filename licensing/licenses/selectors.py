@@ -196,7 +196,6 @@ def license_panel(*, license: License, at: datetime) -> LicensePanel:
     views = []
     started = license_started_on(license)
     trial = trials_in_force(license_ids=[license.pk], at=at).get(license.pk)
-    plan = license_entitlements(license=license, at=at, with_trial=False).limits if trial else {}
     for meter in license_meters(license=license, at=at, entitlements=entitlements):
         metric = meter.grant.metric
         # The chart and its table start at the license's start, not twelve months back.
