@@ -38,6 +38,7 @@ from billing.models import (
 from licensing.licenses.services import Actor
 from licensing.licenses.signals import license_changed
 from licensing.models import License, Trial
+from licensing.trials.services import trial_fields
 from portal.validation import clean_computed
 
 
@@ -165,14 +166,8 @@ def subscription_event_record(
 
 
 def _trial_data(trial: Trial) -> dict:
-    return {
-        "tier": trial.tier.slug,
-        "version": trial.version.number,
-        "starts_at": trial.starts_at.isoformat(),
-        "ends_at": trial.ends_at.isoformat(),
-        "status": trial.status,
-        **({"ended_at": trial.ended_at.isoformat()} if trial.ended_at else {}),
-    }
+    ended = {"ended_at": trial.ended_at.isoformat()} if trial.ended_at else {}
+    return trial_fields(trial) | ended
 
 
 def _trial_event(

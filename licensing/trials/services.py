@@ -56,7 +56,8 @@ class TrialStarted:
     key: str | None  # the new trial license's key, shown once; None on an existing license
 
 
-def _fields(trial: Trial) -> dict:
+def trial_fields(trial: Trial) -> dict:
+    """A trial as its ledger entries keep it (the license's and the commercial one's)."""
     return {
         "tier": trial.tier.slug,
         # The version's number, as every other entry of the license ledger records it.
@@ -96,14 +97,14 @@ def _record(
     `trial`, saved before: the file says what is in force after it. Then the change is
     told (trial_changed) with the trial's fields before it. `after`: the entry's, when
     the caller adds to the trial's fields."""
-    trial_before = {name: before[name] for name in _fields(trial) if name in before}
+    trial_before = {name: before[name] for name in trial_fields(trial) if name in before}
     licenses.license_record(
         license,
         kind=kind,
         actor=actor,
         reason=reason,
         before=before,
-        after=after if after is not None else _fields(trial),
+        after=after if after is not None else trial_fields(trial),
         at=at,
         was=was,
     )
@@ -239,11 +240,11 @@ def _close(
     license = trial.license
     if trial.status != TrialStatus.RUNNING:
         return False
-    before = _fields(trial)
+    before = trial_fields(trial)
     trial.status = status
     trial.ended_at = at
     trial.save(update_fields=["status", "ended_at"])
-    after = _fields(trial) | {"ended_at": at.isoformat()}
+    after = trial_fields(trial) | {"ended_at": at.isoformat()}
     was = None
     if status != TrialStatus.CONVERTED and license.status == LicenseStatus.TRIALING:
         status_rules.check_transition(license.status, LicenseStatus.EXPIRED)
@@ -364,7 +365,7 @@ def trial_license_buy(
         raise ValidationError("A first term starts on or after the trial and ends after it starts.")
     status_rules.check_transition(license.status, LicenseStatus.ACTIVE)
     # The license's terms under their own key: the trial's fields have the same names.
-    before = _fields(trial) | {"license": licenses.license_fields(license)}
+    before = trial_fields(trial) | {"license": licenses.license_fields(license)}
     was = {
         name: getattr(license, name)
         for name in ("status", "version", "seats", "term_start", "term_end", "auto_renew")
@@ -386,7 +387,7 @@ def trial_license_buy(
         actor=actor,
         reason=converted_reason(trial=trial, bought=version.tier, on_trial_license=True),
         before=before,
-        after=_fields(trial)
+        after=trial_fields(trial)
         | {"ended_at": at.isoformat(), "license": licenses.license_fields(license)},
         at=at,
         was=was,
@@ -415,7 +416,7 @@ def trial_extend(
             f"The trial ended on {rules.last_day(trial.ends_at):%-d %B %Y}: {days} more days "
             "would still end it in the past."
         )
-    before = _fields(trial)
+    before = trial_fields(trial)
     trial.ends_at = ends_at
     trial.save(update_fields=["ends_at"])
     if license.status == LicenseStatus.TRIALING:
