@@ -22,7 +22,7 @@ TRIGGER = "billing_subscriptionevent_append_only"
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0021_canceled_licenses_end_with_term'),
+        ('billing', '0022_proposals'),
         ('licensing', '0008_trials'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
