@@ -1,0 +1,638 @@
+"""The account manager's side of a proposal: create it, set its options, edit its cover
+note, validity and ROI, submit it for approval, approve or reject it, withdraw it.
+
+Each step is one transaction that locks the proposal's row first
+(billing.proposals.events.proposal_lock, lock 0 of billing.locks) and writes one
+ProposalEvent through proposal_record_event. A step that cannot be taken raises
+ProposalRefused with a sentence per field for the page; nothing is written then.
+
+The version a step changes is always the proposal's newest:
+- in preparation (draft, awaiting approval, approved): changed in place; a change to an
+  approved version undoes the approval (APPROVAL_UNDONE, with what changed) and sends it
+  back to approval when its discounts still need one, else to draft;
+- sent: the change starts the next version, a copy of the sent one and its options, as a
+  draft; the sent version stays with the customer until the next one is sent;
+- superseded, accepted, declined or withdrawn: the proposal is closed, nothing changes.
+
+Who approves: an admin (a superuser or a member of the admins group). Four eyes: the
+person who submitted a version cannot approve it, unless they are a superuser (a small
+team's way out). Rejecting needs a comment, which goes on record with the rejection.
+Sending is billing.proposals.sending's, accepting billing.proposals.acceptance's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from billing.discounts import format_percent, needs_approval, negotiated
+from billing.models import (
+    DocumentSequence,
+    Proposal,
+    ProposalEventKind,
+    ProposalOption,
+    ProposalStatus,
+    ProposalVersion,
+    RoiScenario,
+    Series,
+)
+from billing.models.proposals import EDITABLE, MAX_OPTIONS, MAX_PROPOSAL_TERM_CYCLES
+from billing.models.subscriptions import Billing, Subscription
+from billing.pricing import BillingCycle
+from billing.proposals.events import proposal_lock, proposal_record_event
+from billing.proposals.roi import RoiInputsInvalid, validated_roi_inputs
+from licensing.licenses.services import Actor
+from licensing.models import License, TierVersion, TierVersionPrice, VersionStatus
+from licensing.models.catalog import seat_limit
+
+# The longest an offer may stay open, from the day it is edited.
+MAX_VALID_DAYS = 90
+NUMBER_DIGITS = 4
+OPEN = (*EDITABLE, ProposalStatus.SENT)
+
+
+class ProposalRefused(ValueError):
+    """The step cannot be taken; `errors` maps a field ("" for the step as a whole) to a
+    sentence for the account manager."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__(" ".join(self.errors.values()))
+
+
+def format_proposal_number(year: int, number: int) -> str:
+    """P-2026-0042."""
+    return f"{Series.PROPOSAL}-{year}-{number:0{NUMBER_DIGITS}d}"
+
+
+def _take_proposal_number(year: int) -> str:
+    # billing.invoices.numbering's mechanism (one locked row per series and year, taken in
+    # the creating transaction, handed back by a rollback: gapless), with 4 digits.
+    DocumentSequence.objects.bulk_create(
+        [DocumentSequence(series=Series.PROPOSAL, year=year)], ignore_conflicts=True
+    )
+    sequence = DocumentSequence.objects.select_for_update().get(series=Series.PROPOSAL, year=year)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    return format_proposal_number(year, sequence.last_number)
+
+
+@dataclass(frozen=True)
+class OptionInput:
+    """What the builder asks for one option; the price is looked up, never typed."""
+
+    tier_version: TierVersion
+    seats: int
+    cycle: str
+    term_cycles: int = 1
+    billing: str = Billing.UPFRONT
+    discount_percent: Decimal = Decimal(0)
+    discount_reason: str = ""
+    renew_as_is: bool = False
+
+
+@dataclass(frozen=True)
+class Edit:
+    """The version's own fields; None leaves one as it is. `roi_inputs` replaces the
+    scenario (and the scenario the inputs): the projection uses one or the other."""
+
+    cover_note: str | None = None
+    valid_until: date | None = None
+    roi_scenario: RoiScenario | None = None
+    roi_inputs: dict | None = None
+    clear_roi: bool = False
+
+
+def threshold() -> Decimal:
+    return Decimal(settings.PROPOSAL_APPROVAL_THRESHOLD_PERCENT)
+
+
+def option_needs_approval(option: ProposalOption) -> bool:
+    return needs_approval(
+        negotiated(option.discount_percent, option.discount_reason or "-"), threshold()
+    )
+
+
+def version_needs_approval(version: ProposalVersion) -> bool:
+    return any(option_needs_approval(option) for option in version.options.all())
+
+
+def newest_version(proposal: Proposal) -> ProposalVersion:
+    return proposal.versions.order_by("-number").first()
+
+
+def subscription_of(license: License) -> Subscription | None:
+    return Subscription.objects.filter(license=license).first()
+
+
+def is_approver(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_staff and user.is_admin)
+
+
+# -- create -------------------------------------------------------------------------
+
+
+def proposal_create(*, license: License, actor: Actor, at: datetime) -> Proposal:
+    """A new proposal for `license`, its first version a draft without options (the
+    builder adds them), valid for PROPOSAL_VALID_DAYS."""
+    if subscription_of(license) is None:
+        raise ProposalRefused(
+            {"": "This license has no subscription: a proposal prices in its currency."}
+        )
+    today = _today(at)
+    with transaction.atomic():
+        proposal = Proposal.objects.create(
+            number=_take_proposal_number(today.year),
+            organization_id=license.organization_id,
+            license=license,
+            prepared_by=actor.user,
+            created_at=at,
+        )
+        version = ProposalVersion.objects.create(
+            proposal=proposal,
+            number=1,
+            valid_until=today + timedelta(days=settings.PROPOSAL_VALID_DAYS),
+            created_by=actor.user,
+            created_at=at,
+            updated_at=at,
+        )
+        proposal_record_event(
+            proposal=proposal, version=version, kind=ProposalEventKind.CREATED, actor=actor, at=at
+        )
+    return proposal
+
+
+# -- options ------------------------------------------------------------------------
+
+
+def proposal_option_set(
+    *,
+    proposal: Proposal,
+    position: int | None,
+    option: OptionInput,
+    actor: Actor,
+    at: datetime,
+) -> ProposalOption:
+    """Put `option` at `position` (replacing what was there), or after the last one when
+    `position` is None. Checks it against the catalog and the license first."""
+    with transaction.atomic():
+        proposal = proposal_lock(proposal.pk)
+        subscription = subscription_of(proposal.license)
+        price = check_option(proposal.license, subscription, option)
+        version = newest_version(proposal)
+        _refuse_closed(version)
+        existing = {o.position: o for o in version.options.all()}
+        if position is None:
+            position = _next_position(existing)
+        elif not 1 <= position <= MAX_OPTIONS:
+            raise ProposalRefused({"position": f"A proposal has 1 to {MAX_OPTIONS} options."})
+        before = _describe_option(existing[position]) if position in existing else ""
+        version, started = _prepare_for_edit(proposal, version, actor, at)
+        fields = {
+            "tier_version": option.tier_version,
+            "price": price,
+            "seats": option.seats,
+            "cycle": option.cycle,
+            "term_cycles": option.term_cycles,
+            "billing": option.billing,
+            "discount_percent": option.discount_percent,
+            "discount_reason": option.discount_reason.strip() if option.discount_percent else "",
+            "renew_as_is": option.renew_as_is,
+        }
+        saved, _ = ProposalOption.objects.update_or_create(
+            proposal_version=version, position=position, defaults=fields
+        )
+        after = _describe_option(saved)
+        if before != after:
+            _after_edit(
+                proposal,
+                version,
+                started,
+                {f"option {position}": [before, after]},
+                actor,
+                at,
+            )
+    return saved
+
+
+def proposal_option_remove(
+    *, proposal: Proposal, position: int, actor: Actor, at: datetime
+) -> None:
+    """Take the option at `position` out; the ones after it move up."""
+    with transaction.atomic():
+        proposal = proposal_lock(proposal.pk)
+        version = newest_version(proposal)
+        _refuse_closed(version)
+        if not version.options.filter(position=position).exists():
+            raise ProposalRefused({"position": f"There is no option {position}."})
+        version, started = _prepare_for_edit(proposal, version, actor, at)
+        removed = version.options.get(position=position)
+        before = _describe_option(removed)
+        removed.delete()
+        for later in version.options.filter(position__gt=position).order_by("position"):
+            later.position -= 1
+            later.save(update_fields=["position"])
+        _after_edit(proposal, version, started, {f"option {position}": [before, ""]}, actor, at)
+
+
+def renew_as_is(license: License, **changes) -> OptionInput:
+    """The license as it is (its version, even if retired; its seats and cycle), with a
+    longer term or a discount if `changes` says so."""
+    subscription = subscription_of(license)
+    fields = {
+        "tier_version": license.version,
+        "seats": license.seats,
+        "cycle": subscription.cycle if subscription else BillingCycle.ANNUAL,
+        "renew_as_is": True,
+    }
+    fields.update(changes)
+    return OptionInput(**fields)
+
+
+def check_option(
+    license: License, subscription: Subscription | None, option: OptionInput
+) -> TierVersionPrice:
+    """The catalog price of `option`, or ProposalRefused saying what is wrong with it."""
+    errors: dict[str, str] = {}
+    version = option.tier_version
+    if subscription is None:
+        raise ProposalRefused({"": "This license has no subscription to price the option in."})
+    if version.tier.product_id != license.product_id:
+        errors["tier_version"] = "Choose a tier of the license's own product."
+    elif option.renew_as_is and version.pk != license.version_id:
+        errors["tier_version"] = "Renewing as is keeps the license's own tier version."
+    elif version.status != VersionStatus.PUBLISHED and version.pk != license.version_id:
+        errors["tier_version"] = (
+            f"{version} is not on sale; choose a published version (or the license's own)."
+        )
+    if option.renew_as_is and (option.seats != license.seats or option.cycle != subscription.cycle):
+        errors["renew_as_is"] = "Renewing as is keeps the license's seats and billing cycle."
+    if option.cycle not in BillingCycle.values:
+        errors["cycle"] = "Choose monthly or annual billing."
+    price = None
+    if "tier_version" not in errors and "cycle" not in errors:
+        price = TierVersionPrice.objects.filter(
+            version=version, currency_id=subscription.currency_id, cycle=option.cycle
+        ).first()
+        if price is None:
+            errors["cycle"] = (
+                f"{version.tier.name} has no {BillingCycle(option.cycle).label.lower()} price "
+                f"in {subscription.currency_id}."
+            )
+    limit = seat_limit(version)
+    if option.seats < 1:
+        errors["seats"] = "Choose at least one seat."
+    elif limit is not None and option.seats > limit:
+        errors["seats"] = f"{version.tier.name} allows at most {limit} seats."
+    elif price is not None and price.per_seat and option.seats < price.min_seats:
+        errors["seats"] = f"{version.tier.name} is sold from {price.min_seats} seats."
+    most = MAX_PROPOSAL_TERM_CYCLES if option.cycle == BillingCycle.ANNUAL else 1
+    if not 1 <= option.term_cycles <= most:
+        errors["term_cycles"] = (
+            f"An annual option's term is 1 to {MAX_PROPOSAL_TERM_CYCLES} years."
+            if option.cycle == BillingCycle.ANNUAL
+            else "A monthly option's term is one month."
+        )
+    if option.billing not in Billing.values:
+        errors["billing"] = "Choose up front or per cycle."
+    elif option.billing == Billing.PER_CYCLE and option.term_cycles == 1:
+        errors["billing"] = "A one-cycle term is one invoice: bill it up front."
+    percent = option.discount_percent
+    if not isinstance(percent, Decimal) or not percent.is_finite():
+        errors["discount_percent"] = "Enter the discount as a number."
+    elif not Decimal(0) <= percent <= Decimal(100):
+        errors["discount_percent"] = "A discount is 0 to 100%."
+    elif percent != percent.quantize(Decimal("0.01")):
+        errors["discount_percent"] = "Use at most two decimal places."
+    elif percent > 0 and not option.discount_reason.strip():
+        errors["discount_reason"] = "Say why the discount is given."
+    if len(option.discount_reason) > 300:
+        errors["discount_reason"] = "Keep the reason under 300 characters."
+    if errors:
+        raise ProposalRefused(errors)
+    return price
+
+
+# -- the version's own fields -------------------------------------------------------
+
+
+def proposal_edit(*, proposal: Proposal, edit: Edit, actor: Actor, at: datetime) -> ProposalVersion:
+    """Change the cover note, the validity date or the ROI projection."""
+    today = _today(at)
+    errors = {}
+    if edit.valid_until is not None:
+        if edit.valid_until <= today:
+            errors["valid_until"] = "The offer must stay open after today."
+        elif edit.valid_until > today + timedelta(days=MAX_VALID_DAYS):
+            errors["valid_until"] = f"An offer stays open at most {MAX_VALID_DAYS} days."
+    if edit.cover_note is not None and len(edit.cover_note) > 4000:
+        errors["cover_note"] = "Keep the cover note under 4,000 characters."
+    roi_inputs = None
+    if edit.roi_inputs is not None:
+        try:
+            roi_inputs = validated_roi_inputs(edit.roi_inputs)
+        except RoiInputsInvalid as invalid:
+            errors.update({f"roi_{k}": v for k, v in invalid.errors.items()})
+    if edit.roi_scenario is not None and edit.roi_scenario.organization_id != (
+        proposal.organization_id
+    ):
+        errors["roi_scenario"] = "Choose one of the organization's saved scenarios."
+    if errors:
+        raise ProposalRefused(errors)
+    with transaction.atomic():
+        proposal = proposal_lock(proposal.pk)
+        version = newest_version(proposal)
+        _refuse_closed(version)
+        new = {
+            "cover_note": version.cover_note,
+            "valid_until": version.valid_until,
+            "roi_scenario": version.roi_scenario,
+            "roi_inputs": version.roi_inputs,
+        }
+        if edit.cover_note is not None:
+            new["cover_note"] = edit.cover_note.strip()
+        if edit.valid_until is not None:
+            new["valid_until"] = edit.valid_until
+        if edit.clear_roi:
+            new["roi_scenario"], new["roi_inputs"] = None, {}
+        if edit.roi_scenario is not None:
+            new["roi_scenario"], new["roi_inputs"] = edit.roi_scenario, {}
+        if roi_inputs is not None:
+            new["roi_scenario"], new["roi_inputs"] = None, roi_inputs
+        changes = {
+            name: [_text(getattr(version, name)), _text(value)]
+            for name, value in new.items()
+            if getattr(version, name) != value
+        }
+        if not changes:
+            return version
+        version, started = _prepare_for_edit(proposal, version, actor, at)
+        for name, value in new.items():
+            setattr(version, name, value)
+        version.save(update_fields=[*new, "updated_at"])
+        _after_edit(proposal, version, started, changes, actor, at)
+    return version
+
+
+# -- approval -----------------------------------------------------------------------
+
+
+def proposal_submit(*, proposal: Proposal, actor: Actor, at: datetime) -> ProposalVersion:
+    """Ask an admin to approve the version's discounts (only when one is above the
+    threshold; otherwise it can be sent as it is)."""
+    with transaction.atomic():
+        proposal = proposal_lock(proposal.pk)
+        version = newest_version(proposal)
+        if version.status != ProposalStatus.DRAFT:
+            raise ProposalRefused(
+                {"": f"Only a draft is submitted; this one is {version.get_status_display()}."}
+            )
+        _refuse_incomplete(version, _today(at))
+        if not version_needs_approval(version):
+            raise ProposalRefused(
+                {
+                    "": f"No discount is above {format_percent(threshold())}: "
+                    "it needs no approval, send it as it is."
+                }
+            )
+        version.status = ProposalStatus.AWAITING_APPROVAL
+        version.updated_at = at
+        version.save(update_fields=["status", "updated_at"])
+        proposal_record_event(
+            proposal=proposal,
+            version=version,
+            kind=ProposalEventKind.SUBMITTED,
+            actor=actor,
+            at=at,
+        )
+    return version
+
+
+def proposal_approve(
+    *, proposal: Proposal, actor: Actor, comment: str, at: datetime
+) -> ProposalVersion:
+    """An admin approves the version awaiting approval; the comment goes on record."""
+    with transaction.atomic():
+        proposal = proposal_lock(proposal.pk)
+        version = _awaiting(proposal, actor)
+        _refuse_incomplete(version, _today(at))
+        version.status = ProposalStatus.APPROVED
+        version.approved_by = actor.user
+        version.approved_at = at
+        version.updated_at = at
+        version.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
+        proposal_record_event(
+            proposal=proposal,
+            version=version,
+            kind=ProposalEventKind.APPROVED,
+            actor=actor,
+            at=at,
+            comment=comment.strip(),
+        )
+    return version
+
+
+def proposal_reject(
+    *, proposal: Proposal, actor: Actor, comment: str, at: datetime
+) -> ProposalVersion:
+    """An admin sends the version back to draft, saying why."""
+    if not comment.strip():
+        raise ProposalRefused({"comment": "Say why it is rejected: the account manager reads it."})
+    with transaction.atomic():
+        proposal = proposal_lock(proposal.pk)
+        version = _awaiting(proposal, actor)
+        version.status = ProposalStatus.DRAFT
+        version.updated_at = at
+        version.save(update_fields=["status", "updated_at"])
+        proposal_record_event(
+            proposal=proposal,
+            version=version,
+            kind=ProposalEventKind.REJECTED,
+            actor=actor,
+            at=at,
+            comment=comment.strip(),
+        )
+    return version
+
+
+def proposal_withdraw(*, proposal: Proposal, actor: Actor, at: datetime, comment: str = "") -> None:
+    """Take the proposal back: the version in preparation and the one sent, if any."""
+    with transaction.atomic():
+        proposal = proposal_lock(proposal.pk)
+        open_versions = list(proposal.versions.filter(status__in=OPEN).order_by("number"))
+        if not open_versions:
+            raise ProposalRefused({"": "The proposal is closed: there is nothing to withdraw."})
+        for version in open_versions:
+            version.status = ProposalStatus.WITHDRAWN
+            version.updated_at = at
+            version.save(update_fields=["status", "updated_at"])
+        proposal_record_event(
+            proposal=proposal,
+            version=open_versions[-1],
+            kind=ProposalEventKind.WITHDRAWN,
+            actor=actor,
+            at=at,
+            comment=comment.strip(),
+        )
+
+
+def pending_approvals() -> QuerySet[ProposalVersion]:
+    return (
+        ProposalVersion.objects.filter(status=ProposalStatus.AWAITING_APPROVAL)
+        .select_related("proposal", "proposal__organization", "proposal__prepared_by")
+        .order_by("updated_at")
+    )
+
+
+# -- helpers ------------------------------------------------------------------------
+
+
+def _today(at: datetime) -> date:
+    return timezone.localdate(at)
+
+
+def _refuse_closed(version: ProposalVersion) -> None:
+    if version.status not in OPEN:
+        raise ProposalRefused(
+            {"": f"{version.label} is {version.get_status_display().lower()}: it is closed."}
+        )
+
+
+def _refuse_incomplete(version: ProposalVersion, today: date) -> None:
+    if not version.options.exists():
+        raise ProposalRefused({"": "Add at least one option first."})
+    if version.valid_until <= today:
+        raise ProposalRefused({"valid_until": "The offer's last day has passed; extend it."})
+
+
+def _awaiting(proposal: Proposal, actor: Actor) -> ProposalVersion:
+    user = actor.user
+    if not is_approver(user):
+        raise ProposalRefused({"": "Only an admin approves or rejects a proposal."})
+    version = newest_version(proposal)
+    if version.status != ProposalStatus.AWAITING_APPROVAL:
+        raise ProposalRefused(
+            {"": f"{version.label} is not awaiting approval ({version.get_status_display()})."}
+        )
+    submitted = (
+        version.events.filter(kind=ProposalEventKind.SUBMITTED).order_by("-happened_at").first()
+    )
+    if submitted and submitted.actor_id == user.pk and not user.is_superuser:
+        raise ProposalRefused({"": "Another admin approves what you submitted."})
+    return version
+
+
+def _next_position(existing: dict[int, ProposalOption]) -> int:
+    if len(existing) >= MAX_OPTIONS:
+        raise ProposalRefused(
+            {"": f"A proposal has at most {MAX_OPTIONS} options; change or remove one."}
+        )
+    return len(existing) + 1
+
+
+def _prepare_for_edit(
+    proposal: Proposal, version: ProposalVersion, actor: Actor, at: datetime
+) -> tuple[ProposalVersion, bool]:
+    """The version to change: `version` itself while in preparation, else (sent) the
+    next version, a copy of it. The second value says whether one was started."""
+    if version.is_editable:
+        return version, False
+    following = ProposalVersion.objects.create(
+        proposal=proposal,
+        number=version.number + 1,
+        cover_note=version.cover_note,
+        valid_until=version.valid_until,
+        roi_scenario=version.roi_scenario,
+        roi_inputs=version.roi_inputs,
+        created_by=actor.user,
+        created_at=at,
+        updated_at=at,
+    )
+    ProposalOption.objects.bulk_create(
+        [
+            ProposalOption(
+                proposal_version=following,
+                position=option.position,
+                tier_version_id=option.tier_version_id,
+                price_id=option.price_id,
+                seats=option.seats,
+                cycle=option.cycle,
+                term_cycles=option.term_cycles,
+                billing=option.billing,
+                discount_percent=option.discount_percent,
+                discount_reason=option.discount_reason,
+                renew_as_is=option.renew_as_is,
+            )
+            for option in version.options.all()
+        ]
+    )
+    return following, True
+
+
+def _after_edit(
+    proposal: Proposal,
+    version: ProposalVersion,
+    started: bool,
+    changes: dict,
+    actor: Actor,
+    at: datetime,
+) -> None:
+    """Record the edit; an approved (or awaiting) version goes back to approval when its
+    discounts still need one, else to draft."""
+    kind = ProposalEventKind.EDITED
+    comment = f"Started {version.label} from the version sent." if started else ""
+    if version.status in (ProposalStatus.APPROVED, ProposalStatus.AWAITING_APPROVAL):
+        if version.status == ProposalStatus.APPROVED:
+            kind = ProposalEventKind.APPROVAL_UNDONE
+        version.status = (
+            ProposalStatus.AWAITING_APPROVAL
+            if version_needs_approval(version)
+            else ProposalStatus.DRAFT
+        )
+        version.approved_by = None
+        version.approved_at = None
+    version.updated_at = at
+    version.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
+    proposal_record_event(
+        proposal=proposal,
+        version=version,
+        kind=kind,
+        actor=actor,
+        at=at,
+        comment=comment,
+        changes=changes,
+    )
+
+
+def _describe_option(option: ProposalOption) -> str:
+    """One line an event keeps: "Team v2, 12 seats, annual, 3 years up front, 20% off
+    (three-year commitment)"."""
+    term = (
+        f"{option.term_cycles} year{'s' if option.term_cycles != 1 else ''} "
+        if option.cycle == BillingCycle.ANNUAL
+        else ""
+    )
+    text = (
+        f"{option.tier_version}, {option.seats} seat{'s' if option.seats != 1 else ''}, "
+        f"{BillingCycle(option.cycle).label.lower()}, {term}"
+        f"{Billing(option.billing).label.split(',')[0].lower()}"
+    )
+    if option.discount_percent:
+        text += f", {format_percent(option.discount_percent)} off ({option.discount_reason})"
+    if option.renew_as_is:
+        text += " (renew as is)"
+    return text
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return "&".join(f"{k}={v}" for k, v in value.items())
+    return str(value)
