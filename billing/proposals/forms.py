@@ -26,6 +26,27 @@ def _version_label(version: TierVersion) -> str:
     return f"{version.tier.name} v{version.number}{retired}"
 
 
+class _BuilderForm(forms.Form):
+    """Every control points at its help text and its error slot; a service's refusal is
+    put back on the field it names (or on the form)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            auto_id = self[name].auto_id
+            described = [f"{auto_id}_error"]
+            if field.help_text:
+                described.insert(0, f"{auto_id}_helptext")
+            field.widget.attrs["aria-describedby"] = " ".join(described)
+
+    def field_for(self, error_key: str) -> str | None:
+        return error_key if error_key in self.fields else None
+
+    def refuse(self, refused: ProposalRefused) -> None:
+        for key, message in refused.errors.items():
+            self.add_error(self.field_for(key), message)
+
+
 class VersionChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: TierVersion) -> str:
         return _version_label(obj)
@@ -42,7 +63,7 @@ def offered_versions(license: License):
     )
 
 
-class OptionForm(forms.Form):
+class OptionForm(_BuilderForm):
     tier_version = VersionChoiceField(
         label="Tier",
         queryset=TierVersion.objects.none(),
@@ -113,11 +134,6 @@ class OptionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.license = license
         self.fields["tier_version"].queryset = offered_versions(license)
-        for name, field in self.fields.items():
-            described = [f"id_{self.prefix + '-' if self.prefix else ''}{name}_error"]
-            if field.help_text:
-                described.insert(0, described[0].replace("_error", "_helptext"))
-            field.widget.attrs["aria-describedby"] = " ".join(described)
 
     def option(self) -> OptionInput:
         data = self.cleaned_data
@@ -132,12 +148,8 @@ class OptionForm(forms.Form):
             renew_as_is=data["renew_as_is"],
         )
 
-    def refuse(self, refused: ProposalRefused) -> None:
-        for field, message in refused.errors.items():
-            self.add_error(field if field in self.fields else None, message)
 
-
-class DetailsForm(forms.Form):
+class DetailsForm(_BuilderForm):
     cover_note = forms.CharField(
         label="Cover note",
         required=False,
@@ -183,11 +195,6 @@ class DetailsForm(forms.Form):
         self.fields["roi_scenario"].queryset = RoiScenario.objects.filter(
             organization=organization
         ).order_by("name")
-        for name, field in self.fields.items():
-            described = [f"id_{name}_error"]
-            if field.help_text:
-                described.insert(0, f"id_{name}_helptext")
-            field.widget.attrs["aria-describedby"] = " ".join(described)
 
     def clean(self):
         data = super().clean()
@@ -213,13 +220,14 @@ class DetailsForm(forms.Form):
             clear_roi=choice == ROI_NONE,
         )
 
-    def refuse(self, refused: ProposalRefused) -> None:
-        for field, message in refused.errors.items():
-            name = "roi_link" if field.startswith("roi_") and field != "roi_scenario" else field
-            self.add_error(name if name in self.fields else None, message)
+    def field_for(self, error_key: str) -> str | None:
+        # The calculator's own fields come back as roi_<field>: they were in the link.
+        if error_key.startswith("roi_") and error_key != "roi_scenario":
+            return "roi_link"
+        return super().field_for(error_key)
 
 
-class CommentForm(forms.Form):
+class CommentForm(_BuilderForm):
     comment = forms.CharField(
         label="Comment",
         required=False,

@@ -32,8 +32,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from billing.discounts import format_percent, needs_approval, negotiated
+from billing.invoices.numbering import take_next_number
 from billing.models import (
-    DocumentSequence,
     Proposal,
     ProposalEventKind,
     ProposalOption,
@@ -55,6 +55,13 @@ from licensing.models.catalog import seat_limit
 MAX_VALID_DAYS = 90
 NUMBER_DIGITS = 4
 OPEN = (*EDITABLE, ProposalStatus.SENT)
+# How the history names a version's fields.
+FIELD_LABELS = {
+    "cover_note": "cover note",
+    "valid_until": "valid until",
+    "roi_scenario": "ROI scenario",
+    "roi_inputs": "ROI inputs",
+}
 
 
 class ProposalRefused(ValueError):
@@ -72,15 +79,11 @@ def format_proposal_number(year: int, number: int) -> str:
 
 
 def _take_proposal_number(year: int) -> str:
-    # billing.invoices.numbering's mechanism (one locked row per series and year, taken in
-    # the creating transaction, handed back by a rollback: gapless), with 4 digits.
-    DocumentSequence.objects.bulk_create(
-        [DocumentSequence(series=Series.PROPOSAL, year=year)], ignore_conflicts=True
-    )
-    sequence = DocumentSequence.objects.select_for_update().get(series=Series.PROPOSAL, year=year)
-    sequence.last_number += 1
-    sequence.save(update_fields=["last_number"])
-    return format_proposal_number(year, sequence.last_number)
+    # billing.invoices.numbering's mechanism (the series' row locked, the number taken in
+    # the creating transaction and handed back by a rollback: gapless), written with 4
+    # digits rather than the invoices' 6.
+    taken = take_next_number(series=Series.PROPOSAL, year=year)
+    return format_proposal_number(year, int(taken.rsplit("-", 1)[1]))
 
 
 @dataclass(frozen=True)
@@ -366,7 +369,7 @@ def proposal_edit(*, proposal: Proposal, edit: Edit, actor: Actor, at: datetime)
         if roi_inputs is not None:
             new["roi_scenario"], new["roi_inputs"] = None, roi_inputs
         changes = {
-            name: [_text(getattr(version, name)), _text(value)]
+            FIELD_LABELS[name]: [_text(getattr(version, name)), _text(value)]
             for name, value in new.items()
             if getattr(version, name) != value
         }
@@ -619,7 +622,8 @@ def _describe_option(option: ProposalOption) -> str:
         else ""
     )
     text = (
-        f"{option.tier_version}, {option.seats} seat{'s' if option.seats != 1 else ''}, "
+        f"{option.tier_version.tier.name} v{option.tier_version.number}, "
+        f"{option.seats} seat{'s' if option.seats != 1 else ''}, "
         f"{BillingCycle(option.cycle).label.lower()}, {term}"
         f"{Billing(option.billing).label.split(',')[0].lower()}"
     )

@@ -285,8 +285,7 @@ def _step(request: HttpRequest, proposal: Proposal, call, done: str, **kwargs) -
         messages.error(request, str(refused))
         form = CommentForm(request.POST)
         form.is_valid()
-        for field, message in refused.errors.items():
-            form.add_error(field if field in form.fields else None, message)
+        form.refuse(refused)
         return _builder(request, proposal, status=400, comment_form=form)
     messages.success(request, done)
     return None

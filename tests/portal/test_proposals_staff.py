@@ -78,7 +78,7 @@ def test_the_builder_shows_each_options_price_path(client_for, account_manager, 
     assert response.status_code == 302
     body = page(client.get(f"/manage/proposals/{draft.number}/"))
     # Option 2: 12 Business seats at $390 a year, 20% off, 3 years up front.
-    assert "$4,680.00" in body and "−$936.00" in body and "$3,744.00" in body
+    assert "$4,680.00" in body and "\u2212$936.00" in body and "$3,744.00" in body
     assert "$11,232.00" in body  # the net total, all invoiced on the first day
     assert "Submit for approval" in body
 
@@ -196,3 +196,17 @@ def test_an_account_manager_cannot_approve(client_for, license, account_manager)
     assert client.get("/manage/proposals/approvals/").status_code == 403
     assert client.post(f"/manage/proposals/{proposal.number}/approve/").status_code == 404
     assert proposal.versions.get().status == ProposalStatus.AWAITING_APPROVAL
+
+
+def test_the_roi_link_is_checked_by_the_calculators_form(client_for, account_manager, draft):
+    client = client_for(account_manager)
+    url = f"/manage/proposals/{draft.number}/details/"
+    data = {"valid_until": "2026-04-13", "roi": "inputs"}
+    bad = client.post(url, {**data, "roi_link": "http://testserver/roi/?team_size=lots"})
+    assert bad.status_code == 400
+    assert "Enter a whole number of people, e.g. 25." in page(bad)
+    assert draft.versions.get().roi_inputs == {}
+
+    good = client.post(url, {**data, "roi_link": "http://testserver/roi/?team_size=40"})
+    assert good.status_code == 302
+    assert draft.versions.get().roi_inputs["team_size"] == "40"

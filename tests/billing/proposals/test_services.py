@@ -268,8 +268,8 @@ def test_it_edits_the_cover_note_validity_and_roi(license, manager, now):
         scenario,
     )
     event = proposal.events.get(kind=ProposalEventKind.EDITED)
-    assert event.changes["valid_until"] == ["2026-04-13", "2026-05-01"]
-    assert event.changes["cover_note"] == ["", "Dear Olivia,"]
+    assert event.changes["valid until"] == ["2026-04-13", "2026-05-01"]
+    assert event.changes["cover note"] == ["", "Dear Olivia,"]
 
 
 def test_it_takes_roi_inputs_through_the_calculators_form(license, manager, now):
@@ -420,7 +420,7 @@ def test_editing_an_approved_version_undoes_the_approval(license, manager, now):
     assert version.status == ProposalStatus.AWAITING_APPROVAL  # the 20% still needs it
     assert (version.approved_by, version.approved_at) == (None, None)
     undone = proposal.events.get(kind=ProposalEventKind.APPROVAL_UNDONE)
-    assert undone.changes == {"cover_note": ["", "Hi"]}
+    assert undone.changes == {"cover note": ["", "Hi"]}
 
 
 def test_lowering_the_discount_of_an_approved_version_makes_it_a_draft(license, manager, now):
