@@ -136,8 +136,8 @@ def test_maya_builds_three_options_and_an_admin_approves(
 
     option2 = page.get_by_role("article").filter(has_text="Option 2: Business")
     path = option2.get_by_role("table")
-    expect(path.locator("tbody tr")).to_have_count(3)
-    expect(path.locator("tfoot")).to_contain_text("$11,232.00")  # 12 x $390 x 3, 20 % off
+    expect(path.locator("tbody tr")).to_have_count(4)  # three years and the total
+    expect(path.locator("tbody tr").last).to_contain_text("$11,232.00")  # 12 x $390 x 3, 20 % off
     expect(page.get_by_role("article")).to_have_count(3)
     review("builder-three-options")
 
