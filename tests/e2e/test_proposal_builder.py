@@ -16,7 +16,7 @@ from billing.models import ProposalEvent, ProposalStatus
 from billing.subscriptions.periods import term_end_for
 from licensing.demo.catalog import build_catalog
 from portal.models import ACCOUNT_MANAGERS_GROUP, ADMINS_GROUP
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
 from tests.helpers.checkout import subscribed
 from tests.helpers.licenses import Catalog
 
@@ -175,3 +175,28 @@ def test_maya_builds_three_options_and_an_admin_approves(
         ("business", 12, 3, "upfront", 20),
         ("enterprise", 25, 2, "per_cycle", 0),
     ]
+
+
+def test_the_builder_works_without_javascript(
+    page_without_javascript, live_server, maya, license, organization
+):
+    page = page_without_javascript
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill(maya.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.goto(f"{live_server.url}/manage/proposals/organizations/{organization.slug}/")
+    page.get_by_role("button", name=re.compile("^New proposal")).click()
+    add_option(page, tier="Business v1", seats="12", term="2 years", discount="20")
+    expect(page.get_by_text("Say why the discount is given.")).to_be_visible()
+    add_option(
+        page,
+        tier="Business v1",
+        seats="12",
+        term="2 years",
+        discount="20",
+        reason="Two-year commitment",
+    )
+    expect(page.get_by_role("heading", name=re.compile("^Option 1: Business v1"))).to_be_visible()
+    page.get_by_role("button", name="Submit for approval").click()
+    expect(page.locator(".page-lede .badge")).to_have_text("Awaiting approval")

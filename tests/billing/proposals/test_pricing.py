@@ -133,10 +133,10 @@ def test_a_path_starting_at_a_month_end_keeps_its_anniversaries():
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"cycle": "monthly", "years": 2}, "monthly option's term is one month"),
-        ({"years": 0}, "one to three years"),
-        ({"years": 4}, "one to three years"),
-        ({"billing": "later"}, "Unknown billing 'later'"),
+        ({"cycle": "monthly", "years": 2}, r"^A monthly option's term is one month\.$"),
+        ({"years": 0}, r"^A term is one to three years\.$"),
+        ({"years": 4}, r"^A term is one to three years\.$"),
+        ({"billing": "later"}, r"^Unknown billing 'later'\.$"),
     ],
 )
 def test_it_refuses_terms_out_of_range(fields, message):
