@@ -28,7 +28,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from billing.discounts import format_percent, needs_approval, negotiated
@@ -489,6 +489,7 @@ def pending_approvals() -> QuerySet[ProposalVersion]:
     return (
         ProposalVersion.objects.filter(status=ProposalStatus.AWAITING_APPROVAL)
         .select_related("proposal", "proposal__organization", "proposal__prepared_by")
+        .annotate(largest_discount=Max("options__discount_percent"))
         .order_by("updated_at")
     )
 

@@ -149,6 +149,9 @@ def test_maya_builds_three_options_and_an_admin_approves(
     page.get_by_role("button", name="Submit for approval").click()
     expect(page.get_by_text("Submitted for approval.")).to_be_visible()
     expect(page.locator(".page-lede .badge")).to_have_text("Awaiting approval")
+    page.get_by_role("link", name="Proposals", exact=True).click()
+    expect(page.get_by_role("link", name=f"{number} v1")).to_be_visible()
+    review("list")
 
     page.context.clear_cookies()
     login(admin)

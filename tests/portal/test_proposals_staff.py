@@ -174,7 +174,8 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, draft):
 def test_an_admin_approves_from_the_approvals_page(client_for, license, account_manager):
     proposal = proposal_in(license, account_manager, ProposalStatus.AWAITING_APPROVAL)
     client = client_for(approver())
-    assert proposal.number in page(client.get("/manage/proposals/approvals/"))
+    listing = page(client.get("/manage/proposals/approvals/"))
+    assert proposal.number in listing and "20%" in listing
     response = client.post(f"/manage/proposals/{proposal.number}/approve/", {"comment": "OK"})
     assert response.status_code == 302
     assert proposal.versions.get().status == ProposalStatus.APPROVED
