@@ -212,7 +212,7 @@ def proposal_option_set(
             proposal_version=version, position=position, defaults=fields
         )
         after = _describe_option(saved)
-        if before != after:
+        if started or before != after:
             _after_edit(
                 proposal,
                 version,
