@@ -14,14 +14,16 @@ from decimal import Decimal
 
 from billing.models import Proposal
 from billing.pricing import BillingCycle
+from billing.proposals.options import (
+    OptionInput,
+    renew_as_is,
+)
 from billing.proposals.services import (
     Edit,
-    OptionInput,
     proposal_create,
     proposal_edit,
     proposal_option_set,
     proposal_submit,
-    renew_as_is,
 )
 from licensing.licenses.services import Actor
 from licensing.models import License, TierVersion, VersionStatus

@@ -12,14 +12,16 @@ from decimal import Decimal
 from django.contrib.auth.models import Group
 
 from billing.models import Proposal, ProposalStatus
-from billing.proposals.services import (
+from billing.proposals.options import (
     OptionInput,
+    renew_as_is,
+)
+from billing.proposals.services import (
     proposal_approve,
     proposal_create,
     proposal_option_set,
     proposal_submit,
     proposal_withdraw,
-    renew_as_is,
 )
 from licensing.licenses.services import Actor
 from licensing.models import TierVersion, VersionStatus

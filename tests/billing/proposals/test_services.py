@@ -16,10 +16,13 @@ from billing.models import (
     ProposalStatus,
     RoiScenario,
 )
-from billing.proposals.services import (
-    Edit,
+from billing.proposals.options import (
     OptionInput,
     ProposalRefused,
+    renew_as_is,
+)
+from billing.proposals.services import (
+    Edit,
     proposal_approve,
     proposal_create,
     proposal_edit,
@@ -28,7 +31,6 @@ from billing.proposals.services import (
     proposal_reject,
     proposal_submit,
     proposal_withdraw,
-    renew_as_is,
 )
 from licensing.models import VersionStatus
 from portal.models import ADMINS_GROUP
