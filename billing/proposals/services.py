@@ -303,13 +303,11 @@ def proposal_submit(*, proposal: Proposal, actor: Actor, at: datetime) -> Propos
                     "it needs no approval, send it as it is."
                 }
             )
-        version.status = ProposalStatus.AWAITING_APPROVAL
-        version.updated_at = at
-        version.save(update_fields=["status", "updated_at"])
-        proposal_record_event(
-            proposal=proposal,
-            version=version,
-            kind=ProposalEventKind.SUBMITTED,
+        _move(
+            proposal,
+            version,
+            ProposalStatus.AWAITING_APPROVAL,
+            ProposalEventKind.SUBMITTED,
             actor=actor,
             at=at,
         )
@@ -324,18 +322,16 @@ def proposal_approve(
         proposal = proposal_lock(proposal.pk)
         version = _awaiting(proposal, actor)
         _refuse_incomplete(version, _today(at))
-        version.status = ProposalStatus.APPROVED
-        version.approved_by = actor.user
-        version.approved_at = at
-        version.updated_at = at
-        version.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
-        proposal_record_event(
-            proposal=proposal,
-            version=version,
-            kind=ProposalEventKind.APPROVED,
+        _move(
+            proposal,
+            version,
+            ProposalStatus.APPROVED,
+            ProposalEventKind.APPROVED,
             actor=actor,
             at=at,
-            comment=comment.strip(),
+            comment=comment,
+            approved_by=actor.user,
+            approved_at=at,
         )
     return version
 
@@ -349,16 +345,14 @@ def proposal_reject(
     with transaction.atomic():
         proposal = proposal_lock(proposal.pk)
         version = _awaiting(proposal, actor)
-        version.status = ProposalStatus.DRAFT
-        version.updated_at = at
-        version.save(update_fields=["status", "updated_at"])
-        proposal_record_event(
-            proposal=proposal,
-            version=version,
-            kind=ProposalEventKind.REJECTED,
+        _move(
+            proposal,
+            version,
+            ProposalStatus.DRAFT,
+            ProposalEventKind.REJECTED,
             actor=actor,
             at=at,
-            comment=comment.strip(),
+            comment=comment,
         )
     return version
 
@@ -398,6 +392,28 @@ def pending_approvals() -> QuerySet[ProposalVersion]:
 
 def _today(at: datetime) -> date:
     return timezone.localdate(at)
+
+
+def _move(
+    proposal: Proposal,
+    version: ProposalVersion,
+    status: str,
+    kind: str,
+    *,
+    actor: Actor,
+    at: datetime,
+    comment: str = "",
+    **fields,
+) -> None:
+    """Put `version` in `status` (with `fields`) and record the step."""
+    version.status = status
+    version.updated_at = at
+    for name, value in fields.items():
+        setattr(version, name, value)
+    version.save(update_fields=["status", "updated_at", *fields])
+    proposal_record_event(
+        proposal=proposal, version=version, kind=kind, actor=actor, at=at, comment=comment.strip()
+    )
 
 
 def _refuse_closed(version: ProposalVersion) -> None:
