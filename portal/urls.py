@@ -13,6 +13,7 @@ from portal.views import (
     licenses,
     manage,
     organizations,
+    proposal_downloads,
     proration,
     roi,
     site,
@@ -178,6 +179,16 @@ urlpatterns = [
     # A token is URL-safe base64 (portal.models._invitation_token), a slug's alphabet.
     path("invitations/<slug:token>/", invitations.invitation_detail, name="invitation_detail"),
     path("manage/", manage.accounts, name="manage_accounts"),
+    path(
+        "manage/proposals/<int:pk>/versions/<int:number>.pdf",
+        proposal_downloads.staff_version_pdf,
+        name="proposal_version_pdf_staff",
+    ),
+    path(
+        "proposals/<int:pk>/versions/<int:number>.pdf",
+        proposal_downloads.customer_version_pdf,
+        name="proposal_version_pdf",
+    ),
     path("roi/", roi.calculator, name="roi"),
     path("", include(catalog_patterns)),
     path("api/v1/", include("licensing.api.urls")),
