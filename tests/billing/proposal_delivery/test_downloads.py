@@ -48,14 +48,11 @@ def test_the_account_manager_and_admins_download_every_sent_version(
         assert response.content == body
         assert response["Content-Type"] == "application/pdf"
         assert (
-            response["Content-Disposition"]
-            == f'attachment; filename="P-2026-0042 v{number}.pdf"'
+            response["Content-Disposition"] == f'attachment; filename="P-2026-0042 v{number}.pdf"'
         )
 
 
-def test_another_account_manager_and_customers_get_404_under_manage(
-    client_for, two_sent, owner
-):
+def test_another_account_manager_and_customers_get_404_under_manage(client_for, two_sent, owner):
     other = UserFactory(is_staff=True)
     other.groups.add(Group.objects.get(name=ACCOUNT_MANAGERS_GROUP))
 

@@ -11,13 +11,15 @@ from PIL import Image
 from billing.models import ProposalStatus, ProposalVersion
 from billing.proposals.tasks import deliver_proposal
 
+MINUS = "\u2212"
 AT = datetime.fromisoformat("2026-03-14T09:30:00+00:00")
 
 
 @pytest.fixture
 def pdf(version, tmp_path):
     ProposalVersion.objects.filter(pk=version.pk).update(
-        status=ProposalStatus.SUPERSEDED, sent_at=AT  # rendered, not emailed
+        status=ProposalStatus.SUPERSEDED,
+        sent_at=AT,  # rendered, not emailed
     )
     deliver_proposal.delay(version.pk)
     version.refresh_from_db()
@@ -47,8 +49,8 @@ def test_the_pdf_says_the_number_version_options_totals_and_why_discounted(pdf):
     for total in ("$2,280.00", "$18,720.00", "$15,525.00"):
         assert total in text
     assert "Option 2: Business, 3 years" in text
-    assert "−$1,560.00" in text  # each year's discount
-    assert "Total over 3 years $23,400.00 −$4,680.00 $18,720.00" in text
+    assert f"{MINUS}$1,560.00" in text  # each year's discount
+    assert f"Total over 3 years $23,400.00 {MINUS}$4,680.00 $18,720.00" in text
     # The discounts and why.
     assert "Negotiated discount 20% (Three-year commitment)" in text
     assert "Negotiated discount 10% (Launch partner)" in text
