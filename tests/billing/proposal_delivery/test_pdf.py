@@ -56,7 +56,7 @@ def test_the_pdf_says_the_number_version_options_totals_and_why_discounted(pdf):
     assert "Negotiated discount 10% (Launch partner)" in text
     # Gain, keep, lose; usage; ROI with its formulas.
     assert "YOU GAIN" in text and "Webhooks" in text and "Audit log export" in text
-    assert "API calls a month" in text and "131000" in text
+    assert "API calls a month" in text and "131,000" in text
     assert "Return on investment" in text
     assert "52 weeks" in text and "$31,200.00" in text
     assert "Terms" in text
