@@ -204,6 +204,7 @@ proposal_staff_patterns = [
     path(
         "<slug:number>/details/", proposals_staff.proposal_details, name="manage_proposal_details"
     ),
+    path("<slug:number>/send/", proposals_staff.proposal_send_view, name="manage_proposal_send"),
     path(
         "<slug:number>/submit/", proposals_staff.proposal_submit_view, name="manage_proposal_submit"
     ),

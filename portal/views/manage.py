@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from billing.accounts import selectors
 from billing.accounts.signals import LABELS, Signal
 from billing.models import Invoice, SubscriptionEvent
+from billing.proposals.selectors import proposals_for, rows
 from licensing.licenses.selectors import license_panel
 from licensing.trials.selectors import trial_summary
 from portal import clock
@@ -255,6 +256,11 @@ def account(request: HttpRequest, organization_id: int) -> HttpResponse:
             "running": [trial_summary(t.trial, at) for t in row.trials],
             "trials": trials,
             "memberships": organization.memberships.select_related("user").order_by("role", "pk"),
+            "proposal_rows": rows(
+                proposals_for(request.user)
+                .filter(organization=organization)
+                .order_by("-pk")[:ACCOUNT_PAGE_ROWS]
+            ),
             "today": today,
         },
     )

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from billing.emails.services import billing_recipients
 from billing.models import Proposal, ProposalStatus
 from billing.models.proposals import MAX_OPTIONS
 from billing.proposals.forms import (
@@ -33,6 +34,7 @@ from billing.proposals.selectors import (
     rows,
     starts_on,
 )
+from billing.proposals.sending import proposal_send, send_refusal
 from billing.proposals.services import (
     OPEN,
     ProposalRefused,
@@ -53,16 +55,12 @@ from billing.proposals.services import (
 from licensing.licenses.services import Actor
 from licensing.models import License
 from portal import clock
+from portal.access import require_account_manager
 from portal.models import Organization
 
 
-def require_proposal_staff(user) -> None:
-    if not (user.is_staff and (user.is_admin or user.is_account_manager)):
-        raise PermissionDenied("This page is for account managers.")
-
-
 def _get_organization_for_staff(request: HttpRequest, slug: str) -> Organization:
-    require_proposal_staff(request.user)
+    require_account_manager(request.user)
     organizations = Organization.objects.all()
     if not request.user.is_admin:
         organizations = organizations.filter(account_manager=request.user)
@@ -70,7 +68,7 @@ def _get_organization_for_staff(request: HttpRequest, slug: str) -> Organization
 
 
 def _get_proposal_for_staff(request: HttpRequest, number: str) -> Proposal:
-    require_proposal_staff(request.user)
+    require_account_manager(request.user)
     return get_object_or_404(proposals_for(request.user), number=number)
 
 
@@ -82,7 +80,7 @@ def _actor(request: HttpRequest) -> Actor:
 @require_GET
 def proposal_list(request: HttpRequest) -> HttpResponse:
     """Mine (an admin's: everyone's), newest first, with status and validity."""
-    require_proposal_staff(request.user)
+    require_account_manager(request.user)
     proposals = proposals_for(request.user)
     return render(
         request,
@@ -204,12 +202,19 @@ def _builder(request: HttpRequest, proposal: Proposal, *, status: int = 200, **f
         "details_form": details_form,
         "needs_approval": version_needs_approval(version),
         "expired": version.valid_until < today,
-        "events": proposal.events.select_related("proposal_version").order_by(
+        "events": proposal.events.select_related("proposal_version__proposal").order_by(
             "-happened_at", "-pk"
         ),
         "is_approver": is_approver(request.user),
         "comment_form": forms.pop("comment_form", None) or CommentForm(),
         "is_open": version.status in OPEN,
+        "send_refusal": send_refusal(version),
+        "today": today,
+        "recipients": billing_recipients(proposal.organization),
+        "sent_versions": proposal.versions.filter(sent_at__isnull=False)
+        .select_related("proposal")
+        .defer("pdf")
+        .order_by("-number"),
     }
     return render(request, "portal/manage/proposals/builder.html", context, status=status)
 
@@ -309,6 +314,25 @@ def proposal_withdraw_view(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 @require_POST
+def proposal_send_view(request: HttpRequest, number: str) -> HttpResponse:
+    """Sends the newest version, the one the confirmation named (the form's `version`):
+    a version made since answers 400 rather than sending what the sender did not see."""
+    proposal = _get_proposal_for_staff(request, number)
+    version = newest_version(proposal)
+    if request.POST.get("version") != str(version.number):
+        messages.error(request, f"{version.label} is the newest version: review it and send again.")
+        return _builder(request, proposal, status=400)
+    try:
+        proposal_send(version=version, actor=_actor(request), at=clock.now())
+    except ValidationError as refused:
+        messages.error(request, " ".join(refused.messages))
+        return _builder(request, proposal, status=400)
+    messages.success(request, f"{version.label} sent to the customer.")
+    return redirect("manage_proposal", proposal.number)
+
+
+@login_required
+@require_POST
 def proposal_decide(request: HttpRequest, number: str, decision: str) -> HttpResponse:
     """An admin approves or rejects (with a comment) the version awaiting approval."""
     proposal = _get_proposal_for_staff(request, number)
@@ -325,7 +349,7 @@ def proposal_decide(request: HttpRequest, number: str, decision: str) -> HttpRes
 @login_required
 @require_GET
 def proposal_approvals(request: HttpRequest) -> HttpResponse:
-    require_proposal_staff(request.user)
+    require_account_manager(request.user)
     if not is_approver(request.user):
         raise PermissionDenied("Approvals are for admins.")
     return render(

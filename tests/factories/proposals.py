@@ -1,7 +1,8 @@
 """Proposals for tests, made through billing.proposals.services as the builder makes
 them: proposal_in(license, manager, status=...) for a draft, one awaiting approval, an
-approved one or a withdrawn one. Sending and accepting are billing.proposals.sending's
-and .acceptance's: a test that needs a sent version sends an approved one through them.
+approved one or a withdrawn one; sent(proposal, manager) sends its newest version
+through billing.proposals.sending.proposal_send (its PDF rendered and emailed when the
+caller runs the on-commit callbacks). Accepting is billing.proposals.acceptance's.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from decimal import Decimal
 
 from django.contrib.auth.models import Group
 
-from billing.models import Proposal, ProposalStatus
+from billing.models import Proposal, ProposalStatus, ProposalVersion
 from billing.proposals.options import (
     OptionInput,
     renew_as_is,
 )
+from billing.proposals.sending import proposal_send
 from billing.proposals.services import (
     proposal_approve,
     proposal_create,
@@ -87,3 +89,10 @@ def proposal_in(
         proposal_withdraw(proposal=proposal, actor=by, at=at)
     proposal.refresh_from_db()
     return proposal
+
+
+def sent(proposal: Proposal, manager, *, at: datetime | None = None) -> ProposalVersion:
+    """Sends `proposal`'s newest version (a draft needing no approval, or approved) as
+    `manager` would from the builder; it supersedes the version sent before it."""
+    version = proposal.versions.order_by("-number").first()
+    return proposal_send(version=version, actor=actor(manager), at=at or clock.now())
