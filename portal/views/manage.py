@@ -16,8 +16,9 @@ from django.views.decorators.http import require_GET
 
 from billing.accounts import selectors
 from billing.accounts.signals import LABELS, Signal
-from billing.models import Invoice, SubscriptionEvent
+from billing.models import Invoice, ProposalVersion, SubscriptionEvent
 from billing.proposals.selectors import proposals_for, rows
+from billing.proposals.services import OPEN
 from licensing.licenses.selectors import license_panel
 from licensing.trials.selectors import trial_summary
 from portal import clock
@@ -145,8 +146,20 @@ def accounts(request: HttpRequest) -> HttpResponse:
             "arr_totals": selectors.arr_totals(rows),
             "today": timezone.localdate(at),
             "signal_labels": LABELS,
+            "open_proposals": _with_open_proposals(rows),
         },
         status=status,
+    )
+
+
+def _with_open_proposals(rows) -> set[int]:
+    """The ids of the rows' organizations with a proposal still open (being prepared or
+    with the customer): one query whatever the number of rows."""
+    return set(
+        ProposalVersion.objects.filter(
+            proposal__organization_id__in=[row.organization.pk for row in rows],
+            status__in=OPEN,
+        ).values_list("proposal__organization_id", flat=True)
     )
 
 

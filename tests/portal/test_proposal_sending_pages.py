@@ -161,3 +161,16 @@ def test_the_accounts_page_lists_the_organizations_proposals(
     assert f'href="/manage/proposals/{approved.number}/"' in body
     assert f'href="/manage/proposals/organizations/{organization.slug}/"' in body
     assert "New proposal" in body
+
+
+def test_the_book_links_to_the_proposals_and_marks_an_open_one(
+    client_for, account_manager, approved, organization
+):
+    quiet = OrganizationFactory(name="Quiet", account_manager=account_manager)
+
+    body = page(client_for(account_manager).get("/manage/"))
+
+    assert 'href="/manage/proposals/"' in body
+    assert body.count("Open proposal<span") == 1
+    assert f'href="/manage/proposals/organizations/{organization.slug}/"' in body
+    assert f'href="/manage/proposals/organizations/{quiet.slug}/"' not in body
