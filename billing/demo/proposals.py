@@ -3,14 +3,23 @@ Maya (the demo account manager) would make them:
 
 - Northwind Analytics: a draft, renewing as is or moving to a year of annual billing;
 - Acme Robotics (on the legacy Team v1): awaiting approval, renewing as is for three
-  years billed yearly, or Business 20 % off for three years (above the threshold).
+  years billed yearly, or Business 20 % off for three years (above the threshold);
+- Globex Health (no account manager, so Ada the admin prepares it): sent, renewing as
+  is or Enterprise 10 % off (within the threshold, so it is sent without approval).
+  Its PDF is rendered and its email queued here and now, by the delivery task run in
+  process (billing.proposals.tasks.deliver_proposal): the demo needs no worker, and the
+  delivery that proposal_send hands to the worker on commit finds the PDF stored and
+  does nothing. Without a broker that hand-over is logged and skipped.
 
 Idempotent: an organization that already has a proposal keeps it.
 """
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
+
+from django.db import transaction
 
 from billing.models import Proposal
 from billing.pricing import BillingCycle
@@ -18,6 +27,7 @@ from billing.proposals.options import (
     OptionInput,
     renew_as_is,
 )
+from billing.proposals.sending import proposal_send
 from billing.proposals.services import (
     Edit,
     proposal_create,
@@ -25,13 +35,18 @@ from billing.proposals.services import (
     proposal_option_set,
     proposal_submit,
 )
+from billing.proposals.tasks import deliver_proposal
 from licensing.licenses.services import Actor
 from licensing.models import License, TierVersion, VersionStatus
 from licensing.models.catalog import seat_limit
 from portal import clock
 from portal.models import User
+from portal.unavailable import SERVICE_ERRORS
+
+logger = logging.getLogger(__name__)
 
 MANAGER = "maya@tierwise.test"
+ADMIN = "admin@tierwise.test"
 
 
 def _published(license: License, tier_slug: str) -> TierVersion:
@@ -105,4 +120,39 @@ def build_proposals() -> list[str]:
             proposal_option_set(proposal=proposal, position=None, option=option, actor=actor, at=at)
         proposal_submit(proposal=proposal, actor=actor, at=at)
         lines.append(f"{proposal.number}: Acme Robotics, awaiting approval")
+
+    globex = _license("globex-health")
+    admin = User.objects.filter(email=ADMIN).first()
+    if (
+        globex is not None
+        and admin is not None
+        and not Proposal.objects.filter(license=globex).exists()
+    ):
+        proposal = _sent_globex(globex, Actor.of(admin, "admin"), at)
+        lines.append(f"{proposal.number}: Globex Health, sent")
     return lines
+
+
+def _sent_globex(license: License, actor: Actor, at) -> Proposal:
+    try:
+        with transaction.atomic():
+            proposal = proposal_create(license=license, actor=actor, at=at)
+            enterprise = _published(license, "enterprise")
+            for option in (
+                renew_as_is(license),
+                OptionInput(
+                    tier_version=enterprise,
+                    seats=_seats(enterprise, license.seats),
+                    cycle=BillingCycle.ANNUAL,
+                    discount_percent=Decimal(10),
+                    discount_reason="Moving up to Enterprise at the renewal",
+                ),
+            ):
+                proposal_option_set(
+                    proposal=proposal, position=None, option=option, actor=actor, at=at
+                )
+            version = proposal_send(version=proposal.versions.get(), actor=actor, at=at)
+            deliver_proposal.apply(args=[version.pk], throw=True)
+    except SERVICE_ERRORS as exc:  # committed; the PDF is stored, the worker is not needed
+        logger.warning("Demo proposal: no broker for the delivery hand-over: %r", exc)
+    return proposal

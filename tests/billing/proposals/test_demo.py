@@ -1,6 +1,7 @@
 from django.core.management import call_command
 
 from billing.models import Proposal, ProposalStatus
+from portal.models import OutboundEmail
 
 
 def test_the_demo_has_a_draft_and_a_proposal_awaiting_approval_once(db):
@@ -14,7 +15,24 @@ def test_the_demo_has_a_draft_and_a_proposal_awaiting_approval_once(db):
     assert statuses == {
         "northwind-analytics": ProposalStatus.DRAFT,
         "acme-robotics": ProposalStatus.AWAITING_APPROVAL,
+        "globex-health": ProposalStatus.SENT,
     }
     acme = Proposal.objects.get(organization__slug="acme-robotics").versions.get()
     assert acme.options.filter(discount_percent=20).exists()
     assert acme.proposal.prepared_by.email == "maya@tierwise.test"
+
+
+def test_the_demos_sent_proposal_has_its_pdf_and_one_email_without_a_worker(db):
+    call_command("demo", force=True, verbosity=0)
+    call_command("demo", force=True, verbosity=0)
+
+    version = Proposal.objects.get(organization__slug="globex-health").versions.get()
+    assert version.sent_at is not None and version.pdf_attempts == 1
+    assert bytes(version.pdf).startswith(b"%PDF")
+    # The owner, the billing admin and the billing address, once each however often the
+    # demo runs.
+    assert sorted(
+        OutboundEmail.objects.filter(subject__startswith=f"Proposal {version.label}").values_list(
+            "to", flat=True
+        )
+    ) == ["gina@globex.test", "hugo@globex.test", "rechnungen@globex.test"]
