@@ -1,6 +1,7 @@
 """The proposal builder in a real browser: Maya, an account manager, builds a proposal
 with three options (one 20 % off, so it needs approval) and submits it; an admin
-approves it from the approvals page. axe finds nothing serious at desktop and phone
+approves it from the approvals page; Maya sends it from the builder, after a
+confirmation naming who receives it, and finds it on the account's page. axe finds nothing serious at desktop and phone
 widths, and nothing scrolls sideways. Screenshots land in /tmp/shots/proposals/."""
 
 import re
@@ -107,8 +108,8 @@ def add_option(
     form.get_by_role("button", name="Add option").click()
 
 
-def test_maya_builds_three_options_and_an_admin_approves(
-    page, live_server, login, maya, admin, license, organization, review
+def test_maya_builds_three_options_an_admin_approves_and_maya_sends_it(
+    page, live_server, login, maya, admin, license, organization, owner, review
 ):
     login(maya)
     page.goto(f"{live_server.url}/manage/proposals/organizations/{organization.slug}/")
@@ -178,6 +179,31 @@ def test_maya_builds_three_options_and_an_admin_approves(
         ("business", 12, 3, "upfront", 20),
         ("enterprise", 25, 2, "per_cycle", 0),
     ]
+
+    page.context.clear_cookies()
+    login(maya)
+    page.goto(f"{live_server.url}/manage/proposals/{number}/")
+    send = page.locator(".proposal-send")
+    expect(send.get_by_role("heading")).to_have_text(f"Send {number} v1 to the customer")
+    expect(send.get_by_role("listitem")).to_have_text([owner.email])
+    send.get_by_role("button", name="Send to the customer").click()
+    expect(page.get_by_text(f"{number} v1 sent to the customer.")).to_be_visible()
+    expect(page.locator(".page-lede .badge")).to_have_text("Sent")
+    sent = page.locator("section[aria-labelledby=sent-title]")
+    expect(sent.get_by_role("row").nth(1)).to_contain_text(f"{number} v1")
+    expect(sent.get_by_role("link", name=f"Download {number} v1")).to_be_visible()
+    review("builder-sent")
+    version.refresh_from_db()
+    assert version.status == ProposalStatus.SENT and version.sent_by == maya
+    assert ProposalEvent.objects.filter(kind="sent", proposal_version=version).exists()
+
+    page.goto(f"{live_server.url}/manage/")
+    expect(page.get_by_role("link", name=f"Open proposal for {organization.name}")).to_be_visible()
+    review("book")
+    page.get_by_role("link", name=organization.name, exact=True).click()
+    proposals = page.locator("section[aria-labelledby=proposals-title]")
+    expect(proposals.get_by_role("link", name=f"{number} v1")).to_be_visible()
+    review("account")
 
 
 def test_the_builder_works_without_javascript(
