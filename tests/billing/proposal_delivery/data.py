@@ -1,5 +1,7 @@
-"""Proposals for the delivery tests, written with the models directly (until the
-workflow's own factory, tests/factories/proposals.py, makes them through the services):
+"""Proposals for the delivery tests: the proposal and its versions' options written with
+the models directly (a fixed number, P-2026-0042, and several versions side by side,
+which the builder's services would not give); a version is sent through
+billing.proposals.sending.proposal_send (tests.factories.proposals.sent):
 Northwind on Team v2, 12 seats billed yearly since 1 April 2025, with a year of API
 calls that outgrew Team's 100,000 a month, and proposal P-2026-0042 of three options.
 

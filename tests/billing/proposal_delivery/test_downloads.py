@@ -6,25 +6,25 @@ from datetime import datetime
 import pytest
 from django.contrib.auth.models import Group
 
-from billing.models import ProposalStatus, ProposalVersion
+from billing.models import ProposalVersion
 from portal.models import ACCOUNT_MANAGERS_GROUP
 from tests.billing.proposal_delivery.data import OptionSpec, make_version
 from tests.factories import UserFactory
+from tests.factories.proposals import sent
 
 AT = datetime.fromisoformat("2026-03-14T09:30:00+00:00")
 
 
 @pytest.fixture
-def two_sent(proposal, catalog):
-    """v1 superseded by v2, both sent with their PDFs stored."""
-    first = make_version(proposal, catalog, options=[OptionSpec("business", 20)])
-    ProposalVersion.objects.filter(pk=first.pk).update(
-        status=ProposalStatus.SUPERSEDED, sent_at=AT, pdf=b"%PDF v1", pdf_rendered_at=AT
-    )
-    second = make_version(proposal, catalog, number=2, options=[OptionSpec("business", 25)])
-    ProposalVersion.objects.filter(pk=second.pk).update(
-        status=ProposalStatus.SENT, sent_at=AT, pdf=b"%PDF v2", pdf_rendered_at=AT
-    )
+def two_sent(proposal, catalog, manager):
+    """v1 superseded by v2, both sent (billing.proposals.sending) with their PDFs stored
+    (stand-ins: the delivery that renders them is test_sending's)."""
+    make_version(proposal, catalog, options=[OptionSpec("business", 20)])
+    first = sent(proposal, manager, at=AT)
+    make_version(proposal, catalog, number=2, options=[OptionSpec("business", 25)])
+    second = sent(proposal, manager, at=AT)
+    for version, pdf in ((first, b"%PDF v1"), (second, b"%PDF v2")):
+        ProposalVersion.objects.filter(pk=version.pk).update(pdf=pdf, pdf_rendered_at=AT)
     return proposal
 
 
@@ -80,9 +80,9 @@ def test_a_version_never_sent_has_no_pdf(client_for, proposal, catalog, owner, m
     assert client_for(manager).get(staff_url(proposal, 1)).status_code == 404
 
 
-def test_a_pdf_not_rendered_yet_says_so(client_for, proposal, catalog, owner):
-    version = make_version(proposal, catalog, options=[OptionSpec("business", 20)])
-    ProposalVersion.objects.filter(pk=version.pk).update(status=ProposalStatus.SENT, sent_at=AT)
+def test_a_pdf_not_rendered_yet_says_so(client_for, proposal, catalog, owner, manager):
+    make_version(proposal, catalog, options=[OptionSpec("business", 20)])
+    sent(proposal, manager, at=AT)  # the delivery, run on commit, never runs here
 
     response = client_for(owner).get(customer_url(proposal, 1))
 

@@ -14,6 +14,7 @@ from billing.proposals.tasks import deliver_proposal
 from licensing.licenses.services import Actor
 from portal.models import OutboundEmail
 from tests.billing.proposal_delivery.data import OptionSpec, make_version
+from tests.factories.proposals import sent
 
 AT = datetime.fromisoformat("2026-03-14T09:30:00+00:00")
 SMALL_DISCOUNT = (OptionSpec("business", 20, discount_percent="10", discount_reason="Loyalty"),)
@@ -127,8 +128,8 @@ def test_the_delivery_renders_once_and_emails_once_however_often_it_runs(
 def test_a_failed_render_is_recorded_and_stores_and_sends_nothing(
     proposal, catalog, manager, owner, monkeypatch
 ):
-    version = make_version(proposal, catalog, options=SMALL_DISCOUNT)
-    ProposalVersion.objects.filter(pk=version.pk).update(status=ProposalStatus.SENT, sent_at=AT)
+    make_version(proposal, catalog, options=SMALL_DISCOUNT)
+    version = sent(proposal, manager, at=AT)  # its delivery, run on commit, runs below
 
     def broken(content):
         raise OSError("fonts missing")
