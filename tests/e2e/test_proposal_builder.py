@@ -2,7 +2,8 @@
 with three options (one 20 % off, so it needs approval) and submits it; an admin
 approves it from the approvals page; Maya sends it from the builder, after a
 confirmation naming who receives it, and finds it on the account's page. axe finds
-nothing serious at desktop and phone widths, and nothing scrolls sideways. Screenshots land in /tmp/shots/proposals/."""
+nothing serious at desktop and phone widths, and nothing scrolls sideways.
+Screenshots land in /tmp/shots/proposals/."""
 
 import re
 from datetime import timedelta
