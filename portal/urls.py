@@ -13,6 +13,7 @@ from portal.views import (
     licenses,
     manage,
     organizations,
+    proposals_customer,
     proration,
     roi,
     site,
@@ -116,6 +117,28 @@ app_patterns = [
     path("<slug:slug>/trials/<int:trial_id>/", trials.trial_detail, name="trial_detail"),
     path("<slug:slug>/trials/<int:trial_id>/started/", trials.trial_started, name="trial_started"),
     path("<slug:slug>/trials/<int:trial_id>/end/", trials.trial_end_view, name="trial_end"),
+    # The customer's proposals (issue 20): read by members, answered by billing.
+    path("<slug:slug>/proposals/", proposals_customer.proposal_list, name="proposals"),
+    path(
+        "<slug:slug>/proposals/<int:pk>/",
+        proposals_customer.proposal_detail,
+        name="proposal_detail",
+    ),
+    path(
+        "<slug:slug>/proposals/<int:pk>/v<int:number>.pdf",
+        proposals_customer.proposal_pdf,
+        name="proposal_customer_pdf",
+    ),
+    path(
+        "<slug:slug>/proposals/<int:pk>/accept/<int:option_id>/",
+        proposals_customer.proposal_accept_view,
+        name="proposal_accept",
+    ),
+    path(
+        "<slug:slug>/proposals/<int:pk>/decline/",
+        proposals_customer.proposal_decline_view,
+        name="proposal_decline",
+    ),
     path("<slug:slug>/invoices/", invoices.invoice_list, name="invoice_list"),
     path("<slug:slug>/invoices/<str:number>/", invoices.invoice_detail, name="invoice_detail"),
     path("<slug:slug>/invoices/<str:number>.pdf", invoices.invoice_pdf, name="invoice_pdf"),

@@ -177,8 +177,13 @@ class Preview:
 
     @property
     def no_discount(self) -> Money:
-        """The discount line's amount: no discounts exist yet."""
+        """The "Discounts: none apply" row's amount (zero), shown only when no discount
+        line is among the quote's (a proposal's negotiated discount is one)."""
         return Money.zero(self.quote.currency)
+
+    @property
+    def has_discount(self) -> bool:
+        return any(line.kind == LineKind.DISCOUNT for line in self.quote.lines)
 
     @property
     def tax_label(self) -> str:
