@@ -13,10 +13,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from billing.models import BillingDetails, Invoice, ProposalStatus
+from billing.models import BillingDetails, Invoice, ProposalStatus, ScheduledChange
 from billing.subscriptions.periods import term_end_for
 from licensing.demo.catalog import build_catalog
-from tests.e2e.test_checkout import ROWS, review  # noqa: F401 (the screenshots and axe)
+from tests.e2e.test_checkout import ROWS, review, sign_in  # noqa: F401 (the screenshots and axe)
 from tests.helpers.checkout import subscribed
 from tests.helpers.licenses import Catalog
 from tests.helpers.proposals import sent_version
@@ -121,3 +121,39 @@ def test_the_owner_accepts_the_three_year_option_and_gets_what_it_said(
     expect(page.get_by_text("Accepted on")).to_be_visible()
     expect(page.get_by_role("link", name="Accept option 1")).to_have_count(0)
     review("proposal-answered")
+
+
+def test_without_javascript_a_billing_admin_accepts_renewing_as_is(
+    page_without_javascript, live_server, organization, billing_admin, version
+):
+    """The renew-as-is option, accepted with JavaScript off: nothing is invoiced now,
+    the change waits for the term's end, and the proposal says it was accepted."""
+    renew = sent_version(
+        version.proposal.license,
+        Catalog(),
+        [
+            {
+                "seats": 5,
+                "term_cycles": 2,
+                "billing": "per_cycle",
+                "discount_percent": Decimal(10),
+                "discount_reason": "loyalty",
+                "renew_as_is": True,
+            }
+        ],
+        valid_until=version.valid_until,
+    )
+    page = page_without_javascript
+    sign_in(page, live_server, billing_admin)
+    slug = organization.slug
+    page.goto(f"{live_server.url}/app/{slug}/proposals/{renew.proposal.pk}/")
+    page.get_by_role("link", name=f"Accept option 1 of {renew.label}").click()
+    expect(page.get_by_role("heading", name="What happens at the end of your term")).to_be_visible()
+    expect(page.get_by_text("less the negotiated discount of 10% (loyalty)")).to_be_visible()
+    page.get_by_role("button", name="Confirm and accept option 1").click()
+    expect(page.get_by_text(f"You accepted {renew.label}: it renews as agreed on")).to_be_visible()
+    renew.refresh_from_db()
+    assert renew.status == ProposalStatus.ACCEPTED
+    change = ScheduledChange.objects.get(proposal_option=renew.accepted_option)
+    assert (change.term_cycles, change.discount_percent) == (2, Decimal(10))
+    assert not Invoice.objects.exists()
