@@ -83,6 +83,15 @@ class Plan:
         """One term for the seats bought, exact (prices have whole minor units)."""
         return self.price.for_seats(self.seats) * self.term_cycles
 
+    @property
+    def net_term_price(self) -> Money:
+        """One term less its discounts, each cycle's discounted and rounded as its
+        invoice discounts it (the term price when there are none): what a change
+        prorates, so the unused time credits what was paid, not the list price."""
+        return apply_discounts(self.price.for_seats(self.seats), self.discounts).net * (
+            self.term_cycles
+        )
+
     def describe(self) -> str:
         return f"{self.tier_seats()}, {BillingCycle(self.cycle).label.lower()}"
 
@@ -91,12 +100,14 @@ class Plan:
         return f"{self.tier_name}, {self.seats} seat{'s' if self.seats != 1 else ''}"
 
     def term_price_phrase(self) -> str:
-        """What a term costs, with its length: "$228.00 a month", "$6,840.00 for 3 years"."""
-        price = self.term_price.format()
+        """What a term costs, with its length: "$228.00 a month", "$6,840.00 for 3 years",
+        "$9,360.00 for 3 years after discounts"."""
+        price = self.net_term_price.format()
+        after = " after discounts" if self.discounts else ""
         if self.term_cycles == 1:
-            return f"{price} {CYCLE_PHRASE[self.cycle]}"
+            return f"{price} {CYCLE_PHRASE[self.cycle]}{after}"
         unit = "months" if self.cycle == BillingCycle.MONTHLY else "years"
-        return f"{price} for {self.term_cycles} {unit}"
+        return f"{price} for {self.term_cycles} {unit}{after}"
 
     def same_money_terms(self, other: Plan) -> bool:
         return (self.tier, self.seats, self.cycle, self.price) == (
@@ -256,6 +267,8 @@ def _split(
         cycle=cycle,
         seats=max(current.seats, target.seats),
         auto_renew=current.auto_renew or target.auto_renew,
+        # A discount held for the current term stays with it, not with a new cycle's term.
+        discounts=current.discounts if cycle == current.cycle else target.discounts,
     )
     return now, (target if target != now else None)
 
@@ -503,7 +516,7 @@ def _lines_now(
     if now.cycle != current.cycle or new_term:
         # A new term from today: credit for the rest of this one, the new term in full.
         unused = prorate(
-            current_price=current.term_price,
+            current_price=current.net_term_price,
             new_price=Money.zero(current.currency),
             term_start=paid.starts_on,
             term_end=paid.ends_on,
@@ -515,8 +528,8 @@ def _lines_now(
             lines.insert(0, _credit_line(current, unused, remaining))
         return today, term_end_for(today, cycle=now.cycle, cycles=now.term_cycles), lines
     proration = prorate(
-        current_price=current.term_price,
-        new_price=now.term_price,
+        current_price=current.net_term_price,
+        new_price=now.net_term_price,
         term_start=paid.starts_on,
         term_end=paid.ends_on,
         change_date=today,

@@ -66,7 +66,7 @@ from billing.models import (
 from billing.money import Money
 from billing.pricing import BillingCycle, SeatPrice
 from billing.subscriptions.periods import Span
-from billing.subscriptions.selectors import canceled_by_customer
+from billing.subscriptions.selectors import canceled_by_customer, discounts_from
 from billing.subscriptions.services import (
     subscription_create,
     subscription_lock_price,
@@ -526,7 +526,13 @@ def checkout_preview(
             cycle=subscription.cycle,
             auto_renew=license.auto_renew,
         )
-        current = Plan(**{**current.__dict__, "term_cycles": subscription.term_cycles})
+        # A negotiated discount the subscription holds for its term (an accepted
+        # proposal's) is off the current plan and any change made inside that term, so
+        # the unused time credits what was paid and added seats get the agreed price.
+        held = discounts_from(subscription, license.term_start)
+        current = Plan(
+            **{**current.__dict__, "term_cycles": subscription.term_cycles, "discounts": held}
+        )
         plan_target = _plan(
             version,
             prices[(version.tier.slug, target.cycle)],
@@ -534,7 +540,14 @@ def checkout_preview(
             cycle=target.cycle,
             auto_renew=target.auto_renew,
         )
-        plan_target = Plan(**{**plan_target.__dict__, "term_cycles": subscription.term_cycles})
+        plan_target = Plan(
+            **{
+                **plan_target.__dict__,
+                "term_cycles": subscription.term_cycles,
+                # Not past the cycle it was agreed for: a new cycle is a new term.
+                "discounts": held if target.cycle == subscription.cycle else (),
+            }
+        )
         if option is not None:
             # The option whole, from today: its term, billing and discount start the day
             # it is accepted; the unused time of this term is credited, as any change.

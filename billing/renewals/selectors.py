@@ -15,6 +15,7 @@ from billing.money import Money
 from billing.pricing import SeatPrice
 from billing.renewals import terms
 from billing.subscriptions.periods import index_of, period
+from billing.subscriptions.selectors import discounts_from
 from billing.tax.rules import Decision
 from billing.tax.selectors import tax_decision, tax_decision_for
 from licensing.models import TierVersion, TierVersionPrice
@@ -75,15 +76,6 @@ def _seat_price(row: TierVersionPrice, currency: str) -> SeatPrice:
         per_seat=row.per_seat,
         min_seats=row.min_seats,
     )
-
-
-def discounts_from(subscription: Subscription, starts_on: date) -> tuple[Discount, ...]:
-    """The subscription's negotiated discount (an accepted proposal's) off a period that
-    starts on `starts_on`: inside the term it was agreed for, none after it."""
-    ends_on = subscription.discount_ends_on
-    if not subscription.discount_percent or ends_on is None or starts_on > ends_on:
-        return ()
-    return negotiated(subscription.discount_percent, subscription.discount_reason)
 
 
 def _plan(

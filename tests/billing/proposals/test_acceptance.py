@@ -38,7 +38,7 @@ from billing.proposals.acceptance import (
 from billing.proposals.pricing import OptionTerms, price_path
 from billing.renewals.services import subscription_term_end
 from tests.factories import MembershipFactory
-from tests.helpers.checkout import subscribed
+from tests.helpers.checkout import confirm, subscribed
 from tests.helpers.proposals import sent_version
 
 REASON = "three-year commitment"
@@ -430,3 +430,24 @@ def test_a_checkout_bound_to_an_expired_option_is_not_quoted(license, catalog, o
     )
     with pytest.raises(QuoteRefused, match="expired on 1 March 2026"):
         checkout_preview(checkout=checkout, target=option_target(option))
+
+
+def test_a_change_inside_the_discounted_term_is_prorated_at_the_agreed_price(
+    license, catalog, owner, now
+):
+    """Seats added half a year into the three years keep the 20%: the unused time is
+    credited at what was paid, and the added seats are charged at the discounted price."""
+    version = sent_version(license, catalog, [business_3_years()])
+    proposal_accept(version=version, option=version.options.get(), user=owner)
+    license.refresh_from_db()
+    with time_machine.travel(datetime(2026, 9, 14, 9, tzinfo=UTC), tick=False):
+        shown, checkout = confirm(
+            license.organization, license, owner, tier="business", seats=12, cycle="annual"
+        )
+    term_days = (date(2029, 3, 13) - TODAY).days + 1
+    left = (date(2029, 3, 13) - date(2026, 9, 14)).days + 1
+    credit, charge = shown.quote.lines
+    assert credit.amount == -usd(Decimal("9360.00") * left / term_days).rounded()
+    assert charge.amount == usd(Decimal("11232.00") * left / term_days).rounded()
+    assert "after discounts" in charge.description
+    assert checkout.invoice.money("subtotal") == shown.quote.subtotal
