@@ -209,3 +209,50 @@ def test_the_fingerprint_holds_the_billing_and_the_discount(other):
 
 def test_the_renewal_after_the_term_is_at_the_list_price():
     assert change(option()).renewal == Money(Decimal("11700.00"), "USD")
+
+
+def test_the_net_term_price_is_each_cycle_discounted_and_rounded():
+    assert option().net_term_price == usd("9360.00")
+    assert option(percent="0").net_term_price == option().term_price == usd("11700.00")
+    # 33.33% of $950.00 is $316.64 (rounded once per cycle), twice.
+    assert option("team", 5, 2, percent="33.33").net_term_price == usd("1266.72")
+    assert option().term_price_phrase() == "$9,360.00 for 3 years after discounts"
+    assert option(cycles=1, percent="0").term_price_phrase() == "$3,900.00 a year"
+
+
+def held(target_cycle):
+    """A customer's own change while the subscription holds 20% for its term."""
+    current = replace(plan("team", 5, "monthly"), discounts=negotiated(Decimal(20), REASON))
+    target = replace(
+        plan("team", 8, target_cycle),
+        price=PRICES[("team", target_cycle)],
+        discounts=current.discounts if target_cycle == "monthly" else (),
+    )
+    return quote_change(
+        current=current,
+        target=target,
+        term_start=date(2026, 3, 1),
+        term_end=date(2026, 3, 31),
+        today=TODAY,
+        tax_rate=NO_TAX,
+        credit_balance=usd("0"),
+        prices=PRICES,
+    )
+
+
+def test_more_seats_in_a_discounted_term_are_prorated_net():
+    quote = held("monthly")
+    assert quote.now.discounts == negotiated(Decimal(20), REASON)
+    credit, charge = quote.lines
+    # 18 of 31 days of 5 x $19.00 less 20% ($76.00) and of 8 x $19.00 less 20% ($121.60).
+    assert credit.amount == usd("-44.13")
+    assert charge.amount == usd("70.61")
+    assert "at $121.60 a month after discounts" in charge.description
+
+
+def test_a_new_cycle_starts_without_the_discount_of_the_old_term():
+    quote = held("annual")
+    assert quote.now.discounts == ()
+    assert LineKind.DISCOUNT not in [line.kind for line in quote.lines]
+    credit = quote.lines[0]
+    assert credit.amount == usd("-44.13")  # the unused time, at what was paid
