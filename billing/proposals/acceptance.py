@@ -47,10 +47,12 @@ from billing.models import (
     ProposalVersion,
     ScheduledChange,
     ScheduledChangeStatus,
+    Subscription,
 )
 from billing.pricing import BillingCycle
 from billing.proposals.events import proposal_lock, proposal_record_event
 from billing.subscriptions.periods import term_end_for
+from billing.subscriptions.services import subscription_set_auto_renew
 from licensing.licenses.services import Actor
 from portal import clock
 from portal.models import Membership, Role
@@ -208,7 +210,7 @@ def proposal_accept(
     actor = Actor.of(user, _role_label(user, version))
     checkout = scheduled = None
     if option.renew_as_is:
-        scheduled = _schedule_renewal(option, digest=digest, user=user, at=at)
+        scheduled = _schedule_renewal(option, digest=digest, actor=actor, at=at)
     else:
         checkout = _confirm_change(version, option, digest=digest, actor=actor, at=at)
     version.status = ProposalStatus.ACCEPTED
@@ -258,10 +260,13 @@ def _confirm_change(
 
 
 def _schedule_renewal(
-    option: ProposalOption, *, digest: str | None, user, at: datetime
+    option: ProposalOption, *, digest: str | None, actor: Actor, at: datetime
 ) -> ScheduledChange:
     """The option as the change at the term's end: locks the license, then its pending
-    change (billing.locks' order after the proposal), which the proposal replaces."""
+    change (billing.locks' order after the proposal), which the proposal replaces; a
+    subscription set not to renew renews again (the customer has just agreed its next
+    term)."""
+    user = actor.user
     license = lock_license(option.proposal_version.proposal.license_id)
     pending = list(lock_scheduled_changes(license.pk))
     renewal = renewal_of(option)
@@ -284,6 +289,14 @@ def _schedule_renewal(
     )
     if discount:
         summary += f", {discount.normalize()}% off ({option.discount_reason})"
+    if not license.auto_renew:
+        subscription_set_auto_renew(
+            subscription=Subscription.objects.get(license=license),
+            auto_renew=True,
+            actor=actor,
+            reason=f"Renewal agreed by accepting {option.proposal_version}.",
+            at=at,
+        )
     return ScheduledChange.objects.create(
         license=license,
         effective_on=renewal.effective_on,

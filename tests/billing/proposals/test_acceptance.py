@@ -37,8 +37,10 @@ from billing.proposals.acceptance import (
 )
 from billing.proposals.pricing import OptionTerms, price_path
 from billing.renewals.services import subscription_term_end
+from billing.subscriptions.services import subscription_set_auto_renew
 from tests.factories import MembershipFactory
 from tests.helpers.checkout import confirm, subscribed
+from tests.helpers.licenses import SYSTEM
 from tests.helpers.proposals import sent_version
 
 REASON = "three-year commitment"
@@ -451,3 +453,17 @@ def test_a_change_inside_the_discounted_term_is_prorated_at_the_agreed_price(
     assert charge.amount == usd(Decimal("11232.00") * left / term_days).rounded()
     assert "after discounts" in charge.description
     assert checkout.invoice.money("subtotal") == shown.quote.subtotal
+
+
+def test_renewing_as_is_turns_a_canceled_renewal_back_on(license, catalog, owner, now):
+    subscription_set_auto_renew(
+        subscription=Subscription.objects.get(license=license),
+        auto_renew=False,
+        actor=SYSTEM,
+        reason="Canceled by the customer.",
+        ends_with_term=True,
+    )
+    version = sent_version(license, catalog, [{"seats": 5, "renew_as_is": True}])
+    proposal_accept(version=version, option=version.options.get(), user=owner)
+    license.refresh_from_db()
+    assert license.auto_renew
