@@ -268,6 +268,11 @@ def _schedule_renewal(
     term)."""
     user = actor.user
     license = lock_license(option.proposal_version.proposal.license_id)
+    if not license.is_usable:
+        raise ProposalRefused(
+            f"This license is {license.get_status_display().lower()}: it cannot be renewed "
+            "until it is running again. Your account manager can help."
+        )
     pending = list(lock_scheduled_changes(license.pk))
     renewal = renewal_of(option)
     if digest is not None and digest != renewal.digest:
@@ -282,10 +287,13 @@ def _schedule_renewal(
         change.close_reason = f"Replaced by the accepted proposal {option.proposal_version}."
         change.save()
     discount = option.discount_percent
+    if option.cycle == BillingCycle.MONTHLY:
+        term = "1 month"
+    else:
+        term = f"{option.term_cycles} year{'s' if option.term_cycles != 1 else ''}"
     summary = (
         f"Renew as is: {option.tier_version.tier.name}, {option.seats} seats, "
-        f"{BillingCycle(option.cycle).label.lower()}, {option.term_cycles} "
-        f"{'cycle' if option.term_cycles == 1 else 'cycles'}"
+        f"{BillingCycle(option.cycle).label.lower()}, for {term}"
     )
     if discount:
         summary += f", {discount.normalize()}% off ({option.discount_reason})"

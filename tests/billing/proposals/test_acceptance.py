@@ -38,6 +38,7 @@ from billing.proposals.acceptance import (
 from billing.proposals.pricing import OptionTerms, price_path
 from billing.renewals.services import subscription_term_end
 from billing.subscriptions.services import subscription_set_auto_renew
+from licensing.licenses.services import license_suspend
 from tests.factories import MembershipFactory
 from tests.helpers.checkout import confirm, subscribed
 from tests.helpers.licenses import SYSTEM
@@ -467,3 +468,16 @@ def test_renewing_as_is_turns_a_canceled_renewal_back_on(license, catalog, owner
     proposal_accept(version=version, option=version.options.get(), user=owner)
     license.refresh_from_db()
     assert license.auto_renew
+
+
+@pytest.mark.parametrize("renew_as_is", [False, True])
+def test_a_suspended_license_is_not_changed_by_a_proposal(
+    license, catalog, owner, now, renew_as_is
+):
+    license_suspend(license=license, actor=SYSTEM, reason="Fraud check.")
+    version = sent_version(license, catalog, [business_3_years(renew_as_is=renew_as_is)])
+    with pytest.raises((ProposalRefused, QuoteRefused), match="This license is suspended"):
+        proposal_accept(version=version, option=version.options.get(), user=owner)
+    nothing_written(version)
+    version.refresh_from_db()
+    assert version.status == ProposalStatus.SENT
