@@ -120,22 +120,22 @@ app_patterns = [
     # The customer's proposals (issue 20): read by members, answered by billing.
     path("<slug:slug>/proposals/", proposals_customer.proposal_list, name="proposals"),
     path(
-        "<slug:slug>/proposals/<int:pk>/",
+        "<slug:slug>/proposals/<int:proposal_id>/",
         proposals_customer.proposal_detail,
         name="proposal_detail",
     ),
     path(
-        "<slug:slug>/proposals/<int:pk>/v<int:number>.pdf",
+        "<slug:slug>/proposals/<int:proposal_id>/v<int:version_number>.pdf",
         proposals_customer.proposal_pdf,
         name="proposal_customer_pdf",
     ),
     path(
-        "<slug:slug>/proposals/<int:pk>/accept/<int:option_id>/",
+        "<slug:slug>/proposals/<int:proposal_id>/accept/<int:option_id>/",
         proposals_customer.proposal_accept_view,
         name="proposal_accept",
     ),
     path(
-        "<slug:slug>/proposals/<int:pk>/decline/",
+        "<slug:slug>/proposals/<int:proposal_id>/decline/",
         proposals_customer.proposal_decline_view,
         name="proposal_decline",
     ),

@@ -121,19 +121,21 @@ def _detail_context(membership, proposal, *, decline_form=None, error="") -> dic
 @never_cache
 @login_required
 @require_GET
-def proposal_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def proposal_detail(request: HttpRequest, slug: str, proposal_id: int) -> HttpResponse:
     membership = get_membership(request, slug)
-    proposal = _proposal(membership, pk)
+    proposal = _proposal(membership, proposal_id)
     return render(request, "portal/proposals/detail.html", _detail_context(membership, proposal))
 
 
 @login_required
 @require_GET
-def proposal_pdf(request: HttpRequest, slug: str, pk: int, number: int) -> HttpResponse:
+def proposal_pdf(
+    request: HttpRequest, slug: str, proposal_id: int, version_number: int
+) -> HttpResponse:
     """A version's PDF as sent (members may read it); 404 until it is rendered."""
     membership = get_membership(request, slug)
-    proposal = _proposal(membership, pk)
-    version = next((v for v in proposal.shown_versions if v.number == number), None)
+    proposal = _proposal(membership, proposal_id)
+    version = next((v for v in proposal.shown_versions if v.number == version_number), None)
     if version is None:
         raise Http404
     pdf = ProposalVersion.objects.filter(pk=version.pk).values_list("pdf", flat=True).first()
@@ -170,10 +172,12 @@ def _review(request, membership, proposal, version, option, *, status=200, error
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def proposal_accept_view(request: HttpRequest, slug: str, pk: int, option_id: int) -> HttpResponse:
+def proposal_accept_view(
+    request: HttpRequest, slug: str, proposal_id: int, option_id: int
+) -> HttpResponse:
     """GET: what accepting `option_id` does, exactly; POST: confirm it."""
     membership = get_membership(request, slug)
-    proposal = _proposal(membership, pk)
+    proposal = _proposal(membership, proposal_id)
     if not membership.can_manage_billing:
         raise PermissionDenied("Only an owner or a billing admin can accept a proposal.")
     version = customer.current_version(proposal)
@@ -237,9 +241,9 @@ def _confirm(request, membership, proposal, version, option) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
-def proposal_decline_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def proposal_decline_view(request: HttpRequest, slug: str, proposal_id: int) -> HttpResponse:
     membership = get_membership(request, slug)
-    proposal = _proposal(membership, pk)
+    proposal = _proposal(membership, proposal_id)
     if not membership.can_manage_billing:
         raise PermissionDenied("Only an owner or a billing admin can decline a proposal.")
     version = customer.current_version(proposal)
