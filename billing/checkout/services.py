@@ -254,15 +254,34 @@ def open_license_for(organization: Organization, tier: Tier) -> License | None:
 
 @transaction.atomic
 def checkout_start(
-    *, organization: Organization, license: License | None, user, at: datetime | None = None
+    *,
+    organization: Organization,
+    license: License | None,
+    user,
+    at: datetime | None = None,
+    proposal_option: ProposalOption | None = None,
 ) -> Checkout:
+    """A started checkout; `proposal_option`: bound to a proposal's option (accepting it,
+    billing.proposals.acceptance), which it quotes instead of a target of its own."""
     at = at or clock.now()
     if license is not None and license.organization_id != organization.pk:
         raise ValidationError("The license belongs to another organization.")
+    proposal = proposal_option.proposal_version.proposal if proposal_option else None
+    if proposal is not None and (proposal.organization_id, proposal.license_id) != (
+        organization.pk,
+        license.pk if license else None,
+    ):
+        raise ValidationError("The proposal is for another license.")
     checkout = Checkout.objects.create(
-        organization=organization, license=license, started_by=user, started_at=at
+        organization=organization,
+        license=license,
+        started_by=user,
+        started_at=at,
+        proposal=proposal,
+        proposal_option=proposal_option,
     )
-    _record(checkout, CheckoutEvent.Step.STARTED, at)
+    data = {"proposal": str(proposal_option.proposal_version)} if proposal_option else {}
+    _record(checkout, CheckoutEvent.Step.STARTED, at, **data)
     return checkout
 
 

@@ -35,12 +35,12 @@ from billing.checkout.services import (
     StalePreview,
     checkout_confirm,
     checkout_preview,
+    checkout_start,
     option_target,
 )
 from billing.locks import lock_license, lock_scheduled_changes
 from billing.models import (
     Checkout,
-    CheckoutEvent,
     ProposalEventKind,
     ProposalOption,
     ProposalStatus,
@@ -244,13 +244,13 @@ def _role_label(user, version: ProposalVersion) -> str:
 def _confirm_change(
     version: ProposalVersion, option: ProposalOption, *, digest, actor: Actor, at: datetime
 ) -> Checkout:
-    checkout = _checkout_for(version, option, actor.user, at)
-    checkout.save()
-    CheckoutEvent.objects.create(
-        checkout=checkout,
-        step=CheckoutEvent.Step.STARTED,
-        happened_at=at,
-        data={"proposal": version.label, "option": option.position},
+    proposal = version.proposal
+    checkout = checkout_start(
+        organization=proposal.organization,
+        license=proposal.license,
+        user=actor.user,
+        at=at,
+        proposal_option=option,
     )
     target = option_target(option)
     if digest is None:

@@ -8,10 +8,11 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 
 from billing.checkout.quote import QuoteRefused
 from billing.checkout.scheduled import scheduled_changes_apply_due
-from billing.checkout.services import StalePreview
+from billing.checkout.services import StalePreview, checkout_start
 from billing.discounts import negotiated
 from billing.invoices.kinds import LineKind
 from billing.models import (
@@ -481,3 +482,22 @@ def test_a_suspended_license_is_not_changed_by_a_proposal(
     nothing_written(version)
     version.refresh_from_db()
     assert version.status == ProposalStatus.SENT
+
+
+def test_a_checkout_is_bound_only_to_a_proposal_of_its_license(
+    license, organization, catalog, owner, now
+):
+    version = sent_version(license, catalog, [business_3_years()])
+    with pytest.raises(ValidationError, match="another license"):
+        checkout_start(
+            organization=organization,
+            license=None,
+            user=owner,
+            proposal_option=version.options.get(),
+        )
+    option = version.options.get()
+    bound = checkout_start(
+        organization=organization, license=license, user=owner, proposal_option=option
+    )
+    assert (bound.proposal, bound.proposal_option) == (version.proposal, option)
+    assert bound.events.get().data == {"proposal": version.label}
