@@ -8,7 +8,9 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         # Register the deploy checks that the bank details are not the demo account's
         # and the seller not the demo company.
-        # Connects the commercial ledger to licensing's license_changed signal.
+        # Connects the commercial ledger to licensing's license_changed and
+        # trial_changed signals.
         from billing.ledger import services  # noqa: F401
         from billing.providers import bank_transfer  # noqa: F401
         from billing.tax import seller  # noqa: F401
+        from billing.trials import ledger  # noqa: F401

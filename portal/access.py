@@ -173,5 +173,16 @@ def organizations_for(request: HttpRequest) -> list[Organization]:
 
 
 def require_account_manager(user) -> None:
-    if not (user.is_staff and (user.is_superuser or user.is_account_manager)):
+    """The book of accounts is for account managers and admins (who see every account)."""
+    if not (user.is_staff and (user.is_admin or user.is_account_manager)):
         raise PermissionDenied("This page is for account managers.")
+
+
+def get_organization_for_manager(user, organization_id: int) -> Organization:
+    """An account of the book: any for an admin, only their own for an account manager
+    (another's answers 404, so its existence is not told); 403 for everyone else."""
+    require_account_manager(user)
+    organizations = Organization.objects.select_related("account_manager")
+    if not user.is_admin:
+        organizations = organizations.filter(account_manager=user)
+    return get_object_or_404(organizations, pk=organization_id)

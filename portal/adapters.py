@@ -11,7 +11,7 @@ from django.utils.http import urlencode
 
 from portal.emails import queue_email
 from portal.http import client_address
-from portal.models import PENDING_PLAN_SESSION_KEY, PendingPlan
+from portal.models import PENDING_PLAN_SESSION_KEY, PendingPlan, PendingPlanKind
 
 # How emails name the site (allauth's default is the host the request came in on).
 SITE_NAME = "Tierwise"
@@ -53,12 +53,18 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def save_user(self, request, user, form, commit=True):
         """Sign-up: the plan chosen on the pricing page (kept in the session by
-        /app/buy/) goes onto the new account, so it outlives this browser."""
+        /app/buy/, or the trial by /pricing/try/<tier>/) goes onto the new account, so
+        it outlives this browser."""
         user = super().save_user(request, user, form, commit)
         chosen = request.session.get(PENDING_PLAN_SESSION_KEY) if request else None
         if commit and chosen:
             PendingPlan.objects.update_or_create(
-                user=user, defaults={"query": chosen["query"], "label": chosen["label"]}
+                user=user,
+                defaults={
+                    "query": chosen["query"],
+                    "label": chosen["label"],
+                    "kind": chosen.get("kind", PendingPlanKind.PURCHASE),
+                },
             )
         return user
 

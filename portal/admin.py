@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.urls import reverse
 
 from portal.admin_history import HistoryAdmin
 from portal.models import Invitation, Membership, Organization, OutboundEmail, User
@@ -56,6 +57,10 @@ class OrganizationAdmin(HistoryAdmin):
     inlines = [MembershipInline, InvitationInline]
     # Only admins assign account managers.
     admin_only_fields = ["account_manager"]
+
+    def view_on_site(self, obj: Organization) -> str:
+        """The account's page in the book (the customer's own pages are for members)."""
+        return reverse("manage_account", args=[obj.pk])
 
 
 @admin.register(Membership)

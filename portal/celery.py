@@ -14,7 +14,13 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Areas with their own tasks module, beside each app's tasks.py.
 app.autodiscover_tasks(
-    ["billing.checkout", "billing.dunning", "billing.renewals", "billing.trials"]
+    [
+        "billing.checkout",
+        "billing.dunning",
+        "billing.proposals",
+        "billing.renewals",
+        "billing.trials",
+    ]
 )
 # The renewal reminders' tasks (billing.renewals.reminder_tasks).
 app.autodiscover_tasks(["billing.renewals"], related_name="reminder_tasks")

@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models.functions import Lower
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -266,15 +267,22 @@ class SimulatedClock(models.Model):
         return f"Test clock, {self.offset} ahead"
 
 
-# Where /app/buy/ keeps a signed-out visitor's choice until sign-up makes the account.
+# Where /app/buy/ (and /pricing/try/<tier>/) keep a signed-out visitor's choice until
+# sign-up makes the account: {"query", "label", "kind"}.
 PENDING_PLAN_SESSION_KEY = "pending_plan"
 
 
+class PendingPlanKind(models.TextChoices):
+    PURCHASE = "purchase", "A plan to buy"
+    TRIAL = "trial", "A trial to start"
+
+
 class PendingPlan(models.Model):
-    """The plan a visitor chose on the pricing page before they had an account, kept on
-    the account they then make: confirming the email on another device, or signing in
-    later anywhere, continues the purchase (the browser session alone would lose it).
-    Used once: the next visit to /app/buy/ takes it."""
+    """The plan a visitor chose on the pricing page before they had an account (to buy,
+    or to try), kept on the account they then make: confirming the email on another
+    device, or signing in later anywhere, continues to its checkout or to the page that
+    starts its trial (the browser session alone would lose it). Used once: the next
+    visit to /app/buy/ (or /pricing/try/<tier>/) takes it."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pending_plan"
@@ -282,12 +290,19 @@ class PendingPlan(models.Model):
     # /app/buy/'s query string: tier, cycle, currency (and seats), as the pricing page
     # or the ROI calculator asked.
     query = models.CharField(max_length=200)
-    # How the plan was named when it was chosen: "Team, billed monthly, in USD".
+    # How the plan was named when it was chosen: "Team, billed monthly, in USD", "a
+    # 14-day trial of Business".
     label = models.CharField(max_length=200)
+    kind = models.CharField(
+        max_length=8, choices=PendingPlanKind.choices, default=PendingPlanKind.PURCHASE
+    )
     chosen_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return f"{self.label} for {self.user}"
 
     def get_absolute_url(self) -> str:
+        if self.kind == PendingPlanKind.TRIAL:
+            # A trial's query is its tier alone: tier=<slug>.
+            return reverse("trial_try", args=[QueryDict(self.query).get("tier", "")])
         return f"{reverse('buy')}?{self.query}"

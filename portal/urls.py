@@ -13,7 +13,9 @@ from portal.views import (
     licenses,
     manage,
     organizations,
+    proposal_downloads,
     proposals_customer,
+    proposals_staff,
     proration,
     roi,
     site,
@@ -125,11 +127,6 @@ app_patterns = [
         name="proposal_detail",
     ),
     path(
-        "<slug:slug>/proposals/<int:proposal_id>/v<int:version_number>.pdf",
-        proposals_customer.proposal_pdf,
-        name="proposal_customer_pdf",
-    ),
-    path(
         "<slug:slug>/proposals/<int:proposal_id>/accept/<int:option_id>/",
         proposals_customer.proposal_accept_view,
         name="proposal_accept",
@@ -192,6 +189,61 @@ catalog_patterns = [
     ),
 ]
 
+# The account manager's proposals (portal.views.proposals_staff); numbers are P-2026-0042.
+proposal_staff_patterns = [
+    path("", proposals_staff.proposal_list, name="manage_proposals"),
+    path("approvals/", proposals_staff.proposal_approvals, name="manage_proposal_approvals"),
+    path(
+        "organizations/<slug:slug>/",
+        proposals_staff.organization_proposals,
+        name="manage_organization_proposals",
+    ),
+    path(
+        "organizations/<slug:slug>/licenses/<int:license_id>/new/",
+        proposals_staff.proposal_new,
+        name="manage_proposal_new",
+    ),
+    path("<slug:number>/", proposals_staff.proposal_builder, name="manage_proposal"),
+    path(
+        "<slug:number>/options/",
+        proposals_staff.proposal_option_save,
+        name="manage_proposal_option_add",
+    ),
+    path(
+        "<slug:number>/options/<int:position>/",
+        proposals_staff.proposal_option_save,
+        name="manage_proposal_option",
+    ),
+    path(
+        "<slug:number>/options/<int:position>/remove/",
+        proposals_staff.proposal_option_delete,
+        name="manage_proposal_option_remove",
+    ),
+    path(
+        "<slug:number>/details/", proposals_staff.proposal_details, name="manage_proposal_details"
+    ),
+    path(
+        "<slug:number>/submit/", proposals_staff.proposal_submit_view, name="manage_proposal_submit"
+    ),
+    path(
+        "<slug:number>/withdraw/",
+        proposals_staff.proposal_withdraw_view,
+        name="manage_proposal_withdraw",
+    ),
+    path(
+        "<slug:number>/approve/",
+        proposals_staff.proposal_decide,
+        {"decision": "approve"},
+        name="manage_proposal_approve",
+    ),
+    path(
+        "<slug:number>/reject/",
+        proposals_staff.proposal_decide,
+        {"decision": "reject"},
+        name="manage_proposal_reject",
+    ),
+]
+
 urlpatterns = [
     path("", site.home, name="home"),
     path("healthz", site.healthz, name="healthz"),
@@ -201,6 +253,26 @@ urlpatterns = [
     # A token is URL-safe base64 (portal.models._invitation_token), a slug's alphabet.
     path("invitations/<slug:token>/", invitations.invitation_detail, name="invitation_detail"),
     path("manage/", manage.accounts, name="manage_accounts"),
+    path("manage/accounts.csv", manage.accounts_csv, name="manage_accounts_csv"),
+    path("manage/accounts/<int:organization_id>/", manage.account, name="manage_account"),
+    path("manage/proposals/", include(proposal_staff_patterns)),
+    path(
+        "manage/proposals/<int:pk>/versions/<int:number>.pdf",
+        proposal_downloads.staff_version_pdf,
+        name="proposal_version_pdf_staff",
+    ),
+    # The customer's proposal as the email and the PDF link it (same name as the page
+    # under /app/<slug>/, reversed with the proposal alone): on to that page.
+    path(
+        "proposals/<int:proposal_id>/",
+        proposals_customer.proposal_open,
+        name="proposal_detail",
+    ),
+    path(
+        "proposals/<int:pk>/versions/<int:number>.pdf",
+        proposal_downloads.customer_version_pdf,
+        name="proposal_version_pdf",
+    ),
     path("roi/", roi.calculator, name="roi"),
     path("", include(catalog_patterns)),
     path("api/v1/", include("licensing.api.urls")),

@@ -159,6 +159,8 @@ class SubscriptionPeriodInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 def _minor(event: SubscriptionEvent, minor: int) -> str:
+    if event.currency_id is None:
+        return "none (no subscription)"  # a trial license's trial
     return from_minor_units(minor, event.currency_id).format()
 
 
@@ -167,6 +169,8 @@ def _cause(event: SubscriptionEvent) -> str:
         return f"Checkout {event.checkout_id}"
     if event.scheduled_change_id:
         return f"Scheduled change {event.scheduled_change_id}"
+    if event.trial_id:
+        return f"Trial {event.trial_id}"
     return f"Operation {event.operation_id}: {event.operation.action}"
 
 
@@ -322,6 +326,7 @@ class SubscriptionEventAdmin(LedgerDisplay, ReadOnlyAdminMixin, admin.ModelAdmin
 
     list_display = [
         "effective_at",
+        "license",
         "subscription",
         "kind",
         "mrr_before_text",
@@ -331,8 +336,12 @@ class SubscriptionEventAdmin(LedgerDisplay, ReadOnlyAdminMixin, admin.ModelAdmin
         "reason",
     ]
     list_filter = ["kind", "currency"]
-    list_select_related = ["subscription__license__organization", "operation"]
-    search_fields = ["subscription__license__organization__name", "reason"]
+    list_select_related = [
+        "license__organization",
+        "subscription__license__organization",
+        "operation",
+    ]
+    search_fields = ["license__organization__name", "reason"]
     date_hierarchy = "effective_at"
 
 

@@ -924,19 +924,21 @@ def checkout_confirm(
         at=at,
         checkout=checkout,
     ):
-        if preview.trial is not None:
-            # First: while it runs the resolver adds the trial's version, and the
-            # changes below are checked against what is bought (its seat limit), not it.
-            conversion.trial_convert(
-                trial=preview.trial, bought=preview.version.tier, actor=actor, at=at
-            )
-        if license is None:
-            issued = _buy(checkout, preview, actor=actor, reason=reason, at=at)
-            license, checkout.issued_key = issued.license, issued.key
-        elif preview.buys_trial_license:
-            _buy_trial_license(license, preview, actor=actor, reason=reason, at=at)
+        if preview.buys_trial_license:
+            # The purchase and the trial's closing are one change of the license.
+            _buy_trial_license(preview, actor=actor, reason=reason, at=at)
         else:
-            _change_now(license, preview, actor=actor, reason=reason, at=at)
+            if preview.trial is not None:
+                # First: while it runs the resolver adds the trial's version, and the
+                # changes below are checked against what is bought (its seat limit).
+                conversion.trial_convert(
+                    trial=preview.trial, bought=preview.version.tier, actor=actor, at=at
+                )
+            if license is None:
+                issued = _buy(checkout, preview, actor=actor, reason=reason, at=at)
+                license, checkout.issued_key = issued.license, issued.key
+            else:
+                _change_now(license, preview, actor=actor, reason=reason, at=at)
     invoice = _invoice(checkout.organization, license, quote, at=at)
     if preview.pending is not None:
         _replan_pending(preview, checkout=checkout, user=actor.user, at=at)
@@ -1045,14 +1047,12 @@ def _buy(
     return issued
 
 
-def _buy_trial_license(
-    license: License, preview: Preview, *, actor, reason: str, at: datetime
-) -> None:
+def _buy_trial_license(preview: Preview, *, actor, reason: str, at: datetime) -> None:
     """A purchase on a trial license: the same license (and key), its first term from
-    today, as quoted."""
+    today, as quoted; its running trial closes as converted."""
     quote = preview.quote
     conversion.trial_license_buy(
-        license=license,
+        trial=preview.trial,
         version=preview.version,
         seats=quote.now.seats,
         currency=quote.currency,

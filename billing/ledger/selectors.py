@@ -13,7 +13,8 @@ def mrr_at(at: datetime) -> dict[str, int]:
     """MRR by currency at `at`, in minor units, from the ledger alone."""
     latest: dict[int, tuple[str, int]] = {}
     events = (
-        SubscriptionEvent.objects.filter(effective_at__lte=at)
+        # A trial license's events (no subscription) bring in nothing.
+        SubscriptionEvent.objects.filter(effective_at__lte=at, subscription__isnull=False)
         .order_by("subscription_id", "effective_at", "pk")
         .values_list("subscription_id", "currency_id", "mrr_after")
     )

@@ -1,6 +1,7 @@
 """The one writer of the commercial ledger.
 
-`subscription_event_record` writes one SubscriptionEvent; nothing else does. Callers do
+`subscription_event_record` writes one SubscriptionEvent; nothing else does (a trial's
+events come through `trial_event_record`, which calls it). Callers do
 not call it step by step: they wrap a change in `changes_recorded(...)`, which reads the
 subscription's terms before (after locking the license: the documented lock order puts
 the license before the subscription), lets the change run, reads the terms after and
@@ -32,10 +33,12 @@ from billing.models import (
     ScheduledChange,
     Subscription,
     SubscriptionEvent,
+    SubscriptionEventKind,
 )
 from licensing.licenses.services import Actor
 from licensing.licenses.signals import license_changed
-from licensing.models import License
+from licensing.models import License, Trial
+from licensing.trials.services import trial_fields
 from portal.validation import clean_computed
 
 
@@ -59,6 +62,18 @@ class _Recording:
     action: str
     at: datetime
     unchanged_kind: str | None = None
+    # A trial this change converts (closed inside it): its event is written after the
+    # change's own, with the change's MRR before and after (trial_event_record).
+    converted: _TrialChange | None = None
+
+
+@dataclass(frozen=True)
+class _TrialChange:
+    trial: Trial
+    before: dict
+    actor: Actor
+    reason: str
+    at: datetime
 
 
 _active: ContextVar[_Recording | None] = ContextVar("ledger_recording", default=None)
@@ -119,9 +134,11 @@ def subscription_event_record(
     reason: str,
     at: datetime,
 ) -> SubscriptionEvent:
-    """Append one event to the ledger: the one place a SubscriptionEvent is written."""
+    """Append one event to the ledger: with `trial_event_record`, the one place a
+    SubscriptionEvent is written."""
     terms = step.terms
     event = SubscriptionEvent(
+        license_id=subscription.license_id,
         subscription=subscription,
         kind=step.kind,
         effective_at=at,
@@ -146,6 +163,67 @@ def subscription_event_record(
     clean_computed(event)
     event.save()
     return event
+
+
+def _trial_data(trial: Trial) -> dict:
+    ended = {"ended_at": trial.ended_at.isoformat()} if trial.ended_at else {}
+    return trial_fields(trial) | ended
+
+
+def _trial_event(
+    change: _TrialChange,
+    *,
+    kind: str,
+    before: Terms | None,
+    after: Terms | None,
+    subscription: Subscription | None,
+) -> SubscriptionEvent:
+    trial = change.trial
+    license = trial.license
+    event = SubscriptionEvent(
+        license_id=trial.license_id,
+        subscription=subscription,
+        kind=kind,
+        effective_at=change.at,
+        mrr_before=before.mrr if before else 0,
+        mrr_after=after.mrr if after else 0,
+        currency_id=after.currency if after else None,
+        version_id=after.version if after else license.version_id,
+        seats=after.seats if after else license.seats,
+        trial=trial,
+        actor=change.actor.user,
+        actor_label=change.actor.label[:200],
+        reason=change.reason,
+        before=_as_data(before) | ({"trial": change.before} if change.before else {}),
+        after=_as_data(after) | {"trial": _trial_data(trial)},
+        happened_at=change.at,
+    )
+    clean_computed(event)
+    event.save()
+    return event
+
+
+def trial_event_record(
+    *, trial: Trial, kind: str, before: dict, actor: Actor, reason: str, at: datetime
+) -> SubscriptionEvent | None:
+    """Append a trial's event (`kind`, one of TRIAL_KINDS; `before`: the trial's fields
+    before the change), caused by the trial, inside the trial change's transaction. A
+    trial moves no money (MRR before == after: the subscription's, or 0 on a trial
+    license without one), except its conversion: converted inside a change being
+    recorded (a checkout), its event is written when that change's are, with the
+    change's MRR before and after (None is returned then)."""
+    change = _TrialChange(trial=trial, before=before, actor=actor, reason=reason, at=at)
+    recording = _active.get()
+    if (
+        kind == SubscriptionEventKind.TRIAL_CONVERTED
+        and recording is not None
+        and recording.license_id == trial.license_id
+    ):
+        recording.converted = change
+        return None
+    subscription = _subscription_of(trial.license_id)
+    terms = _terms(subscription, subscription.license) if subscription else None
+    return _trial_event(change, kind=kind, before=terms, after=terms, subscription=subscription)
 
 
 def _record_steps(
@@ -279,6 +357,14 @@ def changes_recorded(
             at=at,
             unchanged_kind=recording.unchanged_kind,
         )
+        if recording.converted is not None:
+            _trial_event(
+                recording.converted,
+                kind=SubscriptionEventKind.TRIAL_CONVERTED,
+                before=recording.before,
+                after=_terms(current, current.license) if current is not None else None,
+                subscription=current,
+            )
 
 
 WAS_FIELDS = ("status", "seats", "term_start", "term_end", "auto_renew")

@@ -22,6 +22,7 @@ from billing.models.invoices import InvoiceLine as InvoiceLine
 from billing.models.invoices import InvoiceStatus as InvoiceStatus
 from billing.models.invoices import PaymentTerms as PaymentTerms
 from billing.models.invoices import Series as Series
+from billing.models.ledger import TRIAL_KINDS as TRIAL_KINDS
 from billing.models.ledger import AdminOperation as AdminOperation
 from billing.models.ledger import SubscriptionEvent as SubscriptionEvent
 from billing.models.ledger import SubscriptionEventKind as SubscriptionEventKind

@@ -20,8 +20,9 @@ checkout (billing.checkout.services), which asks this module three things.
   software has them), starts its first term today on what was bought, turns active, and
   gets its subscription; the checkout invoices the term.
 
-The trial is closed by licensing.trials.services.trial_close_converted, inside the
-checkout's transaction and its ledger recording.
+The trial is closed by licensing.trials.services (trial_close_converted; on a trial
+license, trial_license_buy, which makes the purchase and the closing one change of the
+license), inside the checkout's transaction and its ledger recording.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from licensing.models import (
     TrialStatus,
     VersionStatus,
 )
-from licensing.trials.services import trial_close_converted
+from licensing.trials import services as trials
 from licensing.usage.services import license_meters
 
 
@@ -118,7 +119,7 @@ def trial_excesses(
 
 def trial_license_buy(
     *,
-    license: License,
+    trial: Trial,
     version: TierVersion,
     seats: int,
     currency: str,
@@ -130,37 +131,22 @@ def trial_license_buy(
     reason: str,
     at: datetime,
 ) -> License:
-    """Buy `license`, a trial license, as quoted: its first term from `term_start`, the
-    version and seats bought, active, with its subscription. Its key stays the one its
-    software uses, and it renews from now on. Runs inside the checkout's transaction, the
-    license locked."""
-    licenses.license_start_term(
-        license=license,
+    """Buy `trial`'s license, a trial license, as quoted, closing the trial as converted:
+    one change of the license (licensing.trials.services.trial_license_buy: its first
+    term from `term_start`, the version and seats bought, active, renewing; one ledger
+    entry, one license file), then its subscription. Its key stays the one its software
+    uses. Runs inside the checkout's transaction, the license locked."""
+    trial = trials.trial_license_buy(
+        trial=trial,
+        version=version,
+        seats=seats,
         term_start=term_start,
         term_end=term_end,
         actor=actor,
-        reason=reason,
         at=at,
     )
-    if version.pk != license.version_id:
-        licenses.license_change_version(
-            license=license, version=version, actor=actor, reason=reason, at=at
-        )
-    if seats != license.seats:
-        licenses.license_change_seats(
-            license=license, seats=seats, actor=actor, reason=reason, at=at
-        )
-    licenses.license_set_status(
-        license=license, status=LicenseStatus.ACTIVE, actor=actor, reason=reason, at=at
-    )
-    if not license.auto_renew:
-        # A trial license does not renew (it ends with its trial); a plan bought does,
-        # as the purchase's preview said.
-        licenses.license_set_auto_renew(
-            license=license, auto_renew=True, actor=actor, reason=reason, at=at
-        )
     subscription_create(
-        license=license,
+        license=trial.license,
         currency=currency,
         cycle=cycle,
         term_cycles=term_cycles,
@@ -168,14 +154,13 @@ def trial_license_buy(
         reason=reason,
         at=at,
     )
-    license.refresh_from_db()
-    return license
+    return trial.license
 
 
 def trial_convert(*, trial: Trial, bought: Tier, actor: licenses.Actor, at: datetime) -> Trial:
     """Close `trial` as converted by a purchase of `bought` (its row locked by the
     caller, after its license)."""
-    return trial_close_converted(trial=trial, at=at, actor=actor, bought=bought)
+    return trials.trial_close_converted(trial=trial, at=at, actor=actor, bought=bought)
 
 
 def converted_heading(trial: Trial, license: License) -> str:

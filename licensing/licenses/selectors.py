@@ -13,7 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from licensing.catalog.diff import Comparison, compare
 from licensing.catalog.selectors import enabled_currencies, version_snapshot, versions_with_parts
-from licensing.licenses.entitlements import license_entitlements
+from licensing.licenses.entitlements import license_entitlements, trials_in_force
 from licensing.licenses.grants import SEATS, Entitlements
 from licensing.licenses.services import (
     license_latest_file,
@@ -26,6 +26,7 @@ from licensing.models import (
     LicenseHold,
     RetiringKey,
     TierVersion,
+    Trial,
     VersionStatus,
 )
 from licensing.usage import meters
@@ -46,6 +47,7 @@ class Suggestion:
 class MeterView:
     meter: Meter
     history: list[tuple[date, int]]  # the meter's months since the license started
+    limits: list[int | None]  # the limit each of those months had
     chart: SafeString
     chart_label: str
     suggestion: Suggestion | None
@@ -56,6 +58,14 @@ class MeterView:
     @property
     def is_warning(self) -> bool:
         return self.meter.state.status != meters.OK
+
+    @property
+    def rows(self) -> list[tuple[date, int, int | None]]:
+        """Its months as (first day, used, limit), for the table beside the chart."""
+        return [
+            (period, used, cap)
+            for (period, used), cap in zip(self.history, self.limits, strict=True)
+        ]
 
 
 @dataclass(frozen=True)
@@ -157,27 +167,59 @@ def license_started_on(license: License) -> date:
     return min(license.term_start, timezone.localdate(license.created_at))
 
 
+def _monthly_limits(
+    meter: Meter, history: list[tuple[date, int]], *, trial: Trial | None
+) -> list[int | None]:
+    """The limit each month of `history` had: the meter's, but where the trial in force
+    lends it (its grant ends with the trial, then falls back to the plan's), the plan's
+    before the month the trial began (a metric the plan does not limit was not
+    granted, 0): only the trial's span has its limit. Seats count against the seats
+    bought, which a trial does not change; an override's limit (its own end, nothing
+    after) is not a trial's."""
+    now = meter.state.limit
+    grant = meter.grant
+    lent = (
+        trial is not None
+        and meter.key != SEATS
+        and grant.until == trial.ends_at
+        and grant.then is not None
+    )
+    if not lent:
+        return [now] * len(history)
+    began = timezone.localdate(trial.starts_at).replace(day=1)
+    return [grant.then if period < began else now for period, _ in history]
+
+
 def license_panel(*, license: License, at: datetime) -> LicensePanel:
     entitlements = license_entitlements(license=license, at=at)
     ladder = _published_by_tier(license.product_id)
     views = []
     started = license_started_on(license)
+    trial = trials_in_force(license_ids=[license.pk], at=at).get(license.pk)
     for meter in license_meters(license=license, at=at, entitlements=entitlements):
         metric = meter.grant.metric
         # The chart and its table start at the license's start, not twelve months back.
         history = months_since(meter.history, started)
+        limits = _monthly_limits(meter, history, trial=trial)
         views.append(
             MeterView(
                 meter=meter,
                 history=history,
+                limits=limits,
                 chart=mark_safe(  # pygal's own SVG, drawn from our numbers only
-                    meter_history_svg(unit=metric.unit, history=history, limit=meter.state.limit)
+                    meter_history_svg(
+                        unit=metric.unit,
+                        history=history,
+                        limit=meter.state.limit,
+                        limits=limits,
+                    )
                 ),
                 chart_label=chart_label(
                     name=metric.name,
                     unit=metric.unit,
                     history=history,
                     limit=meter.state.limit,
+                    limits=limits,
                 ),
                 suggestion=_suggestion(license, meter, ladder),
                 seats_bought=license.seats if meter.key == SEATS else None,

@@ -68,7 +68,10 @@ class IssuedKey:
     key: str  # shown once, never stored
 
 
-def _lock(license: License) -> License:
+def license_lock(license: License) -> License:
+    """The license's row lock: every license service's first step, and other licensing
+    areas' (trials) that change their own rows with the license: the license first, then
+    theirs."""
     # Two admins (or an admin and the API) changing one license serialise on its row, so
     # every ledger entry's "before" is what the change really started from.
     return (
@@ -78,7 +81,8 @@ def _lock(license: License) -> License:
     )
 
 
-def _fields(license: License) -> dict:
+def license_fields(license: License) -> dict:
+    """What a license's ledger entries keep before and after a change of its terms."""
     return {
         "status": license.status,
         "seats": license.seats,
@@ -90,7 +94,7 @@ def _fields(license: License) -> dict:
     }
 
 
-def _write(
+def license_record(
     license: License,
     *,
     kind: str,
@@ -102,6 +106,9 @@ def _write(
     was: dict | None = None,
     validate: bool = True,
 ) -> LicenseEvent:
+    """The one writer of a change to a locked license (every license service's, and other
+    licensing areas' such as trials, inside their transaction): its ledger entry, the
+    license's new revision and file, the signal and the cached answers retired."""
     if not reason.strip():
         raise ValidationError("Say why; the reason is kept on record.")
     license.revision += 1
@@ -151,48 +158,23 @@ def _change(
     **values,
 ) -> License:
     """Set fields of the license and record them, before and after. `validate=False`:
-    see `_write`."""
-    before = _fields(license)
+    see `license_record`."""
+    before = license_fields(license)
     was = {name: getattr(license, name) for name in values}
     for name, value in values.items():
         setattr(license, name, value)
-    _write(
+    license_record(
         license,
         kind=kind,
         actor=actor,
         reason=reason,
         before=before,
-        after=_fields(license),
+        after=license_fields(license),
         at=at,
         was=was,
         validate=validate,
     )
     return license
-
-
-def license_lock(license: License) -> License:
-    """The license's row lock, for services of other licensing areas (trials) that change
-    their own rows with the license: the license first, then theirs."""
-    return _lock(license)
-
-
-def license_record(
-    license: License,
-    *,
-    kind: str,
-    actor: Actor,
-    reason: str,
-    before: dict,
-    after: dict,
-    at: datetime,
-    was: dict | None = None,
-) -> LicenseEvent:
-    """For those services too, inside their transaction with the license locked: the one
-    ledger entry of their change, the license's new revision and file, the signal and the
-    cached answers retired, as every license service does (`_write`)."""
-    return _write(
-        license, kind=kind, actor=actor, reason=reason, before=before, after=after, at=at, was=was
-    )
 
 
 def _new_key() -> tuple[str, str]:
@@ -239,13 +221,13 @@ def license_create(
     _check_seats(license, seats, at)
     try:
         with transaction.atomic():
-            _write(
+            license_record(
                 license,
                 kind=EventKind.CREATED,
                 actor=actor,
                 reason=reason,
                 before={},
-                after=_fields(license),
+                after=license_fields(license),
                 at=at,
             )
     except IntegrityError as exc:
@@ -293,7 +275,7 @@ def license_set_status(
     """Move the license to another status the rules allow. Suspension is a hold
     (`license_hold`), never a plain status change."""
     at = at or clock.now()
-    license = _lock(license)
+    license = license_lock(license)
     if status == LicenseStatus.SUSPENDED and status != license.status:
         raise ValidationError("A license is suspended by a hold, which says whose it is.")
     return _set_status(license, status, actor=actor, reason=reason, at=at)
@@ -306,7 +288,7 @@ def license_hold(
     """Suspend the license for `source` (staff, dunning, trial): the customer's software
     stops validating until every source has lifted its hold."""
     at = at or clock.now()
-    license = _lock(license)
+    license = license_lock(license)
     holds = _holds_in_place(license)
     try:
         status_rules.check_hold(license.status, source, holds=frozenset(holds))
@@ -335,7 +317,7 @@ def license_release_hold(
     """Lift `source`'s hold. The license stays suspended while another source holds it;
     after the last, it is active again (or trialing, if it was a trial)."""
     at = at or clock.now()
-    license = _lock(license)
+    license = license_lock(license)
     holds = _holds_in_place(license)
     hold = holds.pop(source, None)
     if hold is None:
@@ -374,7 +356,7 @@ def license_reinstate(
     """Staff undo what staff did: lift their own hold (another source's stays), or reverse
     a revocation to the status the ledger recorded before it."""
     at = at or clock.now()
-    license = _lock(license)
+    license = license_lock(license)
     if license.status == LicenseStatus.SUSPENDED:
         return license_release_hold(
             license=license, source=HoldSource.ADMIN, actor=actor, reason=reason, at=at
@@ -413,7 +395,7 @@ def license_change_seats(
     `keep_active_machines` (a downgrade the customer scheduled: nothing is deactivated,
     new activations are refused until enough are freed)."""
     at = at or clock.now()
-    license = _lock(license)
+    license = license_lock(license)
     _check_seats(license, seats, at)
     active = license.machines.active().count()
     if seats < active and not keep_active_machines:
@@ -439,7 +421,7 @@ def license_change_version(
     accepted proposal), so a version retired since is still the one applied: what was
     quoted is what is applied. A draft never is."""
     at = at or clock.now()
-    license = _lock(license)
+    license = license_lock(license)
     applicable = [VersionStatus.PUBLISHED, *([VersionStatus.RETIRED] if as_quoted else [])]
     if version.status not in applicable:
         raise ValidationError("A license can only move to a published version.")
@@ -466,7 +448,7 @@ def license_renew(
     *, license: License, term_end: date, actor: Actor, reason: str, at=None
 ) -> License:
     at = at or clock.now()
-    license = _lock(license)
+    license = license_lock(license)
     if term_end <= license.term_end:
         raise ValidationError("A renewal extends the term.")
     if term_end > latest_extension(license):
@@ -498,9 +480,9 @@ def license_start_term(
     """Begin a new term (a move to another billing cycle starts one on the day it is
     made); the unused part of the old one is credited by billing. `validate=False` for a
     term its caller computed (the renewal): the checks below still run, the ones the
-    database enforces are left to it (`_write`)."""
+    database enforces are left to it (`license_record`)."""
     at = at or clock.now()
-    license = _lock(license)
+    license = license_lock(license)
     if term_end < term_start:
         raise ValidationError("A term ends on or after the day it starts.")
     if term_start < license.term_start:
@@ -531,7 +513,7 @@ def license_set_auto_renew(
     `ends_with_term`: off because its customer canceled, so it ends with its term,
     without the grace a license renewed by hand keeps (licensing.licenses.grace)."""
     at = at or clock.now()
-    license = _lock(license)
+    license = license_lock(license)
     if license.auto_renew == auto_renew:
         state = "on" if auto_renew else "off"
         raise ValidationError(f"Auto-renew is already {state}.")
@@ -552,7 +534,7 @@ def license_set_addon(
 ) -> License:
     """Set how many units of `addon` the license has; 0 removes it."""
     at = at or clock.now()
-    license = _lock(license)
+    license = license_lock(license)
     if addon.product_id != license.product_id:
         raise ValidationError("That add-on belongs to another product.")
     if quantity < 0:
@@ -568,7 +550,7 @@ def license_set_addon(
         row.quantity = quantity
         row.full_clean()
         row.save()
-    _write(
+    license_record(
         license,
         kind=EventKind.ADDON,
         actor=actor,
@@ -604,7 +586,7 @@ def entitlement_override_grant(
     at: datetime | None = None,
 ) -> EntitlementOverride:
     at = at or clock.now()
-    license = _lock(license)
+    license = license_lock(license)
     if (feature is None) == (metric is None):
         raise ValidationError("An override grants either a feature or a limit.")
     part = feature or metric
@@ -622,7 +604,7 @@ def entitlement_override_grant(
     )
     override.full_clean()
     override.save()
-    _write(
+    license_record(
         license,
         kind=EventKind.OVERRIDE_GRANTED,
         actor=actor,
@@ -639,14 +621,14 @@ def entitlement_override_revoke(
     *, override: EntitlementOverride, actor: Actor, reason: str, at=None
 ) -> EntitlementOverride:
     at = at or clock.now()
-    license = _lock(override.license)
+    license = license_lock(override.license)
     override = EntitlementOverride.objects.select_for_update().get(pk=override.pk)
     if override.revoked_at is not None:
         raise ValidationError("This override is already revoked.")
     before = _override_data(override)
     override.revoked_at = at
     override.save(update_fields=["revoked_at"])
-    _write(
+    license_record(
         license,
         kind=EventKind.OVERRIDE_REVOKED,
         actor=actor,
@@ -689,7 +671,7 @@ def license_rotate_key(
     at = at or clock.now()
     if overlap < timedelta(0) or overlap > MAX_KEY_OVERLAP:
         raise ValidationError("The old key may keep working for at most 7 days.")
-    license = _lock(license)
+    license = license_lock(license)
     if token is not None and not constant_time_compare(token, rotation_token(license)):
         raise ValidationError(
             "This key was already rotated: the form was sent for a key that is no longer "
@@ -713,7 +695,7 @@ def license_rotate_key(
         )
     key, license.key_hash = _new_key()
     license.key_prefix = keys.key_prefix(key)
-    _write(
+    license_record(
         license,
         kind=EventKind.KEY_ROTATED,
         actor=actor,
@@ -749,7 +731,7 @@ def machine_activate(
 ) -> tuple[Machine, bool]:
     """(machine, created). Activating an active machine again changes nothing."""
     at = at or clock.now()
-    license = _lock(license)
+    license = license_lock(license)
     existing = license.machines.active().filter(fingerprint=fingerprint)
     if existing.exists():
         return existing.get(), False
@@ -762,7 +744,7 @@ def machine_activate(
     machine = Machine(license=license, fingerprint=fingerprint, name=name, activated_at=at)
     machine.full_clean()
     machine.save()
-    _write(
+    license_record(
         license,
         kind=EventKind.MACHINE_ACTIVATED,
         actor=actor,
@@ -777,14 +759,14 @@ def machine_activate(
 @transaction.atomic
 def machine_deactivate(*, license: License, fingerprint: str, actor: Actor, at=None) -> Machine:
     at = at or clock.now()
-    license = _lock(license)
+    license = license_lock(license)
     machine = license.machines.active().filter(fingerprint=fingerprint).first()
     if machine is None:
         raise ValidationError("No active machine has that fingerprint.")
     active = license.machines.active().count()
     machine.deactivated_at = at
     machine.save(update_fields=["deactivated_at"])
-    _write(
+    license_record(
         license,
         kind=EventKind.MACHINE_DEACTIVATED,
         actor=actor,

@@ -3,8 +3,10 @@ reverted at its end by the job, converted by a purchase). Each takes the license
 lock, then the trial's (billing/locks.py: a Trial row is locked right after its License),
 writes ONE LicenseEvent of its trial kind (before and after: tier, version, starts_at,
 ends_at, status) and bumps the license's revision through the license services' one
-writer, which issues one new signed file and retires the cached answers. Closing a trial
-that is already closed does nothing and writes nothing.
+writer, which issues one new signed file and retires the cached answers, then sends
+`trial_changed` (licensing.trials.signals: billing records it on the commercial ledger,
+in the same transaction). Closing a trial that is already closed does nothing and
+writes nothing.
 
 A trial changes nothing on a paying customer's license: its version, seats, status and
 subscription stay; the entitlement resolver adds the trial's version to the plan
@@ -17,7 +19,7 @@ renewal: when the trial closes without a purchase, that license expires.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -39,6 +41,7 @@ from licensing.models import (
     seat_limit,
 )
 from licensing.trials import rules
+from licensing.trials.signals import trial_changed
 from portal import clock
 
 # A trial license's seats: enough for a team to try the tier, never more than it allows.
@@ -53,7 +56,8 @@ class TrialStarted:
     key: str | None  # the new trial license's key, shown once; None on an existing license
 
 
-def _fields(trial: Trial) -> dict:
+def trial_fields(trial: Trial) -> dict:
+    """A trial as its ledger entries keep it (the license's and the commercial one's)."""
     return {
         "tier": trial.tier.slug,
         # The version's number, as every other entry of the license ledger records it.
@@ -86,23 +90,32 @@ def _record(
     reason: str,
     before: dict,
     at: datetime,
+    after: dict | None = None,
     was: dict | None = None,
 ) -> None:
     """The one ledger entry and the license's new revision (and file) for a change of
-    `trial`, saved before: the file says what is in force after it."""
-    after = _fields(trial)
-    if was:
-        before = before | {"license_status": was["status"]}
-        after = after | {"license_status": license.status}
+    `trial`, saved before: the file says what is in force after it. Then the change is
+    told (trial_changed) with the trial's fields before it. `after`: the entry's, when
+    the caller adds to the trial's fields."""
+    trial_before = {name: before[name] for name in trial_fields(trial) if name in before}
     licenses.license_record(
         license,
         kind=kind,
         actor=actor,
         reason=reason,
         before=before,
-        after=after,
+        after=after if after is not None else trial_fields(trial),
         at=at,
         was=was,
+    )
+    trial_changed.send(
+        sender=Trial,
+        trial=trial,
+        kind=kind,
+        before=trial_before,
+        actor=actor,
+        reason=reason.strip(),
+        at=at,
     )
 
 
@@ -227,11 +240,11 @@ def _close(
     license = trial.license
     if trial.status != TrialStatus.RUNNING:
         return False
-    before = _fields(trial)
+    before = trial_fields(trial)
     trial.status = status
     trial.ended_at = at
     trial.save(update_fields=["status", "ended_at"])
-    after = _fields(trial) | {"ended_at": at.isoformat()}
+    after = trial_fields(trial) | {"ended_at": at.isoformat()}
     was = None
     if status != TrialStatus.CONVERTED and license.status == LicenseStatus.TRIALING:
         status_rules.check_transition(license.status, LicenseStatus.EXPIRED)
@@ -240,8 +253,16 @@ def _close(
         license.status = LicenseStatus.EXPIRED
         license.term_end = max(license.term_start, min(license.term_end, timezone.localdate(at)))
         after |= {"license_status": license.status, "term_end": license.term_end.isoformat()}
-    licenses.license_record(
-        license, kind=kind, actor=actor, reason=reason, before=before, after=after, at=at, was=was
+    _record(
+        license,
+        trial,
+        kind=kind,
+        actor=actor,
+        reason=reason,
+        before=before,
+        after=after,
+        at=at,
+        was=was,
     )
     return True
 
@@ -316,6 +337,65 @@ def trial_close_converted(
 
 
 @transaction.atomic
+def trial_license_buy(
+    *,
+    trial: Trial,
+    version: TierVersion,
+    seats: int,
+    term_start: date,
+    term_end: date,
+    actor: Actor,
+    at: datetime,
+) -> Trial:
+    """A purchase on a trial license (the checkout's, inside its transaction, the license
+    locked): the trial closes as converted and its license becomes what was bought, in
+    ONE change: its first term, the version and seats bought, active, renewing. One
+    ledger entry (trial_converted, with the license's terms before and after), one
+    revision, one new license file. The key stays the one its software uses."""
+    trial = _lock(trial)
+    license = trial.license
+    if trial.status != TrialStatus.RUNNING or license.status != LicenseStatus.TRIALING:
+        raise ValidationError("This trial license was bought or closed since.")
+    if version.status != VersionStatus.PUBLISHED or version.tier.product_id != license.product_id:
+        raise ValidationError("A license can only be bought on a published version of its product.")
+    allowed = seat_limit(version)
+    if seats < 1 or (allowed is not None and seats > allowed):
+        raise ValidationError(f"{version.tier.name} allows 1 to {allowed} seats.")
+    if term_end < term_start or term_start < license.term_start:
+        raise ValidationError("A first term starts on or after the trial and ends after it starts.")
+    status_rules.check_transition(license.status, LicenseStatus.ACTIVE)
+    # The license's terms under their own key: the trial's fields have the same names.
+    before = trial_fields(trial) | {"license": licenses.license_fields(license)}
+    was = {
+        name: getattr(license, name)
+        for name in ("status", "version", "seats", "term_start", "term_end", "auto_renew")
+    }
+    trial.status = TrialStatus.CONVERTED
+    trial.ended_at = at
+    trial.save(update_fields=["status", "ended_at"])
+    license.version = version
+    license.seats = seats
+    license.term_start = term_start
+    license.term_end = term_end
+    license.status = LicenseStatus.ACTIVE
+    license.auto_renew = True  # as the purchase's preview said: a plan bought renews
+    license.ends_with_term = False
+    _record(
+        license,
+        trial,
+        kind=EventKind.TRIAL_CONVERTED,
+        actor=actor,
+        reason=converted_reason(trial=trial, bought=version.tier, on_trial_license=True),
+        before=before,
+        after=trial_fields(trial)
+        | {"ended_at": at.isoformat(), "license": licenses.license_fields(license)},
+        at=at,
+        was=was,
+    )
+    return trial
+
+
+@transaction.atomic
 def trial_extend(
     *, trial: Trial, days: int, actor: Actor, reason: str, at: datetime | None = None
 ) -> Trial:
@@ -336,7 +416,7 @@ def trial_extend(
             f"The trial ended on {rules.last_day(trial.ends_at):%-d %B %Y}: {days} more days "
             "would still end it in the past."
         )
-    before = _fields(trial)
+    before = trial_fields(trial)
     trial.ends_at = ends_at
     trial.save(update_fields=["ends_at"])
     if license.status == LicenseStatus.TRIALING:

@@ -26,6 +26,7 @@ METER_STYLESHEET = STATIC_CSS / "meter-chart.css"
 # Up to this many months every month is named under its bar; beyond, every other.
 MONTHS_LABELLED = 6
 NO_MARK = -1
+SVG_NS = "http://www.w3.org/2000/svg"
 
 STYLE = Style(
     background="transparent",
@@ -112,39 +113,98 @@ def meter_stylesheet() -> str:
     return stylesheet(chart, METER_SCOPE)
 
 
-def meter_history_svg(*, unit: str, history: list[tuple[date, int]], limit: int | None) -> str:
+def _limit_steps(chart: pygal.Bar, limits: list[int | None]):
+    """An xml_filter drawing each month's own limit as a short line over its bar (the
+    limit changed over the months shown: a trial lends a higher one for its own), where
+    one guide across every month would say the wrong limit for some."""
+
+    def apply(root):
+        plot = next(e for e in root.iter() if _name(e) == "g" and e.get("class") == "plot")
+        bars = [e for e in plot.iter() if _name(e) == "rect" and "rect" in e.get("class", "")]
+        for bar, limit in zip(bars, limits, strict=True):
+            if limit is None:
+                continue  # unlimited that month: nothing to reach
+            left = float(bar.get("x"))
+            right = left + float(bar.get("width"))
+            y = chart.view.y(limit)
+            step = plot.makeelement(
+                f"{{{SVG_NS}}}path" if plot.tag.startswith("{") else "path",
+                {
+                    "d": f"M{left:.1f} {y:.1f}H{right:.1f}",
+                    "class": "limit-step",
+                    "stroke": STYLE.colors[1],
+                    "stroke-width": "3",
+                    "fill": "none",
+                },
+            )
+            plot.append(step)
+        return root
+
+    return apply
+
+
+def meter_history_svg(
+    *,
+    unit: str,
+    history: list[tuple[date, int]],
+    limit: int | None,
+    limits: list[int | None] | None = None,
+) -> str:
     """Bars per month (the months of `history`, from the license's start); a month over
-    the limit is red, and the limit is the one emphasised guide line, labelled with its
-    value. The value axis is marked at round whole steps (licensing.usage.axis); an
-    unlimited metric has no limit line."""
+    its limit is red. `limit` is the limit now; `limits`, the limit each month of
+    `history` had, when it was not `limit` all along (a trial lends its tier's for its
+    own months). One limit for every month is the one emphasised guide line, labelled
+    with its value; limits that changed are each drawn over their own month's bar and
+    marked on the axis, with no guide across all months. The value axis is marked at
+    round whole steps (licensing.usage.axis); an unlimited metric has no limit line."""
     chart = _meter_chart()
     chart.add_xml_filter(csp_clean(METER_SCOPE))
     values = [value for _, value in history]
+    limits = limits if limits is not None else [limit] * len(history)
+    varied = len(set(limits)) > 1
     chart.x_labels = [period.strftime("%b") for period, _ in history]
     if len(history) > MONTHS_LABELLED:
         # Every other month is named, so a phone's narrow chart never crowds them.
         chart.x_labels_major_every = 2
         chart.show_minor_x_labels = False
-    marks = axis.value_marks(values, limit)
+    others = sorted({other for other in limits if other is not None and other != limit})
+    marks = axis.value_marks([*values, *others], limit)
+    if varied:
+        marks = sorted({*marks, *others})
+        chart.add_xml_filter(_limit_steps(chart, limits))
     chart.y_labels = marks
-    # Only the limit is emphasised. Given no major mark, pygal would pick some itself
-    # and an unlimited metric would seem to have a limit line: so a value no mark has.
-    chart.y_labels_major = [limit] if limit is not None else [NO_MARK]
+    # Only one limit for all months is emphasised. Given no major mark, pygal would pick
+    # some itself and seem to draw a limit line: so a value no mark has.
+    chart.y_labels_major = [limit] if limit is not None and not varied else [NO_MARK]
     chart.range = (0, max([marks[-1], *values]))
     over = {"color": STYLE.colors[1]}
     chart.add(
         f"Used ({unit})",
         [
-            {"value": value, **(over if limit is not None and value > limit else {})}
-            for value in values
+            {"value": value, **(over if cap is not None and value > cap else {})}
+            for value, cap in zip(values, limits, strict=True)
         ],
     )
     return chart.render(is_unicode=True)
 
 
-def chart_label(*, name: str, unit: str, history: list[tuple[date, int]], limit) -> str:
+def chart_label(
+    *,
+    name: str,
+    unit: str,
+    history: list[tuple[date, int]],
+    limit,
+    limits: list[int | None] | None = None,
+) -> str:
     peak_period, peak = max(history, key=lambda item: item[1])
     limit_text = "no limit (unlimited)" if limit is None else f"a limit of {limit:,} {unit}"
+    others = {}
+    for (period, _), cap in zip(history, limits or [], strict=False):
+        if cap != limit:
+            others.setdefault(cap, []).append(f"{period:%B}")
+    for cap, months in others.items():
+        cap_text = "unlimited" if cap is None else f"{cap:,} {unit}"
+        limit_text += f" ({cap_text} in {', '.join(months)})"
     months = "this month" if len(history) == 1 else f"over the last {len(history)} months"
     return (
         f"{name} {months} against {limit_text}: "

@@ -67,7 +67,13 @@ from portal.access import (
     get_membership_and_organizations,
     require_billing,
 )
-from portal.models import PENDING_PLAN_SESSION_KEY, Membership, PendingPlan, Role
+from portal.models import (
+    PENDING_PLAN_SESSION_KEY,
+    Membership,
+    PendingPlan,
+    PendingPlanKind,
+    Role,
+)
 
 MAX_SEATS = 100_000
 # A purchase's new license key, from the confirmation to the one page view that shows it.
@@ -320,7 +326,11 @@ def _remember_plan(request: HttpRequest) -> None:
     currency = asked.get("currency", "")
     if currency.isalpha() and len(currency) == 3:
         label += f", in {currency.upper()}"
-    request.session[PENDING_PLAN_SESSION_KEY] = {"query": urlencode(asked), "label": label}
+    request.session[PENDING_PLAN_SESSION_KEY] = {
+        "query": urlencode(asked),
+        "label": label,
+        "kind": PendingPlanKind.PURCHASE,
+    }
 
 
 @login_required

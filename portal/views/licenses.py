@@ -29,7 +29,6 @@ from billing.subscriptions.selectors import canceled_by_customer
 from licensing.api.tokens import api_token_create, api_token_revoke
 from licensing.licenses import keys, signing
 from licensing.licenses import services as licenses
-from licensing.licenses.entitlements import license_entitlements
 from licensing.licenses.selectors import license_panel
 from licensing.models import ApiToken, LicenseStatus
 from portal import clock
@@ -188,33 +187,10 @@ def _trial(license, at) -> dict:
     return license_trial_context(license, at)
 
 
-def _meter_rows(panel, context: dict, at) -> dict:
-    """Each meter with its months as (period, used, limit): a month before a trial in
-    force began had the plan's limit, not the trial's; the others the meter's."""
-    running = context.get("trial")
-    plan_limits = {}
-    trial_month = None
-    if running is not None:
-        trial_month = running.trial.starts_at.date().replace(day=1)
-        plan_limits = license_entitlements(license=panel.license, at=at, with_trial=False).limits
-
-    def limit(view, period):
-        if trial_month is not None and period < trial_month:
-            grant = plan_limits.get(view.meter.key)
-            return 0 if grant is None else grant.value
-        return view.meter.state.limit
-
-    return {
-        "meter_rows": [
-            (view, [(period, used, limit(view, period)) for period, used in view.history])
-            for view in panel.meters
-        ]
-    }
-
-
 def _panel(license, context: dict, at):
     panel = license_panel(license=license, at=at)
-    return panel, context | _meter_rows(panel, context, at)
+    # Each meter with its months as (period, used, limit), the limit each month had.
+    return panel, context | {"meter_rows": [(view, view.rows) for view in panel.meters]}
 
 
 def _dashboard_context(membership: Membership, token_form: TokenForm | None = None) -> dict:

@@ -94,6 +94,19 @@ def proposal_list(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@login_required
+@require_GET
+def proposal_open(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """/proposals/<id>/, the address the proposal's email and PDF give: on to the page
+    under the organization's address, for its members; 404 for anyone else."""
+    proposal = get_object_or_404(
+        Proposal.objects.select_related("organization"),
+        pk=proposal_id,
+        organization__memberships__user=request.user,
+    )
+    return redirect("proposal_detail", proposal.organization.slug, proposal.pk)
+
+
 def _detail_context(membership, proposal, *, decline_form=None, error="") -> dict:
     today = clock.today()
     version = customer.current_version(proposal)
@@ -125,25 +138,6 @@ def proposal_detail(request: HttpRequest, slug: str, proposal_id: int) -> HttpRe
     membership = get_membership(request, slug)
     proposal = _proposal(membership, proposal_id)
     return render(request, "portal/proposals/detail.html", _detail_context(membership, proposal))
-
-
-@login_required
-@require_GET
-def proposal_pdf(
-    request: HttpRequest, slug: str, proposal_id: int, version_number: int
-) -> HttpResponse:
-    """A version's PDF as sent (members may read it); 404 until it is rendered."""
-    membership = get_membership(request, slug)
-    proposal = _proposal(membership, proposal_id)
-    version = next((v for v in proposal.shown_versions if v.number == version_number), None)
-    if version is None:
-        raise Http404
-    pdf = ProposalVersion.objects.filter(pk=version.pk).values_list("pdf", flat=True).first()
-    if not pdf:
-        raise Http404("The PDF is still being prepared.")
-    response = HttpResponse(bytes(pdf), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{version.label}.pdf"'
-    return response
 
 
 def _option(version: ProposalVersion, option_id: int) -> ProposalOption:

@@ -44,7 +44,14 @@ from licensing.trials.services import TRIAL_SEATS, trial_end, trial_ends_at, tri
 from licensing.usage.services import license_meters
 from portal import clock
 from portal.access import current_membership, get_membership
-from portal.models import Membership, Organization, Role
+from portal.models import (
+    PENDING_PLAN_SESSION_KEY,
+    Membership,
+    Organization,
+    PendingPlan,
+    PendingPlanKind,
+    Role,
+)
 
 # A new trial license's key, from the start to the one page view that shows it.
 TRIAL_KEY_SESSION = "trial_new_key"
@@ -184,6 +191,21 @@ def _start_plan(organization: Organization, tier: Tier, at: datetime) -> StartPl
     )
 
 
+def _remember_trial(request: HttpRequest, tier: Tier) -> None:
+    """Keep the trial a visitor chose in their session, named, for the sign-up page to
+    say which tier's trial it makes the account for, and for sign-up to put on the
+    account (portal.adapters): the verification email names it, and signing in on any
+    device continues to the page that starts it. A tier with no trial is kept as none."""
+    if not tier.trial_days:
+        request.session.pop(PENDING_PLAN_SESSION_KEY, None)
+        return
+    request.session[PENDING_PLAN_SESSION_KEY] = {
+        "query": urlencode({"tier": tier.slug}),
+        "label": f"a {tier.trial_days}-day trial of {tier.name}",
+        "kind": PendingPlanKind.TRIAL,
+    }
+
+
 @require_GET
 def trial_try(request: HttpRequest, tier: str) -> HttpResponse:
     """The pricing and comparison pages' "Try <tier>": on to the start page of the
@@ -192,7 +214,10 @@ def trial_try(request: HttpRequest, tier: str) -> HttpResponse:
     tier_row = get_object_or_404(Tier, slug=tier, is_public=True)
     here = request.get_full_path()
     if not request.user.is_authenticated:
+        _remember_trial(request, tier_row)
         return redirect(f"{reverse('account_signup')}?{urlencode({'next': here})}")
+    # The trial is on its way now: one kept on the account from sign-up is used up.
+    PendingPlan.objects.filter(user=request.user).delete()
     membership = current_membership(request)
     if membership is None:
         return redirect(f"{reverse('organization_create')}?{urlencode({'next': here})}")

@@ -6,7 +6,10 @@ import itertools
 from datetime import date
 from decimal import Decimal
 
+from django.utils import timezone
+
 from billing.models import Proposal, ProposalOption, ProposalStatus, ProposalVersion
+from billing.models.proposals import EDITABLE
 from licensing.models import TierVersionPrice
 
 _numbers = itertools.count(1)
@@ -60,6 +63,7 @@ def sent_version(
         valid_until=valid_until,
         cover_note=cover_note,
         sent_by=prepared_by,
+        sent_at=None if status in EDITABLE else timezone.now(),
     )
     for position, fields in enumerate(options, start=1):
         option(version, catalog, position=position, **fields).save()

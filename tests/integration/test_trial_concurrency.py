@@ -1,5 +1,5 @@
 """On PostgreSQL, trial jobs at the same moment: two workers expiring trials at once (a
-duplicated beat tick) give one revert, one ledger entry, one license file and one email
+duplicated beat tick) give one revert, one entry in each ledger, one license file and one email
 per recipient (licensing.trials.services: the license's row lock, then the trial's);
 two reminder runs at once send each reminder once (the Notice is the claim)."""
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from billing.models import Notice, NoticeKind
+from billing.models import Notice, NoticeKind, SubscriptionEvent, SubscriptionEventKind
 from billing.trials.tasks import end_trials, send_trial_reminders
 from licensing.licenses.services import Actor
 from licensing.models import EventKind, LicenseEvent, LicenseFile, Tier, Trial, TrialStatus
@@ -46,6 +46,8 @@ def test_two_workers_expiring_at_once_revert_once(started, now):
     assert started.status == TrialStatus.REVERTED
     assert LicenseEvent.objects.filter(license=license).count() == events + 1
     assert LicenseEvent.objects.filter(kind=EventKind.TRIAL_REVERTED).count() == 1
+    reverted = SubscriptionEvent.objects.filter(kind=SubscriptionEventKind.TRIAL_REVERTED)
+    assert list(reverted.values_list("trial", flat=True)) == [started.pk]
     assert LicenseFile.objects.filter(license=license).count() == files + 1
     assert Notice.objects.filter(kind=NoticeKind.TRIAL_ENDED).count() == 1
     ended = OutboundEmail.objects.filter(subject__startswith="Your Business trial has ended")

@@ -57,6 +57,7 @@ def northwind(organization, owner, teammate, catalog):
     )
     return {
         "slug": organization.slug,
+        "organization_id": organization.pk,
         "membership_id": Membership.objects.get(user=teammate).pk,
         "invitation_id": InvitationFactory(organization=organization).pk,
         "license_id": issued.license.pk,
@@ -69,7 +70,6 @@ def northwind(organization, owner, teammate, catalog):
         "trial_id": running_trial(issued.license, "business").pk,
         "tier": "enterprise",
         "proposal_id": proposal.proposal_id,
-        "version_number": proposal.number,
         "option_id": proposal.options.get().pk,
     }
 

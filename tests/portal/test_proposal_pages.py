@@ -108,7 +108,7 @@ def test_outsiders_and_other_organizations_get_404(client_for, version, catalog)
     for address in (
         url(version),
         accept_url(version, option),
-        url(version, "proposal_customer_pdf", 1),
+        reverse("proposal_version_pdf", args=[version.proposal.pk, 1]),
     ):
         assert client.get(address).status_code == 404
     # The proposal under the stranger's own organization's address: 404 too.
@@ -204,8 +204,9 @@ def test_an_expired_proposal_says_so_and_offers_no_answer(client_for, owner, lic
 def test_the_pdf_is_downloaded_when_rendered(client_for, organization, version, now):
     member = MembershipFactory(organization=organization, role="member").user
     client = client_for(member)
-    address = url(version, "proposal_customer_pdf", version.number)
-    assert client.get(address).status_code == 404  # not rendered yet
+    address = reverse("proposal_version_pdf", args=[version.proposal.pk, version.number])
+    assert client.get(address).status_code == 409  # being rendered (propdeliver's view)
+    assert address not in client.get(url(version)).content.decode()
     version.pdf = b"%PDF-1.7 test"
     version.pdf_rendered_at = now
     version.save()
@@ -214,3 +215,14 @@ def test_the_pdf_is_downloaded_when_rendered(client_for, organization, version, 
     assert response["Content-Type"] == "application/pdf"
     assert response.content == b"%PDF-1.7 test"
     assert address in client.get(url(version)).content.decode()
+
+
+def test_the_emailed_address_leads_members_to_the_page(client_for, owner, version):
+    from billing.proposals.documents import customer_path
+
+    address = customer_path(version.proposal.pk)
+    assert address == f"/proposals/{version.proposal.pk}/"
+    response = client_for(owner).get(address)
+    assert response.status_code == 302 and response["Location"] == url(version)
+    stranger = MembershipFactory(organization=OrganizationFactory(), role="owner").user
+    assert client_for(stranger).get(address).status_code == 404

@@ -242,3 +242,60 @@ def test_a_tier_not_on_sale_is_not_kept(client, catalog, django_capture_on_commi
     with django_capture_on_commit_callbacks(execute=True):
         client.post(signup, signup_data())
     assert not PendingPlan.objects.exists()
+
+
+TRY = "/pricing/try/business/"
+
+
+@pytest.fixture
+def signed_up_to_try(client, catalog, django_capture_on_commit_callbacks):
+    """A visitor who followed "Try Business" and signed up (not verified yet): the
+    confirmation link."""
+    signup = client.get(TRY)["Location"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(signup, signup_data())
+    [message] = sent_to("rosa@example.com")
+    return link_in(message, "/accounts/confirm-email/")
+
+
+def test_the_sign_up_page_from_a_try_link_names_the_tiers_trial(client, catalog):
+    page = client.get(client.get(TRY)["Location"]).content.decode()
+    assert "<title>Sign up for a 14-day trial of Business" in page
+    assert "You are signing up for <strong>a 14-day trial of Business</strong>" in page
+    assert "no payment details asked" in page
+    # From "Choose" instead, the plan to buy and its checkout.
+    page = client.get(client.get(BUY)["Location"]).content.decode()
+    assert "You chose <strong>Team, billed yearly, in USD</strong>" in page
+    assert "trial" not in page.split('id="chosen-plan"')[1].split("</div>")[0]
+
+
+def test_a_visitor_who_chose_a_trial_lands_on_its_start_page_once_verified(
+    client, signed_up_to_try
+):
+    response = client.post(signed_up_to_try)
+    assert response["Location"] == TRY
+    assert client.get(TRY)["Location"] == "/app/rosa-robotics/trials/start/business/"
+    assert not PendingPlan.objects.exists()  # used up
+
+
+def test_the_chosen_trial_is_kept_on_the_account_and_named_in_the_email(signed_up_to_try):
+    plan = PendingPlan.objects.get(user__email="rosa@example.com")
+    assert (plan.kind, plan.label) == ("trial", "a 14-day trial of Business")
+    assert plan.get_absolute_url() == TRY
+    [message] = sent_to("rosa@example.com")
+    assert message.subject == (
+        "[Tierwise] Confirm your email address to start a 14-day trial of Business"
+    )
+    assert "takes you on to the page that starts it" in message.body
+    assert "checkout" not in message.body
+    [(html, _)] = message.alternatives
+    assert "<strong>a 14-day trial of Business</strong>" in html
+
+
+def test_verifying_elsewhere_and_signing_in_there_continues_to_the_trial(signed_up_to_try):
+    elsewhere = Client()
+    elsewhere.post(signed_up_to_try.split("?")[0])
+    elsewhere.post("/accounts/login/", {"login": "rosa@example.com", "password": NEW_PASSWORD})
+    assert elsewhere.get("/app/")["Location"] == TRY
+    assert elsewhere.get(TRY)["Location"] == "/app/rosa-robotics/trials/start/business/"
+    assert elsewhere.get("/app/")["Location"] == "/app/rosa-robotics/"

@@ -82,9 +82,12 @@ def test_it_lists_only_the_account_managers_own_organizations(client_for, accoun
     assert "Another Manager" not in page
 
 
-def test_it_shows_the_account_managers_members_and_owners(client_for, account_manager, owner):
-    page = client_for(account_manager).get("/manage/").content.decode()
-    assert owner.email in page
+def test_it_shows_the_account_managers_members_and_owners(
+    client_for, account_manager, owner, organization
+):
+    # The book lists accounts; each account's page names its people.
+    page = client_for(account_manager).get(f"/manage/accounts/{organization.pk}/")
+    assert owner.email in page.content.decode()
 
 
 def test_it_refuses_the_accounts_page_to_customers_and_other_staff(

@@ -5,6 +5,7 @@ the last day everywhere, a trial license that expired with its trial, a purchase
 another tier than the trial's, the pricing page's offers, the role before the state on
 End now, and the account managers' list of trials. "Now" is 14 March 2026."""
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -97,6 +98,30 @@ def test_the_usage_table_gives_months_before_the_trial_the_plans_limit(
         '<td>March 2026</td><td class="text-right">0</td><td class="text-right">1,000,000</td>'
         in table
     )
+
+
+def test_the_usage_chart_draws_the_trials_limit_over_its_months_only(client_for, owner, team, now):
+    # As above: January and February had Team's 100,000 calls, March Business's
+    # 1,000,000. The chart draws each month's own limit over its bar, not one line
+    # across all three, and says so in its label.
+    License.objects.filter(pk=team.pk).update(created_at=now - timedelta(days=70))
+    License.objects.filter(pk=team.pk).update(term_start=(now - timedelta(days=70)).date())
+    running_trial(team, "business", starts_at=now - timedelta(days=2))
+    page = _text(client_for(owner).get(DASHBOARD))
+    label = page[page.index('aria-label="API calls a month') :]
+    label = label[: label.index('">')]
+    assert "against a limit of 1,000,000 calls (100,000 calls in January, February)" in label
+    start = page.index(label)
+    chart = page[start : page.index("</svg>", start)]
+    heights = re.findall(r'<path d="M[\d.]+ ([\d.]+)H[\d.]+" class="limit-step"', chart)
+    assert len(heights) == 3  # one per month
+    assert heights[0] == heights[1] != heights[2]  # the plan's twice, then the trial's
+    assert float(heights[2]) < float(heights[0])  # the trial's is higher up: larger
+    assert 'class="major"' not in chart  # no one guide line across every month
+    # Seats count against the 5 bought, trial or not: one limit, one guide line.
+    start = page.index('aria-label="Seats over the last 3 months')
+    seats = page[start : page.index("</svg>", start)]
+    assert "limit-step" not in seats and 'class="major">5<' in seats
 
 
 # --- 2. The start page promises what the license will have ------------------------------

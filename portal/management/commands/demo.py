@@ -1,7 +1,13 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from billing.demo import build_checkouts, build_invoices, build_subscriptions
+from billing.demo import (
+    build_book,
+    build_checkouts,
+    build_invoices,
+    build_proposals,
+    build_subscriptions,
+)
 from licensing.demo.catalog import build_catalog
 from licensing.demo.licenses import build_licenses
 from licensing.demo.trials import build_trials
@@ -32,6 +38,8 @@ class Command(BaseCommand):
         self.stdout.write("\n".join(["Demo invoices:", *build_invoices()]))
         self.stdout.write("\n".join(["Demo checkouts:", *build_checkouts()]))
         self.stdout.write("\n".join(["Demo trials:", *build_trials()]))
+        self.stdout.write("\n".join(["Demo book of accounts:", *build_book()]))
+        self.stdout.write("\n".join(["Demo proposals:", *build_proposals()]))
         self.stdout.write(
             self.style.SUCCESS(f"Demo data is ready. Logins (password: {demo.DEMO_PASSWORD}):")
         )

@@ -91,6 +91,8 @@ def test_old_rows_are_completed_honestly(organization, catalog, owner):
     events = list(SubscriptionEvent.objects.order_by("pk"))
     assert [e.kind for e in events] == ["purchased", "cycle_changed", "auto_renew_off"]
     assert {e.effective_at for e in events} == {WHEN}
+    # billing 0023: each event is its subscription's license's.
+    assert {e.license_id for e in events} == {license.pk}
     assert {(e.version_id, e.currency_id) for e in events} == {(license.version_id, "USD")}
     assert [(e.mrr_before, e.mrr_after, e.seats) for e in events] == [
         (0, 9500, 5),

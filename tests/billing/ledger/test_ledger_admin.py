@@ -6,6 +6,8 @@ from django.contrib.auth.models import Group, Permission
 
 from billing.models import AdminOperation, SubscriptionEvent
 from billing.subscriptions.services import subscription_create
+from licensing.models import Tier
+from licensing.trials.services import trial_start
 from portal.models import ACCOUNT_MANAGERS_GROUP
 from tests.factories import OrganizationFactory, UserFactory
 from tests.helpers.licenses import SYSTEM
@@ -90,3 +92,28 @@ def test_an_account_manager_sees_every_event_of_their_customers_only(
     client = client_for(other)
     assert row not in client.get("/admin/billing/subscriptionevent/").content.decode()
     assert client.get(row).status_code == 404
+
+
+def test_a_trial_licenses_events_are_listed_and_scoped_by_the_license(
+    client_for, account_manager, admin_client, organization, catalog
+):
+    """A trial license has no subscription: its trial's events are whose its license is."""
+    trial = trial_start(
+        organization=organization, tier=Tier.objects.get(slug="team"), actor=SYSTEM
+    ).trial
+    event = SubscriptionEvent.objects.get(trial=trial)
+    row = f"/admin/billing/subscriptionevent/{event.pk}/change/"
+    page = admin_client.get("/admin/billing/subscriptionevent/").content.decode()
+    assert "Trial started" in page and f"Trial {trial.pk}" in page
+    assert "none (no subscription)" in page
+    assert admin_client.get(row).status_code == 200
+
+    account_manager.user_permissions.set(
+        Permission.objects.filter(codename="view_subscriptionevent")
+    )
+    listed = client_for(account_manager).get("/admin/billing/subscriptionevent/")
+    assert row in listed.content.decode()
+    other = UserFactory(is_staff=True)
+    other.groups.add(Group.objects.get(name=ACCOUNT_MANAGERS_GROUP))
+    other.user_permissions.set(Permission.objects.filter(codename="view_subscriptionevent"))
+    assert client_for(other).get(row).status_code == 404

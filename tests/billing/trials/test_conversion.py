@@ -70,7 +70,7 @@ def converted_events(license) -> int:
 
 def ledger(license) -> list[str]:
     return list(
-        SubscriptionEvent.objects.filter(subscription__license=license)
+        SubscriptionEvent.objects.filter(license=license)
         .order_by("pk")
         .values_list("kind", flat=True)
     )
@@ -115,15 +115,22 @@ def test_a_paying_customer_converts_by_an_upgrade_prorated_from_today(
     assert license.version == catalog.version("business")
     assert license.seats == 12 and license.status == LicenseStatus.ACTIVE
     assert (license.term_start, license.term_end) == (date(2026, 3, 1), date(2026, 3, 31))
-    # One entry each: the trial's in the license ledger, the upgrade in the commercial one.
+    # The trial's entry in the license ledger; in the commercial one, the upgrade (caused
+    # by the checkout) and the conversion (by the trial), with the checkout's MRR movement.
     assert converted_events(license) == 1
-    assert ledger(license)[len(before) :] == [SubscriptionEventKind.UPGRADED]
-    assert (
-        SubscriptionEvent.objects.get(
-            subscription__license=license, kind=SubscriptionEventKind.UPGRADED
-        ).checkout
-        == checkout
-    )
+    assert ledger(license)[len(before) :] == [
+        SubscriptionEventKind.UPGRADED,
+        SubscriptionEventKind.TRIAL_CONVERTED,
+    ]
+    upgraded, converted = SubscriptionEvent.objects.filter(license=license).order_by("-pk")[:2][
+        ::-1
+    ]
+    assert upgraded.checkout == checkout and upgraded.trial is None
+    assert converted.trial == trial and converted.checkout is None
+    assert (converted.mrr_before, converted.mrr_after) == (22800, 46800)
+    assert (upgraded.mrr_before, upgraded.mrr_after) == (22800, 46800)
+    assert converted.after["trial"]["status"] == TrialStatus.CONVERTED
+    assert converted.after["trial"]["tier"] == "business"
     assert checkout.status == CheckoutStatus.CONFIRMED
 
 
@@ -306,9 +313,48 @@ def test_a_trial_license_converts_by_a_purchase_on_it_keeping_its_key(
     assert invoice.money("subtotal") == usd("390.00")
     trial.refresh_from_db()
     assert trial.status == TrialStatus.CONVERTED and trial.ended_at == now
-    assert converted_events(license) == 1
-    assert ledger(license) == [SubscriptionEventKind.PURCHASED]
     assert organization.licenses.count() == 1
+
+
+def test_a_trial_license_purchase_is_one_change_of_the_license(organization, catalog, owner):
+    """The purchase and the trial's closing: one license ledger entry and one new license
+    file; in the commercial ledger, the purchase (the checkout's) and the conversion
+    (the trial's, from no MRR to the purchase's)."""
+    license, trial = trial_license(organization, catalog)
+    entries, files = license.events.count(), license.files.count()
+
+    _, checkout = confirm(
+        organization, license, owner, tier="business", seats=10, cycle="monthly", currency="USD"
+    )
+
+    assert list(license.events.order_by("pk").values_list("kind", flat=True))[entries:] == [
+        EventKind.TRIAL_CONVERTED
+    ]
+    entry = license.events.latest("pk")
+    assert entry.before["license"]["status"] == LicenseStatus.TRIALING
+    assert entry.after["license"] | {"term_end": None} == {
+        "status": LicenseStatus.ACTIVE,
+        "seats": 10,
+        "tier": "business",
+        "version": trial.version.number,
+        "term_start": TODAY.isoformat(),
+        "term_end": None,
+        "auto_renew": True,
+    }
+    assert license.files.count() == files + 1
+    assert ledger(license) == [
+        SubscriptionEventKind.TRIAL_STARTED,
+        SubscriptionEventKind.PURCHASED,
+        SubscriptionEventKind.TRIAL_CONVERTED,
+    ]
+    started, purchased, converted = SubscriptionEvent.objects.filter(license=license).order_by("pk")
+    # Started on a trial license: no subscription, no currency, no MRR.
+    assert started.subscription is None and started.currency is None
+    assert (started.mrr_before, started.mrr_after) == (0, 0)
+    assert purchased.checkout == checkout and converted.trial == trial
+    assert converted.subscription == purchased.subscription
+    assert (converted.mrr_before, converted.mrr_after) == (0, purchased.mrr_after)
+    assert purchased.mrr_after > 0
 
 
 def test_a_trial_license_may_buy_another_tier_and_cycle(organization, catalog, owner, now):

@@ -59,3 +59,43 @@ def test_the_label_counts_the_months_shown():
     assert chart_label(name="Seats", unit="seats", history=YEAR[-1:], limit=5).startswith(
         "Seats this month against a limit of 5 seats"
     )
+
+
+def _steps(svg: str) -> list[float]:
+    """The heights of the per-month limit lines, left to right."""
+    return [float(y) for y in re.findall(r'd="M[\d.]+ ([\d.]+)H[\d.]+" class="limit-step"', svg)]
+
+
+def test_one_limit_for_every_month_is_one_guide_and_no_steps():
+    svg = meter_history_svg(
+        unit="calls", history=YEAR[-3:], limit=10_000, limits=[10_000, 10_000, 10_000]
+    )
+    assert _emphasised(svg) == ["10,000"] and _steps(svg) == []
+
+
+def test_a_limit_that_changed_is_drawn_over_each_months_bar():
+    # A trial lent 50,000 in March; January and February had the plan's 5,000.
+    history = [(date(2026, 1, 1), 3_000), (date(2026, 2, 1), 6_000), (date(2026, 3, 1), 9_000)]
+    svg = meter_history_svg(
+        unit="calls", history=history, limit=50_000, limits=[5_000, 5_000, 50_000]
+    )
+    steps = _steps(svg)
+    assert len(steps) == 3 and steps[0] == steps[1] > steps[2]  # SVG's y grows downwards
+    assert _emphasised(svg) == []  # no guide across the months it did not apply to
+    assert "5,000" in _marks(svg) and "50,000" in _marks(svg)
+    # February is over its own limit (5,000), March is not over its own (50,000).
+    bars = re.findall(r'<g class="bar"[^>]*>', svg)
+    over = ['fill="#b42318"' in bar for bar in bars]
+    assert over == [False, True, False]
+    label = chart_label(
+        name="API calls", unit="calls", history=history, limit=50_000, limits=[5_000, 5_000, 50_000]
+    )
+    assert "a limit of 50,000 calls (5,000 calls in January, February)" in label
+
+
+def test_an_unlimited_month_has_no_step():
+    history = [(date(2026, 2, 1), 10), (date(2026, 3, 1), 20)]
+    svg = meter_history_svg(unit="calls", history=history, limit=None, limits=[5, None])
+    assert len(_steps(svg)) == 1
+    label = chart_label(name="Calls", unit="calls", history=history, limit=None, limits=[5, None])
+    assert "no limit (unlimited) (5 calls in February)" in label

@@ -1,0 +1,237 @@
+"""The builder's forms: they parse what the account manager types; the services decide
+whether it is allowed (billing.proposals.services.check_option and friends), and their
+refusals are put back on the form, field by field."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+from django import forms
+from django.db.models import Q
+from django.http import QueryDict
+
+from billing.models import RoiScenario
+from billing.models.proposals import MAX_PROPOSAL_TERM_CYCLES
+from billing.models.subscriptions import Billing
+from billing.pricing import BillingCycle
+from billing.proposals.services import Edit, OptionInput, ProposalRefused
+from licensing.models import License, TierVersion, VersionStatus
+
+ROI_NONE, ROI_SCENARIO, ROI_INPUTS = "none", "scenario", "inputs"
+
+
+def _version_label(version: TierVersion) -> str:
+    retired = "" if version.status == VersionStatus.PUBLISHED else " (retired)"
+    return f"{version.tier.name} v{version.number}{retired}"
+
+
+class _BuilderForm(forms.Form):
+    """Every control points at its help text and its error slot; a service's refusal is
+    put back on the field it names (or on the form)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            auto_id = self[name].auto_id
+            described = [f"{auto_id}_error"]
+            if field.help_text:
+                described.insert(0, f"{auto_id}_helptext")
+            field.widget.attrs["aria-describedby"] = " ".join(described)
+
+    def field_for(self, error_key: str) -> str | None:
+        return error_key if error_key in self.fields else None
+
+    def refuse(self, refused: ProposalRefused) -> None:
+        for key, message in refused.errors.items():
+            self.add_error(self.field_for(key), message)
+
+
+class VersionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: TierVersion) -> str:
+        return _version_label(obj)
+
+
+def offered_versions(license: License):
+    """What an option may offer: the product's published versions and the license's own
+    (even retired: renewing as is)."""
+    return (
+        TierVersion.objects.filter(tier__product_id=license.product_id)
+        .filter(Q(status=VersionStatus.PUBLISHED) | Q(pk=license.version_id))
+        .select_related("tier")
+        .order_by("tier__order", "number")
+    )
+
+
+class OptionForm(_BuilderForm):
+    tier_version = VersionChoiceField(
+        label="Tier",
+        queryset=TierVersion.objects.none(),
+        error_messages={
+            "required": "Choose a tier.",
+            "invalid_choice": "Choose one of the tiers on offer.",
+        },
+    )
+    seats = forms.IntegerField(
+        label="Seats",
+        min_value=1,
+        max_value=100_000,
+        error_messages={
+            "required": "Enter the number of seats.",
+            "invalid": "Enter a whole number of seats.",
+            "min_value": "Choose at least one seat.",
+            "max_value": "That is more seats than any tier allows.",
+        },
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    cycle = forms.ChoiceField(
+        label="Billing cycle",
+        choices=BillingCycle.choices,
+        error_messages={"invalid_choice": "Choose monthly or annual billing."},
+    )
+    term_cycles = forms.TypedChoiceField(
+        label="Term",
+        coerce=int,
+        choices=[(n, f"{n} year{'s' if n > 1 else ''}") for n in range(1, 4)],
+        initial=1,
+        help_text=f"1 to {MAX_PROPOSAL_TERM_CYCLES} years on annual billing; a month on monthly.",
+        error_messages={"invalid_choice": "Choose a term of 1 to 3 years."},
+    )
+    billing = forms.ChoiceField(
+        label="Invoiced",
+        choices=[(Billing.UPFRONT, "Up front, one invoice"), (Billing.PER_CYCLE, "Each year")],
+        initial=Billing.UPFRONT,
+        error_messages={"invalid_choice": "Choose up front or each year."},
+    )
+    discount_percent = forms.DecimalField(
+        label="Discount (%)",
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        decimal_places=2,
+        max_digits=5,
+        initial=Decimal(0),
+        required=False,
+        error_messages={
+            "invalid": "Enter the discount as a number, e.g. 20 or 12.5.",
+            "min_value": "A discount is 0 to 100%%.",
+            "max_value": "A discount is 0 to 100%%.",
+            "max_decimal_places": "Use at most two decimal places.",
+            "max_digits": "A discount is 0 to 100%%.",
+        },
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    discount_reason = forms.CharField(
+        label="Reason for the discount",
+        max_length=300,
+        required=False,
+        help_text="Required with a discount; the customer reads it.",
+    )
+    renew_as_is = forms.BooleanField(
+        label="Renew as is (the license's own tier, seats and cycle)", required=False
+    )
+
+    def __init__(self, *args, license: License, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.license = license
+        self.fields["tier_version"].queryset = offered_versions(license)
+
+    def option(self) -> OptionInput:
+        data = self.cleaned_data
+        return OptionInput(
+            tier_version=data["tier_version"],
+            seats=data["seats"],
+            cycle=data["cycle"],
+            term_cycles=data["term_cycles"],
+            billing=data["billing"],
+            discount_percent=data["discount_percent"] or Decimal(0),
+            discount_reason=data["discount_reason"],
+            renew_as_is=data["renew_as_is"],
+        )
+
+
+class DetailsForm(_BuilderForm):
+    cover_note = forms.CharField(
+        label="Cover note",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="The letter the PDF opens with.",
+    )
+    valid_until = forms.DateField(
+        label="Valid until",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={
+            "required": "Enter the last day the customer may accept.",
+            "invalid": "Enter a date such as 2026-04-30.",
+        },
+        help_text="The last day the customer may accept; at most 90 days from today.",
+    )
+    roi = forms.ChoiceField(
+        label="ROI projection",
+        widget=forms.RadioSelect,
+        choices=[
+            (ROI_NONE, "None"),
+            (ROI_SCENARIO, "One of the organization's saved scenarios"),
+            (ROI_INPUTS, "The customer's numbers from the calculator"),
+        ],
+        initial=ROI_NONE,
+    )
+    roi_scenario = forms.ModelChoiceField(
+        label="Saved scenario",
+        queryset=RoiScenario.objects.none(),
+        required=False,
+        empty_label="Choose a scenario",
+        error_messages={"invalid_choice": "Choose one of the organization's saved scenarios."},
+    )
+    roi_link = forms.CharField(
+        label="Calculator link",
+        required=False,
+        max_length=4000,
+        help_text="Open the ROI calculator with the customer's numbers and paste its address.",
+    )
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["roi_scenario"].queryset = RoiScenario.objects.filter(
+            organization=organization
+        ).order_by("name")
+
+    def clean(self):
+        data = super().clean()
+        choice = data.get("roi")
+        if choice == ROI_SCENARIO and not data.get("roi_scenario"):
+            self.add_error("roi_scenario", "Choose the scenario.")
+        if choice == ROI_INPUTS:
+            link = (data.get("roi_link") or "").strip()
+            query = urlsplit(link).query if "?" in link or "://" in link else link
+            if not query:
+                self.add_error("roi_link", "Paste the calculator's address with its numbers.")
+            data["roi_query"] = QueryDict(query)
+        return data
+
+    def edit(self) -> Edit:
+        data = self.cleaned_data
+        choice = data["roi"]
+        return Edit(
+            cover_note=data["cover_note"],
+            valid_until=data["valid_until"],
+            roi_scenario=data["roi_scenario"] if choice == ROI_SCENARIO else None,
+            roi_inputs=data["roi_query"].dict() if choice == ROI_INPUTS else None,
+            clear_roi=choice == ROI_NONE,
+        )
+
+    def field_for(self, error_key: str) -> str | None:
+        # The calculator's own fields come back as roi_<field>: they were in the link.
+        if error_key.startswith("roi_") and error_key != "roi_scenario":
+            return "roi_link"
+        return super().field_for(error_key)
+
+
+class CommentForm(_BuilderForm):
+    comment = forms.CharField(
+        label="Comment",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required to reject; the account manager reads it.",
+    )

@@ -1,0 +1,92 @@
+"""Reads the staff pages need: an option's price path (billing.proposals.pricing) from
+its stored terms, what the license costs a year now, and the proposals a person sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import QuerySet
+
+from billing.discounts import negotiated
+from billing.models import Proposal, ProposalOption, ProposalVersion
+from billing.money import Money
+from billing.pricing import MONTHS_PER_YEAR, BillingCycle
+from billing.proposals.pricing import OptionTerms, PricePath, price_path, saving_against
+from billing.proposals.services import newest_version, subscription_of
+from licensing.models import License
+
+
+def starts_on(license: License, today: date) -> date:
+    """The day an option would start: the day after the license's term, or today when
+    the term has already ended."""
+    return max(license.term_end + timedelta(days=1), today)
+
+
+def option_terms(option: ProposalOption, start: date) -> OptionTerms:
+    return OptionTerms(
+        price=option.price.seat_price,
+        seats=option.seats,
+        term_cycles=option.term_cycles,
+        billing=option.billing,
+        starts_on=start,
+        discounts=negotiated(option.discount_percent, option.discount_reason),
+    )
+
+
+def current_year_cost(license: License) -> Money | None:
+    """What the license's subscription costs for a year now (before tax), or None."""
+    subscription = subscription_of(license)
+    if subscription is None:
+        return None
+    cycles = MONTHS_PER_YEAR if subscription.cycle == BillingCycle.MONTHLY else 1
+    return (subscription.cycle_price * cycles).rounded()
+
+
+@dataclass(frozen=True)
+class PricedOption:
+    option: ProposalOption
+    path: PricePath
+    # Against keeping the current plan as many years (positive: the option costs less).
+    saving: Money | None
+
+    @property
+    def difference(self) -> Money | None:
+        """The saving or the extra cost, as a positive amount."""
+        return abs(self.saving) if self.saving is not None else None
+
+
+def priced_options(version: ProposalVersion, today: date) -> list[PricedOption]:
+    license = version.proposal.license
+    start = starts_on(license, today)
+    current = current_year_cost(license)
+    result = []
+    for option in version.options.select_related("price", "tier_version__tier"):
+        path = price_path(option_terms(option, start))
+        saving = (
+            saving_against(path, current)
+            if current is not None and current.currency == path.terms.currency
+            else None
+        )
+        result.append(PricedOption(option=option, path=path, saving=saving))
+    return result
+
+
+def proposals_for(user) -> QuerySet[Proposal]:
+    """Every proposal for an admin; an account manager's organizations' otherwise."""
+    proposals = Proposal.objects.select_related(
+        "organization", "license", "license__version__tier", "prepared_by"
+    )
+    if user.is_admin:
+        return proposals
+    return proposals.filter(organization__account_manager=user)
+
+
+@dataclass(frozen=True)
+class Row:
+    proposal: Proposal
+    version: ProposalVersion
+
+
+def rows(proposals) -> list[Row]:
+    return [Row(proposal, newest_version(proposal)) for proposal in proposals]

@@ -1,0 +1,81 @@
+"""Sending a proposal's version to the customer.
+
+A version is sent when it is a draft whose discounts need no approval, or approved.
+Sending locks the proposal's row first (billing.proposals.events.proposal_lock),
+supersedes the version sent before it and then marks this one sent (the partial unique
+constraint allows one sent version per proposal), and records both steps. Once the
+transaction commits, the render task (billing.proposals.tasks) renders the version's PDF
+and emails it, with a link to the customer's page: the email goes with the first PDF
+stored, so it is sent once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from billing.models import ProposalEventKind, ProposalStatus, ProposalVersion
+from billing.proposals.content import options_need_approval
+from billing.proposals.events import proposal_lock, proposal_record_event
+from billing.proposals.tasks import deliver_proposal
+from licensing.licenses.services import Actor
+
+
+def send_refusal(version: ProposalVersion) -> str | None:
+    """Why `version` cannot be sent now, or None when it can."""
+    if version.status not in (ProposalStatus.DRAFT, ProposalStatus.APPROVED):
+        return f"{version.label} is {version.get_status_display().lower()}; it cannot be sent."
+    options = list(version.options.all())
+    if not options:
+        return f"{version.label} has no option to send."
+    if version.status == ProposalStatus.DRAFT and options_need_approval(options):
+        return (
+            f"{version.label} has a discount above the approval threshold: "
+            "an admin approves it before it is sent."
+        )
+    return None
+
+
+@transaction.atomic
+def proposal_send(*, version: ProposalVersion, actor: Actor, at: datetime) -> ProposalVersion:
+    """Sends `version`: it supersedes the version sent before it, and once committed its
+    PDF is rendered and emailed. A ValidationError says why it cannot be sent."""
+    proposal = proposal_lock(version.proposal_id)
+    locked = ProposalVersion.objects.select_for_update().get(pk=version.pk, proposal=proposal)
+    refusal = send_refusal(locked)
+    if refusal:
+        raise ValidationError(refusal)
+    previous = list(
+        ProposalVersion.objects.select_for_update()
+        .filter(proposal=proposal, status=ProposalStatus.SENT)
+        .exclude(pk=locked.pk)
+    )
+    for earlier in previous:
+        earlier.status = ProposalStatus.SUPERSEDED
+        earlier.updated_at = at
+        earlier.save(update_fields=["status", "updated_at"])
+        proposal_record_event(
+            proposal=proposal,
+            version=earlier,
+            kind=ProposalEventKind.SUPERSEDED,
+            actor=actor,
+            at=at,
+            comment=f"Superseded by {locked.label}.",
+        )
+    locked.status = ProposalStatus.SENT
+    locked.sent_by = actor.user
+    locked.sent_at = at
+    locked.updated_at = at
+    locked.save(update_fields=["status", "sent_by", "sent_at", "updated_at"])
+    proposal_record_event(
+        proposal=proposal,
+        version=locked,
+        kind=ProposalEventKind.SENT,
+        actor=actor,
+        at=at,
+        comment=f"Sent {locked.label}."
+        + (f" It supersedes {', '.join(v.label for v in previous)}." if previous else ""),
+    )
+    transaction.on_commit(lambda: deliver_proposal.delay(locked.pk))
+    return locked

@@ -1,0 +1,173 @@
+"""What a proposal's version says, read from real data: Northwind's license, a year of
+its usage, the demo catalog's tiers and the customer's ROI numbers."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from billing.models import ProposalOption
+from billing.money import Money
+from billing.proposals.content import proposal_content
+from billing.proposals.pricing import UPFRONT
+from tests.billing.proposal_delivery.data import (
+    API_CALLS,
+    ROI_INPUTS,
+    OptionSpec,
+    make_proposal,
+    make_version,
+)
+
+TODAY = date(2026, 3, 14)
+
+
+def usd(amount: str) -> Money:
+    return Money(Decimal(amount), "USD")
+
+
+def test_the_current_plan_is_the_licenses_with_its_locked_price(version):
+    current = proposal_content(version, TODAY).current
+
+    assert (current.tier_name, current.version_number, current.retired) == ("Team", 2, False)
+    assert (current.seats, current.cycle_label) == (12, "Annual")
+    assert current.locked_price == "$190.00 per seat a year, from 3 seats"
+    assert current.year_cost == usd("2280.00")
+    assert current.renews_on == date(2026, 4, 1)
+
+
+def test_each_options_price_path_totals_its_years(version):
+    renew, business, enterprise = proposal_content(version, TODAY).options
+
+    assert renew.starts_on == date(2026, 4, 1)  # at the term's end
+    assert [y.net for y in renew.path.years] == [usd("2280.00")]
+    assert renew.discount_text == ""
+
+    assert business.starts_on == TODAY  # on acceptance
+    assert [(y.list_amount, y.discount, y.net) for y in business.path.years] == [
+        (usd("7800.00"), usd("1560.00"), usd("6240.00"))
+    ] * 3
+    assert [y.invoiced_on for y in business.path.years] == [TODAY] * 3  # up front
+    assert business.path.terms.billing == UPFRONT
+    assert business.path.net_total == business.path.first_invoice == usd("18720.00")
+    assert business.discount_text == "Negotiated discount 20% (Three-year commitment)"
+    assert business.needs_approval
+
+    assert enterprise.path.net_total == usd("15525.00")
+    assert enterprise.discount_text == "Negotiated discount 10% (Launch partner)"
+    assert not enterprise.needs_approval
+
+
+def test_per_year_billing_invoices_each_year_on_its_first_day(proposal, catalog):
+    spec = OptionSpec("business", 20, term_cycles=2, billing="per_cycle")
+    (option,) = proposal_content(make_version(proposal, catalog, options=[spec]), TODAY).options
+
+    assert [y.invoiced_on for y in option.path.years] == [TODAY, date(2027, 3, 14)]
+    assert option.path.first_invoice == usd("7800.00")
+    assert option.path.net_total == usd("15600.00")
+
+
+def test_each_option_says_what_it_gains_keeps_and_loses_against_the_current_tier(proposal, catalog):
+    options = [OptionSpec("business", 20), OptionSpec("starter", 3)]
+    business, starter = proposal_content(
+        make_version(proposal, catalog, options=options), TODAY
+    ).options
+
+    assert [f.name for f in business.comparison.gained] == ["Webhooks", "Audit log export"]
+    assert business.comparison.lost == []
+    assert "Roles and permissions" in [f.name for f in business.comparison.kept]
+    api_calls = next(c for c in business.comparison.limits if c.name == "API calls a month")
+    assert (api_calls.before, api_calls.after, api_calls.direction) == (100_000, 1_000_000, "gain")
+
+    assert starter.comparison.gained == []
+    assert [f.name for f in starter.comparison.lost] == [
+        "Offline license files",
+        "Trials of higher tiers",
+        "Coupons and discounts",
+        "Roles and permissions",
+    ]
+    seats = next(c for c in starter.comparison.limits if c.name == "Seats")
+    assert (seats.before, seats.after, seats.direction) == (15, 3, "loss")
+
+
+def test_a_retired_tier_version_is_quoted_and_marked(proposal, catalog):
+    version = make_version(proposal, catalog, options=[OptionSpec("team", 12)])
+    ProposalOption.objects.filter(proposal_version=version).update(
+        tier_version=catalog.version("team", 1),
+        price=catalog.version("team", 1).price_rows.get(currency_id="USD", cycle="annual"),
+    )
+    (option,) = proposal_content(version, TODAY).options
+
+    assert (option.tier_version, option.retired) == (1, True)
+    assert option.path.net_total == usd("790.00")  # Team v1's flat annual price
+
+
+def test_usage_evidence_is_the_last_twelve_months_against_each_limit(version):
+    usage = {metric.metric: metric for metric in proposal_content(version, TODAY).usage}
+
+    api_calls = usage["API calls a month"]
+    assert [period for period, _ in api_calls.months] == [
+        date(2025, month, 1) for month in range(4, 13)
+    ] + [date(2026, month, 1) for month in range(1, 4)]
+    assert [value for _, value in api_calls.months] == API_CALLS
+    assert (api_calls.limit, api_calls.peak, api_calls.months_over) == (100_000, 131_000, 5)
+    assert [(o.limit, o.months_over) for o in api_calls.options] == [
+        (100_000, 5),
+        (1_000_000, 0),
+        (None, 0),
+    ]
+    assert api_calls.chart.startswith("<svg")
+    assert "the highest was 131,000 calls in February 2026" in api_calls.chart_label
+    seats = usage["Seats"]
+    assert [o.limit for o in seats.options] == [12, 20, 25]  # the seats each option buys
+
+
+def test_the_roi_projection_uses_each_options_year_one_net_price(version):
+    roi = proposal_content(version, TODAY).roi
+
+    assert roi.problem == ""
+    assert roi.source == "Inputs entered with the customer"
+    business = roi.rows[1]
+    # 20 people x 0.40 h a week x 52 weeks x $75 (Business's calculator defaults)
+    assert business.result.time_value == usd("31200")
+    assert business.result.error_value == usd("2000")  # 4 errors x $500
+    assert business.result.annual_cost == usd("6240.00")  # year 1 after the 20 % discount
+    assert business.result.annual_net == usd("26960.00")
+    assert business.payback == "3.7 months"  # (2,000 + 6,240) / (26,960 / 12)
+    assert len(roi.charts) == 3
+    assert any("52 weeks" in formula for formula in roi.formulas)
+
+
+def test_the_recommended_option_is_the_rois(version):
+    content = proposal_content(version, TODAY)
+
+    assert content.recommended.position == 2  # the highest net a year
+    assert [o.recommended for o in content.options] == [False, True, False]
+
+
+def test_validity_and_contact(version, manager):
+    content = proposal_content(version, TODAY)
+
+    assert (content.label, content.valid_until, content.days_left) == (
+        "P-2026-0042 v1",
+        date(2026, 4, 13),
+        30,
+    )
+    assert not content.expired
+    assert proposal_content(version, date(2026, 4, 14)).expired
+    assert (content.contact.name, content.contact.email) == ("Maya Lindqvist", manager.email)
+
+
+def test_the_content_is_read_in_as_many_queries_for_one_option_as_for_three(
+    license_, manager, catalog, version
+):
+    other = make_proposal(license_, prepared_by=manager, number="P-2026-0043")
+    one = make_version(other, catalog, options=[OptionSpec("business", 20)], roi_inputs=ROI_INPUTS)
+    proposal_content(version, TODAY)  # warm the catalog cache
+    with CaptureQueriesContext(connection) as single:
+        proposal_content(one, TODAY)
+    with CaptureQueriesContext(connection) as triple:
+        proposal_content(version, TODAY)
+
+    assert len(triple) == len(single)
+    assert len(triple) <= 30

@@ -1,0 +1,186 @@
+"""Sending a version: who may, what it supersedes, and the delivery it starts (the PDF
+rendered once, each recipient emailed once, the PDF attached, a link to the proposal)."""
+
+from datetime import datetime
+
+import pytest
+from celery.exceptions import Retry
+from django.core import mail
+from django.core.exceptions import ValidationError
+
+from billing.models import ProposalEvent, ProposalEventKind, ProposalStatus, ProposalVersion
+from billing.proposals.sending import proposal_send
+from billing.proposals.tasks import deliver_proposal
+from licensing.licenses.services import Actor
+from portal.models import OutboundEmail
+from tests.billing.proposal_delivery.data import OptionSpec, make_version
+
+AT = datetime.fromisoformat("2026-03-14T09:30:00+00:00")
+SMALL_DISCOUNT = (OptionSpec("business", 20, discount_percent="10", discount_reason="Loyalty"),)
+
+
+def send(version, user, capture):
+    with capture(execute=True):
+        return proposal_send(version=version, actor=Actor.of(user), at=AT)
+
+
+def test_a_discount_above_the_threshold_is_not_sent_until_approved(version, manager):
+    with pytest.raises(ValidationError, match="above the approval threshold"):
+        proposal_send(version=version, actor=Actor.of(manager), at=AT)
+
+    version.refresh_from_db()
+    assert version.status == ProposalStatus.DRAFT
+    assert not ProposalEvent.objects.filter(kind=ProposalEventKind.SENT).exists()
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        ProposalStatus.AWAITING_APPROVAL,
+        ProposalStatus.SENT,
+        ProposalStatus.SUPERSEDED,
+        ProposalStatus.DECLINED,
+        ProposalStatus.WITHDRAWN,
+    ],
+)
+def test_only_a_draft_or_an_approved_version_is_sent(proposal, catalog, manager, status):
+    version = make_version(proposal, catalog, options=SMALL_DISCOUNT, status=status)
+
+    with pytest.raises(ValidationError, match="cannot be sent"):
+        proposal_send(version=version, actor=Actor.of(manager), at=AT)
+
+
+def test_sending_an_approved_version_renders_the_pdf_and_emails_every_billing_recipient(
+    version,
+    manager,
+    owner,
+    billing_admin,
+    teammate,
+    billing_address,
+    django_capture_on_commit_callbacks,
+):
+    ProposalVersion.objects.filter(pk=version.pk).update(status=ProposalStatus.APPROVED)
+
+    send(version, manager, django_capture_on_commit_callbacks)
+
+    version.refresh_from_db()
+    assert (version.status, version.sent_by, version.sent_at) == (ProposalStatus.SENT, manager, AT)
+    assert version.pdf is not None and bytes(version.pdf).startswith(b"%PDF")
+    assert version.pdf_attempts == 1
+    event = ProposalEvent.objects.get(kind=ProposalEventKind.SENT)
+    assert (event.proposal_version, event.actor, event.happened_at) == (version, manager, AT)
+    recipients = sorted(m.to[0] for m in mail.outbox)
+    assert recipients == sorted([owner.email, billing_admin.email, billing_address])
+    assert teammate.email not in recipients  # a member who does not handle billing
+
+    message = mail.outbox[0]
+    assert message.subject == ("Proposal P-2026-0042 v1 for Northwind, valid until 13 April 2026")
+    link = f"http://testserver/proposals/{version.proposal_id}/"
+    # The text part.
+    assert link in message.body
+    assert "Option 2: Business, 3 years (recommended)" in message.body
+    assert "Negotiated discount 20% (Three-year commitment)" in message.body
+    assert "$18,720.00" in message.body
+    assert "Maya Lindqvist" in message.body
+    # The HTML part.
+    html = dict((mime, body) for body, mime in message.alternatives)["text/html"]
+    assert f'href="{link}"' in html
+    assert "$18,720.00" in html and "Three-year commitment" in html
+    assert "Your API use outgrew Team this year." in html
+    # The PDF, attached: the stored one.
+    ((filename, content, mimetype),) = message.attachments
+    assert (filename, mimetype) == ("P-2026-0042 v1.pdf", "application/pdf")
+    assert content == bytes(version.pdf)
+
+
+def test_a_draft_whose_discount_needs_no_approval_is_sent(
+    proposal, catalog, manager, owner, django_capture_on_commit_callbacks
+):
+    version = make_version(proposal, catalog, options=SMALL_DISCOUNT)
+
+    send(version, manager, django_capture_on_commit_callbacks)
+
+    version.refresh_from_db()
+    assert version.status == ProposalStatus.SENT
+    assert [m.to for m in mail.outbox] == [[owner.email]]
+
+
+def test_the_delivery_renders_once_and_emails_once_however_often_it_runs(
+    proposal, catalog, manager, owner, django_capture_on_commit_callbacks
+):
+    version = make_version(proposal, catalog, options=SMALL_DISCOUNT)
+    send(version, manager, django_capture_on_commit_callbacks)
+    version.refresh_from_db()
+    first_pdf, rendered_at = bytes(version.pdf), version.pdf_rendered_at
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver_proposal.delay(version.pk).get() == "skipped"
+        assert deliver_proposal.delay(version.pk).get() == "skipped"
+
+    version.refresh_from_db()
+    assert (bytes(version.pdf), version.pdf_rendered_at) == (first_pdf, rendered_at)
+    assert version.pdf_attempts == 1  # one render
+    assert OutboundEmail.objects.count() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_a_failed_render_is_recorded_and_stores_and_sends_nothing(
+    proposal, catalog, manager, owner, monkeypatch
+):
+    version = make_version(proposal, catalog, options=SMALL_DISCOUNT)
+    ProposalVersion.objects.filter(pk=version.pk).update(status=ProposalStatus.SENT, sent_at=AT)
+
+    def broken(content):
+        raise OSError("fonts missing")
+
+    monkeypatch.setattr("billing.proposals.tasks.render_proposal_pdf", broken)
+    with pytest.raises(Retry, match="fonts missing"):  # retried with backoff
+        deliver_proposal.delay(version.pk)
+
+    version.refresh_from_db()
+    assert (version.pdf, version.pdf_rendered_at) == (None, None)
+    assert (version.pdf_attempts, version.pdf_last_error) == (1, "fonts missing")
+    assert not OutboundEmail.objects.exists()
+
+
+def test_sending_the_next_version_supersedes_the_one_sent(
+    proposal, catalog, manager, owner, django_capture_on_commit_callbacks
+):
+    first = make_version(proposal, catalog, options=SMALL_DISCOUNT)
+    send(first, manager, django_capture_on_commit_callbacks)
+    second = make_version(proposal, catalog, number=2, options=SMALL_DISCOUNT)
+
+    send(second, manager, django_capture_on_commit_callbacks)
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (ProposalStatus.SUPERSEDED, ProposalStatus.SENT)
+    assert list(
+        ProposalEvent.objects.filter(proposal=proposal)
+        .order_by("pk")
+        .values_list("kind", "proposal_version__number")
+    ) == [
+        (ProposalEventKind.SENT, 1),
+        (ProposalEventKind.SUPERSEDED, 1),
+        (ProposalEventKind.SENT, 2),
+    ]
+    assert first.pdf is not None  # v1 stays downloadable
+    assert [m.subject.split(" for ")[0] for m in mail.outbox] == [
+        "Proposal P-2026-0042 v1",
+        "Proposal P-2026-0042 v2",
+    ]
+
+
+def test_a_version_superseded_before_its_pdf_is_rendered_gets_its_pdf_but_no_email(
+    proposal, catalog, manager, owner
+):
+    version = make_version(proposal, catalog, options=SMALL_DISCOUNT)
+    ProposalVersion.objects.filter(pk=version.pk).update(
+        status=ProposalStatus.SUPERSEDED, sent_at=AT
+    )
+
+    assert deliver_proposal.delay(version.pk).get() == "rendered"
+
+    version.refresh_from_db()
+    assert version.pdf is not None
+    assert not OutboundEmail.objects.exists()

@@ -1,0 +1,205 @@
+"""The proposal builder in a real browser: Maya, an account manager, builds a proposal
+with three options (one 20 % off, so it needs approval) and submits it; an admin
+approves it from the approvals page. axe finds nothing serious at desktop and phone
+widths, and nothing scrolls sideways. Screenshots land in /tmp/shots/proposals/."""
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from billing.models import ProposalEvent, ProposalStatus
+from billing.subscriptions.periods import term_end_for
+from licensing.demo.catalog import build_catalog
+from portal.models import ACCOUNT_MANAGERS_GROUP, ADMINS_GROUP
+from tests.factories import PASSWORD, UserFactory
+from tests.helpers.checkout import subscribed
+from tests.helpers.licenses import Catalog
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SHOTS = Path("/tmp/shots/proposals")
+WIDTHS = (1280, 390)
+
+
+@pytest.fixture
+def review(page, axe):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def check(label: str) -> None:
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(path=str(SHOTS / f"{label}-{width}.png"), full_page=True)
+            axe(f"{label} at {width}px")
+            overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+            assert not overflow, f"{label} scrolls sideways at {width}px"
+        page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+
+    return check
+
+
+@pytest.fixture
+def maya(transactional_db, organization):
+    user = UserFactory(email="maya@tierwise.test", first_name="Maya", is_staff=True)
+    user.groups.add(Group.objects.get(name=ACCOUNT_MANAGERS_GROUP))
+    organization.account_manager = user
+    organization.save()
+    return user
+
+
+@pytest.fixture
+def admin(transactional_db):
+    user = UserFactory(email="ada@tierwise.test", first_name="Ada", is_staff=True)
+    user.groups.add(Group.objects.get(name=ADMINS_GROUP))
+    return user
+
+
+@pytest.fixture
+def license(transactional_db, organization):
+    build_catalog()
+    start = timezone.localdate() - timedelta(days=60)
+    return subscribed(
+        organization,
+        Catalog(),
+        "team",
+        seats=5,
+        cycle="annual",
+        term_start=start,
+        term_end=term_end_for(start, cycle="annual"),
+    )
+
+
+def label(text: str) -> re.Pattern:
+    """A field's label, with or without the required marker."""
+    return re.compile(rf"^{re.escape(text)}\W*$")
+
+
+def add_option(
+    page,
+    *,
+    tier=None,
+    seats=None,
+    term=None,
+    invoiced=None,
+    discount=None,
+    reason=None,
+    renew=False,
+):
+    form = page.locator(".proposal-add")
+    if tier:
+        form.get_by_label(label("Tier")).select_option(label=tier)
+    if seats:
+        form.get_by_label(label("Seats")).fill(seats)
+    if term:
+        form.get_by_label(label("Term")).select_option(label=term)
+    if invoiced:
+        form.get_by_label(label("Invoiced")).select_option(label=invoiced)
+    if discount:
+        form.get_by_label("Discount (%)").fill(discount)
+    if reason:
+        form.get_by_label("Reason for the discount").fill(reason)
+    if renew:
+        form.get_by_label(re.compile("^Renew as is")).check()
+    form.get_by_role("button", name="Add option").click()
+
+
+def test_maya_builds_three_options_and_an_admin_approves(
+    page, live_server, login, maya, admin, license, organization, review
+):
+    login(maya)
+    page.goto(f"{live_server.url}/manage/proposals/organizations/{organization.slug}/")
+    review("organization")
+    page.get_by_role("button", name=re.compile("^New proposal")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^P-\d{4}-0001 v1$"))
+    number = page.get_by_role("heading", level=1).inner_text().split()[0]
+    review("builder-empty")
+
+    add_option(page, renew=True)
+    expect(page.get_by_role("heading", name=re.compile("^Option 1: Team v2"))).to_be_visible()
+    add_option(
+        page,
+        tier="Business v1",
+        seats="12",
+        term="3 years",
+        discount="20",
+        reason="Three-year commitment",
+    )
+    # What went wrong is said beside the field, and nothing is written.
+    add_option(page, tier="Enterprise v1", seats="3", term="2 years", invoiced="Each year")
+    expect(page.get_by_text("Enterprise is sold from 25 seats.")).to_be_visible()
+    review("builder-error")
+    add_option(page, tier="Enterprise v1", seats="25", term="2 years", invoiced="Each year")
+
+    option2 = page.get_by_role("article").filter(has_text="Option 2: Business")
+    path = option2.get_by_role("table")
+    expect(path.locator("tbody tr")).to_have_count(4)  # three years and the total
+    expect(path.locator("tbody tr").last).to_contain_text("$11,232.00")  # 12 x $390 x 3, 20 % off
+    expect(page.get_by_role("article")).to_have_count(3)
+    review("builder-three-options")
+
+    page.get_by_role("textbox", name="Cover note").fill(
+        "Dear Olivia, three ways forward for Northwind."
+    )
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+    page.get_by_role("button", name="Submit for approval").click()
+    expect(page.get_by_text("Submitted for approval.")).to_be_visible()
+    expect(page.locator(".page-lede .badge")).to_have_text("Awaiting approval")
+    page.get_by_role("link", name="Proposals", exact=True).click()
+    expect(page.get_by_role("link", name=f"{number} v1")).to_be_visible()
+    review("list")
+
+    page.context.clear_cookies()
+    login(admin)
+    page.goto(f"{live_server.url}/manage/proposals/approvals/")
+    review("approvals")
+    page.get_by_role("link", name=f"{number} v1").click()
+    review("builder-awaiting")
+    page.get_by_role("textbox", name="Comment").fill("20% for three years is fine.")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_text(f"{number} approved.")).to_be_visible()
+
+    page.goto(f"{live_server.url}/manage/proposals/{number}/")
+    expect(page.locator(".page-lede .badge")).to_have_text("Approved, ready to send")
+    review("builder-approved")
+    approved = ProposalEvent.objects.get(kind="approved")
+    assert (approved.actor, approved.comment) == (admin, "20% for three years is fine.")
+    version = approved.proposal_version
+    assert version.status == ProposalStatus.APPROVED
+    assert [
+        (o.tier_version.tier.slug, o.seats, o.term_cycles, o.billing, o.discount_percent)
+        for o in version.options.order_by("position")
+    ] == [
+        ("team", 5, 1, "upfront", 0),
+        ("business", 12, 3, "upfront", 20),
+        ("enterprise", 25, 2, "per_cycle", 0),
+    ]
+
+
+def test_the_builder_works_without_javascript(
+    page_without_javascript, live_server, maya, license, organization
+):
+    page = page_without_javascript
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill(maya.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.goto(f"{live_server.url}/manage/proposals/organizations/{organization.slug}/")
+    page.get_by_role("button", name=re.compile("^New proposal")).click()
+    add_option(page, tier="Business v1", seats="12", term="2 years", discount="20")
+    expect(page.get_by_text("Say why the discount is given.")).to_be_visible()
+    add_option(
+        page,
+        tier="Business v1",
+        seats="12",
+        term="2 years",
+        discount="20",
+        reason="Two-year commitment",
+    )
+    expect(page.get_by_role("heading", name=re.compile("^Option 1: Business v1"))).to_be_visible()
+    page.get_by_role("button", name="Submit for approval").click()
+    expect(page.locator(".page-lede .badge")).to_have_text("Awaiting approval")

@@ -1,0 +1,213 @@
+"""The account manager's proposal pages over HTTP: who sees what, the builder's forms
+(bad input answers 400 with messages and writes nothing), and the admins' approvals."""
+
+from datetime import date
+
+import pytest
+from django.contrib.auth.models import Group
+
+from billing.models import Proposal, ProposalEvent, ProposalOption, ProposalStatus
+from portal.models import ACCOUNT_MANAGERS_GROUP
+from tests.factories import OrganizationFactory, UserFactory
+from tests.factories.proposals import approver, proposal_in, published
+from tests.helpers.checkout import subscribed
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def license(organization, catalog, now):
+    return subscribed(
+        organization,
+        catalog,
+        "team",
+        seats=5,
+        cycle="annual",
+        term_start=date(2026, 1, 1),
+        term_end=date(2026, 12, 31),
+    )
+
+
+@pytest.fixture
+def draft(license, account_manager):
+    return proposal_in(license, account_manager)
+
+
+def option_post(**fields):
+    data = {
+        "new-tier_version": published("business").pk,
+        "new-seats": "12",
+        "new-cycle": "annual",
+        "new-term_cycles": "3",
+        "new-billing": "upfront",
+        "new-discount_percent": "20",
+        "new-discount_reason": "Three-year commitment",
+    }
+    data.update({f"new-{k}": v for k, v in fields.items()})
+    return data
+
+
+def page(response) -> str:
+    return response.content.decode()
+
+
+def test_it_lists_my_proposals_with_status_and_validity(client_for, account_manager, draft):
+    response = client_for(account_manager).get("/manage/proposals/")
+    assert response.status_code == 200
+    assert "P-2026-0001 v1" in page(response)
+    assert "Draft" in page(response) and "13 Apr 2026" in page(response)
+
+
+def test_an_account_manager_starts_a_proposal_for_a_license(
+    client_for, account_manager, license, organization
+):
+    client = client_for(account_manager)
+    listing = client.get(f"/manage/proposals/organizations/{organization.slug}/")
+    assert "New proposal" in page(listing)
+    response = client.post(
+        f"/manage/proposals/organizations/{organization.slug}/licenses/{license.pk}/new/"
+    )
+    proposal = Proposal.objects.get()
+    assert response["Location"] == f"/manage/proposals/{proposal.number}/"
+    assert proposal.prepared_by == account_manager
+
+
+def test_the_builder_shows_each_options_price_path(client_for, account_manager, draft):
+    client = client_for(account_manager)
+    response = client.post(f"/manage/proposals/{draft.number}/options/", option_post())
+    assert response.status_code == 302
+    body = page(client.get(f"/manage/proposals/{draft.number}/"))
+    # Option 2: 12 Business seats at $390 a year, 20% off, 3 years up front.
+    assert "$4,680.00" in body and "\u2212$936.00" in body and "$3,744.00" in body
+    assert "$11,232.00" in body  # the net total, all invoiced on the first day
+    assert "Submit for approval" in body
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"seats": "lots"}, "Enter a whole number of seats."),
+        ({"seats": "51"}, "Business allows at most 50 seats."),
+        ({"seats": "5"}, "Business is sold from 10 seats."),
+        ({"discount_percent": "120"}, "A discount is 0 to 100%."),
+        ({"discount_percent": "-1"}, "A discount is 0 to 100%."),
+        ({"discount_percent": "1000"}, "A discount is 0 to 100%."),
+        ({"discount_percent": "abc"}, "Enter the discount as a number, e.g. 20 or 12.5."),
+        ({"discount_reason": ""}, "Say why the discount is given."),
+        ({"tier_version": "999999"}, "Choose one of the tiers on offer."),
+        ({"cycle": "monthly"}, "A monthly option&#x27;s term is one month."),
+        ({"term_cycles": "5"}, "Choose a term of 1 to 3 years."),
+    ],
+)
+def test_the_builder_answers_bad_input_with_400_and_writes_nothing(
+    client_for, account_manager, draft, fields, message
+):
+    before = ProposalEvent.objects.count()
+    response = client_for(account_manager).post(
+        f"/manage/proposals/{draft.number}/options/", option_post(**fields)
+    )
+    assert response.status_code == 400
+    assert message in page(response)
+    assert ProposalOption.objects.count() == 1  # the draft's renew-as-is option
+    assert ProposalEvent.objects.count() == before
+
+
+def test_the_details_form_refuses_a_past_date(client_for, account_manager, draft):
+    response = client_for(account_manager).post(
+        f"/manage/proposals/{draft.number}/details/",
+        {"cover_note": "Hello", "valid_until": "2026-03-01", "roi": "none"},
+    )
+    assert response.status_code == 400
+    assert "The offer must stay open after today." in page(response)
+    assert draft.versions.get().cover_note == ""
+
+
+def test_the_details_form_saves_the_note_and_validity(client_for, account_manager, draft):
+    response = client_for(account_manager).post(
+        f"/manage/proposals/{draft.number}/details/",
+        {"cover_note": "Dear Olivia", "valid_until": "2026-04-30", "roi": "none"},
+    )
+    assert response.status_code == 302
+    version = draft.versions.get()
+    assert (version.cover_note, version.valid_until) == ("Dear Olivia", date(2026, 4, 30))
+
+
+def test_the_history_says_who_did_what(client_for, account_manager, draft):
+    body = page(client_for(account_manager).get(f"/manage/proposals/{draft.number}/"))
+    assert "History" in body and "Created" in body and account_manager.email in body
+
+
+def test_another_account_manager_gets_404(client_for, draft, organization, license):
+    other = UserFactory(is_staff=True)
+    other.groups.add(Group.objects.get(name=ACCOUNT_MANAGERS_GROUP))
+    OrganizationFactory(account_manager=other)
+    client = client_for(other)
+    assert client.get(f"/manage/proposals/{draft.number}/").status_code == 404
+    assert (
+        client.post(f"/manage/proposals/{draft.number}/options/", option_post()).status_code == 404
+    )
+    assert client.get(f"/manage/proposals/organizations/{organization.slug}/").status_code == 404
+    assert (
+        client.post(
+            f"/manage/proposals/organizations/{organization.slug}/licenses/{license.pk}/new/"
+        ).status_code
+        == 404
+    )
+    assert "P-2026-0001" not in page(client.get("/manage/proposals/"))
+
+
+@pytest.mark.parametrize("who", ["owner", "teammate", "outsider"])
+def test_customers_get_403(client_for, draft, request, who):
+    client = client_for(request.getfixturevalue(who))
+    assert client.get("/manage/proposals/").status_code == 403
+    assert client.get(f"/manage/proposals/{draft.number}/").status_code == 403
+    assert client.post(f"/manage/proposals/{draft.number}/withdraw/").status_code == 403
+    assert draft.versions.get().status == ProposalStatus.DRAFT
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client, draft):
+    assert client.get(f"/manage/proposals/{draft.number}/")["Location"].startswith(
+        "/accounts/login/"
+    )
+
+
+def test_an_admin_approves_from_the_approvals_page(client_for, license, account_manager):
+    proposal = proposal_in(license, account_manager, ProposalStatus.AWAITING_APPROVAL)
+    client = client_for(approver())
+    listing = page(client.get("/manage/proposals/approvals/"))
+    assert proposal.number in listing and "20%" in listing
+    response = client.post(f"/manage/proposals/{proposal.number}/approve/", {"comment": "OK"})
+    assert response.status_code == 302
+    assert proposal.versions.get().status == ProposalStatus.APPROVED
+
+
+def test_a_rejection_without_a_comment_is_400(client_for, license, account_manager):
+    proposal = proposal_in(license, account_manager, ProposalStatus.AWAITING_APPROVAL)
+    response = client_for(approver()).post(
+        f"/manage/proposals/{proposal.number}/reject/", {"comment": " "}
+    )
+    assert response.status_code == 400
+    assert "Say why it is rejected" in page(response)
+    assert proposal.versions.get().status == ProposalStatus.AWAITING_APPROVAL
+
+
+def test_an_account_manager_cannot_approve(client_for, license, account_manager):
+    proposal = proposal_in(license, account_manager, ProposalStatus.AWAITING_APPROVAL)
+    client = client_for(account_manager)
+    assert client.get("/manage/proposals/approvals/").status_code == 403
+    assert client.post(f"/manage/proposals/{proposal.number}/approve/").status_code == 404
+    assert proposal.versions.get().status == ProposalStatus.AWAITING_APPROVAL
+
+
+def test_the_roi_link_is_checked_by_the_calculators_form(client_for, account_manager, draft):
+    client = client_for(account_manager)
+    url = f"/manage/proposals/{draft.number}/details/"
+    data = {"valid_until": "2026-04-13", "roi": "inputs"}
+    bad = client.post(url, {**data, "roi_link": "http://testserver/roi/?team_size=lots"})
+    assert bad.status_code == 400
+    assert "Enter a whole number of people, e.g. 25." in page(bad)
+    assert draft.versions.get().roi_inputs == {}
+
+    good = client.post(url, {**data, "roi_link": "http://testserver/roi/?team_size=40"})
+    assert good.status_code == 302
+    assert draft.versions.get().roi_inputs["team_size"] == "40"
