@@ -3,6 +3,10 @@
 Every transaction that locks more than one of these rows takes them in this order, and
 never goes back for an earlier one once it holds a later one:
 
+0. proposal (billing.proposals.events.proposal_lock): every step of a proposal locks its
+   row first; accepting an option then takes the checkout's order below (a change now)
+   or the license and its scheduled change (a renewal as is), so two acceptances of one
+   proposal queue on it and the second finds it answered,
 1. billing details (the organization's: its credit balance and every checkout of it),
 2. checkout (its one-time token),
 3. license (several licenses: in ascending id, `lock_licenses`; a payment or credit locks

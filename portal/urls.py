@@ -14,6 +14,7 @@ from portal.views import (
     manage,
     organizations,
     proposal_downloads,
+    proposals_customer,
     proposals_staff,
     proration,
     roi,
@@ -118,6 +119,23 @@ app_patterns = [
     path("<slug:slug>/trials/<int:trial_id>/", trials.trial_detail, name="trial_detail"),
     path("<slug:slug>/trials/<int:trial_id>/started/", trials.trial_started, name="trial_started"),
     path("<slug:slug>/trials/<int:trial_id>/end/", trials.trial_end_view, name="trial_end"),
+    # The customer's proposals (issue 20): read by members, answered by billing.
+    path("<slug:slug>/proposals/", proposals_customer.proposal_list, name="proposals"),
+    path(
+        "<slug:slug>/proposals/<int:proposal_id>/",
+        proposals_customer.proposal_detail,
+        name="proposal_detail",
+    ),
+    path(
+        "<slug:slug>/proposals/<int:proposal_id>/accept/<int:option_id>/",
+        proposals_customer.proposal_accept_view,
+        name="proposal_accept",
+    ),
+    path(
+        "<slug:slug>/proposals/<int:proposal_id>/decline/",
+        proposals_customer.proposal_decline_view,
+        name="proposal_decline",
+    ),
     path("<slug:slug>/invoices/", invoices.invoice_list, name="invoice_list"),
     path("<slug:slug>/invoices/<str:number>/", invoices.invoice_detail, name="invoice_detail"),
     path("<slug:slug>/invoices/<str:number>.pdf", invoices.invoice_pdf, name="invoice_pdf"),
@@ -243,6 +261,13 @@ urlpatterns = [
         "manage/proposals/<int:pk>/versions/<int:number>.pdf",
         proposal_downloads.staff_version_pdf,
         name="proposal_version_pdf_staff",
+    ),
+    # The customer's proposal as the email and the PDF link it (same name as the page
+    # under /app/<slug>/, reversed with the proposal alone): on to that page.
+    path(
+        "proposals/<int:proposal_id>/",
+        proposals_customer.proposal_open,
+        name="proposal_detail",
     ),
     path(
         "proposals/<int:pk>/versions/<int:number>.pdf",

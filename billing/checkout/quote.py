@@ -32,6 +32,8 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
+from billing.discounts import Discount
+from billing.discounts import apply as apply_discounts
 from billing.invoices import totals
 from billing.invoices.kinds import LineKind
 from billing.money import Money
@@ -40,6 +42,8 @@ from billing.proration import GivenBack, Proration, prorate
 from billing.subscriptions.periods import ONE_DAY, Span, period, term_end_for
 
 ONE = Decimal(1)
+UPFRONT = "upfront"  # Subscription.billing: the whole term on its first invoice
+PER_CYCLE = "per_cycle"  # one invoice per cycle of the term
 
 
 class QuoteRefused(ValueError):
@@ -54,7 +58,9 @@ class QuoteRefused(ValueError):
 @dataclass(frozen=True)
 class Plan:
     """A subscription's terms. `rank` orders the tiers of a product (higher is more);
-    `max_seats` is the tier's seat limit (None: no maximum)."""
+    `max_seats` is the tier's seat limit (None: no maximum). `billing`: how a term of
+    several cycles is invoiced (UPFRONT or PER_CYCLE); `discounts`: what comes off each
+    cycle's price (billing.discounts: a proposal's negotiated discount)."""
 
     tier: str
     tier_name: str
@@ -65,6 +71,8 @@ class Plan:
     auto_renew: bool = True
     term_cycles: int = 1
     max_seats: int | None = None
+    billing: str = UPFRONT
+    discounts: tuple[Discount, ...] = ()
 
     @property
     def currency(self) -> str:
@@ -75,6 +83,15 @@ class Plan:
         """One term for the seats bought, exact (prices have whole minor units)."""
         return self.price.for_seats(self.seats) * self.term_cycles
 
+    @property
+    def net_term_price(self) -> Money:
+        """One term less its discounts, each cycle's discounted and rounded as its
+        invoice discounts it (the term price when there are none): what a change
+        prorates, so the unused time credits what was paid, not the list price."""
+        return apply_discounts(self.price.for_seats(self.seats), self.discounts).net * (
+            self.term_cycles
+        )
+
     def describe(self) -> str:
         return f"{self.tier_seats()}, {BillingCycle(self.cycle).label.lower()}"
 
@@ -83,12 +100,14 @@ class Plan:
         return f"{self.tier_name}, {self.seats} seat{'s' if self.seats != 1 else ''}"
 
     def term_price_phrase(self) -> str:
-        """What a term costs, with its length: "$228.00 a month", "$6,840.00 for 3 years"."""
-        price = self.term_price.format()
+        """What a term costs, with its length: "$228.00 a month", "$6,840.00 for 3 years",
+        "$9,360.00 for 3 years after discounts"."""
+        price = self.net_term_price.format()
+        after = " after discounts" if self.discounts else ""
         if self.term_cycles == 1:
-            return f"{price} {CYCLE_PHRASE[self.cycle]}"
+            return f"{price} {CYCLE_PHRASE[self.cycle]}{after}"
         unit = "months" if self.cycle == BillingCycle.MONTHLY else "years"
-        return f"{price} for {self.term_cycles} {unit}"
+        return f"{price} for {self.term_cycles} {unit}{after}"
 
     def same_money_terms(self, other: Plan) -> bool:
         return (self.tier, self.seats, self.cycle, self.price) == (
@@ -145,6 +164,7 @@ class Quote:
     renewal: Money  # what each renewal costs afterwards, before tax
     renewal_tax: Money
     renews_on: date | None  # None: auto-renew is off, the subscription ends with the term
+    new_term: bool = False  # a change that starts a new term today (quote_change)
 
     @property
     def charges_now(self) -> bool:
@@ -193,7 +213,8 @@ def _plan_key(plan: Plan | None) -> str:
     price = plan.price
     return (
         f"{plan.tier}|{plan.seats}|{plan.cycle}|{plan.auto_renew}|{plan.term_cycles}|"
-        f"{price.amount.amount}|{price.amount.currency}|{price.per_seat}|{price.min_seats}"
+        f"{price.amount.amount}|{price.amount.currency}|{price.per_seat}|{price.min_seats}|"
+        f"{plan.billing}|" + ",".join(f"{d.kind}:{d.percent}:{d.reason}" for d in plan.discounts)
     )
 
 
@@ -246,6 +267,8 @@ def _split(
         cycle=cycle,
         seats=max(current.seats, target.seats),
         auto_renew=current.auto_renew or target.auto_renew,
+        # A discount held for the current term stays with it, not with a new cycle's term.
+        discounts=current.discounts if cycle == current.cycle else target.discounts,
     )
     return now, (target if target != now else None)
 
@@ -262,6 +285,7 @@ def quote_change(
     prices: Mapping[tuple[str, str], SeatPrice] | None = None,
     paid_through: date | None = None,
     credited: tuple[Credited, ...] | list[Credited] = (),
+    new_term: bool = False,
 ) -> Quote:
     """The lines and totals of moving from `current` (None: a purchase) to `target` on
         `today`. `prices`: (tier, cycle) -> price for the current and the target tier, the
@@ -270,7 +294,10 @@ def quote_change(
         extended the term free of charge past it (default: the term's last day); a change is
         prorated over the paid days only, so an extension never spreads a cycle's price over
         more days than it bought. `credited`: what credit notes gave back of each invoice that
-    billed the term; the unused time is credited net of it. Raises QuoteRefused."""
+    billed the term; the unused time is credited net of it. `new_term`: `target` whole
+    from today, a new term of its own (an accepted proposal's option: its term and
+    discount start the day it is accepted), the unused time credited. Raises
+    QuoteRefused."""
     errors = check_plan(target)
     if current is not None and target.currency != current.currency:
         errors["currency"] = (
@@ -290,15 +317,18 @@ def quote_change(
     if current is None:
         now, later = target, None
         start, end = today, term_end_for(today, cycle=target.cycle, cycles=target.term_cycles)
-        lines = term_lines(target, start)
+        lines = invoiced_now(target, term_lines(target, start))
     else:
-        now, later = _split(current, target, prices or {})
+        if new_term:
+            now, later = target, None
+        else:
+            now, later = _split(current, target, prices or {})
         errors = check_plan(now)
         if errors:
             raise QuoteRefused(errors)
         paid = Span(term_start, min(paid_through or term_end, term_end))
         given = _given_back(credited, paid, currency)
-        start, end, lines = _lines_now(current, now, paid, term_end, today, given)
+        start, end, lines = _lines_now(current, now, paid, term_end, today, given, new_term)
     amounts = [line.amount for line in lines]
     result = totals.invoice_totals(
         line_amounts=amounts,
@@ -327,6 +357,7 @@ def quote_change(
         renewal=renewal,
         renewal_tax=totals.tax_on(renewal, tax_rate),
         renews_on=end + timedelta(days=1) if final.auto_renew else None,
+        new_term=current is not None and bool(lines) and (new_term or now.cycle != current.cycle),
     )
 
 
@@ -344,9 +375,51 @@ def _given_back(credited, paid: Span, currency: str) -> tuple[GivenBack, ...]:
     return tuple(given)
 
 
+def invoiced_now(plan: Plan, lines: list[Line]) -> list[Line]:
+    """Of a term's lines, those its first invoice bills: all of them up front, the first
+    cycle's (its charge and discount) when the term is invoiced per cycle."""
+    if plan.billing != PER_CYCLE or not lines:
+        return lines
+    first = lines[0].period_start
+    return [line for line in lines if line.period_start == first]
+
+
+def discount_lines(plan: Plan, charge: Line) -> list[Line]:
+    """The discount lines of one cycle's charge (billing.discounts, in its published
+    order): each negative, rounded once, saying which discount and why, over the
+    charge's period."""
+    applied = apply_discounts(charge.amount, plan.discounts).applied
+    return [
+        Line(
+            description=entry.discount.describe(),
+            quantity=ONE,
+            unit_price=-entry.amount,
+            amount=-entry.amount,
+            period_start=charge.period_start,
+            period_end=charge.period_end,
+            kind=LineKind.DISCOUNT,
+        )
+        for entry in applied
+        if not entry.amount.is_zero
+    ]
+
+
+def discount_by_period(lines) -> dict[date, Money]:
+    """What the discount lines take off each period (by its first day), positive: the
+    period's discount_amount (billing.subscriptions)."""
+    off: dict[date, Money] = {}
+    for line in lines:
+        if line.kind == LineKind.DISCOUNT:
+            taken = -line.amount
+            before = off.get(line.period_start)
+            off[line.period_start] = taken if before is None else before + taken
+    return off
+
+
 def term_lines(plan: Plan, start: date) -> list[Line]:
     """A whole term from `start`, a line per billing period (one for a term of one
-    cycle): billed seats x the per-seat price of a cycle, or the flat price."""
+    cycle): billed seats x the per-seat price of a cycle, or the flat price, each
+    followed by its discount lines when the plan has a discount."""
     price = plan.price
     quantity = Decimal(price.billed_seats(plan.seats)) if price.per_seat else ONE
     lines = []
@@ -355,18 +428,18 @@ def term_lines(plan: Plan, start: date) -> list[Line]:
         description = plan.describe()
         if plan.term_cycles > 1:
             description += f" ({index + 1} of {plan.term_cycles})"
-        lines.append(
-            Line(
-                description=description,
-                quantity=quantity,
-                unit_price=price.amount,
-                amount=totals.line_amount(quantity=quantity, unit_price=price.amount),
-                period_start=span.starts_on,
-                period_end=span.ends_on,
-                kind=LineKind.RECURRING,
-                list_unit_price=price.amount,
-            )
+        charge = Line(
+            description=description,
+            quantity=quantity,
+            unit_price=price.amount,
+            amount=totals.line_amount(quantity=quantity, unit_price=price.amount),
+            period_start=span.starts_on,
+            period_end=span.ends_on,
+            kind=LineKind.RECURRING,
+            list_unit_price=price.amount,
         )
+        lines.append(charge)
+        lines.extend(discount_lines(plan, charge))
     return lines
 
 
@@ -424,10 +497,12 @@ def _lines_now(
     term_end: date,
     today: date,
     given: tuple[GivenBack, ...] = (),
+    new_term: bool = False,
 ) -> tuple[date, date, list[Line]]:
     """(term start, term end, lines) of what changes today; `paid` is the span the
-    current term's price paid for (the term less any free extension)."""
-    if now.same_money_terms(current):
+    current term's price paid for (the term less any free extension). `new_term`: a
+    new term from today whatever changes (quote_change)."""
+    if now.same_money_terms(current) and not new_term:
         return paid.starts_on, term_end, []
     if today > paid.ends_on:
         raise QuoteRefused(
@@ -438,23 +513,23 @@ def _lines_now(
             }
         )
     remaining = Span(today, paid.ends_on)
-    if now.cycle != current.cycle:
+    if now.cycle != current.cycle or new_term:
         # A new term from today: credit for the rest of this one, the new term in full.
         unused = prorate(
-            current_price=current.term_price,
+            current_price=current.net_term_price,
             new_price=Money.zero(current.currency),
             term_start=paid.starts_on,
             term_end=paid.ends_on,
             change_date=today,
             given_back=given,
         )
-        lines = term_lines(now, today)
+        lines = invoiced_now(now, term_lines(now, today))
         if not unused.credit.is_zero:
             lines.insert(0, _credit_line(current, unused, remaining))
         return today, term_end_for(today, cycle=now.cycle, cycles=now.term_cycles), lines
     proration = prorate(
-        current_price=current.term_price,
-        new_price=now.term_price,
+        current_price=current.net_term_price,
+        new_price=now.net_term_price,
         term_start=paid.starts_on,
         term_end=paid.ends_on,
         change_date=today,

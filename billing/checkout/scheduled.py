@@ -30,10 +30,12 @@ from billing.models import (
     SubscriptionPeriod,
 )
 from billing.money import Money
+from billing.subscriptions.periods import term_end_for
 from billing.subscriptions.services import (
     subscription_lock_price,
     subscription_period_split,
     subscription_set_auto_renew,
+    subscription_set_terms,
 )
 from licensing.licenses import services as licenses
 from licensing.models import License
@@ -141,11 +143,33 @@ def scheduled_change_apply(
                 at=at,
                 keep_active_machines=True,
             )
-        if moves.price:
+        from_proposal = change.proposal_option_id is not None
+        if moves.price or from_proposal:
+            # A proposal's renewal locks the catalog price it quoted, for its term.
             subscription = subscription_lock_price(
                 subscription=subscription,
                 cycle=change.cycle,
                 currency=change.price.currency_id,
+                actor=actor,
+                reason=reason,
+                at=at,
+            )
+        if from_proposal:
+            # The term, its billing and its discount the proposal agreed, from the
+            # change's day to the end of that term (the renewal that applies it bills
+            # it; renewals inside the term apply the discount, the first after it not).
+            discount = change.discount_percent
+            subscription = subscription_set_terms(
+                subscription=subscription,
+                term_cycles=change.term_cycles,
+                billing=change.billing,
+                discount_percent=discount,
+                discount_reason=change.discount_reason,
+                discount_ends_on=term_end_for(
+                    change.effective_on, cycle=change.cycle, cycles=change.term_cycles
+                )
+                if discount
+                else None,
                 actor=actor,
                 reason=reason,
                 at=at,

@@ -31,8 +31,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.checkout import changes
-from billing.checkout.quote import Credited, Plan, Quote, QuoteRefused, quote_change
+from billing.checkout.quote import (
+    Credited,
+    Plan,
+    Quote,
+    QuoteRefused,
+    discount_by_period,
+    quote_change,
+)
 from billing.checkout.selectors import credited_in_term
+from billing.discounts import negotiated
 from billing.emails import notices
 from billing.invoices import rules as invoice_rules
 from billing.invoices import services as invoices
@@ -49,6 +57,7 @@ from billing.models import (
     CreditEntry,
     Invoice,
     PeriodReason,
+    ProposalOption,
     ScheduledChange,
     ScheduledChangeStatus,
     Subscription,
@@ -57,13 +66,14 @@ from billing.models import (
 from billing.money import Money
 from billing.pricing import BillingCycle, SeatPrice
 from billing.subscriptions.periods import Span
-from billing.subscriptions.selectors import canceled_by_customer
+from billing.subscriptions.selectors import canceled_by_customer, discounts_from
 from billing.subscriptions.services import (
     subscription_create,
     subscription_lock_price,
     subscription_period_add,
     subscription_period_split,
     subscription_set_auto_renew,
+    subscription_set_terms,
     subscription_term_restart,
 )
 from billing.tax.rules import Decision, tax_label
@@ -167,8 +177,13 @@ class Preview:
 
     @property
     def no_discount(self) -> Money:
-        """The discount line's amount: no discounts exist yet."""
+        """The "Discounts: none apply" row's amount (zero), shown only when no discount
+        line is among the quote's (a proposal's negotiated discount is one)."""
         return Money.zero(self.quote.currency)
+
+    @property
+    def has_discount(self) -> bool:
+        return any(line.kind == LineKind.DISCOUNT for line in self.quote.lines)
 
     @property
     def tax_label(self) -> str:
@@ -191,6 +206,9 @@ class Preview:
             replan = self.replan
             shown += f"\npending|{self.pending.pk}|{replan.outcome}|{replan.terms}|"
             shown += f"{replan.effective_on}"
+        option = self.checkout.proposal_option
+        if option is not None:
+            shown += f"\noption|{option.pk}|{option.discount_percent}|{option.billing}"
         if self.trial is not None:
             # A trial closed since (ended, reverted) makes a conversion's preview stale.
             shown += f"\ntrial|{self.trial.pk}|{self.buys_trial_license}"
@@ -236,15 +254,34 @@ def open_license_for(organization: Organization, tier: Tier) -> License | None:
 
 @transaction.atomic
 def checkout_start(
-    *, organization: Organization, license: License | None, user, at: datetime | None = None
+    *,
+    organization: Organization,
+    license: License | None,
+    user,
+    at: datetime | None = None,
+    proposal_option: ProposalOption | None = None,
 ) -> Checkout:
+    """A started checkout; `proposal_option`: bound to a proposal's option (accepting it,
+    billing.proposals.acceptance), which it quotes instead of a target of its own."""
     at = at or clock.now()
     if license is not None and license.organization_id != organization.pk:
         raise ValidationError("The license belongs to another organization.")
+    proposal = proposal_option.proposal_version.proposal if proposal_option else None
+    if proposal is not None and (proposal.organization_id, proposal.license_id) != (
+        organization.pk,
+        license.pk if license else None,
+    ):
+        raise ValidationError("The proposal is for another license.")
     checkout = Checkout.objects.create(
-        organization=organization, license=license, started_by=user, started_at=at
+        organization=organization,
+        license=license,
+        started_by=user,
+        started_at=at,
+        proposal=proposal,
+        proposal_option=proposal_option,
     )
-    _record(checkout, CheckoutEvent.Step.STARTED, at)
+    data = {"proposal": str(proposal_option.proposal_version)} if proposal_option else {}
+    _record(checkout, CheckoutEvent.Step.STARTED, at, **data)
     return checkout
 
 
@@ -283,6 +320,50 @@ def _plan(version: TierVersion, price: SeatPrice, *, seats: int, cycle: str, aut
         auto_renew=auto_renew,
         max_seats=_seat_limit(version),
     )
+
+
+def option_target(option: ProposalOption) -> Target:
+    """What a proposal's option asks for, as a checkout's target."""
+    return Target(
+        tier=option.tier_version.tier.slug,
+        seats=option.seats,
+        cycle=option.cycle,
+        currency=option.price.currency_id,
+        auto_renew=True,
+    )
+
+
+def option_plan(option: ProposalOption, version: TierVersion) -> Plan:
+    """The plan a proposal's option quotes: its tier version (even one retired since),
+    its catalog price (the row it was made with, held while the proposal is valid), its
+    seats, term length, billing and negotiated discount."""
+    row = option.price
+    price = SeatPrice(
+        amount=Money(row.amount, row.currency_id),
+        cycle=row.cycle,
+        per_seat=row.per_seat,
+        min_seats=row.min_seats,
+    )
+    plan = _plan(version, price, seats=option.seats, cycle=option.cycle, auto_renew=True)
+    return Plan(
+        **{
+            **plan.__dict__,
+            "term_cycles": option.term_cycles,
+            "billing": option.billing,
+            "discounts": negotiated(option.discount_percent, option.discount_reason),
+        }
+    )
+
+
+def _option_refusal(option: ProposalOption, today: date) -> str:
+    """Why a proposal's option can no longer be quoted ("" when it can)."""
+    valid_until = option.proposal_version.valid_until
+    if valid_until < today:
+        return (
+            f"This proposal expired on {valid_until:%-d %B %Y}: its prices held until then. "
+            "Ask your account manager for a new one."
+        )
+    return ""
 
 
 def _target_version(
@@ -386,17 +467,26 @@ def checkout_preview(
                 "changed here until it is running again. Your account manager can help."
             }
         )
+    option = checkout.proposal_option if checkout.proposal_option_id else None
+    if option is not None:
+        refusal = _option_refusal(option, today)
+        if license is None or refusal:
+            raise QuoteRefused({"": refusal or "A proposal changes the license it was made for."})
+        target = option_target(option)
     if license is None:
         _refuse_a_second_license(organization, target.tier)
     # A trial license is bought by a purchase on it (billing.trials.conversion).
     buys_trial_license = conversion.is_trial_license(license)
     trial = _running_trial(checkout, license)
-    version = _conversion_version(catalog, trial, target.tier) or _target_version(
-        catalog,
-        None if buys_trial_license else license,
-        target.tier,
-        license.product_id if license else None,
-    )
+    if option is not None:
+        version = catalog.version(option.tier_version_id)
+    else:
+        version = _conversion_version(catalog, trial, target.tier) or _target_version(
+            catalog,
+            None if buys_trial_license else license,
+            target.tier,
+            license.product_id if license else None,
+        )
     if target.cycle not in BillingCycle.values:
         raise QuoteRefused({"cycle": "Choose monthly or annual billing."})
     tax = tax_decision_for(organization_id=checkout.organization_id, on=today)
@@ -444,7 +534,7 @@ def checkout_preview(
         # After the target's catalog prices: on the same tier they are the current one's,
         # and the current cycle stays at the price the subscription locked.
         prices[(current_version.tier.slug, subscription.cycle)] = subscription.seat_price
-        if (version.tier.slug, target.cycle) not in prices:
+        if option is None and (version.tier.slug, target.cycle) not in prices:
             raise QuoteRefused(
                 {"cycle": f"{version.tier.name} has no {target.cycle} price in {currency}."}
             )
@@ -455,7 +545,13 @@ def checkout_preview(
             cycle=subscription.cycle,
             auto_renew=license.auto_renew,
         )
-        current = Plan(**{**current.__dict__, "term_cycles": subscription.term_cycles})
+        # A negotiated discount the subscription holds for its term (an accepted
+        # proposal's) is off the current plan and any change made inside that term, so
+        # the unused time credits what was paid and added seats get the agreed price.
+        held = discounts_from(subscription, license.term_start)
+        current = Plan(
+            **{**current.__dict__, "term_cycles": subscription.term_cycles, "discounts": held}
+        )
         plan_target = _plan(
             version,
             prices[(version.tier.slug, target.cycle)],
@@ -463,7 +559,18 @@ def checkout_preview(
             cycle=target.cycle,
             auto_renew=target.auto_renew,
         )
-        plan_target = Plan(**{**plan_target.__dict__, "term_cycles": subscription.term_cycles})
+        plan_target = Plan(
+            **{
+                **plan_target.__dict__,
+                "term_cycles": subscription.term_cycles,
+                # Not past the cycle it was agreed for: a new cycle is a new term.
+                "discounts": held if target.cycle == subscription.cycle else (),
+            }
+        )
+        if option is not None:
+            # The option whole, from today: its term, billing and discount start the day
+            # it is accepted; the unused time of this term is credited, as any change.
+            plan_target = option_plan(option, version)
         paid_through = _paid_through(checkout, license)
         credited = _credited(checkout, license, currency, paid_through)
         quote = quote_change(
@@ -477,6 +584,7 @@ def checkout_preview(
             prices=prices,
             paid_through=paid_through,
             credited=credited,
+            new_term=option is not None,
         )
         if quote.later is not None and not license.auto_renew:
             raise QuoteRefused({"": _no_change_at_term_end(license)})
@@ -961,15 +1069,23 @@ def _buy_trial_license(preview: Preview, *, actor, reason: str, at: datetime) ->
 def _change_now(license: License, preview: Preview, *, actor, reason: str, at: datetime) -> None:
     quote = preview.quote
     current, now = quote.current, quote.now
-    if now.tier != current.tier:
+    option = preview.checkout.proposal_option if preview.checkout.proposal_option_id else None
+    new_version = license.version_id != preview.version.pk
+    if now.tier != current.tier or (option is not None and new_version):
+        # A proposal's option applies the version it quoted, even one retired since.
         licenses.license_change_version(
-            license=license, version=preview.version, actor=actor, reason=reason, at=at
+            license=license,
+            version=preview.version,
+            actor=actor,
+            reason=reason,
+            at=at,
+            as_quoted=option is not None,
         )
     if now.seats != current.seats:
         licenses.license_change_seats(
             license=license, seats=now.seats, actor=actor, reason=reason, at=at
         )
-    if now.cycle != current.cycle:
+    if quote.new_term:
         licenses.license_start_term(
             license=license,
             term_start=quote.term_start,
@@ -979,9 +1095,23 @@ def _change_now(license: License, preview: Preview, *, actor, reason: str, at: d
             at=at,
         )
     subscription = Subscription.objects.get(license=license)
-    if now.tier != current.tier or now.cycle != current.cycle:
+    if now.tier != current.tier or now.cycle != current.cycle or option is not None:
         subscription = subscription_lock_price(
             subscription=subscription, cycle=now.cycle, actor=actor, reason=reason, at=at
+        )
+    if option is not None:
+        # The option's term, how it is invoiced and its discount, off every cycle of the
+        # term (renewals inside it apply it; the first after it does not).
+        subscription = subscription_set_terms(
+            subscription=subscription,
+            term_cycles=now.term_cycles,
+            billing=now.billing,
+            discount_percent=option.discount_percent,
+            discount_reason=option.discount_reason,
+            discount_ends_on=quote.term_end if option.discount_percent else None,
+            actor=actor,
+            reason=reason,
+            at=at,
         )
     if now.auto_renew != current.auto_renew:
         subscription_set_auto_renew(
@@ -1030,6 +1160,7 @@ def _bill_periods(
     kind -> first day -> the period each line of that kind and first day links to."""
     lines = quote.lines
     recurring = [line for line in lines if line.kind == LineKind.RECURRING]
+    off = discount_by_period(lines)
     charged = Money.zero(quote.currency)
     for line in lines:
         if line.kind == LineKind.PRORATION_CHARGE:
@@ -1043,6 +1174,7 @@ def _bill_periods(
                 span=Span(line.period_start, line.period_end),
                 reason=reason,
                 amount=line.amount,
+                discount=off.get(line.period_start),
                 invoice=invoice,
                 at=at,
             )
@@ -1050,14 +1182,15 @@ def _bill_periods(
     if quote.is_purchase:
         add(recurring, PeriodReason.PURCHASE)
         return periods
-    if quote.now.same_money_terms(quote.current):
+    if quote.now.same_money_terms(quote.current) and not quote.new_term:
         return periods
-    if quote.now.cycle != quote.current.cycle:
+    if quote.new_term:
         first, *rest = recurring
         credited, new = subscription_term_restart(
             subscription=subscription,
             span=Span(first.period_start, first.period_end),
             amount=first.amount,
+            discount=off.get(first.period_start),
             invoice=invoice,
             at=at,
         )

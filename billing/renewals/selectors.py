@@ -7,12 +7,15 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from billing.checkout.quote import Line, Plan, term_lines
+from billing.discounts import Discount, negotiated
 from billing.invoices import totals
+from billing.invoices.kinds import LineKind
 from billing.models import BillingDetails, ScheduledChange, ScheduledChangeStatus, Subscription
 from billing.money import Money
 from billing.pricing import SeatPrice
 from billing.renewals import terms
 from billing.subscriptions.periods import index_of, period
+from billing.subscriptions.selectors import discounts_from
 from billing.tax.rules import Decision
 from billing.tax.selectors import tax_decision, tax_decision_for
 from licensing.models import TierVersion, TierVersionPrice
@@ -75,7 +78,16 @@ def _seat_price(row: TierVersionPrice, currency: str) -> SeatPrice:
     )
 
 
-def _plan(version: TierVersion, price: SeatPrice, *, seats: int, auto_renew: bool, cycles: int):
+def _plan(
+    version: TierVersion,
+    price: SeatPrice,
+    *,
+    seats: int,
+    auto_renew: bool,
+    cycles: int,
+    billing: str = "upfront",
+    discounts: tuple[Discount, ...] = (),
+):
     return Plan(
         tier=version.tier.slug,
         tier_name=version.tier.name,
@@ -86,6 +98,8 @@ def _plan(version: TierVersion, price: SeatPrice, *, seats: int, auto_renew: boo
         auto_renew=auto_renew,
         term_cycles=cycles,
         max_seats=_seat_limit(version),
+        billing=billing,
+        discounts=discounts,
     )
 
 
@@ -195,13 +209,15 @@ def anchor_for(subscription: Subscription, *, renews_on: date, cycle: str) -> da
 def anchored_lines(plan: Plan, *, renews_on: date, anchor: date) -> list[Line]:
     """The checkout's term lines (quote.term_lines) with each period's dates counted
     from `anchor`, never from the previous period's end."""
-    lines = term_lines(plan, renews_on)
     first = index_of(anchor, renews_on, cycle=plan.cycle)
-    return [
-        replace(line, period_start=span.starts_on, period_end=span.ends_on)
-        for index, line in enumerate(lines)
-        for span in [period(anchor, first + index, cycle=plan.cycle)]
-    ]
+    cycle = first - 1
+    lines = []
+    for line in term_lines(plan, renews_on):
+        if line.kind != LineKind.DISCOUNT:  # a cycle's discount lines follow its charge
+            cycle += 1
+        span = period(anchor, cycle, cycle=plan.cycle)
+        lines.append(replace(line, period_start=span.starts_on, period_end=span.ends_on))
+    return lines
 
 
 def next_renewal(subscription: Subscription, *, cache: Cache | None = None) -> NextRenewal:
@@ -237,12 +253,18 @@ def next_renewal(subscription: Subscription, *, cache: Cache | None = None) -> N
     price_row = None
     if source == terms.Source.SCHEDULED:
         version, price_row = cache.version(change.version_id), change.price
+        from_proposal = change.proposal_option_id is not None
         plan = _plan(
             version,
             _seat_price(price_row, currency),
             seats=change.seats,
             auto_renew=change.auto_renew,
-            cycles=subscription.term_cycles,
+            # A proposal's renewal: its term, billing and discount (a term of its own).
+            cycles=change.term_cycles if from_proposal else subscription.term_cycles,
+            billing=change.billing if from_proposal else subscription.billing,
+            discounts=negotiated(change.discount_percent, change.discount_reason)
+            if from_proposal
+            else (),
         )
     elif source == terms.Source.SUCCESSOR:
         version, price_row = cache.version(successor_pk), successor_row
@@ -254,7 +276,11 @@ def next_renewal(subscription: Subscription, *, cache: Cache | None = None) -> N
             cycles=subscription.term_cycles,
         )
     else:
-        plan = current
+        plan = replace(
+            current,
+            billing=subscription.billing,
+            discounts=discounts_from(subscription, renews_on),
+        )
     anchor = anchor_for(subscription, renews_on=renews_on, cycle=plan.cycle)
     lines = anchored_lines(plan, renews_on=renews_on, anchor=anchor)
     decision = cache.tax_decision(license.organization_id, renews_on)
@@ -289,7 +315,8 @@ def next_renewal(subscription: Subscription, *, cache: Cache | None = None) -> N
 def next_cycle_lines(subscription: Subscription, *, starts_on: date) -> list[Line]:
     """A term billed per cycle (Subscription.billing): the line of the cycle inside the
     term starting on `starts_on`, at the locked price and the seats in force, its dates
-    counted from the billing anchor (the checkout's term line for one cycle)."""
+    counted from the billing anchor (the checkout's term line for one cycle), less the
+    negotiated discount while the cycle starts on or before `discount_ends_on`."""
     license = subscription.license
     version = _versions().get(pk=license.version_id)
     plan = _plan(
@@ -298,5 +325,6 @@ def next_cycle_lines(subscription: Subscription, *, starts_on: date) -> list[Lin
         seats=license.seats,
         auto_renew=license.auto_renew,
         cycles=1,
+        discounts=discounts_from(subscription, starts_on),
     )
     return anchored_lines(plan, renews_on=starts_on, anchor=subscription.billing_anchor)

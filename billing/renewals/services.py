@@ -35,10 +35,12 @@ from django.utils import timezone
 
 from billing.cards import offsession
 from billing.cards.selectors import saved_card
+from billing.checkout.quote import discount_by_period
 from billing.checkout.scheduled import scheduled_change_apply
 from billing.emails import notices
 from billing.emails.services import send_billing_email
 from billing.invoices import services as invoices
+from billing.invoices.kinds import LineKind
 from billing.ledger.services import changes_recorded
 from billing.locks import lock_billing_details, lock_license, lock_scheduled_changes
 from billing.models import (
@@ -254,7 +256,8 @@ def _invoice(
     bills (the first is the claim). A term billed per cycle bills its first period now."""
     lines = renewal.lines
     if subscription.billing == Billing.PER_CYCLE:
-        lines = lines[:1]
+        lines = [line for line in lines if line.period_start == lines[0].period_start]
+    off = discount_by_period(lines)
     # The draft, its periods and lines are computed from rows locked above: validated in
     # Python, their keys and constraints left to the database (portal.validation).
     draft = invoices.invoice_create_draft(
@@ -264,16 +267,19 @@ def _invoice(
         validate=False,
     )
     for number, line in enumerate(lines):
-        period = subscription_period_add(
-            subscription=subscription,
-            span=Span(line.period_start, line.period_end),
-            reason=PeriodReason.RENEWAL,
-            amount=line.amount,
-            invoice=draft,
-            reanchor=number == 0 and renewal.anchor != subscription.billing_anchor,
-            at=at,
-            validate=False,
-        )
+        period = None
+        if line.kind != LineKind.DISCOUNT:  # a discount line has no period of its own
+            period = subscription_period_add(
+                subscription=subscription,
+                span=Span(line.period_start, line.period_end),
+                reason=PeriodReason.RENEWAL,
+                amount=line.amount,
+                discount=off.get(line.period_start),
+                invoice=draft,
+                reanchor=number == 0 and renewal.anchor != subscription.billing_anchor,
+                at=at,
+                validate=False,
+            )
         invoices.invoice_add_line(
             invoice=draft,
             kind=line.kind,
@@ -425,18 +431,22 @@ def subscription_bill_next_cycle(
     starts_on = last.ends_on + ONE_DAY
     subscription.license = license
     lines = next_cycle_lines(subscription, starts_on=starts_on)
+    off = discount_by_period(lines)
     draft = invoices.invoice_create_draft(
         organization=license.organization, currency=subscription.currency_id, license=license
     )
+    period = None
     for line in lines:
-        period = subscription_period_add(
-            subscription=subscription,
-            span=Span(line.period_start, min(line.period_end, license.term_end)),
-            reason=PeriodReason.RENEWAL,
-            amount=line.amount,
-            invoice=draft,
-            at=at,
-        )
+        if line.kind != LineKind.DISCOUNT:  # its discount lines follow it, without a period
+            period = subscription_period_add(
+                subscription=subscription,
+                span=Span(line.period_start, min(line.period_end, license.term_end)),
+                reason=PeriodReason.RENEWAL,
+                amount=line.amount,
+                discount=off.get(line.period_start),
+                invoice=draft,
+                at=at,
+            )
         invoices.invoice_add_line(
             invoice=draft,
             kind=line.kind,
@@ -445,7 +455,7 @@ def subscription_bill_next_cycle(
             quantity=line.quantity,
             period_start=period.starts_on,
             period_end=period.ends_on,
-            period=period,
+            period=period if line.kind != LineKind.DISCOUNT else None,
             list_unit_price=line.list_unit_price,
         )
     invoice = invoices.invoice_finalize(invoice=draft, at=at)

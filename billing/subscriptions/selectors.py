@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 
+from billing.discounts import Discount, negotiated
 from billing.invoices.kinds import LineKind
 from billing.models import (
     InvoiceLine,
@@ -87,3 +89,12 @@ def period_problems() -> list[str]:
                     "gives its last days back."
                 )
     return problems
+
+
+def discounts_from(subscription: Subscription, starts_on: date) -> tuple[Discount, ...]:
+    """The subscription's negotiated discount (an accepted proposal's) off a period that
+    starts on `starts_on`: inside the term it was agreed for, none after it."""
+    ends_on = subscription.discount_ends_on
+    if not subscription.discount_percent or ends_on is None or starts_on > ends_on:
+        return ()
+    return negotiated(subscription.discount_percent, subscription.discount_reason)

@@ -11,6 +11,7 @@ subscription.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -210,9 +211,15 @@ def _period_values(subscription: Subscription) -> dict:
     }
 
 
-def _amounts(amount: Money) -> dict:
-    # No discounts exist yet: the list amount is what was charged.
-    return {"list_amount": amount.amount, "discount_amount": 0, "net_amount": amount.amount}
+def _amounts(amount: Money, discount: Money | None = None) -> dict:
+    """A period's list amount, what discounts took off it (positive: billing.discounts,
+    the invoice's discount lines of the period) and the net charged."""
+    off = Decimal(0) if discount is None else discount.amount
+    return {
+        "list_amount": amount.amount,
+        "discount_amount": off,
+        "net_amount": amount.amount - off,
+    }
 
 
 def _save_period(period: SubscriptionPeriod, *, validate: bool = True) -> SubscriptionPeriod:
@@ -244,6 +251,7 @@ def subscription_period_add(
     reason: str,
     amount: Money,
     invoice: Invoice | None = None,
+    discount: Money | None = None,
     note: str = "",
     reanchor: bool = False,
     at: datetime | None = None,
@@ -285,7 +293,7 @@ def subscription_period_add(
             note=note.strip(),
             created_at=at,
             **_period_values(subscription),
-            **_amounts(amount),
+            **_amounts(amount, discount),
         ),
         validate=validate,
     )
@@ -345,15 +353,17 @@ def subscription_term_restart(
     span: Span,
     amount: Money,
     invoice: Invoice | None = None,
+    discount: Money | None = None,
     at: datetime | None = None,
 ) -> tuple[SubscriptionPeriod, SubscriptionPeriod]:
-    """A change of cycle starts a new term on `span`'s first day: the period containing
-    that day ends the day before (keeping what it was invoiced for; the change credits
-    its unused part), free extensions after it go (nothing billed them), the anchor moves
-    to the new term's first day and `span` is its first period, a `change` costing
-    `amount`. Returns (the period credited, the new one); on a period's first day they
-    are one row, which becomes the new term's first period (its own invoice line stays
-    linked to it, credited in full)."""
+    """A change of cycle (or an accepted proposal's option) starts a new term on
+    `span`'s first day: the period containing that day ends the day before (keeping
+    what it was invoiced for; the change credits its unused part), free extensions
+    after it go (nothing billed them), the anchor moves to the new term's first day and
+    `span` is its first period, a `change` costing `amount` (less `discount`). Returns
+    (the period credited, the new one); on a period's first day they are one row, which
+    becomes the new term's first period (its own invoice line stays linked to it,
+    credited in full)."""
     at = at or clock.now()
     subscription = _lock(subscription)
     on = span.starts_on
@@ -366,7 +376,7 @@ def subscription_term_restart(
     subscription.full_clean()
     subscription.save(update_fields=["billing_anchor"])
     if current.starts_on == on:
-        for name, value in {**_period_values(subscription), **_amounts(amount)}.items():
+        for name, value in {**_period_values(subscription), **_amounts(amount, discount)}.items():
             setattr(current, name, value)
         current.ends_on, current.index, current.reason = span.ends_on, 0, PeriodReason.CHANGE
         current.invoice = invoice
@@ -378,9 +388,45 @@ def subscription_term_restart(
         span=span,
         reason=PeriodReason.CHANGE,
         amount=amount,
+        discount=discount,
         invoice=invoice,
         at=at,
     )
+
+
+@transaction.atomic
+def subscription_set_terms(
+    *,
+    subscription: Subscription,
+    term_cycles: int,
+    billing: str,
+    discount_percent: Decimal,
+    discount_reason: str,
+    discount_ends_on: date | None,
+    actor: Actor,
+    reason: str,
+    at: datetime | None = None,
+) -> Subscription:
+    """The term's length in cycles, how it is invoiced and its negotiated discount (an
+    accepted proposal's option: off every period that starts on or before
+    `discount_ends_on`, the last day of the term it was agreed for; 0 for none)."""
+    at = at or clock.now()
+    reason = _check_reason(reason)
+    with changes_recorded(
+        license=subscription.license,
+        actor=actor,
+        reason=reason,
+        action="subscription_set_terms",
+        at=at,
+    ):
+        subscription = _lock(subscription)
+        subscription.term_cycles = term_cycles
+        subscription.billing = billing
+        subscription.discount_percent = discount_percent
+        subscription.discount_reason = discount_reason if discount_percent else ""
+        subscription.discount_ends_on = discount_ends_on if discount_percent else None
+        _save(subscription, at)
+    return subscription
 
 
 @transaction.atomic

@@ -22,6 +22,7 @@ from billing.checkout.services import pending_change
 from billing.dunning.selectors import dunning_hold, overdue_invoices
 from billing.invoices.selectors import invoice_summary
 from billing.models import Subscription
+from billing.proposals.customer import open_proposals
 from billing.renewals.services import RENEWAL, ends_after
 from billing.renewals.summary import renewal_summary
 from billing.subscriptions.selectors import canceled_by_customer
@@ -216,6 +217,8 @@ def _dashboard_context(membership: Membership, token_form: TokenForm | None = No
         "dunning_overdue": overdue_invoices(
             organization=organization, today=timezone.localdate(now)
         ),
+        # The proposals waiting for an answer (billing.proposals): a link for everyone.
+        "open_proposals": open_proposals(organization, timezone.localdate(now)),
         "members": list(
             Membership.objects.filter(organization=organization)
             .select_related("user")

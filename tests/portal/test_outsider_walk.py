@@ -15,6 +15,7 @@ from portal.models import ACCOUNT_MANAGERS_GROUP, Invitation, Membership, Organi
 from tests.factories import InvitationFactory, OrganizationFactory, UserFactory
 from tests.helpers.invoices import finalized_invoice
 from tests.helpers.licenses import issue
+from tests.helpers.proposals import sent_version
 from tests.helpers.trials import running_trial
 
 APP_PREFIX = "app/<slug:slug>/"
@@ -49,6 +50,7 @@ def _staff_routes():
 def northwind(organization, owner, teammate, catalog):
     """Northwind with one of everything a route can name."""
     issued = issue(organization, catalog)
+    proposal = sent_version(issued.license, catalog, [{"seats": 5}])
     token = api_token_create(organization=organization, name="CI", created_by=owner)
     scenario = RoiScenario.objects.create(
         organization=organization, name="Plan", query={"team_size": "5"}, created_by=owner
@@ -67,6 +69,8 @@ def northwind(organization, owner, teammate, catalog):
         ).token,
         "trial_id": running_trial(issued.license, "business").pk,
         "tier": "enterprise",
+        "proposal_id": proposal.proposal_id,
+        "option_id": proposal.options.get().pk,
     }
 
 

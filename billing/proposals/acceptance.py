@@ -1,0 +1,355 @@
+"""The customer's answer to a proposal: accept one of its options, or decline it.
+
+Accepting an option that changes the plan now opens a checkout bound to it
+(Checkout.proposal_option): the checkout quotes the option's tier version (even one
+retired since), seats, term length, billing and negotiated discount, from the day it is
+accepted, crediting the unused time of the current term as any change does. The page
+shows that preview (`accept_preview`, read with an unsaved checkout: showing writes
+nothing) and its Confirm calls `proposal_accept` with the preview's fingerprint: one
+transaction records the checkout, confirms it (the invoice of exactly the previewed
+lines) and marks the version accepted. A "renew as is" option becomes a scheduled change
+at the term's end carrying its term, billing and discount (billing.checkout.scheduled
+applies it, the renewal bills it).
+
+Lock order (billing.locks): the proposal's row first (lock 0, proposal_lock), then the
+checkout's own order (billing details, checkout, license, scheduled change,
+subscription, invoice, number). Two acceptances at once queue on the proposal: the
+second finds the version accepted and is refused; the partial unique constraint on
+Checkout (one confirmed per proposal) holds even if a path forgot the lock.
+
+A refusal says why: expired, superseded, already answered, withdrawn, not sent, an
+option of another version, or a user who is not an owner or billing admin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from billing.checkout.services import (
+    Preview,
+    StalePreview,
+    checkout_confirm,
+    checkout_preview,
+    checkout_start,
+    option_target,
+)
+from billing.locks import lock_license, lock_scheduled_changes
+from billing.models import (
+    Checkout,
+    ProposalEventKind,
+    ProposalOption,
+    ProposalStatus,
+    ProposalVersion,
+    ScheduledChange,
+    ScheduledChangeStatus,
+    Subscription,
+)
+from billing.pricing import BillingCycle
+from billing.proposals.events import proposal_lock, proposal_record_event
+from billing.subscriptions.periods import term_end_for
+from billing.subscriptions.services import subscription_set_auto_renew
+from licensing.licenses.services import Actor
+from portal import clock
+from portal.models import Membership, Role
+
+ANSWERING_ROLES = (Role.OWNER, Role.BILLING)
+MAX_DECLINE_REASON = 2000
+
+
+class ProposalRefused(Exception):
+    """The answer cannot be given; `message` says why, for the customer."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Renewal:
+    """What accepting a "renew as is" option schedules: the option's plan from the day
+    after the current term, for its term, at its price less its discount."""
+
+    option: ProposalOption
+    effective_on: date
+    term_ends_on: date
+
+    @property
+    def digest(self) -> str:
+        option = self.option
+        shown = (
+            f"renew|{option.pk}|{self.effective_on}|{self.term_ends_on}|{option.seats}|"
+            f"{option.cycle}|{option.term_cycles}|{option.billing}|{option.price_id}|"
+            f"{option.price.amount}|{option.discount_percent}|{option.discount_reason}"
+        )
+        return hashlib.sha256(shown.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    version: ProposalVersion
+    option: ProposalOption
+    checkout: Checkout | None  # a change now: the confirmed checkout
+    scheduled: ScheduledChange | None  # a renewal as is: the change at the term's end
+
+
+def _answered_phrase(version: ProposalVersion) -> str:
+    when = f" on {timezone.localdate(version.answered_at):%-d %B %Y}" if version.answered_at else ""
+    return when
+
+
+def refusal(version: ProposalVersion, *, today: date) -> str:
+    """Why `version` can no longer be answered ("" while it can)."""
+    status = version.status
+    if status == ProposalStatus.ACCEPTED:
+        return f"This proposal was accepted already{_answered_phrase(version)}."
+    if status == ProposalStatus.DECLINED:
+        return f"This proposal was declined{_answered_phrase(version)}."
+    if status == ProposalStatus.SUPERSEDED:
+        return (
+            "This version of the proposal was replaced by a newer one: answer the newest "
+            "version instead."
+        )
+    if status == ProposalStatus.WITHDRAWN:
+        return "Your account manager withdrew this proposal; it can no longer be answered."
+    if status != ProposalStatus.SENT:
+        return "This proposal has not been sent to you yet."
+    if version.valid_until < today:
+        return (
+            f"This proposal expired on {version.valid_until:%-d %B %Y}. Ask your account "
+            "manager for a new one."
+        )
+    return ""
+
+
+def may_answer(user, version: ProposalVersion) -> bool:
+    return Membership.objects.filter(
+        organization_id=version.proposal.organization_id, user=user, role__in=ANSWERING_ROLES
+    ).exists()
+
+
+def _check(version: ProposalVersion, user, today: date) -> None:
+    if not may_answer(user, version):
+        raise ProposalRefused("Only an owner or a billing admin can answer a proposal.")
+    why = refusal(version, today=today)
+    if why:
+        raise ProposalRefused(why)
+
+
+def _check_option(version: ProposalVersion, option: ProposalOption) -> None:
+    if option.proposal_version_id != version.pk:
+        raise ProposalRefused("That option is not one of this proposal's.")
+
+
+def _checkout_for(version: ProposalVersion, option: ProposalOption, user, at) -> Checkout:
+    proposal = version.proposal
+    return Checkout(
+        organization_id=proposal.organization_id,
+        license_id=proposal.license_id,
+        proposal_id=proposal.pk,
+        proposal_option=option,
+        started_by=user,
+        started_at=at,
+    )
+
+
+def renewal_of(option: ProposalOption) -> Renewal:
+    license = option.proposal_version.proposal.license
+    effective_on = license.renews_on
+    cycles = option.term_cycles if option.cycle == BillingCycle.ANNUAL else 1
+    return Renewal(
+        option=option,
+        effective_on=effective_on,
+        term_ends_on=term_end_for(effective_on, cycle=option.cycle, cycles=cycles),
+    )
+
+
+def accept_preview(
+    *, version: ProposalVersion, option: ProposalOption, user, at: datetime | None = None
+) -> Preview | Renewal:
+    """What accepting `option` would do, as the confirmation page shows it: a checkout's
+    preview (a change now) or the renewal scheduled (renew as is). Writes nothing.
+    Raises ProposalRefused, or QuoteRefused for an option that cannot be quoted."""
+    at = at or clock.now()
+    _check_option(version, option)
+    why = refusal(version, today=timezone.localdate(at))
+    if why:
+        raise ProposalRefused(why)
+    if option.renew_as_is:
+        return renewal_of(option)
+    checkout = _checkout_for(version, option, user, at)
+    return checkout_preview(checkout=checkout, target=option_target(option), at=at)
+
+
+@transaction.atomic
+def proposal_accept(
+    *,
+    version: ProposalVersion,
+    option: ProposalOption,
+    user,
+    at: datetime | None = None,
+    digest: str | None = None,
+) -> Acceptance:
+    """Accept `option` of `version`: a change now (a checkout bound to it, confirmed) or
+    a renewal as is (a scheduled change at the term's end), and the version accepted, in
+    one transaction. `digest`: the fingerprint of the preview the customer confirmed (a
+    mismatch raises StalePreview with the fresh one). Raises ProposalRefused."""
+    at = at or clock.now()
+    today = timezone.localdate(at)
+    proposal = proposal_lock(version.proposal_id)  # lock 0
+    version = ProposalVersion.objects.select_related("proposal__license").get(pk=version.pk)
+    _check_option(version, option)
+    _check(version, user, today)
+    option = ProposalOption.objects.select_related(
+        "tier_version__tier", "price", "proposal_version__proposal__license"
+    ).get(pk=option.pk)
+    actor = Actor.of(user, _role_label(user, version))
+    checkout = scheduled = None
+    if option.renew_as_is:
+        scheduled = _schedule_renewal(option, digest=digest, actor=actor, at=at)
+    else:
+        checkout = _confirm_change(version, option, digest=digest, actor=actor, at=at)
+    version.status = ProposalStatus.ACCEPTED
+    version.accepted_option = option
+    version.answered_by = user
+    version.answered_at = at
+    version.updated_at = at
+    version.save(
+        update_fields=["status", "accepted_option", "answered_by", "answered_at", "updated_at"]
+    )
+    proposal_record_event(
+        proposal=proposal,
+        version=version,
+        kind=ProposalEventKind.ACCEPTED,
+        actor=actor,
+        at=at,
+        comment=f"Option {option.position} accepted.",
+    )
+    return Acceptance(version=version, option=option, checkout=checkout, scheduled=scheduled)
+
+
+def _role_label(user, version: ProposalVersion) -> str:
+    role = (
+        Membership.objects.filter(organization_id=version.proposal.organization_id, user=user)
+        .values_list("role", flat=True)
+        .first()
+    )
+    return role or "customer"
+
+
+def _confirm_change(
+    version: ProposalVersion, option: ProposalOption, *, digest, actor: Actor, at: datetime
+) -> Checkout:
+    proposal = version.proposal
+    checkout = checkout_start(
+        organization=proposal.organization,
+        license=proposal.license,
+        user=actor.user,
+        at=at,
+        proposal_option=option,
+    )
+    target = option_target(option)
+    if digest is None:
+        # A service-level acceptance (no page shown): the figures as they stand now.
+        digest = checkout_preview(checkout=checkout, target=target, at=at).digest
+    return checkout_confirm(checkout=checkout, target=target, digest=digest, actor=actor, at=at)
+
+
+def _schedule_renewal(
+    option: ProposalOption, *, digest: str | None, actor: Actor, at: datetime
+) -> ScheduledChange:
+    """The option as the change at the term's end: locks the license, then its pending
+    change (billing.locks' order after the proposal), which the proposal replaces; a
+    subscription set not to renew renews again (the customer has just agreed its next
+    term)."""
+    user = actor.user
+    license = lock_license(option.proposal_version.proposal.license_id)
+    if not license.is_usable:
+        raise ProposalRefused(
+            f"This license is {license.get_status_display().lower()}: it cannot be renewed "
+            "until it is running again. Your account manager can help."
+        )
+    pending = list(lock_scheduled_changes(license.pk))
+    renewal = renewal_of(option)
+    if digest is not None and digest != renewal.digest:
+        raise StalePreview(
+            None,
+            "Your plan changed since you saw this page; here is the renewal as it stands now.",
+        )
+    for change in pending:
+        change.status = ScheduledChangeStatus.CANCELED
+        change.closed_at = at
+        change.closed_by = user
+        change.close_reason = f"Replaced by the accepted proposal {option.proposal_version}."
+        change.save()
+    discount = option.discount_percent
+    if option.cycle == BillingCycle.MONTHLY:
+        term = "1 month"
+    else:
+        term = f"{option.term_cycles} year{'s' if option.term_cycles != 1 else ''}"
+    summary = (
+        f"Renew as is: {option.tier_version.tier.name}, {option.seats} seats, "
+        f"{BillingCycle(option.cycle).label.lower()}, for {term}"
+    )
+    if discount:
+        summary += f", {discount.normalize()}% off ({option.discount_reason})"
+    if not license.auto_renew:
+        subscription_set_auto_renew(
+            subscription=Subscription.objects.get(license=license),
+            auto_renew=True,
+            actor=actor,
+            reason=f"Renewal agreed by accepting {option.proposal_version}.",
+            at=at,
+        )
+    return ScheduledChange.objects.create(
+        license=license,
+        effective_on=renewal.effective_on,
+        version=option.tier_version,
+        seats=option.seats,
+        cycle=option.cycle,
+        price=option.price,
+        auto_renew=True,
+        term_cycles=option.term_cycles,
+        billing=option.billing,
+        discount_percent=discount,
+        discount_reason=option.discount_reason if discount else "",
+        proposal_option=option,
+        summary=summary[:300],
+        created_by=user,
+        created_at=at,
+    )
+
+
+@transaction.atomic
+def proposal_decline(
+    *, version: ProposalVersion, user, reason: str = "", at: datetime | None = None
+) -> ProposalVersion:
+    """Decline `version`, with an optional reason for the account manager."""
+    at = at or clock.now()
+    proposal = proposal_lock(version.proposal_id)  # lock 0
+    version = ProposalVersion.objects.select_related("proposal").get(pk=version.pk)
+    _check(version, user, timezone.localdate(at))
+    reason = (reason or "").strip()
+    if len(reason) > MAX_DECLINE_REASON:
+        raise ProposalRefused(f"Say why in at most {MAX_DECLINE_REASON} characters.")
+    version.status = ProposalStatus.DECLINED
+    version.answered_by = user
+    version.answered_at = at
+    version.decline_reason = reason
+    version.updated_at = at
+    version.save(
+        update_fields=["status", "answered_by", "answered_at", "decline_reason", "updated_at"]
+    )
+    proposal_record_event(
+        proposal=proposal,
+        version=version,
+        kind=ProposalEventKind.DECLINED,
+        actor=Actor.of(user, _role_label(user, version)),
+        at=at,
+        comment=reason,
+    )
+    return version

@@ -1,0 +1,138 @@
+"""What the customer's proposal pages read: the organization's proposals as sent, the
+version open to them, and each option side by side (its price path per year, the first
+invoice, the discount and why, and what it gains, keeps and loses against the license's
+current tier). Reads only; the answers are billing.proposals.acceptance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Prefetch, Q
+
+from billing.discounts import negotiated
+from billing.models import Proposal, ProposalOption, ProposalStatus, ProposalVersion
+from billing.money import Money
+from billing.pricing import BillingCycle, SeatPrice
+from billing.proposals.acceptance import refusal, renewal_of
+from billing.proposals.pricing import OptionTerms, PricePath, price_path
+from licensing.catalog.diff import Comparison, compare
+from licensing.catalog.selectors import version_snapshot
+from portal.models import Organization
+
+# The statuses a customer sees: a version reaches them when it is sent.
+SHOWN = (
+    ProposalStatus.SENT,
+    ProposalStatus.SUPERSEDED,
+    ProposalStatus.ACCEPTED,
+    ProposalStatus.DECLINED,
+    ProposalStatus.WITHDRAWN,
+)
+
+
+def _shown_versions():
+    return ProposalVersion.objects.filter(
+        Q(status__in=SHOWN) & (Q(sent_at__isnull=False) | ~Q(status=ProposalStatus.WITHDRAWN))
+    ).order_by("-number")
+
+
+def customer_proposals(organization: Organization):
+    """The organization's proposals that were sent to it, newest first, each with its
+    versions as sent (`shown_versions`, newest first)."""
+    return (
+        Proposal.objects.filter(organization=organization, versions__status__in=SHOWN)
+        .distinct()
+        .select_related("license__version__tier", "prepared_by")
+        .prefetch_related(Prefetch("versions", _shown_versions(), to_attr="shown_versions"))
+    )
+
+
+def open_proposals(organization: Organization, today: date) -> list[ProposalVersion]:
+    """The versions the organization may still answer: sent and not expired."""
+    return list(
+        ProposalVersion.objects.filter(
+            proposal__organization=organization,
+            status=ProposalStatus.SENT,
+            valid_until__gte=today,
+        ).select_related("proposal")
+    )
+
+
+def current_version(proposal: Proposal) -> ProposalVersion | None:
+    """The version the customer answers: the one sent (at most one), else the newest
+    they were shown (answered, withdrawn or superseded)."""
+    versions = getattr(proposal, "shown_versions", None)
+    if versions is None:
+        versions = list(_shown_versions().filter(proposal=proposal))
+    sent = [version for version in versions if version.status == ProposalStatus.SENT]
+    return sent[0] if sent else (versions[0] if versions else None)
+
+
+@dataclass(frozen=True)
+class OptionView:
+    option: ProposalOption
+    path: PricePath
+    starts_on: date
+    comparison: Comparison | None  # against the license's current version (None: same)
+
+    @property
+    def term_phrase(self) -> str:
+        option = self.option
+        if option.cycle == BillingCycle.MONTHLY:
+            return "1 month, renewing monthly"
+        years = option.term_cycles
+        return f"{years} year{'s' if years != 1 else ''}"
+
+    @property
+    def billing_phrase(self) -> str:
+        option = self.option
+        if option.cycle == BillingCycle.MONTHLY:
+            return "Invoiced monthly"
+        if option.term_cycles == 1:
+            return "Invoiced yearly"
+        if option.billing == "per_cycle":
+            return "Invoiced once a year"
+        return "Invoiced up front for the whole term"
+
+    @property
+    def discount_phrase(self) -> str:
+        discounts = negotiated(self.option.discount_percent, self.option.discount_reason)
+        return discounts[0].describe() if discounts else ""
+
+
+def option_views(version: ProposalVersion, today: date) -> list[OptionView]:
+    license = version.proposal.license
+    current = license.version
+    views = []
+    for option in version.options.select_related("tier_version__tier", "price"):
+        starts_on = renewal_of(option).effective_on if option.renew_as_is else today
+        row = option.price
+        terms = OptionTerms(
+            price=SeatPrice(
+                amount=Money(row.amount, row.currency_id),
+                cycle=row.cycle,
+                per_seat=row.per_seat,
+                min_seats=row.min_seats,
+            ),
+            seats=option.seats,
+            term_cycles=option.term_cycles,
+            billing=option.billing,
+            starts_on=starts_on,
+            discounts=negotiated(option.discount_percent, option.discount_reason),
+        )
+        comparison = None
+        if option.tier_version_id != current.pk:
+            comparison = compare(
+                version_snapshot(current),
+                version_snapshot(option.tier_version),
+                currency=row.currency_id,
+                seats=option.seats,
+            )
+        views.append(OptionView(option, price_path(terms), starts_on, comparison))
+    return views
+
+
+def state_message(version: ProposalVersion, today: date) -> str:
+    """What the page says about a version that can no longer be answered ("" while it
+    can)."""
+    return refusal(version, today=today)

@@ -1,0 +1,228 @@
+"""The customer's proposal pages: the list and the proposal with its options side by
+side, the confirmation page that shows exactly what accepting invoices, its Confirm,
+Decline, the PDF; members read, outsiders and other organizations get 404, and bad input
+is a 4xx that writes nothing. Proposals are made with the models."""
+
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from billing.models import Checkout, Invoice, ProposalStatus
+from tests.factories import MembershipFactory, OrganizationFactory
+from tests.helpers.checkout import subscribed
+from tests.helpers.proposals import sent_version
+
+
+@pytest.fixture
+def license(organization, catalog):
+    return subscribed(
+        organization,
+        catalog,
+        "team",
+        seats=5,
+        cycle="annual",
+        term_start=date(2026, 1, 1),
+        term_end=date(2026, 12, 31),
+    )
+
+
+@pytest.fixture
+def version(license, catalog, now):
+    return sent_version(
+        license,
+        catalog,
+        [
+            {"tier": "team", "seats": 8},
+            {
+                "tier": "business",
+                "seats": 10,
+                "term_cycles": 3,
+                "discount_percent": Decimal(20),
+                "discount_reason": "three-year commitment",
+            },
+        ],
+        cover_note="As discussed on <b>Tuesday</b>.",
+    )
+
+
+def url(version, name="proposal_detail", *args):
+    proposal = version.proposal
+    return reverse(name, args=[proposal.organization.slug, proposal.pk, *args])
+
+
+def accept_url(version, option):
+    return url(version, "proposal_accept", option.pk)
+
+
+def hidden(page, name):
+    return re.search(rf'name="{name}" value="([^"]+)"', page.content.decode()).group(1)
+
+
+def test_the_list_and_the_dashboard_link_to_an_open_proposal(client_for, owner, version):
+    client = client_for(owner)
+    slug = version.proposal.organization.slug
+    listed = client.get(reverse("proposals", args=[slug]))
+    assert listed.status_code == 200
+    assert version.label in listed.content.decode()
+    dashboard = client.get(reverse("organization_detail", args=[slug]))
+    assert url(version) in dashboard.content.decode()
+
+
+def test_the_proposal_shows_its_options_side_by_side(client_for, owner, version):
+    page = client_for(owner).get(url(version))
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Option 1: Team" in text and "Option 2: Business" in text
+    assert "Negotiated discount 20% (three-year commitment)" in text
+    assert "$9,360.00" in text  # the 3-year term up front, net
+    assert "$11,700.00" in text  # its list total
+    assert "&lt;b&gt;Tuesday&lt;/b&gt;" in text  # the cover note is escaped
+    for option in version.options.all():
+        assert accept_url(version, option) in text
+
+
+def test_a_member_reads_but_cannot_answer_and_sees_who_can(
+    client_for, organization, owner, version
+):
+    member = MembershipFactory(organization=organization, role="member").user
+    client = client_for(member)
+    page = client.get(url(version))
+    assert page.status_code == 200
+    assert "Only an owner or a billing admin can accept or decline" in page.content.decode()
+    assert owner.email in page.content.decode()
+    option = version.options.first()
+    assert "Accept option" not in page.content.decode()
+    assert client.get(accept_url(version, option)).status_code == 403
+    assert client.post(url(version, "proposal_decline"), {"version": version.pk}).status_code == 403
+    version.refresh_from_db()
+    assert version.status == ProposalStatus.SENT
+
+
+def test_outsiders_and_other_organizations_get_404(client_for, version, catalog):
+    stranger = MembershipFactory(organization=OrganizationFactory(), role="owner")
+    client = client_for(stranger.user)
+    option = version.options.first()
+    for address in (
+        url(version),
+        accept_url(version, option),
+        reverse("proposal_version_pdf", args=[version.proposal.pk, 1]),
+    ):
+        assert client.get(address).status_code == 404
+    # The proposal under the stranger's own organization's address: 404 too.
+    own = reverse("proposal_detail", args=[stranger.organization.slug, version.proposal.pk])
+    assert client.get(own).status_code == 404
+
+
+def test_accepting_shows_the_invoice_then_confirms_it(client_for, owner, version):
+    client = client_for(owner)
+    option = version.options.get(position=2)
+    review = client.get(accept_url(version, option))
+    text = review.content.decode()
+    assert review.status_code == 200
+    assert "Negotiated discount 20% (three-year commitment)" in text
+    assert Checkout.objects.count() == 0  # showing writes nothing
+
+    done = client.post(
+        accept_url(version, option),
+        {"digest": hidden(review, "digest"), "version": hidden(review, "version")},
+    )
+
+    checkout = Checkout.objects.get(proposal=version.proposal)
+    assert done.status_code == 302
+    assert done["Location"] == reverse(
+        "checkout_done", args=[version.proposal.organization.slug, checkout.token]
+    )
+    version.refresh_from_db()
+    assert (version.status, version.accepted_option) == (ProposalStatus.ACCEPTED, option)
+    # The proposal now says so, with no Accept left.
+    page = client.get(url(version))
+    assert "Accepted" in page.content.decode()
+    assert "Accept option" not in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        {"digest": "0" * 64},
+        {"digest": ""},
+        {"version": "999999"},
+    ],
+)
+def test_a_tampered_confirmation_is_a_4xx_and_writes_nothing(client_for, owner, version, tamper):
+    client = client_for(owner)
+    option = version.options.get(position=2)
+    review = client.get(accept_url(version, option))
+    data = {"digest": hidden(review, "digest"), "version": hidden(review, "version")} | tamper
+    response = client.post(accept_url(version, option), data)
+    assert 400 <= response.status_code < 500
+    assert not Checkout.objects.exists() and not Invoice.objects.exists()
+    version.refresh_from_db()
+    assert version.status == ProposalStatus.SENT
+
+
+def test_an_unknown_option_is_404(client_for, owner, version, license, catalog):
+    other = sent_version(license, catalog, [{"seats": 6}])
+    client = client_for(owner)
+    assert client.get(url(version, "proposal_accept", 987654)).status_code == 404
+    assert client.get(accept_url(version, other.options.get())).status_code == 404
+
+
+def test_declining_with_a_reason(client_for, owner, version):
+    client = client_for(owner)
+    response = client.post(
+        url(version, "proposal_decline"), {"version": version.pk, "reason": "Not this year."}
+    )
+    assert response.status_code == 302
+    version.refresh_from_db()
+    assert (version.status, version.decline_reason) == (ProposalStatus.DECLINED, "Not this year.")
+    page = client.get(url(version))
+    assert "Declined" in page.content.decode() and "Not this year." in page.content.decode()
+
+
+def test_declining_another_version_is_refused(client_for, owner, version):
+    response = client_for(owner).post(
+        url(version, "proposal_decline"), {"version": version.pk + 100}
+    )
+    assert response.status_code == 409
+    version.refresh_from_db()
+    assert version.status == ProposalStatus.SENT
+
+
+def test_an_expired_proposal_says_so_and_offers_no_answer(client_for, owner, license, catalog, now):
+    expired = sent_version(license, catalog, [{"seats": 6}], valid_until=date(2026, 3, 1))
+    client = client_for(owner)
+    page = client.get(url(expired))
+    assert "expired on 1 March 2026" in page.content.decode()
+    assert "Accept option" not in page.content.decode()
+    refused = client.get(accept_url(expired, expired.options.get()))
+    assert refused.status_code == 409
+
+
+def test_the_pdf_is_downloaded_when_rendered(client_for, organization, version, now):
+    member = MembershipFactory(organization=organization, role="member").user
+    client = client_for(member)
+    address = reverse("proposal_version_pdf", args=[version.proposal.pk, version.number])
+    assert client.get(address).status_code == 409  # being rendered (propdeliver's view)
+    assert address not in client.get(url(version)).content.decode()
+    version.pdf = b"%PDF-1.7 test"
+    version.pdf_rendered_at = now
+    version.save()
+    response = client.get(address)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content == b"%PDF-1.7 test"
+    assert address in client.get(url(version)).content.decode()
+
+
+def test_the_emailed_address_leads_members_to_the_page(client_for, owner, version):
+    from billing.proposals.documents import customer_path
+
+    address = customer_path(version.proposal.pk)
+    assert address == f"/proposals/{version.proposal.pk}/"
+    response = client_for(owner).get(address)
+    assert response.status_code == 302 and response["Location"] == url(version)
+    stranger = MembershipFactory(organization=OrganizationFactory(), role="owner").user
+    assert client_for(stranger).get(address).status_code == 404
