@@ -527,7 +527,8 @@ def entitlements(request: HttpRequest, payload: KeyIn):
 @api.post("/licenses/usage", response={200: UsageOut, **ERRORS}, tags=["usage"])
 def report_usage(request: HttpRequest, payload: UsageIn):
     """Report usage in batches of up to 500 records. Each record's idempotency_key is
-    yours to choose; a record sent again with the same key counts once."""
+    yours to choose; a record sent again with the same key counts once. A key stored
+    before with another record refuses the batch: 422, naming it, nothing stored."""
     license = _license(request, payload.key)
     try:
         results = usage_record_batch(
@@ -551,8 +552,9 @@ def report_feature_use(request: HttpRequest, payload: FeatureUseIn):
     500 records (the dashboard's trial panel shows them). Each record's idempotency_key is
     yours to choose; a record sent again with the same key counts once. A batch with any
     bad record (a feature the product does not have, a count under 1, a time in the
-    future or over 400 days ago, two records with one key) is refused whole: 422, with
-    each problem named, and nothing of it is stored."""
+    future or over 400 days ago, two records with one key, a key stored before with
+    another record) is refused whole: 422, with each problem named, and nothing of it
+    is stored."""
     license = _license(request, payload.key)
     try:
         results = feature_use_record_batch(
