@@ -185,7 +185,9 @@ def _trial_event(
         subscription=subscription,
         kind=kind,
         effective_at=change.at,
-        mrr_before=before.mrr if before else 0,
+        # A trial moves no MRR, its conversion included: the checkout's own events carry
+        # the movement, and the events chain (each one's MRR before is the last one's after).
+        mrr_before=after.mrr if after else 0,
         mrr_after=after.mrr if after else 0,
         currency_id=after.currency if after else None,
         version_id=after.version if after else license.version_id,
@@ -209,9 +211,9 @@ def trial_event_record(
     """Append a trial's event (`kind`, one of TRIAL_KINDS; `before`: the trial's fields
     before the change), caused by the trial, inside the trial change's transaction. A
     trial moves no money (MRR before == after: the subscription's, or 0 on a trial
-    license without one), except its conversion: converted inside a change being
-    recorded (a checkout), its event is written when that change's are, with the
-    change's MRR before and after (None is returned then)."""
+    license without one), its conversion included: converted inside a change being
+    recorded (a checkout), its event is written after that change's, at the MRR they
+    leave, and its `before` states the terms before the checkout (None is returned then)."""
     change = _TrialChange(trial=trial, before=before, actor=actor, reason=reason, at=at)
     recording = _active.get()
     if (

@@ -10,13 +10,13 @@ the license has one. A trial license (an organization's first, in status trialin
 no subscription (nor has a license staff issued by hand), so its trial's events have
 none, no currency and no MRR (0 and 0): the database says so
 (subevent_subscription_or_trial_license), and allows it for trial events alone. A
-paying customer's trial moves no money: its events repeat the subscription's MRR,
-before == after. The one
-exception is the conversion: a checkout converts, and the trial_converted event it
-writes carries that checkout's MRR before and after (0 before, on a trial license); the
-checkout's own events (purchased, upgraded…) carry the same movement, so analytics that
-add movements count the trial kinds (TRIAL_KINDS) apart. Replaying the MRR at a moment
-(billing.ledger.selectors.mrr_at) is unaffected: every event states the MRR after it.
+trial moves no money: its events repeat the subscription's MRR, before == after. Its
+conversion too: a checkout converts, and the trial_converted event it writes comes after
+the checkout's own events (purchased, upgraded…), which carry the movement, at the MRR
+they leave (its `before` data states the terms before the checkout). So the events
+chain (each one's MRR before is the last one's after: billing.ledger.steps) and adding
+movements (mrr_change) gives the MRR that replaying it at a moment
+(billing.ledger.selectors.mrr_at) does: every event states the MRR after it.
 Why a nullable subscription beside an always-set license, rather than a second ledger
 for trials: one table is what analytics read (a trial's conversion sits beside the
 purchase it caused, in one ordering), and whose an event is (the admin's scoping by

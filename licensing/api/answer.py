@@ -45,13 +45,19 @@ def valid_until(*, renews_on: date, grace_until: date | None) -> datetime:
     return expiry(grace_until + timedelta(days=1)) if grace_until else expiry(renews_on)
 
 
-def answer_code(status: str, *, valid_until: datetime, at: datetime) -> str:
-    """A usable license past its term (and its renewal grace, if any) is "expired",
-    whatever its status says."""
-    code = STATUS_CODES.get(status, status)
-    if code in VALID_CODES and at >= valid_until:
+def status_at(status: str, *, valid_until: datetime, at: datetime) -> str:
+    """A license's status at `at` by the clock alone: a usable license past its term (and
+    its renewal grace, if any) is "expired", whatever its stored status says (the job
+    that closes it may be late)."""
+    if STATUS_CODES.get(status, status) in VALID_CODES and at >= valid_until:
         return "expired"
-    return code
+    return status
+
+
+def answer_code(status: str, *, valid_until: datetime, at: datetime) -> str:
+    """The code for the license's status at `at` (status_at)."""
+    status = status_at(status, valid_until=valid_until, at=at)
+    return STATUS_CODES.get(status, status)
 
 
 def answer_timeout(*, at: datetime, ends: Iterable[datetime | None]) -> int:

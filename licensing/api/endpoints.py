@@ -31,13 +31,15 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from licensing.api import ratelimit
+from licensing.api.answer import status_at, valid_until
 from licensing.api.identity import TokenIdentity, TooManyFailures, rate_limit_bucket
 from licensing.api.tokens import api_token_authenticate
 from licensing.api.validation import key_matches, validate_key
 from licensing.licenses import keys
 from licensing.licenses import services as licenses
 from licensing.licenses.entitlements import license_entitlements
-from licensing.models import License
+from licensing.licenses.grants import Entitlements
+from licensing.models import License, LicenseStatus
 from licensing.usage import features as feature_use
 from licensing.usage.batches import MAX_BATCH
 from licensing.usage.features import FeatureReport, feature_use_record_batch
@@ -416,13 +418,19 @@ def _license(request: HttpRequest, key: str) -> License:
     return license
 
 
-def _license_out(license: License) -> dict:
+def _status_at(license: License, at: datetime) -> str:
+    """The license's status by the clock, as validate says it (answer.status_at)."""
+    ends_at = valid_until(renews_on=license.renews_on, grace_until=license.grace_until)
+    return status_at(license.status, valid_until=ends_at, at=at)
+
+
+def _license_out(license: License, status: str) -> dict:
     return {
         "id": license.pk,
         "product": license.product.slug,
         "tier": license.version.tier.slug,
         "version": license.version.number,
-        "status": license.status,
+        "status": status,
         "seats": license.seats,
         "key_prefix": license.key_prefix,
     }
@@ -513,13 +521,21 @@ def validate_view(request: HttpRequest) -> HttpResponse:
 
 @api.post("/licenses/entitlements", response={200: EntitlementsOut, **ERRORS}, tags=["licenses"])
 def entitlements(request: HttpRequest, payload: KeyIn):
-    """What the license includes, and this period's usage against each limit."""
+    """What the license includes, and this period's usage against each limit. A license
+    past its term (and renewal grace) is expired by the clock alone, as validate says,
+    whether or not the job that closes it has run: it includes nothing (a trial
+    license's trial tier among it)."""
     license = _license(request, payload.key)
+    at = clock.now()
+    status = _status_at(license, at)
+    included = (
+        Entitlements()
+        if status == LicenseStatus.EXPIRED
+        else license_entitlements(license=license, at=at).for_seats_bought(license.seats)
+    )
     return {
-        "license": _license_out(license),
-        "entitlements": license_entitlements(license=license)
-        .for_seats_bought(license.seats)
-        .as_data(),
+        "license": _license_out(license, status),
+        "entitlements": included.as_data(),
         "usage": _meters_out(license),
     }
 
@@ -527,7 +543,8 @@ def entitlements(request: HttpRequest, payload: KeyIn):
 @api.post("/licenses/usage", response={200: UsageOut, **ERRORS}, tags=["usage"])
 def report_usage(request: HttpRequest, payload: UsageIn):
     """Report usage in batches of up to 500 records. Each record's idempotency_key is
-    yours to choose; a record sent again with the same key counts once."""
+    yours to choose; a record sent again with the same key counts once. A key stored
+    before with another record refuses the batch: 422, naming it, nothing stored."""
     license = _license(request, payload.key)
     try:
         results = usage_record_batch(
@@ -551,8 +568,9 @@ def report_feature_use(request: HttpRequest, payload: FeatureUseIn):
     500 records (the dashboard's trial panel shows them). Each record's idempotency_key is
     yours to choose; a record sent again with the same key counts once. A batch with any
     bad record (a feature the product does not have, a count under 1, a time in the
-    future or over 400 days ago, two records with one key) is refused whole: 422, with
-    each problem named, and nothing of it is stored."""
+    future or over 400 days ago, two records with one key, a key stored before with
+    another record) is refused whole: 422, with each problem named, and nothing of it
+    is stored."""
     license = _license(request, payload.key)
     try:
         results = feature_use_record_batch(

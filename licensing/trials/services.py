@@ -269,9 +269,15 @@ def _close(
 
 @transaction.atomic
 def trial_end(*, trial: Trial, actor: Actor, reason: str = "", at: datetime | None = None) -> Trial:
-    """The customer's "End now": on record, the plan underneath in force at once."""
+    """The customer's "End now": on record, the plan underneath in force at once. A trial
+    the clock has ended already (the closing job late) is not the customer's to end:
+    refused with the day it ended, and left for the job to close as run out."""
     at = at or clock.now()
     trial = _lock(trial)
+    if trial.status == TrialStatus.RUNNING and at >= trial.ends_at:
+        raise ValidationError(
+            f"This trial already ended on {rules.last_day(trial.ends_at):%-d %B %Y}."
+        )
     _close(
         trial,
         status=TrialStatus.ENDED,

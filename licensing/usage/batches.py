@@ -6,7 +6,7 @@ duplicate is stored once, whichever request wins."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -54,10 +54,22 @@ def refuse_bad_batch(
         raise ValidationError(problems)
 
 
-def store_batch(model, rows: list, *, license) -> dict[str, str]:
+def store_batch(
+    model,
+    rows: list,
+    *,
+    license,
+    body: tuple[str, ...],
+    moment: str,
+    timed: Collection[str],
+) -> dict[str, str]:
     """Insert `rows` (of `model`, their `batch` still unset) as one batch; {idempotency
     key: "accepted" | "duplicate"}: a key stored before, by a retry or a concurrent
-    request, is a duplicate and is not stored again."""
+    request, is a duplicate and is not stored again. A key stored before with another
+    record (its `body` fields differ, or its `moment` for the keys in `timed`, the
+    records sent with one: an omitted one is the time of sending) is refused:
+    ValidationError naming each such record, to be raised inside the caller's
+    transaction so that nothing of the batch is stored."""
     batch = uuid.uuid4()
     for row in rows:
         row.batch = batch
@@ -65,6 +77,25 @@ def store_batch(model, rows: list, *, license) -> dict[str, str]:
     ours = set(
         model.objects.filter(license=license, batch=batch).values_list("idempotency_key", flat=True)
     )
+    again = [row.idempotency_key for row in rows if row.idempotency_key not in ours]
+    earlier = {
+        old.idempotency_key: old
+        for old in model.objects.filter(license=license, idempotency_key__in=again)
+    }
+    problems = []
+    for index, row in enumerate(rows):
+        old = earlier.get(row.idempotency_key)
+        fields = body + ((moment,) if row.idempotency_key in timed else ())
+        differ = [name for name in fields if old and getattr(old, name) != getattr(row, name)]
+        if differ:
+            named = ", ".join(name.removesuffix("_id") for name in differ)
+            problems.append(
+                f"records[{index}]: idempotency_key {row.idempotency_key!r} was used before "
+                f"for another record (its {named} differed); a key names one record: send "
+                "a new key for a new record, or the same record to retry it."
+            )
+    if problems:
+        raise ValidationError(problems)
     return {
         row.idempotency_key: "accepted" if row.idempotency_key in ours else "duplicate"
         for row in rows

@@ -33,7 +33,8 @@ def feature_use_record_batch(
 ) -> dict[str, str]:
     """Store a batch; {idempotency key: "accepted" | "duplicate"}. The whole batch is
     refused (ValidationError, one message per problem) if any report names a feature the
-    product does not have, counts outside 1..MAX_COUNT, or a time too far from `at`."""
+    product does not have, counts outside 1..MAX_COUNT, a time too far from `at`, or
+    reuses a key stored before for another record (batches.store_batch)."""
     features = dict(Feature.objects.filter(product_id=license.product_id).values_list("key", "pk"))
 
     def problems(report: FeatureReport) -> list[str]:
@@ -62,4 +63,7 @@ def feature_use_record_batch(
             for report in reports
         ],
         license=license,
+        body=("feature_id", "count"),
+        moment="used_at",
+        timed={report.idempotency_key for report in reports if report.used_at},
     )

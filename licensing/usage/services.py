@@ -36,7 +36,8 @@ def usage_record_batch(
     *, license: License, reports: list[UsageReport], at: datetime | None = None
 ) -> dict[str, str]:
     """Store a batch; {idempotency key: "accepted" | "duplicate"}. The whole batch is
-    refused (ValidationError) if any report names an unknown metric or a bad time."""
+    refused (ValidationError) if any report names an unknown metric or a bad time, or
+    reuses a key stored before for another record (batches.store_batch)."""
     at = at or clock.now()
     metrics = dict(
         LimitMetric.objects.filter(product_id=license.product_id).values_list("key", "pk")
@@ -65,6 +66,9 @@ def usage_record_batch(
             for report in reports
         ],
         license=license,
+        body=("metric_id", "quantity"),
+        moment="recorded_at",
+        timed={report.idempotency_key for report in reports if report.recorded_at},
     )
 
 

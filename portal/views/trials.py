@@ -210,14 +210,26 @@ def _remember_trial(request: HttpRequest, tier: Tier) -> None:
 def trial_try(request: HttpRequest, tier: str) -> HttpResponse:
     """The pricing and comparison pages' "Try <tier>": on to the start page of the
     visitor's current organization, through sign-up (or sign-in) and a first
-    organization when needed, coming back here after."""
+    organization when needed, coming back here after. A trial kept on the account from
+    sign-up whose tier is no longer offered, or no longer has a trial, is dropped: on to
+    the pricing page, saying so (signing in, which lands here, would come back every time)."""
+    if request.user.is_authenticated:
+        pending = PendingPlan.objects.filter(user=request.user).first()
+        # The trial is on its way now, or no longer offered: either way it is used up.
+        PendingPlan.objects.filter(user=request.user).delete()
+        offered = Tier.objects.filter(slug=tier, is_public=True, trial_days__gt=0).exists()
+        if pending is not None and not offered:
+            messages.info(
+                request,
+                f"The plan you chose when signing up ({pending.label}) is no longer offered. "
+                "Here are the plans on offer now.",
+            )
+            return redirect("pricing")
     tier_row = get_object_or_404(Tier, slug=tier, is_public=True)
     here = request.get_full_path()
     if not request.user.is_authenticated:
         _remember_trial(request, tier_row)
         return redirect(f"{reverse('account_signup')}?{urlencode({'next': here})}")
-    # The trial is on its way now: one kept on the account from sign-up is used up.
-    PendingPlan.objects.filter(user=request.user).delete()
     membership = current_membership(request)
     if membership is None:
         return redirect(f"{reverse('organization_create')}?{urlencode({'next': here})}")

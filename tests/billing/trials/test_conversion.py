@@ -116,7 +116,7 @@ def test_a_paying_customer_converts_by_an_upgrade_prorated_from_today(
     assert license.seats == 12 and license.status == LicenseStatus.ACTIVE
     assert (license.term_start, license.term_end) == (date(2026, 3, 1), date(2026, 3, 31))
     # The trial's entry in the license ledger; in the commercial one, the upgrade (caused
-    # by the checkout) and the conversion (by the trial), with the checkout's MRR movement.
+    # by the checkout) with its MRR movement, and the conversion (by the trial), none.
     assert converted_events(license) == 1
     assert ledger(license)[len(before) :] == [
         SubscriptionEventKind.UPGRADED,
@@ -127,7 +127,7 @@ def test_a_paying_customer_converts_by_an_upgrade_prorated_from_today(
     ]
     assert upgraded.checkout == checkout and upgraded.trial is None
     assert converted.trial == trial and converted.checkout is None
-    assert (converted.mrr_before, converted.mrr_after) == (22800, 46800)
+    assert (converted.mrr_before, converted.mrr_after) == (46800, 46800)
     assert (upgraded.mrr_before, upgraded.mrr_after) == (22800, 46800)
     assert converted.after["trial"]["status"] == TrialStatus.CONVERTED
     assert converted.after["trial"]["tier"] == "business"
@@ -353,7 +353,7 @@ def test_a_trial_license_purchase_is_one_change_of_the_license(organization, cat
     assert (started.mrr_before, started.mrr_after) == (0, 0)
     assert purchased.checkout == checkout and converted.trial == trial
     assert converted.subscription == purchased.subscription
-    assert (converted.mrr_before, converted.mrr_after) == (0, purchased.mrr_after)
+    assert (converted.mrr_before, converted.mrr_after) == (purchased.mrr_after,) * 2
     assert purchased.mrr_after > 0
 
 
