@@ -60,10 +60,11 @@ def _extra_feature_rows(trial: Trial) -> list[TierVersionFeature]:
 
 
 def trial_summary(trial: Trial, at: datetime) -> TrialSummary:
-    """The trial at `at`: features used counted from its start to `at` or its end,
-        whichever is first; usage as it stood then, against the license's effective limits
-    with the trial in force (license_entitlements: the same figures as the dashboard)."""
-    until = min(at, trial.ends_at)
+    """The trial at `at`: features used counted from its start to `at` or its end (the
+    day it was ended or bought, if earlier), whichever is first; usage as it stood then,
+    against the license's effective limits with the trial in force (license_entitlements:
+    the same figures as the dashboard)."""
+    until = min(at, trial.ends_at, trial.ended_at or trial.ends_at)
     rows = _extra_feature_rows(trial)
     counts = dict(
         FeatureUse.objects.filter(
@@ -78,7 +79,7 @@ def trial_summary(trial: Trial, at: datetime) -> TrialSummary:
     )
     # The license's effective entitlements with the trial in force (the dashboard's
     # meters and the API read the same): add-ons and an admin's override included.
-    measured_at = min(at, trial.ends_at - timedelta(microseconds=1))
+    measured_at = at if trial.in_force(at) else until - timedelta(microseconds=1)
     return TrialSummary(
         trial=trial,
         days_left=rules.days_left(ends_at=trial.ends_at, today=timezone.localdate(at)),
