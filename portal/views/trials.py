@@ -326,7 +326,8 @@ def trial_started(request: HttpRequest, slug: str, trial_id: int) -> HttpRespons
 @require_GET
 def trial_detail(request: HttpRequest, slug: str, trial_id: int) -> HttpResponse:
     """The trial's own page, where the reminder emails point: its panel while it runs
-    (with Convert and End now for owners and billing admins), how it closed after."""
+    (with Convert and End now for owners and billing admins); after, how it closed and
+    how it ran: the features used and how often, and usage against its limits."""
     membership, trial = _trial_for_member(request, slug, trial_id)
     at = clock.now()
     context = {
@@ -339,7 +340,10 @@ def trial_detail(request: HttpRequest, slug: str, trial_id: int) -> HttpResponse
     context |= trial_close_context(trial)
     if trial.in_force(at):
         context["plan"] = {"trial": trial_panel(trial, at)}
-    elif not context["trial_license"]:
+        return render(request, "portal/trials/detail.html", context)
+    # Closed (or past its end): how it ran, its features used and usage at its end.
+    context["ran"] = trial_panel(trial, at)
+    if not context["trial_license"]:
         # Back on (or bought) a tier below the trial's: what exceeds it is read-only.
         after = after_trial(trial, at)
         context["plan"] = {"after_trial": after} if after else {}
