@@ -40,7 +40,12 @@ from licensing.models import (
 )
 from licensing.trials.rules import OpenLicense, last_day, start_refusal
 from licensing.trials.selectors import FeatureUsed, TrialSummary, running_trial, trial_summary
-from licensing.trials.services import TRIAL_SEATS, trial_end, trial_ends_at, trial_start
+from licensing.trials.services import (
+    trial_end,
+    trial_ends_at,
+    trial_license_seats,
+    trial_start,
+)
 from licensing.usage.services import license_meters
 from portal import clock
 from portal.access import current_membership, get_membership
@@ -154,10 +159,11 @@ def _limit_during(
     """(on the plan now, during the trial) for one of the trial version's limits, as the
     license will have them: a paying license keeps its seats bought, and its other limits
     are the larger of its plan's and the trial's (with its add-ons and any override); a
-    new trial license gets TRIAL_SEATS seats at most and the trial version's limits."""
+    new trial license gets its trial seats (trial_license_seats) and the trial version's
+    limits."""
     metric = row.metric
     if license is None:
-        during = min(TRIAL_SEATS, row.value or TRIAL_SEATS) if metric.key == SEATS else row.value
+        during = trial_license_seats(version) if metric.key == SEATS else row.value
         return "—", _limit_text(during, metric.unit)
     own = now.limits.get(metric.key)
     before = "—" if own is None else _limit_text(own.value, metric.unit)
