@@ -162,14 +162,20 @@ def _plan_signals(plan: PlanFacts, today: date) -> list[Found]:
     return found
 
 
+def _count(number: int, noun: str) -> str:
+    """ "1 invoice", "2 invoices": the number and the noun in its form."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def account_signals(facts: AccountFacts, today: date) -> list[Found]:
     """The signals that hold for an account on `today`, once each, in Signal's order."""
     found = [f for plan in facts.plans for f in _plan_signals(plan, today)]
     trial_features = sum(t.features_used for t in facts.trials if trial_counts(t, today))
     if trial_features:
-        found.append(Found(Signal.TRIAL_FEATURES, f"{trial_features} trial feature(s) used"))
+        why = f"{_count(trial_features, 'trial feature')} used"
+        found.append(Found(Signal.TRIAL_FEATURES, why))
     if facts.overdue_invoices:
-        found.append(Found(Signal.OVERDUE, f"{facts.overdue_invoices} invoice(s) overdue"))
+        found.append(Found(Signal.OVERDUE, f"{_count(facts.overdue_invoices, 'invoice')} overdue"))
     first: dict[Signal, Found] = {}
     for item in found:
         first.setdefault(item.signal, item)

@@ -176,13 +176,13 @@ def test_the_trials_features_add_up_over_the_trials_that_count():
         TrialFacts(features_used=7, bought=True),
     )
     [found] = account_signals(AccountFacts((plan(),), trials, 0), TODAY)
-    assert found == Found(Signal.TRIAL_FEATURES, "3 trial feature(s) used")
+    assert found == Found(Signal.TRIAL_FEATURES, "3 trial features used")
 
 
 def test_an_overdue_invoice_is_a_risk():
     facts = AccountFacts((plan(),), trials=(), overdue_invoices=2)
     [found] = account_signals(facts, TODAY)
-    assert found == Found(Signal.OVERDUE, "2 invoice(s) overdue")
+    assert found == Found(Signal.OVERDUE, "2 invoices overdue")
     assert found.is_risk
     assert found.label == "Overdue invoice"
     assert signals_of(plan(), overdue_invoices=0) == []
@@ -200,7 +200,7 @@ def test_every_signal_at_once_comes_once_each_in_order():
     assert found == list(Signal)
     facts = AccountFacts((busy,), trials=(TrialFacts(features_used=3),), overdue_invoices=1)
     whys = {f.signal: f.why for f in account_signals(facts, TODAY)}
-    assert whys[Signal.TRIAL_FEATURES] == "3 trial feature(s) used"
+    assert whys[Signal.TRIAL_FEATURES] == "3 trial features used"
     assert [f.is_risk for f in account_signals(facts, TODAY)] == [False] * 5 + [True]
 
 
@@ -254,3 +254,15 @@ def test_totals_are_per_currency_in_code_order():
         Money(Decimal("12.25"), "USD"),
     ]
     assert totals_by_currency([]) == []
+
+
+@pytest.mark.parametrize(
+    ("trials", "overdue", "whys"),
+    [
+        ((TrialFacts(features_used=1),), 1, ["1 trial feature used", "1 invoice overdue"]),
+        ((TrialFacts(features_used=2),), 2, ["2 trial features used", "2 invoices overdue"]),
+    ],
+)
+def test_the_reasons_say_one_and_many_properly(trials, overdue, whys):
+    found = account_signals(AccountFacts((plan(),), trials, overdue), TODAY)
+    assert [f.why for f in found] == whys
