@@ -83,3 +83,18 @@ def test_an_ended_trial_shows_how_it_ran(
     expect(row).to_contain_text("Webhooks (12)")
     expect(row).to_contain_text(f"{trial.last_day:%-d %b %Y}")
     review("trial account page")
+
+
+def test_a_paying_customers_header_names_the_trial(
+    page, live_server, login, review, owner, organization
+):
+    build_catalog()
+    team = subscribed(organization, Catalog(), seats=5)
+    trial = running_trial(team, "business", starts_at=clock.now() - timedelta(days=4))
+    login(owner)
+    page.goto(f"{live_server.url}/app/{organization.slug}/")
+    wait_until_ready(page)
+    expect(page.locator(f"#license-{team.pk}-trial-badge")).to_have_text(
+        f"Business trial until {trial.last_day:%-d %b}"
+    )
+    review("trial header badge")
