@@ -1,13 +1,12 @@
 """A closed trial in a real browser (issue 19, second walk): the customer's "See the trial,
 as it ran" page shows the features used with counts and usage against the trial's
 limits; the account manager's account page keeps that trial's summary and says its last
-day. axe at 1280 and 390 px (nothing serious or critical), nothing scrolls sideways;
+day; a paying customer's license header names its trial. axe at 1280 and 390 px (nothing
+serious or critical), nothing scrolls sideways;
 screenshots in /tmp/shots/ (TRIAL_SHOTS to change it)."""
 
-import os
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -16,6 +15,7 @@ from licensing.demo.catalog import build_catalog
 from licensing.models import Feature, FeatureUse, TrialStatus
 from licensing.usage.services import UsageReport, usage_record_batch
 from portal import clock
+from tests.e2e import test_trial_pages as trial_pages
 from tests.helpers.browser import wait_until_ready
 from tests.helpers.checkout import subscribed
 from tests.helpers.licenses import Catalog
@@ -23,26 +23,8 @@ from tests.helpers.trials import running_trial
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(os.environ.get("TRIAL_SHOTS", "/tmp/shots"))
-WIDTHS = (1280, 390)
-
-
-@pytest.fixture
-def review(page, axe):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-
-    def check(label: str) -> None:
-        for width in WIDTHS:
-            page.set_viewport_size({"width": width, "height": 900})
-            axe(f"{label} at {width}px")
-            overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-            assert not overflow, f"{label} scrolls sideways at {width}px"
-            page.screenshot(
-                path=str(SHOTS / f"{label.replace(' ', '-')}-{width}.png"), full_page=True
-            )
-        page.set_viewport_size({"width": WIDTHS[0], "height": 900})
-
-    return check
+# That module's fixture: axe, no sideways scroll and screenshots at 1280 and 390 px.
+review = trial_pages.review
 
 
 def test_an_ended_trial_shows_how_it_ran(
