@@ -61,8 +61,8 @@ def _extra_feature_rows(trial: Trial) -> list[TierVersionFeature]:
 
 
 def trial_summary(trial: Trial, at: datetime) -> TrialSummary:
-    """The trial at `at`: features used counted from its start to `at` or its end (the
-    day it was ended or bought, if earlier), whichever is first; usage as it stood then,
+    """The trial at `at`: features used counted from its start to `at`, its end or the
+    moment it was closed (ended early), whichever is first; usage as it stood then,
     against the license's effective limits with the trial in force (license_entitlements:
     the same figures as the dashboard)."""
     until = min(at, trial.ends_at, trial.ended_at or trial.ends_at)
