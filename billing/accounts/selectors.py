@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
@@ -29,6 +29,7 @@ from licensing.models import (
     TrialStatus,
     VersionStatus,
 )
+from licensing.trials.rules import last_day
 from licensing.usage.services import Meter, licenses_meters
 from portal.models import Organization
 
@@ -170,16 +171,28 @@ def _plans(organization_ids: list[int], at: datetime) -> dict[int, list[Plan]]:
     return plans
 
 
-def _trials(organization_ids: list[int], at: datetime) -> dict[int, list[RunningTrial]]:
-    """The trials running at `at`, each with the extra features (those the license's own
-    plan lacks) used since it started: three queries for all."""
+@dataclass(frozen=True)
+class AccountTrials:
+    """An account's trials as the book reads them: those running (shown), and the facts
+    of each trial the signal may count (running or recently ended)."""
+
+    running: list[RunningTrial] = field(default_factory=list)
+    facts: list[signals.TrialFacts] = field(default_factory=list)
+
+
+def _stopped_at(trial: Trial) -> datetime:
+    """When its grants stopped, or will: its end, or earlier if it was closed before."""
+    return min(trial.ends_at, trial.ended_at or trial.ends_at)
+
+
+def _trials(organization_ids: list[int], at: datetime) -> dict[int, AccountTrials]:
+    """The trials running at `at`, and those that stopped within the signal's window
+    (signals.TRIAL_RECENT_DAYS), each with the extra features (those the license's own
+    plan lacks) used while it ran: three queries for all."""
+    recent = at - timedelta(days=signals.TRIAL_RECENT_DAYS + 1)
     trials = list(
-        Trial.objects.filter(
-            organization_id__in=organization_ids,
-            status=TrialStatus.RUNNING,
-            starts_at__lte=at,
-            ends_at__gt=at,
-        )
+        Trial.objects.filter(organization_id__in=organization_ids, starts_at__lte=at)
+        .filter(Q(status=TrialStatus.RUNNING) | Q(ends_at__gte=recent))
         .select_related("tier", "version", "license")
         .order_by("ends_at", "pk")
     )
@@ -191,7 +204,11 @@ def _trials(organization_ids: list[int], at: datetime) -> dict[int, list[Running
         features[row.version_id][row.feature_id] = row.feature.name
     window = Q()
     for trial in trials:
-        window |= Q(license_id=trial.license_id, used_at__gte=trial.starts_at, used_at__lt=at)
+        window |= Q(
+            license_id=trial.license_id,
+            used_at__gte=trial.starts_at,
+            used_at__lt=min(at, _stopped_at(trial)),
+        )
     used = {
         (license_id, feature_id)
         for license_id, feature_id, total in FeatureUse.objects.filter(window)
@@ -200,7 +217,7 @@ def _trials(organization_ids: list[int], at: datetime) -> dict[int, list[Running
         .order_by()
         if total
     }
-    found: dict[int, list[RunningTrial]] = defaultdict(list)
+    found: dict[int, AccountTrials] = defaultdict(AccountTrials)
     for trial in trials:
         extra = dict(features[trial.version_id])
         own_plan = trial.license.status != LicenseStatus.TRIALING
@@ -208,8 +225,18 @@ def _trials(organization_ids: list[int], at: datetime) -> dict[int, list[Running
             for feature_id in features[trial.license.version_id]:
                 extra.pop(feature_id, None)
         names = [name for fid, name in extra.items() if (trial.license_id, fid) in used]
-        found[trial.organization_id].append(
-            RunningTrial(trial=trial, features_used=sorted(names), features=len(extra))
+        account = found[trial.organization_id]
+        running = trial.in_force(at)
+        if running:
+            account.running.append(
+                RunningTrial(trial=trial, features_used=sorted(names), features=len(extra))
+            )
+        account.facts.append(
+            signals.TrialFacts(
+                features_used=len(names),
+                ended_on=None if running else last_day(_stopped_at(trial)),
+                bought=trial.status == TrialStatus.CONVERTED,
+            )
         )
     return found
 
@@ -252,11 +279,11 @@ def book_rows(organizations: QuerySet, *, at: datetime) -> list[AccountRow]:
     rows = []
     for organization in organizations:
         own_plans = plans.get(organization.pk, [])
-        own_trials = trials.get(organization.pk, [])
+        own_trials = trials.get(organization.pk, AccountTrials())
         own_invoices = invoices.get(organization.pk, InvoiceFigures())
         facts = signals.AccountFacts(
             plans=tuple(_plan_facts(plan, today) for plan in own_plans),
-            trial_features_used=sum(len(t.features_used) for t in own_trials),
+            trials=tuple(own_trials.facts),
             overdue_invoices=own_invoices.overdue_count,
         )
         rows.append(
@@ -265,7 +292,7 @@ def book_rows(organizations: QuerySet, *, at: datetime) -> list[AccountRow]:
                 plans=own_plans,
                 arr=signals.totals_by_currency([p.arr for p in own_plans if p.arr is not None]),
                 invoices=own_invoices,
-                trials=own_trials,
+                trials=own_trials.running,
                 signals=signals.account_signals(facts, today),
             )
         )

@@ -4,8 +4,10 @@ no clock (the day is a parameter), so every rule is tested with tables of known 
 The rules, as the book explains them:
 - sustained need: a limit over in two of the last three completed months (the usage
   nudge's own rule, licensing.usage.meters.need_is_sustained);
-- trial features used: a running trial in which at least one of the trial tier's extra
-  features has been used;
+- trial features used: a trial running, or one that ended within the last 30 days
+  (TRIAL_RECENT_DAYS: its last day in force 30 days ago or less) without being bought,
+  in which at least one of the trial tier's extra features was used (the interest
+  outlives the trial by a month; a bought trial is no longer an opportunity);
 - seat growth: the seats in use reach 90% of the seats bought, or grew by 20% or more
   against three months earlier;
 - renewal soon: a license that renews within 90 days (or is past its term, unrenewed);
@@ -30,6 +32,7 @@ PRICE_LOCK_WINDOW_DAYS = 90
 SEATS_NEARLY_FULL_PERCENT = 90
 SEAT_GROWTH_PERCENT = 20
 SEAT_GROWTH_MONTHS = 3
+TRIAL_RECENT_DAYS = 30
 
 
 class Signal(StrEnum):
@@ -76,9 +79,18 @@ class PlanFacts:
 
 
 @dataclass(frozen=True)
+class TrialFacts:
+    """What the rules read of one trial of the account."""
+
+    features_used: int  # the trial tier's extra features used during the trial
+    ended_on: date | None = None  # its last day in force; None: running
+    bought: bool = False  # converted: the trial tier became the plan
+
+
+@dataclass(frozen=True)
 class AccountFacts:
     plans: tuple[PlanFacts, ...]
-    trial_features_used: int  # extra features used in the account's running trials
+    trials: tuple[TrialFacts, ...]
     overdue_invoices: int
 
 
@@ -114,6 +126,14 @@ def seat_growth(*, bought: int, used: int | None, before: int | None) -> str | N
     return None
 
 
+def trial_counts(trial: TrialFacts, today: date) -> bool:
+    """Whether the trial's features used count towards the signal: running, or ended
+    TRIAL_RECENT_DAYS days ago or less, and not bought."""
+    if trial.bought:
+        return False
+    return trial.ended_on is None or (today - trial.ended_on).days <= TRIAL_RECENT_DAYS
+
+
 def _within(day: date | None, today: date, window: int) -> bool:
     return day is not None and 0 <= (day - today).days <= window
 
@@ -142,15 +162,20 @@ def _plan_signals(plan: PlanFacts, today: date) -> list[Found]:
     return found
 
 
+def _count(number: int, noun: str) -> str:
+    """ "1 invoice", "2 invoices": the number and the noun in its form."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def account_signals(facts: AccountFacts, today: date) -> list[Found]:
     """The signals that hold for an account on `today`, once each, in Signal's order."""
     found = [f for plan in facts.plans for f in _plan_signals(plan, today)]
-    if facts.trial_features_used:
-        found.append(
-            Found(Signal.TRIAL_FEATURES, f"{facts.trial_features_used} trial feature(s) used")
-        )
+    trial_features = sum(t.features_used for t in facts.trials if trial_counts(t, today))
+    if trial_features:
+        why = f"{_count(trial_features, 'trial feature')} used"
+        found.append(Found(Signal.TRIAL_FEATURES, why))
     if facts.overdue_invoices:
-        found.append(Found(Signal.OVERDUE, f"{facts.overdue_invoices} invoice(s) overdue"))
+        found.append(Found(Signal.OVERDUE, f"{_count(facts.overdue_invoices, 'invoice')} overdue"))
     first: dict[Signal, Found] = {}
     for item in found:
         first.setdefault(item.signal, item)

@@ -53,6 +53,12 @@ def trial_page_url(trial: Trial) -> str:
     return absolute(reverse("trial_detail", args=[trial.organization.slug, trial.pk]))
 
 
+def end_now_url(trial: Trial) -> str:
+    """The page that ends the trial now (portal.views.trials.trial_end), with its one
+    confirmation."""
+    return absolute(reverse("trial_end", args=[trial.organization.slug, trial.pk]))
+
+
 def convert_url(trial: Trial) -> str:
     """The checkout of the trial's tier, from the plan underneath (or on the trial license)."""
     checkout = reverse("checkout_new", args=[trial.organization.slug])
@@ -77,7 +83,7 @@ def _context(trial: Trial, summary: TrialSummary, *, lead: int | None) -> dict:
         "lead": lead,
         "last_day": summary.last_day,
         "convert_url": convert_url(trial),
-        "end_url": trial_page_url(trial),
+        "end_url": end_now_url(trial),
         "action_url": convert_url(trial),
         "action_label": f"Keep {trial.tier.name}",
     }

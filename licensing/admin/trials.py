@@ -49,7 +49,7 @@ def _closed_text(trial: Trial) -> str:
 
 @admin.register(Trial)
 class TrialAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["organization", "tier", "status", "starts_at", "ends_at", "ended_at"]
+    list_display = ["organization", "tier", "status", "starts_at", "last_day", "ended_at"]
     list_filter = ["status", "tier"]
     search_fields = ["organization__name", "organization__slug"]
     date_hierarchy = "starts_at"
@@ -61,6 +61,7 @@ class TrialAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "version",
         "status",
         "starts_at",
+        "last_day",
         "ends_at",
         "ended_at",
         "started_by",
@@ -75,6 +76,12 @@ class TrialAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not hasattr(trial, "_summary"):
             trial._summary = trial_summary(trial, clock.now())
         return trial._summary
+
+    @admin.display(description="Last day", ordering="ends_at")
+    def last_day(self, trial: Trial) -> str:
+        """The last day the trial runs, as the customer's pages and emails say it (ends_at
+        is the moment after it: midnight of the next day)."""
+        return f"{trial.last_day:%-d %b %Y}"
 
     def has_extend_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("licensing.change_license")

@@ -346,11 +346,12 @@ class FeatureUseRecordIn(Schema):
     feature: str = Field(
         ..., min_length=1, max_length=60, pattern=PRINTABLE, description="A feature's key."
     )
+    # Its range (1 to MAX_COUNT) is checked with the batch's other rules
+    # (licensing.usage.features), so one 422 names each bad record.
     count: WholeNumber = Field(
         ...,
-        ge=1,
-        le=feature_use.MAX_COUNT,
-        description="Times the feature was used since your last report of it.",
+        description="Times the feature was used since your last report of it: "
+        f"1 to {feature_use.MAX_COUNT:,}.",
     )
     idempotency_key: str = Field(..., min_length=1, max_length=100, pattern=PRINTABLE)
     used_at: AwareDatetime | None = Field(None, description="Defaults to now.")

@@ -126,8 +126,14 @@ class Entitlements:
         grant = self.limits.get(SEATS)
         if grant is None:
             return self
+        value = self.seats_allowed(bought)
         then = None if grant.then is None else min(bought, grant.then)
-        capped = replace(grant, value=self.seats_allowed(bought), then=then)
+        if then == value:
+            # A trial that raises the tier's maximum above the seats bought changes no
+            # seat: nothing ends, so no `until` nor `then`.
+            capped = replace(grant, value=value, until=None, then=None)
+        else:
+            capped = replace(grant, value=value, then=then)
         return replace(self, limits={**self.limits, SEATS: capped})
 
     def machine_limit(self, seats: int) -> int | None:

@@ -15,12 +15,15 @@ whatever the trial's status; a license runs at most one trial at a time.
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
 from licensing.models.licenses import License
+from licensing.trials import rules
 
 
 class TrialStatus(models.TextChoices):
@@ -76,6 +79,12 @@ class Trial(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization} · {self.tier} trial"
+
+    @property
+    def last_day(self) -> date:
+        """The trial's last day (UTC), as customers, staff and emails all say it: a trial
+        that ends at midnight on 20 December runs until the end of 19 December."""
+        return rules.last_day(self.ends_at)
 
     def in_force(self, at) -> bool:
         """Whether its grants apply at `at`: running, and inside its window."""

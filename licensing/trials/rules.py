@@ -72,6 +72,18 @@ def reminder_lead(*, days_left: int, leads: Iterable[int], sent: Collection[int]
     return min(due, default=None)
 
 
+# A trial license's seats: enough for a team to try the tier.
+TRIAL_SEATS = 5
+
+
+def trial_seats(*, min_billed: int, allowed: int | None) -> int:
+    """A new trial license's seats: TRIAL_SEATS, or the tier's fewest billed seats when
+    it is sold from more (so the purchase after the trial keeps them), never more than
+    the tier allows (None: no maximum)."""
+    seats = max(TRIAL_SEATS, min_billed)
+    return seats if allowed is None else min(seats, allowed)
+
+
 def last_day(ends_at: datetime) -> date:
     """The last business day of a trial that ends at `ends_at` (UTC)."""
     return (ends_at - timedelta(microseconds=1)).date()

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Sum
 from django.utils import timezone
 
+from licensing.licenses.continuity import entitlements_on
 from licensing.licenses.entitlements import trials_in_force
 from licensing.models import (
     FeatureUse,
@@ -79,7 +80,14 @@ def trial_summary(trial: Trial, at: datetime) -> TrialSummary:
     )
     # The license's effective entitlements with the trial in force (the dashboard's
     # meters and the API read the same): add-ons and an admin's override included.
-    measured_at = min(at, trial.ends_at - timedelta(microseconds=1))
+    # A closed trial is read as it ran: at its last moment, on the trial's version.
+    running = trial.in_force(at)
+    measured_at = at if running else until - timedelta(microseconds=1)
+    entitlements = (
+        None
+        if running
+        else entitlements_on(license=trial.license, version=trial.version, at=measured_at)
+    )
     return TrialSummary(
         trial=trial,
         days_left=rules.days_left(ends_at=trial.ends_at, today=timezone.localdate(at)),
@@ -93,5 +101,5 @@ def trial_summary(trial: Trial, at: datetime) -> TrialSummary:
             )
             for row in rows
         ],
-        usage=license_meters(license=trial.license, at=measured_at),
+        usage=license_meters(license=trial.license, at=measured_at, entitlements=entitlements),
     )

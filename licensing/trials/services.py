@@ -12,7 +12,8 @@ A trial changes nothing on a paying customer's license: its version, seats, stat
 subscription stay; the entitlement resolver adds the trial's version to the plan
 while it is in force (never lowering it). An organization without an open license of
 the product trials on a license of its own, issued here in status trialing for the
-trial's dates, with TRIAL_SEATS seats (fewer when the version allows fewer) and no
+trial's dates, with TRIAL_SEATS seats, or the tier's fewest billed seats when it is sold
+from more (rules.trial_seats; fewer when the version allows fewer), and no
 renewal: when the trial closes without a purchase, that license expires.
 """
 
@@ -44,8 +45,6 @@ from licensing.trials import rules
 from licensing.trials.signals import trial_changed
 from portal import clock
 
-# A trial license's seats: enough for a team to try the tier, never more than it allows.
-TRIAL_SEATS = 5
 # The longest an admin may extend a trial by at once (Tier.trial_days' own maximum).
 MAX_EXTENSION_DAYS = 90
 
@@ -147,6 +146,13 @@ def trial_ends_at(*, today, days: int) -> datetime:
     return datetime.combine(today + timedelta(days=days), time(), tzinfo=UTC)
 
 
+def trial_license_seats(version: TierVersion) -> int:
+    """The seats of a new trial license on `version` (rules.trial_seats): at least the
+    fewest its per-seat prices bill, so the checkout after the trial starts from them."""
+    min_billed = max((row.min_seats for row in version.price_rows.all() if row.per_seat), default=1)
+    return rules.trial_seats(min_billed=min_billed, allowed=seat_limit(version))
+
+
 @transaction.atomic
 def trial_start(
     *, organization, tier: Tier, actor: Actor, at: datetime | None = None
@@ -178,11 +184,10 @@ def trial_start(
     reason = f"Trial of {tier.name} started."
     key = None
     if license is None:
-        allowed = seat_limit(version)
         issued = licenses.license_create(
             organization=organization,
             version=version,
-            seats=TRIAL_SEATS if allowed is None else min(TRIAL_SEATS, allowed),
+            seats=trial_license_seats(version),
             term_start=today,
             term_end=rules.last_day(ends_at),
             status=LicenseStatus.TRIALING,

@@ -266,8 +266,8 @@ def account(request: HttpRequest, organization_id: int) -> HttpResponse:
             "invoices": [
                 (invoice, invoice.is_overdue(today), invoice.money("total")) for invoice in invoices
             ],
-            "running": [trial_summary(t.trial, at) for t in row.trials],
-            "trials": trials,
+            # Every trial with its summary, as it ran: a closed trial keeps its figures.
+            "trials": [(trial, trial_summary(trial, at)) for trial in trials],
             "memberships": organization.memberships.select_related("user").order_by("role", "pk"),
             "proposal_rows": rows(
                 proposals_for(request.user)

@@ -40,7 +40,12 @@ from licensing.models import (
 )
 from licensing.trials.rules import OpenLicense, last_day, start_refusal
 from licensing.trials.selectors import FeatureUsed, TrialSummary, running_trial, trial_summary
-from licensing.trials.services import TRIAL_SEATS, trial_end, trial_ends_at, trial_start
+from licensing.trials.services import (
+    trial_end,
+    trial_ends_at,
+    trial_license_seats,
+    trial_start,
+)
 from licensing.usage.services import license_meters
 from portal import clock
 from portal.access import current_membership, get_membership
@@ -154,10 +159,11 @@ def _limit_during(
     """(on the plan now, during the trial) for one of the trial version's limits, as the
     license will have them: a paying license keeps its seats bought, and its other limits
     are the larger of its plan's and the trial's (with its add-ons and any override); a
-    new trial license gets TRIAL_SEATS seats at most and the trial version's limits."""
+    new trial license gets its trial seats (trial_license_seats) and the trial version's
+    limits."""
     metric = row.metric
     if license is None:
-        during = min(TRIAL_SEATS, row.value or TRIAL_SEATS) if metric.key == SEATS else row.value
+        during = trial_license_seats(version) if metric.key == SEATS else row.value
         return "—", _limit_text(during, metric.unit)
     own = now.limits.get(metric.key)
     before = "—" if own is None else _limit_text(own.value, metric.unit)
@@ -338,7 +344,8 @@ def trial_started(request: HttpRequest, slug: str, trial_id: int) -> HttpRespons
 @require_GET
 def trial_detail(request: HttpRequest, slug: str, trial_id: int) -> HttpResponse:
     """The trial's own page, where the reminder emails point: its panel while it runs
-    (with Convert and End now for owners and billing admins), how it closed after."""
+    (with Convert and End now for owners and billing admins); after, how it closed and
+    how it ran: the features used and how often, and usage against its limits."""
     membership, trial = _trial_for_member(request, slug, trial_id)
     at = clock.now()
     context = {
@@ -351,7 +358,10 @@ def trial_detail(request: HttpRequest, slug: str, trial_id: int) -> HttpResponse
     context |= trial_close_context(trial)
     if trial.in_force(at):
         context["plan"] = {"trial": trial_panel(trial, at)}
-    elif not context["trial_license"]:
+        return render(request, "portal/trials/detail.html", context)
+    # Closed (or past its end): how it ran, its features used and usage at its end.
+    context["ran"] = trial_panel(trial, at)
+    if not context["trial_license"]:
         # Back on (or bought) a tier below the trial's: what exceeds it is read-only.
         after = after_trial(trial, at)
         context["plan"] = {"after_trial": after} if after else {}

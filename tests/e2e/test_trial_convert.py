@@ -210,7 +210,7 @@ def test_a_new_organization_buys_its_trial_license(
     review("trial license dashboard")
 
     panel.get_by_role("link", name="Keep Business: buy it").click()
-    expect(page.get_by_role("heading", name="Buy your trial")).to_be_visible()
+    expect(page.get_by_role("heading", name="Keep Business")).to_be_visible()
     expect(page.get_by_label("Tier")).to_have_value("business")
     wait_until_ready(page)
     expect(page.locator("#checkout-preview")).to_contain_text("Business")

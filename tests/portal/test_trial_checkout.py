@@ -86,7 +86,7 @@ def test_a_trial_license_is_bought_on_itself_and_its_key_is_kept(client_for, own
     page = client.get(url)
     html = page.content.decode()
     assert page.status_code == 200
-    assert "Buy your trial" in html and 'name="currency"' in html
+    assert "<h1>Keep Business</h1>" in html and 'name="currency"' in html
     preview = page.context["preview"]
     assert preview.buys_trial_license and preview.quote.is_purchase
     assert (preview.target.tier, preview.target.seats) == ("business", 10)

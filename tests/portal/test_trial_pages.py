@@ -142,10 +142,11 @@ def test_the_start_page_promises_a_new_trial_license_its_trial_seats(client_for,
     start = page.index('id="trial-limits-caption"')
     table = page[start : page.index("</table>", start)]
     seats = table[table.index(">Seats<") : table.index("</tr>", table.index(">Seats<"))]
-    assert "<strong>5 seats</strong>" in seats and "50 seats" not in seats
+    # Business is sold from 10 seats: the trial license has them, so buying it keeps them.
+    assert "<strong>10 seats</strong>" in seats and "50 seats" not in seats
     # What the start then gives is what the page said.
     client_for(owner).post(START.format("business"))
-    assert License.objects.get(status=LicenseStatus.TRIALING).seats == 5
+    assert License.objects.get(status=LicenseStatus.TRIALING).seats == 10
 
 
 def test_the_start_page_counts_an_override_as_the_resolver_does(client_for, owner, team, now):

@@ -169,3 +169,16 @@ def test_the_trial_page_the_emails_point_to_shows_the_panel_then_the_end(
     # Its last day, not when the job that reverted it ran (ended_at).
     assert "It ended at the end of" in page and "24 March 2026" in page
     assert "No longer included:" in page
+
+
+def test_the_license_header_says_the_trial_beside_the_plans_status(client_for, owner, trial):
+    page = client_for(owner).get(DASHBOARD).content.decode()
+    title = page[page.index(f'id="license-{trial.license_id}-title"') :]
+    title = title[: title.index("</h2>")]
+    assert "Active</span>" in title
+    assert f"Business trial until {trial.last_day:%-d %b}</span>" in title
+
+
+def test_without_a_trial_the_header_has_no_trial_badge(client_for, owner, team):
+    page = client_for(owner).get(DASHBOARD).content.decode()
+    assert f'id="license-{team.pk}-trial-badge"' not in page

@@ -109,7 +109,7 @@ def test_a_double_post_says_it_already_started(client_for, owner, team):
     client.post(START.format("business"))
     second = client.post(START.format("business"))
     assert second.status_code == 409
-    assert "already tried Business" in second.content.decode()
+    assert "Your Business trial is running now" in second.content.decode()
     # The first one's last day (started 14 March for 14 days), and the way to it.
     assert "27 March 2026" in second.content.decode()
     assert f"/app/northwind/trials/{Trial.objects.get().pk}/" in second.content.decode()
@@ -173,3 +173,14 @@ def test_a_user_without_an_organization_makes_one_first_and_comes_back(client_fo
 def test_an_unknown_tier_is_a_404(client_for, owner, client, catalog):
     assert client.get("/pricing/try/nonsense/").status_code == 404
     assert client_for(owner).get(START.format("nonsense")).status_code == 404
+
+
+def test_the_start_page_of_a_running_trial_says_it_runs_now_and_links_to_it(
+    client_for, owner, team
+):
+    trial = running_trial(team, "business")
+    response = client_for(owner).get(START.format("business"))
+    page = response.content.decode()
+    assert "Your Business trial is running now</strong>, until the end of" in page
+    assert f'href="/app/northwind/trials/{trial.pk}/">see your Business trial</a>' in page
+    assert "already tried" not in page and "each tier is tried once" not in page

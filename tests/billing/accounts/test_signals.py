@@ -13,11 +13,13 @@ from billing.accounts.signals import (
     LimitUsage,
     PlanFacts,
     Signal,
+    TrialFacts,
     account_signals,
     annual_recurring_revenue,
     days_to_go,
     seat_growth,
     totals_by_currency,
+    trial_counts,
 )
 from billing.money import Money
 from billing.pricing import SeatPrice
@@ -40,10 +42,8 @@ def plan(**changes) -> PlanFacts:
     return PlanFacts(**facts)
 
 
-def signals_of(*plans: PlanFacts, trial_features_used=0, overdue_invoices=0) -> list[Signal]:
-    facts = AccountFacts(
-        plans=plans, trial_features_used=trial_features_used, overdue_invoices=overdue_invoices
-    )
+def signals_of(*plans: PlanFacts, trials=(), overdue_invoices=0) -> list[Signal]:
+    facts = AccountFacts(plans=plans, trials=tuple(trials), overdue_invoices=overdue_invoices)
     return [found.signal for found in account_signals(facts, TODAY)]
 
 
@@ -75,7 +75,7 @@ def test_renewal_within_90_days(renews_on, renews, expected):
     ],
 )
 def test_the_renewal_says_how_far(renews_on, why):
-    [found] = account_signals(AccountFacts((plan(renews_on=renews_on),), 0, 0), TODAY)
+    [found] = account_signals(AccountFacts((plan(renews_on=renews_on),), (), 0), TODAY)
     assert found.why == why
 
 
@@ -95,7 +95,7 @@ def test_price_lock_ending_within_90_days(until, expected):
 
 def test_the_price_lock_names_its_last_day():
     [found] = account_signals(
-        AccountFacts((plan(price_locked_until=date(2026, 4, 30)),), 0, 0), TODAY
+        AccountFacts((plan(price_locked_until=date(2026, 4, 30)),), (), 0), TODAY
     )
     assert found.why == "price locked until 30 Apr 2026"
 
@@ -141,7 +141,7 @@ def test_sustained_need_is_the_usage_nudges_rule(completed, limit, expected):
 
 def test_sustained_need_names_the_limit():
     usage = LimitUsage(name="Storage", limit=10, completed=(11, 12, 3))
-    [found] = account_signals(AccountFacts((plan(limits=(usage,)),), 0, 0), TODAY)
+    [found] = account_signals(AccountFacts((plan(limits=(usage,)),), (), 0), TODAY)
     assert found.why == "Storage over the limit in 2 of the last 3 months"
     assert found.label == "Sustained need"
     assert not found.is_risk
@@ -149,13 +149,40 @@ def test_sustained_need_names_the_limit():
 
 @pytest.mark.parametrize("used, expected", [(0, []), (1, [Signal.TRIAL_FEATURES])])
 def test_trial_features_used(used, expected):
-    assert signals_of(plan(), trial_features_used=used) == expected
+    assert signals_of(plan(), trials=[TrialFacts(features_used=used)]) == expected
+
+
+@pytest.mark.parametrize(
+    "trial, expected",
+    [
+        (TrialFacts(features_used=2), True),  # running
+        (TrialFacts(features_used=2, ended_on=TODAY), True),
+        (TrialFacts(features_used=2, ended_on=date(2026, 2, 12)), True),  # 30 days ago
+        (TrialFacts(features_used=2, ended_on=date(2026, 2, 11)), False),  # 31 days ago
+        (TrialFacts(features_used=2, bought=True), False),
+        (TrialFacts(features_used=2, ended_on=TODAY, bought=True), False),
+    ],
+)
+def test_a_trial_counts_while_running_and_for_30_days_after_unless_bought(trial, expected):
+    assert trial_counts(trial, TODAY) is expected
+    assert signals_of(plan(), trials=[trial]) == ([Signal.TRIAL_FEATURES] if expected else [])
+
+
+def test_the_trials_features_add_up_over_the_trials_that_count():
+    trials = (
+        TrialFacts(features_used=2),
+        TrialFacts(features_used=1, ended_on=date(2026, 3, 1)),
+        TrialFacts(features_used=5, ended_on=date(2026, 2, 11)),  # too long ago
+        TrialFacts(features_used=7, bought=True),
+    )
+    [found] = account_signals(AccountFacts((plan(),), trials, 0), TODAY)
+    assert found == Found(Signal.TRIAL_FEATURES, "3 trial features used")
 
 
 def test_an_overdue_invoice_is_a_risk():
-    facts = AccountFacts((plan(),), trial_features_used=0, overdue_invoices=2)
+    facts = AccountFacts((plan(),), trials=(), overdue_invoices=2)
     [found] = account_signals(facts, TODAY)
-    assert found == Found(Signal.OVERDUE, "2 invoice(s) overdue")
+    assert found == Found(Signal.OVERDUE, "2 invoices overdue")
     assert found.is_risk
     assert found.label == "Overdue invoice"
     assert signals_of(plan(), overdue_invoices=0) == []
@@ -169,11 +196,11 @@ def test_every_signal_at_once_comes_once_each_in_order():
         seats_used=10,
         limits=(over, over),
     )
-    found = signals_of(busy, busy, trial_features_used=3, overdue_invoices=1)
+    found = signals_of(busy, busy, trials=[TrialFacts(features_used=3)], overdue_invoices=1)
     assert found == list(Signal)
-    facts = AccountFacts((busy,), trial_features_used=3, overdue_invoices=1)
+    facts = AccountFacts((busy,), trials=(TrialFacts(features_used=3),), overdue_invoices=1)
     whys = {f.signal: f.why for f in account_signals(facts, TODAY)}
-    assert whys[Signal.TRIAL_FEATURES] == "3 trial feature(s) used"
+    assert whys[Signal.TRIAL_FEATURES] == "3 trial features used"
     assert [f.is_risk for f in account_signals(facts, TODAY)] == [False] * 5 + [True]
 
 
@@ -227,3 +254,15 @@ def test_totals_are_per_currency_in_code_order():
         Money(Decimal("12.25"), "USD"),
     ]
     assert totals_by_currency([]) == []
+
+
+@pytest.mark.parametrize(
+    ("trials", "overdue", "whys"),
+    [
+        ((TrialFacts(features_used=1),), 1, ["1 trial feature used", "1 invoice overdue"]),
+        ((TrialFacts(features_used=2),), 2, ["2 trial features used", "2 invoices overdue"]),
+    ],
+)
+def test_the_reasons_say_one_and_many_properly(trials, overdue, whys):
+    found = account_signals(AccountFacts((plan(),), trials, overdue), TODAY)
+    assert [f.why for f in found] == whys

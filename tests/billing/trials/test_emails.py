@@ -92,6 +92,19 @@ def test_reminders_say_the_end_as_the_pages_do(started):
     assert ">Keep Business</a>" in email.body_html
 
 
+def test_the_reminders_end_now_link_opens_the_end_page(started, client_for, owner):
+    advance(date(2026, 3, 21))
+    email = OutboundEmail.objects.filter(
+        subject__startswith="Your Business trial ends in 7"
+    ).first()
+    end = f"/app/northwind/trials/{started.trial.pk}/end/"
+    link = re.search(r'<a href="([^"]+)">End the trial now</a>', email.body_html).group(1)
+    assert link.endswith(end)
+    assert end in email.body_text
+    page = client_for(owner).get(end)
+    assert page.status_code == 200 and "End the trial now" in page.content.decode()
+
+
 def test_a_suspended_license_is_sent_no_reminder(started):
     license = started.trial.license
     license_suspend(license=license, actor=STAFF, reason="Unpaid invoice.")

@@ -16,6 +16,7 @@ from licensing.trials.rules import (
     reminder_lead,
     reminder_leads,
     start_refusal,
+    trial_seats,
 )
 
 TEAM = OpenLicense(tier_order=2, usable=True, trial_running=False)
@@ -210,3 +211,20 @@ def test_a_start_is_allowed_exactly_when_every_rule_holds(days, tried, order, cu
         holds = holds and current.usable and not current.trial_running
         holds = holds and order > current.tier_order
     assert (allowed is None) == holds
+
+
+@pytest.mark.parametrize(
+    ("min_billed", "allowed", "expected"),
+    [
+        (1, None, 5),  # sold by the seat from one: the usual five
+        (5, None, 5),
+        (6, None, 6),  # sold from more: at least what the purchase will bill
+        (10, 50, 10),
+        (25, None, 25),
+        (10, 8, 8),  # never more than the tier allows
+        (1, 3, 3),
+        (1, 5, 5),
+    ],
+)
+def test_a_trial_licenses_seats(min_billed, allowed, expected):
+    assert trial_seats(min_billed=min_billed, allowed=allowed) == expected

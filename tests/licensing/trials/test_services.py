@@ -88,8 +88,9 @@ def test_a_new_organization_gets_a_trial_license_with_its_key_once(
     assert started.key and license.key_prefix == started.key[: len(license.key_prefix)]
     assert license.status == LicenseStatus.TRIALING
     assert license.version == started.trial.version
-    # Five seats (Business allows fifteen); the term is the trial's days, no renewal.
-    assert license.seats == 5
+    # Business is sold from 10 seats: the trial license has them (rules.trial_seats), so
+    # its purchase bills what was tried; the term is the trial's days, no renewal.
+    assert license.seats == 10
     assert (license.term_start, license.term_end) == (date(2026, 3, 14), date(2026, 3, 27))
     assert (license.auto_renew, license.ends_with_term, license.grace_until) == (
         False,

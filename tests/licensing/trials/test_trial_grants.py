@@ -206,17 +206,28 @@ def test_an_override_applies_on_top_with_its_own_end_and_no_fallback():
 
 
 @pytest.mark.parametrize(
-    "bought, value, then",
-    [(25, 20, 10), (15, 15, 10), (10, 10, 10), (5, 5, 5)],
+    "bought, value, until, then",
+    [
+        (25, 20, ENDS, 10),
+        (15, 15, ENDS, 10),
+        (11, 11, ENDS, 10),
+        # The seats bought fit the plan's maximum: the trial changes no seat, nothing ends.
+        (10, 10, None, None),
+        (5, 5, None, None),
+    ],
 )
-def test_the_seats_told_and_their_fallback_are_capped_by_the_seats_bought(bought, value, then):
+def test_the_seats_told_and_their_fallback_are_capped_by_the_seats_bought(
+    bought, value, until, then
+):
     own = [TierLimit(SEATS, 10)]
     trial = TrialPart("Business", ENDS, (), (TierLimit(SEATS, 20),))
     found = resolve(
         tier_features=[], tier_limits=own, addons=[], overrides=[], at=AT, trial=trial
     ).for_seats_bought(bought)
     grant = found.limits["seats"]
-    assert (grant.value, grant.until, grant.then) == (value, ENDS, then)
+    assert (grant.value, grant.until, grant.then) == (value, until, then)
+    data = found.as_data()["limits"]["seats"]
+    assert (data["until"], data.get("then")) == (until and until.isoformat(), then)
 
 
 def test_seats_without_a_fallback_keep_none():
