@@ -339,6 +339,7 @@ def seed(*, count: int, term_end: date, prefix: str, now: datetime) -> list[int]
         [
             SubscriptionEvent(
                 subscription=subscription,
+                license=license,
                 kind=SubscriptionEventKind.PURCHASED,
                 effective_at=bought_at,
                 mrr_before=0,
@@ -504,6 +505,7 @@ def _renewal_rows(ids: list[int], *, today: date, now: datetime) -> dict[str, in
         [
             SubscriptionEvent(
                 subscription=s,
+                license_id=s.license_id,
                 kind=SubscriptionEventKind.TERM_STARTED,
                 effective_at=now,
                 mrr_before=int(amount * 100 / 12),
