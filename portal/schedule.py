@@ -74,6 +74,12 @@ JOBS = [
         "billing.tasks.render_stalled_invoice_pdfs",
         _every(5),
     ),
+    # Delivers sent proposal versions whose PDF and email were never handed over.
+    Job(
+        "deliver-stalled-proposals",
+        "billing.proposals.tasks.deliver_stalled_proposals",
+        _every(5),
+    ),
     # Records checkouts left open for a day as abandoned.
     Job(
         "abandon-stale-checkouts",

@@ -258,7 +258,7 @@ urlpatterns = [
     path("manage/accounts/<int:organization_id>/", manage.account, name="manage_account"),
     path("manage/proposals/", include(proposal_staff_patterns)),
     path(
-        "manage/proposals/<int:pk>/versions/<int:number>.pdf",
+        "manage/proposals/<int:proposal_id>/versions/<int:version_number>.pdf",
         proposal_downloads.staff_version_pdf,
         name="proposal_version_pdf_staff",
     ),
@@ -270,7 +270,7 @@ urlpatterns = [
         name="proposal_detail",
     ),
     path(
-        "proposals/<int:pk>/versions/<int:number>.pdf",
+        "proposals/<int:proposal_id>/versions/<int:version_number>.pdf",
         proposal_downloads.customer_version_pdf,
         name="proposal_version_pdf",
     ),

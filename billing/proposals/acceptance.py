@@ -50,6 +50,7 @@ from billing.models import (
     Subscription,
 )
 from billing.pricing import BillingCycle
+from billing.proposals.content import option_starts_on
 from billing.proposals.events import proposal_lock, proposal_record_event
 from billing.subscriptions.periods import term_end_for
 from billing.subscriptions.services import subscription_set_auto_renew
@@ -157,9 +158,11 @@ def _checkout_for(version: ProposalVersion, option: ProposalOption, user, at) ->
     )
 
 
-def renewal_of(option: ProposalOption) -> Renewal:
+def renewal_of(option: ProposalOption, *, today: date) -> Renewal:
+    """The renewal accepting `option` (renew as is) schedules, from the day
+    billing.proposals.content.option_starts_on gives every page."""
     license = option.proposal_version.proposal.license
-    effective_on = license.renews_on
+    effective_on = option_starts_on(option, license, today)
     cycles = option.term_cycles if option.cycle == BillingCycle.ANNUAL else 1
     return Renewal(
         option=option,
@@ -180,7 +183,7 @@ def accept_preview(
     if why:
         raise ProposalRefused(why)
     if option.renew_as_is:
-        return renewal_of(option)
+        return renewal_of(option, today=timezone.localdate(at))
     checkout = _checkout_for(version, option, user, at)
     return checkout_preview(checkout=checkout, target=option_target(option), at=at)
 
@@ -274,7 +277,7 @@ def _schedule_renewal(
             "until it is running again. Your account manager can help."
         )
     pending = list(lock_scheduled_changes(license.pk))
-    renewal = renewal_of(option)
+    renewal = renewal_of(option, today=timezone.localdate(at))
     if digest is not None and digest != renewal.digest:
         raise StalePreview(
             None,

@@ -221,25 +221,45 @@ def _current_plan(license, subscription: Subscription | None) -> CurrentPlan:
 
 
 def option_starts_on(option: ProposalOption, license, today: date) -> date:
-    """When the option's term would start: "renew as is" at the current term's end (a
-    scheduled change), any other option on acceptance, shown as of `today`."""
+    """When the option's term starts, the one rule every page and the acceptance follow:
+    "renew as is" at the current term's end (billing.proposals.acceptance schedules it
+    for license.renews_on, the day after the term, even when the renewal is late), any
+    other option on the day it is accepted (a checkout from that day), shown as of
+    `today`."""
     return license.renews_on if option.renew_as_is else today
 
 
-def _option(
-    option: ProposalOption, tier_version: TierVersion, current, license, today: date
-) -> OptionContent:
-    discounts = negotiated(option.discount_percent, option.discount_reason)
-    path = price_path(
+def option_path(option: ProposalOption, license, today: date) -> PricePath:
+    """The option's price path (billing.proposals.pricing) from the day it starts: the
+    one place a ProposalOption becomes OptionTerms. `option.price` is the catalog row."""
+    return price_path(
         OptionTerms(
             price=option.price.seat_price,
             seats=option.seats,
             term_cycles=option.term_cycles,
             billing=option.billing,
             starts_on=option_starts_on(option, license, today),
-            discounts=discounts,
+            discounts=negotiated(option.discount_percent, option.discount_reason),
         )
     )
+
+
+def option_comparison(current, option: ProposalOption, tier_version: TierVersion) -> Comparison:
+    """What the option gains, keeps and loses against `current` (the license's tier
+    version, a licensing.catalog snapshot), for the option's seats and currency."""
+    return compare(
+        current,
+        version_snapshot(tier_version),
+        currency=option.price.currency_id,
+        seats=option.seats,
+    )
+
+
+def _option(
+    option: ProposalOption, tier_version: TierVersion, current, license, today: date
+) -> OptionContent:
+    discounts = negotiated(option.discount_percent, option.discount_reason)
+    path = option_path(option, license, today)
     term = _term_text(option.cycle, option.term_cycles)
     name = tier_version.tier.name
     what = "Renew as is" if option.renew_as_is else name
@@ -261,12 +281,7 @@ def _option(
         discounts=discounts,
         discount_text=", ".join(discount.describe() for discount in discounts),
         needs_approval=options_need_approval([option]),
-        comparison=compare(
-            current,
-            version_snapshot(tier_version),
-            currency=path.terms.currency,
-            seats=option.seats,
-        ),
+        comparison=option_comparison(current, option, tier_version),
     )
 
 

@@ -12,11 +12,11 @@ from django.db.models import Prefetch, Q
 
 from billing.discounts import negotiated
 from billing.models import Proposal, ProposalOption, ProposalStatus, ProposalVersion
-from billing.money import Money
-from billing.pricing import BillingCycle, SeatPrice
-from billing.proposals.acceptance import refusal, renewal_of
-from billing.proposals.pricing import OptionTerms, PricePath, price_path
-from licensing.catalog.diff import Comparison, compare
+from billing.pricing import BillingCycle
+from billing.proposals.acceptance import refusal
+from billing.proposals.content import option_comparison, option_path
+from billing.proposals.pricing import PricePath
+from licensing.catalog.diff import Comparison
 from licensing.catalog.selectors import version_snapshot
 from portal.models import Organization
 
@@ -101,34 +101,19 @@ class OptionView:
 
 
 def option_views(version: ProposalVersion, today: date) -> list[OptionView]:
+    """Each option with its price path and start (billing.proposals.content's one rule)
+    and, when it changes the tier version, its comparison with the current one."""
     license = version.proposal.license
     current = license.version
+    snapshot = None
     views = []
     for option in version.options.select_related("tier_version__tier", "price"):
-        starts_on = renewal_of(option).effective_on if option.renew_as_is else today
-        row = option.price
-        terms = OptionTerms(
-            price=SeatPrice(
-                amount=Money(row.amount, row.currency_id),
-                cycle=row.cycle,
-                per_seat=row.per_seat,
-                min_seats=row.min_seats,
-            ),
-            seats=option.seats,
-            term_cycles=option.term_cycles,
-            billing=option.billing,
-            starts_on=starts_on,
-            discounts=negotiated(option.discount_percent, option.discount_reason),
-        )
+        path = option_path(option, license, today)
         comparison = None
         if option.tier_version_id != current.pk:
-            comparison = compare(
-                version_snapshot(current),
-                version_snapshot(option.tier_version),
-                currency=row.currency_id,
-                seats=option.seats,
-            )
-        views.append(OptionView(option, price_path(terms), starts_on, comparison))
+            snapshot = snapshot or version_snapshot(current)
+            comparison = option_comparison(snapshot, option, option.tier_version)
+        views.append(OptionView(option, path, path.terms.starts_on, comparison))
     return views
 
 

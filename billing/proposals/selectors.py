@@ -1,37 +1,21 @@
-"""Reads the staff pages need: an option's price path (billing.proposals.pricing) from
-its stored terms, what the license costs a year now, and the proposals a person sees."""
+"""Reads the staff pages need: an option's price path from its stored terms (the one
+rule: billing.proposals.content.option_path), what the license costs a year now, and
+the proposals a person sees."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.db.models import QuerySet
 
-from billing.discounts import negotiated
 from billing.models import Proposal, ProposalOption, ProposalVersion
 from billing.money import Money
 from billing.pricing import MONTHS_PER_YEAR, BillingCycle
-from billing.proposals.pricing import OptionTerms, PricePath, price_path, saving_against
+from billing.proposals.content import option_path
+from billing.proposals.pricing import PricePath, saving_against
 from billing.proposals.services import newest_version, subscription_of
 from licensing.models import License
-
-
-def starts_on(license: License, today: date) -> date:
-    """The day an option would start: the day after the license's term, or today when
-    the term has already ended."""
-    return max(license.term_end + timedelta(days=1), today)
-
-
-def option_terms(option: ProposalOption, start: date) -> OptionTerms:
-    return OptionTerms(
-        price=option.price.seat_price,
-        seats=option.seats,
-        term_cycles=option.term_cycles,
-        billing=option.billing,
-        starts_on=start,
-        discounts=negotiated(option.discount_percent, option.discount_reason),
-    )
 
 
 def current_year_cost(license: License) -> Money | None:
@@ -51,18 +35,23 @@ class PricedOption:
     saving: Money | None
 
     @property
+    def starts_on(self) -> date:
+        return self.path.terms.starts_on
+
+    @property
     def difference(self) -> Money | None:
         """The saving or the extra cost, as a positive amount."""
         return abs(self.saving) if self.saving is not None else None
 
 
 def priced_options(version: ProposalVersion, today: date) -> list[PricedOption]:
+    """Each option of `version` with its price path from the day it starts
+    (billing.proposals.content.option_path) and what it saves against the plan now."""
     license = version.proposal.license
-    start = starts_on(license, today)
     current = current_year_cost(license)
     result = []
     for option in version.options.select_related("price", "tier_version__tier"):
-        path = price_path(option_terms(option, start))
+        path = option_path(option, license, today)
         saving = (
             saving_against(path, current)
             if current is not None and current.currency == path.terms.currency

@@ -6,10 +6,12 @@ supersedes the version sent before it and then marks this one sent (the partial 
 constraint allows one sent version per proposal), and records both steps. Once the
 transaction commits, the render task (billing.proposals.tasks) renders the version's PDF
 and emails it, with a link to the customer's page: the email goes with the first PDF
-stored, so it is sent once."""
+stored, so it is sent once. A hand-over lost to a dead broker does not undo the send:
+the beat's sweep hands the version to the worker again."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -20,6 +22,9 @@ from billing.proposals.content import options_need_approval
 from billing.proposals.events import proposal_lock, proposal_record_event
 from billing.proposals.tasks import deliver_proposal
 from licensing.licenses.services import Actor
+from portal.unavailable import SERVICE_ERRORS
+
+logger = logging.getLogger(__name__)
 
 
 def send_refusal(version: ProposalVersion) -> str | None:
@@ -77,5 +82,14 @@ def proposal_send(*, version: ProposalVersion, actor: Actor, at: datetime) -> Pr
         comment=f"Sent {locked.label}."
         + (f" It supersedes {', '.join(v.label for v in previous)}." if previous else ""),
     )
-    transaction.on_commit(lambda: deliver_proposal.delay(locked.pk))
+    transaction.on_commit(lambda: _hand_to_worker(locked.pk))
     return locked
+
+
+def _hand_to_worker(version_id: int) -> None:
+    """The send stands either way; without a broker the beat's sweep
+    (billing.proposals.tasks.deliver_stalled_proposals) delivers it later."""
+    try:
+        deliver_proposal.delay(version_id)
+    except SERVICE_ERRORS as exc:
+        logger.warning("Proposal version %s waits for its delivery; no broker: %r", version_id, exc)

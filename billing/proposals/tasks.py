@@ -7,9 +7,13 @@ does nothing, so the PDF is rendered and stored once, never changed after, and e
 recipient gets one email. A render that fails records the error and is retried with
 backoff; nothing is stored or sent until one succeeds. A version superseded or
 withdrawn before its PDF was rendered still gets its PDF (every sent version stays
-downloadable) but no email: the customer hears of the version open to them only."""
+downloadable) but no email: the customer hears of the version open to them only.
+`deliver_stalled_proposals` (the beat, every five minutes) hands over again a delivery
+that was lost."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from celery import shared_task
 from django.db import transaction
@@ -26,10 +30,13 @@ from billing.proposals.documents import (
     pdf_filename,
     render_proposal_pdf,
 )
+from portal import clock
 from portal.claims import retry_countdown
 from portal.emails import Attachment
 
 MAX_ATTEMPTS = 5
+# A sent version without its PDF this long after the send lost its hand-over.
+STALLED_AFTER = timedelta(minutes=10)
 
 
 @shared_task(bind=True, max_retries=MAX_ATTEMPTS, acks_late=True)
@@ -60,6 +67,27 @@ def deliver_proposal(self, version_id: int) -> str:
         )
         raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries)) from exc
     return "rendered"
+
+
+@shared_task
+def deliver_stalled_proposals() -> int:
+    """Hands the worker again every sent version whose delivery never happened (the
+    broker was down at the send, a worker died) and that has attempts left; the beat
+    runs it every few minutes. `deliver_proposal` renders and emails a version once, so
+    a version handed over twice is delivered once."""
+    ids = list(
+        ProposalVersion.objects.filter(
+            sent_at__isnull=False,
+            sent_at__lte=clock.now() - STALLED_AFTER,
+            pdf_rendered_at__isnull=True,
+            pdf_attempts__lt=MAX_ATTEMPTS,
+        )
+        .order_by("sent_at")
+        .values_list("pk", flat=True)[:200]
+    )
+    for version_id in ids:
+        deliver_proposal.delay(version_id)
+    return len(ids)
 
 
 def _email(version: ProposalVersion, content, pdf: bytes) -> None:

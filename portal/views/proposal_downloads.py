@@ -1,7 +1,8 @@
 """The PDF of every version of a proposal that was sent (`P-2026-0042 v1` stays
 downloadable after v2 is sent): for the staff who may see the organization (its account
-manager, admins) and for the organization's members. Anyone else gets 404, so nobody
-learns that a proposal exists. A version never sent has no PDF; a sent one whose PDF the
+manager, admins; anyone not staff gets 403 there, as on every /manage/ page) and for
+the organization's members. Anyone else gets 404, so nobody learns that a proposal
+exists. A version never sent has no PDF; a sent one whose PDF the
 worker has not rendered yet says so (409) rather than rendering it a second time."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from billing.models import ProposalVersion
 from billing.proposals.documents import pdf_filename
+from portal.access import require_account_manager
 
 
 def _sent_version(proposal_id: int, number: int, **scope) -> ProposalVersion:
@@ -39,19 +41,23 @@ def _pdf_response(version: ProposalVersion) -> HttpResponse:
 
 @login_required
 @require_GET
-def staff_version_pdf(request: HttpRequest, pk: int, number: int) -> HttpResponse:
-    """/manage/proposals/<pk>/versions/<n>.pdf: the organization's account manager and
-    admins."""
+def staff_version_pdf(request: HttpRequest, proposal_id: int, version_number: int) -> HttpResponse:
+    """/manage/proposals/<id>/versions/<n>.pdf: the organization's account manager and
+    admins; 403 for anyone not staff, as every /manage/ page (portal.access), 404 for
+    another manager's account."""
     user = request.user
-    if not user.is_staff:
-        raise Http404("No such proposal version.")
+    require_account_manager(user)
     scope = {} if user.is_admin else {"proposal__organization__account_manager": user}
-    return _pdf_response(_sent_version(pk, number, **scope))
+    return _pdf_response(_sent_version(proposal_id, version_number, **scope))
 
 
 @login_required
 @require_GET
-def customer_version_pdf(request: HttpRequest, pk: int, number: int) -> HttpResponse:
-    """/proposals/<pk>/versions/<n>.pdf: any member of the organization."""
-    version = _sent_version(pk, number, proposal__organization__memberships__user=request.user)
+def customer_version_pdf(
+    request: HttpRequest, proposal_id: int, version_number: int
+) -> HttpResponse:
+    """/proposals/<id>/versions/<n>.pdf: any member of the organization."""
+    version = _sent_version(
+        proposal_id, version_number, proposal__organization__memberships__user=request.user
+    )
     return _pdf_response(version)

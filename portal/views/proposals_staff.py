@@ -32,7 +32,6 @@ from billing.proposals.selectors import (
     priced_options,
     proposals_for,
     rows,
-    starts_on,
 )
 from billing.proposals.sending import proposal_send, send_refusal
 from billing.proposals.services import (
@@ -195,7 +194,6 @@ def _builder(request: HttpRequest, proposal: Proposal, *, status: int = 200, **f
         "license": license,
         "subscription": subscription_of(license),
         "current_year": current_year_cost(license),
-        "starts_on": starts_on(license, today),
         "edit_forms": edit_forms,
         "add_form": add_form if version.is_editable or version.status == "sent" else None,
         "can_add": len(priced) < MAX_OPTIONS,

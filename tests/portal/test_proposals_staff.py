@@ -83,6 +83,16 @@ def test_the_builder_shows_each_options_price_path(client_for, account_manager, 
     assert "Submit for approval" in body
 
 
+def test_the_builder_says_when_each_option_starts(client_for, account_manager, draft):
+    client = client_for(account_manager)
+    client.post(f"/manage/proposals/{draft.number}/options/", option_post())
+    body = page(client.get(f"/manage/proposals/{draft.number}/"))
+    # Option 1 renews as is at the term's end; option 2 changes the plan on acceptance.
+    assert 'At the term\'s end, <time datetime="2027-01-01">1 Jan 2027</time>' in body
+    assert "On acceptance" in body
+    assert "Each option starts on" not in body
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [

@@ -52,12 +52,15 @@ def test_the_account_manager_and_admins_download_every_sent_version(
         )
 
 
-def test_another_account_manager_and_customers_get_404_under_manage(client_for, two_sent, owner):
+def test_another_account_manager_gets_404_and_customers_403_under_manage(
+    client_for, two_sent, owner
+):
     other = UserFactory(is_staff=True)
     other.groups.add(Group.objects.get(name=ACCOUNT_MANAGERS_GROUP))
 
     assert client_for(other).get(staff_url(two_sent, 1)).status_code == 404
-    assert client_for(owner).get(staff_url(two_sent, 1)).status_code == 404
+    # As every /manage/ page (portal.access.require_account_manager): staff only.
+    assert client_for(owner).get(staff_url(two_sent, 1)).status_code == 403
 
 
 @pytest.mark.parametrize("who", ["owner", "billing_admin", "teammate"])

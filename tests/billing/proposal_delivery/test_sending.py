@@ -1,16 +1,18 @@
 """Sending a version: who may, what it supersedes, and the delivery it starts (the PDF
 rendered once, each recipient emailed once, the PDF attached, a link to the proposal)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
+import time_machine
 from celery.exceptions import Retry
 from django.core import mail
 from django.core.exceptions import ValidationError
+from kombu.exceptions import OperationalError as BrokerError
 
 from billing.models import ProposalEvent, ProposalEventKind, ProposalStatus, ProposalVersion
 from billing.proposals.sending import proposal_send
-from billing.proposals.tasks import deliver_proposal
+from billing.proposals.tasks import MAX_ATTEMPTS, deliver_proposal, deliver_stalled_proposals
 from licensing.licenses.services import Actor
 from portal.models import OutboundEmail
 from tests.billing.proposal_delivery.data import OptionSpec, make_version
@@ -185,3 +187,50 @@ def test_a_version_superseded_before_its_pdf_is_rendered_gets_its_pdf_but_no_ema
     version.refresh_from_db()
     assert version.pdf is not None
     assert not OutboundEmail.objects.exists()
+
+
+def test_a_send_with_the_broker_down_stands_and_the_sweep_delivers_it_once(
+    proposal, catalog, manager, owner, monkeypatch, django_capture_on_commit_callbacks
+):
+    version = make_version(proposal, catalog, options=SMALL_DISCOUNT)
+
+    def dead_broker(*args, **kwargs):
+        raise BrokerError("Connection refused")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(deliver_proposal, "delay", dead_broker)
+        send(version, manager, django_capture_on_commit_callbacks)  # no 500
+
+    version.refresh_from_db()
+    assert (version.status, version.sent_at, version.pdf_rendered_at) == (
+        ProposalStatus.SENT,
+        AT,
+        None,
+    )
+    assert not mail.outbox
+
+    with time_machine.travel(AT + timedelta(minutes=5), tick=False):
+        assert deliver_stalled_proposals.delay().get() == 0  # too recent to call it lost
+    later = AT + timedelta(minutes=11)
+    with (
+        time_machine.travel(later, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert deliver_stalled_proposals.delay().get() == 1
+        assert deliver_stalled_proposals.delay().get() == 0  # delivered: nothing left
+
+    version.refresh_from_db()
+    assert bytes(version.pdf).startswith(b"%PDF") and version.pdf_attempts == 1
+    assert [m.to for m in mail.outbox] == [[owner.email]]
+
+
+def test_the_sweep_gives_up_on_a_version_out_of_attempts(
+    proposal, catalog, manager, django_capture_on_commit_callbacks
+):
+    version = make_version(proposal, catalog, options=SMALL_DISCOUNT)
+    with django_capture_on_commit_callbacks(execute=False):  # the hand-over lost
+        proposal_send(version=version, actor=Actor.of(manager), at=AT)
+    ProposalVersion.objects.filter(pk=version.pk).update(pdf_attempts=MAX_ATTEMPTS)
+
+    with time_machine.travel(AT + timedelta(hours=1), tick=False):
+        assert deliver_stalled_proposals.delay().get() == 0
