@@ -207,6 +207,11 @@ PAGES = [
     Page(
         "account manager's accounts",
         _visit("account_manager", lambda w: "/manage/"),
+        ("organization name",),
+    ),
+    Page(
+        "account manager's account page",
+        _visit("account_manager", lambda w: f"/manage/accounts/{w.organization.pk}/"),
         ("organization name", *PEOPLE),
     ),
     Page(
