@@ -51,7 +51,7 @@ def test_maya_reads_her_book_and_an_account(page, live_server, demo_site, axe, w
     expect(table).to_contain_text("Northwind Analytics")
     expect(table).not_to_contain_text("Acme Robotics")
 
-    page.get_by_role("link", name="Northwind Analytics").click()
+    page.get_by_role("link", name="Northwind Analytics", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Northwind Analytics")
     expect(page.get_by_role("region", name="Commercial ledger")).to_contain_text("Purchased")
     expect(page.get_by_role("region", name="Invoices")).to_contain_text("Overdue")
