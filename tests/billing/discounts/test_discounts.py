@@ -60,7 +60,7 @@ def test_a_discount_is_a_finite_decimal(percent):
         Discount(N, percent, "why")
 
 
-@pytest.mark.parametrize("reason", ["", "   ", "\n"])
+@pytest.mark.parametrize("reason", ["", "   ", "\n"], ids=["empty", "spaces", "newline"])
 def test_a_discount_says_why(reason):
     with pytest.raises(ValueError, match=r"^A discount says why it is given\.$"):
         Discount(N, D(10), reason)

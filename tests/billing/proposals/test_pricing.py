@@ -138,6 +138,7 @@ def test_a_path_starting_at_a_month_end_keeps_its_anniversaries():
         ({"years": 4}, r"^A term is one to three years\.$"),
         ({"billing": "later"}, r"^Unknown billing 'later'\.$"),
     ],
+    ids=["monthly-two-years", "zero-years", "four-years", "unknown-billing"],
 )
 def test_it_refuses_terms_out_of_range(fields, message):
     with pytest.raises(ValueError, match=message):
