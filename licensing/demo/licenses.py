@@ -69,9 +69,11 @@ LICENSES = [
 
 
 def _moment(period, now: datetime) -> datetime:
-    """The middle of a completed month, or the time so far in the current one."""
+    """The middle of a completed month, or the first moment of the current one."""
     if period == meters.period_of(now):
-        return now - timedelta(minutes=5)
+        # The month's first moment, not a moment before now: a report's key names one
+        # record, so a second demo run must send the very same record again.
+        return datetime(period.year, period.month, 1, tzinfo=now.tzinfo)
     return datetime(period.year, period.month, 15, 12, tzinfo=now.tzinfo)
 
 
