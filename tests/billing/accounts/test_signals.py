@@ -114,14 +114,17 @@ def test_the_price_lock_names_its_last_day():
         (10, 3, None, None),  # no figure three months back
         (10, None, None, None),  # seats not metered
         (10, 12, 4, "12 of 10 seats in use"),  # over: nearly full wins
+        (99, 89, 89, None),  # 89.9%: just under nearly full
+        (1000, 121, 101, None),  # +19.8%: just under the growth
     ],
 )
 def test_seat_growth(bought, used, before, why):
     assert seat_growth(bought=bought, used=used, before=before) == why
     expected = [Signal.SEAT_GROWTH] if why else []
-    assert signals_of(plan(seats_bought=bought, seats_used=used, seats_used_before=before)) == (
-        expected
-    )
+    facts = plan(seats_bought=bought, seats_used=used, seats_used_before=before)
+    assert signals_of(facts) == expected
+    found = account_signals(AccountFacts((facts,), (), 0), TODAY)
+    assert [f.why for f in found if f.signal == Signal.SEAT_GROWTH] == ([why] if why else [])
 
 
 @pytest.mark.parametrize(

@@ -133,6 +133,10 @@ def test_per_cycle_billing_invoices_the_first_cycle_now():
     assert rows(invoiced_now(per_year, lines)) == rows(lines[:2])
     assert invoiced_now(option(), lines) == lines
     assert invoiced_now(per_year, []) == []
+    # Without a discount each year is one line: the first invoice bills the first only.
+    undiscounted = option(billing="per_cycle", percent="0")
+    plain = term_lines(undiscounted, TODAY)
+    assert rows(invoiced_now(undiscounted, plain)) == rows(plain[:1])
 
 
 def test_discounts_by_period_are_what_each_period_is_discounted():
@@ -256,3 +260,19 @@ def test_a_new_cycle_starts_without_the_discount_of_the_old_term():
     assert LineKind.DISCOUNT not in [line.kind for line in quote.lines]
     credit = quote.lines[0]
     assert credit.amount == usd("-44.13")  # the unused time, at what was paid
+
+
+def test_a_change_inside_the_term_keeps_the_terms_discount_whatever_the_target_says():
+    current = replace(plan("team", 5, "monthly"), discounts=negotiated(Decimal(20), REASON))
+    target = replace(plan("team", 8, "monthly"), discounts=())
+    quote = quote_change(
+        current=current,
+        target=target,
+        term_start=date(2026, 3, 1),
+        term_end=date(2026, 3, 31),
+        today=TODAY,
+        tax_rate=NO_TAX,
+        credit_balance=usd("0"),
+        prices=PRICES,
+    )
+    assert quote.now.discounts == negotiated(Decimal(20), REASON)
