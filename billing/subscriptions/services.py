@@ -29,7 +29,12 @@ from billing.money import Money
 from billing.pricing import BillingCycle
 from billing.renewals import terms
 from billing.subscriptions.periods import ONE_DAY, Span, index_of
-from licensing.licenses.services import Actor, license_renew, license_set_auto_renew
+from licensing.licenses.services import (
+    Actor,
+    license_lock,
+    license_renew,
+    license_set_auto_renew,
+)
 from licensing.models import License, TierVersionPrice
 from portal import clock
 from portal.validation import clean_computed
@@ -105,11 +110,7 @@ def subscription_create(
     at = at or clock.now()
     reason = _check_reason(reason)
     # Locking the license makes two starts for one license queue; the second is refused.
-    license = (
-        License.objects.select_for_update(of=("self",))
-        .select_related("version__tier")
-        .get(pk=license.pk)
-    )
+    license = license_lock(license)
     if Subscription.objects.filter(license=license).exists():
         raise ValidationError("This license already has a subscription.")
     with changes_recorded(

@@ -74,11 +74,13 @@ def license_lock(license: License) -> License:
     theirs."""
     # Two admins (or an admin and the API) changing one license serialise on its row, so
     # every ledger entry's "before" is what the change really started from.
-    return (
-        License.objects.select_for_update(of=("self",))
-        .select_related("organization", "product", "version", "version__tier")
-        .get(pk=license.pk)
-    )
+    # The row is locked alone, then read with what it joins: PostgreSQL rechecks a locked
+    # row's joins against the rows it first saw, so a lock that waited for a change of
+    # the license's version (an upgrade committed meanwhile) would find no row at all.
+    License.objects.select_for_update().filter(pk=license.pk).values_list("pk").get()
+    return License.objects.select_related(
+        "organization", "product", "version", "version__tier"
+    ).get(pk=license.pk)
 
 
 def license_fields(license: License) -> dict:

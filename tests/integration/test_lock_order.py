@@ -8,17 +8,19 @@ they locked first (as a slow machine would): with the change locked before its l
 (the order before billing/locks.py), a confirmation that locks the license and then the
 change deadlocked against them here ("deadlock detected")."""
 
+import threading
 import time
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import OperationalError
+from django.db import OperationalError, connection, transaction
 
 from billing.checkout import changes
 from billing.checkout.scheduled import scheduled_change_apply, scheduled_change_cancel
 from billing.checkout.services import StalePreview, checkout_confirm
 from billing.models import ScheduledChange, ScheduledChangeStatus
-from licensing.licenses.services import Actor
+from licensing.licenses.services import Actor, license_lock
+from licensing.models import License
 from portal.models import Role
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.helpers.checkout import confirm, preview, subscribed
@@ -112,3 +114,45 @@ def test_a_confirmation_the_job_and_staff_meet_on_one_license_without_deadlock(
         f"\n{target}: confirmation {type(confirmed).__name__}, scheduled change "
         f"{change.status}, staff cancel {type(canceled).__name__}; no deadlock"
     )
+
+
+def waiting_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        # Read afresh: a transaction keeps its first look at the activity otherwise.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            " AND datname = current_database()"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+@NEEDS_POSTGRESQL
+@pytest.mark.django_db(transaction=True)
+def test_a_license_lock_that_waited_for_an_upgrade_reads_the_upgraded_license(catalog):
+    """PostgreSQL rechecks a locked row's joins against the joined rows it first saw: a
+    lock taken with the license's version joined, waiting while an upgrade changed that
+    version, found no license at all (a trial's "End now" against a conversion)."""
+    organization = OrganizationFactory()
+    license = subscribed(organization, catalog, "team", seats=8)
+    business = catalog.version("business")
+    upgraded = threading.Event()
+
+    def upgrade():
+        with transaction.atomic():
+            License.objects.select_for_update().filter(pk=license.pk).update(version=business)
+            upgraded.set()
+            for _ in range(200):  # until the other lock waits on this row (at most 10 s)
+                if waiting_for_a_lock():
+                    break
+                time.sleep(0.05)
+            else:
+                raise AssertionError("the other lock never waited")
+        return "upgraded"
+
+    def lock():
+        upgraded.wait(10)
+        with transaction.atomic():
+            return license_lock(license).version.tier.slug
+
+    assert run_together([upgrade, lock]) == ["upgraded", "business"]
