@@ -257,8 +257,15 @@ def self_check(runner) -> None:
     from mutmut.mutation.trampoline import set_mutant_under_test
     from mutmut.state import state
 
-    # The first test by name that reaches a mutated function: the same one from run to run.
-    test = min(t for tests in state().tests_by_mangled_function_name.values() for t in tests)
+    # The test that reaches the most mutated functions (the first by name among equals):
+    # the same one from run to run. Not merely the first that reaches one: the stats
+    # credit a test with what ran while it was collected (a module's constants built at
+    # import), which its child, forked after the imports, never calls again.
+    reached: dict[str, int] = {}
+    for tests in state().tests_by_mangled_function_name.values():
+        for t in set(tests):
+            reached[t] = reached.get(t, 0) + 1
+    test = min(reached, key=lambda t: (-reached[t], t))
     missing = test.split("::")[0] + "::test_that_does_not_exist_for_the_self_check"
     # mutmut's "fail" mutant makes every mutated function raise: any test reaching one
     # must fail on it.
