@@ -60,6 +60,11 @@ test: lint test-only
 # each worker with its own test database and Celery queue; tests that share something
 # outside their process carry an xdist_group and run in one worker (--dist loadgroup).
 TEST_WORKERS ?= auto
+# The test databases are thrown away, so no commit of a test waits for the disk:
+# PostgreSQL's synchronous_commit is off for every connection of the run (libpq reads
+# PGOPTIONS; the Celery workers and servers the tests start inherit it). A commit took
+# 3.5 ms here with it on and 0.17 ms with it off; what the tests check is unchanged.
+test-only test-fast test-under-load: export PGOPTIONS := -c synchronous_commit=off
 test-only: install node_modules/.installed
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 

@@ -78,6 +78,13 @@ CUSTOMERS = [
             ("ines@globex.test", "Ines", "Duarte", Role.MEMBER),
         ],
     ),
+    # Accepted Maya's proposal: Business for a year, 10 % off (billing.demo.proposals).
+    (
+        "vandelay-industries",
+        "Vandelay Industries",
+        True,
+        [("art@vandelay.test", "Art", "Vandelay", Role.OWNER)],
+    ),
     # No license: trying Team on a trial license of its own (licensing.demo.trials).
     (
         "umbrella-labs",
@@ -109,7 +116,10 @@ def build_people() -> list[DemoLogin]:
     manager.groups.add(Group.objects.get(name=ACCOUNT_MANAGERS_GROUP))
     logins = [
         DemoLogin(admin.email, "admin (Django admin, all staff pages)"),
-        DemoLogin(manager.email, "account manager for Northwind Analytics and Acme Robotics"),
+        DemoLogin(
+            manager.email,
+            ("account manager for Northwind Analytics, Acme Robotics and Vandelay Industries"),
+        ),
     ]
     for slug, name, managed, people in CUSTOMERS:
         organization, _ = Organization.objects.update_or_create(

@@ -24,8 +24,8 @@ from licensing.models import License
 from portal import clock
 
 # The demo seller is in Ireland (settings.TIERWISE_SELLER): Northwind is domestic (Irish
-# VAT), Acme is in the US (an export, no tax) and Globex a German business with a VAT ID
-# (reverse charge).
+# VAT), Acme and Vandelay are in the US (exports, no tax) and Globex a German business
+# with a VAT ID (reverse charge).
 # slug: (the customer's billing details, terms, net days)
 DETAILS = {
     "northwind-analytics": (
@@ -67,6 +67,19 @@ DETAILS = {
         },
         PaymentTerms.NET,
         14,
+    ),
+    "vandelay-industries": (
+        {
+            "legal_name": "Vandelay Industries, Inc.",
+            "address_line1": "129 West 81st Street",
+            "city": "New York",
+            "postal_code": "10024",
+            "region": "NY",
+            "country": "US",
+            "billing_emails": ["ap@vandelay.test"],
+        },
+        PaymentTerms.NET,
+        30,
     ),
 }
 

@@ -10,6 +10,9 @@ Maya (the demo account manager) would make them:
   process (billing.proposals.tasks.deliver_proposal): the demo needs no worker, and the
   delivery that proposal_send hands to the worker on commit finds the PDF stored and
   does nothing. Without a broker that hand-over is logged and skipped.
+- Vandelay Industries: sent by Maya the same way and accepted by its owner, Art: Business
+  for a year, 10 % off (within the threshold), bought now through the checkout the
+  acceptance confirms, so its license is on Business and the proration is invoiced.
 
 Idempotent: an organization that already has a proposal keeps it.
 """
@@ -23,6 +26,7 @@ from django.db import transaction
 
 from billing.models import Proposal
 from billing.pricing import BillingCycle
+from billing.proposals.acceptance import accept_preview, proposal_accept
 from billing.proposals.options import (
     OptionInput,
     renew_as_is,
@@ -128,26 +132,60 @@ def build_proposals() -> list[str]:
         and admin is not None
         and not Proposal.objects.filter(license=globex).exists()
     ):
-        proposal = _sent_globex(globex, Actor.of(admin, "admin"), at)
+        enterprise = _published(globex, "enterprise")
+        proposal = _sent(
+            globex,
+            Actor.of(admin, "admin"),
+            at,
+            OptionInput(
+                tier_version=enterprise,
+                seats=_seats(enterprise, globex.seats),
+                cycle=BillingCycle.ANNUAL,
+                discount_percent=Decimal(10),
+                discount_reason="Moving up to Enterprise at the renewal",
+            ),
+        )
         lines.append(f"{proposal.number}: Globex Health, sent")
+
+    vandelay = _license("vandelay-industries")
+    owner = User.objects.filter(email="art@vandelay.test").first()
+    if (
+        vandelay is not None
+        and owner is not None
+        and not Proposal.objects.filter(license=vandelay).exists()
+    ):
+        business = _published(vandelay, "business")
+        proposal = _sent(
+            vandelay,
+            actor,
+            at,
+            OptionInput(
+                tier_version=business,
+                seats=_seats(business, vandelay.seats + 2),
+                cycle=BillingCycle.ANNUAL,
+                discount_percent=Decimal(10),
+                discount_reason="Moving up to Business before the renewal",
+            ),
+        )
+        version = proposal.versions.get()
+        option = version.options.get(renew_as_is=False)
+        # The owner confirms what the acceptance page showed them.
+        shown = accept_preview(version=version, option=option, user=owner, at=at)
+        proposal_accept(version=version, option=option, user=owner, at=at, digest=shown.digest)
+        lines.append(
+            f"{proposal.number}: Vandelay Industries, accepted: "
+            f"{business.tier.name}, {option.seats} seats"
+        )
     return lines
 
 
-def _sent_globex(license: License, actor: Actor, at) -> Proposal:
+def _sent(license: License, actor: Actor, at, upgrade: OptionInput) -> Proposal:
+    """A proposal renewing as is or taking `upgrade`, sent, its PDF made and its email
+    queued in process."""
     try:
         with transaction.atomic():
             proposal = proposal_create(license=license, actor=actor, at=at)
-            enterprise = _published(license, "enterprise")
-            for option in (
-                renew_as_is(license),
-                OptionInput(
-                    tier_version=enterprise,
-                    seats=_seats(enterprise, license.seats),
-                    cycle=BillingCycle.ANNUAL,
-                    discount_percent=Decimal(10),
-                    discount_reason="Moving up to Enterprise at the renewal",
-                ),
-            ):
+            for option in (renew_as_is(license), upgrade):
                 proposal_option_set(
                     proposal=proposal, position=None, option=option, actor=actor, at=at
                 )

@@ -6,6 +6,8 @@ believable, in the currency and cycle a customer of its size would pick.
   billing anchor is the first period the demo invoices bill.
 - Acme Robotics: Team v1 (legacy), yearly in EUR, at the price it locked in 2025.
 - Globex Health: Business, yearly in GBP, 30 seats.
+- Vandelay Industries: Team, yearly in USD, 14 seats, all in use (then Business: it accepts
+  Maya's proposal).
 
 Idempotent: a license that already has a subscription keeps it.
 """

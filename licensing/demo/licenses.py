@@ -65,6 +65,12 @@ LICENSES = [
                330_000, 320_000, 340_000, 150_000),
         levels={"seats": 24, "storage": 140, "integrations": 9},
     ),
+    DemoLicense(
+        "vandelay-industries", "team", 2, 14,
+        calls=(58_000, 63_000, 71_000, 69_000, 74_000, 80_000, 86_000, 83_000, 90_000,
+               94_000, 99_000, 41_000),
+        levels={"seats": 14, "storage": 41, "integrations": 4},
+    ),
 ]  # fmt: skip
 
 
