@@ -78,11 +78,11 @@ CUSTOMERS = [
             ("ines@globex.test", "Ines", "Duarte", Role.MEMBER),
         ],
     ),
-    # Accepted Maya's proposal: Business for a year, 10 % off (billing.demo.proposals).
+    # Accepted a proposal: Business for a year, 10 % off (billing.demo.proposals).
     (
         "vandelay-industries",
         "Vandelay Industries",
-        True,
+        False,
         [("art@vandelay.test", "Art", "Vandelay", Role.OWNER)],
     ),
     # No license: trying Team on a trial license of its own (licensing.demo.trials).
@@ -116,10 +116,7 @@ def build_people() -> list[DemoLogin]:
     manager.groups.add(Group.objects.get(name=ACCOUNT_MANAGERS_GROUP))
     logins = [
         DemoLogin(admin.email, "admin (Django admin, all staff pages)"),
-        DemoLogin(
-            manager.email,
-            ("account manager for Northwind Analytics, Acme Robotics and Vandelay Industries"),
-        ),
+        DemoLogin(manager.email, "account manager for Northwind Analytics and Acme Robotics"),
     ]
     for slug, name, managed, people in CUSTOMERS:
         organization, _ = Organization.objects.update_or_create(

@@ -17,6 +17,7 @@ from billing.accounts import signals
 from billing.invoices.selectors import invoice_outstanding
 from billing.models import Invoice, InvoiceStatus, Subscription
 from billing.money import Money
+from billing.subscriptions.selectors import discounts_from
 from licensing.licenses.entitlements import licenses_entitlements
 from licensing.licenses.grants import SEATS
 from licensing.models import (
@@ -152,7 +153,10 @@ def _plans(organization_ids: list[int], at: datetime) -> dict[int, list[Plan]]:
         subscription = getattr(license, "subscription", None)
         arr = (
             signals.annual_recurring_revenue(
-                price=subscription.seat_price, seats=license.seats, status=license.status
+                price=subscription.seat_price,
+                seats=license.seats,
+                status=license.status,
+                discounts=discounts_from(subscription, today),
             )
             if subscription
             else None

@@ -22,6 +22,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from billing.discounts import Discount, apply
 from billing.ledger.mrr import BILLED_STATUSES, MONTHS_PER_CYCLE
 from billing.money import Money
 from billing.pricing import MONTHS_PER_YEAR, SeatPrice
@@ -182,16 +183,20 @@ def account_signals(facts: AccountFacts, today: date) -> list[Found]:
     return [first[signal] for signal in Signal if signal in first]
 
 
-def annual_recurring_revenue(*, price: SeatPrice, seats: int, status: str) -> Money:
+def annual_recurring_revenue(
+    *, price: SeatPrice, seats: int, status: str, discounts: tuple[Discount, ...] = ()
+) -> Money:
     """What the subscription brings in a year at its locked price, rounded once: one
-    cycle's price for the seats bought, times the cycles in a year. Nothing while the
-    license is not billed (billing.ledger.mrr's rule) (a trial, suspended, canceled or expired)."""
+    cycle's price for the seats bought, times the cycles in a year, less the negotiated
+    discount the current period gets (billing.discounts). Nothing while the license is
+    not billed (billing.ledger.mrr's rule) (a trial, suspended, canceled or expired)."""
     if status not in BILLED_STATUSES:
         return Money.zero(price.amount.currency)
     months = MONTHS_PER_CYCLE.get(price.cycle)
     if months is None:
         raise ValueError(f"{price.cycle!r} is not a billing cycle.")
-    return (price.for_seats(seats) * Decimal(MONTHS_PER_YEAR // months)).rounded()
+    year = (price.for_seats(seats) * Decimal(MONTHS_PER_YEAR // months)).rounded()
+    return apply(year, discounts).net
 
 
 def totals_by_currency(amounts: list[Money]) -> list[Money]:

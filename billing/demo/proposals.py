@@ -10,7 +10,8 @@ Maya (the demo account manager) would make them:
   process (billing.proposals.tasks.deliver_proposal): the demo needs no worker, and the
   delivery that proposal_send hands to the worker on commit finds the PDF stored and
   does nothing. Without a broker that hand-over is logged and skipped.
-- Vandelay Industries: sent by Maya the same way and accepted by its owner, Art: Business
+- Vandelay Industries (no account manager either): sent by Ada the same way and accepted
+  by its owner, Art: Business
   for a year, 10 % off (within the threshold), bought now through the checkout the
   acceptance confirms, so its license is on Business and the proration is invoiced.
 
@@ -152,12 +153,13 @@ def build_proposals() -> list[str]:
     if (
         vandelay is not None
         and owner is not None
+        and admin is not None
         and not Proposal.objects.filter(license=vandelay).exists()
     ):
         business = _published(vandelay, "business")
         proposal = _sent(
             vandelay,
-            actor,
+            Actor.of(admin, "admin"),
             at,
             OptionInput(
                 tier_version=business,

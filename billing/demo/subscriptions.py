@@ -7,7 +7,7 @@ believable, in the currency and cycle a customer of its size would pick.
 - Acme Robotics: Team v1 (legacy), yearly in EUR, at the price it locked in 2025.
 - Globex Health: Business, yearly in GBP, 30 seats.
 - Vandelay Industries: Team, yearly in USD, 14 seats, all in use (then Business: it accepts
-  Maya's proposal).
+  a proposal).
 
 Idempotent: a license that already has a subscription keeps it.
 """

@@ -1,7 +1,7 @@
 """Account managers reach only their own customers in the admin.
 
-The demo's Maya manages Northwind Analytics, Acme Robotics and Vandelay Industries;
-Globex Health belongs to another account manager. Every admin registered on the site is
+The demo's Maya manages Northwind Analytics and Acme Robotics; Globex Health belongs to
+another account manager. Every admin registered on the site is
 walked from the registry
 (changelists, every object URL, every action, every autocomplete), so an admin added
 later is checked without anyone adding it here. Most walks use Maya with every

@@ -1,8 +1,9 @@
 """The book of accounts (/manage/), its CSV and an account's page, on the demo built at
 the frozen now: Maya manages Northwind Analytics (sustained need, seat growth, renewal
 and price lock within 90 days, an overdue invoice) and Acme Robotics (a Business trial
-with features used, on a legacy version); Globex Health, Umbrella Labs and Initech have
-no manager. Built once for the module and rolled back after its last test."""
+with features used, on a legacy version); Globex Health, Umbrella Labs, Initech and
+Vandelay Industries have no manager. Built once for the module and rolled back after its
+last test."""
 
 import csv
 import io
@@ -15,7 +16,13 @@ from django.db import transaction
 
 from billing.accounts.selectors import book_organizations, book_rows
 from billing.accounts.signals import Signal
-from billing.demo import build_book, build_checkouts, build_invoices, build_subscriptions
+from billing.demo import (
+    build_book,
+    build_checkouts,
+    build_invoices,
+    build_proposals,
+    build_subscriptions,
+)
 from billing.money import Money
 from licensing.demo.catalog import build_catalog
 from licensing.demo.licenses import build_licenses
@@ -106,6 +113,13 @@ def test_the_demo_book_shows_each_signal_from_real_data(maya):
     assert trial.trial.tier.name == "Business" and trial.features_used
 
 
+def test_an_accepted_discount_comes_off_the_arr(client_for, ada):
+    build_proposals()  # Vandelay accepts Business for a year at 10 % off, 16 seats
+    rows = client_for(ada).get("/manage/").context["rows"]
+    [vandelay] = [row for row in rows if row.organization.slug == "vandelay-industries"]
+    assert vandelay.arr == [Money(Decimal("5616.00"), "USD")]  # $390 x 16 = $6,240, less 10 %
+
+
 def test_the_demo_builds_the_book_once(maya):
     build_book()
     rows = book_rows(book_organizations(manager_id=maya.pk), at=FROZEN_NOW)
@@ -144,6 +158,7 @@ def test_the_admin_sees_every_account_and_filters_by_manager(client_for, ada, ma
         "Initech",
         "Northwind Analytics",
         "Umbrella Labs",
+        "Vandelay Industries",
     ]
     mayas = client.get("/manage/", {"manager": maya.pk})
     assert names(mayas) == ["Acme Robotics", "Northwind Analytics"]
@@ -151,6 +166,7 @@ def test_the_admin_sees_every_account_and_filters_by_manager(client_for, ada, ma
         "Globex Health",
         "Initech",
         "Umbrella Labs",
+        "Vandelay Industries",
     ]
     assert "Maya Patel" in client.get("/manage/").content.decode()
 

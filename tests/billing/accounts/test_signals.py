@@ -21,6 +21,7 @@ from billing.accounts.signals import (
     totals_by_currency,
     trial_counts,
 )
+from billing.discounts import negotiated
 from billing.money import Money
 from billing.pricing import SeatPrice
 
@@ -239,6 +240,29 @@ def test_arr_is_the_locked_price_over_a_year(seat_price, seats, status, expected
     arr = annual_recurring_revenue(price=seat_price, seats=seats, status=status)
     assert arr == Money(Decimal(expected), seat_price.amount.currency)
     assert arr.currency == seat_price.amount.currency
+
+
+@pytest.mark.parametrize(
+    "seat_price, seats, status, percent, expected",
+    [
+        (
+            price("19.00", "monthly", per_seat=True),
+            12,
+            "active",
+            "10",
+            "2462.40",
+        ),  # 2736 less 273.60
+        (price("730.00", "annual", "EUR"), 1, "past_due", "20", "584.00"),
+        (price("33.333", "monthly"), 1, "active", "15", "340.00"),  # 400.00 less 60.00
+        (price("99.99", "annual"), 1, "active", "12.5", "87.49"),  # 12.49875 off: 12.50
+        (price("79.00", "monthly"), 1, "suspended", "10", "0"),
+    ],
+)
+def test_arr_is_less_the_negotiated_discount(seat_price, seats, status, percent, expected):
+    arr = annual_recurring_revenue(
+        price=seat_price, seats=seats, status=status, discounts=negotiated(Decimal(percent), "x")
+    )
+    assert arr == Money(Decimal(expected), seat_price.amount.currency)
 
 
 def test_arr_refuses_an_unknown_cycle():
