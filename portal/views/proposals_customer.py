@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing.checkout.quote import QuoteRefused
 from billing.checkout.services import StalePreview
-from billing.models import Proposal, ProposalOption, ProposalVersion
+from billing.models import Proposal, ProposalOption
 from billing.proposals import customer
 from billing.proposals.acceptance import (
     MAX_DECLINE_REASON,
@@ -140,11 +140,14 @@ def proposal_detail(request: HttpRequest, slug: str, proposal_id: int) -> HttpRe
     return render(request, "portal/proposals/detail.html", _detail_context(membership, proposal))
 
 
-def _option(version: ProposalVersion, option_id: int) -> ProposalOption:
+def _option(proposal: Proposal, option_id: int) -> ProposalOption:
+    """An option of one of the versions the customer was shown: an earlier version's
+    (a page opened before the next was sent) is answered with why it is refused, not a
+    404; a version never shown to them is a 404."""
     return get_object_or_404(
-        ProposalOption.objects.select_related("tier_version__tier", "price"),
+        ProposalOption.objects.select_related("tier_version__tier", "price", "proposal_version"),
         pk=option_id,
-        proposal_version=version,
+        proposal_version__in=[version.pk for version in proposal.shown_versions],
     )
 
 
@@ -174,8 +177,8 @@ def proposal_accept_view(
     proposal = _proposal(membership, proposal_id)
     if not membership.can_manage_billing:
         raise PermissionDenied("Only an owner or a billing admin can accept a proposal.")
-    version = customer.current_version(proposal)
-    option = _option(version, option_id)
+    option = _option(proposal, option_id)
+    version = option.proposal_version
     if request.method == "POST":
         return _confirm(request, membership, proposal, version, option)
     try:

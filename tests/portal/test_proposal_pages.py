@@ -226,3 +226,33 @@ def test_the_emailed_address_leads_members_to_the_page(client_for, owner, versio
     assert response.status_code == 302 and response["Location"] == url(version)
     stranger = MembershipFactory(organization=OrganizationFactory(), role="owner").user
     assert client_for(stranger).get(address).status_code == 404
+
+
+def test_an_earlier_versions_option_says_it_was_superseded(
+    client_for, owner, license, catalog, now
+):
+    """A page opened before the next version was sent: its Accept and its Confirm say
+    why they are refused (a 409 naming the newer version), not a bare 404."""
+    earlier = sent_version(license, catalog, [{"seats": 6}], status=ProposalStatus.SUPERSEDED)
+    sent_version(license, catalog, [{"seats": 7}], proposal=earlier.proposal)
+    option = earlier.options.get()
+    client = client_for(owner)
+
+    review = client.get(accept_url(earlier, option))
+    confirm = client.post(accept_url(earlier, option), {"digest": "0" * 64, "version": earlier.pk})
+
+    for response in (review, confirm):
+        text = response.content.decode()
+        assert response.status_code == 409
+        assert "replaced by a newer one" in text
+        assert "Nothing changes until you do" not in text
+    assert not Checkout.objects.exists()
+    earlier.refresh_from_db()
+    assert earlier.status == ProposalStatus.SUPERSEDED
+
+
+def test_a_refused_answer_does_not_invite_a_confirmation(client_for, owner, license, catalog, now):
+    expired = sent_version(license, catalog, [{"seats": 6}], valid_until=date(2026, 3, 1))
+    text = client_for(owner).get(accept_url(expired, expired.options.get())).content.decode()
+    assert "expired on 1 March 2026" in text
+    assert "then confirm" not in text
