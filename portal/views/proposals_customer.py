@@ -119,7 +119,9 @@ def _detail_context(membership, proposal, *, decline_form=None, error="") -> dic
         "proposal": proposal,
         "version": version,
         "license": proposal.license,
-        "options": customer.option_views(version, today),
+        # An answered version keeps the dates it was answered with (an option that
+        # changes the plan starts on the day it is accepted), not today's.
+        "options": customer.option_views(version, customer.as_of(version, today)),
         "state": state,
         "open": not state,
         "may_answer": membership.can_manage_billing,

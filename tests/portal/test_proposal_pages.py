@@ -256,3 +256,21 @@ def test_a_refused_answer_does_not_invite_a_confirmation(client_for, owner, lice
     text = client_for(owner).get(accept_url(expired, expired.options.get())).content.decode()
     assert "expired on 1 March 2026" in text
     assert "then confirm" not in text
+
+
+def test_an_accepted_proposal_keeps_the_dates_it_was_accepted_with(client_for, owner, version):
+    """Read again days later, the accepted three-year option still starts on the day it
+    was accepted and is invoiced on that day each year, as the invoice was."""
+    import time_machine
+
+    client = client_for(owner)
+    option = version.options.get(position=2)
+    review = client.get(accept_url(version, option))
+    client.post(
+        accept_url(version, option),
+        {"digest": hidden(review, "digest"), "version": hidden(review, "version")},
+    )
+    with time_machine.travel(date(2026, 3, 24), tick=False):
+        text = client.get(url(version)).content.decode()
+    assert '3 years, from <time datetime="2026-03-14">14 Mar 2026</time>' in text
+    assert "2026-03-24" not in text
