@@ -207,6 +207,15 @@ class TierwiseAdminSite(admin.AdminSite):
         clock = path("clock/", self.admin_view(clock_view(self)), name="test_clock")
         return [clock, *super().get_urls()]
 
+    def index(self, request, extra_context=None):
+        """The admin's landing page, with the way back to the staff's workspace: the
+        book of accounts, the proposals and, for an admin, how many wait for approval."""
+        from billing.proposals.services import is_approver, pending_approvals
+
+        waiting = pending_approvals().count() if is_approver(request.user) else None
+        context = {"workspace": {"approvals_waiting": waiting}} | (extra_context or {})
+        return super().index(request, extra_context=context)
+
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, OrganizationScopedAdmin):
