@@ -355,3 +355,9 @@ def proposal_approvals(request: HttpRequest) -> HttpResponse:
         "portal/manage/proposals/approvals.html",
         {"versions": pending_approvals(), "comment_form": CommentForm()},
     )
+
+
+def admin_workspace(request: HttpRequest) -> dict:
+    """What the admin's index shows of the workspace (portal.admin_scoping): how many
+    proposals wait for approval, for an admin (None for anyone else)."""
+    return {"approvals_waiting": pending_approvals().count() if is_approver(request.user) else None}
