@@ -260,3 +260,19 @@ def test_a_monthly_options_total_is_said_to_be_a_years_not_a_months(
     text = text_of(path)
     assert "Total over a year $2,736.00" in text
     assert "over 1 month" not in text
+
+
+def test_a_renewal_as_is_that_no_longer_matches_the_license_is_not_sent(
+    proposal, catalog, manager, license_
+):
+    """A draft's "renew as is" (Team, 12 seats, annual) after the license moved to 15
+    seats would renew a plan the customer no longer has: sending says why and waits."""
+    version = make_version(proposal, catalog, options=(OptionSpec("team", 12, renew_as_is=True),))
+    type(license_).objects.filter(pk=license_.pk).update(seats=15)
+
+    with pytest.raises(ValidationError, match="Option 1 renews as is, but the license has changed"):
+        proposal_send(version=version, actor=Actor.of(manager), at=AT)
+
+    version.refresh_from_db()
+    assert version.status == ProposalStatus.DRAFT
+    assert not mail.outbox
