@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing.checkout.quote import QuoteRefused
 from billing.checkout.services import StalePreview
-from billing.models import Proposal, ProposalOption
+from billing.models import Proposal, ProposalOption, ScheduledChange, ScheduledChangeStatus
 from billing.proposals import customer
 from billing.proposals.acceptance import (
     MAX_DECLINE_REASON,
@@ -36,6 +36,7 @@ from billing.proposals.acceptance import (
     proposal_accept,
     proposal_decline,
 )
+from billing.proposals.content import option_path
 from portal import clock
 from portal.access import get_membership
 from portal.models import Membership, Role
@@ -154,6 +155,7 @@ def _option(proposal: Proposal, option_id: int) -> ProposalOption:
 
 
 def _review(request, membership, proposal, version, option, *, status=200, error="", shown=None):
+    renewal = shown if isinstance(shown, Renewal) else None
     context = {
         "membership": membership,
         "organization": membership.organization,
@@ -162,9 +164,17 @@ def _review(request, membership, proposal, version, option, *, status=200, error
         "option": option,
         "error": error,
         "shown": shown,
-        "renewal": shown if isinstance(shown, Renewal) else None,
+        "renewal": renewal,
         "preview": None if isinstance(shown, Renewal) or shown is None else shown,
     }
+    if renewal is not None:
+        # What the renewal invoices, and the change it replaces, said by name.
+        context["renewal_path"] = option_path(option, proposal.license, clock.today())
+        context["replaced"] = list(
+            ScheduledChange.objects.filter(
+                license=proposal.license, status=ScheduledChangeStatus.SCHEDULED
+            ).order_by("effective_on")
+        )
     return render(request, "portal/proposals/accept.html", context, status=status)
 
 

@@ -274,3 +274,49 @@ def test_an_accepted_proposal_keeps_the_dates_it_was_accepted_with(client_for, o
         text = client.get(url(version)).content.decode()
     assert '3 years, from <time datetime="2026-03-14">14 Mar 2026</time>' in text
     assert "2026-03-24" not in text
+
+
+def test_renewing_as_is_says_what_it_invoices_and_the_change_it_replaces(
+    client_for, owner, license, catalog, now
+):
+    """Renewing as is invoices nothing now: the page says what the renewal invoices and
+    when, and names the change the customer had scheduled that it replaces."""
+    from billing.models import ScheduledChange, ScheduledChangeStatus
+    from licensing.models import TierVersionPrice
+
+    renew = sent_version(
+        license,
+        catalog,
+        [
+            {
+                "seats": 5,
+                "term_cycles": 2,
+                "billing": "per_cycle",
+                "discount_percent": Decimal(10),
+                "discount_reason": "loyalty",
+                "renew_as_is": True,
+            }
+        ],
+    )
+    ScheduledChange.objects.create(
+        license=license,
+        effective_on=date(2027, 1, 1),
+        version=license.version,
+        seats=3,
+        cycle="annual",
+        price=TierVersionPrice.objects.get(
+            version=license.version, currency_id="USD", cycle="annual"
+        ),
+        auto_renew=True,
+        summary="Team, 3 seats, annual.",
+        status=ScheduledChangeStatus.SCHEDULED,
+    )
+
+    text = client_for(owner).get(accept_url(renew, renew.options.get())).content.decode()
+
+    assert (
+        'It is invoiced <strong>$855.00</strong> on <time datetime="2027-01-01">1 January 2027'
+        "</time>, then the same on the first day of each later year, before tax."
+    ) in text
+    assert "It replaces the change you had scheduled for" in text
+    assert "Team, 3 seats, annual." in text
