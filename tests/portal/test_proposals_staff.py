@@ -238,3 +238,31 @@ def test_the_admins_index_leads_to_the_proposals_waiting_for_approval(
     after = client.get("/admin/").content.decode()
     assert "1 proposal waiting for your approval" in after
     assert 'href="/manage/"' in after and 'href="/manage/proposals/"' in after
+
+
+def test_an_accepted_proposal_keeps_the_dates_it_was_accepted_with(
+    client_for, license, account_manager, catalog, now
+):
+    """Opened days after the customer accepted, the builder still shows each option
+    starting, and invoiced, on the day it was accepted."""
+    import time_machine
+
+    from tests.helpers.proposals import sent_version
+
+    version = sent_version(
+        license,
+        catalog,
+        [{"tier": "business", "seats": 10}],
+        prepared_by=account_manager,
+    )
+    type(version).objects.filter(pk=version.pk).update(
+        status=ProposalStatus.ACCEPTED, accepted_option=version.options.get(), answered_at=now
+    )
+
+    with time_machine.travel(date(2026, 3, 24), tick=False):
+        page = client_for(account_manager).get(f"/manage/proposals/{version.proposal.number}/")
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "14 Mar 2026" in text
+    assert "24 Mar 2026" not in text
