@@ -207,6 +207,18 @@ class TierwiseAdminSite(admin.AdminSite):
         clock = path("clock/", self.admin_view(clock_view(self)), name="test_clock")
         return [clock, *super().get_urls()]
 
+    # What the index shows of the staff's workspace: a callable(request) -> dict that
+    # portal.urls sets (the core reads nothing of billing), or None.
+    workspace = None
+
+    def index(self, request, extra_context=None):
+        """The admin's landing page, with the way back to the staff's workspace: the
+        book of accounts, the proposals and, for an admin, how many wait for approval."""
+        workspace = self.workspace(request) if self.workspace else None
+        return super().index(
+            request, extra_context={"workspace": workspace} | (extra_context or {})
+        )
+
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, OrganizationScopedAdmin):

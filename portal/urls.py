@@ -27,6 +27,7 @@ from portal.views import (
 admin.autodiscover()
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Tierwise administration"
+admin.site.workspace = proposals_staff.admin_workspace
 admin.site.site_title = "Tierwise admin"
 
 app_patterns = [

@@ -130,6 +130,12 @@ class OptionContent:
     def currency(self) -> str:
         return self.path.terms.currency
 
+    @property
+    def span_text(self) -> str:
+        """What the price path's totals cover: the term on annual billing; on monthly
+        billing (a term of a month) a year of monthly invoices, as the path does."""
+        return "a year" if self.cycle == BillingCycle.MONTHLY else self.term_text
+
 
 @dataclass(frozen=True)
 class RoiRow:

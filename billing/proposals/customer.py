@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Prefetch, Q
+from django.utils import timezone
 
 from billing.discounts import negotiated
 from billing.models import Proposal, ProposalOption, ProposalStatus, ProposalVersion
@@ -115,6 +116,14 @@ def option_views(version: ProposalVersion, today: date) -> list[OptionView]:
             comparison = option_comparison(snapshot, option, option.tier_version)
         views.append(OptionView(option, path, path.terms.starts_on, comparison))
     return views
+
+
+def as_of(version: ProposalVersion, today: date) -> date:
+    """The day a version's options are dated from: the day it was answered (accepted
+    or declined), else `today`."""
+    if version.answered_at is None:
+        return today
+    return timezone.localdate(version.answered_at)
 
 
 def state_message(version: ProposalVersion, today: date) -> str:

@@ -20,6 +20,7 @@ from django.db import transaction
 from billing.models import ProposalEventKind, ProposalStatus, ProposalVersion
 from billing.proposals.content import options_need_approval
 from billing.proposals.events import proposal_lock, proposal_record_event
+from billing.proposals.options import subscription_of
 from billing.proposals.tasks import deliver_proposal
 from licensing.licenses.services import Actor
 from portal.unavailable import SERVICE_ERRORS
@@ -34,11 +35,37 @@ def send_refusal(version: ProposalVersion) -> str | None:
     options = list(version.options.all())
     if not options:
         return f"{version.label} has no option to send."
+    stale = _stale_renewal(version, options)
+    if stale:
+        return stale
     if version.status == ProposalStatus.DRAFT and options_need_approval(options):
         return (
             f"{version.label} has a discount above the approval threshold: "
             "an admin approves it before it is sent."
         )
+    return None
+
+
+def _stale_renewal(version: ProposalVersion, options) -> str | None:
+    """Why an option that renews as is no longer does: the license changed (its tier
+    version, seats or cycle) since the option was added, so "as is" would now be a
+    different plan. None when every such option still matches the license."""
+    license = version.proposal.license
+    subscription = subscription_of(license)
+    cycle = subscription.cycle if subscription else None
+    for option in options:
+        if option.renew_as_is and (
+            option.tier_version_id != license.version_id
+            or option.seats != license.seats
+            or option.cycle != cycle
+        ):
+            now = license.version
+            return (
+                f"Option {option.position} renews as is, but the license has changed since it "
+                f"was added: it is now {now.tier.name} v{now.number}, {license.seats} seats"
+                f"{f', {subscription.get_cycle_display().lower()}' if subscription else ''}. "
+                "Change or remove the option before sending."
+            )
     return None
 
 

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing.checkout.quote import QuoteRefused
 from billing.checkout.services import StalePreview
-from billing.models import Proposal, ProposalOption, ProposalVersion
+from billing.models import Proposal, ProposalOption, ScheduledChange, ScheduledChangeStatus
 from billing.proposals import customer
 from billing.proposals.acceptance import (
     MAX_DECLINE_REASON,
@@ -36,6 +36,7 @@ from billing.proposals.acceptance import (
     proposal_accept,
     proposal_decline,
 )
+from billing.proposals.content import option_path
 from portal import clock
 from portal.access import get_membership
 from portal.models import Membership, Role
@@ -119,7 +120,9 @@ def _detail_context(membership, proposal, *, decline_form=None, error="") -> dic
         "proposal": proposal,
         "version": version,
         "license": proposal.license,
-        "options": customer.option_views(version, today),
+        # An answered version keeps the dates it was answered with (an option that
+        # changes the plan starts on the day it is accepted), not today's.
+        "options": customer.option_views(version, customer.as_of(version, today)),
         "state": state,
         "open": not state,
         "may_answer": membership.can_manage_billing,
@@ -140,15 +143,19 @@ def proposal_detail(request: HttpRequest, slug: str, proposal_id: int) -> HttpRe
     return render(request, "portal/proposals/detail.html", _detail_context(membership, proposal))
 
 
-def _option(version: ProposalVersion, option_id: int) -> ProposalOption:
+def _option(proposal: Proposal, option_id: int) -> ProposalOption:
+    """An option of one of the versions the customer was shown: an earlier version's
+    (a page opened before the next was sent) is answered with why it is refused, not a
+    404; a version never shown to them is a 404."""
     return get_object_or_404(
-        ProposalOption.objects.select_related("tier_version__tier", "price"),
+        ProposalOption.objects.select_related("tier_version__tier", "price", "proposal_version"),
         pk=option_id,
-        proposal_version=version,
+        proposal_version__in=[version.pk for version in proposal.shown_versions],
     )
 
 
 def _review(request, membership, proposal, version, option, *, status=200, error="", shown=None):
+    renewal = shown if isinstance(shown, Renewal) else None
     context = {
         "membership": membership,
         "organization": membership.organization,
@@ -157,9 +164,17 @@ def _review(request, membership, proposal, version, option, *, status=200, error
         "option": option,
         "error": error,
         "shown": shown,
-        "renewal": shown if isinstance(shown, Renewal) else None,
+        "renewal": renewal,
         "preview": None if isinstance(shown, Renewal) or shown is None else shown,
     }
+    if renewal is not None:
+        # What the renewal invoices, and the change it replaces, said by name.
+        context["renewal_path"] = option_path(option, proposal.license, clock.today())
+        context["replaced"] = list(
+            ScheduledChange.objects.filter(
+                license=proposal.license, status=ScheduledChangeStatus.SCHEDULED
+            ).order_by("effective_on")
+        )
     return render(request, "portal/proposals/accept.html", context, status=status)
 
 
@@ -174,8 +189,8 @@ def proposal_accept_view(
     proposal = _proposal(membership, proposal_id)
     if not membership.can_manage_billing:
         raise PermissionDenied("Only an owner or a billing admin can accept a proposal.")
-    version = customer.current_version(proposal)
-    option = _option(version, option_id)
+    option = _option(proposal, option_id)
+    version = option.proposal_version
     if request.method == "POST":
         return _confirm(request, membership, proposal, version, option)
     try:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from billing.emails.services import billing_recipients
 from billing.models import Proposal, ProposalStatus
 from billing.models.proposals import MAX_OPTIONS
+from billing.proposals.customer import as_of
 from billing.proposals.forms import (
     ROI_INPUTS,
     ROI_NONE,
@@ -139,7 +140,8 @@ def _builder(request: HttpRequest, proposal: Proposal, *, status: int = 200, **f
     version = newest_version(proposal)
     license = proposal.license
     today = clock.today()
-    priced = priced_options(version, today)
+    # An answered version keeps the dates it was answered with, not today's.
+    priced = priced_options(version, as_of(version, today))
     option_forms = forms.pop("option_forms", {})
     edit_forms = [
         (
@@ -355,3 +357,9 @@ def proposal_approvals(request: HttpRequest) -> HttpResponse:
         "portal/manage/proposals/approvals.html",
         {"versions": pending_approvals(), "comment_form": CommentForm()},
     )
+
+
+def admin_workspace(request: HttpRequest) -> dict:
+    """What the admin's index shows of the workspace (portal.admin_scoping): how many
+    proposals wait for approval, for an admin (None for anyone else)."""
+    return {"approvals_waiting": pending_approvals().count() if is_approver(request.user) else None}

@@ -157,3 +157,42 @@ def test_without_javascript_a_billing_admin_accepts_renewing_as_is(
     change = ScheduledChange.objects.get(proposal_option=renew.accepted_option)
     assert (change.term_cycles, change.discount_percent) == (2, Decimal(10))
     assert not Invoice.objects.exists()
+
+
+def test_three_options_side_by_side_show_every_net_price_whole(
+    page, live_server, login, owner, version
+):
+    """Three cards side by side are narrower than one on a phone: each card's price per
+    year fits it at every width, so no net price is cut off at the card's edge."""
+    three = sent_version(
+        version.proposal.license,
+        Catalog(),
+        [
+            {"seats": 12, "renew_as_is": True},
+            {
+                "tier": "business",
+                "seats": 16,
+                "discount_percent": Decimal(20),
+                "discount_reason": REASON,
+            },
+            {
+                "tier": "business",
+                "seats": 15,
+                "term_cycles": 3,
+                "billing": "per_cycle",
+                "discount_percent": Decimal(20),
+                "discount_reason": REASON,
+            },
+        ],
+        valid_until=version.valid_until,
+    )
+    login(owner)
+    page.goto(
+        f"{live_server.url}/app/{three.proposal.organization.slug}/proposals/{three.proposal.pk}/"
+    )
+    for width in (1280, 1024, 800, 640, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        for position in (1, 2, 3):
+            region = page.get_by_role("region", name=f"Price per year, option {position}")
+            scroll, client = region.evaluate("e => [e.scrollWidth, e.clientWidth]")
+            assert scroll <= client, f"option {position}'s prices are cut off at {width}px"

@@ -230,3 +230,28 @@ def test_the_builder_works_without_javascript(
     expect(page.get_by_role("heading", name=re.compile("^Option 1: Business v1"))).to_be_visible()
     page.get_by_role("button", name="Submit for approval").click()
     expect(page.locator(".page-lede .badge")).to_have_text("Awaiting approval")
+
+
+def test_a_long_calculator_link_in_the_history_keeps_the_table_readable(
+    page, live_server, login, maya, license, organization
+):
+    """The ROI inputs are one long query string: the history wraps it inside its own
+    column rather than squeezing "who" to a letter a line or cutting the change off."""
+    login(maya)
+    page.goto(f"{live_server.url}/manage/proposals/organizations/{organization.slug}/")
+    page.get_by_role("button", name=re.compile("^New proposal")).click()
+    add_option(page, renew=True)
+    page.get_by_label("The customer's numbers from the calculator").check()
+    page.get_by_label("Calculator link").fill(
+        f"{live_server.url}/roi/?product=tierwise-licensing&team_size=12&currency=USD"
+        "&hourly_cost=80&cycle=annual&hours_starter=0.1&errors_starter=1&hours_team=0.25"
+        "&errors_team=2&hours_business=0.5&errors_business=5&hours_enterprise=0.6"
+        "&errors_enterprise=6&cost_per_error=500&implementation_cost=1000&horizon_years=3"
+    )
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("ROI inputs")).to_be_visible()
+    history = page.locator("section[aria-labelledby=history-title] .table-wrap")
+    scroll, client = history.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert scroll <= client, "the history is cut off at its right edge"
+    who = history.locator("tbody td[data-label=Who]").first
+    assert who.evaluate("e => e.getBoundingClientRect().width") >= 120

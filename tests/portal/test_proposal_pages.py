@@ -226,3 +226,97 @@ def test_the_emailed_address_leads_members_to_the_page(client_for, owner, versio
     assert response.status_code == 302 and response["Location"] == url(version)
     stranger = MembershipFactory(organization=OrganizationFactory(), role="owner").user
     assert client_for(stranger).get(address).status_code == 404
+
+
+def test_an_earlier_versions_option_says_it_was_superseded(
+    client_for, owner, license, catalog, now
+):
+    """A page opened before the next version was sent: its Accept and its Confirm say
+    why they are refused (a 409 naming the newer version), not a bare 404."""
+    earlier = sent_version(license, catalog, [{"seats": 6}], status=ProposalStatus.SUPERSEDED)
+    sent_version(license, catalog, [{"seats": 7}], proposal=earlier.proposal)
+    option = earlier.options.get()
+    client = client_for(owner)
+
+    review = client.get(accept_url(earlier, option))
+    confirm = client.post(accept_url(earlier, option), {"digest": "0" * 64, "version": earlier.pk})
+
+    for response in (review, confirm):
+        text = response.content.decode()
+        assert response.status_code == 409
+        assert "replaced by a newer one" in text
+        assert "Nothing changes until you do" not in text
+    assert not Checkout.objects.exists()
+    earlier.refresh_from_db()
+    assert earlier.status == ProposalStatus.SUPERSEDED
+
+
+def test_a_refused_answer_does_not_invite_a_confirmation(client_for, owner, license, catalog, now):
+    expired = sent_version(license, catalog, [{"seats": 6}], valid_until=date(2026, 3, 1))
+    text = client_for(owner).get(accept_url(expired, expired.options.get())).content.decode()
+    assert "expired on 1 March 2026" in text
+    assert "then confirm" not in text
+
+
+def test_an_accepted_proposal_keeps_the_dates_it_was_accepted_with(client_for, owner, version):
+    """Read again days later, the accepted three-year option still starts on the day it
+    was accepted and is invoiced on that day each year, as the invoice was."""
+    import time_machine
+
+    client = client_for(owner)
+    option = version.options.get(position=2)
+    review = client.get(accept_url(version, option))
+    client.post(
+        accept_url(version, option),
+        {"digest": hidden(review, "digest"), "version": hidden(review, "version")},
+    )
+    with time_machine.travel(date(2026, 3, 24), tick=False):
+        text = client.get(url(version)).content.decode()
+    assert '3 years, from <time datetime="2026-03-14">14 Mar 2026</time>' in text
+    assert "2026-03-24" not in text
+
+
+def test_renewing_as_is_says_what_it_invoices_and_the_change_it_replaces(
+    client_for, owner, license, catalog, now
+):
+    """Renewing as is invoices nothing now: the page says what the renewal invoices and
+    when, and names the change the customer had scheduled that it replaces."""
+    from billing.models import ScheduledChange, ScheduledChangeStatus
+    from licensing.models import TierVersionPrice
+
+    renew = sent_version(
+        license,
+        catalog,
+        [
+            {
+                "seats": 5,
+                "term_cycles": 2,
+                "billing": "per_cycle",
+                "discount_percent": Decimal(10),
+                "discount_reason": "loyalty",
+                "renew_as_is": True,
+            }
+        ],
+    )
+    ScheduledChange.objects.create(
+        license=license,
+        effective_on=date(2027, 1, 1),
+        version=license.version,
+        seats=3,
+        cycle="annual",
+        price=TierVersionPrice.objects.get(
+            version=license.version, currency_id="USD", cycle="annual"
+        ),
+        auto_renew=True,
+        summary="Team, 3 seats, annual.",
+        status=ScheduledChangeStatus.SCHEDULED,
+    )
+
+    text = client_for(owner).get(accept_url(renew, renew.options.get())).content.decode()
+
+    assert (
+        'It is invoiced <strong>$855.00</strong> on <time datetime="2027-01-01">1 January 2027'
+        "</time>, then the same on the first day of each later year, before tax."
+    ) in text
+    assert "It replaces the change you had scheduled for" in text
+    assert "Team, 3 seats, annual." in text

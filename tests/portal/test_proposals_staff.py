@@ -221,3 +221,48 @@ def test_the_roi_link_is_checked_by_the_calculators_form(client_for, account_man
     good = client.post(url, {**data, "roi_link": "http://testserver/roi/?team_size=40"})
     assert good.status_code == 302
     assert draft.versions.get().roi_inputs["team_size"] == "40"
+
+
+def test_the_admins_index_leads_to_the_proposals_waiting_for_approval(
+    client_for, license, account_manager
+):
+    """Admins sign in to the Django admin: its index says how many proposals wait for
+    their approval and links the queue, the book and the proposals."""
+    client = client_for(approver())
+    before = client.get("/admin/").content.decode()
+    assert 'href="/manage/proposals/approvals/"' in before
+    assert "No proposal is waiting for approval" in before
+
+    proposal_in(license, account_manager, ProposalStatus.AWAITING_APPROVAL)
+
+    after = client.get("/admin/").content.decode()
+    assert "1 proposal waiting for your approval" in after
+    assert 'href="/manage/"' in after and 'href="/manage/proposals/"' in after
+
+
+def test_an_accepted_proposal_keeps_the_dates_it_was_accepted_with(
+    client_for, license, account_manager, catalog, now
+):
+    """Opened days after the customer accepted, the builder still shows each option
+    starting, and invoiced, on the day it was accepted."""
+    import time_machine
+
+    from tests.helpers.proposals import sent_version
+
+    version = sent_version(
+        license,
+        catalog,
+        [{"tier": "business", "seats": 10}],
+        prepared_by=account_manager,
+    )
+    type(version).objects.filter(pk=version.pk).update(
+        status=ProposalStatus.ACCEPTED, accepted_option=version.options.get(), answered_at=now
+    )
+
+    with time_machine.travel(date(2026, 3, 24), tick=False):
+        page = client_for(account_manager).get(f"/manage/proposals/{version.proposal.number}/")
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "14 Mar 2026" in text
+    assert "24 Mar 2026" not in text

@@ -234,3 +234,45 @@ def test_the_sweep_gives_up_on_a_version_out_of_attempts(
 
     with time_machine.travel(AT + timedelta(hours=1), tick=False):
         assert deliver_stalled_proposals.delay().get() == 0
+
+
+def test_a_monthly_options_total_is_said_to_be_a_years_not_a_months(
+    proposal, catalog, manager, owner, django_capture_on_commit_callbacks, tmp_path
+):
+    """A monthly option's price path is a year of monthly invoices (12 x 12 seats x $19
+    = $2,736.00): the email and the PDF say its total is over a year, never over the
+    option's one-month term."""
+    from tests.billing.proposal_delivery.test_pdf import text_of
+
+    version = make_version(proposal, catalog, options=(OptionSpec("team", 12, cycle="monthly"),))
+
+    send(version, manager, django_capture_on_commit_callbacks)
+
+    message = mail.outbox[0]
+    html = dict((mime, body) for body, mime in message.alternatives)["text/html"]
+    assert "Total over a year: $2,736.00" in message.body
+    assert "over a year, before tax" in html
+    for said in (message.body, html):
+        assert "over 1 month" not in said and "Total over the term" not in said
+    version.refresh_from_db()
+    path = tmp_path / "proposal.pdf"
+    path.write_bytes(bytes(version.pdf))
+    text = text_of(path)
+    assert "Total over a year $2,736.00" in text
+    assert "over 1 month" not in text
+
+
+def test_a_renewal_as_is_that_no_longer_matches_the_license_is_not_sent(
+    proposal, catalog, manager, license_
+):
+    """A draft's "renew as is" (Team, 12 seats, annual) after the license moved to 15
+    seats would renew a plan the customer no longer has: sending says why and waits."""
+    version = make_version(proposal, catalog, options=(OptionSpec("team", 12, renew_as_is=True),))
+    type(license_).objects.filter(pk=license_.pk).update(seats=15)
+
+    with pytest.raises(ValidationError, match="Option 1 renews as is, but the license has changed"):
+        proposal_send(version=version, actor=Actor.of(manager), at=AT)
+
+    version.refresh_from_db()
+    assert version.status == ProposalStatus.DRAFT
+    assert not mail.outbox
