@@ -11,7 +11,8 @@ lines) and marks the version accepted. A "renew as is" option becomes a schedule
 at the term's end carrying its term, billing and discount (billing.checkout.scheduled
 applies it, the renewal bills it).
 
-Lock order (billing.locks): the proposal's row first (lock 0, proposal_lock), then the
+Lock order (billing.locks): the rows of the license's proposals first, in ascending id
+(lock 0, proposals_lock: accepting one closes the license's other open proposals), then the
 checkout's own order (billing details, checkout, license, scheduled change,
 subscription, invoice, number). Two acceptances at once queue on the proposal: the
 second finds the version accepted and is refused; the partial unique constraint on
@@ -41,6 +42,7 @@ from billing.checkout.services import (
 from billing.locks import lock_license, lock_scheduled_changes
 from billing.models import (
     Checkout,
+    Proposal,
     ProposalEventKind,
     ProposalOption,
     ProposalStatus,
@@ -49,9 +51,10 @@ from billing.models import (
     ScheduledChangeStatus,
     Subscription,
 )
+from billing.models.proposals import EDITABLE
 from billing.pricing import BillingCycle
 from billing.proposals.content import option_starts_on
-from billing.proposals.events import proposal_lock, proposal_record_event
+from billing.proposals.events import proposal_lock, proposal_record_event, proposals_lock
 from billing.subscriptions.periods import term_end_for
 from billing.subscriptions.services import subscription_set_auto_renew
 from licensing.licenses.services import Actor
@@ -116,6 +119,12 @@ def refusal(version: ProposalVersion, *, today: date) -> str:
             "version instead."
         )
     if status == ProposalStatus.WITHDRAWN:
+        accepted = _accepted_instead(version)
+        if accepted is not None:
+            return (
+                f"This proposal was closed when {accepted.label} was accepted"
+                f"{_answered_phrase(accepted)}; it can no longer be answered."
+            )
         return "Your account manager withdrew this proposal; it can no longer be answered."
     if status != ProposalStatus.SENT:
         return "This proposal has not been sent to you yet."
@@ -203,7 +212,13 @@ def proposal_accept(
     mismatch raises StalePreview with the fresh one). Raises ProposalRefused."""
     at = at or clock.now()
     today = timezone.localdate(at)
-    proposal = proposal_lock(version.proposal_id)  # lock 0
+    # Lock 0: every proposal of the license, in ascending id (accepting one closes the
+    # others, so two acceptances on one license queue whichever proposals they answer).
+    license_id = Proposal.objects.filter(pk=version.proposal_id).values_list(
+        "license_id", flat=True
+    )
+    proposals_lock(license_id=license_id.get())
+    proposal = proposal_lock(version.proposal_id)
     version = ProposalVersion.objects.select_related("proposal__license").get(pk=version.pk)
     _check_option(version, option)
     _check(version, user, today)
@@ -232,7 +247,53 @@ def proposal_accept(
         at=at,
         comment=f"Option {option.position} accepted.",
     )
+    _close_the_others(proposal, version, actor=actor, at=at)
     return Acceptance(version=version, option=option, checkout=checkout, scheduled=scheduled)
+
+
+def _close_the_others(proposal, accepted: ProposalVersion, *, actor: Actor, at: datetime) -> None:
+    """The license's other open proposals were made for the plan it had: once one is
+    accepted they are closed (withdrawn, with why), so none of them can undo it (a stale
+    "renew as is" scheduling the old plan back, a second upgrade invoiced on top)."""
+    others = (
+        ProposalVersion.objects.filter(
+            proposal__license_id=proposal.license_id, status__in=(*EDITABLE, ProposalStatus.SENT)
+        )
+        .exclude(proposal=proposal)
+        .select_related("proposal")
+        .order_by("proposal_id", "number")
+    )
+    closed: dict[int, tuple] = {}
+    for other in others:
+        other.status = ProposalStatus.WITHDRAWN
+        other.updated_at = at
+        other.save(update_fields=["status", "updated_at"])
+        closed[other.proposal_id] = (other.proposal, other)
+    for other_proposal, last in closed.values():
+        proposal_record_event(
+            proposal=other_proposal,
+            version=last,
+            kind=ProposalEventKind.WITHDRAWN,
+            actor=actor,
+            at=at,
+            comment=f"Closed: {accepted.label} was accepted.",
+        )
+
+
+def _accepted_instead(version: ProposalVersion) -> ProposalVersion | None:
+    """The version of another proposal for the same license whose acceptance closed
+    `version`, at that very moment (None: it was withdrawn by staff)."""
+    return (
+        ProposalVersion.objects.filter(
+            proposal__license_id=version.proposal.license_id,
+            status=ProposalStatus.ACCEPTED,
+            answered_at=version.updated_at,  # closed in the acceptance's transaction
+        )
+        .exclude(proposal_id=version.proposal_id)
+        .select_related("proposal")
+        .order_by("answered_at")
+        .first()
+    )
 
 
 def _role_label(user, version: ProposalVersion) -> str:

@@ -19,6 +19,17 @@ def proposal_lock(proposal_id: int) -> Proposal:
     return Proposal.objects.select_for_update(of=("self",)).get(pk=proposal_id)
 
 
+def proposals_lock(*, license_id: int) -> list[int]:
+    """Lock 0 for every proposal of a license, in ascending id: a step that closes the
+    license's other proposals (an acceptance) takes them all, and two such steps queue."""
+    return list(
+        Proposal.objects.select_for_update()
+        .filter(license_id=license_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def proposal_record_event(
     *,
     proposal: Proposal,

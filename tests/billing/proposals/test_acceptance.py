@@ -501,3 +501,26 @@ def test_a_checkout_is_bound_only_to_a_proposal_of_its_license(
     )
     assert (bound.proposal, bound.proposal_option) == (version.proposal, option)
     assert bound.events.get().data == {"proposal": version.label}
+
+
+def test_accepting_one_proposal_closes_the_licenses_other_open_ones(license, catalog, owner, now):
+    """Made for the plan the license had, the others could otherwise undo the accepted
+    one: a stale "renew as is" scheduling the old plan back, a second upgrade on top."""
+    renewal = sent_version(license, catalog, [{"renew_as_is": True}])
+    upgrade = sent_version(license, catalog, [business_3_years()])
+    draft = sent_version(license, catalog, [{"seats": 7}], status=ProposalStatus.DRAFT)
+
+    proposal_accept(version=upgrade, option=upgrade.options.get(), user=owner)
+
+    for closed in (renewal, draft):
+        closed.refresh_from_db()
+        assert closed.status == ProposalStatus.WITHDRAWN
+        event = ProposalEvent.objects.get(proposal=closed.proposal)
+        assert event.kind == ProposalEventKind.WITHDRAWN
+        assert event.comment == f"Closed: {upgrade.label} was accepted."
+    with pytest.raises(
+        ProposalRefused,
+        match=rf"closed when {upgrade.label} was accepted on 14 March 2026; it can no longer",
+    ):
+        proposal_accept(version=renewal, option=renewal.options.get(), user=owner)
+    assert not ScheduledChange.objects.filter(license=license).exists()
