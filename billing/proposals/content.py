@@ -30,10 +30,10 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.utils.safestring import SafeString, mark_safe
 
-from billing.discounts import Discount, format_percent, needs_approval, negotiated
+from billing.discounts import Discount, apply, format_percent, needs_approval, negotiated
 from billing.models import ProposalOption, ProposalVersion, Subscription
 from billing.money import Money
-from billing.pricing import BillingCycle
+from billing.pricing import MONTHS_PER_YEAR, BillingCycle
 from billing.proposals.pricing import OptionTerms, PricePath, price_path
 from billing.roi.calculator import (
     Assumptions,
@@ -46,6 +46,7 @@ from billing.roi.calculator import (
 from billing.roi.chart import TierChart, payback_text, tier_charts
 from billing.roi.forms import RoiForm, initial_query
 from billing.roi.selectors import roi_catalog
+from billing.subscriptions.selectors import discounts_from
 from licensing.catalog.diff import Comparison, compare, format_limit
 from licensing.catalog.selectors import version_snapshot, versions_with_parts
 from licensing.licenses.grants import SEATS
@@ -74,7 +75,7 @@ class CurrentPlan:
     cycle_label: str  # "" when no subscription bills the license
     locked_price: str  # "$12.00 per seat a month, from 5 seats"; "" without a subscription
     cycle_cost: Money | None  # one cycle for the seats bought
-    year_cost: Money | None  # what keeping it a year costs, before any discount
+    year_cost: Money | None  # what keeping it a year costs, less its negotiated discount
     discount: str  # the subscription's negotiated discount, described; "" for none
     renews_on: date
     term_end: date
@@ -193,14 +194,23 @@ def _contact(user) -> Contact | None:
     return Contact(name=user.get_full_name().strip() or user.email, email=user.email)
 
 
-def _current_plan(license, subscription: Subscription | None) -> CurrentPlan:
+def current_year_cost(subscription: Subscription, today: date) -> Money:
+    """What keeping the subscription a year costs now, before tax, as its invoices say:
+    each cycle's price for the seats bought, less the negotiated discount the current
+    period gets (an accepted proposal's), over the cycles in a year."""
+    cycles = MONTHS_PER_YEAR if subscription.cycle == BillingCycle.MONTHLY else 1
+    cycle = apply(subscription.cycle_price.rounded(), discounts_from(subscription, today))
+    return cycle.net * cycles
+
+
+def _current_plan(license, subscription: Subscription | None, today: date) -> CurrentPlan:
     version = license.version
     if subscription is None:
         cycle_cost = year_cost = None
         cycle_label = locked = discount = ""
     else:
         cycle_cost = subscription.cycle_price.rounded()
-        year_cost = cycle_cost * (12 if subscription.cycle == BillingCycle.MONTHLY else 1)
+        year_cost = current_year_cost(subscription, today)
         cycle_label = subscription.get_cycle_display()
         locked = subscription.seat_price.describe()
         discount = (
@@ -500,7 +510,7 @@ def proposal_content(version: ProposalVersion, today: date) -> ProposalContent:
         expired=today > version.valid_until,
         days_left=max((version.valid_until - today).days, 0),
         sent_at=version.sent_at,
-        current=_current_plan(license, subscription),
+        current=_current_plan(license, subscription, today),
         options=options,
         usage=_usage(license, options, snapshots, today),
         roi=roi,

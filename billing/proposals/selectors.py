@@ -11,20 +11,20 @@ from django.db.models import QuerySet
 
 from billing.models import Proposal, ProposalOption, ProposalVersion
 from billing.money import Money
-from billing.pricing import MONTHS_PER_YEAR, BillingCycle
+from billing.proposals import content
 from billing.proposals.content import option_path
 from billing.proposals.pricing import PricePath, saving_against
 from billing.proposals.services import newest_version, subscription_of
 from licensing.models import License
 
 
-def current_year_cost(license: License) -> Money | None:
-    """What the license's subscription costs for a year now (before tax), or None."""
+def current_year_cost(license: License, today: date) -> Money | None:
+    """What the license's subscription costs for a year now (before tax, less its
+    negotiated discount: billing.proposals.content), or None."""
     subscription = subscription_of(license)
     if subscription is None:
         return None
-    cycles = MONTHS_PER_YEAR if subscription.cycle == BillingCycle.MONTHLY else 1
-    return (subscription.cycle_price * cycles).rounded()
+    return content.current_year_cost(subscription, today)
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def priced_options(version: ProposalVersion, today: date) -> list[PricedOption]:
     """Each option of `version` with its price path from the day it starts
     (billing.proposals.content.option_path) and what it saves against the plan now."""
     license = version.proposal.license
-    current = current_year_cost(license)
+    current = current_year_cost(license, today)
     result = []
     for option in version.options.select_related("price", "tier_version__tier"):
         path = option_path(option, license, today)

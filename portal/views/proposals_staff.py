@@ -195,7 +195,7 @@ def _builder(request: HttpRequest, proposal: Proposal, *, status: int = 200, **f
         "sent": sent,
         "license": license,
         "subscription": subscription_of(license),
-        "current_year": current_year_cost(license),
+        "current_year": current_year_cost(license, today),
         "edit_forms": edit_forms,
         "add_form": add_form if version.is_editable or version.status == "sent" else None,
         "can_add": len(priced) < MAX_OPTIONS,

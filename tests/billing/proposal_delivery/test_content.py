@@ -36,6 +36,23 @@ def test_the_current_plan_is_the_licenses_with_its_locked_price(version):
     assert current.renews_on == date(2026, 4, 1)
 
 
+def test_the_current_year_is_what_it_pays_less_its_negotiated_discount(version):
+    """A plan agreed at 15 % off (an earlier proposal's) costs what its invoices say, and
+    each option is weighed against that, not against the list price."""
+    subscription = version.proposal.license.subscription
+    subscription.discount_percent = Decimal(15)
+    subscription.discount_reason = "Two-year commitment"
+    subscription.discount_ends_on = date(2026, 3, 31)  # the term it was agreed for
+    subscription.save()
+
+    content = proposal_content(version, TODAY)
+
+    assert content.current.year_cost == usd("1938.00")  # $2,280.00 less $342.00
+    assert content.current.discount == "Negotiated discount 15% (Two-year commitment)"
+    # Renewing as is starts after the agreed term: at the list price again.
+    assert content.options[0].path.years[0].net == usd("2280.00")
+
+
 def test_each_options_price_path_totals_its_years(version):
     renew, business, enterprise = proposal_content(version, TODAY).options
 
