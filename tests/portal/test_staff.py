@@ -178,7 +178,7 @@ def test_it_hashes_the_demo_password_once_for_every_login(client, settings):
 
     assert CountingHasher.made == [DEMO_PASSWORD, DEMO_PASSWORD]
     demo_emails = list(User.objects.values_list("email", flat=True))
-    assert len(demo_emails) == 12  # with Umbrella Labs' owner, trying Team
+    assert len(demo_emails) == 13  # with Umbrella Labs' and Vandelay Industries' owners
     for email in demo_emails:
         client.logout()
         response = client.post("/accounts/login/", {"login": email, "password": DEMO_PASSWORD})
