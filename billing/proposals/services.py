@@ -15,8 +15,9 @@ The version a step changes is always the proposal's newest:
 - superseded, accepted, declined or withdrawn: the proposal is closed, nothing changes.
 
 Who approves: an admin (a superuser or a member of the admins group). Four eyes: the
-person who submitted a version cannot approve it, unless they are a superuser (a small
-team's way out). Rejecting needs a comment, which goes on record with the rejection.
+person who submitted a version, or changed it (an edit on record), cannot approve it,
+unless they are a superuser (a small team's way out). Rejecting needs a comment, which
+goes on record with the rejection.
 Sending is billing.proposals.sending's, accepting billing.proposals.acceptance's.
 """
 
@@ -43,7 +44,7 @@ from billing.models import (
     Series,
 )
 from billing.models.proposals import EDITABLE, MAX_OPTIONS
-from billing.proposals.events import proposal_lock, proposal_record_event
+from billing.proposals.events import accepted_version, proposal_lock, proposal_record_event
 from billing.proposals.options import (
     OptionInput,
     ProposalRefused,
@@ -59,6 +60,8 @@ from licensing.models import License
 MAX_VALID_DAYS = 90
 NUMBER_DIGITS = 4
 OPEN = (*EDITABLE, ProposalStatus.SENT)
+# The steps that write what a version says: their actor is one of its authors.
+AUTHORED = (ProposalEventKind.EDITED, ProposalEventKind.APPROVAL_UNDONE)
 # How the history names a version's fields.
 FIELD_LABELS = {
     "cover_note": "cover note",
@@ -295,6 +298,7 @@ def proposal_submit(*, proposal: Proposal, actor: Actor, at: datetime) -> Propos
             raise ProposalRefused(
                 {"": f"Only a draft is submitted; this one is {version.get_status_display()}."}
             )
+        _refuse_closed(version)
         _refuse_incomplete(version, _today(at))
         if not version_needs_approval(version):
             raise ProposalRefused(
@@ -421,6 +425,9 @@ def _refuse_closed(version: ProposalVersion) -> None:
         raise ProposalRefused(
             {"": f"{version.label} is {version.get_status_display().lower()}: it is closed."}
         )
+    accepted = accepted_version(version.proposal_id)
+    if accepted is not None:
+        raise ProposalRefused({"": f"{accepted.label} was accepted: the proposal is closed."})
 
 
 def _refuse_incomplete(version: ProposalVersion, today: date) -> None:
@@ -442,8 +449,14 @@ def _awaiting(proposal: Proposal, actor: Actor) -> ProposalVersion:
     submitted = (
         version.events.filter(kind=ProposalEventKind.SUBMITTED).order_by("-happened_at").first()
     )
-    if submitted and submitted.actor_id == user.pk and not user.is_superuser:
+    if user.is_superuser:
+        return version
+    if submitted and submitted.actor_id == user.pk:
         raise ProposalRefused({"": "Another admin approves what you submitted."})
+    # Four eyes hold for what the version says, not only for who pressed Submit: an
+    # admin who changed it (its options, discounts, note...) is one of its authors.
+    if version.events.filter(kind__in=AUTHORED, actor=user).exists():
+        raise ProposalRefused({"": "Another admin approves a version you changed."})
     return version
 
 

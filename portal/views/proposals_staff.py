@@ -208,7 +208,7 @@ def _builder(request: HttpRequest, proposal: Proposal, *, status: int = 200, **f
         "is_approver": is_approver(request.user),
         "comment_form": forms.pop("comment_form", None) or CommentForm(),
         "is_open": version.status in OPEN,
-        "send_refusal": send_refusal(version),
+        "send_refusal": send_refusal(version, today=today),
         "today": today,
         "recipients": billing_recipients(proposal.organization),
         "sent_versions": proposal.versions.filter(sent_at__isnull=False)
@@ -339,7 +339,11 @@ def proposal_decide(request: HttpRequest, number: str, decision: str) -> HttpRes
     if not is_approver(request.user):
         raise Http404
     form = CommentForm(request.POST)
-    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    if not form.is_valid():
+        # A comment refused (too long) is not dropped: the decision waits for it.
+        messages.error(request, " ".join(form.errors.get("comment", [])))
+        return _builder(request, proposal, status=400, comment_form=form)
+    comment = form.cleaned_data["comment"]
     call = {"approve": proposal_approve, "reject": proposal_reject}[decision]
     done = f"{proposal.number} {'approved' if decision == 'approve' else 'sent back to draft'}."
     refused = _step(request, proposal, call, done, comment=comment)

@@ -201,6 +201,19 @@ def test_a_rejection_without_a_comment_is_400(client_for, license, account_manag
     assert proposal.versions.get().status == ProposalStatus.AWAITING_APPROVAL
 
 
+def test_an_over_long_approval_comment_is_400_and_approves_nothing(
+    client_for, license, account_manager
+):
+    proposal = proposal_in(license, account_manager, ProposalStatus.AWAITING_APPROVAL)
+    response = client_for(approver()).post(
+        f"/manage/proposals/{proposal.number}/approve/", {"comment": "x" * 2001}
+    )
+    assert response.status_code == 400
+    assert "at most 2000 characters" in page(response)
+    assert proposal.versions.get().status == ProposalStatus.AWAITING_APPROVAL
+    assert not ProposalEvent.objects.filter(proposal=proposal, kind="approved").exists()
+
+
 def test_an_account_manager_cannot_approve(client_for, license, account_manager):
     proposal = proposal_in(license, account_manager, ProposalStatus.AWAITING_APPROVAL)
     client = client_for(account_manager)

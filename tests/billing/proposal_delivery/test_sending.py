@@ -53,6 +53,35 @@ def test_only_a_draft_or_an_approved_version_is_sent(proposal, catalog, manager,
         proposal_send(version=version, actor=Actor.of(manager), at=AT)
 
 
+def test_an_expired_version_is_not_sent(proposal, catalog, manager):
+    # A draft left past its validity would reach the customer already expired.
+    version = make_version(proposal, catalog, options=SMALL_DISCOUNT)
+    late = datetime.combine(version.valid_until + timedelta(days=1), AT.timetz())
+
+    with pytest.raises(ValidationError, match=r"expired on 13 April 2026: set a new validity date"):
+        proposal_send(version=version, actor=Actor.of(manager), at=late)
+
+    version.refresh_from_db()
+    assert (version.status, version.sent_at) == (ProposalStatus.DRAFT, None)
+    assert not ProposalEvent.objects.filter(kind=ProposalEventKind.SENT).exists()
+
+
+def test_nothing_more_is_sent_once_a_version_was_accepted(proposal, catalog, manager):
+    first = make_version(proposal, catalog, options=SMALL_DISCOUNT, status=ProposalStatus.SENT)
+    # v2 was started from v1 before the customer accepted v1.
+    following = make_version(proposal, catalog, number=2, options=SMALL_DISCOUNT)
+    ProposalVersion.objects.filter(pk=first.pk).update(
+        status=ProposalStatus.ACCEPTED, accepted_option=first.options.get()
+    )
+
+    with pytest.raises(ValidationError, match="v1 was accepted: the proposal is closed"):
+        proposal_send(version=following, actor=Actor.of(manager), at=AT)
+
+    following.refresh_from_db()
+    assert following.status == ProposalStatus.DRAFT
+    assert not ProposalEvent.objects.filter(kind=ProposalEventKind.SENT).exists()
+
+
 def test_sending_an_approved_version_renders_the_pdf_and_emails_every_billing_recipient(
     version,
     manager,

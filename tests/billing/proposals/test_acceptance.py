@@ -524,3 +524,42 @@ def test_accepting_one_proposal_closes_the_licenses_other_open_ones(license, cat
     ):
         proposal_accept(version=renewal, option=renewal.options.get(), user=owner)
     assert not ScheduledChange.objects.filter(license=license).exists()
+
+
+def test_no_version_of_an_accepted_proposal_is_accepted_too(license, catalog, owner, now):
+    # v1 accepted (a change now) while v2 was being prepared; v2 reaching the customer
+    # anyway (it can no longer be sent: billing.proposals.sending) is refused too: one
+    # change per proposal, whichever version.
+    first = sent_version(license, catalog, [business_3_years()])
+    proposal_accept(version=first, option=first.options.get(), user=owner)
+    second = sent_version(
+        license, catalog, [{"seats": 10, "renew_as_is": True}], proposal=first.proposal
+    )
+    option = second.options.get()
+
+    with pytest.raises(ProposalRefused, match=r"accepted already \(P-2026-\d+ v1\)"):
+        proposal_accept(version=second, option=option, user=owner)
+    with pytest.raises(ProposalRefused, match="accepted already"):
+        proposal_decline(version=second, user=owner)
+    assert Checkout.objects.filter(proposal=first.proposal).count() == 1
+    assert not ScheduledChange.objects.filter(proposal_option=option).exists()
+    second.refresh_from_db()
+    assert second.status == ProposalStatus.SENT
+
+
+def test_renewing_as_is_is_refused_once_the_customer_changed_the_plan(
+    license, organization, catalog, owner, now
+):
+    # Sent when the license was Team, 5 seats; the customer then bought Business, 10
+    # seats. "Renew as is" would schedule Team, 5 seats back at the term's end.
+    version = sent_version(license, catalog, [{"seats": 5, "renew_as_is": True}])
+    option = version.options.get()
+    confirm(organization, license, owner, tier="business", seats=10, cycle="annual", currency="USD")
+
+    with pytest.raises(ProposalRefused, match="Your plan changed since this proposal was made"):
+        accept_preview(version=version, option=option, user=owner)
+    with pytest.raises(ProposalRefused, match="Your plan changed since this proposal was made"):
+        proposal_accept(version=version, option=option, user=owner)
+    assert not ScheduledChange.objects.filter(proposal_option=option).exists()
+    version.refresh_from_db()
+    assert version.status == ProposalStatus.SENT
