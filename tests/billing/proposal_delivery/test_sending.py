@@ -8,6 +8,7 @@ import time_machine
 from celery.exceptions import Retry
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.utils.html import escape
 from kombu.exceptions import OperationalError as BrokerError
 
 from billing.models import ProposalEvent, ProposalEventKind, ProposalStatus, ProposalVersion
@@ -123,6 +124,30 @@ def test_sending_an_approved_version_renders_the_pdf_and_emails_every_billing_re
     ((filename, content, mimetype),) = message.attachments
     assert (filename, mimetype) == ("P-2026-0042 v1.pdf", "application/pdf")
     assert content == bytes(version.pdf)
+
+
+def test_the_email_escapes_what_people_typed_in_its_html_only(
+    proposal, catalog, manager, owner, organization, django_capture_on_commit_callbacks
+):
+    organization.name = "Smith & <Sons>"
+    organization.save()
+    typed = '"><script>alert(1)</script>'
+    version = make_version(
+        proposal,
+        catalog,
+        options=(OptionSpec("business", 20, discount_percent="10", discount_reason=typed),),
+        cover_note=typed,
+    )
+
+    send(version, manager, django_capture_on_commit_callbacks)
+
+    [message] = mail.outbox
+    # Plain text is never parsed as markup: the subject and the text keep what was typed.
+    assert message.subject.startswith("Proposal P-2026-0042 v1 for Smith & <Sons>, valid")
+    assert message.body.count(typed) == 2 and "&lt;" not in message.body
+    html = dict((mime, body) for body, mime in message.alternatives)["text/html"]
+    assert typed not in html and "<Sons>" not in html
+    assert html.count(escape(typed)) == 2 and escape("Smith & <Sons>") in html
 
 
 def test_a_draft_whose_discount_needs_no_approval_is_sent(
