@@ -318,13 +318,26 @@ def proposal_submit(*, proposal: Proposal, actor: Actor, at: datetime) -> Propos
     return version
 
 
+def last_event_id(proposal: Proposal) -> int | None:
+    """The proposal's newest step on record: what an approver reviewed is the proposal
+    as of that step (billing.proposals.services.proposal_approve's `reviewed`)."""
+    return proposal.events.order_by("-pk").values_list("pk", flat=True).first()
+
+
 def proposal_approve(
-    *, proposal: Proposal, actor: Actor, comment: str, at: datetime
+    *, proposal: Proposal, actor: Actor, comment: str, at: datetime, reviewed: int | None = None
 ) -> ProposalVersion:
-    """An admin approves the version awaiting approval; the comment goes on record."""
+    """An admin approves the version awaiting approval; the comment goes on record.
+    `reviewed`: the newest step on record when the approver opened it (last_event_id);
+    a change made since (a discount raised while the page was open) is refused, so what
+    is approved is what was reviewed."""
     with transaction.atomic():
         proposal = proposal_lock(proposal.pk)
         version = _awaiting(proposal, actor)
+        if reviewed is not None and reviewed != last_event_id(proposal):
+            raise ProposalRefused(
+                {"": f"{version.label} changed since you opened it: review it again."}
+            )
         _refuse_incomplete(version, _today(at))
         _move(
             proposal,
