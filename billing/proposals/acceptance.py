@@ -39,6 +39,7 @@ from billing.checkout.services import (
     checkout_start,
     option_target,
 )
+from billing.discounts import format_percent
 from billing.locks import lock_license, lock_scheduled_changes
 from billing.models import (
     Checkout,
@@ -396,7 +397,7 @@ def _schedule_renewal(
         f"{BillingCycle(option.cycle).label.lower()}, for {term}"
     )
     if discount:
-        summary += f", {discount.normalize()}% off ({option.discount_reason})"
+        summary += f", {format_percent(discount)} off ({option.discount_reason})"
     if not license.auto_renew:
         subscription_set_auto_renew(
             subscription=Subscription.objects.get(license=license),
