@@ -30,8 +30,8 @@ from billing.models import (
     SubscriptionPeriod,
 )
 from billing.money import Money
-from billing.subscriptions.periods import term_end_for
 from billing.subscriptions.services import (
+    agreed_discount_ends_on,
     subscription_lock_price,
     subscription_period_split,
     subscription_set_auto_renew,
@@ -165,8 +165,8 @@ def scheduled_change_apply(
                 billing=change.billing,
                 discount_percent=discount,
                 discount_reason=change.discount_reason,
-                discount_ends_on=term_end_for(
-                    change.effective_on, cycle=change.cycle, cycles=change.term_cycles
+                discount_ends_on=agreed_discount_ends_on(
+                    change.effective_on, cycle=change.cycle, term_cycles=change.term_cycles
                 )
                 if discount
                 else None,

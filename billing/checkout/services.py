@@ -68,6 +68,7 @@ from billing.pricing import BillingCycle, SeatPrice
 from billing.subscriptions.periods import Span
 from billing.subscriptions.selectors import canceled_by_customer, discounts_from
 from billing.subscriptions.services import (
+    agreed_discount_ends_on,
     subscription_create,
     subscription_lock_price,
     subscription_period_add,
@@ -1108,7 +1109,11 @@ def _change_now(license: License, preview: Preview, *, actor, reason: str, at: d
             billing=now.billing,
             discount_percent=option.discount_percent,
             discount_reason=option.discount_reason,
-            discount_ends_on=quote.term_end if option.discount_percent else None,
+            discount_ends_on=agreed_discount_ends_on(
+                quote.term_start, cycle=now.cycle, term_cycles=now.term_cycles
+            )
+            if option.discount_percent
+            else None,
             actor=actor,
             reason=reason,
             at=at,

@@ -167,6 +167,13 @@ class ProposalVersion(models.Model):
                 condition=Q(status__in=["draft", "awaiting_approval", "approved"]),
                 name="proposalversion_one_in_preparation",
             ),
+            # One change per proposal: once a version is accepted no other is
+            # (billing.proposals.acceptance checks it under the proposal's lock).
+            models.UniqueConstraint(
+                fields=["proposal"],
+                condition=Q(status="accepted"),
+                name="proposalversion_one_accepted",
+            ),
             models.CheckConstraint(
                 condition=Q(status="accepted", accepted_option__isnull=False)
                 | (~Q(status="accepted") & Q(accepted_option__isnull=True)),

@@ -39,6 +39,7 @@ from billing.checkout.services import (
     checkout_start,
     option_target,
 )
+from billing.discounts import format_percent
 from billing.locks import lock_license, lock_scheduled_changes
 from billing.models import (
     Checkout,
@@ -54,7 +55,12 @@ from billing.models import (
 from billing.models.proposals import EDITABLE
 from billing.pricing import BillingCycle
 from billing.proposals.content import option_starts_on
-from billing.proposals.events import proposal_lock, proposal_record_event, proposals_lock
+from billing.proposals.events import (
+    accepted_version,
+    proposal_lock,
+    proposal_record_event,
+    proposals_lock,
+)
 from billing.subscriptions.periods import term_end_for
 from billing.subscriptions.services import subscription_set_auto_renew
 from licensing.licenses.services import Actor
@@ -148,6 +154,12 @@ def _check(version: ProposalVersion, user, today: date) -> None:
     why = refusal(version, today=today)
     if why:
         raise ProposalRefused(why)
+    accepted = accepted_version(version.proposal_id)
+    if accepted is not None:
+        # Another version was accepted: one change per proposal, whichever version.
+        raise ProposalRefused(
+            f"This proposal was accepted already ({accepted.label}){_answered_phrase(accepted)}."
+        )
 
 
 def _check_option(version: ProposalVersion, option: ProposalOption) -> None:
@@ -164,6 +176,25 @@ def _checkout_for(version: ProposalVersion, option: ProposalOption, user, at) ->
         proposal_option=option,
         started_by=user,
         started_at=at,
+    )
+
+
+def as_is_refusal(option: ProposalOption, license_id: int) -> str:
+    """Why a "renew as is" option no longer renews the plan as it is ("" while it does):
+    the license's version, seats or cycle changed since the proposal was made (a change
+    the customer made meanwhile), and accepting would schedule the old plan back. Read
+    from the database, not from a license the caller may hold from before."""
+    now = (
+        Subscription.objects.filter(license_id=license_id)
+        .values_list("license__version_id", "license__seats", "cycle")
+        .first()
+    )
+    if now == (option.tier_version_id, option.seats, option.cycle):
+        return ""
+    return (
+        "Your plan changed since this proposal was made, so renewing it “as is” would no "
+        "longer keep your plan as it is now. Ask your account manager for an updated "
+        "proposal."
     )
 
 
@@ -192,6 +223,9 @@ def accept_preview(
     if why:
         raise ProposalRefused(why)
     if option.renew_as_is:
+        why = as_is_refusal(option, version.proposal.license_id)
+        if why:
+            raise ProposalRefused(why)
         return renewal_of(option, today=timezone.localdate(at))
     checkout = _checkout_for(version, option, user, at)
     return checkout_preview(checkout=checkout, target=option_target(option), at=at)
@@ -337,6 +371,9 @@ def _schedule_renewal(
             f"This license is {license.get_status_display().lower()}: it cannot be renewed "
             "until it is running again. Your account manager can help."
         )
+    why = as_is_refusal(option, license.pk)
+    if why:
+        raise ProposalRefused(why)
     pending = list(lock_scheduled_changes(license.pk))
     renewal = renewal_of(option, today=timezone.localdate(at))
     if digest is not None and digest != renewal.digest:
@@ -360,7 +397,7 @@ def _schedule_renewal(
         f"{BillingCycle(option.cycle).label.lower()}, for {term}"
     )
     if discount:
-        summary += f", {discount.normalize()}% off ({option.discount_reason})"
+        summary += f", {format_percent(discount)} off ({option.discount_reason})"
     if not license.auto_renew:
         subscription_set_auto_renew(
             subscription=Subscription.objects.get(license=license),

@@ -39,9 +39,12 @@ def _shown_versions():
 
 def customer_proposals(organization: Organization):
     """The organization's proposals that were sent to it, newest first, each with its
-    versions as sent (`shown_versions`, newest first)."""
+    versions as sent (`shown_versions`, newest first). A proposal withdrawn before any
+    version was sent never reached the customer: it is not among them."""
     return (
-        Proposal.objects.filter(organization=organization, versions__status__in=SHOWN)
+        Proposal.objects.filter(
+            organization=organization, versions__status__in=SHOWN, versions__sent_at__isnull=False
+        )
         .distinct()
         .select_related("license__version__tier", "prepared_by")
         .prefetch_related(Prefetch("versions", _shown_versions(), to_attr="shown_versions"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from billing.models import Proposal, ProposalEvent, ProposalVersion
+from billing.models import Proposal, ProposalEvent, ProposalStatus, ProposalVersion
 from licensing.licenses.services import Actor
 
 
@@ -27,6 +27,16 @@ def proposals_lock(*, license_id: int) -> list[int]:
         .filter(license_id=license_id)
         .order_by("pk")
         .values_list("pk", flat=True)
+    )
+
+
+def accepted_version(proposal_id: int) -> ProposalVersion | None:
+    """The proposal's accepted version, if one is: accepting one version closes the
+    whole proposal (one change per proposal), whatever its other versions' states."""
+    return (
+        ProposalVersion.objects.select_related("proposal")
+        .filter(proposal_id=proposal_id, status=ProposalStatus.ACCEPTED)
+        .first()
     )
 
 

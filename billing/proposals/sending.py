@@ -12,14 +12,15 @@ the beat's sweep hands the version to the worker again."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from billing.models import ProposalEventKind, ProposalStatus, ProposalVersion
 from billing.proposals.content import options_need_approval
-from billing.proposals.events import proposal_lock, proposal_record_event
+from billing.proposals.events import accepted_version, proposal_lock, proposal_record_event
 from billing.proposals.options import subscription_of
 from billing.proposals.tasks import deliver_proposal
 from licensing.licenses.services import Actor
@@ -28,10 +29,18 @@ from portal.unavailable import SERVICE_ERRORS
 logger = logging.getLogger(__name__)
 
 
-def send_refusal(version: ProposalVersion) -> str | None:
+def send_refusal(version: ProposalVersion, *, today: date) -> str | None:
     """Why `version` cannot be sent now, or None when it can."""
     if version.status not in (ProposalStatus.DRAFT, ProposalStatus.APPROVED):
         return f"{version.label} is {version.get_status_display().lower()}; it cannot be sent."
+    accepted = accepted_version(version.proposal_id)
+    if accepted is not None:
+        return f"{accepted.label} was accepted: the proposal is closed and nothing more is sent."
+    if version.valid_until < today:
+        return (
+            f"{version.label} expired on {version.valid_until:%-d %B %Y}: "
+            "set a new validity date before sending it."
+        )
     options = list(version.options.all())
     if not options:
         return f"{version.label} has no option to send."
@@ -75,7 +84,7 @@ def proposal_send(*, version: ProposalVersion, actor: Actor, at: datetime) -> Pr
     PDF is rendered and emailed. A ValidationError says why it cannot be sent."""
     proposal = proposal_lock(version.proposal_id)
     locked = ProposalVersion.objects.select_for_update().get(pk=version.pk, proposal=proposal)
-    refusal = send_refusal(locked)
+    refusal = send_refusal(locked, today=timezone.localdate(at))
     if refusal:
         raise ValidationError(refusal)
     previous = list(

@@ -15,8 +15,9 @@ The version a step changes is always the proposal's newest:
 - superseded, accepted, declined or withdrawn: the proposal is closed, nothing changes.
 
 Who approves: an admin (a superuser or a member of the admins group). Four eyes: the
-person who submitted a version cannot approve it, unless they are a superuser (a small
-team's way out). Rejecting needs a comment, which goes on record with the rejection.
+person who submitted a version, or changed it (an edit on record), cannot approve it,
+unless they are a superuser (a small team's way out). Rejecting needs a comment, which
+goes on record with the rejection.
 Sending is billing.proposals.sending's, accepting billing.proposals.acceptance's.
 """
 
@@ -43,7 +44,7 @@ from billing.models import (
     Series,
 )
 from billing.models.proposals import EDITABLE, MAX_OPTIONS
-from billing.proposals.events import proposal_lock, proposal_record_event
+from billing.proposals.events import accepted_version, proposal_lock, proposal_record_event
 from billing.proposals.options import (
     OptionInput,
     ProposalRefused,
@@ -59,6 +60,8 @@ from licensing.models import License
 MAX_VALID_DAYS = 90
 NUMBER_DIGITS = 4
 OPEN = (*EDITABLE, ProposalStatus.SENT)
+# The steps that write what a version says: their actor is one of its authors.
+AUTHORED = (ProposalEventKind.EDITED, ProposalEventKind.APPROVAL_UNDONE)
 # How the history names a version's fields.
 FIELD_LABELS = {
     "cover_note": "cover note",
@@ -295,6 +298,7 @@ def proposal_submit(*, proposal: Proposal, actor: Actor, at: datetime) -> Propos
             raise ProposalRefused(
                 {"": f"Only a draft is submitted; this one is {version.get_status_display()}."}
             )
+        _refuse_closed(version)
         _refuse_incomplete(version, _today(at))
         if not version_needs_approval(version):
             raise ProposalRefused(
@@ -314,13 +318,26 @@ def proposal_submit(*, proposal: Proposal, actor: Actor, at: datetime) -> Propos
     return version
 
 
+def last_event_id(proposal: Proposal) -> int | None:
+    """The proposal's newest step on record: what an approver reviewed is the proposal
+    as of that step (billing.proposals.services.proposal_approve's `reviewed`)."""
+    return proposal.events.order_by("-pk").values_list("pk", flat=True).first()
+
+
 def proposal_approve(
-    *, proposal: Proposal, actor: Actor, comment: str, at: datetime
+    *, proposal: Proposal, actor: Actor, comment: str, at: datetime, reviewed: int | None = None
 ) -> ProposalVersion:
-    """An admin approves the version awaiting approval; the comment goes on record."""
+    """An admin approves the version awaiting approval; the comment goes on record.
+    `reviewed`: the newest step on record when the approver opened it (last_event_id);
+    a change made since (a discount raised while the page was open) is refused, so what
+    is approved is what was reviewed."""
     with transaction.atomic():
         proposal = proposal_lock(proposal.pk)
         version = _awaiting(proposal, actor)
+        if reviewed is not None and reviewed != last_event_id(proposal):
+            raise ProposalRefused(
+                {"": f"{version.label} changed since you opened it: review it again."}
+            )
         _refuse_incomplete(version, _today(at))
         _move(
             proposal,
@@ -421,6 +438,9 @@ def _refuse_closed(version: ProposalVersion) -> None:
         raise ProposalRefused(
             {"": f"{version.label} is {version.get_status_display().lower()}: it is closed."}
         )
+    accepted = accepted_version(version.proposal_id)
+    if accepted is not None:
+        raise ProposalRefused({"": f"{accepted.label} was accepted: the proposal is closed."})
 
 
 def _refuse_incomplete(version: ProposalVersion, today: date) -> None:
@@ -442,8 +462,14 @@ def _awaiting(proposal: Proposal, actor: Actor) -> ProposalVersion:
     submitted = (
         version.events.filter(kind=ProposalEventKind.SUBMITTED).order_by("-happened_at").first()
     )
-    if submitted and submitted.actor_id == user.pk and not user.is_superuser:
+    if user.is_superuser:
+        return version
+    if submitted and submitted.actor_id == user.pk:
         raise ProposalRefused({"": "Another admin approves what you submitted."})
+    # Four eyes hold for what the version says, not only for who pressed Submit: an
+    # admin who changed it (its options, discounts, note...) is one of its authors.
+    if version.events.filter(kind__in=AUTHORED, actor=user).exists():
+        raise ProposalRefused({"": "Another admin approves a version you changed."})
     return version
 
 

@@ -26,9 +26,9 @@ from billing.models import (
     SubscriptionPeriod,
 )
 from billing.money import Money
-from billing.pricing import BillingCycle
+from billing.pricing import MONTHS_PER_YEAR, BillingCycle
 from billing.renewals import terms
-from billing.subscriptions.periods import ONE_DAY, Span, index_of
+from billing.subscriptions.periods import ONE_DAY, Span, index_of, term_end_for
 from licensing.licenses.services import (
     Actor,
     license_lock,
@@ -393,6 +393,16 @@ def subscription_term_restart(
         invoice=invoice,
         at=at,
     )
+
+
+def agreed_discount_ends_on(starts_on: date, *, cycle: str, term_cycles: int) -> date:
+    """The last day an accepted proposal's negotiated discount covers: its term on an
+    annual cycle (one to three years); on a monthly cycle its first twelve months, the
+    year its price path shows and prices (billing.proposals.pricing: a monthly option's
+    year 1 is twelve discounted months), although each month is a term of its own."""
+    if cycle == BillingCycle.MONTHLY:
+        return term_end_for(starts_on, cycle=cycle, cycles=MONTHS_PER_YEAR)
+    return term_end_for(starts_on, cycle=cycle, cycles=term_cycles)
 
 
 @transaction.atomic

@@ -101,9 +101,10 @@ def proposal_open(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """/proposals/<id>/, the address the proposal's email and PDF give: on to the page
     under the organization's address, for its members; 404 for anyone else."""
     proposal = get_object_or_404(
-        Proposal.objects.select_related("organization"),
+        Proposal.objects.select_related("organization")
+        .filter(organization__memberships__user=request.user, versions__sent_at__isnull=False)
+        .distinct(),
         pk=proposal_id,
-        organization__memberships__user=request.user,
     )
     return redirect("proposal_detail", proposal.organization.slug, proposal.pk)
 

@@ -39,6 +39,7 @@ from billing.proposals.services import (
     OPEN,
     ProposalRefused,
     is_approver,
+    last_event_id,
     newest_version,
     pending_approvals,
     proposal_approve,
@@ -206,9 +207,10 @@ def _builder(request: HttpRequest, proposal: Proposal, *, status: int = 200, **f
             "-happened_at", "-pk"
         ),
         "is_approver": is_approver(request.user),
+        "last_event_id": last_event_id(proposal),
         "comment_form": forms.pop("comment_form", None) or CommentForm(),
         "is_open": version.status in OPEN,
-        "send_refusal": send_refusal(version),
+        "send_refusal": send_refusal(version, today=today),
         "today": today,
         "recipients": billing_recipients(proposal.organization),
         "sent_versions": proposal.versions.filter(sent_at__isnull=False)
@@ -339,10 +341,25 @@ def proposal_decide(request: HttpRequest, number: str, decision: str) -> HttpRes
     if not is_approver(request.user):
         raise Http404
     form = CommentForm(request.POST)
-    comment = form.cleaned_data["comment"] if form.is_valid() else ""
-    call = {"approve": proposal_approve, "reject": proposal_reject}[decision]
+    if not form.is_valid():
+        # A comment refused (too long) is not dropped: the decision waits for it.
+        messages.error(request, " ".join(form.errors.get("comment", [])))
+        return _builder(request, proposal, status=400, comment_form=form)
+    comment = form.cleaned_data["comment"]
     done = f"{proposal.number} {'approved' if decision == 'approve' else 'sent back to draft'}."
-    refused = _step(request, proposal, call, done, comment=comment)
+    if decision == "approve":
+        # What the page showed (the newest step then): a change since is not approved.
+        reviewed = request.POST.get("reviewed", "")
+        refused = _step(
+            request,
+            proposal,
+            proposal_approve,
+            done,
+            comment=comment,
+            reviewed=int(reviewed) if reviewed.isdigit() and len(reviewed) < 19 else 0,
+        )
+    else:
+        refused = _step(request, proposal, proposal_reject, done, comment=comment)
     return refused or redirect("manage_proposal_approvals")
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from billing.models import Checkout, CheckoutStatus, Invoice, ProposalStatus
+from billing.models import Checkout, CheckoutStatus, Invoice, ProposalStatus, ProposalVersion
 from billing.proposals.acceptance import (
     Acceptance,
     ProposalRefused,
@@ -106,4 +106,22 @@ def test_the_database_allows_one_confirmed_checkout_per_proposal(version, owner)
             proposal=version.proposal,
             proposal_option=option,
             status=CheckoutStatus.CONFIRMED,
+        )
+
+
+@NEEDS_POSTGRESQL
+@pytest.mark.django_db(transaction=True)
+def test_the_database_allows_one_accepted_version_per_proposal(version, owner, catalog):
+    # A version started from the sent one before the customer accepted it: whatever a
+    # path forgets, the second acceptance (a renewal as is makes no checkout) is refused.
+    proposal_accept(version=version, option=version.options.first(), user=owner)
+    following = sent_version(
+        version.proposal.license,
+        catalog,
+        [{"seats": 5, "renew_as_is": True}],
+        proposal=version.proposal,
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ProposalVersion.objects.filter(pk=following.pk).update(
+            status=ProposalStatus.ACCEPTED, accepted_option=following.options.get()
         )

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from billing.models import Checkout, Invoice, ProposalStatus
 from tests.factories import MembershipFactory, OrganizationFactory
+from tests.factories.proposals import proposal_in
 from tests.helpers.checkout import subscribed
 from tests.helpers.proposals import sent_version
 
@@ -69,6 +70,18 @@ def test_the_list_and_the_dashboard_link_to_an_open_proposal(client_for, owner, 
     assert version.label in listed.content.decode()
     dashboard = client.get(reverse("organization_detail", args=[slug]))
     assert url(version) in dashboard.content.decode()
+
+
+def test_a_proposal_withdrawn_before_it_was_sent_never_shows(
+    client_for, owner, license, account_manager
+):
+    # Withdrawn as a draft: the customer was never sent it (the list was a 500).
+    withdrawn = proposal_in(license, account_manager, ProposalStatus.WITHDRAWN)
+    client = client_for(owner)
+    response = client.get(reverse("proposals", args=[license.organization.slug]))
+    assert response.status_code == 200
+    assert withdrawn.number not in response.content.decode()
+    assert client.get(reverse("proposal_detail", args=[withdrawn.pk])).status_code == 404
 
 
 def test_the_proposal_shows_its_options_side_by_side(client_for, owner, version):

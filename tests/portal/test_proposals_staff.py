@@ -1,15 +1,17 @@
 """The account manager's proposal pages over HTTP: who sees what, the builder's forms
 (bad input answers 400 with messages and writes nothing), and the admins' approvals."""
 
+import re
 from datetime import date
 
 import pytest
 from django.contrib.auth.models import Group
 
 from billing.models import Proposal, ProposalEvent, ProposalOption, ProposalStatus
+from billing.proposals.services import proposal_option_set
 from portal.models import ACCOUNT_MANAGERS_GROUP
 from tests.factories import OrganizationFactory, UserFactory
-from tests.factories.proposals import approver, proposal_in, published
+from tests.factories.proposals import actor, approver, proposal_in, published, upgrade
 from tests.helpers.checkout import subscribed
 
 pytestmark = pytest.mark.django_db
@@ -186,9 +188,39 @@ def test_an_admin_approves_from_the_approvals_page(client_for, license, account_
     client = client_for(approver())
     listing = page(client.get("/manage/proposals/approvals/"))
     assert proposal.number in listing and "20%" in listing
-    response = client.post(f"/manage/proposals/{proposal.number}/approve/", {"comment": "OK"})
+    builder = page(client.get(f"/manage/proposals/{proposal.number}/"))
+    [reviewed] = re.findall(r'name="reviewed" value="(\d+)"', builder)
+    response = client.post(
+        f"/manage/proposals/{proposal.number}/approve/", {"comment": "OK", "reviewed": reviewed}
+    )
     assert response.status_code == 302
     assert proposal.versions.get().status == ProposalStatus.APPROVED
+
+
+def test_an_approval_of_a_version_changed_since_it_was_opened_is_400(
+    client_for, license, account_manager, now
+):
+    # The admin opens the builder at 20 %; the manager raises it to 60 % meanwhile.
+    proposal = proposal_in(license, account_manager, ProposalStatus.AWAITING_APPROVAL)
+    client = client_for(approver())
+    builder = page(client.get(f"/manage/proposals/{proposal.number}/"))
+    [reviewed] = re.findall(r'name="reviewed" value="(\d+)"', builder)
+    proposal_option_set(
+        proposal=proposal,
+        position=2,
+        option=upgrade("business", 12, discount="60", term_cycles=3),
+        actor=actor(account_manager),
+        at=now,
+    )
+
+    for sent_along in ({"reviewed": reviewed}, {}):
+        response = client.post(
+            f"/manage/proposals/{proposal.number}/approve/", {"comment": "OK", **sent_along}
+        )
+        assert response.status_code == 400
+        assert "changed since you opened it: review it again" in page(response)
+    assert proposal.versions.get().status == ProposalStatus.AWAITING_APPROVAL
+    assert not ProposalEvent.objects.filter(proposal=proposal, kind="approved").exists()
 
 
 def test_a_rejection_without_a_comment_is_400(client_for, license, account_manager):
@@ -199,6 +231,19 @@ def test_a_rejection_without_a_comment_is_400(client_for, license, account_manag
     assert response.status_code == 400
     assert "Say why it is rejected" in page(response)
     assert proposal.versions.get().status == ProposalStatus.AWAITING_APPROVAL
+
+
+def test_an_over_long_approval_comment_is_400_and_approves_nothing(
+    client_for, license, account_manager
+):
+    proposal = proposal_in(license, account_manager, ProposalStatus.AWAITING_APPROVAL)
+    response = client_for(approver()).post(
+        f"/manage/proposals/{proposal.number}/approve/", {"comment": "x" * 2001}
+    )
+    assert response.status_code == 400
+    assert "at most 2000 characters" in page(response)
+    assert proposal.versions.get().status == ProposalStatus.AWAITING_APPROVAL
+    assert not ProposalEvent.objects.filter(proposal=proposal, kind="approved").exists()
 
 
 def test_an_account_manager_cannot_approve(client_for, license, account_manager):

@@ -8,6 +8,7 @@ import time_machine
 from celery.exceptions import Retry
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.utils.html import escape
 from kombu.exceptions import OperationalError as BrokerError
 
 from billing.models import ProposalEvent, ProposalEventKind, ProposalStatus, ProposalVersion
@@ -53,6 +54,35 @@ def test_only_a_draft_or_an_approved_version_is_sent(proposal, catalog, manager,
         proposal_send(version=version, actor=Actor.of(manager), at=AT)
 
 
+def test_an_expired_version_is_not_sent(proposal, catalog, manager):
+    # A draft left past its validity would reach the customer already expired.
+    version = make_version(proposal, catalog, options=SMALL_DISCOUNT)
+    late = datetime.combine(version.valid_until + timedelta(days=1), AT.timetz())
+
+    with pytest.raises(ValidationError, match=r"expired on 13 April 2026: set a new validity date"):
+        proposal_send(version=version, actor=Actor.of(manager), at=late)
+
+    version.refresh_from_db()
+    assert (version.status, version.sent_at) == (ProposalStatus.DRAFT, None)
+    assert not ProposalEvent.objects.filter(kind=ProposalEventKind.SENT).exists()
+
+
+def test_nothing_more_is_sent_once_a_version_was_accepted(proposal, catalog, manager):
+    first = make_version(proposal, catalog, options=SMALL_DISCOUNT, status=ProposalStatus.SENT)
+    # v2 was started from v1 before the customer accepted v1.
+    following = make_version(proposal, catalog, number=2, options=SMALL_DISCOUNT)
+    ProposalVersion.objects.filter(pk=first.pk).update(
+        status=ProposalStatus.ACCEPTED, accepted_option=first.options.get()
+    )
+
+    with pytest.raises(ValidationError, match="v1 was accepted: the proposal is closed"):
+        proposal_send(version=following, actor=Actor.of(manager), at=AT)
+
+    following.refresh_from_db()
+    assert following.status == ProposalStatus.DRAFT
+    assert not ProposalEvent.objects.filter(kind=ProposalEventKind.SENT).exists()
+
+
 def test_sending_an_approved_version_renders_the_pdf_and_emails_every_billing_recipient(
     version,
     manager,
@@ -94,6 +124,30 @@ def test_sending_an_approved_version_renders_the_pdf_and_emails_every_billing_re
     ((filename, content, mimetype),) = message.attachments
     assert (filename, mimetype) == ("P-2026-0042 v1.pdf", "application/pdf")
     assert content == bytes(version.pdf)
+
+
+def test_the_email_escapes_what_people_typed_in_its_html_only(
+    proposal, catalog, manager, owner, organization, django_capture_on_commit_callbacks
+):
+    organization.name = "Smith & <Sons>"
+    organization.save()
+    typed = '"><script>alert(1)</script>'
+    version = make_version(
+        proposal,
+        catalog,
+        options=(OptionSpec("business", 20, discount_percent="10", discount_reason=typed),),
+        cover_note=typed,
+    )
+
+    send(version, manager, django_capture_on_commit_callbacks)
+
+    [message] = mail.outbox
+    # Plain text is never parsed as markup: the subject and the text keep what was typed.
+    assert message.subject.startswith("Proposal P-2026-0042 v1 for Smith & <Sons>, valid")
+    assert message.body.count(typed) == 2 and "&lt;" not in message.body
+    html = dict((mime, body) for body, mime in message.alternatives)["text/html"]
+    assert typed not in html and "<Sons>" not in html
+    assert html.count(escape(typed)) == 2 and escape("Smith & <Sons>") in html
 
 
 def test_a_draft_whose_discount_needs_no_approval_is_sent(

@@ -3,7 +3,7 @@ it offers (a checkout bound to it, invoiced as the price path says, or a renewal
 scheduled at the term's end), declining records the answer, and every refusal says why
 and writes nothing. Proposals are made with the models (tests.helpers.proposals)."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -209,6 +209,53 @@ def test_per_year_billing_invoices_a_year_now_and_each_next_year_inside_the_term
     assert result.invoice.money("subtotal") == usd("3900.00")
 
 
+@pytest.mark.parametrize("renew_as_is", [False, True])
+def test_a_monthly_option_keeps_its_discount_for_the_year_its_price_path_shows(
+    organization, catalog, owner, now, renew_as_is
+):
+    # The path prices a monthly option's year 1 as twelve discounted months; each month
+    # is a term of its own, and the discount lasted only the first (months 2 to 12 were
+    # invoiced at the list price).
+    license = subscribed(organization, catalog, "team", seats=5, cycle="monthly")
+    spec = {"seats": 5 if renew_as_is else 7, "cycle": "monthly", "renew_as_is": renew_as_is}
+    version = sent_version(
+        license,
+        catalog,
+        [spec | {"discount_percent": Decimal(20), "discount_reason": "loyalty"}],
+    )
+    option = version.options.get()
+    starts_on = date(2026, 4, 1) if renew_as_is else TODAY
+    [year_one] = expected_path(option, starts_on).years
+
+    accepted = proposal_accept(version=version, option=option, user=owner)
+
+    invoiced = []
+    if not renew_as_is:
+        invoiced.append(accepted.checkout.invoice)
+    subscription = Subscription.objects.get(license=license)
+    month = starts_on if renew_as_is else date(2026, 4, 14)
+    while month <= year_one.ends_on:
+        with time_machine.travel(datetime.combine(month, time(5), tzinfo=UTC), tick=False):
+            if renew_as_is and month == starts_on:
+                scheduled_changes_apply_due(today=month)
+            subscription.refresh_from_db()
+            invoiced.append(subscription_term_end(subscription=subscription, today=month).invoice)
+        month = invoiced[-1].lines.order_by("position").last().period_end + timedelta(days=1)
+    term_lines = [
+        amount
+        for invoice in invoiced
+        for kind, _, amount in lines_of(invoice)
+        if kind != LineKind.PRORATION_CREDIT
+    ]
+    assert len(invoiced) == 12
+    assert sum(term_lines, usd(0)) == year_one.net
+    # The thirteenth month is at the list price: the discount was for the year.
+    with time_machine.travel(datetime.combine(month, time(5), tzinfo=UTC), tick=False):
+        subscription.refresh_from_db()
+        after = subscription_term_end(subscription=subscription, today=month).invoice
+    assert LineKind.DISCOUNT not in [kind for kind, _, _ in lines_of(after)]
+
+
 def test_a_retired_version_is_still_quoted_and_applied(organization, catalog, owner, now):
     license = subscribed(
         organization,
@@ -268,6 +315,9 @@ def test_renew_as_is_is_scheduled_and_applied_at_the_term_end_with_its_discount(
         "per_cycle",
     )
     assert (change.discount_percent, change.proposal_option) == (Decimal(10), option)
+    assert change.summary == (
+        "Renew as is: Team, 5 seats, annual, for 2 years, 10% off (loyalty)"  # not "1E+1%"
+    )
     # The job applies it on its day (the test clock), then the renewal bills the year.
     with time_machine.travel(datetime(2027, 1, 1, 5, tzinfo=UTC), tick=False):
         applied = scheduled_changes_apply_due(today=date(2027, 1, 1))
@@ -524,3 +574,42 @@ def test_accepting_one_proposal_closes_the_licenses_other_open_ones(license, cat
     ):
         proposal_accept(version=renewal, option=renewal.options.get(), user=owner)
     assert not ScheduledChange.objects.filter(license=license).exists()
+
+
+def test_no_version_of_an_accepted_proposal_is_accepted_too(license, catalog, owner, now):
+    # v1 accepted (a change now) while v2 was being prepared; v2 reaching the customer
+    # anyway (it can no longer be sent: billing.proposals.sending) is refused too: one
+    # change per proposal, whichever version.
+    first = sent_version(license, catalog, [business_3_years()])
+    proposal_accept(version=first, option=first.options.get(), user=owner)
+    second = sent_version(
+        license, catalog, [{"seats": 10, "renew_as_is": True}], proposal=first.proposal
+    )
+    option = second.options.get()
+
+    with pytest.raises(ProposalRefused, match=r"accepted already \(P-2026-\d+ v1\)"):
+        proposal_accept(version=second, option=option, user=owner)
+    with pytest.raises(ProposalRefused, match="accepted already"):
+        proposal_decline(version=second, user=owner)
+    assert Checkout.objects.filter(proposal=first.proposal).count() == 1
+    assert not ScheduledChange.objects.filter(proposal_option=option).exists()
+    second.refresh_from_db()
+    assert second.status == ProposalStatus.SENT
+
+
+def test_renewing_as_is_is_refused_once_the_customer_changed_the_plan(
+    license, organization, catalog, owner, now
+):
+    # Sent when the license was Team, 5 seats; the customer then bought Business, 10
+    # seats. "Renew as is" would schedule Team, 5 seats back at the term's end.
+    version = sent_version(license, catalog, [{"seats": 5, "renew_as_is": True}])
+    option = version.options.get()
+    confirm(organization, license, owner, tier="business", seats=10, cycle="annual", currency="USD")
+
+    with pytest.raises(ProposalRefused, match="Your plan changed since this proposal was made"):
+        accept_preview(version=version, option=option, user=owner)
+    with pytest.raises(ProposalRefused, match="Your plan changed since this proposal was made"):
+        proposal_accept(version=version, option=option, user=owner)
+    assert not ScheduledChange.objects.filter(proposal_option=option).exists()
+    version.refresh_from_db()
+    assert version.status == ProposalStatus.SENT

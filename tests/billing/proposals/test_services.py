@@ -396,6 +396,24 @@ def test_an_admin_cannot_approve_what_they_submitted_unless_superuser(license, n
     assert newest(own).status == ProposalStatus.APPROVED
 
 
+def test_an_admin_cannot_approve_a_version_they_changed(license, manager, now):
+    # The manager submitted 20 %; an admin raises it to 90 % while it awaits approval
+    # and would approve it: four eyes would be two.
+    proposal = proposal_in(license, manager, ProposalStatus.AWAITING_APPROVAL)
+    admin = approver()
+    add(proposal, upgrade("business", 12, discount="90", term_cycles=3), now, admin, position=2)
+    assert newest(proposal).status == ProposalStatus.AWAITING_APPROVAL
+
+    errors = refused(proposal_approve, proposal=proposal, actor=actor(admin), comment="", at=now)
+    assert errors == {"": "Another admin approves a version you changed."}
+    assert newest(proposal).status == ProposalStatus.AWAITING_APPROVAL
+
+    other = UserFactory(is_staff=True)
+    other.groups.add(Group.objects.get(name=ADMINS_GROUP))
+    proposal_approve(proposal=proposal, actor=actor(other), comment="90 %: fine.", at=now)
+    assert newest(proposal).status == ProposalStatus.APPROVED
+
+
 def test_a_rejection_needs_a_comment_and_goes_back_to_draft(license, manager, now):
     proposal = proposal_in(license, manager, ProposalStatus.AWAITING_APPROVAL)
     admin = approver()
@@ -454,6 +472,27 @@ def test_editing_a_sent_version_starts_the_next_one(license, manager, now):
     # The next edit changes v2 in place.
     proposal_edit(proposal=proposal, actor=actor(manager), at=now, edit=Edit(cover_note="v2"))
     assert proposal.versions.count() == 2
+
+
+def test_accepting_a_version_closes_the_proposal(license, manager, now):
+    # v2 was started from the sent v1; then the customer accepted v1.
+    proposal = proposal_in(license, manager, ProposalStatus.APPROVED)
+    proposal.versions.update(status=ProposalStatus.SENT, sent_at=now)
+    add(proposal, upgrade("business", 14, discount="20", term_cycles=3), now, manager, position=2)
+    first = proposal.versions.get(number=1)
+    first.status, first.accepted_option = ProposalStatus.ACCEPTED, first.options.get(position=2)
+    first.save()
+    events = proposal.events.count()
+
+    closed = {"": "P-2026-0001 v1 was accepted: the proposal is closed."}
+    by = actor(manager)
+    assert refused(proposal_edit, proposal=proposal, actor=by, at=now, edit=Edit("x")) == closed
+    assert refused(proposal_option_remove, proposal=proposal, position=1, actor=by, at=now) == (
+        closed
+    )
+    assert refused(proposal_submit, proposal=proposal, actor=by, at=now) == closed
+    assert proposal.events.count() == events
+    assert newest(proposal).cover_note == ""
 
 
 def test_withdrawing_closes_the_proposal(license, manager, now):
