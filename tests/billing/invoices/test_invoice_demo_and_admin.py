@@ -28,10 +28,10 @@ def demo_invoices(now):
 
 
 def test_the_demo_has_paid_and_open_invoices_and_credit(demo_invoices, client, now):
-    assert len(demo_invoices) == 3
+    assert len(demo_invoices) == 4
     assert build_invoices() == []
-    # Northwind: three months; Acme and Globex: two yearly terms each.
-    assert Invoice.objects.count() == 7 and CreditNote.objects.count() == 2
+    # Northwind: three months; Acme, Globex and Vandelay: two yearly terms each.
+    assert Invoice.objects.count() == 9 and CreditNote.objects.count() == 3
     statuses = {invoice.status for invoice in Invoice.objects.all()}
     assert statuses == {InvoiceStatus.PAID, InvoiceStatus.OPEN}
     # Nothing overdue: Acme, in a Business trial, is not suspended by dunning at the
@@ -64,6 +64,7 @@ def test_the_demo_invoices_name_buyer_and_seller_and_the_tax_by_rule(demo_invoic
         "northwind-analytics": ("domestic", Decimal("23.00")),
         "acme-robotics": ("export", Decimal("0.00")),
         "globex-health": ("reverse_charge", Decimal("0.00")),
+        "vandelay-industries": ("export", Decimal("0.00")),
     }
     globex = Invoice.objects.filter(organization__slug="globex-health").first()
     assert globex.billed_to_name == "Globex Health GmbH"

@@ -17,7 +17,7 @@ def test_every_demo_license_gets_a_subscription(db, now):
     build_catalog()
     build_licenses()
     lines = build_subscriptions()
-    assert Subscription.objects.count() == License.objects.count() == 3
+    assert Subscription.objects.count() == License.objects.count() == 4
     northwind = Subscription.objects.get(license__organization__slug="northwind-analytics")
     # Team v2, 12 seats at $19 a seat a month.
     assert northwind.cycle_price == Money(Decimal("228.00"), "USD")
@@ -42,10 +42,11 @@ def test_every_demo_license_gets_a_subscription(db, now):
         ("acme-robotics", "purchased", 6083),
         ("globex-health", "purchased", 77500),
         ("northwind-analytics", "purchased", 22800),
+        ("vandelay-industries", "purchased", 22167),  # 14 seats at $190 a year
     ]
     assert {event.operation.actor_label for event in SubscriptionEvent.objects.all()} == {
         "demo data"
     }
 
     build_subscriptions()
-    assert Subscription.objects.count() == 3 and SubscriptionEvent.objects.count() == 3
+    assert Subscription.objects.count() == 4 and SubscriptionEvent.objects.count() == 4
