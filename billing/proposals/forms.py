@@ -233,5 +233,6 @@ class CommentForm(_BuilderForm):
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Required to reject; the account manager reads it.",
+        help_text="Required either way: why it is approved or rejected. It is kept with the"
+        " approval, and the account manager reads it.",
     )

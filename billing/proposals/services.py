@@ -327,13 +327,18 @@ def last_event_id(proposal: Proposal) -> int | None:
 def proposal_approve(
     *, proposal: Proposal, actor: Actor, comment: str, at: datetime, reviewed: int | None = None
 ) -> ProposalVersion:
-    """An admin approves the version awaiting approval; the comment goes on record.
+    """An admin approves the version awaiting approval, saying why (required, as for a
+    rejection); the comment goes on record.
     `reviewed`: the newest step on record when the approver opened it (last_event_id);
     a change made since (a discount raised while the page was open) is refused, so what
     is approved is what was reviewed."""
     with transaction.atomic():
         proposal = proposal_lock(proposal.pk)
         version = _awaiting(proposal, actor)
+        if not comment.strip():
+            raise ProposalRefused(
+                {"comment": "Say why it is approved: the approval and its reason are kept."}
+            )
         if reviewed is not None and reviewed != last_event_id(proposal):
             raise ProposalRefused(
                 {"": f"{version.label} changed since you opened it: review it again."}

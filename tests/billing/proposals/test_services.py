@@ -392,7 +392,11 @@ def test_an_admin_cannot_approve_what_they_submitted_unless_superuser(license, n
 
     boss = UserFactory(is_staff=True, is_superuser=True)
     own = proposal_in(license, boss, ProposalStatus.AWAITING_APPROVAL)
-    proposal_approve(proposal=own, actor=actor(boss), comment="", at=now)
+    assert refused(proposal_approve, proposal=own, actor=actor(boss), comment=" ", at=now) == {
+        "comment": "Say why it is approved: the approval and its reason are kept."
+    }
+    assert newest(own).status == ProposalStatus.AWAITING_APPROVAL
+    proposal_approve(proposal=own, actor=actor(boss), comment="Within budget.", at=now)
     assert newest(own).status == ProposalStatus.APPROVED
 
 
