@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from billing.checkout.services import (
@@ -40,6 +41,7 @@ from billing.checkout.services import (
     option_target,
 )
 from billing.discounts import format_percent
+from billing.emails.notices import absolute
 from billing.locks import lock_license, lock_scheduled_changes
 from billing.models import (
     Checkout,
@@ -61,10 +63,12 @@ from billing.proposals.events import (
     proposal_record_event,
     proposals_lock,
 )
+from billing.proposals.options import describe_option
 from billing.subscriptions.periods import term_end_for
 from billing.subscriptions.services import subscription_set_auto_renew
 from licensing.licenses.services import Actor
 from portal import clock
+from portal.emails import queue_templated_email
 from portal.models import Membership, Role
 
 ANSWERING_ROLES = (Role.OWNER, Role.BILLING)
@@ -282,6 +286,7 @@ def proposal_accept(
         comment=f"Option {option.position} accepted.",
     )
     _close_the_others(proposal, version, actor=actor, at=at)
+    _tell_who_prepared(version, user=user, option=option)
     return Acceptance(version=version, option=option, checkout=checkout, scheduled=scheduled)
 
 
@@ -453,4 +458,32 @@ def proposal_decline(
         at=at,
         comment=reason,
     )
+    _tell_who_prepared(version, user=user, reason=reason)
     return version
+
+
+def _tell_who_prepared(
+    version: ProposalVersion, *, user, option: ProposalOption | None = None, reason: str = ""
+) -> None:
+    """The customer's answer, emailed (through the outbox, in the answer's transaction)
+    to whoever prepared the proposal and the account's manager: an acceptance with the
+    option taken, a decline with its reason. Staff no longer active are not written to."""
+    proposal = version.proposal
+    staff = [proposal.prepared_by, proposal.organization.account_manager]
+    to = {person.email: person for person in staff if person and person.is_active and person.email}
+    for address, person in to.items():
+        queue_templated_email(
+            "billing/proposal_answered",
+            to=address,
+            context={
+                "person": person,
+                "organization": proposal.organization,
+                "label": version.label,
+                "answered_by": user.display_name,
+                "option": describe_option(option) if option is not None else "",
+                "position": option.position if option is not None else None,
+                "reason": reason,
+                "action_url": absolute(reverse("manage_proposal", args=[proposal.number])),
+                "action_label": f"Open {version.label}",
+            },
+        )

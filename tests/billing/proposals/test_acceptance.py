@@ -40,7 +40,8 @@ from billing.proposals.pricing import OptionTerms, price_path
 from billing.renewals.services import subscription_term_end
 from billing.subscriptions.services import subscription_set_auto_renew
 from licensing.licenses.services import license_suspend
-from tests.factories import MembershipFactory
+from portal.models import OutboundEmail
+from tests.factories import MembershipFactory, UserFactory
 from tests.helpers.checkout import confirm, subscribed
 from tests.helpers.licenses import SYSTEM
 from tests.helpers.proposals import sent_version
@@ -613,3 +614,28 @@ def test_renewing_as_is_is_refused_once_the_customer_changed_the_plan(
     assert not ScheduledChange.objects.filter(proposal_option=option).exists()
     version.refresh_from_db()
     assert version.status == ProposalStatus.SENT
+
+
+def test_the_answer_is_emailed_to_who_prepared_it_and_the_accounts_manager(
+    license, catalog, owner, account_manager, now
+):
+    preparer = UserFactory(is_staff=True, first_name="Ada", last_name="Admin")
+    license.organization.account_manager = account_manager
+    license.organization.save()
+    accepted = sent_version(license, catalog, [business_3_years()], prepared_by=preparer)
+    declined = sent_version(license, catalog, [{"seats": 7}], prepared_by=account_manager)
+
+    proposal_decline(version=declined, user=owner, reason="Budget <frozen> & on hold")
+    [decline] = OutboundEmail.objects.filter(subject__contains="declined")
+    assert decline.to == account_manager.email  # who prepared it and manages the account
+    assert decline.subject == f"{license.organization.name} declined {declined.label}"
+    assert "Their reason:\nBudget <frozen> & on hold" in decline.body_text
+    assert "Budget &lt;frozen&gt; &amp; on hold" in decline.body_html
+    assert f"/manage/proposals/{declined.proposal.number}/" in decline.body_text
+
+    proposal_accept(version=accepted, option=accepted.options.get(), user=owner)
+    mails = OutboundEmail.objects.filter(subject__contains="accepted").order_by("to")
+    assert sorted(mail.to for mail in mails) == sorted([preparer.email, account_manager.email])
+    for mail in mails:
+        assert f"accepted option 1 of {accepted.label}: Business v1, 10 seats" in mail.body_text
+        assert "20% off (three-year commitment)" in mail.body_text
