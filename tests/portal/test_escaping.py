@@ -10,19 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.utils import timezone
 from django.utils.html import escape
 
-from billing.models import RoiScenario
+from billing.models import ProposalEventKind, RoiScenario
+from billing.proposals.acceptance import proposal_decline
+from billing.proposals.events import proposal_record_event
 from licensing.api.tokens import api_token_create
 from licensing.demo.catalog import build_catalog
 from licensing.licenses.services import Actor, machine_activate
 from portal.models import ACCOUNT_MANAGERS_GROUP, Invitation, OutboundEmail, Role, User
 from tests.factories import InvitationFactory, MembershipFactory, OrganizationFactory, UserFactory
 from tests.helpers.licenses import Catalog, issue
+from tests.helpers.proposals import sent_version
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +62,10 @@ STRINGS = {
     "ROI scenario name": False,
     "machine name": False,
     "machine fingerprint": False,
+    "proposal cover note": False,
+    "discount reason": False,
+    "decline reason": False,
+    "approval comment": False,
 }
 
 
@@ -71,6 +80,7 @@ class World:
     invitation: Invitation
     token: object
     license: object
+    proposal: object
 
     def value(self, string: str) -> str:
         return self.payload.email if STRINGS[string] else self.payload.text
@@ -105,8 +115,40 @@ def _plant(payload: Payload) -> World:
     license = issue(organization, Catalog()).license
     machine_activate(license=license, fingerprint=text, name=text, actor=Actor.of(teammate, "api"))
     admin = UserFactory(is_staff=True, is_superuser=True)
+    version = sent_version(
+        license,
+        Catalog(),
+        [
+            {
+                "tier": "business",
+                "seats": 10,
+                "discount_percent": Decimal(5),
+                "discount_reason": text,
+            }
+        ],
+        prepared_by=account_manager,
+        cover_note=text,
+    )
+    proposal_record_event(
+        proposal=version.proposal,
+        version=version,
+        kind=ProposalEventKind.APPROVED,
+        actor=Actor.of(admin, "admin"),
+        at=timezone.now(),
+        comment=text,
+    )
+    proposal_decline(version=version, user=owner, reason=text)
     return World(
-        payload, organization, owner, teammate, account_manager, admin, invitation, token, license
+        payload,
+        organization,
+        owner,
+        teammate,
+        account_manager,
+        admin,
+        invitation,
+        token,
+        license,
+        version.proposal,
     )
 
 
@@ -213,6 +255,22 @@ PAGES = [
         "account manager's account page",
         _visit("account_manager", lambda w: f"/manage/accounts/{w.organization.pk}/"),
         ("organization name", *PEOPLE),
+    ),
+    Page(
+        "the customer's proposal, declined",
+        _visit("owner", lambda w: f"/app/evil/proposals/{w.proposal.pk}/"),
+        ("organization name", "proposal cover note", "discount reason", "decline reason"),
+    ),
+    Page(
+        "the proposal builder and its history",
+        _visit("account_manager", lambda w: f"/manage/proposals/{w.proposal.number}/"),
+        (
+            "organization name",
+            "proposal cover note",
+            "discount reason",
+            "decline reason",
+            "approval comment",
+        ),
     ),
     Page(
         "admin: organizations",
