@@ -482,6 +482,7 @@ def _tell_who_prepared(
                 "answered_by": user.display_name,
                 "option": describe_option(option) if option is not None else "",
                 "position": option.position if option is not None else None,
+                "renews_as_is": option is not None and option.renew_as_is,
                 "reason": reason,
                 "action_url": absolute(reverse("manage_proposal", args=[proposal.number])),
                 "action_label": f"Open {version.label}",
