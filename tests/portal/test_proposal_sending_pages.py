@@ -174,3 +174,19 @@ def test_the_book_links_to_the_proposals_and_marks_an_open_one(
     assert body.count("Open proposal<span") == 1
     assert f'href="/manage/proposals/organizations/{organization.slug}/"' in body
     assert f'href="/manage/proposals/organizations/{quiet.slug}/"' not in body
+
+
+def test_a_sent_version_past_its_validity_says_it_expired(
+    client_for, account_manager, approved, time_machine
+):
+    version = sent(approved, account_manager)
+    client = client_for(account_manager)
+    body = page(client.get(f"/manage/proposals/{approved.number}/"))
+    until = '<time datetime="2026-04-13">13 Apr 2026</time>'
+    assert f"with the customer until {until}." in body
+
+    time_machine.move_to(date(2026, 4, 14))  # the day after its last valid day
+    body = page(client.get(f"/manage/proposals/{approved.number}/"))
+    assert f"it expired on {until} unanswered, and can no longer be accepted" in body
+    assert "with the customer until" not in body
+    assert version.valid_until == date(2026, 4, 13)
