@@ -186,7 +186,7 @@ def test_a_sent_version_past_its_validity_says_it_expired(
     assert f"with the customer until {until}." in body
 
     time_machine.move_to(date(2026, 4, 14))  # the day after its last valid day
-    body = page(client.get(f"/manage/proposals/{approved.number}/"))
+    body = page(client_for(account_manager).get(f"/manage/proposals/{approved.number}/"))
     assert f"it expired on {until} unanswered, and can no longer be accepted" in body
     assert "with the customer until" not in body
     assert version.valid_until == date(2026, 4, 13)
