@@ -11,8 +11,23 @@ from django.utils import timezone
 from billing.models import Proposal, ProposalOption, ProposalStatus, ProposalVersion
 from billing.models.proposals import EDITABLE
 from licensing.models import TierVersionPrice
+from tests.helpers.checkout import subscribed
 
 _numbers = itertools.count(1)
+
+
+def team_for_2026(organization, catalog):
+    """The license the proposal tests propose to: Team (v2, per seat from 3, at most 15),
+    5 seats, annual at $190 a seat, for 2026 (paid)."""
+    return subscribed(
+        organization,
+        catalog,
+        "team",
+        seats=5,
+        cycle="annual",
+        term_start=date(2026, 1, 1),
+        term_end=date(2026, 12, 31),
+    )
 
 
 def option(version, catalog=None, *, tier="team", number=None, tier_version=None, **fields):

@@ -4,7 +4,6 @@ row (lock 0), so one makes its change, with one checkout and one invoice, and th
 is refused, saying the proposal was accepted already. Behind the lock, the partial unique
 constraint allows one confirmed checkout per proposal."""
 
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -18,9 +17,8 @@ from billing.proposals.acceptance import (
     proposal_accept,
 )
 from licensing.models import EventKind, LicenseEvent
-from tests.helpers.checkout import subscribed
 from tests.helpers.concurrency import run_together
-from tests.helpers.proposals import sent_version
+from tests.helpers.proposals import sent_version, team_for_2026
 from tests.helpers.services import NEEDS_POSTGRESQL
 
 pytestmark = pytest.mark.integration
@@ -28,15 +26,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def version(organization, catalog, now):
-    license = subscribed(
-        organization,
-        catalog,
-        "team",
-        seats=5,
-        cycle="annual",
-        term_start=date(2026, 1, 1),
-        term_end=date(2026, 12, 31),
-    )
+    license = team_for_2026(organization, catalog)
     return sent_version(
         license,
         catalog,

@@ -13,21 +13,12 @@ from django.urls import reverse
 from billing.models import Checkout, Invoice, ProposalStatus
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.factories.proposals import proposal_in
-from tests.helpers.checkout import subscribed
-from tests.helpers.proposals import sent_version
+from tests.helpers.proposals import sent_version, team_for_2026
 
 
 @pytest.fixture
 def license(organization, catalog):
-    return subscribed(
-        organization,
-        catalog,
-        "team",
-        seats=5,
-        cycle="annual",
-        term_start=date(2026, 1, 1),
-        term_end=date(2026, 12, 31),
-    )
+    return team_for_2026(organization, catalog)
 
 
 @pytest.fixture

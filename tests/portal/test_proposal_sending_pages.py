@@ -13,22 +13,14 @@ from billing.models import BillingDetails, ProposalEvent, ProposalEventKind, Pro
 from portal.models import ACCOUNT_MANAGERS_GROUP
 from tests.factories import OrganizationFactory, UserFactory
 from tests.factories.proposals import proposal_in, sent
-from tests.helpers.checkout import subscribed
+from tests.helpers.proposals import team_for_2026
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def license(organization, catalog, now):
-    return subscribed(
-        organization,
-        catalog,
-        "team",
-        seats=5,
-        cycle="annual",
-        term_start=date(2026, 1, 1),
-        term_end=date(2026, 12, 31),
-    )
+    return team_for_2026(organization, catalog)
 
 
 @pytest.fixture

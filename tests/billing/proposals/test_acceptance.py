@@ -54,20 +54,6 @@ def usd(amount) -> Money:
     return Money(Decimal(amount), "USD")
 
 
-@pytest.fixture
-def license(organization, catalog):
-    """Team v2, 5 seats, annual at $190 a seat, 2026 (paid), on 14 March."""
-    return subscribed(
-        organization,
-        catalog,
-        "team",
-        seats=5,
-        cycle="annual",
-        term_start=date(2026, 1, 1),
-        term_end=date(2026, 12, 31),
-    )
-
-
 def business_3_years(billing="upfront", **extra):
     return {
         "tier": "business",
