@@ -62,6 +62,7 @@ from billing.proposals.events import (
     proposal_lock,
     proposal_record_event,
     proposals_lock,
+    version_move,
 )
 from billing.proposals.options import describe_option
 from billing.subscriptions.periods import term_end_for
@@ -269,21 +270,17 @@ def proposal_accept(
         scheduled = _schedule_renewal(option, digest=digest, actor=actor, at=at)
     else:
         checkout = _confirm_change(version, option, digest=digest, actor=actor, at=at)
-    version.status = ProposalStatus.ACCEPTED
-    version.accepted_option = option
-    version.answered_by = user
-    version.answered_at = at
-    version.updated_at = at
-    version.save(
-        update_fields=["status", "accepted_option", "answered_by", "answered_at", "updated_at"]
-    )
-    proposal_record_event(
-        proposal=proposal,
-        version=version,
-        kind=ProposalEventKind.ACCEPTED,
+    version_move(
+        proposal,
+        version,
+        ProposalStatus.ACCEPTED,
+        ProposalEventKind.ACCEPTED,
         actor=actor,
         at=at,
         comment=f"Option {option.position} accepted.",
+        accepted_option=option,
+        answered_by=user,
+        answered_at=at,
     )
     _close_the_others(proposal, version, actor=actor, at=at)
     _tell_who_prepared(version, user=user, option=option)
@@ -442,21 +439,17 @@ def proposal_decline(
     reason = (reason or "").strip()
     if len(reason) > MAX_DECLINE_REASON:
         raise ProposalRefused(f"Say why in at most {MAX_DECLINE_REASON} characters.")
-    version.status = ProposalStatus.DECLINED
-    version.answered_by = user
-    version.answered_at = at
-    version.decline_reason = reason
-    version.updated_at = at
-    version.save(
-        update_fields=["status", "answered_by", "answered_at", "decline_reason", "updated_at"]
-    )
-    proposal_record_event(
-        proposal=proposal,
-        version=version,
-        kind=ProposalEventKind.DECLINED,
+    version_move(
+        proposal,
+        version,
+        ProposalStatus.DECLINED,
+        ProposalEventKind.DECLINED,
         actor=Actor.of(user, _role_label(user, version)),
         at=at,
         comment=reason,
+        answered_by=user,
+        answered_at=at,
+        decline_reason=reason,
     )
     _tell_who_prepared(version, user=user, reason=reason)
     return version

@@ -62,3 +62,26 @@ def proposal_record_event(
         comment=comment,
         changes=changes or {},
     )
+
+
+def version_move(
+    proposal: Proposal,
+    version: ProposalVersion,
+    status: str,
+    kind: str,
+    *,
+    actor: Actor,
+    at: datetime,
+    comment: str = "",
+    **fields,
+) -> None:
+    """Put `version` in `status` (with `fields`) and record the step: every transition of
+    a version (submitted, approved, sent, superseded, accepted, declined…) goes this way."""
+    version.status = status
+    version.updated_at = at
+    for name, value in fields.items():
+        setattr(version, name, value)
+    version.save(update_fields=["status", "updated_at", *fields])
+    proposal_record_event(
+        proposal=proposal, version=version, kind=kind, actor=actor, at=at, comment=comment.strip()
+    )

@@ -20,7 +20,12 @@ from django.utils import timezone
 
 from billing.models import ProposalEventKind, ProposalStatus, ProposalVersion
 from billing.proposals.content import options_need_approval
-from billing.proposals.events import accepted_version, proposal_lock, proposal_record_event
+from billing.proposals.events import (
+    accepted_version,
+    proposal_lock,
+    proposal_record_event,
+    version_move,
+)
 from billing.proposals.options import subscription_of
 from billing.proposals.tasks import deliver_proposal
 from licensing.licenses.services import Actor
@@ -93,13 +98,11 @@ def proposal_send(*, version: ProposalVersion, actor: Actor, at: datetime) -> Pr
         .exclude(pk=locked.pk)
     )
     for earlier in previous:
-        earlier.status = ProposalStatus.SUPERSEDED
-        earlier.updated_at = at
-        earlier.save(update_fields=["status", "updated_at"])
-        proposal_record_event(
-            proposal=proposal,
-            version=earlier,
-            kind=ProposalEventKind.SUPERSEDED,
+        version_move(
+            proposal,
+            earlier,
+            ProposalStatus.SUPERSEDED,
+            ProposalEventKind.SUPERSEDED,
             actor=actor,
             at=at,
             comment=f"Superseded by {locked.label}.",

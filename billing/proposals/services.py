@@ -44,7 +44,12 @@ from billing.models import (
     Series,
 )
 from billing.models.proposals import EDITABLE, MAX_OPTIONS
-from billing.proposals.events import accepted_version, proposal_lock, proposal_record_event
+from billing.proposals.events import (
+    accepted_version,
+    proposal_lock,
+    proposal_record_event,
+    version_move,
+)
 from billing.proposals.options import (
     OptionInput,
     ProposalRefused,
@@ -307,7 +312,7 @@ def proposal_submit(*, proposal: Proposal, actor: Actor, at: datetime) -> Propos
                     "it needs no approval, send it as it is."
                 }
             )
-        _move(
+        version_move(
             proposal,
             version,
             ProposalStatus.AWAITING_APPROVAL,
@@ -344,7 +349,7 @@ def proposal_approve(
                 {"": f"{version.label} changed since you opened it: review it again."}
             )
         _refuse_incomplete(version, _today(at))
-        _move(
+        version_move(
             proposal,
             version,
             ProposalStatus.APPROVED,
@@ -367,7 +372,7 @@ def proposal_reject(
     with transaction.atomic():
         proposal = proposal_lock(proposal.pk)
         version = _awaiting(proposal, actor)
-        _move(
+        version_move(
             proposal,
             version,
             ProposalStatus.DRAFT,
@@ -414,28 +419,6 @@ def pending_approvals() -> QuerySet[ProposalVersion]:
 
 def _today(at: datetime) -> date:
     return timezone.localdate(at)
-
-
-def _move(
-    proposal: Proposal,
-    version: ProposalVersion,
-    status: str,
-    kind: str,
-    *,
-    actor: Actor,
-    at: datetime,
-    comment: str = "",
-    **fields,
-) -> None:
-    """Put `version` in `status` (with `fields`) and record the step."""
-    version.status = status
-    version.updated_at = at
-    for name, value in fields.items():
-        setattr(version, name, value)
-    version.save(update_fields=["status", "updated_at", *fields])
-    proposal_record_event(
-        proposal=proposal, version=version, kind=kind, actor=actor, at=at, comment=comment.strip()
-    )
 
 
 def _refuse_closed(version: ProposalVersion) -> None:
