@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
             page = urllib.request.urlopen(request).read()
             request = urllib.request.Request(site.url(page_url), headers=dict(fragment_headers))
             fragment = urllib.request.urlopen(request).read()
-            if b"Due now" not in page or b"Due now" not in fragment:
+            if b"Subtotal" not in page or b"Subtotal" not in fragment:
                 sys.exit("The checkout page did not render a preview for the demo owner.")
             if b"<html" in fragment:
                 sys.exit("The htmx request got the whole page, not the fragment.")

@@ -6,7 +6,8 @@ the last day the term was paid for (before a free extension) and whether a credi
 corrected an invoice that billed the term (only then is what it gave back read) —
 as annotations that checkout_preview uses instead of asking again. Every typed change
 is a preview, and on a busy machine each round trip to the database costs more than the
-work it does."""
+work it does. The organization's billing details come joined (the tax, the payment terms
+and who the invoice goes to), with whether it was ever invoiced."""
 
 from datetime import date
 from decimal import Decimal
@@ -14,6 +15,7 @@ from functools import cache
 
 from django.db.models import DecimalField, Exists, Min, OuterRef, QuerySet, Subquery, Sum
 
+from billing.details.selectors import InvoiceTo, invoice_to, invoice_to_from
 from billing.invoices.kinds import LineKind
 from billing.models import (
     BillingDetails,
@@ -74,7 +76,6 @@ def checkouts_for_preview() -> QuerySet[Checkout]:
 
 @cache
 def _checkouts_for_preview() -> QuerySet[Checkout]:
-    details = BillingDetails.objects.filter(organization=OuterRef("organization"))
     credit = (
         CreditEntry.objects.filter(
             organization=OuterRef("organization"),
@@ -103,14 +104,43 @@ def _checkouts_for_preview() -> QuerySet[Checkout]:
         invoice__lines__period_start__gte=OuterRef("license__term_start"),
     )
     trial = Trial.objects.filter(license=OuterRef("license"), status=TrialStatus.RUNNING)
+    invoiced = Invoice.objects.filter(organization=OuterRef("organization")).exclude(
+        status=InvoiceStatus.DRAFT
+    )
     return Checkout.objects.select_related(
-        "organization", "license__version__tier", "license__subscription"
+        "organization__billing_details", "license__version__tier", "license__subscription"
     ).annotate(
-        preview_payment_terms=Subquery(details.values("payment_terms")[:1]),
-        preview_net_days=Subquery(details.values("net_days")[:1]),
+        preview_invoiced=Exists(invoiced),
         preview_credit=Subquery(credit, output_field=MONEY),
         preview_pending_id=Subquery(pending.values("pk")[:1]),
         preview_paid_through=Subquery(paid.values("ends_on")[:1]),
         preview_corrected=Exists(corrected),
         preview_trial_id=Subquery(trial.values("pk")[:1]),
+    )
+
+
+def read_with_preview(checkout: Checkout) -> bool:
+    """Whether `checkout` was read by checkouts_for_preview(), with what it joins; a
+    checkout read otherwise (the confirmation's, under its locks) asks the database."""
+    return hasattr(checkout, "preview_invoiced")
+
+
+def preview_billing_details(checkout: Checkout) -> BillingDetails | None:
+    """The organization's billing details (None: none entered yet), as read with the
+    checkout when it was."""
+    if not read_with_preview(checkout):
+        return BillingDetails.objects.filter(organization=checkout.organization_id).first()
+    organization = checkout.organization
+    relation = type(organization)._meta.get_field("billing_details")
+    return relation.get_cached_value(organization)
+
+
+def checkout_invoice_to(checkout: Checkout, *, first_purchase: bool) -> InvoiceTo:
+    """invoice_to() for the checkout's organization, from what the preview's read holds."""
+    if not read_with_preview(checkout):
+        return invoice_to(checkout.organization, first_purchase=first_purchase)
+    return invoice_to_from(
+        preview_billing_details(checkout),
+        invoiced=checkout.preview_invoiced,
+        first_purchase=first_purchase,
     )

@@ -39,7 +39,7 @@ from billing.checkout.quote import (
     discount_by_period,
     quote_change,
 )
-from billing.checkout.selectors import credited_in_term
+from billing.checkout.selectors import credited_in_term, preview_billing_details
 from billing.discounts import negotiated
 from billing.emails import notices
 from billing.invoices import rules as invoice_rules
@@ -78,7 +78,7 @@ from billing.subscriptions.services import (
     subscription_term_restart,
 )
 from billing.tax.rules import Decision, tax_label
-from billing.tax.selectors import tax_decision_for
+from billing.tax.selectors import tax_decision
 from billing.trials import conversion
 from licensing.catalog.diff import Comparison, compare
 from licensing.catalog.frozen import FrozenCatalog, frozen_catalog
@@ -490,7 +490,8 @@ def checkout_preview(
         )
     if target.cycle not in BillingCycle.values:
         raise QuoteRefused({"cycle": "Choose monthly or annual billing."})
-    tax = tax_decision_for(organization_id=checkout.organization_id, on=today)
+    details = preview_billing_details(checkout)
+    tax = tax_decision(details=details, on=today)
     tax_rate = tax.rate
     if license is None or buys_trial_license:
         currency = target.currency
@@ -643,7 +644,7 @@ def checkout_preview(
         trial=trial,
         buys_trial_license=buys_trial_license,
         notes=notes,
-        days_to_pay=_days_to_pay(checkout),
+        days_to_pay=_days_to_pay(details),
         checkout=checkout,
         license=license,
         target=target,
@@ -727,17 +728,10 @@ def _read_with(checkout: Checkout, license: License | None, name: str):
     return getattr(checkout, name, MISSING)
 
 
-def _days_to_pay(checkout: Checkout) -> int:
+def _days_to_pay(details: BillingDetails | None) -> int:
     """The payment terms the invoice would be finalized with (a new organization's
     billing details are made with the defaults on its first invoice)."""
-    terms = getattr(checkout, "preview_payment_terms", MISSING)
-    net_days = getattr(checkout, "preview_net_days", MISSING)
-    if terms is MISSING or net_days is MISSING:
-        details = BillingDetails.objects.filter(organization=checkout.organization_id).first()
-        terms, net_days = (details.payment_terms, details.net_days) if details else (None, None)
-    if terms is None:
-        return BillingDetails().days_to_pay
-    return BillingDetails(payment_terms=terms, net_days=net_days).days_to_pay
+    return (details or BillingDetails()).days_to_pay
 
 
 def _license_credit(checkout: Checkout, license: License, currency: str) -> Money:

@@ -33,10 +33,18 @@ def invoice_to(organization: Organization, *, first_purchase: bool) -> InvoiceTo
         .first()
     )
     details = BillingDetails.objects.filter(organization=organization).first()
+    return invoice_to_from(details, invoiced=bool(row), first_purchase=first_purchase)
+
+
+def invoice_to_from(
+    details: BillingDetails | None, *, invoiced: bool, first_purchase: bool
+) -> InvoiceTo:
+    """invoice_to() from an organization's details and whether it was ever invoiced, read
+    already (with a checkout: billing.checkout.selectors)."""
     complete = details is not None and details.is_complete
     return InvoiceTo(
         details=details,
-        needed=first_purchase and not complete and not row,
+        needed=first_purchase and not complete and not invoiced,
         country=country_name(details.country) if details and details.country else "",
     )
 

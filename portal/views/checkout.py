@@ -35,7 +35,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from billing.cards.selectors import card_payable
 from billing.checkout.quote import QuoteRefused
 from billing.checkout.scheduled import scheduled_change_cancel
-from billing.checkout.selectors import checkouts_for_preview
+from billing.checkout.selectors import checkout_invoice_to, checkouts_for_preview
 from billing.checkout.services import (
     CheckoutClosed,
     StalePreview,
@@ -238,9 +238,8 @@ def _context(membership, checkout, form, preview, **extra) -> dict:
         "renewal_canceled": checkout.license is not None
         and not buys_trial_license
         and canceled_by_customer(checkout.license),
-        "invoice_to": invoice_to(
-            membership.organization,
-            first_purchase=checkout.license_id is None or buys_trial_license,
+        "invoice_to": checkout_invoice_to(
+            checkout, first_purchase=checkout.license_id is None or buys_trial_license
         ),
         # The navigation's current organization is this one (get_membership made it
         # so): no need for its context processor to look it up again.
