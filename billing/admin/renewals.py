@@ -52,12 +52,14 @@ class RenewalRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "expired",
         "skipped",
         "failed",
+        "not_queued",
     ]
     readonly_fields = fields
 
     @admin.display(description="Batches done")
     def batches_progress(self, run: RenewalRun) -> str:
-        return f"{run.batches_done} of {run.batches}"
+        done = f"{run.batches_done} of {run.batches}"
+        return f"{done} ({run.not_queued} not queued)" if run.not_queued else done
 
 
 class AttentionFilter(admin.SimpleListFilter):

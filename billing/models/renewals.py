@@ -13,6 +13,10 @@ class RenewalRunStatus(models.TextChoices):
     RUNNING = "running", "Running"
     FINISHED = "finished", "Finished"
     FAILED = "failed", "Finished with failures"
+    # Some due subscriptions were left for the next run: a batch could not be queued, or
+    # did not report back in time (a lost message, a batch that crashed outside its
+    # renewals). They are still due, so the next run finds them again.
+    INCOMPLETE = "incomplete", "Ended with subscriptions left for the next run"
 
 
 class RenewalRun(models.Model):
@@ -31,6 +35,11 @@ class RenewalRun(models.Model):
         default=0, help_text="Already renewed (a retry or another worker) or not due."
     )
     failed = models.PositiveIntegerField(default=0)
+    not_queued = models.PositiveIntegerField(
+        default=0,
+        help_text="Due subscriptions whose batch could not be queued (the broker was "
+        "unreachable): the next run finds them due again.",
+    )
 
     class Meta:
         ordering = ["-started_at", "-pk"]

@@ -79,6 +79,7 @@ def due_ids(today) -> list[int]:
 def run_term_end(self) -> int | None:
     """Start a renewal run for today's business day; returns its id (None: nothing was
     due, and no run is recorded, so the history shows the hours that did something)."""
+    _end_unreported(timezone.now())
     today = clock.today()
     ids = due_ids(today)
     if not ids:
@@ -101,6 +102,28 @@ def _hand_out(run_id: int, batches: list[list[int]]) -> None:
             renew_batch.delay(run_id, batch)
         except SERVICE_ERRORS as exc:  # the next hourly run finds them due again
             logger.warning("Renewal run %s: a batch waits for the next run: %r", run_id, exc)
+            # The run no longer waits for it: it ends once the queued batches report.
+            RenewalRun.objects.filter(pk=run_id).update(
+                batches=F("batches") - 1, not_queued=F("not_queued") + len(batch)
+            )
+            _finish(run_id)
+
+
+def unreported_after() -> timedelta:
+    """How long a run's batches may take to report: a batch a killed worker held comes
+    back after the broker's visibility timeout and then runs within its time limit."""
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+    return timedelta(seconds=visibility + settings.CELERY_TASK_TIME_LIMIT)
+
+
+def _end_unreported(now) -> None:
+    """End the runs still waiting for batches that should have reported long ago (a
+    message lost, a batch that crashed outside its renewals): staff see them as ended
+    with subscriptions left, never as running for ever. What those batches would have
+    renewed is still due, and this run finds it."""
+    RenewalRun.objects.filter(
+        status=RenewalRunStatus.RUNNING, started_at__lt=now - unreported_after()
+    ).update(status=RenewalRunStatus.INCOMPLETE, finished_at=now)
 
 
 @shared_task(bind=True, acks_late=True)
@@ -160,8 +183,12 @@ def _finish(run_id: int) -> None:
 
 
 def _status(run_id: int) -> str:
-    failed = RenewalRun.objects.filter(pk=run_id).values_list("failed", flat=True).first()
-    return RenewalRunStatus.FAILED if failed else RenewalRunStatus.FINISHED
+    failed, not_queued = (
+        RenewalRun.objects.filter(pk=run_id).values_list("failed", "not_queued").first()
+    )
+    if failed:
+        return RenewalRunStatus.FAILED
+    return RenewalRunStatus.INCOMPLETE if not_queued else RenewalRunStatus.FINISHED
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5)

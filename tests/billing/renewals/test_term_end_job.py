@@ -4,6 +4,8 @@ subscription once, however often it runs, and ends one that does not renew."""
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
+from kombu.exceptions import OperationalError as BrokerError
 
 from billing.models import (
     Invoice,
@@ -14,10 +16,11 @@ from billing.models import (
     RenewalRunStatus,
     SubscriptionPeriod,
 )
-from billing.renewals.tasks import renew_batch, run_term_end
+from billing.renewals.tasks import renew_batch, run_term_end, unreported_after
 from licensing.models import LicenseStatus
 from portal import clock
 from portal.models import OutboundEmail
+from tests.factories import OrganizationFactory
 from tests.helpers.checkout import subscribed
 
 
@@ -164,3 +167,84 @@ def test_on_the_clock_a_term_started_on_31_january_renews_on_each_months_end(
     ]
     assert Invoice.objects.filter(license=license).count() == 3
     assert Notice.objects.filter(kind=NoticeKind.RENEWED).count() == 3
+
+
+@pytest.fixture
+def two_due(organization, catalog, now):
+    """Two monthly licenses whose March term has ended, in two organizations."""
+    other = OrganizationFactory(name="Contoso", slug="contoso")
+    return [
+        subscribed(organization, catalog, "team", seats=5),
+        subscribed(other, catalog, "team", seats=3),
+    ]
+
+
+def _renewed(licenses) -> list[bool]:
+    return [
+        SubscriptionPeriod.objects.filter(
+            subscription=license.subscription, starts_on=date(2026, 4, 1)
+        ).exists()
+        for license in licenses
+    ]
+
+
+def _run_on_the_worker(django_capture_on_commit_callbacks) -> RenewalRun:
+    """The hourly tick as the worker runs it: its batches handed out after it commits."""
+    with django_capture_on_commit_callbacks(execute=True):
+        run_id = run_term_end()
+    return RenewalRun.objects.get(pk=run_id)
+
+
+def test_a_batch_that_cannot_be_queued_is_left_for_the_next_run_and_the_run_ends(
+    two_due, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr("billing.renewals.tasks.BATCH_SIZE", 1)
+    handed = []
+
+    def delay(run_id, batch):
+        handed.append(batch)
+        if len(handed) == 1:
+            raise BrokerError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        return renew_batch.apply(args=[run_id, batch])
+
+    monkeypatch.setattr(renew_batch, "delay", delay)
+    with time_machine.travel(datetime(2026, 4, 1, 0, 2, tzinfo=UTC), tick=False):
+        run = _run_on_the_worker(django_capture_on_commit_callbacks)
+    assert _renewed(two_due) == [False, True]
+    # Not "running" for ever: it ended when the batch it queued reported.
+    assert run.status == RenewalRunStatus.INCOMPLETE
+    assert run.finished_at is not None
+    assert (run.due, run.batches, run.batches_done, run.not_queued) == (2, 1, 1, 1)
+    assert (run.renewed, run.failed) == (1, 0)
+
+    with time_machine.travel(datetime(2026, 4, 1, 1, 2, tzinfo=UTC), tick=False):
+        next_run = _run_on_the_worker(django_capture_on_commit_callbacks)
+    assert _renewed(two_due) == [True, True]
+    assert (next_run.status, next_run.due, next_run.renewed) == (RenewalRunStatus.FINISHED, 1, 1)
+
+
+def test_a_run_whose_batch_never_reports_is_ended_by_a_later_run(
+    two_due, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A message lost after it was queued: the run waits for it as long as a batch can
+    take to come back (the broker's visibility timeout and the task's time limit), then
+    a later run ends it; the subscriptions it held were renewed by the runs after it."""
+    monkeypatch.setattr(renew_batch, "delay", lambda run_id, batch: None)  # lost
+    started = datetime(2026, 4, 1, 0, 2, tzinfo=UTC)
+    with time_machine.travel(started, tick=False):
+        lost = _run_on_the_worker(django_capture_on_commit_callbacks)
+    assert (lost.status, lost.batches_done) == (RenewalRunStatus.RUNNING, 0)
+
+    monkeypatch.setattr(renew_batch, "delay", lambda *args: renew_batch.apply(args=args))
+    with time_machine.travel(started + timedelta(hours=1), tick=False):
+        _run_on_the_worker(django_capture_on_commit_callbacks)
+    assert _renewed(two_due) == [True, True]
+    lost.refresh_from_db()
+    assert lost.status == RenewalRunStatus.RUNNING  # 60 minutes: it may still come back
+
+    later = started + unreported_after() + timedelta(minutes=1)
+    with time_machine.travel(later, tick=False):
+        assert run_term_end() is None  # nothing due: no run recorded, the lost one ended
+    lost.refresh_from_db()
+    assert (lost.status, lost.finished_at) == (RenewalRunStatus.INCOMPLETE, later)
+    assert lost.get_status_display() == "Ended with subscriptions left for the next run"
