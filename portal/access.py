@@ -10,20 +10,38 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from portal.models import Invitation, Membership, Organization, Role
+from portal.prepared import PreparedRead
 
 CURRENT_ORGANIZATION_KEY = "organization_id"
+
+
+def _memberships():
+    # A user holds at most one membership of an organization: no order for one.
+    return Membership.objects.select_related(
+        "organization", "organization__account_manager"
+    ).order_by()
+
+
+# Every page of an organization reads its membership first: compiled once per process
+# (portal.prepared).
+_MEMBERSHIP = PreparedRead(
+    lambda slug, user_id: _memberships().filter(organization__slug=slug, user_id=user_id),
+    slug=str,
+    user_id=int,
+)
+_MEMBERSHIPS = PreparedRead(
+    lambda user_id: _memberships().filter(user_id=user_id).order_by("organization__name"),
+    user_id=int,
+)
 
 
 def get_membership(request: HttpRequest, slug: str) -> Membership:
     if not request.user.is_authenticated:
         raise Http404
-    membership = (
-        Membership.objects.select_related("organization", "organization__account_manager")
-        .filter(organization__slug=slug, user=request.user)
-        .first()
-    )
-    if membership is None:
+    found = _MEMBERSHIP.read(slug=slug, user_id=request.user.pk)
+    if not found:
         raise Http404("No such organization.")
+    membership = found[0]
     _remember_current(request, membership)
     return membership
 
@@ -35,11 +53,7 @@ def get_membership_and_organizations(
     lists them, in one query: a page that shows the navigation reads both."""
     if not request.user.is_authenticated:
         raise Http404
-    memberships = list(
-        Membership.objects.select_related("organization", "organization__account_manager")
-        .filter(user=request.user)
-        .order_by("organization__name")
-    )
+    memberships = _MEMBERSHIPS.read(user_id=request.user.pk)
     membership = next((m for m in memberships if m.organization.slug == slug), None)
     if membership is None:
         raise Http404("No such organization.")
@@ -134,12 +148,19 @@ def get_credit_note_for_member(request: HttpRequest, slug: str, number: str):
 
 
 def get_checkout_for_member(
-    request: HttpRequest, slug: str, token: str, checkouts=None, membership=None
+    request: HttpRequest, slug: str, token: str, checkouts=None, membership=None, read=None
 ):
     """(membership, the organization's checkout with this one-time token), or Http404.
-    `checkouts`: a queryset of them that reads more with each (the preview's);
-    `membership`: get_membership(request, slug)'s answer when the caller has it."""
+    `checkouts`: a queryset of them that reads more with each; `read`: instead, a
+    function of the token and the organization's id that returns the checkout or None
+    (the preview's); `membership`: get_membership(request, slug)'s answer when the caller
+    has it."""
     membership = membership or get_membership(request, slug)
+    if read is not None:
+        checkout = read(token=token, organization_id=membership.organization_id)
+        if checkout is None:
+            raise Http404("No such checkout.")
+        return membership, checkout
     if checkouts is None:
         checkouts = apps.get_model("billing", "Checkout").objects.select_related(
             "organization", "license", "invoice", "scheduled_change"

@@ -31,6 +31,7 @@ from billing.models import (
     SubscriptionPeriod,
 )
 from licensing.models import Trial, TrialStatus
+from portal.prepared import PreparedRead
 
 MONEY = DecimalField(max_digits=12, decimal_places=2)
 # The lines that pay for days of a term: a whole period, or the rest of one after a change.
@@ -68,9 +69,17 @@ def credited_in_term(license, *, term_start: date, paid_end: date) -> list[tuple
     return [(Decimal(amount).quantize(cents), day) for amount, day in rows]
 
 
+def checkout_for_preview(*, token: str, organization_id: int) -> Checkout | None:
+    """The organization's checkout with this token, read as the preview reads it (None:
+    there is none). Compiled once per process (portal.prepared): compiling the query
+    took longer than the database took to answer it."""
+    found = _PREVIEW_READ.read(token=token, organization_id=organization_id)
+    return found[0] if found else None
+
+
 def checkouts_for_preview() -> QuerySet[Checkout]:
-    # A fresh copy of one queryset built once per process: building the three subqueries
-    # took longer than running the query. Never evaluated itself, so it holds no rows.
+    # A fresh copy of one queryset built once per process: building the subqueries took
+    # longer than running the query. Never evaluated itself, so it holds no rows.
     return _checkouts_for_preview().all()
 
 
@@ -117,6 +126,15 @@ def _checkouts_for_preview() -> QuerySet[Checkout]:
         preview_corrected=Exists(corrected),
         preview_trial_id=Subquery(trial.values("pk")[:1]),
     )
+
+
+_PREVIEW_READ = PreparedRead(
+    lambda token, organization_id: checkouts_for_preview().filter(
+        token=token, organization_id=organization_id
+    ),
+    token=str,
+    organization_id=int,
+)
 
 
 def read_with_preview(checkout: Checkout) -> bool:

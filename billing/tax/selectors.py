@@ -7,20 +7,31 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import Q
+
 from billing.models import BillingDetails, TaxRate
 from billing.tax import rules
 from billing.tax.seller import seller
+from portal.prepared import PreparedRead
 
 
-def rates_in_force(*, on: date, countries: set[str]) -> dict[str, Decimal]:
-    """Each of `countries`' rate in force on `on` (the latest to take effect by then)."""
-    rates: dict[str, Decimal] = {}
-    rows = (
-        TaxRate.objects.filter(country__in=countries, effective_from__lte=on)
+def _rates(*, buyer: str, seller: str, on: date):
+    return (
+        TaxRate.objects.filter(Q(country=buyer) | Q(country=seller), effective_from__lte=on)
         .order_by("country", "-effective_from")
         .values_list("country", "rate")
     )
-    for country, rate in rows:
+
+
+# Every invoice and every checkout preview asks: compiled once per process.
+_RATES = PreparedRead(_rates, buyer=str, seller=str, on=date)
+
+
+def rates_in_force(*, on: date, seller: str, buyer: str = "") -> dict[str, Decimal]:
+    """The seller's and the buyer's country's rate in force on `on` (the latest to take
+    effect by then); the buyer's country may be unknown ("")."""
+    rates: dict[str, Decimal] = {}
+    for country, rate in _RATES.read(buyer=buyer, seller=seller, on=on):
         rates.setdefault(country, rate)
     return rates
 
@@ -32,12 +43,11 @@ def tax_decision(*, details: BillingDetails | None, on: date) -> rules.Decision:
     country = details.country if details else ""
     tax_id = details.tax_id if details else ""
     override = details.tax_rate_override if details else None
-    needed = {the_seller.country} | ({country} if country else set())
     return rules.decide(
         seller=the_seller,
         buyer_country=country,
         buyer_tax_id=tax_id,
-        rates=rates_in_force(on=on, countries=needed),
+        rates=rates_in_force(on=on, seller=the_seller.country, buyer=country),
         override=override,
     )
 

@@ -35,7 +35,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from billing.cards.selectors import card_payable
 from billing.checkout.quote import QuoteRefused
 from billing.checkout.scheduled import scheduled_change_cancel
-from billing.checkout.selectors import checkout_invoice_to, checkouts_for_preview
+from billing.checkout.selectors import checkout_for_preview, checkout_invoice_to
 from billing.checkout.services import (
     CheckoutClosed,
     StalePreview,
@@ -371,7 +371,7 @@ def checkout_page(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         (None, None) if request.htmx else get_membership_and_organizations(request, slug)
     )
     membership, checkout = get_checkout_for_member(
-        request, slug, token, checkouts=checkouts_for_preview(), membership=membership
+        request, slug, token, read=checkout_for_preview, membership=membership
     )
     if checkout.status == CheckoutStatus.CONFIRMED:
         return redirect("checkout_done", slug, token)
