@@ -9,8 +9,9 @@ afterwards runs the same SQL with the values asked for. Rows become objects exac
 the queryset would make them (select_related, annotations, converters): the queryset
 runs as usual, only its compiler hands back the SQL it already built.
 
-A stand-in must appear exactly once among the compiled parameters, or building the read
-fails loudly (and the read would be wrong, not slow)."""
+A stand-in must appear exactly once among the compiled parameters, as it was given, or
+building the read fails loudly: only lookups that pass their value through unchanged
+(exact ones) can be prepared."""
 
 from __future__ import annotations
 
@@ -33,7 +34,10 @@ def stand_in(kind: type, index: int) -> Any:
     if kind is int:
         return -7_364_091_523 - index
     if kind is str:
-        return f"\x1fprepared-read-stand-in-{index}\x1f"
+        # With the characters a LIKE escapes: a lookup that changes its value before it
+        # reaches the database (contains, iexact on SQLite…) then never finds its stand-in,
+        # and the read is refused when built instead of matching what it should not.
+        return f"\x1fprepared%_\\read-stand-in-{index}\x1f"
     if kind is date:
         return date(1, 1, 1) + timedelta(days=index)
     raise ImproperlyConfigured(f"A prepared read takes no {kind.__name__} values.")

@@ -59,7 +59,9 @@ class RenewalRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Batches done")
     def batches_progress(self, run: RenewalRun) -> str:
         done = f"{run.batches_done} of {run.batches}"
-        return f"{done} ({run.not_queued} not queued)" if run.not_queued else done
+        if not run.not_queued:
+            return done
+        return f"{done} ({run.not_queued} subscriptions not queued: left for the next run)"
 
 
 class AttentionFilter(admin.SimpleListFilter):

@@ -23,7 +23,7 @@ import stripe
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import Case, F, Max, Q, Value, When
 from django.utils import timezone
 
 from billing.cards import offsession
@@ -123,7 +123,7 @@ def _end_unreported(now) -> None:
     renewed is still due, and this run finds it."""
     RenewalRun.objects.filter(
         status=RenewalRunStatus.RUNNING, started_at__lt=now - unreported_after()
-    ).update(status=RenewalRunStatus.INCOMPLETE, finished_at=now)
+    ).update(status=_ended(default=RenewalRunStatus.INCOMPLETE), finished_at=now)
 
 
 @shared_task(bind=True, acks_late=True)
@@ -176,19 +176,17 @@ def _finish(run_id: int) -> None:
     its counts show the repeats as skipped)."""
     RenewalRun.objects.filter(
         pk=run_id, status=RenewalRunStatus.RUNNING, batches_done__gte=F("batches")
-    ).update(
-        status=_status(run_id),
-        finished_at=timezone.now(),
-    )
+    ).update(status=_ended(default=RenewalRunStatus.FINISHED), finished_at=timezone.now())
 
 
-def _status(run_id: int) -> str:
-    failed, not_queued = (
-        RenewalRun.objects.filter(pk=run_id).values_list("failed", "not_queued").first()
+def _ended(*, default: str) -> Case:
+    """A run's status as it ends, from the row the UPDATE changes (never from an earlier
+    read: a batch reporting or one not queued at the same moment would be lost)."""
+    return Case(
+        When(failed__gt=0, then=Value(RenewalRunStatus.FAILED)),
+        When(not_queued__gt=0, then=Value(RenewalRunStatus.INCOMPLETE)),
+        default=Value(default),
     )
-    if failed:
-        return RenewalRunStatus.FAILED
-    return RenewalRunStatus.INCOMPLETE if not_queued else RenewalRunStatus.FINISHED
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5)

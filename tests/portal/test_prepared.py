@@ -126,3 +126,12 @@ def test_another_thread_reads_on_its_own_connection():
     thread.start()
     thread.join()
     assert answers == [(membership.pk, True)]
+
+
+@pytest.mark.parametrize("lookup", ["slug__contains", "slug__startswith", "slug__icontains"])
+def test_a_lookup_that_changes_its_value_is_refused_when_built(organization, lookup):
+    """A LIKE lookup escapes and wraps its value before the database sees it: put back
+    raw, "a_b" would also match "axb". Such a read is refused, never run."""
+    read = PreparedRead(lambda slug: Organization.objects.filter(**{lookup: slug}), slug=str)
+    with pytest.raises(ImproperlyConfigured, match="appears 0 times"):
+        read.read(slug="north")
