@@ -74,7 +74,7 @@ def test_use_after_an_early_end_is_not_the_trials(client_for, owner, trial, now)
     )
     with time_machine.travel(now + timedelta(days=1), tick=False):
         section = _section(client_for(owner), trial)
-    assert "4 uses" in section and "13" not in section
+    assert "4 uses" in section and "13 uses" not in section
 
 
 def test_a_running_trial_shows_its_panel_not_the_closed_section(client_for, owner, trial):
