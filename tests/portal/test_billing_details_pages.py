@@ -66,7 +66,7 @@ def test_the_changes_say_what_changed_who_and_when_but_not_staffs_reasons(
     assert "Billing email addresses: — " in page and "ap@northwind.test, finance" in page
     assert "Tax rate set by Tierwise staff" in page and "Tax rate: rule" in page
     assert " 7 %</li>" in page
-    assert "charity" not in page and "4711" not in page
+    assert "charity" not in page and "ticket 4711" not in page
     assert "Billing details updated" not in page
     assert owner.display_name in page and "Tierwise staff" in page
     assert admin_user.display_name not in page
