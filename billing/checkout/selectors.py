@@ -11,7 +11,6 @@ and who the invoice goes to), with whether it was ever invoiced."""
 
 from datetime import date
 from decimal import Decimal
-from functools import cache
 
 from django.db.models import DecimalField, Exists, Min, OuterRef, QuerySet, Subquery, Sum
 
@@ -77,14 +76,8 @@ def checkout_for_preview(*, token: str, organization_id: int) -> Checkout | None
     return found[0] if found else None
 
 
-def checkouts_for_preview() -> QuerySet[Checkout]:
-    # A fresh copy of one queryset built once per process: building the subqueries took
-    # longer than running the query. Never evaluated itself, so it holds no rows.
-    return _checkouts_for_preview().all()
-
-
-@cache
 def _checkouts_for_preview() -> QuerySet[Checkout]:
+    # Built once, by the prepared read below, which runs its SQL from then on.
     credit = (
         CreditEntry.objects.filter(
             organization=OuterRef("organization"),
@@ -129,7 +122,7 @@ def _checkouts_for_preview() -> QuerySet[Checkout]:
 
 
 _PREVIEW_READ = PreparedRead(
-    lambda token, organization_id: checkouts_for_preview().filter(
+    lambda token, organization_id: _checkouts_for_preview().filter(
         token=token, organization_id=organization_id
     ),
     token=str,
@@ -138,7 +131,7 @@ _PREVIEW_READ = PreparedRead(
 
 
 def read_with_preview(checkout: Checkout) -> bool:
-    """Whether `checkout` was read by checkouts_for_preview(), with what it joins; a
+    """Whether `checkout` was read by checkout_for_preview(), with what it joins; a
     checkout read otherwise (the confirmation's, under its locks) asks the database."""
     return hasattr(checkout, "preview_invoiced")
 

@@ -720,7 +720,7 @@ def _credit(organization: Organization, currency: str) -> Money:
     return max(credit_balance(organization=organization, currency=currency), Money.zero(currency))
 
 
-# What checkouts_for_preview() read with the checkout (billing.checkout.selectors); a
+# What checkout_for_preview() read with the checkout (billing.checkout.selectors); a
 # checkout read otherwise (the confirmation's, under its locks) asks the database.
 def _read_with(checkout: Checkout, license: License | None, name: str):
     if license is None or checkout.license_id != license.pk:
