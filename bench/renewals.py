@@ -468,15 +468,36 @@ class Result:
 
     @property
     def baseline_rate(self) -> float:
-        return self.size / self.baseline
+        return self.size / self.baseline if self.baseline else 0.0
+
+
+def _tick(args, phase: Phase, task: str, done, *, sink: Sink, workers: Workers) -> None:
+    """Send `task`'s beat tick (`args.ticks` times), then wait until `done()` counts every
+    one of the phase done and every email queued meanwhile has reached the SMTP server."""
+    from portal.celery import app
+    from portal.models import OutboundEmail
+
+    mark = sink.count()
+    started = time.monotonic()
+    for _ in range(args.ticks):
+        app.send_task(task, queue=QUEUE)
+    wait_for(
+        phase,
+        done=done,
+        outbox_unsent=lambda: OutboundEmail.objects.filter(sent_at__isnull=True).count(),
+        sink=sink,
+        sink_start=mark,
+        started=started,
+        timeout=args.timeout,
+        workers=workers,
+    )
+    print(f"  emails: {_families(sink.since(mark))}")
 
 
 def run_size(args, size: int, template: str, env: dict, sink: Sink, log_dir: Path) -> Result:
     from bench import renewal_rows
     from billing.models import Notice, NoticeKind, SubscriptionPeriod
     from portal import clock
-    from portal.celery import app
-    from portal.models import OutboundEmail
 
     run_db = f"{template}_run"
     print(f"\n=== {size:,} subscriptions due today (database {run_db}) ===", flush=True)
@@ -487,7 +508,10 @@ def run_size(args, size: int, template: str, env: dict, sink: Sink, log_dir: Pat
     from datetime import timedelta
 
     due_ids = renewal_rows.seed(
-        count=size, term_end=today - timedelta(days=1), prefix="due", now=now
+        count=0 if args.no_renewals else size,
+        term_end=today - timedelta(days=1),
+        prefix="due",
+        now=now,
     )
     reminder_ids = []
     if not args.no_reminders:
@@ -506,67 +530,44 @@ def run_size(args, size: int, template: str, env: dict, sink: Sink, log_dir: Pat
         f"seeded {len(due_ids) + len(reminder_ids):,} subscriptions in {seeded:.1f} s", flush=True
     )
 
-    if args.sql:
+    if args.sql and due_ids:
         sql_per_renewal(due_ids, today)
     if args.profile:
         profile_batch(due_ids[: args.profile], today)
         if args.profile_only:
             return None
-    took, counts = renewal_rows.baseline(due_ids, today=today, now=now)
+    took = 0.0
+    if due_ids:
+        took, counts = renewal_rows.baseline(due_ids, today=today, now=now)
+        print(
+            f"baseline: the rows of {size:,} renewals with bulk_create in {took:.1f} s "
+            f"({size / took:,.0f} renewals' rows/s): "
+            + ", ".join(f"{v:,} {k}" for k, v in counts.items()),
+            flush=True,
+        )
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-    print(
-        f"baseline: the rows of {size:,} renewals with bulk_create in {took:.1f} s "
-        f"({size / took:,.0f} renewals' rows/s): "
-        + ", ".join(f"{v:,} {k}" for k, v in counts.items()),
-        flush=True,
-    )
     connection.close()
 
     workers = Workers({**env, "DATABASE_URL": _database_url(run_db)}, log_dir, queues=args.queues)
     workers.start(args.workers)
     first_message = sink.count()  # the sink serves every size: count this size's only
     try:
-        print(f"{args.workers} workers ready; the term-end tick", flush=True)
-        renew = Phase("renewed", size)
-        mark = sink.count()
-        started = time.monotonic()
-        for _ in range(args.ticks):
-            app.send_task(args.term_end_task, queue=QUEUE)
-        wait_for(
-            renew,
+        renew = Phase("renewed", len(due_ids))
+        if due_ids:
+            print(f"{args.workers} workers ready; the term-end tick", flush=True)
             # Only the due subscriptions renew today: no list of N ids in a query polled
             # every second, which would cost more the larger N.
-            done=lambda: SubscriptionPeriod.objects.filter(starts_on=today).count(),
-            outbox_unsent=lambda: OutboundEmail.objects.filter(sent_at__isnull=True).count(),
-            sink=sink,
-            sink_start=mark,
-            started=started,
-            timeout=args.timeout,
-            workers=workers,
-        )
-        print(f"  emails: {_families(sink.since(mark))}")
+            renewed = SubscriptionPeriod.objects.filter(starts_on=today).count
+            _tick(args, renew, args.term_end_task, renewed, sink=sink, workers=workers)
         remind = None
-        if reminder_ids and renew.seconds is None:
+        if reminder_ids and due_ids and renew.seconds is None:
             print("the reminders are left out: the renewals did not finish", flush=True)
         elif reminder_ids:
             print("the reminders' tick", flush=True)
             remind = Phase("reminded", size)
-            mark = sink.count()
-            started = time.monotonic()
-            for _ in range(args.ticks):
-                app.send_task(args.reminder_task, queue=QUEUE)
-            wait_for(
-                remind,
-                done=lambda: Notice.objects.filter(kind=NoticeKind.RENEWAL_REMINDER).count(),
-                outbox_unsent=lambda: OutboundEmail.objects.filter(sent_at__isnull=True).count(),
-                sink=sink,
-                sink_start=mark,
-                started=started,
-                timeout=args.timeout,
-                workers=workers,
-            )
-            print(f"  emails: {_families(sink.since(mark))}")
+            reminded = Notice.objects.filter(kind=NoticeKind.RENEWAL_REMINDER).count
+            _tick(args, remind, args.reminder_task, reminded, sink=sink, workers=workers)
         # Late duplicates have a moment to arrive before anything is counted.
         time.sleep(args.settle)
         errors = workers.errors()
@@ -598,7 +599,7 @@ def report(results: list[Result], args) -> None:
     print(header)
     for r in results:
         renew_rate = r.renew.done / r.renew.seconds if r.renew.seconds else 0
-        ratio = f"{renew_rate / r.baseline_rate:.3f}" if renew_rate else "n/a"
+        ratio = f"{renew_rate / r.baseline_rate:.3f}" if renew_rate and r.baseline_rate else "n/a"
         emails = (
             f"{r.renew.messages / r.renew.delivered_seconds:,.0f}"
             if r.renew.delivered_seconds
@@ -614,20 +615,20 @@ def report(results: list[Result], args) -> None:
         )
     if len(results) > 1:
         first, last = results[0], results[-1]
+        grew = []
         if first.renew.seconds and last.renew.seconds:
-            print(
-                f"growth: {last.size / first.size:.1f}x the subscriptions took "
-                f"{last.renew.seconds / first.renew.seconds:.2f}x the time to renew"
-                + (
-                    f" and {last.remind.delivered_seconds / first.remind.delivered_seconds:.2f}x "
-                    "to remind"
-                    if first.remind
-                    and last.remind
-                    and first.remind.delivered_seconds
-                    and last.remind.delivered_seconds
-                    else ""
-                )
-            )
+            grew.append(f"{last.renew.seconds / first.renew.seconds:.2f}x the time to renew")
+        if (
+            first.remind
+            and last.remind
+            and first.remind.delivered_seconds
+            and last.remind.delivered_seconds
+        ):
+            ratio = last.remind.delivered_seconds / first.remind.delivered_seconds
+            grew.append(f"{ratio:.2f}x to remind")
+        if grew:
+            size = last.size / first.size
+            print(f"growth: {size:.1f}x the subscriptions took " + " and ".join(grew))
     for r in results:
         loads = [f"renewals {r.renew.load[0]:.1f} to {r.renew.load[1]:.1f}"]
         if r.remind:
@@ -658,6 +659,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=900, help="seconds per phase")
     parser.add_argument("--settle", type=float, default=3, help="seconds before counting")
     parser.add_argument("--no-reminders", action="store_true")
+    parser.add_argument(
+        "--no-renewals", action="store_true", help="the reminders only (nothing due today)"
+    )
     parser.add_argument("--no-sql", dest="sql", action="store_false")
     parser.add_argument("--profile", type=int, default=0, metavar="RENEWALS")
     parser.add_argument(

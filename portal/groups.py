@@ -81,10 +81,13 @@ def ensure_staff_groups(using: str = DEFAULT_DB_ALIAS, apps=global_apps, **kwarg
     admins, _ = Group.objects.using(using).get_or_create(name=ADMINS_GROUP)
     admins.permissions.add(*permissions.filter(content_type__app_label__in=STAFF_APPS))
     managers, _ = Group.objects.using(using).get_or_create(name=ACCOUNT_MANAGERS_GROUP)
-    wanted = [p.split(".") for p in ACCOUNT_MANAGER_PERMISSIONS]
-    for app_label, codename in wanted:
-        permission = permissions.filter(
-            content_type__app_label=app_label, codename=codename
-        ).first()
-        if permission:
-            managers.permissions.add(permission)
+    # One read and one add for all of them (it runs after every migrate, and after
+    # every flush of a transactional test).
+    wanted = {tuple(name.split(".")) for name in ACCOUNT_MANAGER_PERMISSIONS}
+    found = permissions.filter(
+        content_type__app_label__in={app_label for app_label, _ in wanted},
+        codename__in={codename for _, codename in wanted},
+    ).select_related("content_type")
+    managers.permissions.add(
+        *(p for p in found if (p.content_type.app_label, p.codename) in wanted)
+    )

@@ -43,6 +43,7 @@ class RenewalRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = [
         "business_day",
         "started_at",
+        "reported_at",
         "finished_at",
         "status",
         "due",

@@ -23,6 +23,11 @@ class RenewalRun(models.Model):
     business_day = models.DateField(help_text="The day (portal.clock) the run renewed up to.")
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    reported_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a batch last reported: a run still reporting is still working.",
+    )
     status = models.CharField(
         max_length=16, choices=RenewalRunStatus.choices, default=RenewalRunStatus.RUNNING
     )

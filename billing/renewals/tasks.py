@@ -24,6 +24,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, Max, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from billing.cards import offsession
@@ -120,9 +121,11 @@ def _end_unreported(now) -> None:
     """End the runs still waiting for batches that should have reported long ago (a
     message lost, a batch that crashed outside its renewals): staff see them as ended
     with subscriptions left, never as running for ever. What those batches would have
-    renewed is still due, and this run finds it."""
-    RenewalRun.objects.filter(
-        status=RenewalRunStatus.RUNNING, started_at__lt=now - unreported_after()
+    renewed is still due, and this run finds it. The wait counts from the run's last
+    report (its start before the first): a large run whose batches still report, one
+    after another, for longer than that is still working, not ended."""
+    RenewalRun.objects.alias(last_heard=Coalesce("reported_at", "started_at")).filter(
+        status=RenewalRunStatus.RUNNING, last_heard__lt=now - unreported_after()
     ).update(status=_ended(default=RenewalRunStatus.INCOMPLETE), finished_at=now)
 
 
@@ -137,7 +140,9 @@ def renew_batch(self, run_id: int, subscription_ids: list[int]) -> dict:
         outcome = renew_one(subscription_id, today=today, run_id=run_id)
         counts[outcome] += 1
     RenewalRun.objects.filter(pk=run_id).update(
-        batches_done=F("batches_done") + 1, **{name: F(name) + n for name, n in counts.items()}
+        batches_done=F("batches_done") + 1,
+        reported_at=timezone.now(),
+        **{name: F(name) + n for name, n in counts.items()},
     )
     _finish(run_id)
     return counts

@@ -248,3 +248,46 @@ def test_a_run_whose_batch_never_reports_is_ended_by_a_later_run(
     lost.refresh_from_db()
     assert (lost.status, lost.finished_at) == (RenewalRunStatus.INCOMPLETE, later)
     assert lost.get_status_display() == "Ended with subscriptions left for the next run"
+
+
+def test_a_long_run_whose_batches_still_report_is_not_ended(
+    two_due, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A run too large to finish within the wait (its batches report one after another
+    for longer than that) is still working: the wait counts from its last report, and
+    only a run silent that long since is ended."""
+    monkeypatch.setattr("billing.renewals.tasks.BATCH_SIZE", 1)
+    queued = []
+    monkeypatch.setattr(renew_batch, "delay", lambda *args: queued.append(args))
+    started = datetime(2026, 4, 1, 0, 2, tzinfo=UTC)
+    with time_machine.travel(started, tick=False):
+        run = _run_on_the_worker(django_capture_on_commit_callbacks)
+    assert (run.batches, len(queued)) == (2, 2)
+
+    # The first batch reports late in the wait; the second is still queued behind others.
+    reported = started + unreported_after() - timedelta(minutes=5)
+    with time_machine.travel(reported, tick=False):
+        renew_batch.apply(args=queued[0])
+    run.refresh_from_db()
+    assert (run.status, run.batches_done, run.reported_at) == (
+        RenewalRunStatus.RUNNING,
+        1,
+        reported,
+    )
+
+    # Past the wait from its start, within it from its last report: still running.
+    with time_machine.travel(started + unreported_after() + timedelta(minutes=1), tick=False):
+        run_term_end()
+    run.refresh_from_db()
+    assert (run.status, run.finished_at) == (RenewalRunStatus.RUNNING, None)
+
+    # Silent for the whole wait since its last report: ended, its renewal counted.
+    silent = reported + unreported_after() + timedelta(minutes=1)
+    with time_machine.travel(silent, tick=False):
+        run_term_end()
+    run.refresh_from_db()
+    assert (run.status, run.finished_at, run.renewed) == (
+        RenewalRunStatus.INCOMPLETE,
+        silent,
+        1,
+    )
