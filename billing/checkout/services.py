@@ -63,9 +63,10 @@ from billing.models import (
     Subscription,
     SubscriptionPeriod,
 )
+from billing.models.subscriptions import Billing
 from billing.money import Money
 from billing.pricing import BillingCycle, SeatPrice
-from billing.subscriptions.periods import Span
+from billing.subscriptions.periods import Span, index_of, period
 from billing.subscriptions.selectors import canceled_by_customer, discounts_from
 from billing.subscriptions.services import (
     agreed_discount_ends_on,
@@ -573,12 +574,22 @@ def checkout_preview(
             # The option whole, from today: its term, billing and discount start the day
             # it is accepted; the unused time of this term is credited, as any change.
             plan_target = option_plan(option, version)
+        term_start = license.term_start
         paid_through = _paid_through(checkout, license)
-        credited = _credited(checkout, license, currency, paid_through)
+        per_cycle = subscription.billing == Billing.PER_CYCLE and subscription.term_cycles > 1
+        if per_cycle and option is not None:
+            # A term of several cycles invoiced one at a time has paid for the cycle under
+            # way, at one cycle's price: its unused days are what an option credits.
+            cycle = _cycle_under_way(subscription, license, paid_through, today)
+            current = Plan(**{**current.__dict__, "term_cycles": 1})
+            term_start, paid_through = cycle.starts_on, cycle.ends_on
+            credited = _credited_in(license, currency, cycle)
+        else:
+            credited = _credited(checkout, license, currency, paid_through)
         quote = quote_change(
             current=current,
             target=plan_target,
-            term_start=license.term_start,
+            term_start=term_start,
             term_end=license.term_end,
             today=today,
             tax_rate=tax_rate,
@@ -590,6 +601,8 @@ def checkout_preview(
         )
         if quote.later is not None and not license.auto_renew:
             raise QuoteRefused({"": _no_change_at_term_end(license)})
+        if per_cycle and option is None and quote.lines:
+            raise QuoteRefused({"": _no_change_inside_a_cycle(subscription)})
         if credited and quote.lines:
             given = Money.total((entry.amount for entry in credited), currency)
             notes.append(
@@ -764,6 +777,52 @@ def _paid_through(checkout: Checkout, license: License) -> date | None:
     return paid
 
 
+CYCLE_NOUN = {BillingCycle.MONTHLY: "month", BillingCycle.ANNUAL: "year"}
+
+
+def _cycle_under_way(
+    subscription: Subscription, license: License, paid_through: date | None, today: date
+) -> Span:
+    """The billing cycle of a term invoiced per cycle that `today` falls in, counted from
+    the billing anchor; refused while it is not invoiced yet (its first day, before the
+    term-end job has billed it)."""
+    anchor = subscription.billing_anchor
+    cycle = None
+    if anchor <= today:
+        cycle = period(
+            anchor, index_of(anchor, today, cycle=subscription.cycle), cycle=subscription.cycle
+        )
+        cycle = Span(max(cycle.starts_on, license.term_start), min(cycle.ends_on, license.term_end))
+    if cycle is None or paid_through is None or paid_through < cycle.ends_on:
+        raise QuoteRefused(
+            {
+                "": f"This {CYCLE_NOUN[subscription.cycle]} of your term is not invoiced yet "
+                "(the renewal job invoices it on its first day); a change can be accepted "
+                "once it is."
+            }
+        )
+    return cycle
+
+
+def _no_change_inside_a_cycle(subscription: Subscription) -> str:
+    noun = CYCLE_NOUN[subscription.cycle]
+    return (
+        f"Your term of {subscription.term_cycles} {noun}s is invoiced one {noun} at a time, "
+        "so a change charged or credited now is not made here: your account manager can "
+        "propose one, and a change that waits for the term's end can be scheduled here."
+    )
+
+
+def _credited_in(license: License, currency: str, cycle: Span) -> list[Credited]:
+    """What credit notes gave back of the invoices that paid for `cycle`."""
+    return [
+        Credited(Money(amount, currency), first_day)
+        for amount, first_day in credited_in_term(
+            license, term_start=cycle.starts_on, paid_end=cycle.ends_on
+        )
+    ]
+
+
 def _credited(
     checkout: Checkout, license: License, currency: str, paid_through: date | None
 ) -> list[Credited]:
@@ -773,12 +832,7 @@ def _credited(
     if _read_with(checkout, license, "preview_corrected") is False:
         return []
     paid_end = min(paid_through or license.term_end, license.term_end)
-    return [
-        Credited(Money(amount, currency), first_day)
-        for amount, first_day in credited_in_term(
-            license, term_start=license.term_start, paid_end=paid_end
-        )
-    ]
+    return _credited_in(license, currency, Span(license.term_start, paid_end))
 
 
 def _running_trial(checkout: Checkout, license: License | None) -> Trial | None:

@@ -1,0 +1,87 @@
+"""A term of several years invoiced one year at a time (an accepted proposal's "Each
+year"): what has been paid for is the year under way, at one year's price. A change made
+inside it is priced on that year, never on the whole term's price spread over one year's
+days (which charged and credited three times too much, and billed the later years twice):
+an option accepted later credits the unused days of the year under way at that year's
+price; a self-service change that would be charged or credited now is refused with the
+reason, and one that waits for the term's end is still made."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from billing.checkout.quote import QuoteRefused
+from billing.invoices.kinds import LineKind
+from billing.models import Subscription
+from billing.money import Money
+from billing.proposals.acceptance import proposal_accept
+from billing.renewals.services import subscription_term_end
+from tests.helpers.checkout import preview
+from tests.helpers.proposals import sent_version
+
+REASON = "three-year commitment"
+
+
+def usd(amount) -> Money:
+    return Money(Decimal(amount), "USD")
+
+
+def at(day: date):
+    return time_machine.travel(datetime(day.year, day.month, day.day, 9, tzinfo=UTC), tick=False)
+
+
+@pytest.fixture
+def yearly_contract(license, catalog, owner, now):
+    """Business, 10 seats at $390 a year, 20 % off ($3,120 a year), for three years from
+    14 March 2026, invoiced a year at a time; its second year invoiced on its first day."""
+    three_years = {
+        "tier": "business",
+        "seats": 10,
+        "term_cycles": 3,
+        "billing": "per_cycle",
+        "discount_percent": Decimal(20),
+        "discount_reason": REASON,
+    }
+    version = sent_version(license, catalog, [three_years])
+    checkout = proposal_accept(version=version, option=version.options.get(), user=owner).checkout
+    subscription = Subscription.objects.get(license=checkout.license)
+    with at(date(2027, 3, 14)):
+        subscription_term_end(subscription=subscription, today=date(2027, 3, 14))
+    checkout.license.refresh_from_db()
+    return checkout.license
+
+
+def test_an_option_accepted_in_the_second_year_credits_that_years_unused_days(
+    yearly_contract, catalog, owner
+):
+    one_year = {"tier": "business", "seats": 15, "term_cycles": 1, "billing": "upfront"}
+    version = sent_version(yearly_contract, catalog, [one_year], valid_until=date(2027, 10, 13))
+    with at(date(2027, 9, 14)):
+        checkout = proposal_accept(
+            version=version, option=version.options.get(), user=owner
+        ).checkout
+    credits = [
+        line.amount
+        for line in checkout.invoice.lines.all()
+        if line.kind == LineKind.PRORATION_CREDIT
+    ]
+    # 182 unused of the 366 days of 14 March 2027 to 13 March 2028, of $3,120.
+    assert credits == [Decimal("-1551.48")]
+
+
+def test_more_seats_in_the_middle_of_a_year_are_refused_with_the_reason(yearly_contract, owner):
+    organization = yearly_contract.organization
+    with at(date(2026, 9, 14)), pytest.raises(QuoteRefused) as refused:
+        preview(organization, yearly_contract, owner, tier="business", seats=12, cycle="annual")
+    assert "invoiced one year at a time" in str(refused.value.errors[""])
+
+
+def test_a_downgrade_from_the_terms_end_is_still_scheduled(yearly_contract, owner):
+    organization = yearly_contract.organization
+    with at(date(2026, 9, 14)):
+        shown = preview(organization, yearly_contract, owner, tier="team", seats=10, cycle="annual")
+    assert shown.quote.lines == ()
+    assert shown.quote.later is not None
+    assert shown.quote.later_on == date(2029, 3, 14)
