@@ -23,6 +23,7 @@ own copied from a migrated template with the demo catalog:
     .venv/bin/python bench/renewals.py                     # 5k, 10k, 20k
     .venv/bin/python bench/renewals.py --n 2000 --sizes ''  # one quick size
     .venv/bin/python bench/renewals.py --n 5000 --profile 200  # where a batch's time goes
+    .venv/bin/python bench/renewals.py --no-renewals           # the reminders alone
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and Redis on 127.0.0.1:6379,
 or BENCH_DATABASE_ADMIN_URL / BENCH_REDIS_URL pointing elsewhere on loopback;
