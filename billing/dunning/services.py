@@ -276,7 +276,8 @@ class RunResult:
     past_due: int = 0
     suspended: int = 0
     settled: int = 0
-    failed: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)  # invoices whose step raised
+    settle_failed: list[int] = field(default_factory=list)  # licenses the sweep could not settle
 
     def as_dict(self) -> dict:
         """What the run did, only what it did: empty (falsy, as the other jobs' 0) when
@@ -287,6 +288,7 @@ class RunResult:
             "suspended": self.suspended,
             "settled": self.settled,
             "failed": self.failed,
+            "settle_failed": self.settle_failed,
         }
         return {name: value for name, value in done.items() if value}
 
@@ -294,7 +296,8 @@ class RunResult:
 def dunning_run(*, at: datetime | None = None) -> RunResult:
     """The daily job: every overdue invoice's step, each in its own transaction (a
     failure is logged and retried by the next run, never stops the others), then the
-    sweep that settles licenses whose overdue invoices were settled some other way."""
+    sweep that settles licenses whose overdue invoices were settled some other way, each
+    license in its own transaction, likewise."""
     at = at or clock.now()
     today = timezone.localdate(at)
     result = RunResult()
@@ -312,12 +315,16 @@ def dunning_run(*, at: datetime | None = None) -> RunResult:
         elif stage == rules.SUSPEND:
             result.suspended += 1
     for license_id in selectors.licenses_to_settle(today):
-        with transaction.atomic():
-            result.settled += len(
-                dunning_settle(
-                    license_ids=[license_id], at=at, reason="No overdue invoice is left."
+        try:
+            with transaction.atomic():
+                result.settled += len(
+                    dunning_settle(
+                        license_ids=[license_id], at=at, reason="No overdue invoice is left."
+                    )
                 )
-            )
+        except Exception:
+            logger.exception("Settling license %s failed; the next run retries it.", license_id)
+            result.settle_failed.append(license_id)
     return result
 
 

@@ -440,3 +440,35 @@ def test_an_invoice_of_a_closed_license_gets_reminders_only(overdue, owner):
     assert [row[0] for row in notices(overdue)] == [NoticeKind.DUNNING_REMINDER] * 3
     [last] = emails(owner.email, "Reminder:")[-1:]
     assert "suspended" not in last.body_text
+
+
+def test_a_license_the_sweep_cannot_settle_never_stops_the_others(overdue, catalog, monkeypatch):
+    from billing.dunning import services
+    from billing.models import Invoice, InvoiceStatus
+    from tests.factories import OrganizationFactory
+    from tests.helpers.licenses import issue
+
+    other = OrganizationFactory(name="Contoso", slug="contoso")
+    second = license_invoice(other, issue(other, catalog).license)
+    advance(SUSPEND)
+    assert (license_status(overdue), license_status(second)) == (LicenseStatus.SUSPENDED,) * 2
+    # Both holds left behind, as if the payments' own settlements had not run.
+    Invoice.objects.filter(pk__in=[overdue.pk, second.pk]).update(status=InvoiceStatus.VOID)
+    settle = services.dunning_settle
+
+    def settle_but_the_first(*, license_ids, **kwargs):
+        if license_ids == [overdue.license_id]:
+            raise RuntimeError("deadlock detected")
+        return settle(license_ids=license_ids, **kwargs)
+
+    monkeypatch.setattr(services, "dunning_settle", settle_but_the_first)
+    result = run_dunning.apply().get()
+
+    assert (license_status(overdue), license_status(second)) == (
+        LicenseStatus.SUSPENDED,
+        LicenseStatus.ACTIVE,
+    )
+    assert (result["settled"], result["settle_failed"]) == (1, [overdue.license_id])
+    monkeypatch.setattr(services, "dunning_settle", settle)
+    run_dunning.apply()  # the next run settles it
+    assert license_status(overdue) == LicenseStatus.ACTIVE
