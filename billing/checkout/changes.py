@@ -77,6 +77,16 @@ class Terms:
     seats: int
     cycle: str
     auto_renew: bool
+    # An accepted proposal's renewal: it holds a term and a discount of its own as well,
+    # which nothing chosen in the portal sets, so a change never leaves "nothing of it".
+    agreed: bool = False
+
+
+# What a change that cancels or replaces an accepted proposal's renewal says it loses.
+AGREED_LOST = (
+    "With it go the term and the discount agreed in your proposal; your account manager "
+    "can offer them again."
+)
 
 
 class Outcome(StrEnum):
@@ -143,7 +153,34 @@ def replan(
       turning auto-renew off still means something, and moves to the new term's end;
     - more seats or auto-renew back on, in the same term: it keeps its day, with the
       seats or renewal chosen now in place of its own; it goes when nothing is left of it
-      or its tier cannot take the seats."""
+      or its tier cannot take the seats.
+    An accepted proposal's renewal (`agreed`) is never left empty: it keeps its day, term
+    and discount with the seats chosen now; when it goes, the sentence says what goes
+    with it."""
+    result = _replan(
+        pending=pending,
+        pending_on=pending_on,
+        current=current,
+        now=now,
+        schedules=schedules,
+        term_end=term_end,
+        seat_range=seat_range,
+    )
+    if pending.agreed and not result.stays:
+        return Replan(result.outcome, f"{result.why} {AGREED_LOST}")
+    return result
+
+
+def _replan(
+    *,
+    pending: Terms,
+    pending_on: date,
+    current: Terms,
+    now: Terms,
+    schedules: bool,
+    term_end: date,
+    seat_range: tuple[int, int | None],
+) -> Replan:
     if schedules:
         return Replan(
             Outcome.REPLACE,
@@ -188,7 +225,7 @@ def replan(
         taken.append(f"{carried.seats} seats instead of {pending.seats}")
     if carried.auto_renew != pending.auto_renew:
         taken.append("auto-renew on" if carried.auto_renew else "ending at the term's close")
-    was = summary(current, pending)
+    was = "the renewal agreed in your proposal" if pending.agreed else summary(current, pending)
     return Replan(
         Outcome.ADJUST,
         f"It stays on its day ({was[:1].lower()}{was[1:]}), with what you choose now: "

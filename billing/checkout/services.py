@@ -719,6 +719,7 @@ def _replan(
             seats=pending.seats,
             cycle=pending.cycle,
             auto_renew=pending.auto_renew,
+            agreed=pending.proposal_option_id is not None,
         ),
         pending_on=pending.effective_on,
         current=_terms(catalog.version(license.version_id), quote.current),

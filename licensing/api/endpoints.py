@@ -16,6 +16,7 @@ from functools import wraps
 from typing import Annotated
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
@@ -157,6 +158,19 @@ def _api_error(request, exc: ApiError):
     for name, value in exc.headers.items():
         response[name] = value
     return response
+
+
+def _too_large() -> HttpResponse:
+    """A body past DATA_UPLOAD_MAX_MEMORY_SIZE, refused as Django's own 400 handler
+    refuses it (portal.errors), also where the framework would answer first (a DEBUG
+    run's technical page, django-ninja's traceback)."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return _error(400, "bad_request", f"The request body is larger than {limit:,} bytes.")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _body_too_large(request, exc):
+    return _too_large()
 
 
 @api.exception_handler(RedisConnectionError)
@@ -498,6 +512,8 @@ def validate_view(request: HttpRequest) -> HttpResponse:
     try:
         payload = ValidateIn.model_validate_json(request.body)
         key_hash = keys.hash_secret(_canonical(payload.key))
+    except RequestDataTooBig:
+        return _too_large()
     except PydanticValidationError as exc:
         return _invalid_body(exc)
     except ApiError as exc:

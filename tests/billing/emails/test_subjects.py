@@ -4,6 +4,7 @@ quotes, an ampersand and angle brackets reads as typed, with no HTML escaping an
 whitespace around it, while the HTML bodies stay escaped. "Now" is 14 March 2026."""
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -44,6 +45,21 @@ def test_a_subject_names_the_organization_unescaped_without_surrounding_space(na
     assert "&amp;" not in line and "&#x27;" not in line and "&lt;" not in line
     assert line == line.strip(), repr(line)
     assert "\n" not in line
+
+
+EMAILS = Path(__file__).resolve().parents[3] / "templates" / "emails"
+EVERY_SUBJECT = sorted(
+    str(path.relative_to(EMAILS.parent)) for path in EMAILS.rglob("*-subject.txt")
+)
+
+
+@pytest.mark.parametrize("template", EVERY_SUBJECT)
+def test_no_subject_escapes_what_it_names(template):
+    """Every email's subject, whoever added it: the organization's name (and a person's,
+    where one is named) as typed, never as HTML ("Smith &amp; Jones")."""
+    people = {"actor_name": NAME, "inviter": NAME, "invited_by": NAME, "user": _Org}
+    line = render_to_string(template, {"organization": _Org, **people}).strip()
+    assert "&amp;" not in line and "&#x27;" not in line and "&lt;" not in line, line
 
 
 def test_a_reminder_subject_is_plain_and_its_html_body_escaped(organization, catalog, owner):

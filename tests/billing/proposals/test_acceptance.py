@@ -625,3 +625,70 @@ def test_the_answer_is_emailed_to_who_prepared_it_and_the_accounts_manager(
     for mail in mails:
         assert f"accepted option 1 of {accepted.label}: Business v1, 10 seats" in mail.body_text
         assert "20% off (three-year commitment)" in mail.body_text
+
+
+def test_more_seats_after_a_renewal_as_is_keep_its_term_and_discount(
+    license, catalog, owner, organization, now
+):
+    """Seats added in the portal after a renewal as is was accepted: the renewal keeps its
+    day, term and discount, with the seats added (it was cancelled as "nothing left of
+    it", and the renewal billed one year at the list price)."""
+    version = sent_version(
+        license,
+        catalog,
+        [
+            {
+                "seats": 5,
+                "term_cycles": 3,
+                "discount_percent": Decimal(15),
+                "discount_reason": "loyalty",
+                "renew_as_is": True,
+            }
+        ],
+    )
+    change = proposal_accept(version=version, option=version.options.get(), user=owner).scheduled
+    shown, _ = confirm(organization, license, owner, tier="team", seats=6, cycle="annual")
+    assert shown.replan.why == (
+        "It stays on its day (the renewal agreed in your proposal), with what you choose "
+        "now: 6 seats instead of 5."
+    )
+    change.refresh_from_db()
+    assert (change.status, change.seats, change.term_cycles) == (
+        ScheduledChangeStatus.SCHEDULED,
+        6,
+        3,
+    )
+    subscription = Subscription.objects.get(license=license)
+    with time_machine.travel(datetime(2027, 1, 1, 5, tzinfo=UTC), tick=False):
+        result = subscription_term_end(subscription=subscription, today=date(2027, 1, 1))
+    described = "Negotiated discount 15% (loyalty)"
+    assert lines_of(result.invoice)[:2] == [
+        (LineKind.RECURRING, "Team, 6 seats, annual (1 of 3)", usd("1140.00")),
+        (LineKind.DISCOUNT, described, usd("-171.00")),
+    ]
+    assert len(lines_of(result.invoice)) == 6
+
+
+def test_an_upgrade_after_a_renewal_as_is_says_its_term_and_discount_go(
+    license, catalog, owner, organization, now
+):
+    version = sent_version(
+        license,
+        catalog,
+        [
+            {
+                "seats": 5,
+                "term_cycles": 3,
+                "discount_percent": Decimal(15),
+                "discount_reason": "loyalty",
+                "renew_as_is": True,
+            }
+        ],
+    )
+    proposal_accept(version=version, option=version.options.get(), user=owner)
+    shown, _ = confirm(organization, license, owner, tier="business", seats=10, cycle="annual")
+    assert shown.replan.outcome == "cancel"
+    assert shown.replan.why.endswith(
+        "With it go the term and the discount agreed in your proposal; your account manager "
+        "can offer them again."
+    )

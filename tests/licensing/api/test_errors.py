@@ -45,10 +45,19 @@ def test_it_still_serves_its_schema_and_docs(api_client):
     assert api_client.get("/api/v1/docs")["Content-Type"].startswith("text/html")
 
 
-def test_it_answers_a_body_too_large_to_read_in_json(api_client, token, settings):
+# DEBUG too (make run): there the framework answers before Django's handler, with its
+# technical page or django-ninja's traceback, unless the API refuses the body itself.
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])
+def test_it_answers_a_body_too_large_to_read_in_json(api_client, token, settings, debug):
+    settings.DEBUG = debug
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000
     body = '{"key": "%s"}' % ("x" * 2_000)
-    for url in ("/api/v1/licenses/validate", "/api/v1/licenses/usage"):
+    for url in (
+        "/api/v1/licenses/validate",
+        "/api/v1/licenses/usage",
+        "/api/v1/licenses/entitlements",
+        "/api/v1/machines/activate",
+    ):
         response = api_client.post(
             url,
             body,
