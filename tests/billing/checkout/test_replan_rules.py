@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing.checkout.changes import Outcome, Replan, Terms, replan, summary
+from billing.checkout.changes import AGREED_LOST, Outcome, Replan, Terms, replan, summary
 
 JAN_1 = date(2027, 1, 1)
 DEC_31 = date(2026, 12, 31)
@@ -20,8 +20,8 @@ TEAM, BUSINESS, ENTERPRISE = 1, 2, 3
 NAMES = {TEAM: "Team", BUSINESS: "Business", ENTERPRISE: "Enterprise"}
 
 
-def terms(version=BUSINESS, seats=12, cycle="monthly", auto_renew=True) -> Terms:
-    return Terms(version, NAMES[version], seats, cycle, auto_renew)
+def terms(version=BUSINESS, seats=12, cycle="monthly", auto_renew=True, agreed=False) -> Terms:
+    return Terms(version, NAMES[version], seats, cycle, auto_renew, agreed)
 
 
 CURRENT = terms()
@@ -242,6 +242,70 @@ FEWER_SEATS = terms(seats=8)
 )
 def test_a_confirmed_change_replans_the_scheduled_one(pending, now, options, expected):
     assert case(pending, now, **options) == expected
+
+
+# An accepted proposal's renewal as is: the plan as it stands, with a term and a discount
+# of its own.
+AGREED = terms(agreed=True)
+
+
+@pytest.mark.parametrize(
+    "now, options, expected",
+    [
+        # More seats: never "nothing left of it"; it keeps its day with the seats.
+        (
+            terms(seats=14),
+            {},
+            Replan(
+                Outcome.ADJUST,
+                "It stays on its day (the renewal agreed in your proposal), with what you "
+                "choose now: 14 seats instead of 12.",
+                terms(seats=14, agreed=True),
+                JAN_1,
+            ),
+        ),
+        # When it goes, the sentence says what goes with it.
+        (
+            terms(ENTERPRISE),
+            {},
+            Replan(
+                Outcome.CANCEL,
+                f"It would move you back from Enterprise, which you choose now. {AGREED_LOST}",
+            ),
+        ),
+        (
+            terms(seats=14),
+            {"schedules": True},
+            Replan(Outcome.REPLACE, f"The plan you choose here replaces it. {AGREED_LOST}"),
+        ),
+        (
+            terms(cycle="annual", auto_renew=False),
+            {"term_end": NEW_YEAR_END},
+            Replan(
+                Outcome.CANCEL,
+                "It was due at the end of a term that this change closes: your new annual "
+                f"term runs to 13 December 2027, paid for as you choose it now. {AGREED_LOST}",
+            ),
+        ),
+        (
+            terms(seats=14),
+            {"seat_range": (1, 13)},
+            Replan(
+                Outcome.CANCEL, f"Business cannot take the 14 seats you choose now. {AGREED_LOST}"
+            ),
+        ),
+    ],
+    ids=["more-seats-keep-it", "upgrade", "schedules", "new-term", "too-many-seats"],
+)
+def test_an_accepted_proposals_renewal_is_kept_or_said_lost(now, options, expected):
+    assert case(AGREED, now, **options) == expected
+
+
+def test_the_agreed_sentence_names_the_term_and_the_discount():
+    assert AGREED_LOST == (
+        "With it go the term and the discount agreed in your proposal; your account manager "
+        "can offer them again."
+    )
 
 
 def test_a_change_already_on_the_plan_chosen_now_stays_as_it_is():
