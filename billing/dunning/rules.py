@@ -202,8 +202,20 @@ def timeline(
     come."""
     # Appended in the order of one day's events (due, reminders, past due, suspended):
     # the sort by date is stable, so a day's events keep that order.
+    reminder_days = sorted(set(reminder_days))
+    # The reminder the next daily run sends (step_due's): PENDING, not SKIPPED, though
+    # its day has passed (a run missed, the clock moved); the ones before it are replaced.
+    next_reminder = step_due(
+        due_on=due_on,
+        reminder_days=reminder_days,
+        past_due_on=past_due_on,
+        suspend_on=suspend_on,
+        today=today,
+        sent=sent,
+        has_license=has_license,
+    ).reminder
     events = [Event(due_on, DUE, due_on <= today)]
-    for day in sorted(set(reminder_days)):
+    for day in reminder_days:
         if day > 0:
             on = due_on + timedelta(days=day)
             sent_on = sent.sent_on(REMINDER, day)
@@ -211,6 +223,8 @@ def timeline(
                 events.append(_event(sent_on, REMINDER, day, DONE))
             elif day in sent.reminders:
                 events.append(_event(on, REMINDER, day, DONE))
+            elif day == next_reminder:
+                events.append(_event(on, REMINDER, day, PENDING))
             else:
                 events.append(_event(on, REMINDER, day, SKIPPED if on < today else TO_COME))
     stages = []

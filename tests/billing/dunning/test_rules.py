@@ -265,8 +265,10 @@ CATCH_UP = day(60)
             None,
             [
                 (DUE_ON, DUE, 0, DONE),
-                (day(1), REMINDER, 1, SKIPPED),
-                (day(7), REMINDER, 7, SKIPPED),
+                (day(1), REMINDER, 1, SKIPPED),  # replaced by the 7-day one
+                # The next run sends it (step_due), as it does the past-due stage: never
+                # "not sent" while it is still to go out.
+                (day(7), REMINDER, 7, PENDING),
                 (PAST, PAST_DUE, 7, PENDING),
                 (day(14), REMINDER, 14, TO_COME),
                 (SUSP, SUSPEND, 30, TO_COME),
