@@ -118,9 +118,11 @@ def get_roi_scenario_for_member(request: HttpRequest, slug: str, scenario_id: in
     return _get_for_member(request, slug, scenarios, scenario_id)
 
 
-def require_billing(membership: Membership) -> None:
+def require_billing(membership: Membership, what: str = "see invoices") -> None:
+    """`what` the member may not do, for the 403 page ("Only an owner or a billing admin
+    can cancel or resume the subscription.")."""
     if not membership.can_manage_billing:
-        raise PermissionDenied("Only an owner or a billing admin can see invoices.")
+        raise PermissionDenied(f"Only an owner or a billing admin can {what}.")
 
 
 def get_invoice_for_member(request: HttpRequest, slug: str, number: str):

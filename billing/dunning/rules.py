@@ -121,11 +121,7 @@ def step_due(
     """The step due on `today` for an open invoice (see the module's docstring)."""
     if due_on is None or today <= due_on:
         return NOTHING
-    overdue_days = (today - due_on).days
-    reached = [day for day in reminder_days if 0 < day <= overdue_days]
-    reminder = max(reached) if reached else None
-    if reminder is not None and any(day >= reminder for day in sent.reminders):
-        reminder = None
+    reminder = _reminder_due(due_on=due_on, reminder_days=reminder_days, today=today, sent=sent)
     suspend = _has_stage(suspend_on, has_license) and today >= suspend_on and not sent.suspended
     past_due = (
         _has_stage(past_due_on, has_license)
@@ -135,6 +131,17 @@ def step_due(
         and (suspend_on is None or past_due_on < suspend_on)
     )
     return Step(reminder=reminder, past_due=past_due, suspend=suspend)
+
+
+def _reminder_due(*, due_on: date, reminder_days: Iterable[int], today: date, sent: Sent):
+    """The reminder a run on `today` sends: the latest whose day has come, unless it or a
+    later one was sent (it told more recent news); None if none."""
+    overdue_days = (today - due_on).days
+    reached = [day for day in reminder_days if 0 < day <= overdue_days]
+    reminder = max(reached) if reached else None
+    if reminder is not None and any(day >= reminder for day in sent.reminders):
+        return None
+    return reminder
 
 
 def overdue_days(*, due_on: date, today: date) -> int:
@@ -205,15 +212,9 @@ def timeline(
     reminder_days = sorted(set(reminder_days))
     # The reminder the next daily run sends (step_due's): PENDING, not SKIPPED, though
     # its day has passed (a run missed, the clock moved); the ones before it are replaced.
-    next_reminder = step_due(
-        due_on=due_on,
-        reminder_days=reminder_days,
-        past_due_on=past_due_on,
-        suspend_on=suspend_on,
-        today=today,
-        sent=sent,
-        has_license=has_license,
-    ).reminder
+    next_reminder = _reminder_due(
+        due_on=due_on, reminder_days=reminder_days, today=today, sent=sent
+    )
     events = [Event(due_on, DUE, due_on <= today)]
     for day in reminder_days:
         if day > 0:
@@ -226,7 +227,8 @@ def timeline(
             elif day == next_reminder:
                 events.append(_event(on, REMINDER, day, PENDING))
             else:
-                events.append(_event(on, REMINDER, day, SKIPPED if on < today else TO_COME))
+                # Its day has come and the run sends another (a later one): replaced.
+                events.append(_event(on, REMINDER, day, SKIPPED if on <= today else TO_COME))
     stages = []
     if _has_stage(suspend_on, has_license):
         if past_due_on is not None and past_due_on < suspend_on:

@@ -115,7 +115,7 @@ def _next_url(request: HttpRequest) -> str | None:
 @require_http_methods(["GET", "POST"])
 def billing_details(request: HttpRequest, slug: str) -> HttpResponse:
     membership, organizations = get_membership_and_organizations(request, slug)
-    require_billing(membership)
+    require_billing(membership, "see or change the billing details")
     organization = membership.organization
     details = BillingDetails.objects.filter(organization=organization).first()
     form = BillingDetailsForm(

@@ -108,7 +108,7 @@ def _pay_page(request, membership, invoice, *, status=200, confirm=None) -> Http
 @require_http_methods(["GET", "POST"])
 def invoice_pay(request: HttpRequest, slug: str, number: str) -> HttpResponse:
     membership, invoice = get_invoice_for_member(request, slug, number)
-    require_billing(membership)
+    require_billing(membership, "pay invoices")
     if request.method == "GET" or not card_payments_enabled():
         if not card_payable(invoice=invoice):
             messages.info(request, f"Invoice {invoice.number} has nothing to pay by card.")
@@ -153,7 +153,7 @@ def invoice_pay_return(request: HttpRequest, slug: str, number: str) -> HttpResp
     """Where the payment comes back to (after the bank's confirmation): asks Stripe how
     the attempt stands and records it now, not waiting for the webhook."""
     membership, invoice = get_invoice_for_member(request, slug, number)
-    require_billing(membership)
+    require_billing(membership, "pay invoices")
     attempt = get_object_or_404(
         CardPayment, invoice=invoice, attempt_key=request.GET.get("attempt", "")
     )
@@ -181,7 +181,7 @@ def invoice_pay_return(request: HttpRequest, slug: str, number: str) -> HttpResp
 @require_POST
 def saved_card_remove(request: HttpRequest, slug: str) -> HttpResponse:
     membership = get_membership(request, slug)
-    require_billing(membership)
+    require_billing(membership, "remove the saved card")
     try:
         removed = services.saved_card_remove(organization=membership.organization)
     except stripe.StripeError:

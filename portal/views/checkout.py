@@ -418,7 +418,7 @@ def checkout_page(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 @require_POST
 def checkout_confirm_view(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     membership, checkout = get_checkout_for_member(request, slug, token)
-    require_billing(membership)
+    require_billing(membership, "confirm a change to the plan")
     done = reverse("checkout_done", args=[slug, token])
     if checkout.status == CheckoutStatus.CONFIRMED:
         # A double click or the back button: the change was made once; show it.
@@ -563,7 +563,7 @@ def checkout_abandon_view(request: HttpRequest, slug: str, token: str) -> HttpRe
 @require_POST
 def scheduled_change_cancel_view(request: HttpRequest, slug: str, license_id: int) -> HttpResponse:
     membership, license = get_license_for_member(request, slug, license_id)
-    require_billing(membership)
+    require_billing(membership, "cancel a scheduled change")
     change = pending_change(license)
     if change is None:
         messages.info(request, "There is no scheduled change to cancel.")

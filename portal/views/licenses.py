@@ -386,7 +386,7 @@ def license_key_download(request: HttpRequest, slug: str, license_id: int) -> Ht
     """The key on the page that shows it once, sent back as a .txt file: only the holder
     of the license's current key gets it, and nothing is kept to serve it later."""
     membership, license = get_license_for_member(request, slug, license_id)
-    require_billing(membership)
+    require_billing(membership, "download the license key")
     form = KeyDownloadForm(request.POST)
     try:
         key = keys.normalize_key(form.data.get("key", "")) if form.is_valid() else ""

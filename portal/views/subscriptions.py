@@ -48,7 +48,7 @@ class CancelForm(forms.Form):
 
 def _subscription_for_billing(request: HttpRequest, slug: str, license_id: int):
     membership, license = get_license_for_member(request, slug, license_id)
-    require_billing(membership)
+    require_billing(membership, "cancel or resume the subscription")
     subscription = Subscription.objects.filter(license=license).select_related("license").first()
     if subscription is None:
         raise Http404("This license has no subscription.")

@@ -114,7 +114,12 @@ def test_writes_need_post_and_csrf(owner, team, urls):
 
 def test_a_member_gets_403_and_changes_nothing(client_for, teammate, team, urls):
     client = client_for(teammate)
-    assert client.get(urls["cancel"]).status_code == 403
+    refused = client.get(urls["cancel"])
+    assert refused.status_code == 403
+    # Says what the member may not do here (it said "see invoices").
+    assert "Only an owner or a billing admin can cancel or resume the subscription." in (
+        refused.content.decode()
+    )
     assert client.post(urls["cancel"], {"reason": "pause"}).status_code == 403
     assert client.post(urls["resume"]).status_code == 403
     team.refresh_from_db()

@@ -45,6 +45,24 @@ def test_it_shows_a_grandfathered_plan_beside_todays(client_for, teammate, organ
     assert "Coupons and discounts" in page  # gained in v2
 
 
+def test_a_grandfathered_subscription_says_when_its_price_lock_ends(
+    client_for, teammate, organization, catalog, now
+):
+    """Never "nothing changes unless you move" beside a renewal panel that says the next
+    term moves to the successor at a higher price: the lock's end, and what follows."""
+    from tests.helpers.checkout import subscribed
+
+    license = subscribed(organization, catalog, "team", number=1)
+    locked_until = license.subscription.price_locked_until
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert "Your legacy plan beside today" in page
+    assert "Nothing changes unless you move" not in page
+    assert (
+        f"You keep Team v1 and its price while your price lock holds, until "
+        f"{locked_until:%-d %B %Y}." in page
+    )
+
+
 def test_it_says_so_when_there_is_no_license(client_for, teammate):
     page = client_for(teammate).get("/app/northwind/").content.decode()
     assert "No license yet" in page

@@ -184,3 +184,16 @@ def test_the_start_page_of_a_running_trial_says_it_runs_now_and_links_to_it(
     assert "Your Business trial is running now</strong>, until the end of" in page
     assert f'href="/app/northwind/trials/{trial.pk}/">see your Business trial</a>' in page
     assert "already tried" not in page and "each tier is tried once" not in page
+
+
+def test_the_dashboard_offers_the_trial_to_who_can_start_it_and_tells_a_member_who_can(
+    client_for, owner, teammate, team
+):
+    offer = "Try Business free for 14 days"
+    assert f">{offer}</a>" in client_for(owner).get("/app/northwind/").content.decode()
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert f">{offer}</a>" not in page  # no button that ends in a refusal
+    assert (
+        "Only an owner or a billing admin can start a trial: ask one of them to try "
+        "Business free for 14 days" in page
+    )

@@ -275,6 +275,22 @@ CATCH_UP = day(60)
             ],
             id="nothing-sent-yet-stage-pending",
         ),
+        # On a reminder's own day, with a later one already out (the days were changed
+        # after it was sent): that later one replaces it, never "to come".
+        pytest.param(
+            day(7),
+            sent(14, on=day(6)),
+            None,
+            [
+                (DUE_ON, DUE, 0, DONE),
+                (day(1), REMINDER, 1, SKIPPED),
+                (day(6), REMINDER, 14, DONE),
+                (day(7), REMINDER, 7, SKIPPED),
+                (PAST, PAST_DUE, 7, PENDING),
+                (SUSP, SUSPEND, 30, TO_COME),
+            ],
+            id="its-day-a-later-one-sent",
+        ),
         pytest.param(
             CATCH_UP,
             sent(14, PAST_DUE, SUSPEND, on=CATCH_UP),
