@@ -7,6 +7,7 @@ last test."""
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -142,6 +143,8 @@ def test_maya_sees_her_two_accounts_with_totals_per_currency(client_for, maya):
     assert "Legacy" in page and "Risk: Overdue invoice" in page
     assert f'href="/manage/accounts/{org("northwind-analytics").pk}/"' in page
     assert 'class="table-wrap" tabindex="0" role="region"' in page
+    # Each meter with its unit, as on the customer's dashboard ("38 of 50", of what?).
+    assert re.search(r"Storage: [\d,]+ of [\d,]+ GB \(\d+%\)", page), page
 
 
 def test_a_manager_cannot_read_another_managers_book(client_for, maya):

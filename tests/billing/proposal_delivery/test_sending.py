@@ -330,3 +330,17 @@ def test_a_renewal_as_is_that_no_longer_matches_the_license_is_not_sent(
     version.refresh_from_db()
     assert version.status == ProposalStatus.DRAFT
     assert not mail.outbox
+
+
+def test_the_email_promises_only_what_the_pdf_holds(
+    version, manager, owner, django_capture_on_commit_callbacks
+):
+    """No return on investment in the email when the version has none (no scenario, no
+    inputs): the PDF has no such section."""
+    ProposalVersion.objects.filter(pk=version.pk).update(
+        status=ProposalStatus.APPROVED, roi_scenario=None, roi_inputs={}
+    )
+    send(version, manager, django_capture_on_commit_callbacks)
+    body = next(m for m in mail.outbox if m.to == [owner.email]).body
+    assert "is attached as a PDF" in body
+    assert "return on investment" not in body
