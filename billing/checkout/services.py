@@ -211,6 +211,10 @@ class Preview:
         option = self.checkout.proposal_option
         if option is not None:
             shown += f"\noption|{option.pk}|{option.discount_percent}|{option.billing}"
+        else:
+            # Confirmed only on the checkout it was shown on: never on another one opened
+            # after this one was abandoned (an option's acceptance opens its own).
+            shown += f"\ncheckout|{self.checkout.pk}"
         if self.trial is not None:
             # A trial closed since (ended, reverted) makes a conversion's preview stale.
             shown += f"\ntrial|{self.trial.pk}|{self.buys_trial_license}"

@@ -93,6 +93,25 @@ def test_a_stale_preview_is_refused(organization, catalog, owner):
     assert Invoice.objects.count() == 1
 
 
+def test_a_preview_is_confirmed_only_on_the_checkout_it_was_shown_on(organization, catalog, owner):
+    """The same choices on another checkout (one opened after the first was abandoned)
+    are not what that preview showed: refused, nothing written."""
+    license = subscribed(organization, catalog, seats=5)
+    shown = preview(organization, license, owner, tier="team", seats=8, cycle="monthly")
+    other = preview(organization, license, owner, tier="team", seats=8, cycle="monthly")
+    assert other.checkout.pk != shown.checkout.pk
+    with pytest.raises(StalePreview):
+        checkout_confirm(
+            checkout=other.checkout,
+            target=other.target,
+            digest=shown.digest,
+            actor=Actor.of(owner),
+        )
+    assert Invoice.objects.count() == 0
+    license.refresh_from_db()
+    assert license.seats == 5
+
+
 def test_too_many_seats_refused(organization, catalog, owner):
     license = subscribed(organization, catalog, seats=5)
     with pytest.raises(QuoteRefused) as refused:
