@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -337,9 +337,10 @@ def proposal_send_view(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def proposal_decide(request: HttpRequest, number: str, decision: str) -> HttpResponse:
     """An admin approves or rejects (with a comment) the version awaiting approval."""
-    proposal = _get_proposal_for_staff(request, number)
+    proposal = _get_proposal_for_staff(request, number)  # 404 for an account not theirs
     if not is_approver(request.user):
-        raise Http404
+        # A proposal they may see, a step their role may not take: 403, as the approvals.
+        raise PermissionDenied("Approvals are for admins.")
     form = CommentForm(request.POST)
     if not form.is_valid():
         # A comment refused (too long) is not dropped: the decision waits for it.

@@ -242,7 +242,12 @@ def test_an_account_manager_cannot_approve(client_for, license, account_manager)
     proposal = proposal_in(license, account_manager, ProposalStatus.AWAITING_APPROVAL)
     client = client_for(account_manager)
     assert client.get("/manage/proposals/approvals/").status_code == 403
-    assert client.post(f"/manage/proposals/{proposal.number}/approve/").status_code == 404
+    # Her own account's proposal: she may see it, not approve or reject it (403, as the
+    # approvals page; an account not hers is a 404).
+    for decision in ("approve", "reject"):
+        refused = client.post(f"/manage/proposals/{proposal.number}/{decision}/")
+        assert refused.status_code == 403
+        assert "Approvals are for admins." in refused.content.decode()
     assert proposal.versions.get().status == ProposalStatus.AWAITING_APPROVAL
 
 
