@@ -68,6 +68,13 @@ def _usage_excess(usage: Usage, target: Entitlements, seats: int) -> Excess | No
             f"Nobody loses access. Your software will report {used} seats against "
             f"{allowed}, and new seats are refused until the count is under it."
         )
+    elif metric.is_level:
+        # A level (projects, storage) does not start again each period: it goes down
+        # only when less is in use.
+        outcome = (
+            "Nothing recorded is removed. What is over the new limit counts against "
+            "the grace allowance, then more is refused until less is in use."
+        )
     else:
         outcome = (
             "Nothing recorded is removed. Usage over the new limit counts against "

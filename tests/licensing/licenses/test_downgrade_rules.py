@@ -24,6 +24,10 @@ USAGE_OUTCOME = (
     "Nothing recorded is removed. Usage over the new limit counts against the grace "
     "allowance, then new usage is refused until the next period."
 )
+LEVEL_OUTCOME = (
+    "Nothing recorded is removed. What is over the new limit counts against the grace "
+    "allowance, then more is refused until less is in use."
+)
 
 
 def plan(*features: FeatureInfo, **limits: int | None) -> Entitlements:
@@ -128,7 +132,8 @@ def test_a_level_is_in_use_and_a_metric_the_plan_lacks_allows_none():
             what="Projects",
             now="1,200 projects in use",
             allowed="0 projects",
-            outcome=USAGE_OUTCOME,
+            # Never "until the next period": a level does not start again.
+            outcome=LEVEL_OUTCOME,
         )
     ]
 
