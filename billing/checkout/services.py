@@ -131,6 +131,8 @@ class Preview:
     replan: changes.Replan | None = None  # what confirming this one does to `pending`
     # How the tax was chosen (billing.tax), as the invoice will choose it.
     tax: Decision | None = None
+    # No billing address yet: the tax is the seller's country's until one says otherwise.
+    tax_estimated: bool = False
     notes: list[str] = field(default_factory=list)
     days_to_pay: int = 0  # the organization's payment terms, as its invoice will take them
     # The running trial confirming this converts (billing.trials.conversion), and whether
@@ -672,6 +674,7 @@ def checkout_preview(
         pending=pending,
         replan=replan,
         tax=tax,
+        tax_estimated=details is None or not details.country,
     )
 
 

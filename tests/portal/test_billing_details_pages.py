@@ -106,6 +106,8 @@ def test_a_first_purchase_asks_for_the_details_before_confirming(client_for, own
     page = client.get(url, asked)
     html = page.content.decode()
     assert "Next: your billing details" in html and "data-confirms-preview" not in html
+    # Before the address is in, the tax shown is the seller's country's: said so.
+    assert "an estimate until your billing address is in)" in html
     digest = page.context["preview"].digest
     refused = client.post(url + "confirm/", {**asked, "digest": digest, "auto_renew": "on"})
     assert refused.status_code == 422
@@ -119,6 +121,7 @@ def test_a_first_purchase_asks_for_the_details_before_confirming(client_for, own
     assert "Invoiced to <strong>Northwind Traders GmbH</strong>, Berlin, Germany," in html
     # A German business with a VAT number: reverse charge, in the preview as on the invoice.
     assert "Tax (Reverse charge, 0 %)" in html and "Article 196" in html
+    assert "an estimate" not in html
     digest = page.context["preview"].digest
     done = client.post(url + "confirm/", {**asked, "digest": digest, "auto_renew": "on"})
     assert done.status_code == 302
