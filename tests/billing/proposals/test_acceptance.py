@@ -72,6 +72,20 @@ def lines_of(invoice):
     ]
 
 
+def accepted_renewal_as_is(license, catalog, owner):
+    """The license's plan renewed as is for three years, 15 % off (loyalty), accepted:
+    the change scheduled at the term's end."""
+    option = {
+        "seats": 5,
+        "term_cycles": 3,
+        "discount_percent": Decimal(15),
+        "discount_reason": "loyalty",
+        "renew_as_is": True,
+    }
+    version = sent_version(license, catalog, [option])
+    return proposal_accept(version=version, option=version.options.get(), user=owner).scheduled
+
+
 def expected_path(option, starts_on=TODAY):
     price = option.price
     return price_path(
@@ -322,20 +336,7 @@ def test_renew_as_is_is_scheduled_and_applied_at_the_term_end_with_its_discount(
 
 
 def test_renew_as_is_applied_by_the_renewal_itself(license, catalog, owner, now):
-    version = sent_version(
-        license,
-        catalog,
-        [
-            {
-                "seats": 5,
-                "term_cycles": 3,
-                "discount_percent": Decimal(15),
-                "discount_reason": "loyalty",
-                "renew_as_is": True,
-            }
-        ],
-    )
-    change = proposal_accept(version=version, option=version.options.get(), user=owner).scheduled
+    change = accepted_renewal_as_is(license, catalog, owner)
     subscription = Subscription.objects.get(license=license)
     with time_machine.travel(datetime(2027, 1, 1, 5, tzinfo=UTC), tick=False):
         result = subscription_term_end(subscription=subscription, today=date(2027, 1, 1))
@@ -633,20 +634,7 @@ def test_more_seats_after_a_renewal_as_is_keep_its_term_and_discount(
     """Seats added in the portal after a renewal as is was accepted: the renewal keeps its
     day, term and discount, with the seats added (it was cancelled as "nothing left of
     it", and the renewal billed one year at the list price)."""
-    version = sent_version(
-        license,
-        catalog,
-        [
-            {
-                "seats": 5,
-                "term_cycles": 3,
-                "discount_percent": Decimal(15),
-                "discount_reason": "loyalty",
-                "renew_as_is": True,
-            }
-        ],
-    )
-    change = proposal_accept(version=version, option=version.options.get(), user=owner).scheduled
+    change = accepted_renewal_as_is(license, catalog, owner)
     shown, _ = confirm(organization, license, owner, tier="team", seats=6, cycle="annual")
     assert shown.replan.why == (
         "It stays on its day (the renewal agreed in your proposal), with what you choose "
@@ -672,20 +660,7 @@ def test_more_seats_after_a_renewal_as_is_keep_its_term_and_discount(
 def test_an_upgrade_after_a_renewal_as_is_says_its_term_and_discount_go(
     license, catalog, owner, organization, now
 ):
-    version = sent_version(
-        license,
-        catalog,
-        [
-            {
-                "seats": 5,
-                "term_cycles": 3,
-                "discount_percent": Decimal(15),
-                "discount_reason": "loyalty",
-                "renew_as_is": True,
-            }
-        ],
-    )
-    proposal_accept(version=version, option=version.options.get(), user=owner)
+    accepted_renewal_as_is(license, catalog, owner)
     shown, _ = confirm(organization, license, owner, tier="business", seats=10, cycle="annual")
     assert shown.replan.outcome == "cancel"
     assert shown.replan.why.endswith(
