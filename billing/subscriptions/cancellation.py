@@ -90,6 +90,14 @@ def _check_running(license: License, today: date, doing: str) -> None:
         raise ValidationError(
             f"A {license.get_status_display().lower()} license has no subscription to {doing}."
         )
+    if today > license.term_end and license.auto_renew:
+        # Between the term's end and the renewal job (hourly), or while a failed renewal
+        # is retried: the renewal the reminders announced is under way, not a new plan.
+        raise ValidationError(
+            f"The term ended on {license.term_end:%-d %B %Y} and the subscription is being "
+            "renewed: it can no longer be canceled for this renewal. Once it has renewed, "
+            "you can cancel it for the end of the new term."
+        )
     if today > license.term_end:
         raise ValidationError(
             f"The term ended on {license.term_end:%-d %B %Y}; choose a plan to start a new one."
@@ -156,11 +164,14 @@ def subscription_cancel(
     actor: Actor,
     reason: str = "",
     details: str = "",
+    term_end: date | None = None,
     at: datetime | None = None,
 ) -> Subscription:
     """End the subscription at its term's end: renewal off from now, a change scheduled
     for the end canceled, on record with `reason` (a CancelReason, or empty) and
-    `details`, emailed. Refused for a license that is not running or whose term ended."""
+    `details`, emailed. Refused for a license that is not running or whose term ended,
+    and, given the `term_end` the customer was shown, when the term is no longer that
+    one (renewed since: the cancellation would end a term nobody showed them)."""
     at = at or clock.now()
     if reason and reason not in CancelReason.values:
         raise ValidationError("Choose one of the reasons, or none.")
@@ -168,6 +179,12 @@ def subscription_cancel(
         raise ValidationError("Say it in 500 characters or fewer.")
     license = lock_license(subscription.license_id)
     _check_running(license, timezone.localdate(at), "cancel")
+    if term_end is not None and term_end != license.term_end:
+        raise ValidationError(
+            f"The subscription has renewed since this page was opened: its term now ends on "
+            f"{license.term_end:%-d %B %Y}, not {term_end:%-d %B %Y}. Read what canceling "
+            "does now, and confirm again if you still want to."
+        )
     if not license.auto_renew:
         if not canceled_by_customer(license):
             raise ValidationError(

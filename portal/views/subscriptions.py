@@ -30,6 +30,16 @@ from portal.access import get_license_for_member, require_billing
 
 
 class CancelForm(forms.Form):
+    # The term the page showed: a renewal between showing and confirming refuses the
+    # confirmation instead of canceling a term the customer was not shown.
+    term_end = forms.DateField(
+        label="Page",
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "out of date, open it again.",
+            "invalid": "out of date, open it again.",
+        },
+    )
     reason = forms.ChoiceField(
         label="Why are you canceling? (optional)",
         choices=[("", "I'd rather not say"), *CancelReason.choices],
@@ -75,7 +85,10 @@ def subscription_cancel_view(request: HttpRequest, slug: str, license_id: int) -
             )
         messages.info(request, said)
         return redirect("organization_detail", slug)
-    form = CancelForm(request.POST if request.method == "POST" else None)
+    form = CancelForm(
+        request.POST if request.method == "POST" else None,
+        initial={"term_end": license.term_end},
+    )
     status = 200
     if request.method == "POST":
         status = 422
@@ -86,9 +99,17 @@ def subscription_cancel_view(request: HttpRequest, slug: str, license_id: int) -
                     actor=_actor(request, membership),
                     reason=form.cleaned_data["reason"],
                     details=form.cleaned_data["details"],
+                    term_end=form.cleaned_data["term_end"],
                     at=clock.now(),
                 )
             except ValidationError as refused:
+                # What the page shows next is the term as it is now, and so is what its
+                # form confirms.
+                license.refresh_from_db()
+                data = request.POST.copy()
+                data["term_end"] = license.term_end.isoformat()
+                form = CancelForm(data)
+                form.is_valid()
                 form.add_error(None, refused)
             else:
                 messages.success(

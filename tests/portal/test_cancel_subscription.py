@@ -3,12 +3,13 @@ happens at the term's end, confirming (a POST with CSRF) schedules it with the r
 the dashboard then says "Ends on", never "Renews", and "Resume subscription" undoes it.
 Owners and billing admins only: members get 403, outsiders 404. "Now" is 14 March 2026."""
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.test import Client
 
 from billing.models import SubscriptionEvent
+from billing.renewals.services import subscription_renew
 from billing.subscriptions.services import subscription_set_auto_renew
 from portal.models import OutboundEmail
 from tests.helpers.checkout import subscribed
@@ -53,7 +54,7 @@ def test_the_cancel_page_says_what_happens_at_the_terms_end(client_for, billing_
 def test_cancel_with_a_reason_then_resume(client_for, owner, team, urls):
     client = client_for(owner)
     response = client.post(
-        urls["cancel"], {"reason": "missing_features", "details": "We need SSO."}
+        urls["cancel"], {"reason": "missing_features", "details": "We need SSO.", "term_end": "2026-03-31"}
     )
     assert (response.status_code, response["Location"]) == (302, "/app/northwind/")
     team.refresh_from_db()
@@ -81,7 +82,7 @@ def test_cancel_with_a_reason_then_resume(client_for, owner, team, urls):
 
 
 def test_cancel_without_a_reason(client_for, owner, team, urls):
-    assert client_for(owner).post(urls["cancel"], {}).status_code == 302
+    assert client_for(owner).post(urls["cancel"], {"term_end": "2026-03-31"}).status_code == 302
     team.refresh_from_db()
     assert team.auto_renew is False
     assert SubscriptionEvent.objects.order_by("-pk").first().reason.endswith("No reason given")
@@ -147,7 +148,7 @@ def test_the_checkout_has_no_renewal_checkbox_and_keeps_a_cancellation(
     from tests.portal.test_checkout_pages import CHANGE, _confirm_form, _start
 
     client = client_for(owner)
-    client.post(urls["cancel"], {"reason": "pause"})
+    client.post(urls["cancel"], {"reason": "pause", "term_end": "2026-03-31"})
     url = _start(client, "northwind", tier="team")
     page = client.get(url, CHANGE | {"tier": "team", "seats": 8})
     assert 'name="auto_renew"' not in page.content.decode()
@@ -171,7 +172,7 @@ def test_while_canceled_the_checkout_refuses_a_change_at_the_terms_end(
     business = subscribed(organization, catalog, "business", seats=12)
     base = f"/app/northwind/licenses/{business.pk}"
     client = client_for(owner)
-    client.post(f"{base}/cancel/", {"reason": "pause"})
+    client.post(f"{base}/cancel/", {"reason": "pause", "term_end": business.term_end.isoformat()})
     url = _start(client, "northwind", tier="business")
     page = client.get(url, CHANGE | {"tier": "team", "seats": 8})
     assert page.status_code == 422
@@ -231,7 +232,78 @@ def test_a_cancellation_shows_canceled_with_resume_even_after_a_renewal_by_hand(
         subscription=team.subscription, auto_renew=True, actor=SYSTEM, reason="Automatic again."
     )
     client = client_for(owner)
-    client.post(urls["cancel"], {"reason": "pause"})
+    client.post(urls["cancel"], {"reason": "pause", "term_end": "2026-03-31"})
     page = client.get("/app/northwind/").content.decode()
     assert "Canceled: ends on" in page and "Resume subscription" in page
     assert "Renews by hand" not in page
+
+
+def test_a_cancel_page_opened_before_a_renewal_does_not_cancel_the_new_term(
+    client_for, owner, team, urls
+):
+    """The page showed the term ending 31 March; the renewal ran before the owner
+    confirmed. The confirmation is refused (nothing written), and the page shown again
+    states the new term and confirms that one."""
+    import time_machine
+
+    client = client_for(owner)
+    shown = client.get(urls["cancel"]).content.decode()
+    assert 'name="term_end" value="2026-03-31"' in shown
+    renewed_at = datetime(2026, 4, 1, 0, 20, tzinfo=UTC)
+    subscription_renew(subscription=team.subscription, today=date(2026, 4, 1), at=renewed_at)
+    team.refresh_from_db()
+    assert team.term_end == date(2026, 4, 30)  # a monthly term
+    events, emails = SubscriptionEvent.objects.count(), OutboundEmail.objects.count()
+    with time_machine.travel(renewed_at + timedelta(minutes=10), tick=False):
+        client.force_login(owner)  # the session of 14 March has expired by April
+        refused = client.post(urls["cancel"], {"reason": "pause", "term_end": "2026-03-31"})
+        page = refused.content.decode()
+        assert refused.status_code == 422
+        assert (
+            "The subscription has renewed since this page was opened: its term now ends on "
+            "30 April 2026, not 31 March 2026." in page
+        )
+        assert 'name="term_end" value="2026-04-30"' in page
+        assert '<time datetime="2026-04-30">30 April 2026</time>' in page
+        team.refresh_from_db()
+        assert team.auto_renew is True
+        assert (SubscriptionEvent.objects.count(), OutboundEmail.objects.count()) == (
+            events,
+            emails,
+        )
+        # Confirmed again, from the page as it is now: the new term ends as shown.
+        again = client.post(urls["cancel"], {"reason": "pause", "term_end": "2026-04-30"})
+        assert again.status_code == 302
+    team.refresh_from_db()
+    assert (team.auto_renew, team.term_end) == (False, date(2026, 4, 30))
+
+
+@pytest.mark.parametrize("sent", [None, "", "31/03/2026"])
+def test_a_cancel_form_without_the_term_it_showed_is_refused(client_for, owner, team, urls, sent):
+    data = {"reason": "pause"} | ({} if sent is None else {"term_end": sent})
+    refused = client_for(owner).post(urls["cancel"], data)
+    assert refused.status_code == 422
+    assert "Page: out of date, open it again." in refused.content.decode()
+    team.refresh_from_db()
+    assert team.auto_renew is True
+
+
+def test_between_the_terms_end_and_its_renewal_cancel_says_the_renewal_is_under_way(
+    client_for, owner, team, urls
+):
+    """At 00:30 on 1 April the hourly job has not renewed the term that ended on 31
+    March yet: canceling is refused, saying so (it said "choose a plan to start a new
+    one", to a customer whose renewal was about to run)."""
+    import time_machine
+
+    with time_machine.travel(datetime(2026, 4, 1, 0, 30, tzinfo=UTC), tick=False):
+        refused = client_for(owner).post(urls["cancel"], {"term_end": "2026-03-31"})
+    page = refused.content.decode()
+    assert refused.status_code == 422
+    assert (
+        "The term ended on 31 March 2026 and the subscription is being renewed: it can no "
+        "longer be canceled for this renewal." in page
+    )
+    assert "choose a plan" not in page
+    team.refresh_from_db()
+    assert team.auto_renew is True

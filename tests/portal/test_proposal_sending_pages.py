@@ -182,3 +182,17 @@ def test_a_sent_version_past_its_validity_says_it_expired(
     assert f"it expired on {until} unanswered, and can no longer be accepted" in body
     assert "with the customer until" not in body
     assert version.valid_until == date(2026, 4, 13)
+
+
+@pytest.mark.parametrize("status", [ProposalStatus.DRAFT, ProposalStatus.APPROVED])
+def test_a_version_that_cannot_be_sent_says_why_where_the_send_button_was(
+    client_for, account_manager, license, status
+):
+    """The customer added seats after "renew as is" was written: the builder said "it can
+    be sent as it is" (or "ready to send") and showed no Send button, and no reason."""
+    proposal = proposal_in(license, account_manager, status)  # option 1 renews as is
+    type(license).objects.filter(pk=license.pk).update(seats=license.seats + 2)
+    body = page(client_for(account_manager).get(f"/manage/proposals/{proposal.number}/"))
+    assert "Option 1 renews as is, but the license has changed since it was added" in body
+    assert "Send to the customer" not in body
+    assert "it can be sent as it is" not in body and ": ready to send." not in body
