@@ -54,7 +54,8 @@ def test_the_cancel_page_says_what_happens_at_the_terms_end(client_for, billing_
 def test_cancel_with_a_reason_then_resume(client_for, owner, team, urls):
     client = client_for(owner)
     response = client.post(
-        urls["cancel"], {"reason": "missing_features", "details": "We need SSO.", "term_end": "2026-03-31"}
+        urls["cancel"],
+        {"reason": "missing_features", "details": "We need SSO.", "term_end": "2026-03-31"},
     )
     assert (response.status_code, response["Location"]) == (302, "/app/northwind/")
     team.refresh_from_db()
