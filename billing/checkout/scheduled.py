@@ -33,6 +33,7 @@ from billing.money import Money
 from billing.subscriptions.services import (
     agreed_discount_ends_on,
     subscription_lock_price,
+    subscription_one_cycle_terms,
     subscription_period_split,
     subscription_set_auto_renew,
     subscription_set_terms,
@@ -144,6 +145,7 @@ def scheduled_change_apply(
                 keep_active_machines=True,
             )
         from_proposal = change.proposal_option_id is not None
+        new_cycle = change.cycle != subscription.cycle
         if moves.price or from_proposal:
             # A proposal's renewal locks the catalog price it quoted, for its term.
             subscription = subscription_lock_price(
@@ -173,6 +175,10 @@ def scheduled_change_apply(
                 actor=actor,
                 reason=reason,
                 at=at,
+            )
+        elif new_cycle:
+            subscription = subscription_one_cycle_terms(
+                subscription=subscription, actor=actor, reason=reason, at=at
             )
         if moves.version or moves.seats or moves.price:
             _record_period(subscription, today=today, at=at)

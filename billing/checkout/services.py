@@ -21,8 +21,9 @@ never a second license.
 
 from __future__ import annotations
 
+import copy
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -66,12 +67,16 @@ from billing.models import (
 from billing.models.subscriptions import Billing
 from billing.money import Money
 from billing.pricing import BillingCycle, SeatPrice
+from billing.renewals import terms as renewal_terms
+from billing.renewals.selectors import Cache as RenewalCache
+from billing.renewals.selectors import NextRenewal, next_renewal
 from billing.subscriptions.periods import Span, index_of, period
 from billing.subscriptions.selectors import canceled_by_customer, discounts_from
 from billing.subscriptions.services import (
     agreed_discount_ends_on,
     subscription_create,
     subscription_lock_price,
+    subscription_one_cycle_terms,
     subscription_period_add,
     subscription_period_split,
     subscription_set_auto_renew,
@@ -139,6 +144,9 @@ class Preview:
     # it is a purchase on the trial's own license (status trialing, no subscription).
     trial: Trial | None = None
     buys_trial_license: bool = False
+    # The renewal after it bills the plan as listed (no successor, discount or cycle of
+    # a longer term): its seats at its price per seat explain the renewal's figure.
+    renewal_listed: bool = True
 
     @property
     def trial_message(self) -> str:
@@ -571,8 +579,11 @@ def checkout_preview(
         plan_target = Plan(
             **{
                 **plan_target.__dict__,
-                "term_cycles": subscription.term_cycles,
-                # Not past the cycle it was agreed for: a new cycle is a new term.
+                # A new cycle is a new term of one cycle, without the discount agreed
+                # for the other (subscriptions.services.subscription_one_cycle_terms).
+                "term_cycles": subscription.term_cycles
+                if target.cycle == subscription.cycle
+                else 1,
                 "discounts": held if target.cycle == subscription.cycle else (),
             }
         )
@@ -646,8 +657,30 @@ def checkout_preview(
             )
         pending = _pending(checkout, license)
     replan = None
+    renewal_listed = True
     if pending is not None:
         replan = _replan(catalog, license, pending, quote, version)
+    if (
+        license is not None
+        and not buys_trial_license
+        and quote.renews_on is not None
+        and (replan is None or not replan.stays)
+    ):
+        after = renewal_after(
+            license, quote, version, option=option, catalog=catalog, details=details
+        )
+        if after is not None:
+            # The plan's seats at its price per seat explain the figure only when the
+            # renewal bills the plan as listed.
+            renewal_listed = after.subtotal == quote.renewal
+            quote = replace(quote, renewal=after.subtotal, renewal_tax=after.tax)
+            if after.moves_to_successor:
+                notes.append(
+                    f"When this term ends, the price lock on {license.version.tier.name} "
+                    f"v{license.version.number}, a retired version, ends too: the renewal "
+                    f"moves to {after.version.tier.name} v{after.version.number} at its "
+                    f"price, {after.subtotal.format()} before tax."
+                )
     tier_before = None if quote.current is None else quote.current.tier
     if not conversion.converts(
         trial, tier_now=quote.now.tier, rank_now=quote.now.rank, tier_before=tier_before
@@ -675,6 +708,108 @@ def checkout_preview(
         replan=replan,
         tax=tax,
         tax_estimated=details is None or not details.country,
+        renewal_listed=renewal_listed,
+    )
+
+
+def renewal_after(
+    license: License,
+    quote: Quote,
+    version: TierVersion,
+    *,
+    option: ProposalOption | None,
+    catalog: FrozenCatalog,
+    details: BillingDetails | None,
+) -> NextRenewal | None:
+    """What the first renewal after confirming `quote` will bill, by the renewal's own
+    rule (billing.renewals.selectors.next_renewal: a retired version's successor once its
+    price lock ends, a negotiated discount still held, a term invoiced per cycle), on
+    the license and subscription as the confirmation leaves them: copies changed in
+    memory, nothing written. The versions and their prices come from `catalog`, the
+    buyer's details are the preview's. None when the plan has no catalog price to lock
+    or schedule (the quote's own figure stands)."""
+    subscription = _subscription(license)
+    after_license = copy.copy(license)  # a model's copy has its own cache of relations
+    after = copy.copy(subscription)
+    after.license = after_license
+    cache = RenewalCache()
+    current_version = catalog.version(license.version_id)
+    cache.details[license.organization_id] = details
+    for held in (current_version, version):
+        cache.versions[held.pk] = held
+        if held.successor_id is not None:
+            successor = catalog.version(held.successor_id)
+            cache.versions[successor.pk] = successor
+            for cycle in BillingCycle.values:
+                cache.prices[(successor.pk, quote.currency, cycle)] = _price_row(
+                    successor, quote.currency, cycle
+                )
+    now, later = quote.now, quote.later
+    if later is not None:
+        # Scheduled for the term's end, as _schedule writes it.
+        scheduled = version if later.tier == version.tier.slug else current_version
+        price = _price_row(scheduled, quote.currency, later.cycle)
+        if price is None:
+            return None
+        change = ScheduledChange(
+            license_id=license.pk,
+            effective_on=quote.later_on,
+            version=scheduled,
+            seats=later.seats,
+            cycle=later.cycle,
+            price=price,
+            auto_renew=later.auto_renew,
+        )
+        cache.changes[license.pk] = [change]
+    else:
+        cache.changes[license.pk] = []  # the change made now leaves none for the end
+    current = quote.current
+    new_version = license.version_id != version.pk and (
+        now.tier != current.tier or option is not None
+    )
+    after_version = version if new_version else current_version
+    after_license.version = after_version
+    after_license.seats = now.seats
+    after_license.auto_renew = now.auto_renew
+    if quote.new_term:
+        after_license.term_start, after_license.term_end = quote.term_start, quote.term_end
+        after.billing_anchor = quote.term_start
+    if new_version or now.cycle != current.cycle or option is not None:
+        # subscription_lock_price: the catalog price of the version, locked through the
+        # term (and a retired version's notice date).
+        row = _price_row(after_version, quote.currency, now.cycle)
+        if row is None:
+            return None
+        after.cycle, after.unit_amount = row.cycle, row.amount
+        after.per_seat, after.min_seats = row.per_seat, row.min_seats
+        after.price_locked_until = renewal_terms.locked_until(
+            term_end=after_license.term_end, notice_date=after_version.notice_date
+        )
+    if option is not None:
+        after.term_cycles, after.billing = now.term_cycles, now.billing
+        after.discount_percent = option.discount_percent
+        after.discount_reason = option.discount_reason
+        after.discount_ends_on = (
+            agreed_discount_ends_on(quote.term_start, cycle=now.cycle, term_cycles=now.term_cycles)
+            if option.discount_percent
+            else None
+        )
+    elif now.cycle != current.cycle:  # subscription_one_cycle_terms
+        after.term_cycles, after.billing = 1, Billing.UPFRONT
+        after.discount_percent, after.discount_reason = Decimal(0), ""
+        after.discount_ends_on = None
+    return next_renewal(after, cache=cache)
+
+
+def _price_row(version: TierVersion, currency: str, cycle: str) -> TierVersionPrice | None:
+    """The version's catalog price in `currency` for `cycle`, from its prefetched rows."""
+    return next(
+        (
+            row
+            for row in version.price_rows.all()
+            if row.currency_id == currency and row.cycle == cycle
+        ),
+        None,
     )
 
 
@@ -1155,6 +1290,10 @@ def _change_now(license: License, preview: Preview, *, actor, reason: str, at: d
     if now.tier != current.tier or now.cycle != current.cycle or option is not None:
         subscription = subscription_lock_price(
             subscription=subscription, cycle=now.cycle, actor=actor, reason=reason, at=at
+        )
+    if option is None and now.cycle != current.cycle:
+        subscription = subscription_one_cycle_terms(
+            subscription=subscription, actor=actor, reason=reason, at=at
         )
     if option is not None:
         # The option's term, how it is invoiced and its discount, off every cycle of the

@@ -47,7 +47,7 @@ from billing.roi.chart import TierChart, payback_text, tier_charts
 from billing.roi.forms import RoiForm, initial_query
 from billing.roi.selectors import roi_catalog
 from billing.subscriptions.selectors import discounts_from
-from licensing.catalog.diff import Comparison, compare, format_limit
+from licensing.catalog.diff import Comparison, LimitChange, compare, format_limit
 from licensing.catalog.selectors import version_snapshot, versions_with_parts
 from licensing.licenses.grants import SEATS
 from licensing.licenses.selectors import license_started_on
@@ -117,7 +117,7 @@ class OptionContent:
     cycle: str
     cycle_label: str
     term_cycles: int
-    term_text: str  # "3 years", "1 year", "1 month"
+    term_text: str  # "3 years", "1 year", "monthly"
     billing_label: str
     starts_on: date
     path: PricePath
@@ -184,7 +184,9 @@ class ProposalContent:
 
 def _term_text(cycle: str, term_cycles: int) -> str:
     if cycle == BillingCycle.MONTHLY:
-        return "1 month"
+        # A term of a month, renewing: its figures are a year of monthly invoices
+        # (span_text), so "1 month" beside them read as a contradiction.
+        return "monthly"
     return f"{term_cycles} year{'s' if term_cycles != 1 else ''}"
 
 
@@ -260,15 +262,29 @@ def option_path(option: ProposalOption, license, today: date) -> PricePath:
     )
 
 
-def option_comparison(current, option: ProposalOption, tier_version: TierVersion) -> Comparison:
+def option_comparison(
+    current, option: ProposalOption, tier_version: TierVersion, *, seats_now: int
+) -> Comparison:
     """What the option gains, keeps and loses against `current` (the license's tier
-    version, a licensing.catalog snapshot), for the option's seats and currency."""
-    return compare(
+    version, a licensing.catalog snapshot), for the option's seats and currency. Its
+    seats row is the seats bought, today's (`seats_now`) against the option's: the
+    tiers' seat limits (the most each sells) read as if the option gave them."""
+    comparison = compare(
         current,
         version_snapshot(tier_version),
         currency=option.price.currency_id,
         seats=option.seats,
     )
+    seats_limit = next(
+        (limit.name for limit in comparison.target.limits if limit.key == SEATS), None
+    )
+    limits = [
+        LimitChange(name=change.name, unit=change.unit, before=seats_now, after=option.seats)
+        if change.name == seats_limit
+        else change
+        for change in comparison.limits
+    ]
+    return replace(comparison, limits=limits)
 
 
 def _option(
@@ -297,7 +313,7 @@ def _option(
         discounts=discounts,
         discount_text=", ".join(discount.describe() for discount in discounts),
         needs_approval=options_need_approval([option]),
-        comparison=option_comparison(current, option, tier_version),
+        comparison=option_comparison(current, option, tier_version, seats_now=license.seats),
     )
 
 

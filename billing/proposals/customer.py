@@ -116,7 +116,9 @@ def option_views(version: ProposalVersion, today: date) -> list[OptionView]:
         comparison = None
         if option.tier_version_id != current.pk:
             snapshot = snapshot or version_snapshot(current)
-            comparison = option_comparison(snapshot, option, option.tier_version)
+            comparison = option_comparison(
+                snapshot, option, option.tier_version, seats_now=license.seats
+            )
         views.append(OptionView(option, path, path.terms.starts_on, comparison))
     return views
 

@@ -6,11 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-from billing.checkout.quote import Line, Plan, term_lines
+from billing.checkout.quote import Line, Plan, invoiced_now, term_lines
 from billing.discounts import Discount, negotiated
 from billing.invoices import totals
 from billing.invoices.kinds import LineKind
-from billing.models import BillingDetails, ScheduledChange, ScheduledChangeStatus, Subscription
+from billing.models import (
+    Billing,
+    BillingDetails,
+    ScheduledChange,
+    ScheduledChangeStatus,
+    Subscription,
+)
 from billing.money import Money
 from billing.pricing import SeatPrice
 from billing.renewals import terms
@@ -36,11 +42,13 @@ class NextRenewal:
     price_row: TierVersionPrice | None  # its catalog price (None: the locked price)
     change: ScheduledChange | None  # the change scheduled for that day, applied first
     plan: Plan
+    # What the renewal's invoice bills: the whole term, or its first cycle for a term
+    # invoiced per cycle; subtotal, tax and total are theirs.
     lines: list[Line]
     subtotal: Money
     tax: Money
     total: Money
-    current_subtotal: Money  # the current plan's term at its locked price, before tax
+    current_subtotal: Money  # the same for the current plan at its locked price
     locked_until: date | None
     anchor: date  # the billing anchor its periods are counted from (moved: a new one)
     term_end: date  # the next term's last day
@@ -254,14 +262,21 @@ def next_renewal(subscription: Subscription, *, cache: Cache | None = None) -> N
     if source == terms.Source.SCHEDULED:
         version, price_row = cache.version(change.version_id), change.price
         from_proposal = change.proposal_option_id is not None
+        same_cycle = change.cycle == subscription.cycle
         plan = _plan(
             version,
             _seat_price(price_row, currency),
             seats=change.seats,
             auto_renew=change.auto_renew,
-            # A proposal's renewal: its term, billing and discount (a term of its own).
-            cycles=change.term_cycles if from_proposal else subscription.term_cycles,
-            billing=change.billing if from_proposal else subscription.billing,
+            # A proposal's renewal: its term, billing and discount (a term of its own);
+            # the customer's change of cycle: a term of one cycle, up front
+            # (subscriptions.services.subscription_one_cycle_terms, applied with it).
+            cycles=change.term_cycles
+            if from_proposal
+            else (subscription.term_cycles if same_cycle else 1),
+            billing=change.billing
+            if from_proposal
+            else (subscription.billing if same_cycle else Billing.UPFRONT),
             discounts=negotiated(change.discount_percent, change.discount_reason)
             if from_proposal
             else (),
@@ -274,6 +289,7 @@ def next_renewal(subscription: Subscription, *, cache: Cache | None = None) -> N
             seats=license.seats,
             auto_renew=license.auto_renew,
             cycles=subscription.term_cycles,
+            billing=subscription.billing,
         )
     else:
         plan = replace(
@@ -282,7 +298,10 @@ def next_renewal(subscription: Subscription, *, cache: Cache | None = None) -> N
             discounts=discounts_from(subscription, renews_on),
         )
     anchor = anchor_for(subscription, renews_on=renews_on, cycle=plan.cycle)
-    lines = anchored_lines(plan, renews_on=renews_on, anchor=anchor)
+    term = anchored_lines(plan, renews_on=renews_on, anchor=anchor)
+    # What the renewal invoices: the whole term, or its first cycle when the term is
+    # invoiced per cycle (the later cycles are billed as they start).
+    lines = invoiced_now(plan, term)
     decision = cache.tax_decision(license.organization_id, renews_on)
     result = totals.invoice_totals(
         line_amounts=[line.amount for line in lines],
@@ -291,7 +310,13 @@ def next_renewal(subscription: Subscription, *, cache: Cache | None = None) -> N
         currency=currency,
     )
     current_subtotal = Money.total(
-        [line.amount for line in term_lines(current, renews_on)], currency
+        [
+            line.amount
+            for line in invoiced_now(
+                replace(current, billing=plan.billing), term_lines(current, renews_on)
+            )
+        ],
+        currency,
     )
     return NextRenewal(
         renews_on=renews_on,
@@ -308,7 +333,7 @@ def next_renewal(subscription: Subscription, *, cache: Cache | None = None) -> N
         current_subtotal=current_subtotal,
         locked_until=locked_until,
         anchor=anchor,
-        term_end=lines[-1].period_end,
+        term_end=term[-1].period_end,
     )
 
 

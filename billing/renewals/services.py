@@ -254,9 +254,7 @@ def _invoice(
 ) -> Invoice:
     """The next term's invoice: `next_renewal`'s lines, each linked to the period it
     bills (the first is the claim). A term billed per cycle bills its first period now."""
-    lines = renewal.lines
-    if subscription.billing == Billing.PER_CYCLE:
-        lines = [line for line in lines if line.period_start == lines[0].period_start]
+    lines = renewal.lines  # the first cycle's alone for a term invoiced per cycle
     off = discount_by_period(lines)
     # The draft, its periods and lines are computed from rows locked above: validated in
     # Python, their keys and constraints left to the database (portal.validation).

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from billing.ledger.services import changes_recorded
 from billing.models import (
+    Billing,
     Invoice,
     PeriodReason,
     Subscription,
@@ -438,6 +439,33 @@ def subscription_set_terms(
         subscription.discount_ends_on = discount_ends_on if discount_percent else None
         _save(subscription, at)
     return subscription
+
+
+def subscription_one_cycle_terms(
+    *, subscription: Subscription, actor: Actor, reason: str, at: datetime | None = None
+) -> Subscription:
+    """A change of cycle made by the customer (the checkout, now or at the term's end)
+    starts a term of one cycle, invoiced up front: a term of several years and its
+    negotiated discount were agreed for the other cycle (billing.proposals.pricing
+    refuses a monthly term of several cycles). Nothing is written when that is so
+    already."""
+    if (
+        subscription.term_cycles == 1
+        and subscription.billing == Billing.UPFRONT
+        and not subscription.discount_percent
+    ):
+        return subscription
+    return subscription_set_terms(
+        subscription=subscription,
+        term_cycles=1,
+        billing=Billing.UPFRONT,
+        discount_percent=Decimal(0),
+        discount_reason="",
+        discount_ends_on=None,
+        actor=actor,
+        reason=reason,
+        at=at,
+    )
 
 
 @transaction.atomic

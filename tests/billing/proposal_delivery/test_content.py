@@ -103,8 +103,13 @@ def test_each_option_says_what_it_gains_keeps_and_loses_against_the_current_tier
         "Coupons and discounts",
         "Roles and permissions",
     ]
+    # Seats are the seats bought, today's 12 against the option's: not the tiers' seat
+    # limits (Team sells up to 15, Business up to 50), which read as if the option gave
+    # 35 more seats.
     seats = next(c for c in starter.comparison.limits if c.name == "Seats")
-    assert (seats.before, seats.after, seats.direction) == (15, 3, "loss")
+    assert (seats.before, seats.after, seats.direction) == (12, 3, "loss")
+    seats = next(c for c in business.comparison.limits if c.name == "Seats")
+    assert (seats.before, seats.after, seats.delta) == (12, 20, "+8 seats")
 
 
 def test_a_retired_tier_version_is_quoted_and_marked(proposal, catalog):

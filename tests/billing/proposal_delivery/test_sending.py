@@ -314,6 +314,8 @@ def test_a_monthly_options_total_is_said_to_be_a_years_not_a_months(
     text = text_of(path)
     assert "Total over a year $2,736.00" in text
     assert "over 1 month" not in text
+    # Its label says how it renews, not "1 month" beside a year's figures.
+    assert "Option 1: Team, monthly" in text and "Team, 1 month" not in text
 
 
 def test_a_renewal_as_is_that_no_longer_matches_the_license_is_not_sent(
