@@ -65,12 +65,23 @@ class VersionSnapshot:
         return self.prices.get((currency, cycle))
 
 
+def unit_for(count: int, unit: str) -> str:
+    """The unit as it reads after `count`: units are stored plural, so one (or minus one)
+    takes the singular, "1 seat", but "1 GB" and "1 SMS" stay."""
+    if abs(count) == 1 and unit.endswith("s") and not unit.isupper():
+        return unit[:-1]
+    return unit
+
+
+def quantity(count: int, unit: str) -> str:
+    """A count with its unit: "1 integration", "12,500 calls"."""
+    return f"{count:,} {unit_for(count, unit)}"
+
+
 def format_limit(value: int | None, unit: str) -> str:
     if value is None:
         return "Unlimited"
-    if value == 1 and unit.endswith("s") and not unit.isupper():
-        unit = unit[:-1]  # units are stored plural: "1 seat", but "1 GB" stays
-    return f"{value:,} {unit}"
+    return quantity(value, unit)
 
 
 @dataclass(frozen=True)
@@ -98,7 +109,7 @@ class LimitChange:
         if self.before is None or self.after is None:
             return "to unlimited" if self.after is None else "no longer unlimited"
         difference = self.after - self.before
-        return f"{difference:+,} {self.unit}"
+        return f"{difference:+,} {unit_for(difference, self.unit)}"
 
     @property
     def before_text(self) -> str:

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.humanize.templatetags.humanize import intcomma
-
+from licensing.catalog.diff import quantity
 from licensing.licenses.grants import SEATS, Entitlements, MetricInfo
 
 
@@ -83,8 +82,8 @@ def _usage_excess(usage: Usage, target: Entitlements, seats: int) -> Excess | No
     when = "in use" if metric.is_level else "this period"
     return Excess(
         what=metric.name,
-        now=f"{intcomma(used)} {metric.unit} {when}",
-        allowed=f"{intcomma(allowed)} {metric.unit}",
+        now=f"{quantity(used, metric.unit)} {when}",
+        allowed=quantity(allowed, metric.unit),
         outcome=outcome,
     )
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from billing.models import Checkout, CheckoutEvent, CheckoutStatus, Invoice, ScheduledChange
+from licensing.usage.services import UsageReport, usage_record_batch
 from portal.models import Role
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.helpers.checkout import subscribed
@@ -140,6 +141,19 @@ def test_a_downgrade_is_scheduled_and_can_be_cancelled(client_for, owner, organi
     assert response.status_code == 302
     change.refresh_from_db()
     assert change.status == "canceled"
+
+
+def test_the_downgrade_table_writes_one_integration_in_the_singular(
+    client_for, owner, organization, catalog
+):
+    license = subscribed(organization, catalog, "team", seats=3)
+    usage_record_batch(license=license, reports=[UsageReport("integrations", 2, "i1")])
+    client = client_for(owner)
+    url = _start(client, "northwind", tier="team")
+    page = client.get(url, CHANGE | {"tier": "starter", "seats": 3}).content.decode()
+    assert '<td data-label="Today">2 integrations in use</td>' in page
+    assert '<td data-label="New plan">1 integration</td>' in page
+    assert "1 integrations" not in page
 
 
 def test_buy_from_pricing_through_signup(client, db, catalog):

@@ -55,6 +55,9 @@ HIGH = snapshot(
         (7, 7, "same", "no change"),
         (1000, 1500, "gain", "+500 units"),
         (0, 3, "gain", "+3 units"),
+        (1, 2, "gain", "+1 unit"),
+        (3, 2, "loss", "-1 unit"),
+        (3, 1, "loss", "-2 units"),
     ],
 )
 def test_it_describes_each_limit_delta(before, after, direction, delta):

@@ -16,6 +16,7 @@ from licensing.catalog.diff import (
     describe_changes,
     format_limit,
     limit_changes,
+    quantity,
 )
 
 STANDARD = SupportSpec("Standard", 24, (), False, "")
@@ -80,6 +81,22 @@ def test_it_words_every_support_line():
 )
 def test_it_writes_limits_with_singular_units_for_one(value, unit, text):
     assert format_limit(value, unit) == text
+
+
+@pytest.mark.parametrize(
+    ("count", "unit", "text"),
+    [
+        (0, "integrations", "0 integrations"),
+        (1, "integrations", "1 integration"),
+        (2, "integrations", "2 integrations"),
+        (-1, "seats", "-1 seat"),
+        (1, "GB", "1 GB"),
+        (1, "SMS", "1 SMS"),
+        (1_000, "calls", "1,000 calls"),
+    ],
+)
+def test_a_quantity_reads_singular_for_one(count, unit, text):
+    assert quantity(count, unit) == text
 
 
 def test_a_metric_on_one_side_only_counts_as_zero_on_the_other():

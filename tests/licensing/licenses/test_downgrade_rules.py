@@ -19,6 +19,8 @@ SEATS = MetricInfo("seats", "Seats", "seats", is_level=True)
 MACHINES = MetricInfo("machines", "Machines", "machines", is_level=True)
 CALLS = MetricInfo("api-calls", "API calls", "calls", is_level=False)
 PROJECTS = MetricInfo("projects", "Projects", "projects", is_level=True)
+INTEGRATIONS = MetricInfo("integrations", "Integrations", "integrations", is_level=True)
+STORAGE = MetricInfo("storage", "Storage", "GB", is_level=True)
 
 USAGE_OUTCOME = (
     "Nothing recorded is removed. Usage over the new limit counts against the grace "
@@ -31,7 +33,10 @@ LEVEL_OUTCOME = (
 
 
 def plan(*features: FeatureInfo, **limits: int | None) -> Entitlements:
-    metrics = {m.key.replace("-", "_"): m for m in (SEATS, MACHINES, CALLS, PROJECTS)}
+    metrics = {
+        m.key.replace("-", "_"): m
+        for m in (SEATS, MACHINES, CALLS, PROJECTS, INTEGRATIONS, STORAGE)
+    }
     return Entitlements(
         features={f.key: FeatureGrant(f, "tier") for f in features},
         limits={
@@ -177,6 +182,26 @@ def test_seats_are_allowed_up_to_the_lower_of_the_tier_and_the_seats_bought(
 ):
     result = check(target=plan(KEYS, seats=limit), seats=seats, usage=[Usage(SEATS, used)])
     assert [e.allowed for e in result.excesses] == ([allowed] if allowed else [])
+
+
+@pytest.mark.parametrize(
+    "metric, limit, used, now, allowed",
+    [
+        (INTEGRATIONS, 1, 3, "3 integrations in use", "1 integration"),
+        (INTEGRATIONS, 0, 1, "1 integration in use", "0 integrations"),
+        (INTEGRATIONS, 2, 5, "5 integrations in use", "2 integrations"),
+        (CALLS, 1, 2, "2 calls this period", "1 call"),
+        (STORAGE, 1, 2, "2 GB in use", "1 GB"),
+        (SEATS, 1, 2, "2 seats in use", "1 seat"),
+    ],
+    ids=["one-allowed", "one-used-none-allowed", "two-allowed", "one-call", "gb", "one-seat"],
+)
+def test_the_unit_is_singular_for_one(metric, limit, used, now, allowed):
+    result = check(
+        target=plan(KEYS, **{metric.key.replace("-", "_"): limit}),
+        usage=[Usage(metric, used)],
+    )
+    assert [(e.now, e.allowed) for e in result.excesses] == [(now, allowed)]
 
 
 def test_nothing_exceeds_an_unlimited_limit():
