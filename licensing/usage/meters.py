@@ -46,7 +46,7 @@ def grace_ceiling(limit: int, grace_percent: int) -> int:
 class MeterState:
     used: int
     limit: int | None
-    percent: int | None  # of the limit, rounded down; None when unlimited
+    percent: int | None  # of the limit, whole, half up (11 of 12: 92); None when unlimited
     threshold: int | None  # the highest warning threshold reached
     status: str  # ok, warning, over_limit, blocked
     grace_remaining: int | None  # how much more before blocking; None when unlimited
@@ -55,7 +55,8 @@ class MeterState:
 def meter_state(*, used: int, limit: int | None, thresholds: list[int], grace_percent: int):
     if limit is None:
         return MeterState(used, None, None, None, OK, None)
-    percent = used * 100 // limit if limit else (0 if used == 0 else 100_000)
+    # Half up in whole numbers (100 used / limit + 1/2, rounded down), never via a float.
+    percent = (used * 200 + limit) // (2 * limit) if limit else (0 if used == 0 else 100_000)
     reached = [t for t in thresholds if used and used * 100 >= t * limit]
     ceiling = grace_ceiling(limit, grace_percent)
     if used > ceiling:

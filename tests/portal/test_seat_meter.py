@@ -34,3 +34,13 @@ def test_it_says_when_the_tier_has_no_maximum(client_for, teammate, organization
     assert "31 of 40 seats bought" in page
     assert "Enterprise has no maximum" in page
     assert 'max="40" value="31"' in page
+
+
+def test_the_percentage_used_rounds_half_up(client_for, teammate, organization, catalog):
+    # 11 of 12 is 91.67 %: shown as 92 %, never truncated to 91 %.
+    license = issue(organization, catalog, "team", seats=12).license
+    _seats_in_use(license, 11)
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert "Seats: 92% used." in page
+    assert '<span class="badge badge-warning">92%</span>' in page
+    assert "91%" not in page

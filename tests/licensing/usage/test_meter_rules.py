@@ -1,5 +1,5 @@
 """Meter rules at their edges, with limits other than round thousands: the grace ceiling
-rounds down, the percentage rounds down, a limit of zero, an unlimited metric (never a
+rounds down, the percentage rounds half up, a limit of zero, an unlimited metric (never a
 warning, never an upgrade suggestion), and periods that ignore the server's time zone."""
 
 import os
@@ -25,7 +25,7 @@ def test_the_grace_ceiling_rounds_down(limit, grace, ceiling):
         (11, meters.OK, 73, 5),
         (12, meters.WARNING, 80, 4),  # 80 % of 15 is exactly 12
         (15, meters.WARNING, 100, 1),
-        (16, meters.OVER, 106, 0),  # 15 plus 10 % is 16.5, and 16 is the most allowed
+        (16, meters.OVER, 107, 0),  # 15 plus 10 % is 16.5, and 16 is the most allowed
         (17, meters.BLOCKED, 113, 0),
     ],
 )
@@ -41,6 +41,26 @@ def test_it_meters_a_limit_of_fifteen_with_ten_percent_grace(
         status=status,
         grace_remaining=grace_remaining,
     )
+
+
+@pytest.mark.parametrize(
+    ("used", "limit", "percent"),
+    [
+        (11, 12, 92),  # 91.67
+        (1, 8, 13),  # 12.5: half up
+        (3, 8, 38),  # 37.5
+        (1, 3, 33),  # 33.33
+        (2, 3, 67),  # 66.67
+        (1, 200, 1),  # 0.5
+        (1, 201, 0),  # 0.498
+        (249, 250, 100),  # 99.6
+        (10, 10, 100),
+        (0, 12, 0),
+    ],
+)
+def test_the_percentage_rounds_half_up(used, limit, percent):
+    state = meters.meter_state(used=used, limit=limit, thresholds=[80, 100], grace_percent=10)
+    assert state.percent == percent
 
 
 @pytest.mark.parametrize(
