@@ -129,6 +129,15 @@ class TierResult:
     def pays_back(self) -> bool:
         return self.payback_months is not None
 
+    @property
+    def pays_back_within_horizon(self) -> bool:
+        """Payback at or before the horizon's last month: a tier that would pay back only
+        after the years the figures cover is not said to pay back."""
+        return (
+            self.payback_months is not None
+            and self.payback_months <= self.horizon_years * MONTHS_PER_YEAR
+        )
+
 
 @dataclass(frozen=True)
 class Outcome:

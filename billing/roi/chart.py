@@ -97,6 +97,11 @@ def describe(result: TierResult, locale: str) -> str:
     )
     if result.payback_months is None:
         return f"{text}. It does not pay back."
+    if not result.pays_back_within_horizon:
+        return (
+            f"{text}. It does not pay back within your {years}-year horizon (it would after "
+            f"{payback_text(result.payback_months)})."
+        )
     return f"{text}. It pays back after {payback_text(result.payback_months)}."
 
 
@@ -157,7 +162,7 @@ def _chart(
         "Cost (dashed)",
         [(p.month, float(p.cost.amount)) for p in points],
     )
-    if result.payback_months is not None and result.payback_months <= months:
+    if result.pays_back_within_horizon:
         at = result.payback_months
         value_then = result.annual_value * at / MONTHS_PER_YEAR
         chart.add(

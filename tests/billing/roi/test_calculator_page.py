@@ -47,6 +47,25 @@ def test_it_shows_a_losing_tier_honestly(client, roi_catalog):
     assert response.context["outcome"].recommended is None
 
 
+def test_a_payback_after_the_horizon_is_not_said_to_pay_back(client, roi_catalog):
+    # Eleven people: Enterprise is worth 11 * 3 h * 52 * $75 = $128,700 a year against
+    # $120,000, so it would pay back after 120,000 / (8,700 / 12) = 165.5 months, long
+    # after a 3-year horizon. Business pays back in 10.5 months, within it.
+    response = client.get(roi_url(team_size="11", horizon_years="3"))
+    page = response.content.decode()
+    enterprise = next(c for c in response.context["charts"] if c.result.tier.slug == "enterprise")
+    assert enterprise.description.endswith(
+        "It does not pay back within your 3-year horizon (it would after 165.5 months)."
+    )
+    assert "Payback (dot)" not in str(enterprise.svg)
+    assert "Not within your 3-year horizon (it would after 165.5 months)" in page
+    assert "Does not pay back within 3 years" in page
+    assert "pays back after 165.5 months" not in page
+    business = next(c for c in response.context["charts"] if c.result.tier.slug == "business")
+    assert business.description.endswith("It pays back after 10.5 months.")
+    assert "Payback (dot)" in str(business.svg)
+
+
 def test_it_shows_the_npv_only_with_a_discount_rate(client, roi_catalog):
     assert "Net present value" not in client.get(roi_url()).content.decode()
     page = client.get(roi_url(horizon_years="3", discount_rate="10")).content.decode()

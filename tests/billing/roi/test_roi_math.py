@@ -109,6 +109,30 @@ def test_it_matches_hand_worked_cases(overrides, tier_kwargs, value, cost, roi, 
     assert result.pays_back is (payback is not None)
 
 
+@pytest.mark.parametrize(
+    ("price", "years", "payback", "within"),
+    [
+        # $60,000 a year against $585,000 of value: 1.4 months.
+        ("60000", 1, "1.4", True),
+        # $540,000 against $585,000: 540,000 / (45,000 / 12) = 144 months, 12 years.
+        ("540000", 10, "144.0", False),
+        # $527,000: 527,000 / (58,000 / 12) = 109.03…: inside ten years, not nine.
+        ("527000", 10, "109.0", True),
+        ("527000", 9, "109.0", False),
+        # $525,000: 525,000 / (60,000 / 12) = 105 months, inside nine years (108).
+        ("525000", 9, "105.0", True),
+        # $438,750: 438,750 / (146,250 / 12) = 36 months exactly, the last of three years.
+        ("438750", 3, "36.0", True),
+        ("438750", 2, "36.0", False),
+        ("600000", 3, None, False),  # cost above value: never
+    ],
+)
+def test_it_pays_back_within_the_horizon_only_up_to_its_last_month(price, years, payback, within):
+    result = evaluate_tier(tier(price=price), assumptions(horizon_years=years))
+    assert result.payback_months == (None if payback is None else D(payback))
+    assert result.pays_back_within_horizon is within
+
+
 def test_it_discounts_net_value_for_the_npv():
     # 525,000 * (1/1.1 + 1/1.21 + 1/1.331) - 0 = 1,305,597.30 after rounding.
     result = evaluate_tier(tier(), assumptions(horizon_years=3, discount_rate_percent=D("10")))
