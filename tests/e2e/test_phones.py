@@ -1,6 +1,7 @@
 """Phones and the pages that guide, in a real browser: at 390 px every amount on the
-invoice list and page is in view without sideways scrolling; Billing is in the menu of
-those who may see invoices; the pricing page (signed in), the comparison, the invoices
+invoice list and page is in view without sideways scrolling; the members page's role
+form and buttons are whole; Billing is in the menu of those who may see invoices; the
+pricing page (signed in), the comparison, the invoices
 and the dashboard pass axe at 1280 and 390 px. Screenshots go to var/screenshots/."""
 
 import re
@@ -164,4 +165,36 @@ def test_the_dashboard_chart_from_the_licenses_start(
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     chart.screenshot(
         path=str(Path(settings.BASE_DIR) / "var" / "screenshots" / f"chart-{width}.png")
+    )
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_members_page_shows_each_rows_form_whole(
+    page, live_server, login, axe, owner, organization, width
+):
+    member = MembershipFactory(
+        organization=organization, role=Role.MEMBER, user__email="ada.lovelace@example.com"
+    ).user
+    page.set_viewport_size({"width": width, "height": 900})
+    login(owner)
+    page.goto(f"{live_server.url}/app/northwind/members/")
+    save = page.get_by_role("button", name=f"Save role of {member.display_name}")
+    expect(save).to_be_visible()
+    assert_fits(page, "the members page", width)
+    # Whole inside the table's box, not clipped by its scroll: "Save", never "Sa".
+    region = page.get_by_role("region", name="People").bounding_box()
+    for control in (
+        save,
+        page.get_by_role("combobox", name=f"Role of {member.display_name}"),
+        page.get_by_role("button", name=f"Remove {member.display_name}"),
+    ):
+        box = control.bounding_box()
+        assert region["x"] <= box["x"] and box["x"] + box["width"] <= region["x"] + region["width"]
+    axe(f"members at {width}px")
+    shot(page, f"members-{width}")
+
+    page.get_by_role("combobox", name=f"Role of {member.display_name}").select_option("billing")
+    save.click()
+    expect(page.get_by_role("combobox", name=f"Role of {member.display_name}")).to_have_value(
+        "billing"
     )
