@@ -22,7 +22,7 @@ from billing.checkout.services import pending_change
 from billing.dunning.selectors import dunning_hold, overdue_invoices
 from billing.invoices.selectors import invoice_summary
 from billing.models import Subscription
-from billing.proposals.customer import open_proposals
+from billing.proposals.customer import customer_proposals, open_proposals
 from billing.renewals.services import RENEWAL, ends_after
 from billing.renewals.summary import renewal_summary
 from billing.subscriptions.selectors import canceled_by_customer
@@ -219,6 +219,8 @@ def _dashboard_context(membership: Membership, token_form: TokenForm | None = No
         ),
         # The proposals waiting for an answer (billing.proposals): a link for everyone.
         "open_proposals": open_proposals(organization, timezone.localdate(now)),
+        # Every member reads the proposals sent, open or not: the list stays in reach.
+        "has_proposals": customer_proposals(organization).exists(),
         "members": list(
             Membership.objects.filter(organization=organization)
             .select_related("user")

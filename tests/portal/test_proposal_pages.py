@@ -63,6 +63,44 @@ def test_the_list_and_the_dashboard_link_to_an_open_proposal(client_for, owner, 
     assert url(version) in dashboard.content.decode()
 
 
+def proposals_link(slug):
+    return f'<a class="btn btn-secondary" href="{reverse("proposals", args=[slug])}">Proposals</a>'
+
+
+def test_the_dashboard_links_the_proposals_once_none_is_open(
+    client_for, organization, owner, license, catalog
+):
+    # Sent, then expired on 1 March ("now" is 14 March): no banner, but the link stays.
+    expired = sent_version(license, catalog, [{"seats": 6}], valid_until=date(2026, 3, 1))
+    member = MembershipFactory(organization=organization, role="member").user
+    for person in (owner, member):
+        dashboard = client_for(person).get(reverse("organization_detail", args=["northwind"]))
+        page = dashboard.content.decode()
+        assert proposals_link("northwind") in page
+        assert "Your account manager sent you proposal" not in page
+        listed = client_for(person).get(reverse("proposals", args=["northwind"]))
+        assert expired.label in listed.content.decode()
+
+
+def test_the_dashboard_has_no_proposals_link_without_a_sent_proposal(
+    client_for, owner, license, account_manager
+):
+    # A draft withdrawn before it was sent never reached the customer.
+    proposal_in(license, account_manager, ProposalStatus.WITHDRAWN)
+    page = client_for(owner).get(reverse("organization_detail", args=["northwind"]))
+    assert page.status_code == 200
+    assert reverse("proposals", args=["northwind"]) not in page.content.decode()
+
+
+def test_an_outsider_gets_404_for_the_proposals_list(client_for, license, catalog):
+    sent_version(license, catalog, [{"seats": 6}], valid_until=date(2026, 3, 1))
+    stranger = MembershipFactory(organization=OrganizationFactory(), role="owner")
+    client = client_for(stranger.user)
+    assert client.get(reverse("proposals", args=["northwind"])).status_code == 404
+    own = client.get(reverse("organization_detail", args=[stranger.organization.slug]))
+    assert reverse("proposals", args=[stranger.organization.slug]) not in own.content.decode()
+
+
 def test_a_proposal_withdrawn_before_it_was_sent_never_shows(
     client_for, owner, license, account_manager
 ):
