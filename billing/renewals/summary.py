@@ -35,6 +35,9 @@ class RenewalSummary:
     renewal: NextRenewal
     renews_on: date
     days_left: int
+    # Due (days_left <= 0) and not run yet: the last day the license stays usable while
+    # the renewal is processed (its renewal grace), or None outside the grace.
+    valid_while_due_until: date | None
     auto_renew: bool
     term_end: date
     # Auto-renew off: the last day the license works (services.ends_after): the term's
@@ -109,6 +112,7 @@ def renewal_summary(
         renewal=renewal,
         renews_on=renewal.renews_on,
         days_left=(renewal.renews_on - today).days,
+        valid_while_due_until=license.grace_until if renewal.renews_on <= today else None,
         auto_renew=license.auto_renew,
         term_end=license.term_end,
         expires_on=expires,

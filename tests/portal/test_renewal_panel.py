@@ -46,6 +46,25 @@ def test_the_panel_shows_the_date_the_amount_with_tax_and_the_lock(client_for, o
     assert f"/app/northwind/licenses/{team.pk}/cancel/" in page
 
 
+def test_a_renewal_due_and_not_run_yet_says_it_is_being_processed(
+    client_for, owner, teammate, organization, catalog, now
+):
+    # The term ended on 10 March; the renewal, due on 11 March, has not run by the 14th.
+    license = subscribed(
+        organization, catalog, term_start=date(2026, 2, 11), term_end=date(2026, 3, 10)
+    )
+    for person in (owner, teammate):
+        page = client_for(person).get(DASHBOARD).content.decode()
+        panel = page[page.index(f'id="renewal-{license.pk}"') :]
+        assert (
+            '<dt>Renewal due</dt><dd>Since <time datetime="2026-03-11">11 March 2026</time> '
+            "(UTC): it is being processed; the license stays valid until "
+            '<time datetime="2026-03-17">17 March 2026</time> (UTC)</dd>'
+        ) in panel
+        assert "in -3 days" not in page and "day ago" not in page
+        assert "Renews on</dt>" not in panel[: panel.index("</dl>")]
+
+
 def panel_of(page: str, license) -> str:
     """The renewal panel's HTML, from its card to the member's closing line."""
     start = page.index(f'id="renewal-{license.pk}"')
