@@ -32,7 +32,6 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from licensing.api import ratelimit
-from licensing.api.answer import status_at, valid_until
 from licensing.api.identity import TokenIdentity, TooManyFailures, rate_limit_bucket
 from licensing.api.tokens import api_token_authenticate
 from licensing.api.validation import key_matches, validate_key
@@ -433,12 +432,6 @@ def _license(request: HttpRequest, key: str) -> License:
     return license
 
 
-def _status_at(license: License, at: datetime) -> str:
-    """The license's status by the clock, as validate says it (answer.status_at)."""
-    ends_at = valid_until(renews_on=license.renews_on, grace_until=license.grace_until)
-    return status_at(license.status, valid_until=ends_at, at=at)
-
-
 def _license_out(license: License, status: str) -> dict:
     return {
         "id": license.pk,
@@ -544,7 +537,7 @@ def entitlements(request: HttpRequest, payload: KeyIn):
     license's trial tier among it)."""
     license = _license(request, payload.key)
     at = clock.now()
-    status = _status_at(license, at)
+    status = licenses.license_status_at(license, at)
     included = (
         Entitlements()
         if status == LicenseStatus.EXPIRED
@@ -561,12 +554,19 @@ def entitlements(request: HttpRequest, payload: KeyIn):
 def report_usage(request: HttpRequest, payload: UsageIn):
     """Report usage in batches of up to 500 records. Each record's idempotency_key is
     yours to choose; a record sent again with the same key counts once. A key stored
-    before with another record refuses the batch: 422, naming it, nothing stored."""
+    before with another record refuses the batch: 422, naming it, nothing stored. A
+    license expired by the clock, as validate answers, takes none: 409."""
     license = _license(request, payload.key)
+    at = clock.now()
+    # Expired by the clock (past its term and grace), as validate says: no new usage,
+    # whether or not the job that closes it has run.
+    if licenses.license_status_at(license, at) == LicenseStatus.EXPIRED:
+        raise ApiError(409, "usage_refused", "The license is expired.")
     try:
         results = usage_record_batch(
             license=license,
             reports=[UsageReport(**record.dict()) for record in payload.records],
+            at=at,
         )
     except DjangoValidationError as exc:
         raise ApiError(422, "invalid_usage", " ".join(exc.messages)) from exc

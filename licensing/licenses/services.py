@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from licensing.api.answer import status_at, valid_until
 from licensing.api.validation import license_changed
 from licensing.licenses import keys, signing
 from licensing.licenses import status as status_rules
@@ -22,6 +23,7 @@ from licensing.licenses.grants import Entitlements
 from licensing.licenses.signals import license_changed as license_changed_signal
 from licensing.models import (
     CLOSED_STATUSES,
+    USABLE_STATUSES,
     Addon,
     EntitlementOverride,
     EventKind,
@@ -727,6 +729,13 @@ def machine_limit(
     return entitlements.machine_limit(license.seats)
 
 
+def license_status_at(license: License, at: datetime) -> str:
+    """The license's status at `at` by the clock, as validate says it (answer.status_at):
+    a usable license past its term and renewal grace is expired, whatever is stored."""
+    ends_at = valid_until(renews_on=license.renews_on, grace_until=license.grace_until)
+    return status_at(license.status, valid_until=ends_at, at=at)
+
+
 @transaction.atomic
 def machine_activate(
     *, license: License, fingerprint: str, name: str = "", actor: Actor, at=None
@@ -737,8 +746,11 @@ def machine_activate(
     existing = license.machines.active().filter(fingerprint=fingerprint)
     if existing.exists():
         return existing.get(), False
-    if not license.is_usable:
-        raise ValidationError(f"The license is {license.get_status_display().lower()}.")
+    # By the clock, as validate answers: past its term and grace it is expired, whether
+    # or not the job that closes it has run.
+    status = license_status_at(license, at)
+    if status not in USABLE_STATUSES:
+        raise ValidationError(f"The license is {LicenseStatus(status).label.lower()}.")
     limit = machine_limit(license, at)
     active = license.machines.active().count()
     if limit is not None and active >= limit:

@@ -12,6 +12,7 @@ from django.test import override_settings
 
 from licensing.licenses import signing
 from licensing.licenses.services import license_latest_file, license_set_auto_renew, license_suspend
+from licensing.models import UsageRecord
 from tests.helpers.licenses import SYSTEM, issue
 
 TERM_END = date(2026, 3, 31)  # the term's last day
@@ -136,3 +137,49 @@ def test_a_suspended_license_s_file_has_no_grace(organization, catalog):
     license_suspend(license=license, actor=SYSTEM, reason="Fraud check.")
     payload = signing.verify(license_latest_file(license).body, signing.public_key_pem())
     assert (payload["status"], payload["grace_until"]) == ("suspended", None)
+
+
+@pytest.mark.parametrize(
+    "moment, taken",
+    [
+        pytest.param(at(2026, 4, 7, 23, 59, 59), True, id="last-grace-day"),
+        pytest.param(at(2026, 4, 8), False, id="day-after-grace"),
+    ],
+)
+def test_past_its_grace_it_takes_no_activation_nor_usage_before_the_job_runs(
+    api, quarter, moment, taken
+):
+    # The term-end job has not run: the stored status is still active, but validate
+    # already answers "expired" after the grace, and so do activate and usage.
+    body = {"key": quarter.key}
+    usage = body | {"records": [{"metric": "api-calls", "quantity": 5, "idempotency_key": "u1"}]}
+    with time_machine.travel(moment, tick=False):
+        code = api("licenses/validate", body).json()["code"]
+        activated = api("machines/activate", body | {"fingerprint": "build-1"})
+        reported = api("licenses/usage", usage)
+    quarter.license.refresh_from_db()
+    assert quarter.license.status == "active"
+    if taken:
+        assert code == "valid"
+        assert (activated.status_code, reported.status_code) == (201, 200)
+        return
+    assert code == "expired"
+    assert (activated.status_code, activated.json()) == (
+        409,
+        {"code": "activation_refused", "detail": "The license is expired."},
+    )
+    assert (reported.status_code, reported.json()) == (
+        409,
+        {"code": "usage_refused", "detail": "The license is expired."},
+    )
+    assert not quarter.license.machines.exists()
+    assert not UsageRecord.objects.filter(license=quarter.license).exists()
+
+
+def test_a_license_set_expired_refuses_an_activation_in_the_same_words(api, organization, catalog):
+    expired = issue(organization, catalog, status="expired")
+    refused = api("machines/activate", {"key": expired.key, "fingerprint": "build-1"})
+    assert (refused.status_code, refused.json()) == (
+        409,
+        {"code": "activation_refused", "detail": "The license is expired."},
+    )
