@@ -55,8 +55,17 @@ class OrganizationAdmin(HistoryAdmin):
     search_fields = ["name", "slug", "memberships__user__email"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline, InvitationInline]
-    # Only admins assign account managers.
-    admin_only_fields = ["account_manager"]
+    # When the organization joined is a fact, for nobody to rewrite.
+    readonly_fields = ["created_at"]
+    # Only admins assign account managers, and only they change the slug: it is in every
+    # /app/<slug>/ address the customer has bookmarked or been emailed.
+    admin_only_fields = ["account_manager", "slug"]
+
+    def get_prepopulated_fields(self, request, obj=None):
+        # A slug shown read-only has no field for the name to fill in.
+        if "slug" in self.get_readonly_fields(request, obj):
+            return {}
+        return super().get_prepopulated_fields(request, obj)
 
     def view_on_site(self, obj: Organization) -> str:
         """The account's page in the book (the customer's own pages are for members)."""

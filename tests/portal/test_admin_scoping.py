@@ -379,6 +379,43 @@ def test_it_lets_only_admins_assign_account_managers(client_for, maya, admin_use
     assert northwind.account_manager == otto
 
 
+def test_an_account_manager_changes_neither_the_slug_nor_when_it_joined(
+    client_for, maya, admin_user
+):
+    northwind = Organization.objects.get(slug="northwind-analytics")
+    joined = northwind.created_at
+    url = f"/admin/portal/organization/{northwind.pk}/change/"
+    client = client_for(maya)
+    page = client.get(url).content.decode()
+    assert 'name="slug"' not in page and 'name="created_at_0"' not in page
+    assert "northwind-analytics" in page  # still shown, read-only
+    response = client.post(
+        url,
+        _organization_form(northwind, name="Northwind", slug="stolen")
+        | {"created_at_0": "2020-01-01", "created_at_1": "00:00:00"},
+    )
+    assert response.status_code == 302
+    northwind.refresh_from_db()
+    # The rename is hers to make; the address and the date are not.
+    assert (northwind.name, northwind.slug, northwind.created_at) == (
+        "Northwind",
+        "northwind-analytics",
+        joined,
+    )
+
+    # An admin still changes the slug, but not the date either.
+    client = client_for(admin_user)
+    page = client.get(url).content.decode()
+    assert 'name="slug"' in page and 'name="created_at_0"' not in page
+    client.post(
+        url,
+        _organization_form(northwind, slug="northwind")
+        | {"created_at_0": "2020-01-01", "created_at_1": "00:00:00"},
+    )
+    northwind.refresh_from_db()
+    assert (northwind.slug, northwind.created_at) == ("northwind", joined)
+
+
 def test_it_refuses_a_membership_in_another_customer(
     client_for, maya_with_every_permission, globex
 ):
