@@ -146,12 +146,22 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     return membership
 
 
+LAST_OWNER_DEMOTED = "An organization needs at least one owner. Make someone else an owner first."
+LAST_OWNER_REMOVED = "The last owner cannot be removed. Make someone else an owner first."
+
+
 def _other_owners(membership: Membership) -> int:
     return (
-        Membership.objects.filter(organization=membership.organization, role=Role.OWNER)
+        Membership.objects.filter(organization_id=membership.organization_id, role=Role.OWNER)
         .exclude(pk=membership.pk)
         .count()
     )
+
+
+def membership_is_last_owner(membership: Membership) -> bool:
+    """An owner with no other owner beside them: neither demoted nor removed (the admin
+    asks too, before it saves)."""
+    return membership.role == Role.OWNER and not _other_owners(membership)
 
 
 @transaction.atomic
@@ -160,10 +170,8 @@ def membership_change_role(*, membership: Membership, role: str) -> Membership:
     membership = Membership.objects.select_related("organization").get(pk=membership.pk)
     if role not in Role.values:
         raise ValidationError({"role": "Choose owner, billing admin or member."})
-    if membership.role == Role.OWNER and role != Role.OWNER and not _other_owners(membership):
-        raise ValidationError(
-            "An organization needs at least one owner. Make someone else an owner first."
-        )
+    if role != Role.OWNER and membership_is_last_owner(membership):
+        raise ValidationError(LAST_OWNER_DEMOTED)
     membership.role = role
     membership.save(update_fields=["role"])
     return membership
@@ -173,6 +181,6 @@ def membership_change_role(*, membership: Membership, role: str) -> Membership:
 def membership_remove(*, membership: Membership) -> None:
     _lock_organization(membership.organization)
     membership = Membership.objects.select_related("organization").get(pk=membership.pk)
-    if membership.role == Role.OWNER and not _other_owners(membership):
-        raise ValidationError("The last owner cannot be removed. Make someone else an owner first.")
+    if membership_is_last_owner(membership):
+        raise ValidationError(LAST_OWNER_REMOVED)
     membership.delete()
