@@ -10,6 +10,7 @@ from portal.models import Invitation, Membership, Organization, OutboundEmail, R
 from portal.services import (
     LAST_OWNER_DEMOTED,
     LAST_OWNER_REMOVED,
+    membership_change_role,
     membership_is_last_owner,
     membership_remove,
 )
@@ -166,6 +167,19 @@ class MembershipAdmin(HistoryAdmin):
                 *(f"{m.user}: the last owner of {m.organization}" for m in last),
             ]
         return to_delete, model_count, perms_needed, protected
+
+    def get_readonly_fields(self, request, obj=None):
+        # A membership is one person in one organization: another person or place is
+        # another membership (added, or removed through the service).
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, "user", "organization"] if obj is not None else readonly
+
+    def save_model(self, request, obj: Membership, form, change: bool) -> None:
+        if change and "role" in form.changed_data:
+            # Under the organization's lock, the last owner checked again.
+            membership_change_role(membership=obj, role=obj.role)
+            return
+        super().save_model(request, obj, form, change)
 
     def delete_model(self, request, obj: Membership) -> None:
         membership_remove(membership=obj)

@@ -31,6 +31,8 @@ def test_the_dashboard_says_what_happens_when(client, owner, organization, overd
     assert reverse("invoice_detail", args=[organization.slug, overdue.number]) in page
     assert page.count(">Passed</td>") == 1  # the due date
     assert page.count(">Sent</td>") == 1  # the first reminder
+    # Dated as it was sent, which a run may make later than its day: it says which it is.
+    assert "Reminder email, the one for 1 day after the due date (dated as sent)" in page
 
 
 def test_after_suspension_it_says_so(client, owner, organization, overdue):

@@ -255,15 +255,31 @@ def test_a_subscription_started_on_31_january_shows_its_periods(
             reason=PeriodReason.RENEWAL,
             amount=subscription.cycle_price.rounded(),
         )
-    amounts = '<th scope="col" class="num">Amount</th>'
+    amounts = '<th scope="col" class="num">Invoiced</th>'
     page = client_for(owner).get(f"/app/{organization.slug}/").content.decode()
     for day in ["27 Feb 2026", "30 Mar 2026", "29 Apr 2026"]:
         assert day in page
     assert amounts in page and "Renewal" in page
+    assert "A period shortened by a change" not in page  # no change among them
     # A member sees the dates but no amounts or invoices, as the invoice pages refuse them.
     page = client_for(teammate).get(f"/app/{organization.slug}/").content.decode()
     assert "29 Apr 2026" in page and "Billing periods" in page
     assert amounts not in page
+
+
+def test_a_period_shortened_by_a_change_says_its_credit_is_on_the_changes_invoice(
+    catalog, organization, owner, client_for, now
+):
+    """Seats added on 14 March: the March row keeps the $ its invoice billed and the
+    change's row its charge; read as a sum they overstated March, so the table says
+    the unused days are credited on the change's invoice."""
+    from tests.helpers.checkout import confirm
+
+    license = subscribed(organization, catalog, seats=5)
+    confirm(organization, license, owner, tier="team", seats=8, cycle="monthly", auto_renew=True)
+    page = client_for(owner).get(f"/app/{organization.slug}/").content.decode()
+    assert "Change" in page
+    assert page.count("A period shortened by a change keeps what its own invoice billed") == 1
 
 
 def test_two_extensions_follow_each_other_and_a_refused_one_writes_nothing(catalog, organization):
