@@ -660,12 +660,7 @@ def checkout_preview(
     renewal_listed = True
     if pending is not None:
         replan = _replan(catalog, license, pending, quote, version)
-    if (
-        license is not None
-        and not buys_trial_license
-        and quote.renews_on is not None
-        and (replan is None or not replan.stays)
-    ):
+    if license is not None and not buys_trial_license and (replan is None or not replan.stays):
         after = renewal_after(
             license, quote, version, option=option, catalog=catalog, details=details
         )
@@ -676,10 +671,9 @@ def checkout_preview(
             quote = replace(quote, renewal=after.subtotal, renewal_tax=after.tax)
             if after.moves_to_successor:
                 notes.append(
-                    f"When this term ends, the price lock on {license.version.tier.name} "
-                    f"v{license.version.number}, a retired version, ends too: the renewal "
-                    f"moves to {after.version.tier.name} v{after.version.number} at its "
-                    f"price, {after.subtotal.format()} before tax."
+                    "When this term ends, the price lock on its retired version ends too: "
+                    f"the renewal moves to {after.version.tier.name} v{after.version.number} "
+                    f"at its price, {after.subtotal.format()} before tax."
                 )
     tier_before = None if quote.current is None else quote.current.tier
     if not conversion.converts(

@@ -444,9 +444,9 @@ def _roi(version: ProposalVersion, options: list[OptionContent], product_slug: s
             RoiRow(
                 option=option,
                 result=result,
-                payback="does not pay back"
-                if result.payback_months is None
-                else payback_text(result.payback_months),
+                payback=payback_text(result.payback_months)
+                if result.pays_back_within_horizon
+                else "does not pay back within the horizon",
                 roi_percent=""
                 if result.roi_percent is None
                 else format_percent(result.roi_percent),

@@ -277,9 +277,11 @@ def next_renewal(subscription: Subscription, *, cache: Cache | None = None) -> N
             billing=change.billing
             if from_proposal
             else (subscription.billing if same_cycle else Billing.UPFRONT),
+            # A change the customer scheduled inside an agreed term keeps the agreed
+            # discount (discounts_from) in its cycle; a new cycle is a new term.
             discounts=negotiated(change.discount_percent, change.discount_reason)
             if from_proposal
-            else (),
+            else (discounts_from(subscription, renews_on) if same_cycle else ()),
         )
     elif source == terms.Source.SUCCESSOR:
         version, price_row = cache.version(successor_pk), successor_row

@@ -57,6 +57,8 @@ def meter_state(*, used: int, limit: int | None, thresholds: list[int], grace_pe
         return MeterState(used, None, None, None, OK, None)
     # Half up in whole numbers (100 used / limit + 1/2, rounded down), never via a float.
     percent = (used * 200 + limit) // (2 * limit) if limit else (0 if used == 0 else 100_000)
+    if used < limit:
+        percent = min(percent, 99)  # "100% used" is the limit reached, not 99.6 % of it
     reached = [t for t in thresholds if used and used * 100 >= t * limit]
     ceiling = grace_ceiling(limit, grace_percent)
     if used > ceiling:

@@ -117,3 +117,55 @@ def test_what_the_checkout_says_of_the_renewal_is_what_it_bills(
         shown.quote.renewal,
         shown.quote.renewal_tax,
     )
+
+
+def test_fewer_seats_at_the_terms_end_keep_a_held_discount(organization, catalog, owner, now):
+    """A change the customer schedules inside an agreed year keeps the agreed discount
+    at the renewal that applies it (it dropped it for that one month, and the renewals
+    after took it again)."""
+    license = subscribed(organization, catalog, "team", seats=8)  # monthly, March 2026
+    subscription_set_terms(
+        subscription=license.subscription,
+        term_cycles=1,
+        billing="upfront",
+        discount_percent=Decimal(15),
+        discount_reason="A year's commitment",
+        discount_ends_on=agreed_discount_ends_on(date(2026, 3, 1), cycle="monthly", term_cycles=12),
+        actor=SYSTEM,
+        reason="Proposal accepted.",
+    )
+    license.refresh_from_db()
+
+    shown, _ = confirm(
+        organization, license, owner, tier="team", seats=6, cycle="monthly", auto_renew=True
+    )
+
+    assert shown.quote.later is not None  # fewer seats wait for the term's end
+    renewal = _renewal(license)
+    assert renewal.change is not None
+    assert renewal.subtotal == shown.quote.renewal
+    assert renewal.subtotal < renewal.plan.price.for_seats(6).rounded()  # 15 % off still
+
+
+def test_with_renewal_off_what_it_would_renew_for_is_the_renewals_figure(
+    organization, catalog, owner, now
+):
+    """Canceled, on a retired version whose lock ends with the term: "It would renew for"
+    is what resuming would bill (the successor's price), as the dashboard says."""
+    from billing.subscriptions.cancellation import subscription_cancel
+    from licensing.licenses.services import Actor
+
+    license = _retired_team(organization, catalog)
+    subscription_cancel(subscription=license.subscription, actor=Actor.of(owner, "owner"))
+    license.refresh_from_db()
+
+    shown = preview(
+        organization, license, owner, tier="team", seats=6, cycle="annual", auto_renew=False
+    )
+
+    assert shown.quote.renews_on is None
+    license.refresh_from_db()
+    subscription = Subscription.objects.get(license=license)
+    subscription.license.seats = 6  # as confirming would leave it
+    assert shown.quote.renewal == next_renewal(subscription).subtotal
+    assert shown.quote.renewal.format() == "$1,140.00"
