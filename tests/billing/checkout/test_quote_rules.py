@@ -880,6 +880,16 @@ def test_the_fingerprint_changes_with_each_figure():
     )
 
 
+def test_the_fingerprint_names_the_renewal_figure_the_services_put_in():
+    """The checkout puts the renewal's own figure in the quote (a retired version's
+    successor, a held discount: billing.checkout.services.renewal_after), which the
+    plan's parts do not give: retiring the version between preview and confirm changes
+    that figure alone, and the confirmation must see it."""
+    base = change(plan("team", 5), plan("team", 8), tax="10", credit="5")
+    moved = replace(base, renewal=base.renewal + Money(D("0.01"), base.currency))
+    assert moved.fingerprint() != base.fingerprint()
+
+
 def test_the_fingerprint_names_the_tax_rate_even_when_nothing_is_due_now():
     # A decrease waits for the term's end: no line today, so no tax today, and the same
     # renewal; only the rate tells the renewal's tax apart, which the preview shows.
