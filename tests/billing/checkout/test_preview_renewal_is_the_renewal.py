@@ -39,6 +39,23 @@ def _retired_team(organization, catalog):
     )
 
 
+def _with_an_agreed_discount(organization, catalog, *, seats: int, percent: int):
+    """Team, monthly, for March 2026, with an accepted proposal's discount for a year."""
+    license = subscribed(organization, catalog, "team", seats=seats)
+    subscription_set_terms(
+        subscription=license.subscription,
+        term_cycles=1,
+        billing="upfront",
+        discount_percent=Decimal(percent),
+        discount_reason="A year's commitment",
+        discount_ends_on=agreed_discount_ends_on(date(2026, 3, 1), cycle="monthly", term_cycles=12),
+        actor=SYSTEM,
+        reason="Proposal accepted.",
+    )
+    license.refresh_from_db()
+    return license
+
+
 def test_the_renewal_after_a_change_follows_the_successor(organization, catalog, owner, now):
     license = _retired_team(organization, catalog)
     assert _renewal(license).moves_to_successor
@@ -70,18 +87,7 @@ def test_the_checkout_page_states_the_successors_price_for_the_renewal(
 
 
 def test_the_renewal_after_a_change_keeps_a_held_discount(organization, catalog, owner, now):
-    license = subscribed(organization, catalog, "team", seats=5)  # monthly, March 2026
-    subscription_set_terms(
-        subscription=license.subscription,
-        term_cycles=1,
-        billing="upfront",
-        discount_percent=Decimal(20),
-        discount_reason="A year's commitment",
-        discount_ends_on=agreed_discount_ends_on(date(2026, 3, 1), cycle="monthly", term_cycles=12),
-        actor=SYSTEM,
-        reason="Proposal accepted.",
-    )
-    license.refresh_from_db()
+    license = _with_an_agreed_discount(organization, catalog, seats=5, percent=20)
 
     shown, _ = confirm(
         organization, license, owner, tier="team", seats=8, cycle="monthly", auto_renew=True
@@ -123,18 +129,7 @@ def test_fewer_seats_at_the_terms_end_keep_a_held_discount(organization, catalog
     """A change the customer schedules inside an agreed year keeps the agreed discount
     at the renewal that applies it (it dropped it for that one month, and the renewals
     after took it again)."""
-    license = subscribed(organization, catalog, "team", seats=8)  # monthly, March 2026
-    subscription_set_terms(
-        subscription=license.subscription,
-        term_cycles=1,
-        billing="upfront",
-        discount_percent=Decimal(15),
-        discount_reason="A year's commitment",
-        discount_ends_on=agreed_discount_ends_on(date(2026, 3, 1), cycle="monthly", term_cycles=12),
-        actor=SYSTEM,
-        reason="Proposal accepted.",
-    )
-    license.refresh_from_db()
+    license = _with_an_agreed_discount(organization, catalog, seats=8, percent=15)
 
     shown, _ = confirm(
         organization, license, owner, tier="team", seats=6, cycle="monthly", auto_renew=True
