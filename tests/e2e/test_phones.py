@@ -192,9 +192,3 @@ def test_the_members_page_shows_each_rows_form_whole(
         assert region["x"] <= box["x"] and box["x"] + box["width"] <= region["x"] + region["width"]
     axe(f"members at {width}px")
     shot(page, f"members-{width}")
-
-    page.get_by_role("combobox", name=f"Role of {member.display_name}").select_option("billing")
-    save.click()
-    expect(page.get_by_role("combobox", name=f"Role of {member.display_name}")).to_have_value(
-        "billing"
-    )
