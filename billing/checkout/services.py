@@ -741,19 +741,9 @@ def renewal_after(
     now, later = quote.now, quote.later
     if later is not None:
         # Scheduled for the term's end, as _schedule writes it.
-        scheduled = version if later.tier == version.tier.slug else current_version
-        price = _price_row(scheduled, quote.currency, later.cycle)
-        if price is None:
+        change = scheduled_change_of(license, quote, version, current_version)
+        if change is None:
             return None
-        change = ScheduledChange(
-            license_id=license.pk,
-            effective_on=quote.later_on,
-            version=scheduled,
-            seats=later.seats,
-            cycle=later.cycle,
-            price=price,
-            auto_renew=later.auto_renew,
-        )
         cache.changes[license.pk] = [change]
     else:
         cache.changes[license.pk] = []  # the change made now leaves none for the end
@@ -793,6 +783,29 @@ def renewal_after(
         after.discount_percent, after.discount_reason = Decimal(0), ""
         after.discount_ends_on = None
     return next_renewal(after, cache=cache)
+
+
+def scheduled_change_of(
+    license: License, quote: Quote, version: TierVersion, current_version: TierVersion
+) -> ScheduledChange | None:
+    """The change `quote` schedules for the term's end, unsaved: the target `version`
+    when its tier is the one chosen for later, else the license's `current_version`, at
+    its catalog price (both versions with their prices prefetched). None: that version
+    has no price in the quote's currency for the later cycle."""
+    later = quote.later
+    scheduled = version if later.tier == version.tier.slug else current_version
+    price = _price_row(scheduled, quote.currency, later.cycle)
+    if price is None:
+        return None
+    return ScheduledChange(
+        license=license,
+        effective_on=quote.later_on,
+        version=scheduled,
+        seats=later.seats,
+        cycle=later.cycle,
+        price=price,
+        auto_renew=later.auto_renew,
+    )
 
 
 def _price_row(version: TierVersion, currency: str, cycle: str) -> TierVersionPrice | None:
@@ -1429,24 +1442,19 @@ def _replan_pending(preview: Preview, *, checkout: Checkout, user, at: datetime)
 
 def _schedule(license: License, preview: Preview, *, user, at: datetime) -> ScheduledChange:
     quote = preview.quote
-    later = quote.later
-    version = preview.version if later.tier == preview.version.tier.slug else license.version
-    now_version = _now_version(frozen_catalog(), license, quote, preview.version)
-    price = TierVersionPrice.objects.get(
-        version=version, currency_id=quote.currency, cycle=later.cycle
+    catalog = frozen_catalog()
+    now_version = _now_version(catalog, license, quote, preview.version)
+    change = scheduled_change_of(
+        license, quote, preview.version, catalog.version(license.version_id)
     )
-    return ScheduledChange.objects.create(
-        license=license,
-        effective_on=quote.later_on,
-        version=version,
-        seats=later.seats,
-        cycle=later.cycle,
-        price=price,
-        auto_renew=later.auto_renew,
-        summary=changes.summary(_terms(now_version, quote.now), _terms(version, later))[:300],
-        created_by=user,
-        created_at=at,
-    )
+    if change is None:  # the preview quoted a price: it is in the catalog it was read from
+        raise QuoteRefused({"cycle": "That plan is no longer sold in this currency and cycle."})
+    change.summary = changes.summary(
+        _terms(now_version, quote.now), _terms(change.version, quote.later)
+    )[:300]
+    change.created_by, change.created_at = user, at
+    change.save()
+    return change
 
 
 # --- Abandoning ------------------------------------------------------------------------
