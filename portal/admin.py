@@ -1,19 +1,42 @@
+from contextlib import contextmanager
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from portal.admin_history import HistoryAdmin
+from portal.admin_scoping import scope_queryset
 from portal.models import Invitation, Membership, Organization, OutboundEmail, Role, User
 from portal.services import (
     LAST_OWNER_DEMOTED,
     LAST_OWNER_REMOVED,
+    last_owner_refusal,
+    membership_add,
     membership_change_role,
     membership_is_last_owner,
     membership_remove,
+    user_delete,
 )
+
+
+def _last_owners(memberships: list[Membership]) -> list[Membership]:
+    """The owners among `memberships` whose organization would have none left were they
+    all deleted together."""
+    deleted = {m.pk for m in memberships}
+    last = []
+    for membership in memberships:
+        if membership.role != Role.OWNER:
+            continue
+        others = Membership.objects.filter(
+            organization_id=membership.organization_id, role=Role.OWNER
+        ).exclude(pk__in=deleted)
+        if not others.exists():
+            last.append(membership)
+    return last
 
 
 @admin.register(User)
@@ -36,6 +59,49 @@ class UserAdmin(BaseUserAdmin):
     # Who is staff, and with which permissions, is for admins to decide.
     admin_only_fields = ["is_staff", "is_superuser", "groups", "user_permissions"]
 
+    def get_deleted_objects(self, objs, request):
+        # The last owner of an organization is protected: the confirmation page names
+        # the organization and its POST deletes nothing (Django refuses a deletion with
+        # anything protected). Everyone else leaves through membership_remove.
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        memberships = Membership.objects.filter(user__in=objs).select_related(
+            "user", "organization"
+        )
+        last = _last_owners(list(memberships))
+        for membership in last:
+            messages.error(request, last_owner_refusal(membership))
+        protected = [*protected, *(f"{m.user}: the last owner of {m.organization}" for m in last)]
+        return to_delete, model_count, perms_needed, protected
+
+    def delete_model(self, request, obj: User) -> None:
+        user_delete(user=obj)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset) -> None:
+        for user in queryset:
+            user_delete(user=user)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as refused:
+            # The service, under the organization's lock, saw a last owner the
+            # confirmation did not (someone else demoted an owner meanwhile).
+            return self._refused(request, refused)
+
+    def response_action(self, request, queryset):
+        try:
+            # One transaction: the deletions' log entries go with a refused deletion.
+            with transaction.atomic():
+                return super().response_action(request, queryset)
+        except ValidationError as refused:
+            return self._refused(request, refused)
+
+    def _refused(self, request, refused: ValidationError) -> HttpResponseRedirect:
+        for reason in refused.messages:
+            messages.error(request, reason)
+        return HttpResponseRedirect(request.get_full_path())
+
 
 class MembershipAdminForm(forms.ModelForm):
     """Refuses what portal.services refuses: the last owner demoted, or moved to another
@@ -54,42 +120,107 @@ class MembershipAdminForm(forms.ModelForm):
         return cleaned
 
 
+class MembersRefused(Exception):
+    """A membership service refused a row of the organization page's members."""
+
+    def __init__(self, reasons: list[str]):
+        super().__init__(reasons)
+        self.reasons = reasons
+
+
+class MembershipInlineForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A membership is one person in one organization: another person is another
+        # membership, added or removed through the services (as on the membership's page).
+        if self.instance.pk is not None and "user" in self.fields:
+            self.fields["user"].disabled = True
+
+
 class MembershipFormSet(forms.BaseInlineFormSet):
-    """The organization page's members, demoted or deleted together: one owner at least
-    must stay, as portal.services keeps it."""
+    """The organization page's members, saved one row at a time by portal.services:
+    membership_add, membership_change_role and membership_remove, each under the
+    organization's lock with its last-owner rule. `refused` are the reasons a service
+    gave on an earlier attempt at the same save (OrganizationAdmin.changeform_view)."""
+
+    def __init__(self, *args, refused: list[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.refused = refused or []
 
     def clean(self):
         super().clean()
-        if not self.instance.pk or any(form.errors for form in self.forms):
-            return
-        owners_before = Membership.objects.filter(
-            organization=self.instance, role=Role.OWNER
-        ).exists()
-        listed = {form.instance.pk for form in self.forms if form.instance.pk}
-        owners_after = (
-            Membership.objects.filter(organization=self.instance, role=Role.OWNER)
-            .exclude(pk__in=listed)
-            .exists()
-        ) or any(
-            form.cleaned_data.get("role") == Role.OWNER
-            and not self._should_delete_form(form)
-            and form.cleaned_data.get("user")
-            for form in self.forms
-        )
-        if owners_before and not owners_after:
-            raise ValidationError(
-                "An organization needs at least one owner: the last one can be neither "
-                "demoted nor removed. Make someone else an owner first."
-            )
+        if self.refused:
+            raise ValidationError(self.refused)
+
+    def save(self, commit: bool = True) -> list[Membership]:
+        """In the order that never leaves the organization without an owner midway:
+        new members and promotions first, then demotions, then removals. So a save that
+        swaps owners passes, and one that would leave none is refused by the service at
+        the step that removes the last owner. A refusal raises MembersRefused, which
+        rolls back the admin's whole save."""
+        if not commit:
+            raise ValueError("Members are saved through the services, never uncommitted.")
+        marked = self.deleted_forms
+        deleted = [form for form in self.initial_forms if form in marked]
+        changed = [
+            form
+            for form in self.initial_forms
+            if form not in deleted and form.has_changed() and "role" in form.changed_data
+        ]
+        changed.sort(key=lambda form: form.cleaned_data["role"] != Role.OWNER)
+        added = [
+            form
+            for form in self.extra_forms
+            if form.has_changed() and not self._should_delete_form(form)
+        ]
+        self.new_objects, self.changed_objects, self.deleted_objects = [], [], []
+        for form in added:
+            user = form.cleaned_data["user"]
+            with _refusal_of(user):
+                membership = membership_add(
+                    organization=self.instance, user=user, role=form.cleaned_data["role"]
+                )
+            self.new_objects.append(membership)
+        for form in changed:
+            with _refusal_of(form.instance.user):
+                membership = membership_change_role(
+                    membership=form.instance, role=form.cleaned_data["role"]
+                )
+            self.changed_objects.append((membership, ["role"]))
+        for form in deleted:
+            with _refusal_of(form.instance.user):
+                membership_remove(membership=form.instance)
+            self.deleted_objects.append(form.instance)
+        return [*self.new_objects, *(membership for membership, _ in self.changed_objects)]
+
+
+@contextmanager
+def _refusal_of(user: User):
+    try:
+        yield
+    except ValidationError as refused:
+        raise MembersRefused([f"{user}: {reason}" for reason in refused.messages]) from refused
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
-    # Checked together, not row by row: one save may make a member owner and demote the
-    # owner before.
+    form = MembershipInlineForm
+    # Saved together, in an order, not row by row: one save may make a member owner and
+    # demote the owner before.
     formset = MembershipFormSet
     extra = 0
     autocomplete_fields = ["user"]
+    # When someone joined is a fact; the service sets it.
+    readonly_fields = ["created_at"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Inlines are not mixed with OrganizationScopedAdmin: an account manager given
+        # the permission adds only people of their own customers, as on the
+        # membership's page (a forged choice of another customer's person is refused).
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "user":
+            formfield.queryset = scope_queryset(formfield.queryset, request.user)
+        return formfield
 
 
 class InvitationInline(admin.TabularInline):
@@ -126,25 +257,24 @@ class OrganizationAdmin(HistoryAdmin):
             return {}
         return super().get_prepopulated_fields(request, obj)
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except MembersRefused as refused:
+            # Raised inside the admin's transaction, which rolled the whole save back:
+            # the page is built again from the same POST, the reasons on the members.
+            request.members_refused = refused.reasons
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, MembershipInline):
+            kwargs["refused"] = getattr(request, "members_refused", None)
+        return kwargs
+
     def view_on_site(self, obj: Organization) -> str:
         """The account's page in the book (the customer's own pages are for members)."""
         return reverse("manage_account", args=[obj.pk])
-
-
-def _last_owners(memberships: list[Membership]) -> list[Membership]:
-    """The owners among `memberships` whose organization would have none left were they
-    all deleted together."""
-    deleted = {m.pk for m in memberships}
-    last = []
-    for membership in memberships:
-        if membership.role != Role.OWNER:
-            continue
-        others = Membership.objects.filter(
-            organization_id=membership.organization_id, role=Role.OWNER
-        ).exclude(pk__in=deleted)
-        if not others.exists():
-            last.append(membership)
-    return last
 
 
 @admin.register(Membership)
@@ -170,16 +300,18 @@ class MembershipAdmin(HistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # A membership is one person in one organization: another person or place is
-        # another membership (added, or removed through the service).
-        readonly = list(super().get_readonly_fields(request, obj))
+        # another membership (added, or removed through the service). When they joined
+        # is a fact, which the service sets.
+        readonly = [*super().get_readonly_fields(request, obj), "created_at"]
         return [*readonly, "user", "organization"] if obj is not None else readonly
 
     def save_model(self, request, obj: Membership, form, change: bool) -> None:
-        if change and "role" in form.changed_data:
-            # Under the organization's lock, the last owner checked again.
+        # Under the organization's lock, the last owner checked again.
+        if not change:
+            added = membership_add(organization=obj.organization, user=obj.user, role=obj.role)
+            obj.pk, obj.created_at = added.pk, added.created_at
+        elif "role" in form.changed_data:
             membership_change_role(membership=obj, role=obj.role)
-            return
-        super().save_model(request, obj, form, change)
 
     def delete_model(self, request, obj: Membership) -> None:
         membership_remove(membership=obj)

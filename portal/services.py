@@ -165,6 +165,18 @@ def membership_is_last_owner(membership: Membership) -> bool:
 
 
 @transaction.atomic
+def membership_add(*, organization: Organization, user: User, role: str) -> Membership:
+    """Staff add a person directly (customers join through an invitation)."""
+    organization = _lock_organization(organization)
+    if Membership.objects.filter(organization=organization, user=user).exists():
+        raise ValidationError({"user": f"{user} is already a member of {organization}."})
+    membership = Membership(organization=organization, user=user, role=role)
+    membership.full_clean()
+    membership.save()
+    return membership
+
+
+@transaction.atomic
 def membership_change_role(*, membership: Membership, role: str) -> Membership:
     _lock_organization(membership.organization)
     membership = Membership.objects.select_related("organization").get(pk=membership.pk)
@@ -184,3 +196,26 @@ def membership_remove(*, membership: Membership) -> None:
     if membership_is_last_owner(membership):
         raise ValidationError(LAST_OWNER_REMOVED)
     membership.delete()
+
+
+def last_owner_refusal(membership: Membership) -> str:
+    """Why a person cannot be deleted yet, naming the organization they would leave."""
+    return (
+        f"Cannot delete {membership.user}: the last owner of {membership.organization}. "
+        "Make someone else an owner first."
+    )
+
+
+@transaction.atomic
+def user_delete(*, user: User) -> None:
+    """Deletes a person after removing each of their memberships through
+    membership_remove, so the last owner of an organization is refused and nothing is
+    deleted. The organizations are locked in one order, so two deletions cannot wait on
+    each other."""
+    memberships = user.memberships.select_related("organization").order_by("organization_id")
+    for membership in memberships:
+        try:
+            membership_remove(membership=membership)
+        except ValidationError as refused:
+            raise ValidationError(last_owner_refusal(membership)) from refused
+    user.delete()
