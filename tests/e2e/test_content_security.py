@@ -1,14 +1,20 @@
 """The Content-Security-Policy in a real browser: the main pages of every persona load
-under it with no violation, htmx, Swagger UI and the admin still work, and markup that
-slips into a page anyway does not run."""
+under it with no violation, htmx, Swagger UI and the admin still work, htmx's swaps and
+the back button after one apply no inline style even where something gave the page's
+elements a style attribute at runtime, and markup that slips into a page anyway does not
+run."""
 
 import re
 
 import pytest
 from playwright.sync_api import expect
 
+from billing.models import BillingDetails
 from licensing.demo.catalog import build_catalog
 from licensing.models import TierVersion, VersionStatus
+from portal.models import Membership, Role
+from tests.factories import MembershipFactory
+from tests.helpers.browser import wait_until_ready
 from tests.helpers.licenses import Catalog, issue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -60,6 +66,104 @@ def test_it_swaps_with_htmx_under_the_policy(page, live_server, licensed, csp_vi
     # The same document: htmx swapped the matrix in, the browser did not load a new page.
     assert page.evaluate("window.loadedOnce") is True
     assert not csp_violations
+
+
+# A style attribute set through the CSSOM, which the policy allows: Playwright's screenshot
+# leaves style="" on each input it hid the caret of, password managers and other browser
+# extensions style the fields they decorate. Copied on by setAttribute, or parsed from
+# markup, the same attribute is an inline style the policy refuses (style-src-attr).
+STYLE_AT_RUNTIME = """() => document.querySelectorAll('main [id], main input, main select')
+    .forEach((element) => element.style.setProperty('--set-at-runtime', '1'))"""
+
+
+def test_the_members_panels_swaps_apply_no_inline_style(
+    page, live_server, login, owner, organization, no_csp_violation
+):
+    """htmx settles the attributes of an element the swap replaces with one of the same
+    id: by default it copied the old element's style attribute onto the new one with
+    setAttribute, which the policy refused (style-src-attr) whenever the old one had a
+    style at all. The role save, invitation, revocation and removal all swap the panel."""
+    ada = MembershipFactory(organization=organization, role=Role.MEMBER).user
+    grace = MembershipFactory(organization=organization, role=Role.MEMBER).user
+    login(owner)
+    page.goto(f"{live_server.url}/app/northwind/members/")
+    wait_until_ready(page)
+
+    page.evaluate(STYLE_AT_RUNTIME)
+    page.get_by_label(f"Role of {ada.display_name}").select_option(Role.BILLING)
+    page.get_by_role("button", name=f"Save role of {ada.display_name}").click()
+    expect(page.get_by_text(f"{ada.display_name} is now billing admin.")).to_be_visible()
+    assert Membership.objects.get(user=ada).role == Role.BILLING
+    no_csp_violation("saving a role")
+
+    page.evaluate(STYLE_AT_RUNTIME)
+    page.get_by_role("button", name="Send invitation").click()  # no email: the form's error
+    expect(page.get_by_text("This field is required.")).to_be_visible()
+    no_csp_violation("an invitation refused")
+
+    page.evaluate(STYLE_AT_RUNTIME)
+    page.get_by_label("Email").fill("new.colleague@example.com")
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.get_by_text("Invitation sent to new.colleague@example.com.")).to_be_visible()
+    no_csp_violation("inviting")
+
+    page.evaluate(STYLE_AT_RUNTIME)
+    page.get_by_role("button", name="Revoke invitation for new.colleague@example.com").click()
+    expect(page.get_by_text("is revoked.")).to_be_visible()
+    no_csp_violation("revoking")
+
+    page.evaluate(STYLE_AT_RUNTIME)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name=f"Remove {grace.display_name}").click()
+    expect(page.get_by_text(f"{grace.display_name} was removed from Northwind.")).to_be_visible()
+    no_csp_violation("removing a member")
+
+
+def test_the_back_button_after_an_htmx_swap_applies_no_inline_style(
+    page, live_server, login, owner, organization, no_csp_violation
+):
+    """htmx kept a snapshot of the page's markup for the back button, style attributes
+    set at runtime included, and parsing it back was refused (style-src-attr). Back after
+    a swap that changed the address now loads that address afresh from the server."""
+    build_catalog()
+    page.goto(f"{live_server.url}/pricing/?currency=USD")
+    wait_until_ready(page)
+    page.evaluate(STYLE_AT_RUNTIME)
+    page.get_by_role("navigation", name="Billing cycle").get_by_role(
+        "link", name="Annual billing"
+    ).click()
+    expect(page.locator(".tier-card__amount").first).to_have_text("$290.00")
+    no_csp_violation("switching the pricing to annual")
+    page.evaluate(STYLE_AT_RUNTIME)
+    page.go_back()
+    expect(page).not_to_have_url(re.compile(r"cycle=annual"))
+    expect(page.locator(".tier-card__amount").first).to_have_text("$29.00")
+    wait_until_ready(page)
+    no_csp_violation("back to the monthly pricing")
+
+    BillingDetails.objects.create(
+        organization=organization,
+        legal_name="Northwind Ltd",
+        address_line1="1 Main Street",
+        city="Dublin",
+        country="IE",
+    )
+    login(owner)
+    page.goto(f"{live_server.url}/app/buy/?tier=team&cycle=monthly&currency=USD")
+    wait_until_ready(page)
+    preview = page.locator("#checkout-preview")
+    page.evaluate(STYLE_AT_RUNTIME)
+    page.get_by_label("Seats").fill("8")
+    expect(preview).to_contain_text("Team, 8 seats, monthly")
+    page.evaluate(STYLE_AT_RUNTIME)
+    page.get_by_label("Seats").fill("2")
+    expect(preview).to_contain_text("Team is sold from 3 seats; choose 3 or more.")
+    no_csp_violation("the checkout's previews")
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"seats=8"))
+    expect(preview).to_contain_text("Team, 8 seats, monthly")
+    wait_until_ready(page)
+    no_csp_violation("back to the preview of 8 seats")
 
 
 def test_it_shows_a_customers_pages_without_a_violation(
