@@ -31,6 +31,7 @@ from licensing.licenses import status as status_rules
 from licensing.licenses.services import SYSTEM, Actor
 from licensing.models import (
     CLOSED_STATUSES,
+    USABLE_STATUSES,
     EventKind,
     License,
     LicenseStatus,
@@ -168,7 +169,9 @@ def trial_start(
     if license is not None:
         current = rules.OpenLicense(
             tier_order=license.version.tier.order,
-            usable=license.is_usable,
+            # By the clock, as validate answers: a license past its term and grace is
+            # expired, whether or not the job that closes it has run.
+            usable=licenses.license_status_at(license, at) in USABLE_STATUSES,
             trial_running=license.trials.filter(status=TrialStatus.RUNNING).exists(),
         )
     refusal = rules.start_refusal(

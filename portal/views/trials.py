@@ -30,6 +30,7 @@ from licensing.licenses.entitlements import license_entitlements
 from licensing.licenses.grants import SEATS
 from licensing.models import (
     CLOSED_STATUSES,
+    USABLE_STATUSES,
     Feature,
     License,
     Tier,
@@ -85,7 +86,8 @@ def trial_refusal(organization: Organization, tier: Tier) -> str | None:
     if license is not None:
         current = OpenLicense(
             tier_order=license.version.tier.order,
-            usable=license.is_usable,
+            # By the clock, as the start itself decides (licensing.trials.services).
+            usable=licenses.license_status_at(license, clock.now()) in USABLE_STATUSES,
             trial_running=Trial.objects.filter(
                 license=license, status=TrialStatus.RUNNING
             ).exists(),
