@@ -237,14 +237,26 @@ def trial_start(
     return TrialStarted(trial=trial, key=key)
 
 
+def _is_trial_license(license: License) -> bool:
+    """A license its trial issued, nothing bought on it: trialing, or suspended from
+    trialing (a hold placed on it then, which would send it back to trialing)."""
+    if license.status == LicenseStatus.TRIALING:
+        return True
+    return (
+        license.status == LicenseStatus.SUSPENDED
+        and license.holds.filter(lifted_at__isnull=True, held_from=LicenseStatus.TRIALING).exists()
+    )
+
+
 def _close(
     trial: Trial, *, status: str, kind: str, actor: Actor, reason: str, at: datetime
 ) -> bool:
     """Close a running trial (already locked); False when it was closed already. A trial
-    license (status trialing: no purchase on it) expires with it, unless it is converted:
-    closed before its end, its term ends that business day (never before it started), so
-    it expires that day and stays readable from then. The ledger entry says when the trial
-    ended and, for a trial license, its status and term before and after."""
+    license (status trialing, or suspended from trialing: no purchase on it) expires with
+    it, unless it is converted, its holds kept on record: closed before its end, its term
+    ends that business day (never before it started), so it expires that day and stays
+    readable from then. The ledger entry says when the trial ended and, for a trial
+    license, its status and term before and after."""
     license = trial.license
     if trial.status != TrialStatus.RUNNING:
         return False
@@ -254,7 +266,7 @@ def _close(
     trial.save(update_fields=["status", "ended_at"])
     after = trial_fields(trial) | {"ended_at": at.isoformat()}
     was = None
-    if status != TrialStatus.CONVERTED and license.status == LicenseStatus.TRIALING:
+    if status != TrialStatus.CONVERTED and _is_trial_license(license):
         status_rules.check_transition(license.status, LicenseStatus.EXPIRED)
         was = {"status": license.status}
         before |= {"license_status": license.status, "term_end": license.term_end.isoformat()}
@@ -433,7 +445,7 @@ def trial_extend(
     before = trial_fields(trial)
     trial.ends_at = ends_at
     trial.save(update_fields=["ends_at"])
-    if license.status == LicenseStatus.TRIALING:
+    if _is_trial_license(license):
         license.term_end = max(license.term_end, rules.last_day(ends_at))
     _record(
         license,
