@@ -13,22 +13,26 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run test test-only test-under-load test-fast mutate mutate-all install lint bench bench-renewals clean
 
+# The packages are installed by uv (itself from PyPI into the venv): with a warm cache it
+# installs the dev set in about 5 s where pip took 52 s on this machine (README, "Tests
+# and CI"); the same releases, resolved from the same pyproject.toml.
+UV := $(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet uv
 
 # Reinstall only when the dependencies change. `make run` needs only what the site runs
 # on; the tools that check it (pytest, Playwright, ruff, mutmut…) come with the first
-# make test, lint or mutate. The packages are byte-compiled on every core (pip does it on
-# one); not compiling them at all was slower: the web workers, the Celery worker and beat
-# then compile the same modules side by side as they start.
+# make test, lint or mutate. uv byte-compiles the packages on every core: not compiling
+# them at all was slower (the web workers, the Celery worker and beat then compile the
+# same modules side by side as they start).
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --no-compile -e .
-	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib
+	$(UV) -e .
 	touch $@
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(UV) -e '.[dev]'
 	touch $@ $(VENV)/.installed-run
 
 node_modules/.installed: package.json package-lock.json

@@ -8,8 +8,8 @@ folder, runs `make run PORT=<port>` there in its own process group, stamps every
 make prints with the seconds since the start (make echoes each command as it starts it,
 so the stamps split the run into steps), polls the home page every quarter second, then
 stops everything make started (honcho, gunicorn, the Celery worker and beat) and deletes
-the clone. pip finds its packages where pip is configured to look; a warm cache is the
-case this measures. Standard library only.
+the clone. uv finds its packages on PyPI; its warm cache is the case this measures.
+Standard library only.
 """
 
 from __future__ import annotations
@@ -32,10 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # A line make echoes as it starts a step → the step's name.
 STEPS = [
     (" -m venv ", "create .venv"),
-    ("--upgrade pip", "upgrade pip"),
-    ("pip install --quiet -e", "install the project"),
-    ("pip install --quiet --no-compile -e", "install the project"),
-    ("-m compileall", "byte-compile it"),
+    ("pip install --quiet uv", "install uv"),
+    ("uv pip install", "install and byte-compile the project"),
     ("manage.py migrate", "migrate"),
     ("manage.py collectstatic", "collectstatic"),
     ("manage.py demo", "demo data"),
