@@ -54,6 +54,8 @@ def test_an_auto_renewing_license_stays_valid_through_its_grace(
     assert (body["valid"], body["code"]) == (
         (True, "valid") if valid_with_auto_renew else (False, "expired")
     )
+    # The license's own status says the same as the code, as licenses/entitlements does.
+    assert body["license"]["status"] == ("active" if valid_with_auto_renew else "expired")
     assert body["expires_at"] == "2026-04-01T00:00:00+00:00"
     assert body["grace_until"] == GRACE_ENDS
 
