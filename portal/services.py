@@ -26,9 +26,13 @@ def _unique_slug(name: str) -> str:
 
 
 @transaction.atomic
-def organization_create(*, name: str, owner: User) -> Organization:
+def organization_create(
+    *, name: str, owner: User, account_manager: User | None = None
+) -> Organization:
+    """A new organization and its first owner (staff adding one in the admin may assign
+    its account manager at once)."""
     name = name.strip()
-    organization = Organization(name=name)
+    organization = Organization(name=name, account_manager=account_manager)
     organization.full_clean(exclude=["slug"])
     # Two sign-ups with the same name can pick the same free slug at once: the unique
     # index decides, and the loser takes the next one.
@@ -53,6 +57,47 @@ def organization_rename(*, organization: Organization, name: str) -> Organizatio
     organization.full_clean()
     organization.save(update_fields=["name"])
     return organization
+
+
+def organization_kept_records(organization: Organization) -> list[str]:
+    """What billing and licensing keep of an organization ("1 license", "2 invoices"):
+    the rows of any model outside the portal that point at it, whether the relation
+    protects them or would delete them with it (billing details, API tokens)."""
+    kept = []
+    for relation in Organization._meta.related_objects:
+        model = relation.related_model
+        if model._meta.app_label == Organization._meta.app_label:
+            continue
+        count = model._base_manager.filter(**{relation.field.name: organization}).count()
+        if count:
+            name = model._meta.verbose_name if count == 1 else model._meta.verbose_name_plural
+            kept.append(f"{count} {name}")
+    return kept
+
+
+def organization_deletion_refusal(organization: Organization) -> str | None:
+    """Why an organization cannot be deleted, or None when it can."""
+    kept = organization_kept_records(organization)
+    if not kept:
+        return None
+    return (
+        f"Cannot delete {organization}: billing and licensing keep its {', '.join(kept)}, "
+        "and their records are never deleted."
+    )
+
+
+@transaction.atomic
+def organization_delete(*, organization: Organization) -> None:
+    """Deletes an organization that billing and licensing keep nothing of (one that never
+    trialled, bought, was invoiced or was given billing details), with its memberships
+    and invitations; its people stay. Refused otherwise, deleting nothing. Checked under
+    the organization's lock: a row that points at it, written meanwhile, waits for the
+    lock (PostgreSQL's foreign key check), so none can slip in between."""
+    organization = _lock_organization(organization)
+    refusal = organization_deletion_refusal(organization)
+    if refusal:
+        raise ValidationError(refusal)
+    organization.delete()
 
 
 def _lock_organization(organization: Organization) -> Organization:
