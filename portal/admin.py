@@ -25,6 +25,7 @@ from portal.services import (
     organization_create,
     organization_delete,
     organization_deletion_refusal,
+    organization_update,
     user_delete,
 )
 
@@ -429,7 +430,15 @@ class OrganizationAdmin(DeletionRefusals, HistoryAdmin):
 
     def save_model(self, request, obj: Organization, form, change: bool) -> None:
         if change:
-            super().save_model(request, obj, form, change)
+            # The form set the fields this user may change; the rest are as stored.
+            updated = organization_update(
+                organization=obj,
+                name=obj.name,
+                slug=obj.slug,
+                account_manager=obj.account_manager,
+            )
+            for field in ("name", "slug", "account_manager_id"):
+                setattr(obj, field, getattr(updated, field))
             return
         with _refusal_of(ADD_FORM):
             created = organization_create(

@@ -52,6 +52,19 @@ def organization_create(
 
 
 @transaction.atomic
+def organization_update(
+    *, organization: Organization, name: str, slug: str, account_manager: User | None
+) -> Organization:
+    """Staff's change of an organization's name, slug and account manager (the admin
+    decides who may change which), under the organization's lock."""
+    locked = Organization.objects.select_for_update().get(pk=organization.pk)
+    locked.name, locked.slug, locked.account_manager = name.strip(), slug, account_manager
+    locked.full_clean()
+    locked.save(update_fields=["name", "slug", "account_manager"])
+    return locked
+
+
+@transaction.atomic
 def organization_rename(*, organization: Organization, name: str) -> Organization:
     organization.name = name.strip()
     organization.full_clean()

@@ -413,3 +413,43 @@ def test_what_the_confirmation_missed_is_refused_by_the_service(
     assert Organization.objects.filter(pk=organization.pk).exists()
     assert BillingDetails.objects.filter(organization=organization).exists()
     assert organization.memberships.count() == 1
+
+
+# Changing the organization itself.
+
+
+@needs_row_locks
+def test_renaming_an_organization_goes_through_the_service_under_its_lock(
+    admin_client, organization, account_manager
+):
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.post(
+            _page(organization),
+            _organization_form(
+                organization, name="  Northwind Labs ", account_manager=account_manager.pk
+            ),
+        )
+    assert response.status_code == 302
+    assert _organization_lock_taken(queries.captured_queries)
+    organization.refresh_from_db()
+    assert (organization.name, organization.account_manager) == ("Northwind Labs", account_manager)
+
+
+def test_an_account_manager_renames_but_keeps_the_slug_and_the_manager(
+    client, organization, account_manager
+):
+    organization.account_manager = account_manager
+    organization.save()
+    slug = organization.slug
+    client.force_login(account_manager)
+    response = client.post(
+        _page(organization),
+        _organization_form(organization, name="Northwind Labs", slug="stolen", account_manager=""),
+    )
+    assert response.status_code == 302
+    organization.refresh_from_db()
+    assert (organization.name, organization.slug, organization.account_manager) == (
+        "Northwind Labs",
+        slug,
+        account_manager,
+    )
