@@ -158,7 +158,8 @@ def _builder(request: HttpRequest, proposal: Proposal, *, status: int = 200, **f
                         "cycle": item.option.cycle,
                         "term_cycles": item.option.term_cycles,
                         "billing": item.option.billing,
-                        "discount_percent": item.option.discount_percent.normalize(),
+                        # 20, not 20.00 nor Decimal.normalize()'s 2E+1.
+                        "discount_percent": format(item.option.discount_percent.normalize(), "f"),
                         "discount_reason": item.option.discount_reason,
                         "renew_as_is": item.option.renew_as_is,
                     },

@@ -77,6 +77,17 @@ def test_the_builder_shows_each_options_price_path(client_for, account_manager, 
     assert "Submit for approval" in body
 
 
+@pytest.mark.parametrize(("given", "shown"), [("20", "20"), ("12.5", "12.5"), ("100", "100")])
+def test_the_option_form_shows_the_discount_as_it_was_typed(
+    client_for, account_manager, draft, given, shown
+):
+    client = client_for(account_manager)
+    client.post(f"/manage/proposals/{draft.number}/options/", option_post(discount_percent=given))
+    body = page(client.get(f"/manage/proposals/{draft.number}/"))
+    field = re.search(r'<input[^>]*name="option2-discount_percent"[^>]*>', body).group()
+    assert f'value="{shown}"' in field  # never 2E+1
+
+
 def test_the_builder_says_when_each_option_starts(client_for, account_manager, draft):
     client = client_for(account_manager)
     client.post(f"/manage/proposals/{draft.number}/options/", option_post())
