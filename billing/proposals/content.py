@@ -463,16 +463,17 @@ def _roi(version: ProposalVersion, options: list[OptionContent], product_slug: s
     )
 
 
-def _recommended(options: list[OptionContent], roi: RoiProjection | None) -> int | None:
-    """The option the proposal recommends: the ROI's recommendation when there is one,
-    else the first option that changes the plan, else the first."""
-    if roi is not None and roi.rows:
-        best = recommend([row.result for row in roi.rows])
-        if best is not None:
-            return next(row.option.position for row in roi.rows if row.result is best)
-    changing = [option for option in options if not option.renew_as_is]
-    chosen = changing or options
-    return chosen[0].position if chosen else None
+def _recommended(roi: RoiProjection | None) -> int | None:
+    """The option the proposal recommends: the ROI's recommendation (the highest net value
+    among options that fit). None without one: an option is never called recommended on
+    no grounds (the first one that changes the plan may well be a downgrade the
+    customer's usage has outgrown)."""
+    if roi is None or not roi.rows:
+        return None
+    best = recommend([row.result for row in roi.rows])
+    if best is None:
+        return None
+    return next(row.option.position for row in roi.rows if row.result is best)
 
 
 def proposal_content(version: ProposalVersion, today: date) -> ProposalContent:
@@ -504,7 +505,7 @@ def proposal_content(version: ProposalVersion, today: date) -> ProposalContent:
     ]
     snapshots = {option.position: option.comparison.target for option in options}
     roi = _roi(version, options, license.product.slug)
-    chosen = _recommended(options, roi)
+    chosen = _recommended(roi)
     options = [replace(option, recommended=option.position == chosen) for option in options]
     if roi is not None and roi.rows:
         roi = replace(roi, rows=[replace(row, option=options[i]) for i, row in enumerate(roi.rows)])

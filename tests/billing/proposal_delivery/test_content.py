@@ -167,6 +167,16 @@ def test_the_recommended_option_is_the_rois(version):
     assert [o.recommended for o in content.options] == [False, True, False]
 
 
+def test_without_the_customers_numbers_no_option_is_recommended(proposal, catalog):
+    # The three options (a downgrade to Starter first) and no ROI: nothing says which
+    # is best for the customer, so none is called recommended.
+    content = proposal_content(make_version(proposal, catalog), TODAY)
+
+    assert content.roi is None or not content.roi.rows
+    assert content.recommended is None
+    assert [o.recommended for o in content.options] == [False, False, False]
+
+
 def test_validity_and_contact(version, manager):
     content = proposal_content(version, TODAY)
 
