@@ -53,6 +53,9 @@ LABELS = {
     Treatment.EXPORT: "Export (no tax)",
     Treatment.OVERRIDE: "Rate set by staff",
 }
+# The case named inside the tax line's brackets, "Tax (export, 0 %)": where the rule
+# charges no tax.
+LINE_NAMES = {Treatment.REVERSE_CHARGE: "reverse charge", Treatment.EXPORT: "export"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +83,8 @@ def tax_label(treatment: str, rate: Decimal) -> str:
     """What the tax line says in brackets, on the checkout preview, the invoice page and
     the PDF alike: the rate, named when no tax is charged by rule."""
     shown = f"{rate.normalize():f} %"
-    if treatment in (Treatment.REVERSE_CHARGE, Treatment.EXPORT):
-        return f"{LABELS[Treatment(treatment)]}, {shown}"
+    if treatment in LINE_NAMES:
+        return f"{LINE_NAMES[Treatment(treatment)]}, {shown}"
     return shown
 
 

@@ -76,7 +76,7 @@ def test_billing_details_make_the_next_invoice_a_reverse_charge_tax_document(
     expect(page.get_by_role("heading", name=f"Invoice {invoice.number}")).to_be_visible()
     expect(page.get_by_text("Northwind Traders GmbH")).to_be_visible()
     expect(page.get_by_text("Article 196 Council Directive 2006/112/EC")).to_be_visible()
-    expect(page.get_by_text("Tax (Reverse charge, 0 %)")).to_be_visible()
+    expect(page.get_by_text("Tax (reverse charge, 0 %)")).to_be_visible()
     axe(f"reverse-charge invoice at {width}px")
     _no_sideways_scroll(page, f"the invoice page at {width}px")
     page.screenshot(path=str(SCREENSHOTS / f"invoice-reverse-charge-{width}.png"), full_page=True)

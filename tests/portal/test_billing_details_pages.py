@@ -120,7 +120,7 @@ def test_a_first_purchase_asks_for_the_details_before_confirming(client_for, own
     assert "data-confirms-preview" in html and "Next: your billing details" not in html
     assert "Invoiced to <strong>Northwind Traders GmbH</strong>, Berlin, Germany," in html
     # A German business with a VAT number: reverse charge, in the preview as on the invoice.
-    assert "Tax (Reverse charge, 0 %)" in html and "Article 196" in html
+    assert "Tax (reverse charge, 0 %)" in html and "Article 196" in html
     assert "an estimate" not in html
     digest = page.context["preview"].digest
     done = client.post(url + "confirm/", {**asked, "digest": digest, "auto_renew": "on"})

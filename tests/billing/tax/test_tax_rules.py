@@ -138,8 +138,9 @@ def test_property_at_home_the_tax_id_changes_nothing(tax_id, table):
         (Treatment.DOMESTIC, D("23.00"), "23 %"),
         (Treatment.UNION_CONSUMER, D("25.50"), "25.5 %"),
         (Treatment.OVERRIDE, D("20"), "20 %"),
-        (Treatment.REVERSE_CHARGE, D("0.00"), "Reverse charge, 0 %"),
-        (Treatment.EXPORT, D("0"), "Export (no tax), 0 %"),
+        # Never "Tax (Export (no tax), 0 %)": brackets inside the line's brackets.
+        (Treatment.REVERSE_CHARGE, D("0.00"), "reverse charge, 0 %"),
+        (Treatment.EXPORT, D("0"), "export, 0 %"),
         ("", D("0.00"), "0 %"),  # an invoice finalized before the rule
     ],
 )
