@@ -194,12 +194,18 @@ def membership_role(request: HttpRequest, slug: str, membership_id: int) -> Http
         messages.error(request, _error_text(error))
         return _render_members(request, membership, status=409)
     messages.success(
-        request, f"{target.user.display_name} is now {target.get_role_display().lower()}."
+        request, f"{target.user.display_name} is now {_with_article(target.get_role_display())}."
     )
     if request.htmx:
         # The change may have been to the requester's own role: look it up again.
         return _render_members(request, get_membership(request, slug))
     return redirect("organization_members", slug)
+
+
+def _with_article(role: str) -> str:
+    """ "an owner", "a billing admin", "a member"."""
+    role = role.lower()
+    return f"{'an' if role[0] in 'aeiou' else 'a'} {role}"
 
 
 @login_required

@@ -92,7 +92,7 @@ def test_the_members_panels_swaps_apply_no_inline_style(
     page.evaluate(STYLE_AT_RUNTIME)
     page.get_by_label(f"Role of {ada.display_name}").select_option(Role.BILLING)
     page.get_by_role("button", name=f"Save role of {ada.display_name}").click()
-    expect(page.get_by_text(f"{ada.display_name} is now billing admin.")).to_be_visible()
+    expect(page.get_by_text(f"{ada.display_name} is now a billing admin.")).to_be_visible()
     assert Membership.objects.get(user=ada).role == Role.BILLING
     no_csp_violation("saving a role")
 

@@ -30,7 +30,7 @@ def test_it_changes_a_role_and_removes_a_member_in_place(page, live_server, logi
 
     page.get_by_label("Role of Carla Jensen").select_option(Role.BILLING)
     page.get_by_role("button", name="Save role of Carla Jensen").click()
-    expect(page.get_by_text("Carla Jensen is now billing admin.")).to_be_visible()
+    expect(page.get_by_text("Carla Jensen is now a billing admin.")).to_be_visible()
     assert Membership.objects.get(user=colleague).role == Role.BILLING
     axe("members after an htmx swap")
 

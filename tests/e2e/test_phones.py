@@ -199,7 +199,7 @@ def test_the_members_page_shows_each_rows_form_whole(
     # fails on it).
     page.get_by_role("combobox", name=f"Role of {member.display_name}").select_option("billing")
     save.click()
-    expect(page.get_by_text(f"{member.display_name} is now billing admin.")).to_be_visible()
+    expect(page.get_by_text(f"{member.display_name} is now a billing admin.")).to_be_visible()
     expect(page.get_by_role("combobox", name=f"Role of {member.display_name}")).to_have_value(
         "billing"
     )

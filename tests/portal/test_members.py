@@ -76,11 +76,20 @@ def test_it_forbids_non_owners_to_manage_members(client_for, owner, request, per
     assert Organization.objects.get(slug="northwind").name == "Northwind"
 
 
-def test_it_changes_a_role(client_for, owner, teammate):
-    response = client_for(owner).post(role_url(membership_of(teammate)), {"role": Role.BILLING})
+@pytest.mark.parametrize(
+    ("role", "said"),
+    [(Role.BILLING, "a billing admin"), (Role.OWNER, "an owner"), (Role.MEMBER, "a member")],
+)
+def test_it_changes_a_role(client_for, owner, teammate, role, said):
+    client = client_for(owner)
+    if role == Role.MEMBER:
+        Membership.objects.filter(user=teammate).update(role=Role.BILLING)
+    response = client.post(role_url(membership_of(teammate)), {"role": role})
     assert response.status_code == 302
     assert response["Location"] == MEMBERS
-    assert membership_of(teammate).role == Role.BILLING
+    assert membership_of(teammate).role == role
+    page = client.get(MEMBERS).content.decode()
+    assert f"{teammate.display_name} is now {said}." in page
 
 
 def test_it_refuses_an_unknown_role(client_for, owner, teammate):
