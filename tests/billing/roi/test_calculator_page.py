@@ -1,5 +1,7 @@
 """The /roi/ page through the test client: good input, bad input, htmx, personalised."""
 
+import re
+
 import pytest
 
 from tests.helpers.roi import GOOD, roi_url
@@ -183,3 +185,17 @@ def test_a_member_goes_to_their_organizations_checkout(client_for, owner, roi_ca
 def test_no_recommendation_offers_no_checkout(client, roi_catalog):
     page = client.get(roi_url(team_size="1", hourly_cost="10", hours_starter="0")).content.decode()
     assert "/app/buy/?tier=" not in page
+
+
+@pytest.mark.parametrize("team_size", ["50", "0"])  # results, and an input to fix
+def test_every_out_of_band_swap_has_its_target_on_the_page(client, roi_catalog, team_size):
+    # htmx logs htmx:oobErrorNoTarget for an out-of-band element the page lacks (it
+    # was the product's error box, a field the page renders by hand).
+    url = roi_url(team_size=team_size)
+    page = client.get(url).content.decode()
+    fragment = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    targets = re.findall(r'<[^>]*\bid="([^"]+)"[^>]*hx-swap-oob="true"', fragment)
+    targets += re.findall(r'hx-swap-oob="\w+:#([\w-]+)"', fragment)
+    assert targets
+    missing = [target for target in targets if f'id="{target}"' not in page]
+    assert not missing
