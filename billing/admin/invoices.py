@@ -165,10 +165,12 @@ class InvoiceAdmin(ReadOnlyAdminMixin, HistoryAdmin):
         "due_on",
         "currency",
         "total",
-        "amount_due",
+        "still_to_pay",
     ]
     list_filter = ["status", "currency"]
     list_select_related = ["organization"]
+    # By issue, newest first (drafts, not issued yet, on top): the numbers' order.
+    ordering = ["-issued_on", "-number", "-pk"]
     search_fields = ["number", "organization__name"]
     date_hierarchy = "issued_on"
     inlines = [InvoiceLineInline, PaymentInline, CreditNoteInline, InvoiceDocumentInline]
@@ -195,6 +197,16 @@ class InvoiceAdmin(ReadOnlyAdminMixin, HistoryAdmin):
         "voided_at",
     ]
     fields = readonly_fields
+
+    def get_queryset(self, request):
+        # still_to_pay reads each invoice's payments and credit applied since its issue.
+        return super().get_queryset(request).prefetch_related("payments", "credit_entries")
+
+    @admin.display(description="still to pay")
+    def still_to_pay(self, invoice: Invoice) -> str:
+        """What the customer has left to pay (nothing once paid or void): the amount due
+        at issue less credit applied and payments since, as the customer's page says."""
+        return invoice_outstanding(invoice=invoice).format()
 
     def has_void_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("billing.change_invoice") and (

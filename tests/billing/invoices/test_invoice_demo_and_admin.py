@@ -1,6 +1,7 @@
 """The demo's invoices (paid, open, a credit balance, nothing overdue; building twice changes
 nothing) and the admin, where finalized documents are read-only."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -91,6 +92,30 @@ def test_the_admin_shows_invoices_read_only_with_history(demo_invoices, client_f
     for model in ["invoice", "creditnote", "creditentry", "billingdetails"]:
         assert client.get(f"/admin/billing/{model}/").status_code == 200, model
     assert Invoice.objects.get(pk=invoice.pk).tax_id == invoice.tax_id
+
+
+def test_the_admins_invoice_list_says_what_is_still_to_pay(demo_invoices, client_for, admin_user):
+    response = client_for(admin_user).get("/admin/billing/invoice/")
+    assert response.status_code == 200
+    rows = {
+        invoice.number: invoice_outstanding(invoice=invoice)
+        for invoice in response.context["cl"].result_list
+    }
+    html = response.content.decode()
+    assert "Still to pay" in html
+    for invoice in Invoice.objects.exclude(number=None):
+        left = rows[invoice.number]
+        # Paid: nothing; open with credit applied since its issue: less than at issue.
+        if invoice.status == InvoiceStatus.PAID:
+            assert left.amount == 0
+        row = re.search(rf"{invoice.number}.*?</tr>", html, re.S).group()
+        assert left.format() in row
+    northwind_open = Invoice.objects.get(
+        organization__slug="northwind-analytics", status=InvoiceStatus.OPEN
+    )
+    assert rows[northwind_open.number] < northwind_open.money("amount_due")
+    issued = [invoice.issued_on for invoice in response.context["cl"].result_list]
+    assert issued == sorted(issued, reverse=True)  # newest issue first
 
 
 def test_staff_edit_the_terms_but_never_type_a_bare_tax_rate(demo_invoices, client_for, admin_user):
