@@ -58,6 +58,13 @@ def test_a_paying_customer_tries_business_sees_the_panel_and_ends_it(
     login(owner)
 
     page.goto(f"{live_server.url}/pricing/")
+    # Every button's label fits inside its border ("Try Business free for 14 days" in
+    # a narrow card wraps).
+    spilled = page.evaluate(
+        "[...document.querySelectorAll('.btn')].filter(b => b.scrollWidth > b.clientWidth + 1)"
+        ".map(b => b.textContent.trim())"
+    )
+    assert not spilled, f"labels wider than their buttons at {width}px: {spilled}"
     page.get_by_role("link", name="Try Business free for 14 days").click()
     expect(page.get_by_role("heading", name="Try Business free for 14 days")).to_be_visible()
     expect(page.get_by_text("No payment details are asked")).to_be_visible()
