@@ -8,6 +8,7 @@ from datetime import date
 from billing.discounts import Discount, negotiated
 from billing.invoices.kinds import LineKind
 from billing.models import (
+    Billing,
     InvoiceLine,
     InvoiceStatus,
     Subscription,
@@ -15,8 +16,10 @@ from billing.models import (
     SubscriptionEventKind,
     SubscriptionPeriod,
 )
-from billing.subscriptions.periods import Span, tiling_problems
+from billing.subscriptions.periods import ONE_DAY, Span, index_of, tiling_problems
+from billing.subscriptions.periods import period as cycle_period
 from licensing.models import License
+from portal import clock
 
 # The AdminOperation action of billing.subscriptions.cancellation's services.
 CANCEL_ACTION = "subscription_cancel"
@@ -46,11 +49,38 @@ def canceled_by_customer(license: License) -> bool:
     return last_off.operation is not None and last_off.operation.action == CANCEL_ACTION
 
 
+def _billed_so_far(subscription: Subscription, term: Span, spans: list[Span], today: date):
+    """A term invoiced per cycle is billed as each cycle begins (the term-end job, on the
+    cycle's first day): its periods tile the term up to the end of the cycle billed last,
+    which is the cycle under way yesterday or today. Returns the span they must tile, and
+    a problem when a cycle begun before today is not billed (None: none)."""
+    anchor, cycle = subscription.billing_anchor, subscription.cycle
+    last = max(span.ends_on for span in spans)
+
+    def cycle_end(day: date) -> date:
+        day = max(day, anchor, term.starts_on)
+        span = cycle_period(anchor, index_of(anchor, day, cycle=cycle), cycle=cycle)
+        return min(span.ends_on, term.ends_on)
+
+    due = cycle_end(today - ONE_DAY)
+    if last < due:
+        unbilled = (
+            f"the term is invoiced a cycle at a time and the cycle ending {due} has begun, "
+            f"but the last period ends on {last}"
+        )
+        return Span(term.starts_on, last), unbilled
+    if last in (due, cycle_end(today)):
+        return Span(term.starts_on, last), None
+    return term, None  # beyond the cycle under way, or off its boundaries: as any term
+
+
 def period_problems() -> list[str]:
     """A sentence per problem with the billing periods, naming the subscription: periods
     that do not tile the license's term (a gap, an overlap, a term longer or shorter than
-    its periods), and recurring invoice lines whose span is not a period's (the rules are
+    its periods; a term invoiced per cycle up to the cycle under way, billed as each
+    begins), and recurring invoice lines whose span is not a period's (the rules are
     billing.subscriptions.periods'). Voided invoices bill nothing and are left out."""
+    today = clock.today()
     subscriptions = Subscription.objects.select_related("license__organization").order_by("pk")
     periods = defaultdict(list)
     for period in SubscriptionPeriod.objects.order_by("starts_on"):
@@ -68,6 +98,10 @@ def period_problems() -> list[str]:
         own = periods[subscription.pk]
         term = Span(license.term_start, license.term_end)
         spans = [Span(period.starts_on, period.ends_on) for period in own]
+        if subscription.billing == Billing.PER_CYCLE and spans:
+            term, unbilled = _billed_so_far(subscription, term, spans, today)
+            if unbilled:
+                problems.append(f"{name}: {unbilled}.")
         problems += [f"{name}: {problem}." for problem in tiling_problems(term, spans)]
         ends = {period.ends_on for period in own}
         lines = (

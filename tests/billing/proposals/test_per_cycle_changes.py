@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.management import call_command
 
 from billing.checkout.quote import QuoteRefused
 from billing.invoices.kinds import LineKind
@@ -18,6 +19,7 @@ from billing.models import Subscription
 from billing.money import Money
 from billing.proposals.acceptance import proposal_accept
 from billing.renewals.services import subscription_term_end
+from billing.subscriptions.selectors import period_problems
 from tests.helpers.checkout import preview
 from tests.helpers.proposals import sent_version
 
@@ -85,3 +87,42 @@ def test_a_downgrade_from_the_terms_end_is_still_scheduled(yearly_contract, owne
     assert shown.quote.lines == ()
     assert shown.quote.later is not None
     assert shown.quote.later_on == date(2029, 3, 14)
+
+
+@pytest.fixture
+def accepted_yearly(license, catalog, owner):
+    """The same three years from 14 March 2026, accepted, its first year invoiced."""
+    three_years = {
+        "tier": "business",
+        "seats": 10,
+        "term_cycles": 3,
+        "billing": "per_cycle",
+        "discount_percent": Decimal(20),
+        "discount_reason": REASON,
+    }
+    version = sent_version(license, catalog, [three_years])
+    checkout = proposal_accept(version=version, option=version.options.get(), user=owner).checkout
+    return checkout.license
+
+
+def test_the_period_check_passes_for_a_term_billed_a_year_at_a_time(accepted_yearly, capsys):
+    # The first year is billed; the later two are billed as each begins.
+    assert accepted_yearly.term_end == date(2029, 3, 13)
+    call_command("check_periods")
+    assert "tile its term" in capsys.readouterr().out
+    with at(date(2027, 3, 14)):  # the second year begins: the job bills it that day
+        assert period_problems() == []
+        subscription_term_end(
+            subscription=Subscription.objects.get(license=accepted_yearly), today=date(2027, 3, 14)
+        )
+        assert period_problems() == []
+
+
+def test_the_period_check_names_a_year_begun_and_not_billed(accepted_yearly):
+    subscription = Subscription.objects.get(license=accepted_yearly)
+    with at(date(2027, 3, 15)):
+        assert period_problems() == [
+            f"Subscription {subscription.pk} (Northwind): the term is invoiced a cycle at a "
+            "time and the cycle ending 2028-03-13 has begun, but the last period ends on "
+            "2027-03-13."
+        ]
