@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
+from django.db.models import Max
+
 from billing.checkout.quote import Line, Plan, invoiced_now, term_lines
 from billing.discounts import Discount, negotiated
 from billing.invoices import totals
@@ -20,7 +22,7 @@ from billing.models import (
 from billing.money import Money
 from billing.pricing import SeatPrice
 from billing.renewals import terms
-from billing.subscriptions.periods import index_of, period
+from billing.subscriptions.periods import ONE_DAY, index_of, period
 from billing.subscriptions.selectors import discounts_from
 from billing.tax.rules import Decision
 from billing.tax.selectors import tax_decision, tax_decision_for
@@ -355,3 +357,45 @@ def next_cycle_lines(subscription: Subscription, *, starts_on: date) -> list[Lin
         discounts=discounts_from(subscription, starts_on),
     )
     return anchored_lines(plan, renews_on=starts_on, anchor=subscription.billing_anchor)
+
+
+@dataclass(frozen=True)
+class NextCycle:
+    """A term invoiced per cycle: the invoice of its next cycle, issued by the term-end
+    job on the cycle's first day (`starts_on`) with next_cycle_lines' lines, at the tax
+    in force that day as far as anyone can know it today."""
+
+    starts_on: date
+    lines: list[Line]
+    subtotal: Money
+    tax: Money
+    total: Money
+
+
+def next_cycle(subscription: Subscription, *, cache: Cache | None = None) -> NextCycle | None:
+    """The next cycle's invoice of a term invoiced per cycle whose later cycles are not
+    billed yet (billing.renewals.services.subscription_bill_next_cycle bills it from the
+    day after the last period); None for a term invoiced up front or billed to its end."""
+    license = subscription.license
+    if subscription.billing != Billing.PER_CYCLE:
+        return None
+    billed_to = subscription.periods.aggregate(last=Max("ends_on"))["last"]
+    if billed_to is None or billed_to >= license.term_end:
+        return None
+    starts_on = billed_to + ONE_DAY
+    lines = next_cycle_lines(subscription, starts_on=starts_on)
+    currency = subscription.currency_id
+    decision = (cache or Cache()).tax_decision(license.organization_id, starts_on)
+    result = totals.invoice_totals(
+        line_amounts=[line.amount for line in lines],
+        tax_rate=decision.rate,
+        credit_balance=Money.zero(currency),
+        currency=currency,
+    )
+    return NextCycle(
+        starts_on=starts_on,
+        lines=lines,
+        subtotal=result.subtotal,
+        tax=result.tax,
+        total=result.total,
+    )

@@ -11,7 +11,7 @@ from datetime import date
 from urllib.parse import urlencode
 
 from billing.models import Subscription
-from billing.renewals.selectors import Cache, NextRenewal, next_renewal
+from billing.renewals.selectors import Cache, NextRenewal, next_cycle, next_renewal
 from billing.renewals.services import ends_after
 
 
@@ -28,6 +28,19 @@ class Rise:
     old: str
     new: str
     why: str
+
+
+@dataclass(frozen=True)
+class NextInvoice:
+    """A term invoiced per cycle: the next cycle's invoice, before the renewal (the
+    term-end job bills it on `on`, with these lines: what is told is what is invoiced)."""
+
+    on: date
+    lines: list[LineView]
+    subtotal: str
+    tax: str
+    tax_is_zero: bool
+    total: str
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,8 @@ class RenewalSummary:
     rise: Rise | None
     change_summary: str | None
     change_on: date | None
+    # A term invoiced per cycle: the invoice of its next cycle inside the term, if any.
+    next_invoice: NextInvoice | None = None
 
 
 def renew_query(subscription: Subscription) -> str:
@@ -107,6 +122,7 @@ def renewal_summary(
             else "The next term's price is higher than this term's.",
         )
     change = renewal.change
+    cycle = next_cycle(subscription, cache=cache)
     expires = None if license.auto_renew else ends_after(license)
     return RenewalSummary(
         renewal=renewal,
@@ -133,4 +149,14 @@ def renewal_summary(
         rise=rise,
         change_summary=change.summary if change else None,
         change_on=change.effective_on if change else None,
+        next_invoice=None
+        if cycle is None
+        else NextInvoice(
+            on=cycle.starts_on,
+            lines=[LineView(line.description, line.amount.format()) for line in cycle.lines],
+            subtotal=cycle.subtotal.format(),
+            tax=cycle.tax.format(),
+            tax_is_zero=cycle.tax.is_zero,
+            total=cycle.total.format(),
+        ),
     )

@@ -126,3 +126,24 @@ def test_the_period_check_names_a_year_begun_and_not_billed(accepted_yearly):
             "time and the cycle ending 2028-03-13 has begun, but the last period ends on "
             "2027-03-13."
         ]
+
+
+def test_the_dashboard_tells_the_next_years_invoice_as_the_job_bills_it(
+    accepted_yearly, owner, teammate, client_for
+):
+    # Business, 10 seats at $390 a year less 20 %: $3,120 a year, no tax in the test.
+    page = client_for(owner).get("/app/northwind/").content.decode()
+    assert "Next invoice" in page
+    assert '<time datetime="2027-03-14">14 March 2027</time>' in page
+    assert "<strong>$3,120.00</strong>" in page
+    # A member reads the day, not the amount.
+    shown = client_for(teammate).get("/app/northwind/").content.decode()
+    assert "Next invoice" in shown and "$3,120.00" not in shown
+
+    with at(date(2027, 3, 14)):
+        result = subscription_term_end(
+            subscription=Subscription.objects.get(license=accepted_yearly), today=date(2027, 3, 14)
+        )
+    assert result.invoice.money("total").format() == "$3,120.00"
+    page = client_for(owner).get("/app/northwind/").content.decode()
+    assert '<time datetime="2028-03-14">14 March 2028</time>' in page
