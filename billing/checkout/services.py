@@ -1108,6 +1108,7 @@ def checkout_confirm(
         )
     before = _entitlements_record(license, at) if license else {}
     terms_before = terms_of(license.pk) if license else None
+    agreed_before = notices.agreed_of(license.pk) if license else None
     pending_before = (
         notices.Scheduled(preview.pending.effective_on, preview.pending.summary)
         if preview.pending is not None
@@ -1158,7 +1159,9 @@ def checkout_confirm(
     checkout.entitlements_after = _entitlements_record(license, at)
     checkout.save()
     if terms_before is not None:  # a change of a plan (a purchase is told by its invoice)
-        _notify_plan_changed(checkout, license, terms_before, pending_before, actor=actor, at=at)
+        _notify_plan_changed(
+            checkout, license, terms_before, agreed_before, pending_before, actor=actor, at=at
+        )
     _record(
         checkout,
         CheckoutEvent.Step.CONFIRMED,
@@ -1179,13 +1182,15 @@ def _notify_plan_changed(
     checkout: Checkout,
     license: License,
     terms_before,
+    agreed_before: notices.Agreed,
     pending_before: notices.Scheduled | None,
     *,
     actor: licenses.Actor,
     at: datetime,
 ) -> None:
-    """Tell the billing recipients what the confirmed checkout changed now, what it
-    scheduled (or left scheduled on another day) and which scheduled change it called
+    """Tell the billing recipients what the confirmed checkout changed now (with a
+    negotiated discount, what a cycle is billed after it, as its invoice bills it), what
+    it scheduled (or left scheduled on another day) and which scheduled change it called
     off."""
     scheduled = checkout.scheduled_change
     canceled = None
@@ -1195,11 +1200,19 @@ def _notify_plan_changed(
             canceled = pending_before
         elif scheduled is None and checkout.replan_outcome != changes.Outcome.KEEP:
             scheduled = replanned  # moved to another day, or carrying what was set now
+    terms_after = terms_of(license.pk)
     notices.plan_changed(
         license=license,
         by=notices.person(actor.user),
         effective_on=timezone.localdate(at),
-        rows=notices.rows_between(terms_before, terms_of(license.pk)),
+        rows=notices.rows_between(terms_before, terms_after)
+        + notices.price_rows_between(
+            terms_before,
+            terms_after,
+            agreed_before,
+            notices.agreed_of(license.pk),
+            on=timezone.localdate(at),
+        ),
         scheduled=notices.Scheduled(scheduled.effective_on, scheduled.summary)
         if scheduled is not None
         else None,

@@ -22,12 +22,19 @@ from datetime import date
 from django.conf import settings
 from django.urls import reverse
 
-from billing.emails.plan import Row, plan_rows
+from billing.emails.plan import Agreed, Row, discount_rows, plan_rows
 from billing.emails.services import send_billing_email
 from billing.invoices.documents import credit_note_pdf_context
 from billing.invoices.selectors import invoice_outstanding
 from billing.ledger.steps import Terms
-from billing.models import CreditEntry, CreditNote, Invoice, InvoiceStatus, Payment
+from billing.models import (
+    CreditEntry,
+    CreditNote,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    Subscription,
+)
 from billing.money import Money
 from billing.pdf import render_pdf
 from billing.providers import provider_named
@@ -209,3 +216,29 @@ def rows_between(before: Terms | None, after: Terms | None) -> list[Row]:
         pk__in={before.version, after.version}
     )
     return plan_rows(before, after, {version.pk: version.tier.name for version in versions})
+
+
+def agreed_of(license_id: int) -> Agreed:
+    """The negotiated discount of the license's subscription as it stands (none without
+    a subscription)."""
+    found = (
+        Subscription.objects.filter(license_id=license_id)
+        .values_list("discount_percent", "discount_reason", "discount_ends_on")
+        .first()
+    )
+    return Agreed(*found) if found is not None else Agreed()
+
+
+def price_rows_between(
+    before: Terms | None,
+    after: Terms | None,
+    agreed_before: Agreed,
+    agreed_after: Agreed,
+    *,
+    on: date,
+) -> list[Row]:
+    """The negotiated discount that moved, and what a cycle from `on` is billed after
+    it (billing.emails.plan.discount_rows): none when neither side has a discount."""
+    if before is None or after is None:
+        return []
+    return discount_rows(before, after, agreed_before, agreed_after, on=on)

@@ -1,14 +1,18 @@
 """A change of plan in words, for the "plan changed" email: one row per thing that moved
-(plan, seats, billing, price, auto-renew, term end, status), each with what it was and
-what it is. Pure: the tier names come in as a mapping."""
+(plan, seats, billing, price, auto-renew, term end, status; a negotiated discount and
+what a cycle is billed after it), each with what it was and what it is. Pure: the tier
+names come in as a mapping."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
+from billing.discounts import apply, format_percent, negotiated
 from billing.ledger.steps import Terms
-from billing.pricing import BillingCycle
+from billing.pricing import CYCLE_PHRASE, BillingCycle
 
 STATUS_WORDS = {
     "trialing": "Trialing",
@@ -74,4 +78,58 @@ def plan_rows(before: Terms, after: Terms, names: Mapping[int, str]) -> list[Row
                 STATUS_WORDS.get(after.status, after.status),
             )
         )
+    return rows
+
+
+@dataclass(frozen=True)
+class Agreed:
+    """A subscription's negotiated discount (an accepted proposal's): off every period
+    that starts on or before `ends_on` (Subscription.discount_*)."""
+
+    percent: Decimal = Decimal(0)
+    reason: str = ""
+    ends_on: date | None = None
+
+    def applies_on(self, day: date) -> bool:
+        return bool(self.percent) and self.ends_on is not None and day <= self.ends_on
+
+
+def _agreed(agreed: Agreed) -> str:
+    if not agreed.percent:
+        return "None"
+    text = f"{format_percent(agreed.percent)} off ({agreed.reason.strip()})"
+    return f"{text}, through {_date(agreed.ends_on)}" if agreed.ends_on else text
+
+
+def _billed(terms: Terms, agreed: Agreed, on: date) -> str:
+    """What a cycle starting on `on` is billed: the seats at the price, rounded as an
+    invoice line, less the negotiated discount as its discount line takes it off."""
+    charge = terms.price.for_seats(terms.seats).rounded()
+    phrase = CYCLE_PHRASE.get(terms.cycle, terms.cycle)
+    if not agreed.applies_on(on):
+        return f"{charge.format()} {phrase}"
+    discounted = apply(charge, negotiated(agreed.percent, agreed.reason))
+    return (
+        f"{discounted.net.format()} {phrase} "
+        f"({charge.format()} less {discounted.total_off.format()})"
+    )
+
+
+def discount_rows(
+    before: Terms, after: Terms, agreed_before: Agreed, agreed_after: Agreed, *, on: date
+) -> list[Row]:
+    """The negotiated discount when either side has one: the discount, if it moved, and
+    what a cycle is billed after it (the invoice's charge less its discount line), so
+    the email never gives a list price alone for what is billed less."""
+    if not agreed_before.percent and not agreed_after.percent:
+        return []
+    rows = []
+    if agreed_after != agreed_before:
+        rows.append(Row("Negotiated discount", _agreed(agreed_before), _agreed(agreed_after)))
+    billed_before, billed_after = (
+        _billed(before, agreed_before, on),
+        _billed(after, agreed_after, on),
+    )
+    if billed_after != billed_before:
+        rows.append(Row("Billed", billed_before, billed_after))
     return rows

@@ -15,11 +15,12 @@ from django.core.management import call_command
 
 from billing.checkout.quote import QuoteRefused
 from billing.invoices.kinds import LineKind
-from billing.models import Subscription
+from billing.models import Invoice, Subscription
 from billing.money import Money
 from billing.proposals.acceptance import proposal_accept
 from billing.renewals.services import subscription_term_end
 from billing.subscriptions.selectors import period_problems
+from portal.models import OutboundEmail
 from tests.helpers.checkout import preview
 from tests.helpers.proposals import sent_version
 
@@ -147,3 +148,19 @@ def test_the_dashboard_tells_the_next_years_invoice_as_the_job_bills_it(
     assert result.invoice.money("total").format() == "$3,120.00"
     page = client_for(owner).get("/app/northwind/").content.decode()
     assert '<time datetime="2028-03-14">14 March 2028</time>' in page
+
+
+def test_the_plan_changed_email_states_the_discounted_price_the_invoice_bills(accepted_yearly):
+    email = OutboundEmail.objects.get(subject__contains="plan changed")
+    invoice = Invoice.objects.get(license=accepted_yearly)
+    charge = invoice.lines.get(kind=LineKind.RECURRING).amount
+    off = -invoice.lines.get(kind=LineKind.DISCOUNT).amount
+    assert (charge, off) == (Decimal("3900.00"), Decimal("780.00"))
+    body = email.body_text
+    assert "- Price: $190.00 per seat a year, from 3 seats → $390.00 per seat a year" in body
+    assert (
+        "- Negotiated discount: None → 20% off (three-year commitment), through 13 March 2029"
+        in body
+    )
+    assert "- Billed: $950.00 a year → $3,120.00 a year ($3,900.00 less $780.00)" in body
+    assert "20% off" in email.body_html and "$3,120.00 a year" in email.body_html
