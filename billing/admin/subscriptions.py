@@ -151,6 +151,7 @@ class SubscriptionPeriodInline(ReadOnlyAdminMixin, admin.TabularInline):
         "discount_amount",
         "net_amount",
         "invoice",
+        "replaced",
         "note",
     ]
     readonly_fields = fields

@@ -214,7 +214,7 @@ def _record_period(subscription: Subscription, *, today: date, at: datetime) -> 
     and price in force (billing.subscriptions.periods). A change applied after the last
     period waits for the renewal that starts the next one."""
     if SubscriptionPeriod.objects.filter(
-        subscription=subscription, starts_on__lte=today, ends_on__gte=today
+        subscription=subscription, starts_on__lte=today, ends_on__gte=today, replaced=False
     ).exists():
         subscription_period_split(
             subscription=subscription,

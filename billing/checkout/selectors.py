@@ -96,6 +96,7 @@ def _checkouts_for_preview() -> QuerySet[Checkout]:
         SubscriptionPeriod.objects.filter(
             subscription__license=OuterRef("license"),
             ends_on__lte=OuterRef("license__term_end"),
+            replaced=False,
         )
         .exclude(reason=PeriodReason.EXTENSION)
         .order_by("-ends_on")

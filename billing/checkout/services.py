@@ -917,7 +917,7 @@ def _paid_through(checkout: Checkout, license: License) -> date | None:
     if paid is MISSING:
         paid = (
             SubscriptionPeriod.objects.filter(
-                subscription__license=license, ends_on__lte=license.term_end
+                subscription__license=license, ends_on__lte=license.term_end, replaced=False
             )
             .exclude(reason=PeriodReason.EXTENSION)
             .order_by("-ends_on")

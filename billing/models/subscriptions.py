@@ -179,13 +179,22 @@ class SubscriptionPeriod(models.Model):
     )
     reason = models.CharField(max_length=16, choices=PeriodReason.choices)
     note = models.TextField(blank=True, help_text="Why, for an extension.")
+    # A billed period a new term replaced on its first day (an option accepted, a change
+    # of cycle, the day it began): kept as its invoice billed it, credited in full by the
+    # change's invoice, and left out of the term's tiling (billing.subscriptions.periods).
+    replaced = models.BooleanField(
+        default=False,
+        help_text="Replaced on its first day by a new term's period; credited in full.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["subscription", "starts_on"]
         constraints = [
             models.UniqueConstraint(
-                fields=["subscription", "starts_on"], name="one_period_per_subscription_start"
+                fields=["subscription", "starts_on"],
+                condition=models.Q(replaced=False),
+                name="one_period_per_subscription_start",
             ),
             models.CheckConstraint(
                 condition=models.Q(ends_on__gte=models.F("starts_on")),
@@ -198,7 +207,8 @@ class SubscriptionPeriod(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.starts_on} to {self.ends_on} ({self.get_reason_display()})"
+        replaced = ", replaced" if self.replaced else ""
+        return f"{self.starts_on} to {self.ends_on} ({self.get_reason_display()}{replaced})"
 
     @property
     def net(self) -> Money:

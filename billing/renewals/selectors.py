@@ -379,7 +379,7 @@ def next_cycle(subscription: Subscription, *, cache: Cache | None = None) -> Nex
     license = subscription.license
     if subscription.billing != Billing.PER_CYCLE:
         return None
-    billed_to = subscription.periods.aggregate(last=Max("ends_on"))["last"]
+    billed_to = subscription.periods.filter(replaced=False).aggregate(last=Max("ends_on"))["last"]
     if billed_to is None or billed_to >= license.term_end:
         return None
     starts_on = billed_to + ONE_DAY

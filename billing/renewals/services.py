@@ -165,7 +165,7 @@ def subscription_renew(
         return _skip(license, "not due")
     renews_on = license.renews_on
     if SubscriptionPeriod.objects.filter(
-        subscription_id=subscription.pk, starts_on=renews_on
+        subscription_id=subscription.pk, starts_on=renews_on, replaced=False
     ).exists():
         return _skip(license, "renewed already")
     list(lock_scheduled_changes(license.pk))  # lock 4
@@ -417,7 +417,11 @@ def subscription_bill_next_cycle(
     lock_billing_details(subscription.license.organization)
     license = lock_license(subscription.license_id)
     subscription = Subscription.objects.select_for_update(of=("self",)).get(pk=subscription.pk)
-    last = SubscriptionPeriod.objects.filter(subscription=subscription).order_by("-ends_on").first()
+    last = (
+        SubscriptionPeriod.objects.filter(subscription=subscription, replaced=False)
+        .order_by("-ends_on")
+        .first()
+    )
     if (
         not license.is_usable
         or subscription.billing != Billing.PER_CYCLE

@@ -68,7 +68,7 @@ def due_ids(today) -> list[int]:
             license__status__in=USABLE_STATUSES,
             license__term_end__gte=today,
         )
-        .annotate(billed_to=Max("periods__ends_on"))
+        .annotate(billed_to=Max("periods__ends_on", filter=Q(periods__replaced=False)))
         .filter(billed_to__lt=today)
         .filter(billed_to__lt=F("license__term_end"))
     )

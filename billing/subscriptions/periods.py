@@ -18,7 +18,9 @@ How the stored periods (billing.models.SubscriptionPeriod) relate to these dates
   gap or overlap, and a later change splits the change period the same way. A change on
   a period's first day changes that period in place (a period has at least one day).
 - A change of cycle ends the current period the day before and starts a new term, and
-  anchor, on the change day; free extensions after it go (nothing billed them).
+  anchor, on the change day; free extensions after it go (nothing billed them). On a
+  billed period's first day the period is kept as its invoice billed it, marked
+  `replaced` (credited in full by the change's invoice) and left out of the tiling.
 - An extension granted by staff is a period of its own after the last one, at no charge
   (net 0) with the reason written on it; it moves the term's last day, never stretches a
   paid period, so a later change is still prorated over the days that were paid for

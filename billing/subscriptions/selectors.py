@@ -97,7 +97,8 @@ def period_problems() -> list[str]:
         name = f"Subscription {subscription.pk} ({license.organization.name})"
         own = periods[subscription.pk]
         term = Span(license.term_start, license.term_end)
-        spans = [Span(period.starts_on, period.ends_on) for period in own]
+        # A replaced period (credited in full on its first day) is on record, not tiled.
+        spans = [Span(period.starts_on, period.ends_on) for period in own if not period.replaced]
         if subscription.billing == Billing.PER_CYCLE and spans:
             term, unbilled = _billed_so_far(subscription, term, spans, today)
             if unbilled:

@@ -237,7 +237,7 @@ def _save_period(period: SubscriptionPeriod, *, validate: bool = True) -> Subscr
 def _period_on(subscription: Subscription, day: date) -> SubscriptionPeriod:
     period = (
         SubscriptionPeriod.objects.select_for_update()
-        .filter(subscription=subscription, starts_on__lte=day, ends_on__gte=day)
+        .filter(subscription=subscription, starts_on__lte=day, ends_on__gte=day, replaced=False)
         .first()
     )
     if period is None:
@@ -276,7 +276,10 @@ def subscription_period_add(
     if amount.currency != subscription.currency_id:
         raise ValidationError(f"This subscription is billed in {subscription.currency_id}.")
     overlapping = SubscriptionPeriod.objects.filter(
-        subscription=subscription, starts_on__lte=span.ends_on, ends_on__gte=span.starts_on
+        subscription=subscription,
+        starts_on__lte=span.ends_on,
+        ends_on__gte=span.starts_on,
+        replaced=False,
     )
     if overlapping.exists():
         raise ValidationError(
@@ -321,7 +324,7 @@ def subscription_period_split(
     # Days staff added free of charge after this period run at the new seats and price
     # too (they stay free): a later period never holds terms the license no longer has.
     for later in SubscriptionPeriod.objects.select_for_update().filter(
-        subscription=subscription, starts_on__gt=on, reason=PeriodReason.EXTENSION
+        subscription=subscription, starts_on__gt=on, reason=PeriodReason.EXTENSION, replaced=False
     ):
         for name, value in _period_values(subscription).items():
             setattr(later, name, value)
@@ -363,28 +366,36 @@ def subscription_term_restart(
     what it was invoiced for; the change credits its unused part), free extensions
     after it go (nothing billed them), the anchor moves to the new term's first day and
     `span` is its first period, a `change` costing `amount` (less `discount`). Returns
-    (the period credited, the new one); on a period's first day they are one row, which
-    becomes the new term's first period (its own invoice line stays linked to it,
-    credited in full)."""
+    (the period credited, the new one). On a period's first day the period is credited
+    in full: one an invoice billed is kept as it was billed, marked replaced (billing
+    records are never rewritten), beside the new one; one nothing billed (a term made
+    outside the portal) becomes the new term's first period."""
     at = at or clock.now()
     subscription = _lock(subscription)
     on = span.starts_on
     current = _period_on(subscription, on)
-    later = SubscriptionPeriod.objects.filter(subscription=subscription, starts_on__gt=on)
+    later = SubscriptionPeriod.objects.filter(
+        subscription=subscription, starts_on__gt=on, replaced=False
+    )
     if later.filter(invoice_lines__isnull=False).exists():
         raise ValidationError("Periods after this one were invoiced already; credit them first.")
     later.delete()
     subscription.billing_anchor = on
     subscription.full_clean()
     subscription.save(update_fields=["billing_anchor"])
-    if current.starts_on == on:
+    if current.starts_on != on:
+        current.ends_on = on - ONE_DAY
+        _save_period(current)
+    elif current.invoice_id is not None or current.invoice_lines.exists():
+        # Billed: kept as its invoice billed it, beside the new term's first period.
+        current.replaced = True
+        _save_period(current)
+    else:
         for name, value in {**_period_values(subscription), **_amounts(amount, discount)}.items():
             setattr(current, name, value)
         current.ends_on, current.index, current.reason = span.ends_on, 0, PeriodReason.CHANGE
         current.invoice = invoice
         return current, _save_period(current)
-    current.ends_on = on - ONE_DAY
-    _save_period(current)
     return current, subscription_period_add(
         subscription=subscription,
         span=span,

@@ -177,7 +177,9 @@ def _plan(license, *, closed: bool = False) -> dict:
         "canceled": canceled_by_customer(license),
         # The latest first, the year or so a customer looks back on.
         "periods": list(
-            subscription.periods.select_related("invoice").order_by("-starts_on")[:PERIODS_SHOWN]
+            subscription.periods.select_related("invoice").order_by("-starts_on", "-pk")[
+                :PERIODS_SHOWN
+            ]
         ),
     }
 

@@ -15,13 +15,13 @@ from django.core.management import call_command
 
 from billing.checkout.quote import QuoteRefused
 from billing.invoices.kinds import LineKind
-from billing.models import Invoice, Subscription
+from billing.models import Invoice, Subscription, SubscriptionPeriod
 from billing.money import Money
 from billing.proposals.acceptance import proposal_accept
 from billing.renewals.services import subscription_term_end
 from billing.subscriptions.selectors import period_problems
 from portal.models import OutboundEmail
-from tests.helpers.checkout import preview
+from tests.helpers.checkout import confirm, preview, subscribed
 from tests.helpers.proposals import sent_version
 
 REASON = "three-year commitment"
@@ -164,3 +164,41 @@ def test_the_plan_changed_email_states_the_discounted_price_the_invoice_bills(ac
     )
     assert "- Billed: $950.00 a year → $3,120.00 a year ($3,900.00 less $780.00)" in body
     assert "20% off" in email.body_html and "$3,120.00 a year" in email.body_html
+
+
+def test_a_period_billed_the_same_day_as_an_accepted_option_is_kept(
+    organization, catalog, owner, client_for
+):
+    """A change to Business on 14 March (its period 14 to 31 March, on its invoice), then
+    a three-year option accepted the same day: the change's period stays on record with
+    its invoice and amount, credited in full by the acceptance's invoice, beside the new
+    term's first period; the periods still tile the term."""
+    license = subscribed(organization, catalog, "team", seats=5)
+    _, change = confirm(organization, license, owner, tier="business", seats=10, cycle="monthly")
+    billed = SubscriptionPeriod.objects.get(invoice=change.invoice)
+    assert (billed.starts_on, billed.ends_on) == (date(2026, 3, 14), date(2026, 3, 31))
+    option = {"tier": "business", "seats": 10, "term_cycles": 3, "billing": "per_cycle"}
+    option |= {"discount_percent": Decimal(20), "discount_reason": REASON}
+    version = sent_version(license, catalog, [option])
+    accepted = proposal_accept(version=version, option=version.options.get(), user=owner).checkout
+
+    kept = SubscriptionPeriod.objects.get(pk=billed.pk)
+    assert (kept.starts_on, kept.ends_on, kept.invoice, kept.net_amount, kept.replaced) == (
+        date(2026, 3, 14),
+        date(2026, 3, 31),
+        change.invoice,
+        billed.net_amount,
+        True,
+    )
+    credit = accepted.invoice.lines.get(kind=LineKind.PRORATION_CREDIT)
+    assert (credit.period, credit.amount) == (kept, -billed.net_amount)
+    new = SubscriptionPeriod.objects.get(invoice=accepted.invoice)
+    assert (new.starts_on, new.ends_on, new.replaced) == (
+        date(2026, 3, 14),
+        date(2027, 3, 13),
+        False,
+    )
+    assert period_problems() == []
+    page = client_for(owner).get("/app/northwind/").content.decode()
+    assert change.invoice.number in page and accepted.invoice.number in page
+    assert "credited in full" in page
