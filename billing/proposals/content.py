@@ -463,17 +463,27 @@ def _roi(version: ProposalVersion, options: list[OptionContent], product_slug: s
     )
 
 
-def _recommended(roi: RoiProjection | None) -> int | None:
-    """The option the proposal recommends: the ROI's recommendation (the highest net value
-    among options that fit). None without one: an option is never called recommended on
-    no grounds (the first one that changes the plan may well be a downgrade the
-    customer's usage has outgrown)."""
-    if roi is None or not roi.rows:
+def _recommended(
+    options: list[OptionContent], roi: RoiProjection | None, usage: list[UsageEvidence]
+) -> int | None:
+    """The option the proposal recommends (PRODUCT: current against recommended tier), on
+    grounds the proposal shows: the ROI's recommendation (the highest net value among
+    options that fit); without one, the usage evidence's — the first option, in the
+    account manager's order, that changes the plan and under whose limits every month of
+    the customer's usage stayed. None when neither gives grounds: an option is never
+    called recommended for being listed first (a downgrade the usage has outgrown)."""
+    if roi is not None and roi.rows:
+        best = recommend([row.result for row in roi.rows])
+        if best is not None:
+            return next(row.option.position for row in roi.rows if row.result is best)
         return None
-    best = recommend([row.result for row in roi.rows])
-    if best is None:
+    if not usage:
         return None
-    return next(row.option.position for row in roi.rows if row.result is best)
+    for index, option in enumerate(options):
+        fits = all(evidence.options[index].months_over == 0 for evidence in usage)
+        if not option.renew_as_is and fits:
+            return option.position
+    return None
 
 
 def proposal_content(version: ProposalVersion, today: date) -> ProposalContent:
@@ -505,7 +515,8 @@ def proposal_content(version: ProposalVersion, today: date) -> ProposalContent:
     ]
     snapshots = {option.position: option.comparison.target for option in options}
     roi = _roi(version, options, license.product.slug)
-    chosen = _recommended(roi)
+    usage = _usage(license, options, snapshots, today)
+    chosen = _recommended(options, roi, usage)
     options = [replace(option, recommended=option.position == chosen) for option in options]
     if roi is not None and roi.rows:
         roi = replace(roi, rows=[replace(row, option=options[i]) for i, row in enumerate(roi.rows)])
@@ -529,7 +540,7 @@ def proposal_content(version: ProposalVersion, today: date) -> ProposalContent:
         sent_at=version.sent_at,
         current=_current_plan(license, subscription, today),
         options=options,
-        usage=_usage(license, options, snapshots, today),
+        usage=usage,
         roi=roi,
         contact=_contact(proposal.prepared_by),
         currency=currency,

@@ -167,14 +167,24 @@ def test_the_recommended_option_is_the_rois(version):
     assert [o.recommended for o in content.options] == [False, True, False]
 
 
-def test_without_the_customers_numbers_no_option_is_recommended(proposal, catalog):
-    # The three options (a downgrade to Starter first) and no ROI: nothing says which
-    # is best for the customer, so none is called recommended.
+def test_without_the_customers_numbers_the_usage_grounds_the_recommendation(proposal, catalog):
+    # No ROI. Team as is went over its 100,000 API calls in 5 of the 12 months; Business
+    # (1,000,000 calls, 20 seats) holds every month: the first change the usage fits.
     content = proposal_content(make_version(proposal, catalog), TODAY)
 
-    assert content.roi is None or not content.roi.rows
+    assert content.roi is None
+    assert content.recommended.position == 2
+    assert [o.recommended for o in content.options] == [False, True, False]
+
+
+def test_no_option_is_recommended_on_no_grounds(proposal, catalog):
+    # No ROI, and the only change is Starter (3 seats) for a team that used 7 to 12: the
+    # usage outgrew it, so nothing is recommended (listing it first is no reason).
+    options = [OptionSpec("team", 12, renew_as_is=True), OptionSpec("starter", 3)]
+    content = proposal_content(make_version(proposal, catalog, options=options), TODAY)
+
     assert content.recommended is None
-    assert [o.recommended for o in content.options] == [False, False, False]
+    assert [o.recommended for o in content.options] == [False, False]
 
 
 def test_validity_and_contact(version, manager):
