@@ -15,6 +15,7 @@ class Migration(migrations.Migration):
             name="replaced",
             field=models.BooleanField(
                 default=False,
+                db_default=False,
                 help_text="Replaced on its first day by a new term's period; credited in full.",
             ),
         ),

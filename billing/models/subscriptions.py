@@ -182,8 +182,11 @@ class SubscriptionPeriod(models.Model):
     # A billed period a new term replaced on its first day (an option accepted, a change
     # of cycle, the day it began): kept as its invoice billed it, credited in full by the
     # change's invoice, and left out of the term's tiling (billing.subscriptions.periods).
+    # db_default too: code from before the column (still running between a deploy's
+    # migrate and its restart) inserts periods without it.
     replaced = models.BooleanField(
         default=False,
+        db_default=False,
         help_text="Replaced on its first day by a new term's period; credited in full.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
