@@ -6,8 +6,10 @@ first clock advance (the overdue panel is shown by tests/e2e/test_overdue_panel.
 data of its own). Idempotent: an organization that already has invoices is left as it
 is (they are never rewritten anyway)."""
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.db import transaction
 
@@ -139,11 +141,11 @@ def _paid_by_transfer(invoice: Invoice) -> Invoice:
     payment_record(
         invoice=invoice,
         amount=invoice.money("amount_due"),
-        received_on=invoice.issued_on + timedelta(days=5),
+        received_on=invoice.issued_on + PAID_AFTER,
         reference=f"TRF {invoice.number}",
         actor=None,
         reason="Demo: transfer on the bank statement.",
-        at=_business_moment(invoice.issued_on + timedelta(days=5)),
+        at=_business_moment(invoice.issued_on + PAID_AFTER),
     )
     invoice.refresh_from_db()
     return invoice
@@ -152,12 +154,24 @@ def _paid_by_transfer(invoice: Invoice) -> Invoice:
 @transaction.atomic
 def build_invoices() -> list[str]:
     """One line per organization: what its invoices are. Monthly subscribers get a month's
-    invoice each month; yearly ones a year's at the start of each term."""
+    invoice each month; yearly ones a year's at the start of each term. The invoices,
+    payments and credit notes of every organization are written in the order of their
+    days, so each series' numbers follow the days they were issued, as in real life."""
     today = clock.today()
     this_month = today.replace(day=1)
     two_months_ago = (this_month - timedelta(days=40)).replace(day=1)
     last_month = (this_month - timedelta(days=1)).replace(day=1)
-    lines = []
+    summaries: dict[str, str] = {}
+    made: dict[tuple[str, str], Invoice] = {}
+    # (day, order of planning, what to do): an invoice, a payment or a credit note.
+    steps: list[tuple[date, int, Callable[[], None]]] = []
+
+    def plan(day: date, step: Callable[[], None]) -> None:
+        steps.append((min(day, today), len(steps), step))
+
+    def invoice(slug: str, name: str, build: Callable[[], Invoice]) -> None:
+        made[slug, name] = build()
+
     build_tax_rates()
     for slug, (customer, terms, days) in DETAILS.items():
         license = (
@@ -172,31 +186,64 @@ def build_invoices() -> list[str]:
             payment_terms=terms, net_days=days
         )
         subscription = license.subscription
+        name = license.organization.name
         if subscription.cycle == BillingCycle.MONTHLY:
-            paid = _paid_by_transfer(_month_invoice(license, two_months_ago))
-            previous = _paid_by_transfer(_month_invoice(license, last_month))
-            current = _month_invoice(license, this_month, issued_on=today)
+            for key, first_day, issued_on in (
+                ("paid", two_months_ago, None),
+                ("previous", last_month, None),
+                ("current", this_month, today),
+            ):
+                plan(
+                    issued_on or first_day,
+                    partial(
+                        invoice, slug, key, partial(_month_invoice, license, first_day, issued_on)
+                    ),
+                )
+                if key != "current":
+                    plan(first_day + PAID_AFTER, partial(_pay, made, slug, key))
             # The credit note's credit pays the open invoice at once (billing.invoices.credit).
-            _credit_two_seats(paid, subscription, today)
-            summary = (
-                f"{paid} and {previous} paid, {current} open, part paid by a credit note's credit"
+            plan(today, partial(_credit, made, slug, "paid", subscription, today))
+            summaries[slug] = (
+                f"{name}: {{paid}} and {{previous}} paid, {{current}} open, "
+                "part paid by a credit note's credit"
             )
         else:
             year_before = add_months(license.term_start, -12)
-            paid = _paid_by_transfer(_year_invoice(license, year_before))
-            current = _year_invoice(license, license.term_start)
+            for key, first_day in (("paid", year_before), ("current", license.term_start)):
+                plan(
+                    first_day,
+                    partial(invoice, slug, key, partial(_year_invoice, license, first_day)),
+                )
+                # The current one paid too. Acme's terms are due on receipt and it is in a
+                # Business trial (licensing.demo.trials): an invoice overdue since its term
+                # began would have dunning suspend it at the first clock advance.
+                plan(first_day + PAID_AFTER, partial(_pay, made, slug, key))
             if terms == PaymentTerms.DUE_ON_RECEIPT:
-                # Paid: Acme is in a Business trial (licensing.demo.trials); an invoice
-                # overdue since its term began would have dunning suspend it at the first
-                # clock advance, in the middle of its trial.
-                _paid_by_transfer(current)
-                summary = f"{paid} and {current} paid (due on receipt)"
+                summaries[slug] = f"{name}: {{paid}} and {{current}} paid (due on receipt)"
             else:
-                _paid_by_transfer(current)
-                _credit_two_seats(current, subscription, today - timedelta(days=30))
-                summary = f"{paid} and {current} paid, credit from a credit note"
-        lines.append(f"{license.organization.name}: {summary}")
-    return lines
+                on = max(today - timedelta(days=30), license.term_start + PAID_AFTER)
+                plan(on, partial(_credit, made, slug, "current", subscription, on))
+                summaries[slug] = (
+                    f"{name}: {{paid}} and {{current}} paid, credit from a credit note"
+                )
+    for _, _, step in sorted(steps, key=lambda s: (s[0], s[1])):
+        step()
+    return [
+        summary.format(**{key: made[key_slug, key] for key_slug, key in made if key_slug == slug})
+        for slug, summary in summaries.items()
+    ]
+
+
+# A demo transfer arrives five days after the invoice it pays was issued.
+PAID_AFTER = timedelta(days=5)
+
+
+def _pay(made: dict, slug: str, key: str) -> None:
+    made[slug, key] = _paid_by_transfer(made[slug, key])
+
+
+def _credit(made: dict, slug: str, key: str, subscription, on: date) -> None:
+    _credit_two_seats(made[slug, key], subscription, on)
 
 
 def _credit_two_seats(invoice: Invoice, subscription, on: date) -> None:

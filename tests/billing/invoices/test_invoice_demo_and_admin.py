@@ -56,6 +56,17 @@ def test_the_demo_has_paid_and_open_invoices_and_credit(demo_invoices, client, n
     assert f"Credit applied on {now:%-d %b %Y}".encode() in page and "\u2212$46.74".encode() in page
 
 
+def test_the_demo_numbers_follow_the_days_invoices_and_credit_notes_were_issued(demo_invoices):
+    # Across every organization, as a real series is numbered: by the day of issue.
+    for model in (Invoice, CreditNote):
+        issued = list(
+            model.objects.exclude(number=None)
+            .order_by("number")
+            .values_list("issued_on", flat=True)
+        )
+        assert issued == sorted(issued), model.__name__
+
+
 def test_the_demo_invoices_name_buyer_and_seller_and_the_tax_by_rule(demo_invoices):
     treatments = {
         invoice.organization.slug: (invoice.tax_treatment, invoice.tax_rate)
