@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from billing.ledger.services import changes_recorded
@@ -497,6 +498,7 @@ def subscription_extend(
     # after the other's.
     license = License.objects.select_for_update(of=("self",)).get(pk=subscription.license_id)
     old_end = license.term_end
+    _refuse_extending_before_the_last_cycle(subscription, license)
     license = license_renew(license=license, term_end=term_end, actor=actor, reason=reason, at=at)
     subscription.license = license
     return subscription_period_add(
@@ -507,6 +509,27 @@ def subscription_extend(
         note=reason,
         at=at,
     )
+
+
+def _refuse_extending_before_the_last_cycle(subscription: Subscription, license: License):
+    """A term invoiced a cycle at a time bills each cycle from the day after its last
+    billed period: free days added after the term before its later cycles are invoiced
+    would read as billed to the end, and those cycles would never be invoiced. Extended
+    once its last cycle is invoiced."""
+    if subscription.billing != Billing.PER_CYCLE:
+        return
+    billed_to = (
+        SubscriptionPeriod.objects.filter(subscription=subscription, replaced=False)
+        .exclude(reason=PeriodReason.EXTENSION)
+        .aggregate(last=Max("ends_on"))["last"]
+    )
+    if billed_to is not None and billed_to < license.term_end:
+        cycle = "month" if subscription.cycle == BillingCycle.MONTHLY else "year"
+        raise ValidationError(
+            f"This term is invoiced a {cycle} at a time and is invoiced to "
+            f"{billed_to:%-d %B %Y}: extend it once its last {cycle} is invoiced, on that "
+            f"{cycle}'s first day."
+        )
 
 
 @transaction.atomic
