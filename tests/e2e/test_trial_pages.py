@@ -49,7 +49,15 @@ def test_the_start_page_and_the_dashboard_during_a_trial(
     page, live_server, login, review, owner, organization
 ):
     build_catalog()
-    team = subscribed(organization, Catalog(), seats=5)
+    today = clock.today()
+    # A term under way on the site's date: a trial starts only on a license in use.
+    team = subscribed(
+        organization,
+        Catalog(),
+        seats=5,
+        term_start=today.replace(day=1),
+        term_end=today.replace(day=1) + timedelta(days=27),
+    )
     EntitlementOverride.objects.create(
         license=team,
         metric=LimitMetric.objects.get(key="storage"),
