@@ -9,7 +9,6 @@ sideways. Screenshots of each page land in /tmp/shots/ (TRIAL_SHOTS to change it
 
 import os
 import re
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from licensing.models import License, LicenseStatus, Trial, TrialStatus
 from licensing.usage.features import FeatureReport, feature_use_record_batch
 from portal import clock
 from tests.helpers.browser import wait_until_ready
-from tests.helpers.checkout import subscribed
+from tests.helpers.checkout import subscribed_this_month
 from tests.helpers.licenses import Catalog
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -110,14 +109,7 @@ def test_a_team_customer_tries_business_and_converts_it(
     page, live_server, login, review, validate, owner, organization, billed
 ):
     build_catalog()
-    today = clock.today()
-    team = subscribed(
-        organization,
-        Catalog(),
-        seats=5,
-        term_start=today.replace(day=1),
-        term_end=today.replace(day=1) + timedelta(days=27),
-    )
+    team = subscribed_this_month(organization, Catalog(), seats=5)
     key = team.issued_key
     subscription = Subscription.objects.get(license=team)
     price = subscription.cycle_price

@@ -17,7 +17,7 @@ from licensing.models import EntitlementOverride, LimitMetric
 from licensing.usage.services import UsageReport, usage_record_batch
 from portal import clock
 from tests.helpers.browser import wait_until_ready
-from tests.helpers.checkout import subscribed
+from tests.helpers.checkout import subscribed_this_month
 from tests.helpers.licenses import Catalog
 from tests.helpers.trials import running_trial
 
@@ -49,15 +49,8 @@ def test_the_start_page_and_the_dashboard_during_a_trial(
     page, live_server, login, review, owner, organization
 ):
     build_catalog()
-    today = clock.today()
     # A term under way on the site's date: a trial starts only on a license in use.
-    team = subscribed(
-        organization,
-        Catalog(),
-        seats=5,
-        term_start=today.replace(day=1),
-        term_end=today.replace(day=1) + timedelta(days=27),
-    )
+    team = subscribed_this_month(organization, Catalog(), seats=5)
     EntitlementOverride.objects.create(
         license=team,
         metric=LimitMetric.objects.get(key="storage"),

@@ -7,7 +7,6 @@ Screenshots go to $TRIAL_SHOTS when set."""
 
 import os
 import re
-from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -17,7 +16,7 @@ from licensing.demo.catalog import build_catalog
 from licensing.models import Trial, TrialStatus
 from licensing.usage.features import FeatureReport, feature_use_record_batch
 from portal import clock
-from tests.helpers.checkout import subscribed
+from tests.helpers.checkout import subscribed_this_month
 from tests.helpers.licenses import Catalog
 
 pytestmark = pytest.mark.browser
@@ -46,14 +45,7 @@ def test_a_paying_customer_tries_business_sees_the_panel_and_ends_it(
     page, live_server, login, axe, owner, organization, width
 ):
     build_catalog()
-    today = clock.today()
-    team = subscribed(
-        organization,
-        Catalog(),
-        seats=5,
-        term_start=today.replace(day=1),
-        term_end=today.replace(day=1) + timedelta(days=27),
-    )
+    team = subscribed_this_month(organization, Catalog(), seats=5)
     page.set_viewport_size({"width": width, "height": 900})
     login(owner)
 

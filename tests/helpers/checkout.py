@@ -2,7 +2,7 @@
 period), and a confirmation
 made the way the page makes one (preview, then confirm with the preview's digest)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from billing.checkout.services import (
     Target,
@@ -14,6 +14,7 @@ from billing.models import PeriodReason
 from billing.subscriptions.periods import Span
 from billing.subscriptions.services import subscription_create, subscription_period_add
 from licensing.licenses.services import Actor
+from portal import clock
 from tests.helpers.licenses import SYSTEM, issue
 
 
@@ -46,6 +47,20 @@ def subscribed(
     )
     license.refresh_from_db()
     return license
+
+
+def subscribed_this_month(organization, catalog, tier="team", **kwargs):
+    """`subscribed`, for a term under way on the site's date (browser tests run on the
+    real clock, where March 2026 is over): from the first of this month, 28 days."""
+    first = clock.today().replace(day=1)
+    return subscribed(
+        organization,
+        catalog,
+        tier,
+        term_start=first,
+        term_end=first + timedelta(days=27),
+        **kwargs,
+    )
 
 
 def preview(organization, license, user, **target):

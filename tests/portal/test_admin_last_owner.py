@@ -13,6 +13,7 @@ from django.utils.html import escape
 from portal.models import Membership, Organization, Role, User
 from portal.services import LAST_OWNER_DEMOTED, LAST_OWNER_REMOVED
 from tests.factories import MembershipFactory, UserFactory
+from tests.helpers.locks import needs_row_locks, organization_lock_taken
 
 
 def _membership_form(membership, **changed) -> dict:
@@ -211,13 +212,7 @@ def test_a_refused_members_save_keeps_nothing_of_it(admin_client, organization, 
     assert Organization.objects.get(pk=organization.pk).name == "Northwind"
 
 
-def _organization_lock_taken(queries) -> bool:
-    return any('"portal_organization"' in q["sql"] and "FOR UPDATE" in q["sql"] for q in queries)
-
-
-@pytest.mark.skipif(
-    not connection.features.has_select_for_update, reason="the database has no row locks"
-)
+@needs_row_locks
 @pytest.mark.parametrize("change", ["add", "role", "remove"])
 def test_the_organization_page_changes_members_under_the_organizations_lock(
     admin_client, organization, owner, change
@@ -242,7 +237,7 @@ def test_the_organization_page_changes_members_under_the_organizations_lock(
             _organization_form(organization, memberships) | changes[change],
         )
     assert response.status_code == 302
-    assert _organization_lock_taken(queries.captured_queries)
+    assert organization_lock_taken(queries.captured_queries)
     people = dict(organization.memberships.values_list("user__email", "role"))
     expected = {
         "add": {owner.email: Role.OWNER, second.user.email: Role.OWNER}
@@ -304,9 +299,7 @@ def test_the_delete_action_refuses_the_last_owners_of_an_organization_together(
     assert organization.memberships.count() == 3
 
 
-@pytest.mark.skipif(
-    not connection.features.has_select_for_update, reason="the database has no row locks"
-)
+@needs_row_locks
 @pytest.mark.parametrize("how", ["page", "action"])
 def test_deleting_a_person_removes_their_memberships_under_the_lock(
     admin_client, organization, owner, outsider, how
@@ -323,7 +316,7 @@ def test_deleting_a_person_removes_their_memberships_under_the_lock(
                 {"action": "delete_selected", "_selected_action": [second.pk], "post": "yes"},
             )
     assert response.status_code == 302
-    assert _organization_lock_taken(queries.captured_queries)
+    assert organization_lock_taken(queries.captured_queries)
     assert not User.objects.filter(pk=second.pk).exists()
     assert not Membership.objects.filter(user_id=second.pk).exists()
     assert owner.memberships.get().role == Role.OWNER

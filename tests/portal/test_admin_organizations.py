@@ -20,6 +20,7 @@ from licensing.models import ApiToken, License
 from portal.models import Invitation, Membership, Organization, OutboundEmail, Role, User
 from tests.factories import InvitationFactory, MembershipFactory, OrganizationFactory, UserFactory
 from tests.helpers.licenses import issue
+from tests.helpers.locks import needs_row_locks, organization_lock_taken
 
 
 def _page(organization) -> str:
@@ -68,15 +69,6 @@ def _sent_to(email: str) -> int:
     return OutboundEmail.objects.filter(to=email).count()
 
 
-def _organization_lock_taken(queries) -> bool:
-    return any('"portal_organization"' in q["sql"] and "FOR UPDATE" in q["sql"] for q in queries)
-
-
-needs_row_locks = pytest.mark.skipif(
-    not connection.features.has_select_for_update, reason="the database has no row locks"
-)
-
-
 # Invitations on the organization page.
 
 
@@ -98,7 +90,7 @@ def test_an_invitation_added_on_the_organization_page_is_sent(
     )
     assert invitation.status == Invitation.Status.PENDING
     assert _sent_to("newcomer@example.test") == 1
-    assert _organization_lock_taken(queries.captured_queries)
+    assert organization_lock_taken(queries.captured_queries)
 
 
 @pytest.mark.parametrize("case", ["member", "invited", "invalid"])
@@ -336,7 +328,7 @@ def test_an_organization_that_never_bought_is_deleted_with_its_members_and_invit
     with CaptureQueriesContext(connection) as queries:
         response = _delete(admin_client, organization, how)
     assert response.status_code == 302
-    assert _organization_lock_taken(queries.captured_queries)
+    assert organization_lock_taken(queries.captured_queries)
     assert not Organization.objects.filter(pk=organization.pk).exists()
     assert not Membership.objects.filter(organization_id=organization.pk).exists()
     assert not Invitation.objects.filter(organization_id=organization.pk).exists()
@@ -430,7 +422,7 @@ def test_renaming_an_organization_goes_through_the_service_under_its_lock(
             ),
         )
     assert response.status_code == 302
-    assert _organization_lock_taken(queries.captured_queries)
+    assert organization_lock_taken(queries.captured_queries)
     organization.refresh_from_db()
     assert (organization.name, organization.account_manager) == ("Northwind Labs", account_manager)
 

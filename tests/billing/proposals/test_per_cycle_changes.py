@@ -35,25 +35,35 @@ def at(day: date):
     return time_machine.travel(datetime(day.year, day.month, day.day, 9, tzinfo=UTC), tick=False)
 
 
+THREE_YEARS = {
+    "tier": "business",
+    "seats": 10,
+    "term_cycles": 3,
+    "billing": "per_cycle",
+    "discount_percent": Decimal(20),
+    "discount_reason": REASON,
+}
+
+
+def accept_three_years(license, catalog, owner):
+    """Business, 10 seats at $390 a year, 20 % off, for three years from 14 March 2026,
+    invoiced a year at a time: a sent proposal's option, accepted by `owner`. Returns the
+    license as the acceptance left it (its first year invoiced)."""
+    version = sent_version(license, catalog, [THREE_YEARS])
+    checkout = proposal_accept(version=version, option=version.options.get(), user=owner).checkout
+    return checkout.license
+
+
 @pytest.fixture
 def yearly_contract(license, catalog, owner, now):
     """Business, 10 seats at $390 a year, 20 % off ($3,120 a year), for three years from
     14 March 2026, invoiced a year at a time; its second year invoiced on its first day."""
-    three_years = {
-        "tier": "business",
-        "seats": 10,
-        "term_cycles": 3,
-        "billing": "per_cycle",
-        "discount_percent": Decimal(20),
-        "discount_reason": REASON,
-    }
-    version = sent_version(license, catalog, [three_years])
-    checkout = proposal_accept(version=version, option=version.options.get(), user=owner).checkout
-    subscription = Subscription.objects.get(license=checkout.license)
+    license = accept_three_years(license, catalog, owner)
+    subscription = Subscription.objects.get(license=license)
     with at(date(2027, 3, 14)):
         subscription_term_end(subscription=subscription, today=date(2027, 3, 14))
-    checkout.license.refresh_from_db()
-    return checkout.license
+    license.refresh_from_db()
+    return license
 
 
 def test_an_option_accepted_in_the_second_year_credits_that_years_unused_days(
@@ -93,17 +103,7 @@ def test_a_downgrade_from_the_terms_end_is_still_scheduled(yearly_contract, owne
 @pytest.fixture
 def accepted_yearly(license, catalog, owner):
     """The same three years from 14 March 2026, accepted, its first year invoiced."""
-    three_years = {
-        "tier": "business",
-        "seats": 10,
-        "term_cycles": 3,
-        "billing": "per_cycle",
-        "discount_percent": Decimal(20),
-        "discount_reason": REASON,
-    }
-    version = sent_version(license, catalog, [three_years])
-    checkout = proposal_accept(version=version, option=version.options.get(), user=owner).checkout
-    return checkout.license
+    return accept_three_years(license, catalog, owner)
 
 
 def test_the_period_check_passes_for_a_term_billed_a_year_at_a_time(accepted_yearly, capsys):

@@ -4,37 +4,23 @@ added after the term would read as billed to its end and leave the later years
 uninvoiced; granted once the last year is billed."""
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 
 from billing.models import PeriodReason, Subscription
-from billing.proposals.acceptance import proposal_accept
 from billing.renewals.services import subscription_term_end
 from billing.renewals.tasks import due_ids
 from billing.subscriptions.services import subscription_extend
 from licensing.licenses.services import SYSTEM
-from tests.billing.proposals.test_per_cycle_changes import REASON, at
-from tests.helpers.proposals import sent_version
-
-THREE_YEARS = {
-    "tier": "business",
-    "seats": 10,
-    "term_cycles": 3,
-    "billing": "per_cycle",
-    "discount_percent": Decimal(20),
-    "discount_reason": REASON,
-}
+from tests.billing.proposals.test_per_cycle_changes import accept_three_years, at
 
 
 @pytest.fixture
 def three_years(license, catalog, owner):
-    version = sent_version(license, catalog, [THREE_YEARS])
-    checkout = proposal_accept(version=version, option=version.options.get(), user=owner).checkout
-    subscription = Subscription.objects.get(license=checkout.license)
-    assert checkout.license.term_end == date(2029, 3, 13)
-    return subscription
+    license = accept_three_years(license, catalog, owner)
+    assert license.term_end == date(2029, 3, 13)
+    return Subscription.objects.get(license=license)
 
 
 def _extend(subscription, to: date):
