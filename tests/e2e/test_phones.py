@@ -18,6 +18,7 @@ from licensing.demo.catalog import build_catalog
 from portal import clock
 from portal.models import Role
 from tests.factories import MembershipFactory
+from tests.helpers.browser import wait_until_ready
 from tests.helpers.checkout import subscribed
 from tests.helpers.invoices import finalized_invoice
 from tests.helpers.licenses import Catalog
@@ -45,6 +46,9 @@ WIDEST = """(width) => [...document.querySelectorAll('body *')]
 
 
 def assert_fits(page, what: str, width: int) -> None:
+    # Measured once the page's scripts ran, so after its stylesheets loaded: a heading can
+    # show before them, and an unstyled table is wider than the phone (a busy CI run).
+    wait_until_ready(page)
     width_used = page.evaluate("document.documentElement.scrollWidth")
     widest = page.evaluate(WIDEST, width)
     assert width_used <= width, f"{what} is {width_used}px wide at {width}px: {widest}"
