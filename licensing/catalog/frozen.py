@@ -56,6 +56,11 @@ class FrozenCatalog:
             version = self._hold(versions_with_parts().get(pk=pk))
         return version
 
+    def held_version(self, pk: int) -> TierVersion | None:
+        """`version(pk)` when this catalog holds versions; None without a cache (the
+        caller reads only the rows it needs instead)."""
+        return self.version(pk) if self.holds else None
+
     def published_version(self, tier_slug: str, product_id: int | None = None):
         """The published version of the public tier `tier_slug` (of `product_id` when
         given), with its parts, or None."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
+from licensing.catalog.frozen import frozen_catalog
 from licensing.licenses.grants import (
     AddonPart,
     Entitlements,
@@ -75,7 +76,8 @@ def trial_data(trial) -> dict:
 def license_entitlements(
     *, license: License, at: datetime | None = None, with_trial: bool = True
 ) -> Entitlements:
-    """Six queries, however many add-ons or overrides (the trial's among them).
+    """Three queries however many add-ons or overrides (its trial, add-ons, overrides;
+    two more for add-ons' parts when it has any), once this process holds the catalog.
     `with_trial=False`: the plan bought, without a trial in force (what may be bought on
     it, such as seats, is the plan's, not the trial's)."""
     at = at or clock.now()
@@ -85,22 +87,15 @@ def license_entitlements(
 def licenses_entitlements(
     *, licenses: list[License], at: datetime, with_trial: bool = True
 ) -> dict[int, Entitlements]:
-    """license_entitlements of many licenses (a batch of reminders) in six queries for
-    all of them, whatever their number: license id -> its entitlements, the same answer
+    """license_entitlements of many licenses (a batch of reminders) in as many queries
+    for all of them, whatever their number: license id -> its entitlements, the same answer
     as license_entitlements gives for each."""
     license_ids = [license.pk for license in licenses]
     trials = trials_in_force(license_ids=license_ids, at=at) if license_ids and with_trial else {}
     version_ids = {license.version_id for license in licenses} | {
         trial.version_id for trial in trials.values()
     }
-    features: dict[int, list] = defaultdict(list)
-    for row in TierVersionFeature.objects.filter(version_id__in=version_ids).select_related(
-        "feature"
-    ):
-        features[row.version_id].append(row)
-    limits: dict[int, list] = defaultdict(list)
-    for row in TierVersionLimit.objects.filter(version_id__in=version_ids).select_related("metric"):
-        limits[row.version_id].append(row)
+    features, limits = _version_parts(version_ids)
     addons: dict[int, list] = defaultdict(list)
     for row in (
         LicenseAddon.objects.filter(license_id__in=license_ids)
@@ -124,6 +119,33 @@ def licenses_entitlements(
         )
         for license in licenses
     }
+
+
+def _version_parts(version_ids: set[int]) -> tuple[dict[int, list], dict[int, list]]:
+    """Version id -> its feature rows, and -> its limit rows (with their features and
+    metrics). A published or retired version never changes: held by this process under
+    the catalog's generation (licensing.catalog.frozen), so a license's entitlements read
+    only its own rows; a draft, or any version when there is no cache, from the database
+    in two queries."""
+    catalog = frozen_catalog()
+    features: dict[int, list] = defaultdict(list)
+    limits: dict[int, list] = defaultdict(list)
+    unheld = set()
+    for version_id in version_ids:
+        version = catalog.held_version(version_id)
+        if version is None:
+            unheld.add(version_id)
+            continue
+        features[version_id] = list(version.feature_rows.all())
+        limits[version_id] = list(version.limit_rows.all())
+    if unheld:
+        for row in TierVersionFeature.objects.filter(version_id__in=unheld).select_related(
+            "feature"
+        ):
+            features[row.version_id].append(row)
+        for row in TierVersionLimit.objects.filter(version_id__in=unheld).select_related("metric"):
+            limits[row.version_id].append(row)
+    return features, limits
 
 
 def version_limits(limit_rows) -> list[TierLimit]:

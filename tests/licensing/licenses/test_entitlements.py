@@ -206,3 +206,36 @@ def test_many_licenses_at_once_resolve_as_each_alone(issued, catalog, now):
     assert many[license.pk].has("sso") and not many[plain.pk].has("sso")
     # Five, and the add-ons' prefetches (features, limits, their metrics) as there are some.
     assert len(captured) <= 8
+
+
+def test_a_license_reads_its_published_version_from_the_held_catalog(issued, catalog, now):
+    """A published version never changes: once this process holds the catalog, a license's
+    entitlements read only its own rows (trial, add-ons, overrides), not the version's."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    license = issued.license
+    first = license_entitlements(license=license, at=now)  # the catalog is read and held
+    with CaptureQueriesContext(connection) as captured:
+        again = license_entitlements(license=license, at=now)
+    assert again == first
+    assert first.has("coupons") and first.limit("api-calls") == 100_000
+    read = " ".join(query["sql"] for query in captured)
+    assert "licensing_tierversionfeature" not in read
+    assert "licensing_tierversionlimit" not in read
+    assert len(captured) == 3  # its trial, add-ons and overrides
+
+
+def test_a_renamed_feature_shows_at_once_in_the_entitlements(issued, catalog, now):
+    """Features and metrics are not frozen: saving one starts a new catalog generation, so
+    the held version is read again (licensing.catalog.signals)."""
+    license = issued.license
+
+    def named() -> str:
+        return license_entitlements(license=license, at=now).features["coupons"].feature.name
+
+    assert named() != "Vouchers"
+    feature = license.product.features.get(key="coupons")
+    feature.name = "Vouchers"
+    feature.save()
+    assert named() == "Vouchers"
