@@ -228,6 +228,9 @@ proposal_staff_patterns = [
         "<slug:number>/submit/", proposals_staff.proposal_submit_view, name="manage_proposal_submit"
     ),
     path(
+        "<slug:number>/recall/", proposals_staff.proposal_recall_view, name="manage_proposal_recall"
+    ),
+    path(
         "<slug:number>/withdraw/",
         proposals_staff.proposal_withdraw_view,
         name="manage_proposal_withdraw",

@@ -19,10 +19,14 @@ Status of a version, and who moves it (billing.proposals.services, each step in 
 transaction with the proposal's row locked, each on record as a ProposalEvent):
 
     draft ──submit──▶ awaiting_approval ──approve──▶ approved ──send──▶ sent
-      ▲                      │ reject                   │ edit           │ accept / decline
+      ▲                      │ reject, withdraw         │ edit           │ accept / decline
       └──────────────────────┴──────────────────────────┘          accepted / declined
     draft ──send (no discount above the threshold)──▶ sent
     sent ──the next version is sent──▶ superseded;   any open one ──withdraw──▶ withdrawn
+
+A version awaiting approval is frozen as it was submitted: what the admin approves is
+what was asked for. To change it, its author withdraws it from approval (back to draft,
+on record), edits it and submits it again.
 
 A version whose `valid_until` has passed is expired: not a stored status but a date, read
 against portal.clock, so no job has to run for an offer to lapse.
@@ -92,8 +96,15 @@ class ProposalStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
-# The statuses in which a version may still be edited (in place; an approval is undone).
-EDITABLE = (ProposalStatus.DRAFT, ProposalStatus.AWAITING_APPROVAL, ProposalStatus.APPROVED)
+# The statuses of the version being prepared (one at a time per proposal).
+IN_PREPARATION = (
+    ProposalStatus.DRAFT,
+    ProposalStatus.AWAITING_APPROVAL,
+    ProposalStatus.APPROVED,
+)
+# The statuses in which a version may still be edited in place (an approval is undone).
+# Not awaiting approval: that version is frozen until it is withdrawn from approval.
+EDITABLE = (ProposalStatus.DRAFT, ProposalStatus.APPROVED)
 # The one status in which a customer may accept or decline.
 OPEN_TO_CUSTOMER = ProposalStatus.SENT
 
@@ -268,6 +279,7 @@ class ProposalEventKind(models.TextChoices):
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
     APPROVAL_UNDONE = "approval_undone", "Edited after approval: back to approval"
+    RECALLED = "recalled", "Withdrawn from approval: back to draft"
     SENT = "sent", "Sent"
     SUPERSEDED = "superseded", "Superseded"
     VIEWED = "viewed", "Viewed by the customer"

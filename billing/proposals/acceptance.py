@@ -54,7 +54,7 @@ from billing.models import (
     ScheduledChangeStatus,
     Subscription,
 )
-from billing.models.proposals import EDITABLE
+from billing.models.proposals import IN_PREPARATION
 from billing.pricing import BillingCycle
 from billing.proposals.content import option_starts_on
 from billing.proposals.events import (
@@ -293,7 +293,8 @@ def _close_the_others(proposal, accepted: ProposalVersion, *, actor: Actor, at: 
     "renew as is" scheduling the old plan back, a second upgrade invoiced on top)."""
     others = (
         ProposalVersion.objects.filter(
-            proposal__license_id=proposal.license_id, status__in=(*EDITABLE, ProposalStatus.SENT)
+            proposal__license_id=proposal.license_id,
+            status__in=(*IN_PREPARATION, ProposalStatus.SENT),
         )
         .exclude(proposal=proposal)
         .select_related("proposal")

@@ -1,5 +1,6 @@
 """The account manager's side of a proposal: create it, set its options, edit its cover
-note, validity and ROI, submit it for approval, approve or reject it, withdraw it.
+note, validity and ROI, submit it for approval, withdraw it from approval, approve or
+reject it, withdraw it.
 
 Each step is one transaction that locks the proposal's row first
 (billing.proposals.events.proposal_lock, lock 0 of billing.locks) and writes one
@@ -7,9 +8,11 @@ ProposalEvent through proposal_record_event. A step that cannot be taken raises
 ProposalRefused with a sentence per field for the page; nothing is written then.
 
 The version a step changes is always the proposal's newest:
-- in preparation (draft, awaiting approval, approved): changed in place; a change to an
-  approved version undoes the approval (APPROVAL_UNDONE, with what changed) and sends it
-  back to approval when its discounts still need one, else to draft;
+- a draft or an approved version: changed in place; a change to an approved version
+  undoes the approval (APPROVAL_UNDONE, with what changed) and sends it back to approval
+  when its discounts still need one, else to draft;
+- awaiting approval: frozen as submitted, so what an admin approves is what was asked
+  for; to change it, withdraw it from approval first (proposal_recall: back to draft);
 - sent: the change starts the next version, a copy of the sent one and its options, as a
   draft; the sent version stays with the customer until the next one is sent;
 - superseded, accepted, declined or withdrawn: the proposal is closed, nothing changes.
@@ -43,7 +46,7 @@ from billing.models import (
     RoiScenario,
     Series,
 )
-from billing.models.proposals import EDITABLE, MAX_OPTIONS
+from billing.models.proposals import IN_PREPARATION, MAX_OPTIONS
 from billing.proposals.events import (
     accepted_version,
     proposal_lock,
@@ -64,7 +67,7 @@ from licensing.models import License
 # The longest an offer may stay open, from the day it is edited.
 MAX_VALID_DAYS = 90
 NUMBER_DIGITS = 4
-OPEN = (*EDITABLE, ProposalStatus.SENT)
+OPEN = (*IN_PREPARATION, ProposalStatus.SENT)
 # The steps that write what a version says: their actor is one of its authors.
 AUTHORED = (ProposalEventKind.EDITED, ProposalEventKind.APPROVAL_UNDONE)
 # How the history names a version's fields.
@@ -171,10 +174,11 @@ def proposal_option_set(
     `position` is None. Checks it against the catalog and the license first."""
     with transaction.atomic():
         proposal = proposal_lock(proposal.pk)
-        subscription = subscription_of(proposal.license)
-        price = check_option(proposal.license, subscription, option)
         version = newest_version(proposal)
         _refuse_closed(version)
+        _refuse_awaiting_approval(version)
+        subscription = subscription_of(proposal.license)
+        price = check_option(proposal.license, subscription, option)
         existing = {o.position: o for o in version.options.all()}
         if position is None:
             position = _next_position(existing)
@@ -217,6 +221,7 @@ def proposal_option_remove(
         proposal = proposal_lock(proposal.pk)
         version = newest_version(proposal)
         _refuse_closed(version)
+        _refuse_awaiting_approval(version)
         if not version.options.filter(position=position).exists():
             raise ProposalRefused({"position": f"There is no option {position}."})
         version, started = _prepare_for_edit(proposal, version, actor, at)
@@ -233,32 +238,14 @@ def proposal_option_remove(
 
 
 def proposal_edit(*, proposal: Proposal, edit: Edit, actor: Actor, at: datetime) -> ProposalVersion:
-    """Change the cover note, the validity date or the ROI projection."""
-    today = _today(at)
-    errors = {}
-    if edit.valid_until is not None:
-        if edit.valid_until <= today:
-            errors["valid_until"] = "The offer must stay open after today."
-        elif edit.valid_until > today + timedelta(days=MAX_VALID_DAYS):
-            errors["valid_until"] = f"An offer stays open at most {MAX_VALID_DAYS} days."
-    if edit.cover_note is not None and len(edit.cover_note) > 4000:
-        errors["cover_note"] = "Keep the cover note under 4,000 characters."
-    roi_inputs = None
-    if edit.roi_inputs is not None:
-        try:
-            roi_inputs = validated_roi_inputs(edit.roi_inputs)
-        except RoiInputsInvalid as invalid:
-            errors.update({f"roi_{k}": v for k, v in invalid.errors.items()})
-    if edit.roi_scenario is not None and edit.roi_scenario.organization_id != (
-        proposal.organization_id
-    ):
-        errors["roi_scenario"] = "Choose one of the organization's saved scenarios."
-    if errors:
-        raise ProposalRefused(errors)
+    """Change the cover note, the validity date or the ROI projection. A version that
+    cannot change (closed, awaiting approval) is refused before its fields are checked."""
     with transaction.atomic():
         proposal = proposal_lock(proposal.pk)
         version = newest_version(proposal)
         _refuse_closed(version)
+        _refuse_awaiting_approval(version)
+        roi_inputs = _checked_edit(proposal, edit, _today(at))
         new = {
             "cover_note": version.cover_note,
             "valid_until": version.valid_until,
@@ -290,6 +277,32 @@ def proposal_edit(*, proposal: Proposal, edit: Edit, actor: Actor, at: datetime)
     return version
 
 
+def _checked_edit(proposal: Proposal, edit: Edit, today: date) -> dict | None:
+    """Refuses what `edit` cannot say, with a sentence per field; returns its ROI inputs
+    as the calculator's form cleaned them (None when it gives none)."""
+    errors = {}
+    if edit.valid_until is not None:
+        if edit.valid_until <= today:
+            errors["valid_until"] = "The offer must stay open after today."
+        elif edit.valid_until > today + timedelta(days=MAX_VALID_DAYS):
+            errors["valid_until"] = f"An offer stays open at most {MAX_VALID_DAYS} days."
+    if edit.cover_note is not None and len(edit.cover_note) > 4000:
+        errors["cover_note"] = "Keep the cover note under 4,000 characters."
+    roi_inputs = None
+    if edit.roi_inputs is not None:
+        try:
+            roi_inputs = validated_roi_inputs(edit.roi_inputs)
+        except RoiInputsInvalid as invalid:
+            errors.update({f"roi_{k}": v for k, v in invalid.errors.items()})
+    if edit.roi_scenario is not None and edit.roi_scenario.organization_id != (
+        proposal.organization_id
+    ):
+        errors["roi_scenario"] = "Choose one of the organization's saved scenarios."
+    if errors:
+        raise ProposalRefused(errors)
+    return roi_inputs
+
+
 # -- approval -----------------------------------------------------------------------
 
 
@@ -319,6 +332,32 @@ def proposal_submit(*, proposal: Proposal, actor: Actor, at: datetime) -> Propos
             ProposalEventKind.SUBMITTED,
             actor=actor,
             at=at,
+        )
+    return version
+
+
+def proposal_recall(
+    *, proposal: Proposal, actor: Actor, at: datetime, comment: str = ""
+) -> ProposalVersion:
+    """Withdraw the version awaiting approval from approval: back to draft, on record, so
+    its author can change it (a version awaiting approval is frozen) and submit it again.
+    The proposal stays open; proposal_withdraw is the step that closes it."""
+    with transaction.atomic():
+        proposal = proposal_lock(proposal.pk)
+        version = newest_version(proposal)
+        _refuse_closed(version)
+        if version.status != ProposalStatus.AWAITING_APPROVAL:
+            raise ProposalRefused(
+                {"": f"{version.label} is not awaiting approval ({version.get_status_display()})."}
+            )
+        version_move(
+            proposal,
+            version,
+            ProposalStatus.DRAFT,
+            ProposalEventKind.RECALLED,
+            actor=actor,
+            at=at,
+            comment=comment,
         )
     return version
 
@@ -431,6 +470,18 @@ def _refuse_closed(version: ProposalVersion) -> None:
         raise ProposalRefused({"": f"{accepted.label} was accepted: the proposal is closed."})
 
 
+def _refuse_awaiting_approval(version: ProposalVersion) -> None:
+    # What an admin approves is what was submitted: no change slips in while it waits
+    # (the approval would then refuse a version changed since the approver opened it).
+    if version.status == ProposalStatus.AWAITING_APPROVAL:
+        raise ProposalRefused(
+            {
+                "": f"{version.label} is awaiting approval: it stays as submitted. "
+                "Withdraw it from approval to change it."
+            }
+        )
+
+
 def _refuse_incomplete(version: ProposalVersion, today: date) -> None:
     if not version.options.exists():
         raise ProposalRefused({"": "Add at least one option first."})
@@ -516,13 +567,12 @@ def _after_edit(
     actor: Actor,
     at: datetime,
 ) -> None:
-    """Record the edit; an approved (or awaiting) version goes back to approval when its
-    discounts still need one, else to draft."""
+    """Record the edit; an approved version goes back to approval when its discounts
+    still need one, else to draft."""
     kind = ProposalEventKind.EDITED
     comment = f"Started {version.label} from the version sent." if started else ""
-    if version.status in (ProposalStatus.APPROVED, ProposalStatus.AWAITING_APPROVAL):
-        if version.status == ProposalStatus.APPROVED:
-            kind = ProposalEventKind.APPROVAL_UNDONE
+    if version.status == ProposalStatus.APPROVED:
+        kind = ProposalEventKind.APPROVAL_UNDONE
         version.status = (
             ProposalStatus.AWAITING_APPROVAL
             if version_needs_approval(version)

@@ -47,6 +47,7 @@ from billing.proposals.services import (
     proposal_edit,
     proposal_option_remove,
     proposal_option_set,
+    proposal_recall,
     proposal_reject,
     proposal_submit,
     proposal_withdraw,
@@ -190,6 +191,13 @@ def _builder(request: HttpRequest, proposal: Proposal, *, status: int = 200, **f
         },
     )
     sent = proposal.versions.filter(status=ProposalStatus.SENT).exclude(pk=version.pk).first()
+    editable = version.is_editable or version.status == ProposalStatus.SENT
+    if not editable:
+        # A form refused because the version is frozen (awaiting approval) or closed is
+        # not shown again: its refusal is said as a message instead.
+        for form in (*option_forms.values(), add_form, details_form):
+            for error in form.non_field_errors() if form.is_bound else ():
+                messages.error(request, error)
     context = {
         "proposal": proposal,
         "version": version,
@@ -199,7 +207,7 @@ def _builder(request: HttpRequest, proposal: Proposal, *, status: int = 200, **f
         "subscription": subscription_of(license),
         "current_year": current_year_cost(license, today),
         "edit_forms": edit_forms,
-        "add_form": add_form if version.is_editable or version.status == "sent" else None,
+        "add_form": add_form if editable else None,
         "can_add": len(priced) < MAX_OPTIONS,
         "details_form": details_form,
         "needs_approval": version_needs_approval(version),
@@ -304,6 +312,18 @@ def _step(request: HttpRequest, proposal: Proposal, call, done: str, **kwargs) -
 def proposal_submit_view(request: HttpRequest, number: str) -> HttpResponse:
     proposal = _get_proposal_for_staff(request, number)
     refused = _step(request, proposal, proposal_submit, "Submitted for approval.")
+    return refused or redirect("manage_proposal", proposal.number)
+
+
+@login_required
+@require_POST
+def proposal_recall_view(request: HttpRequest, number: str) -> HttpResponse:
+    """Withdraw the version awaiting approval from approval, back to draft: it is frozen
+    while it waits, and this is how its author changes it."""
+    proposal = _get_proposal_for_staff(request, number)
+    refused = _step(
+        request, proposal, proposal_recall, "Withdrawn from approval: it is a draft again."
+    )
     return refused or redirect("manage_proposal", proposal.number)
 
 

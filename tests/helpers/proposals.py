@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from billing.models import Proposal, ProposalOption, ProposalStatus, ProposalVersion
-from billing.models.proposals import EDITABLE
+from billing.models.proposals import IN_PREPARATION
 from licensing.models import TierVersionPrice
 from tests.helpers.checkout import subscribed
 
@@ -78,7 +78,7 @@ def sent_version(
         valid_until=valid_until,
         cover_note=cover_note,
         sent_by=prepared_by,
-        sent_at=None if status in EDITABLE else timezone.now(),
+        sent_at=None if status in IN_PREPARATION else timezone.now(),
     )
     for position, fields in enumerate(options, start=1):
         option(version, catalog, position=position, **fields).save()

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from billing.models import Proposal, ProposalEvent, ProposalOption, ProposalStatus
-from billing.proposals.services import proposal_option_set
+from billing.proposals.services import proposal_option_set, proposal_recall, proposal_submit
 from portal.models import ACCOUNT_MANAGERS_GROUP
 from tests.factories import OrganizationFactory, UserFactory
 from tests.factories.proposals import actor, approver, proposal_in, published, upgrade
@@ -203,18 +203,22 @@ def test_an_admin_approves_from_the_approvals_page(client_for, license, account_
 def test_an_approval_of_a_version_changed_since_it_was_opened_is_400(
     client_for, license, account_manager, now
 ):
-    # The admin opens the builder at 20 %; the manager raises it to 60 % meanwhile.
+    # The admin opens the builder at 20 %; meanwhile the manager withdraws it from
+    # approval, raises it to 60 % and submits it again.
     proposal = proposal_in(license, account_manager, ProposalStatus.AWAITING_APPROVAL)
     client = client_for(approver())
     builder = page(client.get(f"/manage/proposals/{proposal.number}/"))
     [reviewed] = re.findall(r'name="reviewed" value="(\d+)"', builder)
+    by = actor(account_manager)
+    proposal_recall(proposal=proposal, actor=by, at=now)
     proposal_option_set(
         proposal=proposal,
         position=2,
         option=upgrade("business", 12, discount="60", term_cycles=3),
-        actor=actor(account_manager),
+        actor=by,
         at=now,
     )
+    proposal_submit(proposal=proposal, actor=by, at=now)
 
     for sent_along in ({"reviewed": reviewed}, {}):
         response = client.post(
@@ -224,6 +228,93 @@ def test_an_approval_of_a_version_changed_since_it_was_opened_is_400(
         assert "changed since you opened it: review it again" in page(response)
     assert proposal.versions.get().status == ProposalStatus.AWAITING_APPROVAL
     assert not ProposalEvent.objects.filter(proposal=proposal, kind="approved").exists()
+
+
+def test_a_version_awaiting_approval_offers_no_edit_and_refuses_one(
+    client_for, license, account_manager
+):
+    proposal = proposal_in(license, account_manager, ProposalStatus.AWAITING_APPROVAL)
+    url = f"/manage/proposals/{proposal.number}"
+    client = client_for(account_manager)
+    builder = page(client.get(f"{url}/"))
+    assert "It stays as it was submitted until then" in builder
+    for offered in ("/options/", "/details/", "Add option", "Save option", "Remove option"):
+        assert offered not in builder
+    events = ProposalEvent.objects.filter(proposal=proposal).count()
+    frozen = "P-2026-0001 v1 is awaiting approval: it stays as submitted."
+
+    for path, data in (
+        ("/options/", option_post()),
+        ("/options/2/", {k.replace("new-", "option2-"): v for k, v in option_post().items()}),
+        ("/options/1/remove/", {}),
+        ("/details/", {"cover_note": "Changed", "valid_until": "2026-04-30", "roi": "none"}),
+        ("/details/", {"cover_note": "Changed", "valid_until": "2026-03-01", "roi": "none"}),
+    ):
+        response = client.post(f"{url}{path}", data)
+        assert response.status_code == 400, path
+        assert frozen in page(response), path
+
+    version = proposal.versions.get()
+    assert (version.status, version.cover_note, version.valid_until) == (
+        ProposalStatus.AWAITING_APPROVAL,
+        "",
+        date(2026, 4, 13),
+    )
+    assert list(version.options.values_list("seats", "discount_percent")) == [(5, 0), (12, 20)]
+    assert ProposalEvent.objects.filter(proposal=proposal).count() == events
+
+
+def test_withdrawing_from_approval_reopens_the_builder(client_for, license, account_manager):
+    proposal = proposal_in(license, account_manager, ProposalStatus.AWAITING_APPROVAL)
+    url = f"/manage/proposals/{proposal.number}"
+    client = client_for(account_manager)
+    builder = page(client.get(f"{url}/"))
+    # A POST form of its own, with its CSRF token.
+    assert re.search(
+        rf'<form method="post" action="{url}/recall/">\s*<input type="hidden" '
+        r'name="csrfmiddlewaretoken" value="[^"]+">\s*<button[^>]*>Withdraw from approval<',
+        builder,
+    )
+    assert client.get(f"{url}/recall/").status_code == 405
+
+    response = client.post(f"{url}/recall/", follow=True)
+
+    assert response.redirect_chain == [(f"{url}/", 302)]
+    assert "Withdrawn from approval: it is a draft again." in page(response)
+    assert "Withdrawn from approval: back to draft" in page(response)  # the history
+    assert "Add option" in page(response) and "Submit for approval" in page(response)
+    assert proposal.versions.get().status == ProposalStatus.DRAFT
+    event = ProposalEvent.objects.filter(proposal=proposal).latest("pk")
+    assert (event.kind, event.actor) == ("recalled", account_manager)
+
+    saved = client.post(
+        f"{url}/details/", {"cover_note": "Hi", "valid_until": "2026-04-30", "roi": "none"}
+    )
+    assert saved.status_code == 302
+    assert proposal.versions.get().cover_note == "Hi"
+
+
+def test_withdrawing_from_approval_is_refused_once_it_is_not_waiting(
+    client_for, license, account_manager
+):
+    proposal = proposal_in(license, account_manager, ProposalStatus.APPROVED)
+    response = client_for(account_manager).post(f"/manage/proposals/{proposal.number}/recall/")
+    assert response.status_code == 400
+    assert "P-2026-0001 v1 is not awaiting approval (Approved, ready to send)." in page(response)
+    assert proposal.versions.get().status == ProposalStatus.APPROVED
+
+
+def test_only_those_who_see_the_proposal_withdraw_it_from_approval(
+    client_for, license, account_manager, owner
+):
+    proposal = proposal_in(license, account_manager, ProposalStatus.AWAITING_APPROVAL)
+    other = UserFactory(is_staff=True)
+    other.groups.add(Group.objects.get(name=ACCOUNT_MANAGERS_GROUP))
+    url = f"/manage/proposals/{proposal.number}/recall/"
+    assert client_for(other).post(url).status_code == 404
+    assert client_for(owner).post(url).status_code == 403
+    assert proposal.versions.get().status == ProposalStatus.AWAITING_APPROVAL
+    assert not ProposalEvent.objects.filter(proposal=proposal, kind="recalled").exists()
 
 
 def test_a_rejection_without_a_comment_is_400(client_for, license, account_manager):

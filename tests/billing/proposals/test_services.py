@@ -28,6 +28,7 @@ from billing.proposals.services import (
     proposal_edit,
     proposal_option_remove,
     proposal_option_set,
+    proposal_recall,
     proposal_reject,
     proposal_submit,
     proposal_withdraw,
@@ -401,10 +402,11 @@ def test_an_admin_cannot_approve_what_they_submitted_unless_superuser(license, n
 
 
 def test_an_admin_cannot_approve_a_version_they_changed(license, manager, now):
-    # The manager submitted 20 %; an admin raises it to 90 % while it awaits approval
-    # and would approve it: four eyes would be two.
-    proposal = proposal_in(license, manager, ProposalStatus.AWAITING_APPROVAL)
-    admin = approver()
+    # The manager's 20 % was approved; another admin raises it to 90 %, which sends it
+    # back to approval, and would approve it: four eyes would be two.
+    proposal = proposal_in(license, manager, ProposalStatus.APPROVED)
+    admin = UserFactory(is_staff=True)
+    admin.groups.add(Group.objects.get(name=ADMINS_GROUP))
     add(proposal, upgrade("business", 12, discount="90", term_cycles=3), now, admin, position=2)
     assert newest(proposal).status == ProposalStatus.AWAITING_APPROVAL
 
@@ -412,10 +414,116 @@ def test_an_admin_cannot_approve_a_version_they_changed(license, manager, now):
     assert errors == {"": "Another admin approves a version you changed."}
     assert newest(proposal).status == ProposalStatus.AWAITING_APPROVAL
 
-    other = UserFactory(is_staff=True)
-    other.groups.add(Group.objects.get(name=ADMINS_GROUP))
-    proposal_approve(proposal=proposal, actor=actor(other), comment="90 %: fine.", at=now)
+    proposal_approve(proposal=proposal, actor=actor(approver()), comment="90 %: fine.", at=now)
     assert newest(proposal).status == ProposalStatus.APPROVED
+
+
+def test_a_version_awaiting_approval_is_frozen_as_submitted(license, manager, now):
+    """What an admin approves is what was submitted: while it waits, no option, note,
+    validity or ROI changes, whoever asks (its author or an admin), and nothing is
+    written."""
+    proposal = proposal_in(license, manager, ProposalStatus.AWAITING_APPROVAL)
+    fields = ("position", "tier_version", "seats", "discount_percent")
+    options = list(newest(proposal).options.values_list(*fields))
+    events = proposal.events.count()
+    frozen = {
+        "": "P-2026-0001 v1 is awaiting approval: it stays as submitted. "
+        "Withdraw it from approval to change it."
+    }
+
+    for user in (manager, approver()):
+        by = actor(user)
+        raised = upgrade("business", 12, discount="60", term_cycles=3)
+        assert (
+            refused(
+                proposal_option_set, proposal=proposal, position=2, option=raised, actor=by, at=now
+            )
+            == frozen
+        )
+        third = upgrade("enterprise", 25)
+        assert (
+            refused(
+                proposal_option_set,
+                proposal=proposal,
+                position=None,
+                option=third,
+                actor=by,
+                at=now,
+            )
+            == frozen
+        )
+        assert (
+            refused(proposal_option_remove, proposal=proposal, position=1, actor=by, at=now)
+            == frozen
+        )
+        for edit in (
+            Edit(cover_note="Changed while it waits"),
+            Edit(valid_until=date(2026, 4, 30)),
+            Edit(valid_until=date(2026, 3, 1)),  # a bad date too: the freeze refuses it
+            Edit(roi_inputs={"team_size": "40"}),
+        ):
+            assert refused(proposal_edit, proposal=proposal, edit=edit, actor=by, at=now) == frozen
+
+    version = newest(proposal)
+    assert version.status == ProposalStatus.AWAITING_APPROVAL
+    assert (version.cover_note, version.valid_until, version.roi_inputs) == (
+        "",
+        date(2026, 4, 13),
+        {},
+    )
+    assert list(version.options.values_list(*fields)) == options
+    assert proposal.events.count() == events
+
+
+def test_withdrawing_from_approval_makes_it_a_draft_to_change_and_submit_again(
+    license, manager, now
+):
+    proposal = proposal_in(license, manager, ProposalStatus.AWAITING_APPROVAL)
+    later = now + timedelta(hours=1)
+
+    version = proposal_recall(proposal=proposal, actor=actor(manager), at=later)
+
+    assert (version.status, version.number) == (ProposalStatus.DRAFT, 1)
+    assert newest(proposal).status == ProposalStatus.DRAFT
+    recalled = proposal.events.order_by("-pk").first()
+    assert (recalled.kind, recalled.actor, recalled.happened_at, recalled.proposal_version) == (
+        ProposalEventKind.RECALLED,
+        manager,
+        later,
+        version,
+    )
+    # A draft again: changed in place, submitted as it now is, and approved so.
+    add(proposal, upgrade("business", 12, discount="25", term_cycles=3), later, manager, position=2)
+    proposal_submit(proposal=proposal, actor=actor(manager), at=later)
+    assert newest(proposal).status == ProposalStatus.AWAITING_APPROVAL
+    proposal_approve(proposal=proposal, actor=actor(approver()), comment="25 %: fine.", at=later)
+    assert proposal.versions.count() == 1
+    assert newest(proposal).status == ProposalStatus.APPROVED
+    assert newest(proposal).options.get(position=2).discount_percent == Decimal(25)
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (ProposalStatus.DRAFT, "P-2026-0001 v1 is not awaiting approval (Draft)."),
+        (
+            ProposalStatus.APPROVED,
+            "P-2026-0001 v1 is not awaiting approval (Approved, ready to send).",
+        ),
+        (ProposalStatus.WITHDRAWN, "P-2026-0001 v1 is withdrawn: it is closed."),
+    ],
+)
+def test_only_a_version_awaiting_approval_is_withdrawn_from_approval(
+    license, manager, now, status, message
+):
+    proposal = proposal_in(license, manager, status)
+    events = proposal.events.count()
+
+    assert refused(proposal_recall, proposal=proposal, actor=actor(manager), at=now) == {
+        "": message
+    }
+    assert newest(proposal).status == status
+    assert proposal.events.count() == events
 
 
 def test_a_rejection_needs_a_comment_and_goes_back_to_draft(license, manager, now):
