@@ -1,7 +1,8 @@
 """What the customer's proposal pages read: the organization's proposals as sent, the
 version open to them, and each option side by side (its price path per year, the first
 invoice, the discount and why, and what it gains, keeps and loses against the license's
-current tier). Reads only; the answers are billing.proposals.acceptance."""
+current tier), and the option it recommends. Reads only; the answers are
+billing.proposals.acceptance."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from billing.discounts import negotiated
 from billing.models import Proposal, ProposalOption, ProposalStatus, ProposalVersion
 from billing.pricing import BillingCycle
 from billing.proposals.acceptance import refusal
-from billing.proposals.content import option_comparison, option_path
+from billing.proposals.content import option_comparison, option_path, recommended_position
+from billing.proposals.documents import content_day
 from billing.proposals.pricing import PricePath
 from licensing.catalog.diff import Comparison
 from licensing.catalog.selectors import version_snapshot
@@ -121,6 +123,13 @@ def option_views(version: ProposalVersion, today: date) -> list[OptionView]:
             )
         views.append(OptionView(option, path, path.terms.starts_on, comparison))
     return views
+
+
+def recommendation(version: ProposalVersion) -> int | None:
+    """The position of the option `version` recommends, None for none: the one its PDF
+    and its email marked, by their rule (billing.proposals.content) and as of their day,
+    the day it was sent (billing.proposals.documents.content_day)."""
+    return recommended_position(version, content_day(version))
 
 
 def as_of(version: ProposalVersion, today: date) -> date:

@@ -124,6 +124,8 @@ def _detail_context(membership, proposal, *, decline_form=None, error="") -> dic
         # An answered version keeps the dates it was answered with (an option that
         # changes the plan starts on the day it is accepted), not today's.
         "options": customer.option_views(version, customer.as_of(version, today)),
+        # The option the PDF and the email recommend, marked the same here.
+        "recommended": customer.recommendation(version),
         "state": state,
         "open": not state,
         "may_answer": membership.can_manage_billing,
