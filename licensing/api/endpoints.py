@@ -37,9 +37,9 @@ from licensing.api.tokens import api_token_authenticate
 from licensing.api.validation import key_matches, validate_key
 from licensing.licenses import keys
 from licensing.licenses import services as licenses
-from licensing.licenses.entitlements import license_entitlements
+from licensing.licenses.entitlements import usable_entitlements
 from licensing.licenses.grants import Entitlements
-from licensing.models import License, LicenseStatus
+from licensing.models import License
 from licensing.usage import features as feature_use
 from licensing.usage.batches import MAX_BATCH
 from licensing.usage.features import FeatureReport, feature_use_record_batch
@@ -271,7 +271,10 @@ ENTITLEMENTS = (
     "then (present only where a trial in force raises the limit: the plan's own value to "
     "use after until; 0 for a metric only the trial grants)}. feature_until: feature key "
     "-> when its grant ends (UTC), for those that end (those only a trial grants among "
-    "them). Software that caches the answer falls back at these moments by itself."
+    "them). Software that caches the answer falls back at these moments by itself. Empty "
+    "(no features, no limits) while the license may not be used: suspended, canceled, or "
+    "expired by the clock (past its term and grace, whether or not the job that closes it "
+    "has run); license.status says which."
 )
 ENTITLEMENTS_EXAMPLE = {
     "features": ["keys", "sso"],
@@ -320,10 +323,16 @@ class MeterOut(Schema):
     grace_remaining: int | None
 
 
+USAGE = (
+    "This period's usage, a meter per limit in entitlements: none while the license may not "
+    "be used (entitlements empty)."
+)
+
+
 class EntitlementsOut(Schema):
     license: LicenseOut
     entitlements: dict = Field(description=ENTITLEMENTS, examples=[ENTITLEMENTS_EXAMPLE])
-    usage: list[MeterOut]
+    usage: list[MeterOut] = Field(description=USAGE)
 
 
 def _a_number(value):
@@ -352,7 +361,7 @@ class UsageOut(Schema):
     accepted: int
     duplicates: int
     results: dict[str, str]
-    usage: list[MeterOut]
+    usage: list[MeterOut] = Field(description=USAGE)
 
 
 class FeatureUseRecordIn(Schema):
@@ -444,7 +453,15 @@ def _license_out(license: License, status: str) -> dict:
     }
 
 
-def _meters_out(license: License) -> list[dict]:
+def _granted(license: License, at: datetime) -> tuple[str, Entitlements]:
+    """The license's status by the clock, as validate says it, and what it includes then:
+    nothing unless it may be used (licensing.licenses.entitlements.usable_entitlements)."""
+    status = licenses.license_status_at(license, at)
+    return status, usable_entitlements(license=license, status=status, at=at)
+
+
+def _meters_out(license: License, at: datetime, granted: Entitlements) -> list[dict]:
+    """A meter per limit granted: none for a license that includes nothing."""
     return [
         {
             "metric": meter.key,
@@ -454,7 +471,7 @@ def _meters_out(license: License) -> list[dict]:
             "warning_threshold": meter.state.threshold,
             "grace_remaining": meter.state.grace_remaining,
         }
-        for meter in license_meters(license=license)
+        for meter in license_meters(license=license, at=at, entitlements=granted)
     ]
 
 
@@ -532,21 +549,17 @@ def validate_view(request: HttpRequest) -> HttpResponse:
 @api.post("/licenses/entitlements", response={200: EntitlementsOut, **ERRORS}, tags=["licenses"])
 def entitlements(request: HttpRequest, payload: KeyIn):
     """What the license includes, and this period's usage against each limit. A license
-    past its term (and renewal grace) is expired by the clock alone, as validate says,
-    whether or not the job that closes it has run: it includes nothing (a trial
-    license's trial tier among it)."""
+    that may not be used includes nothing and has no meters, its status saying why:
+    suspended, canceled, or expired — past its term (and renewal grace) it is expired by
+    the clock alone, as validate says, whether or not the job that closes it has run (a
+    trial license's trial tier among what it no longer includes)."""
     license = _license(request, payload.key)
     at = clock.now()
-    status = licenses.license_status_at(license, at)
-    included = (
-        Entitlements()
-        if status == LicenseStatus.EXPIRED
-        else license_entitlements(license=license, at=at).for_seats_bought(license.seats)
-    )
+    status, granted = _granted(license, at)
     return {
         "license": _license_out(license, status),
-        "entitlements": included.as_data(),
-        "usage": _meters_out(license),
+        "entitlements": granted.for_seats_bought(license.seats).as_data(),
+        "usage": _meters_out(license, at, granted),
     }
 
 
@@ -556,7 +569,8 @@ def report_usage(request: HttpRequest, payload: UsageIn):
     yours to choose; a record sent again with the same key counts once. A key stored
     before with another record refuses the batch: 422, naming it, nothing stored. Usage
     reaches an expired license too: reports may arrive late (up to meters.OLDEST_REPORT)
-    for what was used while it was valid."""
+    for what was used while it was valid; the meters answered are those of
+    licenses/entitlements (none for a license that may not be used)."""
     license = _license(request, payload.key)
     at = clock.now()
     try:
@@ -568,11 +582,12 @@ def report_usage(request: HttpRequest, payload: UsageIn):
     except DjangoValidationError as exc:
         raise ApiError(422, "invalid_usage", " ".join(exc.messages)) from exc
     accepted = sum(1 for outcome in results.values() if outcome == "accepted")
+    _, granted = _granted(license, at)
     return {
         "accepted": accepted,
         "duplicates": len(results) - accepted,
         "results": results,
-        "usage": _meters_out(license),
+        "usage": _meters_out(license, at, granted),
     }
 
 

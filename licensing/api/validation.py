@@ -47,7 +47,7 @@ from licensing.api.identity import (
 from licensing.api.tokens import api_token_authenticate
 from licensing.catalog.cache import RELEASE
 from licensing.licenses import keys
-from licensing.licenses.entitlements import license_entitlements, trial_data, trials_in_force
+from licensing.licenses.entitlements import trial_data, trials_in_force, usable_entitlements
 from licensing.models import License, RetiringKey
 from portal import clock
 
@@ -100,6 +100,8 @@ def _answer_from_database(license_id: int, at: datetime) -> tuple[dict, int]:
     shown = trial.version if trial else license.version
     # Its status by the clock, as the code says (a license past its grace whose closing
     # job has not run yet is expired here too); the answer is kept no longer than that.
+    # A license that may not be used (suspended, canceled, expired) is told nothing to
+    # grant: its answer says valid false and why.
     ends_at = valid_until(renews_on=license.renews_on, grace_until=license.grace_until)
     status = status_at(license.status, valid_until=ends_at, at=at)
     return license_answer(
@@ -115,7 +117,9 @@ def _answer_from_database(license_id: int, at: datetime) -> tuple[dict, int]:
             "seats": license.seats,
             "key_prefix": license.key_prefix,
         },
-        entitlements=license_entitlements(license=license, at=at).for_seats_bought(license.seats),
+        entitlements=usable_entitlements(license=license, status=status, at=at).for_seats_bought(
+            license.seats
+        ),
         renews_on=license.renews_on,
         grace_until=license.grace_until,
         fingerprints=license.machines.active().values_list("fingerprint", flat=True),

@@ -25,6 +25,7 @@ from licensing.licenses.grants import (
     resolve,
 )
 from licensing.models import (
+    USABLE_STATUSES,
     EntitlementOverride,
     License,
     LicenseAddon,
@@ -82,6 +83,16 @@ def license_entitlements(
     it, such as seats, is the plan's, not the trial's)."""
     at = at or clock.now()
     return licenses_entitlements(licenses=[license], at=at, with_trial=with_trial)[license.pk]
+
+
+def usable_entitlements(*, license: License, status: str, at: datetime) -> Entitlements:
+    """What the customer's software may grant at `at`, as the API tells it: the license's
+    entitlements while `status`, its status by the clock (services.license_status_at),
+    is usable; nothing once it is suspended, canceled or expired (by the clock: whether
+    or not the job that closes it has run). The status says why."""
+    if status not in USABLE_STATUSES:
+        return Entitlements()
+    return license_entitlements(license=license, at=at)
 
 
 def licenses_entitlements(
