@@ -14,7 +14,11 @@ downgrade continuity rule, licensing.licenses.downgrade, against the plan they r
 to; a trial license: it expired, nothing deleted), and offers to buy the tier.
 
 A license suspended (unpaid) is sent no reminder, as renewal reminders are not: its
-trial is not in force while it is suspended, and the dunning emails say what to do.
+trial is not in force while it is suspended, and the dunning emails say what to do. Nor
+is a license expired by the clock (past its term and grace, as the licensing API
+answers), whether or not the job that closes it has run. Whether a trial is reminded of
+is decided by the clock (the trial in force at the run's moment, the license's status
+at it), never by a stored status a late job has not updated yet.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from billing.models import Notice, NoticeKind
 from licensing.licenses.continuity import entitlements_on
 from licensing.licenses.downgrade import ContinuityCheck, Usage, find_excesses
 from licensing.licenses.entitlements import license_entitlements
+from licensing.licenses.services import license_status_at
 from licensing.models import USABLE_STATUSES, Trial, TrialStatus
 from licensing.trials import rules
 from licensing.trials.selectors import TrialSummary, trial_summary
@@ -206,16 +211,18 @@ def trial_revert_and_tell(*, trial_id: int, at: datetime) -> bool:
 # --- Reminders ----------------------------------------------------------------------
 
 
-def trials_to_remind(today: date) -> list[int]:
-    """Running trials on a usable license (not suspended) with a day or more left and at
-    most the largest lead."""
+def trials_to_remind(today: date, at: datetime) -> list[int]:
+    """Trials in force at `at` on a license stored usable (not suspended) with at most the
+    largest lead left: the candidates, each judged by the clock under its lock
+    (trial_remind). A license stored unusable is unusable by the clock too."""
     start = datetime.combine(today, time(), tzinfo=UTC)
     largest = max(rules.DEFAULT_LEADS)
     return list(
         Trial.objects.filter(
             status=TrialStatus.RUNNING,
             license__status__in=USABLE_STATUSES,
-            ends_at__gt=start,
+            starts_at__lte=at,
+            ends_at__gt=at,
             ends_at__lte=start + timedelta(days=largest + 1),
         )
         .order_by("pk")
@@ -235,13 +242,14 @@ def trial_remind(*, trial_id: int, today: date, at: datetime) -> str:
     """The one reminder due today for a trial, if any: "sent", "nothing_due" or
     "already_sent". The trial's row is read under its lock (after its license's), so a
     trial converted or ended meanwhile, or a license suspended meanwhile, is not reminded
-    of."""
+    of; nor, by the clock at `at`, a trial past its end or a license past its term and
+    grace whose closing jobs have not run yet."""
     with transaction.atomic():
         license_id = Trial.objects.values_list("license_id", flat=True).get(pk=trial_id)
         lock_license(license_id)
         Trial.objects.select_for_update(of=("self",)).filter(pk=trial_id).exists()
         trial = _trial(trial_id)
-        if trial.status != TrialStatus.RUNNING or trial.license.status not in USABLE_STATUSES:
+        if not trial.in_force(at) or license_status_at(trial.license, at) not in USABLE_STATUSES:
             return "nothing_due"
         sent = set(
             Notice.objects.filter(
@@ -277,7 +285,7 @@ def trial_remind(*, trial_id: int, today: date, at: datetime) -> str:
 
 def trial_reminders_send(*, today: date, at: datetime) -> ReminderCounts:
     counts = ReminderCounts()
-    for trial_id in trials_to_remind(today):
+    for trial_id in trials_to_remind(today, at):
         outcome = trial_remind(trial_id=trial_id, today=today, at=at)
         setattr(counts, outcome, getattr(counts, outcome) + 1)
     return counts
