@@ -197,7 +197,11 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"Invitation for {self.email} to {self.organization}"
 
-    def get_absolute_url(self) -> str:
+    # Not get_absolute_url: the admin would give staff this link ("View on site" on the
+    # organization's invitation rows, and its /admin/r/ shortcut redirecting to it), and
+    # the link accepts the invitation. Only the invited address is sent it.
+    def accept_url(self) -> str:
+        """The invitation's page, where the invited person accepts it (its token URL)."""
         return reverse("invitation_detail", args=[self.token])
 
     @property

@@ -23,12 +23,12 @@ def invitation_detail(request: HttpRequest, token: str) -> HttpResponse:
 
     if request.method == "POST":
         if not user.is_authenticated:
-            return redirect(f"{invitation.get_absolute_url()}")
+            return redirect(f"{invitation.accept_url()}")
         try:
             membership = services.invitation_accept(invitation=invitation, user=user)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
-            return redirect(invitation.get_absolute_url())
+            return redirect(invitation.accept_url())
         request.session[CURRENT_ORGANIZATION_KEY] = membership.organization_id
         request.session.pop(PENDING_INVITATION_KEY, None)
         messages.success(request, f"Welcome to {membership.organization}.")

@@ -66,7 +66,7 @@ def test_it_signs_up_verifies_and_invites_a_colleague(page, live_server, mailout
     assert invitation.role == Role.BILLING
     assert invitation.organization.slug == "rosa-robotics"
     [invite_email] = [m for m in mail.outbox if m.to == ["colleague@example.com"]]
-    assert link_in(invite_email.body, "/invitations/") == invitation.get_absolute_url()
+    assert link_in(invite_email.body, "/invitations/") == invitation.accept_url()
 
 
 def test_it_joins_through_an_invitation_without_naming_an_organization(
@@ -78,7 +78,7 @@ def test_it_joins_through_an_invitation_without_naming_an_organization(
         role=Role.BILLING,
         invited_by=owner_of_northwind,
     )
-    page.goto(live_server.url + invitation.get_absolute_url())
+    page.goto(live_server.url + invitation.accept_url())
     axe("invitation")
     page.get_by_role("link", name="Create your account").click()
     expect(page.get_by_label("Email")).to_have_value("colleague@example.com")

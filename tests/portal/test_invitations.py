@@ -120,12 +120,12 @@ def test_it_shows_a_revoked_invitation_as_gone_and_refuses_it(client, invitation
     invitation.revoked_at = invitation.created_at
     invitation.save()
 
-    response = client.get(invitation.get_absolute_url())
+    response = client.get(invitation.accept_url())
     assert response.status_code == 410
     assert "This invitation was withdrawn by the organization." in response.content.decode()
 
     client.force_login(invitation_user)
-    response = client.post(invitation.get_absolute_url(), follow=True)
+    response = client.post(invitation.accept_url(), follow=True)
     assert response.status_code == 410
     assert "This invitation is revoked and can no longer be used." in response.content.decode()
     assert not Membership.objects.filter(user=invitation_user).exists()
@@ -135,11 +135,11 @@ def test_it_refuses_an_expired_invitation(now, client_for, invitation):
     invitation_user = UserFactory(email="colleague@example.com")
     client = client_for(invitation_user)
     with time_machine.travel(invitation.expires_at + timedelta(seconds=1), tick=False):
-        page = client.get(invitation.get_absolute_url())
+        page = client.get(invitation.accept_url())
         assert page.status_code == 410
         assert "This invitation expired on" in page.content.decode()
 
-        response = client.post(invitation.get_absolute_url(), follow=True)
+        response = client.post(invitation.accept_url(), follow=True)
         assert response.status_code == 410
         assert "This invitation is expired and can no longer be used." in (
             response.content.decode()
@@ -152,11 +152,11 @@ def test_it_refuses_an_expired_invitation(now, client_for, invitation):
 def test_it_accepts_an_invitation_for_a_signed_in_user_with_that_address(client_for, invitation):
     invitation_user = UserFactory(email="colleague@example.com")
     client = client_for(invitation_user)
-    page = client.get(invitation.get_absolute_url())
+    page = client.get(invitation.accept_url())
     assert page.status_code == 200
     assert "Accept and join Northwind" in page.content.decode()
 
-    response = client.post(invitation.get_absolute_url())
+    response = client.post(invitation.accept_url())
     assert response.status_code == 302
     assert response["Location"] == "/app/northwind/"
     membership = Membership.objects.get(user=invitation_user)
@@ -171,24 +171,24 @@ def test_it_accepts_an_invitation_for_a_signed_in_user_with_that_address(client_
 def test_it_accepts_for_a_verified_secondary_address(client_for, invitation):
     invitation_user = UserFactory(email="colleague.private@example.com")
     EmailAddress.objects.create(user=invitation_user, email="colleague@example.com", verified=True)
-    client_for(invitation_user).post(invitation.get_absolute_url())
+    client_for(invitation_user).post(invitation.accept_url())
     assert Membership.objects.get(user=invitation_user).role == Role.BILLING
 
 
 def test_it_refuses_an_unverified_secondary_address(client_for, invitation):
     invitation_user = UserFactory(email="colleague.private@example.com")
     EmailAddress.objects.create(user=invitation_user, email="colleague@example.com", verified=False)
-    client_for(invitation_user).post(invitation.get_absolute_url())
+    client_for(invitation_user).post(invitation.accept_url())
     assert not Membership.objects.filter(user=invitation_user).exists()
 
 
 def test_it_refuses_a_user_signed_in_with_another_address(client_for, outsider, invitation):
     client = client_for(outsider)
-    page = client.get(invitation.get_absolute_url())
+    page = client.get(invitation.accept_url())
     assert page.status_code == 200
     assert "Accept and join" not in page.content.decode()
 
-    response = client.post(invitation.get_absolute_url(), follow=True)
+    response = client.post(invitation.accept_url(), follow=True)
     assert (
         "This invitation was sent to colleague@example.com. Sign in with that address to "
         "accept it." in response.content.decode()
@@ -201,14 +201,14 @@ def test_it_refuses_a_user_signed_in_with_another_address(client_for, outsider, 
 def test_it_refuses_an_invitation_that_was_already_used(client_for, invitation):
     invitation_user = UserFactory(email="colleague@example.com")
     client = client_for(invitation_user)
-    client.post(invitation.get_absolute_url())
+    client.post(invitation.accept_url())
     # Removed since; the old link must not bring them back.
     Membership.objects.filter(user=invitation_user).delete()
 
-    page = client.get(invitation.get_absolute_url())
+    page = client.get(invitation.accept_url())
     assert page.status_code == 410
     assert "This invitation has already been accepted" in page.content.decode()
-    response = client.post(invitation.get_absolute_url(), follow=True)
+    response = client.post(invitation.accept_url(), follow=True)
     assert "This invitation is accepted and can no longer be used." in response.content.decode()
     assert not Membership.objects.filter(user=invitation_user).exists()
 
@@ -218,9 +218,9 @@ def test_it_answers_404_for_an_unknown_token(client):
 
 
 def test_it_sends_an_anonymous_accept_to_the_invitation_page(client, invitation):
-    response = client.post(invitation.get_absolute_url())
+    response = client.post(invitation.accept_url())
     assert response.status_code == 302
-    assert response["Location"] == invitation.get_absolute_url()
+    assert response["Location"] == invitation.accept_url()
     assert (
         not Membership.objects.filter(organization=invitation.organization)
         .exclude(role=Role.OWNER)
@@ -231,7 +231,7 @@ def test_it_sends_an_anonymous_accept_to_the_invitation_page(client, invitation)
 def test_it_lets_an_invited_newcomer_sign_up_and_join_without_an_organization(
     client, invitation, django_capture_on_commit_callbacks
 ):
-    page = client.get(invitation.get_absolute_url())
+    page = client.get(invitation.accept_url())
     assert page.status_code == 200
     signup = client.get("/accounts/signup/").content.decode()
     assert 'value="colleague@example.com"' in signup
@@ -264,7 +264,7 @@ def test_it_lets_an_invited_newcomer_sign_up_and_join_without_an_organization(
 
 
 def test_it_asks_a_newcomer_with_another_address_to_name_an_organization(client, invitation):
-    client.get(invitation.get_absolute_url())
+    client.get(invitation.accept_url())
     response = client.post(
         "/accounts/signup/",
         {
@@ -286,7 +286,7 @@ def test_it_does_not_give_the_invited_address_to_a_newcomer_with_another_one(
 ):
     # Whoever holds a forwarded link and signs up with their own address gets their own
     # organization, must verify their own address, and never gets the invited one.
-    client.get(invitation.get_absolute_url())
+    client.get(invitation.accept_url())
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             "/accounts/signup/",
@@ -314,7 +314,7 @@ def test_it_never_lowers_the_role_of_someone_who_is_already_a_member(client_for,
     invitation = InvitationFactory(
         organization=owner.memberships.get().organization, email=owner.email, role=Role.MEMBER
     )
-    client_for(owner).post(invitation.get_absolute_url())
+    client_for(owner).post(invitation.accept_url())
     assert owner.memberships.get().role == Role.OWNER
     invitation.refresh_from_db()
     assert invitation.status == Invitation.Status.ACCEPTED
