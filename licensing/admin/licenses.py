@@ -485,16 +485,59 @@ class ApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 class AddonLimitInline(admin.TabularInline):
+    """The room each unit adds; read-only once a license has bought the add-on."""
+
     model = AddonLimit
     extra = 0
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return super().has_add_permission(request, obj) and not _bought(obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and not _bought(obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and not _bought(obj)
+
+
+def _bought(addon: Addon | None) -> bool:
+    return addon is not None and addon.bought_count > 0
 
 
 @admin.register(Addon)
 class AddonAdmin(admin.ModelAdmin):
-    """Add-ons are catalog: what one unit adds. Licenses get them through "Set add-on"."""
+    """Add-ons are catalog: what one unit adds. Licenses get them through "Set add-on".
+    Once bought, what one grants is frozen (its licenses keep what they bought, and
+    nothing would be on their record): only its description may change."""
 
-    list_display = ["name", "key", "product"]
+    list_display = ["name", "key", "product", "bought_count"]
     list_filter = ["product"]
     search_fields = ["name", "key"]
     filter_horizontal = ["features"]
     inlines = [AddonLimitInline]
+
+    @admin.display(description="Licenses that bought it")
+    def bought_count(self, addon: Addon) -> int:
+        return addon.bought_count
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["product", "key", "name", "features"] if _bought(obj) else []
+
+    def get_fieldsets(self, request, obj=None):
+        fields = ["product", "key", "name", "description", "features"]
+        if not _bought(obj):
+            return [(None, {"fields": fields})]
+        count = obj.bought_count
+        return [
+            (
+                None,
+                {
+                    "fields": fields,
+                    "description": (
+                        f"Bought on {count} license{'s' if count != 1 else ''}: what it grants "
+                        "is frozen, so they keep what they bought. To sell something else, "
+                        "add a new add-on."
+                    ),
+                },
+            )
+        ]

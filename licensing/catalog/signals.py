@@ -1,12 +1,14 @@
 """Saving or deleting a catalog object that is not frozen — a tier (its name, order,
 whether it is public), a product, a feature, a limit metric, a currency — starts a new
 catalog generation, as publishing does: the cached pricing page and the catalog each
-process holds (licensing.catalog.frozen) are read again."""
+process holds (licensing.catalog.frozen) are read again. And a bought add-on's features
+stay as they were bought (licensing.models.licenses.refuse_if_bought)."""
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from licensing.catalog.cache import catalog_changed
-from licensing.models import Currency, Feature, LimitMetric, Product, Tier
+from licensing.models import Addon, Currency, Feature, LimitMetric, Product, Tier
+from licensing.models.licenses import refuse_if_bought
 
 MODELS = (Tier, Product, Feature, LimitMetric, Currency)
 
@@ -20,3 +22,23 @@ def _catalog_object_changed(sender, **kwargs) -> None:
 for model in MODELS:
     post_save.connect(_catalog_object_changed, sender=model, dispatch_uid=f"catalog-{model}")
     post_delete.connect(_catalog_object_changed, sender=model, dispatch_uid=f"catalog-del-{model}")
+
+
+def _addon_features_changed(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    """A bought add-on's features are frozen with the rest of what it grants
+    (licensing.models.licenses.refuse_if_bought), whichever side the change comes from."""
+    if not action.startswith("pre_"):
+        return
+    if not reverse:
+        refuse_if_bought(instance.pk)
+    elif action == "pre_clear":
+        for addon in Addon.objects.filter(features=instance):
+            refuse_if_bought(addon.pk)
+    else:
+        for addon_id in pk_set or ():
+            refuse_if_bought(addon_id)
+
+
+m2m_changed.connect(
+    _addon_features_changed, sender=Addon.features.through, dispatch_uid="addon-features-frozen"
+)

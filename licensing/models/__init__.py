@@ -25,6 +25,7 @@ from licensing.models.licenses import AddonLimit as AddonLimit
 from licensing.models.licenses import AppendOnlyError as AppendOnlyError
 from licensing.models.licenses import AppendOnlyModel as AppendOnlyModel
 from licensing.models.licenses import AppendOnlyQuerySet as AppendOnlyQuerySet
+from licensing.models.licenses import BoughtAddonError as BoughtAddonError
 from licensing.models.licenses import EntitlementOverride as EntitlementOverride
 from licensing.models.licenses import EventKind as EventKind
 from licensing.models.licenses import HoldSource as HoldSource

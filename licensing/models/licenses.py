@@ -25,9 +25,30 @@ class AppendOnlyError(RuntimeError):
     """Raised when something tries to change or delete a ledger entry."""
 
 
+# What an add-on grants, as license files and API answers name it: frozen once bought.
+ADDON_DEFINITION_FIELDS = ("product_id", "key", "name")
+
+
+class BoughtAddonError(ValidationError):
+    """Raised when something tries to change what a bought add-on grants."""
+
+
+def refuse_if_bought(addon_id: int | None) -> None:
+    """A license that bought an add-on keeps what it bought (PRODUCT rule 2): its
+    features, the room each unit adds, its key and name never change under it (nothing
+    would be on the license's record, and no new file would be issued)."""
+    bought = LicenseAddon.objects.filter(addon_id=addon_id).count() if addon_id else 0
+    if bought:
+        raise BoughtAddonError(
+            f"This add-on is bought on {bought} license{'s' if bought != 1 else ''}: what it "
+            "grants cannot change under them. Add a new add-on to sell something else."
+        )
+
+
 class Addon(models.Model):
     """Something sold on top of a tier: extra features and/or extra room on a limit,
-    per unit bought (e.g. "10,000 extra API calls a month")."""
+    per unit bought (e.g. "10,000 extra API calls a month"). Once a license has bought
+    it, what it grants is frozen (refuse_if_bought); its description may still change."""
 
     product = models.ForeignKey("licensing.Product", on_delete=models.PROTECT, related_name="+")
     key = models.SlugField(max_length=60, help_text="Stable identifier used in license files.")
@@ -44,6 +65,17 @@ class Addon(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        if self.pk:
+            stored = Addon.objects.filter(pk=self.pk).values(*ADDON_DEFINITION_FIELDS).first()
+            if stored and any(stored[f] != getattr(self, f) for f in ADDON_DEFINITION_FIELDS):
+                refuse_if_bought(self.pk)
+        super().save(*args, **kwargs)
+
+    @property
+    def bought_count(self) -> int:
+        return LicenseAddon.objects.filter(addon_id=self.pk).count() if self.pk else 0
+
 
 class AddonLimit(models.Model):
     addon = models.ForeignKey(Addon, on_delete=models.CASCADE, related_name="limit_rows")
@@ -57,6 +89,14 @@ class AddonLimit(models.Model):
 
     def __str__(self) -> str:
         return f"+{self.extra:,} {self.metric.unit}"
+
+    def save(self, *args, **kwargs) -> None:
+        refuse_if_bought(self.addon_id)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        refuse_if_bought(self.addon_id)
+        return super().delete(*args, **kwargs)
 
 
 class LicenseStatus(models.TextChoices):
