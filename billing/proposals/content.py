@@ -51,6 +51,7 @@ from billing.roi.selectors import roi_catalog
 from billing.subscriptions.selectors import discounts_from
 from licensing.catalog.diff import Comparison, LimitChange, compare, format_limit
 from licensing.catalog.selectors import version_snapshot, versions_with_parts
+from licensing.licenses.entitlements import license_entitlements
 from licensing.licenses.grants import SEATS
 from licensing.licenses.selectors import license_started_on
 from licensing.models import TierVersion, VersionStatus
@@ -340,7 +341,10 @@ def _usage(
     at = datetime.combine(today, time(12), tzinfo=UTC)
     started = license_started_on(license)
     evidence = []
-    for meter in license_meters(license=license, at=at):
+    # The plan bought, without a trial running on it: "today" is what the customer pays
+    # for, as the comparison of tiers says (a trial's limits end with it).
+    bought = license_entitlements(license=license, at=at, with_trial=False)
+    for meter in license_meters(license=license, at=at, entitlements=bought):
         metric = meter.grant.metric
         months = months_since(meter.history, started)
         limit = meter.state.limit

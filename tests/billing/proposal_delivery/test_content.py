@@ -18,6 +18,7 @@ from tests.billing.proposal_delivery.data import (
     make_proposal,
     make_version,
 )
+from tests.helpers.trials import running_trial
 
 TODAY = date(2026, 3, 14)
 
@@ -142,6 +143,18 @@ def test_usage_evidence_is_the_last_twelve_months_against_each_limit(version):
     assert "the highest was 131,000 calls in February 2026" in api_calls.chart_label
     seats = usage["Seats"]
     assert [o.limit for o in seats.options] == [12, 20, 25]  # the seats each option buys
+
+
+def test_usage_evidence_weighs_the_plan_bought_not_a_trial_running_on_it(version, now):
+    """A trial of Business running on the Team license raises what may be used today, but
+    the proposal's "Today (Team)" is the plan the customer pays for, as the comparison
+    of tiers on the page before it says."""
+    running_trial(version.proposal.license, "business", starts_at=now)
+
+    usage = {metric.metric: metric for metric in proposal_content(version, TODAY).usage}
+
+    api_calls = usage["API calls a month"]
+    assert (api_calls.limit, api_calls.months_over) == (100_000, 5)  # Team's, not 1,000,000
 
 
 def test_the_roi_projection_uses_each_options_year_one_net_price(version):
