@@ -3,10 +3,11 @@ accepts online.
 
 A Proposal is the deal in progress for one license ("P-2026-0042"); it is made of
 versions. A ProposalVersion is what one send of it says: one to three options, the
-cover note, the validity date, the ROI projection, its PDF. Only the newest version is
-edited, and only until it is sent; editing after a send starts the next version (a copy),
-so what the customer was sent never changes under them, and every version sent stays
-downloadable (`P-2026-0042 v2`). Sending a version supersedes the one sent before it.
+cover note, the validity date, the ROI projection (the customer's numbers, its own copy),
+its PDF and the option the PDF recommends. Only the newest version is edited, and only
+until it is sent; editing after a send starts the next version (a copy), so what the
+customer was sent never changes under them, and every version sent stays downloadable
+(`P-2026-0042 v2`). Sending a version supersedes the one sent before it.
 
 A ProposalOption is one choice in a version: a tier version (even one retired since:
 the proposal quotes what it offered), seats, cycle, term length (1 to 3 years on an
@@ -46,7 +47,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from billing.models.roi import RoiScenario
 from billing.models.subscriptions import Billing
 from billing.pricing import BillingCycle
 from licensing.models import AppendOnlyModel, License, TierVersion, TierVersionPrice
@@ -119,12 +119,16 @@ class ProposalVersion(models.Model):
     )
     cover_note = models.TextField(blank=True, max_length=4000)
     valid_until = models.DateField(help_text="The last day the customer may accept it.")
-    # The ROI projection: one of the customer's saved scenarios, or inputs entered with
-    # the customer's numbers (validated by the calculator's form, kept as its query).
-    roi_scenario = models.ForeignKey(
-        RoiScenario, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    # The ROI projection: the customer's numbers as the calculator's form keeps them (its
+    # query), entered with the customer or copied from one of their saved scenarios when
+    # the account manager chose it. A copy, not a reference: any member of the customer
+    # may delete a saved scenario, and a version awaiting approval, or sent, must keep
+    # saying what it said. The scenario's name (for "Saved scenario “Ops team”") and id
+    # (which row the numbers came from, a row that may be gone) are kept with them;
+    # "" and None when the numbers were entered.
     roi_inputs = models.JSONField(default=dict, blank=True)
+    roi_scenario_name = models.CharField(max_length=80, blank=True)
+    roi_scenario_id = models.BigIntegerField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -158,6 +162,13 @@ class ProposalVersion(models.Model):
     pdf_rendered_at = models.DateTimeField(null=True, blank=True)
     pdf_attempts = models.PositiveSmallIntegerField(default=0)
     pdf_last_error = models.TextField(blank=True)
+    # The position of the option the PDF and the email mark "recommended", stored with the
+    # PDF from the same content (billing.proposals.tasks), so the customer's page marks
+    # what they mark, whatever is reported or deleted after the send. NULL: none is
+    # recommended, the PDF is not rendered yet, or it was rendered before this was kept.
+    pdf_recommended_position = models.PositiveSmallIntegerField(
+        null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["proposal", "-number"]

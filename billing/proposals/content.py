@@ -17,8 +17,10 @@ whatever the number of options or metrics.
   gained, kept and lost; limits up and down: licensing.catalog.diff);
 - the usage evidence: each limit's last twelve months (from the license's start, as the
   license dashboard charts them) against the current limit and each option's;
-- the ROI projection: the version's saved scenario or its own inputs, through the ROI
-  calculator with each option's year-one net price, with the formulas written out;
+- the ROI projection: the version's own copy of the customer's numbers (entered, or
+  copied from a saved scenario when it was chosen: a scenario deleted since changes
+  nothing), through the ROI calculator with each option's year-one net price, with the
+  formulas written out;
 - the validity and the account manager's contact.
 """
 
@@ -399,15 +401,23 @@ FORMULAS = [
 ]
 
 
+def roi_source(version: ProposalVersion) -> str:
+    """Where the version's ROI numbers come from, as the PDF and the builder name it; ""
+    when it has no ROI projection."""
+    if version.roi_scenario_name:
+        return f"Saved scenario “{version.roi_scenario_name}”"
+    return "Inputs entered with the customer" if version.roi_inputs else ""
+
+
 def _roi(
     version: ProposalVersion, options: list[OptionContent], product_slug: str, *, charts: bool
 ):
-    if version.roi_scenario is not None:
-        query, source = version.roi_scenario.query, f"Saved scenario “{version.roi_scenario.name}”"
-    elif version.roi_inputs:
-        query, source = version.roi_inputs, "Inputs entered with the customer"
-    else:
+    # The version's own copy of the numbers, never the saved scenario they were copied
+    # from: the customer may delete that, and what was approved or sent must not change.
+    source = roi_source(version)
+    if not source:
         return None
+    query = version.roi_inputs
     catalog = roi_catalog()
     product = query.get("product") or product_slug
     tiers = catalog.tiers_of(product)
@@ -560,7 +570,6 @@ def _grounds(version: ProposalVersion, today: date, *, charts: bool) -> _Grounds
             "proposal__license__version__tier",
             "proposal__license__product",
             "proposal__license__subscription",
-            "roi_scenario",
         )
         .prefetch_related(
             Prefetch("options", ProposalOption.objects.select_related("price").order_by("position"))

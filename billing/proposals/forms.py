@@ -190,16 +190,21 @@ class DetailsForm(_BuilderForm):
         help_text="Open the ROI calculator with the customer's numbers and paste its address.",
     )
 
-    def __init__(self, *args, organization, **kwargs):
+    def __init__(self, *args, organization, kept_scenario: str = "", **kwargs):
+        """`kept_scenario`: the name of the saved scenario whose numbers the version holds
+        ("" for none). Choosing no scenario keeps that copy as it is, even once the
+        customer has deleted the scenario; choosing one copies its numbers afresh."""
         super().__init__(*args, **kwargs)
-        self.fields["roi_scenario"].queryset = RoiScenario.objects.filter(
-            organization=organization
-        ).order_by("name")
+        self.kept_scenario = kept_scenario
+        field = self.fields["roi_scenario"]
+        field.queryset = RoiScenario.objects.filter(organization=organization).order_by("name")
+        if kept_scenario:
+            field.empty_label = f"Keep the numbers copied from “{kept_scenario}”"
 
     def clean(self):
         data = super().clean()
         choice = data.get("roi")
-        if choice == ROI_SCENARIO and not data.get("roi_scenario"):
+        if choice == ROI_SCENARIO and not data.get("roi_scenario") and not self.kept_scenario:
             self.add_error("roi_scenario", "Choose the scenario.")
         if choice == ROI_INPUTS:
             link = (data.get("roi_link") or "").strip()
@@ -210,6 +215,8 @@ class DetailsForm(_BuilderForm):
         return data
 
     def edit(self) -> Edit:
+        """What to change; a scenario chosen is copied, none chosen keeps the copy the
+        version holds (the Edit leaves its ROI as it is)."""
         data = self.cleaned_data
         choice = data["roi"]
         return Edit(

@@ -74,7 +74,7 @@ AUTHORED = (ProposalEventKind.EDITED, ProposalEventKind.APPROVAL_UNDONE)
 FIELD_LABELS = {
     "cover_note": "cover note",
     "valid_until": "valid until",
-    "roi_scenario": "ROI scenario",
+    "roi_scenario_name": "ROI scenario",
     "roi_inputs": "ROI inputs",
 }
 
@@ -94,8 +94,10 @@ def _take_proposal_number(year: int) -> str:
 
 @dataclass(frozen=True)
 class Edit:
-    """The version's own fields; None leaves one as it is. `roi_inputs` replaces the
-    scenario (and the scenario the inputs): the projection uses one or the other."""
+    """The version's own fields; None leaves one as it is. `roi_scenario` is copied: the
+    version keeps the scenario's numbers as its ROI inputs, with its name, so deleting
+    the scenario afterwards changes nothing in it. `roi_inputs` replaces them (entered
+    with the customer: no scenario's name)."""
 
     cover_note: str | None = None
     valid_until: date | None = None
@@ -239,7 +241,9 @@ def proposal_option_remove(
 
 def proposal_edit(*, proposal: Proposal, edit: Edit, actor: Actor, at: datetime) -> ProposalVersion:
     """Change the cover note, the validity date or the ROI projection. A version that
-    cannot change (closed, awaiting approval) is refused before its fields are checked."""
+    cannot change (closed, awaiting approval) is refused before its fields are checked.
+    A saved scenario given is copied into the version (its numbers, name and id), never
+    referred to: the customer may delete it, and the version must not change then."""
     with transaction.atomic():
         proposal = proposal_lock(proposal.pk)
         version = newest_version(proposal)
@@ -249,23 +253,30 @@ def proposal_edit(*, proposal: Proposal, edit: Edit, actor: Actor, at: datetime)
         new = {
             "cover_note": version.cover_note,
             "valid_until": version.valid_until,
-            "roi_scenario": version.roi_scenario,
+            "roi_scenario_name": version.roi_scenario_name,
             "roi_inputs": version.roi_inputs,
+            "roi_scenario_id": version.roi_scenario_id,
         }
         if edit.cover_note is not None:
             new["cover_note"] = edit.cover_note.strip()
         if edit.valid_until is not None:
             new["valid_until"] = edit.valid_until
         if edit.clear_roi:
-            new["roi_scenario"], new["roi_inputs"] = None, {}
+            new.update(roi_scenario_name="", roi_inputs={}, roi_scenario_id=None)
         if edit.roi_scenario is not None:
-            new["roi_scenario"], new["roi_inputs"] = edit.roi_scenario, {}
+            scenario = edit.roi_scenario
+            new.update(
+                roi_scenario_name=scenario.name,
+                roi_inputs=dict(scenario.query),
+                roi_scenario_id=scenario.pk,
+            )
         if roi_inputs is not None:
-            new["roi_scenario"], new["roi_inputs"] = None, roi_inputs
+            new.update(roi_scenario_name="", roi_inputs=roi_inputs, roi_scenario_id=None)
+        # What the version says; which saved row its numbers were copied from is not.
         changes = {
-            FIELD_LABELS[name]: [_text(getattr(version, name)), _text(value)]
-            for name, value in new.items()
-            if getattr(version, name) != value
+            label: [_text(getattr(version, name)), _text(new[name])]
+            for name, label in FIELD_LABELS.items()
+            if getattr(version, name) != new[name]
         }
         if not changes:
             return version
@@ -532,7 +543,8 @@ def _prepare_for_edit(
         number=version.number + 1,
         cover_note=version.cover_note,
         valid_until=version.valid_until,
-        roi_scenario=version.roi_scenario,
+        roi_scenario_name=version.roi_scenario_name,
+        roi_scenario_id=version.roi_scenario_id,
         roi_inputs=version.roi_inputs,
         created_by=actor.user,
         created_at=at,

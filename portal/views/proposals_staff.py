@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from billing.emails.services import billing_recipients
 from billing.models import Proposal, ProposalStatus
 from billing.models.proposals import MAX_OPTIONS
+from billing.proposals.content import roi_source
 from billing.proposals.customer import as_of
 from billing.proposals.forms import (
     ROI_INPUTS,
@@ -180,13 +181,15 @@ def _builder(request: HttpRequest, proposal: Proposal, *, status: int = 200, **f
     )
     details_form = forms.pop("details_form", None) or DetailsForm(
         organization=proposal.organization,
+        kept_scenario=version.roi_scenario_name,
+        # A scenario's numbers are the version's own copy: the list offers to keep them
+        # (its first entry), whether or not the customer still has the scenario.
         initial={
             "cover_note": version.cover_note,
             "valid_until": version.valid_until,
             "roi": ROI_SCENARIO
-            if version.roi_scenario_id
+            if version.roi_scenario_name
             else (ROI_INPUTS if version.roi_inputs else ROI_NONE),
-            "roi_scenario": version.roi_scenario_id,
             "roi_link": "&".join(f"{k}={v}" for k, v in version.roi_inputs.items()),
         },
     )
@@ -211,6 +214,7 @@ def _builder(request: HttpRequest, proposal: Proposal, *, status: int = 200, **f
         "can_add": len(priced) < MAX_OPTIONS,
         "details_form": details_form,
         "needs_approval": version_needs_approval(version),
+        "roi_source": roi_source(version),
         "expired": version.valid_until < today,
         "events": proposal.events.select_related("proposal_version__proposal").order_by(
             "-happened_at", "-pk"
@@ -280,7 +284,11 @@ def proposal_option_delete(request: HttpRequest, number: str, position: int) -> 
 @require_POST
 def proposal_details(request: HttpRequest, number: str) -> HttpResponse:
     proposal = _get_proposal_for_staff(request, number)
-    form = DetailsForm(request.POST, organization=proposal.organization)
+    form = DetailsForm(
+        request.POST,
+        organization=proposal.organization,
+        kept_scenario=newest_version(proposal).roi_scenario_name,
+    )
     if form.is_valid():
         try:
             proposal_edit(

@@ -18,7 +18,7 @@ from django.core import mail
 from django.utils import timezone
 from django.utils.html import escape
 
-from billing.models import ProposalEventKind, RoiScenario
+from billing.models import ProposalEventKind, ProposalVersion, RoiScenario
 from billing.proposals.acceptance import proposal_decline
 from billing.proposals.events import proposal_record_event
 from licensing.api.tokens import api_token_create
@@ -106,7 +106,7 @@ def _plant(payload: Payload) -> World:
     organization.save()
     invitation = InvitationFactory(organization=organization, email=email, invited_by=owner)
     token = api_token_create(organization=organization, name=text, created_by=owner).token
-    RoiScenario.objects.create(
+    scenario = RoiScenario.objects.create(
         organization=organization,
         name=text,
         query={"product": "tierwise", "team_size": "10", "currency": "USD"},
@@ -128,6 +128,10 @@ def _plant(payload: Payload) -> World:
         ],
         prepared_by=account_manager,
         cover_note=text,
+    )
+    # Its ROI numbers copied from the scenario, with its name, as proposal_edit copies them.
+    ProposalVersion.objects.filter(pk=version.pk).update(
+        roi_inputs=scenario.query, roi_scenario_name=scenario.name, roi_scenario_id=scenario.pk
     )
     proposal_record_event(
         proposal=version.proposal,
@@ -270,6 +274,7 @@ PAGES = [
             "discount reason",
             "decline reason",
             "approval comment",
+            "ROI scenario name",
         ),
     ),
     Page(

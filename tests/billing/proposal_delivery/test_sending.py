@@ -340,7 +340,7 @@ def test_the_email_promises_only_what_the_pdf_holds(
     """No return on investment in the email when the version has none (no scenario, no
     inputs): the PDF has no such section."""
     ProposalVersion.objects.filter(pk=version.pk).update(
-        status=ProposalStatus.APPROVED, roi_scenario=None, roi_inputs={}
+        status=ProposalStatus.APPROVED, roi_scenario_name="", roi_inputs={}
     )
     send(version, manager, django_capture_on_commit_callbacks)
     body = next(m for m in mail.outbox if m.to == [owner.email]).body

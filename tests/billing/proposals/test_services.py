@@ -265,14 +265,18 @@ def test_it_edits_the_cover_note_validity_and_roi(license, manager, now):
     )
 
     version = newest(proposal)
-    assert (version.cover_note, version.valid_until, version.roi_scenario) == (
-        "Dear Olivia,",
-        date(2026, 5, 1),
-        scenario,
+    assert (version.cover_note, version.valid_until) == ("Dear Olivia,", date(2026, 5, 1))
+    # The scenario's numbers are copied into the version, with its name and id.
+    assert (version.roi_inputs, version.roi_scenario_name, version.roi_scenario_id) == (
+        {"team_size": "40"},
+        "Ops team",
+        scenario.pk,
     )
     event = proposal.events.get(kind=ProposalEventKind.EDITED)
     assert event.changes["valid until"] == ["2026-04-13", "2026-05-01"]
     assert event.changes["cover note"] == ["", "Dear Olivia,"]
+    assert event.changes["ROI scenario"] == ["", "Ops team"]
+    assert event.changes["ROI inputs"] == ["", "team_size=40"]
 
 
 def test_it_takes_roi_inputs_through_the_calculators_form(license, manager, now):
