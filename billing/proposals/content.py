@@ -1,8 +1,9 @@
 """What a proposal's version says, worked out once for every place that shows it: the
 PDF (billing.proposals.tasks), the customer's page and the staff preview all read the
 tree `proposal_content` returns, so the three never disagree on a figure. The option it
-recommends is worked out once too: `recommended_position` is the same steps without the
-charts, for the customer's page.
+recommends is marked in that tree; the render task stores its position with the PDF
+(ProposalVersion.pdf_recommended_position), and the customer's page reads that, so the
+page marks what the PDF and the email were sent with.
 
 The tree holds Money (billing.money) and dates, formatted by the templates; nothing in
 it is user markup except the charts, which are pygal's own SVG drawn from our numbers
@@ -337,9 +338,7 @@ def _months_over(values: list[int], limit: int | None) -> int:
     return 0 if limit is None else sum(1 for value in values if value > limit)
 
 
-def _usage(
-    license, options: list[OptionContent], snapshots, today: date, *, charts: bool
-) -> list[UsageEvidence]:
+def _usage(license, options: list[OptionContent], snapshots, today: date) -> list[UsageEvidence]:
     at = datetime.combine(today, time(12), tzinfo=UTC)
     started = license_started_on(license)
     evidence = []
@@ -377,9 +376,7 @@ def _usage(
                 peak=max(values),
                 months_over=_months_over(values, limit),
                 # pygal's own SVG, drawn from our numbers only (as the dashboard's).
-                chart=mark_safe(meter_history_svg(unit=metric.unit, history=months, limit=limit))
-                if charts
-                else SafeString(""),
+                chart=mark_safe(meter_history_svg(unit=metric.unit, history=months, limit=limit)),
                 chart_label=chart_label(
                     name=metric.name, unit=metric.unit, history=months, limit=limit
                 ),
@@ -409,9 +406,7 @@ def roi_source(version: ProposalVersion) -> str:
     return "Inputs entered with the customer" if version.roi_inputs else ""
 
 
-def _roi(
-    version: ProposalVersion, options: list[OptionContent], product_slug: str, *, charts: bool
-):
+def _roi(version: ProposalVersion, options: list[OptionContent], product_slug: str):
     # The version's own copy of the numbers, never the saved scenario they were copied
     # from: the customer may delete that, and what was approved or sent must not change.
     source = roi_source(version)
@@ -480,7 +475,7 @@ def _roi(
         source=source,
         assumptions=assumptions,
         rows=rows,
-        charts=tier_charts(outcome, BillingCycle.ANNUAL, LOCALE) if charts else [],
+        charts=tier_charts(outcome, BillingCycle.ANNUAL, LOCALE),
         formulas=FORMULAS,
     )
 
@@ -508,61 +503,8 @@ def _recommended(
     return None
 
 
-def recommended_position(version: ProposalVersion, today: date) -> int | None:
-    """The position of the option `version` recommends as of `today`, None when it
-    recommends none: the option proposal_content marks (the PDF's badge, the email's
-    "(recommended)"), worked out by the same steps without drawing the charts, for a
-    page that shows the mark and not the evidence (the customer's)."""
-    options = _grounds(version, today, charts=False).options
-    return next((option.position for option in options if option.recommended), None)
-
-
 def proposal_content(version: ProposalVersion, today: date) -> ProposalContent:
     """Everything `version` says, as of `today` (the business day: portal.clock)."""
-    grounds = _grounds(version, today, charts=True)
-    version, subscription, options = grounds.version, grounds.subscription, grounds.options
-    proposal = version.proposal
-    license = proposal.license
-    currency = (
-        options[0].currency
-        if options
-        else (subscription.currency_id if subscription is not None else "")
-    )
-    return ProposalContent(
-        label=version.label,
-        number=proposal.number,
-        version=version.number,
-        status=version.status,
-        status_label=version.get_status_display(),
-        organization_name=proposal.organization.name,
-        cover_note=version.cover_note,
-        today=today,
-        valid_until=version.valid_until,
-        expired=today > version.valid_until,
-        days_left=max((version.valid_until - today).days, 0),
-        sent_at=version.sent_at,
-        current=_current_plan(license, subscription, today),
-        options=options,
-        usage=grounds.usage,
-        roi=grounds.roi,
-        contact=_contact(proposal.prepared_by),
-        currency=currency,
-    )
-
-
-@dataclass(frozen=True)
-class _Grounds:
-    version: ProposalVersion  # read once, with what its content needs
-    subscription: Subscription | None
-    options: list[OptionContent]  # the recommended one marked
-    roi: RoiProjection | None
-    usage: list[UsageEvidence]
-
-
-def _grounds(version: ProposalVersion, today: date, *, charts: bool) -> _Grounds:
-    """The version's options, ROI projection and usage evidence, and the option they
-    recommend marked (_recommended); `charts` draws the projection's and the evidence's
-    charts, or leaves them out (empty)."""
     version = (
         ProposalVersion.objects.select_related(
             "proposal__organization",
@@ -588,10 +530,34 @@ def _grounds(version: ProposalVersion, today: date, *, charts: bool) -> _Grounds
         for option in raw_options
     ]
     snapshots = {option.position: option.comparison.target for option in options}
-    roi = _roi(version, options, license.product.slug, charts=charts)
-    usage = _usage(license, options, snapshots, today, charts=charts)
+    roi = _roi(version, options, license.product.slug)
+    usage = _usage(license, options, snapshots, today)
     chosen = _recommended(options, roi, usage)
     options = [replace(option, recommended=option.position == chosen) for option in options]
     if roi is not None and roi.rows:
         roi = replace(roi, rows=[replace(row, option=options[i]) for i, row in enumerate(roi.rows)])
-    return _Grounds(version, subscription, options, roi, usage)
+    currency = (
+        options[0].currency
+        if options
+        else (subscription.currency_id if subscription is not None else "")
+    )
+    return ProposalContent(
+        label=version.label,
+        number=proposal.number,
+        version=version.number,
+        status=version.status,
+        status_label=version.get_status_display(),
+        organization_name=proposal.organization.name,
+        cover_note=version.cover_note,
+        today=today,
+        valid_until=version.valid_until,
+        expired=today > version.valid_until,
+        days_left=max((version.valid_until - today).days, 0),
+        sent_at=version.sent_at,
+        current=_current_plan(license, subscription, today),
+        options=options,
+        usage=usage,
+        roi=roi,
+        contact=_contact(proposal.prepared_by),
+        currency=currency,
+    )

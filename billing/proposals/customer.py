@@ -16,8 +16,7 @@ from billing.discounts import negotiated
 from billing.models import Proposal, ProposalOption, ProposalStatus, ProposalVersion
 from billing.pricing import BillingCycle
 from billing.proposals.acceptance import refusal
-from billing.proposals.content import option_comparison, option_path, recommended_position
-from billing.proposals.documents import content_day
+from billing.proposals.content import option_comparison, option_path
 from billing.proposals.pricing import PricePath
 from licensing.catalog.diff import Comparison
 from licensing.catalog.selectors import version_snapshot
@@ -127,9 +126,11 @@ def option_views(version: ProposalVersion, today: date) -> list[OptionView]:
 
 def recommendation(version: ProposalVersion) -> int | None:
     """The position of the option `version` recommends, None for none: the one its PDF
-    and its email marked, by their rule (billing.proposals.content) and as of their day,
-    the day it was sent (billing.proposals.documents.content_day)."""
-    return recommended_position(version, content_day(version))
+    and its email marked, stored with the PDF when it was rendered
+    (billing.proposals.tasks), never worked out again from the usage or the scenarios as
+    they are now. None too until the PDF is rendered, and for a version rendered before
+    the position was kept (its PDF still marks one; the page shows no badge)."""
+    return version.pdf_recommended_position
 
 
 def as_of(version: ProposalVersion, today: date) -> date:

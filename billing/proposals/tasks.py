@@ -1,7 +1,8 @@
 """The delivery of a sent proposal version: its PDF rendered once, then the email.
 
 `deliver_proposal` locks the version's row (skipping it when another worker holds it),
-renders the PDF only while none is stored, and stores it with the email in one
+renders the PDF only while none is stored, and stores it (with the position of the
+option it recommends, which the customer's page marks) and the email in one
 transaction: a retry, a duplicate delivery or a second worker finds the PDF stored and
 does nothing, so the PDF is rendered and stored once, never changed after, and each
 recipient gets one email. A render that fails records the error and is retried with
@@ -53,9 +54,12 @@ def deliver_proposal(self, version_id: int) -> str:
                 return "skipped"
             content = proposal_content(version, content_day(version))
             pdf = render_proposal_pdf(content)
+            recommended = content.recommended
             ProposalVersion.objects.filter(pk=version.pk).update(
                 pdf=pdf,
                 pdf_rendered_at=timezone.now(),
+                # What the PDF and the email mark, for the customer's page to mark it too.
+                pdf_recommended_position=None if recommended is None else recommended.position,
                 pdf_attempts=F("pdf_attempts") + 1,
                 pdf_last_error="",
             )
