@@ -1,10 +1,11 @@
-"""Demo invoices: something paid, something open (Northwind's month, part paid by a
-credit note's credit), and a credit balance (Globex), for the demo organizations that
-have a license, each at its subscription's locked price, currency and cycle. Nothing is
-overdue: an invoice overdue at build time would have dunning suspend its license at the
-first clock advance (the overdue panel is shown by tests/e2e/test_overdue_panel.py on
-data of its own). Idempotent: an organization that already has invoices is left as it
-is (they are never rewritten anyway)."""
+"""Demo invoices: something paid, something open (Northwind's month, and its onboarding
+workshop, part paid by a credit note's credit), and a credit balance (Globex), for the demo
+organizations that have a license, each at its subscription's locked price, currency and
+cycle. No license's invoice is overdue: one overdue at build time would have dunning
+suspend its license at the first clock advance (the overdue panel is shown by
+tests/e2e/test_overdue_panel.py on data of its own); the workshop's, overdue for the book
+of accounts (billing.demo.book), bills no license. Idempotent: an organization that
+already has invoices is left as it is (they are never rewritten anyway)."""
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -13,6 +14,7 @@ from functools import partial
 
 from django.db import transaction
 
+from billing.demo import book
 from billing.demo.tax import build_tax_rates
 from billing.details.services import billing_details_update
 from billing.invoices import services, totals
@@ -201,11 +203,21 @@ def build_invoices() -> list[str]:
                 )
                 if key != "current":
                     plan(first_day + PAID_AFTER, partial(_pay, made, slug, key))
-            # The credit note's credit pays the open invoice at once (billing.invoices.credit).
+            if slug == book.SLUG:
+                issued_on = book.workshop_issued_on(license.organization, today)
+                workshop = partial(
+                    book.workshop_invoice,
+                    license.organization,
+                    subscription.currency_id,
+                    _business_moment(issued_on),
+                )
+                plan(issued_on, partial(invoice, slug, "workshop", workshop))
+            # The credit note's credit pays the oldest open invoice at once
+            # (billing.invoices.credit): the workshop's, where there is one.
             plan(today, partial(_credit, made, slug, "paid", subscription, today))
             summaries[slug] = (
                 f"{name}: {{paid}} and {{previous}} paid, {{current}} open, "
-                "part paid by a credit note's credit"
+                "a credit note's credit paid part of the oldest open invoice"
             )
         else:
             year_before = add_months(license.term_start, -12)

@@ -1,5 +1,5 @@
-"""The demo's invoices (paid, open, a credit balance, nothing overdue; building twice changes
-nothing) and the admin, where finalized documents are read-only."""
+"""The demo's invoices (paid, open, a credit balance, no license's invoice overdue; building
+twice changes nothing) and the admin, where finalized documents are read-only."""
 
 import re
 from datetime import date
@@ -31,28 +31,35 @@ def demo_invoices(now):
 def test_the_demo_has_paid_and_open_invoices_and_credit(demo_invoices, client, now):
     assert len(demo_invoices) == 4
     assert build_invoices() == []
-    # Northwind: three months; Acme, Globex and Vandelay: two yearly terms each.
-    assert Invoice.objects.count() == 9 and CreditNote.objects.count() == 3
+    # Northwind: three months and its onboarding workshop; Acme, Globex and Vandelay: two
+    # yearly terms each.
+    assert Invoice.objects.count() == 10 and CreditNote.objects.count() == 3
     statuses = {invoice.status for invoice in Invoice.objects.all()}
     assert statuses == {InvoiceStatus.PAID, InvoiceStatus.OPEN}
-    # Nothing overdue: Acme, in a Business trial, is not suspended by dunning at the
-    # first clock advance.
+    # No license's invoice overdue: Acme, in a Business trial, is not suspended by dunning
+    # at the first clock advance. Only the workshop's, which bills no license, is.
     acme = Organization.objects.get(slug="acme-robotics")
     assert {invoice.status for invoice in acme.invoices.all()} == {InvoiceStatus.PAID}
-    assert not any(invoice.is_overdue(now.date()) for invoice in Invoice.objects.all())
+    overdue = [invoice for invoice in Invoice.objects.all() if invoice.is_overdue(now.date())]
+    assert [(invoice.license, invoice.lines.get().description) for invoice in overdue] == [
+        (None, "Onboarding workshop, one day on site")
+    ]
     northwind = Organization.objects.get(slug="northwind-analytics")
     # Two seats of $19 credited with Irish VAT (23 %), Northwind being in the seller's
-    # country; its credit note's $46.74 paid part of the open invoice at once (the credit rule).
+    # country; its credit note's $46.74 paid part of the oldest open invoice at once, the
+    # workshop's (the credit rule), and nothing of this month's.
     assert credit_balances(organization=northwind) == []
-    open_invoice = northwind.invoices.get(status=InvoiceStatus.OPEN)
-    assert str(invoice_outstanding(invoice=open_invoice)) == str(
-        open_invoice.money("amount_due") - Money(Decimal("46.74"), "USD")
+    [workshop] = overdue
+    assert str(invoice_outstanding(invoice=workshop)) == str(
+        workshop.money("amount_due") - Money(Decimal("46.74"), "USD")
     )
+    month = northwind.invoices.get(status=InvoiceStatus.OPEN, license__isnull=False)
+    assert invoice_outstanding(invoice=month) == month.money("amount_due")
 
     client.force_login(User.objects.get(email="ben@northwind.test"))
     page = client.get("/app/northwind-analytics/invoices/").content.decode()
     assert "Paid" in page and "Open" in page and "oldest first" in page
-    page = client.get(f"/app/northwind-analytics/invoices/{open_invoice.number}/").content
+    page = client.get(f"/app/northwind-analytics/invoices/{workshop.number}/").content
     assert f"Credit applied on {now:%-d %b %Y}".encode() in page and "\u2212$46.74".encode() in page
 
 
@@ -122,7 +129,7 @@ def test_the_admins_invoice_list_says_what_is_still_to_pay(demo_invoices, client
         row = re.search(rf"{invoice.number}.*?</tr>", html, re.S).group()
         assert left.format() in row
     northwind_open = Invoice.objects.get(
-        organization__slug="northwind-analytics", status=InvoiceStatus.OPEN
+        organization__slug="northwind-analytics", status=InvoiceStatus.OPEN, license=None
     )
     assert rows[northwind_open.number] < northwind_open.money("amount_due")
     issued = [invoice.issued_on for invoice in response.context["cl"].result_list]
