@@ -4,10 +4,12 @@ refusals are put back on the form, field by field."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from urllib.parse import urlsplit
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import QueryDict
 
@@ -63,6 +65,23 @@ def offered_versions(license: License):
     )
 
 
+class PlainDecimalField(forms.DecimalField):
+    """A decimal typed as a plain number: Python reads "1e2" as 100, which no one typing a
+    discount means, so scientific notation is refused with a message of its own."""
+
+    default_error_messages = {
+        "scientific": "Enter the number as digits, e.g. 20 or 12.5, not as 1e2.",
+    }
+
+    def to_python(self, value):
+        if isinstance(value, str) and SCIENTIFIC.fullmatch(value.strip()):
+            raise ValidationError(self.error_messages["scientific"], code="scientific")
+        return super().to_python(value)
+
+
+SCIENTIFIC = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)e[+-]?\d+", re.IGNORECASE)
+
+
 class OptionForm(_BuilderForm):
     tier_version = VersionChoiceField(
         label="Tier",
@@ -103,20 +122,21 @@ class OptionForm(_BuilderForm):
         initial=Billing.UPFRONT,
         error_messages={"invalid_choice": "Choose up front or each year."},
     )
-    discount_percent = forms.DecimalField(
+    # No max_digits: the range is the bounds' to say, and a count of digits would answer
+    # "0 to 100%" to 12.3456, whose fault is its decimal places.
+    discount_percent = PlainDecimalField(
         label="Discount (%)",
         min_value=Decimal(0),
         max_value=Decimal(100),
         decimal_places=2,
-        max_digits=5,
         initial=Decimal(0),
         required=False,
         error_messages={
             "invalid": "Enter the discount as a number, e.g. 20 or 12.5.",
+            "scientific": "Enter the discount as digits, e.g. 20 or 12.5, not as 1e2.",
             "min_value": "A discount is 0 to 100%%.",
             "max_value": "A discount is 0 to 100%%.",
             "max_decimal_places": "Use at most two decimal places.",
-            "max_digits": "A discount is 0 to 100%%.",
         },
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )

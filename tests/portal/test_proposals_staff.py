@@ -108,6 +108,10 @@ def test_the_builder_says_when_each_option_starts(client_for, account_manager, d
         ({"discount_percent": "-1"}, "A discount is 0 to 100%."),
         ({"discount_percent": "1000"}, "A discount is 0 to 100%."),
         ({"discount_percent": "abc"}, "Enter the discount as a number, e.g. 20 or 12.5."),
+        ({"discount_percent": "99.999"}, "Use at most two decimal places."),
+        ({"discount_percent": "12.3456"}, "Use at most two decimal places."),
+        ({"discount_percent": "1e2"}, "Enter the discount as digits, e.g. 20 or 12.5, not as 1e2."),
+        ({"discount_percent": "2.5E+1"}, "not as 1e2."),
         ({"discount_reason": ""}, "Say why the discount is given."),
         ({"tier_version": "999999"}, "Choose one of the tiers on offer."),
         ({"cycle": "monthly"}, "A monthly option&#x27;s term is one month."),
@@ -125,6 +129,15 @@ def test_the_builder_answers_bad_input_with_400_and_writes_nothing(
     assert message in page(response)
     assert ProposalOption.objects.count() == 1  # the draft's renew-as-is option
     assert ProposalEvent.objects.count() == before
+
+
+@pytest.mark.parametrize("given", ["12.3456", "99.999", "1e2", "1E1"])
+def test_a_discount_within_range_is_never_told_the_range(client_for, account_manager, draft, given):
+    response = client_for(account_manager).post(
+        f"/manage/proposals/{draft.number}/options/", option_post(discount_percent=given)
+    )
+    assert response.status_code == 400
+    assert "A discount is 0 to 100%." not in page(response)
 
 
 def test_the_details_form_refuses_a_past_date(client_for, account_manager, draft):
