@@ -71,3 +71,46 @@ def receive_part(invoice) -> None:
         actor=None,
         reason="On the statement.",
     )
+
+
+# Money cells of the invoice's table whose text takes more than one line, e.g. a minus
+# sign alone above "€1,440.00".
+WRAPPED_AMOUNTS = """() => [...document.querySelectorAll('.table td.num')].filter((cell) => {
+  const range = document.createRange();
+  range.selectNodeContents(cell);
+  const tops = [...range.getClientRects()].map((rect) => rect.top);
+  return Math.max(...tops) - Math.min(...tops) > 2;
+}).map((cell) => cell.textContent.trim())"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_an_invoices_amounts_stay_on_one_line(page, live_server, login, owner, width):
+    # As a mid-term upgrade is invoiced: long descriptions beside negative amounts.
+    organization = owner.memberships.get().organization
+    invoice = finalized_invoice(
+        organization,
+        currency="EUR",
+        lines=[
+            (
+                "Credit for unused time on Team v2, 12 seats, 14 Mar 2026 to 31 Dec 2026",
+                1,
+                Decimal("-1440"),
+            ),
+            (
+                "Business v2, 12 seats, from 14 Mar 2026 to 31 Dec 2026, prorated",
+                12,
+                Decimal("312.50"),
+            ),
+        ],
+    )
+    page.set_viewport_size({"width": width, "height": 900})
+    login(owner)
+
+    page.goto(f"{live_server.url}/app/northwind/invoices/{invoice.number}/")
+    expect(page.get_by_text("\u2212€1,440.00").first).to_be_visible()
+    assert page.evaluate(WRAPPED_AMOUNTS) == []
+    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert not overflow, f"the invoice page scrolls sideways at {width}px"
+    assert not page.evaluate(SCROLLS_INSIDE), (
+        f"the invoice's amounts scroll out of view at {width}px"
+    )
