@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from billing.models import ProposalEventKind, ProposalStatus, ProposalVersion
+from billing.models import ProposalEventKind, ProposalOption, ProposalStatus, ProposalVersion
 from billing.proposals.content import options_need_approval
 from billing.proposals.events import (
     accepted_version,
@@ -60,27 +60,40 @@ def send_refusal(version: ProposalVersion, *, today: date) -> str | None:
     return None
 
 
-def _stale_renewal(version: ProposalVersion, options) -> str | None:
-    """Why an option that renews as is no longer does: the license changed (its tier
-    version, seats or cycle) since the option was added, so "as is" would now be a
-    different plan. None when every such option still matches the license."""
+def stale_renewals(version: ProposalVersion, options) -> list[ProposalOption]:
+    """The options of `options` that renew as is but no longer do: the license changed
+    (its tier version, seats or cycle) since each was added, so "as is" would now be a
+    different plan. The builder marks them; sending refuses while there is one."""
     license = version.proposal.license
     subscription = subscription_of(license)
     cycle = subscription.cycle if subscription else None
-    for option in options:
-        if option.renew_as_is and (
+    return [
+        option
+        for option in options
+        if option.renew_as_is
+        and (
             option.tier_version_id != license.version_id
             or option.seats != license.seats
             or option.cycle != cycle
-        ):
-            now = license.version
-            return (
-                f"Option {option.position} renews as is, but the license has changed since it "
-                f"was added: it is now {now.tier.name} v{now.number}, {license.seats} seats"
-                f"{f', {subscription.get_cycle_display().lower()}' if subscription else ''}. "
-                "Change or remove the option before sending."
-            )
-    return None
+        )
+    ]
+
+
+def _stale_renewal(version: ProposalVersion, options) -> str | None:
+    """Why the first option that renews as is no longer does, or None when every such
+    option still matches the license."""
+    stale = stale_renewals(version, options)
+    if not stale:
+        return None
+    license = version.proposal.license
+    subscription = subscription_of(license)
+    now = license.version
+    return (
+        f"Option {stale[0].position} renews as is, but the license has changed since it "
+        f"was added: it is now {now.tier.name} v{now.number}, {license.seats} seats"
+        f"{f', {subscription.get_cycle_display().lower()}' if subscription else ''}. "
+        "Change or remove the option before sending."
+    )
 
 
 @transaction.atomic

@@ -35,7 +35,7 @@ from billing.proposals.selectors import (
     proposals_for,
     rows,
 )
-from billing.proposals.sending import proposal_send, send_refusal
+from billing.proposals.sending import proposal_send, send_refusal, stale_renewals
 from billing.proposals.services import (
     OPEN,
     ProposalRefused,
@@ -224,6 +224,11 @@ def _builder(request: HttpRequest, proposal: Proposal, *, status: int = 200, **f
         "comment_form": forms.pop("comment_form", None) or CommentForm(),
         "is_open": version.status in OPEN,
         "send_refusal": send_refusal(version, today=today),
+        # Options that renew as is but no longer match the license, marked where they
+        # are shown (sending names the first of them in send_refusal).
+        "stale_positions": {
+            option.position for option in stale_renewals(version, [item.option for item in priced])
+        },
         "today": today,
         "recipients": billing_recipients(proposal.organization),
         "sent_versions": proposal.versions.filter(sent_at__isnull=False)
@@ -326,11 +331,11 @@ def proposal_submit_view(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @require_POST
 def proposal_recall_view(request: HttpRequest, number: str) -> HttpResponse:
-    """Withdraw the version awaiting approval from approval, back to draft: it is frozen
+    """Back to draft: takes the version awaiting approval out of approval. It is frozen
     while it waits, and this is how its author changes it."""
     proposal = _get_proposal_for_staff(request, number)
     refused = _step(
-        request, proposal, proposal_recall, "Withdrawn from approval: it is a draft again."
+        request, proposal, proposal_recall, "Back to draft: out of approval, it can be changed."
     )
     return refused or redirect("manage_proposal", proposal.number)
 

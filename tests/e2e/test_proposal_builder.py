@@ -255,3 +255,29 @@ def test_a_long_calculator_link_in_the_history_keeps_the_table_readable(
     assert scroll <= client, "the history is cut off at its right edge"
     who = history.locator("tbody td[data-label=Who]").first
     assert who.evaluate("e => e.getBoundingClientRect().width") >= 120
+
+
+# Per column of the side-by-side table (the row headings left out), the text-align of
+# its heading and of each of its cells.
+COLUMN_ALIGNMENTS = """table => [...table.rows].map(
+  (row) => [...row.cells].slice(1).map((cell) => getComputedStyle(cell).textAlign)
+)"""
+
+
+def test_the_side_by_side_columns_keep_one_alignment(
+    page, live_server, login, maya, license, organization
+):
+    """ "Net a year" and "Net over the term" were right-aligned under left-aligned
+    headings, beside left-aligned rows: each plan's column now keeps one edge."""
+    login(maya)
+    page.goto(f"{live_server.url}/manage/proposals/organizations/{organization.slug}/")
+    page.get_by_role("button", name=re.compile("^New proposal")).click()
+    add_option(page, renew=True)
+    add_option(page, tier="Business v1", seats="12", term="2 years")
+    expect(page.get_by_role("heading", name=re.compile("^Option 2: Business v1"))).to_be_visible()
+
+    rows = page.locator("table.proposal-compare").evaluate(COLUMN_ALIGNMENTS)
+    columns = list(zip(*rows, strict=True))
+    assert len(columns) == 3  # the current plan and two options
+    for column in columns:
+        assert set(column) == {"right"}, column

@@ -98,6 +98,27 @@ def test_the_builder_says_when_each_option_starts(client_for, account_manager, d
     assert "Each option starts on" not in body
 
 
+def test_an_option_renewing_as_is_says_when_it_no_longer_matches_the_license(
+    client_for, account_manager, draft, license
+):
+    client = client_for(account_manager)
+    body = page(client.get(f"/manage/proposals/{draft.number}/"))
+    assert "(as is)" in body and "Renew as is" in body
+    assert "No longer matches the license" not in body
+
+    # The customer added two seats after "renew as is" was written.
+    type(license).objects.filter(pk=license.pk).update(seats=license.seats + 2)
+    body = page(client.get(f"/manage/proposals/{draft.number}/"))
+
+    # Beside "(as is)" in the table and the option's "Renew as is" badge.
+    compare = re.search(r'<table class="table proposal-compare">.*?</table>', body, re.S).group()
+    assert re.search(r"\(as is\)</span> <span[^>]*>No longer matches the license<", compare)
+    card = re.search(r'<h3 id="option-1-title".*?</h3>\s*<p[^>]*>.*?</p>', body, re.S).group()
+    assert re.search(r"Renew as is</span> <span[^>]*>No longer matches the license<", card)
+    assert f"{license.seats + 2} seats" in card
+    assert "so renewing as is would be a different plan" in card
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
@@ -277,23 +298,26 @@ def test_a_version_awaiting_approval_offers_no_edit_and_refuses_one(
     assert ProposalEvent.objects.filter(proposal=proposal).count() == events
 
 
-def test_withdrawing_from_approval_reopens_the_builder(client_for, license, account_manager):
+def test_back_to_draft_reopens_the_builder(client_for, license, account_manager):
     proposal = proposal_in(license, account_manager, ProposalStatus.AWAITING_APPROVAL)
     url = f"/manage/proposals/{proposal.number}"
     client = client_for(account_manager)
     builder = page(client.get(f"{url}/"))
-    # A POST form of its own, with its CSRF token.
+    # A POST form of its own, with its CSRF token, whose label is not one word away from
+    # "Withdraw the proposal" (the other button of the section).
     assert re.search(
         rf'<form method="post" action="{url}/recall/">\s*<input type="hidden" '
-        r'name="csrfmiddlewaretoken" value="[^"]+">\s*<button[^>]*>Withdraw from approval<',
+        r'name="csrfmiddlewaretoken" value="[^"]+">\s*<button[^>]*>Back to draft<',
         builder,
     )
+    assert "takes this version out of approval so it can be changed" in builder
+    assert "Withdraw from approval" not in builder
     assert client.get(f"{url}/recall/").status_code == 405
 
     response = client.post(f"{url}/recall/", follow=True)
 
     assert response.redirect_chain == [(f"{url}/", 302)]
-    assert "Withdrawn from approval: it is a draft again." in page(response)
+    assert "Back to draft: out of approval, it can be changed." in page(response)
     assert "Withdrawn from approval: back to draft" in page(response)  # the history
     assert "Add option" in page(response) and "Submit for approval" in page(response)
     assert proposal.versions.get().status == ProposalStatus.DRAFT
