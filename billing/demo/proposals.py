@@ -143,7 +143,7 @@ def build_proposals() -> list[str]:
                 seats=_seats(enterprise, globex.seats),
                 cycle=BillingCycle.ANNUAL,
                 discount_percent=Decimal(10),
-                discount_reason="Moving up to Enterprise at the renewal",
+                discount_reason="Moving up to Enterprise from the day you accept, not at renewal",
             ),
         )
         lines.append(f"{proposal.number}: Globex Health, sent")
