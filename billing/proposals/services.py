@@ -488,7 +488,7 @@ def _refuse_awaiting_approval(version: ProposalVersion) -> None:
         raise ProposalRefused(
             {
                 "": f"{version.label} is awaiting approval: it stays as submitted. "
-                "Withdraw it from approval to change it."
+                "Take it back to draft to change it."
             }
         )
 

@@ -432,7 +432,7 @@ def test_a_version_awaiting_approval_is_frozen_as_submitted(license, manager, no
     events = proposal.events.count()
     frozen = {
         "": "P-2026-0001 v1 is awaiting approval: it stays as submitted. "
-        "Withdraw it from approval to change it."
+        "Take it back to draft to change it."
     }
 
     for user in (manager, approver()):
