@@ -1,5 +1,6 @@
 """Reading dunning: the invoices the daily job visits, what was sent for one, a license's
-overdue invoices, and what a customer's pages show of it (the overdue panel)."""
+overdue invoices, and what a customer's pages show of it (the overdue panel: each
+overdue invoice once, and what happens next to each license as a whole)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import date
 
 from django.db.models import QuerySet
 
+from billing.accounts.signals import totals_by_currency
 from billing.dunning import rules
 from billing.invoices.selectors import invoice_outstanding
 from billing.models import Invoice, InvoiceStatus, Notice, NoticeKind
@@ -233,3 +235,107 @@ def overdue_invoices(
             )
         )
     return found
+
+
+@dataclass(frozen=True)
+class Consequence:
+    """Something still ahead for a license (its `event`: becoming past due, or suspended)
+    and the overdue invoice whose date it is; `after_lift`: it comes only once the
+    dunning suspension in force is lifted (back to active), unless that invoice is paid."""
+
+    license: License
+    invoice: Invoice
+    event: rules.Event
+    after_lift: bool = False
+
+
+@dataclass(frozen=True)
+class OverdueLicense:
+    """Where dunning leaves one license with overdue invoices: its stage (rules.PAST_DUE,
+    SUSPEND or None), whether it is suspended by something else than dunning (paying does
+    not lift that), the invoices to pay to lift a dunning suspension, and what comes next
+    (rules.ahead, across its invoices)."""
+
+    license: License
+    stage: str | None
+    suspended_otherwise: bool
+    to_lift: tuple[Invoice, ...]
+    ahead: list[Consequence]
+
+
+@dataclass(frozen=True)
+class OverduePanel:
+    """The overdue panel of a customer's pages: each overdue invoice once (`invoices`,
+    oldest due first), what is still to pay of them by currency, each license they put at
+    risk, and one timeline for the account (`ahead`: what happens next to each license, in
+    date order), instead of one timeline per invoice."""
+
+    invoices: list[OverdueInvoice]
+    licenses: list[OverdueLicense]
+    ahead: list[Consequence]
+    outstanding: list[Money]
+
+    def __bool__(self) -> bool:
+        return bool(self.invoices)
+
+    def __len__(self) -> int:
+        return len(self.invoices)
+
+    @property
+    def severe(self) -> bool:
+        """A license is suspended, or a suspension is what comes next."""
+        return any(
+            license.stage == rules.SUSPEND
+            or license.suspended_otherwise
+            or (license.ahead and license.ahead[0].event.kind == rules.SUSPEND)
+            for license in self.licenses
+        )
+
+
+def _overdue_license(rows: list[OverdueInvoice], today: date) -> OverdueLicense:
+    """One license's part of the panel, from its overdue invoices (oldest due first)."""
+    license = rows[0].invoice.license
+    stage, to_lift = rows[0].stage, rows[0].to_lift
+    suspended_otherwise = license.status == LicenseStatus.SUSPENDED and stage != rules.SUSPEND
+    if stage == rules.SUSPEND:
+        # What comes once the suspension is lifted (back to active) from the invoices that
+        # do not hold it: their timelines as they would stand for an active license.
+        lifted = [row.invoice for row in rows if row.invoice not in to_lift]
+        found = rules.ahead(
+            (invoice, invoice_timeline(invoice, today, stage=None)) for invoice in lifted
+        )
+        ahead = [Consequence(license, invoice, event, after_lift=True) for invoice, event in found]
+    elif suspended_otherwise:
+        ahead = []
+    else:
+        found = rules.ahead((row.invoice, row.timeline) for row in rows)
+        ahead = [Consequence(license, invoice, event) for invoice, event in found]
+    return OverdueLicense(
+        license=license,
+        stage=stage,
+        suspended_otherwise=suspended_otherwise,
+        to_lift=to_lift,
+        ahead=ahead,
+    )
+
+
+def overdue_panel(
+    *, organization: Organization, today: date, invoice: Invoice | None = None
+) -> OverduePanel:
+    """The overdue panel (overdue_invoices, or only `invoice` on its own page), with each
+    license that dunning acts on once, however many of its invoices are overdue."""
+    rows = overdue_invoices(organization=organization, today=today, invoice=invoice)
+    by_license: dict[int, list[OverdueInvoice]] = {}
+    for row in rows:
+        if dunned_license(row.invoice.license):
+            by_license.setdefault(row.invoice.license_id, []).append(row)
+    licenses = [_overdue_license(found, today) for found in by_license.values()]
+    return OverduePanel(
+        invoices=rows,
+        licenses=licenses,
+        ahead=sorted(
+            (consequence for license in licenses for consequence in license.ahead),
+            key=lambda consequence: consequence.event.on,
+        ),
+        outstanding=totals_by_currency([row.outstanding for row in rows]),
+    )

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from billing.cards.selectors import card_payable, saved_card
 from billing.cards.services import new_attempt_key
-from billing.dunning.selectors import overdue_invoices
+from billing.dunning.selectors import overdue_panel
 from billing.invoices import credit, rules, services
 from billing.invoices.documents import credit_note_pdf_context, invoice_pdf_context
 from billing.invoices.selectors import credit_balances, invoice_outstanding, pdf_versions
@@ -67,7 +67,7 @@ def invoice_list(request: HttpRequest, slug: str) -> HttpResponse:
             "credit_balances": credit_balances(organization=organization),
             "credit_rule": credit.RULE,
             # What is overdue and what happens when (billing.dunning).
-            "dunning_overdue": overdue_invoices(organization=organization, today=today),
+            "dunning_overdue": overdue_panel(organization=organization, today=today),
             "saved_card": saved_card(organization=organization),
             # The terms its next invoice takes (the defaults until staff set others).
             "terms": rules.terms_phrase(
@@ -104,7 +104,7 @@ def invoice_detail(request: HttpRequest, slug: str, number: str) -> HttpResponse
             "saved_card": saved_card(organization=invoice.organization),
             "attempt_key": new_attempt_key(),
             # This invoice's dunning timeline, while it is overdue (billing.dunning).
-            "dunning_overdue": overdue_invoices(
+            "dunning_overdue": overdue_panel(
                 organization=invoice.organization, today=today, invoice=invoice
             ),
             **invoice_pdf_context(invoice),

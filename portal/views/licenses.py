@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.checkout.services import pending_change
-from billing.dunning.selectors import dunning_hold, overdue_invoices
+from billing.dunning.selectors import dunning_hold, overdue_panel
 from billing.invoices.selectors import invoice_summary
 from billing.models import Subscription
 from billing.proposals.customer import customer_proposals, open_proposals
@@ -216,9 +216,7 @@ def _dashboard_context(membership: Membership, token_form: TokenForm | None = No
             )
         ],
         # What is overdue and what happens when, for every member (billing.dunning).
-        "dunning_overdue": overdue_invoices(
-            organization=organization, today=timezone.localdate(now)
-        ),
+        "dunning_overdue": overdue_panel(organization=organization, today=timezone.localdate(now)),
         # The proposals waiting for an answer (billing.proposals): a link for everyone.
         "open_proposals": open_proposals(organization, timezone.localdate(now)),
         # Every member reads the proposals sent, open or not: the list stays in reach.

@@ -1,6 +1,7 @@
 """What is overdue and what happens when, in a real browser: the overdue panel on the
-license dashboard and on the invoice's page, at desktop and phone widths, with no serious
-accessibility problems and nothing scrolling sideways."""
+license dashboard (one overdue invoice, and three listed with one timeline) and on the
+invoice's page, at desktop and phone widths, with no serious accessibility problems and
+nothing scrolling sideways."""
 
 import os
 from datetime import date, timedelta
@@ -23,9 +24,10 @@ pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("DUNNING_SCREENSHOTS", "")
 
 
-def overdue_license_invoice(organization):
-    """An invoice of the organization's license issued 45 days ago at net 30: 15 days
-    overdue, so past due, and suspended in 15 days."""
+def overdue_license_invoices(organization, *days_ago: int) -> list:
+    """Invoices of the organization's license, each issued that many days ago at net
+    30, the first 45 by default: 15 days overdue, so past due, and suspended in 15
+    days."""
     build_catalog()
     license = license_create(
         organization=organization,
@@ -36,20 +38,28 @@ def overdue_license_invoice(organization):
         actor=Actor(label="test"),
         reason="Browser test.",
     ).license
-    invoice = invoices.invoice_create_draft(
-        organization=organization, currency="USD", license=license
-    )
-    invoices.invoice_add_line(
-        invoice=invoice,
-        kind=LineKind.ONE_OFF,
-        description="Team plan, 4 seats",
-        unit_price=Money(Decimal("480.00"), "USD"),
-    )
-    invoice = invoices.invoice_finalize(invoice=invoice, at=clock.now() - timedelta(days=45))
+    found = []
+    for days in days_ago or (45,):
+        invoice = invoices.invoice_create_draft(
+            organization=organization, currency="USD", license=license
+        )
+        invoices.invoice_add_line(
+            invoice=invoice,
+            kind=LineKind.ONE_OFF,
+            description="Team plan, 4 seats",
+            unit_price=Money(Decimal("480.00"), "USD"),
+        )
+        found.append(
+            invoices.invoice_finalize(invoice=invoice, at=clock.now() - timedelta(days=days))
+        )
     dunning_run()
     license.refresh_from_db()
     assert license.status == "past_due"
-    return invoice
+    return found
+
+
+def overdue_license_invoice(organization):
+    return overdue_license_invoices(organization)[0]
 
 
 @pytest.mark.parametrize("width", [1280, 390])
@@ -78,4 +88,29 @@ def test_the_overdue_panel_reads_well(page, live_server, login, axe, owner, widt
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/invoice-{width}.png", full_page=True)
     axe(f"overdue invoice page at {width}px")
+    assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_three_overdue_invoices_read_well(page, live_server, login, axe, owner, width):
+    """Listed once each, with one timeline: the first invoice's suspension is next."""
+    organization = owner.memberships.get().organization
+    found = overdue_license_invoices(organization, 45, 40, 35)
+    page.set_viewport_size({"width": width, "height": 900})
+    login(owner)
+
+    page.goto(f"{live_server.url}/app/{organization.slug}/")
+    panel = page.get_by_role("region", name="3 invoices are overdue: what happens when")
+    expect(panel).to_be_visible()
+    listed = panel.get_by_role("table", name="Overdue invoices")
+    for invoice in found:
+        expect(
+            listed.get_by_role("link", name=f"Pay now for invoice {invoice.number}")
+        ).to_be_visible()
+    timeline = panel.get_by_role("table", name="What happens next unless they are paid")
+    expect(timeline.get_by_role("row")).to_have_count(2)  # its header and one date
+    expect(timeline.get_by_role("link", name=found[0].number)).to_be_visible()
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/dashboard-three-{width}.png", full_page=True)
+    axe(f"dashboard with three overdue invoices at {width}px")
     assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth")

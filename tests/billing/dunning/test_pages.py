@@ -1,15 +1,18 @@
 """What customers see of dunning: what is overdue and what happens when, on the license
 dashboard and the invoices list and page, with Pay links for those who pay; members read
-it without amounts or links; outsiders get 404."""
+it without amounts or links; outsiders get 404. One overdue invoice is told with its own
+timeline; several are listed once each, with one timeline of what happens next."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
+from licensing.models import LicenseStatus
 from portal import clock
 from tests.billing.dunning.conftest import DUE, PAST_DUE, SUSPEND, license_invoice
-from tests.billing.dunning.test_timeline import advance, pay
+from tests.billing.dunning.test_timeline import advance, license_status, pay
 
 
 def dashboard(client, user, organization):
@@ -81,19 +84,138 @@ def test_outsiders_get_404(client, outsider, organization, overdue, name):
 
 
 def test_with_two_overdue_invoices_it_says_which_to_pay(client, owner, organization, overdue):
-    """The first suspended the license; the second, before its own suspension day, says
-    that paying the first lifts it, and its past-due step is not to come: the license is
-    already suspended."""
+    """The first suspended the license; the second, before its own suspension day, is
+    what comes once paying the first lifts it: its past-due step is not to come before,
+    the license is already suspended."""
     advance(date(2026, 4, 10))
     second = license_invoice(organization, overdue.license)  # past due 17 May
     advance(SUSPEND)
-    page = " ".join(dashboard(client, owner, organization).content.decode().split())
-    assert "2 invoices are overdue" in page
-    assert "Paying this invoice lifts the suspension at once." in page
+    panel = overdue_panel(dashboard(client, owner, organization))
+    assert "2 invoices are overdue" in panel
     assert (
-        f"Paying invoice {overdue.number} lifts the suspension at once; this invoice has not "
-        "reached its suspension date." in page
+        f"Paying invoice {overdue.number} lifts the suspension at once. Then, unless invoice "
+        f"{second.number} is paid, the license becomes past due on "
+        '<time datetime="2026-05-17">17 May 2026</time>.' in panel
     )
-    assert '<time datetime="2026-05-17">17 May 2026</time>' in page
-    assert "Already: the license is suspended" in page
-    assert second.number in page
+    timeline = table(panel, "What happens next")
+    assert rows(timeline) == 2  # past due, then suspended again: the second's dates
+    assert "Once the suspension is lifted, the" in timeline
+    assert '<time datetime="2026-06-09">9 Jun 2026</time>' in timeline
+    assert second.number in timeline and overdue.number not in timeline
+
+
+def overdue_panel(response) -> str:
+    """The overdue panel's HTML, whitespace collapsed."""
+    page = " ".join(response.content.decode().split())
+    start = page.index('<section class="section card stack overdue-panel"')
+    return page[start : page.index("</section>", start)]
+
+
+def table(panel: str, caption: str) -> str:
+    """The table of the panel with that caption, from its caption to its end."""
+    start = panel.index(f">{caption}")
+    return panel[start : panel.index("</table>", start)]
+
+
+def rows(table_html: str) -> int:
+    body = table_html[table_html.index("<tbody>") : table_html.index("</tbody>")]
+    return body.count("<tr")
+
+
+@pytest.fixture
+def three_overdue(organization, overdue, settings):
+    """Three invoices of the license, all overdue on 28 April: the first (due 13 April)
+    made it past due on 20 April; the third, finalized while suspension came 10 days
+    after the due date, is the first to suspend it, on 7 May, before the first's 13 May
+    and the second's 20 May."""
+    advance(date(2026, 3, 21))
+    second = license_invoice(organization, overdue.license)  # due 20 April
+    settings.DUNNING_SUSPEND_DAYS = 10
+    advance(date(2026, 3, 28))
+    third = license_invoice(organization, overdue.license, amount=Decimal("45.50"))
+    assert (third.due_on, third.suspend_on) == (date(2026, 4, 27), date(2026, 5, 7))
+    advance(date(2026, 4, 28))
+    return [overdue, second, third]
+
+
+def test_three_overdue_invoices_are_listed_once_with_one_timeline(
+    client, owner, organization, three_overdue
+):
+    first, second, third = three_overdue
+    panel = overdue_panel(dashboard(client, owner, organization))
+    assert "3 invoices are overdue: what happens when" in panel
+    # Two tables: the list and one timeline, not a timeline per invoice.
+    assert panel.count("<table") == 2
+    assert "When things happen for invoice" not in panel
+
+    listed = table(panel, "Overdue invoices")
+    assert rows(listed) == 3
+    for invoice, amount, days in (
+        (first, "$120.00", "15 days"),
+        (second, "$120.00", "8 days"),
+        (third, "$45.50", "1 day"),
+    ):
+        url = reverse("invoice_detail", args=[organization.slug, invoice.number])
+        row = listed[listed.index(f'<a href="{url}">{invoice.number}</a>') :]
+        row = row[: row.index("</tr>")]
+        assert listed.count(f">{invoice.number}</a>") == 1
+        assert f">{amount}</td>" in row and f">{days}</td>" in row
+        assert f'href="{url}">Pay now' in row
+    assert 'Still to pay in all</th><td class="num">$285.50</td>' in panel
+
+    # What happens next for the license as a whole: it is past due (by the first), and
+    # the earliest suspension across the three is the third's, 7 May.
+    assert (
+        "license is past due; it still works. Unless invoice "
+        f"{third.number} is paid, it is suspended on "
+        '<time datetime="2026-05-07">7 May 2026</time>.' in panel
+    )
+    timeline = table(panel, "What happens next")
+    assert rows(timeline) == 1
+    assert '<time datetime="2026-05-07">7 May 2026</time>' in timeline
+    assert f">{third.number}</a>" in timeline
+    for later in ("2026-05-13", "2026-05-20"):
+        assert later not in panel
+
+    # The billing pages' list shows the same panel.
+    listing = client.get(reverse("invoice_list", args=[organization.slug]))
+    assert overdue_panel(listing) == panel
+
+    # And it is what happens: past due still on the 6th, suspended on the 7th.
+    advance(date(2026, 5, 6))
+    assert license_status(first) == LicenseStatus.PAST_DUE
+    advance(date(2026, 5, 7))
+    assert license_status(first) == LicenseStatus.SUSPENDED
+
+
+def test_a_member_reads_the_three_without_amounts_or_links(
+    client, teammate, organization, three_overdue
+):
+    panel = overdue_panel(dashboard(client, teammate, organization))
+    listed = table(panel, "Overdue invoices")
+    assert rows(listed) == 3
+    for invoice in three_overdue:
+        assert listed.count(invoice.number) == 1
+        assert reverse("invoice_detail", args=[organization.slug, invoice.number]) not in panel
+    assert "$" not in panel and "Pay now" not in panel and "Still to pay" not in panel
+    assert '<time datetime="2026-05-07">7 May 2026</time>' in table(panel, "What happens next")
+    assert "owners and billing admins can pay them" in panel
+
+
+def test_one_overdue_invoice_has_its_own_timeline_and_one_pay_link(
+    client, owner, organization, overdue
+):
+    advance(PAST_DUE + timedelta(days=1))
+    panel = overdue_panel(dashboard(client, owner, organization))
+    assert "An invoice is overdue: what happens when" in panel
+    assert f"Invoice {overdue.number} ($120.00 to pay) was due on" in panel
+    assert "8 days ago" in panel
+    assert (
+        "license is past due; it still works. Unless it is paid, it is suspended on "
+        '<time datetime="2026-05-13">13 May 2026</time>.' in panel
+    )
+    assert panel.count("<table") == 1
+    assert f"When things happen for invoice {overdue.number}" in panel
+    url = reverse("invoice_detail", args=[organization.slug, overdue.number])
+    assert panel.count(f'href="{url}"') == 1
+    assert f">Pay invoice {overdue.number}</a>" in panel

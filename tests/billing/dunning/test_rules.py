@@ -23,6 +23,7 @@ from billing.dunning.rules import (
     Event,
     Sent,
     Step,
+    ahead,
     dates,
     license_stage,
     next_event,
@@ -600,3 +601,60 @@ def test_a_settlement_never_leaves_past_due_and_lifts_exactly_when_no_suspension
     if held:
         assert (outcome == ACTIVE) == (not any_suspension)
     assert license_stage(list(reversed(rows)), today) == reached
+
+
+def stages(past_due: Event | None = None, suspend: Event | None = None) -> list[Event]:
+    """An invoice's timeline with its due day, a reminder and the stages given."""
+    return [
+        Event(DUE_ON, DUE, True, 0),
+        Event(day(1), REMINDER, True, 1),
+        *(event for event in (past_due, suspend) if event is not None),
+    ]
+
+
+def test_ahead_is_the_earliest_past_due_and_suspension_across_the_invoices():
+    first = stages(Event(day(7), PAST_DUE, False, 7), Event(day(30), SUSPEND, False, 30))
+    second = stages(Event(day(5), PAST_DUE, False, 7), Event(day(31), SUSPEND, False, 30))
+    third = stages(Event(day(9), PAST_DUE, False, 7), Event(day(20), SUSPEND, False, 10))
+    assert ahead([("a", first), ("b", second), ("c", third)]) == [
+        ("b", Event(day(5), PAST_DUE, False, 7)),
+        ("c", Event(day(20), SUSPEND, False, 10)),
+    ]
+    assert ahead([]) == []
+
+
+def test_ahead_names_the_first_invoice_given_on_a_tie():
+    same = Event(day(7), PAST_DUE, False, 7)
+    assert ahead([("a", stages(same)), ("b", stages(same))]) == [("a", same)]
+
+
+def test_ahead_leaves_out_what_happened_or_the_license_is_in_and_keeps_what_is_pending():
+    done = Event(day(7), PAST_DUE, True, 7, DONE)
+    covered = Event(day(8), PAST_DUE, False, 7, COVERED)
+    pending = Event(day(9), SUSPEND, False, 9, PENDING)
+    later = Event(day(30), SUSPEND, False, 30)
+    reminder = Event(day(14), REMINDER, False, 14)
+    found = ahead([("a", [*stages(done, later), reminder]), ("b", stages(covered, pending))])
+    assert found == [("b", pending)]
+    assert ahead([("a", stages(done, Event(day(30), SUSPEND, False, 30, COVERED)))]) == []
+
+
+@pytest.mark.parametrize("past_due_day", [20, 21])
+def test_ahead_leaves_out_a_past_due_on_or_after_the_earliest_suspension(past_due_day):
+    suspend = Event(day(20), SUSPEND, False, 10)
+    found = ahead(
+        [
+            ("a", stages(Event(day(past_due_day), PAST_DUE, False, 7))),
+            ("b", stages(None, suspend)),
+        ]
+    )
+    assert found == [("b", suspend)]
+
+
+def test_ahead_keeps_a_past_due_the_day_before_the_suspension_in_date_order():
+    past_due = Event(day(19), PAST_DUE, False, 7)
+    suspend = Event(day(20), SUSPEND, False, 10)
+    assert ahead([("a", stages(None, suspend)), ("b", stages(past_due))]) == [
+        ("b", past_due),
+        ("a", suspend),
+    ]
