@@ -382,10 +382,32 @@ def next_cycle(subscription: Subscription, *, cache: Cache | None = None) -> Nex
     billed_to = subscription.periods.filter(replaced=False).aggregate(last=Max("ends_on"))["last"]
     if billed_to is None or billed_to >= license.term_end:
         return None
-    starts_on = billed_to + ONE_DAY
+    return _cycle_invoice(subscription, starts_on=billed_to + ONE_DAY, cache=cache or Cache())
+
+
+def cycles_after(
+    subscription: Subscription, cycle: NextCycle, *, cache: Cache | None = None
+) -> list[NextCycle]:
+    """A term invoiced per cycle: the invoices of the cycles after `cycle` (next_cycle's)
+    up to the term's end, each as subscription_bill_next_cycle will issue it, from the day
+    after the one before ends (a period ends at the term's end at the latest)."""
+    cache = cache or Cache()
+    term_end = subscription.license.term_end
+    found = []
+    while (starts_on := _cycle_end(cycle, term_end) + ONE_DAY) <= term_end:
+        cycle = _cycle_invoice(subscription, starts_on=starts_on, cache=cache)
+        found.append(cycle)
+    return found
+
+
+def _cycle_end(cycle: NextCycle, term_end: date) -> date:
+    return min(max(line.period_end for line in cycle.lines), term_end)
+
+
+def _cycle_invoice(subscription: Subscription, *, starts_on: date, cache: Cache) -> NextCycle:
     lines = next_cycle_lines(subscription, starts_on=starts_on)
     currency = subscription.currency_id
-    decision = (cache or Cache()).tax_decision(license.organization_id, starts_on)
+    decision = cache.tax_decision(subscription.license.organization_id, starts_on)
     result = totals.invoice_totals(
         line_amounts=[line.amount for line in lines],
         tax_rate=decision.rate,

@@ -2,16 +2,28 @@
 renewal panel: the date, what will be billed (from selectors.next_renewal, so the amount
 told is the amount invoiced), the price lock, a scheduled change, a rise with both prices
 and why, and for a license that does not renew by itself, the day it stops working
-(services.ends_after: a canceled subscription has no grace, one renewed by hand has it)."""
+(services.ends_after: a canceled subscription has no grace, one renewed by hand has it).
+On the dashboard, `with_credit` adds what the organization's credit balance will pay of
+each invoice told, so the panel states what the customer will be asked to pay."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from urllib.parse import urlencode
 
+from billing.invoices import credit
 from billing.models import Subscription
-from billing.renewals.selectors import Cache, NextRenewal, next_cycle, next_renewal
+from billing.money import Money
+from billing.renewals.selectors import (
+    Cache,
+    NextCycle,
+    NextRenewal,
+    cycles_after,
+    next_cycle,
+    next_renewal,
+)
 from billing.renewals.services import ends_after
 
 
@@ -31,16 +43,28 @@ class Rise:
 
 
 @dataclass(frozen=True)
+class Credit:
+    """What the organization's credit balance, as it stands today, pays of an invoice
+    still to come when it is issued (`applied`, shown negative as the invoice shows it),
+    and the amount due that is left to pay."""
+
+    applied: str
+    due: str
+
+
+@dataclass(frozen=True)
 class NextInvoice:
     """A term invoiced per cycle: the next cycle's invoice, before the renewal (the
     term-end job bills it on `on`, with these lines: what is told is what is invoiced)."""
 
+    cycle: NextCycle
     on: date
     lines: list[LineView]
     subtotal: str
     tax: str
     tax_is_zero: bool
     total: str
+    credit: Credit | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +103,8 @@ class RenewalSummary:
     change_on: date | None
     # A term invoiced per cycle: the invoice of its next cycle inside the term, if any.
     next_invoice: NextInvoice | None = None
+    # What the credit balance pays of the renewal's invoice (with_credit), if anything.
+    credit: Credit | None = None
 
 
 def renew_query(subscription: Subscription) -> str:
@@ -152,6 +178,7 @@ def renewal_summary(
         next_invoice=None
         if cycle is None
         else NextInvoice(
+            cycle=cycle,
             on=cycle.starts_on,
             lines=[LineView(line.description, line.amount.format()) for line in cycle.lines],
             subtotal=cycle.subtotal.format(),
@@ -160,3 +187,66 @@ def renewal_summary(
             total=cycle.total.format(),
         ),
     )
+
+
+def with_credit(
+    renewals: Sequence[tuple[Subscription, RenewalSummary]], balances: Iterable[Money]
+) -> list[RenewalSummary]:
+    """The organization's renewal summaries (each with its subscription) with what its
+    credit `balances` will pay of each invoice they tell (`credit`, only where it pays
+    something), by the rule an invoice applies when it is issued (billing.invoices.credit:
+    the credit left pays each invoice as it is issued, up to its total; for one invoice,
+    the smaller of the balance and its total, as invoice_finalize applies it). The
+    invoices that will be issued by themselves take it in the order they are issued: each
+    term's cycles still to bill (the next one told, the later ones before the renewal,
+    selectors.cycles_after) and each renewal that renews automatically. A renewal that
+    would bill only if renewal were turned back on is told what the credit left after
+    them would pay."""
+    left = {balance.currency: balance for balance in balances if balance.amount > 0}
+    coming: list[credit.Owed] = []
+    would: list[credit.Owed] = []
+    for index, (subscription, summary) in enumerate(renewals):
+        if summary.renewal.total.currency not in left:
+            continue
+        if summary.next_invoice is not None:
+            cycle = summary.next_invoice.cycle
+            coming.append(credit.Owed(f"{index:05}-cycle", cycle.starts_on, cycle.total))
+            coming.extend(
+                credit.Owed(f"{index:05}-cycle-{later.starts_on}", later.starts_on, later.total)
+                for later in cycles_after(subscription, cycle)
+            )
+        renewal = summary.renewal
+        owed = credit.Owed(f"{index:05}-renewal", renewal.renews_on, renewal.total)
+        (coming if summary.auto_renew else would).append(owed)
+    applied: dict[str, Money] = {}
+    for invoices in (coming, would):
+        for currency in left:
+            taken = credit.allocate(
+                left[currency], [owed for owed in invoices if owed.outstanding.currency == currency]
+            )
+            applied.update((application.number, application.amount) for application in taken)
+            if invoices is coming:
+                left[currency] -= Money.total(
+                    (application.amount for application in taken), currency
+                )
+
+    def told(key: str, total: Money) -> Credit | None:
+        if key not in applied:
+            return None
+        return Credit(applied=(-applied[key]).format(), due=(total - applied[key]).format())
+
+    found = []
+    for index, (_, summary) in enumerate(renewals):
+        next_invoice = summary.next_invoice
+        if next_invoice is not None:
+            next_invoice = replace(
+                next_invoice, credit=told(f"{index:05}-cycle", next_invoice.cycle.total)
+            )
+        found.append(
+            replace(
+                summary,
+                next_invoice=next_invoice,
+                credit=told(f"{index:05}-renewal", summary.renewal.total),
+            )
+        )
+    return found

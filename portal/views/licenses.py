@@ -22,9 +22,10 @@ from billing.checkout.services import pending_change
 from billing.dunning.selectors import dunning_hold, overdue_panel
 from billing.invoices.selectors import invoice_summary
 from billing.models import Subscription
+from billing.money import Money
 from billing.proposals.customer import customer_proposals, open_proposals
 from billing.renewals.services import RENEWAL, ends_after
-from billing.renewals.summary import renewal_summary
+from billing.renewals.summary import renewal_summary, with_credit
 from billing.subscriptions.selectors import canceled_by_customer
 from licensing.api.tokens import api_token_create, api_token_revoke
 from licensing.licenses import keys, signing
@@ -195,6 +196,16 @@ def _panel(license, context: dict, at):
     return panel, context | {"meter_rows": [(view, view.rows) for view in panel.meters]}
 
 
+def _renewals_with_credit(panels: list[tuple], balances: list[Money]) -> None:
+    """The renewal panels' invoices with what the organization's credit `balances` will
+    pay of them (billing.renewals.summary.with_credit), for those who read their amounts:
+    what the customer will be asked to pay, not the total before credit."""
+    plans = [plan for _, plan in panels if plan.get("renewal")]
+    summaries = with_credit([(plan["subscription"], plan["renewal"]) for plan in plans], balances)
+    for plan, summary in zip(plans, summaries, strict=True):
+        plan["renewal"] = summary
+
+
 def _dashboard_context(membership: Membership, token_form: TokenForm | None = None) -> dict:
     organization = membership.organization
     now = clock.now()
@@ -235,6 +246,7 @@ def _dashboard_context(membership: Membership, token_form: TokenForm | None = No
         context["invoices"] = invoice_summary(
             organization=organization, today=timezone.localdate(now)
         )
+        _renewals_with_credit(context["panels"], context["invoices"].credit)
     if membership.is_owner:
         context["tokens"] = list(ApiToken.objects.filter(organization=organization))
         context["token_form"] = token_form or TokenForm()

@@ -1,20 +1,39 @@
 """The dashboard's renewal panel (templates/portal/licenses/_renewal_panel.html): the next
-renewal's date, what it bills with tax, the price lock, a scheduled change, both prices
-when it rises, the switch for automatic renewal, and for a license that does not renew,
-the day it expires with a Renew button that opens a checkout turning renewal back on.
-Members read it without buttons; outsiders get 404. "Now" is 14 March 2026."""
+renewal's date, what it bills with tax (and, with a credit balance, what the credit pays
+and the amount due), the price lock, a scheduled change, both prices when it rises, the
+switch for automatic renewal, and for a license that does not renew, the day it expires
+with a Renew button that opens a checkout turning renewal back on. Members read it
+without buttons; outsiders get 404. "Now" is 14 March 2026."""
 
-from datetime import date
+import re
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils.html import escape
 
-from billing.renewals.selectors import next_renewal
+from billing.models import BillingDetails, PeriodReason, Subscription
+from billing.models.subscriptions import Billing
+from billing.money import Money
+from billing.payments.services import payment_record
+from billing.renewals.selectors import next_cycle, next_renewal
+from billing.renewals.services import Outcome, subscription_bill_next_cycle, subscription_renew
 from billing.subscriptions.cancellation import subscription_cancel
+from billing.subscriptions.periods import Span
+from billing.subscriptions.services import subscription_create, subscription_period_add
 from licensing.licenses.services import Actor, license_set_auto_renew
 from portal import clock
+from tests.factories import (
+    FeatureFactory,
+    LicenseFactory,
+    ProductFactory,
+    TierFactory,
+    build_published,
+)
 from tests.helpers.checkout import subscribed
-from tests.helpers.licenses import SYSTEM
+from tests.helpers.invoices import finalized_invoice
+from tests.helpers.licenses import SYSTEM, issue
 
 pytestmark = pytest.mark.django_db
 
@@ -247,3 +266,208 @@ def test_renew_while_the_license_is_open_says_nothing_of_a_new_purchase(client_f
     license_set_auto_renew(license=team, auto_renew=False, actor=SYSTEM, reason="By hand.")
     page = client_for(owner).get(f"/app/northwind/checkout/?{RENEW_QUERY}", follow=True)
     assert "this is a new purchase" not in page.content.decode()
+
+
+def hold_credit(organization, amount: Money) -> None:
+    """`amount` of credit, from a one-off invoice paid that much beyond what it asked."""
+    invoice = finalized_invoice(organization)
+    payment_record(
+        invoice=invoice,
+        amount=invoice.money("amount_due") + amount,
+        received_on=date(2026, 3, 14),
+        reference="TRF-OVER",
+        actor=None,
+        reason="Paid too much.",
+    )
+
+
+def figures(html: str, label: str) -> list[str]:
+    """The amounts the rows labelled `label` show (a <dt> and its <dd>, or an invoice's
+    totals row: a <th> and its cell), the first figure of each, in order."""
+    return re.findall(rf">{label}</(?:dt|th)>\s*<(?:dd|td)[^>]*>(?:<strong>)?([^<\s]+\d)", html)
+
+
+def figure(html: str, label: str) -> str:
+    found = figures(html, label)
+    assert found, f"no {label!r} in the page"
+    return found[0]
+
+
+def renewal_list(page: str, license) -> str:
+    """The renewal panel's list of dates and amounts."""
+    start = page.index(f'id="renewal-{license.pk}"')
+    return page[start : page.index("</dl>", start)]
+
+
+@pytest.mark.parametrize(
+    "credit",
+    [
+        pytest.param("33.37", id="credit-pays-part"),
+        pytest.param("150.00", id="credit-pays-it-all"),
+    ],
+)
+def test_with_credit_the_panel_tells_what_the_renewal_invoice_then_asks(
+    client_for, owner, organization, team, credit
+):
+    """Team, 5 seats, monthly ($95.00) at 20 % tax: $114.00, of which the credit pays
+    $33.37 (the rest due) or all of it (nothing due, $36.00 left); to the cent what the
+    renewal's invoice applies and asks on 1 April."""
+    BillingDetails.objects.create(
+        organization=organization,
+        tax_rate_override=Decimal("20"),
+        tax_override_reason="A rate staff set, with its reason",
+    )
+    hold_credit(organization, Money(Decimal(credit), "USD"))
+    client = client_for(owner)
+    panel = renewal_list(client.get(DASHBOARD).content.decode(), team)
+    told = (
+        figure(panel, "Will bill"),
+        figure(panel, "Paid from credit balance"),
+        figure(panel, "Amount due"),
+    )
+
+    result = subscription_renew(
+        subscription=team.subscription,
+        today=date(2026, 4, 1),
+        at=datetime(2026, 4, 1, 0, 2, tzinfo=UTC),
+    )
+
+    assert result.outcome == Outcome.RENEWED
+    invoice = result.invoice
+    assert not invoice.money("credit_applied").is_zero
+    assert told == (
+        invoice.money("total").format(),
+        (-invoice.money("credit_applied")).format(),
+        invoice.money("amount_due").format(),
+    )
+    # As the invoice's own page shows them.
+    shown = client.get(
+        reverse("invoice_detail", args=[organization.slug, invoice.number])
+    ).content.decode()
+    assert told[1:] == (
+        figure(shown, "Paid from credit balance"),
+        figure(shown, "Amount due"),
+    )
+
+
+def test_without_credit_the_panel_tells_the_total_only(client_for, owner, team):
+    page = client_for(owner).get(DASHBOARD).content.decode()
+    assert f"<strong>{next_renewal(team.subscription).total.format()}</strong>" in page
+    assert "Paid from credit balance" not in page and "Amount due" not in page
+
+
+def test_a_member_reads_no_credit(client_for, teammate, organization, team):
+    hold_credit(organization, Money(Decimal("33.37"), "USD"))
+    page = panel_of(client_for(teammate).get(DASHBOARD).content.decode(), team)
+    assert "Paid from credit balance" not in page and "$" not in page
+
+
+def test_with_credit_a_term_invoiced_per_year_tells_each_invoice_what_it_asks(
+    client_for, owner, organization, catalog, now
+):
+    """A three-year term invoiced each year, its first year billed, with credit for two
+    and a half years: the next year's invoice (1 March 2027) is paid by credit, the third
+    year's (not on the panel) too, and the renewal on 1 March 2029 gets the half year
+    left, as each invoice then applies it."""
+    license = issue(
+        organization, catalog, seats=5, term_start=date(2026, 3, 1), term_end=date(2029, 2, 28)
+    ).license
+    subscription = subscription_create(
+        license=license,
+        currency="USD",
+        cycle="annual",
+        term_cycles=3,
+        actor=SYSTEM,
+        reason="A three-year deal, invoiced each year.",
+    )
+    Subscription.objects.filter(pk=subscription.pk).update(billing=Billing.PER_CYCLE)
+    subscription_period_add(
+        subscription=subscription,
+        span=Span(date(2026, 3, 1), date(2027, 2, 28)),
+        reason=PeriodReason.PURCHASE,
+        amount=subscription.cycle_price.rounded(),
+    )
+    subscription = Subscription.objects.select_related("license__organization").get(
+        pk=subscription.pk
+    )
+    year = next_cycle(subscription).total
+    hold_credit(organization, (year * Decimal("2.5")).rounded())
+    client = client_for(owner)
+    panel = renewal_list(client.get(DASHBOARD).content.decode(), license)
+    applied, due = figures(panel, "Paid from credit balance"), figures(panel, "Amount due")
+
+    invoices = [
+        subscription_bill_next_cycle(
+            subscription=subscription, today=day, at=datetime.combine(day, time(0, 2), UTC)
+        ).invoice
+        for day in (date(2027, 3, 1), date(2028, 3, 1))
+    ]
+    subscription.license.refresh_from_db()
+    renewed = subscription_renew(
+        subscription=subscription,
+        today=date(2029, 3, 1),
+        at=datetime(2029, 3, 1, 0, 2, tzinfo=UTC),
+    )
+    invoices.append(renewed.invoice)
+
+    assert [invoice.money("credit_applied") for invoice in invoices] == [
+        year,
+        year,
+        (year * Decimal("0.5")).rounded(),
+    ]
+    # The panel told the next year's invoice and the renewal's (the third year's is not
+    # on it): to the cent what those invoices applied and asked.
+    told = [invoices[0], invoices[2]]
+    assert applied == [(-invoice.money("credit_applied")).format() for invoice in told]
+    assert due == [invoice.money("amount_due").format() for invoice in told]
+
+
+def test_with_credit_two_renewals_share_it_in_the_order_they_are_invoiced(
+    client_for, owner, organization, catalog, now
+):
+    """$100.00 of credit, two licenses (no tax): the Team one renewing on 1 April
+    ($95.00) takes $95.00 of it; the one of another product, renewing on 1 May
+    ($29.00), what is left."""
+    product = ProductFactory(name="Widget", slug="widget")
+    tier = TierFactory(product=product, slug="widget-basic")
+    keys = FeatureFactory(product=product, key="widget-keys", name="Widget keys")
+    widget = LicenseFactory(
+        organization=organization,
+        version=build_published(tier, features=[keys], monthly="29.00"),
+        seats=1,
+        term_start=date(2026, 3, 2),
+        term_end=date(2026, 4, 30),
+    )
+    subscription_create(
+        license=widget, currency="USD", cycle="monthly", actor=SYSTEM, reason="Bought."
+    )
+    team = subscribed(organization, catalog)
+    hold_credit(organization, Money(Decimal("100.00"), "USD"))
+    page = client_for(owner).get(DASHBOARD).content.decode()
+    told = {
+        license.pk: (
+            figure(renewal_list(page, license), "Paid from credit balance"),
+            figure(renewal_list(page, license), "Amount due"),
+        )
+        for license in (team, widget)
+    }
+
+    invoices = {}
+    for license, day in ((team, date(2026, 4, 1)), (widget, date(2026, 5, 1))):
+        license.refresh_from_db()
+        result = subscription_renew(
+            subscription=license.subscription,
+            today=day,
+            at=datetime.combine(day, time(0, 2), UTC),
+        )
+        invoices[license.pk] = result.invoice
+
+    assert told == {
+        pk: ((-invoice.money("credit_applied")).format(), invoice.money("amount_due").format())
+        for pk, invoice in invoices.items()
+    }
+    assert [invoice.money("credit_applied") for invoice in invoices.values()] == [
+        Money(Decimal("95.00"), "USD"),
+        Money(Decimal("5.00"), "USD"),
+    ]
+    assert invoices[widget.pk].money("amount_due") == Money(Decimal("24.00"), "USD")
