@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from billing.invoices import credit
@@ -46,10 +46,12 @@ class Rise:
 class Credit:
     """What the organization's credit balance, as it stands today, pays of an invoice
     still to come when it is issued (`applied`, shown negative as the invoice shows it),
-    and the amount due that is left to pay."""
+    and the amount due that is left to pay. `unknown`: it could not be told exactly (other
+    renewals before it take credit first); applied and due are then empty."""
 
     applied: str
     due: str
+    unknown: bool = False
 
 
 @dataclass(frozen=True)
@@ -200,13 +202,19 @@ def with_credit(
     invoices that will be issued by themselves take it in the order they are issued: each
     term's cycles still to bill (the next one told, the later ones before the renewal,
     selectors.cycles_after) and each renewal that renews automatically. A renewal that
-    would bill only if renewal were turned back on is told what the credit left after
-    them would pay."""
+    would bill only if renewal were turned back on is told what the credit would pay of it
+    after the invoices issued before it. An invoice on or after the first day one these summaries do not tell
+    could be issued (a renewal's next one) is not told a figure: it could not be exact."""
     left = {balance.currency: balance for balance in balances if balance.amount > 0}
     coming: list[credit.Owed] = []
     would: list[credit.Owed] = []
+    # The first day an invoice these summaries do not tell may be issued, per currency: a
+    # renewal's next invoice, after the first period it bills (a monthly license renews
+    # again before a yearly one's renewal). What falls on or after it is not told.
+    unknown_from: dict[str, date] = {}
     for index, (subscription, summary) in enumerate(renewals):
-        if summary.renewal.total.currency not in left:
+        currency = summary.renewal.total.currency
+        if currency not in left:
             continue
         if summary.next_invoice is not None:
             cycle = summary.next_invoice.cycle
@@ -217,20 +225,46 @@ def with_credit(
             )
         renewal = summary.renewal
         owed = credit.Owed(f"{index:05}-renewal", renewal.renews_on, renewal.total)
-        (coming if summary.auto_renew else would).append(owed)
+        if summary.auto_renew:
+            coming.append(owed)
+            after = max(
+                (line.period_end for line in renewal.lines if line.period_end),
+                default=renewal.renews_on,
+            ) + timedelta(days=1)
+            unknown_from[currency] = min(unknown_from.get(currency, after), after)
+        else:
+            would.append(owed)
     applied: dict[str, Money] = {}
-    for invoices in (coming, would):
-        for currency in left:
-            taken = credit.allocate(
-                left[currency], [owed for owed in invoices if owed.outstanding.currency == currency]
+    beyond: set[str] = set()
+    for currency, balance in left.items():
+        horizon = unknown_from.get(currency)
+
+        def known(owed: credit.Owed, currency=currency, horizon=horizon) -> bool:
+            return owed.outstanding.currency == currency and (
+                horizon is None or owed.issued_on < horizon
             )
-            applied.update((application.number, application.amount) for application in taken)
-            if invoices is coming:
-                left[currency] -= Money.total(
-                    (application.amount for application in taken), currency
-                )
+
+        told_now = [owed for owed in coming if known(owed)]
+        taken = credit.allocate(balance, told_now)
+        applied.update((application.number, application.amount) for application in taken)
+        if sum(application.amount.amount for application in taken) < balance.amount:
+            # Credit is left for what comes later, after invoices not told here.
+            beyond.update(
+                owed.number
+                for owed in [*coming, *would]
+                if owed.outstanding.currency == currency and not known(owed)
+            )
+        # A renewal turned off: what the credit would pay of it if it were turned back
+        # on, after the invoices issued before it (each on its own).
+        for owed in filter(known, would):
+            before = [other for other in told_now if other.issued_on <= owed.issued_on]
+            for application in credit.allocate(balance, [*before, owed]):
+                if application.number == owed.number:
+                    applied[owed.number] = application.amount
 
     def told(key: str, total: Money) -> Credit | None:
+        if key in beyond:
+            return Credit(applied="", due="", unknown=True)
         if key not in applied:
             return None
         return Credit(applied=(-applied[key]).format(), due=(total - applied[key]).format())

@@ -426,8 +426,8 @@ def test_with_credit_two_renewals_share_it_in_the_order_they_are_invoiced(
     client_for, owner, organization, catalog, now
 ):
     """$100.00 of credit, two licenses (no tax): the Team one renewing on 1 April
-    ($95.00) takes $95.00 of it; the one of another product, renewing on 1 May
-    ($29.00), what is left."""
+    ($95.00) takes $95.00 of it; the one of another product, renewing on 30 April
+    ($29.00), before Team renews again, what is left."""
     product = ProductFactory(name="Widget", slug="widget")
     tier = TierFactory(product=product, slug="widget-basic")
     keys = FeatureFactory(product=product, key="widget-keys", name="Widget keys")
@@ -436,7 +436,7 @@ def test_with_credit_two_renewals_share_it_in_the_order_they_are_invoiced(
         version=build_published(tier, features=[keys], monthly="29.00"),
         seats=1,
         term_start=date(2026, 3, 2),
-        term_end=date(2026, 4, 30),
+        term_end=date(2026, 4, 29),
     )
     subscription_create(
         license=widget, currency="USD", cycle="monthly", actor=SYSTEM, reason="Bought."
@@ -453,7 +453,7 @@ def test_with_credit_two_renewals_share_it_in_the_order_they_are_invoiced(
     }
 
     invoices = {}
-    for license, day in ((team, date(2026, 4, 1)), (widget, date(2026, 5, 1))):
+    for license, day in ((team, date(2026, 4, 1)), (widget, date(2026, 4, 30))):
         license.refresh_from_db()
         result = subscription_renew(
             subscription=license.subscription,
@@ -471,3 +471,47 @@ def test_with_credit_two_renewals_share_it_in_the_order_they_are_invoiced(
         Money(Decimal("5.00"), "USD"),
     ]
     assert invoices[widget.pk].money("amount_due") == Money(Decimal("24.00"), "USD")
+
+
+def test_credit_is_not_told_for_a_renewal_that_other_renewals_reach_first(
+    client_for, owner, organization, catalog, now
+):
+    """$200 of credit; Team renews monthly ($95: 1 April, 1 May), Widget on 1 June ($29).
+    By Widget's renewal Team has renewed twice, which Team's panel does not tell, so
+    Widget is told how credit goes, not a figure that could not be exact (it said $29.00
+    paid from credit, $0.00 due; the invoice took $10.00 and asked $19.00). Team's next
+    renewal is told exactly, as its invoice then shows."""
+    product = ProductFactory(name="Widget", slug="widget")
+    tier = TierFactory(product=product, slug="widget-basic")
+    keys = FeatureFactory(product=product, key="widget-keys", name="Widget keys")
+    widget = LicenseFactory(
+        organization=organization,
+        version=build_published(tier, features=[keys], monthly="29.00"),
+        seats=1,
+        term_start=date(2026, 3, 1),
+        term_end=date(2026, 5, 31),
+    )
+    subscription_create(
+        license=widget, currency="USD", cycle="monthly", actor=SYSTEM, reason="Bought."
+    )
+    team = subscribed(organization, catalog)
+    hold_credit(organization, Money(Decimal("200.00"), "USD"))
+
+    page = client_for(owner).get(DASHBOARD).content.decode()
+
+    widget_panel = renewal_list(page, widget)
+    assert "Pays your invoices in the order they are issued" in widget_panel
+    assert not figures(widget_panel, "Amount due")
+    team_told = (
+        figure(renewal_list(page, team), "Paid from credit balance"),
+        figure(renewal_list(page, team), "Amount due"),
+    )
+    team.refresh_from_db()
+    day = date(2026, 4, 1)
+    invoice = subscription_renew(
+        subscription=team.subscription, today=day, at=datetime.combine(day, time(0, 2), UTC)
+    ).invoice
+    assert team_told == (
+        (-invoice.money("credit_applied")).format(),
+        invoice.money("amount_due").format(),
+    )
