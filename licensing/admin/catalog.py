@@ -41,6 +41,7 @@ from licensing.models import (
     TierVersionPrice,
     VersionStatus,
 )
+from licensing.models.licenses import bought_addons_with
 from portal.admin_history import HistoryAdmin
 
 
@@ -85,6 +86,14 @@ class FeatureAdmin(CatalogHistoryAdmin):
     list_editable = ["order"]
     search_fields = ["name", "key", "outcome"]
     prepopulated_fields = {"key": ["name"]}
+
+    def get_deleted_objects(self, objs, request):
+        """A feature a bought add-on grants is protected, as one a published version
+        grants is: the licenses that bought the add-on keep it."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for addon in bought_addons_with([obj.pk for obj in objs]):
+            protected.append(f"Add-on: {addon} (bought; it keeps what it grants)")
+        return deleted, counts, perms_needed, protected
 
 
 @admin.register(LimitMetric)

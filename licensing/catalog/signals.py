@@ -4,11 +4,11 @@ catalog generation, as publishing does: the cached pricing page and the catalog 
 process holds (licensing.catalog.frozen) are read again. And a bought add-on's features
 stay as they were bought (licensing.models.licenses.refuse_if_bought)."""
 
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 from licensing.catalog.cache import catalog_changed
 from licensing.models import Addon, Currency, Feature, LimitMetric, Product, Tier
-from licensing.models.licenses import refuse_if_bought
+from licensing.models.licenses import BoughtAddonError, bought_addons_with, refuse_if_bought
 
 MODELS = (Tier, Product, Feature, LimitMetric, Currency)
 
@@ -42,3 +42,17 @@ def _addon_features_changed(sender, instance, action, reverse, pk_set, **kwargs)
 m2m_changed.connect(
     _addon_features_changed, sender=Addon.features.through, dispatch_uid="addon-features-frozen"
 )
+
+
+def _feature_deleted(sender, instance, **kwargs) -> None:
+    """Deleting a feature removes it from the add-ons that grant it, without an
+    m2m_changed: a bought add-on's feature stays (the admin shows it as protected)."""
+    addons = bought_addons_with([instance.pk])
+    if addons:
+        names = ", ".join(addon.name for addon in addons)
+        raise BoughtAddonError(
+            f"{instance.name} is granted by bought add-ons ({names}): it cannot be deleted."
+        )
+
+
+pre_delete.connect(_feature_deleted, sender=Feature, dispatch_uid="feature-of-bought-addon")

@@ -45,6 +45,16 @@ def refuse_if_bought(addon_id: int | None) -> None:
         )
 
 
+def bought_addons_with(feature_ids) -> list[Addon]:
+    """The bought add-ons that grant any of these features: those features stay."""
+    return list(
+        Addon.objects.filter(
+            features__in=feature_ids,
+            pk__in=LicenseAddon.objects.values("addon_id"),
+        ).distinct()
+    )
+
+
 class Addon(models.Model):
     """Something sold on top of a tier: extra features and/or extra room on a limit,
     per unit bought (e.g. "10,000 extra API calls a month"). Once a license has bought

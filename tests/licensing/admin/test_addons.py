@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from licensing.licenses.entitlements import license_entitlements
 from licensing.licenses.services import license_set_addon
-from licensing.models import Addon, AddonLimit, BoughtAddonError
+from licensing.models import Addon, AddonLimit, BoughtAddonError, Feature
 from tests.helpers.licenses import SYSTEM
 
 
@@ -100,3 +100,38 @@ def test_below_the_admin_a_bought_add_on_refuses_every_change_to_what_it_grants(
     bought.save()
     assert Addon.objects.get(pk=bought.pk).limit_rows.get().extra == 25_000
     assert not bought.features.exists()
+
+
+def test_a_feature_only_a_bought_add_on_grants_cannot_be_deleted(admin_client, issued):
+    """Deleting a feature removes it from the add-ons that grant it in bulk, with no
+    m2m_changed: the admin shows it as protected, single or in bulk, and below the admin
+    the delete is refused."""
+    license = issued.license
+    export = Feature.objects.create(
+        product=license.product, key="audit-export", name="Audit export", category="core"
+    )
+    addon = Addon.objects.create(product=license.product, key="audit", name="Audit pack")
+    addon.features.add(export)
+    license_set_addon(license=license, addon=addon, quantity=1, actor=SYSTEM, reason="Bought.")
+
+    page = admin_client.post(
+        reverse("admin:licensing_feature_delete", args=[export.pk]), {"post": "yes"}
+    )
+    assert page.status_code == 200
+    assert "Add-on: Audit pack (bought; it keeps what it grants)" in page.content.decode()
+    bulk = admin_client.post(
+        reverse("admin:licensing_feature_changelist"),
+        {"action": "delete_selected", "_selected_action": [export.pk], "post": "yes"},
+    )
+    assert bulk.status_code == 200
+    with pytest.raises(BoughtAddonError, match="Audit export"), transaction.atomic():
+        export.delete()
+    assert Feature.objects.filter(pk=export.pk).exists()
+    assert license_entitlements(license=license).has("audit-export")
+
+
+def test_a_feature_of_an_add_on_nobody_bought_is_deleted(admin_client, pack, catalog):
+    feature = pack.product.features.create(key="spare", name="Spare", category="core")
+    pack.features.add(feature)
+    admin_client.post(reverse("admin:licensing_feature_delete", args=[feature.pk]), {"post": "yes"})
+    assert not pack.features.exists()
