@@ -203,8 +203,9 @@ def with_credit(
     term's cycles still to bill (the next one told, the later ones before the renewal,
     selectors.cycles_after) and each renewal that renews automatically. A renewal that
     would bill only if renewal were turned back on is told what the credit would pay of it
-    after the invoices issued before it. An invoice on or after the first day one these summaries do not tell
-    could be issued (a renewal's next one) is not told a figure: it could not be exact."""
+    after the invoices issued before it. An invoice on or after the first day an invoice
+    these summaries do not tell could be issued (a renewal's next one) is told no figure:
+    it could not be exact."""
     left = {balance.currency: balance for balance in balances if balance.amount > 0}
     coming: list[credit.Owed] = []
     would: list[credit.Owed] = []
