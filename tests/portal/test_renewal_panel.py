@@ -281,6 +281,24 @@ def hold_credit(organization, amount: Money) -> None:
     )
 
 
+def widget_license(organization, term_start: date, term_end: date):
+    """A monthly license of another product ($29.00 a month, one seat), subscribed."""
+    product = ProductFactory(name="Widget", slug="widget")
+    tier = TierFactory(product=product, slug="widget-basic")
+    keys = FeatureFactory(product=product, key="widget-keys", name="Widget keys")
+    widget = LicenseFactory(
+        organization=organization,
+        version=build_published(tier, features=[keys], monthly="29.00"),
+        seats=1,
+        term_start=term_start,
+        term_end=term_end,
+    )
+    subscription_create(
+        license=widget, currency="USD", cycle="monthly", actor=SYSTEM, reason="Bought."
+    )
+    return widget
+
+
 def figures(html: str, label: str) -> list[str]:
     """The amounts the rows labelled `label` show (a <dt> and its <dd>, or an invoice's
     totals row: a <th> and its cell), the first figure of each, in order."""
@@ -428,19 +446,7 @@ def test_with_credit_two_renewals_share_it_in_the_order_they_are_invoiced(
     """$100.00 of credit, two licenses (no tax): the Team one renewing on 1 April
     ($95.00) takes $95.00 of it; the one of another product, renewing on 30 April
     ($29.00), before Team renews again, what is left."""
-    product = ProductFactory(name="Widget", slug="widget")
-    tier = TierFactory(product=product, slug="widget-basic")
-    keys = FeatureFactory(product=product, key="widget-keys", name="Widget keys")
-    widget = LicenseFactory(
-        organization=organization,
-        version=build_published(tier, features=[keys], monthly="29.00"),
-        seats=1,
-        term_start=date(2026, 3, 2),
-        term_end=date(2026, 4, 29),
-    )
-    subscription_create(
-        license=widget, currency="USD", cycle="monthly", actor=SYSTEM, reason="Bought."
-    )
+    widget = widget_license(organization, date(2026, 3, 2), date(2026, 4, 29))
     team = subscribed(organization, catalog)
     hold_credit(organization, Money(Decimal("100.00"), "USD"))
     page = client_for(owner).get(DASHBOARD).content.decode()
@@ -481,19 +487,7 @@ def test_credit_is_not_told_for_a_renewal_that_other_renewals_reach_first(
     Widget is told how credit goes, not a figure that could not be exact (it said $29.00
     paid from credit, $0.00 due; the invoice took $10.00 and asked $19.00). Team's next
     renewal is told exactly, as its invoice then shows."""
-    product = ProductFactory(name="Widget", slug="widget")
-    tier = TierFactory(product=product, slug="widget-basic")
-    keys = FeatureFactory(product=product, key="widget-keys", name="Widget keys")
-    widget = LicenseFactory(
-        organization=organization,
-        version=build_published(tier, features=[keys], monthly="29.00"),
-        seats=1,
-        term_start=date(2026, 3, 1),
-        term_end=date(2026, 5, 31),
-    )
-    subscription_create(
-        license=widget, currency="USD", cycle="monthly", actor=SYSTEM, reason="Bought."
-    )
+    widget = widget_license(organization, date(2026, 3, 1), date(2026, 5, 31))
     team = subscribed(organization, catalog)
     hold_credit(organization, Money(Decimal("200.00"), "USD"))
 
