@@ -158,3 +158,23 @@ ROI_INPUTS = {
     "horizon_years": "3",
     "discount_rate": "",
 }
+
+
+def saved_scenario(organization):
+    """The customer's saved ROI scenario "Ops team", with the projection's numbers."""
+    from billing.models import RoiScenario
+
+    return RoiScenario.objects.create(organization=organization, name="Ops team", query=ROI_INPUTS)
+
+
+def delete_scenario(client, scenario) -> None:
+    """The customer deletes it on their ROI page, as any member may."""
+    from django.urls import reverse
+
+    from billing.models import RoiScenario
+
+    response = client.post(
+        reverse("roi_scenario_delete", args=[scenario.organization.slug, scenario.pk])
+    )
+    assert response.status_code == 302
+    assert not RoiScenario.objects.filter(pk=scenario.pk).exists()

@@ -12,12 +12,17 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from billing.models import ProposalStatus, ProposalVersion, RoiScenario
+from billing.models import ProposalStatus, ProposalVersion
 from billing.proposals.customer import recommendation
 from billing.proposals.sending import proposal_send
 from billing.proposals.services import Edit, proposal_edit
 from licensing.models import LimitMetric, UsageRecord
-from tests.billing.proposal_delivery.data import ROI_INPUTS, OptionSpec, make_version
+from tests.billing.proposal_delivery.data import (
+    OptionSpec,
+    delete_scenario,
+    make_version,
+    saved_scenario,
+)
 from tests.factories.proposals import actor
 
 BADGE = '<span class="badge badge-primary">Recommended</span>'
@@ -26,16 +31,7 @@ HEADING = re.compile(r'<h3 class="card-title" id="option-\d+-title">(.*?)</h3>',
 
 @pytest.fixture
 def scenario(license_):
-    return RoiScenario.objects.create(
-        organization=license_.organization, name="Ops team", query=ROI_INPUTS
-    )
-
-
-def delete_scenario(client, scenario):
-    response = client.post(
-        reverse("roi_scenario_delete", args=[scenario.organization.slug, scenario.pk])
-    )
-    assert response.status_code == 302
+    return saved_scenario(license_.organization)
 
 
 def marked_in_the_email() -> list[str]:

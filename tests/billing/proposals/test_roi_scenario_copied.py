@@ -18,7 +18,12 @@ from billing.proposals.services import (
     proposal_submit,
 )
 from portal import clock
-from tests.billing.proposal_delivery.data import ROI_INPUTS, northwind_license
+from tests.billing.proposal_delivery.data import (
+    ROI_INPUTS,
+    delete_scenario,
+    northwind_license,
+    saved_scenario,
+)
 from tests.factories.proposals import actor, approver, proposal_in, sent, upgrade
 
 
@@ -29,17 +34,7 @@ def license_(organization, catalog):
 
 @pytest.fixture
 def scenario(license_):
-    return RoiScenario.objects.create(
-        organization=license_.organization, name="Ops team", query=ROI_INPUTS
-    )
-
-
-def delete_scenario(client, scenario):
-    response = client.post(
-        reverse("roi_scenario_delete", args=[scenario.organization.slug, scenario.pk])
-    )
-    assert response.status_code == 302
-    assert not RoiScenario.objects.filter(pk=scenario.pk).exists()
+    return saved_scenario(license_.organization)
 
 
 def roi_said(version) -> tuple:
