@@ -11,7 +11,14 @@ runs as usual, only its compiler hands back the SQL it already built.
 
 A stand-in must appear exactly once among the compiled parameters, as it was given, or
 building the read fails loudly: only lookups that pass their value through unchanged
-(exact ones) can be prepared."""
+(exact ones) can be prepared.
+
+On PostgreSQL the read is also a prepared statement: its SQL is bound on the server and
+planned once per connection (the pool keeps connections, so in effect once per process
+and connection) instead of on every request. Planning the preview's checkout read, with
+its six subqueries, took about three times as long as running it. The rest of the site
+keeps Django's client-side binding; only these reads, whose SQL never changes, prepare.
+Queries are logged and errors wrapped as for any other cursor of the connection."""
 
 from __future__ import annotations
 
@@ -41,6 +48,57 @@ def stand_in(kind: type, index: int) -> Any:
     if kind is date:
         return date(1, 1, 1) + timedelta(days=index)
     raise ImproperlyConfigured(f"A prepared read takes no {kind.__name__} values.")
+
+
+class _Preparing:
+    """The connection as the read's compiler sees it, except that its cursor binds the
+    values on the server and prepares the statement (PostgreSQL)."""
+
+    def __init__(self, connection) -> None:
+        self._connection = connection
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+    def cursor(self):
+        connection = self._connection
+        connection.ensure_connection()
+        with connection.wrap_database_errors:
+            cursor = _preparing_cursor()(connection.connection)
+            # Logged as Django logs its own queries (values in place), when it logs them.
+            cursor.composer = connection.ops if connection.queries_logged else None
+            return connection._prepare_cursor(cursor)
+
+
+class _Executed:
+    """What Django's query log reads of a psycopg cursor's last query (its `query`)."""
+
+    def __init__(self, sql: str) -> None:
+        self.query = sql.encode()
+
+
+def _preparing_cursor() -> type:
+    # Imported here: the PostgreSQL backend needs psycopg, which SQLite's sites may lack.
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    global _PreparingCursor
+    if _PreparingCursor is None:
+
+        class PreparingCursor(ServerBindingCursor):
+            composer = None
+
+            def execute(self, query, params=None, *, prepare=None, binary=None):
+                result = super().execute(query, params, prepare=True, binary=binary)
+                if self.composer is not None:
+                    # psycopg keeps no text of a prepared statement's execution.
+                    self._query = _Executed(self.composer.compose_sql(query, params))
+                return result
+
+        _PreparingCursor = PreparingCursor
+    return _PreparingCursor
+
+
+_PreparingCursor: type | None = None
 
 
 def _as_parameter(connection, value: Any) -> Any:
@@ -100,7 +158,9 @@ class PreparedRead(Generic[T]):
         # The compiled read's copy, on this thread's connection, answering with the SQL
         # it built; what it learned compiling (columns, joins, converters) is shared.
         compiler = copy.copy(compiled)
-        compiler.connection = connection
+        compiler.connection = (
+            _Preparing(connection) if connection.vendor == "postgresql" else connection
+        )
         compiler.as_sql = lambda *args, **kwargs: (sql, tuple(asked))
         rows = queryset.using(using)  # a fresh copy: no rows cached, nothing shared
         rows.query.get_compiler = lambda *args, **kwargs: compiler

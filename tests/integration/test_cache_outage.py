@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.db import transaction
 from django.test import override_settings
@@ -117,6 +118,35 @@ def test_a_login_that_cannot_be_rate_limited_is_a_503_and_signs_nobody_in(client
         )
     _assert_unavailable_page(response)
     assert "_auth_user_id" not in client.session
+
+
+def test_a_signed_in_page_reads_its_session_from_the_database_without_the_cache(
+    client, owner, organization
+):
+    """Sessions are read through the cache (portal/sessions.py); without it they are
+    only slower."""
+    client.force_login(owner)
+    with dead_cache():
+        response = client.get(f"/app/{organization.slug}/")
+    assert response.status_code == 200
+    assert response.context["user"] == owner
+
+
+def test_a_sign_out_that_cannot_reach_the_cache_is_a_503_and_ends_nothing(
+    client, owner, organization
+):
+    """Ending a session needs the cache: otherwise it would end in the database and live
+    on in the cache. The 503 rolls the database's deletion back; the user signs out
+    again once Redis answers."""
+    client.force_login(owner)
+    key = client.session.session_key
+    with dead_cache():
+        response = client.post("/accounts/logout/")
+    _assert_unavailable_page(response)
+    assert Session.objects.filter(session_key=key).exists()
+    assert client.get(f"/app/{organization.slug}/").status_code == 200
+    client.post("/accounts/logout/")
+    assert not Session.objects.filter(session_key=key).exists()
 
 
 @pytest.mark.parametrize("path", ["licenses/validate", "licenses/entitlements"])
