@@ -18,7 +18,12 @@ from licensing.api.answer import status_at, valid_until
 from licensing.api.validation import license_changed
 from licensing.licenses import keys, signing
 from licensing.licenses import status as status_rules
-from licensing.licenses.entitlements import license_entitlements, trial_data, trials_in_force
+from licensing.licenses.entitlements import (
+    license_entitlements,
+    trial_data,
+    trials_in_force,
+    usable_entitlements,
+)
 from licensing.licenses.grants import Entitlements
 from licensing.licenses.signals import license_changed as license_changed_signal
 from licensing.models import (
@@ -800,8 +805,11 @@ def license_file_payload(*, license: License, at: datetime) -> dict:
     while a trial is in force, `trial` names its tier, version and end, and the
     entitlements are the plan's and the trial's, those the trial adds or raises marked as
     ending then (`feature_until`, a limit's `until` with the plan's own value as `then`):
-    a file read offline falls back by itself."""
-    entitlements = license_entitlements(license=license, at=at)
+    a file read offline falls back by itself. `status` is the license's status by the
+    clock, as the API says it (license_status_at), and the entitlements are what the API
+    grants then (usable_entitlements): none once it is suspended, canceled or expired."""
+    status = license_status_at(license, at)
+    entitlements = usable_entitlements(license=license, status=status, at=at)
     trial = trials_in_force(license_ids=[license.pk], at=at).get(license.pk)
     version = license.version
     grace_until = license.grace_until
@@ -814,7 +822,7 @@ def license_file_payload(*, license: License, at: datetime) -> dict:
         "tier": {"slug": version.tier.slug, "name": version.tier.name},
         "version": version.number,
         "legacy": version.status == VersionStatus.RETIRED,
-        "status": license.status,
+        "status": status,
         "seats": license.seats,
         "addons": {
             row.addon.key: row.quantity for row in license.addon_rows.select_related("addon")

@@ -60,11 +60,15 @@ def test_it_issues_a_new_file_whenever_entitlements_change(issued, catalog):
         license=license, actor=SYSTEM, reason="Pilot.", metric=catalog.metric("storage"), value=500
     )
     license_change_seats(license=license, seats=7, actor=SYSTEM, reason="Two more people.")
+    assert license.files.count() == 3
+    latest = signing.verify(license_latest_file(license).body, signing.public_key_pem())
+    assert latest["entitlements"]["limits"]["storage"]["value"] == 500
+    assert (latest["seats"], latest["status"]) == (7, "active")
     license_suspend(license=license, actor=SYSTEM, reason="Unpaid.")
     assert license.files.count() == 4
     latest = signing.verify(license_latest_file(license).body, signing.public_key_pem())
-    assert latest["entitlements"]["limits"]["storage"]["value"] == 500
-    assert (latest["seats"], latest["status"]) == (7, "suspended")
+    # Suspended, it grants nothing, as the API says (test_unusable_file.py).
+    assert (latest["status"], latest["entitlements"]["limits"]) == ("suspended", {})
 
 
 def test_it_does_not_reissue_when_nothing_in_the_file_changed(issued):
