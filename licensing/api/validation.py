@@ -47,7 +47,7 @@ from licensing.api.identity import (
 from licensing.api.tokens import api_token_authenticate
 from licensing.catalog.cache import RELEASE
 from licensing.licenses import keys
-from licensing.licenses.entitlements import trial_data, trials_in_force, usable_entitlements
+from licensing.licenses.entitlements import trial_data, usable_entitlements, usable_trial
 from licensing.models import License, RetiringKey
 from portal import clock
 
@@ -95,15 +95,15 @@ def _answer_from_database(license_id: int, at: datetime) -> tuple[dict, int]:
     license = License.objects.select_related("version", "version__tier", "product").get(
         pk=license_id
     )
-    # While a trial is in force, the software runs on its tier: the answer shows it.
-    trial = trials_in_force(license_ids=[license.pk], at=at).get(license.pk)
-    shown = trial.version if trial else license.version
     # Its status by the clock, as the code says (a license past its grace whose closing
     # job has not run yet is expired here too); the answer is kept no longer than that.
     # A license that may not be used (suspended, canceled, expired) is told nothing to
-    # grant: its answer says valid false and why.
+    # grant: its answer says valid false and why, and names no trial.
     ends_at = valid_until(renews_on=license.renews_on, grace_until=license.grace_until)
     status = status_at(license.status, valid_until=ends_at, at=at)
+    # While a trial is in force, the software runs on its tier: the answer shows it.
+    trial = usable_trial(license=license, status=status, at=at)
+    shown = trial.version if trial else license.version
     return license_answer(
         revision=license.revision,
         key_hash=license.key_hash,

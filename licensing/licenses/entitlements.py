@@ -95,6 +95,16 @@ def usable_entitlements(*, license: License, status: str, at: datetime) -> Entit
     return license_entitlements(license=license, at=at)
 
 
+def usable_trial(*, license: License, status: str, at: datetime) -> Trial | None:
+    """The trial in force at `at` that the license runs on, by usable_entitlements' rule:
+    none while `status` (by the clock) is not usable. A suspended, canceled or expired
+    license grants nothing, its trial's tier and limits included, so no answer, file or
+    page names the trial as in force; it still ends when it ends."""
+    if status not in USABLE_STATUSES:
+        return None
+    return trials_in_force(license_ids=[license.pk], at=at).get(license.pk)
+
+
 def licenses_entitlements(
     *, licenses: list[License], at: datetime, with_trial: bool = True
 ) -> dict[int, Entitlements]:

@@ -13,11 +13,12 @@ from django.utils.safestring import SafeString, mark_safe
 
 from licensing.catalog.diff import Comparison, compare
 from licensing.catalog.selectors import enabled_currencies, version_snapshot, versions_with_parts
-from licensing.licenses.entitlements import license_entitlements, trials_in_force
+from licensing.licenses.entitlements import license_entitlements, usable_trial
 from licensing.licenses.grants import SEATS, Entitlements
 from licensing.licenses.services import (
     license_latest_file,
     license_retiring_keys,
+    license_status_at,
     machine_limit,
 )
 from licensing.models import (
@@ -191,11 +192,13 @@ def _monthly_limits(
 
 
 def license_panel(*, license: License, at: datetime) -> LicensePanel:
-    entitlements = license_entitlements(license=license, at=at)
+    # A license that may not be used runs on no trial (usable_trial): its plan is shown,
+    # never the trial's tier and limits as if they were in force.
+    trial = usable_trial(license=license, status=license_status_at(license, at), at=at)
+    entitlements = license_entitlements(license=license, at=at, with_trial=trial is not None)
     ladder = _published_by_tier(license.product_id)
     views = []
     started = license_started_on(license)
-    trial = trials_in_force(license_ids=[license.pk], at=at).get(license.pk)
     for meter in license_meters(license=license, at=at, entitlements=entitlements):
         metric = meter.grant.metric
         # The chart and its table start at the license's start, not twelve months back.

@@ -21,8 +21,8 @@ from licensing.licenses import status as status_rules
 from licensing.licenses.entitlements import (
     license_entitlements,
     trial_data,
-    trials_in_force,
     usable_entitlements,
+    usable_trial,
 )
 from licensing.licenses.grants import Entitlements
 from licensing.licenses.signals import license_changed as license_changed_signal
@@ -802,15 +802,16 @@ def machine_deactivate(*, license: License, fingerprint: str, actor: Actor, at=N
 
 def license_file_payload(*, license: License, at: datetime) -> dict:
     """What a license file says at `at`. `tier` and `version` are the license's own plan;
-    while a trial is in force, `trial` names its tier, version and end, and the
-    entitlements are the plan's and the trial's, those the trial adds or raises marked as
-    ending then (`feature_until`, a limit's `until` with the plan's own value as `then`):
-    a file read offline falls back by itself. `status` is the license's status by the
-    clock, as the API says it (license_status_at), and the entitlements are what the API
-    grants then (usable_entitlements): none once it is suspended, canceled or expired."""
+    while a trial is in force on a license that may be used (usable_trial), `trial` names
+    its tier, version and end, and the entitlements are the plan's and the trial's, those
+    the trial adds or raises marked as ending then (`feature_until`, a limit's `until`
+    with the plan's own value as `then`): a file read offline falls back by itself.
+    `status` is the license's status by the clock, as the API says it (license_status_at),
+    and the entitlements are what the API grants then (usable_entitlements): none once it
+    is suspended, canceled or expired."""
     status = license_status_at(license, at)
     entitlements = usable_entitlements(license=license, status=status, at=at)
-    trial = trials_in_force(license_ids=[license.pk], at=at).get(license.pk)
+    trial = usable_trial(license=license, status=status, at=at)
     version = license.version
     grace_until = license.grace_until
     return {

@@ -26,13 +26,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from licensing.licenses import services as licenses
 from licensing.licenses.continuity import entitlements_on
 from licensing.licenses.downgrade import Excess, Usage, find_excesses
-from licensing.licenses.entitlements import license_entitlements
+from licensing.licenses.entitlements import license_entitlements, usable_trial
 from licensing.licenses.grants import SEATS
 from licensing.models import (
     CLOSED_STATUSES,
     USABLE_STATUSES,
     Feature,
     License,
+    LicenseStatus,
     Tier,
     TierVersion,
     Trial,
@@ -525,6 +526,11 @@ def license_trial_context(license: License, at: datetime) -> dict:
     running = running_trial(license, at)
     if running is not None:
         running.license = license
+        status = licenses.license_status_at(license, at)
+        if usable_trial(license=license, status=status, at=at) is None:
+            # A license that may not be used grants nothing, its trial included: the
+            # trial is named only as on hold, never as what the customer now runs on.
+            return {"trial_on_hold": {"trial": running, "status": LicenseStatus(status).label}}
         return {"trial": trial_panel(running, at)}
     trial = (
         Trial.objects.filter(license=license)
