@@ -14,9 +14,14 @@ Three entries:
   that could change it, with the response body prebuilt. It counts only while its
   revision is the current one. A reader that builds from the database while a change is
   being committed gets the old revision, which no longer matches, so nobody keeps it.
+  The answer names the catalog too (a tier's name, a limit's unit, the features of the
+  versions it reads): it is tagged with the catalog generation read before the database
+  (licensing.catalog.cache), and counts only while that generation is the current one,
+  so a catalog change is seen by the next answer, as by the pages.
 
 A warm validation is one round trip to Redis: the token, the client's failed-auth count,
-the revision, the answer and the rate-limit increment in one script (see validate_key).
+the revision, the catalog generation, the answer and the rate-limit increment in one
+script (see validate_key).
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ from licensing.api.identity import (
     token_cache_key,
 )
 from licensing.api.tokens import api_token_authenticate
-from licensing.catalog.cache import RELEASE
+from licensing.catalog.cache import GENERATION_KEY, RELEASE, catalog_generation
 from licensing.licenses import keys
 from licensing.licenses.entitlements import trial_data, usable_entitlements, usable_trial
 from licensing.models import License, RetiringKey
@@ -53,6 +58,8 @@ from portal import clock
 
 MISSING = "missing"
 MISSING_TIMEOUT = 30
+# The answer's entry for the catalog generation it was built under (never sent).
+CATALOG = "catalog"
 
 
 def _version_key(license_id: int) -> str:
@@ -143,7 +150,12 @@ def _answer_key(license_id: int) -> str:
 
 
 def _build(license_id: int) -> CachedAnswer:
+    # Read before the database: a catalog change committed meanwhile starts a newer
+    # generation (catalog_changed sets one inside its transaction and once more after
+    # it), so an answer built from the catalog as it was never counts under it.
+    generation = catalog_generation()
     answer, timeout = _answer_from_database(license_id, clock.now())
+    answer[CATALOG] = generation
     key_hash = answer["key_hash"]
     cached = CachedAnswer(
         answer["revision"], answer, as_json(validation_result(answer, key_hash, None))
@@ -152,16 +164,28 @@ def _build(license_id: int) -> CachedAnswer:
     return cached
 
 
-def _current(license_id: int, revision: int | None, stored) -> CachedAnswer:
-    """The stored answer while it is the current revision's; else one from the database.
-    With no revision in the cache (evicted, or never set), the database's is recorded:
-    `add`, so it never overwrites the revision a change is about to commit."""
-    if is_current(stored, revision):
+def _current(
+    license_id: int, revision: int | None, stored, generation: str | None
+) -> CachedAnswer:
+    """The stored answer while it is the current revision's and was built under the
+    current catalog generation; else one from the database. With no revision in the cache
+    (evicted, or never set), the database's is recorded: `add`, so it never overwrites
+    the revision a change is about to commit."""
+    if (
+        is_current(stored, revision)
+        and generation is not None
+        and stored.answer.get(CATALOG) == generation
+    ):
         return stored
     cached = _build(license_id)
     if revision is None:
         cache.add(_version_key(license_id), cached.revision, ANSWER_TIMEOUT)
     return cached
+
+
+def _answer_reads(license_id: int) -> list[str]:
+    """What telling whether the stored answer is current takes, read in one go."""
+    return [_version_key(license_id), _answer_key(license_id), GENERATION_KEY]
 
 
 # --- The hot path -----------------------------------------------------------------------
@@ -209,7 +233,7 @@ def validate_key(
     token_key, failures_key = token_cache_key(prefix), failure_key(client)
     reads = [token_key, failures_key]
     if known is not None:
-        reads += [_version_key(known), _answer_key(known)]
+        reads += _answer_reads(known)
     # Counted against the token only when the cache knows the token (a random one is
     # counted against the client's failures instead).
     decision, found = ratelimit.hit_and_get(
@@ -234,8 +258,13 @@ def validate_key(
         known = key_lookup(identity.organization_id, key_hash)
         if known is None:
             return NOT_FOUND
-        found = fastcache.get_many([_version_key(known), _answer_key(known)])
-    cached = _current(known, found.get(_version_key(known)), found.get(_answer_key(known)))
+        found = fastcache.get_many(_answer_reads(known))
+    cached = _current(
+        known,
+        found.get(_version_key(known)),
+        found.get(_answer_key(known)),
+        found.get(GENERATION_KEY),
+    )
     if cached.answer["key_hash"] != key_hash:
         # A rotated key: accepted, and told so, until its overlap ends by the clock.
         result = validation_result(cached.answer, key_hash, fingerprint, clock.now())
