@@ -41,7 +41,7 @@ from licensing.models import (
     TierVersionPrice,
     VersionStatus,
 )
-from licensing.models.licenses import bought_addons_with
+from licensing.models.licenses import bought_addons_with, feature_key_uses
 from portal.admin_history import HistoryAdmin
 
 
@@ -86,6 +86,40 @@ class FeatureAdmin(CatalogHistoryAdmin):
     list_editable = ["order"]
     search_fields = ["name", "key", "outcome"]
     prepopulated_fields = {"key": ["name"]}
+
+    def _key_uses(self, request: HttpRequest, obj: Feature | None) -> list[str]:
+        """Why the key is read-only (feature_key_uses), read once per request."""
+        if obj is None or obj.pk is None:
+            return []
+        found = getattr(request, "_feature_key_uses", {})
+        if obj.pk not in found:
+            found[obj.pk] = feature_key_uses(obj.pk)
+            request._feature_key_uses = found
+        return found[obj.pk]
+
+    def get_readonly_fields(self, request, obj=None):
+        # License files and the API name features by key: once in use, it stays (and
+        # below the admin, refuse_key_change_if_used refuses it).
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "key"] if self._key_uses(request, obj) else fields
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if self._key_uses(request, obj) else super().get_prepopulated_fields(request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        uses = self._key_uses(request, obj)
+        if not uses:
+            return fieldsets
+        (name, options), *rest = fieldsets
+        # The admin shows a description as HTML: the names in it are escaped.
+        description = format_html(
+            "The key is read-only: license files and the licensing API name this feature by "
+            "it, and customers' software checks it. In use by: {}. To sell something else, "
+            "add a new feature.",
+            "; ".join(uses),
+        )
+        return [(name, {**options, "description": description}), *rest]
 
     def get_deleted_objects(self, objs, request):
         """A feature a bought add-on grants is protected, as one a published version

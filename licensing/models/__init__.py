@@ -28,6 +28,7 @@ from licensing.models.licenses import AppendOnlyQuerySet as AppendOnlyQuerySet
 from licensing.models.licenses import BoughtAddonError as BoughtAddonError
 from licensing.models.licenses import EntitlementOverride as EntitlementOverride
 from licensing.models.licenses import EventKind as EventKind
+from licensing.models.licenses import FeatureKeyInUseError as FeatureKeyInUseError
 from licensing.models.licenses import HoldSource as HoldSource
 from licensing.models.licenses import LedgerEntry as LedgerEntry
 from licensing.models.licenses import License as License

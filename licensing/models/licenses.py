@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from licensing.licenses import grace
+from licensing.models.catalog import Feature, TierVersion, VersionStatus
 
 
 class AppendOnlyError(RuntimeError):
@@ -53,6 +54,58 @@ def bought_addons_with(feature_ids) -> list[Addon]:
             pk__in=LicenseAddon.objects.values("addon_id"),
         ).distinct()
     )
+
+
+class FeatureKeyInUseError(ValidationError):
+    """Raised when something tries to change the key of a feature that is in use."""
+
+
+def feature_key_uses(feature_id: int | None) -> list[str]:
+    """Why a feature's key can no longer change, one line each: license files and the API
+    name features by key, so the customers' software checks that key. The tier versions
+    published (or retired) with it, the bought add-ons that grant it, and the licenses
+    that name it: on their version, in an admin's override or in feature use their
+    software reported."""
+    if not feature_id:
+        return []
+    versions = (
+        TierVersion.objects.filter(feature_rows__feature_id=feature_id)
+        .exclude(status=VersionStatus.DRAFT)
+        .select_related("tier")
+        .order_by("tier__order", "number")
+    )
+    uses = [f"{v.tier.name} v{v.number} ({v.get_status_display().lower()})" for v in versions]
+    uses += [f"add-on {addon.name} (bought)" for addon in bought_addons_with([feature_id])]
+    licenses = (
+        License.objects.filter(
+            Q(version__feature_rows__feature_id=feature_id)
+            | Q(overrides__feature_id=feature_id)
+            | Q(feature_uses__feature_id=feature_id)
+        )
+        .distinct()
+        .count()
+    )
+    if licenses:
+        uses.append(f"{licenses} license{'s' if licenses != 1 else ''}")
+    return uses
+
+
+def refuse_key_change_if_used(feature: Feature) -> None:
+    """A feature's key is how license files and the API name it: once it is in use
+    (feature_key_uses), changing it would silently change what customers' software
+    checks, so it is refused; its name, outcome and order may still change."""
+    if not feature.pk:
+        return
+    stored = Feature.objects.filter(pk=feature.pk).values_list("key", flat=True).first()
+    if stored is None or stored == feature.key:
+        return
+    uses = feature_key_uses(feature.pk)
+    if uses:
+        raise FeatureKeyInUseError(
+            f"The key {stored!r} is how license files and the licensing API name this "
+            f"feature, and it is in use ({'; '.join(uses)}): it cannot change. Add a new "
+            "feature to sell something else."
+        )
 
 
 class Addon(models.Model):
