@@ -102,6 +102,14 @@ def dunning_hold(license_id: int) -> LicenseHold | None:
     ).first()
 
 
+def staff_hold(license_id: int) -> bool:
+    """Staff hold the license suspended too: no payment lifts their hold (only staff's
+    Reinstate does), so settling its invoices leaves it suspended."""
+    return LicenseHold.objects.filter(
+        license_id=license_id, source=HoldSource.ADMIN, lifted_at__isnull=True
+    ).exists()
+
+
 def licenses_to_settle(today: date) -> list[int]:
     """Licenses dunning holds (a hold, or past due after its notice) that a settlement
     would change today (rules.settlement): the daily job's sweep, behind the payment's
@@ -153,6 +161,9 @@ class OverdueInvoice:
     # For an invoice that does not hold the suspension: its next stage once the
     # suspension is lifted (the license back to active).
     after_lift: rules.Event | None = None
+    # While suspended by dunning, staff hold it too: paying lifts only the dunning hold,
+    # the license stays suspended (so nothing is told of what follows the lifting).
+    held_by_staff: bool = False
 
     @property
     def lifts(self) -> bool:
@@ -218,6 +229,7 @@ def overdue_invoices(
         stage = license_stage(row.license) if dunned_license(row.license) else None
         events = invoice_timeline(row, today, stage=stage)
         to_lift = holding_invoices(row.license, today) if stage == rules.SUSPEND else ()
+        held_by_staff = stage == rules.SUSPEND and staff_hold(row.license_id)
         found.append(
             OverdueInvoice(
                 invoice=row,
@@ -229,9 +241,12 @@ def overdue_invoices(
                 to_lift=to_lift,
                 after_lift=(
                     rules.next_event(invoice_timeline(row, today, stage=None))
-                    if to_lift and all(other.pk != row.pk for other in to_lift)
+                    if to_lift
+                    and not held_by_staff
+                    and all(other.pk != row.pk for other in to_lift)
                     else None
                 ),
+                held_by_staff=held_by_staff,
             )
         )
     return found
@@ -253,14 +268,16 @@ class Consequence:
 class OverdueLicense:
     """Where dunning leaves one license with overdue invoices: its stage (rules.PAST_DUE,
     SUSPEND or None), whether it is suspended by something else than dunning (paying does
-    not lift that), the invoices to pay to lift a dunning suspension, and what comes next
-    (rules.ahead, across its invoices)."""
+    not lift that), the invoices to pay to lift a dunning suspension, whether staff hold
+    it suspended too (paying them leaves it suspended), and what comes next (rules.ahead,
+    across its invoices)."""
 
     license: License
     stage: str | None
     suspended_otherwise: bool
     to_lift: tuple[Invoice, ...]
     ahead: list[Consequence]
+    held_by_staff: bool = False
 
 
 @dataclass(frozen=True)
@@ -295,9 +312,12 @@ class OverduePanel:
 def _overdue_license(rows: list[OverdueInvoice], today: date) -> OverdueLicense:
     """One license's part of the panel, from its overdue invoices (oldest due first)."""
     license = rows[0].invoice.license
-    stage, to_lift = rows[0].stage, rows[0].to_lift
+    stage, to_lift, held_by_staff = rows[0].stage, rows[0].to_lift, rows[0].held_by_staff
     suspended_otherwise = license.status == LicenseStatus.SUSPENDED and stage != rules.SUSPEND
-    if stage == rules.SUSPEND:
+    if suspended_otherwise or held_by_staff:
+        # Staff's hold outlives any payment: what would follow the lifting is not dated.
+        ahead = []
+    elif stage == rules.SUSPEND:
         # What comes once the suspension is lifted (back to active) from the invoices that
         # do not hold it: their timelines as they would stand for an active license.
         lifted = [row.invoice for row in rows if row.invoice not in to_lift]
@@ -305,8 +325,6 @@ def _overdue_license(rows: list[OverdueInvoice], today: date) -> OverdueLicense:
             (invoice, invoice_timeline(invoice, today, stage=None)) for invoice in lifted
         )
         ahead = [Consequence(license, invoice, event, after_lift=True) for invoice, event in found]
-    elif suspended_otherwise:
-        ahead = []
     else:
         found = rules.ahead((row.invoice, row.timeline) for row in rows)
         ahead = [Consequence(license, invoice, event) for invoice, event in found]
@@ -316,6 +334,7 @@ def _overdue_license(rows: list[OverdueInvoice], today: date) -> OverdueLicense:
         suspended_otherwise=suspended_otherwise,
         to_lift=to_lift,
         ahead=ahead,
+        held_by_staff=held_by_staff,
     )
 
 

@@ -9,10 +9,12 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from licensing.models import LicenseStatus
+from licensing.licenses.services import license_suspend
+from licensing.models import HoldSource, LicenseHold, LicenseStatus
 from portal import clock
 from tests.billing.dunning.conftest import DUE, PAST_DUE, SUSPEND, license_invoice
 from tests.billing.dunning.test_timeline import advance, license_status, pay
+from tests.helpers.licenses import SYSTEM
 
 
 def dashboard(client, user, organization):
@@ -219,3 +221,66 @@ def test_one_overdue_invoice_has_its_own_timeline_and_one_pay_link(
     url = reverse("invoice_detail", args=[organization.slug, overdue.number])
     assert panel.count(f'href="{url}"') == 1
     assert f">Pay invoice {overdue.number}</a>" in panel
+
+
+def staff_suspend(license) -> None:
+    license_suspend(license=license, actor=SYSTEM, reason="Internal: audit of seat sharing.")
+
+
+@pytest.mark.parametrize("staff_first", [True, False], ids=["staff-first", "dunning-first"])
+def test_a_staff_hold_is_not_said_to_be_lifted_by_paying(
+    client, owner, organization, overdue, staff_first
+):
+    """Dunning and staff both hold the license: paying settles the invoice, but staff's
+    hold stays (test_timeline: an admin's suspension stays after the payment), so the
+    panel never promises the suspension ends, and staff's reason is not shown."""
+    if staff_first:
+        advance(SUSPEND - timedelta(days=1))
+        staff_suspend(overdue.license)
+        advance(SUSPEND)
+    else:
+        advance(SUSPEND)
+        staff_suspend(overdue.license)
+    held = set(
+        LicenseHold.objects.filter(license=overdue.license, lifted_at__isnull=True).values_list(
+            "source", flat=True
+        )
+    )
+    assert held == {HoldSource.ADMIN, HoldSource.DUNNING}
+    client.force_login(owner)
+    for response in (
+        dashboard(client, owner, organization),
+        client.get(reverse("invoice_list", args=[organization.slug])),
+        client.get(reverse("invoice_detail", args=[organization.slug, overdue.number])),
+    ):
+        panel = overdue_panel(response)
+        assert "lifts the suspension" not in panel
+        assert (
+            "Your vendor's staff have also suspended it, and a payment does not lift their "
+            "hold: paying this invoice settles what is overdue, but the license stays "
+            "suspended until they lift their hold." in panel
+        )
+        assert "seat sharing" not in panel
+
+    pay(overdue)
+    assert license_status(overdue) == LicenseStatus.SUSPENDED
+
+
+def test_with_two_overdue_invoices_a_staff_hold_dates_nothing_after_paying(
+    client, owner, organization, overdue
+):
+    """The second invoice's dates after the lifting (test above: 17 May, 9 June) are not
+    told while staff hold the license: paying the first leaves it suspended."""
+    advance(date(2026, 4, 10))
+    second = license_invoice(organization, overdue.license)
+    advance(SUSPEND)
+    staff_suspend(overdue.license)
+    panel = overdue_panel(dashboard(client, owner, organization))
+    assert "2 invoices are overdue" in panel
+    assert (
+        f"paying invoice {overdue.number} settles what is overdue, but the license stays "
+        "suspended until they lift their hold." in panel
+    )
+    assert "lifts the suspension" not in panel
+    assert "What happens next" not in panel and "17 May 2026" not in panel
+    assert second.number in panel
