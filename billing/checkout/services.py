@@ -70,6 +70,8 @@ from billing.pricing import BillingCycle, SeatPrice
 from billing.renewals import terms as renewal_terms
 from billing.renewals.selectors import Cache as RenewalCache
 from billing.renewals.selectors import NextRenewal, next_renewal
+from billing.renewals.summary import Credit as RenewalCredit
+from billing.renewals.summary import credited, renewal_summary
 from billing.subscriptions.periods import Span, index_of, period
 from billing.subscriptions.selectors import canceled_by_customer, discounts_from
 from billing.subscriptions.services import (
@@ -147,6 +149,9 @@ class Preview:
     # The renewal after it bills the plan as listed (no successor, discount or cycle of
     # a longer term): its seats at its price per seat explain the renewal's figure.
     renewal_listed: bool = True
+    # What the organization's credit will pay of the renewal after it, and the amount
+    # due, as the renewal panel and the reminder will tell them (_renewal_credit).
+    renewal_credit: RenewalCredit | None = None
 
     @property
     def trial_message(self) -> str:
@@ -658,17 +663,20 @@ def checkout_preview(
         pending = _pending(checkout, license)
     replan = None
     renewal_listed = True
+    renewal_credit = None
     if pending is not None:
         replan = _replan(catalog, license, pending, quote, version)
     if license is not None and not buys_trial_license and (replan is None or not replan.stays):
-        after = renewal_after(
+        found = renewal_after(
             license, quote, version, option=option, catalog=catalog, details=details
         )
-        if after is not None:
+        if found is not None:
+            subscription_after, after = found
             # The plan's seats at its price per seat explain the figure only when the
             # renewal bills the plan as listed.
             renewal_listed = after.subtotal == quote.renewal
             quote = replace(quote, renewal=after.subtotal, renewal_tax=after.tax)
+            renewal_credit = _renewal_credit(subscription_after, after, quote, checkout)
             if after.moves_to_successor:
                 notes.append(
                     "When this term ends, the price lock on its retired version ends too: "
@@ -703,7 +711,26 @@ def checkout_preview(
         tax=tax,
         tax_estimated=details is None or not details.country,
         renewal_listed=renewal_listed,
+        renewal_credit=renewal_credit,
     )
+
+
+def _renewal_credit(
+    subscription: Subscription, renewal: NextRenewal, quote: Quote, checkout: Checkout
+) -> RenewalCredit | None:
+    """What the credit left once this checkout's invoice has taken its part will pay of
+    the renewal after it, as the renewal panel and the reminder tell it
+    (billing.renewals.summary.credited, among the organization's other renewals). None
+    without credit left, and for a change whose invoice gives credit or a term invoiced
+    per cycle: its own cycles would come first, which the renewal after it is not told
+    from (the sentence then states the total before credit)."""
+    if quote.total.amount < 0 or subscription.billing == Billing.PER_CYCLE:
+        return None
+    left = _license_credit(checkout, subscription.license, quote.currency) - quote.credit_applied
+    if left.amount <= 0:
+        return None
+    summary = renewal_summary(subscription, today=quote.today, renewal=renewal)
+    return credited(subscription, summary, balances=[left], today=quote.today).credit
 
 
 def renewal_after(
@@ -714,14 +741,14 @@ def renewal_after(
     option: ProposalOption | None,
     catalog: FrozenCatalog,
     details: BillingDetails | None,
-) -> NextRenewal | None:
+) -> tuple[Subscription, NextRenewal] | None:
     """What the first renewal after confirming `quote` will bill, by the renewal's own
     rule (billing.renewals.selectors.next_renewal: a retired version's successor once its
     price lock ends, a negotiated discount still held, a term invoiced per cycle), on
     the license and subscription as the confirmation leaves them: copies changed in
     memory, nothing written. The versions and their prices come from `catalog`, the
-    buyer's details are the preview's. None when the plan has no catalog price to lock
-    or schedule (the quote's own figure stands)."""
+    buyer's details are the preview's. The subscription's copy with it; None when the
+    plan has no catalog price to lock or schedule (the quote's own figure stands)."""
     subscription = _subscription(license)
     after_license = copy.copy(license)  # a model's copy has its own cache of relations
     after = copy.copy(subscription)
@@ -782,7 +809,7 @@ def renewal_after(
         after.term_cycles, after.billing = 1, Billing.UPFRONT
         after.discount_percent, after.discount_reason = Decimal(0), ""
         after.discount_ends_on = None
-    return next_renewal(after, cache=cache)
+    return after, next_renewal(after, cache=cache)
 
 
 def scheduled_change_of(

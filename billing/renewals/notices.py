@@ -36,10 +36,12 @@ from billing.emails.services import (
     billing_templates,
     render_billing_email,
 )
+from billing.invoices.selectors import credit_balances, credit_balances_of
 from billing.models import Notice, NoticeKind, Subscription
+from billing.money import Money
 from billing.renewals import reminders
 from billing.renewals.selectors import Cache
-from billing.renewals.summary import RenewalSummary, renewal_summary
+from billing.renewals.summary import RenewalSummary, credited, renewal_summary
 from licensing.licenses.entitlements import licenses_entitlements
 from licensing.licenses.selectors import published_ladder, upgrade_suggestions
 from licensing.models import USABLE_STATUSES, License
@@ -144,17 +146,20 @@ class _Batch:
     """What the licenses of one batch share or need, each read once for all of them: the
     billing recipients of their organizations (two queries), their entitlements (five)
     and usage (two), their scheduled changes and billing details (two, selectors.Cache),
-    the upgrade ladder of a product, and the reminder's compiled templates. A license not
-    preloaded (a batch of one, made without licenses) is read on its own."""
+    the upgrade ladder of a product, the credit balances of their organizations (one),
+    and the reminder's compiled templates. A license not preloaded (a batch of one, made
+    without licenses) is read on its own."""
 
     def __init__(self, licenses: list[License] | None = None, *, today: date | None = None) -> None:
         licenses = licenses or []
-        self.recipients: dict[int, list[str]] = billing_recipients_of(
-            {license.organization_id for license in licenses}
-        )
+        organizations = {license.organization_id for license in licenses}
+        self.recipients: dict[int, list[str]] = billing_recipients_of(organizations)
         self.ladders: dict[int, list] = {}
         self.renewals = Cache()
         self.meters: dict[int, list[Meter]] = {}
+        self.credit: dict[int, list[Money]] = {key: [] for key in organizations}
+        if organizations:
+            self.credit.update(credit_balances_of(organizations))
         if licenses and today is not None:
             self.renewals.preload(licenses)
             at = _meters_at(today)
@@ -169,6 +174,13 @@ class _Batch:
         if license.organization_id not in self.recipients:
             self.recipients[license.organization_id] = billing_recipients(license.organization)
         return self.recipients[license.organization_id]
+
+    def credit_of(self, license: License) -> list[Money]:
+        if license.organization_id not in self.credit:
+            self.credit[license.organization_id] = credit_balances(
+                organization=license.organization
+            )
+        return self.credit[license.organization_id]
 
     def ladder_of(self, license: License) -> list:
         if license.product_id not in self.ladders:
@@ -315,6 +327,14 @@ def reminder_make(
     price_notice = could_tell and summary.rise is not None
     if lead is None and not price_notice:
         return None
+    # What the credit pays of it and the amount due, as the renewal panel tells them.
+    summary = credited(
+        subscription,
+        summary,
+        balances=batch.credit_of(license),
+        today=today,
+        cache=batch.renewals,
+    )
     found = batch.meters_of(license, today)
     recipients = batch.recipients_of(license)
     context = _context(

@@ -3,8 +3,10 @@ renewal panel: the date, what will be billed (from selectors.next_renewal, so th
 told is the amount invoiced), the price lock, a scheduled change, a rise with both prices
 and why, and for a license that does not renew by itself, the day it stops working
 (services.ends_after: a canceled subscription has no grace, one renewed by hand has it).
-On the dashboard, `with_credit` adds what the organization's credit balance will pay of
-each invoice told, so the panel states what the customer will be asked to pay."""
+`with_credit` adds what the organization's credit balance will pay of each invoice told,
+so the panel, the reminder and the checkout's renewal sentence state what the customer
+will be asked to pay; `credited` is one renewal's share, among the organization's other
+renewals as the dashboard's panels share it."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from billing.renewals.selectors import (
     next_renewal,
 )
 from billing.renewals.services import ends_after
+from licensing.licenses.services import licenses_open
 
 
 @dataclass(frozen=True)
@@ -136,10 +139,17 @@ def _why(renewal: NextRenewal, current_version) -> str:
 
 
 def renewal_summary(
-    subscription: Subscription, *, today: date, cache: Cache | None = None
+    subscription: Subscription,
+    *,
+    today: date,
+    cache: Cache | None = None,
+    renewal: NextRenewal | None = None,
 ) -> RenewalSummary:
+    """The next renewal of `subscription` as a customer reads it; `renewal` is its
+    next_renewal when the caller has it already (the checkout's, on the subscription as
+    confirming would leave it)."""
     license = subscription.license
-    renewal = next_renewal(subscription, cache=cache)
+    renewal = renewal or next_renewal(subscription, cache=cache)
     rise = None
     if renewal.rises:
         rise = Rise(
@@ -285,3 +295,38 @@ def with_credit(
             )
         )
     return found
+
+
+def credited(
+    subscription: Subscription,
+    summary: RenewalSummary,
+    *,
+    balances: Iterable[Money],
+    today: date,
+    cache: Cache | None = None,
+) -> RenewalSummary:
+    """`summary` (the renewal of `subscription`) with what the organization's credit
+    `balances` will pay of each invoice it tells, as the dashboard's renewal panel tells
+    it: with_credit over the organization's renewals the panels show (each open, usable
+    license's with a subscription, in the panels' order), this one as `summary` says it
+    (the checkout's: as confirming would leave it). Without credit in its currency,
+    `summary` unchanged and nothing read."""
+    currency = summary.renewal.total.currency
+    balances = [balance for balance in balances if balance.amount > 0]
+    if not any(balance.currency == currency for balance in balances):
+        return summary
+    renewals: list[tuple[Subscription, RenewalSummary]] = []
+    ours = None
+    for license in licenses_open(subscription.license.organization):
+        if license.pk == subscription.license_id:
+            ours = len(renewals)
+            renewals.append((subscription, summary))
+            continue
+        other = Subscription.objects.filter(license=license).first()
+        if other is None or not license.is_usable:
+            continue
+        other.license = license
+        renewals.append((other, renewal_summary(other, today=today, cache=cache)))
+    if ours is None:  # not among the panels (a license not open): its renewal alone
+        ours, renewals = 0, [(subscription, summary)]
+    return with_credit(renewals, balances)[ours]
