@@ -15,8 +15,10 @@ How the stored periods (billing.models.SubscriptionPeriod) relate to these dates
   ends the day before the change and keeps the amounts it was invoiced for; a `change`
   period runs from the change day to the old end with the new seats and price, and its
   amounts are the change's prorated charge. The periods so still tile the term with no
-  gap or overlap, and a later change splits the change period the same way. A change on
-  a period's first day changes that period in place (a period has at least one day).
+  gap or overlap, and a later change splits the change period the same way. On a
+  period's first day (a period has at least one day) a billed period is kept as its
+  invoice billed it, marked `replaced` (credited in full by the change's invoice) beside
+  the change period; one nothing billed changes in place.
 - A change of cycle ends the current period the day before and starts a new term, and
   anchor, on the change day; free extensions after it go (nothing billed them). On a
   billed period's first day the period is kept as its invoice billed it, marked

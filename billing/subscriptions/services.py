@@ -317,8 +317,12 @@ def subscription_period_split(
     """A change of seats or price on `on`, in the middle of a period: the period ends the
     day before, keeping what it was invoiced for, and a `change` period at the
     subscription's new seats and price runs from `on` to its old end, costing `amount`
-    (the prorated charge). Returns (the period credited, the change period); on a
-    period's first day they are one row, which takes the new terms and adds `amount`."""
+    (the prorated charge). Returns (the period credited, the change period). On a
+    period's first day the period is credited in full: one an invoice billed is kept as
+    it was billed, marked replaced (billing records are never rewritten; the change's
+    invoice credits it), beside a `change` period for the whole span; one nothing billed
+    (a term made outside the portal, a free extension) takes the new terms and adds
+    `amount`, one row for both."""
     at = at or clock.now()
     subscription = _lock(subscription)
     current = _period_on(subscription, on)
@@ -331,11 +335,18 @@ def subscription_period_split(
             setattr(later, name, value)
         _save_period(later)
     if current.starts_on == on:
-        for name, value in _period_values(subscription).items():
-            setattr(current, name, value)
-        current.list_amount += amount.amount
-        current.net_amount += amount.amount
-        return current, _save_period(current)
+        if invoice is not None and (
+            current.invoice_id is not None or current.invoice_lines.exists()
+        ):
+            # Billed: kept as its invoice billed it, as subscription_term_restart does.
+            current.replaced = True
+            _save_period(current)
+        else:
+            for name, value in _period_values(subscription).items():
+                setattr(current, name, value)
+            current.list_amount += amount.amount
+            current.net_amount += amount.amount
+            return current, _save_period(current)
     change = SubscriptionPeriod(
         subscription=subscription,
         index=current.index,
@@ -347,8 +358,9 @@ def subscription_period_split(
         **_period_values(subscription),
         **_amounts(amount),
     )
-    current.ends_on = on - ONE_DAY
-    _save_period(current)
+    if not current.replaced:
+        current.ends_on = on - ONE_DAY
+        _save_period(current)
     return current, _save_period(change)
 
 

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from billing.checkout.scheduled import scheduled_change_apply
 from billing.demo import build_invoices, build_subscriptions
 from billing.models import InvoiceLine, PeriodReason, Subscription, SubscriptionPeriod
+from billing.renewals.services import subscription_renew
 from billing.subscriptions.periods import Span
 from billing.subscriptions.selectors import period_problems
 from billing.subscriptions.services import subscription_extend, subscription_period_add
@@ -116,6 +117,45 @@ def test_a_change_of_cycle_on_a_periods_first_day_reuses_its_row(catalog, owner,
         (date(2026, 3, 1), date(2027, 2, 28), "change", 5, Decimal("950.00")),
     ]
     assert period_problems() == []
+
+
+def test_more_seats_on_a_billed_periods_first_day_keep_its_record(
+    catalog, owner, organization, client_for
+):
+    """April, billed by the renewal's invoice (5 seats, $95.00), gets 3 seats more on 1
+    April: the period is kept as that invoice billed it, marked replaced and credited in
+    full by the change's invoice, beside a change period for April at 8 seats. The split
+    merged them: the billed period took 8 seats and the change's charge, and kept only
+    the renewal's invoice."""
+    license = subscribed(organization, catalog, seats=5)
+    renewed = subscription_renew(
+        subscription=license.subscription,
+        today=date(2026, 4, 1),
+        at=datetime(2026, 4, 1, 0, 2, tzinfo=UTC),
+    ).invoice
+    license.refresh_from_db()
+    with time_machine.travel(datetime(2026, 4, 1, 9, tzinfo=UTC), tick=False):
+        _, checkout = confirm(organization, license, owner, tier="team", seats=8, cycle="monthly")
+        page = client_for(owner).get(f"/app/{organization.slug}/").content.decode()
+
+    april = SubscriptionPeriod.objects.filter(
+        subscription__license=license, starts_on=date(2026, 4, 1)
+    ).order_by("pk")
+    assert [
+        (p.ends_on, p.reason, p.seats, p.net_amount, p.invoice_id, p.replaced) for p in april
+    ] == [
+        (date(2026, 4, 30), "renewal", 5, Decimal("95.00"), renewed.pk, True),
+        (date(2026, 4, 30), "change", 8, Decimal("152.00"), checkout.invoice.pk, False),
+    ]
+    assert lines(checkout.invoice) == [
+        ("proration_credit", date(2026, 4, 1), Decimal("-95.00")),
+        ("proration_charge", date(2026, 4, 1), Decimal("152.00")),
+    ]
+    credit, charge = checkout.invoice.lines.order_by("pk")
+    assert (credit.period, charge.period) == (april[0], april[1])
+    assert [line.period for line in renewed.lines.all()] == [april[0]]
+    assert period_problems() == []
+    assert "replaced on its first day by a change, credited in full" in page
 
 
 def extend(admin_client, license, term_end, reason):
