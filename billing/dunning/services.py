@@ -103,6 +103,9 @@ def _email_context(invoice: Invoice, *, step: rules.Step, license, today: date) 
         # While suspended: the invoices to pay to lift it, and those besides this one.
         "to_lift": to_lift,
         "other_to_lift": [other for other in to_lift if other.pk != invoice.pk],
+        # Staff hold it suspended too: paying lifts only dunning's hold, so the email
+        # says the license stays suspended (as the overdue panel does), never the reason.
+        "held_by_staff": stage == rules.SUSPEND and selectors.staff_hold(license.pk),
         # The license's other overdue invoices that do not hold the suspension, each
         # with what it does once the suspension is lifted (back to active).
         "others_after_lift": [

@@ -194,6 +194,22 @@ def test_an_admins_suspension_stays_after_the_payment(overdue, admin_user, api, 
     assert not Notice.objects.filter(kind=NoticeKind.REINSTATED).exists()
 
 
+def test_the_suspension_email_does_not_promise_a_payment_lifts_a_staff_hold(overdue, owner):
+    """Staff suspended the license before dunning did: paying lifts only dunning's hold,
+    so the email says the license stays suspended (and never staff's reason)."""
+    advance(PAST_DUE)
+    license_suspend(license=overdue.license, actor=SYSTEM, reason="Terms breached.")
+    advance(SUSPEND)
+    [message] = emails(owner.email, "Suspended:")
+    for body in (message.body_text, message.body_html):
+        assert "lifts the suspension" not in body
+        assert "a payment does not lift their hold: paying this invoice settles" in body
+        assert "the license stays suspended until they lift their hold" in body
+        assert "Terms breached" not in body
+    pay(overdue)
+    assert license_status(overdue) == LicenseStatus.SUSPENDED
+
+
 def test_a_partial_payment_lifts_nothing(overdue, owner):
     advance(SUSPEND)
     pay(overdue, Money(Decimal("20.00"), "USD"))
