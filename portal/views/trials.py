@@ -360,7 +360,7 @@ def trial_detail(request: HttpRequest, slug: str, trial_id: int) -> HttpResponse
     }
     context |= trial_close_context(trial)
     if trial.in_force(at):
-        context["plan"] = {"trial": trial_panel(trial, at)}
+        context["plan"] = _running_plan(trial, at)
         return render(request, "portal/trials/detail.html", context)
     # Closed (or past its end): how it ran, its features used and usage at its end.
     context["ran"] = trial_panel(trial, at)
@@ -520,18 +520,24 @@ def after_trial(trial: Trial, at: datetime) -> AfterTrial | None:
     return AfterTrial(trial=trial, excesses=check.excesses, features_lost=check.features_lost)
 
 
+def _running_plan(trial: Trial, at: datetime) -> dict:
+    """A trial in force: its panel; on a license that may not be used, which grants
+    nothing, its trial included, the trial is named only as on hold, never as what the
+    customer now runs on."""
+    license = trial.license
+    status = licenses.license_status_at(license, at)
+    if usable_trial(license=license, status=status, at=at) is None:
+        return {"trial_on_hold": {"trial": trial, "status": LicenseStatus(status).label}}
+    return {"trial": trial_panel(trial, at)}
+
+
 def license_trial_context(license: License, at: datetime) -> dict:
     """The dashboard's trial parts for one license: the running trial's panel, or what a
     trial that ended left beyond the plan (read-only)."""
     running = running_trial(license, at)
     if running is not None:
         running.license = license
-        status = licenses.license_status_at(license, at)
-        if usable_trial(license=license, status=status, at=at) is None:
-            # A license that may not be used grants nothing, its trial included: the
-            # trial is named only as on hold, never as what the customer now runs on.
-            return {"trial_on_hold": {"trial": running, "status": LicenseStatus(status).label}}
-        return {"trial": trial_panel(running, at)}
+        return _running_plan(running, at)
     trial = (
         Trial.objects.filter(license=license)
         .select_related("tier", "version")

@@ -93,3 +93,25 @@ def test_the_dashboard_shows_the_trial_on_hold_not_in_force(client_for, owner, c
     assert "Audit log export" not in page  # only Business has it
     held = page[page.index(f'id="trial-{trial.pk}"') :]
     assert "the Business trial grants nothing" in held
+
+
+def test_the_trial_page_shows_the_trial_on_hold_not_in_force(client_for, owner, catalog, now):
+    """The trial's own page (where its reminder emails point) says what the dashboard says."""
+    team = subscribed(owner.memberships.get().organization, catalog, seats=5)
+    trial = running_trial(team, "business", starts_at=now - timedelta(days=4))
+    url = f"/app/northwind/trials/{trial.pk}/"
+    in_force = client_for(owner).get(url).content.decode()
+    assert "Running until the end of" in in_force
+
+    license_suspend(license=team, actor=SYSTEM, reason="Unpaid.")
+    response = client_for(owner).get(url)
+    page = response.content.decode()
+
+    assert response.status_code == 200
+    assert "Running until the end of" not in page
+    assert "On hold while the license is suspended" in page
+    assert "You are trying Business" not in page
+    assert "1,000,000" not in page
+    assert "Unpaid." not in page
+    held = page[page.index(f'id="trial-{trial.pk}"') :]
+    assert "the Business trial grants nothing" in held
