@@ -13,12 +13,14 @@ A stand-in must appear exactly once among the compiled parameters, as it was giv
 building the read fails loudly: only lookups that pass their value through unchanged
 (exact ones) can be prepared.
 
-On PostgreSQL the read is also a prepared statement: its SQL is bound on the server and
-planned once per connection (the pool keeps connections, so in effect once per process
-and connection) instead of on every request. Planning the preview's checkout read, with
-its six subqueries, took about three times as long as running it. The rest of the site
-keeps Django's client-side binding; only these reads, whose SQL never changes, prepare.
-Queries are logged and errors wrapped as for any other cursor of the connection."""
+It is not a PostgreSQL prepared statement. Preparing it on the pooled connection made the
+preview's checkout read about three times faster (PostgreSQL planned its six subqueries
+on every request), but a migration that changes the type of a column such a statement
+selects, run while the old processes still serve, makes its next execution on every
+connection fail ("cached plan must not change result type") inside the request's
+transaction: a 500 per connection and read during a deploy. Recovering needs a savepoint
+around every read, which costs the round trips it saved
+(tests/portal/test_prepared_schema_change.py)."""
 
 from __future__ import annotations
 
@@ -48,57 +50,6 @@ def stand_in(kind: type, index: int) -> Any:
     if kind is date:
         return date(1, 1, 1) + timedelta(days=index)
     raise ImproperlyConfigured(f"A prepared read takes no {kind.__name__} values.")
-
-
-class _Preparing:
-    """The connection as the read's compiler sees it, except that its cursor binds the
-    values on the server and prepares the statement (PostgreSQL)."""
-
-    def __init__(self, connection) -> None:
-        self._connection = connection
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._connection, name)
-
-    def cursor(self):
-        connection = self._connection
-        connection.ensure_connection()
-        with connection.wrap_database_errors:
-            cursor = _preparing_cursor()(connection.connection)
-            # Logged as Django logs its own queries (values in place), when it logs them.
-            cursor.composer = connection.ops if connection.queries_logged else None
-            return connection._prepare_cursor(cursor)
-
-
-class _Executed:
-    """What Django's query log reads of a psycopg cursor's last query (its `query`)."""
-
-    def __init__(self, sql: str) -> None:
-        self.query = sql.encode()
-
-
-def _preparing_cursor() -> type:
-    # Imported here: the PostgreSQL backend needs psycopg, which SQLite's sites may lack.
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
-    global _PreparingCursor
-    if _PreparingCursor is None:
-
-        class PreparingCursor(ServerBindingCursor):
-            composer = None
-
-            def execute(self, query, params=None, *, prepare=None, binary=None):
-                result = super().execute(query, params, prepare=True, binary=binary)
-                if self.composer is not None:
-                    # psycopg keeps no text of a prepared statement's execution.
-                    self._query = _Executed(self.composer.compose_sql(query, params))
-                return result
-
-        _PreparingCursor = PreparingCursor
-    return _PreparingCursor
-
-
-_PreparingCursor: type | None = None
 
 
 def _as_parameter(connection, value: Any) -> Any:
@@ -158,9 +109,7 @@ class PreparedRead(Generic[T]):
         # The compiled read's copy, on this thread's connection, answering with the SQL
         # it built; what it learned compiling (columns, joins, converters) is shared.
         compiler = copy.copy(compiled)
-        compiler.connection = (
-            _Preparing(connection) if connection.vendor == "postgresql" else connection
-        )
+        compiler.connection = connection
         compiler.as_sql = lambda *args, **kwargs: (sql, tuple(asked))
         rows = queryset.using(using)  # a fresh copy: no rows cached, nothing shared
         rows.query.get_compiler = lambda *args, **kwargs: compiler

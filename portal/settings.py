@@ -164,10 +164,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "max_size": env_int("DATABASE_POOL_MAX", 10),
         "timeout": 10,
     }
-    # Django turns psycopg's prepared statements off (None) by default. Its cursors bind
-    # on the client and never prepare whatever this says; only the reads of
-    # portal.prepared bind on the server and prepare, and they need it to be a number.
-    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 5
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web server and the worker share the file.
     DATABASES["default"]["OPTIONS"] = {

@@ -9,10 +9,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, connections
 from django.db.models import Count, Q
 
-from portal.models import Invitation, Membership, Organization
+from portal.models import Membership, Organization
 from portal.prepared import PreparedRead, stand_in
 from tests.factories import MembershipFactory, OrganizationFactory
-from tests.helpers.services import NEEDS_POSTGRESQL
 
 
 def _memberships():
@@ -137,34 +136,3 @@ def test_a_lookup_that_changes_its_value_is_refused_when_built(organization, loo
     with pytest.raises(ImproperlyConfigured, match="appears 0 times"):
         read.read(slug="north")
 
-
-def _prepared_statements() -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        return [row[0] for row in cursor.fetchall()]
-
-
-@NEEDS_POSTGRESQL
-def test_on_postgresql_the_database_plans_it_once_per_connection(
-    organization, owner, teammate, django_assert_num_queries
-):
-    """The read is a prepared statement of the connection (the pool keeps connections):
-    PostgreSQL plans it once, not on every request; each read is still a logged query."""
-    read = _membership_read()
-    for user in (owner, teammate, owner):
-        with django_assert_num_queries(1):
-            found = read.read(slug="northwind", user_id=user.pk)
-        assert [m.user for m in found] == [user]
-    prepared = [sql for sql in _prepared_statements() if "portal_membership" in sql]
-    # One statement for the three reads, with the values as its parameters.
-    assert len(prepared) == 1
-    assert "$1" in prepared[0] and "northwind" not in prepared[0]
-
-
-@NEEDS_POSTGRESQL
-def test_the_rest_of_the_site_still_binds_on_the_client(organization, owner):
-    """Only the prepared reads prepare: an ordinary query, run more often than psycopg's
-    threshold for preparing, leaves no statement behind."""
-    for _ in range(10):
-        list(Invitation.objects.filter(organization=organization, email="ada@example.com"))
-    assert not any("portal_invitation" in sql for sql in _prepared_statements())
