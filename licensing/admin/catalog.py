@@ -41,7 +41,7 @@ from licensing.models import (
     TierVersionPrice,
     VersionStatus,
 )
-from licensing.models.licenses import bought_addons_with, feature_key_uses
+from licensing.models.licenses import KEY_LOCKS, bought_addons_with, key_uses
 from portal.admin_history import HistoryAdmin
 
 
@@ -79,27 +79,20 @@ class ProductAdmin(CatalogHistoryAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
-@admin.register(Feature)
-class FeatureAdmin(CatalogHistoryAdmin):
-    list_display = ["name", "key", "category", "product", "order"]
-    list_filter = ["product", "category"]
-    list_editable = ["order"]
-    search_fields = ["name", "key", "outcome"]
-    prepopulated_fields = {"key": ["name"]}
+class KeyLockAdminMixin:
+    """A feature's or limit metric's key, once in use (key_uses), is shown read-only with
+    the reason and what uses it; below the admin, refuse_key_change_if_used refuses it."""
 
-    def _key_uses(self, request: HttpRequest, obj: Feature | None) -> list[str]:
-        """Why the key is read-only (feature_key_uses), read once per request."""
+    def _key_uses(self, request: HttpRequest, obj) -> list[str]:
+        """Why the key is read-only (key_uses), read once per request."""
         if obj is None or obj.pk is None:
             return []
-        found = getattr(request, "_feature_key_uses", {})
-        if obj.pk not in found:
-            found[obj.pk] = feature_key_uses(obj.pk)
-            request._feature_key_uses = found
-        return found[obj.pk]
+        found = request.__dict__.setdefault("_key_uses", {})
+        if (self.model, obj.pk) not in found:
+            found[self.model, obj.pk] = key_uses(self.model, obj.pk)
+        return found[self.model, obj.pk]
 
     def get_readonly_fields(self, request, obj=None):
-        # License files and the API name features by key: once in use, it stays (and
-        # below the admin, refuse_key_change_if_used refuses it).
         fields = list(super().get_readonly_fields(request, obj))
         return [*fields, "key"] if self._key_uses(request, obj) else fields
 
@@ -111,15 +104,27 @@ class FeatureAdmin(CatalogHistoryAdmin):
         uses = self._key_uses(request, obj)
         if not uses:
             return fieldsets
+        lock = KEY_LOCKS[self.model]
         (name, options), *rest = fieldsets
         # The admin shows a description as HTML: the names in it are escaped.
         description = format_html(
-            "The key is read-only: license files and the licensing API name this feature by "
-            "it, and customers' software checks it. In use by: {}. To sell something else, "
-            "add a new feature.",
+            "The key is read-only: license files and the licensing API name this {} by it, "
+            "and customers' software {}. In use by: {}. {}",
+            lock.noun,
+            lock.software,
             "; ".join(uses),
+            lock.instead,
         )
         return [(name, {**options, "description": description}), *rest]
+
+
+@admin.register(Feature)
+class FeatureAdmin(KeyLockAdminMixin, CatalogHistoryAdmin):
+    list_display = ["name", "key", "category", "product", "order"]
+    list_filter = ["product", "category"]
+    list_editable = ["order"]
+    search_fields = ["name", "key", "outcome"]
+    prepopulated_fields = {"key": ["name"]}
 
     def get_deleted_objects(self, objs, request):
         """A feature a bought add-on grants is protected, as one a published version
@@ -131,7 +136,7 @@ class FeatureAdmin(CatalogHistoryAdmin):
 
 
 @admin.register(LimitMetric)
-class LimitMetricAdmin(CatalogHistoryAdmin):
+class LimitMetricAdmin(KeyLockAdminMixin, CatalogHistoryAdmin):
     list_display = ["name", "key", "unit", "reset_period", "product", "order"]
     list_filter = ["product", "reset_period"]
     prepopulated_fields = {"key": ["name"]}

@@ -2,8 +2,8 @@
 whether it is public), a product, a feature, a limit metric, a currency — starts a new
 catalog generation, as publishing does: the cached pricing page and the catalog each
 process holds (licensing.catalog.frozen) are read again. And a bought add-on's features
-stay as they were bought (licensing.models.licenses.refuse_if_bought), and a feature's key
-stays once it is in use (licensing.models.licenses.refuse_key_change_if_used)."""
+stay as they were bought (licensing.models.licenses.refuse_if_bought), and a feature's or
+limit metric's key stays once it is in use (licensing.models.licenses.refuse_key_change_if_used)."""
 
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
@@ -64,12 +64,13 @@ def _feature_deleted(sender, instance, **kwargs) -> None:
 pre_delete.connect(_feature_deleted, sender=Feature, dispatch_uid="feature-of-bought-addon")
 
 
-def _feature_saving(sender, instance, raw=False, **kwargs) -> None:
-    """License files and the API name a feature by its key: once it is in use, the key
-    stays (the admin shows it read-only, with why)."""
+def _keyed_saving(sender, instance, raw=False, **kwargs) -> None:
+    """License files and the API name a feature or limit metric by its key: once it is in
+    use, the key stays (the admin shows it read-only, with why)."""
     if raw:
         return  # loaddata: the rows are written as they were
     refuse_key_change_if_used(instance)
 
 
-pre_save.connect(_feature_saving, sender=Feature, dispatch_uid="feature-key-in-use")
+pre_save.connect(_keyed_saving, sender=Feature, dispatch_uid="feature-key-in-use")
+pre_save.connect(_keyed_saving, sender=LimitMetric, dispatch_uid="metric-key-in-use")

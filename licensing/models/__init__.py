@@ -30,6 +30,7 @@ from licensing.models.licenses import EntitlementOverride as EntitlementOverride
 from licensing.models.licenses import EventKind as EventKind
 from licensing.models.licenses import FeatureKeyInUseError as FeatureKeyInUseError
 from licensing.models.licenses import HoldSource as HoldSource
+from licensing.models.licenses import KeyInUseError as KeyInUseError
 from licensing.models.licenses import LedgerEntry as LedgerEntry
 from licensing.models.licenses import License as License
 from licensing.models.licenses import LicenseAddon as LicenseAddon
@@ -37,6 +38,7 @@ from licensing.models.licenses import LicenseEvent as LicenseEvent
 from licensing.models.licenses import LicenseFile as LicenseFile
 from licensing.models.licenses import LicenseHold as LicenseHold
 from licensing.models.licenses import LicenseStatus as LicenseStatus
+from licensing.models.licenses import MetricKeyInUseError as MetricKeyInUseError
 from licensing.models.licenses import RetiringKey as RetiringKey
 from licensing.models.policy import ChangeKind as ChangeKind
 from licensing.models.policy import ChangelogEntry as ChangelogEntry

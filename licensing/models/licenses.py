@@ -9,6 +9,7 @@ licensing.licenses.services and leaves a LicenseEvent, which is append-only.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -19,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from licensing.licenses import grace
-from licensing.models.catalog import Feature, TierVersion, VersionStatus
+from licensing.models.catalog import Feature, LimitMetric, TierVersion, VersionStatus
 
 
 class AppendOnlyError(RuntimeError):
@@ -56,55 +57,110 @@ def bought_addons_with(feature_ids) -> list[Addon]:
     )
 
 
-class FeatureKeyInUseError(ValidationError):
+class KeyInUseError(ValidationError):
+    """Raised when something tries to change the key of a feature or limit metric in use."""
+
+
+class FeatureKeyInUseError(KeyInUseError):
     """Raised when something tries to change the key of a feature that is in use."""
 
 
-def feature_key_uses(feature_id: int | None) -> list[str]:
-    """Why a feature's key can no longer change, one line each: license files and the API
-    name features by key, so the customers' software checks that key. The tier versions
-    published (or retired) with it, the bought add-ons that grant it, and the licenses
-    that name it: on their version, in an admin's override or in feature use their
-    software reported."""
-    if not feature_id:
+class MetricKeyInUseError(KeyInUseError):
+    """Raised when something tries to change the key of a limit metric that is in use."""
+
+
+@dataclass(frozen=True)
+class KeyLock:
+    """What uses a catalog object's key: the lookups, from a tier version, an add-on and a
+    license, that reach the object's id; and how the refusal names it."""
+
+    noun: str
+    software: str  # what customers' software does with the key
+    instead: str  # what to do rather than change it
+    version_rows: str
+    addon_rows: str
+    license_rows: tuple[str, ...]
+    error: type[KeyInUseError]
+
+
+# License files and the API name features and limit metrics by key: once either is in
+# use, its key stays (refuse_key_change_if_used; the admin shows it read-only, with why).
+KEY_LOCKS: dict[type[models.Model], KeyLock] = {
+    Feature: KeyLock(
+        noun="feature",
+        software="checks it",
+        instead="Add a new feature to sell something else.",
+        version_rows="feature_rows__feature_id",
+        addon_rows="features",
+        license_rows=(
+            "version__feature_rows__feature_id",
+            "overrides__feature_id",
+            "feature_uses__feature_id",
+        ),
+        error=FeatureKeyInUseError,
+    ),
+    LimitMetric: KeyLock(
+        noun="limit metric",
+        software="reports usage under it",
+        instead="Add a new limit metric to measure something else.",
+        version_rows="limit_rows__metric_id",
+        addon_rows="limit_rows__metric_id",
+        license_rows=(
+            "version__limit_rows__metric_id",
+            "overrides__metric_id",
+            "usage__metric_id",
+        ),
+        error=MetricKeyInUseError,
+    ),
+}
+
+
+def key_uses(model: type[Feature | LimitMetric], pk: int | None) -> list[str]:
+    """Why a feature's or limit metric's key can no longer change, one line each: license
+    files and the API name them by key, so the customers' software relies on it. The tier
+    versions published (or retired) with it, the bought add-ons that grant it (a feature)
+    or room on it (a limit), and the licenses that name it: on their version, in an
+    admin's override, or in the use their software reported."""
+    if not pk:
         return []
+    lock = KEY_LOCKS[model]
     versions = (
-        TierVersion.objects.filter(feature_rows__feature_id=feature_id)
+        TierVersion.objects.filter(**{lock.version_rows: pk})
         .exclude(status=VersionStatus.DRAFT)
         .select_related("tier")
         .order_by("tier__order", "number")
     )
     uses = [f"{v.tier.name} v{v.number} ({v.get_status_display().lower()})" for v in versions]
-    uses += [f"add-on {addon.name} (bought)" for addon in bought_addons_with([feature_id])]
-    licenses = (
-        License.objects.filter(
-            Q(version__feature_rows__feature_id=feature_id)
-            | Q(overrides__feature_id=feature_id)
-            | Q(feature_uses__feature_id=feature_id)
-        )
-        .distinct()
-        .count()
-    )
+    addons = Addon.objects.filter(
+        **{lock.addon_rows: pk}, pk__in=LicenseAddon.objects.values("addon_id")
+    ).distinct()
+    uses += [f"add-on {addon.name} (bought)" for addon in addons]
+    named = Q()
+    for lookup in lock.license_rows:
+        named |= Q(**{lookup: pk})
+    licenses = License.objects.filter(named).distinct().count()
     if licenses:
         uses.append(f"{licenses} license{'s' if licenses != 1 else ''}")
     return uses
 
 
-def refuse_key_change_if_used(feature: Feature) -> None:
-    """A feature's key is how license files and the API name it: once it is in use
-    (feature_key_uses), changing it would silently change what customers' software
-    checks, so it is refused; its name, outcome and order may still change."""
-    if not feature.pk:
+def refuse_key_change_if_used(instance: Feature | LimitMetric) -> None:
+    """A feature's or limit metric's key is how license files and the API name it: once
+    it is in use (key_uses), changing it would silently change what customers' software
+    checks or reports, so it is refused; its name, order and the rest may still change."""
+    if not instance.pk:
         return
-    stored = Feature.objects.filter(pk=feature.pk).values_list("key", flat=True).first()
-    if stored is None or stored == feature.key:
+    model = type(instance)
+    stored = model.objects.filter(pk=instance.pk).values_list("key", flat=True).first()
+    if stored is None or stored == instance.key:
         return
-    uses = feature_key_uses(feature.pk)
+    uses = key_uses(model, instance.pk)
     if uses:
-        raise FeatureKeyInUseError(
+        lock = KEY_LOCKS[model]
+        raise lock.error(
             f"The key {stored!r} is how license files and the licensing API name this "
-            f"feature, and it is in use ({'; '.join(uses)}): it cannot change. Add a new "
-            "feature to sell something else."
+            f"{lock.noun}, and it is in use ({'; '.join(uses)}): it cannot change. "
+            f"{lock.instead}"
         )
 
 
