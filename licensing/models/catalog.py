@@ -64,6 +64,31 @@ class Product(models.Model):
         return self.name
 
 
+def validate_key_unique_ignoring_case(instance: Feature | LimitMetric, exclude=None) -> None:
+    """A product's feature (or limit metric) keys differ ignoring case: "SSO" beside "sso"
+    would look like one key to a person and two to the database, and which one a license
+    file or usage report means would be a guess. (The constraint below is case-sensitive;
+    this is checked wherever the model is validated, as the admin's form does.)"""
+    exclude = exclude or ()
+    if "key" in exclude or "product" in exclude or not instance.key or not instance.product_id:
+        return
+    model = type(instance)
+    taken = (
+        model.objects.filter(product_id=instance.product_id, key__iexact=instance.key)
+        .exclude(pk=instance.pk)
+        .values_list("key", flat=True)
+        .first()
+    )
+    if taken is not None:
+        noun = model._meta.verbose_name
+        raise ValidationError(
+            {
+                "key": f"This product already has a {noun} with the key {taken!r}; keys must "
+                "differ by more than upper and lower case."
+            }
+        )
+
+
 class FeatureCategory(models.TextChoices):
     CORE = "core", "Core"
     EXTENDED = "extended", "Extended"
@@ -89,6 +114,10 @@ class Feature(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def validate_unique(self, exclude=None) -> None:
+        super().validate_unique(exclude)
+        validate_key_unique_ignoring_case(self, exclude)
 
 
 class ResetPeriod(models.TextChoices):
@@ -116,6 +145,10 @@ class LimitMetric(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def validate_unique(self, exclude=None) -> None:
+        super().validate_unique(exclude)
+        validate_key_unique_ignoring_case(self, exclude)
 
 
 class Tier(models.Model):
