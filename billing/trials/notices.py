@@ -40,7 +40,7 @@ from licensing.licenses.continuity import entitlements_on
 from licensing.licenses.downgrade import ContinuityCheck, Usage, find_excesses
 from licensing.licenses.entitlements import license_entitlements
 from licensing.licenses.services import license_status_at
-from licensing.models import USABLE_STATUSES, Trial, TrialStatus
+from licensing.models import USABLE_STATUSES, LicenseStatus, Trial, TrialStatus
 from licensing.trials import rules
 from licensing.trials.selectors import TrialSummary, trial_summary
 from licensing.trials.services import trial_revert
@@ -116,8 +116,11 @@ def left_read_only(trial: Trial, at: datetime) -> ContinuityCheck | None:
 
 def _ended_context(trial: Trial, summary: TrialSummary, *, at: datetime) -> dict:
     """The "ended" email's: what they are back on, what stays read-only, and the button
-    buying the tier."""
+    buying the tier. A license that may not be used (usable_trial's rule) is still on hold
+    after the trial: `held` names its status, so the email never says all runs as before."""
+    status = license_status_at(trial.license, at)
     return {
+        "held": None if status in USABLE_STATUSES else LicenseStatus(status).label.lower(),
         "trial": trial,
         "tier": trial.tier.name,
         "product": trial.license.product.name,

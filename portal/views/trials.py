@@ -294,6 +294,7 @@ def trial_start_view(request: HttpRequest, slug: str, tier: str) -> HttpResponse
             "refusal": refusal,
             "running": running,
             "running_last_day": last_day(running.ends_at) if running else None,
+            "running_hold": trial_hold(running, at) if running else None,
             "starters": [] if membership.can_manage_billing else _starters(organization),
         },
         status=status,
@@ -338,6 +339,7 @@ def trial_started(request: HttpRequest, slug: str, trial_id: int) -> HttpRespons
             "license": trial.license,
             "last_day": last_day(trial.ends_at),
             "new_key": new_key,
+            "hold": trial_hold(trial, clock.now()),
         },
     )
 
@@ -459,6 +461,7 @@ def trial_end_view(request: HttpRequest, slug: str, trial_id: int) -> HttpRespon
             "organization": membership.organization,
             "trial": trial,
             "last_day": last_day(trial.ends_at),
+            "hold": trial_hold(trial, clock.now()),
             "form": form,
             "error": error,
             "starters": [] if membership.can_manage_billing else _starters(trial.organization),
@@ -520,14 +523,25 @@ def after_trial(trial: Trial, at: datetime) -> AfterTrial | None:
     return AfterTrial(trial=trial, excesses=check.excesses, features_lost=check.features_lost)
 
 
-def _running_plan(trial: Trial, at: datetime) -> dict:
-    """A trial in force: its panel; on a license that may not be used, which grants
-    nothing, its trial included, the trial is named only as on hold, never as what the
-    customer now runs on."""
+def trial_hold(trial: Trial, at: datetime) -> str | None:
+    """The license's status (its label) when `trial` is in force on a license that may not
+    be used: by usable_trial's rule such a license grants nothing, its trial included, so
+    every trial page names the trial only as on hold. None when it runs as it says."""
+    if not trial.in_force(at):
+        return None
     license = trial.license
     status = licenses.license_status_at(license, at)
-    if usable_trial(license=license, status=status, at=at) is None:
-        return {"trial_on_hold": {"trial": trial, "status": LicenseStatus(status).label}}
+    if usable_trial(license=license, status=status, at=at) is not None:
+        return None
+    return LicenseStatus(status).label
+
+
+def _running_plan(trial: Trial, at: datetime) -> dict:
+    """A trial in force: its panel; on hold (trial_hold), named only as on hold, never as
+    what the customer now runs on."""
+    held = trial_hold(trial, at)
+    if held is not None:
+        return {"trial_on_hold": {"trial": trial, "status": held}}
     return {"trial": trial_panel(trial, at)}
 
 

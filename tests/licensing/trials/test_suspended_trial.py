@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from billing.trials.notices import trial_revert_and_tell
 from licensing.licenses import signing
 from licensing.licenses.services import (
     Actor,
@@ -17,6 +18,7 @@ from licensing.licenses.services import (
 )
 from licensing.models import Tier
 from licensing.trials.services import trial_start
+from portal.models import OutboundEmail
 from tests.helpers.checkout import subscribed
 from tests.helpers.licenses import SYSTEM
 from tests.helpers.trials import running_trial
@@ -115,3 +117,57 @@ def test_the_trial_page_shows_the_trial_on_hold_not_in_force(client_for, owner, 
     assert "Unpaid." not in page
     held = page[page.index(f'id="trial-{trial.pk}"') :]
     assert "the Business trial grants nothing" in held
+
+
+def _suspended_with_trial(organization, catalog, now):
+    team = subscribed(organization, catalog, seats=5)
+    trial = running_trial(team, "business", starts_at=now - timedelta(days=4))
+    license_suspend(license=team, actor=SYSTEM, reason="Unpaid.")
+    return team, trial
+
+
+def test_the_started_page_shows_the_trial_on_hold(client_for, owner, catalog, now):
+    _, trial = _suspended_with_trial(owner.memberships.get().organization, catalog, now)
+
+    page = client_for(owner).get(f"/app/northwind/trials/{trial.pk}/started/").content.decode()
+
+    assert "Your Business trial is on hold" in page
+    assert "while the license is suspended it grants nothing" in page
+    assert "has started" not in page
+    assert "Your software sees it at its next check" not in page
+    assert "the same key keeps working" not in page
+
+
+def test_the_start_page_names_the_running_trial_on_hold(client_for, owner, catalog, now):
+    _suspended_with_trial(owner.memberships.get().organization, catalog, now)
+
+    page = client_for(owner).get("/app/northwind/trials/start/business/").content.decode()
+
+    assert "Your Business trial is on hold" in page
+    assert "while the license is suspended" in page
+    assert "is running now" not in page
+
+
+def test_the_end_page_says_the_license_stays_suspended(client_for, owner, catalog, now):
+    _, trial = _suspended_with_trial(owner.memberships.get().organization, catalog, now)
+
+    page = client_for(owner).get(f"/app/northwind/trials/{trial.pk}/end/").content.decode()
+
+    assert "The license stays suspended: ending the trial does not lift that" in page
+    assert "billed as before" not in page
+
+
+def test_the_trial_ended_email_says_the_license_is_still_suspended(
+    owner, organization, catalog, now
+):
+    team = subscribed(organization, catalog, seats=5)
+    trial = running_trial(team, "business", starts_at=now - timedelta(days=15))
+    license_suspend(license=team, actor=SYSTEM, reason="Unpaid.")
+
+    assert trial_revert_and_tell(trial_id=trial.pk, at=now)
+
+    email = OutboundEmail.objects.get(subject__startswith="Your Business trial has ended")
+    for body in (email.body_text, email.body_html):
+        assert "at the price you paid before" not in body
+        assert "still suspended" in body or "still <strong>suspended</strong>" in body
+        assert "ending the trial did not lift that" in body
