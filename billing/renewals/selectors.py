@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from operator import attrgetter
 
 from django.db.models import Max
 
@@ -30,6 +31,19 @@ from licensing.models import TierVersion, TierVersionPrice
 from licensing.models.catalog import VersionStatus
 
 SEATS = "seats"
+
+# The order the term-end job issues one day's invoices in (tasks.due_ids), so the order
+# the credit balance pays them in as each is issued: every renewal, then every cycle
+# begun inside a term, each by the license's term end, then the subscription.
+ISSUE_ORDER = ("license__term_end", "pk")
+
+
+def issue_order(subscription: Subscription) -> tuple:
+    """`subscription`'s place in ISSUE_ORDER, read from the instance as the job's
+    order_by reads it from the row (a value not there yet, a subscription that confirming
+    a checkout would create, last, as PostgreSQL sorts NULL in ascending order)."""
+    values = (attrgetter(field.replace("__", "."))(subscription) for field in ISSUE_ORDER)
+    return tuple((value is None, value) for value in values)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ and why, and for a license that does not renew by itself, the day it stops worki
 (services.ends_after: a canceled subscription has no grace, one renewed by hand has it).
 `with_credit` adds what the organization's credit balance will pay of each invoice told,
 so the panel, the reminder and the checkout's renewal sentence state what the customer
-will be asked to pay; `credited` is one renewal's share, among the organization's other
-renewals as the dashboard's panels share it."""
+will be asked to pay, the invoices of one day sharing it in the order the term-end job
+issues them (selectors.ISSUE_ORDER); `credited` is one renewal's share, among the
+organization's other renewals as the dashboard's panels share it."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from billing.renewals.selectors import (
     NextCycle,
     NextRenewal,
     cycles_after,
+    issue_order,
     next_cycle,
     next_renewal,
 )
@@ -211,12 +213,26 @@ def with_credit(
     the smaller of the balance and its total, as invoice_finalize applies it). The
     invoices that will be issued by themselves take it in the order they are issued: each
     term's cycles still to bill (the next one told, the later ones before the renewal,
-    selectors.cycles_after) and each renewal that renews automatically. A renewal that
+    selectors.cycles_after) and each renewal that renews automatically, those of one day
+    in the term-end job's order (selectors.ISSUE_ORDER), not the order of `renewals`,
+    which the summaries come back in. A renewal that
     would bill only if renewal were turned back on is told what the credit would pay of it
     after the invoices issued before it. An invoice on or after the first day an invoice
     these summaries do not tell could be issued (a renewal's next one) is told no figure:
     it could not be exact."""
     left = {balance.currency: balance for balance in balances if balance.amount > 0}
+    # The invoices of one day take the credit in the order the term-end job issues them
+    # (selectors.ISSUE_ORDER: the renewals, then the cycles inside a term), whatever the
+    # order the summaries are shown in; credit.allocate orders each day's by these keys.
+    order = sorted(range(len(renewals)), key=lambda index: issue_order(renewals[index][0]))
+    place = {index: position for position, index in enumerate(order)}
+
+    def renewal_key(index: int) -> str:
+        return f"0-{place[index]:05}-renewal"
+
+    def cycle_key(index: int) -> str:
+        return f"1-{place[index]:05}-cycle"
+
     coming: list[credit.Owed] = []
     would: list[credit.Owed] = []
     # The first day an invoice these summaries do not tell may be issued, per currency: a
@@ -229,13 +245,13 @@ def with_credit(
             continue
         if summary.next_invoice is not None:
             cycle = summary.next_invoice.cycle
-            coming.append(credit.Owed(f"{index:05}-cycle", cycle.starts_on, cycle.total))
+            coming.append(credit.Owed(cycle_key(index), cycle.starts_on, cycle.total))
             coming.extend(
-                credit.Owed(f"{index:05}-cycle-{later.starts_on}", later.starts_on, later.total)
+                credit.Owed(f"{cycle_key(index)}-{later.starts_on}", later.starts_on, later.total)
                 for later in cycles_after(subscription, cycle)
             )
         renewal = summary.renewal
-        owed = credit.Owed(f"{index:05}-renewal", renewal.renews_on, renewal.total)
+        owed = credit.Owed(renewal_key(index), renewal.renews_on, renewal.total)
         if summary.auto_renew:
             coming.append(owed)
             after = max(
@@ -285,13 +301,13 @@ def with_credit(
         next_invoice = summary.next_invoice
         if next_invoice is not None:
             next_invoice = replace(
-                next_invoice, credit=told(f"{index:05}-cycle", next_invoice.cycle.total)
+                next_invoice, credit=told(cycle_key(index), next_invoice.cycle.total)
             )
         found.append(
             replace(
                 summary,
                 next_invoice=next_invoice,
-                credit=told(f"{index:05}-renewal", summary.renewal.total),
+                credit=told(renewal_key(index), summary.renewal.total),
             )
         )
     return found
@@ -308,7 +324,7 @@ def credited(
     """`summary` (the renewal of `subscription`) with what the organization's credit
     `balances` will pay of each invoice it tells, as the dashboard's renewal panel tells
     it: with_credit over the organization's renewals the panels show (each open, usable
-    license's with a subscription, in the panels' order), this one as `summary` says it
+    license's with a subscription), this one as `summary` says it
     (the checkout's: as confirming would leave it). Without credit in its currency,
     `summary` unchanged and nothing read."""
     currency = summary.renewal.total.currency

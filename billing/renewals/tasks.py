@@ -31,6 +31,7 @@ from billing.cards import offsession
 from billing.models import Invoice, RenewalRun, RenewalRunStatus, Subscription
 from billing.models.subscriptions import Billing
 from billing.renewals import services
+from billing.renewals.selectors import ISSUE_ORDER
 from licensing.models.licenses import USABLE_STATUSES, LicenseStatus
 from portal import clock
 from portal.claims import retry_countdown
@@ -72,8 +73,10 @@ def due_ids(today) -> list[int]:
         .filter(billed_to__lt=today)
         .filter(billed_to__lt=F("license__term_end"))
     )
-    ids = list(ended.order_by("license__term_end", "pk").values_list("pk", flat=True))
-    return ids + list(cycles.order_by("pk").values_list("pk", flat=True))
+    # In the order the invoices are issued, which the renewal panel and the reminders
+    # follow to tell what the credit balance will pay of each (billing.renewals.summary).
+    ids = list(ended.order_by(*ISSUE_ORDER).values_list("pk", flat=True))
+    return ids + list(cycles.order_by(*ISSUE_ORDER).values_list("pk", flat=True))
 
 
 @shared_task(bind=True, acks_late=True)
