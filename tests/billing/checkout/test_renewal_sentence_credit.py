@@ -78,3 +78,39 @@ def test_without_credit_the_sentence_states_the_total_only(
     )
     assert "<strong>$114.00</strong>" in sentence
     assert "credit" not in sentence
+
+
+def paragraphs_of(client, organization, **target) -> list[str]:
+    """The checkout preview's paragraphs, whitespace collapsed, in page order."""
+    start = client.get(f"/app/{organization.slug}/checkout/", {"tier": "team"})
+    url = start["Location"].split("?")[0]
+    html = " ".join(client.get(url, {**target, "submitted": 1}).content.decode().split())
+    return re.findall(r"<p[^>]*>(.*?)</p>", html)
+
+
+@pytest.mark.parametrize(
+    ("credit", "today"),
+    [
+        ("400.00", "Today's invoice: nothing is left to pay, your credit balance covers it."),
+        ("0.00", "Today's invoice: issued today and due by"),
+    ],
+    ids=["credit-covers-it", "due-later"],
+)
+def test_todays_invoice_is_told_apart_from_the_renewal(
+    client_for, organization, catalog, owner, now, credit, today
+):
+    """What is left to pay of today's invoice is its own sentence, before the renewal's:
+    after "amount due then: $0.00" it read as if said of the renewal."""
+    subscribed(organization, catalog, "team", seats=5)
+    if Decimal(credit):
+        hold_credit(organization, Money(Decimal(credit), "USD"))
+
+    paragraphs = paragraphs_of(
+        client_for(owner), organization, tier="team", seats=6, cycle="monthly", auto_renew=True
+    )
+
+    (renewal,) = [index for index, text in enumerate(paragraphs) if "renews on its own" in text]
+    (told,) = [index for index, text in enumerate(paragraphs) if text.startswith(today)]
+    assert told < renewal
+    assert "today" not in paragraphs[renewal].lower()
+    assert "Nothing is left to pay" not in paragraphs[renewal]
