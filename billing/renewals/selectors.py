@@ -64,6 +64,8 @@ class NextRenewal:
     subtotal: Money
     tax: Money
     total: Money
+    # The tax rule in force that day (its rate and treatment, for the tax line's label).
+    tax_decision: Decision
     current_subtotal: Money  # the same for the current plan at its locked price
     locked_until: date | None
     anchor: date  # the billing anchor its periods are counted from (moved: a new one)
@@ -348,6 +350,7 @@ def next_renewal(subscription: Subscription, *, cache: Cache | None = None) -> N
         subtotal=result.subtotal,
         tax=result.tax,
         total=result.total,
+        tax_decision=decision,
         current_subtotal=current_subtotal,
         locked_until=locked_until,
         anchor=anchor,

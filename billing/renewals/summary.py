@@ -29,6 +29,7 @@ from billing.renewals.selectors import (
     next_renewal,
 )
 from billing.renewals.services import ends_after
+from billing.tax.rules import tax_label
 from licensing.licenses.services import licenses_open
 
 
@@ -100,6 +101,8 @@ class RenewalSummary:
     lines: list[LineView]
     subtotal: str
     tax: str
+    # The tax line's label ("23 %"), as the checkout preview and the invoice print it.
+    tax_label: str
     tax_is_zero: bool
     total: str
     locked_until: date | None
@@ -182,6 +185,7 @@ def renewal_summary(
         lines=[LineView(line.description, line.amount.format()) for line in renewal.lines],
         subtotal=renewal.subtotal.format(),
         tax=renewal.tax.format(),
+        tax_label=tax_label(renewal.tax_decision.treatment, renewal.tax_decision.rate),
         tax_is_zero=renewal.tax.is_zero,
         total=renewal.total.format(),
         locked_until=renewal.locked_until,
