@@ -23,7 +23,8 @@ never to past due; a later invoice's own timeline then runs from there.
 
 A license with several overdue invoices has one answer to "what happens next" (`ahead`):
 the earliest past-due and suspension days still to come across the invoices' timelines,
-each with the invoice that sets it, rather than one timeline per invoice.
+each with every invoice that sets it (two reaching it the same day both do), rather than
+one timeline per invoice.
 
 The timeline marks done only what happened: a reminder or a stage whose notice was sent
 (on the day it was sent), a stage the license is already in (`COVERED`, by another
@@ -297,22 +298,27 @@ def next_event(events: list[Event], kinds: Iterable[str] = (PAST_DUE, SUSPEND)) 
 Key = TypeVar("Key")
 
 
-def ahead(timelines: Iterable[tuple[Key, list[Event]]]) -> list[tuple[Key, Event]]:
+def ahead(timelines: Iterable[tuple[Key, list[Event]]]) -> list[tuple[tuple[Key, ...], Event]]:
     """What happens next to one license with several overdue invoices, from each
     invoice's timeline (given as (key, events), oldest due first): the earliest past-due
     and the earliest suspension still ahead across them (to come, or pending for the next
-    run), each with the key of the invoice whose date it is (the first given on a tie),
+    run), each with the keys of every invoice whose date it is (in the order given: two
+    invoices that reach it the same day both bring it, so both must be paid to avoid it),
     in date order. A past-due on or after that suspension is left out, as `timeline`
     leaves out an invoice's own: the suspension comes first and covers it. A stage the
     license is already in is COVERED in every timeline, so it is not ahead."""
-    first: dict[str, tuple[Key, Event]] = {}
+    first: dict[str, tuple[list[Key], Event]] = {}
     for key, events in timelines:
         for event in events:
             if event.kind not in (PAST_DUE, SUSPEND) or event.state not in (TO_COME, PENDING):
                 continue
             found = first.get(event.kind)
             if found is None or event.on < found[1].on:
-                first[event.kind] = (key, event)
+                first[event.kind] = ([key], event)
+            elif event.on == found[1].on:
+                found[0].append(key)
     if PAST_DUE in first and SUSPEND in first and first[PAST_DUE][1].on >= first[SUSPEND][1].on:
         del first[PAST_DUE]
-    return sorted(first.values(), key=lambda found: found[1].on)
+    return sorted(
+        ((tuple(keys), event) for keys, event in first.values()), key=lambda found: found[1].on
+    )

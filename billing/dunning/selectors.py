@@ -255,11 +255,12 @@ def overdue_invoices(
 @dataclass(frozen=True)
 class Consequence:
     """Something still ahead for a license (its `event`: becoming past due, or suspended)
-    and the overdue invoice whose date it is; `after_lift`: it comes only once the
-    dunning suspension in force is lifted (back to active), unless that invoice is paid."""
+    and the overdue invoices whose date it is (several when they reach it the same day:
+    each must be paid to avoid it); `after_lift`: it comes only once the dunning
+    suspension in force is lifted (back to active), unless those invoices are paid."""
 
     license: License
-    invoice: Invoice
+    invoices: tuple[Invoice, ...]
     event: rules.Event
     after_lift: bool = False
 
@@ -324,10 +325,12 @@ def _overdue_license(rows: list[OverdueInvoice], today: date) -> OverdueLicense:
         found = rules.ahead(
             (invoice, invoice_timeline(invoice, today, stage=None)) for invoice in lifted
         )
-        ahead = [Consequence(license, invoice, event, after_lift=True) for invoice, event in found]
+        ahead = [
+            Consequence(license, invoices, event, after_lift=True) for invoices, event in found
+        ]
     else:
         found = rules.ahead((row.invoice, row.timeline) for row in rows)
-        ahead = [Consequence(license, invoice, event) for invoice, event in found]
+        ahead = [Consequence(license, invoices, event) for invoices, event in found]
     return OverdueLicense(
         license=license,
         stage=stage,

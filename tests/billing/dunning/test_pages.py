@@ -284,3 +284,46 @@ def test_with_two_overdue_invoices_a_staff_hold_dates_nothing_after_paying(
     assert "lifts the suspension" not in panel
     assert "What happens next" not in panel and "17 May 2026" not in panel
     assert second.number in panel
+
+
+def test_two_invoices_reaching_the_suspension_the_same_day_are_both_named(
+    client, owner, teammate, organization, overdue
+):
+    """Both finalized the same day, so past due on 20 April and suspended on 13 May
+    together: paying one avoids neither, so the panel names both, as dunning then
+    suspends the license because of both."""
+    second = license_invoice(organization, overdue.license, amount=Decimal("45.50"))
+    assert (second.past_due_on, second.suspend_on) == (PAST_DUE, SUSPEND)
+    both = f"invoice {overdue.number} and invoice {second.number} are paid"
+    advance(DUE + timedelta(days=1))
+    panel = overdue_panel(dashboard(client, owner, organization))
+    assert (
+        f"Unless {both}, the Tierwise Licensing license becomes past due on "
+        '<time datetime="2026-04-20">20 April 2026</time> (it still works then).' in panel
+    )
+
+    advance(PAST_DUE + timedelta(days=1))
+    panel = overdue_panel(dashboard(client, owner, organization))
+    assert (
+        f"license is past due; it still works. Unless {both}, it is suspended on "
+        '<time datetime="2026-05-13">13 May 2026</time>.' in panel
+    )
+    timeline = table(panel, "What happens next")
+    assert rows(timeline) == 1
+    links = [
+        f'<a href="{reverse("invoice_detail", args=[organization.slug, invoice.number])}">'
+        f"{invoice.number}</a>"
+        for invoice in (overdue, second)
+    ]
+    assert f"<span>Invoice {links[0]} and invoice {links[1]}</span>" in timeline
+    member = table(overdue_panel(dashboard(client, teammate, organization)), "What happens next")
+    assert f"<span>Invoice {overdue.number} and invoice {second.number}</span>" in member
+
+    # And it is what happens: both hold the suspension, and the panel says so.
+    advance(SUSPEND)
+    assert license_status(overdue) == LicenseStatus.SUSPENDED
+    panel = overdue_panel(dashboard(client, owner, organization))
+    assert (
+        f"Paying invoice {overdue.number} and invoice {second.number} lifts the suspension "
+        "at once: each has reached its suspension date." in panel
+    )

@@ -617,15 +617,86 @@ def test_ahead_is_the_earliest_past_due_and_suspension_across_the_invoices():
     second = stages(Event(day(5), PAST_DUE, False, 7), Event(day(31), SUSPEND, False, 30))
     third = stages(Event(day(9), PAST_DUE, False, 7), Event(day(20), SUSPEND, False, 10))
     assert ahead([("a", first), ("b", second), ("c", third)]) == [
-        ("b", Event(day(5), PAST_DUE, False, 7)),
-        ("c", Event(day(20), SUSPEND, False, 10)),
+        (("b",), Event(day(5), PAST_DUE, False, 7)),
+        (("c",), Event(day(20), SUSPEND, False, 10)),
     ]
     assert ahead([]) == []
 
 
-def test_ahead_names_the_first_invoice_given_on_a_tie():
-    same = Event(day(7), PAST_DUE, False, 7)
-    assert ahead([("a", stages(same)), ("b", stages(same))]) == [("a", same)]
+def on(n: int, kind: str, state: str = TO_COME, after_due: int = 0) -> Event:
+    return Event(day(n), kind, state == DONE, after_due, state)
+
+
+@pytest.mark.parametrize(
+    "timelines, expected",
+    [
+        pytest.param(
+            [("a", stages(on(7, PAST_DUE))), ("b", stages(on(7, PAST_DUE)))],
+            [(("a", "b"), on(7, PAST_DUE))],
+            id="past-due-tie",
+        ),
+        pytest.param(
+            [
+                ("a", stages(None, on(30, SUSPEND))),
+                ("b", stages(None, on(30, SUSPEND, after_due=9))),
+            ],
+            [(("a", "b"), on(30, SUSPEND))],
+            id="suspension-tie-dated-by-the-first",
+        ),
+        pytest.param(
+            [("b", stages(None, on(30, SUSPEND))), ("a", stages(None, on(30, SUSPEND)))],
+            [(("b", "a"), on(30, SUSPEND))],
+            id="in-the-order-given",
+        ),
+        pytest.param(
+            [
+                ("a", stages(on(5, PAST_DUE), on(30, SUSPEND))),
+                ("b", stages(on(7, PAST_DUE), on(30, SUSPEND))),
+                ("c", stages(None, on(31, SUSPEND))),
+            ],
+            [(("a",), on(5, PAST_DUE)), (("a", "b"), on(30, SUSPEND))],
+            id="tie-on-the-suspension-only",
+        ),
+        pytest.param(
+            [
+                ("a", stages(None, on(31, SUSPEND))),
+                ("b", stages(None, on(30, SUSPEND))),
+                ("c", stages(None, on(30, SUSPEND))),
+            ],
+            [(("b", "c"), on(30, SUSPEND))],
+            id="an-earlier-date-drops-the-later-one",
+        ),
+        pytest.param(
+            [
+                ("a", stages(None, on(30, SUSPEND, PENDING))),
+                ("b", stages(None, on(30, SUSPEND, PENDING))),
+            ],
+            [(("a", "b"), on(30, SUSPEND, PENDING))],
+            id="pending-tie",
+        ),
+        pytest.param(
+            [
+                ("a", stages(None, on(30, SUSPEND, COVERED))),
+                ("b", stages(None, on(30, SUSPEND))),
+            ],
+            [(("b",), on(30, SUSPEND))],
+            id="a-covered-date-sets-nothing",
+        ),
+        pytest.param(
+            [
+                ("a", stages(on(20, PAST_DUE))),
+                ("b", stages(on(20, PAST_DUE))),
+                ("c", stages(None, on(20, SUSPEND))),
+            ],
+            [(("c",), on(20, SUSPEND))],
+            id="a-tied-past-due-on-the-suspension-day-is-left-out",
+        ),
+    ],
+)
+def test_ahead_names_every_invoice_that_sets_the_date(timelines, expected):
+    """Two invoices reaching a stage the same day both bring it: paying one does not
+    avoid it, so both are named (in the order given), with the first one's event."""
+    assert ahead(timelines) == expected
 
 
 def test_ahead_leaves_out_what_happened_or_the_license_is_in_and_keeps_what_is_pending():
@@ -635,7 +706,7 @@ def test_ahead_leaves_out_what_happened_or_the_license_is_in_and_keeps_what_is_p
     later = Event(day(30), SUSPEND, False, 30)
     reminder = Event(day(14), REMINDER, False, 14)
     found = ahead([("a", [*stages(done, later), reminder]), ("b", stages(covered, pending))])
-    assert found == [("b", pending)]
+    assert found == [(("b",), pending)]
     assert ahead([("a", stages(done, Event(day(30), SUSPEND, False, 30, COVERED)))]) == []
 
 
@@ -648,13 +719,13 @@ def test_ahead_leaves_out_a_past_due_on_or_after_the_earliest_suspension(past_du
             ("b", stages(None, suspend)),
         ]
     )
-    assert found == [("b", suspend)]
+    assert found == [(("b",), suspend)]
 
 
 def test_ahead_keeps_a_past_due_the_day_before_the_suspension_in_date_order():
     past_due = Event(day(19), PAST_DUE, False, 7)
     suspend = Event(day(20), SUSPEND, False, 10)
     assert ahead([("a", stages(None, suspend)), ("b", stages(past_due))]) == [
-        ("b", past_due),
-        ("a", suspend),
+        (("b",), past_due),
+        (("a",), suspend),
     ]
