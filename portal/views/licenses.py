@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.checkout.services import pending_change
-from billing.dunning.selectors import dunning_hold, overdue_panel
+from billing.dunning.selectors import dunning_hold, holding_invoices, overdue_panel, staff_hold
 from billing.invoices.selectors import invoice_summary
 from billing.models import Subscription
 from billing.money import Money
@@ -142,7 +142,19 @@ def _closed(license) -> dict:
     }
 
 
-def _suspension(license) -> dict | None:
+def _dunning(license) -> dict | None:
+    """While dunning holds the license suspended: the invoices to pay to lift its hold
+    (the overdue panel's `to_lift`, each one that has reached its suspension day) and
+    whether staff hold it suspended too (then paying them leaves it suspended)."""
+    if dunning_hold(license.pk) is None:
+        return None
+    return {
+        "to_lift": holding_invoices(license, clock.today()),
+        "held_by_staff": staff_hold(license.pk),
+    }
+
+
+def _suspension(license, dunning: dict | None) -> dict | None:
     """A suspended license at its term's end: not renewed while suspended; expires after
     its last usable day unless reinstated (billing.renewals.services.lapsed)."""
     if license.status != LicenseStatus.SUSPENDED:
@@ -151,7 +163,7 @@ def _suspension(license) -> dict | None:
         "term_end": license.term_end,
         "ended": license.term_end < clock.today(),
         "expires_on": ends_after(license),
-        "dunning": dunning_hold(license.pk) is not None,
+        "dunning": dunning,
     }
 
 
@@ -160,12 +172,15 @@ def _plan(license, *, closed: bool = False) -> dict:
     end instead of what it would cost."""
     if closed:
         return {"closed": _closed(license)}
+    # What lifts a dunning suspension, for its notice on the card (with or without a plan).
+    dunning = _dunning(license)
     subscription = Subscription.objects.filter(license=license).first()
     if subscription is None:
-        return {}
+        return {"dunning": dunning}
     subscription.license = license
     return {
-        "suspension": _suspension(license),
+        "dunning": dunning,
+        "suspension": _suspension(license, dunning),
         # The next renewal's panel: usable licenses only (a closed one renews no more).
         "renewal": renewal_summary(subscription, today=clock.today())
         if license.is_usable

@@ -327,3 +327,78 @@ def test_two_invoices_reaching_the_suspension_the_same_day_are_both_named(
         f"Paying invoice {overdue.number} and invoice {second.number} lifts the suspension "
         "at once: each has reached its suspension date." in panel
     )
+
+
+def license_card(response, license) -> str:
+    """The dashboard's card of the license, whitespace collapsed."""
+    page = " ".join(response.content.decode().split())
+    start = page.index(f'aria-labelledby="license-{license.pk}-title"')
+    return page[start : page.index("</section>", start)]
+
+
+@pytest.fixture
+def held_by_two(organization, catalog, test_clock):
+    """A license on a plan for 2026 with two invoices finalized the same day, so both
+    reach their suspension day, 13 May, together: dunning suspends it because of both."""
+    from tests.helpers.checkout import subscribed
+
+    license = subscribed(
+        organization,
+        catalog,
+        cycle="annual",
+        term_start=date(2026, 1, 1),
+        term_end=date(2026, 12, 31),
+    )
+    invoices = [license_invoice(organization, license) for _ in range(2)]
+    advance(SUSPEND)
+    assert license_status(invoices[0]) == LicenseStatus.SUSPENDED
+    return license, invoices
+
+
+def test_the_card_names_each_invoice_that_holds_the_suspension(
+    client, owner, organization, held_by_two
+):
+    license, (first, second) = held_by_two
+    card = license_card(dashboard(client, owner, organization), license)
+    assert f"because invoice {first.number} and invoice {second.number} are overdue." in card
+    assert (
+        f"Paying invoice {first.number} and invoice {second.number} lifts it: each has "
+        "reached its suspension date." in card
+    )
+    assert f"unless invoice {first.number} and invoice {second.number} are paid by then" in card
+    assert "the overdue invoice" not in card and "an invoice is overdue" not in card
+
+
+def test_the_card_does_not_promise_paying_lifts_a_staff_hold(
+    client, owner, organization, held_by_two
+):
+    """Staff hold it too: paying lifts only dunning's hold (the overdue panel says so),
+    so the card says the license stays suspended, and never staff's reason."""
+    license, (first, second) = held_by_two
+    staff_suspend(license)
+    card = license_card(dashboard(client, owner, organization), license)
+    assert (
+        f"Paying invoice {first.number} and invoice {second.number} lifts this hold, but not "
+        "the one your vendor's staff placed: a payment does not lift their hold, so the "
+        "license stays suspended until they lift it." in card
+    )
+    assert (
+        f"unless invoice {first.number} and invoice {second.number} are paid and your "
+        "vendor's staff lift their hold by then" in card
+    )
+    assert "lifts it: each" not in card and "seat sharing" not in card
+
+
+def test_the_invoice_timeline_does_not_promise_paying_lifts_a_staff_hold(
+    client, owner, organization, overdue
+):
+    advance(SUSPEND)
+    staff_suspend(overdue.license)
+    client.force_login(owner)
+    response = client.get(reverse("invoice_detail", args=[organization.slug, overdue.number]))
+    timeline = table(overdue_panel(response), f"When things happen for invoice {overdue.number}")
+    assert "until the invoice is paid" not in timeline
+    assert (
+        "The license is suspended; your vendor's staff hold it suspended too, and paying the "
+        "invoice does not lift their hold" in timeline
+    )
