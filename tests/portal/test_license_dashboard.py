@@ -386,5 +386,8 @@ def test_a_suspended_license_says_what_happens_at_its_terms_end(
     page = client_for(teammate).get("/app/northwind/").content.decode()
     assert "Your term ends on" in page and "31 March 2026" in page
     assert "while suspended it will not renew" in page
+    # The renews row agrees: not "Renews on 1 April 2026, automatically".
+    assert "Renews</dt><dd>Not while suspended: it would renew on 1 April 2026" in page
+    assert "Renews on</dt>" not in page
     assert "It expires on" in page and "7 April 2026" in page
     assert "unless the overdue invoice is paid by then" in page
