@@ -37,7 +37,7 @@ from billing.models import (
 )
 from licensing.licenses.services import Actor
 from licensing.licenses.signals import license_changed
-from licensing.models import License, Trial
+from licensing.models import License, LicenseStatus, Trial
 from licensing.trials.services import trial_fields
 from portal.validation import clean_computed
 
@@ -296,7 +296,32 @@ def _notify_staff_change(
         by=notices.person(actor.user),
         effective_on=timezone.localdate(at),
         rows=notices.rows_between(before, after),
+        note=_status_note(license, before=before, after=after),
     )
+
+
+def _status_note(license: License, *, before: Terms | None, after: Terms) -> str:
+    """What a suspension or a reinstatement by staff means for the customer's software
+    (the status row alone says only "Active → Suspended"); staff's reason is their own
+    note and is not told."""
+    if before is None or before.status == after.status:
+        return ""
+    if after.status == LicenseStatus.SUSPENDED:
+        manager = license.organization.account_manager
+        ask = (
+            f"Your account manager, {manager.get_full_name() or manager.email}, can tell you "
+            "why and what lifts it."
+            if manager is not None
+            else "Contact us to learn why and what lifts it."
+        )
+        return (
+            "While the license is suspended, your software's license checks answer "
+            '"suspended" and new machines cannot be activated; nothing recorded is removed. '
+            f"A payment does not lift a suspension our staff placed. {ask}"
+        )
+    if before.status == LicenseStatus.SUSPENDED and after.status == LicenseStatus.ACTIVE:
+        return "The license works again: your software's next license check answers valid."
+    return ""
 
 
 @contextmanager

@@ -16,7 +16,12 @@ from billing.models import InvoiceDocument
 from billing.money import Money
 from billing.payments.services import payment_record
 from billing.tasks import render_invoice_pdf
-from licensing.licenses.services import Actor, license_change_seats
+from licensing.licenses.services import (
+    Actor,
+    license_change_seats,
+    license_reinstate,
+    license_suspend,
+)
 from portal.models import OutboundEmail, OutboundEmailAttachment
 from portal.tasks import send_email
 from tests.factories import UserFactory
@@ -376,6 +381,24 @@ def test_staff_changes_in_the_admin_are_told(organization, catalog, people, admi
         reason="Contract amended.",
     )
     assert "- Seats: 5 → 3" in queued("Your ")[0].body_text
+
+
+def test_a_staff_suspension_says_what_it_means_and_not_why(organization, catalog, people):
+    license = subscribed(organization, catalog, seats=5)
+    staff = Actor.of(UserFactory(is_staff=True), "admin")
+    license_suspend(license=license, actor=staff, reason="Terms breached (internal).")
+    message = queued("Your ")[0]
+    for body in (message.body_text, message.body_html):
+        assert "Suspended" in body
+        assert "new machines cannot be activated" in body
+        assert "A payment does not lift a suspension our staff placed." in body
+        assert "Terms breached" not in body
+
+    OutboundEmail.objects.all().delete()
+    license_reinstate(license=license, actor=staff, reason="Sorted out.")
+    text = queued("Your ")[0].body_text
+    assert "The license works again" in text
+    assert "new machines cannot be activated" not in text
 
 
 def test_no_plan_email_when_the_change_rolls_back(organization, catalog, people):
