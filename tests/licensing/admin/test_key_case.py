@@ -45,14 +45,29 @@ def _add_metric(admin_client, product, key):
     )
 
 
-def test_a_feature_key_equal_ignoring_case_is_refused_with_a_form_error(admin_client, product):
-    response = _add_feature(admin_client, product, "Coupons")
+@pytest.mark.parametrize(
+    "add, key, named, model",
+    [
+        (_add_feature, "Coupons", "a feature with the key &#x27;coupons&#x27;", Feature),
+        (
+            _add_metric,
+            "API-Calls",
+            "a limit metric with the key &#x27;api-calls&#x27;",
+            LimitMetric,
+        ),
+    ],
+    ids=["feature", "metric"],
+)
+def test_a_key_equal_ignoring_case_is_refused_with_a_form_error(
+    admin_client, product, add, key, named, model
+):
+    response = add(admin_client, product, key)
 
     assert response.status_code == 200
     page = response.content.decode()
     assert CASE_ERROR in page
-    assert "a feature with the key &#x27;coupons&#x27;" in page
-    assert not Feature.objects.filter(key="Coupons").exists()
+    assert named in page
+    assert not model.objects.filter(key=key).exists()
 
 
 def test_renaming_a_feature_key_onto_another_ignoring_case_is_refused(admin_client, product):
@@ -73,16 +88,6 @@ def test_renaming_a_feature_key_onto_another_ignoring_case_is_refused(admin_clie
     assert CASE_ERROR in response.content.decode()
     beta.refresh_from_db()
     assert beta.key == "sso-beta"
-
-
-def test_a_metric_key_equal_ignoring_case_is_refused_with_a_form_error(admin_client, product):
-    response = _add_metric(admin_client, product, "API-Calls")
-
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert CASE_ERROR in page
-    assert "a limit metric with the key &#x27;api-calls&#x27;" in page
-    assert not LimitMetric.objects.filter(key="API-Calls").exists()
 
 
 def test_a_different_key_is_still_accepted(admin_client, product):
