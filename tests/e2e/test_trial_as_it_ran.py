@@ -17,7 +17,7 @@ from licensing.usage.services import UsageReport, usage_record_batch
 from portal import clock
 from tests.e2e import test_trial_pages as trial_pages
 from tests.helpers.browser import wait_until_ready
-from tests.helpers.checkout import subscribed
+from tests.helpers.checkout import subscribed, subscribed_this_month
 from tests.helpers.licenses import Catalog
 from tests.helpers.trials import running_trial
 
@@ -71,7 +71,8 @@ def test_a_paying_customers_header_names_the_trial(
     page, live_server, login, review, owner, organization
 ):
     build_catalog()
-    team = subscribed(organization, Catalog(), seats=5)
+    # A term under way on the real clock: a license past its term grants no trial.
+    team = subscribed_this_month(organization, Catalog(), seats=5)
     trial = running_trial(team, "business", starts_at=clock.now() - timedelta(days=4))
     login(owner)
     page.goto(f"{live_server.url}/app/{organization.slug}/")
