@@ -112,6 +112,9 @@ SEATS = "seats"
 MISSING = object()
 # Checkouts left open this long are recorded as abandoned.
 ABANDON_AFTER_HOURS = 24
+# A checkout opened again within this (checkout_resume_or_start) continues the open one:
+# well inside ABANDON_AFTER_HOURS, so a continued checkout is never closed under the member.
+RESUME_WITHIN = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -304,6 +307,33 @@ def checkout_start(
     data = {"proposal": str(proposal_option.proposal_version)} if proposal_option else {}
     _record(checkout, CheckoutEvent.Step.STARTED, at, **data)
     return checkout
+
+
+def checkout_resume_or_start(
+    *, organization: Organization, license: License | None, user, at: datetime | None = None
+) -> Checkout:
+    """The checkout a member opens from a plan or the dashboard: the one they opened on
+    the same license within the last RESUME_WITHIN and left open, or a new one. Coming
+    back to the checkout (a reload, the back button, the pricing page again) continues it,
+    so its record counts one visit, not one checkout per page view. A proposal's option
+    always opens its own (billing.proposals.acceptance)."""
+    at = at or clock.now()
+    open_one = (
+        Checkout.objects.filter(
+            organization=organization,
+            license=license,
+            started_by=user,
+            proposal_option__isnull=True,
+            status__in=OPEN_CHECKOUT,
+            started_at__gt=at - RESUME_WITHIN,
+            started_at__lte=at,
+        )
+        .order_by("-started_at", "-pk")
+        .first()
+    )
+    if open_one is not None:
+        return open_one
+    return checkout_start(organization=organization, license=license, user=user, at=at)
 
 
 # --- Quoting ---------------------------------------------------------------------------

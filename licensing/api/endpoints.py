@@ -34,10 +34,10 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from licensing.api import ratelimit
 from licensing.api.identity import TokenIdentity, TooManyFailures, rate_limit_bucket
 from licensing.api.tokens import api_token_authenticate
-from licensing.api.validation import key_matches, validate_key
+from licensing.api.validation import key_matches, license_data, validate_key
 from licensing.licenses import keys
 from licensing.licenses import services as licenses
-from licensing.licenses.entitlements import usable_entitlements
+from licensing.licenses.entitlements import trial_data, usable_entitlements, usable_trial
 from licensing.licenses.grants import Entitlements
 from licensing.models import License
 from licensing.usage import features as feature_use
@@ -292,6 +292,13 @@ ENTITLEMENTS_EXAMPLE = {
 }
 
 
+TRIAL = (
+    "A trial of a higher tier in force: license.tier is its tier, and the entitlements "
+    "beyond the plan underneath say until ends_at (a raised limit also its then: the plan's "
+    "value after it). Null otherwise, and while the license may not be used."
+)
+
+
 class ValidateOut(Schema):
     valid: bool
     code: str = Field(
@@ -306,12 +313,7 @@ class ValidateOut(Schema):
         "has not run by then (UTC), RENEWAL_GRACE_DAYS after expires_at. Null when there is "
         "no grace (auto-renew off, or a license that may not run)."
     )
-    trial: TrialOut | None = Field(
-        None,
-        description="A trial of a higher tier in force: license.tier is its tier, and the "
-        "entitlements beyond the plan underneath say until ends_at (a raised limit also its "
-        "then: the plan's value after it). Null otherwise.",
-    )
+    trial: TrialOut | None = Field(None, description=TRIAL)
 
 
 class MeterOut(Schema):
@@ -333,6 +335,7 @@ class EntitlementsOut(Schema):
     license: LicenseOut
     entitlements: dict = Field(description=ENTITLEMENTS, examples=[ENTITLEMENTS_EXAMPLE])
     usage: list[MeterOut] = Field(description=USAGE)
+    trial: TrialOut | None = Field(None, description=TRIAL)
 
 
 def _a_number(value):
@@ -441,18 +444,6 @@ def _license(request: HttpRequest, key: str) -> License:
     return license
 
 
-def _license_out(license: License, status: str) -> dict:
-    return {
-        "id": license.pk,
-        "product": license.product.slug,
-        "tier": license.version.tier.slug,
-        "version": license.version.number,
-        "status": status,
-        "seats": license.seats,
-        "key_prefix": license.key_prefix,
-    }
-
-
 def _granted(license: License, at: datetime) -> tuple[str, Entitlements]:
     """The license's status by the clock, as validate says it, and what it includes then:
     nothing unless it may be used (licensing.licenses.entitlements.usable_entitlements)."""
@@ -548,7 +539,8 @@ def validate_view(request: HttpRequest) -> HttpResponse:
 
 @api.post("/licenses/entitlements", response={200: EntitlementsOut, **ERRORS}, tags=["licenses"])
 def entitlements(request: HttpRequest, payload: KeyIn):
-    """What the license includes, and this period's usage against each limit. A license
+    """What the license includes, and this period's usage against each limit; during a
+    trial in force, its tier and end, named as validate names them. A license
     that may not be used includes nothing and has no meters, its status saying why:
     suspended, canceled, or expired — past its term (and renewal grace) it is expired by
     the clock alone, as validate says, whether or not the job that closes it has run (a
@@ -556,10 +548,12 @@ def entitlements(request: HttpRequest, payload: KeyIn):
     license = _license(request, payload.key)
     at = clock.now()
     status, granted = _granted(license, at)
+    trial = usable_trial(license=license, status=status, at=at)
     return {
-        "license": _license_out(license, status),
+        "license": license_data(license, status=status, trial=trial),
         "entitlements": granted.for_seats_bought(license.seats).as_data(),
         "usage": _meters_out(license, at, granted),
+        "trial": trial_data(trial) if trial else None,
     }
 
 

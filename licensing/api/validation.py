@@ -98,6 +98,22 @@ def key_lookup(organization_id: int, key_hash: str) -> int | None:
     return license_id
 
 
+def license_data(license: License, *, status: str, trial) -> dict:
+    """The license as every API answer names it: its status by the clock, and while a
+    trial is in force (usable_trial) the trial's tier and version, which the software
+    runs on (validate and entitlements say the same)."""
+    shown = trial.version if trial else license.version
+    return {
+        "id": license.pk,
+        "product": license.product.slug,
+        "tier": shown.tier.slug,
+        "version": shown.number,
+        "status": status,
+        "seats": license.seats,
+        "key_prefix": license.key_prefix,
+    }
+
+
 def _answer_from_database(license_id: int, at: datetime) -> tuple[dict, int]:
     license = License.objects.select_related("version", "version__tier", "product").get(
         pk=license_id
@@ -110,20 +126,11 @@ def _answer_from_database(license_id: int, at: datetime) -> tuple[dict, int]:
     status = status_at(license.status, valid_until=ends_at, at=at)
     # While a trial is in force, the software runs on its tier: the answer shows it.
     trial = usable_trial(license=license, status=status, at=at)
-    shown = trial.version if trial else license.version
     return license_answer(
         revision=license.revision,
         key_hash=license.key_hash,
         status=license.status,
-        license={
-            "id": license.pk,
-            "product": license.product.slug,
-            "tier": trial.tier.slug if trial else shown.tier.slug,
-            "version": shown.number,
-            "status": status,
-            "seats": license.seats,
-            "key_prefix": license.key_prefix,
-        },
+        license=license_data(license, status=status, trial=trial),
         entitlements=usable_entitlements(license=license, status=status, at=at).for_seats_bought(
             license.seats
         ),

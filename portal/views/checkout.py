@@ -45,7 +45,7 @@ from billing.checkout.services import (
     checkout_preview,
     checkout_record_preview,
     checkout_record_refusal,
-    checkout_start,
+    checkout_resume_or_start,
     confirmation_entitlement_diff,
     open_license_for,
     pending_change,
@@ -335,7 +335,8 @@ def _remember_plan(request: HttpRequest) -> None:
 @login_required
 @require_GET
 def checkout_new(request: HttpRequest, slug: str) -> HttpResponse:
-    """Record a started checkout and go to its page, keeping the inputs asked for."""
+    """Continue the member's open checkout on that license, or record a started one, and
+    go to its page, keeping the inputs asked for."""
     membership = get_membership(request, slug)
     organization = membership.organization
     tier = Tier.objects.filter(slug=request.GET.get("tier", ""), is_public=True).first()
@@ -343,7 +344,9 @@ def checkout_new(request: HttpRequest, slug: str) -> HttpResponse:
         license = open_license_for(organization, tier)
     else:
         license = next(iter(licenses.licenses_open(organization)), None)
-    checkout = checkout_start(organization=organization, license=license, user=request.user)
+    checkout = checkout_resume_or_start(
+        organization=organization, license=license, user=request.user
+    )
     url = reverse("checkout", args=[slug, checkout.token])
     query = request.GET.urlencode()
     return redirect(f"{url}?{query}" if query else url)

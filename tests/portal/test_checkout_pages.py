@@ -1,10 +1,13 @@
 """The checkout through the test client: buy, upgrade, add seats, schedule a downgrade;
 every preview is the invoice; members see the cost, outsiders get 404."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 
+from billing.checkout.services import checkout_abandon
 from billing.models import Checkout, CheckoutEvent, CheckoutStatus, Invoice, ScheduledChange
 from licensing.usage.services import UsageReport, usage_record_batch
 from portal.models import Role
@@ -274,3 +277,29 @@ def test_the_done_page_shows_a_member_no_invoice_details(client, owner, teammate
     assert "An invoice is issued" in html
     assert invoice.number not in html and "$33.10" not in html
     assert client.get(f"/app/northwind/invoices/{invoice.number}/").status_code == 403
+
+
+def test_opening_the_checkout_again_continues_the_open_one(client_for, owner, teammate, team):
+    """A reload, the back button or the pricing page again within the hour continues the
+    member's open checkout: one record per visit, not one per page view. Another member,
+    a closed checkout or one opened over an hour ago starts a new one."""
+    client = client_for(owner)
+    first = _start(client, "northwind", tier="team")
+    again = _start(client, "northwind", tier="business", seats=7)
+    assert again == first
+    assert Checkout.objects.count() == 1
+    assert CheckoutEvent.objects.filter(step=CheckoutEvent.Step.STARTED).count() == 1
+
+    assert _start(client_for(teammate), "northwind", tier="team") != first
+    client = client_for(owner)
+    assert _start(client, "northwind", tier="team") == first
+
+    checkout_abandon(checkout=Checkout.objects.get(token=first.rstrip("/").split("/")[-1]))
+    after_abandon = _start(client, "northwind", tier="team")
+    assert after_abandon != first
+
+    started = Checkout.objects.get(token=after_abandon.rstrip("/").split("/")[-1]).started_at
+    with time_machine.travel(started + timedelta(hours=1, seconds=1), tick=False):
+        later = _start(client, "northwind", tier="team")
+    assert later != after_abandon
+    assert Checkout.objects.count() == 4

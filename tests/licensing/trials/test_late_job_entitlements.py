@@ -52,3 +52,30 @@ def test_a_trial_on_a_paid_license_falls_back_to_the_plan_with_a_late_job(api, i
     assert after["license"]["status"] == "active"
     assert "audit-log" not in after["entitlements"]["features"]
     assert "license-keys" in after["entitlements"]["features"]
+
+
+def test_entitlements_names_the_trial_as_validate_does(api, issued, catalog):
+    """While a trial is in force the software runs on its tier: /licenses/entitlements
+    names it (license.tier, license.version, trial) as /licenses/validate does; once it
+    has ended, both name the plan bought and no trial."""
+    trial_start(
+        organization=issued.license.organization,
+        tier=Tier.objects.get(slug="business"),
+        actor=Actor(label="owner"),
+    )
+    validate = api("licenses/validate", {"key": issued.key}).json()
+    entitlements = api("licenses/entitlements", {"key": issued.key}).json()
+
+    assert entitlements["license"] == validate["license"]
+    assert entitlements["license"]["tier"] == "business"
+    assert entitlements["trial"] == validate["trial"]
+    assert entitlements["trial"]["tier"] == {"slug": "business", "name": "Business"}
+    assert entitlements["trial"]["ends_at"] == END.isoformat()
+
+    with time_machine.travel(END, tick=False):
+        validate = api("licenses/validate", {"key": issued.key}).json()
+        entitlements = api("licenses/entitlements", {"key": issued.key}).json()
+
+    assert entitlements["license"] == validate["license"]
+    assert entitlements["license"]["tier"] == issued.license.version.tier.slug != "business"
+    assert entitlements["trial"] is None and validate["trial"] is None
