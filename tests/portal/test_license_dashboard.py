@@ -205,6 +205,9 @@ def test_it_tells_a_suspended_customer_since_when_and_who_can_lift_it(
     assert "Suspended since" in page and "3 May 2026" in page
     assert "Your account manager, Ada Byron, can tell you why" in page
     assert "legal review" not in page  # staff's reason is theirs
+    # Its features are what the license grants once lifted, not now.
+    assert "What your license includes once the suspension is lifted" in page
+    assert "While it is suspended your software is granted none of these" in page
 
     license_hold(
         license=issued.license,
@@ -220,7 +223,9 @@ def test_it_tells_a_suspended_customer_since_when_and_who_can_lift_it(
 
 
 def test_it_shows_no_suspension_notice_on_an_active_license(client_for, teammate, issued):
-    assert "Suspended since" not in client_for(teammate).get("/app/northwind/").content.decode()
+    page = client_for(teammate).get("/app/northwind/").content.decode()
+    assert "Suspended since" not in page
+    assert "What your license includes</h3>" in page and "once the suspension" not in page
 
 
 @pytest.mark.parametrize(
