@@ -396,3 +396,25 @@ def test_a_suspended_license_says_what_happens_at_its_terms_end(
     assert "Renews on</dt>" not in page
     assert "It expires on" in page and "7 April 2026" in page
     assert "unless the overdue invoice is paid by then" in page
+
+
+def test_a_suspended_license_renewed_by_hand_does_not_say_it_renews(
+    client_for, owner, organization, catalog, now
+):
+    from billing.subscriptions.services import subscription_set_auto_renew
+    from tests.helpers.checkout import subscribed
+
+    license = subscribed(organization, catalog, "team", seats=5)  # term ends 31 March 2026
+    subscription_set_auto_renew(
+        subscription=license.subscription, auto_renew=False, actor=SYSTEM, reason="By hand."
+    )
+    page = client_for(owner).get("/app/northwind/").content.decode()
+    assert "By hand, with your account manager, before the term ends on 31 March 2026" in page
+
+    license_suspend(license=license, actor=Actor(label="staff"), reason="Internal: audit.")
+    page = client_for(owner).get("/app/northwind/").content.decode()
+    assert (
+        "Not while suspended: by hand, with your account manager, once the suspension is "
+        "lifted and before the term ends on 31 March 2026"
+    ) in page
+    assert "By hand, with your account manager, before" not in page
