@@ -260,6 +260,24 @@ class CheckoutClosed(Exception):
         super().__init__(message)
 
 
+class ConfirmedOtherwise(CheckoutClosed):
+    """The checkout was confirmed already, with other choices than these (another tab
+    or window on the same checkout): nothing more is changed or charged."""
+
+
+CONFIRMED_OTHERWISE = (
+    "This checkout was already confirmed with other choices, in another window or tab: "
+    "nothing more was changed or charged. Here is what was confirmed; open the checkout "
+    "again from your plan to change more."
+)
+
+
+def confirmed_as(checkout: Checkout, digest: str) -> bool:
+    """Whether a confirmed checkout was confirmed with the preview of this fingerprint
+    (a checkout confirmed before fingerprints were kept counts as this one)."""
+    return not checkout.confirmed_digest or checkout.confirmed_digest == digest
+
+
 def _record(checkout: Checkout, step: str, at: datetime, **data) -> None:
     CheckoutEvent.objects.create(checkout=checkout, step=step, happened_at=at, data=data)
 
@@ -1133,7 +1151,8 @@ def checkout_confirm(
     at: datetime | None = None,
 ) -> Checkout:
     """Make the previewed change. Returns the confirmed checkout; a checkout confirmed
-    already comes back as it is (a double click, the back button). Raises StalePreview
+    already with this preview comes back as it is (a double click, the back button), one
+    confirmed with another raises ConfirmedOtherwise. Raises StalePreview
     (with a fresh preview) when the change would no longer cost what was previewed,
     CheckoutClosed when it was abandoned, QuoteRefused for a change that cannot be made."""
     at = at or clock.now()
@@ -1143,6 +1162,8 @@ def checkout_confirm(
     lock_billing_details(checkout.organization)
     checkout = Checkout.objects.select_for_update().get(pk=checkout.pk)
     if checkout.status == CheckoutStatus.CONFIRMED:
+        if not confirmed_as(checkout, digest):
+            raise ConfirmedOtherwise(checkout, CONFIRMED_OTHERWISE)
         return checkout
     if checkout.status == CheckoutStatus.ABANDONED:
         raise CheckoutClosed(checkout, "This checkout was closed; start again from your plan.")
@@ -1206,6 +1227,7 @@ def checkout_confirm(
     checkout.license = license
     checkout.status = CheckoutStatus.CONFIRMED
     checkout.confirmed_at = at
+    checkout.confirmed_digest = digest
     checkout.invoice = invoice
     checkout.scheduled_change = scheduled
     if preview.pending is not None:

@@ -113,6 +113,10 @@ class Checkout(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     previewed_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The fingerprint of the preview confirmed: a second confirmation of the same
+    # preview (a double click, the back button) is told it was done; one of other
+    # choices (another tab on the same checkout) is refused, never told it was done.
+    confirmed_digest = models.CharField(max_length=64, blank=True, editable=False)
     abandoned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -37,7 +37,9 @@ from billing.checkout.quote import QuoteRefused
 from billing.checkout.scheduled import scheduled_change_cancel
 from billing.checkout.selectors import checkout_for_preview, checkout_invoice_to
 from billing.checkout.services import (
+    CONFIRMED_OTHERWISE,
     CheckoutClosed,
+    ConfirmedOtherwise,
     StalePreview,
     Target,
     checkout_abandon,
@@ -47,6 +49,7 @@ from billing.checkout.services import (
     checkout_record_refusal,
     checkout_resume_or_start,
     confirmation_entitlement_diff,
+    confirmed_as,
     open_license_for,
     pending_change,
 )
@@ -424,6 +427,11 @@ def checkout_confirm_view(request: HttpRequest, slug: str, token: str) -> HttpRe
     require_billing(membership, "confirm a change to the plan")
     done = reverse("checkout_done", args=[slug, token])
     if checkout.status == CheckoutStatus.CONFIRMED:
+        if not confirmed_as(checkout, request.POST.get("digest", "")):
+            # Another tab on this checkout confirmed other choices: never "done".
+            checkout_record_refusal(checkout=checkout, why="confirmed_otherwise")
+            messages.error(request, CONFIRMED_OTHERWISE)
+            return _redirect(request, done)
         # A double click or the back button: the change was made once; show it.
         messages.info(request, "This change was already confirmed; nothing was charged twice.")
         return _redirect(request, done)
@@ -459,6 +467,10 @@ def checkout_confirm_view(request: HttpRequest, slug: str, token: str) -> HttpRe
             **_open_license_link(slug, stale, request.POST),
         )
         return _render_refusal(request, context, 409)
+    except ConfirmedOtherwise as otherwise:  # the other tab confirmed while this one did
+        checkout_record_refusal(checkout=checkout, why="confirmed_otherwise")
+        messages.error(request, otherwise.message)
+        return _redirect(request, done)
     except CheckoutClosed as closed:
         checkout_record_refusal(checkout=checkout, why="closed")
         messages.error(request, closed.message)

@@ -303,3 +303,31 @@ def test_opening_the_checkout_again_continues_the_open_one(client_for, owner, te
         later = _start(client, "northwind", tier="team")
     assert later != after_abandon
     assert Checkout.objects.count() == 4
+
+
+def test_a_second_tab_confirming_other_choices_is_refused_not_told_done(client_for, owner, team):
+    """Two tabs on one checkout (opened twice within the hour, or a duplicated tab): tab A
+    confirms 8 seats, then tab B confirms its preview of 10. B is told its choices were
+    not made, never "already confirmed"; the license keeps 8 seats and one invoice."""
+    client = client_for(owner)
+    url = _start(client, "northwind", tier="team")
+    assert _start(client, "northwind", tier="team", seats=10) == url
+    tab_a = client.get(url, CHANGE | {"tier": "team", "seats": 8})
+    tab_b = client.get(url, CHANGE | {"tier": "team", "seats": 10})
+    assert client.post(url + "confirm/", _confirm_form(tab_a))["Location"].endswith("/done/")
+
+    refused = client.post(url + "confirm/", _confirm_form(tab_b), follow=True)
+
+    html = refused.content.decode()
+    assert "already confirmed with other choices" in html
+    assert "nothing more was changed or charged" in html
+    assert "nothing was charged twice" not in html
+    team.refresh_from_db()
+    assert team.seats == 8
+    assert Invoice.objects.count() == 1
+    refusal = CheckoutEvent.objects.get(step=CheckoutEvent.Step.REFUSED)
+    assert refusal.data == {"why": "confirmed_otherwise"}
+    # Tab A's own back button and second click: still the same change, told as done.
+    again = client.post(url + "confirm/", _confirm_form(tab_a), follow=True)
+    assert "nothing was charged twice" in again.content.decode()
+    assert Invoice.objects.count() == 1

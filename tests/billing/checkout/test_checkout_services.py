@@ -6,8 +6,14 @@ from decimal import Decimal
 import pytest
 
 from billing.checkout.quote import QuoteRefused
-from billing.checkout.services import StalePreview, checkout_confirm
-from billing.models import CheckoutStatus, Invoice, ScheduledChange
+from billing.checkout.services import (
+    ConfirmedOtherwise,
+    StalePreview,
+    Target,
+    checkout_confirm,
+    checkout_preview,
+)
+from billing.models import Checkout, CheckoutStatus, Invoice, ScheduledChange
 from billing.money import Money
 from licensing.licenses.services import Actor
 from tests.helpers.checkout import confirm, preview, subscribed
@@ -76,6 +82,24 @@ def test_confirming_twice_changes_once(organization, catalog, owner):
     )
     assert again.invoice == checkout.invoice
     assert Invoice.objects.count() == 1
+
+
+def test_a_confirmed_checkout_refuses_another_preview_of_it(organization, catalog, owner):
+    """Two previews on one checkout (two tabs): once one is confirmed, confirming the other
+    raises ConfirmedOtherwise and changes nothing; the confirmed one again is as before."""
+    license = subscribed(organization, catalog, seats=5)
+    shown, checkout = confirm(organization, license, owner, tier="team", seats=8, cycle="monthly")
+    other = checkout_preview(
+        checkout=Checkout.objects.get(pk=checkout.pk),
+        target=Target("team", 10, "monthly"),
+    )
+    with pytest.raises(ConfirmedOtherwise):
+        checkout_confirm(
+            checkout=checkout, target=other.target, digest=other.digest, actor=Actor.of(owner)
+        )
+    license.refresh_from_db()
+    assert license.seats == 8 and Invoice.objects.count() == 1
+    assert Checkout.objects.get(pk=checkout.pk).confirmed_digest == shown.digest
 
 
 def test_a_stale_preview_is_refused(organization, catalog, owner):
