@@ -149,7 +149,15 @@ def normalize_tax_id(country: str, value: str) -> str:
 def _eu_vat(country: str, value: str) -> str:
     prefix = VAT_PREFIX.get(country, country)
     module = _module(country)  # the national number's module (stdnum.de.vat…)
-    number = eu_vat.compact(value) if value[:2].isalpha() else module.compact(value)
+    try:
+        number = eu_vat.compact(value) if value[:2].isalpha() else module.compact(value)
+    except StdnumError as exc:  # letters that start no VAT number (XX123)
+        if not value[:2].isalpha():
+            raise _refusal(country, exc) from None
+        raise TaxIdError(
+            f"{value[:2].upper()} starts no VAT number; one of {country_name(country)} starts "
+            f"with {prefix}. Expected format: {KINDS[country].format}"
+        ) from None
     if not number[:2].isalpha():
         number = prefix + number
     if number[:2] != prefix and not (country == "GR" and number[:2] == "GR"):

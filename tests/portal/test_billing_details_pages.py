@@ -81,6 +81,12 @@ def test_a_bad_tax_id_is_a_422_naming_the_format(client_for, owner):
     assert not BillingDetails.objects.filter(legal_name__gt="").exists()
 
 
+def test_a_tax_id_starting_with_no_vat_prefix_is_a_422_not_a_500(client_for, owner):
+    answer = client_for(owner).post(URL, {**FORM, "country": "IE", "tax_id": "XX123"})
+    assert answer.status_code == 422
+    assert "XX starts no VAT number; one of Ireland starts with IE" in answer.content.decode()
+
+
 def test_a_member_gets_403_and_an_outsider_404(client_for, teammate, outsider):
     assert client_for(teammate).get(URL).status_code == 403
     assert client_for(teammate).post(URL, FORM).status_code == 403

@@ -2,6 +2,8 @@
 message naming what is expected, and the number kept normalized."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from billing.tax.countries import countries, is_country
 from billing.tax.ids import TaxIdError, normalize_tax_id
@@ -45,6 +47,13 @@ def test_valid_numbers_are_kept_normalized(country, typed, kept):
         ("FR", "123", "too many or too few characters. Expected format: FR12345678901"),
         ("DE", "FR40303265045", "another country; one of Germany starts with DE"),
         (
+            "IE",
+            "XX123",
+            "XX starts no VAT number; one of Ireland starts with IE. Expected format: "
+            "IE1234567X",
+        ),
+        ("FR", "qq 123-45", "QQ starts no VAT number; one of France starts with FR"),
+        (
             "GB",
             "980780685",
             "That is not a valid UK VAT number: the check digit does not match. "
@@ -85,3 +94,24 @@ def test_invalid_numbers_are_refused_with_what_is_expected(country, typed, says)
 def test_only_iso_3166_countries_are_offered(code, offered):
     assert is_country(code) is offered
     assert (code in countries()) is offered
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    country=st.sampled_from(["IE", "DE", "FR", "GR", "GB", "CH", "BR", "US", "NO", "ZW"]),
+    value=st.one_of(
+        st.text(max_size=20),
+        st.builds(
+            lambda prefix, rest: prefix + rest,
+            st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=2, max_size=2),
+            st.text(alphabet="0123456789 -./", max_size=14),
+        ),
+    ),
+)
+def test_property_any_typed_value_is_kept_or_refused_in_our_words(country, value):
+    """Whatever is typed, for any country: a number kept, or a TaxIdError saying why;
+    never stdnum's own exception (a 500 on the billing details page)."""
+    try:
+        normalize_tax_id(country, value)
+    except TaxIdError as refused:
+        assert str(refused)
