@@ -95,7 +95,8 @@ def _seat_limit(version: TierVersion) -> int | None:
     return None
 
 
-def _seat_price(row: TierVersionPrice, currency: str) -> SeatPrice:
+def seat_price_of(row: TierVersionPrice, currency: str) -> SeatPrice:
+    """A catalog price row as the price a subscription would lock."""
     return SeatPrice(
         amount=Money(row.amount, currency),
         cycle=row.cycle,
@@ -209,6 +210,12 @@ def scheduled_for(subscription: Subscription, day: date) -> ScheduledChange | No
     )
 
 
+def version_price(version: TierVersion, *, currency: str, cycle: str) -> SeatPrice | None:
+    """`version`'s published price in that currency and cycle, None if it has none."""
+    row = version.price_rows.filter(currency_id=currency, cycle=cycle).first()
+    return None if row is None else seat_price_of(row, currency)
+
+
 def lock_holds_until(subscription: Subscription, version: TierVersion) -> date | None:
     """The day the locked price holds to: the day stored when it was locked, or the
     version's notice date when the version was retired since with a later one (its
@@ -283,7 +290,7 @@ def next_renewal(subscription: Subscription, *, cache: Cache | None = None) -> N
         same_cycle = change.cycle == subscription.cycle
         plan = _plan(
             version,
-            _seat_price(price_row, currency),
+            seat_price_of(price_row, currency),
             seats=change.seats,
             auto_renew=change.auto_renew,
             # A proposal's renewal: its term, billing and discount (a term of its own);
@@ -305,7 +312,7 @@ def next_renewal(subscription: Subscription, *, cache: Cache | None = None) -> N
         version, price_row = cache.version(successor_pk), successor_row
         plan = _plan(
             version,
-            _seat_price(price_row, currency),
+            seat_price_of(price_row, currency),
             seats=license.seats,
             auto_renew=license.auto_renew,
             cycles=subscription.term_cycles,

@@ -24,6 +24,7 @@ from billing.invoices.selectors import invoice_summary
 from billing.models import Subscription
 from billing.money import Money
 from billing.proposals.customer import customer_proposals, open_proposals
+from billing.renewals.selectors import lock_holds_until, version_price
 from billing.renewals.services import RENEWAL, ends_after
 from billing.renewals.summary import renewal_summary, with_credit
 from billing.subscriptions.selectors import canceled_by_customer
@@ -186,6 +187,9 @@ def _plan(license, *, closed: bool = False) -> dict:
         if license.is_usable
         else None,
         "subscription": subscription,
+        # What the renewal panel says too: the stored day, or a retired version's later
+        # notice date (billing.renewals.selectors.lock_holds_until).
+        "locked_until": lock_holds_until(subscription, license.version),
         "price_text": subscription.seat_price.describe(),
         "cycle_price": subscription.cycle_price.rounded(),
         "scheduled": pending_change(license),
@@ -207,6 +211,14 @@ def _trial(license, at) -> dict:
 
 def _panel(license, context: dict, at):
     panel = license_panel(license=license, at=at)
+    subscription = context.get("subscription")
+    if panel.legacy and subscription is not None:
+        # The legacy table's price row: today's version at the subscription's currency
+        # and cycle, beside the price kept (none: today's is not sold that way).
+        today = version_price(
+            panel.today, currency=subscription.currency_id, cycle=subscription.cycle
+        )
+        context = context | {"today_price_text": today.describe() if today else ""}
     # Each meter with its months as (period, used, limit), the limit each month had.
     return panel, context | {"meter_rows": [(view, view.rows) for view in panel.meters]}
 

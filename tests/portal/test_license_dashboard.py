@@ -418,3 +418,31 @@ def test_a_suspended_license_renewed_by_hand_does_not_say_it_renews(
         "lifted and before the term ends on 31 March 2026"
     ) in page
     assert "By hand, with your account manager, before" not in page
+
+
+def test_a_version_retired_since_says_one_lock_date_and_both_prices(
+    client_for, owner, organization, catalog, now
+):
+    """A version retired after the price was locked keeps it to the notice date: the
+    legacy table and the renewal panel name that one day (not the term's end stored at
+    locking), and the table sets the price kept beside today's."""
+    from licensing.catalog.publishing import tier_version_retire
+    from tests.helpers.checkout import subscribed
+
+    license = subscribed(organization, catalog, "starter", seats=1)
+    assert license.subscription.price_locked_until == date(2026, 3, 31)
+    tier_version_retire(
+        version=license.version,
+        successor=catalog.version("team"),
+        notice_date=date(2026, 4, 20),
+        reason="Starter is discontinued.",
+    )
+    page = client_for(owner).get("/app/northwind/").content.decode()
+    assert "while your price lock holds, until 20 April 2026." in page
+    assert "31 March 2026." not in page.split("Your legacy plan beside today")[1][:600]
+    assert re.search(r"Price locked until</dt><dd><time[^>]*>20 April 2026</time>", page)
+    kept = license.subscription.seat_price.describe()
+    team = catalog.version("team").price_rows.get(currency_id="USD", cycle="monthly")
+    price_row = re.search(r'<th scope="row">Price</th><td>([^<]*)</td><td>([^<]*)</td>', page)
+    assert price_row.group(1) == kept
+    assert price_row.group(2).startswith(f"${team.amount:,.2f} per seat a month")
