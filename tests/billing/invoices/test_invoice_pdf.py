@@ -46,6 +46,10 @@ def test_finalizing_renders_a_pdf_with_the_number_lines_and_total(
     assert pdf.startswith(b"%PDF-")
     text = pdf_text(pdf)
     assert "Invoice INV-2026-000001" in text
+    # A document: an open invoice says when it is due, never a status that goes stale
+    # ("Open" on an invoice the site calls overdue).
+    assert f"DUE {invoice.due_on:%-d %B %Y}".upper() in text  # the badge is set in capitals
+    assert "Open\n" not in text and "OPEN\n" not in text
     assert "Northwind" in text and "GB99" in text
     assert "Team plan, 12 seats" in text and "$144.00" in text
     assert "Extra API calls, 10,000" in text and "$9.00" in text
