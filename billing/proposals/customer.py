@@ -59,7 +59,7 @@ def open_proposals(organization: Organization, today: date) -> list[ProposalVers
             proposal__organization=organization,
             status=ProposalStatus.SENT,
             valid_until__gte=today,
-        ).select_related("proposal")
+        ).select_related("proposal", "sent_by")
     )
 
 

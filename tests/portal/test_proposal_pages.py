@@ -362,3 +362,26 @@ def test_renewing_as_is_says_what_it_invoices_and_the_change_it_replaces(
     ) in text
     assert "It replaces the change you had scheduled for" in text
     assert "Team, 3 seats, annual." in text
+
+
+def test_the_dashboard_names_who_sent_the_proposal(
+    client_for, owner, organization, license, catalog, account_manager, now
+):
+    """"Your account manager" only when the sender is the organization's; otherwise the
+    sender by name, never an account manager the page says it does not have."""
+    from tests.factories import UserFactory
+
+    account_manager.first_name, account_manager.last_name = "Maya", "Patel"
+    account_manager.save()
+    colleague = UserFactory(first_name="Sam", last_name="Lee", is_staff=True)
+    sent_version(license, catalog, [{"seats": 6}], prepared_by=account_manager)
+    page = client_for(owner).get(reverse("organization_detail", args=["northwind"]))
+    assert "Your account manager, Maya Patel, sent you proposal" in page.content.decode()
+
+    organization.account_manager = None
+    organization.save()
+    sent_version(license, catalog, [{"seats": 7}], prepared_by=colleague)
+    page = client_for(owner).get(reverse("organization_detail", args=["northwind"])).content
+    assert "Your account manager, " not in page.decode()
+    assert "Sam Lee of your vendor sent you proposal" in page.decode()
+    assert "Maya Patel of your vendor sent you proposal" in page.decode()
