@@ -64,10 +64,11 @@ from billing.proposals.events import (
     proposals_lock,
     version_move,
 )
-from billing.proposals.options import describe_option
+from billing.proposals.options import describe_option, lowers_tier
 from billing.subscriptions.periods import term_end_for
 from billing.subscriptions.services import subscription_set_auto_renew
 from licensing.licenses.services import Actor
+from licensing.models import License
 from portal import clock
 from portal.emails import queue_templated_email
 from portal.models import Membership, Role
@@ -184,6 +185,20 @@ def _checkout_for(version: ProposalVersion, option: ProposalOption, user, at) ->
     )
 
 
+def _refuse_a_downgrade(option: ProposalOption, license_id: int) -> None:
+    """An option that moves the license to a lower tier now (it moved up since the
+    proposal was made): never applied mid-term. Read from the database."""
+    license = License.objects.select_related("version__tier").get(pk=license_id)
+    if lowers_tier(license, option.tier_version):
+        raise ProposalRefused(
+            f"Your plan changed since this proposal was made: this option would now move "
+            f"you from {license.version.tier.name} down to {option.tier_version.tier.name} "
+            "before your term ends. A downgrade takes effect at the end of your term: "
+            "schedule it from your plan, or ask your account manager for an updated "
+            "proposal."
+        )
+
+
 def as_is_refusal(option: ProposalOption, license_id: int) -> str:
     """Why a "renew as is" option no longer renews the plan as it is ("" while it does):
     the license's version, seats or cycle changed since the proposal was made (a change
@@ -232,6 +247,7 @@ def accept_preview(
         if why:
             raise ProposalRefused(why)
         return renewal_of(option, today=timezone.localdate(at))
+    _refuse_a_downgrade(option, version.proposal.license_id)
     checkout = _checkout_for(version, option, user, at)
     return checkout_preview(checkout=checkout, target=option_target(option), at=at)
 
@@ -269,6 +285,7 @@ def proposal_accept(
     if option.renew_as_is:
         scheduled = _schedule_renewal(option, digest=digest, actor=actor, at=at)
     else:
+        _refuse_a_downgrade(option, version.proposal.license_id)
         checkout = _confirm_change(version, option, digest=digest, actor=actor, at=at)
     version_move(
         proposal,

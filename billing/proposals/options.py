@@ -59,6 +59,23 @@ def renew_as_is(license: License, **changes) -> OptionInput:
     return OptionInput(**fields)
 
 
+def lowers_tier(license: License, version: TierVersion, *, renew_as_is: bool = False) -> bool:
+    """Whether an option of `version` moves the license to a tier ranked below its own.
+    Every option but "renew as is" takes effect on acceptance, and a downgrade takes
+    effect at the end of the term (../shared/PRODUCT.md, rule 4): such an option is
+    refused, and one that became a downgrade since (the license moved up meanwhile) is
+    neither sent nor accepted."""
+    return not renew_as_is and version.tier.order < license.version.tier.order
+
+
+def downgrade_refusal(license: License, version: TierVersion) -> str:
+    return (
+        f"{version.tier.name} ranks below the license's {license.version.tier.name}: an "
+        "option takes effect on acceptance, and a downgrade takes effect at the end of the "
+        "term. The customer schedules one from their plan."
+    )
+
+
 def check_option(
     license: License, subscription: Subscription | None, option: OptionInput
 ) -> TierVersionPrice:
@@ -75,6 +92,10 @@ def check_option(
         errors["tier_version"] = (
             f"{version} is not on sale; choose a published version (or the license's own)."
         )
+    if "tier_version" not in errors and lowers_tier(
+        license, version, renew_as_is=option.renew_as_is
+    ):
+        errors["tier_version"] = downgrade_refusal(license, version)
     if option.renew_as_is and (option.seats != license.seats or option.cycle != subscription.cycle):
         errors["renew_as_is"] = "Renewing as is keeps the license's seats and billing cycle."
     if option.cycle not in BillingCycle.values:

@@ -26,7 +26,7 @@ from billing.proposals.events import (
     proposal_record_event,
     version_move,
 )
-from billing.proposals.options import subscription_of
+from billing.proposals.options import downgrade_refusal, lowers_tier, subscription_of
 from billing.proposals.tasks import deliver_proposal
 from licensing.licenses.services import Actor
 from portal.unavailable import SERVICE_ERRORS
@@ -52,6 +52,13 @@ def send_refusal(version: ProposalVersion, *, today: date) -> str | None:
     stale = _stale_renewal(version, options)
     if stale:
         return stale
+    lowered = downgrades(version, options)
+    if lowered:
+        return (
+            f"Option {lowered[0].position} is now a downgrade: "
+            f"{downgrade_refusal(version.proposal.license, lowered[0].tier_version)} "
+            "Change or remove the option before sending."
+        )
     if version.status == ProposalStatus.DRAFT and options_need_approval(options):
         return (
             f"{version.label} has a discount above the approval threshold: "
@@ -76,6 +83,18 @@ def stale_renewals(version: ProposalVersion, options) -> list[ProposalOption]:
             or option.seats != license.seats
             or option.cycle != cycle
         )
+    ]
+
+
+def downgrades(version: ProposalVersion, options) -> list[ProposalOption]:
+    """The options of `options` that would move the license to a lower tier on
+    acceptance (billing.proposals.options.lowers_tier): the license moved up since they
+    were added. The builder marks them; sending refuses while there is one."""
+    license = version.proposal.license
+    return [
+        option
+        for option in options
+        if lowers_tier(license, option.tier_version, renew_as_is=option.renew_as_is)
     ]
 
 

@@ -35,7 +35,7 @@ from billing.proposals.selectors import (
     proposals_for,
     rows,
 )
-from billing.proposals.sending import proposal_send, send_refusal, stale_renewals
+from billing.proposals.sending import downgrades, proposal_send, send_refusal, stale_renewals
 from billing.proposals.services import (
     OPEN,
     ProposalRefused,
@@ -228,6 +228,10 @@ def _builder(request: HttpRequest, proposal: Proposal, *, status: int = 200, **f
         # are shown (sending names the first of them in send_refusal).
         "stale_positions": {
             option.position for option in stale_renewals(version, [item.option for item in priced])
+        },
+        # Options that became a downgrade (the license moved up since): marked likewise.
+        "downgrade_positions": {
+            option.position for option in downgrades(version, [item.option for item in priced])
         },
         "today": today,
         "recipients": billing_recipients(proposal.organization),

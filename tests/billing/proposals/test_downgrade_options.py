@@ -1,0 +1,76 @@
+"""An option of a lower tier than the license's takes effect on acceptance, while a
+downgrade takes effect at the end of the term (../shared/PRODUCT.md, rule 4): the
+builder refuses one; one that became a downgrade since (the license moved up after it
+was added) is marked in the builder, not sent and not accepted, and nothing changes."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from billing.models import Checkout, Invoice, Proposal
+from billing.proposals.acceptance import ProposalRefused, accept_preview, proposal_accept
+from billing.proposals.options import OptionInput
+from billing.proposals.options import ProposalRefused as OptionRefused
+from billing.proposals.sending import proposal_send, send_refusal
+from billing.proposals.services import proposal_create, proposal_option_set
+from licensing.licenses.services import Actor
+from tests.helpers.checkout import confirm
+from tests.helpers.proposals import sent_version
+
+TODAY_OPTION = {"tier": "team", "seats": 8, "cycle": "annual"}
+
+
+def _moved_up_to_business(license, owner):
+    confirm(license.organization, license, owner, tier="business", seats=10, cycle="annual")
+    license.refresh_from_db()
+    assert license.version.tier.slug == "business"
+
+
+def test_the_builder_refuses_an_option_of_a_lower_tier(license, catalog, account_manager, now):
+    proposal = proposal_create(license=license, actor=Actor.of(account_manager), at=now)
+    starter = OptionInput(tier_version=catalog.version("starter"), seats=3, cycle="annual")
+    with pytest.raises(OptionRefused) as refused:
+        proposal_option_set(
+            proposal=proposal,
+            position=None,
+            option=starter,
+            actor=Actor.of(account_manager),
+            at=now,
+        )
+    assert "Starter ranks below the license's Team" in refused.value.errors["tier_version"]
+    assert "a downgrade takes effect at the end of the term" in refused.value.errors["tier_version"]
+    same = OptionInput(tier_version=catalog.version("team"), seats=8, cycle="annual")
+    assert proposal_option_set(
+        proposal=proposal, position=None, option=same, actor=Actor.of(account_manager), at=now
+    )
+
+
+def test_an_option_that_became_a_downgrade_is_neither_sent_nor_accepted(
+    license, catalog, owner, account_manager, client_for, now
+):
+    draft = sent_version(license, catalog, [TODAY_OPTION], prepared_by=account_manager)
+    draft.status = "draft"
+    draft.sent_at = None
+    draft.save()
+    sent = sent_version(license, catalog, [TODAY_OPTION], prepared_by=account_manager)
+    _moved_up_to_business(license, owner)
+    invoices = Invoice.objects.count()
+
+    why = send_refusal(draft, today=now.date())
+    assert why.startswith("Option 1 is now a downgrade: Team ranks below the license's Business")
+    with pytest.raises(ValidationError, match="Option 1 is now a downgrade"):
+        proposal_send(version=draft, actor=Actor.of(account_manager), at=now)
+
+    option = sent.options.get()
+    for answer in (accept_preview, proposal_accept):
+        with pytest.raises(ProposalRefused, match="move you from Business down to Team"):
+            answer(version=sent, option=option, user=owner)
+    license.refresh_from_db()
+    assert license.version.tier.slug == "business" and license.seats == 10
+    assert Invoice.objects.count() == invoices
+    assert not Checkout.objects.filter(proposal_option=option).exists()
+
+    page = client_for(account_manager).get(
+        reverse("manage_proposal", args=[Proposal.objects.get(pk=draft.proposal_id).number])
+    )
+    assert "Now a downgrade" in page.content.decode()
