@@ -82,6 +82,7 @@ class TierResult:
     horizon_years: int
     implementation_cost: Money
     discount_rate_percent: Decimal | None
+    cycle: str = BillingCycle.ANNUAL
 
     @property
     def annual_value(self) -> Money:
@@ -107,12 +108,26 @@ class TierResult:
 
     @property
     def payback_months(self) -> Decimal | None:
-        """Months of net value it takes to recover the implementation cost and a year's
-        price. None: the tier does not pay back (its cost is not below its value)."""
-        if self.annual_net.amount <= 0:
+        """The month the value so far first reaches everything paid so far, where the
+        chart's lines cross (cumulative_points: the implementation cost at the start,
+        each period's price at its start). None: the tier does not pay back (its cost is
+        not below its value).
+
+        A period lasts `months` (12 or 1) and costs annual cost * months / 12. In period
+        k (counted from 0) the paid total stands at implementation + (k + 1) prices; the
+        value, annual value / 12 a month, reaches it within the period once (k + 1) *
+        (net a year * months / 12) exceeds the implementation cost. At the first such k,
+        k = floor(12 * implementation / (net a year * months)), it takes
+        (12 * implementation + (k + 1) * annual cost * months) / annual value months.
+        Worked in whole amounts, divided once."""
+        net = self.annual_net.amount
+        if net <= 0:
             return None
-        outlay = self.implementation_cost + self.annual_cost
-        return round_ratio(outlay.amount / (self.annual_net.amount / MONTHS_PER_YEAR))
+        months = period_of(self.cycle, self.annual_cost.amount)[0]
+        outlay = MONTHS_PER_YEAR * self.implementation_cost.amount
+        k = outlay // (net * months)
+        paid = outlay + (k + 1) * self.annual_cost.amount * months
+        return round_ratio(paid / self.annual_value.amount)
 
     @property
     def npv(self) -> Money | None:
@@ -194,6 +209,7 @@ def evaluate_tier(tier: TierInput, assumptions: Assumptions) -> TierResult:
         horizon_years=assumptions.horizon_years,
         implementation_cost=assumptions.implementation_cost,
         discount_rate_percent=assumptions.discount_rate_percent,
+        cycle=assumptions.cycle,
     )
 
 
@@ -228,14 +244,19 @@ class Point:
         return self.value - self.cost
 
 
+def period_of(cycle: str, annual_cost):
+    """A billing period's length in months and its price, from a year's price."""
+    if cycle == BillingCycle.ANNUAL:
+        return MONTHS_PER_YEAR, annual_cost
+    return 1, annual_cost / MONTHS_PER_YEAR
+
+
 def cumulative_points(result: TierResult, cycle: str) -> list[Point]:
     """Month by month over the horizon: value accrued so far against everything paid so
     far. The implementation cost and each period's price are paid at its start, so an
     annual price is paid in full at months 0, 12, 24…"""
     months = result.horizon_years * MONTHS_PER_YEAR
-    annual = cycle == BillingCycle.ANNUAL
-    price = result.annual_cost if annual else result.annual_cost / MONTHS_PER_YEAR
-    period = MONTHS_PER_YEAR if annual else 1
+    period, price = period_of(cycle, result.annual_cost)
     points = []
     for month in range(months + 1):
         # Periods started by the end of this month (the last month starts none).

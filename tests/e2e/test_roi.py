@@ -37,7 +37,7 @@ def test_it_recalculates_as_the_visitor_types(page, live_server, roi_catalog, ax
 
     expect(results(page)).to_contain_text("875.0%")
     expect(results(page)).to_contain_text("$585,000.00")
-    expect(results(page)).to_contain_text("1.4 months")
+    expect(results(page)).to_contain_text("1.2 months")
     expect(page.locator(".roi-recommendation")).to_contain_text("Business")
     # The chart was redrawn with the new numbers, and the URL keeps the inputs.
     charts = page.locator("#roi-results svg[role=img]")

@@ -1,6 +1,7 @@
 """The /roi/ page through the test client: good input, bad input, htmx, personalised."""
 
 import re
+from decimal import Decimal
 
 import pytest
 
@@ -14,7 +15,7 @@ def test_it_shows_the_hand_worked_case(client, roi_catalog):
     assert "$585,000.00" in page
     assert "$525,000.00" in page
     assert "875.0%" in page
-    assert "1.4 months" in page
+    assert "1.2 months" in page
     # Starter has 5 seats: shown, marked, not recommended.
     assert "Does not fit a team of 50" in page
     assert response.context["outcome"].recommended.tier.slug == "business"
@@ -50,22 +51,39 @@ def test_it_shows_a_losing_tier_honestly(client, roi_catalog):
 
 
 def test_a_payback_after_the_horizon_is_not_said_to_pay_back(client, roi_catalog):
-    # Eleven people: Enterprise is worth 11 * 3 h * 52 * $75 = $128,700 a year against
-    # $120,000, so it would pay back after 120,000 / (8,700 / 12) = 165.5 months, long
-    # after a 3-year horizon. Business pays back in 10.5 months, within it.
+    # Eleven people and $30,000 to implement: Enterprise is worth 11 * 3 h * 52 * $75 =
+    # $128,700 a year against $120,000 paid at each year's start. The value so far first
+    # reaches what was paid in year 4 (k = floor(12 * 30,000 / (8,700 * 12)) = 3): after
+    # (12 * 30,000 + 4 * 120,000 * 12) / 128,700 = 47.55 months, past a 3-year horizon
+    # (and its ROI is below zero). Business ($60,000): k = 0, after (360,000 + 720,000) /
+    # 128,700 = 8.39 months, within it.
+    response = client.get(roi_url(team_size="11", horizon_years="3", implementation_cost="30000"))
+    page = response.content.decode()
+    enterprise = next(c for c in response.context["charts"] if c.result.tier.slug == "enterprise")
+    assert enterprise.result.roi_percent == Decimal("-1.0")
+    assert enterprise.description.endswith(
+        "It does not pay back within your 3-year horizon (it would after 47.6 months)."
+    )
+    assert "Payback (dot)" not in str(enterprise.svg)
+    assert "Not within your 3-year horizon (it would after 47.6 months)" in page
+    assert "Does not pay back within 3 years" in page
+    assert "pays back after 47.6 months" not in page
+    business = next(c for c in response.context["charts"] if c.result.tier.slug == "business")
+    assert business.description.endswith("It pays back after 8.4 months.")
+    assert "Payback (dot)" in str(business.svg)
+
+
+def test_a_tier_with_a_positive_roi_is_never_said_not_to_pay_back(client, roi_catalog):
+    """The walker's case: a tier whose value over the horizon beats its cost pays back
+    within it, where its chart's lines cross. Eleven people, no implementation cost:
+    Enterprise's $120,000 a year is reached by $128,700 of value a year after
+    12 * 120,000 / 128,700 = 11.19 months, and its 3-year ROI is +7.3 %."""
     response = client.get(roi_url(team_size="11", horizon_years="3"))
     page = response.content.decode()
     enterprise = next(c for c in response.context["charts"] if c.result.tier.slug == "enterprise")
-    assert enterprise.description.endswith(
-        "It does not pay back within your 3-year horizon (it would after 165.5 months)."
-    )
-    assert "Payback (dot)" not in str(enterprise.svg)
-    assert "Not within your 3-year horizon (it would after 165.5 months)" in page
-    assert "Does not pay back within 3 years" in page
-    assert "pays back after 165.5 months" not in page
-    business = next(c for c in response.context["charts"] if c.result.tier.slug == "business")
-    assert business.description.endswith("It pays back after 10.5 months.")
-    assert "Payback (dot)" in str(business.svg)
+    assert enterprise.result.roi_percent == Decimal("7.3")
+    assert enterprise.description.endswith("It pays back after 11.2 months.")
+    assert "Does not pay back within" not in page
 
 
 def test_it_shows_the_npv_only_with_a_discount_rate(client, roi_catalog):

@@ -55,21 +55,23 @@ def tier(slug="business", *, price="60000", hours="3", errors="0", seats=None) -
 
 def test_it_works_the_issues_example_by_hand():
     # 50 people * 3 h * 52 weeks * $75 = $585,000; against $60,000: $525,000 net,
-    # 525,000 / 60,000 = 875 %, and 60,000 / (525,000 / 12) = 1.371… ≈ 1.4 months.
+    # 525,000 / 60,000 = 875 %. The year's $60,000 is paid at its start and $48,750 of
+    # value comes a month: they cross after 60,000 / 48,750 = 1.23… ≈ 1.2 months.
     result = evaluate_tier(tier(), assumptions())
     assert result.annual_value == usd(585000)
     assert result.annual_cost == usd(60000)
     assert result.annual_net == usd(525000)
     assert result.roi_percent == D("875.0")
-    assert result.payback_months == D("1.4")
+    assert result.payback_months == D("1.2")
     assert result.npv is None
 
 
 @pytest.mark.parametrize(
     ("overrides", "tier_kwargs", "value", "cost", "roi", "payback"),
     [
-        # Monthly billing: 12 * $5,000 = $60,000, same as the annual case.
-        ({"cycle": BillingCycle.MONTHLY}, {"price": "5000"}, "585000", "60000", "875.0", "1.4"),
+        # Monthly billing: 12 * $5,000 = $60,000, as the annual case, but only a month's
+        # $5,000 is paid up front: 5,000 / 48,750 = 0.10… months.
+        ({"cycle": BillingCycle.MONTHLY}, {"price": "5000"}, "585000", "60000", "875.0", "0.1"),
         # Errors: 20 * $1,000 = $20,000 on top of 10 * 2 h * 52 * $50 = $52,000.
         (
             {"team_size": 10, "hourly_cost": usd(50), "cost_per_error": usd(1000)},
@@ -77,17 +79,18 @@ def test_it_works_the_issues_example_by_hand():
             "72000",
             "12000",
             "500.0",
-            "2.4",
+            "2.0",  # 12,000 / (72,000 / 12)
         ),
         # Three years with $30,000 implementation: (3 * 525,000 - 30,000) / (3 * 60,000
-        # + 30,000) = 1,545,000 / 210,000 = 735.71… %; payback 90,000 / 43,750 = 2.06.
+        # + 30,000) = 1,545,000 / 210,000 = 735.71… %; the first year's 60,000 and the
+        # 30,000 are reached by 48,750 a month after 90,000 / 48,750 = 1.85 months.
         (
             {"horizon_years": 3, "implementation_cost": usd(30000)},
             {},
             "585000",
             "60000",
             "735.7",
-            "2.1",
+            "1.8",
         ),
         # Cost above value: negative ROI, no payback. 1 * 1 h * 52 * $10 = $520.
         (
@@ -110,27 +113,55 @@ def test_it_matches_hand_worked_cases(overrides, tier_kwargs, value, cost, roi, 
 
 
 @pytest.mark.parametrize(
-    ("price", "years", "payback", "within"),
+    ("price", "implementation", "years", "payback", "within"),
     [
-        # $60,000 a year against $585,000 of value: 1.4 months.
-        ("60000", 1, "1.4", True),
-        # $540,000 against $585,000: 540,000 / (45,000 / 12) = 144 months, 12 years.
-        ("540000", 10, "144.0", False),
-        # $527,000: 527,000 / (58,000 / 12) = 109.03…: inside ten years, not nine.
-        ("527000", 10, "109.0", True),
-        ("527000", 9, "109.0", False),
-        # $525,000: 525,000 / (60,000 / 12) = 105 months, inside nine years (108).
-        ("525000", 9, "105.0", True),
-        # $438,750: 438,750 / (146,250 / 12) = 36 months exactly, the last of three years.
-        ("438750", 3, "36.0", True),
-        ("438750", 2, "36.0", False),
-        ("600000", 3, None, False),  # cost above value: never
+        # $60,000 a year against $585,000 of value: 1.2 months.
+        ("60000", "0", 1, "1.2", True),
+        # $540,000 a year and $100,000 to implement, $45,000 net a year: the value so
+        # far first reaches what was paid in year 3 (k = floor(12 * 100,000 / (45,000 *
+        # 12)) = 2), after (1,200,000 + 3 * 540,000 * 12) / 585,000 = 35.28 months:
+        # inside three years (36), not two.
+        ("540000", "100000", 3, "35.3", True),
+        ("540000", "100000", 2, "35.3", False),
+        # $135,000 to implement is three years' net exactly: the value reaches the paid
+        # total only as year 4's price falls due (k = 3), after (1,620,000 + 4 * 540,000
+        # * 12) / 585,000 = 47.08 months; three years only break even (ROI 0 %).
+        ("540000", "135000", 3, "47.1", False),
+        ("540000", "135000", 4, "47.1", True),
+        ("600000", "0", 3, None, False),  # cost above value: never
     ],
 )
-def test_it_pays_back_within_the_horizon_only_up_to_its_last_month(price, years, payback, within):
-    result = evaluate_tier(tier(price=price), assumptions(horizon_years=years))
+def test_it_pays_back_within_the_horizon_only_up_to_its_last_month(
+    price, implementation, years, payback, within
+):
+    result = evaluate_tier(
+        tier(price=price),
+        assumptions(horizon_years=years, implementation_cost=usd(implementation)),
+    )
     assert result.payback_months == (None if payback is None else D(payback))
     assert result.pays_back_within_horizon is within
+
+
+@pytest.mark.parametrize(
+    ("cycle", "price", "payback"),
+    [
+        # $3,000,000 to implement against $525,000 net a year. Annual: k = floor(12 *
+        # 3,000,000 / (525,000 * 12)) = 5, after (36,000,000 + 6 * 60,000 * 12) / 585,000
+        # = 68.92 months. Monthly ($5,000): k = floor(36,000,000 / 525,000) = 68, after
+        # (36,000,000 + 69 * 60,000) / 585,000 = 68.62 months.
+        (BillingCycle.ANNUAL, "60000", "68.9"),
+        (BillingCycle.MONTHLY, "5000", "68.6"),
+    ],
+)
+def test_it_pays_back_where_the_charts_lines_cross(cycle, price, payback):
+    result = evaluate_tier(
+        tier(price=price),
+        assumptions(cycle=cycle, horizon_years=10, implementation_cost=usd(3_000_000)),
+    )
+    assert result.payback_months == D(payback)
+    points = cumulative_points(result, cycle)
+    crossed = next(p.month for p in points if p.value >= p.cost)
+    assert crossed == int(D(payback)) + 1
 
 
 def test_it_discounts_net_value_for_the_npv():
@@ -370,3 +401,24 @@ def test_it_never_produces_nan_or_infinity(scenario):
     for point in cumulative_points(result, base_assumptions.cycle):
         numbers += [point.value.amount, point.cost.amount]
     assert all(number.is_finite() for number in numbers)
+
+
+@settings(deadline=None)
+@given(scenarios())
+def test_property_it_pays_back_where_the_chart_crosses_and_whenever_the_roi_is_positive(
+    scenario,
+):
+    """The payback is the chart's crossing: before it (less the half-tenth the rounding
+    may take) every month's value so far is below what was paid so far; and a tier whose
+    ROI over the horizon is above zero pays back within it (never "does not pay back
+    within 3 years" beside a positive ROI and lines that cross)."""
+    base_assumptions, base = scenario
+    result = evaluate_tier(base, base_assumptions)
+    if result.payback_months is None:
+        assert result.annual_net.amount <= 0
+        return
+    for point in cumulative_points(result, base_assumptions.cycle):
+        if point.month + D("0.05") < result.payback_months:
+            assert point.value < point.cost
+    if result.roi_percent is not None and result.horizon_net.amount > 0:
+        assert result.pays_back_within_horizon
