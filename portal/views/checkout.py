@@ -195,19 +195,20 @@ def _form_data(catalog: FrozenCatalog, license: License | None, source) -> dict:
     data.update({key: source.get(key) for key in FIELDS if key in source})
     if license is None and not data.get("seats") and data.get("tier"):
         data["seats"] = _minimum_seats(catalog, data["tier"])
-    elif "seats" not in source and "tier" in source and _converting(license, data["tier"]):
-        # The trial panel's "Convert" (the trial's tier, no seats): the seats kept, at
-        # least those the tier is sold from, so the link opens on a price, not a refusal.
+    elif "seats" not in source and _another_tier(catalog, license, data.get("tier")):
+        # A link that names another tier and no seats (the pricing page's "Upgrade to…",
+        # the trial panel's "Convert"): the seats kept, at least those the tier is sold
+        # from, so the link opens on a price, not a refusal.
         data["seats"] = max(license.seats, _minimum_seats(catalog, data["tier"]))
     return data
 
 
-def _converting(license: License | None, tier_slug) -> bool:
-    """Whether `tier_slug` is the tier of the trial running on a paid `license`."""
+def _another_tier(catalog: FrozenCatalog, license: License | None, tier_slug) -> bool:
+    """Whether `tier_slug` names a tier other than the paid `license`'s own (its trial's,
+    a higher one)."""
     if license is None or conversion.is_trial_license(license) or not tier_slug:
         return False
-    trial = conversion.running_trial(license)
-    return trial is not None and trial.tier.slug == tier_slug
+    return tier_slug != catalog.version(license.version_id).tier.slug
 
 
 def _minimum_seats(catalog: FrozenCatalog, tier_slug: str) -> int:

@@ -331,3 +331,18 @@ def test_a_second_tab_confirming_other_choices_is_refused_not_told_done(client_f
     again = client.post(url + "confirm/", _confirm_form(tab_a), follow=True)
     assert "nothing was charged twice" in again.content.decode()
     assert Invoice.objects.count() == 1
+
+
+def test_a_link_to_a_tier_sold_from_more_seats_opens_on_its_minimum(client_for, owner, team):
+    """The pricing page's "Upgrade to Enterprise" names the tier and no seats: a team of
+    5 is shown Enterprise at the 25 seats it is sold from, priced, not a refusal; seats
+    asked for are kept as asked."""
+    client = client_for(owner)
+    url = _start(client, "northwind", tier="enterprise", cycle="monthly")
+    page = client.get(url, {"tier": "enterprise", "cycle": "monthly"})
+    assert page.status_code == 200
+    assert page.context["form"]["seats"].value() == 25
+    assert page.context["preview"] is not None
+    asked = client.get(url, {"tier": "enterprise", "cycle": "monthly", "seats": "10"})
+    assert asked.status_code == 422
+    assert "25" in asked.content.decode()
