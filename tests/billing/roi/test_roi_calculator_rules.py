@@ -69,6 +69,8 @@ def test_a_tier_fifty_cents_ahead_is_recommended_and_pays_back():
     # after 12 * 25,999.50 / 26,000 = 11.9998 months: it pays back, within the year.
     assert result.payback_months == D("12.0")
     assert result.pays_back is True
+    # 12.0 months is the last month of a one-year horizon: within it, not after.
+    assert result.horizon_years == 1 and result.pays_back_within_horizon is True
 
 
 def test_it_names_the_tier_it_cannot_evaluate():
