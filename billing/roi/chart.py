@@ -35,7 +35,8 @@ CHART_CSS = (
     "inline:"
     ".pygal-chart .serie-0 .line, .pygal-chart .serie-1 .line { stroke-width: 3px !important }"
     ".pygal-chart .serie-1 .line { stroke-dasharray: 9 6 }"
-    ".pygal-chart .text-overlay text.label { font-weight: 700 }"
+    # The payback label sits above its dot, clear of the axis and its year marks.
+    ".pygal-chart .text-overlay text.label { font-weight: 700; transform: translateY(-18px) }"
 )
 
 STYLE = Style(
