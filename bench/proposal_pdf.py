@@ -136,7 +136,7 @@ def content() -> ProposalContent:
     results = [row.result for row in rows]
     roi = RoiProjection(
         "Inputs entered with the customer", assumptions, rows,
-        tier_charts(Outcome(results, [], results[1]), "annual", "en"), FORMULAS,
+        tier_charts(Outcome(results, [], results[1]), "en"), FORMULAS,
     )  # fmt: skip
     return ProposalContent(
         label="P-2026-0042 v2", number="P-2026-0042", version=2, status="sent",

@@ -192,8 +192,9 @@ def _refuse_a_downgrade(option: ProposalOption, license_id: int) -> None:
     if lowers_tier(license, option.tier_version):
         raise ProposalRefused(
             f"Your plan changed since this proposal was made: this option would now move "
-            f"you from {license.version.tier.name} down to {option.tier_version.tier.name} "
-            "before your term ends. A downgrade takes effect at the end of your term: "
+            f"you from {license.version.tier.name} to {option.tier_version.tier.name}, a tier "
+            "not ranked higher, before your term ends. Such a move takes effect at the end "
+            "of your term: "
             "schedule it from your plan, or ask your account manager for an updated "
             "proposal."
         )

@@ -448,15 +448,20 @@ def _roi(version: ProposalVersion, options: list[OptionContent], product_slug: s
     for option in options:
         slug = option.comparison.target.tier_slug
         base = defaults.get(slug)
+        # What the option costs in its first year, paid as it is billed: a monthly
+        # option a twelfth each month (its price path's year is twelve months), so its
+        # payback and chart count monthly payments, as the calculator does.
+        year_one = option.path.years[0].net
+        monthly = option.cycle == BillingCycle.MONTHLY
         tier = TierInput(
             slug=f"option-{option.position}",
             name=option.label,
-            price=option.path.years[0].net,
+            price=year_one / MONTHS_PER_YEAR if monthly else year_one,
             hours_saved_per_person_week=base.hours_saved_per_person_week if base else Decimal(0),
             errors_avoided_per_year=base.errors_avoided_per_year if base else Decimal(0),
             limits={limit.key: limit.value for limit in option.comparison.target.limits},
         )
-        result = evaluate_tier(tier, assumptions)
+        result = evaluate_tier(tier, replace(assumptions, cycle=option.cycle))
         rows.append(
             RoiRow(
                 option=option,
@@ -475,7 +480,7 @@ def _roi(version: ProposalVersion, options: list[OptionContent], product_slug: s
         source=source,
         assumptions=assumptions,
         rows=rows,
-        charts=tier_charts(outcome, BillingCycle.ANNUAL, LOCALE),
+        charts=tier_charts(outcome, LOCALE),
         formulas=FORMULAS,
     )
 

@@ -60,19 +60,24 @@ def renew_as_is(license: License, **changes) -> OptionInput:
 
 
 def lowers_tier(license: License, version: TierVersion, *, renew_as_is: bool = False) -> bool:
-    """Whether an option of `version` moves the license to a tier ranked below its own.
-    Every option but "renew as is" takes effect on acceptance, and a downgrade takes
-    effect at the end of the term (../shared/PRODUCT.md, rule 4): such an option is
-    refused, and one that became a downgrade since (the license moved up meanwhile) is
-    neither sent nor accepted."""
-    return not renew_as_is and version.tier.order < license.version.tier.order
+    """Whether an option of `version` moves the license to another tier not ranked
+    above its own: what the checkout does only at the term's end (billing.checkout.quote:
+    a move now is to a tier of a higher rank; `Tier.order` is not unique, so another tier
+    of the same rank waits too). Every option but "renew as is" takes effect on
+    acceptance, and a downgrade takes effect at the end of the term (../shared/PRODUCT.md,
+    rule 4): such an option is refused, and one that became a downgrade since (the
+    license moved up meanwhile) is neither sent nor accepted."""
+    if renew_as_is or version.tier_id == license.version.tier_id:
+        return False
+    return version.tier.order <= license.version.tier.order
 
 
 def downgrade_refusal(license: License, version: TierVersion) -> str:
     return (
-        f"{version.tier.name} ranks below the license's {license.version.tier.name}: an "
-        "option takes effect on acceptance, and a downgrade takes effect at the end of the "
-        "term. The customer schedules one from their plan."
+        f"{version.tier.name} does not rank above the license's "
+        f"{license.version.tier.name}: an option takes effect on acceptance, and a move to "
+        "a tier not ranked higher takes effect at the end of the term. The customer "
+        "schedules one from their plan."
     )
 
 

@@ -108,6 +108,12 @@ class TierResult:
 
     @property
     def payback_months(self) -> Decimal | None:
+        """`payback_exact`, as shown: to one decimal place."""
+        exact = self.payback_exact
+        return None if exact is None else round_ratio(exact)
+
+    @property
+    def payback_exact(self) -> Decimal | None:
         """The month the value so far first reaches everything paid so far, where the
         chart's lines cross (cumulative_points: the implementation cost at the start,
         each period's price at its start). None: the tier does not pay back (its cost is
@@ -127,7 +133,7 @@ class TierResult:
         outlay = MONTHS_PER_YEAR * self.implementation_cost.amount
         k = outlay // (net * months)
         paid = outlay + (k + 1) * self.annual_cost.amount * months
-        return round_ratio(paid / self.annual_value.amount)
+        return paid / self.annual_value.amount
 
     @property
     def npv(self) -> Money | None:
@@ -146,11 +152,13 @@ class TierResult:
 
     @property
     def pays_back_within_horizon(self) -> bool:
-        """Payback at or before the horizon's last month: a tier that would pay back only
-        after the years the figures cover is not said to pay back."""
+        """Payback at or before the horizon's last month, unrounded (12.01 months is
+        after a one-year horizon, though shown as 12.0): a tier that would pay back only
+        after the years the figures cover is not said to pay back. The same as a net over
+        the horizon above zero."""
         return (
-            self.payback_months is not None
-            and self.payback_months <= self.horizon_years * MONTHS_PER_YEAR
+            self.payback_exact is not None
+            and self.payback_exact <= self.horizon_years * MONTHS_PER_YEAR
         )
 
 

@@ -181,8 +181,9 @@ def _chart(
     return chart.render(is_unicode=True)
 
 
-def tier_charts(outcome: Outcome, cycle: str, locale: str) -> list[TierChart]:
-    series = {id(r): cumulative_points(r, cycle) for r in outcome.results}
+def tier_charts(outcome: Outcome, locale: str) -> list[TierChart]:
+    """A chart per result, each paid by its own cycle (a proposal's options may differ)."""
+    series = {id(r): cumulative_points(r, r.cycle) for r in outcome.results}
     # One scale for every chart, so the small multiples compare at a glance.
     top = max(
         (float(max(p.value.amount, p.cost.amount)) for points in series.values() for p in points),

@@ -118,7 +118,7 @@ def _calculator(
         context.update(
             assumptions=assumptions,
             outcome=outcome,
-            charts=tier_charts(outcome, assumptions.cycle, locale),
+            charts=tier_charts(outcome, locale),
             cards=_result_cards(outcome, facts, product),
             query_string=urlencode(query),
             share_url=request.build_absolute_uri(f"{reverse('roi')}?{urlencode(query)}"),

@@ -228,3 +228,23 @@ def test_the_content_is_read_in_as_many_queries_for_one_option_as_for_three(
 
     assert len(triple) == len(single)
     assert len(triple) <= 30
+
+
+def test_a_monthly_options_roi_counts_monthly_payments(proposal, catalog):
+    """An option billed monthly pays a twelfth of its year each month, as the calculator
+    counts it: its payback is where its own chart's lines cross, and it comes sooner
+    than the same option billed yearly (a whole year paid on the first day)."""
+    from billing.pricing import BillingCycle
+    from billing.roi.calculator import cumulative_points
+
+    specs = (OptionSpec("business", 20, cycle="monthly"), OptionSpec("business", 20))
+    version = make_version(proposal, catalog, options=specs, roi_inputs=ROI_INPUTS)
+    monthly, annual = proposal_content(version, TODAY).roi.rows
+
+    assert monthly.result.cycle == BillingCycle.MONTHLY
+    assert monthly.result.tier.price == monthly.result.annual_cost / 12
+    assert monthly.result.payback_months < annual.result.payback_months
+    for row in (monthly, annual):
+        points = cumulative_points(row.result, row.result.cycle)
+        crossed = next(point.month for point in points if point.value >= point.cost)
+        assert crossed - 1 < row.result.payback_exact <= crossed

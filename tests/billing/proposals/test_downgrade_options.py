@@ -37,8 +37,8 @@ def test_the_builder_refuses_an_option_of_a_lower_tier(license, catalog, account
             actor=Actor.of(account_manager),
             at=now,
         )
-    assert "Starter ranks below the license's Team" in refused.value.errors["tier_version"]
-    assert "a downgrade takes effect at the end of the term" in refused.value.errors["tier_version"]
+    assert "Starter does not rank above the license's Team" in refused.value.errors["tier_version"]
+    assert "takes effect at the end of the term" in refused.value.errors["tier_version"]
     same = OptionInput(tier_version=catalog.version("team"), seats=8, cycle="annual")
     assert proposal_option_set(
         proposal=proposal, position=None, option=same, actor=Actor.of(account_manager), at=now
@@ -57,13 +57,13 @@ def test_an_option_that_became_a_downgrade_is_neither_sent_nor_accepted(
     invoices = Invoice.objects.count()
 
     why = send_refusal(draft, today=now.date())
-    assert why.startswith("Option 1 is now a downgrade: Team ranks below the license's Business")
+    assert why.startswith("Option 1 is now a downgrade: Team does not rank above the license's Business")
     with pytest.raises(ValidationError, match="Option 1 is now a downgrade"):
         proposal_send(version=draft, actor=Actor.of(account_manager), at=now)
 
     option = sent.options.get()
     for answer in (accept_preview, proposal_accept):
-        with pytest.raises(ProposalRefused, match="move you from Business down to Team"):
+        with pytest.raises(ProposalRefused, match="move you from Business to Team, a tier not ranked higher"):
             answer(version=sent, option=option, user=owner)
     license.refresh_from_db()
     assert license.version.tier.slug == "business" and license.seats == 10
@@ -74,3 +74,27 @@ def test_an_option_that_became_a_downgrade_is_neither_sent_nor_accepted(
         reverse("manage_proposal", args=[Proposal.objects.get(pk=draft.proposal_id).number])
     )
     assert "Now a downgrade" in page.content.decode()
+
+
+def test_another_tier_of_the_same_rank_waits_as_in_the_checkout(
+    license, catalog, account_manager, now
+):
+    """Tier.order is not unique (a tier made in the admin ranks 0 unless set): another
+    tier of the same rank is not a move up, so the checkout schedules it for the term's
+    end, and the builder refuses it as an option taking effect on acceptance; the
+    license's own tier (another version, more seats) stays an option."""
+    from licensing.models import Tier
+
+    team = Tier.objects.get(slug="team")
+    Tier.objects.filter(slug="starter").update(order=team.order)
+    proposal = proposal_create(license=license, actor=Actor.of(account_manager), at=now)
+    starter = OptionInput(tier_version=catalog.version("starter"), seats=3, cycle="annual")
+    with pytest.raises(OptionRefused) as refused:
+        proposal_option_set(
+            proposal=proposal,
+            position=None,
+            option=starter,
+            actor=Actor.of(account_manager),
+            at=now,
+        )
+    assert "Starter does not rank above the license's Team" in refused.value.errors["tier_version"]

@@ -130,3 +130,24 @@ def test_each_point_is_its_month_with_its_net():
 @pytest.mark.parametrize(("periods", "peak"), [((3, 9, 4), 9), ((0,), 0), ((), 0)])
 def test_the_peak_is_the_busiest_period(periods, peak):
     assert MetricUsage("seats", "Seats", "seats", periods, 5).peak == peak
+
+
+@pytest.mark.parametrize(
+    ("implementation", "within", "roi"),
+    [
+        # A free tier worth $26,000 a year: $26,000 to implement is reached at the last
+        # moment of a one-year horizon, 12 months exactly (break-even, ROI 0 %): within.
+        ("26000", True, "0.0"),
+        # $26,026 is reached after 12 * 26,026 / 26,000 = 12.012 months, shown as 12.0
+        # but after the horizon, with an ROI below zero: never said to pay back within it.
+        ("26026", False, "-0.1"),
+    ],
+)
+def test_the_horizon_is_compared_with_the_payback_before_rounding(implementation, within, roi):
+    result = evaluate_tier(
+        tier(price="0"), assumptions(implementation_cost=usd(implementation), horizon_years=1)
+    )
+    assert result.annual_value == usd(26000)
+    assert result.payback_months == D("12.0")
+    assert result.pays_back_within_horizon is within
+    assert result.roi_percent == D(roi)

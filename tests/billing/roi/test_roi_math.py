@@ -420,5 +420,7 @@ def test_property_it_pays_back_where_the_chart_crosses_and_whenever_the_roi_is_p
     for point in cumulative_points(result, base_assumptions.cycle):
         if point.month + D("0.05") < result.payback_months:
             assert point.value < point.cost
-    if result.roi_percent is not None and result.horizon_net.amount > 0:
+    if result.horizon_net.amount > 0:
         assert result.pays_back_within_horizon
+    if result.pays_back_within_horizon:
+        assert result.horizon_net.amount >= 0
