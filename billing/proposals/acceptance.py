@@ -64,7 +64,7 @@ from billing.proposals.events import (
     proposals_lock,
     version_move,
 )
-from billing.proposals.options import describe_option, lowers_tier
+from billing.proposals.options import describe_option, plan_decrease
 from billing.subscriptions.periods import term_end_for
 from billing.subscriptions.services import subscription_set_auto_renew
 from licensing.licenses.services import Actor
@@ -185,19 +185,26 @@ def _checkout_for(version: ProposalVersion, option: ProposalOption, user, at) ->
     )
 
 
-def _refuse_a_downgrade(option: ProposalOption, license_id: int) -> None:
-    """An option that moves the license to a lower tier now (it moved up since the
-    proposal was made): never applied mid-term. Read from the database."""
+def downgrade_refusal(option: ProposalOption, license_id: int) -> str:
+    """Why the customer may not accept `option` now ("" while they may): it would lower
+    the plan before the term ends (another tier not ranked higher, fewer seats), since
+    the license moved up after the proposal was made. Read from the database."""
     license = License.objects.select_related("version__tier").get(pk=license_id)
-    if lowers_tier(license, option.tier_version):
-        raise ProposalRefused(
-            f"Your plan changed since this proposal was made: this option would now move "
-            f"you from {license.version.tier.name} to {option.tier_version.tier.name}, a tier "
-            "not ranked higher, before your term ends. Such a move takes effect at the end "
-            "of your term: "
-            "schedule it from your plan, or ask your account manager for an updated "
-            "proposal."
-        )
+    if option.renew_as_is or not plan_decrease(license, option.tier_version, option.seats):
+        return ""
+    return (
+        "Your plan changed since this proposal was made: this option would now lower it "
+        f"(from {license.version.tier.name}, {license.seats} seats, to "
+        f"{option.tier_version.tier.name}, {option.seats} seats) before your term ends. "
+        "Such a change takes effect at the end of your term: schedule it from your plan, "
+        "or ask your account manager for an updated proposal."
+    )
+
+
+def _refuse_a_downgrade(option: ProposalOption, license_id: int) -> None:
+    why = downgrade_refusal(option, license_id)
+    if why:
+        raise ProposalRefused(why)
 
 
 def as_is_refusal(option: ProposalOption, license_id: int) -> str:

@@ -79,6 +79,8 @@ class OptionView:
     path: PricePath
     starts_on: date
     comparison: Comparison | None  # against the license's current version (None: same)
+    # Why the customer can no longer accept it ("" while they can): the page says so.
+    refusal: str = ""
 
     @property
     def term_phrase(self) -> str:

@@ -59,26 +59,35 @@ def renew_as_is(license: License, **changes) -> OptionInput:
     return OptionInput(**fields)
 
 
-def lowers_tier(license: License, version: TierVersion, *, renew_as_is: bool = False) -> bool:
-    """Whether an option of `version` moves the license to another tier not ranked
-    above its own: what the checkout does only at the term's end (billing.checkout.quote:
-    a move now is to a tier of a higher rank; `Tier.order` is not unique, so another tier
-    of the same rank waits too). Every option but "renew as is" takes effect on
-    acceptance, and a downgrade takes effect at the end of the term (../shared/PRODUCT.md,
-    rule 4): such an option is refused, and one that became a downgrade since (the
-    license moved up meanwhile) is neither sent nor accepted."""
-    if renew_as_is or version.tier_id == license.version.tier_id:
-        return False
-    return version.tier.order <= license.version.tier.order
-
-
-def downgrade_refusal(license: License, version: TierVersion) -> str:
-    return (
-        f"{version.tier.name} does not rank above the license's "
-        f"{license.version.tier.name}: an option takes effect on acceptance, and a move to "
-        "a tier not ranked higher takes effect at the end of the term. The customer "
-        "schedules one from their plan."
-    )
+def plan_decrease(
+    license: License, version: TierVersion, seats: int, *, renew_as_is: bool = False
+) -> tuple[str, str] | None:
+    """What an option taking effect on acceptance would lower, as (field, why for the
+    account manager), or None. Every option but "renew as is" takes effect on acceptance,
+    and a decrease takes effect at the end of the term (../shared/PRODUCT.md, rule 4; the
+    checkout schedules it so): another tier not ranked above the license's (the
+    checkout's rule, billing.checkout.quote: a move now is to a higher rank, and
+    `Tier.order` is not unique), or fewer seats than the license has. Such an option is
+    refused by the builder; one that became a decrease since (the license moved up
+    meanwhile) is neither sent nor accepted."""
+    if renew_as_is:
+        return None
+    now = license.version.tier
+    if version.tier_id != now.pk and version.tier.order <= now.order:
+        return (
+            "tier_version",
+            f"{version.tier.name} does not rank above the license's {now.name}: an option "
+            "takes effect on acceptance, and a move to a tier not ranked higher takes "
+            "effect at the end of the term. The customer schedules one from their plan.",
+        )
+    if seats < license.seats:
+        return (
+            "seats",
+            f"The license has {license.seats} seats: an option takes effect on acceptance, "
+            "and fewer seats take effect at the end of the term. The customer schedules "
+            "that from their plan.",
+        )
+    return None
 
 
 def check_option(
@@ -97,10 +106,11 @@ def check_option(
         errors["tier_version"] = (
             f"{version} is not on sale; choose a published version (or the license's own)."
         )
-    if "tier_version" not in errors and lowers_tier(
-        license, version, renew_as_is=option.renew_as_is
-    ):
-        errors["tier_version"] = downgrade_refusal(license, version)
+    decrease = None
+    if "tier_version" not in errors:
+        decrease = plan_decrease(license, version, option.seats, renew_as_is=option.renew_as_is)
+    if decrease is not None:
+        errors[decrease[0]] = decrease[1]
     if option.renew_as_is and (option.seats != license.seats or option.cycle != subscription.cycle):
         errors["renew_as_is"] = "Renewing as is keeps the license's seats and billing cycle."
     if option.cycle not in BillingCycle.values:

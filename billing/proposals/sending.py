@@ -26,7 +26,7 @@ from billing.proposals.events import (
     proposal_record_event,
     version_move,
 )
-from billing.proposals.options import downgrade_refusal, lowers_tier, subscription_of
+from billing.proposals.options import plan_decrease, subscription_of
 from billing.proposals.tasks import deliver_proposal
 from licensing.licenses.services import Actor
 from portal.unavailable import SERVICE_ERRORS
@@ -54,9 +54,10 @@ def send_refusal(version: ProposalVersion, *, today: date) -> str | None:
         return stale
     lowered = downgrades(version, options)
     if lowered:
+        option = lowered[0]
+        _, why = plan_decrease(version.proposal.license, option.tier_version, option.seats)
         return (
-            f"Option {lowered[0].position} is now a downgrade: "
-            f"{downgrade_refusal(version.proposal.license, lowered[0].tier_version)} "
+            f"Option {option.position} is now a downgrade: {why} "
             "Change or remove the option before sending."
         )
     if version.status == ProposalStatus.DRAFT and options_need_approval(options):
@@ -87,14 +88,16 @@ def stale_renewals(version: ProposalVersion, options) -> list[ProposalOption]:
 
 
 def downgrades(version: ProposalVersion, options) -> list[ProposalOption]:
-    """The options of `options` that would move the license to a lower tier on
-    acceptance (billing.proposals.options.lowers_tier): the license moved up since they
-    were added. The builder marks them; sending refuses while there is one."""
+    """The options of `options` that would lower the plan on acceptance (another tier not
+    ranked higher, fewer seats: billing.proposals.options.plan_decrease): the license
+    moved up since they were added. The builder marks them; sending refuses while there is one."""
     license = version.proposal.license
     return [
         option
         for option in options
-        if lowers_tier(license, option.tier_version, renew_as_is=option.renew_as_is)
+        if plan_decrease(
+            license, option.tier_version, option.seats, renew_as_is=option.renew_as_is
+        )
     ]
 
 

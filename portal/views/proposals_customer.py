@@ -14,6 +14,7 @@ who can answer; an outsider gets 404. No JavaScript needed.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 
 from django import forms
 from django.contrib import messages
@@ -33,6 +34,8 @@ from billing.proposals.acceptance import (
     ProposalRefused,
     Renewal,
     accept_preview,
+    as_is_refusal,
+    downgrade_refusal,
     proposal_accept,
     proposal_decline,
 )
@@ -115,6 +118,11 @@ def _detail_context(membership, proposal, *, decline_form=None, error="") -> dic
     if version is None:
         raise Http404
     state = customer.state_message(version, today)
+    options = customer.option_views(version, customer.as_of(version, today))
+    if not state:
+        # Options the customer can no longer accept (the plan changed since the proposal
+        # was made), with why: said on the option, with no Accept button to run into it.
+        options = [replace(view, refusal=_refusal(proposal, view.option)) for view in options]
     return {
         "membership": membership,
         "organization": membership.organization,
@@ -123,7 +131,7 @@ def _detail_context(membership, proposal, *, decline_form=None, error="") -> dic
         "license": proposal.license,
         # An answered version keeps the dates it was answered with (an option that
         # changes the plan starts on the day it is accepted), not today's.
-        "options": customer.option_views(version, customer.as_of(version, today)),
+        "options": options,
         # The option the PDF and the email recommend, marked the same here.
         "recommended": customer.recommendation(version),
         "state": state,
@@ -135,6 +143,12 @@ def _detail_context(membership, proposal, *, decline_form=None, error="") -> dic
         "error": error,
         "earlier": [v for v in proposal.shown_versions if v.pk != version.pk],
     }
+
+
+def _refusal(proposal, option) -> str:
+    if option.renew_as_is:
+        return as_is_refusal(option, proposal.license_id)
+    return downgrade_refusal(option, proposal.license_id)
 
 
 @never_cache

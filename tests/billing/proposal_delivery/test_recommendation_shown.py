@@ -83,9 +83,9 @@ def test_the_page_marks_the_option_the_usage_grounds_without_the_customers_numbe
 def test_the_page_marks_none_when_the_proposal_recommends_none(
     proposal, catalog, manager, owner, client_for, django_capture_on_commit_callbacks
 ):
-    # No ROI, and the only change is 5 seats for a team that used 7 to 12 (a lower tier
-    # is no option: a downgrade waits for the term's end).
-    options = (OptionSpec("team", 12, renew_as_is=True), OptionSpec("team", 5))
+    # No ROI, and the only change is a seat more on Team, whose API calls the usage went
+    # over (a lower tier or fewer seats are no option: they wait for the term's end).
+    options = (OptionSpec("team", 12, renew_as_is=True), OptionSpec("team", 13))
     version = make_version(proposal, catalog, options=options)
     send(version, manager, django_capture_on_commit_callbacks)
 

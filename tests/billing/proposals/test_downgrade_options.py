@@ -18,6 +18,7 @@ from tests.helpers.checkout import confirm
 from tests.helpers.proposals import sent_version
 
 TODAY_OPTION = {"tier": "team", "seats": 8, "cycle": "annual"}
+LOWERED = r"would now lower it \(from Business, 10 seats, to Team, 8 seats\)"
 
 
 def _moved_up_to_business(license, owner):
@@ -57,13 +58,15 @@ def test_an_option_that_became_a_downgrade_is_neither_sent_nor_accepted(
     invoices = Invoice.objects.count()
 
     why = send_refusal(draft, today=now.date())
-    assert why.startswith("Option 1 is now a downgrade: Team does not rank above the license's Business")
+    assert why.startswith(
+        "Option 1 is now a downgrade: Team does not rank above the license's Business"
+    )
     with pytest.raises(ValidationError, match="Option 1 is now a downgrade"):
         proposal_send(version=draft, actor=Actor.of(account_manager), at=now)
 
     option = sent.options.get()
     for answer in (accept_preview, proposal_accept):
-        with pytest.raises(ProposalRefused, match="move you from Business to Team, a tier not ranked higher"):
+        with pytest.raises(ProposalRefused, match=LOWERED):
             answer(version=sent, option=option, user=owner)
     license.refresh_from_db()
     assert license.version.tier.slug == "business" and license.seats == 10
@@ -98,3 +101,44 @@ def test_another_tier_of_the_same_rank_waits_as_in_the_checkout(
             at=now,
         )
     assert "Starter does not rank above the license's Team" in refused.value.errors["tier_version"]
+
+
+def test_the_builder_refuses_fewer_seats_than_the_license_has(
+    license, catalog, account_manager, now
+):
+    """Fewer seats wait for the term's end in the checkout: as an option taking effect on
+    acceptance they are refused (the license has 5); as many or more are an option."""
+    proposal = proposal_create(license=license, actor=Actor.of(account_manager), at=now)
+    fewer = OptionInput(tier_version=catalog.version("team"), seats=4, cycle="annual")
+    with pytest.raises(OptionRefused) as refused:
+        proposal_option_set(
+            proposal=proposal, position=None, option=fewer, actor=Actor.of(account_manager), at=now
+        )
+    assert refused.value.errors["seats"].startswith("The license has 5 seats")
+    same = OptionInput(tier_version=catalog.version("team"), seats=5, cycle="annual")
+    assert proposal_option_set(
+        proposal=proposal, position=None, option=same, actor=Actor.of(account_manager), at=now
+    )
+
+
+def test_the_customers_page_marks_an_option_it_can_no_longer_accept(
+    license, catalog, owner, account_manager, client_for, now
+):
+    sent = sent_version(
+        license,
+        catalog,
+        [TODAY_OPTION, {"tier": "business", "seats": 12}],
+        prepared_by=account_manager,
+    )
+    _moved_up_to_business(license, owner)
+    page = (
+        client_for(owner)
+        .get(reverse("proposal_detail", args=[license.organization.slug, sent.proposal_id]))
+        .content.decode()
+    )
+    team, business = sent.options.order_by("position")
+    accept = "/app/{}/proposals/{}/accept/{}/"
+    assert accept.format("northwind", sent.proposal_id, team.pk) not in page
+    assert accept.format("northwind", sent.proposal_id, business.pk) in page
+    assert "No longer available" in page
+    assert "this option would now lower it (from Business, 10 seats, to Team, 8 seats)" in page
