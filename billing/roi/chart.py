@@ -35,8 +35,7 @@ CHART_CSS = (
     "inline:"
     ".pygal-chart .serie-0 .line, .pygal-chart .serie-1 .line { stroke-width: 3px !important }"
     ".pygal-chart .serie-1 .line { stroke-dasharray: 9 6 }"
-    # The payback label sits above its dot, clear of the axis and its year marks.
-    ".pygal-chart .text-overlay text.label { font-weight: 700; transform: translateY(-18px) }"
+    ".pygal-chart .text-overlay text.label { font-weight: 700 }"
 )
 
 STYLE = Style(
@@ -117,7 +116,9 @@ def _config() -> pygal.Config:
     config.height = 360
     config.show_legend = True
     config.legend_at_bottom = True
-    config.legend_at_bottom_columns = 3
+    # One row, the payback named in full ("Payback: 7.4 months"); the page's caption
+    # says which line is which (solid, dashed, the dot).
+    config.truncate_legend = -1
     config.show_dots = False
     config.print_labels = True
     config.include_x_axis = True
@@ -156,24 +157,21 @@ def _chart(
     chart.add_xml_filter(_accessible(description))
     chart.add_xml_filter(csp_clean(SCOPE))
     chart.add(
-        "Value (solid)",
+        "Value",
         [(p.month, float(p.value.amount)) for p in points],
     )
     chart.add(
-        "Cost (dashed)",
+        "Cost",
         [(p.month, float(p.cost.amount)) for p in points],
     )
     if result.pays_back_within_horizon:
         at = result.payback_months
         value_then = result.annual_value * at / MONTHS_PER_YEAR
+        # Named in the legend, not written beside the dot: a label there ran over the
+        # axis near the start and off the chart near the horizon's end.
         chart.add(
-            "Payback (dot)",
-            [
-                {
-                    "value": (float(at), float(value_then.amount)),
-                    "label": f"pays back: {payback_text(at)}",
-                }
-            ],
+            f"Payback: {payback_text(at)}",
+            [{"value": (float(at), float(value_then.amount))}],
             stroke=False,
             show_dots=True,
             dots_size=7,

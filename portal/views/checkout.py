@@ -61,6 +61,7 @@ from billing.subscriptions.selectors import canceled_by_customer
 from billing.trials import conversion
 from licensing.catalog.frozen import FrozenCatalog, frozen_catalog
 from licensing.licenses import services as licenses
+from licensing.licenses.grants import SEATS
 from licensing.models import License, Tier
 from portal import clock
 from portal.access import (
@@ -196,10 +197,13 @@ def _form_data(catalog: FrozenCatalog, license: License | None, source) -> dict:
     if license is None and not data.get("seats") and data.get("tier"):
         data["seats"] = _minimum_seats(catalog, data["tier"])
     elif "seats" not in source and _another_tier(catalog, license, data.get("tier")):
-        # A link that names another tier and no seats (the pricing page's "Upgrade to…",
-        # the trial panel's "Convert"): the seats kept, at least those the tier is sold
-        # from, so the link opens on a price, not a refusal.
-        data["seats"] = max(license.seats, _minimum_seats(catalog, data["tier"]))
+        # A link that names another tier and no seats (the pricing page's "Upgrade to…"
+        # or "Downgrade to…", the trial panel's "Convert"): the seats kept, at least those
+        # the tier is sold from and at most those it allows, so the link opens on a price
+        # (and for a downgrade on what exceeds it), not a refusal.
+        seats = max(license.seats, _minimum_seats(catalog, data["tier"]))
+        most = _most_seats(catalog, data["tier"])
+        data["seats"] = seats if most is None else min(seats, most)
     return data
 
 
@@ -209,6 +213,13 @@ def _another_tier(catalog: FrozenCatalog, license: License | None, tier_slug) ->
     if license is None or conversion.is_trial_license(license) or not tier_slug:
         return False
     return tier_slug != catalog.version(license.version_id).tier.slug
+
+
+def _most_seats(catalog: FrozenCatalog, tier_slug: str) -> int | None:
+    """The most seats the tier's published version allows (None: no limit)."""
+    version = catalog.published_version(tier_slug)
+    rows = [row for row in version.limit_rows.all() if row.metric.key == SEATS] if version else []
+    return rows[0].value if rows else None
 
 
 def _minimum_seats(catalog: FrozenCatalog, tier_slug: str) -> int:

@@ -346,3 +346,15 @@ def test_a_link_to_a_tier_sold_from_more_seats_opens_on_its_minimum(client_for, 
     asked = client.get(url, {"tier": "enterprise", "cycle": "monthly", "seats": "10"})
     assert asked.status_code == 422
     assert "25" in asked.content.decode()
+
+
+def test_a_link_to_a_tier_allowing_fewer_seats_opens_on_its_most(client_for, owner, team):
+    """"Downgrade to Starter" from the pricing page for a team of 5: Starter allows 3, so
+    the checkout opens at 3, priced and scheduled, with what exceeds it, not a refusal."""
+    client = client_for(owner)
+    url = _start(client, "northwind", tier="starter", cycle="monthly")
+    page = client.get(url, {"tier": "starter", "cycle": "monthly"})
+    assert page.status_code == 200
+    assert page.context["form"]["seats"].value() == 3
+    assert page.context["preview"] is not None
+    assert "allows at most" not in page.content.decode()

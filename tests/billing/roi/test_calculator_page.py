@@ -64,13 +64,13 @@ def test_a_payback_after_the_horizon_is_not_said_to_pay_back(client, roi_catalog
     assert enterprise.description.endswith(
         "It does not pay back within your 3-year horizon (it would after 47.6 months)."
     )
-    assert "Payback (dot)" not in str(enterprise.svg)
+    assert "Payback: " not in str(enterprise.svg)
     assert "Not within your 3-year horizon (it would after 47.6 months)" in page
     assert "Does not pay back within 3 years" in page
     assert "pays back after 47.6 months" not in page
     business = next(c for c in response.context["charts"] if c.result.tier.slug == "business")
     assert business.description.endswith("It pays back after 8.4 months.")
-    assert "Payback (dot)" in str(business.svg)
+    assert "Payback: 8.4 months" in str(business.svg)
 
 
 def test_a_tier_with_a_positive_roi_is_never_said_not_to_pay_back(client, roi_catalog):
@@ -217,3 +217,12 @@ def test_every_out_of_band_swap_has_its_target_on_the_page(client, roi_catalog, 
     assert targets
     missing = [target for target in targets if f'id="{target}"' not in page]
     assert not missing
+
+
+def test_a_payback_shown_as_a_tenth_is_never_called_less_than_a_tenth(client, roi_catalog):
+    # Monthly: Business's $6,000 a month against $585,000 a year of value pays back after
+    # 12 * 6,000 / 585,000 = 0.12 months, shown as 0.1 (the card compared 0.1 with a
+    # float and said "Less than 0.1 months"); Starter's $29 after 0.0018: less than 0.1.
+    page = client.get(roi_url(cycle="monthly")).content.decode()
+    assert page.count("Less than 0.1 months") == 1
+    assert "<dt>Payback</dt><dd>0.1 months</dd>" in page

@@ -89,11 +89,13 @@ def test_reminders_say_the_end_as_the_pages_do(started):
         assert "runs until the end of" in body
         assert "let it end by itself at the end of 27 March 2026" in body
         assert "end by itself on" not in body
-        # The seats limit is the seats bought, not Business's: said so, not as Business's.
+        # The seats limit is the license's seats (bought, or a trial license's), not
+        # Business's: said so, not as Business's.
         assert "Usage against your limits during the Business trial" in body
         assert "Usage against Business's limits" not in body
-    assert re.search(r"Seats</td>\s*<td[^>]*>\d+ seats of \d+ seats bought</td>", email.body_html)
-    assert re.search(r"- Seats: \d+ seats; limit \d+ seats \(the seats bought\)", email.body_text)
+    html_row = r"Seats</td>\s*<td[^>]*>\d+ seats of \d+ seats on the license</td>"
+    text_row = r"- Seats: \d+ seats; limit \d+ seats \(the seats on the license\)"
+    assert re.search(html_row, email.body_html) and re.search(text_row, email.body_text)
     assert ">Keep Business</a>" in email.body_html
 
 
