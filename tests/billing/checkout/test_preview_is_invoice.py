@@ -17,6 +17,7 @@ from billing.invoices.kinds import LineKind
 from billing.money import Money
 from billing.pricing import SeatPrice
 from billing.proposals.acceptance import accept_preview, proposal_accept
+from billing.proposals.options import plan_decrease
 from billing.proposals.pricing import OptionTerms, price_path
 from tests.helpers.checkout import preview, subscribed
 from tests.helpers.previews import (
@@ -130,6 +131,9 @@ def test_property_an_accepted_proposal_option_invoices_its_preview_to_the_cent(
             term_start=term_start,
             term_end=term_end_for(term_start, cycle=cycle),
         )
+        # An option lowering the plan (another tier not ranked higher, fewer seats) is no
+        # option: the builder refuses it (billing.proposals.options.plan_decrease).
+        assume(plan_decrease(license, catalog.version(option["tier"]), option["seats"]) is None)
         version = sent_version(
             license, catalog, [option | {"currency": currency}], valid_until=today + timedelta(30)
         )
