@@ -151,9 +151,15 @@ def _eu_vat(country: str, value: str) -> str:
     module = _module(country)  # the national number's module (stdnum.de.vat…)
     try:
         number = eu_vat.compact(value) if value[:2].isalpha() else module.compact(value)
-    except StdnumError as exc:  # letters that start no VAT number (XX123)
+    except StdnumError as exc:  # letters that start no EU VAT number (XX123, GB123…)
         if not value[:2].isalpha():
             raise _refusal(country, exc) from None
+        if _module(value[:2]) is not None:  # another country's (GB, NO, CHE…)
+            raise TaxIdError(
+                f"{value} is a VAT number of another country; one of "
+                f"{country_name(country)} starts with {prefix}. Expected format: "
+                f"{KINDS[country].format}"
+            ) from None
         raise TaxIdError(
             f"{value[:2].upper()} starts no VAT number; one of {country_name(country)} starts "
             f"with {prefix}. Expected format: {KINDS[country].format}"

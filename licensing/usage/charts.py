@@ -96,7 +96,7 @@ METER_CSS = (
     ".pygal-meter .axis .guide.line { stroke: #c3c8d1; stroke-dasharray: 3,4 }"
     ".pygal-meter .axis .major.guide.line"
     " { stroke: #b42318; stroke-dasharray: none; stroke-width: 2px }"
-    ".pygal-meter .axis.y .major text { fill: #b42318; font-weight: 700 }"
+    ".pygal-meter .axis.y text.major { fill: #b42318; font-weight: 700 }"
 )
 
 

@@ -49,10 +49,12 @@ def test_valid_numbers_are_kept_normalized(country, typed, kept):
         (
             "IE",
             "XX123",
-            "XX starts no VAT number; one of Ireland starts with IE. Expected format: "
-            "IE1234567X",
+            "XX starts no VAT number; one of Ireland starts with IE. Expected format: IE1234567X",
         ),
         ("FR", "qq 123-45", "QQ starts no VAT number; one of France starts with FR"),
+        ("IE", "GB123456789", "GB123456789 is a VAT number of another country; one of Ireland"),
+        ("DE", "CHE123456789", "is a VAT number of another country; one of Germany starts"),
+        ("IE", "NO123456789", "NO123456789 is a VAT number of another country"),
         (
             "GB",
             "980780685",
