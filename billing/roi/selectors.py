@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from billing.models import Subscription
 from billing.pricing import SeatPrice
 from billing.roi.calculator import MetricUsage, TierInput
 from licensing.catalog.selectors import enabled_currencies, public_versions, version_snapshot
@@ -96,6 +97,8 @@ class OrganizationFacts:
     price_currencies: list[str]
     usage: list[MetricUsage]
     usage_periods: list[date]
+    # How the organization pays for it today (its subscription's cycle), "" without one.
+    cycle: str = ""
 
     @property
     def product_slug(self) -> str | None:
@@ -147,11 +150,15 @@ def organization_facts(
     if license is None:
         return OrganizationFacts(organization, None, member_count, member_count, [], [], [])
     usage, periods = recent_usage(license, at)
-    currencies = list(
-        license.version.price_rows.order_by("currency__order")
-        .values_list("currency", flat=True)
-        .distinct()
-    )
+    subscription = Subscription.objects.filter(license=license).only("currency", "cycle").first()
+    if subscription is not None:  # what it pays in, not every currency its version has
+        currencies = [subscription.currency_id]
+    else:
+        currencies = list(
+            license.version.price_rows.order_by("currency__order")
+            .values_list("currency", flat=True)
+            .distinct()
+        )
     return OrganizationFacts(
         organization=organization,
         license=license,
@@ -160,4 +167,5 @@ def organization_facts(
         price_currencies=currencies,
         usage=usage,
         usage_periods=periods,
+        cycle=subscription.cycle if subscription is not None else "",
     )

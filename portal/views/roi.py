@@ -75,6 +75,8 @@ def _bind_form(
         currency=facts.currency(currency, catalog.currencies) if facts else currency,
         team_size=facts.seats if facts else DEFAULT_TEAM_SIZE,
     )
+    if facts and facts.cycle and facts.product_slug == product:
+        data["cycle"] = facts.cycle  # billed as the organization is billed today
     data.update({key: params[key] for key in params if key in data})
     form = RoiForm(data, tiers=tiers, currencies=catalog.currencies, products=products)
     return form, product, tiers

@@ -111,7 +111,7 @@ def test_it_states_what_recent_usage_would_have_meant_on_each_tier(
     )
     assert (
         "On Business you would have hit the API calls a month limit in 2 of the last 3 months:"
-        " your peak was 118,000 calls, the limit is 100,000." in page
+        " your peak was 118,000 calls, the limit is 100,000 calls." in page
     )
     assert "On Starter you would have hit the API calls a month limit in 3 of the last 3" in page
     outlooks = {result.tier.slug: outlook for result, outlook in response.context["cards"]}
@@ -173,3 +173,21 @@ def test_when_the_recommendation_is_your_tier_it_shows_your_plan(client_for, own
     assert page.context["outcome"].recommended.tier.slug == "business"
     assert 'href="/app/northwind/">See your plan</a>' in html
     assert "checkout/?tier=business" not in html
+
+
+def test_a_subscribed_customer_is_prefilled_as_billed_today(
+    client_for, owner, organization, catalog, now
+):
+    """The cycle and currency the subscription bills in (a monthly plan in USD, though
+    its version is priced in three currencies); the query string still decides."""
+    from tests.helpers.checkout import subscribed
+
+    subscribed(organization, catalog, "team", seats=5, cycle="monthly", currency="USD")
+    response = client_for(owner).get("/roi/", HTTP_ACCEPT_LANGUAGE="de-DE")
+    page = response.content.decode()
+    assert response.context["form"]["cycle"].value() == "monthly"
+    assert response.context["form"]["currency"].value() == "USD"
+    assert "(what your license is billed in; change it below)" in page
+    assert "priced in USD, EUR" not in page
+    asked = client_for(owner).get("/roi/?cycle=annual")
+    assert asked.context["form"]["cycle"].value() == "annual"
