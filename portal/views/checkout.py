@@ -61,8 +61,8 @@ from billing.subscriptions.selectors import canceled_by_customer
 from billing.trials import conversion
 from licensing.catalog.frozen import FrozenCatalog, frozen_catalog
 from licensing.licenses import services as licenses
-from licensing.licenses.grants import SEATS
 from licensing.models import License, Tier
+from licensing.models.catalog import seat_limit
 from portal import clock
 from portal.access import (
     get_checkout_for_member,
@@ -218,8 +218,7 @@ def _another_tier(catalog: FrozenCatalog, license: License | None, tier_slug) ->
 def _most_seats(catalog: FrozenCatalog, tier_slug: str) -> int | None:
     """The most seats the tier's published version allows (None: no limit)."""
     version = catalog.published_version(tier_slug)
-    rows = [row for row in version.limit_rows.all() if row.metric.key == SEATS] if version else []
-    return rows[0].value if rows else None
+    return seat_limit(version) if version else None
 
 
 def _minimum_seats(catalog: FrozenCatalog, tier_slug: str) -> int:

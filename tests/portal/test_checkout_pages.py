@@ -333,16 +333,22 @@ def test_a_second_tab_confirming_other_choices_is_refused_not_told_done(client_f
     assert Invoice.objects.count() == 1
 
 
+def _opened_from_a_link(client, tier):
+    """The checkout a pricing-page link naming `tier` and no seats opens: priced."""
+    url = _start(client, "northwind", tier=tier, cycle="monthly")
+    page = client.get(url, {"tier": tier, "cycle": "monthly"})
+    assert page.status_code == 200
+    assert page.context["preview"] is not None
+    return url, page
+
+
 def test_a_link_to_a_tier_sold_from_more_seats_opens_on_its_minimum(client_for, owner, team):
     """The pricing page's "Upgrade to Enterprise" names the tier and no seats: a team of
     5 is shown Enterprise at the 25 seats it is sold from, priced, not a refusal; seats
     asked for are kept as asked."""
     client = client_for(owner)
-    url = _start(client, "northwind", tier="enterprise", cycle="monthly")
-    page = client.get(url, {"tier": "enterprise", "cycle": "monthly"})
-    assert page.status_code == 200
+    url, page = _opened_from_a_link(client, "enterprise")
     assert page.context["form"]["seats"].value() == 25
-    assert page.context["preview"] is not None
     asked = client.get(url, {"tier": "enterprise", "cycle": "monthly", "seats": "10"})
     assert asked.status_code == 422
     assert "25" in asked.content.decode()
@@ -351,10 +357,6 @@ def test_a_link_to_a_tier_sold_from_more_seats_opens_on_its_minimum(client_for, 
 def test_a_link_to_a_tier_allowing_fewer_seats_opens_on_its_most(client_for, owner, team):
     """"Downgrade to Starter" from the pricing page for a team of 5: Starter allows 3, so
     the checkout opens at 3, priced and scheduled, with what exceeds it, not a refusal."""
-    client = client_for(owner)
-    url = _start(client, "northwind", tier="starter", cycle="monthly")
-    page = client.get(url, {"tier": "starter", "cycle": "monthly"})
-    assert page.status_code == 200
+    _, page = _opened_from_a_link(client_for(owner), "starter")
     assert page.context["form"]["seats"].value() == 3
-    assert page.context["preview"] is not None
     assert "allows at most" not in page.content.decode()

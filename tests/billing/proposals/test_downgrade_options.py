@@ -27,19 +27,21 @@ def _moved_up_to_business(license, owner):
     assert license.version.tier.slug == "business"
 
 
+def _refused(proposal, option, account_manager, now) -> dict[str, str]:
+    """The builder's refusal of `option`, by field."""
+    with pytest.raises(OptionRefused) as refused:
+        proposal_option_set(
+            proposal=proposal, position=None, option=option, actor=Actor.of(account_manager), at=now
+        )
+    return refused.value.errors
+
+
 def test_the_builder_refuses_an_option_of_a_lower_tier(license, catalog, account_manager, now):
     proposal = proposal_create(license=license, actor=Actor.of(account_manager), at=now)
     starter = OptionInput(tier_version=catalog.version("starter"), seats=3, cycle="annual")
-    with pytest.raises(OptionRefused) as refused:
-        proposal_option_set(
-            proposal=proposal,
-            position=None,
-            option=starter,
-            actor=Actor.of(account_manager),
-            at=now,
-        )
-    assert "Starter does not rank above the license's Team" in refused.value.errors["tier_version"]
-    assert "takes effect at the end of the term" in refused.value.errors["tier_version"]
+    refused = _refused(proposal, starter, account_manager, now)
+    assert "Starter does not rank above the license's Team" in refused["tier_version"]
+    assert "takes effect at the end of the term" in refused["tier_version"]
     same = OptionInput(tier_version=catalog.version("team"), seats=8, cycle="annual")
     assert proposal_option_set(
         proposal=proposal, position=None, option=same, actor=Actor.of(account_manager), at=now
@@ -92,15 +94,8 @@ def test_another_tier_of_the_same_rank_waits_as_in_the_checkout(
     Tier.objects.filter(slug="starter").update(order=team.order)
     proposal = proposal_create(license=license, actor=Actor.of(account_manager), at=now)
     starter = OptionInput(tier_version=catalog.version("starter"), seats=3, cycle="annual")
-    with pytest.raises(OptionRefused) as refused:
-        proposal_option_set(
-            proposal=proposal,
-            position=None,
-            option=starter,
-            actor=Actor.of(account_manager),
-            at=now,
-        )
-    assert "Starter does not rank above the license's Team" in refused.value.errors["tier_version"]
+    refused = _refused(proposal, starter, account_manager, now)
+    assert "Starter does not rank above the license's Team" in refused["tier_version"]
 
 
 def test_the_builder_refuses_fewer_seats_than_the_license_has(
@@ -110,11 +105,8 @@ def test_the_builder_refuses_fewer_seats_than_the_license_has(
     acceptance they are refused (the license has 5); as many or more are an option."""
     proposal = proposal_create(license=license, actor=Actor.of(account_manager), at=now)
     fewer = OptionInput(tier_version=catalog.version("team"), seats=4, cycle="annual")
-    with pytest.raises(OptionRefused) as refused:
-        proposal_option_set(
-            proposal=proposal, position=None, option=fewer, actor=Actor.of(account_manager), at=now
-        )
-    assert refused.value.errors["seats"].startswith("The license has 5 seats")
+    refused = _refused(proposal, fewer, account_manager, now)
+    assert refused["seats"].startswith("The license has 5 seats")
     same = OptionInput(tier_version=catalog.version("team"), seats=5, cycle="annual")
     assert proposal_option_set(
         proposal=proposal, position=None, option=same, actor=Actor.of(account_manager), at=now
