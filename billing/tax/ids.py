@@ -112,11 +112,12 @@ def _refusal(country: str, exc: StdnumError) -> TaxIdError:
 
 
 def _stored(country: str, module: ModuleType, number: str) -> str:
-    """The number as kept and printed: a UK VAT number with its GB prefix (stdnum drops
-    it, but it is how the number is quoted on invoices), a Swiss one in its usual form
-    (CHE-123.456.789 MWST); others compact."""
-    if country == "GB":
-        return f"GB{number}"
+    """The number as kept and printed: a UK or Norwegian VAT number with its GB or NO
+    prefix (stdnum drops it, but it is how the number is quoted on invoices:
+    GB980780684, NO995525828MVA), a Swiss one in its usual form (CHE-123.456.789 MWST);
+    others compact."""
+    if country in ("GB", "NO"):
+        return f"{country}{number}"
     if country == "CH":
         return module.format(number)
     return number

@@ -22,6 +22,8 @@ from billing.tax.ids import TaxIdError, normalize_tax_id
         ("NL", "NL004495445B01", "NL004495445B01"),
         ("GB", "GB 980 7806 84", "GB980780684"),  # quoted with its prefix
         ("GB", "980780684", "GB980780684"),
+        ("NO", "NO 995 525 828 MVA", "NO995525828MVA"),  # quoted with its prefix
+        ("NO", "995525828MVA", "NO995525828MVA"),
         ("CH", "CHE-107.787.577 IVA", "CHE-107.787.577 IVA"),  # the usual form
         ("CH", "CHE116281710MWST", "CHE-116.281.710 MWST"),
         ("CH", "CHE-116.281.710 MWST", "CHE-116.281.710 MWST"),  # kept as kept
