@@ -252,6 +252,12 @@ class ProposalOption(models.Model):
         default=False,
         help_text="The license's own tier version, seats and cycle, at its term's end.",
     )
+    at_renewal = models.BooleanField(
+        "starts at the renewal",
+        default=False,
+        help_text="The option starts the day after the current term (a change scheduled "
+        "for the renewal), not on acceptance: how a lower tier or fewer seats are offered.",
+    )
 
     class Meta:
         ordering = ["proposal_version", "position"]
@@ -281,6 +287,12 @@ class ProposalOption(models.Model):
 
     def __str__(self) -> str:
         return f"Option {self.position} of {self.proposal_version}"
+
+    @property
+    def starts_at_term_end(self) -> bool:
+        """Whether accepting it schedules the option for the renewal (renew as is, or an
+        option set to start then) instead of changing the plan at once."""
+        return self.renew_as_is or self.at_renewal
 
 
 class ProposalEventKind(models.TextChoices):

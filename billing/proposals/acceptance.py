@@ -190,7 +190,7 @@ def downgrade_refusal(option: ProposalOption, license_id: int) -> str:
     the plan before the term ends (another tier not ranked higher, fewer seats), since
     the license moved up after the proposal was made. Read from the database."""
     license = License.objects.select_related("version__tier").get(pk=license_id)
-    if option.renew_as_is or not plan_decrease(license, option.tier_version, option.seats):
+    if option.starts_at_term_end or not plan_decrease(license, option.tier_version, option.seats):
         return ""
     return (
         "Your plan changed since this proposal was made: this option would now lower it "
@@ -211,7 +211,11 @@ def as_is_refusal(option: ProposalOption, license_id: int) -> str:
     """Why a "renew as is" option no longer renews the plan as it is ("" while it does):
     the license's version, seats or cycle changed since the proposal was made (a change
     the customer made meanwhile), and accepting would schedule the old plan back. Read
-    from the database, not from a license the caller may hold from before."""
+    from the database, not from a license the caller may hold from before. An option
+    that starts at the renewal with a plan of its own says what it schedules: never
+    stale."""
+    if not option.renew_as_is:
+        return ""
     now = (
         Subscription.objects.filter(license_id=license_id)
         .values_list("license__version_id", "license__seats", "cycle")
@@ -250,7 +254,7 @@ def accept_preview(
     why = refusal(version, today=timezone.localdate(at))
     if why:
         raise ProposalRefused(why)
-    if option.renew_as_is:
+    if option.starts_at_term_end:
         why = as_is_refusal(option, version.proposal.license_id)
         if why:
             raise ProposalRefused(why)
@@ -290,7 +294,7 @@ def proposal_accept(
     ).get(pk=option.pk)
     actor = Actor.of(user, _role_label(user, version))
     checkout = scheduled = None
-    if option.renew_as_is:
+    if option.starts_at_term_end:
         scheduled = _schedule_renewal(option, digest=digest, actor=actor, at=at)
     else:
         _refuse_a_downgrade(option, version.proposal.license_id)
@@ -421,7 +425,8 @@ def _schedule_renewal(
     else:
         term = f"{option.term_cycles} year{'s' if option.term_cycles != 1 else ''}"
     summary = (
-        f"Renew as is: {option.tier_version.tier.name}, {option.seats} seats, "
+        f"{'Renew as is' if option.renew_as_is else 'From the renewal'}: "
+        f"{option.tier_version.tier.name}, {option.seats} seats, "
         f"{BillingCycle(option.cycle).label.lower()}, for {term}"
     )
     if discount:
@@ -501,7 +506,7 @@ def _tell_who_prepared(
                 "answered_by": user.display_name,
                 "option": describe_option(option) if option is not None else "",
                 "position": option.position if option is not None else None,
-                "renews_as_is": option is not None and option.renew_as_is,
+                "at_term_end": option is not None and option.starts_at_term_end,
                 "reason": reason,
                 "action_url": absolute(reverse("manage_proposal", args=[proposal.number])),
                 "action_label": f"Open {version.label}",

@@ -116,6 +116,7 @@ class OptionContent:
     position: int
     label: str  # "Option 1: Business, 3 years"
     renew_as_is: bool
+    at_term_end: bool  # renew as is, or an option starting at the renewal
     tier_name: str
     tier_version: int
     retired: bool
@@ -246,11 +247,11 @@ def _current_plan(license, subscription: Subscription | None, today: date) -> Cu
 
 def option_starts_on(option: ProposalOption, license, today: date) -> date:
     """When the option's term starts, the one rule every page and the acceptance follow:
-    "renew as is" at the current term's end (billing.proposals.acceptance schedules it
-    for license.renews_on, the day after the term, even when the renewal is late), any
-    other option on the day it is accepted (a checkout from that day), shown as of
-    `today`."""
-    return license.renews_on if option.renew_as_is else today
+    "renew as is" and an option set to start at the renewal at the current term's end
+    (billing.proposals.acceptance schedules it for license.renews_on, the day after the
+    term, even when the renewal is late), any other option on the day it is accepted (a
+    checkout from that day), shown as of `today`."""
+    return license.renews_on if option.starts_at_term_end else today
 
 
 def option_path(option: ProposalOption, license, today: date) -> PricePath:
@@ -305,6 +306,7 @@ def _option(
         position=option.position,
         label=f"Option {option.position}: {what}, {term}",
         renew_as_is=option.renew_as_is,
+        at_term_end=option.starts_at_term_end,
         tier_name=name,
         tier_version=tier_version.number,
         retired=tier_version.status == VersionStatus.RETIRED,

@@ -149,6 +149,12 @@ class OptionForm(_BuilderForm):
     renew_as_is = forms.BooleanField(
         label="Renew as is (the license's own tier, seats and cycle)", required=False
     )
+    at_renewal = forms.BooleanField(
+        label="Starts at the renewal",
+        required=False,
+        help_text="From the day after the current term, not on acceptance: how a lower "
+        "tier or fewer seats are offered (they take effect at the term's end).",
+    )
 
     def __init__(self, *args, license: License, **kwargs):
         super().__init__(*args, **kwargs)
@@ -166,6 +172,7 @@ class OptionForm(_BuilderForm):
             discount_percent=data["discount_percent"] or Decimal(0),
             discount_reason=data["discount_reason"],
             renew_as_is=data["renew_as_is"],
+            at_renewal=data["at_renewal"],
         )
 
 

@@ -39,6 +39,11 @@ class OptionInput:
     discount_percent: Decimal = Decimal(0)
     discount_reason: str = ""
     renew_as_is: bool = False
+    at_renewal: bool = False  # starts the day after the term, not on acceptance
+
+    @property
+    def starts_at_term_end(self) -> bool:
+        return self.renew_as_is or self.at_renewal
 
 
 def subscription_of(license: License) -> Subscription | None:
@@ -60,32 +65,32 @@ def renew_as_is(license: License, **changes) -> OptionInput:
 
 
 def plan_decrease(
-    license: License, version: TierVersion, seats: int, *, renew_as_is: bool = False
+    license: License, version: TierVersion, seats: int, *, at_term_end: bool = False
 ) -> tuple[str, str] | None:
     """What an option taking effect on acceptance would lower, as (field, why for the
-    account manager), or None. Every option but "renew as is" takes effect on acceptance,
-    and a decrease takes effect at the end of the term (../shared/PRODUCT.md, rule 4; the
-    checkout schedules it so): another tier not ranked above the license's (the
-    checkout's rule, billing.checkout.quote: a move now is to a higher rank, and
-    `Tier.order` is not unique), or fewer seats than the license has. Such an option is
-    refused by the builder; one that became a decrease since (the license moved up
-    meanwhile) is neither sent nor accepted."""
-    if renew_as_is:
+    account manager), or None. An option takes effect on acceptance unless it starts at
+    the renewal (renew as is, or `at_renewal`: `at_term_end`), and a decrease takes
+    effect at the end of the term (../shared/PRODUCT.md, rule 4; the checkout schedules
+    it so): another tier not ranked above the license's (the checkout's rule,
+    billing.checkout.quote: a move now is to a higher rank, and `Tier.order` is not
+    unique), or fewer seats than the license has. The builder refuses such an option
+    unless it starts at the renewal; one that became a decrease since (the license moved
+    up meanwhile) is neither sent nor accepted."""
+    if at_term_end:
         return None
     now = license.version.tier
     if version.tier_id != now.pk and version.tier.order <= now.order:
         return (
             "tier_version",
-            f"{version.tier.name} does not rank above the license's {now.name}: an option "
-            "takes effect on acceptance, and a move to a tier not ranked higher takes "
-            "effect at the end of the term. The customer schedules one from their plan.",
+            f"{version.tier.name} does not rank above the license's {now.name}: a move to "
+            "a tier not ranked higher takes effect at the end of the term. Tick “Starts at "
+            "the renewal” to offer it from then.",
         )
     if seats < license.seats:
         return (
             "seats",
-            f"The license has {license.seats} seats: an option takes effect on acceptance, "
-            "and fewer seats take effect at the end of the term. The customer schedules "
-            "that from their plan.",
+            f"The license has {license.seats} seats: fewer seats take effect at the end of "
+            "the term. Tick “Starts at the renewal” to offer them from then.",
         )
     return None
 
@@ -108,7 +113,9 @@ def check_option(
         )
     decrease = None
     if "tier_version" not in errors:
-        decrease = plan_decrease(license, version, option.seats, renew_as_is=option.renew_as_is)
+        decrease = plan_decrease(
+            license, version, option.seats, at_term_end=option.starts_at_term_end
+        )
     if decrease is not None:
         errors[decrease[0]] = decrease[1]
     if option.renew_as_is and (option.seats != license.seats or option.cycle != subscription.cycle):
@@ -177,4 +184,6 @@ def describe_option(option: ProposalOption) -> str:
         text += f", {format_percent(option.discount_percent)} off ({option.discount_reason})"
     if option.renew_as_is:
         text += " (renew as is)"
+    elif option.at_renewal:
+        text += " (from the renewal)"
     return text

@@ -90,13 +90,14 @@ def stale_renewals(version: ProposalVersion, options) -> list[ProposalOption]:
 def downgrades(version: ProposalVersion, options) -> list[ProposalOption]:
     """The options of `options` that would lower the plan on acceptance (another tier not
     ranked higher, fewer seats: billing.proposals.options.plan_decrease): the license
-    moved up since they were added. The builder marks them; sending refuses while there is one."""
+    moved up since they were added (an option starting at the renewal never does). The
+    builder marks them; sending refuses while there is one."""
     license = version.proposal.license
     return [
         option
         for option in options
         if plan_decrease(
-            license, option.tier_version, option.seats, renew_as_is=option.renew_as_is
+            license, option.tier_version, option.seats, at_term_end=option.starts_at_term_end
         )
     ]
 

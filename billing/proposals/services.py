@@ -198,6 +198,8 @@ def proposal_option_set(
             "discount_percent": option.discount_percent,
             "discount_reason": option.discount_reason.strip() if option.discount_percent else "",
             "renew_as_is": option.renew_as_is,
+            # Renew as is starts at the renewal by itself.
+            "at_renewal": option.at_renewal and not option.renew_as_is,
         }
         saved, _ = ProposalOption.objects.update_or_create(
             proposal_version=version, position=position, defaults=fields
@@ -564,6 +566,7 @@ def _prepare_for_edit(
                 discount_percent=option.discount_percent,
                 discount_reason=option.discount_reason,
                 renew_as_is=option.renew_as_is,
+                at_renewal=option.at_renewal,
             )
             for option in version.options.all()
         ]

@@ -40,6 +40,8 @@ from billing.proposals.acceptance import (
     proposal_decline,
 )
 from billing.proposals.content import option_path
+from billing.proposals.options import plan_decrease
+from licensing.licenses.continuity import continuity_check
 from portal import clock
 from portal.access import get_membership
 from portal.models import Membership, Role
@@ -187,6 +189,14 @@ def _review(request, membership, proposal, version, option, *, status=200, error
     if renewal is not None:
         # What the renewal invoices, and the change it replaces, said by name.
         context["renewal_path"] = option_path(option, proposal.license, clock.today())
+        if plan_decrease(proposal.license, option.tier_version, option.seats):
+            # A lower plan from the renewal: what exceeds it, listed before confirming.
+            context["continuity"] = continuity_check(
+                license=proposal.license,
+                version=option.tier_version,
+                seats=option.seats,
+                at=clock.now(),
+            )
         context["replaced"] = list(
             ScheduledChange.objects.filter(
                 license=proposal.license, status=ScheduledChangeStatus.SCHEDULED

@@ -164,6 +164,7 @@ def _builder(request: HttpRequest, proposal: Proposal, *, status: int = 200, **f
                         "discount_percent": format(item.option.discount_percent.normalize(), "f"),
                         "discount_reason": item.option.discount_reason,
                         "renew_as_is": item.option.renew_as_is,
+                        "at_renewal": item.option.at_renewal,
                     },
                 ),
             ),
