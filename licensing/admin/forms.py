@@ -66,7 +66,8 @@ class OverrideForm(ReasonForm):
         min_value=0,
         max_value=10**15,
         required=False,
-        help_text="For a limit: the value to use. Blank: unlimited.",
+        help_text="For a limit: the value it is raised to (an override never lowers the "
+        "plan's limit, nor what an upgrade grants later). Blank: unlimited.",
     )
     ends_on = forms.DateField(
         required=False,

@@ -181,6 +181,25 @@ def _above(value: int | None, than: int | None) -> bool:
     return value is None or value > than
 
 
+def _override_limit(current: LimitGrant, override: OverridePart) -> LimitGrant:
+    """An admin's override raises a limit, never lowers it: a raise given on a lower plan
+    never caps what an upgrade since grants (what was bought is kept). One that ends
+    carries what holds after it (`then`), as a trial's raise does: what was granted
+    beneath it, or what that falls back to if it ends first."""
+    then = None
+    if override.ends_at is not None:
+        then = current.value
+        if current.until is not None and current.until <= override.ends_at:
+            then = current.then
+    return replace(
+        current,
+        value=override.value,
+        sources=(*current.sources, "override"),
+        until=override.ends_at,
+        then=then,
+    )
+
+
 def _with_trial(
     trial: TrialPart, features: dict[str, FeatureGrant], limits: dict[str, LimitGrant]
 ) -> None:
@@ -239,7 +258,7 @@ def resolve(
                 sources=(*current.sources, source),
                 then=None if current.then is None else current.then + added,
             )
-    # Later overrides win over earlier ones on the same feature or metric.
+    # In the order they start; on a limit the larger value holds (_override_limit).
     for override in sorted(overrides, key=lambda o: o.starts_at):
         if not override.in_force(at):
             continue
@@ -251,12 +270,7 @@ def resolve(
                 )
         if override.metric is not None:
             current = limits.get(override.metric.key) or _ungranted(override.metric)
-            limits[override.metric.key] = replace(
-                current,
-                value=override.value,
-                sources=(*current.sources, "override"),
-                until=override.ends_at,
-                then=None,
-            )
+            if _above(override.value, current.value):
+                limits[override.metric.key] = _override_limit(current, override)
     ordered = dict(sorted(limits.items(), key=lambda item: (item[1].metric.order, item[0])))
     return Entitlements(features=features, limits=ordered)

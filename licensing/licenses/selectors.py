@@ -5,7 +5,7 @@ license, its legacy plan beside today's version of the tier."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from django.urls import reverse
 from django.utils import timezone
@@ -59,6 +59,15 @@ class MeterView:
     @property
     def is_warning(self) -> bool:
         return self.meter.state.status != meters.OK
+
+    @property
+    def raised_through(self) -> date | None:
+        """The last day (UTC) a limit raised for a while (a trial, an admin's override)
+        holds: it ends at the next midnight; None for a limit that does not end."""
+        until = self.meter.grant.until
+        if until is None:
+            return None
+        return (until - timedelta(microseconds=1)).astimezone(UTC).date()
 
     @property
     def rows(self) -> list[tuple[date, int, int | None]]:

@@ -601,6 +601,8 @@ def entitlement_override_grant(
     part = feature or metric
     if part.product_id != license.product_id:
         raise ValidationError("That belongs to another product.")
+    if metric is not None:
+        _refuse_an_override_that_raises_nothing(license, metric, value, at)
     override = EntitlementOverride(
         license=license,
         feature=feature,
@@ -623,6 +625,21 @@ def entitlement_override_grant(
         at=at,
     )
     return override
+
+
+def _refuse_an_override_that_raises_nothing(license: License, metric, value, at) -> None:
+    """An override raises a limit and never lowers one (licensing.licenses.grants): one
+    at or below what the license is granted now would change nothing, so it is refused
+    with the figure it must exceed."""
+    granted = license_entitlements(license=license, at=at, with_trial=False).limits.get(metric.key)
+    now = 0 if granted is None else granted.value
+    if now is None:
+        raise ValidationError(f"{metric.name} is already unlimited on this license.")
+    if value is not None and value <= now:
+        raise ValidationError(
+            f"{metric.name}: this license already allows {now:,} {metric.unit}; an "
+            f"override raises a limit and never lowers it. Enter more than {now:,}."
+        )
 
 
 @transaction.atomic

@@ -140,26 +140,26 @@ def test_it_reads_entitlements_with_usage(api, issued, catalog):
         actor=SYSTEM,
         reason="Pilot.",
         metric=catalog.metric("api-calls"),
-        value=1_000,
+        value=200_000,
     )
     api(
         "licenses/usage",
         {
             "key": issued.key,
-            "records": [{"metric": "api-calls", "quantity": 850, "idempotency_key": "a"}],
+            "records": [{"metric": "api-calls", "quantity": 170_000, "idempotency_key": "a"}],
         },
     )
     body = api("licenses/entitlements", {"key": issued.key}).json()
     calls = next(m for m in body["usage"] if m["metric"] == "api-calls")
     assert calls == {
         "metric": "api-calls",
-        "used": 850,
-        "limit": 1_000,
+        "used": 170_000,
+        "limit": 200_000,
         "status": "warning",
         "warning_threshold": 80,
-        "grace_remaining": 250,
+        "grace_remaining": 50_000,
     }
-    assert body["entitlements"]["limits"]["api-calls"]["value"] == 1_000
+    assert body["entitlements"]["limits"]["api-calls"]["value"] == 200_000
     assert body["entitlements"]["limits"]["seats"]["value"] == 5
 
 

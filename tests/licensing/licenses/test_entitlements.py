@@ -67,11 +67,26 @@ CASES = [
         {"api-calls": 50_000, "seats": None},
     ),
     (
-        "override replaces the add-on total",
+        "override above the add-on total raises it",
+        [EXTRA_CALLS],
+        [override(metric=CALLS, value=25_000)],
+        {"keys", "audit"},
+        {"api-calls": 25_000, "seats": None},
+    ),
+    (
+        # A raise given on a lower plan never caps what was bought since.
+        "override below the add-on total lowers nothing",
         [EXTRA_CALLS],
         [override(metric=CALLS, value=12_000)],
         {"keys", "audit"},
-        {"api-calls": 12_000, "seats": None},
+        {"api-calls": 20_000, "seats": None},
+    ),
+    (
+        "override below the tier lowers nothing",
+        [],
+        [override(metric=CALLS, value=1)],
+        {"keys"},
+        {"api-calls": 10_000, "seats": None},
     ),
     (
         "override to unlimited",
@@ -112,11 +127,21 @@ CASES = [
         {"api-calls": 10_000, "seats": None},
     ),
     (
-        "later override wins",
+        "the larger of two overrides holds (the later)",
         [],
         [
             override(metric=CALLS, value=20_000, days=(-5, None)),
             override(metric=CALLS, value=30_000, days=(-2, None)),
+        ],
+        {"keys"},
+        {"api-calls": 30_000, "seats": None},
+    ),
+    (
+        "the larger of two overrides holds (the earlier)",
+        [],
+        [
+            override(metric=CALLS, value=30_000, days=(-5, None)),
+            override(metric=CALLS, value=20_000, days=(-2, None)),
         ],
         {"keys"},
         {"api-calls": 30_000, "seats": None},
@@ -144,12 +169,13 @@ def test_it_keeps_the_tier_thresholds_and_grace_through_an_override():
         tier_features=[],
         tier_limits=TIER_LIMITS,
         addons=[],
-        overrides=[override(metric=CALLS, value=1_000, days=(-1, 10))],
+        overrides=[override(metric=CALLS, value=100_000, days=(-1, 10))],
         at=AT,
     )
     grant = resolved.limits["api-calls"]
     assert (grant.thresholds, grant.grace_percent) == ((80, 100), 10)
     assert grant.until == AT + timedelta(days=10)
+    assert grant.then == 10_000  # what holds once it ends
     assert grant.sources == ("tier", "override")
 
 
@@ -239,3 +265,53 @@ def test_a_renamed_feature_shows_at_once_in_the_entitlements(issued, catalog, no
     feature.name = "Vouchers"
     feature.save()
     assert named() == "Vouchers"
+
+
+def test_a_raise_given_on_a_lower_plan_never_caps_an_upgrade(issued, catalog, now):
+    """Extra storage while a migration runs (200 GB on Team's 50, for 60 days), then an
+    upgrade to Business (250 GB): the license has Business's 250, not the raise's 200
+    (an override raises a limit, never lowers one); the raise says what follows it."""
+    from licensing.licenses.services import license_change_version
+
+    license = issued.license
+    entitlement_override_grant(
+        license=license,
+        actor=SYSTEM,
+        reason="Extra storage while their archive migration runs.",
+        metric=catalog.metric("storage"),
+        value=200,
+        ends_at=now + timedelta(days=60),
+    )
+    raised = license_entitlements(license=license).limits["storage"]
+    assert (raised.value, raised.until, raised.then) == (200, now + timedelta(days=60), 50)
+
+    license = license_change_version(
+        license=license, version=catalog.version("business"), actor=SYSTEM, reason="Upgrade."
+    )
+    storage = license_entitlements(license=license).limits["storage"]
+    assert (storage.value, storage.sources, storage.until) == (250, ("tier",), None)
+
+
+@pytest.mark.parametrize(
+    ("value", "refusal"),
+    [
+        (50, "Storage: this license already allows 50 GB; an override raises a limit"),
+        (10, "Enter more than 50."),
+    ],
+)
+def test_an_override_that_would_raise_nothing_is_refused_in_words(
+    issued, catalog, now, value, refusal
+):
+    from django.core.exceptions import ValidationError
+
+    from licensing.models import EntitlementOverride
+
+    with pytest.raises(ValidationError, match=refusal):
+        entitlement_override_grant(
+            license=issued.license,
+            actor=SYSTEM,
+            reason="Goodwill.",
+            metric=catalog.metric("storage"),
+            value=value,
+        )
+    assert not EntitlementOverride.objects.exists()

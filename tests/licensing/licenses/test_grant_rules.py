@@ -148,8 +148,9 @@ def test_overrides_apply_in_the_order_they_start_whatever_order_they_come_in():
         overrides=[later, earlier],
         at=AT,
     )
+    # The larger holds until it ends (day 10), then the earlier one's 20,000.
     assert resolved.limits["api-calls"] == LimitGrant(
-        CALLS, 30_000, (60, 100), 15, ("tier", "override", "override"), AT + 10 * DAY
+        CALLS, 30_000, (60, 100), 15, ("tier", "override", "override"), AT + 10 * DAY, 20_000
     )
 
 

@@ -192,7 +192,7 @@ def test_an_add_on_on_an_unlimited_trial_limit_raises_only_the_fallback():
     )
 
 
-def test_an_override_applies_on_top_with_its_own_end_and_no_fallback():
+def test_an_override_applies_on_top_with_its_own_end_and_what_follows_it():
     override = OverridePart(reason="Pilot.", starts_at=AT, metric=CALLS, value=500_000)
     found = resolved(overrides=[override])
     assert found.limits["api-calls"] == LimitGrant(
@@ -200,9 +200,22 @@ def test_an_override_applies_on_top_with_its_own_end_and_no_fallback():
     )
     assert "then" not in found.as_data()["limits"]["api-calls"]
     ending = OverridePart(reason="Pilot.", starts_at=AT, ends_at=ENDS, metric=CALLS, value=500_000)
+    # Ending with the trial, it falls back to the plan's own limit, not the trial's.
     assert resolved(overrides=[ending]).limits["api-calls"] == LimitGrant(
-        CALLS, 500_000, (80, 100), 10, (*SOURCE, "override"), ENDS, None
+        CALLS, 500_000, (80, 100), 10, (*SOURCE, "override"), ENDS, 50_000
     )
+    # Ending after the trial: the same; ending before it, to the trial's raise.
+    later = OverridePart(
+        reason="Pilot.", starts_at=AT, ends_at=ENDS + (ENDS - AT), metric=CALLS, value=500_000
+    )
+    assert resolved(overrides=[later]).limits["api-calls"].then == 50_000
+    sooner = OverridePart(
+        reason="Pilot.", starts_at=AT, ends_at=AT + (ENDS - AT) / 2, metric=CALLS, value=500_000
+    )
+    assert resolved(overrides=[sooner]).limits["api-calls"].then == 100_000
+    # Below the trial's raise it changes nothing.
+    small = OverridePart(reason="Pilot.", starts_at=AT, ends_at=ENDS, metric=CALLS, value=60_000)
+    assert resolved(overrides=[small]).limits["api-calls"] == resolved().limits["api-calls"]
 
 
 @pytest.mark.parametrize(
