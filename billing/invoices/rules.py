@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from decimal import Decimal
 
+from billing.invoices.totals import tax_on
 from billing.models import InvoiceStatus
 from billing.money import Money
 
@@ -59,6 +61,17 @@ def outstanding(*, status: str, amount_due: Money, paid: Money) -> Money:
 def remaining(total: Money, credited: Iterable[Money]) -> Money:
     """What of an amount no credit note has credited yet."""
     return total - Money.total(credited, total.currency)
+
+
+def note_tax(*, subtotal: Money, tax_rate: Decimal, rest_subtotal: Money, rest_tax: Money) -> Money:
+    """The tax a credit note of `subtotal` carries: the invoice's rate on it, rounded
+    once, but never more than the invoice's tax not yet credited (`rest_tax`); and a note
+    that credits the whole rest of the invoice's net (`rest_subtotal`, a void's) carries
+    the whole rest of its tax. However each note rounded, an invoice's notes then add up
+    to its own tax and total to the cent: never a cent short, never refused as over."""
+    if subtotal == rest_subtotal:
+        return rest_tax
+    return min(tax_on(subtotal, tax_rate), rest_tax)
 
 
 def reason_refusal(reason: str) -> dict[str, str] | None:

@@ -383,7 +383,15 @@ def _issue_credit_note(
     refusal = rules.reason_refusal(reason)
     if refusal:
         raise ValidationError(refusal)
-    tax = totals.tax_on(subtotal, invoice.tax_rate)
+    notes = list(invoice.credit_notes.all())
+    tax = rules.note_tax(
+        subtotal=subtotal,
+        tax_rate=invoice.tax_rate,
+        rest_subtotal=rules.remaining(
+            invoice.money("subtotal"), (note.money("subtotal") for note in notes)
+        ),
+        rest_tax=rules.remaining(invoice.money("tax"), (note.money("tax") for note in notes)),
+    )
     note = CreditNote(
         organization=invoice.organization,
         invoice=invoice,

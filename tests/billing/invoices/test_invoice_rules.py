@@ -15,6 +15,7 @@ from billing.invoices.rules import (
     due_now,
     due_on,
     format_number,
+    note_tax,
     outstanding,
     over_credit_refusal,
     paid,
@@ -220,3 +221,62 @@ def test_payments_never_pay_more_than_is_due_and_the_rest_is_still_owed(received
     owed = outstanding(status="open", amount_due=amount_due, paid=paid_so_far)
     assert owed + paid_so_far == amount_due
     assert owed.amount >= 0
+
+
+@pytest.mark.parametrize(
+    "subtotal, rest_subtotal, rest_tax, tax",
+    [
+        # 23 % of 100.50 is 23.115: rounded half up, 23.12.
+        ("100.50", "301.00", "69.23", "23.12"),
+        # The rest of that invoice after it: the rest of its tax (46.11), not 23 % of
+        # 200.50 (46.115, 46.12), which would credit a cent more than remains.
+        ("200.50", "200.50", "46.11", "46.11"),
+        # A part whose rounded tax exceeds the tax left: capped at it.
+        ("1.62", "1.63", "0.37", "0.37"),
+        ("1.00", "1.63", "0.37", "0.23"),
+        ("0.01", "0.01", "0.00", "0.00"),
+    ],
+)
+def test_a_credit_notes_tax_is_the_rate_on_it_or_what_is_left(
+    subtotal, rest_subtotal, rest_tax, tax
+):
+    assert note_tax(
+        subtotal=eur(subtotal),
+        tax_rate=Decimal(23),
+        rest_subtotal=eur(rest_subtotal),
+        rest_tax=eur(rest_tax),
+    ) == eur(tax)
+
+
+@settings(max_examples=300)
+@given(
+    net=st.integers(1, 10**7),
+    rate=st.sampled_from([Decimal(0), Decimal(7), Decimal("19"), Decimal("23"), Decimal("8.25")]),
+    parts=st.lists(st.integers(1, 10**6), max_size=4),
+)
+def test_an_invoices_credit_notes_add_up_to_its_tax_and_total(net, rate, parts):
+    """Any partial credit notes, then one for the rest (a void): their taxes add up to
+    the invoice's own tax and their totals to its total, to the cent; none carries more
+    tax than was left."""
+    from billing.invoices.totals import tax_on
+
+    subtotal = eur(str(Decimal(net) / 100))
+    invoice_tax = tax_on(subtotal, rate)
+    notes: list[tuple[Money, Money]] = []
+    for part in parts:
+        left = remaining(subtotal, (n for n, _ in notes))
+        amount = min(eur(str(Decimal(part) / 100)), left)
+        if amount.is_zero:
+            break
+        rest_tax = remaining(invoice_tax, (t for _, t in notes))
+        tax = note_tax(subtotal=amount, tax_rate=rate, rest_subtotal=left, rest_tax=rest_tax)
+        assert eur("0") <= tax <= rest_tax
+        notes.append((amount, tax))
+    left = remaining(subtotal, (n for n, _ in notes))
+    if not left.is_zero:
+        rest_tax = remaining(invoice_tax, (t for _, t in notes))
+        notes.append(
+            (left, note_tax(subtotal=left, tax_rate=rate, rest_subtotal=left, rest_tax=rest_tax))
+        )
+    assert Money.total((n for n, _ in notes), "EUR") == subtotal
+    assert Money.total((t for _, t in notes), "EUR") == invoice_tax
