@@ -72,6 +72,12 @@ class CurrencyAdmin(CatalogHistoryAdmin):
     list_display = ["code", "name", "enabled", "order"]
     list_editable = ["enabled", "order"]
 
+    def get_readonly_fields(self, request, obj=None):
+        """A currency's code is what prices, subscriptions and invoices refer to: set
+        once, when it is added (a wrong one is left disabled and another added)."""
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "code"] if obj is not None else fields
+
 
 @admin.register(Product)
 class ProductAdmin(CatalogHistoryAdmin):

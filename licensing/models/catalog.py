@@ -199,6 +199,9 @@ DEFINITION_FIELDS = (
 )
 
 
+HOURS_IN_A_WEEK = 168
+
+
 class TierVersion(models.Model):
     tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField(editable=False)
@@ -280,6 +283,18 @@ class TierVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tier.name} v{self.number} ({self.get_status_display().lower()})"
+
+    def clean(self) -> None:
+        hours = self.roi_hours_saved_per_person_week
+        if hours is not None and hours > HOURS_IN_A_WEEK:
+            raise ValidationError(
+                {
+                    "roi_hours_saved_per_person_week": (
+                        f"A week has {HOURS_IN_A_WEEK} hours; enter the hours a person saves "
+                        "in one."
+                    )
+                }
+            )
 
     def save(self, *args, **kwargs) -> None:
         if self.number is None and self.tier_id:
@@ -454,6 +469,9 @@ class TierVersionPrice(_VersionPart):
         ]
 
     def __str__(self) -> str:
+        if self.amount is None or self.min_seats is None or self.min_seats < 1:
+            # A row being edited with a value its form refuses (the admin redraws it).
+            return f"{self.currency_id or 'New'} {self.cycle or ''} price".replace("  ", " ")
         return self.seat_price.describe()
 
     @property
@@ -467,6 +485,8 @@ class TierVersionPrice(_VersionPart):
         )
 
     def clean(self) -> None:
+        if self.min_seats is not None and self.min_seats < 1:
+            raise ValidationError({"min_seats": "A price bills at least one seat."})
         if not self.per_seat:
             if self.min_seats != 1:
                 raise ValidationError(

@@ -40,7 +40,17 @@ def test_it_shows_a_published_version_read_only(admin_client, widget_catalog):
     assert version.support_level == "Standard"
 
 
-def test_it_rejects_a_negative_price(admin_client, widget_catalog):
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("amount", "-5.00", "Ensure this value is greater than or equal to 0"),
+        # Once a 500: the row's name was drawn from the refused value.
+        ("min_seats", "0", "Ensure this value is greater than or equal to 1"),
+    ],
+)
+def test_it_refuses_a_price_row_it_cannot_keep_with_a_message(
+    admin_client, widget_catalog, field, value, message
+):
     draft = _draft_of(widget_catalog, "starter")
     prices = list(draft.price_rows.order_by("pk"))
     data = {
@@ -65,13 +75,36 @@ def test_it_rejects_a_negative_price(admin_client, widget_catalog):
                 f"price_rows-{index}-version": str(draft.pk),
                 f"price_rows-{index}-currency": price.currency_id,
                 f"price_rows-{index}-cycle": price.cycle,
-                f"price_rows-{index}-amount": "-5.00" if index == 0 else str(price.amount),
+                f"price_rows-{index}-amount": str(price.amount),
+                f"price_rows-{index}-per_seat": "on",
+                f"price_rows-{index}-min_seats": "1",
             }
         )
+    data[f"price_rows-0-{field}"] = value
     response = admin_client.post(f"{CHANGELIST}{draft.pk}/change/", data)
     assert response.status_code == 200
-    assert "Ensure this value is greater than or equal to 0" in response.content.decode()
-    assert TierVersionPrice.objects.get(pk=prices[0].pk).amount == prices[0].amount
+    assert message in response.content.decode()
+    kept = TierVersionPrice.objects.get(pk=prices[0].pk)
+    assert (kept.amount, kept.min_seats) == (prices[0].amount, prices[0].min_seats)
+
+
+def test_a_currencys_code_is_set_once(admin_client, widget_catalog):
+    """Prices, subscriptions and invoices refer to a currency by its code: changing it
+    was a 500 (a foreign key failed); it is read-only once the currency exists."""
+    from licensing.models import Currency
+
+    usd = Currency.objects.get(code="USD")
+    page = admin_client.get(f"/admin/licensing/currency/{usd.pk}/change/").content.decode()
+    assert 'name="code"' not in page
+    response = admin_client.post(
+        f"/admin/licensing/currency/{usd.pk}/change/",
+        {"code": "CHF", "name": usd.name, "enabled": "on", "order": str(usd.order)},
+    )
+    assert response.status_code == 302
+    assert Currency.objects.filter(pk=usd.pk, code="USD").exists()
+    assert not Currency.objects.filter(code="CHF").exists()
+    add = admin_client.get("/admin/licensing/currency/add/").content.decode()
+    assert 'name="code"' in add
 
 
 def test_it_refuses_to_publish_an_incomplete_draft_with_a_message(admin_client, widget_catalog):
@@ -211,3 +244,14 @@ def test_it_does_not_revert_history(admin_client, widget_catalog):
 )
 def test_it_opens_every_catalog_admin_page(admin_client, widget_catalog, path):
     assert admin_client.get(path).status_code == 200
+
+
+def test_a_draft_cannot_save_more_hours_a_week_than_a_week_has(widget_catalog):
+    from django.core.exceptions import ValidationError
+
+    draft = _draft_of(widget_catalog, "starter")
+    draft.roi_hours_saved_per_person_week = Decimal("200")
+    with pytest.raises(ValidationError, match="A week has 168 hours"):
+        draft.full_clean()
+    draft.roi_hours_saved_per_person_week = Decimal("168")
+    draft.full_clean()
