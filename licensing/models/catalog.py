@@ -284,18 +284,6 @@ class TierVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.tier.name} v{self.number} ({self.get_status_display().lower()})"
 
-    def clean(self) -> None:
-        hours = self.roi_hours_saved_per_person_week
-        if hours is not None and hours > HOURS_IN_A_WEEK:
-            raise ValidationError(
-                {
-                    "roi_hours_saved_per_person_week": (
-                        f"A week has {HOURS_IN_A_WEEK} hours; enter the hours a person saves "
-                        "in one."
-                    )
-                }
-            )
-
     def save(self, *args, **kwargs) -> None:
         if self.number is None and self.tier_id:
             # Services assign numbers under a lock on the tier; this covers the admin's
@@ -316,6 +304,18 @@ class TierVersion(models.Model):
                         "from it instead."
                     )
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        hours = self.roi_hours_saved_per_person_week
+        if hours is not None and hours > HOURS_IN_A_WEEK:
+            raise ValidationError(
+                {
+                    "roi_hours_saved_per_person_week": (
+                        f"A week has {HOURS_IN_A_WEEK} hours; enter the hours a person saves "
+                        "in one."
+                    )
+                }
+            )
 
     @property
     def is_draft(self) -> bool:
