@@ -2,8 +2,8 @@
 pence; yen have none), as an integer so sums are exact on every database.
 
 The one rule: what one billing cycle costs for the seats bought (billing.pricing.SeatPrice),
-divided by the months the cycle lasts, rounded once, half up, to the minor unit by
-billing.money (the one rounding place). Each subscription's MRR is rounded on its own;
+less the negotiated discount the term gets, divided by the months the cycle lasts, rounded
+once, half up, to the minor unit by billing.money (the one rounding place). Each subscription's MRR is rounded on its own;
 totals add those integers, so a total is always the sum of the rows it is made of.
 
 Only a license that is billed counts: active, or past due (invoiced and still owed). A
@@ -20,6 +20,7 @@ from billing.pricing import BillingCycle, SeatPrice
 
 MONTHS_PER_CYCLE = {BillingCycle.MONTHLY: 1, BillingCycle.ANNUAL: 12}
 BILLED_STATUSES = frozenset({"active", "past_due"})
+HUNDRED = Decimal(100)
 
 
 def to_minor_units(amount: Money) -> int:
@@ -41,9 +42,14 @@ def monthly(price: SeatPrice, seats: int) -> Money:
     return price.for_seats(seats) / months
 
 
-def mrr_minor_units(*, price: SeatPrice, seats: int, status: str) -> int:
+def mrr_minor_units(
+    *, price: SeatPrice, seats: int, status: str, discount_percent: Decimal = Decimal(0)
+) -> int:
     """The MRR a subscription at `price` with `seats` brings in while its license is in
-    `status`, in minor units."""
+    `status`, in minor units, less the negotiated discount its term gets (a percentage:
+    what it is invoiced, not its list price)."""
     if status not in BILLED_STATUSES:
         return 0
-    return to_minor_units(monthly(price, seats))
+    if not Decimal(0) <= discount_percent <= HUNDRED:
+        raise ValueError(f"A discount is 0 to 100 percent, not {discount_percent}.")
+    return to_minor_units(monthly(price, seats) * (HUNDRED - discount_percent) / HUNDRED)

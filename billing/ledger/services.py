@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -112,7 +113,18 @@ def _terms(subscription: Subscription, license: License) -> Terms:
         term_end=license.term_end,
         auto_renew=license.auto_renew,
         price_locked_on=subscription.price_locked_on,
+        discount_percent=_discount_in_term(subscription, license),
     )
+
+
+def _discount_in_term(subscription: Subscription, license: License) -> Decimal:
+    """The negotiated discount the license's current term gets: the subscription's, for
+    a term that starts inside the one it was agreed for (billing.subscriptions.selectors
+    .discounts_from's rule), none after it."""
+    ends_on = subscription.discount_ends_on
+    if not subscription.discount_percent or ends_on is None or license.term_start > ends_on:
+        return Decimal(0)
+    return subscription.discount_percent
 
 
 def _as_data(terms: Terms | None) -> dict:

@@ -45,6 +45,8 @@ class Terms:
     term_end: date
     auto_renew: bool
     price_locked_on: date
+    # The negotiated discount (percent) the current term gets: part of its price.
+    discount_percent: Decimal = Decimal(0)
 
     @property
     def price(self) -> SeatPrice:
@@ -57,7 +59,12 @@ class Terms:
 
     @property
     def mrr(self) -> int:
-        return mrr_minor_units(price=self.price, seats=self.seats, status=self.status)
+        return mrr_minor_units(
+            price=self.price,
+            seats=self.seats,
+            status=self.status,
+            discount_percent=self.discount_percent,
+        )
 
     def with_price_of(self, other: Terms) -> Terms:
         return replace(
@@ -67,6 +74,7 @@ class Terms:
             per_seat=other.per_seat,
             min_seats=other.min_seats,
             price_locked_on=other.price_locked_on,
+            discount_percent=other.discount_percent,
         )
 
 

@@ -99,3 +99,49 @@ def test_twelve_months_of_an_annual_price_are_the_price_within_rounding(amount):
 def test_a_monthly_price_is_its_own_mrr(amount, cycle):
     mrr = mrr_minor_units(price=price(str(amount), "monthly"), seats=1, status="active")
     assert mrr == to_minor_units(Money(amount, "USD"))
+
+
+@pytest.mark.parametrize(
+    "seat_price, seats, percent, expected",
+    [
+        # 14 seats of Business at $390 a year, 12.5 % off: $4,777.50 a year, $398.125.
+        pytest.param(price("390.00", "annual", per_seat=True), 14, "12.5", 39813, id="half-up"),
+        pytest.param(price("79.00", "monthly"), 1, "20", 6320, id="monthly"),
+        pytest.param(price("79.00", "monthly"), 1, "0", 7900, id="none"),
+        pytest.param(price("79.00", "monthly"), 1, "100", 0, id="all"),
+        pytest.param(price("950.00", "annual"), 1, "10", 7125, id="annual-flat"),
+    ],
+)
+def test_the_negotiated_discount_comes_off(seat_price, seats, percent, expected):
+    mrr = mrr_minor_units(
+        price=seat_price, seats=seats, status="active", discount_percent=Decimal(percent)
+    )
+    assert mrr == expected
+    # Not billed: nothing, discount or not.
+    assert (
+        mrr_minor_units(
+            price=seat_price, seats=seats, status="suspended", discount_percent=Decimal(percent)
+        )
+        == 0
+    )
+
+
+@pytest.mark.parametrize("percent", ["-0.01", "100.01"])
+def test_a_discount_outside_0_to_100_percent_is_refused(percent):
+    with pytest.raises(ValueError, match="A discount is 0 to 100 percent"):
+        mrr_minor_units(
+            price=price("79.00", "monthly"),
+            seats=1,
+            status="active",
+            discount_percent=Decimal(percent),
+        )
+
+
+@given(amounts, cycles, st.decimals(0, 100, places=2))
+def test_a_discount_never_raises_the_mrr_and_takes_off_its_share(amount, cycle, percent):
+    seat_price = price(str(amount), cycle)
+    full = mrr_minor_units(price=seat_price, seats=1, status="active")
+    net = mrr_minor_units(price=seat_price, seats=1, status="active", discount_percent=percent)
+    assert 0 <= net <= full
+    exact = monthly(seat_price, 1).amount * (100 - percent) / 100 * 100
+    assert abs(net - exact) <= Decimal("0.5")

@@ -49,6 +49,18 @@ def kinds(before, after):
         ),
         pytest.param(TEAM, TEAM, [], id="nothing-moved"),
         pytest.param(TEAM, BUSINESS, [("upgraded", 9500, 39000)], id="upgrade-with-its-price"),
+        pytest.param(
+            TEAM,
+            replace(BUSINESS, discount_percent=Decimal(20)),
+            [("upgraded", 9500, 31200)],
+            id="upgrade-with-its-negotiated-discount",
+        ),
+        pytest.param(
+            replace(TEAM, discount_percent=Decimal(20)),
+            TEAM,
+            [("price_locked", 7600, 9500)],
+            id="the-discount-ends",
+        ),
         pytest.param(BUSINESS, TEAM, [("downgraded", 39000, 9500)], id="downgrade"),
         pytest.param(
             TEAM,

@@ -65,6 +65,7 @@ def test_it_locks_the_catalog_price_at_purchase(issued, owner, now):
         "term_end": issued.license.term_end.isoformat(),
         "auto_renew": True,
         "price_locked_on": "2026-03-14",
+        "discount_percent": "0",
     }
 
 
