@@ -3,8 +3,9 @@ pence; yen have none), as an integer so sums are exact on every database.
 
 The one rule: what one billing cycle costs for the seats bought (billing.pricing.SeatPrice),
 less the negotiated discount the term gets, divided by the months the cycle lasts, rounded
-once, half up, to the minor unit by billing.money (the one rounding place). Each subscription's MRR is rounded on its own;
-totals add those integers, so a total is always the sum of the rows it is made of.
+once, half up, to the minor unit by billing.money (the one rounding place). Each
+subscription's MRR is rounded on its own; totals add those integers, so a total is always
+the sum of the rows it is made of.
 
 Only a license that is billed counts: active, or past due (invoiced and still owed). A
 trial, a suspended, canceled or expired license brings in nothing: 0.
