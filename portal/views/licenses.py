@@ -138,6 +138,11 @@ def _closed(license) -> dict:
     told = event is not None and event.actor_label == RENEWAL.label
     return {
         "on": timezone.localdate(event.happened_at) if event else license.term_end,
+        # Expired by the term-end job (the day after its last usable day, or later): the
+        # day it last worked, which its reason and the expiry email name.
+        "last_day": ends_after(license)
+        if told and license.status == LicenseStatus.EXPIRED
+        else None,
         "reason": event.reason if told else "",
         "readable_until": license.term_end + timedelta(days=settings.CANCELED_DATA_RETENTION_DAYS),
     }

@@ -344,7 +344,13 @@ def test_an_expired_license_stays_readable_within_the_retention(
     license = _expired_while_suspended(organization, catalog)
     page = client_for(owner).get("/app/northwind/").content.decode()
     assert "No license yet" not in page
-    assert "Expired on" in page and "Suspended at the end of its term on 31 March 2026" in page
+    # The last day it could have been used, as its reason says (not the job's run).
+    assert (
+        '<dt>Expired</dt><dd>After <time datetime="2026-04-07">7 April 2026</time>, its last '
+        "usable day"
+    ) in page
+    assert "Suspended at the end of its term on 31 March 2026" in page
+    assert "not reinstated by 7 April 2026" in page
     assert "Readable until" in page and "29 June 2026" in page  # 31 March + 90 days
     assert license.masked_key in page and "no longer valid" in page
     assert reverse("license_file_download", args=["northwind", license.pk]) in page
@@ -361,7 +367,7 @@ def test_a_member_reads_it_and_an_outsider_gets_404(
 ):
     license = _expired_while_suspended(organization, catalog)
     page = client_for(teammate).get("/app/northwind/").content.decode()
-    assert "Expired on" in page and "Buy again" in page
+    assert "<dt>Expired</dt>" in page and "Buy again" in page
     file_url = reverse("license_file_download", args=["northwind", license.pk])
     assert client_for(teammate).get(file_url).status_code == 200
     assert client_for(outsider).get("/app/northwind/").status_code == 404
@@ -373,10 +379,10 @@ def test_after_the_retention_it_is_as_if_there_were_none(
 ):
     _expired_while_suspended(organization, catalog)
     time_machine.move_to(datetime(2026, 6, 29, 12, tzinfo=UTC), tick=False)
-    assert "Expired on" in client_for(owner).get("/app/northwind/").content.decode()
+    assert "<dt>Expired</dt>" in client_for(owner).get("/app/northwind/").content.decode()
     time_machine.move_to(datetime(2026, 6, 30, 12, tzinfo=UTC), tick=False)
     page = client_for(owner).get("/app/northwind/").content.decode()
-    assert "No license yet" in page and "Expired on" not in page
+    assert "No license yet" in page and "<dt>Expired</dt>" not in page
 
 
 def test_a_suspended_license_says_what_happens_at_its_terms_end(
