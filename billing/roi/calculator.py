@@ -222,10 +222,14 @@ def evaluate_tier(tier: TierInput, assumptions: Assumptions) -> TierResult:
 
 
 def recommend(results: list[TierResult]) -> TierResult | None:
-    """The highest net value among tiers that fit the team; a tie goes to the cheaper
-    tier, and a further tie to the one listed first. None when no tier's value exceeds
-    its cost: then we recommend nothing rather than the least bad."""
-    candidates = [r for r in results if r.fits and r.annual_net.amount > 0]
+    """The highest net value among tiers that fit the team and pay back within the
+    horizon (an implementation cost can keep a tier whose value a year exceeds its price
+    from paying back in the years chosen); a tie goes to the cheaper tier, and a further
+    tie to the one listed first. None when no tier does: then we recommend nothing
+    rather than the least bad."""
+    candidates = [
+        r for r in results if r.fits and r.annual_net.amount > 0 and r.pays_back_within_horizon
+    ]
     if not candidates:
         return None
     return min(candidates, key=lambda r: (-r.annual_net.amount, r.annual_cost.amount))

@@ -61,7 +61,7 @@ def test_the_panel_shows_the_date_the_amount_with_tax_and_the_lock(client_for, o
     assert '<time datetime="2026-04-01">1 April 2026</time> (UTC), in 18 days' in page
     assert f"<strong>{renewal.total.format()}</strong>" in page
     assert "Price locked until" in page and "31 March 2026" in page
-    assert "Stop renewing: cancel at the term’s end" in page
+    assert "Stop renewing: cancel at the term's end" in page
     assert f"/app/northwind/licenses/{team.pk}/cancel/" in page
 
 
@@ -95,7 +95,7 @@ def test_a_member_reads_it_without_buttons_or_amounts(client_for, teammate, team
     renewal = next_renewal(team.subscription)
     assert "Your next renewal" in page
     assert '<time datetime="2026-04-01">1 April 2026</time> (UTC), in 18 days' in page
-    assert "Stop renewing: cancel at the term’s end" not in page
+    assert "Stop renewing: cancel at the term's end" not in page
     # Members see no money (as the billing periods table): dates, the plan, no amounts.
     assert "Will bill" not in page
     assert renewal.total.format() not in page

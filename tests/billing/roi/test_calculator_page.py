@@ -226,3 +226,21 @@ def test_a_payback_shown_as_a_tenth_is_never_called_less_than_a_tenth(client, ro
     page = client.get(roi_url(cycle="monthly")).content.decode()
     assert page.count("Less than 0.1 months") == 1
     assert "<dt>Payback</dt><dd>0.1 months</dd>" in page
+
+
+def test_an_implementation_cost_that_never_pays_back_gets_no_recommendation(client, roi_catalog):
+    """Each tier is worth more a year than it costs, but $50,000,000 of implementation is
+    not paid back within the horizon: nothing is recommended (customer walker: it said
+    "Recommended: Business" beside "does not pay back within your 3-year horizon")."""
+    page = client.get(
+        roi_url(team_size="3", implementation_cost="50000000", horizon_years="3")
+    ).content.decode()
+    assert "No recommendation." in page
+    assert "no tier that fits a team of\n          3 pays back what it costs within 3 years" in page
+    assert "/app/buy/?tier=" not in page
+
+
+def test_a_large_team_is_written_with_its_thousands(client, roi_catalog):
+    page = client.get(roi_url(team_size="100000")).content.decode()
+    assert "for a team of 100,000:" in page
+    assert "seats=100000&amp;" in page and "for 100,000 seats</a>" in page

@@ -73,6 +73,26 @@ def test_a_tier_fifty_cents_ahead_is_recommended_and_pays_back():
     assert result.horizon_years == 1 and result.pays_back_within_horizon is True
 
 
+@pytest.mark.parametrize(
+    ("implementation", "recommended"),
+    # $26,000 of value a year against $16,000: $10,000 a year ahead. An implementation
+    # cost of $9,999.99 is paid back just inside the year; $10,000 only as the second
+    # year's price falls due (the value reaches $26,000 at month 12 exactly, when $16,000
+    # more is paid), so not within a one-year horizon.
+    [("9999.99", True), ("10000", False), ("50000", False)],
+)
+def test_a_tier_that_does_not_pay_back_within_the_horizon_is_not_recommended(
+    implementation, recommended
+):
+    outcome = evaluate(
+        assumptions(implementation_cost=usd(implementation)), [tier("team", price="16000")]
+    )
+    result = outcome.results[0]
+    assert result.annual_net == usd("10000")
+    assert result.pays_back_within_horizon is recommended
+    assert (outcome.recommended is result) is recommended
+
+
 def test_it_names_the_tier_it_cannot_evaluate():
     with pytest.raises(ValueError, match=re.escape("Team has no price to evaluate.")):
         evaluate_tier(tier(price=None), assumptions())
