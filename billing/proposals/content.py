@@ -39,6 +39,7 @@ from billing.discounts import Discount, apply, format_percent, needs_approval, n
 from billing.models import ProposalOption, ProposalVersion, Subscription
 from billing.money import Money
 from billing.pricing import MONTHS_PER_YEAR, BillingCycle
+from billing.proposals.options import retired_price_until
 from billing.proposals.pricing import OptionTerms, PricePath, price_path
 from billing.roi.calculator import (
     Assumptions,
@@ -61,6 +62,7 @@ from licensing.models import TierVersion, VersionStatus
 from licensing.usage.axis import months_since
 from licensing.usage.charts import chart_label, meter_history_svg
 from licensing.usage.services import license_meters
+from portal import clock
 
 LOCALE = "en"
 DEFAULT_TEAM = 10
@@ -325,15 +327,39 @@ def _option(
     )
 
 
-def options_need_approval(options) -> bool:
-    """Whether any of `options` (ProposalOption rows) has a discount above the approval
-    threshold (setting PROPOSAL_APPROVAL_THRESHOLD_PERCENT): then an admin approves the
-    version before it is sent."""
+def approval_reasons(options, today: date | None = None) -> list[str]:
+    """Why an admin approves the version of `options` (ProposalOption rows) before it is
+    sent: a discount above the approval threshold (setting
+    PROPOSAL_APPROVAL_THRESHOLD_PERCENT), or a retired version's price kept past its lock
+    (billing.proposals.options.retired_price_until). Empty: it is sent as it is."""
+    today = today or clock.today()
     threshold = Decimal(settings.PROPOSAL_APPROVAL_THRESHOLD_PERCENT)
-    return any(
-        needs_approval(negotiated(option.discount_percent, option.discount_reason), threshold)
-        for option in options
-    )
+    reasons = []
+    for option in options:
+        if needs_approval(negotiated(option.discount_percent, option.discount_reason), threshold):
+            reasons.append(
+                f"Option {option.position}: {format_percent(option.discount_percent)} off is "
+                f"above the approval threshold of {format_percent(threshold)}."
+            )
+        license = option.proposal_version.proposal.license
+        until = retired_price_until(
+            option,
+            Subscription.objects.filter(license=license).first(),
+            starts_on=option_starts_on(option, license, today),
+        )
+        if until is not None:
+            version = option.tier_version
+            reasons.append(
+                f"Option {option.position} keeps {version.tier.name} v{version.number}, "
+                f"retired, at its price past {until:%-d %B %Y}, when that price stops "
+                "holding: a price the catalog no longer sells."
+            )
+    return reasons
+
+
+def options_need_approval(options) -> bool:
+    """Whether an admin approves the version of `options` before it is sent."""
+    return bool(approval_reasons(options))
 
 
 def _months_over(values: list[int], limit: int | None) -> int:

@@ -7,6 +7,7 @@ keeps for it. Read by billing.proposals.services, which writes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from billing.discounts import format_percent
@@ -14,6 +15,8 @@ from billing.models import ProposalOption
 from billing.models.proposals import MAX_PROPOSAL_TERM_CYCLES
 from billing.models.subscriptions import Billing, Subscription
 from billing.pricing import BillingCycle
+from billing.renewals.selectors import lock_holds_until
+from billing.subscriptions.periods import term_end_for
 from licensing.models import License, TierVersion, TierVersionPrice, VersionStatus
 from licensing.models.catalog import seat_limit
 
@@ -93,6 +96,25 @@ def plan_decrease(
             "the term. Tick “Starts at the renewal” to offer them from then.",
         )
     return None
+
+
+def retired_price_until(
+    option: ProposalOption | OptionInput, subscription: Subscription | None, *, starts_on: date
+) -> date | None:
+    """The day the price of a retired version stops holding (its lock: the later of the
+    term it was locked for and the version's notice date), when `option` keeps that
+    version for a term that runs past it: a price the catalog no longer sells, extended,
+    so an admin approves it as any other ad-hoc price (../shared/PRODUCT.md, rule 5).
+    None when the option is on a version on sale, or ends within the lock."""
+    version = option.tier_version
+    if version.status != VersionStatus.RETIRED or subscription is None:
+        return None
+    holds = lock_holds_until(subscription, version)
+    if holds is None:
+        return None
+    cycles = option.term_cycles if option.cycle == BillingCycle.ANNUAL else 1
+    ends = term_end_for(starts_on, cycle=option.cycle, cycles=cycles)
+    return holds if ends > holds else None
 
 
 def check_option(

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import ProposalEventKind, ProposalOption, ProposalStatus, ProposalVersion
-from billing.proposals.content import options_need_approval
+from billing.proposals.content import approval_reasons
 from billing.proposals.events import (
     accepted_version,
     proposal_lock,
@@ -60,11 +60,10 @@ def send_refusal(version: ProposalVersion, *, today: date) -> str | None:
             f"Option {option.position} is now a downgrade: {why} "
             "Change or remove the option before sending."
         )
-    if version.status == ProposalStatus.DRAFT and options_need_approval(options):
-        return (
-            f"{version.label} has a discount above the approval threshold: "
-            "an admin approves it before it is sent."
-        )
+    if version.status == ProposalStatus.DRAFT:
+        reasons = approval_reasons(options, today)
+        if reasons:
+            return f"An admin approves {version.label} before it is sent: {' '.join(reasons)}"
     return None
 
 

@@ -35,7 +35,7 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from billing.discounts import format_percent, needs_approval, negotiated
+from billing.discounts import format_percent
 from billing.invoices.numbering import take_next_number
 from billing.models import (
     Proposal,
@@ -47,6 +47,7 @@ from billing.models import (
     Series,
 )
 from billing.models.proposals import IN_PREPARATION, MAX_OPTIONS
+from billing.proposals.content import options_need_approval
 from billing.proposals.events import (
     accepted_version,
     proposal_lock,
@@ -110,14 +111,8 @@ def threshold() -> Decimal:
     return Decimal(settings.PROPOSAL_APPROVAL_THRESHOLD_PERCENT)
 
 
-def option_needs_approval(option: ProposalOption) -> bool:
-    return needs_approval(
-        negotiated(option.discount_percent, option.discount_reason or "-"), threshold()
-    )
-
-
 def version_needs_approval(version: ProposalVersion) -> bool:
-    return any(option_needs_approval(option) for option in version.options.all())
+    return options_need_approval(version.options.select_related("proposal_version__proposal"))
 
 
 def newest_version(proposal: Proposal) -> ProposalVersion:
@@ -320,8 +315,8 @@ def _checked_edit(proposal: Proposal, edit: Edit, today: date) -> dict | None:
 
 
 def proposal_submit(*, proposal: Proposal, actor: Actor, at: datetime) -> ProposalVersion:
-    """Ask an admin to approve the version's discounts (only when one is above the
-    threshold; otherwise it can be sent as it is)."""
+    """Ask an admin to approve the version (only when it needs it: a discount above the
+    threshold, or a retired price kept past its lock; otherwise it is sent as it is)."""
     with transaction.atomic():
         proposal = proposal_lock(proposal.pk)
         version = newest_version(proposal)
@@ -334,8 +329,8 @@ def proposal_submit(*, proposal: Proposal, actor: Actor, at: datetime) -> Propos
         if not version_needs_approval(version):
             raise ProposalRefused(
                 {
-                    "": f"No discount is above {format_percent(threshold())}: "
-                    "it needs no approval, send it as it is."
+                    "": f"No discount is above {format_percent(threshold())} and no "
+                    "retired price is kept past its lock: it needs no approval, send it as it is."
                 }
             )
         version_move(

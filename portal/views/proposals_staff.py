@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from billing.emails.services import billing_recipients
 from billing.models import Proposal, ProposalStatus
 from billing.models.proposals import MAX_OPTIONS
-from billing.proposals.content import roi_source
+from billing.proposals.content import approval_reasons, roi_source
 from billing.proposals.customer import as_of
 from billing.proposals.forms import (
     ROI_INPUTS,
@@ -53,7 +53,6 @@ from billing.proposals.services import (
     proposal_submit,
     proposal_withdraw,
     subscription_of,
-    version_needs_approval,
 )
 from licensing.licenses.services import Actor
 from licensing.models import License
@@ -202,6 +201,7 @@ def _builder(request: HttpRequest, proposal: Proposal, *, status: int = 200, **f
         for form in (*option_forms.values(), add_form, details_form):
             for error in form.non_field_errors() if form.is_bound else ():
                 messages.error(request, error)
+    reasons = approval_reasons(version.options.select_related("proposal_version__proposal"))
     context = {
         "proposal": proposal,
         "version": version,
@@ -214,7 +214,8 @@ def _builder(request: HttpRequest, proposal: Proposal, *, status: int = 200, **f
         "add_form": add_form if editable else None,
         "can_add": len(priced) < MAX_OPTIONS,
         "details_form": details_form,
-        "needs_approval": version_needs_approval(version),
+        "approval_reasons": reasons,
+        "needs_approval": bool(reasons),
         "roi_source": roi_source(version),
         "expired": version.valid_until < today,
         "events": proposal.events.select_related("proposal_version__proposal").order_by(

@@ -107,8 +107,9 @@ def test_it_prices_options_from_the_catalog_in_the_subscriptions_currency(licens
     assert "20% off (Three-year commitment)" in event.changes["option 1"][1]
 
 
-def test_it_offers_renewing_as_is_on_a_retired_version(organization, catalog, manager, now):
-    old = subscribed(
+def _on_retired_team_v1(catalog):
+    """Another organization on Team v1 (retired), 4 seats, annual, for 2026."""
+    return subscribed(
         OrganizationFactory(),
         catalog,
         "team",
@@ -118,6 +119,41 @@ def test_it_offers_renewing_as_is_on_a_retired_version(organization, catalog, ma
         term_start=date(2026, 1, 1),
         term_end=date(2026, 12, 31),
     )
+
+
+def test_keeping_a_retired_price_past_its_lock_needs_an_admins_approval(
+    organization, catalog, manager, now
+):
+    """Renewing a retired version as is for two more years keeps a price the catalog no
+    longer sells past the day it stops holding: an ad-hoc price, approved by an admin as
+    a discount above the threshold is (staff walker: it was sent as "the catalog price")."""
+    from django.core.exceptions import ValidationError
+
+    from billing.proposals.content import approval_reasons
+    from billing.proposals.sending import proposal_send, send_refusal
+    from billing.proposals.services import version_needs_approval
+    from billing.renewals.selectors import lock_holds_until
+
+    old = _on_retired_team_v1(catalog)
+    holds = lock_holds_until(old.subscription, old.version)
+    assert holds < date(2028, 12, 31)
+    proposal = proposal_create(license=old, actor=actor(manager), at=now)
+    add(proposal, renew_as_is(old, term_cycles=2, billing="per_cycle"), now, manager)
+    version = proposal.versions.get()
+
+    assert version_needs_approval(version)
+    (reason,) = approval_reasons(version.options.all(), today=now.date())
+    assert reason == (
+        f"Option 1 keeps Team v1, retired, at its price past {holds:%-d %B %Y}, when that "
+        "price stops holding: a price the catalog no longer sells."
+    )
+    assert send_refusal(version, today=now.date()).startswith("An admin approves")
+    with pytest.raises(ValidationError, match=r"An admin approves P-\S+ v1 before it is sent"):
+        proposal_send(version=version, actor=actor(manager), at=now)
+
+
+def test_it_offers_renewing_as_is_on_a_retired_version(organization, catalog, manager, now):
+    old = _on_retired_team_v1(catalog)
     assert old.version.status == VersionStatus.RETIRED
     proposal = proposal_create(license=old, actor=actor(manager), at=now)
 
@@ -355,7 +391,10 @@ def test_it_asks_for_approval_only_above_the_threshold(license, manager, now, pe
         )
     else:
         errors = refused(proposal_submit, proposal=proposal, actor=actor(manager), at=now)
-        assert errors[""] == "No discount is above 15%: it needs no approval, send it as it is."
+        assert errors[""] == (
+            "No discount is above 15% and no retired price is kept past its lock: it needs "
+            "no approval, send it as it is."
+        )
         assert newest(proposal).status == ProposalStatus.DRAFT
 
 
