@@ -282,6 +282,14 @@ class TierVersionAdmin(CatalogHistoryAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.status != VersionStatus.DRAFT:
+            # Read-only: nothing to save (a new draft from it is how it changes).
+            context.update(
+                show_save=False, show_save_and_continue=False, show_save_and_add_another=False
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def get_deleted_objects(self, objs, request):
         deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
         frozen = [str(v) for v in objs if v.status != VersionStatus.DRAFT]

@@ -118,7 +118,11 @@ OPERATIONS = {
             "seats",
             "Change seats",
             "Change seats",
-            "Within the tier's seat limit, and never below the machines now active.",
+            "Within the tier's seat limit, and never below the machines now active. Nothing "
+            "is invoiced or credited here: the subscription's price is per seat from its "
+            "next renewal on, and seats added now are free until then (say why in the "
+            "reason). To bill them now, the customer changes seats in the checkout or "
+            "accepts a proposal.",
             SeatsForm,
             lambda license, actor, form: licenses.license_change_seats(
                 license=license,

@@ -34,6 +34,7 @@ def test_it_shows_a_published_version_read_only(admin_client, widget_catalog):
     assert response.status_code == 200
     assert 'name="support_level"' not in html
     assert "New draft from this version" in html and "Retire…" in html
+    assert 'name="_save"' not in html and 'name="_continue"' not in html
     # A forged POST changes nothing either.
     admin_client.post(f"{CHANGELIST}{version.pk}/change/", {"support_level": "Gold"})
     version.refresh_from_db()

@@ -160,6 +160,10 @@ def test_it_revokes_an_override(admin_client, license):
 
 
 def test_it_changes_seats(admin_client, license):
+    # The page says what the change does not do (staff walker: seats added here were
+    # never invoiced, and nothing said so).
+    page = operate(admin_client, license, "seats").content.decode()
+    assert "Nothing is invoiced or credited here" in page
     response = operate(admin_client, license, "seats", {"seats": 8, "reason": "Two new hires."})
     assert (response.status_code, response["Location"]) == (302, change_page(license))
     license.refresh_from_db()
