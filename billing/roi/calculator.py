@@ -227,9 +227,8 @@ def recommend(results: list[TierResult]) -> TierResult | None:
     from paying back in the years chosen); a tie goes to the cheaper tier, and a further
     tie to the one listed first. None when no tier does: then we recommend nothing
     rather than the least bad."""
-    candidates = [
-        r for r in results if r.fits and r.annual_net.amount > 0 and r.pays_back_within_horizon
-    ]
+    # Paying back at all means a value a year above the cost (TierResult.payback_exact).
+    candidates = [r for r in results if r.fits and r.pays_back_within_horizon]
     if not candidates:
         return None
     return min(candidates, key=lambda r: (-r.annual_net.amount, r.annual_cost.amount))
