@@ -80,8 +80,14 @@ def reason_refusal(reason: str) -> dict[str, str] | None:
     return None
 
 
-def over_credit_refusal(*, total: Money, remaining: Money, number: str) -> str | None:
-    """A credit note never credits more than remains of its invoice."""
+def over_credit_refusal(
+    *, total: Money, remaining: Money, number: str, subtotal: Money, rest_subtotal: Money
+) -> str | None:
+    """A credit note never credits more than remains of its invoice: neither its total nor
+    its net (a part whose tax rounded to less could otherwise take more net than is left,
+    and the notes would no longer add up to the invoice's net and tax)."""
+    if subtotal > rest_subtotal:
+        return f"That credits more than remains of {number} ({rest_subtotal} before tax)."
     if total > remaining:
         return f"That credits more than remains of {number} ({remaining})."
     return None

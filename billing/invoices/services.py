@@ -384,12 +384,13 @@ def _issue_credit_note(
     if refusal:
         raise ValidationError(refusal)
     notes = list(invoice.credit_notes.all())
+    rest_subtotal = rules.remaining(
+        invoice.money("subtotal"), (note.money("subtotal") for note in notes)
+    )
     tax = rules.note_tax(
         subtotal=subtotal,
         tax_rate=invoice.tax_rate,
-        rest_subtotal=rules.remaining(
-            invoice.money("subtotal"), (note.money("subtotal") for note in notes)
-        ),
+        rest_subtotal=rest_subtotal,
         rest_tax=rules.remaining(invoice.money("tax"), (note.money("tax") for note in notes)),
     )
     note = CreditNote(
@@ -407,6 +408,8 @@ def _issue_credit_note(
         total=note.money("total"),
         remaining=invoice_remaining(invoice=invoice),
         number=invoice.number,
+        subtotal=subtotal,
+        rest_subtotal=rest_subtotal,
     )
     if refusal:
         raise ValidationError(refusal)

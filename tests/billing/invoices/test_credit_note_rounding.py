@@ -82,3 +82,29 @@ def test_voiding_credits_exactly_what_remains_of_a_partly_credited_invoice(organ
     assert first.money("total") + note.money("total") == eur("4.01")
     assert note.money("total") == left
     assert credit_balance(organization=organization, currency="EUR") == eur("4.01")
+
+
+def test_a_part_never_credits_more_net_than_is_left(organization):
+    """Two goodwill credits of 2 cents carry no tax (0.46 cent rounds to nothing); a part
+    of €99.97 would still fit under what remains in total, but takes a cent more net
+    than is left (€99.96): refused, so the notes add up to the invoice's net and tax
+    (attacker: €100.01 of net and €22.99 of tax credited on a €100.00 + €23.00 invoice)."""
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    invoice = _paid_at_irish_vat(organization, "Business, annual", "100.00")
+    for _ in range(2):
+        services.credit_note_issue(
+            invoice=invoice, subtotal=eur("0.02"), reason="Goodwill", at=morning_of(TODAY)
+        )
+        invoice.refresh_from_db()
+    with pytest.raises(ValidationError, match=r"remains of INV-\S+ \(€99\.96 before tax\)"):
+        services.credit_note_issue(
+            invoice=invoice, subtotal=eur("99.97"), reason="Outage", at=morning_of(TODAY)
+        )
+    services.invoice_void_with_credit_note(
+        invoice=invoice, reason="Billed the wrong plan", at=morning_of(TODAY)
+    )
+    notes = list(invoice.credit_notes.all())
+    assert sum(note.subtotal for note in notes) == invoice.subtotal
+    assert sum(note.tax for note in notes) == invoice.tax

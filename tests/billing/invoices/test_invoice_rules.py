@@ -137,16 +137,28 @@ def test_a_credit_note_says_why(reason, refusal):
 
 
 @pytest.mark.parametrize(
-    "total, refusal",
+    "subtotal, total, refusal",
     [
-        ("89.99", None),
-        ("90.00", None),
-        ("90.01", "That credits more than remains of INV-2026-000007 (\u20ac90.00)."),
+        ("73.16", "89.99", None),
+        ("73.17", "90.00", None),
+        ("73.17", "90.01", "That credits more than remains of INV-2026-000007 (\u20ac90.00)."),
+        # Its tax rounded down, a part could take more net than is left: refused too.
+        (
+            "73.18",
+            "90.00",
+            "That credits more than remains of INV-2026-000007 (\u20ac73.17 before tax).",
+        ),
     ],
-    ids=["less", "all-that-remains", "more"],
+    ids=["less", "all-that-remains", "more", "more-net"],
 )
-def test_a_credit_note_never_credits_more_than_remains(total, refusal):
-    given = {"total": eur(total), "remaining": eur("90.00"), "number": "INV-2026-000007"}
+def test_a_credit_note_never_credits_more_than_remains(subtotal, total, refusal):
+    given = {
+        "total": eur(total),
+        "remaining": eur("90.00"),
+        "number": "INV-2026-000007",
+        "subtotal": eur(subtotal),
+        "rest_subtotal": eur("73.17"),
+    }
     assert over_credit_refusal(**given) == refusal
 
 
