@@ -92,6 +92,8 @@ class OverrideForm(ReasonForm):
         data = super().clean()
         feature, metric = data.get("feature"), data.get("metric")
         if (feature is None) == (metric is None) and not self.has_error("feature"):
+            if feature is None:
+                raise forms.ValidationError("Choose a feature or a limit to grant.")
             raise forms.ValidationError("Choose either a feature or a limit, not both.")
         if feature is not None and data.get("value") is not None:
             self.add_error("value", "A value applies to a limit, not to a feature.")

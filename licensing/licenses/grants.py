@@ -185,12 +185,13 @@ def _override_limit(current: LimitGrant, override: OverridePart) -> LimitGrant:
     """An admin's override raises a limit, never lowers it: a raise given on a lower plan
     never caps what an upgrade since grants (what was bought is kept). One that ends
     carries what holds after it (`then`), as a trial's raise does: what was granted
-    beneath it, or what that falls back to if it ends first."""
+    beneath it, and where that was itself a raise for a while (a trial), what follows
+    it: one step of fallback is all a license file says, so it never says more than the
+    lasting grant (a raise ending before the trial under-grants, offline, until the
+    trial's end; never over-grants after it)."""
     then = None
     if override.ends_at is not None:
-        then = current.value
-        if current.until is not None and current.until <= override.ends_at:
-            then = current.then
+        then = current.value if current.until is None else current.then
     return replace(
         current,
         value=override.value,
@@ -272,5 +273,15 @@ def resolve(
             current = limits.get(override.metric.key) or _ungranted(override.metric)
             if _above(override.value, current.value):
                 limits[override.metric.key] = _override_limit(current, override)
+            elif (
+                current.until is not None
+                and override.ends_at is None
+                and _above(override.value, current.then)
+            ):
+                # Below what a raise for a while grants (a trial's, a larger override's)
+                # but for good: what follows that raise.
+                limits[override.metric.key] = replace(
+                    current, sources=(*current.sources, "override"), then=override.value
+                )
     ordered = dict(sorted(limits.items(), key=lambda item: (item[1].metric.order, item[0])))
     return Entitlements(features=features, limits=ordered)

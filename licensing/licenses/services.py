@@ -629,16 +629,20 @@ def entitlement_override_grant(
 
 def _refuse_an_override_that_raises_nothing(license: License, metric, value, at) -> None:
     """An override raises a limit and never lowers one (licensing.licenses.grants): one
-    at or below what the license is granted now would change nothing, so it is refused
+    at or below what the license is granted for good (its plan, add-ons and lasting
+    overrides; a raise for a while ends) would never change anything, so it is refused
     with the figure it must exceed."""
     granted = license_entitlements(license=license, at=at, with_trial=False).limits.get(metric.key)
-    now = 0 if granted is None else granted.value
-    if now is None:
+    lasting = 0 if granted is None else granted.value
+    if granted is not None and granted.until is not None:
+        lasting = granted.then
+    if lasting is None:
         raise ValidationError(f"{metric.name} is already unlimited on this license.")
-    if value is not None and value <= now:
+    if value is not None and value <= lasting:
         raise ValidationError(
-            f"{metric.name}: this license already allows {now:,} {metric.unit}; an "
-            f"override raises a limit and never lowers it. Enter more than {now:,}."
+            f"{metric.name}: this license already allows {lasting:,} {metric.unit}"
+            f"{' for good' if granted is not None and granted.until else ''}; an override "
+            f"raises a limit and never lowers it. Enter more than {lasting:,}."
         )
 
 

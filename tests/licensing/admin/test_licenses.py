@@ -123,8 +123,8 @@ def test_it_grants_a_limit_override(admin_client, license, catalog):
         ({"reason": "   "}, "This field is required."),
         ({"ends_on": "2026-03-13"}, "The end date is in the past."),
         ({"value": -5}, "greater than or equal to 0"),
-        ({"feature": None}, "Choose either a feature or a limit"),
-        ({"metric": "both"}, "Choose either a feature or a limit"),
+        ({"feature": None}, "Choose a feature or a limit to grant."),
+        ({"metric": "both"}, "Choose either a feature or a limit, not both."),
     ],
 )
 def test_it_refuses_a_bad_override_and_writes_nothing(admin_client, license, catalog, data, error):

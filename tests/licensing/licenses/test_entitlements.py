@@ -315,3 +315,63 @@ def test_an_override_that_would_raise_nothing_is_refused_in_words(
             value=value,
         )
     assert not EntitlementOverride.objects.exists()
+
+
+def test_a_lasting_raise_below_a_temporary_one_is_granted_and_follows_it(issued, catalog, now):
+    """Storage raised to 500 GB for 10 days (a migration burst); a day later 100 GB for
+    good (Team has 50): it raises the limit from day 10 on, so it is granted (attacker:
+    refused as "already allows 500") and is what follows the burst."""
+    license = issued.license
+    storage = catalog.metric("storage")
+    entitlement_override_grant(
+        license=license,
+        actor=SYSTEM,
+        reason="Migration burst.",
+        metric=storage,
+        value=500,
+        ends_at=now + timedelta(days=10),
+    )
+    a_day_later = now + timedelta(days=1)
+    entitlement_override_grant(
+        license=license,
+        actor=SYSTEM,
+        reason="Archive, for good.",
+        metric=storage,
+        value=100,
+        at=a_day_later,
+    )
+    during = license_entitlements(license=license, at=a_day_later).limits["storage"]
+    after = license_entitlements(license=license, at=now + timedelta(days=10, seconds=1))
+    assert after.limits["storage"].value == 100
+    assert (during.value, during.until, during.then) == (500, now + timedelta(days=10), 100)
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="already allows 100 GB for good"):
+        entitlement_override_grant(
+            license=license,
+            actor=SYSTEM,
+            reason="Again.",
+            metric=storage,
+            value=80,
+            at=a_day_later,
+        )
+
+
+def test_what_follows_a_trial_keeps_an_override_that_outlasts_it(issued, catalog, now):
+    """Team (50 GB) trying Business (250 GB); storage raised to 100 GB for good: during
+    the trial, 250 GB until its end, then 100 GB (attacker: the file said 50)."""
+    from tests.helpers.trials import running_trial
+
+    license = issued.license
+    entitlement_override_grant(
+        license=license,
+        actor=SYSTEM,
+        reason="Extra storage for their archive, for good.",
+        metric=catalog.metric("storage"),
+        value=100,
+    )
+    trial = running_trial(license, "business", days=14)
+    during = license_entitlements(license=license, at=now).limits["storage"]
+    assert (during.value, during.until, during.then) == (250, trial.ends_at, 100)
+    after = license_entitlements(license=license, at=trial.ends_at + timedelta(seconds=1))
+    assert after.limits["storage"].value == 100

@@ -148,9 +148,11 @@ def test_overrides_apply_in_the_order_they_start_whatever_order_they_come_in():
         overrides=[later, earlier],
         at=AT,
     )
-    # The larger holds until it ends (day 10), then the earlier one's 20,000.
+    # The larger holds until it ends (day 10). One step of fallback is all a license
+    # file says, so it says the lasting grant (the tier's 10,000), never a raise for a
+    # while past its own end: offline it under-grants from day 10 to 20, never over.
     assert resolved.limits["api-calls"] == LimitGrant(
-        CALLS, 30_000, (60, 100), 15, ("tier", "override", "override"), AT + 10 * DAY, 20_000
+        CALLS, 30_000, (60, 100), 15, ("tier", "override", "override"), AT + 10 * DAY, 10_000
     )
 
 

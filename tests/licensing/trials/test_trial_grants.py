@@ -212,10 +212,19 @@ def test_an_override_applies_on_top_with_its_own_end_and_what_follows_it():
     sooner = OverridePart(
         reason="Pilot.", starts_at=AT, ends_at=AT + (ENDS - AT) / 2, metric=CALLS, value=500_000
     )
-    assert resolved(overrides=[sooner]).limits["api-calls"].then == 100_000
-    # Below the trial's raise it changes nothing.
+    # Ending before the trial: one step of fallback is all a file says, so never more
+    # than the lasting grant (the plan's), never the trial's past its end.
+    assert resolved(overrides=[sooner]).limits["api-calls"].then == 50_000
+    # Below the trial's raise, for a while, it changes nothing; for good, it is what
+    # follows the trial (attacker: the file fell back to the plan's 50,000).
     small = OverridePart(reason="Pilot.", starts_at=AT, ends_at=ENDS, metric=CALLS, value=60_000)
     assert resolved(overrides=[small]).limits["api-calls"] == resolved().limits["api-calls"]
+    lasting = OverridePart(reason="Pilot.", starts_at=AT, metric=CALLS, value=60_000)
+    assert resolved(overrides=[lasting]).limits["api-calls"] == LimitGrant(
+        CALLS, 100_000, (80, 100), 10, (*SOURCE, "override"), ENDS, 60_000
+    )
+    below = OverridePart(reason="Pilot.", starts_at=AT, metric=CALLS, value=40_000)
+    assert resolved(overrides=[below]).limits["api-calls"] == resolved().limits["api-calls"]
 
 
 @pytest.mark.parametrize(
