@@ -64,7 +64,7 @@ from billing.proposals.events import (
     proposals_lock,
     version_move,
 )
-from billing.proposals.options import describe_option, plan_decrease
+from billing.proposals.options import describe_option, plan_decrease, retired_price_until
 from billing.subscriptions.periods import term_end_for
 from billing.subscriptions.services import subscription_set_auto_renew
 from licensing.licenses.services import Actor
@@ -207,6 +207,36 @@ def _refuse_a_downgrade(option: ProposalOption, license_id: int) -> None:
         raise ProposalRefused(why)
 
 
+def retired_price_refusal(option: ProposalOption, license_id: int, *, today: date) -> str:
+    """Why `option` may not be accepted today ("" while it may): it keeps a retired
+    version's price past the day that price stops holding, from the day it would start
+    if accepted today (a monthly renewal moves it on), and no admin approved its version
+    (billing.proposals.content.approval_reasons asks for that before sending; a version
+    sent inside the lock can run past it by its acceptance)."""
+    if option.proposal_version.approved_at is not None:
+        return ""
+    license = License.objects.select_related("version").get(pk=license_id)
+    until = retired_price_until(
+        option,
+        Subscription.objects.filter(license_id=license_id).first(),
+        starts_on=option_starts_on(option, license, today),
+    )
+    if until is None:
+        return ""
+    version = option.tier_version
+    return (
+        f"This option keeps {version.tier.name} v{version.number}, retired, at its price past "
+        f"{until:%-d %B %Y}, when that price stops holding, and was not approved for that. "
+        "Ask your account manager for an updated proposal."
+    )
+
+
+def _refuse_a_retired_price(option: ProposalOption, license_id: int, today: date) -> None:
+    why = retired_price_refusal(option, license_id, today=today)
+    if why:
+        raise ProposalRefused(why)
+
+
 def as_is_refusal(option: ProposalOption, license_id: int) -> str:
     """Why a "renew as is" option no longer renews the plan as it is ("" while it does):
     the license's version, seats or cycle changed since the proposal was made (a change
@@ -254,6 +284,7 @@ def accept_preview(
     why = refusal(version, today=timezone.localdate(at))
     if why:
         raise ProposalRefused(why)
+    _refuse_a_retired_price(option, version.proposal.license_id, timezone.localdate(at))
     if option.starts_at_term_end:
         why = as_is_refusal(option, version.proposal.license_id)
         if why:
@@ -293,6 +324,7 @@ def proposal_accept(
         "tier_version__tier", "price", "proposal_version__proposal__license"
     ).get(pk=option.pk)
     actor = Actor.of(user, _role_label(user, version))
+    _refuse_a_retired_price(option, version.proposal.license_id, today)
     checkout = scheduled = None
     if option.starts_at_term_end:
         scheduled = _schedule_renewal(option, digest=digest, actor=actor, at=at)

@@ -101,13 +101,17 @@ def plan_decrease(
 def retired_price_until(
     option: ProposalOption | OptionInput, subscription: Subscription | None, *, starts_on: date
 ) -> date | None:
-    """The day the price of a retired version stops holding (its lock: the later of the
-    term it was locked for and the version's notice date), when `option` keeps that
-    version for a term that runs past it: a price the catalog no longer sells, extended,
+    """The day the price of the license's retired version stops holding (its lock: the
+    later of the term it was locked for and the version's notice date), when `option`
+    keeps that version for a term that runs past it: a price the catalog no longer sells, extended,
     so an admin approves it as any other ad-hoc price (../shared/PRODUCT.md, rule 5).
     None when the option is on a version on sale, or ends within the lock."""
     version = option.tier_version
     if version.status != VersionStatus.RETIRED or subscription is None:
+        return None
+    if version.pk != subscription.license.version_id:
+        # Another version, retired since the proposal quoted it: what was quoted is
+        # applied (billing.checkout), no price of the license's own is kept.
         return None
     holds = lock_holds_until(subscription, version)
     if holds is None:

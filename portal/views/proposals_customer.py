@@ -38,6 +38,7 @@ from billing.proposals.acceptance import (
     downgrade_refusal,
     proposal_accept,
     proposal_decline,
+    retired_price_refusal,
 )
 from billing.proposals.content import option_path
 from billing.proposals.options import plan_decrease
@@ -148,6 +149,9 @@ def _detail_context(membership, proposal, *, decline_form=None, error="") -> dic
 
 
 def _refusal(proposal, option) -> str:
+    retired = retired_price_refusal(option, proposal.license_id, today=clock.today())
+    if retired:
+        return retired
     if option.renew_as_is:
         return as_is_refusal(option, proposal.license_id)
     return downgrade_refusal(option, proposal.license_id)
