@@ -306,7 +306,8 @@ def _option(
     what = "Renew as is" if option.renew_as_is else name
     return OptionContent(
         position=option.position,
-        label=f"Option {option.position}: {what}, {term}",
+        label=f"Option {option.position}: {what}, {term}"
+        + (", from the renewal" if option.at_renewal and not option.renew_as_is else ""),
         renew_as_is=option.renew_as_is,
         at_term_end=option.starts_at_term_end,
         tier_name=name,

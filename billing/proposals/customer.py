@@ -78,7 +78,7 @@ class OptionView:
     option: ProposalOption
     path: PricePath
     starts_on: date
-    comparison: Comparison | None  # against the license's current version (None: same)
+    comparison: Comparison | None  # against the current plan (None: the same)
     # Why the customer can no longer accept it ("" while they can): the page says so.
     refusal: str = ""
 
@@ -109,7 +109,8 @@ class OptionView:
 
 def option_views(version: ProposalVersion, today: date) -> list[OptionView]:
     """Each option with its price path and start (billing.proposals.content's one rule)
-    and, when it changes the tier version, its comparison with the current one."""
+    and, when it changes the tier version or the seats, its comparison with the current
+    plan (the seats row: today's against the option's)."""
     license = version.proposal.license
     current = license.version
     snapshot = None
@@ -117,7 +118,7 @@ def option_views(version: ProposalVersion, today: date) -> list[OptionView]:
     for option in version.options.select_related("tier_version__tier", "price"):
         path = option_path(option, license, today)
         comparison = None
-        if option.tier_version_id != current.pk:
+        if option.tier_version_id != current.pk or option.seats != license.seats:
             snapshot = snapshot or version_snapshot(current)
             comparison = option_comparison(
                 snapshot, option, option.tier_version, seats_now=license.seats

@@ -121,3 +121,34 @@ def test_the_customers_pages_say_when_it_starts_and_what_exceeds(
     assert "Nothing is deleted. What exceeds is kept, read-only." in text
     assert "Confirm and accept option 1" in text
     assert not ScheduledChange.objects.filter(license=license).exists()  # showing writes nothing
+
+
+def test_fewer_seats_of_the_same_tier_are_shown_against_today(
+    license, catalog, owner, account_manager, client_for
+):
+    """Team with 5 seats offered Team with 4 from the renewal: the page compares them
+    (walker: it said "Everything you have today stays as it is.")."""
+    version = sent_version(
+        license,
+        catalog,
+        [{"tier": "team", "seats": 4, "cycle": "annual", "at_renewal": True}],
+        prepared_by=account_manager,
+    )
+    page = (
+        client_for(owner)
+        .get(reverse("proposal_detail", args=[license.organization.slug, version.proposal_id]))
+        .content.decode()
+    )
+    assert "Everything you have today stays as it is." not in page
+    assert "Against your Team today" in page
+
+
+def test_the_pdf_and_email_name_it_as_starting_at_the_renewal(
+    license, catalog, account_manager, now
+):
+    from billing.proposals.content import proposal_content
+
+    version = sent_version(license, catalog, [STARTER_FROM_RENEWAL], prepared_by=account_manager)
+    (option,) = proposal_content(version, now.date()).options
+    assert option.label == "Option 1: Starter, 1 year, from the renewal"
+    assert option.at_term_end and option.starts_on == date(2027, 1, 1)
