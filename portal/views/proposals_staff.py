@@ -413,7 +413,15 @@ def proposal_approvals(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/manage/proposals/approvals.html",
-        {"versions": pending_approvals(), "comment_form": CommentForm()},
+        {
+            # Each with why it waits (a discount above the threshold, a retired price
+            # kept past its lock), as the builder said it.
+            "waiting": [
+                (version, approval_reasons(version.options.all()))
+                for version in pending_approvals()
+            ],
+            "comment_form": CommentForm(),
+        },
     )
 
 
