@@ -36,7 +36,7 @@ from django.db.models import Prefetch
 from django.utils.safestring import SafeString, mark_safe
 
 from billing.discounts import Discount, apply, format_percent, needs_approval, negotiated
-from billing.models import ProposalOption, ProposalVersion, Subscription
+from billing.models import ProposalOption, ProposalVersion, ScheduledChange, Subscription
 from billing.money import Money
 from billing.pricing import MONTHS_PER_YEAR, BillingCycle
 from billing.proposals.options import retired_price_until
@@ -252,7 +252,20 @@ def option_starts_on(option: ProposalOption, license, today: date) -> date:
     "renew as is" and an option set to start at the renewal at the current term's end
     (billing.proposals.acceptance schedules it for license.renews_on, the day after the
     term, even when the renewal is late), any other option on the day it is accepted (a
-    checkout from that day), shown as of `today`."""
+    checkout from that day), shown as of `today`. The option accepted keeps the day it
+    started: its scheduled change's, or the day it was accepted (the license's term has
+    moved on since, and the page of an accepted proposal says what was agreed)."""
+    version = option.proposal_version
+    if version.accepted_option_id == option.pk and version.answered_at is not None:
+        if not option.starts_at_term_end:
+            return version.answered_at.astimezone(UTC).date()
+        change = (
+            ScheduledChange.objects.filter(proposal_option=option)
+            .values_list("effective_on", flat=True)
+            .first()
+        )
+        if change is not None:
+            return change
     return license.renews_on if option.starts_at_term_end else today
 
 

@@ -95,6 +95,13 @@ def test_accepting_schedules_the_lower_plan_and_the_renewal_invoices_its_price(
     assert result.invoice.money("subtotal") == path.first_invoice
     change.refresh_from_db()
     assert change.status == "applied"
+    # Once the term has moved on, the accepted option still starts when it did (walker:
+    # the page said "from 1 Jan 2028" once the license renewed).
+    from billing.proposals.content import proposal_content
+
+    version.refresh_from_db()
+    (shown,) = proposal_content(version, renewal_day).options
+    assert shown.starts_on == date(2027, 1, 1)
 
 
 def test_the_customers_pages_say_when_it_starts_and_what_exceeds(
