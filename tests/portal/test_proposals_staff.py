@@ -384,7 +384,11 @@ def test_an_over_long_approval_comment_is_400_and_approves_nothing(
 def test_an_account_manager_cannot_approve(client_for, license, account_manager):
     proposal = proposal_in(license, account_manager, ProposalStatus.AWAITING_APPROVAL)
     client = client_for(account_manager)
-    assert client.get("/manage/proposals/approvals/").status_code == 403
+    refused = client.get("/manage/proposals/approvals/")
+    assert refused.status_code == 403
+    # Staff are told whom to ask (walker: they were sent to "an owner of your organization").
+    assert "ask an admin to change your staff role" in page(refused)
+    assert "an owner of your organization" not in page(refused)
     # Her own account's proposal: she may see it, not approve or reject it (403, as the
     # approvals page; an account not hers is a 404).
     for decision in ("approve", "reject"):
