@@ -182,8 +182,7 @@ class InvoiceAdmin(ReadOnlyAdminMixin, HistoryAdmin):
         "currency",
         "issued_on",
         "due_on",
-        "payment_terms",
-        "net_days",
+        "terms",
         "tax_rate",
         "tax_id",
         "subtotal",
@@ -197,6 +196,14 @@ class InvoiceAdmin(ReadOnlyAdminMixin, HistoryAdmin):
         "voided_at",
     ]
     fields = readonly_fields
+
+    @admin.display(description="payment terms")
+    def terms(self, invoice: Invoice) -> str:
+        """In words ("net 30 days", "due on receipt"), as the invoice and its PDF say them
+        (the model's label is "Net N days")."""
+        if invoice.payment_terms == PaymentTerms.NET and invoice.net_days is not None:
+            return rules.terms_phrase(invoice.net_days)
+        return invoice.get_payment_terms_display() or "—"
 
     def get_queryset(self, request):
         # still_to_pay reads each invoice's payments and credit applied since its issue.

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from django.conf import settings
@@ -390,6 +390,9 @@ def subscription_expire(
             "term_end": license.term_end,
             "last_day": last_day,
             "suspended": suspended,
+            # As the dashboard says it (portal.views.licenses._closed).
+            "readable_until": license.term_end
+            + timedelta(days=settings.CANCELED_DATA_RETENTION_DAYS),
             "action_url": notices.dashboard_url(license.organization),
             "action_label": "Choose a plan",
         },

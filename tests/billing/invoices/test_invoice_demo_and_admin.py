@@ -104,6 +104,9 @@ def test_the_admin_shows_invoices_read_only_with_history(demo_invoices, client_f
     assert page.status_code == 200
     html = page.content.decode()
     assert invoice.number in html and 'name="_save"' not in html
+    # Its terms in words, as the invoice says them (walker: "Net N days").
+    assert "Net N days" not in html
+    assert f"net {invoice.net_days} days" in html or "due on receipt" in html
     assert client.post(url, {"tax_id": "rewritten"}).status_code == 403
     assert client.get(f"/admin/billing/invoice/{invoice.pk}/delete/").status_code == 403
     assert client.get(f"/admin/billing/invoice/{invoice.pk}/history/").status_code == 200

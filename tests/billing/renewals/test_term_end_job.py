@@ -94,7 +94,10 @@ def test_a_license_that_does_not_renew_expires_after_the_grace(license, test_clo
     license.refresh_from_db()
     assert license.status == LicenseStatus.EXPIRED
     assert Notice.objects.filter(kind=NoticeKind.EXPIRED, license=license).count() == 1
-    assert OutboundEmail.objects.filter(subject__contains="license expired").count() == 1
+    expired = OutboundEmail.objects.get(subject__contains="license expired")
+    # Until when its data stays readable, as the dashboard says (walker: "for a while").
+    for body in (expired.body_text, expired.body_html):
+        assert "stay readable on your dashboard until 29 June 2026" in body
     assert not Invoice.objects.filter(license=license).exists()
 
 
