@@ -32,7 +32,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from billing.discounts import format_percent
@@ -455,8 +455,10 @@ def proposal_withdraw(*, proposal: Proposal, actor: Actor, at: datetime, comment
 def pending_approvals() -> QuerySet[ProposalVersion]:
     return (
         ProposalVersion.objects.filter(status=ProposalStatus.AWAITING_APPROVAL)
-        .select_related("proposal", "proposal__organization", "proposal__prepared_by")
-        .annotate(largest_discount=Max("options__discount_percent"))
+        .select_related(
+            "proposal", "proposal__organization", "proposal__prepared_by", "proposal__license"
+        )
+        .prefetch_related("options__tier_version__tier")
         .order_by("updated_at")
     )
 
