@@ -68,7 +68,7 @@ from billing.proposals.options import describe_option, plan_decrease, retired_pr
 from billing.subscriptions.periods import term_end_for
 from billing.subscriptions.services import subscription_set_auto_renew
 from licensing.licenses.services import Actor
-from licensing.models import License
+from licensing.models import License, VersionStatus
 from portal import clock
 from portal.emails import queue_templated_email
 from portal.models import Membership, Role
@@ -215,6 +215,8 @@ def retired_price_refusal(option: ProposalOption, license_id: int, *, today: dat
     sent inside the lock can run past it by its acceptance)."""
     if option.proposal_version.approved_at is not None:
         return ""
+    if option.tier_version.status != VersionStatus.RETIRED:
+        return ""  # on sale: no price of the license's own is kept (no query)
     license = License.objects.select_related("version").get(pk=license_id)
     until = retired_price_until(
         option,

@@ -355,6 +355,8 @@ def approval_reasons(options, today: date | None = None) -> list[str]:
                 f"Option {option.position}: {format_percent(option.discount_percent)} off is "
                 f"above the approval threshold of {format_percent(threshold)}."
             )
+        if option.tier_version.status != VersionStatus.RETIRED:
+            continue  # on sale: no price of the license's own is kept (no query)
         license = option.proposal_version.proposal.license
         until = retired_price_until(
             option,
@@ -561,7 +563,12 @@ def proposal_content(version: ProposalVersion, today: date) -> ProposalContent:
             "proposal__license__subscription",
         )
         .prefetch_related(
-            Prefetch("options", ProposalOption.objects.select_related("price").order_by("position"))
+            Prefetch(
+                "options",
+                ProposalOption.objects.select_related("price", "tier_version__tier").order_by(
+                    "position"
+                ),
+            )
         )
         .get(pk=version.pk)
     )
