@@ -56,7 +56,7 @@ from billing.models import (
 )
 from billing.models.proposals import IN_PREPARATION
 from billing.pricing import BillingCycle
-from billing.proposals.content import option_starts_on
+from billing.proposals.content import option_starts_on, retired_price_kept_until
 from billing.proposals.events import (
     accepted_version,
     proposal_lock,
@@ -64,11 +64,11 @@ from billing.proposals.events import (
     proposals_lock,
     version_move,
 )
-from billing.proposals.options import describe_option, plan_decrease, retired_price_until
+from billing.proposals.options import describe_option, plan_decrease
 from billing.subscriptions.periods import term_end_for
 from billing.subscriptions.services import subscription_set_auto_renew
 from licensing.licenses.services import Actor
-from licensing.models import License, VersionStatus
+from licensing.models import License
 from portal import clock
 from portal.emails import queue_templated_email
 from portal.models import Membership, Role
@@ -215,14 +215,7 @@ def retired_price_refusal(option: ProposalOption, license_id: int, *, today: dat
     sent inside the lock can run past it by its acceptance)."""
     if option.proposal_version.approved_at is not None:
         return ""
-    if option.tier_version.status != VersionStatus.RETIRED:
-        return ""  # on sale: no price of the license's own is kept (no query)
-    license = License.objects.select_related("version").get(pk=license_id)
-    until = retired_price_until(
-        option,
-        Subscription.objects.filter(license_id=license_id).first(),
-        starts_on=option_starts_on(option, license, today),
-    )
+    until = retired_price_kept_until(option, license_id, today)
     if until is None:
         return ""
     version = option.tier_version

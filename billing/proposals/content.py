@@ -355,14 +355,7 @@ def approval_reasons(options, today: date | None = None) -> list[str]:
                 f"Option {option.position}: {format_percent(option.discount_percent)} off is "
                 f"above the approval threshold of {format_percent(threshold)}."
             )
-        if option.tier_version.status != VersionStatus.RETIRED:
-            continue  # on sale: no price of the license's own is kept (no query)
-        license = option.proposal_version.proposal.license
-        until = retired_price_until(
-            option,
-            Subscription.objects.filter(license=license).first(),
-            starts_on=option_starts_on(option, license, today),
-        )
+        until = retired_price_kept_until(option, option.proposal_version.proposal.license_id, today)
         if until is not None:
             version = option.tier_version
             reasons.append(
@@ -371,6 +364,23 @@ def approval_reasons(options, today: date | None = None) -> list[str]:
                 "holding: a price the catalog no longer sells."
             )
     return reasons
+
+
+def retired_price_kept_until(option: ProposalOption, license_id: int, today: date) -> date | None:
+    """The day the license's retired price stops holding, when `option`, starting as of
+    `today` (option_starts_on), keeps it past that day (options.retired_price_until);
+    the one reading of it that sending (approval_reasons) and accepting
+    (acceptance.retired_price_refusal) share. None without a query for an option on sale."""
+    if option.tier_version.status != VersionStatus.RETIRED:
+        return None
+    subscription = (
+        Subscription.objects.select_related("license").filter(license_id=license_id).first()
+    )
+    if subscription is None:
+        return None
+    return retired_price_until(
+        option, subscription, starts_on=option_starts_on(option, subscription.license, today)
+    )
 
 
 def options_need_approval(options) -> bool:
