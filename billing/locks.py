@@ -54,6 +54,22 @@ def lock_billing_details(organization: Organization) -> BillingDetails:
     return BillingDetails.objects.select_for_update().get(organization=organization)
 
 
+def lock_billing_details_of(organization_ids) -> dict[int, BillingDetails]:
+    """Lock 1 for several organizations (a batch of renewals): each one's billing details
+    (made on first use, as lock_billing_details), in ascending organization id, so two
+    batches that share organizations queue instead of waiting for each other."""
+    ordered = sorted(set(organization_ids))
+    BillingDetails.objects.bulk_create(
+        [BillingDetails(organization_id=pk) for pk in ordered], ignore_conflicts=True
+    )
+    return {
+        details.organization_id: details
+        for details in BillingDetails.objects.select_for_update()
+        .filter(organization_id__in=ordered)
+        .order_by("organization_id")
+    }
+
+
 def lock_license(license_id: int) -> License:
     """Lock 3: the license's row only (not the rows it is read with)."""
     return License.objects.select_for_update(of=("self",)).get(pk=license_id)
@@ -81,4 +97,14 @@ def lock_scheduled_changes(license_id: int) -> QuerySet[ScheduledChange]:
         ScheduledChange.objects.select_for_update(of=("self",))
         .select_related("version__tier")
         .filter(license_id=license_id, status=ScheduledChangeStatus.SCHEDULED)
+    )
+
+
+def lock_scheduled_changes_of(license_ids) -> list[ScheduledChange]:
+    """Lock 4 for several licenses, once they are locked: their changes still scheduled,
+    in ascending license id."""
+    return list(
+        ScheduledChange.objects.select_for_update(of=("self",))
+        .filter(license_id__in=sorted(set(license_ids)), status=ScheduledChangeStatus.SCHEDULED)
+        .order_by("license_id", "pk")
     )

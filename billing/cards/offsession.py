@@ -31,11 +31,13 @@ logger = logging.getLogger(__name__)
 
 def would_charge(invoice: Invoice) -> bool:
     """Whether the invoice is one to charge off-session: open, cards on, a card saved."""
-    return (
-        invoice.status == InvoiceStatus.OPEN
-        and card_payments_enabled()
-        and saved_card(organization=invoice.organization) is not None
-    )
+    return chargeable(invoice) and saved_card(organization=invoice.organization) is not None
+
+
+def chargeable(invoice: Invoice) -> bool:
+    """would_charge without the card: open, and cards on (a batch reads its
+    organizations' cards at once: selectors.saved_cards_of)."""
+    return invoice.status == InvoiceStatus.OPEN and card_payments_enabled()
 
 
 @transaction.atomic

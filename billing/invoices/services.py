@@ -5,6 +5,8 @@ the rows two requests could race for: the invoice, the organization's billing de
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -13,12 +15,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from billing.dunning import rules as dunning_rules
 from billing.dunning.services import dunning_settle, lock_for_settlement
 from billing.emails import notices
 from billing.invoices import credit, rules, totals
-from billing.invoices.numbering import take_next_number
+from billing.invoices.numbering import take_next_number, take_numbers
 from billing.invoices.selectors import (
     credit_balance,
     credit_balances,
@@ -181,22 +184,56 @@ def invoice_add_line(
         raise ValidationError("A period ends on or after the day it starts.")
     if period is not None and period.subscription.license_id != locked.license_id:
         raise ValidationError("The period is another license's; bill it on that one's invoice.")
-    line = InvoiceLine(
-        invoice=locked,
-        kind=kind,
-        description=description,
-        quantity=Decimal(quantity),
-        unit_price=unit_price.amount,
-        list_unit_price=list_unit_price.amount if list_unit_price is not None else None,
-        amount=totals.line_amount(quantity=Decimal(quantity), unit_price=unit_price).amount,
-        period_start=period_start,
-        period_end=period_end,
-        period=period,
-        subscription=period.subscription if period is not None else None,
+    line = _line(
+        locked,
+        NewLine(
+            kind,
+            description,
+            unit_price,
+            quantity,
+            period_start,
+            period_end,
+            period,
+            list_unit_price,
+        ),
         position=locked.lines.count(),
     )
-    line.full_clean(exclude=["invoice", "period", "subscription"])
     line.save()
+    return line
+
+
+@dataclass(frozen=True)
+class NewLine:
+    """A line to add to a draft (invoice_add_line's arguments; invoices_add_lines)."""
+
+    kind: str
+    description: str
+    unit_price: Money
+    quantity: Decimal | int = 1
+    period_start: date | None = None
+    period_end: date | None = None
+    period: SubscriptionPeriod | None = None
+    list_unit_price: Money | None = None
+
+
+def _line(invoice: Invoice, new: NewLine, *, position: int) -> InvoiceLine:
+    """The line, checked and unsaved."""
+    quantity = Decimal(new.quantity)
+    line = InvoiceLine(
+        invoice=invoice,
+        kind=new.kind,
+        description=new.description,
+        quantity=quantity,
+        unit_price=new.unit_price.amount,
+        list_unit_price=new.list_unit_price.amount if new.list_unit_price is not None else None,
+        amount=totals.line_amount(quantity=quantity, unit_price=new.unit_price).amount,
+        period_start=new.period_start,
+        period_end=new.period_end,
+        period=new.period,
+        subscription=new.period.subscription if new.period is not None else None,
+        position=position,
+    )
+    line.full_clean(exclude=["invoice", "period", "subscription"])
     return line
 
 
@@ -228,17 +265,53 @@ def invoice_finalize(
         details = lock_billing_details(invoice.organization)
     locked = _lock_draft(invoice)
     lines = list(locked.lines.all())
+    result = _finalized(
+        locked,
+        lines=lines,
+        details=details,
+        credit=credit_balance(organization=locked.organization, currency=locked.currency),
+        at=at,
+    )
+    _numbered(locked, take_next_number(series=locked.series, year=today.year), result, at=at)
+    locked.save()
+    if not result.credit_applied.is_zero:
+        _record_credit(
+            organization=locked.organization,
+            amount=-result.credit_applied,
+            description=f"Used on {locked.number}",
+            invoice=locked,
+        )
+    if not result.credit_granted.is_zero:
+        _record_credit(
+            organization=locked.organization,
+            amount=result.credit_granted,
+            description=f"Credit from {locked.number}",
+            invoice=locked,
+        )
+        applied = credit_apply(organization=locked.organization, currency=locked.currency, at=at)
+        _settle_after_commit(applied, at=at)
+    document = InvoiceDocument.objects.create(
+        invoice=locked, version=1, reason=DocumentReason.ISSUED
+    )
+    if render_now:
+        transaction.on_commit(lambda: _hand_to_worker(document.pk))
+    return locked
+
+
+def _finalized(
+    locked: Invoice, *, lines: list[InvoiceLine], details: BillingDetails, credit: Money, at
+) -> totals.InvoiceTotals:
+    """Fix a draft's buyer, seller, tax, terms, totals and dates at `at` (everything
+    but its number and status: `_numbered`); its totals, with the credit it uses."""
     if not lines:
         raise ValidationError("An invoice needs at least one line.")
+    today = timezone.localdate(at)
     currency = locked.currency
     tax = tax_decision(details=details, on=today)
     result = totals.invoice_totals(
         line_amounts=[Money(line.amount, currency) for line in lines],
         tax_rate=tax.rate,
-        credit_balance=max(
-            credit_balance(organization=locked.organization, currency=currency),
-            Money.zero(currency),
-        ),
+        credit_balance=max(credit, Money.zero(currency)),
         currency=currency,
     )
     locked.tax_rate = tax.rate
@@ -271,34 +344,123 @@ def invoice_finalize(
         locked.dunning_reminder_days = list(dunning.reminder_days)
         locked.past_due_on = dunning.past_due_on
         locked.suspend_on = dunning.suspend_on
-    locked.number = take_next_number(series=locked.series, year=today.year)
+    return result
+
+
+def _numbered(locked: Invoice, number: str, result: totals.InvoiceTotals, *, at) -> None:
+    locked.number = number
     locked.finalized_at = at
     locked.status = rules.status_when_finalized(result.amount_due)
     if locked.status == InvoiceStatus.PAID:
         locked.paid_at = locked.finalized_at
-    locked.save()
-    if not result.credit_applied.is_zero:
-        _record_credit(
-            organization=locked.organization,
-            amount=-result.credit_applied,
-            description=f"Used on {locked.number}",
-            invoice=locked,
+
+
+def invoices_create_drafts(*, drafts: list[tuple]) -> list[Invoice]:
+    """invoice_create_draft for many (license, currency) pairs whose licenses the caller
+    has locked (the term-end job's renewals, a batch at a time): a draft each, in its
+    license's organization, in one statement with their history rows. The values are
+    the caller's rows (portal.validation)."""
+    made = []
+    for license, currency in drafts:
+        Money.zero(currency)
+        draft = Invoice(organization=license.organization, currency=currency, license=license)
+        clean_computed(draft)
+        made.append(draft)
+    return bulk_create_with_history(made, Invoice, batch_size=500)
+
+
+def invoices_add_lines(*, lines: list[tuple[Invoice, NewLine]]) -> list[InvoiceLine]:
+    """invoice_add_line for new drafts of invoices_create_drafts, each draft's lines in
+    order, in one statement with their history rows: the same checks and rows."""
+    positions: dict[int, int] = defaultdict(int)
+    rows = []
+    for invoice, new in lines:
+        if new.unit_price.currency != invoice.currency:
+            raise ValidationError(
+                f"This invoice is in {invoice.currency}; the line is in {new.unit_price.currency}."
+            )
+        if new.period is not None and new.period.subscription.license_id != invoice.license_id:
+            raise ValidationError("The period is another license's; bill it on that one's invoice.")
+        rows.append(_line(invoice, new, position=positions[invoice.pk]))
+        positions[invoice.pk] += 1
+    return bulk_create_with_history(rows, InvoiceLine, batch_size=500)
+
+
+def invoices_finalize(
+    *, invoices: list[tuple[Invoice, list[InvoiceLine]]], details: dict, at: datetime
+) -> list[Invoice]:
+    """invoice_finalize (render_now=False) for many drafts the caller has just made, with
+    their lines, for organizations whose billing details it locked (`details`:
+    organization id -> their row, or None for none entered) and which hold no credit in
+    the invoice's currency (credit used or granted is invoice_finalize's, one at a
+    time: refused here). Each is fixed as invoice_finalize fixes it, the numbers taken
+    last, one after another, in the invoices' order; their first PDF versions wait for
+    a download or the stalled-PDF sweep."""
+    if not invoices:
+        return []
+    today = timezone.localdate(at)
+    results = []
+    for invoice, lines in invoices:
+        organization = invoice.organization
+        found = details.get(organization.pk)
+        result = _finalized(
+            invoice,
+            lines=lines,
+            details=found or BillingDetails(organization=organization),
+            credit=Money.zero(invoice.currency),
+            at=at,
         )
-    if not result.credit_granted.is_zero:
-        _record_credit(
-            organization=locked.organization,
-            amount=result.credit_granted,
-            description=f"Credit from {locked.number}",
-            invoice=locked,
-        )
-        applied = credit_apply(organization=locked.organization, currency=currency, at=at)
-        _settle_after_commit(applied, at=at)
-    document = InvoiceDocument.objects.create(
-        invoice=locked, version=1, reason=DocumentReason.ISSUED
+        if not (result.credit_applied.is_zero and result.credit_granted.is_zero):
+            raise ValidationError(f"Invoice {invoice.pk} moves credit: finalize it on its own.")
+        results.append(result)
+    series = {invoice.series for invoice, _ in invoices}
+    if len(series) != 1:
+        raise ValidationError("Finalize one series' invoices at a time.")
+    numbers = take_numbers(series=series.pop(), year=today.year, count=len(invoices))
+    drafts = [invoice for invoice, _ in invoices]
+    for invoice, number, result in zip(drafts, numbers, results, strict=True):
+        _numbered(invoice, number, result, at=at)
+        clean_computed(invoice)
+    bulk_update_with_history(drafts, Invoice, FINALIZED_FIELDS, batch_size=500)
+    for invoice in drafts:
+        invoice._stored_status = invoice.status  # as save() leaves it: finalized
+    InvoiceDocument.objects.bulk_create(
+        [
+            InvoiceDocument(invoice=invoice, version=1, reason=DocumentReason.ISSUED)
+            for invoice in drafts
+        ]
     )
-    if render_now:
-        transaction.on_commit(lambda: _hand_to_worker(document.pk))
-    return locked
+    return drafts
+
+
+# What finalizing fixes on a draft (_finalized and _numbered).
+FINALIZED_FIELDS = [
+    "tax_rate",
+    "tax_treatment",
+    "tax_note",
+    "tax_id",
+    "billed_to_name",
+    "billed_to_address",
+    "billed_to_country",
+    "po_number",
+    "seller",
+    "payment_terms",
+    "net_days",
+    "subtotal",
+    "tax",
+    "total",
+    "credit_applied",
+    "amount_due",
+    "issued_on",
+    "due_on",
+    "dunning_reminder_days",
+    "past_due_on",
+    "suspend_on",
+    "number",
+    "finalized_at",
+    "status",
+    "paid_at",
+]
 
 
 def _settle_after_commit(applied: list[CreditEntry], *, at: datetime) -> None:

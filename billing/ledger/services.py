@@ -66,6 +66,8 @@ class _Recording:
     # A trial this change converts (closed inside it): its event is written after the
     # change's own, with the change's MRR before and after (trial_event_record).
     converted: _TrialChange | None = None
+    # changes_recorded_many: the licenses it records (license_id is None then).
+    batch: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,30 @@ def subscription_event_record(
     at: datetime,
 ) -> SubscriptionEvent:
     """Append one event to the ledger: with `trial_event_record`, the one place a
-    SubscriptionEvent is written."""
+    SubscriptionEvent is written (`changes_recorded_many` writes many at once)."""
+    event = _event(
+        subscription=subscription,
+        step=step,
+        before=before,
+        cause=cause,
+        actor=actor,
+        reason=reason,
+        at=at,
+    )
+    event.save()
+    return event
+
+
+def _event(
+    *,
+    subscription: Subscription,
+    step: Step,
+    before: Terms | None,
+    cause: Cause,
+    actor: Actor,
+    reason: str,
+    at: datetime,
+) -> SubscriptionEvent:
     terms = step.terms
     event = SubscriptionEvent(
         license_id=subscription.license_id,
@@ -173,7 +198,6 @@ def subscription_event_record(
     # reason's length is checked with the fields): its foreign keys and constraints are
     # the database's, not a SELECT each (portal.validation).
     clean_computed(event)
-    event.save()
     return event
 
 
@@ -254,23 +278,12 @@ def _record_steps(
     subscription: Subscription | None = None,
 ) -> list[SubscriptionEvent]:
     """`subscription`: the license's, when the caller has just read it (for `after`)."""
-    if after is None:
-        return []
-    found = steps(before, after)
-    if not found and unchanged_kind and before is not None:
-        # An operation that re-states what is already there (a price locked again at the
-        # same figures): on record, with no movement.
-        found = [Step(unchanged_kind, before.mrr, after.mrr, after)]
+    found = _steps_found(before, after, unchanged_kind)
     if not found:
         return []
     if cause is None or not (cause.checkout or cause.scheduled_change or cause.operation):
-        operation = AdminOperation.objects.create(
-            actor=actor.user,
-            actor_label=actor.label[:200],
-            action=action[:60],
-            reason=reason,
-            performed_at=at,
-        )
+        operation = _operation(actor=actor, action=action, reason=reason, at=at)
+        operation.save()
         cause = Cause(operation=operation)
         if getattr(actor.user, "is_staff", False):
             _notify_staff_change(license_id, before=before, after=after, actor=actor, at=at)
@@ -292,6 +305,28 @@ def _record_steps(
         )
         previous = step.terms
     return events
+
+
+def _steps_found(before: Terms | None, after: Terms | None, unchanged_kind: str | None) -> list:
+    if after is None:
+        return []
+    found = steps(before, after)
+    if not found and unchanged_kind and before is not None:
+        # An operation that re-states what is already there (a price locked again at the
+        # same figures): on record, with no movement.
+        found = [Step(unchanged_kind, before.mrr, after.mrr, after)]
+    return found
+
+
+def _operation(*, actor: Actor, action: str, reason: str, at: datetime) -> AdminOperation:
+    """The cause recorded for a change with no checkout or scheduled change behind it."""
+    return AdminOperation(
+        actor=actor.user,
+        actor_label=actor.label[:200],
+        action=action[:60],
+        reason=reason,
+        performed_at=at,
+    )
 
 
 def _notify_staff_change(
@@ -406,13 +441,78 @@ def changes_recorded(
             )
 
 
+@contextmanager
+def changes_recorded_many(
+    *,
+    subscriptions: list[Subscription],
+    actor: Actor,
+    reasons: dict[int, str],
+    action: str,
+    at: datetime,
+) -> Iterator[None]:
+    """changes_recorded for many licenses at once (the term-end job's renewals, a batch
+    at a time), each change caused by an operation of its own (`reasons`: license id ->
+    its reason) and recorded with the same steps, in a few statements for all of them.
+    The caller has locked each license and subscription and changes the objects it
+    passes (`subscription.license` included), so the terms before and after are read
+    from them, not again from the database. No other change may be recorded inside."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("changes_recorded_many() runs inside the change's transaction.")
+    before = {s.license_id: _terms(s, s.license) for s in subscriptions}
+    recording = _Recording(
+        license_id=None,
+        before=None,
+        cause=None,
+        actor=actor,
+        reason="",
+        action=action,
+        at=at,
+        batch=frozenset(before),
+    )
+    token = _active.set(recording)
+    try:
+        yield
+    finally:
+        _active.reset(token)
+    changed = []
+    for subscription in subscriptions:
+        found = _steps_found(
+            before[subscription.license_id], _terms(subscription, subscription.license), None
+        )
+        if found:
+            reason = reasons[subscription.license_id]
+            operation = _operation(actor=actor, action=action, reason=reason, at=at)
+            changed.append((subscription, found, operation, reason))
+    AdminOperation.objects.bulk_create([operation for _, _, operation, _ in changed])
+    events = []
+    for subscription, found, operation, reason in changed:
+        previous = before[subscription.license_id]
+        for step in found:
+            events.append(
+                _event(
+                    subscription=subscription,
+                    step=step,
+                    before=previous,
+                    cause=Cause(operation=operation),
+                    actor=actor,
+                    reason=reason,
+                    at=at,
+                )
+            )
+            previous = step.terms
+    SubscriptionEvent.objects.bulk_create(events, batch_size=500)
+
+
 WAS_FIELDS = ("status", "seats", "term_start", "term_end", "auto_renew")
 
 
 def _on_license_changed(sender, *, license, event, was, actor, reason, at, **kwargs) -> None:
     """A license changed by licensing alone (no recording of ours around it)."""
     recording = _active.get()
-    if recording is not None and recording.license_id in (None, license.pk):
+    if recording is not None and (
+        license.pk in recording.batch
+        or (not recording.batch and recording.license_id in (None, license.pk))
+    ):
         return
     if not was:
         return

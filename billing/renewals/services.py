@@ -158,6 +158,13 @@ def subscription_renew(
     renews by itself; otherwise (renewed already, auto-renew off, not usable) skip."""
     at = at or clock.now()
     today = today or clock.today()
+    # A plain renewal (its own plan again, no credit held) is the batch's, as the term-end
+    # job renews it: one code for both. The batch module imports this one.
+    from billing.renewals.batch import subscriptions_renew
+
+    done = subscriptions_renew([subscription.pk], today=today, at=at)
+    if subscription.pk in done.results:
+        return done.results[subscription.pk]
     organization = subscription.license.organization  # never changes: read unlocked
     details = lock_billing_details(organization)  # lock 1: the invoice uses credit, the buyer
     license = lock_license(subscription.license_id)  # lock 3
@@ -299,56 +306,73 @@ def _absolute(path: str) -> str:
 def _notify_renewed(
     license: License, renewal: NextRenewal, invoice: Invoice, *, today: date, card=None
 ) -> Notice:
-    organization = license.organization
     emails = send_billing_email(
         "renewed",
-        organization=organization,
-        context={
-            "license": license,
-            "product": license.product.name,
-            "tier": license.version.tier.name,
-            "version": license.version.number,
-            "seats": license.seats,
-            "term_start": license.term_start,
-            "term_end": license.term_end,
-            "auto_renew": license.auto_renew,
-            "invoice": invoice,
-            "lines": [
-                {
-                    "description": line.description,
-                    "amount": Money(line.amount, invoice.currency).format(),
-                }
-                for line in invoice.lines.order_by("position")
-            ],
-            "subtotal": invoice.money("subtotal").format(),
-            "tax": invoice.money("tax").format(),
-            "total": invoice.money("total").format(),
-            "credit_applied": None
-            if invoice.money("credit_applied").is_zero
-            else invoice.money("credit_applied").format(),
-            "amount_due": invoice.money("amount_due").format(),
-            "paid": invoice.money("amount_due").is_zero,
-            "due_on": invoice.due_on,
-            "card": f"{card.card_brand.title()} ending {card.card_last4}" if card else "",
-            "change": renewal.change.summary if renewal.change is not None else "",
-            "successor": renewal.moves_to_successor,
-            "invoice_url": notices.invoice_url(invoice),
-            "file_url": _absolute(
-                reverse("license_file_download", args=[organization.slug, license.pk])
-            ),
-            "action_url": notices.dashboard_url(organization),
-            "action_label": "Your plan",
-        },
+        organization=license.organization,
+        context=renewed_context(
+            license, renewal, invoice, list(invoice.lines.order_by("position")), card=card
+        ),
     )
-    return Notice.objects.create(
+    notice = renewed_notice(license, invoice, today=today, recipients=len(emails))
+    notice.save()
+    return notice
+
+
+def renewed_notice(license: License, invoice: Invoice, *, today: date, recipients: int) -> Notice:
+    """The renewal's notice (its claim on the email), unsaved."""
+    return Notice(
         kind=NoticeKind.RENEWED,
         subject=subject(license.pk),
         period=license.term_start,
         license=license,
         invoice=invoice,
         sent_on=today,
-        recipients=len(emails),
+        recipients=recipients,
     )
+
+
+def renewed_context(
+    license: License, renewal: NextRenewal, invoice: Invoice, lines: list, *, card=None
+) -> dict:
+    """What the renewal's email says: the new term, its invoice and lines, the card it
+    will be charged to, the change applied with it."""
+    organization = license.organization
+    return {
+        "license": license,
+        "product": license.product.name,
+        "tier": license.version.tier.name,
+        "version": license.version.number,
+        "seats": license.seats,
+        "term_start": license.term_start,
+        "term_end": license.term_end,
+        "auto_renew": license.auto_renew,
+        "invoice": invoice,
+        "lines": [
+            {
+                "description": line.description,
+                "amount": Money(line.amount, invoice.currency).format(),
+            }
+            for line in lines
+        ],
+        "subtotal": invoice.money("subtotal").format(),
+        "tax": invoice.money("tax").format(),
+        "total": invoice.money("total").format(),
+        "credit_applied": None
+        if invoice.money("credit_applied").is_zero
+        else invoice.money("credit_applied").format(),
+        "amount_due": invoice.money("amount_due").format(),
+        "paid": invoice.money("amount_due").is_zero,
+        "due_on": invoice.due_on,
+        "card": f"{card.card_brand.title()} ending {card.card_last4}" if card else "",
+        "change": renewal.change.summary if renewal.change is not None else "",
+        "successor": renewal.moves_to_successor,
+        "invoice_url": notices.invoice_url(invoice),
+        "file_url": _absolute(
+            reverse("license_file_download", args=[organization.slug, license.pk])
+        ),
+        "action_url": notices.dashboard_url(organization),
+        "action_label": "Your plan",
+    }
 
 
 @transaction.atomic

@@ -30,7 +30,7 @@ from django.utils import timezone
 from billing.cards import offsession
 from billing.models import Invoice, RenewalRun, RenewalRunStatus, Subscription
 from billing.models.subscriptions import Billing
-from billing.renewals import services
+from billing.renewals import batch, services
 from billing.renewals.selectors import ISSUE_ORDER
 from licensing.models.licenses import USABLE_STATUSES, LicenseStatus
 from portal import clock
@@ -40,6 +40,9 @@ from portal.unavailable import SERVICE_ERRORS
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
+# Renewed together in one transaction (billing.renewals.batch): a worker killed half-way
+# loses at most these, to be renewed again.
+AT_ONCE = 50
 # A license more than this many terms behind (the job did not run for a long while) is
 # renewed one term per run, not all at once.
 MAX_CATCH_UP = 12
@@ -139,9 +142,20 @@ def renew_batch(self, run_id: int, subscription_ids: list[int]) -> dict:
     run = RenewalRun.objects.filter(pk=run_id).first()
     today = run.business_day if run is not None else clock.today()
     counts = {"renewed": 0, "expired": 0, "skipped": 0, "failed": 0}
-    for subscription_id in subscription_ids:
-        outcome = renew_one(subscription_id, today=today, run_id=run_id)
-        counts[outcome] += 1
+    for start in range(0, len(subscription_ids), AT_ONCE):
+        chunk = subscription_ids[start : start + AT_ONCE]
+        try:
+            done = batch.subscriptions_renew(chunk, today=today)
+        except Exception as exc:  # each on its own then, where a failure is recorded
+            logger.warning("Renewing subscriptions %s… together failed: %r", chunk[0], exc)
+            done = batch.Renewed(rest=list(chunk))
+        one_at_a_time = list(done.rest)
+        for subscription_id, result in done.results.items():
+            counts["renewed"] += 1
+            if result.invoice.license.term_end < today:  # more terms behind: caught up
+                renew_one(subscription_id, today=today, run_id=run_id)
+        for subscription_id in one_at_a_time:
+            counts[renew_one(subscription_id, today=today, run_id=run_id)] += 1
     RenewalRun.objects.filter(pk=run_id).update(
         batches_done=F("batches_done") + 1,
         reported_at=timezone.now(),

@@ -10,13 +10,15 @@ subscription.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from billing.ledger.services import changes_recorded
 from billing.models import (
@@ -274,8 +276,6 @@ def subscription_period_add(
         else:
             clean_computed(subscription)
         subscription.save(update_fields=["billing_anchor"])
-    if amount.currency != subscription.currency_id:
-        raise ValidationError(f"This subscription is billed in {subscription.currency_id}.")
     overlapping = SubscriptionPeriod.objects.filter(
         subscription=subscription,
         starts_on__lte=span.ends_on,
@@ -286,23 +286,70 @@ def subscription_period_add(
         raise ValidationError(
             f"A billing period already covers part of {span.starts_on} to {span.ends_on}."
         )
-    if span.starts_on < subscription.billing_anchor:
-        raise ValidationError("A period cannot start before the subscription's billing anchor.")
     return _save_period(
-        SubscriptionPeriod(
-            subscription=subscription,
-            index=index_of(subscription.billing_anchor, span.starts_on, cycle=subscription.cycle),
-            starts_on=span.starts_on,
-            ends_on=span.ends_on,
-            invoice=invoice,
-            reason=reason,
-            note=note.strip(),
-            created_at=at,
-            **_period_values(subscription),
-            **_amounts(amount, discount),
+        _new_period(
+            NewPeriod(subscription, span, reason, amount, discount, invoice, note), at=at
         ),
         validate=validate,
     )
+
+
+@dataclass(frozen=True)
+class NewPeriod:
+    """A billed span to record (subscription_period_add, subscription_periods_add)."""
+
+    subscription: Subscription  # locked, with its license
+    span: Span
+    reason: str
+    amount: Money
+    discount: Money | None = None
+    invoice: Invoice | None = None
+    note: str = ""
+
+
+def _new_period(new: NewPeriod, *, at: datetime) -> SubscriptionPeriod:
+    subscription, span = new.subscription, new.span
+    if new.amount.currency != subscription.currency_id:
+        raise ValidationError(f"This subscription is billed in {subscription.currency_id}.")
+    if span.starts_on < subscription.billing_anchor:
+        raise ValidationError("A period cannot start before the subscription's billing anchor.")
+    return SubscriptionPeriod(
+        subscription=subscription,
+        index=index_of(subscription.billing_anchor, span.starts_on, cycle=subscription.cycle),
+        starts_on=span.starts_on,
+        ends_on=span.ends_on,
+        invoice=new.invoice,
+        reason=new.reason,
+        note=new.note.strip(),
+        created_at=at,
+        **_period_values(subscription),
+        **_amounts(new.amount, new.discount),
+    )
+
+
+def subscription_periods_add(*, periods: list[NewPeriod], at: datetime) -> list[SubscriptionPeriod]:
+    """subscription_period_add for many subscriptions the caller has locked (the term-end
+    job's renewals, a batch at a time; no re-anchoring), each span computed by the
+    caller: the same checks and rows in two statements for all of them. A span that
+    overlaps one recorded already is refused, as one at a time."""
+    if not periods:
+        return []
+    overlap = Q()
+    for new in periods:
+        overlap |= Q(
+            subscription_id=new.subscription.pk,
+            starts_on__lte=new.span.ends_on,
+            ends_on__gte=new.span.starts_on,
+        )
+    found = SubscriptionPeriod.objects.filter(overlap, replaced=False).first()
+    if found is not None:
+        raise ValidationError(
+            f"A billing period already covers part of {found.starts_on} to {found.ends_on}."
+        )
+    rows = [_new_period(new, at=at) for new in periods]
+    for row in rows:
+        clean_computed(row)
+    return SubscriptionPeriod.objects.bulk_create(rows, batch_size=500)
 
 
 @transaction.atomic
@@ -557,3 +604,19 @@ def subscription_lock_until(
     subscription.price_locked_until = locked_until
     _save(subscription, at, validate=False)
     return subscription
+
+
+def subscriptions_lock_until(*, locks: list[tuple[Subscription, date]], at: datetime) -> None:
+    """subscription_lock_until for many subscriptions the caller has locked (the term-end
+    job's renewals): each one's date set, checked and kept in its history, in two
+    statements for all of them."""
+    for subscription, locked_until in locks:
+        subscription.price_locked_until = locked_until
+        subscription.updated_at = at
+        clean_computed(subscription)
+    bulk_update_with_history(
+        [subscription for subscription, _ in locks],
+        Subscription,
+        ["price_locked_until", "updated_at"],
+        batch_size=500,
+    )

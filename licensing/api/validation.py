@@ -72,6 +72,14 @@ def license_changed(license_id: int, revision: int) -> None:
     cache.set(_version_key(license_id), revision, ANSWER_TIMEOUT)
 
 
+def licenses_changed(revisions: dict[int, int]) -> None:
+    """license_changed for many licenses (license id -> revision) in one round trip."""
+    if revisions:
+        cache.set_many(
+            {_version_key(pk): revision for pk, revision in revisions.items()}, ANSWER_TIMEOUT
+        )
+
+
 def key_matches(key_hash: str, at: datetime) -> Q:
     """Licenses whose key this is: their current key, or an earlier one still in its
     overlap after a rotation at `at`. One query for any key, whether it is current, old,

@@ -15,12 +15,14 @@ from django.db import IntegrityError, transaction
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from licensing.api.answer import status_at, valid_until
-from licensing.api.validation import license_changed
+from licensing.api.validation import license_changed, licenses_changed
 from licensing.licenses import keys, signing
 from licensing.licenses import status as status_rules
 from licensing.licenses.entitlements import (
     license_entitlements,
+    licenses_entitlements,
     trial_data,
+    trials_in_force,
     usable_entitlements,
     usable_trial,
 )
@@ -103,6 +105,35 @@ def license_fields(license: License) -> dict:
     }
 
 
+def _recorded(
+    license: License,
+    *,
+    kind: str,
+    actor: Actor,
+    reason: str,
+    before: dict,
+    after: dict,
+    at: datetime,
+) -> LicenseEvent:
+    """A change's new revision on the license and its ledger entry, unsaved: what
+    license_record writes for one license and licenses_start_term for many."""
+    if not reason.strip():
+        raise ValidationError("Say why; the reason is kept on record.")
+    license.revision += 1
+    license.updated_at = at
+    return LicenseEvent(
+        license=license,
+        kind=kind,
+        actor=actor.user,
+        actor_label=actor.label[:200],
+        reason=reason.strip(),
+        before=before,
+        after=after,
+        revision=license.revision,
+        happened_at=at,
+    )
+
+
 def license_record(
     license: License,
     *,
@@ -118,10 +149,9 @@ def license_record(
     """The one writer of a change to a locked license (every license service's, and other
     licensing areas' such as trials, inside their transaction): its ledger entry, the
     license's new revision and file, the signal and the cached answers retired."""
-    if not reason.strip():
-        raise ValidationError("Say why; the reason is kept on record.")
-    license.revision += 1
-    license.updated_at = at
+    event = _recorded(
+        license, kind=kind, actor=actor, reason=reason, before=before, after=after, at=at
+    )
     if validate:
         license.full_clean()
     else:
@@ -130,17 +160,7 @@ def license_record(
         # the term's order are the database's (portal.validation).
         clean_computed(license)
     license.save()
-    event = LicenseEvent.objects.create(
-        license=license,
-        kind=kind,
-        actor=actor.user,
-        actor_label=actor.label[:200],
-        reason=reason.strip(),
-        before=before,
-        after=after,
-        revision=license.revision,
-        happened_at=at,
-    )
+    event.save()
     license_file_issue(license=license, at=at)
     license_changed_signal.send(
         sender=License,
@@ -168,10 +188,7 @@ def _change(
 ) -> License:
     """Set fields of the license and record them, before and after. `validate=False`:
     see `license_record`."""
-    before = license_fields(license)
-    was = {name: getattr(license, name) for name in values}
-    for name, value in values.items():
-        setattr(license, name, value)
+    before, was = _set(license, values)
     license_record(
         license,
         kind=kind,
@@ -184,6 +201,15 @@ def _change(
         validate=validate,
     )
     return license
+
+
+def _set(license: License, values: dict) -> tuple[dict, dict]:
+    """Set fields of the license: its ledger fields before, and the values replaced."""
+    before = license_fields(license)
+    was = {name: getattr(license, name) for name in values}
+    for name, value in values.items():
+        setattr(license, name, value)
+    return before, was
 
 
 def _new_key() -> tuple[str, str]:
@@ -492,10 +518,7 @@ def license_start_term(
     database enforces are left to it (`license_record`)."""
     at = at or clock.now()
     license = license_lock(license)
-    if term_end < term_start:
-        raise ValidationError("A term ends on or after the day it starts.")
-    if term_start < license.term_start:
-        raise ValidationError("A new term cannot start before the current one.")
+    _check_term(license, term_start=term_start, term_end=term_end)
     return _change(
         license,
         kind=EventKind.TERM_STARTED,
@@ -506,6 +529,74 @@ def license_start_term(
         term_end=term_end,
         validate=validate,
     )
+
+
+def _check_term(license: License, *, term_start: date, term_end: date) -> None:
+    if term_end < term_start:
+        raise ValidationError("A term ends on or after the day it starts.")
+    if term_start < license.term_start:
+        raise ValidationError("A new term cannot start before the current one.")
+
+
+@dataclass(frozen=True)
+class NewTerm:
+    """One license's next term, for licenses_start_term."""
+
+    license: License  # locked by the caller, read with its organization, product, version
+    term_start: date
+    term_end: date
+    reason: str
+
+
+def licenses_start_term(*, terms: list[NewTerm], actor: Actor, at: datetime) -> list[License]:
+    """license_start_term for many licenses the caller has locked (the term-end job's
+    renewals, a batch at a time), in a few statements for all of them: each one's checks,
+    revision, ledger entry, signal and signed file as license_start_term gives it, the
+    cached answers retired together. The terms are the caller's computation (the
+    database keeps the keys and constraints: portal.validation). Runs inside the
+    caller's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("licenses_start_term() runs inside the caller's transaction.")
+    events, changes = [], []
+    for term in terms:
+        license = term.license
+        _check_term(license, term_start=term.term_start, term_end=term.term_end)
+        before, was = _set(license, {"term_start": term.term_start, "term_end": term.term_end})
+        event = _recorded(
+            license,
+            kind=EventKind.TERM_STARTED,
+            actor=actor,
+            reason=term.reason,
+            before=before,
+            after=license_fields(license),
+            at=at,
+        )
+        clean_computed(license)
+        events.append(event)
+        changes.append(was)
+    licenses = [term.license for term in terms]
+    License.objects.bulk_update(
+        licenses, ["term_start", "term_end", "revision", "updated_at"], batch_size=500
+    )
+    LicenseEvent.objects.bulk_create(events, batch_size=500)
+    payloads = license_file_payloads(licenses=licenses, at=at)
+    # A new term always changes what the file says (its expiry): no earlier file to match.
+    LicenseFile.objects.bulk_create(
+        [_signed_file(license, payloads[license.pk], at=at) for license in licenses],
+        batch_size=500,
+    )
+    for license, event, was in zip(licenses, events, changes, strict=True):
+        license_changed_signal.send(
+            sender=License,
+            license=license,
+            event=event,
+            was=was,
+            actor=actor,
+            reason=event.reason,
+            at=at,
+        )
+    licenses_changed({license.pk: license.revision for license in licenses})
+    return licenses
 
 
 @transaction.atomic
@@ -831,8 +922,38 @@ def license_file_payload(*, license: License, at: datetime) -> dict:
     and the entitlements are what the API grants then (usable_entitlements): none once it
     is suspended, canceled or expired."""
     status = license_status_at(license, at)
-    entitlements = usable_entitlements(license=license, status=status, at=at)
-    trial = usable_trial(license=license, status=status, at=at)
+    return _payload(
+        license,
+        status=status,
+        entitlements=usable_entitlements(license=license, status=status, at=at),
+        trial=usable_trial(license=license, status=status, at=at),
+        addons=license.addon_rows.select_related("addon"),
+    )
+
+
+def license_file_payloads(*, licenses: list[License], at: datetime) -> dict[int, dict]:
+    """license_file_payload of many licenses in as many queries for all of them:
+    license id -> what its file says at `at`, the same answer for each."""
+    statuses = {license.pk: license_status_at(license, at) for license in licenses}
+    usable = [license for license in licenses if statuses[license.pk] in USABLE_STATUSES]
+    entitlements = licenses_entitlements(licenses=usable, at=at)
+    trials = trials_in_force(license_ids=[license.pk for license in usable], at=at)
+    addons: dict[int, list[LicenseAddon]] = {license.pk: [] for license in licenses}
+    for row in LicenseAddon.objects.filter(license__in=licenses).select_related("addon"):
+        addons[row.license_id].append(row)
+    return {
+        license.pk: _payload(
+            license,
+            status=statuses[license.pk],
+            entitlements=entitlements.get(license.pk, Entitlements()),
+            trial=trials.get(license.pk),
+            addons=addons[license.pk],
+        )
+        for license in licenses
+    }
+
+
+def _payload(license: License, *, status: str, entitlements, trial, addons) -> dict:
     version = license.version
     grace_until = license.grace_until
     return {
@@ -846,9 +967,7 @@ def license_file_payload(*, license: License, at: datetime) -> dict:
         "legacy": version.status == VersionStatus.RETIRED,
         "status": status,
         "seats": license.seats,
-        "addons": {
-            row.addon.key: row.quantity for row in license.addon_rows.select_related("addon")
-        },
+        "addons": {row.addon.key: row.quantity for row in addons},
         "entitlements": entitlements.for_seats_bought(license.seats).as_data(),
         "term_start": license.term_start.isoformat(),
         "expires_on": license.term_end.isoformat(),
@@ -864,6 +983,17 @@ def license_file_issue(*, license: License, at: datetime) -> LicenseFile | None:
     latest = license_latest_file(license)
     if latest is not None and latest.content_digest == digest:
         return None
+    file = _signed_file(license, payload, at=at, digest=digest)
+    file.save()
+    return file
+
+
+def _signed_file(
+    license: License, payload: dict, *, at: datetime, digest: str | None = None
+) -> LicenseFile:
+    """The signed file saying `payload`, unsaved."""
+    if digest is None:
+        digest = hashlib.sha256(signing.canonical_json(payload)).hexdigest()
     file = LicenseFile(
         license=license,
         revision=license.revision,
@@ -872,9 +1002,12 @@ def license_file_issue(*, license: License, at: datetime) -> LicenseFile | None:
         issued_at=at,
         expires_on=license.term_end,
     )
-    payload |= {"serial": str(file.serial), "issued_at": at.isoformat(), "key_id": file.key_id}
+    payload = payload | {
+        "serial": str(file.serial),
+        "issued_at": at.isoformat(),
+        "key_id": file.key_id,
+    }
     file.body = signing.sign(payload)
-    file.save()
     return file
 
 

@@ -31,7 +31,7 @@ def failing(organization, catalog, owner, on_april_2, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("tax rates unavailable")
 
-    monkeypatch.setattr(services, "_invoice", broken)
+    monkeypatch.setattr("billing.invoices.services._finalized", broken)
     clock.advance(to=date(2026, 4, 1), by="test")
     clock.advance(to=date(2026, 4, 2), by="test")
     monkeypatch.undo()
@@ -74,7 +74,7 @@ def test_a_retry_that_fails_again_is_counted(admin_client, failing, monkeypatch)
     def broken(*args, **kwargs):
         raise RuntimeError("still down")
 
-    monkeypatch.setattr(services, "_invoice", broken)
+    monkeypatch.setattr("billing.invoices.services._finalized", broken)
     answer = admin_client.post(
         FAILURES, {"action": "retry_now", "_selected_action": [failure.pk]}, follow=True
     )

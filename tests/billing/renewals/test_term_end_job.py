@@ -102,14 +102,14 @@ def test_a_license_that_does_not_renew_expires_after_the_grace(license, test_clo
 
 
 def test_a_failing_renewal_is_recorded_retried_and_resolved(license, test_clock, monkeypatch):
-    from billing.renewals import services
+    from billing.invoices import services
 
-    real = services._invoice
+    real = services._finalized  # every invoice's, the batch's and one at a time
 
     def broken(*args, **kwargs):
         raise RuntimeError("the tax service is down")
 
-    monkeypatch.setattr(services, "_invoice", broken)
+    monkeypatch.setattr(services, "_finalized", broken)
     clock.advance(to=date(2026, 4, 1), by="test")  # runs at 00:02 once
     clock.advance(to=date(2026, 4, 2), by="test")  # and 24 times more: still failing
     failure = RenewalFailure.objects.get(subscription=license.subscription)
@@ -119,7 +119,7 @@ def test_a_failing_renewal_is_recorded_retried_and_resolved(license, test_clock,
     assert not Invoice.objects.filter(license=license).exists()
     assert RenewalRun.objects.filter(status=RenewalRunStatus.FAILED).exists()
 
-    monkeypatch.setattr(services, "_invoice", real)
+    monkeypatch.setattr(services, "_finalized", real)
     clock.advance(to=date(2026, 4, 3), by="test")
     failure.refresh_from_db()
     assert failure.resolved_at is not None
