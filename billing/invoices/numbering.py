@@ -28,6 +28,9 @@ def take_numbers(*, series: str, year: int, count: int) -> list[str]:
     )
     sequence = DocumentSequence.objects.select_for_update().get(series=series, year=year)
     first = sequence.last_number + 1
-    sequence.last_number += count
-    sequence.save(update_fields=["last_number"])
+    # One step per number: on PostgreSQL the row refuses any other move (billing
+    # migration 0008), so a number is never skipped, even by a batch.
+    for _ in range(count):
+        sequence.last_number += 1
+        sequence.save(update_fields=["last_number"])
     return [format_number(series, year, n) for n in range(first, first + count)]

@@ -49,6 +49,7 @@ from billing.tasks import render_invoice_pdf
 from billing.tax.selectors import tax_decision
 from billing.tax.seller import seller_block
 from portal import clock
+from portal.bulk import update_rows
 from portal.models import Organization
 from portal.unavailable import SERVICE_ERRORS
 from portal.validation import clean_computed
@@ -421,7 +422,8 @@ def invoices_finalize(
     for invoice, number, result in zip(drafts, numbers, results, strict=True):
         _numbered(invoice, number, result, at=at)
         clean_computed(invoice)
-    bulk_update_with_history(drafts, Invoice, FINALIZED_FIELDS, batch_size=500)
+    update_rows(drafts, FINALIZED_FIELDS)
+    bulk_update_with_history(drafts, Invoice, [], batch_size=500)  # their history rows
     for invoice in drafts:
         invoice._stored_status = invoice.status  # as save() leaves it: finalized
     InvoiceDocument.objects.bulk_create(

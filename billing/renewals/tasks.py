@@ -104,14 +104,14 @@ def run_term_end(self) -> int | None:
 
 
 def _hand_out(run_id: int, batches: list[list[int]]) -> None:
-    for batch in batches:
+    for ids in batches:
         try:
-            renew_batch.delay(run_id, batch)
+            renew_batch.delay(run_id, ids)
         except SERVICE_ERRORS as exc:  # the next hourly run finds them due again
             logger.warning("Renewal run %s: a batch waits for the next run: %r", run_id, exc)
             # The run no longer waits for it: it ends once the queued batches report.
             RenewalRun.objects.filter(pk=run_id).update(
-                batches=F("batches") - 1, not_queued=F("not_queued") + len(batch)
+                batches=F("batches") - 1, not_queued=F("not_queued") + len(ids)
             )
             _finish(run_id)
 

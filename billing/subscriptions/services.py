@@ -41,6 +41,7 @@ from licensing.licenses.services import (
 )
 from licensing.models import License, TierVersionPrice
 from portal import clock
+from portal.bulk import update_rows
 from portal.validation import clean_computed
 
 
@@ -287,9 +288,7 @@ def subscription_period_add(
             f"A billing period already covers part of {span.starts_on} to {span.ends_on}."
         )
     return _save_period(
-        _new_period(
-            NewPeriod(subscription, span, reason, amount, discount, invoice, note), at=at
-        ),
+        _new_period(NewPeriod(subscription, span, reason, amount, discount, invoice, note), at=at),
         validate=validate,
     )
 
@@ -614,9 +613,6 @@ def subscriptions_lock_until(*, locks: list[tuple[Subscription, date]], at: date
         subscription.price_locked_until = locked_until
         subscription.updated_at = at
         clean_computed(subscription)
-    bulk_update_with_history(
-        [subscription for subscription, _ in locks],
-        Subscription,
-        ["price_locked_until", "updated_at"],
-        batch_size=500,
-    )
+    changed = [subscription for subscription, _ in locks]
+    update_rows(changed, ["price_locked_until", "updated_at"])
+    bulk_update_with_history(changed, Subscription, [], batch_size=500)  # their history rows

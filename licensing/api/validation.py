@@ -179,9 +179,7 @@ def _build(license_id: int) -> CachedAnswer:
     return cached
 
 
-def _current(
-    license_id: int, revision: int | None, stored, generation: str | None
-) -> CachedAnswer:
+def _current(license_id: int, revision: int | None, stored, generation: str | None) -> CachedAnswer:
     """The stored answer while it is the current revision's and was built under the
     current catalog generation; else one from the database. With no revision in the cache
     (evicted, or never set), the database's is recorded: `add`, so it never overwrites

@@ -49,6 +49,7 @@ from licensing.models import (
     VersionStatus,
 )
 from portal import clock
+from portal.bulk import update_rows
 from portal.validation import clean_computed
 
 # Statuses staff can reinstate from: their own hold lifted, or a revocation reversed.
@@ -575,9 +576,7 @@ def licenses_start_term(*, terms: list[NewTerm], actor: Actor, at: datetime) -> 
         events.append(event)
         changes.append(was)
     licenses = [term.license for term in terms]
-    License.objects.bulk_update(
-        licenses, ["term_start", "term_end", "revision", "updated_at"], batch_size=500
-    )
+    update_rows(licenses, ["term_start", "term_end", "revision", "updated_at"])
     LicenseEvent.objects.bulk_create(events, batch_size=500)
     payloads = license_file_payloads(licenses=licenses, at=at)
     # A new term always changes what the file says (its expiry): no earlier file to match.
