@@ -46,7 +46,7 @@ from billing.models import (
 )
 from billing.money import Money
 from billing.tasks import render_invoice_pdf
-from billing.tax.selectors import tax_decision
+from billing.tax.selectors import decision_key, tax_decision
 from billing.tax.seller import seller_block
 from portal import clock
 from portal.bulk import update_rows
@@ -300,15 +300,26 @@ def invoice_finalize(
 
 
 def _finalized(
-    locked: Invoice, *, lines: list[InvoiceLine], details: BillingDetails, credit: Money, at
+    locked: Invoice,
+    *,
+    lines: list[InvoiceLine],
+    details: BillingDetails,
+    credit: Money,
+    at,
+    decisions: dict | None = None,
 ) -> totals.InvoiceTotals:
     """Fix a draft's buyer, seller, tax, terms, totals and dates at `at` (everything
-    but its number and status: `_numbered`); its totals, with the credit it uses."""
+    but its number and status: `_numbered`); its totals, with the credit it uses.
+    `decisions`: tax decisions a batch shares, by billing.tax.selectors.decision_key."""
     if not lines:
         raise ValidationError("An invoice needs at least one line.")
     today = timezone.localdate(at)
     currency = locked.currency
-    tax = tax_decision(details=details, on=today)
+    decisions = {} if decisions is None else decisions
+    key = decision_key(details, today)
+    if key not in decisions:
+        decisions[key] = tax_decision(details=details, on=today)
+    tax = decisions[key]
     result = totals.invoice_totals(
         line_amounts=[Money(line.amount, currency) for line in lines],
         tax_rate=tax.rate,
@@ -400,7 +411,7 @@ def invoices_finalize(
     if not invoices:
         return []
     today = timezone.localdate(at)
-    results = []
+    results, decisions = [], {}
     for invoice, lines in invoices:
         organization = invoice.organization
         found = details.get(organization.pk)
@@ -410,6 +421,7 @@ def invoices_finalize(
             details=found or BillingDetails(organization=organization),
             credit=Money.zero(invoice.currency),
             at=at,
+            decisions=decisions,
         )
         if not (result.credit_applied.is_zero and result.credit_granted.is_zero):
             raise ValidationError(f"Invoice {invoice.pk} moves credit: finalize it on its own.")

@@ -26,7 +26,7 @@ from billing.renewals import terms
 from billing.subscriptions.periods import ONE_DAY, index_of, period
 from billing.subscriptions.selectors import discounts_from
 from billing.tax.rules import Decision
-from billing.tax.selectors import tax_decision, tax_decision_for
+from billing.tax.selectors import decision_key, tax_decision, tax_decision_for
 from licensing.models import TierVersion, TierVersionPrice
 from licensing.models.catalog import VersionStatus
 
@@ -177,8 +177,7 @@ class Cache:
         if organization_id not in self.details:
             return tax_decision_for(organization_id=organization_id, on=on)
         details = self.details[organization_id]
-        # What of the details the decision reads (billing.tax.selectors.tax_decision).
-        key = (on, details.country, details.tax_id, details.tax_rate_override) if details else (on,)
+        key = decision_key(details, on)
         if key not in self.decisions:
             self.decisions[key] = tax_decision(details=details, on=on)
         return self.decisions[key]

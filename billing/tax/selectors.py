@@ -52,6 +52,14 @@ def tax_decision(*, details: BillingDetails | None, on: date) -> rules.Decision:
     )
 
 
+def decision_key(details: BillingDetails | None, on: date) -> tuple:
+    """What of the details and the day tax_decision reads: two invoices with one key get
+    one decision (a batch decides each key once)."""
+    if details is None:
+        return (on,)
+    return (on, details.country, details.tax_id, details.tax_rate_override)
+
+
 def tax_decision_for(*, organization_id: int, on: date) -> rules.Decision:
     details = BillingDetails.objects.filter(organization_id=organization_id).first()
     return tax_decision(details=details, on=on)
