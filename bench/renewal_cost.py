@@ -55,6 +55,22 @@ def timed(ids: list[int], today) -> tuple[list[float], float]:
     return took, time.process_time() - cpu
 
 
+def timed_together(ids: list[int], today, at_once: int) -> tuple[float, float]:
+    """The wall and CPU time per renewal of `ids` renewed `at_once` in a transaction
+    (billing.renewals.batch, as the term-end job renews them), all rolled back."""
+    from django.db import transaction
+
+    from billing.renewals.batch import subscriptions_renew
+
+    started, cpu = time.perf_counter(), time.process_time()
+    with transaction.atomic():
+        for start in range(0, len(ids), at_once):
+            done = subscriptions_renew(ids[start : start + at_once], today=today)
+            assert not done.rest, done.rest
+        transaction.set_rollback(True)
+    return (time.perf_counter() - started) / len(ids), (time.process_time() - cpu) / len(ids)
+
+
 def dump(subscription_id: int, today, path: str) -> None:
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
@@ -76,6 +92,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds (median)")
     parser.add_argument("--reuse-template", action="store_true")
     parser.add_argument("--dump", metavar="FILE", help="write one renewal's SQL to FILE")
+    parser.add_argument(
+        "--together", type=int, metavar="K", help="renew K at a time in one transaction"
+    )
     args = parser.parse_args(argv)
     _loopback_only(ADMIN_URL)
     env = environment(DATABASE, Path(tempfile.mkdtemp(prefix="tierwise-renewal-cost-")), 25)
@@ -100,6 +119,21 @@ def main(argv: list[str] | None = None) -> None:
     sql_per_renewal(ids, today)
     if args.dump:
         dump(ids[0], today, args.dump)
+    if args.together:
+        timed_together(ids[3 : 3 + min(5, args.n)], today, args.together)  # warm-up
+        walls, cpus = zip(
+            *(
+                timed_together(ids[3 : 3 + args.n], today, args.together)
+                for _ in range(args.rounds)
+            ),
+            strict=True,
+        )
+        print(
+            f"{args.n} renewals, {args.together} at a time, in one process on PostgreSQL: "
+            f"{statistics.median(walls) * 1000:.1f} ms each (median of {args.rounds} rounds); "
+            f"this process's CPU: {statistics.median(cpus) * 1000:.1f} ms each"
+        )
+        return
     timed(ids[3 : 3 + min(5, args.n)], today)  # warm-up
     rounds, cpus = [], []
     for _ in range(args.rounds):

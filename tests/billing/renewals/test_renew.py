@@ -167,12 +167,12 @@ def test_statements_of_one_renewal(license):
             subscription=license.subscription, today=date(2026, 4, 1), at=at(date(2026, 4, 1))
         )
     print(f"\nSQL statements in one renewal: {len(queries)}")
-    # Measured: 77 on SQLite, 76 on PostgreSQL (bench/renewal_cost.py); 123 before the
-    # renewal left its computed rows' keys and constraints to the database. One of them
-    # asks whether a trial runs on the license (its file carries the trial's grants); one
-    # is the license's lock taken alone before it is read with what it joins
-    # (licensing.licenses.services.license_lock).
-    assert len(queries) <= 77
+    # A plain renewal goes through the batch's code (billing.renewals.batch), for one
+    # subscription: its statements are the batch's, whatever its size, plus the
+    # number's step (tests/billing/renewals/test_renew_together.py). Measured: 74 on
+    # PostgreSQL one at a time before it, 123 before the renewal left its computed rows'
+    # keys and constraints to the database.
+    assert len(queries) <= 60
 
 
 def test_a_renewal_signs_exactly_one_license_file_for_the_new_term(license):
