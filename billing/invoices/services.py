@@ -175,16 +175,6 @@ def invoice_add_line(
     """Add a line of `kind` (billing.invoices.kinds). A line that bills (part of) a
     subscription's period links to it: the period of the invoice's own license."""
     locked = _lock_draft(invoice)
-    if unit_price.currency != locked.currency:
-        raise ValidationError(
-            f"This invoice is in {locked.currency}; the line is in {unit_price.currency}."
-        )
-    if list_unit_price is not None and list_unit_price.currency != locked.currency:
-        raise ValidationError(f"This invoice is in {locked.currency}; the list price is not.")
-    if period_start and period_end and period_end < period_start:
-        raise ValidationError("A period ends on or after the day it starts.")
-    if period is not None and period.subscription.license_id != locked.license_id:
-        raise ValidationError("The period is another license's; bill it on that one's invoice.")
     line = _line(
         locked,
         NewLine(
@@ -219,6 +209,16 @@ class NewLine:
 
 def _line(invoice: Invoice, new: NewLine, *, position: int) -> InvoiceLine:
     """The line, checked and unsaved."""
+    if new.unit_price.currency != invoice.currency:
+        raise ValidationError(
+            f"This invoice is in {invoice.currency}; the line is in {new.unit_price.currency}."
+        )
+    if new.list_unit_price is not None and new.list_unit_price.currency != invoice.currency:
+        raise ValidationError(f"This invoice is in {invoice.currency}; the list price is not.")
+    if new.period_start and new.period_end and new.period_end < new.period_start:
+        raise ValidationError("A period ends on or after the day it starts.")
+    if new.period is not None and new.period.subscription.license_id != invoice.license_id:
+        raise ValidationError("The period is another license's; bill it on that one's invoice.")
     quantity = Decimal(new.quantity)
     line = InvoiceLine(
         invoice=invoice,
@@ -387,12 +387,6 @@ def invoices_add_lines(*, lines: list[tuple[Invoice, NewLine]]) -> list[InvoiceL
     positions: dict[int, int] = defaultdict(int)
     rows = []
     for invoice, new in lines:
-        if new.unit_price.currency != invoice.currency:
-            raise ValidationError(
-                f"This invoice is in {invoice.currency}; the line is in {new.unit_price.currency}."
-            )
-        if new.period is not None and new.period.subscription.license_id != invoice.license_id:
-            raise ValidationError("The period is another license's; bill it on that one's invoice.")
         rows.append(_line(invoice, new, position=positions[invoice.pk]))
         positions[invoice.pk] += 1
     return bulk_create_with_history(rows, InvoiceLine, batch_size=500)

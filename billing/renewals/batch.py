@@ -101,13 +101,13 @@ def subscriptions_renew(
 
 def _renew(ids: list[int], *, today: date, at: datetime) -> Renewed:
     done = Renewed()
-    owners = dict(
-        Subscription.objects.filter(pk__in=ids).values_list("pk", "license__organization_id")
+    # Which licenses and organizations (never changing: read unlocked).
+    rows = Subscription.objects.filter(pk__in=ids).values_list(
+        "pk", "license_id", "license__organization_id"
     )
-    details = lock_billing_details_of(owners.values())  # lock 1
-    license_ids = lock_licenses(
-        Subscription.objects.filter(pk__in=owners).values_list("license_id", flat=True)
-    )  # lock 3
+    found = {pk: (license_id, organization_id) for pk, license_id, organization_id in rows}
+    details = lock_billing_details_of(org for _, org in found.values())  # lock 1
+    license_ids = lock_licenses(lic for lic, _ in found.values())  # lock 3
     licenses = {
         license.pk: license
         for license in License.objects.filter(pk__in=license_ids).select_related(
@@ -116,7 +116,7 @@ def _renew(ids: list[int], *, today: date, at: datetime) -> Renewed:
     }
     lock_scheduled_changes_of(license_ids)  # lock 4
     subscriptions = list(
-        Subscription.objects.select_for_update(of=("self",)).filter(pk__in=owners).order_by("pk")
+        Subscription.objects.select_for_update(of=("self",)).filter(pk__in=found).order_by("pk")
     )  # lock 5
     due = []
     for subscription in subscriptions:
