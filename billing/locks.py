@@ -28,7 +28,11 @@ renewal (billing.renewals.services.subscription_renew) takes the same order: bil
 details (the invoice's credit and buyer), license, scheduled change (applied first, as
 quoted), subscription, its new periods and invoice, the number last; so a renewal and a
 checkout confirmed at that moment queue on the details, and two workers renewing one
-subscription queue on them and the license, the second finding the period made. A step
+subscription queue on them and the license, the second finding the period made. A batch
+of renewals made together (billing.renewals.batch) takes each kind for all of them before
+the next kind, each in ascending id (`lock_billing_details_of`, `lock_licenses`,
+`lock_scheduled_changes_of`, then the subscriptions): two batches over the same rows, or a
+batch and a single change, queue the same way. A step
 may skip a row it does not need; it may not take one out of turn. The PostgreSQL test
 tests/integration/test_lock_order.py runs them against each other.
 """
