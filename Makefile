@@ -55,7 +55,7 @@ run: $(VENV)/.installed-run
 	@echo
 	@echo "  Cards pay against localstripe, a fake Stripe on http://localhost:8420: card 4242 4242 4242 4242."
 	@echo
-	TEST_CLOCK=$${TEST_CLOCK:-on} PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start --port $(PORT)
+	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} TEST_CLOCK=$${TEST_CLOCK:-on} PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start --port $(PORT)
 
 # The whole suite, after the lint (so CI checks the dependency direction too).
 test: lint test-only

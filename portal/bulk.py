@@ -18,6 +18,8 @@ def update_rows(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
     """Write `fields` of each of `objs` (saved rows of one model) to its row."""
     if not objs:
         return
+    if len({obj.pk for obj in objs}) != len(objs):
+        raise ValueError("A row is given twice: give each once, with its final values.")
     model = type(objs[0])
     connection = connections[router.db_for_write(model)]
     if connection.vendor != "postgresql":

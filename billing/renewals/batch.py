@@ -118,6 +118,10 @@ def _renew(ids: list[int], *, today: date, at: datetime) -> Renewed:
     subscriptions = list(
         Subscription.objects.select_for_update(of=("self",)).filter(pk__in=found).order_by("pk")
     )  # lock 5
+    # Written in the order given (the job's: billing.renewals.selectors.ISSUE_ORDER, the
+    # order invoices are numbered in), locked in ascending id above.
+    given = {pk: n for n, pk in enumerate(ids)}
+    subscriptions.sort(key=lambda s: given[s.pk])
     due = []
     for subscription in subscriptions:
         license = licenses[subscription.license_id]

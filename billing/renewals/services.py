@@ -63,6 +63,7 @@ from billing.subscriptions.services import (
     subscription_lock_until,
     subscription_period_add,
 )
+from billing.tax.rules import tax_label
 from licensing.licenses import grace
 from licensing.licenses import services as licenses
 from licensing.models import License, LicenseHold, LicenseStatus
@@ -356,6 +357,8 @@ def renewed_context(
         ],
         "subtotal": invoice.money("subtotal").format(),
         "tax": invoice.money("tax").format(),
+        # As the invoice names it: "reverse charge, 0 %", "export, 0 %", "23 %".
+        "tax_label": tax_label(invoice.tax_treatment, invoice.tax_rate),
         "total": invoice.money("total").format(),
         "credit_applied": None
         if invoice.money("credit_applied").is_zero

@@ -149,12 +149,16 @@ def renew_batch(self, run_id: int, subscription_ids: list[int]) -> dict:
         except Exception as exc:  # each on its own then, where a failure is recorded
             logger.warning("Renewing subscriptions %s… together failed: %r", chunk[0], exc)
             done = batch.Renewed(rest=list(chunk))
-        one_at_a_time = list(done.rest)
         for subscription_id, result in done.results.items():
-            counts["renewed"] += 1
+            outcome = services.Outcome.RENEWED.value
             if result.invoice.license.term_end < today:  # more terms behind: caught up
-                renew_one(subscription_id, today=today, run_id=run_id)
-        for subscription_id in one_at_a_time:
+                later = renew_one(
+                    subscription_id, today=today, run_id=run_id, terms=MAX_CATCH_UP - 1
+                )
+                # A catch-up that failed (or ended the license) is counted so.
+                outcome = outcome if later == services.Outcome.SKIPPED else later
+            counts[outcome] += 1
+        for subscription_id in done.rest:
             counts[renew_one(subscription_id, today=today, run_id=run_id)] += 1
     RenewalRun.objects.filter(pk=run_id).update(
         batches_done=F("batches_done") + 1,
@@ -165,11 +169,14 @@ def renew_batch(self, run_id: int, subscription_ids: list[int]) -> dict:
     return counts
 
 
-def renew_one(subscription_id: int, *, today, run_id: int | None = None) -> str:
-    """Renew one subscription as often as it is behind (at most MAX_CATCH_UP terms);
-    its outcome for the run's counts: renewed, expired, skipped or failed."""
+def renew_one(
+    subscription_id: int, *, today, run_id: int | None = None, terms: int = MAX_CATCH_UP
+) -> str:
+    """Renew one subscription as often as it is behind (at most `terms` terms: a run
+    renews at most MAX_CATCH_UP, the batch's included); its outcome for the run's
+    counts: renewed, expired, skipped or failed."""
     outcome = services.Outcome.SKIPPED.value
-    for _ in range(MAX_CATCH_UP):
+    for _ in range(terms):
         subscription = (
             Subscription.objects.select_related("license__organization")
             .filter(pk=subscription_id)

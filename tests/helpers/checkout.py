@@ -11,6 +11,7 @@ from billing.checkout.services import (
     checkout_start,
 )
 from billing.models import PeriodReason
+from billing.models.subscriptions import Billing
 from billing.subscriptions.periods import Span
 from billing.subscriptions.services import subscription_create, subscription_period_add
 from licensing.licenses.services import Actor
@@ -47,6 +48,40 @@ def subscribed(
     )
     license.refresh_from_db()
     return license
+
+
+def subscribed_for_three_years(organization, catalog, *, billing: str, term_start: date):
+    """A Team license of 5 seats on a three-year annual USD term from `term_start`,
+    invoiced up front or per cycle (`billing`), each billed span recorded as its purchase
+    (outside the portal: no invoice here); its subscription, read with its license."""
+    from billing.models import Subscription
+
+    ends = [term_start.replace(year=term_start.year + n) - timedelta(days=1) for n in (1, 2, 3)]
+    license = issue(
+        organization, catalog, "team", seats=5, term_start=term_start, term_end=ends[-1]
+    ).license
+    subscription = subscription_create(
+        license=license,
+        currency="USD",
+        cycle="annual",
+        term_cycles=3,
+        actor=SYSTEM,
+        reason="A three-year deal.",
+    )
+    Subscription.objects.filter(pk=subscription.pk).update(billing=billing)
+    subscription.refresh_from_db()
+    spans = [(term_start, ends[-1])]
+    if billing == Billing.PER_CYCLE:
+        starts = [term_start, ends[0] + timedelta(days=1), ends[1] + timedelta(days=1)]
+        spans = list(zip(starts, ends, strict=True))
+    for start, end in spans:
+        subscription_period_add(
+            subscription=subscription,
+            span=Span(start, end),
+            reason=PeriodReason.PURCHASE,
+            amount=(subscription.cycle_price * (3 if len(spans) == 1 else 1)).rounded(),
+        )
+    return Subscription.objects.select_related("license__organization").get(pk=subscription.pk)
 
 
 def subscribed_this_month(organization, catalog, tier="team", **kwargs):

@@ -31,6 +31,7 @@ from portal.models import OutboundEmail, Role
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.helpers.checkout import subscribed
 from tests.helpers.previews import give_credit
+from tests.helpers.renewal_compare import anonymous
 
 DAY = date(2026, 4, 1)
 AT = datetime(2026, 4, 1, 0, 2, tzinfo=UTC)
@@ -69,16 +70,6 @@ def _customer(catalog, shape, name: str):
         )
     license.refresh_from_db()
     return license
-
-
-def _anonymous(text: str, invoice, license) -> str:
-    """An email's text without what differs between two customers of one shape."""
-    return (
-        text.replace(invoice.number, "#")
-        .replace(license.organization.slug, "<slug>")
-        .replace(f"/licenses/{license.pk}/", "/licenses/<id>/")
-        .replace(f"/invoices/{invoice.pk}/", "/invoices/<id>/")
-    )
 
 
 def _written(license) -> dict:
@@ -152,7 +143,7 @@ def _written(license) -> dict:
             Notice.objects.filter(license=license).values_list("kind", "period", "recipients")
         ),
         "emails": sorted(
-            (email.subject, _anonymous(email.body_text, invoice, license))
+            (email.subject, anonymous(email.body_text, invoice, license))
             for email in OutboundEmail.objects.filter(body_text__contains=invoice.number)
         ),
     }
@@ -280,3 +271,18 @@ def test_a_failed_renewal_recorded_earlier_is_resolved_by_the_batch(catalog, now
     subscriptions_renew([license.subscription.pk], today=DAY, at=AT)
     failure.refresh_from_db()
     assert failure.resolved_at is not None
+
+
+def test_the_renewal_email_names_its_tax_as_the_invoice_does(catalog, now):
+    license = _customer(catalog, SHAPES[0], "Reverse charged")
+    BillingDetails.objects.create(
+        organization=license.organization, country="DE", tax_id="DE136695976"
+    )
+
+    subscriptions_renew([license.subscription.pk], today=DAY, at=AT)
+
+    invoice = Invoice.objects.get(license=license)
+    assert invoice.tax_treatment == "reverse_charge"
+    email = OutboundEmail.objects.filter(body_text__contains=invoice.number).first()
+    assert "Tax (reverse charge, 0 %): $0.00" in email.body_text
+    assert "Tax (reverse charge, 0 %)" in email.body_html

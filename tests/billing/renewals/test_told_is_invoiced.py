@@ -7,54 +7,21 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from billing.models import PeriodReason, Subscription
+from billing.models import Subscription
 from billing.models.subscriptions import Billing
 from billing.renewals.selectors import next_renewal
 from billing.renewals.services import Outcome, subscription_renew
 from billing.renewals.summary import renewal_summary
-from billing.subscriptions.periods import Span
-from billing.subscriptions.services import subscription_create, subscription_period_add
 from licensing.models import License
-from tests.helpers.checkout import confirm
-from tests.helpers.licenses import SYSTEM, issue
+from tests.helpers.checkout import confirm, subscribed_for_three_years
 
 pytestmark = pytest.mark.django_db
 
 
 def _three_years(organization, catalog, *, billing: str):
-    license = issue(
-        organization,
-        catalog,
-        "team",
-        seats=5,
-        term_start=date(2026, 3, 1),
-        term_end=date(2029, 2, 28),
-    ).license
-    subscription = subscription_create(
-        license=license,
-        currency="USD",
-        cycle="annual",
-        term_cycles=3,
-        actor=SYSTEM,
-        reason="A three-year deal.",
+    return subscribed_for_three_years(
+        organization, catalog, billing=billing, term_start=date(2026, 3, 1)
     )
-    Subscription.objects.filter(pk=subscription.pk).update(billing=billing)
-    subscription.refresh_from_db()
-    spans = [(date(2026, 3, 1), date(2029, 2, 28))]
-    if billing == Billing.PER_CYCLE:
-        spans = [
-            (date(2026, 3, 1), date(2027, 2, 28)),
-            (date(2027, 3, 1), date(2028, 2, 29)),
-            (date(2028, 3, 1), date(2029, 2, 28)),
-        ]
-    for start, end in spans:
-        subscription_period_add(
-            subscription=subscription,
-            span=Span(start, end),
-            reason=PeriodReason.PURCHASE,
-            amount=(subscription.cycle_price * (3 if len(spans) == 1 else 1)).rounded(),
-        )
-    return Subscription.objects.select_related("license__organization").get(pk=subscription.pk)
 
 
 def test_a_term_invoiced_per_year_is_told_one_years_invoice(organization, catalog, owner, now):
