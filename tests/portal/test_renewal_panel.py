@@ -509,3 +509,21 @@ def test_credit_is_not_told_for_a_renewal_that_other_renewals_reach_first(
         (-invoice.money("credit_applied")).format(),
         invoice.money("amount_due").format(),
     )
+
+
+def test_in_its_grace_renewing_by_hand_says_it_bills_at_once_not_on_a_past_day(
+    client_for, owner, team, settings, test_clock
+):
+    settings.RENEWAL_GRACE_DAYS = 7
+    license_set_auto_renew(license=team, auto_renew=False, actor=SYSTEM, reason="By hand.")
+    before = client_for(owner).get(DASHBOARD).content.decode()
+    assert "Renewing would bill" in before and "on 1 April 2026" in before
+
+    clock.advance(to=date(2026, 4, 3), by="test")  # its term ended on 31 March
+    page = client_for(owner).get(DASHBOARD).content.decode()
+
+    assert "Renewing would bill" not in page
+    assert (
+        'Renewing now would bill</dt><dd><strong>$95.00</strong> at once, for the term from '
+        '<time datetime="2026-04-01">1 April 2026</time>'
+    ) in page
