@@ -402,3 +402,19 @@ def test_the_invoice_timeline_does_not_promise_paying_lifts_a_staff_hold(
         "The license is suspended; your vendor's staff hold it suspended too, and paying the "
         "invoice does not lift their hold" in timeline
     )
+
+
+def test_a_step_whose_day_passed_while_suspended_waits_for_the_lifting(
+    client, owner, organization, overdue
+):
+    """The second invoice's past-due day passes while the first holds the license
+    suspended: its step comes at the first daily run after the lifting, not "at the next
+    daily run" (which does run, and leaves it, the license being suspended already)."""
+    advance(date(2026, 4, 10))
+    second = license_invoice(organization, overdue.license)  # past due 17 May
+    advance(date(2026, 5, 20))
+    timeline = table(overdue_panel(dashboard(client, owner, organization)), "What happens next")
+    assert "At the first daily run after the lifting (its date, " in timeline
+    assert '<time datetime="2026-05-17">17 May 2026</time>' in timeline
+    assert "At the next daily run" not in timeline
+    assert second.number in timeline
