@@ -202,7 +202,7 @@ class SubscriptionEvent(LedgerEntry):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} on {self.license_id} by {self.actor_label}"
+        return f"{self.get_kind_display()} on license {self.license_id} by {self.actor_label}"
 
     @property
     def mrr_change(self) -> int:

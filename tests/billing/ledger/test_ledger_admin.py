@@ -60,7 +60,10 @@ def test_the_ledger_is_shown_read_only_with_mrr_and_cause(admin_client, issued):
     assert "Purchased" in page and "$95.00" in page
     assert f"Operation {event.operation_id}: subscription_create" in page
     detail = f"/admin/billing/subscriptionevent/{event.pk}/change/"
-    assert 'name="mrr_after"' not in admin_client.get(detail).content.decode()
+    shown = admin_client.get(detail).content.decode()
+    assert 'name="mrr_after"' not in shown
+    # Its title names the license as such, not a bare number.
+    assert f"Purchased on license {issued.license.pk} by {event.actor_label}" in shown
     assert admin_client.post(detail, {"mrr_after": "1"}).status_code == 403
     assert admin_client.get("/admin/billing/subscriptionevent/add/").status_code == 403
     operations = admin_client.get("/admin/billing/adminoperation/").content.decode()
