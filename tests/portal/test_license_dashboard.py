@@ -352,6 +352,9 @@ def test_an_expired_license_stays_readable_within_the_retention(
     assert "Suspended at the end of its term on 31 March 2026" in page
     assert "not reinstated by 7 April 2026" in page
     assert "Readable until" in page and "29 June 2026" in page  # 31 March + 90 days
+    # Its machines are not "active of" a limit any more: none validates.
+    assert "<dt>Machines</dt><dd>0 activated; none validates since the license ended" in page
+    assert " active of " not in page
     assert license.masked_key in page and "no longer valid" in page
     assert reverse("license_file_download", args=["northwind", license.pk]) in page
     assert "Usage history" in page and "by month, as a table" in page
