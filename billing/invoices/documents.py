@@ -1,6 +1,7 @@
 """What an invoice page and its PDF show, worked out once for both; and a credit note's
 PDF, which shows the parties of the invoice it corrects."""
 
+from billing.invoices import totals
 from billing.invoices.credit import RULE
 from billing.invoices.selectors import credit_applications, invoice_outstanding, invoice_paid
 from billing.models import CreditNote, Invoice, InvoiceStatus, Payment
@@ -109,8 +110,19 @@ def credit_note_pdf_context(note: CreditNote) -> dict:
         "note": note,
         "invoice": invoice,
         **parties(invoice),
+        "tax_label": _note_tax_label(note, invoice),
         "subtotal": note.money("subtotal").format(),
         "tax": note.money("tax").format(),
         "total": note.money("total").format(),
         "credit_rule": RULE,
     }
+
+
+def _note_tax_label(note: CreditNote, invoice: Invoice) -> str:
+    """The rate, as on the invoice; for a note carrying the rest of the invoice's tax
+    (a void's, after parts rounded each: billing.invoices.rules.note_tax), which is then
+    not the rate on its own net to the cent, it says so."""
+    label = tax_label(invoice.tax_treatment, invoice.tax_rate)
+    if note.money("tax") != totals.tax_on(note.money("subtotal"), invoice.tax_rate):
+        return f"the rest of the invoice's tax at {label}"
+    return label

@@ -108,3 +108,22 @@ def test_a_part_never_credits_more_net_than_is_left(organization):
     notes = list(invoice.credit_notes.all())
     assert sum(note.subtotal for note in notes) == invoice.subtotal
     assert sum(note.tax for note in notes) == invoice.tax
+
+
+def test_the_void_note_says_its_tax_is_the_rest_of_the_invoices(organization):
+    from billing.invoices.documents import credit_note_pdf_context
+
+    invoice = _paid_at_irish_vat(organization, "Business, annual", "301.00")
+    part = services.credit_note_issue(
+        invoice=invoice, subtotal=eur("100.50"), reason="Outage", at=morning_of(TODAY)
+    )
+    invoice.refresh_from_db()
+    void = services.invoice_void_with_credit_note(
+        invoice=invoice, reason="Billed the wrong plan", at=morning_of(TODAY)
+    )
+
+    # The part carries 23 % of its net (23.12); the void the rest of the tax (46.11),
+    # a cent less than 23 % of its own net (46.12): its label says which.
+    assert credit_note_pdf_context(part)["tax_label"] == "23 %"
+    assert void.tax == Decimal("46.11")
+    assert credit_note_pdf_context(void)["tax_label"] == "the rest of the invoice's tax at 23 %"
