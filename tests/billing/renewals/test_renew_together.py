@@ -3,7 +3,7 @@ job runs for a batch) write what renewals made one at a time write, row for row,
 number of statements that does not grow with the batch; what is not a plain renewal is
 left for the one-at-a-time service; a batch that fails is renewed one at a time."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -27,14 +27,9 @@ from billing.renewals.tasks import renew_batch
 from licensing.licenses.services import license_latest_file
 from licensing.licenses.signing import public_key_pem, verify
 from licensing.models import LicenseEvent
-from portal.models import OutboundEmail, Role
-from tests.factories import MembershipFactory, OrganizationFactory
-from tests.helpers.checkout import subscribed
+from portal.models import OutboundEmail
 from tests.helpers.previews import give_credit
-from tests.helpers.renewal_compare import anonymous
-
-DAY = date(2026, 4, 1)
-AT = datetime(2026, 4, 1, 0, 2, tzinfo=UTC)
+from tests.helpers.renewal_compare import AT, DAY, anonymous, customer
 
 # (tier, seats, cycle, currency, term start, term end, country, discount)
 SHAPES = [
@@ -46,21 +41,18 @@ SHAPES = [
 
 
 def _customer(catalog, shape, name: str):
+    """A customer of `shape` (an owner and a billing admin, the shape's tax country)."""
     tier, seats, cycle, currency, start, end, country, discount = shape
-    organization = OrganizationFactory(name=name)
-    MembershipFactory(organization=organization, role=Role.OWNER)
-    MembershipFactory(organization=organization, role=Role.BILLING)
-    if country:
-        BillingDetails.objects.create(organization=organization, country=country)
-    license = subscribed(
-        organization,
+    license = customer(
         catalog,
-        tier,
+        name,
+        tier=tier,
         seats=seats,
         cycle=cycle,
         currency=currency,
         term_start=start,
         term_end=end,
+        details={"country": country} if country else None,
     )
     if discount is not None:  # a negotiated discount for a term still running (test data)
         Subscription.objects.filter(license=license).update(
@@ -68,7 +60,7 @@ def _customer(catalog, shape, name: str):
             discount_reason="Agreed.",
             discount_ends_on=date(2027, 12, 31),
         )
-    license.refresh_from_db()
+        license.refresh_from_db()
     return license
 
 
